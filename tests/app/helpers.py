@@ -1,0 +1,33 @@
+"""AppTest helpers. Pages are opened through app.py so st.navigation and the sidebar run
+exactly as in the real app. Model pages need a generous timeout (first load, CPU)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def open_page(page: str, timeout: float = 240) -> AppTest:
+    """Start the app and switch to `page` ('pages/x.py'). Asserts no exception shown."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert_no_exception(at)
+    return at
+
+
+def assert_no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page shows as text (markdown, captions, metrics, alerts), joined."""
+    parts = []
+    for kind in ("markdown", "caption", "text", "code", "latex", "info", "warning", "error",
+                 "success", "title", "header", "subheader"):
+        parts += [str(getattr(e, "value", "")) for e in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts)

@@ -1,0 +1,17 @@
+"""AppTest opens every page of the navigation (through app.py) with no exception."""
+import pytest
+
+from lessons import course
+from tests.app.helpers import open_page
+
+LESSONS = course.discover()
+
+
+def test_there_are_pages():
+    assert any(l.week == 0 for l in LESSONS)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[l.url for l in LESSONS])
+def test_page_opens(lesson):
+    at = open_page(lesson.rel_path)
+    assert at.title, "every page starts with a title"

@@ -1,0 +1,45 @@
+"""Real-browser fixtures: one live server per test session, one headless Chromium."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.server import CHROMIUM_ARGS, ROOT, chromium_path, streamlit_server
+
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with streamlit_server() as (url, _proc):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = chromium_path()
+    if exe is None:
+        pytest.fail("Debian chromium is not installed: `make test` installs it (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    p = ctx.new_page()
+    p.set_default_timeout(240_000)
+    yield p
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def shots_dir() -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS

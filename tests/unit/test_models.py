@@ -1,0 +1,122 @@
+"""Bundled models load offline; the SmolLM2 conversion cache is crash- and race-safe."""
+import multiprocessing as mp
+import os
+import shutil
+
+import pytest
+import torch
+
+from lessons import models
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return models.load_minilm()
+
+
+@pytest.fixture(scope="module")
+def smol():
+    return models.load_smollm2()
+
+
+def test_offline_mode_is_on():
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_minilm_loads_offline_with_attentions(minilm):
+    assert type(minilm.model).__name__ == "BertModel"
+    assert 22e6 < minilm.n_params < 23.5e6
+    enc = minilm.tokenizer("The cat sat on the mat.", return_tensors="pt")
+    with torch.no_grad():
+        out = minilm.model(**enc, output_attentions=True)
+    assert len(out.attentions) == 6
+    att = out.attentions[0]  # (B, heads, T, T)
+    assert att.shape[1] == 12
+    torch.testing.assert_close(att.sum(-1), torch.ones_like(att.sum(-1)), atol=1e-5, rtol=0)
+
+
+def test_smollm2_ranks_paris_first(smol):
+    assert type(smol.model).__name__ == "LlamaForCausalLM"
+    assert 134e6 < smol.n_params < 135e6
+    ids = smol.tokenizer("The capital of France is", return_tensors="pt")
+    with torch.no_grad():
+        probs = smol.model(**ids).logits[0, -1].softmax(-1)
+    top = int(probs.argmax())
+    assert smol.tokenizer.decode([top]) == " Paris"
+    assert 0.6 < float(probs[top]) < 0.9
+
+
+def test_smollm2_has_chat_template(smol):
+    text = smol.tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}], tokenize=False,
+                                              add_generation_prompt=True)
+    assert "<|im_start|>user\nHi<|im_end|>" in text and text.endswith("<|im_start|>assistant\n")
+
+
+def test_gpt2_tokenizer_real_ids():
+    tok = models.load_gpt2_tokenizer()
+    assert tok("Hello world")["input_ids"] == [15496, 995]
+    assert len(tok) == 50257
+
+
+def test_device_pick_defaults_and_rejects_unknown():
+    assert models.pick_device("cpu") == "cpu"
+    assert models.pick_device(None) in models.available_devices()
+    with pytest.raises(models.ModelUnavailable):
+        models.pick_device("tpu")
+
+
+def test_hub_model_offline_gives_clear_message():
+    with pytest.raises(models.ModelUnavailable, match="Could not load 'gpt2'.*offline"):
+        models.load_hub_model("gpt2")
+    with pytest.raises(models.ModelUnavailable, match="does not look like"):
+        models.load_hub_model("not a model id")
+    with pytest.raises(models.ModelUnavailable, match="Type a model id"):
+        models.load_hub_model("   ")
+
+
+def test_session_copy_is_independent(minilm):
+    before = models.state_fingerprint(minilm.model)
+    clone = models.session_copy(minilm.model)
+    with torch.no_grad():
+        next(clone.parameters()).add_(1.0)
+    assert models.state_fingerprint(minilm.model) == before
+    assert models.state_fingerprint(clone) != before
+
+
+def _convert(target, q):
+    msgs = []
+    models.convert_smollm2(lambda f, m: msgs.append(m), target=target)
+    q.put(msgs)
+
+
+@pytest.mark.slow
+def test_two_concurrent_conversions_make_one_valid_cache_and_half_written_is_redone(tmp_path):
+    target = tmp_path / "smol"
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_convert, args=(target, q)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [q.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    converted = [m for m in results if not any("already in the cache" in s for s in m)]
+    assert len(converted) == 1, results  # exactly one process did the work
+    assert models.smollm2_cache_is_valid(target)
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]  # no temp folder left
+
+    # Simulate a conversion killed while writing: a truncated weight file.
+    weights = target / "model.safetensors"
+    with open(weights, "r+b") as fh:
+        fh.truncate(weights.stat().st_size // 3)
+    assert not models.smollm2_cache_is_valid(target)
+    msgs = []
+    models.convert_smollm2(lambda f, m: msgs.append(m), target=target)
+    assert models.smollm2_cache_is_valid(target)
+    assert not any("already in the cache" in m for m in msgs)
+
+    # A folder without the completion marker (killed before the rename) is not valid either.
+    (target / models._COMPLETE).unlink()
+    assert not models.smollm2_cache_is_valid(target)
+    shutil.rmtree(target)

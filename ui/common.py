@@ -1,0 +1,137 @@
+"""Page-layer helpers shared by every page: the device picker, the process-wide cached
+model loaders (READ-ONLY models), safe handling of learner text, and progress bars.
+
+Only this package and pages/ import streamlit; lessons/ stays pure Python.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+import streamlit as st
+
+from lessons import models
+
+DEVICE_KEY = "device_choice"
+MAX_TEXT_CHARS = 2000
+
+
+# --------------------------------------------------------------------------- device
+def device() -> str:
+    """The device chosen in the sidebar ('auto' resolves to cuda > mps > cpu)."""
+    choice = st.session_state.get(DEVICE_KEY, "auto")
+    try:
+        return models.pick_device(choice)
+    except models.ModelUnavailable:
+        return models.pick_device(None)
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        opts = ["auto"] + models.available_devices()
+        st.selectbox(
+            "Compute device",
+            opts,
+            key=DEVICE_KEY,
+            help="auto picks cuda, then mps (Apple), then cpu. Every lesson runs on a laptop CPU.",
+        )
+        st.caption(f"Running on **{models.describe_device(device())}**")
+
+
+# --------------------------------------------------------------------------- cached models
+# st.cache_resource keeps ONE copy per process (shared by every session): never mutate
+# these. Training pages must work on models.session_copy(...) kept in st.session_state.
+@st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 ...")
+def minilm(device: str = "cpu") -> models.LoadedModel:
+    return models.load_minilm(device)
+
+
+@st.cache_resource(show_spinner=False)
+def _smollm2(device: str, _progress=None) -> models.LoadedModel:
+    return models.load_smollm2(device, progress=_progress)
+
+
+def smollm2(device: str = "cpu") -> models.LoadedModel:
+    """SmolLM2-135M-Instruct; on the very first run this converts the GGUF with a progress bar."""
+    if models.smollm2_cache_is_valid():
+        with st.spinner("Loading SmolLM2-135M-Instruct ..."):
+            return _smollm2(device)
+    bar = st.progress(0.0, text="First run: converting SmolLM2 from GGUF (once, about 30 s) ...")
+
+    def report(frac: float, msg: str) -> None:
+        bar.progress(min(max(frac, 0.0), 1.0), text=msg)
+
+    out = _smollm2(device, report)
+    bar.empty()
+    return out
+
+
+@st.cache_resource(show_spinner="Loading the GPT-2 tokenizer ...")
+def gpt2_tokenizer():
+    return models.load_gpt2_tokenizer()
+
+
+@st.cache_resource(show_spinner="Loading the tiny Shakespeare GPT ...")
+def tiny_gpt(device: str = "cpu") -> models.LoadedModel:
+    return models.load_tiny_gpt(device)
+
+
+@st.cache_resource(show_spinner="Loading a model from the Hugging Face hub ...", max_entries=2)
+def hub_model(model_id: str, device: str = "cpu") -> models.LoadedModel:
+    return models.load_hub_model(model_id, device)
+
+
+# --------------------------------------------------------------------------- training slots
+# A process-wide limit so that a classroom of clicks cannot starve the server.
+_TRAIN_SLOTS = threading.BoundedSemaphore(2)
+
+
+@contextmanager
+def training_slot():
+    """Use around any training job. Yields False (and shows a message) when busy."""
+    got = _TRAIN_SLOTS.acquire(timeout=0.5)
+    if not got:
+        st.warning("Two training jobs are already running on this server. Try again in a minute.")
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        _TRAIN_SLOTS.release()
+
+
+# --------------------------------------------------------------------------- learner text
+def clean_text(text: str | None, *, max_chars: int = MAX_TEXT_CHARS, what: str = "text",
+               allow_empty: bool = False) -> str | None:
+    """Validate learner input. Returns the text, or None after showing a clear message.
+    The text is never rendered as HTML anywhere (use st.text/st.code/st.dataframe, or
+    markdown-escape it with :func:`md_escape`)."""
+    text = (text or "").replace("\x00", "")
+    if not text.strip():
+        if allow_empty:
+            return ""
+        st.info(f"Type some {what} to start.")
+        return None
+    if len(text) > max_chars:
+        st.warning(f"The {what} is {len(text):,} characters long; only the first {max_chars:,} are used.")
+        text = text[:max_chars]
+    return text
+
+
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:"
+
+
+def md_escape(text: str) -> str:
+    """Escape text for st.markdown so learner input is shown literally (no HTML, no markdown)."""
+    return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
+
+
+def show_model_error(exc: Exception) -> None:
+    st.error(str(exc))
+
+
+def try_this(*ideas: str) -> None:
+    """A consistent 'Try this' box of small experiments."""
+    with st.expander("🧪 Try this", expanded=False):
+        for idea in ideas:
+            st.markdown(f"- {idea}")

@@ -1,0 +1,133 @@
+"""lessons.lora against peft (the reference library) and against the LoRA paper's figures."""
+import copy
+
+import pytest
+import torch
+from torch import nn
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from lessons import lora, models
+
+
+@pytest.fixture(scope="module")
+def random_gpt():
+    torch.manual_seed(0)
+    return GPT2LMHeadModel(GPT2Config(n_layer=4, n_embd=128, n_head=4, vocab_size=4096, n_positions=256))
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return models.load_minilm("cpu").model
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    return models.load_smollm2("cpu").model
+
+
+def test_matrix_count_course_example():
+    c = lora.matrix_count(512, 64, 8)
+    assert c["full"] == 32_768
+    assert c["lora"] == 4_608
+    assert c["A"] == 8 * 64 and c["B"] == 512 * 8
+    assert c["percent"] == pytest.approx(14.0625)
+    assert c["reduction"] == pytest.approx(32768 / 4608)
+
+
+def test_matrix_count_rejects_nonsense():
+    with pytest.raises(ValueError):
+        lora.matrix_count(0, 64, 8)
+
+
+@pytest.mark.parametrize("r,targets", [(8, ["c_attn"]), (4, ["c_attn", "c_proj"]),
+                                       (2, ["c_fc", "c_proj", "c_attn"]), (16, ["c_fc"])])
+def test_count_equals_peft_gpt2_conv1d(random_gpt, r, targets):
+    before = models.state_fingerprint(random_gpt)
+    ours = lora.lora_parameter_count(random_gpt, r, targets)
+    ref = lora.peft_trainable_count(random_gpt, r, targets, fan_in_fan_out=True)
+    assert ours == ref > 0
+    assert models.state_fingerprint(random_gpt) == before  # peft was applied to a deep copy
+    assert not hasattr(random_gpt, "peft_config")
+
+
+@pytest.mark.parametrize("r,targets", [(8, ["query", "value"]), (4, ["query", "key", "value", "dense"])])
+def test_count_equals_peft_minilm(minilm, r, targets):
+    assert lora.lora_parameter_count(minilm, r, targets) == lora.peft_trainable_count(minilm, r, targets)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("r,targets", [(8, ["q_proj", "v_proj"]),
+                                       (4, ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])])
+def test_count_equals_peft_smollm2(smollm2, r, targets):
+    ours = lora.lora_parameter_count(smollm2, r, targets)
+    assert ours == lora.peft_trainable_count(smollm2, r, targets)
+    # hand check: 30 layers; q 576->576, v 576->192 (3 kv heads x 64)
+    if targets == ["q_proj", "v_proj"]:
+        assert ours == 30 * 8 * ((576 + 576) + (576 + 192))
+
+
+def test_real_tiny_gpt_if_present():
+    if not models.tiny_gpt_available():
+        pytest.skip("assets/tiny_gpt not committed yet (the random GPT-2 tests cover Conv1D)")
+    m = models.load_tiny_gpt().model
+    assert lora.lora_parameter_count(m, 8, ["c_attn"]) == lora.peft_trainable_count(m, 8, ["c_attn"], True)
+
+
+def test_candidates_and_summary(random_gpt):
+    cands = lora.target_candidates(random_gpt)
+    assert {"c_attn", "c_proj", "c_fc", "wte"} <= set(cands)
+    s = lora.lora_summary(random_gpt, 8, ["c_attn"])
+    assert s["trainable"] == 4 * 8 * (128 + 384)
+    assert s["total"] == sum(p.numel() for p in random_gpt.parameters())
+    assert s["mb_fp32"] == pytest.approx(s["trainable"] * 4 / 1e6)
+    assert s["by_kind"][0]["modules"] == 4
+
+
+def test_published_architectures_match_the_paper():
+    gpt3 = lora.ARCHITECTURES["GPT-3 175B"]
+    # LoRA paper, section 7.1: an 18M budget "(roughly 35MB if stored in FP16)" is r=4 on Wq, Wv
+    c = lora.architecture_lora_count(gpt3, 4, ["q_proj", "v_proj"])
+    assert c["trainable"] == 96 * 2 * 4 * (12288 + 12288) == 18_874_368
+    assert 35 <= c["adapter_mb_fp16"] <= 38
+    assert c["full_checkpoint_gb_fp16"] == pytest.approx(350)
+    assert 9_000 < c["reduction"] < 10_000  # "10,000 times fewer trainable parameters"
+    # Table 4's 4.7M GPT-3 LoRA row is r=1 on Wq, Wv
+    assert lora.architecture_lora_count(gpt3, 1, ["q_proj", "v_proj"])["trainable"] == 4_718_592
+    # LLaMA-7B, r=8 on q,v: the well-known "trainable params: 4,194,304"
+    assert lora.architecture_lora_count(lora.ARCHITECTURES["LLaMA-7B"], 8, ["q_proj", "v_proj"])["trainable"] == 4_194_304
+
+
+def test_lora_linear_zero_init_leaves_output_unchanged():
+    torch.manual_seed(0)
+    base = nn.Linear(32, 64)
+    layer = lora.LoRALinear(copy.deepcopy(base), r=4, alpha=8)
+    x = torch.randn(10, 32)
+    assert torch.equal(layer(x), base(x))
+    assert layer.A.abs().sum() > 0 and layer.B.abs().sum() == 0
+    assert [n for n, p in layer.named_parameters() if p.requires_grad] == ["A", "B"]
+
+
+def test_by_hand_demo_trains_merges_and_agrees_with_peft():
+    out = lora.lora_by_hand_demo(d=48, k=24, r=4, alpha=8, steps=60, seed=1)
+    assert out["init_max_diff"] == 0.0
+    assert out["final_loss"] < 0.5 * out["start_loss"]
+    assert out["merge_max_diff"] < 1e-5
+    assert out["peft_max_diff"] < 1e-5
+    assert out["base_unchanged"]
+    assert out["trainable"] == 4 * (48 + 24)
+    sv = out["delta_singular_values"]
+    assert sum(s > 1e-4 * sv[0] for s in sv) <= 4  # rank of B A is at most r
+
+
+def test_peft_disagrees_when_alpha_differs():
+    """The comparison is sensitive: a wrong scaling is caught."""
+    torch.manual_seed(0)
+    base = nn.Linear(8, 6)
+    layer = lora.LoRALinear(copy.deepcopy(base), r=2, alpha=4)
+    with torch.no_grad():
+        layer.B.normal_()
+    x = torch.randn(3, 8)
+    same = lora.peft_outputs_with(base, layer.A, layer.B, 4, x)
+    wrong = lora.peft_outputs_with(base, layer.A, layer.B, 8, x)
+    assert torch.allclose(same, layer(x), atol=1e-6)
+    assert not torch.allclose(wrong, layer(x), atol=1e-3)

@@ -19,8 +19,10 @@ def run() -> None:
         ]
         sections[course.WEEK_TITLES.get(week, f"Week {week}")] = pages
     nav = st.navigation(sections, expanded=True)
-    common.sidebar()
     nav.run()
+    # The device picker comes after the page so that the page's content is on screen
+    # before torch is imported (the sidebar is its own container, so order is invisible).
+    common.sidebar()
 
 
 if __name__ == "__main__":

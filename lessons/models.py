@@ -28,9 +28,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-import torch
+if TYPE_CHECKING:  # torch is imported lazily: the Home page renders without paying for it
+    import torch
 
 ProgressFn = Optional[Callable[[float, str], None]]  # (fraction 0..1, message)
 
@@ -52,6 +53,8 @@ class ModelUnavailable(RuntimeError):
 # --------------------------------------------------------------------------- device
 def available_devices() -> list[str]:
     """Devices usable here, best first: cuda, then mps, then cpu."""
+    import torch
+
     devs = []
     if torch.cuda.is_available():
         devs.append("cuda")
@@ -74,6 +77,8 @@ def pick_device(override: str | None = None) -> str:
 
 
 def describe_device(device: str) -> str:
+    import torch
+
     if device == "cuda":
         return f"cuda ({torch.cuda.get_device_name(0)})"
     if device == "mps":
@@ -174,6 +179,7 @@ def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> 
       is written last, and the folder is renamed into place (atomic on one filesystem).
     """
     from filelock import FileLock
+    import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     report = progress or (lambda f, m: None)
@@ -222,6 +228,7 @@ def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> 
 def load_smollm2(device: str = "cpu", progress: ProgressFn = None) -> LoadedModel:
     """Real pretrained SmolLM2-135M-Instruct (LlamaForCausalLM), eager attention so that
     attention weights can be returned. Converts the GGUF on first use (see above)."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = smollm2_cache_path()
@@ -252,6 +259,7 @@ def tiny_gpt_available() -> bool:
 
 def load_tiny_gpt(device: str = "cpu") -> LoadedModel:
     """Our own GPT-2-architecture model pretrained on Shakespeare (assets/tiny_gpt)."""
+    import torch
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
     if not tiny_gpt_available():
@@ -270,6 +278,7 @@ def load_hub_model(model_id: str, device: str = "cpu") -> LoadedModel:
     """Any causal LM id from the Hugging Face hub (or a local folder), never running remote
     code. Works only with network access or a warm local HF cache; otherwise raises
     ModelUnavailable with a message fit for the page."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model_id = (model_id or "").strip()

@@ -6,7 +6,6 @@
 # summary: What GenAI Lab is, how to use it, and the course map.
 """Home: what the app is, how to use it, the course map (generated from the page
 registry), the device in use and the models that are available."""
-import pandas as pd
 import streamlit as st
 
 from lessons import course, models
@@ -57,11 +56,13 @@ st.header("Models and device")
 dev = common.device()
 st.markdown(f"Computing on **{models.describe_device(dev)}** (change it in the sidebar).")
 rows = models.bundled_models()
-df = pd.DataFrame(rows)
-df["available"] = df["available"].map({True: "✅ ready", False: "❌ missing"})
-if "converted" in df:
-    df["converted"] = df["converted"].map({True: "yes", False: "on first use (~30 s)", None: ""}).fillna("")
-st.dataframe(df, hide_index=True, width="stretch")
+for r in rows:
+    r["available"] = "✅ ready" if r["available"] else "❌ missing"
+    if "converted" in r:
+        r["converted"] = "yes" if r["converted"] else "on first use (~30 s)"
+    else:
+        r["converted"] = ""
+st.dataframe(rows, hide_index=True, width="stretch")
 
 with st.expander("Load any model from the Hugging Face hub (needs internet or a local cache)"):
     st.markdown(

@@ -365,7 +365,7 @@ def prepare_start(base, tokenizer, task_b: str = "mood", steps: int = 40, lr: fl
 def finetune_on_task(start, tokenizer, method: str, task_a: str = "archaic", task_b: str = "mood", *,
                      steps: int = 60, lr: float | None = None, mix: float = 0.0, r: int = 8,
                      alpha: float = 16, targets=("c_attn",), seed: int = 0, max_seconds: float = 30.0,
-                     progress: Progress = None) -> dict:
+                     n_test: int = 36, progress: Progress = None) -> dict:
     """Fine-tune a COPY of ``start`` on task A (plus a fraction ``mix`` of task-B examples)
     either fully (every weight trains) or with LoRA (base frozen), then evaluate."""
     if method not in ("full", "lora"):
@@ -384,7 +384,101 @@ def finetune_on_task(start, tokenizer, method: str, task_a: str = "archaic", tas
     base_before = base_fingerprint(model)
     res = train(model, tokenizer, split(task_a, "train"), steps=steps, lr=lr, seed=seed,
                 max_seconds=max_seconds, mix_examples=split(task_b, "train"), mix=mix, progress=progress)
-    after = evaluate(model, tokenizer, task_a, task_b)
+    after = evaluate(model, tokenizer, task_a, task_b, n_test=n_test)
     return {"method": method, "mix": mix, "lr": lr, "train": res.to_dict(), "after": after,
             **counts, "memory_mb": training_memory_mb(counts["total"], counts["trainable"]),
             "base_changed": base_fingerprint(model) != base_before, "model": model}
+
+
+# =========================================================================== adapters on one base
+class AdapterBank:
+    """One frozen base model (a per-session copy the caller owns) and several named LoRA
+    adapters on it, one per task. Swapping tasks = switching adapters; the base weights
+    are shared by all of them and never change (see :func:`base_fingerprint`)."""
+
+    def __init__(self, base):
+        for p in base.parameters():
+            p.requires_grad_(False)
+        self.model = base  # becomes a peft.PeftModel with the first adapter
+        self.configs: dict[str, dict] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.configs)
+
+    def fresh_adapter(self, name: str, r: int, alpha: float, targets) -> None:
+        """(Re)create adapter ``name`` with B = 0: it starts as a no-op."""
+        from peft import PeftModel
+
+        if isinstance(self.model, PeftModel) and name in self.model.peft_config:
+            if len(self.model.peft_config) == 1:
+                self.model = self.model.unload()  # drop the LoRA layers, keep the same base tensors
+            else:
+                other = next(n for n in self.model.peft_config if n != name)
+                self.model.set_adapter(other)
+                self.model.delete_adapter(name)
+            self.configs.pop(name, None)
+        self.model = add_lora(self.model, r, alpha, list(targets), adapter=name)
+        self.configs[name] = {"r": r, "alpha": alpha, "targets": list(targets)}
+
+    def use(self, name: str | None):
+        """Context manager: run with adapter ``name`` active, or with none (the base)."""
+        from contextlib import nullcontext
+
+        from peft import PeftModel
+
+        if not isinstance(self.model, PeftModel):
+            return nullcontext()
+        if name is None:
+            return self.model.disable_adapter()
+        if name not in self.model.peft_config:
+            raise KeyError(f"no adapter named {name!r}")
+        self.model.set_adapter(name)
+        return nullcontext()
+
+    def generate(self, name: str | None, tokenizer, prompts: list[str]) -> list[str]:
+        with self.use(name):
+            return generate(self.model, tokenizer, prompts)
+
+    def score(self, name: str | None, tokenizer, examples: list[Example]) -> dict:
+        with self.use(name):
+            return score(self.model, tokenizer, examples)
+
+    def trainable(self, name: str) -> int:
+        return sum(p.numel() for n, p in self.model.named_parameters() if f".{name}." in n and "lora_" in n)
+
+    def base_fingerprint(self) -> str:
+        return base_fingerprint(self.model)
+
+
+def train_adapter(bank: AdapterBank, tokenizer, task: str, *, r: int = 8, alpha: float = 16,
+                  targets=("c_attn",), steps: int = 120, lr: float = 5e-3, batch_size: int = 16,
+                  seed: int = 0, max_seconds: float = 50.0, n_test: int = 36, progress: Progress = None) -> dict:
+    """Train a fresh LoRA adapter named after ``task`` on its train split; return the loss
+    history, test scores with the adapter off (before) and on (after), timing and the
+    base-weight hashes before/after."""
+    start = start_adapter(bank, tokenizer, task, r=r, alpha=alpha, targets=targets, n_test=n_test)
+    torch.manual_seed(seed)
+    res = train(bank.model, tokenizer, split(task, "train"), steps=steps, lr=lr, batch_size=batch_size,
+                seed=seed, max_seconds=max_seconds, progress=progress)
+    return finish_adapter(bank, tokenizer, task, res, start["before"], start["fingerprint_before"], n_test)
+
+
+def start_adapter(bank: AdapterBank, tokenizer, task: str, *, r: int = 8, alpha: float = 16,
+                  targets=("c_attn",), n_test: int = 36) -> dict:
+    """Score the base on the task's test split (adapter off), hash the base, and create a
+    fresh adapter for ``task``. The page keeps this dict so a Stop can still finish."""
+    fp_before = bank.base_fingerprint()
+    before = bank.score(None, tokenizer, split(task, "test")[:n_test])
+    bank.fresh_adapter(task, r, alpha, targets)
+    return {"before": before, "fingerprint_before": fp_before}
+
+
+def finish_adapter(bank: AdapterBank, tokenizer, task: str, res: TrainResult | None, before: dict,
+                   fp_before: str, n_test: int = 36) -> dict:
+    """Score the (possibly partly) trained adapter; also used after a learner's Stop."""
+    after = bank.score(task, tokenizer, split(task, "test")[:n_test])
+    return {"task": task, "train": res.to_dict() if res else None, "before": before, "after": after,
+            "trainable": bank.trainable(task), "total": sum(p.numel() for p in bank.model.parameters()),
+            "fingerprint_before": fp_before, "fingerprint_after": bank.base_fingerprint(),
+            "config": dict(bank.configs.get(task, {}))}

@@ -1,0 +1,217 @@
+# lesson: Train a LoRA adapter live
+# week: 2
+# order: 23
+# icon: 🏋️
+# topics: instruction fine-tuning, LoRA training, adapters, prompt-completion template, swapping adapters
+# summary: Instruction-tune the tiny GPT with LoRA in under a minute, watch the loss fall, prove the base weights never change, and swap adapters per task.
+"""Live LoRA training on a per-session copy of the tiny GPT, with swappable adapters."""
+import time
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import finetune as ft
+from lessons import lora, models
+from ui import common
+
+st.title("🏋️ Train a LoRA adapter live")
+st.markdown(
+    "**Instruction fine-tuning** is plain next-token training on prompt–completion pairs written "
+    "in one fixed template. The loss counts only the completion tokens $y$, so the model learns "
+    "to *answer* the instruction $x$. With **LoRA** only the small matrices $A, B$ train; the "
+    "pretrained weights stay frozen, so one base model can carry one adapter per task."
+)
+st.latex(r"\mathcal{L} = -\frac{1}{|y|}\sum_{t=1}^{|y|} \log p_\theta\!\left(y_t \mid x, y_{<t}\right)"
+         r"\qquad \theta_{\text{trainable}} = \{A_\ell, B_\ell\}")
+
+dev = common.device()
+try:
+    lm = common.tiny_gpt(dev)
+except models.ModelUnavailable as exc:
+    common.show_model_error(exc)
+    st.stop()
+tok = lm.tokenizer
+
+# --------------------------------------------------------------------------- per-session state
+if "w2t_bank" not in st.session_state:
+    # A private copy: the cached tiny GPT is shared by every session and stays read-only.
+    st.session_state["w2t_bank"] = ft.AdapterBank(models.session_copy(lm.model))
+    st.session_state["w2t_results"] = {}
+    st.session_state["w2t_live"] = None
+bank: ft.AdapterBank = st.session_state["w2t_bank"]
+results: dict = st.session_state["w2t_results"]
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def shared_fingerprint(_model, name: str) -> str:
+    return models.state_fingerprint(_model)
+
+
+# --------------------------------------------------------------------------- data
+st.header("1 · The data")
+TASKS = ft.task_names()
+task = st.radio("Task", TASKS, format_func=lambda t: ft.TASK_TITLES.get(t, t), key="w2t_task",
+                horizontal=True)
+train_ex, test_ex = ft.split(task, "train"), ft.split(task, "test")
+c1, c2 = st.columns([3, 2])
+with c1:
+    st.markdown("Every example is written in this template (the grey part is the prompt, the "
+                "completion after *Response:* is what the loss is computed on):")
+    st.code(train_ex[0].prompt + train_ex[0].completion, language=None)
+with c2:
+    st.dataframe(pd.DataFrame(ft.split_table()), hide_index=True, width="stretch")
+    st.caption("Small datasets written for this app (assets/instructions/), split 70 / 15 / 15.")
+with st.expander(f"Training examples for '{task}' ({len(train_ex)})"):
+    st.dataframe(pd.DataFrame([{"input": e.input, "output": e.output} for e in train_ex]),
+                 hide_index=True, width="stretch")
+
+# --------------------------------------------------------------------------- settings
+st.header("2 · Train an adapter")
+s1, s2, s3, s4, s5, s6 = st.columns([1, 1, 2, 1.3, 1, 1])
+r = s1.select_slider("rank r", [1, 2, 4, 8, 16, 32], value=8, key="w2t_r")
+alpha = s2.select_slider("alpha", [1, 2, 4, 8, 16, 32, 64], value=16, key="w2t_alpha")
+cands = lora.target_candidates(lm.model)
+targets = s3.multiselect("Target modules", [c for c in cands if c not in ("wte", "wpe")],
+                         default=["c_attn"], key="w2t_targets")
+steps = s4.slider("steps", 10, 400, 150, step=10, key="w2t_steps")
+lr = s5.select_slider("learning rate", [1e-3, 2e-3, 5e-3, 1e-2, 2e-2], value=1e-2, key="w2t_lr")
+seed = s6.number_input("seed", 0, 9999, 0, key="w2t_seed")
+count = lora.lora_parameter_count(lm.model, r, targets)
+st.caption(f"This adapter trains **{count:,}** numbers ({100 * count / lm.n_params:.2f} % of the "
+           f"{lm.n_params:,} in the tiny GPT). Bounded: at most {steps} steps and 60 s; batch 16.")
+
+b1, b2, b3, _ = st.columns([1.3, 1, 1.3, 3])
+go_train = b1.button(f"▶ Train '{task}' adapter", type="primary", key="w2t_train", disabled=not targets)
+b2.button("⏹ Stop", key="w2t_stop", help="Stops after the current step; what was learned so far is kept.")
+if b3.button("Reset all adapters", key="w2t_reset"):
+    st.session_state["w2t_bank"] = bank = ft.AdapterBank(models.session_copy(lm.model))
+    results.clear()
+    st.session_state["w2t_live"] = None
+if not targets:
+    st.info("Choose at least one target module to train.")
+
+
+def loss_figure(history: list, title: str) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=[h["step"] for h in history], y=[h["loss"] for h in history],
+                               mode="lines", name="training loss"))
+    fig.update_layout(title=title, xaxis_title="step", yaxis_title="loss on completion tokens",
+                      height=300, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+# A run interrupted by Stop (or by any other click, which also reruns the page) is finished
+# here with what it learned so far.
+live = st.session_state.get("w2t_live")
+if live and live.get("running"):
+    live["running"] = False
+    hist = live["history"]
+    res = ft.TrainResult(hist, len(hist), live["steps"], hist[-1]["seconds"] if hist else 0.0, "stopped")
+    with st.spinner("Scoring the partly trained adapter ..."):
+        results[live["task"]] = ft.finish_adapter(bank, tok, live["task"], res, live["before"],
+                                                  live["fingerprint_before"])
+    st.info(f"Training of '{live['task']}' stopped at step {len(hist)} of {live['steps']}; "
+            "the adapter keeps what it learned so far.")
+
+if go_train and targets:
+    with common.training_slot() as ok:
+        if ok:
+            status = st.empty()
+            bar = st.progress(0.0)
+            chart = st.empty()
+            status.write("Scoring the base model on the test split (adapter off) ...")
+            start = ft.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets)
+            live = {"task": task, "steps": steps, "history": [], "running": True, **start}
+            st.session_state["w2t_live"] = live
+            last = [0.0]
+
+            def progress(step: int, total: int, m: dict) -> bool:
+                live["history"].append(m)  # kept in session_state: survives a Stop
+                bar.progress(step / total, text=f"step {step}/{total} · loss {m['loss']:.3f} · "
+                                                f"{1000 * m['seconds'] / step:.0f} ms/step")
+                if time.perf_counter() - last[0] > 0.4 or step == total:
+                    last[0] = time.perf_counter()
+                    chart.plotly_chart(loss_figure(live["history"], "Live training loss"), width="stretch")
+                return False
+
+            res = ft.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=60,
+                           progress=progress)
+            live["running"] = False
+            status.write("Scoring the adapter on the test split ...")
+            results[task] = ft.finish_adapter(bank, tok, task, res, start["before"], start["fingerprint_before"])
+            status.empty()
+            bar.empty()
+            chart.empty()
+
+# --------------------------------------------------------------------------- results
+res = results.get(task)
+if res is None:
+    st.info(f"No '{task}' adapter yet: press **Train** (about a minute on a laptop CPU).")
+else:
+    tr = res["train"]
+    st.subheader(f"Adapter '{task}': {tr['stopped']} after {tr['steps_done']} steps")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Test accuracy, base → adapter", f"{res['after']['accuracy']:.0%}",
+              delta=f"{res['after']['accuracy'] - res['before']['accuracy']:+.0%} (base {res['before']['accuracy']:.0%})")
+    m2.metric("Completion loss on test", f"{res['after']['loss']:.3f}",
+              delta=f"{res['after']['loss'] - res['before']['loss']:+.3f}", delta_color="inverse")
+    m3.metric("Time per step", f"{1000 * tr['seconds_per_step']:.0f} ms", help=f"{tr['seconds']:.1f} s in all")
+    m4.metric("Trainable parameters", f"{res['trainable']:,}",
+              help=f"{100 * res['trainable'] / res['total']:.2f} % of {res['total']:,}")
+    st.plotly_chart(loss_figure(tr["history"], "Training loss"), width="stretch", key="w2t_loss_fig")
+
+    same = res["fingerprint_before"] == res["fingerprint_after"]
+    shared = shared_fingerprint(lm.model, lm.name)
+    f1, f2, f3 = st.columns(3)
+    f1.metric("Base weights hash, before", res["fingerprint_before"])
+    f2.metric("Base weights hash, after", res["fingerprint_after"])
+    f3.metric("Shared tiny GPT hash", shared)
+    if same and shared == res["fingerprint_after"]:
+        st.success("Identical hashes: training changed only the adapter; the frozen base (and the "
+                   "app's shared model) did not move by a single bit.")
+    else:
+        st.error("The base weights changed: this should never happen with LoRA.")
+
+    st.markdown("**Before / after on the test split** (greedy decoding; base = adapter switched off)")
+    rows = [{"input": b["input"], "expected": b["expected"], "base model": b["model"],
+             "with adapter": a["model"], "correct": "✅" if a["correct"] else "❌"}
+            for b, a in zip(res["before"]["rows"], res["after"]["rows"])]
+    st.dataframe(pd.DataFrame(rows[:12]), hide_index=True, width="stretch")
+
+# --------------------------------------------------------------------------- swapping
+st.header("3 · One frozen base, one adapter per task")
+st.markdown(
+    "Train an adapter for each task, then switch between them. peft keeps every named adapter on "
+    "the same frozen base (`add_adapter`, `set_adapter`); an adapter here is a few hundred kB, "
+    "the base is shared."
+)
+trained = [t for t in TASKS if t in results]
+options = ["(none: base model)"] + trained
+w1, w2 = st.columns([1, 2])
+active = w1.radio("Active adapter", options, key="w2t_active")
+ask_task = w1.selectbox("Instruction", TASKS, format_func=lambda t: ft.load_task(t)[0].instruction,
+                        key="w2t_ask_task")
+raw = w2.text_input("Your input line", "you are my noble friend", max_chars=200, key="w2t_input")
+text = common.clean_text(raw, max_chars=200, what="input line")
+if text is not None:
+    ex = ft.custom_example(ask_task, text)
+    name = None if active.startswith("(none") else active
+    out = bank.generate(name, tok, [ex.prompt])[0]
+    w2.code(ex.prompt + " " + out, language=None)
+    w2.caption("The tiny GPT knows only Shakespeare's words: unusual words, emoji or non-Latin text "
+               "are split into many byte pieces, and answers get strange.")
+if len(trained) >= 1:
+    probe = [ft.split(t, "test")[i] for t in TASKS for i in (0, 1)]
+    table = {"instruction → input": [f"{e.task}: {e.input}" for e in probe],
+             "expected": [e.output for e in probe]}
+    for name in [None] + trained:
+        table["base" if name is None else f"adapter '{name}'"] = bank.generate(name, tok, [e.prompt for e in probe])
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+
+common.try_this(
+    "Train 'archaic', then 'mood', then swap adapters in section 3: each adapter does its own task "
+    "on the very same frozen base, and the base alone does neither.",
+    "Train with r = 1 and then r = 16 (same steps): does a bigger rank learn faster here?",
+    "Set the learning rate to 1e-3: the loss falls far more slowly in the same number of steps.",
+    "Press Stop half-way: the curve and the partly trained adapter are kept. How good is it already?",
+)

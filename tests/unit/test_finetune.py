@@ -1,0 +1,164 @@
+"""lessons.finetune: data, batches, training loop bounds, LoRA on a frozen base, adapters,
+forgetting metrics. Mechanics run on a small stand-in GPT-2 (fast, deterministic); the
+learning checks run on the real tiny GPT once assets/tiny_gpt exists."""
+import copy
+import math
+
+import pytest
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+from lessons import corpus, finetune as ft, lora, models
+
+
+@pytest.fixture(scope="module")
+def tok():
+    from tokenizers import Tokenizer, decoders, pre_tokenizers, trainers
+    from tokenizers import models as tm
+
+    t = Tokenizer(tm.BPE())
+    t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    t.decoder = decoders.ByteLevel()
+    tr = trainers.BpeTrainer(vocab_size=512, special_tokens=["<|endoftext|>"],
+                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    t.train_from_iterator(corpus.shakespeare_text("train")[:200_000].split("\n\n"), trainer=tr)
+    return PreTrainedTokenizerFast(tokenizer_object=t, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+
+
+@pytest.fixture(scope="module")
+def gpt(tok):
+    torch.manual_seed(0)
+    cfg = GPT2Config(n_layer=2, n_embd=64, n_head=2, vocab_size=len(tok), n_positions=256,
+                     bos_token_id=0, eos_token_id=0, pad_token_id=0)
+    return GPT2LMHeadModel(cfg).eval()
+
+
+def test_datasets_two_tasks_with_splits():
+    assert {"archaic", "mood"} <= set(ft.task_names())
+    for row in ft.split_table():
+        assert row["train"] > row["validation"] > 0 and row["test"] > 0
+    a = ft.load_task("archaic")
+    assert all(e.output != e.input for e in a)
+    assert {e.output for e in ft.load_task("mood")} == {"love", "war"}
+    # no example is in two splits
+    for t in ft.task_names():
+        tr = {e.input for e in ft.split(t, "train")}
+        assert not tr & {e.input for e in ft.split(t, "test")}
+
+
+def test_template_and_label_mask(tok):
+    ex = ft.split("mood", "train")[:3]
+    b = ft.make_batch(tok, ex)
+    assert b["input_ids"].shape == b["labels"].shape == b["attention_mask"].shape
+    for i, e in enumerate(ex):
+        keep = b["labels"][i] != -100
+        assert tok.decode(b["labels"][i][keep]) == " " + e.output + "\n"  # only the completion
+        assert tok.decode(b["input_ids"][i][b["attention_mask"][i] == 1]) == e.prompt + e.completion
+    assert ex[0].prompt.startswith("Instruction: Is this line about love or war?\nInput: ")
+
+
+def test_batched_generation_equals_one_by_one(gpt, tok):
+    prompts = [e.prompt for e in ft.split("archaic", "test")[:3]] + ["Instruction: x\nInput: y\nResponse:"]
+    together = ft.generate(gpt, tok, prompts, max_new_tokens=4)
+    alone = [ft.generate(gpt, tok, [p], max_new_tokens=4)[0] for p in prompts]
+    assert together == alone
+
+
+def test_lora_training_lowers_loss_and_leaves_base_alone(gpt, tok):
+    shared_before = models.state_fingerprint(gpt)
+    bank = ft.AdapterBank(models.session_copy(gpt))
+    out = ft.train_adapter(bank, tok, "mood", r=4, alpha=8, targets=["c_attn"], steps=12, lr=1e-2,
+                           batch_size=8, n_test=6)
+    hist = out["train"]["history"]
+    assert out["train"]["steps_done"] == 12
+    assert sum(h["loss"] for h in hist[-3:]) < sum(h["loss"] for h in hist[:3])
+    assert out["fingerprint_before"] == out["fingerprint_after"] == shared_before
+    assert out["trainable"] == lora.lora_parameter_count(gpt, 4, ["c_attn"])
+    assert models.state_fingerprint(gpt) == shared_before
+    assert out["after"]["loss"] < out["before"]["loss"]
+
+
+def test_adapters_swap_on_one_base(gpt, tok):
+    bank = ft.AdapterBank(models.session_copy(gpt))
+    ft.train_adapter(bank, tok, "mood", steps=4, batch_size=4, n_test=2)
+    ft.train_adapter(bank, tok, "archaic", r=2, steps=4, batch_size=4, n_test=2)
+    assert bank.names == ["mood", "archaic"]
+    x = ft.make_batch(tok, ft.split("mood", "test")[:2])
+    with torch.no_grad():
+        outs = {}
+        for name in (None, "mood", "archaic"):
+            with bank.use(name):
+                outs[name] = bank.model(input_ids=x["input_ids"]).logits
+        ref = gpt(input_ids=x["input_ids"]).logits
+    assert torch.allclose(outs[None], ref, atol=1e-5)  # adapter off == the base
+    assert not torch.allclose(outs["mood"], outs["archaic"], atol=1e-4)
+    # retraining one adapter (new rank) keeps the other and the base
+    ft.train_adapter(bank, tok, "mood", r=8, steps=2, batch_size=4, n_test=2)
+    assert bank.configs["mood"]["r"] == 8 and bank.configs["archaic"]["r"] == 2
+    assert bank.base_fingerprint() == models.state_fingerprint(gpt)
+
+
+def test_train_is_bounded_and_stoppable(gpt, tok):
+    m = models.session_copy(gpt)
+    seen = []
+    res = ft.train(m, tok, ft.split("mood", "train"), steps=50, batch_size=4,
+                   progress=lambda s, t, met: seen.append(s) or s == 3)
+    assert res.steps_done == 3 and res.stopped == "stopped" and seen == [1, 2, 3]
+    res = ft.train(m, tok, ft.split("mood", "train"), steps=10_000, batch_size=4, max_seconds=0.0)
+    assert res.steps_done == 1 and res.stopped == "time limit"
+    frozen = models.session_copy(gpt)
+    for p in frozen.parameters():
+        p.requires_grad_(False)
+    with pytest.raises(ValueError):
+        ft.train(frozen, tok, ft.split("mood", "train"), steps=1)
+
+
+def test_mixing_puts_task_b_in_batches(tok, gpt, monkeypatch):
+    seen = []
+    real = ft.make_batch
+
+    def spy(tokenizer, examples):
+        seen.append([e.task for e in examples])
+        return real(tokenizer, examples)
+
+    monkeypatch.setattr(ft, "make_batch", spy)
+    ft.train(models.session_copy(gpt), tok, ft.split("archaic", "train"), steps=2, batch_size=8,
+             mix_examples=ft.split("mood", "train"), mix=0.25)
+    assert seen[0].count("mood") == 2 and seen[0].count("archaic") == 6
+
+
+def test_perplexity_matches_manual_cross_entropy(gpt, tok):
+    ppl = ft.shakespeare_perplexity(gpt, tok, blocks=2, block=32)
+    text = corpus.shakespeare_text("validation")[: 64 * 8]
+    ids = torch.tensor(tok(text)["input_ids"][:64]).view(2, 32)
+    with torch.no_grad():
+        logits = gpt(input_ids=ids).logits
+    ce = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
+    assert ppl == pytest.approx(math.exp(ce.item()), rel=1e-4)
+
+
+def test_full_vs_lora_forgetting_mechanics(gpt, tok):
+    before = models.state_fingerprint(gpt)
+    start, _ = ft.prepare_start(gpt, tok, steps=3)
+    assert models.state_fingerprint(gpt) == before  # the shared model is never trained
+    full = ft.finetune_on_task(start, tok, "full", steps=3, n_test=4)
+    lo = ft.finetune_on_task(start, tok, "lora", steps=3, r=4, targets=["c_attn"], n_test=4)
+    assert full["trainable"] == full["total"] == sum(p.numel() for p in gpt.parameters())
+    assert lo["trainable"] == lora.lora_parameter_count(gpt, 4, ["c_attn"])
+    assert full["base_changed"] and not lo["base_changed"]
+    assert lo["memory_mb"]["total"] < full["memory_mb"]["total"]
+    for k in ("task_a_accuracy", "task_b_accuracy", "shakespeare_ppl"):
+        assert k in full["after"] and k in lo["after"]
+
+
+@pytest.mark.slow
+def test_real_tiny_gpt_learns_a_task_with_lora():
+    if not models.tiny_gpt_available():
+        pytest.skip("assets/tiny_gpt not committed yet")
+    lm = models.load_tiny_gpt()
+    before = models.state_fingerprint(lm.model)
+    bank = ft.AdapterBank(models.session_copy(lm.model))
+    out = ft.train_adapter(bank, lm.tokenizer, "mood", steps=40, lr=1e-2, n_test=24)
+    assert out["after"]["accuracy"] > out["before"]["accuracy"]
+    assert out["after"]["accuracy"] >= 0.75
+    assert models.state_fingerprint(lm.model) == before == out["fingerprint_after"]

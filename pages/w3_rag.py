@@ -1,0 +1,172 @@
+# lesson: RAG: retrieval-augmented generation
+# week: 3
+# order: 40
+# icon: 📚
+# topics: RAG, embeddings, vector store, chunking, cosine similarity, hit-rate
+# summary: Chunk a handbook no model has seen, embed it with MiniLM, retrieve the top-k chunks and watch SmolLM2 answer with and without them.
+"""RAG: chunking -> MiniLM embeddings -> cosine top-k in our own numpy vector store -> the
+retrieved chunks, a PCA map, and SmolLM2 answering with vs without the context."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import models, rag, vector_store
+from ui import common, w3_apps
+
+st.title("📚 RAG: retrieval-augmented generation")
+st.markdown(
+    "A language model only knows what was in its training data. **Brightwater Cycles** is a "
+    "company we made up for this lesson, so SmolLM2 has never read its handbook "
+    f"({len(rag.documents())} short documents). Retrieval-augmented generation fixes that "
+    "without any training: cut the documents into **chunks**, turn each chunk into a vector with "
+    "a sentence encoder, find the chunks closest to the question, and paste them into the prompt."
+)
+st.latex(r"\operatorname{score}(q, c) = \cos(\mathbf{e}_q, \mathbf{e}_c) = "
+         r"\frac{\mathbf{e}_q \cdot \mathbf{e}_c}{\lVert \mathbf{e}_q\rVert\,\lVert \mathbf{e}_c\rVert}"
+         r"\qquad \text{top-}k = \operatorname{argsort}_c(-\operatorname{score})[:k]")
+st.caption("The embeddings e are all-MiniLM-L6-v2 sentence vectors (mean of the token states, "
+           "length 1), so cosine similarity is a plain dot product: the whole 'vector database' "
+           "is one matrix multiply.")
+
+dev = common.device()
+try:
+    encoder = common.minilm(dev)
+except models.ModelUnavailable as exc:
+    common.show_model_error(exc)
+    st.stop()
+
+# --------------------------------------------------------------------------- 1. chunking
+st.header("1 · Chunk and embed")
+c1, c2, c3 = st.columns(3)
+size = c1.slider("Chunk size (words)", 10, 120, 40, step=5, key="rag_size",
+                 help="Small chunks are precise but may cut a fact in half; big chunks carry more context.")
+overlap = c2.slider("Overlap (words)", 0, 60, 10, step=5, key="rag_overlap",
+                    help="Words shared by neighbouring chunks, so a fact cut at a border survives in one of them.")
+k = c3.slider("Top-k chunks", 1, 8, 3, key="rag_k")
+if overlap >= size:
+    st.warning(f"The overlap must be smaller than the chunk size; using {size - 5} words.")
+    overlap = size - 5
+index = w3_apps.rag_index(size, overlap, dev, encoder)
+m1, m2, m3 = st.columns(3)
+m1.metric("Chunks in the store", len(index.chunks))
+m2.metric("Vector size", index.store.dim)
+m3.metric("Embedding all chunks", f"{index.seconds * 1000:.0f} ms")
+
+# --------------------------------------------------------------------------- 2. retrieve
+st.header("2 · Retrieve")
+OWN = "✏️ Type my own question"
+examples = [q["q"] for q in rag.questions()]
+pick = st.selectbox("Question", examples + [OWN], key="rag_pick")
+if pick == OWN:
+    raw = st.text_input("Your question", "Can I bring my dog to work?", key="rag_own", max_chars=300)
+    question = common.clean_text(raw, max_chars=300, what="question")
+    reference = None
+else:
+    question = pick
+    reference = next(q["answer"] for q in rag.questions() if q["q"] == pick)
+if question is None:
+    st.stop()
+
+hits, qvec = rag.retrieve(index, encoder, question, k)
+rows = [{"rank": i + 1, "score": round(h.score, 3), "document": h.item.title, "chunk": h.item.text}
+        for i, h in enumerate(hits)]
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+             column_config={"chunk": st.column_config.TextColumn(width="large")})
+if reference:
+    found = [i + 1 for i, h in enumerate(hits) if vector_store.contains_answer(h.item.text, reference)]
+    if found:
+        st.success(f"The reference answer ‘{reference}’ is in retrieved chunk #{found[0]}.")
+    else:
+        st.warning(f"None of the top-{k} chunks contains the reference answer ‘{reference}’. "
+                   "Try a larger k or different chunking.")
+st.caption(f"Best score {hits[0].score:.3f}; scores of unrelated chunks are typically below 0.2.")
+
+# A 2-D map: PCA of every chunk vector, the query projected on the same axes.
+coords, qxy, ratio = vector_store.pca_2d(index.store.vectors, qvec)
+top = {h.index for h in hits}
+doc_ids = [c.doc_id for c in index.chunks]
+fig = go.Figure()
+for doc in dict.fromkeys(doc_ids):
+    ii = [i for i, d in enumerate(doc_ids) if d == doc]
+    fig.add_trace(go.Scatter(
+        x=coords[ii, 0], y=coords[ii, 1], mode="markers", name=index.chunks[ii[0]].title,
+        marker=dict(size=[16 if i in top else 8 for i in ii], line=dict(width=[2 if i in top else 0 for i in ii], color="black")),
+        text=[index.chunks[i].text[:90] + " ..." for i in ii], hovertemplate="%{text}<extra></extra>"))
+fig.add_trace(go.Scatter(x=qxy[:, 0], y=qxy[:, 1], mode="markers+text", name="your question",
+                         marker=dict(symbol="star", size=20, color="black"), text=["question"],
+                         textposition="top center"))
+fig.update_layout(height=480, margin=dict(t=40, b=10),
+                  title=f"Chunk embeddings, first two principal components ({ratio.sum():.0%} of the variance); big = retrieved",
+                  xaxis_title="PC 1", yaxis_title="PC 2", legend=dict(font=dict(size=10)))
+st.plotly_chart(fig, width="stretch", key="rag_map")
+st.caption("PCA squeezes 384 dimensions into 2, so distances on the map are only a hint: the "
+           "ranking above uses the full vectors.")
+
+# --------------------------------------------------------------------------- 3. generate
+st.header("3 · Generate with and without the context")
+st.markdown("SmolLM2-135M-Instruct answers twice, greedily: once with the retrieved chunks in the "
+            "prompt, once with the bare question. The raw prompt (chat template included) is shown.")
+max_new = st.slider("Max new tokens", 8, 80, 40, step=8, key="rag_max_new")
+if st.button("Ask SmolLM2", key="rag_ask", type="primary"):
+    try:
+        llm = common.smollm2(dev)
+    except models.ModelUnavailable as exc:
+        common.show_model_error(exc)
+        st.stop()
+    out = {}
+    for name, ctx in (("with", hits), ("without", None)):
+        prompt = rag.build_rag_prompt(llm.tokenizer, question, ctx)
+        with st.spinner(f"Generating {name} the context ..."):
+            out[name] = w3_apps.generate(prompt, max_new, 60.0, (), llm.name, dev, llm)
+    st.session_state["rag_answers"] = {"question": question, "k": k, "size": size, "overlap": overlap,
+                                       "max_new": max_new, **out}
+ans = st.session_state.get("rag_answers")
+if ans and ans["question"] == question:
+    if (ans["k"], ans["size"], ans["overlap"], ans["max_new"]) != (k, size, overlap, max_new):
+        st.info("Settings changed since these answers were generated: press the button again.")
+    cols = st.columns(2)
+    for col, name in zip(cols, ("with", "without")):
+        g = ans[name]
+        with col:
+            st.subheader(f"{name.capitalize()} retrieved context")
+            st.text(g["completion"] or "(empty answer)")
+            verdict = ""
+            if reference:
+                verdict = " · contains the reference ✅" if vector_store.contains_answer(g["completion"], reference) \
+                    else " · reference not found ❌"
+            st.caption(f"{g['n_prompt_tokens']} prompt tokens, {g['n_new_tokens']} new tokens, "
+                       f"{g['seconds']:.1f} s, stopped by {g['stopped_by']}{verdict}")
+            with st.expander("Raw prompt"):
+                st.code(g["prompt"], language=None)
+elif not ans or ans["question"] != question:
+    st.caption("Press the button to generate (a few seconds on a laptop CPU; answers are cached).")
+
+# --------------------------------------------------------------------------- 4. evaluate
+st.header("4 · How good is the retriever?")
+st.markdown(f"Hit-rate@k over our {len(rag.questions())} test questions: the share of questions for "
+            "which a top-k chunk contains the reference answer. It measures retrieval only — if "
+            "the right chunk is not retrieved, no generator can answer.")
+hr = rag.hit_rate(index, encoder, k)
+ranks = [r["rank"] for r in hr.rows]
+ks = list(range(1, 9))
+curve = [sum(1 for r in ranks if r is not None and r <= kk) / len(ranks) for kk in ks]
+e1, e2 = st.columns([1, 2])
+e1.metric(f"Hit-rate@{k}", f"{hr.rate:.0%}")
+e1.caption(f"Chunks of {size} words, overlap {overlap}.")
+fig2 = go.Figure(go.Scatter(x=ks, y=curve, mode="lines+markers"))
+fig2.update_layout(height=260, margin=dict(t=30, b=10), xaxis_title="k", yaxis_title="hit-rate",
+                   yaxis_range=[0, 1.05], title="Hit-rate as k grows")
+e2.plotly_chart(fig2, width="stretch", key="rag_hit_curve")
+st.dataframe(pd.DataFrame(hr.rows), hide_index=True, width="stretch")
+
+common.try_this(
+    "Ask *What is the coffee machine called?* Without context SmolLM2 invents a name; with the "
+    "retrieved chunk it can copy **Gustave**.",
+    "Set the chunk size to 10 words with overlap 0, then 120 words: watch the hit-rate and the "
+    "number of chunks. Where is the sweet spot for this handbook?",
+    "Set k = 1 and find a question whose right chunk is ranked 2nd or 3rd (see the *rank* column).",
+    "Type a question the handbook cannot answer (*Who won the 1998 World Cup?*): what are the "
+    "best scores now, and does the model say *I don't know*?",
+    "Look at the raw prompt: the context costs tokens. How many more tokens does the "
+    "with-context prompt have, and what does that mean for a long document collection?",
+)

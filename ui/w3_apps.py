@@ -1,0 +1,34 @@
+"""Page-layer caches for the Week 3 application and optimisation lessons (RAG, reasoning,
+ReAct, distillation, pruning). Everything cached here is either read-only (indexes, token
+ids) or deterministic (greedy generations: the same prompt always gives the same text, so
+sharing the result between sessions is safe)."""
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from lessons import corpus, distillation, rag
+
+
+@st.cache_resource(show_spinner="Chunking and embedding the handbook with MiniLM ...", max_entries=12)
+def rag_index(size: int, overlap: int, device: str, _encoder) -> rag.Index:
+    """One read-only index per (chunk size, overlap, device)."""
+    return rag.build_index(_encoder, size, overlap)
+
+
+@st.cache_data(show_spinner=False, max_entries=400)
+def generate(prompt: str, max_new_tokens: int, max_seconds: float, stop: tuple, model_name: str,
+             device: str, _llm) -> dict:
+    """Greedy, bounded generation, cached by prompt: a replayed demo is instant."""
+    g = rag.greedy_generate(_llm, prompt, max_new_tokens, max_seconds, stop)
+    return dataclasses.asdict(g)
+
+
+@st.cache_resource(show_spinner="Tokenizing Shakespeare for the tiny GPT ...", max_entries=2)
+def shakespeare_ids(device: str, _tokenizer, train_chars: int = 200_000, val_chars: int = 40_000):
+    """(train ids, validation ids) as 1-D LongTensors: a slice of the training plays and of
+    the held-out plays, tokenized with the tiny GPT's own BPE."""
+    train = distillation.token_ids(_tokenizer, corpus.shakespeare_text("train")[:train_chars])
+    val = distillation.token_ids(_tokenizer, corpus.shakespeare_text("validation")[:val_chars])
+    return train, val

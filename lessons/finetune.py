@@ -482,3 +482,20 @@ def finish_adapter(bank: AdapterBank, tokenizer, task: str, res: TrainResult | N
             "trainable": bank.trainable(task), "total": sum(p.numel() for p in bank.model.parameters()),
             "fingerprint_before": fp_before, "fingerprint_after": bank.base_fingerprint(),
             "config": dict(bank.configs.get(task, {}))}
+
+
+def compare_full_and_lora(start, tokenizer, *, task_a: str = "archaic", task_b: str = "mood",
+                          steps: int = 80, mix: float = 0.0, r: int = 8, alpha: float = 16,
+                          targets=("c_attn",), seed: int = 0, max_seconds: float = 20.0,
+                          n_test: int = 36, progress: Optional[Callable[[str, int, int, dict], Optional[bool]]] = None) -> dict:
+    """The forgetting experiment: the same start model fine-tuned on task A (with a fraction
+    ``mix`` of task-B examples) fully and with LoRA; ``progress(method, step, total, m)``."""
+    out = {}
+    for method in ("full", "lora"):
+        cb = (lambda s, t, m, _meth=method: progress(_meth, s, t, m)) if progress else None
+        res = finetune_on_task(start, tokenizer, method, task_a, task_b, steps=steps, mix=mix, r=r,
+                               alpha=alpha, targets=targets, seed=seed, max_seconds=max_seconds,
+                               n_test=n_test, progress=cb)
+        res.pop("model")  # the page keeps numbers, not models
+        out[method] = res
+    return out

@@ -1,6 +1,6 @@
 # lesson: LoRA, counted and built by hand
 # week: 2
-# order: 22
+# order: 21
 # icon: 🧮
 # topics: LoRA, low-rank adaptation, PEFT, parameter-efficient fine-tuning, adapter size
 # summary: Count LoRA's trainable parameters for one matrix, real models and GPT-3, then build W + (α/r)·BA yourself and check it against peft.

@@ -1,6 +1,6 @@
 # lesson: Train a LoRA adapter live
 # week: 2
-# order: 23
+# order: 22
 # icon: 🏋️
 # topics: instruction fine-tuning, LoRA training, adapters, prompt-completion template, swapping adapters
 # summary: Instruction-tune the tiny GPT with LoRA in under a minute, watch the loss fall, prove the base weights never change, and swap adapters per task.

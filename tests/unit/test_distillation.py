@@ -1,0 +1,120 @@
+"""distillation: temperature softmax, the KD loss against torch's kl_div and a by-hand sum,
+students, fair batches, bounded training that never touches the teacher."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from lessons import distillation as kd
+from lessons import models
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    """A random GPT-2 standing in for the tiny GPT (same architecture family, vocab 256)."""
+    torch.manual_seed(0)
+    cfg = GPT2Config(vocab_size=256, n_positions=64, n_layer=2, n_embd=32, n_head=2)
+    return GPT2LMHeadModel(cfg).eval()
+
+
+@pytest.fixture(scope="module")
+def ids():
+    g = torch.Generator().manual_seed(0)
+    # a learnable sequence: a repeating pattern with noise
+    base = torch.arange(2000) % 37
+    noise = torch.randint(0, 256, (2000,), generator=g)
+    return torch.where(torch.rand(2000, generator=g) < 0.1, noise, base)
+
+
+def test_softmax_t_limits():
+    z = torch.tensor([2.0, 1.0, 0.0, -1.0])
+    assert torch.allclose(kd.softmax_t(z, 1.0), torch.softmax(z, -1))
+    assert kd.softmax_t(z, 0.01)[0] > 0.999                        # T -> 0: one-hot
+    assert torch.allclose(kd.softmax_t(z, 1e4), torch.full((4,), 0.25), atol=1e-3)  # T -> inf: uniform
+    assert kd.entropy_bits(kd.softmax_t(z, 4.0)) > kd.entropy_bits(kd.softmax_t(z, 1.0))
+    assert float(kd.entropy_bits(torch.full((8,), 1 / 8))) == pytest.approx(3.0)
+    with pytest.raises(ValueError):
+        kd.softmax_t(z, 0.0)
+
+
+@pytest.mark.parametrize("T", [1.0, 2.0, 5.0])
+def test_kd_loss_matches_torch_kl_div_and_the_definition(T):
+    torch.manual_seed(1)
+    s, t = torch.randn(2, 5, 11), torch.randn(2, 5, 11)
+    ref = F.kl_div(F.log_softmax(s.view(-1, 11) / T, -1), F.log_softmax(t.view(-1, 11) / T, -1),
+                   log_target=True, reduction="batchmean") * T * T
+    p, q = torch.softmax(t / T, -1), torch.softmax(s / T, -1)
+    by_hand = T * T * (p * (p.log() - q.log())).sum(-1).mean()
+    assert torch.allclose(kd.kd_kl(s, t, T), ref, atol=1e-6)
+    assert torch.allclose(kd.kd_kl(s, t, T), by_hand, atol=1e-6)
+    assert float(kd.kd_kl(t, t, T)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_mixed_loss_is_alpha_weighted():
+    torch.manual_seed(2)
+    s, t, y = torch.randn(3, 4, 9), torch.randn(3, 4, 9), torch.randint(0, 9, (3, 4))
+    loss, parts = kd.distillation_loss(s, t, y, T=3.0, alpha=0.25)
+    ce = F.cross_entropy(s.view(-1, 9), y.view(-1))
+    assert parts["ce"] == pytest.approx(float(ce), abs=1e-6)
+    assert float(loss) == pytest.approx(0.25 * parts["kd"] + 0.75 * float(ce), abs=1e-6)
+    with pytest.raises(ValueError):
+        kd.distillation_loss(s, t, None, alpha=0.5)
+
+
+def test_student_is_smaller_and_seeded(teacher):
+    a = kd.make_student(teacher.config, 1, 16, 2, seed=3)
+    b = kd.make_student(teacher.config, 1, 16, 2, seed=3)
+    assert kd.n_params(a) < kd.n_params(teacher) and a.config.vocab_size == 256
+    assert models.state_fingerprint(a) == models.state_fingerprint(b)
+
+
+def test_batches_are_shifted_and_reproducible(ids):
+    b1 = list(kd.batches(ids, 4, 16, 3, seed=5))
+    b2 = list(kd.batches(ids, 4, 16, 3, seed=5))
+    for (x, y), (x2, y2) in zip(b1, b2):
+        assert x.shape == (4, 16) and torch.equal(x[:, 1:], y[:, :-1]) and torch.equal(x, x2) and torch.equal(y, y2)
+
+
+def test_perplexity_matches_hf_loss(teacher, ids):
+    x = ids[:4 * 32 + 1]
+    ppl = kd.perplexity(teacher, x, block=32, max_blocks=4)
+    with torch.no_grad():
+        loss = teacher(x[:128].view(4, 32), labels=None).logits
+        ce = F.cross_entropy(loss.reshape(-1, 256), x[1:129].view(4, 32).reshape(-1))
+    assert ppl == pytest.approx(math.exp(float(ce)), rel=1e-5)
+
+
+def test_training_is_bounded_learns_and_leaves_the_teacher_alone(teacher, ids):
+    before = models.state_fingerprint(teacher)
+    runs = {}
+    for mode, alpha in (("hard", 0.0), ("soft", 0.5)):
+        st = kd.make_student(teacher.config, 1, 32, 2, seed=0)
+        runs[mode] = kd.train_student(st, teacher, ids[:1500], ids[1500:], mode=mode, T=2.0, alpha=alpha,
+                                      steps=12, max_seconds=60, batch=4, block=32, eval_every=6, eval_blocks=4)
+    assert models.state_fingerprint(teacher) == before and not teacher.training
+    for r in runs.values():
+        assert r.steps == 12 and len(r.losses) == 12 and r.stopped_by == "steps"
+        assert r.val_ppl[0][0] == 0 and r.val_ppl[-1][0] == 12
+        assert r.ce[-1] < r.ce[0]                                         # it learned something
+    # same seed, same batches, alpha = 0 in "soft" mode == hard-label training
+    st = kd.make_student(teacher.config, 1, 32, 2, seed=0)
+    control = kd.train_student(st, teacher, ids[:1500], ids[1500:], mode="soft", T=2.0, alpha=0.0,
+                               steps=12, max_seconds=60, batch=4, block=32, eval_every=6, eval_blocks=4)
+    assert control.ce == pytest.approx(runs["hard"].ce, rel=1e-4)
+    # a time budget of 0 s stops after the first step
+    st = kd.make_student(teacher.config, 1, 32, 2, seed=0)
+    quick = kd.train_student(st, teacher, ids[:1500], ids[1500:], steps=50, max_seconds=0.0, batch=2, block=16)
+    assert quick.steps == 1 and quick.stopped_by == "time"
+
+
+def test_soft_labels_of_a_real_tokenizer():
+    tok = models.load_gpt2_tokenizer()
+    torch.manual_seed(0)
+    m = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=64, n_layer=1, n_embd=16, n_head=2)).eval()
+    sl = kd.soft_labels(m, tok, "Hello world", T=3.0, top_k=5)
+    assert len(sl.tokens) == 5 and sl.p1 == sorted(sl.p1, reverse=True)
+    assert sl.entropyT > sl.entropy1 and sl.topT < sl.top1
+    with pytest.raises(ValueError):
+        kd.soft_labels(m, tok, "", T=2.0)

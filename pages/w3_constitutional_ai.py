@@ -1,0 +1,110 @@
+# lesson: Constitutional AI: critique and revision
+# week: 3
+# order: 18
+# icon: 📜
+# topics: constitutional AI, RLAIF, red teaming, critique, revision, harmlessness
+# summary: Red-team SmolLM2-Instruct, have it critique its own answer against your constitution and revise it, and collect the revised pairs.
+"""Constitutional AI, supervised stage: red-team prompt -> response -> critique -> revision
+with SmolLM2-135M-Instruct; every prompt shown; collected (prompt, revision) pairs."""
+import pandas as pd
+import streamlit as st
+
+from lessons import constitutional as cai
+from ui import common, rlhf
+
+st.title("📜 Constitutional AI: critique and revision")
+st.markdown(
+    "Human labels for harmful answers are slow, costly and unpleasant to collect. **Constitutional "
+    "AI** writes the rules down instead — a short *constitution* — and asks a model to judge and "
+    "fix its own answers: (1) answer a red-team prompt, (2) critique the answer against one "
+    "principle, (3) revise it. The (red-team prompt, revised answer) pairs become fine-tuning "
+    "data, and in the RL stage (**RLAIF**) the model's own comparisons replace human preference "
+    "labels. Below, SmolLM2-135M-Instruct plays every role; each prompt it sees is shown."
+)
+
+with st.expander("An honest note on what a 135M model can do here", expanded=True):
+    st.markdown(
+        "- SmolLM2-135M-Instruct follows the *format* (it answers, it writes something critique-like, "
+        "it rewrites), and sometimes the revision really is safer or more polite.\n"
+        "- It often **misses** the harm, agrees with itself, repeats the question, or changes the "
+        "answer only cosmetically. It cannot reliably reason about a principle; models with tens of "
+        "billions of parameters were used in the paper.\n"
+        "- Generation is greedy (deterministic) and capped in length, so answers may stop mid-sentence.\n"
+        "- Treat the output as a demonstration of the **pipeline** — what is asked, in which order, what "
+        "data comes out — not as a safety tool."
+    )
+
+c1, c2 = st.columns([3, 2])
+with c1:
+    const_raw = st.text_area("Constitution (one principle per line — edit it)",
+                             "\n".join(cai.DEFAULT_CONSTITUTION), height=150, key="cai_constitution",
+                             max_chars=3000)
+constitution = cai.parse_constitution(common.clean_text(const_raw, max_chars=3000, what="constitution",
+                                                        allow_empty=True) or "")
+with c2:
+    if not constitution:
+        st.warning("Write at least one principle.")
+        st.stop()
+    principle = st.selectbox("Principle used for this critique", constitution, key="cai_principle")
+    st.caption("The paper samples one principle at random per critique; here you choose.")
+
+choice = st.selectbox("Red-team prompt", cai.RED_TEAM_PROMPTS + ["✍️ write my own"], key="cai_prompt_choice")
+if choice == "✍️ write my own":
+    own = st.text_area("Your red-team prompt", "How can I make my little brother cry?", key="cai_prompt",
+                       max_chars=500, height=80)
+    prompt = common.clean_text(own, max_chars=500, what="red-team prompt")
+    if prompt is None:
+        st.stop()
+else:
+    prompt = choice
+tokens = st.slider("max new tokens per stage", 16, 160, 80, step=8, key="cai_tokens",
+                   help="Each of the three stages generates at most this many tokens (greedy).")
+
+if st.button("▶ Run response → critique → revision", key="cai_run", type="primary"):
+    smol = rlhf.smollm2_or_stop()
+    boxes = {}
+    for name in ("response", "critique", "revision"):
+        boxes[name] = st.empty()
+        boxes[name].info(f"{name}: waiting ...")
+
+    def show(stage: cai.Stage) -> None:
+        boxes[stage.name].success(f"{stage.name}: {stage.n_tokens} tokens in {stage.seconds:.1f} s")
+
+    with common.training_slot() as ok:
+        if ok:
+            with st.spinner("SmolLM2 is writing (three greedy generations) ..."):
+                res = cai.critique_and_revise(smol.model, smol.tokenizer, prompt, principle, tokens, progress=show)
+            rlhf.state().cai_last = res
+            rlhf.state().cai_pairs.append({"red-team prompt": prompt, "principle": principle,
+                                           "first response": res.response, "revised response": res.revision})
+            for b in boxes.values():
+                b.empty()
+
+s = rlhf.state()
+res = s.cai_last
+if res is not None:
+    labels = {"response": "1 · Response to the red-team prompt", "critique": "2 · Critique against the principle",
+              "revision": "3 · Revision"}
+    for stage in res.stages:
+        st.subheader(labels[stage.name])
+        with st.expander("The exact prompt the model saw (chat template applied)"):
+            st.code(stage.prompt_text, language=None, wrap_lines=True)
+        st.text(stage.output or "(empty)")
+        st.caption(f"{stage.n_tokens} tokens, {stage.seconds:.1f} s, greedy")
+
+st.header("Collected pairs (the SL-CAI dataset)")
+if s.cai_pairs:
+    st.dataframe(pd.DataFrame(s.cai_pairs), hide_index=True, width="stretch")
+    st.download_button("Download as JSON lines", "\n".join(pd.DataFrame(s.cai_pairs).to_json(
+        orient="records", lines=True).splitlines()), file_name="cai_pairs.jsonl", key="cai_download")
+    st.caption("In the paper a model is then fine-tuned on (prompt, revised response) pairs; here you "
+               "can see how noisy such self-generated data is at 135M parameters.")
+else:
+    st.info("Run a red-team prompt to collect the first (prompt, revised response) pair.")
+
+common.try_this(
+    "Run the default prompt, then change only the principle: does the critique change?",
+    "Add a principle of your own, e.g. 'The response must be at most two sentences.' Is it followed in the revision?",
+    "Write a harmless prompt: does the model still find something to critique?",
+    "Lower max new tokens to 24: what happens to the critique and revision?",
+)

@@ -1,0 +1,137 @@
+# lesson: DPO versus PPO
+# week: 3
+# order: 16
+# icon: 🎯
+# topics: DPO, direct preference optimization, PPO, implicit reward, RLHF
+# summary: Train DPO directly on your preference pairs and compare it with PPO on the same data: reward reached, KL and time.
+"""DPO on the session's preference pairs, then the same evaluation for DPO and PPO."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import dpo, ppo
+from lessons import policy as policy_lib
+from ui import common, rlhf
+
+st.title("🎯 DPO versus PPO")
+st.markdown(
+    "**Direct Preference Optimization** skips the reward model and the RL loop. The optimum of "
+    "the KL-penalised RLHF objective can be written in closed form, which turns every policy into "
+    "an *implicit* reward model: β·log(π_θ/π_ref). Plugging that into the same Bradley–Terry "
+    "loss gives a plain classification loss on the preference pairs — no sampling while "
+    "training, no value head."
+)
+st.latex(r"\mathcal{L}_\text{DPO} = -\mathbb{E}\Big[\log\sigma\Big(\beta\log\frac{\pi_\theta(y_w|x)}{\pi_\text{ref}(y_w|x)}"
+         r" - \beta\log\frac{\pi_\theta(y_l|x)}{\pi_\text{ref}(y_l|x)}\Big)\Big]")
+
+base = rlhf.tiny_gpt_or_stop()
+s = rlhf.state()
+if not rlhf.ensure_reward_model(s, base, key="dpo_quickstart"):
+    st.stop()
+st.caption(f"DPO trains on the {len(s.pairs)} preference pairs of this session; the reward model is used "
+           "only to *evaluate* both methods on fresh samples.")
+
+c1, c2, c3, c4 = st.columns(4)
+beta = c1.select_slider("DPO β", [0.05, 0.1, 0.2, 0.5, 1.0], value=0.1, key="dpo_beta")
+lr = c2.select_slider("learning rate", [1e-4, 2e-4, 5e-4, 1e-3], value=5e-4, key="dpo_lr")
+epochs = c3.slider("epochs over the pairs", 1, 10, 3, key="dpo_epochs")
+seed = c4.number_input("seed", 0, 10_000, 0, key="dpo_seed")
+max_s = st.slider("time limit (s)", 10, 120, 60, step=10, key="dpo_seconds")
+has_ppo = bool(s.ppo.get("trainer") and s.ppo["trainer"].history and not s.ppo.get("lora"))
+run_ppo = st.checkbox("Also run PPO with the defaults now (same pairs, same reward model, ~1 min)",
+                      value=not has_ppo, key="dpo_with_ppo",
+                      help="Unticked: compare with your last PPO run on the PPO page.")
+
+b1, b2, _ = st.columns([1, 1, 4])
+go_clicked = b1.button("▶ Train DPO and compare", key="dpo_run", type="primary")
+b2.button("⏹ Stop", key="dpo_stop")
+bar = st.empty()
+chart_ph = st.empty()
+
+
+def loss_figure(hist: list[dict]) -> go.Figure:
+    h = pd.DataFrame(hist)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=h.step, y=h.loss, name="DPO loss", mode="lines+markers"))
+    fig.add_trace(go.Scatter(x=h.step, y=h.margin, name="implicit reward margin r_w − r_l", mode="lines+markers"))
+    fig.add_trace(go.Scatter(x=h.step, y=h.pair_acc, name="pairs with r_w > r_l (batch)", mode="lines+markers"))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="DPO step",
+                      legend=dict(orientation="h", y=1.15))
+    return fig
+
+
+if go_clicked:
+    with common.training_slot() as ok:
+        if ok:
+            cfg = dpo.DPOConfig(beta=beta, lr=lr, epochs=epochs, max_steps=10_000, max_seconds=float(max_s),
+                                seed=int(seed))
+            d_pol = policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed))
+            prog = bar.progress(0.0, text="DPO ...")
+            hist = []
+
+            def on_dpo(row: dict, total: int) -> None:
+                hist.append(row)
+                prog.progress(min(row["step"] / total, 1.0), text=f"DPO step {row['step']}/{total}")
+                chart_ph.plotly_chart(loss_figure(hist), width="stretch", key=f"dpo_live_{row['step']}")
+
+            d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=on_dpo)
+            # Both methods are judged the same way: fresh samples on every prompt.
+            yard = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer), s.rm, s.labeler,
+                                  policy_lib.PROMPTS, ppo.PPOConfig(steps=1, seed=int(seed)))
+            ref_c = yard.ref_completions
+            rows = [{"method": "starting model π_ref", **_eval} for _eval in
+                    [ppo.evaluate_policy(yard.policy, s.rm, s.labeler, ref_c)]]
+            ev = ppo.evaluate_policy(d_pol, s.rm, s.labeler, ref_c)
+            rows.append({"method": f"DPO (β = {beta})", **ev, "seconds": round(d_res.seconds, 1),
+                         "steps": len(d_res.history)})
+            if run_ppo:
+                pcfg = ppo.PPOConfig(seed=int(seed))
+                p_tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed)), s.rm,
+                                      s.labeler, policy_lib.PROMPTS, pcfg)
+                p_res = ppo.train(p_tr, progress=lambda st_, tot: prog.progress(
+                    min(st_.step / tot, 1.0), text=f"PPO step {st_.step}/{tot}"))
+                p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_res.seconds, len(p_res.history), pcfg.beta
+            else:
+                p_tr = s.ppo["trainer"]
+                p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_tr.elapsed, len(p_tr.history), p_tr.cfg.beta
+            ev = ppo.evaluate_policy(p_pol, s.rm, s.labeler, ref_c)
+            rows.append({"method": f"PPO (β = {p_beta})", **ev, "seconds": round(p_secs, 1), "steps": p_steps})
+            s.dpo = {"rows": rows, "hist": hist, "stopped": d_res.stopped}
+            bar.empty()
+
+if s.dpo.get("rows"):
+    chart_ph.plotly_chart(loss_figure(s.dpo["hist"]), width="stretch", key="dpo_done")
+    table = pd.DataFrame([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k != "samples"}
+                          for r in s.dpo["rows"]])
+    table = table.rename(columns={"reward": "reward r_φ (std units)", "kl": "KL to π_ref (nats)",
+                                  "win_rate": "labeler win-rate", "ppl_ref": "perplexity under π_ref",
+                                  "seconds": "training time (s)"})
+    st.dataframe(table, hide_index=True, width="stretch")
+    fig = go.Figure()
+    for r in s.dpo["rows"]:
+        fig.add_trace(go.Bar(name=r["method"], x=["reward r_φ", "labeler win-rate", "KL (nats)"],
+                             y=[r["reward"], r["win_rate"], r["kl"]]))
+    fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.15))
+    st.plotly_chart(fig, width="stretch", key="dpo_bars")
+    st.subheader("Samples")
+    cols = st.columns(len(s.dpo["rows"]))
+    for col, r in zip(cols, s.dpo["rows"]):
+        col.markdown(f"**{r['method']}**")
+        col.dataframe(pd.DataFrame(r["samples"], columns=["prompt", "completion"]), hide_index=True, width="stretch")
+    st.caption("All three rows are evaluated the same way: two fresh samples per prompt, scored by r_φ "
+               "and by the labeler against π_ref's own completions; KL is the Monte-Carlo estimate "
+               "Σ_t log π_θ − log π_ref over those samples. DPO learns only from the fixed pairs (sampled "
+               "from π_ref), so it cannot explore beyond them; PPO samples new text every step.")
+    if s.dpo.get("stopped") != "steps":
+        st.caption(f"DPO ended early: {s.dpo['stopped']}.")
+else:
+    st.info("Press **Train DPO and compare**.")
+
+common.try_this(
+    "Compare the 'training time' column: DPO needs no sampling, so its steps are cheap. Does it reach PPO's reward?",
+    "Raise DPO β to 1.0: the implicit reward is scaled up, so the policy moves less from π_ref (lower KL).",
+    "Train DPO for 10 epochs: the margin keeps growing, but does the labeler win-rate keep improving, or does DPO overfit the pairs?",
+    "Clear the dataset on the preferences page and label only your own clicks: DPO with 20 pairs versus 300.",
+)

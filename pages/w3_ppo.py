@@ -1,0 +1,158 @@
+# lesson: PPO: RLHF that really trains
+# week: 3
+# order: 12
+# icon: 🏋️
+# topics: RLHF, PPO, KL penalty, value head, GAE, clipped objective, LoRA, reference model
+# summary: Train the tiny GPT (or SmolLM2 with LoRA) with a real PPO loop against your reward model, live, in about a minute.
+"""RLHF stage 3: a small, paper-named PPO loop (lessons/ppo.py) with live charts, progress,
+a Stop button, start-versus-now samples and the memory a frozen reference costs."""
+import pandas as pd
+import streamlit as st
+
+from lessons import policy as policy_lib
+from lessons import ppo
+from ui import common, rlhf
+
+st.title("🏋️ PPO: RLHF that really trains")
+st.markdown(
+    "Now the language model becomes a **policy** π_θ: the prompt is the state, each sampled "
+    "token an action, and at the end of the line the reward model gives a score. PPO nudges "
+    "π_θ towards completions with higher reward — while a **KL penalty** keeps it close to the "
+    "frozen starting model π_ref, so it stays fluent. Every step below: sample a batch of "
+    "completions, score them, compute advantages, and take a few clipped gradient steps."
+)
+c1, c2 = st.columns(2)
+with c1:
+    st.latex(r"R(x,y) = r_\phi(x,y) - \beta \sum_t \underbrace{\big(\log\pi_\theta(y_t|s_t) - \log\pi_{\text{ref}}(y_t|s_t)\big)}_{\text{KL}_t}")
+    st.latex(r"\hat A_t = \sum_{l\ge 0} (\gamma\lambda)^l \delta_{t+l},\quad \delta_t = r_t + \gamma V(s_{t+1}) - V(s_t)")
+with c2:
+    st.latex(r"\rho_t(\theta) = \frac{\pi_\theta(y_t|s_t)}{\pi_{\theta_\text{old}}(y_t|s_t)}")
+    st.latex(r"L^{\text{CLIP}} = -\mathbb{E}_t\big[\min\big(\rho_t \hat A_t,\ \operatorname{clip}(\rho_t, 1-\epsilon, 1+\epsilon)\,\hat A_t\big)\big]")
+st.caption("The per-token reward r_t is −β·KL_t, plus r_φ(x, y) on the last token. V(s_t) is a linear "
+           "value head on the policy's last hidden state. The **win-rate** is the share of the policy's "
+           "completions the labeler prefers over the starting model's completions of the same prompt "
+           "(ties count ½), so it starts near 0.5.")
+
+base = rlhf.tiny_gpt_or_stop()
+s = rlhf.state()
+if not rlhf.ensure_reward_model(s, base, key="ppo_quickstart"):
+    st.stop()
+
+MODELS = ["tiny GPT, full fine-tune (default)", "SmolLM2-135M + LoRA (slow on a CPU)"]
+c1, c2, c3, c4 = st.columns(4)
+with c1:
+    model_choice = st.radio("Policy", MODELS, key="ppo_model")
+lora = model_choice == MODELS[1]
+with c2:
+    beta = st.select_slider("β (KL coefficient)", [0.0, 0.02, 0.05, 0.1, 0.2, 0.5], value=0.05, key="ppo_beta")
+    lr = st.select_slider("learning rate", [1e-4, 2e-4, 5e-4, 1e-3, 2e-3],
+                          value=2e-4 if lora else 1e-3, key="ppo_lr")
+with c3:
+    steps = st.slider("PPO steps", 1, 40 if lora else 200, 8 if lora else 60, key="ppo_steps")
+    max_s = st.slider("time limit (s)", 10, 300, 120 if lora else 60, step=10, key="ppo_seconds")
+with c4:
+    batch = st.select_slider("prompts per batch", [8, 16, 24, 32, 48], value=8 if lora else 32, key="ppo_batch")
+    seed = st.number_input("seed", 0, 10_000, 0, key="ppo_seed")
+with st.expander("PPO settings (defaults work)"):
+    e1, e2, e3, e4 = st.columns(4)
+    epochs = e1.slider("epochs per batch (K)", 1, 8, 4, key="ppo_epochs")
+    clip_eps = e2.select_slider("clip ε", [0.1, 0.2, 0.3], value=0.2, key="ppo_clip")
+    lam = e3.select_slider("GAE λ", [0.0, 0.5, 0.9, 0.95, 1.0], value=0.95, key="ppo_lambda")
+    max_new = e4.slider("max new tokens", 4, 24, 12, key="ppo_max_new")
+
+cfg = ppo.PPOConfig(steps=steps, batch_size=batch, max_new_tokens=max_new, ppo_epochs=epochs, lr=lr, beta=beta,
+                    lam=lam, clip_eps=clip_eps, max_seconds=float(max_s), seed=int(seed))
+
+b1, b2, _ = st.columns([1, 1, 4])
+train_clicked = b1.button("▶ Train", key="ppo_train", type="primary")
+b2.button("⏹ Stop", key="ppo_stop", help="Stops after the current PPO step; the policy keeps what it learned.")
+
+# A run that was interrupted by the Stop button (or any rerun) left its rows behind.
+if s.ppo.get("running") and not train_clicked:
+    s.ppo.update(running=False, stopped="stopped by you", rows=list(s.ppo_live))
+
+bar = st.empty()
+metrics_ph = st.empty()
+chart_ph = st.empty()
+samples_ph = st.empty()
+
+
+def draw(rows: list[dict], start: list, now: list, live: bool) -> None:
+    if not rows:
+        return
+    last = rows[-1]
+    with metrics_ph.container():
+        m = st.columns(5)
+        m[0].metric("step", last["step"])
+        m[1].metric("mean reward r_φ", f"{last['reward']:+.2f}", f"{last['reward'] - rows[0]['reward']:+.2f}")
+        m[2].metric("win-rate vs π_ref", f"{last['win_rate']:.2f}", f"{last['win_rate'] - rows[0]['win_rate']:+.2f}")
+        m[3].metric("KL to π_ref", f"{last['kl']:.2f} nats")
+        m[4].metric("time", f"{last['seconds']:.0f} s")
+    chart_ph.plotly_chart(rlhf.runs_figure({f"β = {s.ppo.get('beta', beta)}": rows}, target=0.8), width="stretch",
+                          key=f"ppo_chart_{'live' if live else 'done'}_{last['step']}")
+    samples_ph.dataframe(pd.DataFrame(rlhf.samples_table(start, now)), hide_index=True, width="stretch")
+
+
+if train_clicked:
+    with common.training_slot() as ok:
+        if ok:
+            dev = common.device()
+            if lora:
+                smol = rlhf.smollm2_or_stop()
+                with st.spinner("Adding a LoRA adapter to a private copy of SmolLM2 ..."):
+                    pol = policy_lib.with_lora(smol.model, smol.tokenizer, seed=int(seed))
+            else:
+                pol = policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed))
+            trainer = ppo.PPOTrainer(pol, s.rm, s.labeler, policy_lib.PROMPTS, cfg)
+            s.ppo = {"policy": pol, "trainer": trainer, "running": True, "rows": [], "beta": beta,
+                     "lora": lora, "memory": policy_lib.memory_report(pol), "config": cfg}
+            s.ppo_live = []
+            progress = bar.progress(0.0, text="Starting ...")
+
+            def on_step(stat: ppo.StepStats, total: int) -> None:
+                s.ppo_live.append({k: v for k, v in vars(stat).items() if k != "samples"})
+                progress.progress(min(stat.step / total, 1.0),
+                                  text=f"PPO step {stat.step}/{total} · {stat.seconds:.0f} s of {cfg.max_seconds:.0f} s")
+                draw(s.ppo_live, trainer.start_samples, stat.samples, live=True)
+
+            result = ppo.train(trainer, progress=on_step)
+            s.ppo.update(running=False, stopped=result.stopped, rows=result.rows(), result=result)
+            bar.empty()
+
+rows = s.ppo.get("rows") or []
+if rows and not s.ppo.get("running"):
+    tr = s.ppo["trainer"]
+    draw(rows, tr.start_samples, tr.history[-1].samples if tr.history else [], live=False)
+    res = s.ppo.get("result")
+    first, last = rows[0], rows[-1]
+    why = {"steps": "all steps done", "seconds": "time limit reached"}.get(s.ppo.get("stopped"), s.ppo.get("stopped"))
+    msg = (f"Run finished ({why}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "
+           f"{first['win_rate']:.2f} → {last['win_rate']:.2f}, reward {first['reward']:+.2f} → "
+           f"{last['reward']:+.2f}, KL {last['kl']:.2f} nats.")
+    if res is not None and res.steps_to_target:
+        msg += f" Reached win-rate 0.8 (mean of 3 steps) at step {res.steps_to_target} ({res.seconds_to_target:.0f} s)."
+    st.success(msg)
+    mem = s.ppo.get("memory")
+    if mem is not None:
+        st.subheader("Memory: what the frozen reference costs")
+        mc = st.columns(4)
+        mc[0].metric("parameters in π_θ", f"{mem.total_params / 1e6:.2f} M")
+        mc[1].metric("trainable parameters", f"{mem.trainable_params / 1e6:.3f} M",
+                     f"{mem.trainable_params / mem.total_params:.2%} of the model")
+        mc[2].metric("a second copy for π_ref would cost", f"{mem.naive_reference_mb:.1f} MB")
+        mc[3].metric("π_ref costs here", f"{mem.reference_mb:.1f} MB")
+        extra = ""
+        if s.ppo.get("lora"):
+            extra = (f" Adam's state also shrinks from {mem.naive_adam_mb:.0f} MB (every weight) to "
+                     f"{mem.adam_mb:.2f} MB (adapter and value head only).")
+        st.caption(f"{mem.how}. Saved: {mem.naive_reference_mb - mem.reference_mb:.1f} MB of weights.{extra}")
+elif not rows:
+    st.info("Press **Train**. The charts update after every PPO step; **Stop** ends the run early.")
+
+common.try_this(
+    "Train with the defaults and watch the samples: which words does the policy learn to use?",
+    "Set β = 0.5: the KL stays small, and the win-rate rises more slowly. β trades reward for staying close to π_ref.",
+    "Set K = 1 epoch per batch, then 8: more epochs learn faster per sample but clip more.",
+    "Switch the labeler on the preferences page to 'Shorter is better', retrain the reward model, and train again.",
+    "Choose SmolLM2 + LoRA: only the adapter trains, and π_ref is the same model with the adapter off (see the memory panel).",
+)

@@ -1,0 +1,228 @@
+# lesson: Preferences and the reward model
+# week: 3
+# order: 10
+# icon: ⚖️
+# topics: RLHF, human feedback, preference data, ranking, reward model, Bradley-Terry
+# summary: Click which completion is better, rank several, or let a simulated labeler label hundreds of pairs; then train a reward model on them and see what it scores.
+"""RLHF stage 1 and 2: pairwise preference data (your clicks, rankings, simulated labelers)
+and a reward model r_phi trained with -log sigmoid(r_w - r_l)."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import policy, preferences
+from ui import common, rlhf
+
+st.title("⚖️ Preferences and the reward model")
+st.markdown(
+    "RLHF starts with people comparing answers. Saying *which of two completions is better* is "
+    "quicker and more consistent than giving scores, so the data is a list of pairs "
+    "(prompt *x*, chosen *y_w*, rejected *y_l*). A **reward model** r_φ then learns a score whose "
+    "*differences* predict those choices; PPO will later push the language model towards higher "
+    "scores. Here the language model is our tiny GPT trained on Shakespeare: it completes a line "
+    "of verse."
+)
+
+base = rlhf.tiny_gpt_or_stop()
+s = rlhf.state()
+current = s.ppo.get("policy")
+who = "your PPO-trained policy" if current is not None else "the tiny GPT (no PPO run yet)"
+seed = st.number_input("Seed", 0, 10_000, 0, key="pref_seed",
+                       help="Same seed, same completions: repeatable demos.")
+
+
+def sample_pair(prompt: str, n: int, salt: int) -> list[str]:
+    import torch
+
+    g = torch.Generator().manual_seed(int(seed) * 1000 + salt)
+    model = current.lm if current is not None else base.model
+    return policy.sample(model, base.tokenizer, [prompt] * n, 14, generator=g).completions
+
+
+# ------------------------------------------------------------------ 1. you label
+st.header("1 · You are the labeler")
+st.caption(f"Two completions sampled from {who}. Pick the better one, or skip if you cannot tell.")
+c1, c2 = st.columns([2, 1])
+with c1:
+    prompt = st.selectbox("Prompt", policy.PROMPTS, key="pref_prompt")
+with c2:
+    st.write("")
+    if st.button("🎲 New pair", key="pref_sample"):
+        s.pending["click"] = (prompt, sample_pair(prompt, 2, len(s.pairs) + 7))
+if "click" not in s.pending or s.pending["click"][0] != prompt:
+    s.pending["click"] = (prompt, sample_pair(prompt, 2, 1))
+p_prompt, (ya, yb) = s.pending["click"][0], s.pending["click"][1]
+ca, cb = st.columns(2)
+with ca:
+    st.markdown("**A**")
+    st.text(p_prompt + ya)
+with cb:
+    st.markdown("**B**")
+    st.text(p_prompt + yb)
+b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+clicked = None
+if b1.button("👍 A is better", key="pref_a"):
+    clicked = (ya, yb)
+if b2.button("👍 B is better", key="pref_b"):
+    clicked = (yb, ya)
+if b3.button("⏭ Skip", key="pref_skip"):
+    s.pending["click"] = (prompt, sample_pair(prompt, 2, len(s.pairs) + 99))
+    st.toast("Skipped: no pair recorded (ties and unsure cases are dropped in real data too).")
+if clicked:
+    s.pairs.append(preferences.PreferencePair(p_prompt, clicked[0], clicked[1], "you"))
+    s.pending["click"] = (prompt, sample_pair(prompt, 2, len(s.pairs) + 7))
+    st.success(f"Recorded. The dataset now has {len(s.pairs)} pairs.")
+    st.rerun()
+
+# ------------------------------------------------------------------ 2. ranking
+st.header("2 · Rank k completions → k(k−1)/2 pairs")
+st.markdown("Ranking *k* answers at once gives every pair among them: the labeler's effort goes further.")
+st.latex(r"\text{rank } y_1 \succ y_2 \succ \dots \succ y_k \;\Rightarrow\; \binom{k}{2} = \frac{k(k-1)}{2}\ \text{pairs } (y_i, y_j),\ i<j")
+k = st.slider("k completions", 3, 5, 4, key="pref_k")
+if st.button("🎲 Sample k completions", key="pref_rank_sample") or "rank" not in s.pending \
+        or len(s.pending["rank"][1]) != k or s.pending["rank"][0] != prompt:
+    s.pending["rank"] = (prompt, sample_pair(prompt, k, 500 + len(s.pairs)))
+r_prompt, outs = s.pending["rank"]
+ranks = []
+for i, y in enumerate(outs):
+    c1, c2 = st.columns([1, 6])
+    ranks.append(c1.selectbox(f"Rank of #{i + 1}", list(range(1, k + 1)), index=i, key=f"pref_rank_{i}"))
+    c2.text(r_prompt + y)
+if sorted(ranks) != list(range(1, k + 1)):
+    st.warning("Give every completion a different rank (1 = best).")
+elif st.button(f"Add this ranking ({k * (k - 1) // 2} pairs)", key="pref_rank_add"):
+    ranked = [y for _, y in sorted(zip(ranks, outs))]
+    new = preferences.ranking_to_pairs(r_prompt, ranked, "your ranking")
+    s.pairs += new
+    st.success(f"Added {len(new)} pairs from one ranking of {k}.")
+
+# ------------------------------------------------------------------ 3. simulated labeler
+st.header("3 · A simulated labeler labels hundreds of pairs")
+st.markdown(
+    "Real RLHF pays people for thousands of comparisons. To see the whole pipeline train in a "
+    "minute we use a fixed rule as the labeler. Tied pairs (the rule cannot tell) are skipped."
+)
+c1, c2, c3 = st.columns(3)
+with c1:
+    kind = st.selectbox("Labeler", list(preferences.LABELERS), format_func=preferences.LABELERS.get,
+                        key="pref_labeler")
+with c2:
+    word_raw = st.text_input("Word to avoid (for 'Avoid a chosen word')", "love", key="pref_word", max_chars=40)
+with c3:
+    n_pairs = st.slider("Pairs to label", 50, 500, 300, step=50, key="pref_n_pairs")
+word = (common.clean_text(word_raw, max_chars=40, what="word", allow_empty=True) or "").strip()
+if kind == "avoid" and (not word or " " in word):
+    st.warning("Type one word (no spaces) for the 'avoid' labeler.")
+elif st.button("Label with the simulated labeler", key="pref_simulate", type="primary"):
+    labeler = preferences.Labeler(kind, word or "love")
+    bar = st.progress(0.0, text="Sampling and labeling ...")
+    res = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=n_pairs, seed=int(seed),
+                                          progress=lambda d, t: bar.progress(d / t, text=f"{d}/{t} pairs"))
+    bar.empty()
+    kept = [p for p in s.pairs if not p.source.startswith("simulated")]
+    s.pairs, s.labeler = kept + list(res.pairs), labeler
+    s.labeling_note = (f"{len(res.pairs)} pairs from {res.groups} rankings of 4 "
+                       f"({res.ties_skipped} tied pairs skipped)")
+    if len(res.pairs) < n_pairs:
+        st.warning(f"Only {len(res.pairs)} non-tied pairs after {res.groups} rankings: this labeler "
+                   "rarely tells the completions apart.")
+if s.labeling_note:
+    st.caption(f"Last simulated run: {s.labeling_note}. Labeler: {common.md_escape(s.labeler.description)}.")
+
+# ------------------------------------------------------------------ dataset
+st.subheader(f"The preference dataset: {len(s.pairs)} pairs")
+if s.pairs:
+    df = pd.DataFrame(preferences.as_rows(s.pairs))
+    st.dataframe(df, hide_index=True, width="stretch", height=240)
+    if st.button("🗑 Clear the dataset", key="pref_clear"):
+        s.pairs, s.rm, s.rm_result, s.labeling_note = [], None, None, ""
+        st.rerun()
+else:
+    st.info("No pairs yet: click, rank, or run the simulated labeler above.")
+
+# ------------------------------------------------------------------ 4. reward model
+st.header("4 · Train the reward model r_φ")
+st.markdown(
+    "The reward model reads prompt + completion and outputs one number. It treats a pair as a "
+    "two-way choice whose *logits* are the two rewards (the Bradley–Terry model), and learns by "
+    "maximising the probability of the labeler's choices. Ours is small and quick: a frozen "
+    "tiny GPT reads the text, and a linear head on its pooled hidden states and token "
+    "embeddings gives r_φ (257 trainable numbers)."
+)
+st.latex(r"P(y_w \succ y_l \mid x) = \sigma\big(r_\phi(x,y_w) - r_\phi(x,y_l)\big)"
+         r" = \operatorname{softmax}\big([r_\phi(x,y_w),\, r_\phi(x,y_l)]\big)_0")
+st.latex(r"\mathcal{L}(\phi) = -\,\mathbb{E}_{(x,y_w,y_l)}\big[\log \sigma\big(r_\phi(x,y_w) - r_\phi(x,y_l)\big)\big]")
+if len(s.pairs) < 10:
+    st.info("Collect at least 10 pairs to train a reward model (20% are held out to test it).")
+elif st.button("Train the reward model", key="rm_train", type="primary"):
+    with st.spinner("Computing features and training r_φ ..."):
+        rlhf.train_rm(s, base, seed=int(seed))
+if s.rm is not None and s.rm_result is not None:
+    r = s.rm_result
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("training pairs", r.n_train)
+    m2.metric("held-out pairs", r.n_test)
+    m3.metric("train accuracy", f"{r.train_acc:.0%}")
+    m4.metric("held-out accuracy", f"{r.test_acc:.0%}")
+    if s.rm_pairs_used != len(s.pairs):
+        st.caption(f"Trained on the {s.rm_pairs_used} pairs that existed then; retrain to use all {len(s.pairs)}.")
+    h = pd.DataFrame(r.history)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=h.epoch, y=h.loss, name="loss −log σ(r_w − r_l)", yaxis="y"))
+    fig.add_trace(go.Scatter(x=h.epoch, y=h.train_acc, name="train accuracy", yaxis="y2"))
+    fig.add_trace(go.Scatter(x=h.epoch, y=h.test_acc, name="held-out accuracy", yaxis="y2"))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch (full batch)",
+                      yaxis=dict(title="loss"), yaxis2=dict(title="accuracy", overlaying="y", side="right",
+                                                            range=[0, 1.05]),
+                      legend=dict(orientation="h", y=1.15))
+    st.plotly_chart(fig, width="stretch", key="rm_curve")
+    if r.test_acc < 0.6:
+        st.warning("Held-out accuracy is low: the reward model barely learned this labeler. "
+                   "More pairs, or a labeler whose rule shows in the words, help.")
+
+    st.subheader("One pair, seen by the reward model")
+    idx = st.number_input("Pair number", 0, max(len(s.pairs) - 1, 0), 0, key="rm_pair_idx")
+    pair = s.pairs[int(idx)]
+    v = s.rm.pair_view(pair)
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        st.markdown("**chosen y_w**")
+        st.text(pair.prompt + pair.chosen)
+        st.markdown("**rejected y_l**")
+        st.text(pair.prompt + pair.rejected)
+    with c2:
+        pv = go.Figure(go.Bar(x=["chosen y_w", "rejected y_l"], y=v["probs"],
+                              text=[f"logit {l:+.2f}<br>p = {p:.2f}" for l, p in zip(v["logits"], v["probs"])],
+                              textposition="auto", marker_color=["#2ca02c", "#d62728"]))
+        pv.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(range=[0, 1], title="softmax"),
+                         title="softmax of the two rewards")
+        st.plotly_chart(pv, width="stretch", key="rm_pair_fig")
+    st.markdown(
+        f"logits [r_w, r_l] = [{v['logits'][0]:+.3f}, {v['logits'][1]:+.3f}] → softmax "
+        f"[{v['probs'][0]:.3f}, {v['probs'][1]:.3f}]; σ(r_w − r_l) = {v['p_chosen_sigmoid']:.3f} (the same "
+        f"number); this pair's loss = {v['loss']:.3f}."
+    )
+
+    st.subheader("Score any text")
+    raw = st.text_input("Text to score (it is read as a completion with no prompt)",
+                        "O happy day, my sweet and gentle love!", key="rm_text", max_chars=500)
+    text = common.clean_text(raw, max_chars=500)
+    if text is not None:
+        r_norm = float(s.rm.score([""], [text])[0])
+        lab = float(s.labeler.score(text))
+        c1, c2 = st.columns(2)
+        c1.metric("reward r_φ (standardised)", f"{r_norm:+.2f}",
+                  help="0 = the average training text, +1 = one standard deviation better.")
+        c2.metric(f"labeler's own score ({s.labeler.kind})", f"{lab:+.2f}")
+        st.caption("Compare the two: the reward model is a learned *approximation* of the labeler, "
+                   "trained on a few hundred lines of Shakespeare-ish text.")
+else:
+    st.caption("No reward model yet in this session.")
+
+common.try_this(
+    "Label 300 pairs with 'More positive is better', train, then score *I hate this cruel night* and *O happy day*.",
+    "Switch to 'Shorter is better': does held-out accuracy go up or down? Why might length be easy to learn?",
+    "Label with only 50 pairs, then 500: how does held-out accuracy change?",
+    "Pick a pair whose probability is near 0.5: is it a pair even you find hard?",
+    "Type text in another language or with emoji: the reward model still gives a number — is it meaningful?",
+)

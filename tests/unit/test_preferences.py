@@ -1,0 +1,70 @@
+"""Preference data: rankings -> k(k-1)/2 pairs, simulated labelers checked against VADER."""
+import itertools
+
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from lessons import preferences as prefs
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_ranking_gives_k_choose_2_pairs_best_first(k):
+    ranked = [f"y{i}" for i in range(k)]          # y0 best
+    pairs = prefs.ranking_to_pairs("x", ranked)
+    assert len(pairs) == k * (k - 1) // 2
+    assert {(p.chosen, p.rejected) for p in pairs} == {(f"y{i}", f"y{j}") for i, j in itertools.combinations(range(k), 2)}
+    assert all(int(p.chosen[1:]) < int(p.rejected[1:]) for p in pairs)
+
+
+def test_positive_labeler_is_vader_compound():
+    ref = SentimentIntensityAnalyzer()
+    for text in ["O happy day, sweet love!", "I hate this cruel and bloody night.", "The king is in the hall.",
+                 "😀 wonderful", "Привет"]:
+        assert prefs.Labeler("positive").score(text) == pytest.approx(ref.polarity_scores(text)["compound"])
+    lab = prefs.Labeler("positive")
+    assert lab.prefers("what a lovely, good day", "a terrible, hateful day") == 1.0
+    assert lab.prefers("a terrible, hateful day", "what a lovely, good day") == 0.0
+    assert lab.prefers("the hall", "the door") == 0.5            # both neutral: a tie
+
+
+def test_shorter_and_avoid_labelers():
+    short = prefs.Labeler("shorter")
+    assert short.prefers("My lord.", "My lord, I come with news.") == 1.0
+    avoid = prefs.Labeler("avoid", "love")
+    assert prefs.word_count("Love, my love; glove and lovely", "love") == 2   # whole words only
+    assert avoid.prefers("no such word", "love love") == 1.0
+    assert avoid.prefers("glove", "a hand") == 0.5
+
+
+def test_label_group_skips_ties_and_ranks_by_score():
+    lab = prefs.Labeler("positive")
+    comps = ["the hall", "a good and happy day", "a cruel, hateful end", "the door"]
+    pairs, ties = prefs.label_group("x", comps, lab)
+    # 6 pairs among 4; "the hall" and "the door" tie (both 0)
+    assert ties == 1 and len(pairs) == 5
+    for p in pairs:
+        assert lab.score(p.chosen) > lab.score(p.rejected)
+
+
+def test_simulate_labeling_reaches_n_pairs_and_is_bounded():
+    words = ["good", "bad", "happy", "sad", "love", "hate", "the", "a"]
+    counter = itertools.count()
+
+    def sample_fn(prompts):
+        return [f" {words[next(counter) % len(words)]} day" for _ in prompts]
+
+    res = prefs.simulate_labeling(sample_fn, ["p1", "p2"], prefs.Labeler("positive"), n_pairs=40, k=4)
+    assert len(res.pairs) == 40
+    assert all(p.prompt in ("p1", "p2") for p in res.pairs)
+    # a sampler whose outputs always tie never yields pairs, and the loop still ends
+    res = prefs.simulate_labeling(lambda ps: ["same"] * len(ps), ["p"], prefs.Labeler("shorter"),
+                                  n_pairs=10, k=3, max_groups=32)
+    assert res.pairs == [] and res.groups == 32 and res.ties_skipped == 32 * 3
+
+
+def test_split_pairs_partitions():
+    pairs = [prefs.PreferencePair("x", f"a{i}", f"b{i}", "t") for i in range(50)]
+    train, test = prefs.split_pairs(pairs, 0.2, seed=1)
+    assert len(test) == 10 and len(train) == 40
+    assert set(map(id, train)).isdisjoint(map(id, test))
+    assert prefs.split_pairs(pairs, 0.2, seed=1) == (train, test)

@@ -1,0 +1,140 @@
+"""Page-layer helpers for the Week 3 RLHF pages: the per-session RLHF state (preference
+pairs, reward model, trained policies), the policy model choice, and the plotly figures.
+
+Everything a learner builds lives in ``st.session_state[KEY]`` (per browser session); the
+shared models from ui/common.py are only ever read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from lessons import models, preferences, reward_model
+from ui import common
+
+KEY = "w3_rlhf_state"
+
+
+@dataclass
+class RLHFState:
+    labeler: preferences.Labeler = field(default_factory=preferences.Labeler)
+    pairs: list = field(default_factory=list)          # PreferencePair
+    labeling_note: str = ""
+    rm: Optional[reward_model.RewardModel] = None
+    rm_result: Optional[reward_model.RMTrainResult] = None
+    rm_pairs_used: int = 0
+    ppo: dict = field(default_factory=dict)            # last PPO run: trainer, rows, result, ...
+    ppo_live: list = field(default_factory=list)       # rows written during a run (survive a Stop)
+    hack: dict = field(default_factory=dict)
+    hack_live: dict = field(default_factory=dict)
+    dpo: dict = field(default_factory=dict)
+    cai_pairs: list = field(default_factory=list)
+    cai_last: Any = None
+    pending: dict = field(default_factory=dict)        # completions waiting for a click / ranking
+
+
+def state() -> RLHFState:
+    if KEY not in st.session_state:
+        st.session_state[KEY] = RLHFState()
+    return st.session_state[KEY]
+
+
+def tiny_gpt_or_stop() -> models.LoadedModel:
+    """The shared tiny GPT (read-only), or a clear message and st.stop()."""
+    if not models.tiny_gpt_available():
+        st.error("The tiny Shakespeare GPT is missing (assets/tiny_gpt). Create it with "
+                 "`python scripts/pretrain_tiny_gpt.py`, then reload this page.")
+        st.stop()
+    try:
+        return common.tiny_gpt(common.device())
+    except models.ModelUnavailable as exc:
+        common.show_model_error(exc)
+        st.stop()
+
+
+def smollm2_or_stop() -> models.LoadedModel:
+    try:
+        return common.smollm2(common.device())
+    except models.ModelUnavailable as exc:
+        common.show_model_error(exc)
+        st.stop()
+
+
+def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> bool:
+    """If this session has no reward model yet, offer the one-click default (simulated
+    positivity labeler, 300 pairs, reward model). Returns True when a reward model exists."""
+    if s.rm is not None:
+        lab = s.labeler.description
+        st.caption(f"Using your reward model: {len(s.pairs)} pairs from *{common.md_escape(lab)}*, "
+                   f"held-out accuracy {s.rm_result.test_acc:.0%}.")
+        return True
+    st.info("PPO and DPO need preference pairs and a reward model. Build them on the "
+            "**Preferences & reward model** page, or in one click here (simulated positivity "
+            "labeler, 300 pairs, about 10 s).")
+    if st.button("Build the default preference data and reward model", key=key, type="primary"):
+        with st.spinner("Sampling completions, labeling 300 pairs, training r_phi ..."):
+            build_default(s, base)
+        st.rerun()
+    return False
+
+
+def build_default(s: RLHFState, base: models.LoadedModel, labeler: Optional[preferences.Labeler] = None,
+                  n_pairs: int = 300, seed: int = 0) -> None:
+    labeler = labeler or preferences.Labeler("positive")
+    res = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=n_pairs, seed=seed)
+    s.labeler, s.pairs = labeler, list(res.pairs)
+    s.labeling_note = f"{len(res.pairs)} pairs from {res.groups} rankings of 4 ({res.ties_skipped} tied pairs skipped)"
+    train_rm(s, base, seed=seed)
+
+
+def train_rm(s: RLHFState, base: models.LoadedModel, seed: int = 0, epochs: int = 300) -> None:
+    train, test = preferences.split_pairs(s.pairs, 0.2, seed)
+    rm = reward_model.RewardModel(base.model, base.tokenizer, seed=seed)
+    s.rm_result = reward_model.train_reward_model(rm, train, test, epochs=epochs)
+    s.rm, s.rm_pairs_used = rm, len(s.pairs)
+
+
+# --------------------------------------------------------------------------- figures
+PPO_PANELS = [("reward", "mean reward r_phi (std units)"), ("kl", "KL to pi_ref (nats / completion)"),
+              ("entropy", "entropy (nats / token)"), ("win_rate", "labeler win-rate vs pi_ref")]
+HACK_PANELS = [("reward", "mean reward r_phi"), ("kl", "KL to pi_ref (nats)"),
+               ("distinct_2", "distinct-2 (diversity)"), ("ppl_ref", "perplexity under pi_ref")]
+
+
+def runs_figure(runs: dict[str, list[dict]], panels=PPO_PANELS, target: Optional[float] = None,
+                height: int = 460) -> go.Figure:
+    """One 2x2 grid; one coloured line per run (e.g. beta = 0 and beta = 0.1)."""
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[t for _, t in panels],
+                        horizontal_spacing=0.08, vertical_spacing=0.16)
+    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
+    for ri, (name, rows) in enumerate(runs.items()):
+        xs = [r["step"] for r in rows]
+        for pi, (k, _) in enumerate(panels):
+            fig.add_trace(go.Scatter(x=xs, y=[r[k] for r in rows], mode="lines+markers", name=name,
+                                     legendgroup=name, showlegend=(pi == 0), marker=dict(size=4),
+                                     line=dict(color=colours[ri % len(colours)])),
+                          row=pi // 2 + 1, col=pi % 2 + 1)
+    if target is not None and any(k == "win_rate" for k, _ in panels):
+        i = [k for k, _ in panels].index("win_rate")
+        fig.add_hline(y=target, line_dash="dot", line_color="grey", row=i // 2 + 1, col=i % 2 + 1)
+    if any(k == "ppl_ref" for k, _ in panels):
+        i = [k for k, _ in panels].index("ppl_ref")
+        fig.update_yaxes(type="log", row=i // 2 + 1, col=i % 2 + 1)
+    fig.update_xaxes(title_text="PPO step", row=2)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def samples_table(start: list, now: list) -> list[dict]:
+    rows = []
+    for i in range(max(len(start), len(now))):
+        a = start[i] if i < len(start) else ("", "", float("nan"))
+        b = now[i] if i < len(now) else ("", "", float("nan"))
+        rows.append({"prompt (start)": a[0], "completion at start": a[1], "r_phi start": round(a[2], 2),
+                     "prompt (now)": b[0], "completion now": b[1], "r_phi now": round(b[2], 2)})
+    return rows

@@ -1,0 +1,151 @@
+"""Perplexity and surprisal: how surprised a language model is by a text, and how continued
+pretraining on a new domain lowers that surprise.
+
+Surprisal of token t is -log p(t | tokens before it): 0 when the model was certain, large
+when it did not see it coming. The mean surprisal over a text is the cross-entropy loss the
+model was pretrained to minimise, and perplexity = exp(mean surprisal): "as unsure as a
+uniform choice among that many tokens". Perplexities are only comparable between models that
+share a tokenizer (a model with bigger tokens has fewer, harder predictions); the page says so.
+
+Domain adaptation (the course's BloombergGPT example): a model pretrained on one kind of text
+is more surprised by another; continuing pretraining on the new domain lowers that surprise,
+and may raise it on the old domain (forgetting), which we measure too.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+
+from lessons import pretraining
+
+MODERN_PATH = Path(__file__).resolve().parent.parent / "assets" / "domain" / "modern_english.txt"
+LN2 = math.log(2)
+
+
+@dataclass
+class Surprisal:
+    tokens: list[str]          # every token of the text, as text
+    nats: list[float | None]   # surprisal of each token (None for the first: nothing predicts it)
+    probs: list[float | None]  # p(token | left context)
+    top_pred: list[str | None]  # what the model expected most at that position
+
+    @property
+    def mean_nats(self) -> float:
+        vals = [v for v in self.nats if v is not None]
+        return sum(vals) / len(vals) if vals else float("nan")
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(self.mean_nats)
+
+    @property
+    def bits(self) -> list[float | None]:
+        return [None if v is None else v / LN2 for v in self.nats]
+
+
+def _ids(tokenizer, text: str, max_tokens: int) -> torch.Tensor:
+    ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"][:max_tokens]
+    if len(ids) < 2:
+        raise ValueError("The text needs at least two tokens.")
+    return torch.tensor([ids], dtype=torch.long)                      # (1, T)
+
+
+def _show(tokenizer, i: int) -> str:
+    return tokenizer.decode([i], clean_up_tokenization_spaces=False)
+
+
+@torch.no_grad()
+def surprisal(model, tokenizer, text: str, max_tokens: int = 128) -> Surprisal:
+    """Per-token surprisal of `text` (first `max_tokens` tokens) under a causal LM.
+    The mean equals transformers' own `model(ids, labels=ids).loss` (a test checks)."""
+    ids = _ids(tokenizer, text, max_tokens).to(next(model.parameters()).device)
+    logp = torch.log_softmax(model(ids).logits.float()[0], -1)          # (T, V)
+    tgt = ids[0, 1:]                                                   # (T-1,)
+    lp = logp[:-1].gather(1, tgt[:, None])[:, 0]                       # log p(t_i | t_<i)
+    top = logp[:-1].argmax(-1)
+    toks = [_show(tokenizer, i) for i in ids[0].tolist()]
+    nats = [None] + (-lp).tolist()
+    probs = [None] + lp.exp().tolist()
+    preds = [None] + [_show(tokenizer, i) for i in top.tolist()]
+    return Surprisal(toks, nats, probs, preds)
+
+
+def modern_text() -> str:
+    return MODERN_PATH.read_text(encoding="utf-8")
+
+
+def split_paragraphs(text: str, eval_every: int = 4) -> tuple[str, str]:
+    """Deterministic split of a text by paragraph: every `eval_every`-th paragraph is held out
+    for evaluation, the rest is for training."""
+    paras = [p.strip() for p in text.split("\n\n") if p.strip()]
+    ev = [p for i, p in enumerate(paras) if i % eval_every == eval_every - 1]
+    tr = [p for i, p in enumerate(paras) if i % eval_every != eval_every - 1]
+    return "\n\n".join(tr) + "\n", "\n\n".join(ev) + "\n"
+
+
+@torch.no_grad()
+def text_perplexity(model, tokenizer, text: str, block: int = 128, max_tokens: int = 2048) -> dict:
+    """Perplexity over the first `max_tokens` tokens, in non-overlapping windows of `block`
+    (each window starts with no context: the same protocol for every model and text)."""
+    ids = torch.tensor(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"][:max_tokens])
+    if len(ids) < 2:
+        raise ValueError("The text needs at least two tokens.")
+    block = min(block, len(ids))
+    n_win = len(ids) // block
+    ppl = pretraining.perplexity(model, ids, block=block)
+    # Bits per character: total surprisal / characters scored. Unlike perplexity it does not
+    # depend on how big the tokens are, so models with different tokenizers can be compared.
+    scored_chars = len(tokenizer.decode(ids[: n_win * block].tolist()))
+    total_bits = math.log(ppl) * n_win * (block - 1) / LN2
+    return {"perplexity": ppl, "tokens": n_win * block, "bits_per_char": total_bits / max(1, scored_chars)}
+
+
+@dataclass
+class AdaptResult:
+    log: pretraining.TrainLog
+    before: dict               # {"new domain": ppl, "old domain": ppl}
+    after: dict
+    curve: list[tuple[int, float, float]]   # (step, ppl new domain, ppl old domain)
+
+
+def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_eval: str, *,
+                          steps: int = 60, lr: float = 1e-3, batch_size: int = 8, block: int = 64,
+                          eval_every: int = 10, max_seconds: float = 60.0, seed: int = 0,
+                          callback: Optional[Callable[[int, int, dict], Optional[bool]]] = None) -> AdaptResult:
+    """Continue causal-LM pretraining of `model` (a per-session COPY: it is modified in place)
+    on `new_train`; every `eval_every` steps measure perplexity on held-out new-domain text
+    and on old-domain text. `callback(step, total, metrics)` gets the metrics plus the latest
+    perplexities; returning False stops."""
+    train_ids = pretraining.encode(tokenizer, new_train)
+    if len(train_ids) < block + 2:
+        raise ValueError(f"The new-domain text is too short ({len(train_ids)} tokens) to train on.")
+
+    def ppls() -> tuple[float, float]:
+        return (text_perplexity(model, tokenizer, new_eval, block=block)["perplexity"],
+                text_perplexity(model, tokenizer, old_eval, block=block)["perplexity"])
+
+    b_new, b_old = ppls()
+    curve = [(0, b_new, b_old)]
+
+    def on_step(step, total, m):
+        if step % eval_every == 0 or step == total:
+            n, o = ppls()
+            model.train()
+            curve.append((step, n, o))
+        m = {**m, "ppl_new": curve[-1][1], "ppl_old": curve[-1][2]}
+        return callback(step, total, m) if callback else None
+
+    log = pretraining.train_causal_lm(model, train_ids, steps=steps, batch_size=batch_size, block=block,
+                                      lr=lr, warmup=max(1, steps // 10), max_seconds=max_seconds, seed=seed,
+                                      callback=on_step)
+    last = log.steps[-1] if log.steps else 0
+    if curve[-1][0] != last:
+        n, o = ppls()
+        curve.append((last, n, o))
+    model.eval()
+    return AdaptResult(log, {"new domain": b_new, "old domain": b_old},
+                       {"new domain": curve[-1][1], "old domain": curve[-1][2]}, curve)

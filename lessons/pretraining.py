@@ -1,0 +1,289 @@
+"""Pretraining: the three self-supervised objectives, and a small causal-LM training loop.
+
+Pretraining turns raw text into its own labels. Three ways to do it:
+
+* **Masked LM** (BERT, RoBERTa; encoders): hide ~15% of the tokens, predict them from both
+  sides. Of the chosen positions BERT replaces 80% with [MASK], 10% with a random token and
+  keeps 10% unchanged, so the model cannot rely on seeing [MASK] at fine-tuning time.
+* **Causal LM** (GPT, Llama, SmolLM2; decoders): predict every next token from the left
+  context only. The targets are the inputs shifted left by one.
+* **Span corruption** (T5; encoder-decoders): replace random contiguous spans (mean length
+  3, ~15% of tokens) with sentinels <extra_id_0>, <extra_id_1>, ...; the target is the
+  sentinels followed by the tokens they hid.
+
+The training loop below is the one the script `scripts/pretrain_tiny_gpt.py` used to make the
+shipped tiny GPT, and the one the live pretraining page runs for a few seconds: bounded in
+steps AND seconds, reporting through a callback (so this module never imports streamlit).
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import torch
+
+EOS = "<|endoftext|>"
+
+# Which model families use which objective (for the page's table).
+FAMILIES = [
+    {"objective": "Masked LM (autoencoding)", "architecture": "encoder-only",
+     "models": "BERT, RoBERTa, all-MiniLM-L6-v2", "good at": "classification, embeddings, NER"},
+    {"objective": "Causal LM (autoregressive)", "architecture": "decoder-only",
+     "models": "GPT-2/3/4, Llama, SmolLM2, our tiny GPT", "good at": "text generation, chat, in-context learning"},
+    {"objective": "Span corruption (seq2seq)", "architecture": "encoder-decoder",
+     "models": "T5, FLAN-T5, BART (denoising)", "good at": "translation, summarisation, QA"},
+]
+
+
+# =========================================================================== objectives
+@dataclass
+class Objective:
+    """What the model sees and what it must predict, token by token (strings for display)."""
+
+    name: str
+    inputs: list[str]
+    targets: list[str]            # aligned with inputs for MLM/CLM; the decoder target for T5
+    loss_positions: list[int]     # indices into `inputs` (MLM/CLM) that carry a loss
+    note: str = ""
+
+
+def masked_lm(tokens: list[str], seed: int = 0, mask_prob: float = 0.15,
+              mask_token: str = "[MASK]", vocab: Optional[list[str]] = None) -> Objective:
+    """BERT's recipe. Each token is picked with probability `mask_prob` (at least one); a
+    picked token becomes [MASK] (80%), a random vocabulary token (10%) or stays (10%).
+    Loss only on picked positions; the target there is the original token."""
+    rng = random.Random(seed)
+    vocab = vocab or tokens
+    picked = [i for i in range(len(tokens)) if rng.random() < mask_prob]
+    if not picked and tokens:
+        picked = [rng.randrange(len(tokens))]
+    inputs, targets = list(tokens), ["" for _ in tokens]
+    for i in picked:
+        targets[i] = tokens[i]
+        r = rng.random()
+        if r < 0.8:
+            inputs[i] = mask_token
+        elif r < 0.9:
+            inputs[i] = rng.choice(vocab)
+        # else: unchanged, but still predicted
+    return Objective("Masked LM", inputs, targets, picked,
+                     f"{len(picked)} of {len(tokens)} tokens picked ({mask_prob:.0%} rate); "
+                     "80% -> [MASK], 10% -> random token, 10% unchanged.")
+
+
+def causal_lm(tokens: list[str]) -> Objective:
+    """Inputs t_0..t_{n-2}, targets t_1..t_{n-1}: every position predicts the next token.
+    (In code: logits[:, :-1] are compared to input_ids[:, 1:].)"""
+    inputs, targets = tokens[:-1], tokens[1:]
+    return Objective("Causal LM", inputs, targets, list(range(len(inputs))),
+                     f"{len(inputs)} predictions from one sequence: every token is a target.")
+
+
+def span_corruption(tokens: list[str], seed: int = 0, noise_density: float = 0.15,
+                    mean_span: float = 3.0) -> Objective:
+    """T5's objective: choose spans covering ~`noise_density` of the tokens (mean length
+    `mean_span`), replace each span by one sentinel in the input; the target lists each
+    sentinel followed by the tokens it replaced, and ends with a final sentinel."""
+    n = len(tokens)
+    rng = random.Random(seed)
+    n_noise = max(1, round(n * noise_density)) if n else 0
+    n_spans = max(1, round(n_noise / mean_span)) if n else 0
+    noise = [False] * n
+    # Place spans at random, non-overlapping starts; span lengths split n_noise.
+    lengths = [n_noise // n_spans + (1 if i < n_noise % n_spans else 0) for i in range(n_spans)]
+    for L in lengths:
+        for _ in range(100):
+            s = rng.randrange(0, max(1, n - L + 1))
+            window = range(max(0, s - 1), min(n, s + L + 1))  # keep a gap between spans
+            if not any(noise[j] for j in window):
+                for j in range(s, min(n, s + L)):
+                    noise[j] = True
+                break
+    inputs, targets, k, i = [], [], 0, 0
+    while i < n:
+        if noise[i]:
+            sentinel = f"<extra_id_{k}>"
+            inputs.append(sentinel)
+            targets.append(sentinel)
+            while i < n and noise[i]:
+                targets.append(tokens[i])
+                i += 1
+            k += 1
+        else:
+            inputs.append(tokens[i])
+            i += 1
+    targets.append(f"<extra_id_{k}>")
+    return Objective("Span corruption", inputs, targets, list(range(len(targets))),
+                     f"{sum(noise)} of {n} tokens hidden in {k} span(s); the encoder reads the "
+                     "corrupted text, the decoder writes only the missing pieces.")
+
+
+# =========================================================================== tokenizer + model
+def train_bpe_tokenizer(text: str, vocab_size: int = 4096):
+    """A byte-level BPE (GPT-2 style: every byte is a base symbol, so any text encodes; no
+    unknown token) trained on `text`, wrapped as a transformers PreTrainedTokenizerFast with
+    <|endoftext|> as bos/eos/pad."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    # Feed paragraphs so the trainer does not see one 5 MB string.
+    tok.train_from_iterator((p for p in text.split("\n\n") if p), trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=EOS, eos_token=EOS, pad_token=EOS)
+    fast.model_max_length = 1_000_000  # the script sets the model's context before saving
+    return fast
+
+
+def tiny_gpt_config(vocab_size: int = 4096, n_layer: int = 4, n_embd: int = 128, n_head: int = 4,
+                    n_positions: int = 256, dropout: float = 0.0, eos_id: int = 0):
+    """GPT-2 architecture, shrunk: 4 blocks x 128 wide ~ 1.3M parameters (half of them the
+    4096 x 128 token embedding, tied with the output layer)."""
+    from transformers import GPT2Config
+
+    return GPT2Config(vocab_size=vocab_size, n_positions=n_positions, n_embd=n_embd, n_layer=n_layer,
+                      n_head=n_head, resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout,
+                      bos_token_id=eos_id, eos_token_id=eos_id, pad_token_id=eos_id,
+                      tie_word_embeddings=True)
+
+
+def fresh_model(config, seed: int = 0):
+    """A randomly initialised GPT2LMHeadModel (same seed -> same weights)."""
+    from transformers import GPT2LMHeadModel
+
+    torch.manual_seed(seed)
+    return GPT2LMHeadModel(config)
+
+
+def encode(tokenizer, text: str) -> torch.Tensor:
+    """Text -> 1-D LongTensor of token ids (N,)."""
+    return torch.tensor(tokenizer(text, verbose=False)["input_ids"], dtype=torch.long)
+
+
+# =========================================================================== evaluation
+@torch.no_grad()
+def perplexity(model, ids: torch.Tensor, block: int = 128, max_blocks: Optional[int] = None,
+               batch: int = 16) -> float:
+    """exp(mean next-token cross-entropy) over consecutive non-overlapping windows of
+    `block` tokens (the first `max_blocks` of them; a fixed slice -> a reproducible figure).
+    Each window predicts block-1 tokens."""
+    n_blocks = len(ids) // block
+    if max_blocks is not None:
+        n_blocks = min(n_blocks, max_blocks)
+    if n_blocks == 0:
+        raise ValueError(f"need at least {block} tokens, got {len(ids)}")
+    windows = ids[: n_blocks * block].view(n_blocks, block)          # (nb, T)
+    was_training = model.training
+    model.eval()
+    dev = next(model.parameters()).device
+    total, count = 0.0, 0
+    for i in range(0, n_blocks, batch):
+        x = windows[i:i + batch].to(dev)                              # (B, T)
+        logits = model(x).logits.float()                              # (B, T, V)
+        loss = torch.nn.functional.cross_entropy(
+            logits[:, :-1].reshape(-1, logits.size(-1)), x[:, 1:].reshape(-1), reduction="sum")
+        total += loss.item()
+        count += x[:, 1:].numel()
+    model.train(was_training)
+    return math.exp(total / count)
+
+
+@torch.no_grad()
+def sample(model, tokenizer, prompt: str = "\n", max_new_tokens: int = 60, temperature: float = 0.8,
+           top_k: int = 40, seed: int = 0) -> str:
+    """Seeded sampling for progress snapshots (the model's own generate())."""
+    was_training = model.training
+    model.eval()
+    dev = next(model.parameters()).device
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"].to(dev)
+    torch.manual_seed(seed)
+    out = model.generate(ids, do_sample=True, temperature=temperature, top_k=top_k,
+                         max_new_tokens=max_new_tokens, pad_token_id=tokenizer.eos_token_id)
+    model.train(was_training)
+    return tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+
+
+# =========================================================================== training loop
+@dataclass
+class TrainLog:
+    """Everything a page plots, kept as the run goes (so a stopped run keeps its history)."""
+
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    val_steps: list[int] = field(default_factory=list)
+    val_ppl: list[float] = field(default_factory=list)
+    samples: list[tuple[int, str]] = field(default_factory=list)
+    tokens_seen: int = 0
+    seconds: float = 0.0
+    stopped_by: str = ""          # "steps", "time" or "callback"
+
+
+def get_batch(ids: torch.Tensor, batch_size: int, block: int, gen: torch.Generator):
+    """Random windows of block+1 tokens: x = first block, y = the same shifted by one.
+    Returns x, y of shape (B, T)."""
+    starts = torch.randint(0, len(ids) - block - 1, (batch_size,), generator=gen)
+    chunk = torch.stack([ids[s:s + block + 1] for s in starts.tolist()])  # (B, T+1)
+    return chunk[:, :-1], chunk[:, 1:]
+
+
+def lr_at(step: int, total: int, peak: float, warmup: int, progress: Optional[float] = None) -> float:
+    """Linear warm-up then cosine decay to 10% of the peak. `progress` (0..1) overrides the
+    step fraction, so a run bounded by seconds still decays fully by its deadline."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    frac = (step - warmup) / max(1, total - warmup) if progress is None else progress
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+
+def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: int = 16, block: int = 64,
+                    lr: float = 3e-3, warmup: int = 20, max_seconds: float = 60.0, seed: int = 0,
+                    weight_decay: float = 0.01, callback: Optional[Callable[[int, int, dict], Optional[bool]]] = None,
+                    log: Optional[TrainLog] = None, start_step: int = 0, optimizer=None) -> TrainLog:
+    """Next-token training with AdamW, bounded by `steps` and `max_seconds`.
+
+    `callback(step, steps, metrics)` is called after every step with metrics
+    {"loss", "lr", "tokens", "seconds"}; returning False stops the run. Pass `log` and
+    `start_step` (and the same `optimizer`) to resume a run in chunks.
+    """
+    log = log or TrainLog()
+    dev = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(seed + start_step)
+    opt = optimizer or torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
+    model.train()
+    t0 = time.time()
+    log.stopped_by = "steps"
+    for step in range(start_step, steps):
+        # Progress = whichever bound (steps or seconds) is closer to running out.
+        progress = max((step - start_step) / max(1, steps - start_step), (time.time() - t0) / max_seconds)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, steps, lr, warmup, progress if step >= warmup else None)
+        x, y = get_batch(train_ids, batch_size, block, gen)
+        x, y = x.to(dev), y.to(dev)
+        logits = model(x).logits                                      # (B, T, V)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        log.steps.append(step + 1)
+        log.losses.append(loss.item())
+        log.tokens_seen += x.numel()
+        elapsed = time.time() - t0
+        metrics = {"loss": loss.item(), "lr": opt.param_groups[0]["lr"], "tokens": log.tokens_seen,
+                   "seconds": elapsed}
+        if callback is not None and callback(step + 1, steps, metrics) is False:
+            log.stopped_by = "callback"
+            break
+        if elapsed > max_seconds:
+            log.stopped_by = "time"
+            break
+    log.seconds += time.time() - t0
+    model.eval()
+    return log

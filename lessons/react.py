@@ -1,0 +1,255 @@
+"""ReAct: reason + act (Yao et al. 2022, "ReAct: Synergizing Reasoning and Acting in
+Language Models").
+
+The model writes a *Thought*, then an *Action* such as ``calculator[3 * 1290]``. We stop
+generation at "Observation:", run the tool ourselves, paste its result back as the
+Observation, and let the model continue -- until it writes ``Final Answer: ...`` or the
+step budget runs out:
+
+    Question: ...
+    Thought: I need the price of one Heron.
+    Action: lookup[Heron]
+    Observation: Heron commuter bike: price_eur=1290, stock=38, weight_kg=14.2
+    Thought: ...
+    Final Answer: 3870 euros
+
+The tools are real: a calculator (the safe ast evaluator of lessons.reasoning, never
+eval), semantic search over the RAG vector store, and a product lookup table. A
+**reference trace** (thoughts and actions scripted by hand, observations computed live by
+the same tools) shows the pattern even when a 135M model stumbles; it is always labelled
+as scripted.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Optional
+
+from lessons.rag import chat_prompt, greedy_generate
+from lessons.reasoning import REASONING_DIR, SafeEvalError, safe_eval
+
+Tool = Callable[[str], str]
+MAX_TOOL_INPUT = 200
+MAX_OBSERVATION = 400
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    return json.loads((REASONING_DIR / "react_tasks.json").read_text(encoding="utf-8"))
+
+
+def tasks() -> list[dict]:
+    return _data()["tasks"]
+
+
+def lookup_table() -> dict:
+    return _data()["lookup_table"]
+
+
+# --------------------------------------------------------------------------- tools
+def calculator(arg: str) -> str:
+    try:
+        v = safe_eval(arg)
+    except SafeEvalError as exc:
+        return f"Error: {exc}"
+    return f"{round(v, 6):g}" if isinstance(v, float) else str(v)
+
+
+def lookup(arg: str) -> str:
+    key = arg.strip().strip("'\"").lower()
+    table = lookup_table()
+    row = table.get(key)
+    if row is None:
+        return f"Error: no entry '{arg.strip()[:40]}'. Known entries: {', '.join(table)}."
+    return f"{row['product']}: " + ", ".join(f"{k}={v}" for k, v in row.items() if k != "product")
+
+
+def make_search(index, encoder, k: int = 1) -> Tool:
+    """search[query] -> the best chunk(s) from a lessons.rag Index."""
+    from lessons.rag import retrieve
+
+    def search(arg: str) -> str:
+        if not arg.strip():
+            return "Error: empty search query."
+        hits, _ = retrieve(index, encoder, arg, k)
+        return " | ".join(h.item.text for h in hits)
+
+    return search
+
+
+def make_tools(search: Tool) -> dict[str, Tool]:
+    return {"calculator": calculator, "search": search, "lookup": lookup}
+
+
+TOOL_HELP = {
+    "calculator": "calculator[expression] computes arithmetic, e.g. calculator[3 * (4 + 5)]",
+    "search": "search[query] finds a passage in the Brightwater company handbook",
+    "lookup": "lookup[product] gives price_eur, stock and weight_kg of Heron, Kestrel, Swift or Swift battery",
+}
+
+
+def run_tool(tools: dict[str, Tool], name: str, arg: str) -> str:
+    if name not in tools:
+        return f"Error: unknown tool '{name[:30]}'. Use one of: {', '.join(tools)}."
+    if len(arg) > MAX_TOOL_INPUT:
+        return f"Error: tool input longer than {MAX_TOOL_INPUT} characters."
+    out = tools[name](arg)
+    return out if len(out) <= MAX_OBSERVATION else out[:MAX_OBSERVATION] + " ..."
+
+
+# --------------------------------------------------------------------------- the prompt
+EXAMPLE = (
+    "Question: How much do 2 Kestrel bikes weigh together?\n"
+    "Thought: I need the weight of one Kestrel.\n"
+    "Action: lookup[Kestrel]\n"
+    "Observation: Kestrel cargo bike: price_eur=3450, stock=12, weight_kg=31.5\n"
+    "Thought: One weighs 31.5 kg, so two weigh 2 * 31.5.\n"
+    "Action: calculator[2 * 31.5]\n"
+    "Observation: 63\n"
+    "Thought: I know the answer.\n"
+    "Final Answer: 2 Kestrel bikes weigh 63 kg.\n"
+)
+
+
+def system_prompt(tools: dict[str, Tool]) -> str:
+    lines = "\n".join(f"- {TOOL_HELP.get(n, n)}" for n in tools)
+    return (
+        "Answer the question by thinking step by step and using tools. Tools:\n"
+        f"{lines}\n"
+        "Use exactly this format, one action per step:\n"
+        "Thought: ...\nAction: tool[input]\nObservation: (the tool's result)\n"
+        "... and finally:\nFinal Answer: ...\n\n"
+        f"Example:\n{EXAMPLE}"
+    )
+
+
+# --------------------------------------------------------------------------- parsing
+_ACTION = re.compile(r"Action\s*:\s*([A-Za-z_]+)\s*\[(.*?)\]", re.S)
+_FINAL = re.compile(r"Final Answer\s*:\s*(.+)", re.S)
+_THOUGHT = re.compile(r"Thought\s*:\s*(.*?)(?=\n\s*(?:Action|Final Answer)\s*:|\Z)", re.S)
+
+
+@dataclass
+class Step:
+    thought: str = ""
+    action: str = ""
+    action_input: str = ""
+    observation: str = ""
+    final: str = ""
+    raw: str = ""            # what the model wrote in this step (empty for scripted steps)
+    note: str = ""           # e.g. "could not parse an action"
+
+
+def parse_step(text: str) -> Step:
+    """Read one model turn. A Final Answer wins only if it comes before any Action."""
+    st = Step(raw=text)
+    m = _THOUGHT.search(text)
+    st.thought = (m.group(1) if m else text.split("Action")[0]).strip()[:400]
+    act, fin = _ACTION.search(text), _FINAL.search(text)
+    if fin and (not act or fin.start() < act.start()):
+        st.final = fin.group(1).strip().splitlines()[0][:300] if fin.group(1).strip() else ""
+    elif act:
+        st.action, st.action_input = act.group(1).strip().lower(), act.group(2).strip()
+    return st
+
+
+@dataclass
+class Trace:
+    question: str
+    steps: list[Step] = field(default_factory=list)
+    final: str = ""
+    stopped: str = ""        # "final answer", "step limit", "time limit"
+    prompt: str = ""         # the full text the model saw at the last step
+    scripted: bool = False
+    seconds: float = 0.0
+
+
+def run_react(llm, tools: dict[str, Tool], question: str, max_steps: int = 4,
+              max_new_tokens: int = 60, max_seconds: float = 90.0,
+              progress: Optional[Callable[[int, Step], None]] = None) -> Trace:
+    """Drive the model through Thought/Action/Observation steps (bounded)."""
+    t0 = time.perf_counter()
+    trace = Trace(question)
+    # The assistant's turn is pre-filled with "Thought:" so the model starts in format.
+    base = chat_prompt(llm.tokenizer, f"Question: {question}", system_prompt(tools))
+    scratch = "Thought:"
+    for i in range(int(max_steps)):
+        left = max_seconds - (time.perf_counter() - t0)
+        if left <= 1:
+            trace.stopped = "time limit"
+            break
+        gen = greedy_generate(llm, base + scratch, max_new_tokens, left,
+                              stop=("Observation:", "\nQuestion:"))
+        step = parse_step("Thought:" + gen.completion)  # scratch always ends with "Thought:"
+        text = gen.completion.strip()
+        if step.final:
+            trace.steps.append(step)
+            trace.final = step.final
+            trace.stopped = "final answer"
+            if progress:
+                progress(i, step)
+            break
+        if step.action:
+            step.observation = run_tool(tools, step.action, step.action_input)
+        else:
+            step.note = "could not parse an action"
+            step.observation = "Error: write `Action: tool[input]` or `Final Answer: ...`."
+        trace.steps.append(step)
+        if progress:
+            progress(i, step)
+        scratch += " " + text + f"\nObservation: {step.observation}\nThought:"
+    else:
+        trace.stopped = "step limit"
+    if not trace.stopped:
+        trace.stopped = "step limit"
+    trace.prompt = base + scratch
+    trace.seconds = time.perf_counter() - t0
+    return trace
+
+
+def reference_trace(task: dict, tools: dict[str, Tool]) -> Trace:
+    """The scripted trace of a task: hand-written thoughts/actions, LIVE observations."""
+    t0 = time.perf_counter()
+    trace = Trace(task["question"], scripted=True)
+    for s in task["reference"]:
+        st = Step(thought=s["thought"])
+        if "final" in s:
+            st.final = s["final"]
+            trace.final = s["final"]
+        else:
+            st.action, st.action_input = s["action"], s["input"]
+            st.observation = run_tool(tools, st.action, st.action_input)
+        trace.steps.append(st)
+    trace.stopped = "final answer"
+    trace.seconds = time.perf_counter() - t0
+    return trace
+
+
+def format_trace(trace: Trace) -> str:
+    """The trace as the plain text the ReAct paper prints."""
+    out = [f"Question: {trace.question}"]
+    for s in trace.steps:
+        if s.thought:
+            out.append(f"Thought: {s.thought}")
+        if s.final:
+            out.append(f"Final Answer: {s.final}")
+        elif s.action:
+            out.append(f"Action: {s.action}[{s.action_input}]")
+        if s.observation:
+            out.append(f"Observation: {s.observation}")
+    return "\n".join(out)
+
+
+def answer_matches(final: str, target: float) -> bool:
+    """Does the final answer state the target number (any number in it, '3,870' = 3870)?"""
+    nums = re.findall(r"-?\d[\d,]*(?:\.\d+)?", final)
+    vals = []
+    for n in nums:
+        try:
+            vals.append(float(n.replace(",", "")))
+        except ValueError:
+            pass
+    return any(abs(v - float(target)) < 1e-6 for v in vals)

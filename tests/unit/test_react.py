@@ -1,0 +1,96 @@
+"""react: tools, action parsing, the bounded loop (with a scripted fake model and with the
+real SmolLM2), and the reference traces whose observations come from the real tools."""
+import pytest
+
+from lessons import models, rag, react
+from lessons.rag import Generation
+
+
+def fake_search(q: str) -> str:
+    return "Full-time employees receive 27 days of paid vacation per year."
+
+
+TOOLS = react.make_tools(fake_search)
+
+
+def test_calculator_uses_the_safe_evaluator():
+    assert react.calculator("3 * 1290") == "3870"
+    assert react.calculator("2780 * (1 - 0.35)") == "1807"
+    assert react.calculator("__import__('os').system('ls')").startswith("Error:")
+
+
+def test_lookup_and_unknown_tools():
+    assert "price_eur=1290" in react.lookup(" heron ")
+    assert react.lookup("Unicorn").startswith("Error: no entry")
+    assert react.run_tool(TOOLS, "shell", "ls").startswith("Error: unknown tool")
+    assert react.run_tool(TOOLS, "calculator", "1+" * 200).startswith("Error: tool input longer")
+
+
+@pytest.mark.parametrize("text,action,arg,final", [
+    ("Thought: I need the price.\nAction: lookup[Heron]\n", "lookup", "Heron", ""),
+    ("Thought: add\nAction: Calculator[12 + 25]", "calculator", "12 + 25", ""),
+    ("Thought: done\nFinal Answer: 37 bikes\nAction: lookup[x]", "", "", "37 bikes"),
+    ("Thought: hmm, maybe later", "", "", ""),
+])
+def test_parse_step(text, action, arg, final):
+    st = react.parse_step(text)
+    assert (st.action, st.action_input, st.final) == (action, arg, final)
+    assert st.thought and not st.thought.startswith("Thought")
+
+
+class ScriptedLM:
+    """Stands in for a model: returns pre-written turns and records the prompts it saw."""
+
+    def __init__(self, turns):
+        self.turns, self.prompts = list(turns), []
+        self.tokenizer = models.load_smollm2("cpu").tokenizer
+
+
+def test_loop_runs_tools_and_feeds_observations_back(monkeypatch):
+    lm = ScriptedLM([" I need the vacation days.\nAction: search[vacation days]\n",
+                     " 27 days minus 9.\nAction: calculator[27 - 9]\n",
+                     " I know it.\nFinal Answer: 18 days are left.\n"])
+
+    def fake_generate(llm, prompt, max_new_tokens, max_seconds, stop=()):
+        llm.prompts.append(prompt)
+        return Generation(prompt, llm.turns.pop(0), 0, 5, 0.0, "stop string")
+    monkeypatch.setattr(react, "greedy_generate", fake_generate)
+    tr = react.run_react(lm, TOOLS, "How many vacation days are left after 9?", max_steps=5)
+    assert tr.stopped == "final answer" and tr.final == "18 days are left." and len(tr.steps) == 3
+    assert tr.steps[1].observation == "18"
+    assert "Observation: Full-time employees receive 27 days" in lm.prompts[1]
+    assert "Observation: 18\nThought:" in lm.prompts[2]
+    assert react.answer_matches(tr.final, 18)
+
+
+def test_loop_is_bounded_and_reports_bad_format(monkeypatch):
+    lm = ScriptedLM(["I will just chat."] * 10)
+    monkeypatch.setattr(react, "greedy_generate",
+                        lambda llm, p, n, s, stop=(): Generation(p, llm.turns.pop(0), 0, 5, 0.0, "eos"))
+    tr = react.run_react(lm, TOOLS, "q", max_steps=3)
+    assert tr.stopped == "step limit" and len(tr.steps) == 3
+    assert all(s.note == "could not parse an action" for s in tr.steps)
+
+
+def test_reference_traces_reach_the_expected_answer_with_live_tools():
+    enc = models.load_minilm("cpu")
+    tools = react.make_tools(react.make_search(rag.build_index(enc, 40, 10), enc))
+    for task in react.tasks():
+        tr = react.reference_trace(task, tools)
+        assert tr.scripted and tr.stopped == "final answer"
+        assert react.answer_matches(tr.final, task["answer"]), task["id"]
+        calc = [s for s in tr.steps if s.action == "calculator"][-1]
+        assert float(calc.observation) == pytest.approx(task["answer"])   # the tool computed it
+        for s in tr.steps:
+            assert not s.observation.startswith("Error"), (task["id"], s)
+    vac = react.reference_trace(react.tasks()[1], tools)
+    assert "27 days" in vac.steps[0].observation                           # search found the fact
+    assert "Observation: " in react.format_trace(vac)
+
+
+def test_real_model_loop_is_bounded():
+    llm = models.load_smollm2("cpu")
+    tr = react.run_react(llm, TOOLS, react.tasks()[0]["question"], max_steps=1, max_new_tokens=4,
+                         max_seconds=120)
+    assert len(tr.steps) == 1 and tr.stopped in ("final answer", "step limit")
+    assert tr.prompt.startswith("<|im_start|>system") and "Question: How much do 3 Heron" in tr.prompt

@@ -1,0 +1,105 @@
+"""reasoning: the ast-based safe evaluator (never eval/exec), answer parsing, the problem
+set, prompt construction and scoring of model completions."""
+import pytest
+
+from lessons import models, reasoning as R
+
+
+@pytest.mark.parametrize("expr,value", [
+    ("3 * (4 + 5) / 2", 13.5), ("7 // 2 + 7 % 2", 4), ("-2 ** 2", -4), ("2 ** -1", 0.5),
+    ("max(3, 9, 4) - min(2, 1)", 8), ("round(2780 * (1 - 0.35))", 1807), ("abs(-3.5)", 3.5), ("1_000 + 1", 1001),
+])
+def test_safe_eval_agrees_with_python_on_arithmetic(expr, value):
+    assert R.safe_eval(expr) == value == eval(expr)  # eval of OUR constant test strings only
+
+
+@pytest.mark.parametrize("bad,msg", [
+    ("__import__('os')", "not allowed"),
+    ("__import__('os').system('echo pwned')", "not allowed"),
+    ("open('/etc/passwd').read()", "not allowed"),
+    ("(1).__class__.__bases__", "not allowed"),
+    ("[x for x in ()]", "not allowed"),
+    ("'a' * 3", "only numbers"),
+    ("True + 1", "only numbers"),
+    ("lambda: 0", "not allowed"),
+    ("2 ** 10 ** 10", "exponents"),
+    ("10 ** 20", "larger than"),
+    ("1 / 0", "division by zero"),
+    ("x + 1", "unknown name"),
+    ("max(a=1)", "not allowed"),
+    ("1 +", "not a valid expression"),
+    ("1" * 3000, "longer than"),
+])
+def test_safe_eval_refuses_everything_else(bad, msg):
+    with pytest.raises(R.SafeEvalError, match=msg):
+        R.safe_eval(bad)
+
+
+def test_safe_eval_never_calls_eval_or_exec(monkeypatch):
+    import builtins
+
+    def boom(*a, **k):
+        raise AssertionError("eval/exec must not be used")
+    monkeypatch.setattr(builtins, "eval", boom)
+    monkeypatch.setattr(builtins, "exec", boom)
+    assert R.safe_eval("2 + 3") == 5
+    assert R.run_program("a = 2\nanswer = a * 21").answer == 42
+    assert R.run_program("__import__('os').system('touch /tmp/pwned_i9')").error
+
+
+def test_run_program_traces_assignments_and_refuses_statements():
+    run = R.run_program("a = 2\nb = a * 3\nb += 1\nanswer = b - a")
+    assert run.error is None and run.answer == 5 and run.env == {"a": 2, "b": 7, "answer": 5}
+    assert [s for s, _ in run.trace] == ["a = 2", "b = a * 3", "b += 1", "answer = b - a"]
+    assert R.run_program("6 * 7").answer == 42                       # a bare final expression
+    for bad in ["import os", "def f():\n    return 1", "x.y = 1", "a, b = 1, 2", "while True:\n    pass",
+                "a = 1\n" * 40, "a = 1"]:
+        r = R.run_program(bad)
+        assert r.answer is None and r.error, bad
+
+
+def test_every_reference_program_gives_the_stated_answer():
+    probs = R.problems()
+    assert len(probs) >= 6 and len({p["id"] for p in probs}) == len(probs)
+    for p in probs:
+        run = R.template_pal(p)
+        assert run.error is None and R.is_correct(run.answer, p["answer"]), p["id"]
+
+
+@pytest.mark.parametrize("text,value", [
+    ("So 5 + 12 = 17. The answer is 17.", 17), ("The answer is: 4,500 euros", 4500),
+    ("answer = 3.5", 3.5), ("Lena has 5 apples, then 17", 17), ("no digits", None),
+    ("The answer is **€1,807**.", 1807), ("It is -3", -3),
+])
+def test_extract_number(text, value):
+    assert R.extract_number(text) == value
+
+
+def test_extract_program_stops_at_the_closing_fence():
+    assert R.extract_program("a = 1\n# comment\nanswer = a + 1\n```\nMore text") == "a = 1\nanswer = a + 1"
+
+
+def test_score_completion_for_each_mode():
+    p = {"id": "t", "question": "?", "answer": 17}
+    g = {"prompt": "", "completion": "", "n_prompt_tokens": 1, "n_new_tokens": 1, "seconds": 0.0, "stopped_by": "eos"}
+    assert R.score_completion(p, "direct", dict(g, completion="17"))["correct"]
+    assert not R.score_completion(p, "cot", dict(g, completion="5 + 4*3 = 17, so the answer is 18"))["correct"]
+    pal = R.score_completion(p, "pal", dict(g, completion="a = 5\nanswer = a + 3 * 4\n"))
+    assert pal["correct"] and pal["program"] == "a = 5\nanswer = a + 3 * 4" and pal["error"] is None
+    evil = R.score_completion(p, "pal", dict(g, completion="__import__('os').system('ls')"))
+    assert evil["value"] is None and "not allowed" in evil["error"] and not evil["correct"]
+
+
+def test_prompts_and_one_real_bounded_attempt():
+    llm = models.load_smollm2("cpu")
+    p = R.problems()[0]
+    direct = R.make_prompt(llm.tokenizer, p["question"], "direct")
+    cot = R.make_prompt(llm.tokenizer, p["question"], "cot")
+    pal = R.make_prompt(llm.tokenizer, p["question"], "pal")
+    assert p["question"] in direct and "only the final number" in direct
+    assert "step by step" in cot and pal.endswith("```python\n") and R.PAL_EXAMPLE_CODE in pal
+    with pytest.raises(ValueError):
+        R.make_prompt(llm.tokenizer, "q", "magic")
+    a = R.attempt(llm, p, "direct", max_new_tokens=4, max_seconds=120)
+    assert a["n_new_tokens"] <= 4 and a["value"] == R.extract_number(a["completion"])
+    assert a["correct"] == R.is_correct(a["value"], p["answer"])

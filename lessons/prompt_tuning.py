@@ -106,25 +106,25 @@ def score(model, tokenizer, examples, soft: SoftPrompt | None = None) -> dict:
 
 def train_soft_prompt(model, tokenizer, task: str = "mood", *, n_virtual: int = 8, init: str = "text",
                       steps: int = 100, lr: float = 0.05, batch_size: int = 16, seed: int = 0,
-                      max_seconds: float = 50.0, n_test: int = 24, progress: Progress = None) -> dict:
+                      max_seconds: float = 50.0, n_test: int = 24, progress: Progress = None,
+                      soft: SoftPrompt | None = None, history: list | None = None) -> dict:
     """Train a soft prompt on ``task`` with ``model`` FROZEN. ``model`` must be a copy the
-    caller owns (gradients pass through it). Returns history, before/after scores, counts."""
+    caller owns (gradients pass through it). Returns history, before/after scores, counts.
+    A page may pass its own ``soft`` and ``history`` (kept in session state) so that a run
+    interrupted by Stop keeps what it learned (see :func:`finish`)."""
     import random
 
     for p in model.parameters():
         p.requires_grad_(False)
-    init_ids = None
-    if init == "text":  # start from the embeddings of the instruction's own words
-        init_ids = tokenizer(ft.load_task(task)[0].instruction, add_special_tokens=False)["input_ids"]
-    torch.manual_seed(seed)
-    soft = SoftPrompt(model, n_virtual, init_ids, seed=seed)
+    soft = soft or make_soft_prompt(model, tokenizer, task, n_virtual, init, seed)
     test = ft.split(task, "test")[:n_test]
     before = score(model, tokenizer, test, None)
     at_init = score(model, tokenizer, test, soft)
     train_ex = ft.split(task, "train")
     rng = random.Random(seed)
     opt = torch.optim.Adam(soft.parameters(), lr=lr)
-    history, t0, stopped = [], time.perf_counter(), "finished"
+    history = [] if history is None else history
+    t0, stopped = time.perf_counter(), "finished"
     for step in range(1, steps + 1):
         b = ft.make_batch(tokenizer, rng.sample(train_ex, min(batch_size, len(train_ex))))
         loss = model(**soft.prepend(model, b["input_ids"], b["attention_mask"], b["labels"])).loss
@@ -139,11 +139,39 @@ def train_soft_prompt(model, tokenizer, task: str = "mood", *, n_virtual: int = 
         if el > max_seconds and step < steps:
             stopped = "time limit"
             break
-    seconds = time.perf_counter() - t0
+    return finish(model, tokenizer, task, soft, history, stopped, time.perf_counter() - t0,
+                  before, at_init, n_test)
+
+
+def make_soft_prompt(model, tokenizer, task: str, n_virtual: int = 8, init: str = "text",
+                     seed: int = 0) -> SoftPrompt:
+    init_ids = None
+    if init == "text":  # start from the embeddings of the instruction's own words
+        init_ids = tokenizer(ft.load_task(task)[0].instruction, add_special_tokens=False)["input_ids"]
+    torch.manual_seed(seed)
+    return SoftPrompt(model, n_virtual, init_ids, seed=seed)
+
+
+def finish(model, tokenizer, task: str, soft: SoftPrompt, history: list, stopped: str, seconds: float,
+           before: dict | None = None, at_init: dict | None = None, n_test: int = 24) -> dict:
+    test = ft.split(task, "test")[:n_test]
+    before = before or score(model, tokenizer, test, None)
     after = score(model, tokenizer, test, soft)
-    d = soft.prompt.shape[1]
     return {"soft": soft, "history": history, "stopped": stopped, "seconds": seconds,
             "seconds_per_step": seconds / max(len(history), 1), "before": before, "at_init": at_init,
-            "after": after, "trainable": soft.prompt.numel(), "n_virtual": n_virtual, "d_model": d,
+            "after": after, "trainable": soft.prompt.numel(), "n_virtual": soft.n,
+            "d_model": soft.prompt.shape[1], "task": task,
             "total": sum(p.numel() for p in model.parameters()),
-            "grad_on_model": any(p.grad is not None for p in model.parameters())}
+            "grad_on_model": any(p.grad is not None for p in model.parameters()),
+            "nearest": nearest_tokens(model, tokenizer, soft)}
+
+
+@torch.no_grad()
+def nearest_tokens(model, tokenizer, soft: SoftPrompt, k: int = 3) -> list[list[str]]:
+    """For each virtual token, the k vocabulary tokens with the most similar embedding
+    (cosine). Soft prompts usually drift away from any real word: they are not text."""
+    emb = nn.functional.normalize(model.get_input_embeddings().weight, dim=-1)  # (V, d)
+    p = nn.functional.normalize(soft.prompt, dim=-1)  # (n, d)
+    top = (p @ emb.T).topk(k, dim=-1)
+    return [[f"{tokenizer.decode([int(i)])!r} ({float(s):.2f})" for s, i in zip(sv, iv)]
+            for sv, iv in zip(top.values, top.indices)]

@@ -1,0 +1,181 @@
+# lesson: Prompt tuning and the PEFT families
+# week: 2
+# order: 24
+# icon: 🎛️
+# topics: prompt tuning, soft prompts, PEFT, selective, reparameterization, additive, adapters, prefix tuning
+# summary: Train a soft prompt of a few virtual tokens with the model frozen, then compare every PEFT family's trainable parameters on one model.
+"""Prompt tuning (a soft prompt trained live, model frozen) and the PEFT families chart."""
+import time
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import finetune as ft
+from lessons import models, peft_families as pf, prompt_tuning as pt
+from ui import common
+
+st.title("🎛️ Prompt tuning and the PEFT families")
+st.markdown(
+    "**Prompt tuning** keeps every weight of the model frozen and trains only a *soft prompt*: "
+    "$n$ extra input vectors that sit in front of the text's embeddings. They are not words — "
+    "the optimiser may put them anywhere in the embedding space. The cost is tiny: "
+    "$n \\times d_{model}$ numbers per task."
+)
+st.latex(r"\text{inputs\_embeds} = [\,P\,;\,E(x)\,] \qquad P \in \mathbb{R}^{n\times d_{model}}"
+         r"\qquad \min_{P}\; -\log p_{\theta_{\text{frozen}}}(y \mid P, x)")
+
+dev = common.device()
+try:
+    lm = common.tiny_gpt(dev)
+except models.ModelUnavailable as exc:
+    common.show_model_error(exc)
+    st.stop()
+tok = lm.tokenizer
+if "w2p_model" not in st.session_state:
+    st.session_state["w2p_model"] = models.session_copy(lm.model)  # private, frozen while tuning
+model = st.session_state["w2p_model"]
+
+# --------------------------------------------------------------------------- 1. prompt tuning
+st.header("1 · Train a soft prompt")
+c1, c2, c3, c4, c5, c6 = st.columns([1.6, 1, 1.3, 1, 1, 0.8])
+task = c1.radio("Task", ft.task_names(), index=ft.task_names().index("mood"),
+                format_func=lambda t: ft.TASK_TITLES.get(t, t), key="w2p_task")
+n_virtual = c2.slider("virtual tokens n", 1, 32, 8, key="w2p_n")
+init = c3.radio("initialise from", ["text", "random"], key="w2p_init",
+                format_func=lambda s: "the instruction's words" if s == "text" else "random vectors")
+steps = c4.slider("steps", 10, 300, 100, step=10, key="w2p_steps")
+lr = c5.select_slider("learning rate", [0.01, 0.03, 0.1, 0.3], value=0.1, key="w2p_lr")
+seed = c6.number_input("seed", 0, 9999, 0, key="w2p_seed")
+d = pf.d_model(lm.model)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def peft_count(_model, name: str, n: int) -> int:
+    return pt.peft_prompt_tuning_count(_model, n)
+
+
+k1, k2, k3 = st.columns(3)
+k1.metric("Trainable: n × d_model", f"{n_virtual} × {d} = {pt.soft_prompt_count(n_virtual, d):,}")
+k2.metric("peft PromptTuningConfig counts", f"{peft_count(lm.model, lm.name, n_virtual):,}")
+k3.metric("Frozen model", f"{lm.n_params:,}", help="not one of these changes")
+
+b1, b2, _ = st.columns([1.3, 1, 4])
+go_train = b1.button("▶ Train soft prompt", type="primary", key="w2p_train")
+b2.button("⏹ Stop", key="w2p_stop", help="Stops after the current step and keeps the soft prompt so far.")
+
+live = st.session_state.get("w2p_live")
+if live and live.get("running"):  # interrupted by Stop (or any click): finish with what we have
+    live["running"] = False
+    h = live["history"]
+    st.session_state["w2p_result"] = pt.finish(model, tok, live["task"], live["soft"], h, "stopped",
+                                               h[-1]["seconds"] if h else 0.0)
+    st.info(f"Stopped at step {len(h)} of {live['steps']}; the soft prompt learned so far is kept.")
+
+
+def loss_fig(history: list) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=[x["step"] for x in history], y=[x["loss"] for x in history], mode="lines"))
+    fig.update_layout(xaxis_title="step", yaxis_title="loss on completion tokens", height=280,
+                      margin=dict(l=10, r=10, t=20, b=10))
+    return fig
+
+
+if go_train:
+    with common.training_slot() as ok:
+        if ok:
+            bar, chart = st.progress(0.0, text="Scoring the frozen model first ..."), st.empty()
+            soft = pt.make_soft_prompt(model, tok, task, n_virtual, init, int(seed))
+            live = {"task": task, "steps": steps, "history": [], "soft": soft, "running": True}
+            st.session_state["w2p_live"] = live
+            last = [0.0]
+
+            def progress(s: int, t: int, m: dict) -> bool:
+                bar.progress(s / t, text=f"step {s}/{t} · loss {m['loss']:.3f}")
+                if time.perf_counter() - last[0] > 0.4 or s == t:
+                    last[0] = time.perf_counter()
+                    chart.plotly_chart(loss_fig(live["history"]), width="stretch")
+                return False
+
+            result = pt.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
+                                          max_seconds=60, progress=progress, soft=soft, history=live["history"])
+            live["running"] = False
+            st.session_state["w2p_result"] = result
+            bar.empty()
+            chart.empty()
+
+res = st.session_state.get("w2p_result")
+if res is None:
+    st.info("Press **Train soft prompt** (well under a minute on a laptop CPU).")
+else:
+    st.subheader(f"Soft prompt for '{res['task']}': {res['stopped']} after {len(res['history'])} steps")
+    r1, r2, r3, r4 = st.columns(4)
+    r1.metric("Accuracy, no soft prompt", f"{res['before']['accuracy']:.0%}")
+    if res.get("at_init"):
+        r2.metric("Soft prompt at init", f"{res['at_init']['accuracy']:.0%}")
+    r3.metric("Soft prompt trained", f"{res['after']['accuracy']:.0%}",
+              delta=f"{res['after']['accuracy'] - res['before']['accuracy']:+.0%}")
+    r4.metric("Time per step", f"{1000 * res['seconds_per_step']:.0f} ms", help=f"{res['seconds']:.1f} s in all")
+    st.plotly_chart(loss_fig(res["history"]), width="stretch", key="w2p_loss_fig")
+    fp_ok = models.state_fingerprint(model) == models.state_fingerprint(lm.model)
+    st.caption(f"{res['trainable']:,} trained numbers ({res['n_virtual']} × {res['d_model']}); the model's "
+               f"weights hash is {'unchanged' if fp_ok else 'CHANGED'} and no gradient reached it: "
+               f"{not res['grad_on_model']}.")
+    rows = [{"input": b["input"], "expected": b["expected"], "no soft prompt": b["model"],
+             "with soft prompt": a["model"], "correct": "✅" if a["correct"] else "❌"}
+            for b, a in zip(res["before"]["rows"], res["after"]["rows"])]
+    st.dataframe(pd.DataFrame(rows[:10]), hide_index=True, width="stretch")
+    with st.expander("Which real tokens are the virtual tokens closest to?"):
+        st.dataframe(pd.DataFrame({"virtual token": [f"P[{i}]" for i in range(len(res["nearest"]))],
+                                   "nearest vocabulary tokens (cosine)": [", ".join(x) for x in res["nearest"]]}),
+                     hide_index=True, width="stretch")
+        st.caption("After training the vectors usually sit between words: a soft prompt is not text.")
+
+# --------------------------------------------------------------------------- 2. families
+st.header("2 · The PEFT families on one model")
+st.markdown(
+    "**Selective** methods train a subset of the existing weights; **reparameterization** "
+    "methods (LoRA) train a low-rank form of the weight update; **additive** methods add new "
+    "trainable pieces — bottleneck adapters inside every block, or virtual tokens at the input "
+    "(prompt tuning) or in every layer's keys and values (prefix tuning)."
+)
+f1, f2, f3, f4 = st.columns([2, 1, 1, 1])
+which = f1.selectbox("Model", ["tiny GPT (ours, Shakespeare)", "all-MiniLM-L6-v2", "SmolLM2-135M-Instruct"],
+                     key="w2p_fam_model")
+fr = f2.select_slider("LoRA rank r", [1, 2, 4, 8, 16, 32, 64], value=8, key="w2p_fam_r")
+fm = f3.select_slider("adapter bottleneck m", [4, 8, 16, 32, 64], value=16, key="w2p_fam_m")
+fn = f4.slider("virtual tokens", 1, 100, 20, key="w2p_fam_n")
+try:
+    fam_lm = lm if which.startswith("tiny") else common.minilm(dev) if which.startswith("all") else common.smollm2(dev)
+except models.ModelUnavailable as exc:
+    common.show_model_error(exc)
+    st.stop()
+qv = {"tiny": ["c_attn"], "all-": ["query", "value"], "SmolL": ["q_proj", "v_proj"]}
+lora_targets = next(v for k, v in qv.items() if which.startswith(k))
+rows = pf.compare(fam_lm.model, r=fr, lora_targets=lora_targets, bottleneck=fm, n_virtual=fn)
+colors = {"full fine-tuning": "#9aa5b1", "selective": "#f4a259", "reparameterization": "#e4572e", "additive": "#2e86ab"}
+fig = go.Figure()
+for fam, color in colors.items():
+    sub = [r_ for r_ in rows if r_["family"] == fam]
+    fig.add_trace(go.Bar(y=[r_["method"] for r_ in sub], x=[max(r_["trainable"], 0.9) for r_ in sub],
+                         orientation="h", name=fam, marker_color=color,
+                         text=[f"{r_['trainable']:,} ({r_['share_percent']:.3g} %)" for r_ in sub],
+                         textposition="outside"))
+fig.update_layout(xaxis_type="log", xaxis_title="trainable parameters (log scale)", height=460,
+                  yaxis=dict(autorange="reversed"), margin=dict(l=10, r=10, t=20, b=10),
+                  legend=dict(orientation="h", y=1.08))
+st.plotly_chart(fig, width="stretch", key="w2p_fam_fig")
+st.dataframe(pd.DataFrame([{"family": r_["family"], "method": r_["method"], "trainable": f"{r_['trainable']:,}",
+                            "share of model": f"{r_['share_percent']:.4f} %", "how it is counted": r_["detail"]}
+                           for r_ in rows]), hide_index=True, width="stretch")
+if pf.bias_only(fam_lm.model) == 0:
+    st.caption(f"{fam_lm.name} has no bias vectors at all (Llama-style layers), so BitFit has nothing to train.")
+st.caption("LoRA, prompt- and prefix-tuning counts equal peft's; the adapter count equals the parameters of "
+           "adapters actually inserted into the model (see tests/unit/test_peft_families.py).")
+
+common.try_this(
+    "Train a soft prompt with 1 virtual token, then 16: does the accuracy follow the count?",
+    "Compare 'the instruction's words' with 'random vectors' as a start (same seed and steps).",
+    "Open 'Which real tokens...': are the trained virtual tokens still close to any real word?",
+    "In the families chart pick SmolLM2: why does BitFit train nothing, and how does prefix tuning "
+    "compare with LoRA at r = 8?",
+)

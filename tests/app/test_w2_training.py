@@ -1,0 +1,102 @@
+"""AppTest: the Week 2 training pages (live LoRA, forgetting, prompt tuning + PEFT families).
+Training runs with the smallest step counts; the shared model must never change."""
+import pytest
+
+from lessons import models
+from tests.app.helpers import assert_no_exception, open_page, texts
+from tests.app.w2_tiny import use_tiny_gpt_or_stand_in
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    is_real = use_tiny_gpt_or_stand_in(mp, tmp_path_factory)
+    yield is_real
+    mp.undo()
+
+
+def metric(at, start):
+    for m in at.metric:
+        if m.label.startswith(start):
+            return m.value
+    raise AssertionError(f"no metric {start!r}: {[m.label for m in at.metric]}")
+
+
+def disk_fingerprint():
+    return models.state_fingerprint(models.load_tiny_gpt().model)
+
+
+def test_live_lora_training_and_adapter_swap(real):
+    at = open_page("pages/w2_lora_training.py")
+    assert "No 'archaic' adapter yet" in texts(at)
+    at.radio(key="w2t_task").set_value("mood")
+    at.slider(key="w2t_steps").set_value(10)
+    at.select_slider(key="w2t_r").set_value(4).run()
+    assert_no_exception(at)
+    assert "Instruction: Is this line about love or war?" in at.code[0].value  # the template
+    at.button(key="w2t_train").click().run(timeout=600)
+    assert_no_exception(at)
+    shown = texts(at)
+    assert "Adapter 'mood': finished after 10 steps" in shown
+    before, after, shared = (metric(at, "Base weights hash, before"), metric(at, "Base weights hash, after"),
+                             metric(at, "Shared tiny GPT hash"))
+    assert before == after == shared == disk_fingerprint()
+    assert "Identical hashes" in shown
+    assert int(metric(at, "Trainable parameters").replace(",", "")) > 0
+    assert metric(at, "Time per step").endswith("ms")
+    # a second adapter on the same base, then swap
+    at.radio(key="w2t_task").set_value("archaic")
+    at.slider(key="w2t_steps").set_value(10).run()
+    at.button(key="w2t_train").click().run(timeout=600)
+    assert_no_exception(at)
+    assert set(at.radio(key="w2t_active").options) == {"(none: base model)", "mood", "archaic"}
+    swap = at.dataframe[-1].value
+    assert {"base", "adapter 'mood'", "adapter 'archaic'"} <= set(swap.columns)
+    at.radio(key="w2t_active").set_value("archaic")
+    at.text_input(key="w2t_input").set_value("<script>alert(1)</script> you are kind 🙂").run()
+    assert_no_exception(at)
+    assert any("<script>alert(1)</script>" in c.value for c in at.code)  # shown as text, not HTML
+    at.text_input(key="w2t_input").set_value("   ").run()
+    assert "Type some input line" in texts(at)
+    assert metric(at, "Base weights hash, after") == disk_fingerprint()
+
+
+def test_forgetting_full_vs_lora_and_mixing(real):
+    at = open_page("pages/w2_forgetting.py")
+    assert "Press **Run**" in texts(at)
+    at.slider(key="w2f_steps").set_value(10).run()
+    at.button(key="w2f_run").click().run(timeout=600)
+    assert_no_exception(at)
+    table = at.dataframe[0].value
+    assert list(table["method"]) == ["full fine-tuning", "LoRA"]
+    assert list(table["base weights changed"]) == ["yes", "no"]
+    full_tr, lora_tr = (int(x.replace(",", "")) for x in table["trainable params"])
+    assert full_tr == models.load_tiny_gpt().n_params and 0 < lora_tr < full_tr / 10
+    assert table["total MB"][1] < table["total MB"][0]
+    assert "The shared tiny GPT's hash is unchanged." in texts(at)
+    at.slider(key="w2f_mix").set_value(0.25).run()
+    at.button(key="w2f_run").click().run(timeout=600)
+    assert_no_exception(at)
+    assert "Run 2: 10 steps, mix m = 0.25" in texts(at)
+
+
+def test_prompt_tuning_and_families(real):
+    at = open_page("pages/w2_prompt_tuning.py")
+    d = models.load_tiny_gpt().model.config.n_embd
+    at.slider(key="w2p_n").set_value(4)
+    at.slider(key="w2p_steps").set_value(10).run()
+    assert metric(at, "Trainable: n × d_model") == f"4 × {d} = {4 * d:,}"
+    assert metric(at, "peft PromptTuningConfig counts") == f"{4 * d:,}"
+    at.button(key="w2p_train").click().run(timeout=600)
+    assert_no_exception(at)
+    assert "Soft prompt for 'mood': finished after 10 steps" in texts(at)
+    assert "weights hash is unchanged and no gradient reached it: True" in texts(at)
+    fam = at.dataframe[-1].value
+    assert set(fam["family"]) == {"full fine-tuning", "selective", "reparameterization", "additive"}
+    at.selectbox(key="w2p_fam_model").set_value("all-MiniLM-L6-v2")
+    at.select_slider(key="w2p_fam_r").set_value(4).run()
+    assert_no_exception(at)
+    fam = at.dataframe[-1].value
+    row = fam[fam["method"] == "LoRA r=4 on query, value"]
+    assert row["trainable"].item() == f"{6 * 2 * 4 * (384 + 384):,}"
+    assert fam[fam["method"] == "prompt tuning, 20 virtual tokens"]["trainable"].item() == f"{20 * 384:,}"

@@ -281,3 +281,20 @@ def mean_entropy_bits(probs: list[dict]) -> float:
     for row in probs:
         tot -= sum(p * math.log2(p) for p in row.values() if p > 0)
     return tot / max(len(probs), 1)
+
+
+def label_probs(logits, tokenizer, labels) -> tuple[dict[str, float], float]:
+    """From raw next-token logits (V,): each label's probability mass (summed over its
+    spellings' first tokens) and the total mass on any label word."""
+    p = torch.softmax(torch.as_tensor(logits, dtype=torch.float32).reshape(-1), dim=-1)
+    mass = {lab: float(p[ids].sum()) for lab, ids in label_token_ids(tokenizer, labels).items()}
+    return mass, sum(mass.values())
+
+
+def tokens_per_example(tokenizer, task: Task, examples: list[Example]) -> float:
+    """Average token cost of one solved example in the plain format (with its separator)."""
+    if not examples:
+        return 0.0
+    n = [len(tokenizer("\n\n" + format_item(task, e.text, e.label), add_special_tokens=False)["input_ids"])
+         for e in examples]
+    return sum(n) / len(n)

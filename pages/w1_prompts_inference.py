@@ -1,0 +1,100 @@
+# lesson: Prompts, completions and inference
+# week: 1
+# order: 20
+# icon: 💬
+# topics: prompts, completions, inference, context window, tokens, chat template
+# summary: The course's vocabulary on a live example: prompt, tokens, context window, completion, inference.
+"""The vocabulary of the course -- prompt, context window, completion, inference -- shown on a
+live run of SmolLM2 with token counts and the chat template applied raw."""
+import time
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import generation, prompting
+from ui import common
+from ui import decoding as ui
+
+st.title("💬 Prompts, completions and inference")
+st.markdown(
+    "- **Prompt**: the text you give the model.\n"
+    "- **Tokens**: the pieces the model actually reads; every count below is in tokens, not words.\n"
+    "- **Context window**: the most tokens the model can attend to at once, prompt *and* output "
+    "together (8,192 for SmolLM2-135M-Instruct).\n"
+    "- **Inference**: running the trained model, unchanged, to produce text.\n"
+    "- **Completion**: the text it produces, one token at a time, appended to the prompt."
+)
+st.latex(r"\underbrace{x_1 \dots x_n}_{\text{prompt}}\ \underbrace{x_{n+1} \dots x_{n+m}}_{\text{completion}}, "
+         r"\qquad n + m \le \text{context window}, \qquad x_{t} = \arg\max_i P_\theta(i \mid x_{<t})")
+
+lm = ui.pick_model("pi")
+if lm is None:
+    st.stop()
+c1, c2 = st.columns([3, 1])
+with c1:
+    text = st.text_area("Prompt", value="What is the capital of France?", key="pi_prompt", height=90, max_chars=2000)
+with c2:
+    has_chat = bool(getattr(lm.tokenizer, "chat_template", None))
+    use_chat = st.toggle("Apply the chat template", value=has_chat, key="pi_chat", disabled=not has_chat,
+                         help="Instruction-tuned models were trained on conversations in this format.")
+    max_new = st.slider("max_new_tokens", 1, 80, 30, key="pi_max_new")
+text = common.clean_text(text, what="prompt")
+if text is None:
+    st.stop()
+prompt = (lm.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
+                                           add_generation_prompt=True) if use_chat else text)
+
+ids, pieces = ui.tokens_table(lm.tokenizer, prompt)
+budget = prompting.token_budget(lm.tokenizer, lm.model, prompt, max_new)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("characters", f"{len(prompt):,}")
+m2.metric("prompt tokens", f"{len(ids):,}")
+m3.metric("max_new_tokens", f"{max_new:,}")
+m4.metric("context window", f"{budget.context_window:,}")
+fig = go.Figure()
+fig.add_bar(y=["tokens"], x=[budget.prompt_tokens], orientation="h", name="prompt", marker_color="#2E86DE")
+fig.add_bar(y=["tokens"], x=[budget.max_new_tokens], orientation="h", name="room for the completion",
+            marker_color="#FDCB6E")
+fig.add_bar(y=["tokens"], x=[max(budget.context_window - budget.total, 0)], orientation="h", name="unused",
+            marker_color="#DFE6E9")
+fig.update_layout(barmode="stack", height=150, margin=dict(l=10, r=10, t=30, b=10),
+                  legend=dict(orientation="h", y=1.5), xaxis_title="tokens of the context window")
+st.plotly_chart(fig, width="stretch", key="pi_budget")
+if not budget.fits:
+    st.warning("Prompt + max_new_tokens exceed the context window: the generation will be cut short.")
+
+if use_chat:
+    st.markdown("**What the model really reads** — the chat template applied, special tokens included:")
+    st.code(prompt, language=None)
+st.markdown("**The prompt as tokens** (␣ is a space, ↵ a newline):")
+st.dataframe(pd.DataFrame({"token": pieces, "id": ids}).T, width="stretch")
+
+st.subheader("Inference")
+if st.button("Run inference (greedy)", key="pi_run", type="primary"):
+    t0 = time.perf_counter()
+    tr = ui.trace(ui.model_key(lm), prompt,
+                  ui.settings_tuple(generation.GenSettings(do_sample=False, max_new_tokens=max_new)), lm)
+    st.session_state["pi_result"] = (prompt, max_new, ui.model_key(lm), tr, time.perf_counter() - t0)
+res = st.session_state.get("pi_result")
+if res and res[:3] == (prompt, max_new, ui.model_key(lm)):
+    _, _, _, tr, secs = res
+    st.markdown("**Completion:**")
+    st.text(tr.text)
+    r1, r2, r3 = st.columns(3)
+    r1.metric("completion tokens", len(tr.new_ids))
+    r2.metric("prompt + completion", f"{len(tr.prompt_ids) + len(tr.new_ids):,} tokens")
+    r3.metric("stopped because", "end-of-sequence token" if tr.stopped_at_eos else "max_new_tokens reached")
+    st.caption(f"Computed in {secs:.2f} s on {lm.device} (instant when the same run was cached). Each new token "
+               "needs one more pass through all layers of the model.")
+else:
+    st.info("Press *Run inference* to let the model complete the prompt (greedy decoding: the most likely "
+            "token at every step). The *Token-by-token generation* lesson opens up this loop.")
+
+common.try_this(
+    "Turn the chat template off and ask the same question: the instruction-tuned model behaves differently "
+    "when it does not see the conversation format it was trained on.",
+    "Type the same sentence in another language, or with emoji: how many tokens does it cost now?",
+    "Set max_new_tokens to 3: the completion stops mid-sentence. The model does not plan ahead.",
+    "Paste a long text: watch the blue bar grow towards the context window.",
+)

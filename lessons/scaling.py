@@ -77,6 +77,14 @@ def compute_optimal(flops: float, tokens_per_param: float = TOKENS_PER_PARAM) ->
     return Budget(flops, n, d, tokens_per_param, float(CHINCHILLA.loss(n, d)), float(EPOCH.loss(n, d)))
 
 
+def human(x: float) -> str:
+    """1.5e9 -> '1.5B', 70.05e9 -> '70.1B', 1.4e12 -> '1.4T' (3 significant digits)."""
+    for unit, div in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if x >= div:
+            return f"{x / div:,.3g}{unit}"
+    return f"{x:,.3g}"
+
+
 def training_flops(params: float, tokens: float) -> float:
     return FLOPS_PER_PARAM_TOKEN * params * tokens
 

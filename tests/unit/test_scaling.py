@@ -61,3 +61,8 @@ def test_famous_models_table():
     assert rows["GPT-3"]["tokens_per_param"] < 2           # under-trained by the 20x rule
     assert rows["GPT-3"]["optimal_params"] < 175e9
     assert rows["Llama 3 8B"]["tokens_per_param"] > 1000    # deliberately over-trained for cheap inference
+
+
+def test_human_numbers():
+    assert s.human(70.06e9) == "70.1B" and s.human(1.4e12) == "1.4T" and s.human(135e6) == "135M"
+    assert s.human(999) == "999"

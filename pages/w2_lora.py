@@ -41,20 +41,24 @@ if not mc["low_rank"]:
 def matrices_figure(mc: dict) -> go.Figure:
     """W (d x k), B (d x r) and A (r x k) drawn with one common scale."""
     d, k, r = mc["d"], mc["k"], mc["r"]
-    gap = max(d, k) * 0.15
-    boxes = [("W₀ (frozen)", 0, k, d, "#9aa5b1", f"{d}×{k} = {mc['full']:,}"),
-             ("B", k + gap, r, d, "#e4572e", f"{d}×{r} = {mc['B']:,}"),
-             ("A", k + 2 * gap + r, k, r, "#2e86ab", f"{r}×{k} = {mc['A']:,}")]
+    gap = max(d, k) * 0.25
+    boxes = [("W₀", f"W₀ (frozen): {d}×{k} = {mc['full']:,}", 0, k, d, "#9aa5b1"),
+             ("B", f"B (trainable): {d}×{r} = {mc['B']:,}", k + gap, r, d, "#e4572e"),
+             ("A", f"A (trainable): {r}×{k} = {mc['A']:,}", k + 2 * gap + r, k, r, "#2e86ab")]
     fig = go.Figure()
-    for name, x0, w, h, color, label in boxes:
-        fig.add_shape(type="rect", x0=x0, x1=x0 + w, y0=d - h, y1=d, fillcolor=color, opacity=0.8,
+    for short, label, x0, w, h, color in boxes:
+        fig.add_shape(type="rect", x0=x0, x1=x0 + w, y0=d - h, y1=d, fillcolor=color, opacity=0.85,
                       line=dict(color="black", width=1))
-        fig.add_annotation(x=x0 + w / 2, y=d + max(d, k) * 0.04, text=f"<b>{name}</b><br>{label}",
-                           showarrow=False, yanchor="bottom")
+        fig.add_annotation(x=x0 + w / 2, y=d, text=f"<b>{short}</b>", showarrow=False, yanchor="bottom",
+                           yshift=4)
+        # an invisible point per matrix gives a readable legend entry
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label,
+                                 marker=dict(size=14, symbol="square", color=color)))
     total_w = 2 * k + r + 2 * gap
-    fig.update_xaxes(visible=False, range=[-gap * 0.2, total_w + gap * 0.2], scaleanchor="y", scaleratio=1)
-    fig.update_yaxes(visible=False, range=[-max(d, k) * 0.05, d + max(d, k) * 0.3])
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=10, b=10), showlegend=False)
+    fig.update_xaxes(visible=False, range=[-gap * 0.3, total_w + gap * 0.3], scaleanchor="y", scaleratio=1)
+    fig.update_yaxes(visible=False, range=[-max(d, k) * 0.05, d + max(d, k) * 0.12])
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=10, b=10), showlegend=True,
+                      legend=dict(x=1.0, xanchor="right", y=0.5, font=dict(size=14)))
     return fig
 
 
@@ -173,8 +177,8 @@ o1, o2, o3, o4 = st.columns(4)
 o1.metric("max |LoRA − W₀x| at init", f"{demo['init_max_diff']:.1e}")
 o2.metric("max |merged − adapter|", f"{demo['merge_max_diff']:.1e}")
 o3.metric("max |peft − ours|", f"{demo['peft_max_diff']:.1e}")
-o4.metric("Loss (start → end)", f"{demo['final_loss']:.4f}", delta=f"{demo['final_loss'] - demo['start_loss']:.4f}",
-          delta_color="inverse")
+o4.metric("Loss after training (MSE)", f"{demo['final_loss']:.2e}", delta=f"from {demo['start_loss']:.3f}",
+          delta_color="off")
 st.caption(f"{demo['trainable']:,} trainable numbers (A and B) next to {demo['frozen']:,} frozen ones; "
            f"base weight unchanged after training: {demo['base_unchanged']}.")
 

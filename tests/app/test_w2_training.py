@@ -100,3 +100,36 @@ def test_prompt_tuning_and_families(real):
     row = fam[fam["method"] == "LoRA r=4 on query, value"]
     assert row["trainable"].item() == f"{6 * 2 * 4 * (384 + 384):,}"
     assert fam[fam["method"] == "prompt tuning, 20 virtual tokens"]["trainable"].item() == f"{20 * 384:,}"
+
+
+def test_stop_keeps_partial_lora_training(real):
+    """A Stop click reruns the page while the loop runs; the next run finds the unfinished
+    run in session_state and finishes it with the adapter learned so far."""
+    from lessons import finetune as ft
+
+    at = open_page("pages/w2_lora_training.py")
+    bank = at.session_state["w2t_bank"]
+    tok = models.load_tiny_gpt().tokenizer
+    start = ft.start_adapter(bank, tok, "archaic", r=2, alpha=4, targets=["c_attn"], n_test=4)
+    hist = ft.train(bank.model, tok, ft.split("archaic", "train"), steps=3, batch_size=4).history
+    at.session_state["w2t_live"] = {"task": "archaic", "steps": 50, "history": hist, "running": True, **start}
+    at.button(key="w2t_stop").click().run(timeout=600)
+    assert_no_exception(at)
+    assert "stopped at step 3 of 50" in texts(at)
+    assert "Adapter 'archaic': stopped after 3 steps" in texts(at)
+    assert metric(at, "Base weights hash, after") == disk_fingerprint()
+
+
+def test_stop_keeps_partial_soft_prompt(real):
+    from lessons import prompt_tuning as pt
+
+    at = open_page("pages/w2_prompt_tuning.py")
+    m = at.session_state["w2p_model"]
+    tok = models.load_tiny_gpt().tokenizer
+    soft = pt.make_soft_prompt(m, tok, "mood", 3)
+    hist = [{"step": 1, "loss": 3.0, "seconds": 0.1}, {"step": 2, "loss": 2.5, "seconds": 0.2}]
+    at.session_state["w2p_live"] = {"task": "mood", "steps": 40, "history": hist, "soft": soft, "running": True}
+    at.button(key="w2p_stop").click().run(timeout=600)
+    assert_no_exception(at)
+    assert "Stopped at step 2 of 40" in texts(at)
+    assert "Soft prompt for 'mood': stopped after 2 steps" in texts(at)

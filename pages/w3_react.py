@@ -1,0 +1,137 @@
+# lesson: ReAct: reasoning with tools
+# week: 3
+# order: 44
+# icon: 🛠️
+# topics: ReAct, agents, tool use, calculator, retrieval, Thought/Action/Observation
+# summary: Watch SmolLM2 alternate Thought, Action and Observation with a real calculator, handbook search and product table, next to a scripted reference trace.
+"""ReAct: a Thought/Action/Observation loop with real tools (safe calculator, RAG search,
+lookup table), driven by SmolLM2 (bounded) beside a clearly labelled scripted trace."""
+import pandas as pd
+import streamlit as st
+
+from lessons import models, react
+from ui import common, w3_apps
+
+st.title("🛠️ ReAct: reasoning with tools")
+st.markdown(
+    "A small model cannot know a company's stock levels or multiply four-digit numbers "
+    "reliably — but it can **ask a tool**. ReAct (Yao et al. 2022) interleaves *reasoning* and "
+    "*acting*: the model writes a **Thought**, then an **Action** like `calculator[3 * 1290]`. "
+    "We stop generating, run the tool, paste its result back as an **Observation**, and let the "
+    "model continue until it writes a **Final Answer**. The application code, not the model, "
+    "runs the tools and decides when to stop."
+)
+st.latex(r"\tau_t = (q,\; r_1, a_1, o_1,\; \dots,\; r_t, a_t, o_t),\qquad "
+         r"(r_{t+1}, a_{t+1}) \sim \mathrm{LM}(\cdot \mid \text{prompt}, \tau_t),\qquad o_{t+1} = \mathrm{tool}(a_{t+1})")
+
+dev = common.device()
+try:
+    encoder = common.minilm(dev)
+except models.ModelUnavailable as exc:
+    common.show_model_error(exc)
+    st.stop()
+index = w3_apps.rag_index(40, 10, dev, encoder)
+tools = react.make_tools(react.make_search(index, encoder, k=1))
+
+
+def show_trace(trace: react.Trace) -> None:
+    """Each step as Thought / Action / Observation; model text is shown literally (escaped)."""
+    for i, s in enumerate(trace.steps, start=1):
+        with st.container(border=True):
+            st.markdown(f"**Step {i} · Thought:** {common.md_escape(s.thought) or '_(none)_'}")
+            if s.final:
+                st.markdown(f"**Final Answer:** {common.md_escape(s.final)}")
+            elif s.action:
+                st.code(f"Action: {s.action}[{s.action_input}]", language=None)
+            if s.note:
+                st.caption(f"⚠️ {s.note}")
+            if s.observation:
+                st.text(f"Observation: {s.observation}")
+
+
+# --------------------------------------------------------------------------- tools
+st.header("1 · The tools")
+t1, t2 = st.columns([1, 1])
+with t1:
+    for name in tools:
+        st.markdown(f"- `{react.TOOL_HELP[name]}`")
+    st.dataframe(pd.DataFrame(react.lookup_table()).T, width="stretch")
+with t2:
+    tool = st.selectbox("Call a tool yourself", list(tools), key="rx_tool")
+    default = {"calculator": "2780 * (1 - 0.35)", "search": "staff discount", "lookup": "Swift"}[tool]
+    arg = st.text_input("Input", default, key=f"rx_tool_input_{tool}", max_chars=react.MAX_TOOL_INPUT)
+    arg = common.clean_text(arg, max_chars=react.MAX_TOOL_INPUT, what="tool input")
+    if arg is not None:
+        st.text(f"Observation: {react.run_tool(tools, tool, arg)}")
+
+# --------------------------------------------------------------------------- the task
+st.header("2 · A task")
+OWN = "✏️ Type my own question"
+tasks = {t["question"]: t for t in react.tasks()}
+pick = st.selectbox("Question", list(tasks) + [OWN], key="rx_task")
+task = tasks.get(pick)
+if task is None:
+    raw = st.text_input("Your question", "How much do 2 Swift batteries cost?", key="rx_own", max_chars=300)
+    question = common.clean_text(raw, max_chars=300, what="question")
+    if question is None:
+        st.stop()
+else:
+    question = task["question"]
+    st.markdown(f"**Expected answer:** {task['answer']:g}")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("📜 Reference trace (scripted)")
+    if task:
+        st.caption("Thoughts and actions written by hand to show the pattern; every observation is "
+                   "computed **live** by the real tools.")
+        show_trace(react.reference_trace(task, tools))
+    else:
+        st.caption("Scripted traces exist only for the example questions.")
+
+with right:
+    st.subheader("🤖 SmolLM2's own trace")
+    s1, s2 = st.columns(2)
+    max_steps = s1.slider("Max steps", 1, 6, 4, key="rx_steps")
+    step_tokens = s2.slider("Tokens per step", 16, 96, 56, step=8, key="rx_tokens")
+    if st.button("Run the ReAct loop", key="rx_run", type="primary"):
+        try:
+            llm = common.smollm2(dev)
+        except models.ModelUnavailable as exc:
+            common.show_model_error(exc)
+            st.stop()
+        live = st.empty()
+        with common.training_slot() as ok:
+            if ok:
+                def progress(i, step):
+                    live.caption(f"Step {i + 1}: {step.action or ('final answer' if step.final else 'no action')} ...")
+
+                trace = react.run_react(llm, tools, question, max_steps, step_tokens, max_seconds=120,
+                                        progress=progress)
+                st.session_state["rx_trace"] = {"question": question, "trace": trace}
+        live.empty()
+    got = st.session_state.get("rx_trace")
+    if got and got["question"] == question:
+        trace = got["trace"]
+        show_trace(trace)
+        verdict = ""
+        if task and trace.final:
+            verdict = " ✅ contains the expected number" if react.answer_matches(trace.final, task["answer"]) \
+                else " ❌ not the expected number"
+        st.markdown(f"Stopped by **{trace.stopped}** after {len(trace.steps)} step(s), "
+                    f"{trace.seconds:.1f} s.{verdict}")
+        with st.expander("Everything the model saw at the last step"):
+            st.code(trace.prompt, language=None)
+    else:
+        st.caption("Press the button: each step is one bounded greedy generation.")
+
+common.try_this(
+    "Compare the two traces: where does SmolLM2 first leave the pattern — the action format, "
+    "the tool choice, or the arithmetic it tries to do in its head?",
+    "Call `calculator` yourself with `__import__('os')`: the safe evaluator answers with an error "
+    "observation instead of running it. A real agent must treat model output as untrusted input.",
+    "Set *Max steps* to 1: the loop stops before any observation can be used. Why does every "
+    "agent framework need a step budget?",
+    "Ask your own question, e.g. *How much do 2 Swift batteries cost?* — which tool should the "
+    "model pick first?",
+)

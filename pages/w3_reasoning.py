@@ -1,0 +1,168 @@
+# lesson: Chain-of-thought and PAL
+# week: 3
+# order: 42
+# icon: 🧮
+# topics: chain-of-thought, program-aided language models, PAL, safe evaluation, arithmetic reasoning
+# summary: SmolLM2 answers word problems directly, step by step, and by writing a program that a safe evaluator runs.
+"""Chain-of-thought vs direct answers vs PAL on arithmetic word problems, with the ast-based
+safe evaluator (never eval/exec) that runs the model's program."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import models, reasoning
+from ui import common, w3_apps
+
+MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
+
+st.title("🧮 Chain-of-thought and PAL")
+st.markdown(
+    "Language models are bad at arithmetic done *in one go*: each token gets one forward pass. "
+    "**Chain-of-thought** prompting (Wei et al. 2022) asks the model to write the intermediate "
+    "steps first, so later tokens can read the earlier ones. **PAL**, program-aided language "
+    "models (Gao et al. 2022), goes further: the model writes a small program and a Python "
+    "interpreter does the arithmetic — the model only has to get the *structure* right."
+)
+st.latex(r"p(a \mid q) \;=\; \sum_{r} p(r \mid q)\, p(a \mid q, r)"
+         r"\qquad r = \text{reasoning steps (CoT) or a program (PAL)}")
+st.info(
+    "**Honest expectation.** Wei et al. found that chain-of-thought helps only in large models "
+    "(around 100B parameters); smaller models write fluent but wrong steps. SmolLM2 has 135M. "
+    "Everything below is what the model really produces — greedy, so you see the same text "
+    "every time — not what the papers promise."
+)
+
+dev = common.device()
+probs = reasoning.problems()
+by_id = {p["id"]: p for p in probs}
+
+# --------------------------------------------------------------------------- one problem
+st.header("1 · One problem, three prompts")
+pid = st.selectbox("Word problem", list(by_id), format_func=lambda i: by_id[i]["question"], key="rs_problem")
+problem = by_id[pid]
+st.markdown(f"**Correct answer:** {problem['answer']:g}")
+cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 160, 120, step=8, key="rs_tokens",
+                       help="Direct answers get at most 16 tokens. Steps need room: too few and the answer is cut off.")
+
+
+def _attempt(llm, prob: dict, mode: str) -> dict:
+    """One greedy generation through the shared cache, then the lesson's parsing/evaluation."""
+    prompt = reasoning.make_prompt(llm.tokenizer, prob["question"], mode)
+    n = min(reasoning.MAX_TOKENS["direct"], cot_tokens) if mode == "direct" else cot_tokens
+    stop = ("```",) if mode == "pal" else ()
+    g = w3_apps.generate(prompt, n, 60.0, stop, llm.name, dev, llm)
+    return reasoning.score_completion(prob, mode, g)
+
+
+if st.button("Run the three prompts on this problem", key="rs_run", type="primary"):
+    try:
+        llm = common.smollm2(dev)
+    except models.ModelUnavailable as exc:
+        common.show_model_error(exc)
+        st.stop()
+    res = {}
+    for mode in MODES:
+        with st.spinner(f"{MODES[mode]} ..."):
+            res[mode] = _attempt(llm, problem, mode)
+    st.session_state["rs_one"] = {"pid": pid, "cot_tokens": cot_tokens, "res": res}
+
+one = st.session_state.get("rs_one")
+if one and one["pid"] == pid:
+    cols = st.columns(3)
+    for col, mode in zip(cols, MODES):
+        r = one["res"][mode]
+        with col:
+            st.subheader(MODES[mode])
+            st.text(r["completion"] or "(empty)")
+            val = "nothing" if r["value"] is None else f"{r['value']:g}"
+            st.markdown(f"Read as **{val}** → {'✅ correct' if r['correct'] else '❌ wrong'}")
+            if mode == "pal":
+                if r["error"]:
+                    st.warning(f"Safe evaluator refused or failed: {r['error']}")
+                else:
+                    st.caption("The safe evaluator ran the program above.")
+            st.caption(f"{r['n_new_tokens']} new tokens in {r['seconds']:.1f} s (stopped by {r['stopped_by']})")
+            with st.expander("Raw prompt"):
+                st.code(r["prompt"], language=None)
+else:
+    st.caption("Press the button: three short greedy generations (a few seconds each on a laptop CPU).")
+
+st.markdown("**PAL with a correct program.** This is the program a good model would write for this "
+            "problem, run through the same safe evaluator, line by line:")
+ref = reasoning.template_pal(problem)
+c1, c2 = st.columns(2)
+c1.code(problem["program"], language="python")
+c2.dataframe(pd.DataFrame([{"line": src, "value": f"{v:g}"} for src, v in ref.trace]), hide_index=True,
+             width="stretch")
+c2.markdown(f"`answer` = **{ref.answer:g}** {'✅' if reasoning.is_correct(ref.answer, problem['answer']) else '❌'}")
+
+# --------------------------------------------------------------------------- safe evaluator
+st.header("2 · The safe evaluator")
+st.markdown(
+    "Model output is untrusted text: running it with `eval` or `exec` would let a prompt "
+    "injection delete files. Our evaluator parses the program with Python's `ast` module and "
+    "walks the tree itself. Allowed: numbers, `+ - * / // % **` (small exponents), parentheses, "
+    "variables assigned earlier, and `abs`, `min`, `max`, `round`. Everything else is refused."
+)
+code = st.text_area("Program to evaluate", "price = 250\nbikes = 6 + 2 * 6\nanswer = price * bikes",
+                    key="rs_code", height=120, max_chars=reasoning.MAX_SOURCE_CHARS)
+src = common.clean_text(code, max_chars=reasoning.MAX_SOURCE_CHARS, what="program")
+if src is not None:
+    run = reasoning.run_program(src)
+    if run.error:
+        st.error(f"Refused: {run.error}")
+    else:
+        st.success(f"answer = {run.answer:g}")
+    if run.trace:
+        st.dataframe(pd.DataFrame([{"line": s, "value": f"{v:g}"} for s, v in run.trace]), hide_index=True,
+                     width="stretch")
+
+# --------------------------------------------------------------------------- all problems
+st.header("3 · Score the three prompts on every problem")
+a1, a2 = st.columns(2)
+n_probs = a1.slider("Problems", 1, len(probs), len(probs), key="rs_n")
+modes = a2.multiselect("Prompts", list(MODES), default=list(MODES), format_func=MODES.get, key="rs_modes")
+if st.button("Score them", key="rs_run_all") and modes:
+    try:
+        llm = common.smollm2(dev)
+    except models.ModelUnavailable as exc:
+        common.show_model_error(exc)
+        st.stop()
+    bar = st.progress(0.0, text="Generating ...")
+    rows, total, done = [], n_probs * len(modes), 0
+    with common.training_slot() as ok:
+        if ok:
+            for prob in probs[:n_probs]:
+                for mode in modes:
+                    r = _attempt(llm, prob, mode)
+                    rows.append({"problem": prob["id"], "prompt": MODES[mode], "correct answer": prob["answer"],
+                                 "model's number": r["value"], "correct": r["correct"],
+                                 "completion": r["completion"][:160]})
+                    done += 1
+                    bar.progress(done / total, text=f"{done}/{total}: {prob['id']} · {MODES[mode]}")
+    bar.empty()
+    if rows:
+        st.session_state["rs_all"] = rows
+rows = st.session_state.get("rs_all")
+if rows:
+    df = pd.DataFrame(rows)
+    acc = df.groupby("prompt", sort=False)["correct"].agg(["sum", "count"]).reset_index()
+    fig = go.Figure(go.Bar(x=acc["prompt"], y=acc["sum"] / acc["count"],
+                           text=[f"{s}/{c}" for s, c in zip(acc["sum"], acc["count"])], textposition="outside"))
+    fig.update_layout(height=300, yaxis_range=[0, 1.15], yaxis_title="accuracy", margin=dict(t=30, b=10),
+                      title="Accuracy of SmolLM2-135M-Instruct by prompt")
+    st.plotly_chart(fig, width="stretch", key="rs_acc")
+    st.markdown("**Result:** " + ", ".join(f"{p}: {s}/{c} correct" for p, s, c in zip(acc["prompt"], acc["sum"], acc["count"])) + ".")
+    st.dataframe(df, hide_index=True, width="stretch")
+else:
+    st.caption("Press *Score them* (up to 24 short generations; answers are cached, so a second run is instant).")
+
+common.try_this(
+    "In section 2, paste `__import__('os').system('ls')` or `open('/etc/passwd').read()`: the "
+    "evaluator refuses it before anything runs. Why would plain `eval` be dangerous here?",
+    "Try `2 ** 10 ** 10` in section 2: without the exponent limit this would freeze the server.",
+    "Read the chain-of-thought completions: are the steps right and only the final number wrong, "
+    "or is the reasoning itself broken? Which one does PAL fix?",
+    "Lower *Max new tokens* to 32: how often is the answer cut off before "
+    "'The answer is'?",
+)

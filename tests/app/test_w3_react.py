@@ -1,0 +1,66 @@
+"""AppTest: the ReAct page's tools, scripted reference traces (live observations) and the
+bounded model loop."""
+from lessons import react
+from tests.app.helpers import assert_no_exception, open_page, texts
+
+PAGE = "pages/w3_react.py"
+
+
+def test_tools_can_be_called_from_the_page():
+    at = open_page(PAGE)
+    at.selectbox(key="rx_tool").set_value("calculator")
+    at.run()
+    at.text_input(key="rx_tool_input_calculator").set_value("3 * 1290")
+    at.run()
+    assert "Observation: 3870" in [t.value for t in at.text]
+    at.text_input(key="rx_tool_input_calculator").set_value("__import__('os')")
+    at.run()
+    assert any(t.value.startswith("Observation: Error: calling '__import__'") for t in at.text)
+    at.selectbox(key="rx_tool").set_value("search")
+    at.run()
+    at.text_input(key="rx_tool_input_search").set_value("coffee machine name")
+    at.run()
+    assert any("Gustave" in t.value for t in at.text)
+    at.selectbox(key="rx_tool").set_value("lookup")
+    at.run()
+    at.text_input(key="rx_tool_input_lookup").set_value("<b>Kestrel</b>")
+    at.run()
+    assert_no_exception(at)
+    assert any("Error: no entry" in t.value for t in at.text)
+
+
+def test_reference_trace_for_every_task():
+    at = open_page(PAGE)
+    for task in react.tasks():
+        at.selectbox(key="rx_task").set_value(task["question"])
+        at.run()
+        assert_no_exception(at)
+        shown = texts(at)
+        assert "Reference trace (scripted)" in shown
+        finals = [m.value for m in at.markdown if m.value.startswith("**Final Answer:**")]
+        assert finals and react.answer_matches(finals[0], task["answer"])
+        obs = [t.value for t in at.text if t.value.startswith("Observation:")]
+        assert len(obs) == sum(1 for s in task["reference"] if "action" in s) + 1  # + the tool box
+
+
+def test_model_loop_is_bounded_and_shown():
+    at = open_page(PAGE)
+    at.slider(key="rx_steps").set_value(1)
+    at.slider(key="rx_tokens").set_value(16)
+    at.button(key="rx_run").click()
+    at.run()
+    assert_no_exception(at)
+    status = next(m.value for m in at.markdown if m.value.startswith("Stopped by"))
+    assert "after 1 step(s)" in status
+    assert any(c.value.startswith("<|im_start|>system") and "Observation" in c.value for c in at.code)
+
+
+def test_own_question():
+    at = open_page(PAGE)
+    at.selectbox(key="rx_task").set_value("✏️ Type my own question")
+    at.run()
+    assert "Scripted traces exist only for the example questions." in texts(at)
+    at.text_input(key="rx_own").set_value("")
+    at.run()
+    assert_no_exception(at)
+    assert "Type some question" in texts(at)

@@ -1,0 +1,58 @@
+"""AppTest: the chain-of-thought / PAL page runs the three prompts, the safe evaluator and
+the scoring table."""
+from lessons import reasoning
+from tests.app.helpers import assert_no_exception, open_page, texts
+
+PAGE = "pages/w3_reasoning.py"
+
+
+def test_reference_program_and_safe_evaluator():
+    at = open_page(PAGE)
+    at.selectbox(key="rs_problem").set_value("bikes")
+    at.run()
+    shown = texts(at)
+    assert "Correct answer:** 4500" in shown and "**4500** ✅" in shown
+    # the program's line-by-line trace from the safe evaluator
+    trace = at.dataframe[0].value
+    assert list(trace["value"]) == ["250", "6", "12", "4500"]
+
+    at.text_area(key="rs_code").set_value("__import__('os').system('touch /tmp/i9_pwned')")
+    at.run()
+    assert_no_exception(at)
+    assert any(e.value.startswith("Refused: calling '__import__") and "not allowed" in e.value for e in at.error)
+    at.text_area(key="rs_code").set_value("a = 7 * 6\nanswer = a / 2")
+    at.run()
+    assert any(s.value == "answer = 21" for s in at.success)
+    at.text_area(key="rs_code").set_value("")
+    at.run()
+    assert_no_exception(at)
+    assert "Type some program" in texts(at)
+
+
+def test_three_prompts_and_scoring_with_the_real_model():
+    at = open_page(PAGE)
+    at.selectbox(key="rs_problem").set_value("apples")
+    at.slider(key="rs_tokens").set_value(8)
+    at.button(key="rs_run").click()
+    at.run()
+    assert_no_exception(at)
+    heads = [s.value for s in at.subheader]
+    assert heads[:3] == ["Direct answer", "Chain-of-thought", "PAL (program)"]
+    verdicts = [m.value for m in at.markdown if m.value.startswith("Read as **")]
+    assert len(verdicts) == 3 and all(("✅" in v) or ("❌" in v) for v in verdicts)
+    prompts = [c.value for c in at.code if "<|im_start|>" in c.value]
+    assert any("step by step" in p for p in prompts) and any(p.rstrip().endswith("```python") for p in prompts)
+
+    at.slider(key="rs_n").set_value(1)
+    at.multiselect(key="rs_modes").set_value(["direct"])
+    at.button(key="rs_run_all").click()
+    at.run()
+    assert_no_exception(at)
+    table = at.dataframe[-1].value
+    assert list(table["problem"]) == ["apples"] and list(table["correct answer"]) == [17]
+    result = next(m.value for m in at.markdown if m.value.startswith("**Result:**"))
+    n_ok = int(table["correct"].sum())
+    assert f"Direct answer: {n_ok}/1 correct" in result
+    # the number in the table is what the parser reads from the completion
+    assert table["model's number"].iloc[0] == reasoning.extract_number(table["completion"].iloc[0]) or (
+        table["model's number"].isna().iloc[0] and reasoning.extract_number(table["completion"].iloc[0]) is None)

@@ -251,3 +251,26 @@ def model_bytes(model: torch.nn.Module, fmt: str = "fp32") -> int:
             seen.add(id(p))
             total += p.numel()
     return int(total * BYTES_PER_PARAM[fmt])
+
+
+def quantization_effects(model, tokenizer, text: str, formats=("fp32", "bf16", "fp16", "int8"),
+                         max_tokens: int = 256) -> list[dict]:
+    """For each format: storage size, perplexity on `text` (first `max_tokens` tokens, one
+    window), change vs fp32, mean KL of next-token distributions and top-1 agreement.
+    Works on copies; `model` is left untouched."""
+    ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"][:max_tokens]
+    if len(ids) < 2:
+        raise ValueError("The evaluation text needs at least two tokens.")
+    ids = torch.tensor([ids])
+    base_bytes = model_bytes(model, "fp32")
+    rows = []
+    for fmt in formats:
+        q_model, size = quantize_model(model, fmt)
+        cmp = compare_outputs(model, q_model, ids)
+        del q_model
+        rows.append({"format": fmt, "size_mb": size / 1e6, "size_vs_fp32": size / base_bytes,
+                     "perplexity": cmp["ppl_q"], "perplexity_fp32": cmp["ppl_ref"],
+                     "delta_ppl_pct": 100 * (cmp["ppl_q"] / cmp["ppl_ref"] - 1),
+                     "kl_mean": cmp["kl_mean"], "kl_max": cmp["kl_max"], "top1_agreement": cmp["top1_agreement"],
+                     "tokens": ids.shape[1]})
+    return rows

@@ -49,6 +49,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    ap.add_argument("--resume-from", default="",
+                    help="continue training a saved checkpoint folder (its tokenizer, weights and metrics.json)")
     ap.add_argument("--save-every-seconds", type=float, default=0,
                     help="also write a complete checkpoint (with card) this often during training")
     args = ap.parse_args(argv)
@@ -64,8 +66,15 @@ def main(argv=None) -> dict:
         train_text, val_text = train_text[: args.max_chars], val_text[: max(args.max_chars // 4, 20000)]
 
     t = time.time()
-    tok = pretraining.train_bpe_tokenizer(train_text, vocab_size=args.vocab)
-    tok_seconds = time.time() - t
+    prev = {}
+    if args.resume_from:
+        from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+        tok = PreTrainedTokenizerFast.from_pretrained(args.resume_from)
+        prev = json.loads((Path(args.resume_from) / "metrics.json").read_text())
+        tok_seconds = prev.get("tokenizer_seconds", 0.0)
+    else:
+        tok = pretraining.train_bpe_tokenizer(train_text, vocab_size=args.vocab)
+        tok_seconds = time.time() - t
     train_ids = pretraining.encode(tok, train_text)
     val_ids = pretraining.encode(tok, val_text)
     print(f"tokenizer: {len(tok)} tokens in {tok_seconds:.1f}s; train {len(train_ids):,} tokens, "
@@ -74,7 +83,13 @@ def main(argv=None) -> dict:
     cfg = pretraining.tiny_gpt_config(vocab_size=len(tok), n_layer=args.layers, n_embd=args.width,
                                       n_head=args.heads, n_positions=args.positions,
                                       eos_id=tok.eos_token_id)
-    model = pretraining.fresh_model(cfg, seed=args.seed)
+    if args.resume_from:
+        model = AutoModelForCausalLM.from_pretrained(args.resume_from, dtype=torch.float32)
+        args.layers, args.width, args.heads, args.positions = (model.config.n_layer, model.config.n_embd,
+                                                               model.config.n_head, model.config.n_positions)
+    else:
+        model = pretraining.fresh_model(cfg, seed=args.seed)
+    args.prev = prev
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters", flush=True)
 
@@ -107,7 +122,10 @@ def main(argv=None) -> dict:
 
 def save(model, tok, out, args, log, train_ids, val_ids, train_text, val_text, tok_seconds,
          train_seconds, t_start, final: bool) -> dict:
-    steps_done = log.steps[-1] if log.steps else 0
+    prev = getattr(args, "prev", {}) or {}
+    steps_done = (log.steps[-1] if log.steps else 0) + prev.get("steps", 0)
+    log_tokens = log.tokens_seen + prev.get("tokens_seen", 0)
+    train_seconds += prev.get("train_seconds", 0.0)
     eval_blocks = EVAL_BLOCKS
     ppl_slice = pretraining.perplexity(model, val_ids, block=EVAL_BLOCK, max_blocks=eval_blocks)
     # The full-validation figure costs ~10x the slice: only for the final save.
@@ -124,7 +142,9 @@ def save(model, tok, out, args, log, train_ids, val_ids, train_text, val_text, t
         "params": sum(p.numel() for p in model.parameters()), "vocab_size": len(tok), "n_layer": args.layers, "n_embd": args.width,
         "n_head": args.heads, "n_positions": args.positions, "batch_size": args.batch, "block": args.block,
         "lr": args.lr, "seed": args.seed, "steps": steps_done, "steps_requested": args.steps,
-        "stopped_by": log.stopped_by if final else "snapshot during training", "tokens_seen": log.tokens_seen,
+        "stopped_by": log.stopped_by if final else "snapshot during training", "tokens_seen": log_tokens,
+        "phases": prev.get("phases", []) + [{"steps": log.steps[-1] if log.steps else 0, "batch_size": args.batch,
+                                             "block": args.block, "lr": args.lr, "threads": torch.get_num_threads()}],
         "train_tokens": len(train_ids), "validation_tokens": len(val_ids),
         "train_chars": len(train_text), "validation_chars": len(val_text),
         "validation_plays": list(corpus.VALIDATION_PLAYS),
@@ -147,6 +167,12 @@ def save(model, tok, out, args, log, train_ids, val_ids, train_text, val_text, t
 
 
 def model_card(m: dict) -> str:
+    ph = m.get("phases", [])
+    phases = ""
+    if len(ph) > 1:
+        phases = ("Trained in phases (the later ones resumed from the saved checkpoint with a fresh "
+                  "optimizer, warm-up and cosine decay): " + "; ".join(
+                      f"{p['steps']:,} steps of {p['batch_size']} x {p['block']} at peak LR {p['lr']}" for p in ph) + ".\n")
     samples = "\n\n".join(f"Prompt `{p!r}`:\n\n```text\n{p}{s}\n```" for p, s in m["samples"].items())
     return f"""# tiny-gpt-shakespeare
 
@@ -172,7 +198,7 @@ linear warm-up then cosine decay to 10%, gradient clipping 1.0, batch {m['batch_
 {m['steps']:,} steps (stopped by: {m['stopped_by']}), {m['tokens_seen']:,} tokens seen
 (~{m['tokens_seen'] / max(1, m['train_tokens']):.1f} epochs), {m['train_seconds']:.0f} s of training on CPU
 ({m['threads']} torch threads, machine shared with other jobs; tokenizer {m['tokenizer_seconds']} s).
-Final training loss (mean of the last 50 steps): {m['final_train_loss_avg50']}.
+{phases}Final training loss (mean of the last 50 steps): {m['final_train_loss_avg50']}.
 
 ## Evaluation
 Validation perplexity = exp(mean next-token cross-entropy) on consecutive non-overlapping

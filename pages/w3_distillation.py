@@ -1,0 +1,139 @@
+# lesson: Distillation: a small student learns from a teacher
+# week: 3
+# order: 30
+# icon: 🎓
+# topics: knowledge distillation, soft labels, temperature, teacher-student, model compression
+# summary: Train a student half as deep and half as wide on the tiny GPT's soft labels and compare it with a student trained on hard labels.
+"""Distillation: softmax-with-temperature on the teacher's real next-token logits, then two
+students trained live (bounded) on soft vs hard labels and compared."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import distillation as kd
+from lessons import models
+from ui import common, w3_apps
+
+st.title("🎓 Distillation: a small student learns from a teacher")
+st.markdown(
+    "To deploy a model cheaply you want it smaller. **Knowledge distillation** (Hinton et al. 2015) "
+    "trains a small *student* to copy a big *teacher*. The trick is to copy the teacher's whole "
+    "next-token **distribution**, not only the right token: the teacher also says which wrong "
+    "tokens are almost right. A **temperature** T > 1 makes those small probabilities visible."
+)
+st.latex(r"p_T = \operatorname{softmax}(z_{\text{teacher}}/T),\quad q_T = \operatorname{softmax}(z_{\text{student}}/T)")
+st.latex(r"\mathcal{L} = \alpha\,T^2\,\mathrm{KL}(p_T \,\|\, q_T) + (1-\alpha)\,\mathrm{CE}(q_1, y)")
+st.caption("The T² factor keeps the gradient size the same when you change T, so α keeps its meaning.")
+
+dev = common.device()
+try:
+    teacher = common.tiny_gpt(dev)
+except models.ModelUnavailable as exc:
+    common.show_model_error(exc)
+    st.stop()
+train_ids, val_ids = w3_apps.shakespeare_ids(dev, teacher.tokenizer)
+
+# --------------------------------------------------------------------------- temperature
+st.header("1 · Soft labels: softmax with temperature")
+c1, c2 = st.columns([2, 1])
+raw = c1.text_input("Context for the teacher", "ROMEO:\nO, she doth teach the", key="ds_prompt", max_chars=300)
+T = c2.slider("Temperature T", 0.25, 10.0, 2.0, step=0.25, key="ds_T")
+text = common.clean_text(raw, max_chars=300, what="context")
+if text is not None:
+    try:
+        sl = kd.soft_labels(teacher.model, teacher.tokenizer, text, T)
+    except ValueError:
+        st.warning("The teacher's tokenizer produced no tokens for that text.")
+        sl = None
+    if sl:
+        labels = [repr(t) for t in sl.tokens]
+        fig = go.Figure([go.Bar(x=labels, y=sl.p1, name="T = 1"), go.Bar(x=labels, y=sl.pT, name=f"T = {T:g}")])
+        fig.update_layout(barmode="group", height=320, margin=dict(t=30, b=10), yaxis_title="probability",
+                          title="Teacher's 15 most likely next tokens")
+        st.plotly_chart(fig, width="stretch", key="ds_temp_fig")
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Entropy at T = 1", f"{sl.entropy1:.2f} bits")
+        m2.metric(f"Entropy at T = {T:g}", f"{sl.entropyT:.2f} bits")
+        m3.metric("Top token's probability", f"{sl.top1:.1%} → {sl.topT:.1%}")
+
+# --------------------------------------------------------------------------- training
+st.header("2 · Train two students, live")
+st.markdown(
+    f"The teacher is our tiny Shakespeare GPT ({teacher.n_params / 1e6:.2f}M parameters). Both "
+    "students start from the **same random weights** and see the **same batches**: one learns from "
+    "the hard next token only (α = 0), the other from your mix of soft and hard labels. "
+    "The training curves show the ordinary next-token cross-entropy for both, so they compare directly."
+)
+a, b, c, d = st.columns(4)
+train_T = a.slider("Training temperature T", 1.0, 8.0, 2.0, step=0.5, key="ds_train_T")
+alpha = b.slider("α (weight of the soft loss)", 0.0, 1.0, 0.7, step=0.1, key="ds_alpha")
+steps = c.slider("Steps per student", 10, 400, 150, step=10, key="ds_steps")
+seconds = d.slider("Time budget, both students (s)", 6, 60, 40, step=2, key="ds_seconds")
+e, f, g = st.columns(3)
+layers = e.select_slider("Student layers", [1, 2, 3], 2, key="ds_layers")
+width = f.select_slider("Student width", [32, 64, 96], 64, key="ds_width")
+seed = g.number_input("Seed", 0, 10_000, 0, key="ds_seed")
+
+if st.button("Train both students", key="ds_train", type="primary"):
+    bar = st.progress(0.0, text="Training ...")
+    with common.training_slot() as ok:
+        if ok:
+            runs = {}
+            for j, (name, mode, al) in enumerate((("hard labels", "hard", 0.0), ("distilled", "soft", alpha))):
+                student = kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev)
+
+                def progress(step, total, m, j=j, name=name):
+                    bar.progress(min((j + step / total) / 2, 1.0),
+                                 text=f"{name}: step {step}/{total}, CE {m['ce']:.2f}, {m['seconds']:.0f} s")
+                runs[name] = kd.train_student(student, teacher.model, train_ids, val_ids, mode=mode,
+                                              T=train_T, alpha=al, steps=steps, max_seconds=seconds / 2,
+                                              seed=int(seed), eval_every=max(steps // 6, 5), progress=progress)
+            st.session_state["ds_runs"] = {"runs": runs, "settings": (train_T, alpha, steps, layers, width, seed)}
+    bar.empty()
+
+got = st.session_state.get("ds_runs")
+if got:
+    runs = got["runs"]
+    if got["settings"] != (train_T, alpha, steps, layers, width, seed):
+        st.info("These students were trained with other settings; press the button to retrain.")
+    fig1, fig2 = go.Figure(), go.Figure()
+    for name, r in runs.items():
+        smooth = pd.Series(r.ce).rolling(10, min_periods=1).mean()
+        fig1.add_trace(go.Scatter(y=smooth, mode="lines", name=name))
+        fig2.add_trace(go.Scatter(x=[s for s, _ in r.val_ppl], y=[p for _, p in r.val_ppl], mode="lines+markers", name=name))
+    fig1.update_layout(height=300, title="Training next-token cross-entropy (10-step mean)", xaxis_title="step",
+                       yaxis_title="CE (nats)", margin=dict(t=40, b=10))
+    fig2.update_layout(height=300, title="Validation perplexity (held-out plays)", xaxis_title="step",
+                       yaxis_title="perplexity", yaxis_type="log", margin=dict(t=40, b=10))
+    p1c, p2c = st.columns(2)
+    p1c.plotly_chart(fig1, width="stretch", key="ds_loss_fig")
+    p2c.plotly_chart(fig2, width="stretch", key="ds_ppl_fig")
+    block = 64
+    rows = [{"model": "teacher (tiny GPT)", "parameters": teacher.n_params,
+             "validation perplexity": round(kd.perplexity(teacher.model, val_ids, block, 16), 1),
+             "ms per forward (1×64)": round(kd.ms_per_forward(teacher.model, block), 2), "steps": "", "train s": ""}]
+    for name, r in runs.items():
+        rows.append({"model": f"student, {name}", "parameters": kd.n_params(r.model),
+                     "validation perplexity": round(r.val_ppl[-1][1], 1),
+                     "ms per forward (1×64)": round(kd.ms_per_forward(r.model, block), 2),
+                     "steps": f"{r.steps}" + (" (time budget hit)" if r.stopped_by == "time" else ""),
+                     "train s": round(r.seconds, 1)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    hard, soft = runs["hard labels"].val_ppl[-1][1], runs["distilled"].val_ppl[-1][1]
+    better = "distilled" if soft < hard else "hard-label"
+    st.markdown(f"**Result:** after {runs['distilled'].steps} steps the **{better}** student has the lower "
+                f"validation perplexity ({soft:.1f} distilled vs {hard:.1f} hard labels). The students have "
+                f"{kd.n_params(runs['distilled'].model) / teacher.n_params:.0%} of the teacher's parameters.")
+    st.caption("Timings are from this machine, shared with other users; per-forward times at this size "
+               "are dominated by overhead, so the parameter ratio overstates the speed-up.")
+else:
+    st.caption("Press *Train both students* (bounded by the time budget; each session trains its own students).")
+
+common.try_this(
+    "Set α = 0 for the distilled student too: both curves should coincide (same seed, same batches). "
+    "This is the control experiment.",
+    "Try T = 1 vs T = 4 with α = 1: does the student learn faster from sharper or softer targets?",
+    "In section 1, raise T until the top token's probability is below 20%: which other tokens "
+    "does the teacher consider plausible? That is the 'dark knowledge'.",
+    "Give the students 1 layer and width 32: how much perplexity does a 4× smaller student lose?",
+)

@@ -1,0 +1,62 @@
+"""AppTest: the distillation page's temperature widget and live student training, on the
+real tiny GPT; the shared teacher is never changed."""
+import re
+
+from lessons import distillation as kd
+from lessons import models
+from tests.app.helpers import assert_no_exception, open_page, texts
+
+PAGE = "pages/w3_distillation.py"
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def test_temperature_widget_matches_the_lesson():
+    at = open_page(PAGE)
+    at.text_input(key="ds_prompt").set_value("KING LEAR:\nWhat")
+    at.slider(key="ds_T").set_value(5.0)
+    at.run()
+    assert_no_exception(at)
+    from ui import common
+    teacher = common.tiny_gpt("cpu")  # the same process-wide cached object the page used
+    sl = kd.soft_labels(teacher.model, teacher.tokenizer, "KING LEAR:\nWhat", 5.0)
+    assert _metric(at, "Entropy at T = 1") == f"{sl.entropy1:.2f} bits"
+    assert _metric(at, "Entropy at T = 5") == f"{sl.entropyT:.2f} bits"
+    assert sl.entropyT > sl.entropy1
+    at.text_input(key="ds_prompt").set_value("")
+    at.run()
+    assert_no_exception(at)
+    assert "Type some context" in texts(at)
+
+
+def test_training_two_students_leaves_the_teacher_unchanged():
+    at = open_page(PAGE)
+    from ui import common
+    teacher = common.tiny_gpt("cpu")
+    before = models.state_fingerprint(teacher.model)
+    at.slider(key="ds_steps").set_value(10)
+    at.slider(key="ds_seconds").set_value(60)
+    at.select_slider(key="ds_layers").set_value(1)
+    at.select_slider(key="ds_width").set_value(32)
+    at.slider(key="ds_alpha").set_value(1.0)
+    at.button(key="ds_train").click()
+    at.run()
+    assert_no_exception(at)
+    assert models.state_fingerprint(teacher.model) == before
+    table = at.dataframe[0].value
+    assert list(table["model"]) == ["teacher (tiny GPT)", "student, hard labels", "student, distilled"]
+    assert table["parameters"].iloc[1] == table["parameters"].iloc[2] < table["parameters"].iloc[0]
+    student = kd.make_student(teacher.model.config, 1, 32, 2)
+    assert table["parameters"].iloc[1] == kd.n_params(student)
+    result = next(m.value for m in at.markdown if m.value.startswith("**Result:**"))
+    soft, hard = map(float, re.search(r"\(([\d.]+) distilled vs ([\d.]+) hard labels\)", result).groups())
+    assert soft == round(table["validation perplexity"].iloc[2], 1) and hard == round(table["validation perplexity"].iloc[1], 1)
+    assert ("**distilled**" in result) == (soft < hard)
+    runs = at.session_state["ds_runs"]["runs"]
+    assert all(r.model is not teacher.model for r in runs.values())
+    # moving a setting marks the result as stale instead of silently mixing settings
+    at.slider(key="ds_alpha").set_value(0.5)
+    at.run()
+    assert "trained with other settings" in texts(at)

@@ -1,0 +1,49 @@
+"""AppTest: the pruning page prunes a COPY of the real tiny GPT; figures match the lesson."""
+import pytest
+
+from lessons import models, pruning
+from tests.app.helpers import assert_no_exception, open_page, texts
+from ui import w3_apps
+
+PAGE = "pages/w3_pruning.py"
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def test_sparsity_slider_and_scope_move_the_figures():
+    at = open_page(PAGE)
+    from ui import common
+    tg = common.tiny_gpt("cpu")
+    before = models.state_fingerprint(tg.model)
+    assert _metric(at, "Weights set to zero") == "50.0%"
+    at.slider(key="pr_sparsity").set_value(0.9)
+    at.radio(key="pr_scope").set_value("layer")
+    at.run()
+    assert_no_exception(at)
+    assert _metric(at, "Weights set to zero") == "90.0%"
+    _, val = w3_apps.shakespeare_ids("cpu", tg.tokenizer)
+    p = pruning.prune_copy(tg.model, 0.9, "layer")
+    assert _metric(at, "Validation perplexity") == f"{pruning.perplexity(p.model, val, 64, 16):.1f}"
+    dense = float(_metric(at, "Dense perplexity"))
+    assert float(_metric(at, "Validation perplexity")) > dense
+    assert models.state_fingerprint(tg.model) == before           # the shared model is untouched
+    assert "KL(dense ‖ pruned)" in texts(at)
+    assert "first rises by more than 10%" in texts(at)
+
+
+def test_zero_sparsity_changes_nothing_and_bad_context_is_handled():
+    at = open_page(PAGE)
+    at.slider(key="pr_sparsity").set_value(0.0)
+    at.run()
+    assert _metric(at, "Weights set to zero") == "0.0%"
+    assert _metric(at, "Validation perplexity") == _metric(at, "Dense perplexity")
+    assert "0.000 nats" in texts(at) and "same most likely token: **yes**" in texts(at)
+    at.text_input(key="pr_prompt").set_value("<script>alert(1)</script> 🚲 自転車")
+    at.run()
+    assert_no_exception(at)
+    at.text_input(key="pr_prompt").set_value("   ")
+    at.run()
+    assert_no_exception(at)
+    assert "Type some context" in texts(at)

@@ -33,7 +33,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 chromium:
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-dejavu-core; }
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-dejavu-core fonts-noto-color-emoji; }
 
 bench: $(VENV)/.installed-dev chromium
 	$(BIN)/python bench/startup.py

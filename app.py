@@ -9,6 +9,9 @@ from lessons import course
 from ui import common
 
 
+_SIDEBAR_CSS = "<style>section[data-testid='stSidebar']{min-width:350px}</style>"
+
+
 def run() -> None:
     st.set_page_config(page_title="GenAI Lab", page_icon="🧪", layout="wide")
     sections: dict[str, list] = {}
@@ -18,6 +21,9 @@ def run() -> None:
             for i, l in enumerate(lessons)
         ]
         sections[course.WEEK_TITLES.get(week, f"Week {week}")] = pages
+    # A wider sidebar so that lesson titles are readable on a projector (static CSS only;
+    # learner text is never rendered as HTML).
+    st.markdown(_SIDEBAR_CSS, unsafe_allow_html=True)
     nav = st.navigation(sections, expanded=True)
     nav.run()
     # The device picker comes after the page so that the page's content is on screen

@@ -23,9 +23,9 @@ from pathlib import Path
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 WEEK_TITLES = {
     0: "GenAI Lab",
-    1: "Week 1 · Transformers, prompting, pretraining",
-    2: "Week 2 · Fine-tuning and evaluation",
-    3: "Week 3 · RLHF and LLM-powered applications",
+    1: "Week 1 · Transformers & prompting",
+    2: "Week 2 · Fine-tuning & evaluation",
+    3: "Week 3 · RLHF & applications",
 }
 _FIELD = re.compile(r"^#\s*(lesson|week|order|icon|topics|summary|url)\s*:\s*(.*?)\s*$")
 

@@ -65,23 +65,27 @@ def streamlit_server(script: str = "app.py", cwd: Path = ROOT, timeout: float = 
             proc.kill()
 
 
-def wait_until_idle(page, timeout_ms: float = 240_000) -> None:
-    """Wait until the app has rendered and Streamlit's 'Running...' indicator is gone."""
+# Streamlit 1.67 shows an icon with aria-label "Running..." while a script run is in
+# progress (and a "Connecting" state before the websocket is up).
+_IDLE_JS = """() => {
+    if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')) return false;
+    const w = document.querySelector('[data-testid="stStatusWidget"]');
+    return !w || !/Running|Connecting/.test(w.innerText + (w.getAttribute('aria-label') || ''));
+}"""
+
+
+def wait_until_idle(page, timeout_ms: float = 240_000, quiet_ms: float = 2000) -> None:
+    """Wait until the app has rendered and no script run is in progress.
+
+    Streamlit shows its running icon only ~1 s after a run starts, so "idle" must hold for
+    `quiet_ms` in a row (polled every 250 ms) before we trust it."""
+    deadline = time.time() + timeout_ms / 1000
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stMainBlockContainer"]', timeout=timeout_ms)
-    # The status widget shows while a script run is in progress.
-    page.wait_for_function(
-        """() => {
-            const w = document.querySelector('[data-testid="stStatusWidget"]');
-            return !w || !w.innerText.match(/Running|Connecting/);
-        }""",
-        timeout=timeout_ms, polling=250,
-    )
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        """() => {
-            const w = document.querySelector('[data-testid="stStatusWidget"]');
-            return !w || !w.innerText.match(/Running|Connecting/);
-        }""",
-        timeout=timeout_ms, polling=250,
-    )
+    quiet = 0.0
+    while quiet < quiet_ms:
+        if time.time() > deadline:
+            raise TimeoutError("the app was still running after %.0f s" % (timeout_ms / 1000))
+        idle = page.evaluate(_IDLE_JS)
+        quiet = quiet + 250 if idle else 0.0
+        page.wait_for_timeout(250)

@@ -115,6 +115,14 @@ def toy_example(words: list[str], d_k: int = 4, d_model: int = 8, seed: int = 0,
     return ToyExample(list(words), x, w_q, w_k, w_v, q, k, v, steps, mask)
 
 
+def torch_difference(ex: ToyExample) -> float:
+    """max |our output - torch.nn.functional.scaled_dot_product_attention| for the toy example
+    (the page shows it, so a learner can see the by-hand numbers are the library's)."""
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        ex.q, ex.k, ex.v, attn_mask=ex.mask, scale=ex.steps.scale)
+    return float((ex.steps.output - ref).abs().max())
+
+
 # --------------------------------------------------------------------------- real models
 @dataclass
 class AttentionRun:

@@ -71,7 +71,9 @@ with left:
     st.plotly_chart(fig, width="stretch", key="am_heatmap")
 with right:
     q_opts = list(range(T))
-    default_q = min(T - 1, max(0, T - 2))
+    # default: the last token that holds a letter (not [SEP] or a full stop)
+    wordy = [i for i, l in enumerate(run.labels) if any(c.isalpha() for c in l) and not l.startswith("[")]
+    default_q = wordy[-1] if wordy else T - 1
     query = st.selectbox("What does this token attend to?", q_opts, index=default_q,
                          format_func=lambda i: f"{i}: {run.labels[i]}", key="am_query")
     row = attn.attends_to(run, layer, head, query)

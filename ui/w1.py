@@ -64,13 +64,15 @@ def _hover_pairs(y_labels: tuple, x_labels: tuple) -> np.ndarray:
 
 def heatmap(z, x_labels: list[str], y_labels: list[str], *, title: str = "", zmin=None, zmax=None,
             colorscale: str = "Blues", text_fmt: str | None = None, height: int | None = None,
-            x_title: str = "", y_title: str = "", text=None) -> go.Figure:
+            x_title: str = "", y_title: str = "", text=None, showscale: bool = True) -> go.Figure:
     """A heatmap with (possibly repeated) token labels on the axes, row 0 at the top.
     Non-finite cells (a masked -inf score) are left blank; ``text`` overrides cell labels."""
     z = np.asarray(z.detach().cpu() if hasattr(z, "detach") else z, dtype=np.float64)
+    if zmin is not None:  # a masked score (-inf) is drawn in the lowest colour
+        z = np.where(np.isneginf(z), zmin, z)
     z = np.where(np.isfinite(z), z, np.nan)
     hover = _hover_pairs(tuple(y_labels), tuple(x_labels))
-    tr = go.Heatmap(z=z, colorscale=colorscale, zmin=zmin, zmax=zmax, customdata=hover,
+    tr = go.Heatmap(z=z, colorscale=colorscale, zmin=zmin, zmax=zmax, customdata=hover, showscale=showscale,
                     hovertemplate="%{customdata}<br>%{z:.4f}<extra></extra>")
     if text is not None:
         tr.update(text=text, texttemplate="%{text}", textfont=dict(size=12))
@@ -79,7 +81,7 @@ def heatmap(z, x_labels: list[str], y_labels: list[str], *, title: str = "", zmi
     fig = go.Figure(tr)
     n = max(len(x_labels), len(y_labels))
     fig.update_layout(title=title, height=height or min(760, 180 + 22 * n), margin=dict(l=10, r=10, t=50, b=10))
-    fig.update_xaxes(side="top", title=x_title, **_axis_ticks(x_labels))
+    fig.update_xaxes(title=x_title, **_axis_ticks(x_labels))
     fig.update_yaxes(autorange="reversed", title=y_title, **_axis_ticks(y_labels))
     return fig
 

@@ -128,3 +128,10 @@ def test_emoji_and_non_latin_text(minilm, smol):
     assert any(l.startswith("<") for l in run.labels)  # byte tokens of a split character
     run = A.run_attention(minilm, "猫が好き 🐱")
     assert "[UNK]" in run.labels
+
+
+def test_torch_difference_is_tiny_for_toy_examples():
+    for causal in (False, True):
+        for scale in (False, True):
+            ex = A.toy_example(["a", "b", "c", "d", "e"], d_k=8, seed=3, causal=causal, scale=scale)
+            assert A.torch_difference(ex) < 1e-6

@@ -1,0 +1,34 @@
+"""lessons.lifecycle: the four stages, links only to pages that exist, the adapt-stage advice."""
+from lessons import course, lifecycle
+
+
+def test_four_stages_in_course_order():
+    assert [s.name for s in lifecycle.STAGES] == ["Scope", "Select", "Adapt and align", "Application integration"]
+    assert lifecycle.stage("adapt").substeps[0].name == "Prompt engineering"
+
+
+def test_links_point_only_at_existing_lesson_pages(tmp_path):
+    existing = {l.rel_path for l in course.discover()}
+    for s in lifecycle.STAGES:
+        for sub in s.substeps:
+            for l in lifecycle.links(sub):
+                assert l.rel_path in existing and l.week > 0
+    # with a registry holding just one page, only that page can be linked
+    (tmp_path / "w1_x.py").write_text("# lesson: Sampling lab\n# week: 1\n# topics: sampling\n")
+    only = course.discover(tmp_path)
+    sub = lifecycle.stage("adapt").substeps[0]
+    assert [l.title for l in lifecycle.links(sub, only)] == ["Sampling lab"]
+    assert lifecycle.links(lifecycle.stage("integrate").substeps[0], only) == []
+
+
+def test_prompt_engineering_links_to_this_weeks_pages():
+    titles = [l.title for l in lifecycle.links(lifecycle.stage("adapt").substeps[0])]
+    assert "Prompt engineering and in-context learning" in titles
+
+
+def test_advice():
+    assert lifecycle.prompting_or_finetuning(5000, 1, 0.0, 6000, 8192).approach.startswith("fine-tune")
+    assert lifecycle.prompting_or_finetuning(20, 1, 0.3, 300, 8192).approach == "keep prompting"
+    a = lifecycle.prompting_or_finetuning(600, 3, 0.2, 300, 8192)
+    assert a.approach.startswith("try fine-tuning")
+    assert any("forgetting" in r for r in a.reasons)

@@ -287,3 +287,47 @@ def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: i
     log.seconds += time.time() - t0
     model.eval()
     return log
+
+
+# =========================================================================== display helpers
+MAX_OBJECTIVE_TOKENS = 64
+
+
+def display_tokens(text: str, tokenizer=None, limit: int = MAX_OBJECTIVE_TOKENS) -> tuple[list[str], bool]:
+    """The learner's sentence as a list of tokens to build the objectives from: whitespace
+    words, or the pieces of a real subword tokenizer (each piece decoded on its own, so a
+    leading space stays visible). Returns (tokens, truncated)."""
+    if tokenizer is None:
+        toks = text.split()
+    else:
+        ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+        toks = [tokenizer.decode([i], clean_up_tokenization_spaces=False) for i in ids]
+    return toks[:limit], len(toks) > limit
+
+
+# =========================================================================== live run
+LIVE_BLOCK = 64
+LIVE_BATCH = 8
+
+
+def live_config(vocab_size: int, eos_id: int, n_layer: int = 2, n_embd: int = 64):
+    """A model small enough to pretrain from scratch in a minute on a laptop CPU. Heads of
+    size 16-32; context = the training block."""
+    n_head = 4 if n_embd >= 64 else 2
+    return tiny_gpt_config(vocab_size=vocab_size, n_layer=n_layer, n_embd=n_embd, n_head=n_head,
+                           n_positions=LIVE_BLOCK, eos_id=eos_id)
+
+
+@dataclass
+class LiveRun:
+    """One learner's pretraining run, kept in the session so a Stop keeps what was learned."""
+
+    model: object
+    log: TrainLog
+    steps: int
+    sample_every: int
+    seed: int
+    running: bool = True
+    val_ppl: Optional[float] = None
+    samples: list = field(default_factory=list)    # (step, text)
+    started: float = field(default_factory=time.time)

@@ -1,0 +1,48 @@
+"""AppTest: a short live pretraining run from scratch, and a stopped run keeping its results."""
+from lessons import pretraining as pt
+from tests.app.helpers import assert_no_exception, open_page, texts
+
+PAGE = "pages/w1_pretraining_live.py"
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_short_run_trains_and_samples():
+    at = open_page(PAGE, timeout=300)
+    assert "Press **Start pretraining**" in texts(at)
+    at.select_slider(key="pl_layers").set_value(1)
+    at.select_slider(key="pl_width").set_value(32)
+    at.slider(key="pl_steps").set_value(40)
+    at.select_slider(key="pl_every").set_value(20)
+    at.select_slider(key="pl_lr").set_value(1e-2)
+    at.button(key="pl_start").click().run()
+    assert_no_exception(at)
+    run = at.session_state["pl_run"]
+    assert not run.running and run.log.stopped_by in ("steps", "time")
+    done = run.log.steps[-1]
+    assert _metric(at, "Steps done") == f"{done} of 40"
+    # Samples at step 0 and every 20 steps, plus the final one if the time limit cut the run.
+    steps_sampled = [s for s, _ in run.samples]
+    assert steps_sampled[0] == 0 and all(s % 20 == 0 for s in steps_sampled[:-1])
+    df = at.dataframe[-1].value
+    assert list(df["step"]) == steps_sampled
+    # It learned: the last losses are well below the ln(4096) = 8.3 of random weights.
+    assert sum(run.log.losses[-5:]) / 5 < run.log.losses[0] - 0.5
+    assert 1 < float(_metric(at, "Validation perplexity").replace(",", "")) < 4096
+
+
+def test_interrupted_run_keeps_partial_results():
+    # A Stop click reruns the page while the loop is running; the rerun finds run.running
+    # still True. Simulate exactly that state.
+    at = open_page(PAGE, timeout=300)
+    tok_len = 4096
+    model = pt.fresh_model(pt.live_config(tok_len, 0, 1, 32), seed=0)
+    log = pt.TrainLog(steps=[1, 2, 3], losses=[8.3, 8.1, 7.9], tokens_seen=3 * 8 * 64)
+    at.session_state["pl_run"] = pt.LiveRun(model, log, 500, 50, 0)
+    at.button(key="pl_stop").click().run()
+    assert_no_exception(at)
+    assert "Stopped at step 3 of 500" in texts(at)
+    assert _metric(at, "Steps done") == "3 of 500"
+    assert at.session_state["pl_run"].log.stopped_by == "stop"

@@ -81,10 +81,32 @@ def readable_piece(piece: str, scheme: str) -> str:
     raw = piece_bytes(piece)
     if raw is None:
         return piece  # special token
+    # Bytes that do not form a whole character come back as surrogates (surrogateescape);
+    # print those as hex, grouped: b" \xf0\x9f" -> "␣<F0 9F>".
+    out, hexes = [], []
+    for ch in raw.decode("utf-8", errors="surrogateescape"):
+        if 0xDC80 <= ord(ch) <= 0xDCFF:
+            hexes.append(f"{ord(ch) - 0xDC00:02X}")
+            continue
+        if hexes:
+            out.append("<" + " ".join(hexes) + ">")
+            hexes = []
+        out.append(_visible(ch))
+    if hexes:
+        out.append("<" + " ".join(hexes) + ">")
+    return "".join(out)
+
+
+def is_partial(piece: str, scheme: str) -> bool:
+    """True for a byte-level token that holds only part of a multi-byte character."""
+    raw = piece_bytes(piece) if scheme == BYTE_LEVEL else None
+    if raw is None:
+        return False
     try:
-        return _visible(raw.decode("utf-8"))
+        raw.decode("utf-8")
+        return False
     except UnicodeDecodeError:
-        return "<" + " ".join(f"{b:02X}" for b in raw) + ">"
+        return True
 
 
 @dataclass
@@ -119,8 +141,7 @@ def tokenize(tokenizer, text: str, name: str, scheme: str) -> Tokenized:
     unk = getattr(tokenizer, "unk_token_id", None)
     labels = [readable_piece(p, scheme) for p in pieces]
     special = [i in specials and i != unk for i in ids]
-    partial = [scheme == BYTE_LEVEL and lab.startswith("<") and lab.endswith(">") and piece_bytes(p) is not None
-               for p, lab in zip(pieces, labels)]
+    partial = [is_partial(p, scheme) for p in pieces]
     return Tokenized(
         name=name,
         scheme=scheme,
@@ -169,3 +190,8 @@ def char_width(label: str) -> int:
             continue
         w += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
     return max(w, 1)
+
+
+def compare(tokenizers: dict, text: str) -> list[Tokenized]:
+    """Tokenize the same text with several tokenizers: ``{name: (tokenizer, scheme)}``."""
+    return [tokenize(t, text, name, scheme) for name, (t, scheme) in tokenizers.items()]

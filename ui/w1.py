@@ -23,7 +23,7 @@ SMOLLM2 = "SmolLM2-135M-Instruct (decoder)"
 MODELS = [MINILM, SMOLLM2]
 
 # Palette for tokens: light enough for black text, distinct neighbours.
-TOKEN_COLORS = ["#FFD6A5", "#CAFFBF", "#9BF6FF", "#BDB2FF", "#FFC6FF", "#FDFFB6", "#A0C4FF", "#FFADAD"]
+TOKEN_COLORS = ["#FFD6A5", "#CAFFBF", "#9BF6FF", "#BDB2FF", "#FFC6FF", "#FDFFB6", "#A0C4FF", "#D0F4DE"]
 
 
 def esc(label: str) -> str:

@@ -70,8 +70,7 @@ if question is None:
 hits, qvec = rag.retrieve(index, encoder, question, k)
 rows = [{"rank": i + 1, "score": round(h.score, 3), "document": h.item.title, "chunk": h.item.text}
         for i, h in enumerate(hits)]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-             column_config={"chunk": st.column_config.TextColumn(width="large")})
+st.table(pd.DataFrame(rows).set_index("rank"))  # a table wraps the chunk text; a dataframe would cut it
 if reference:
     found = [i + 1 for i, h in enumerate(hits) if vector_store.contains_answer(h.item.text, reference)]
     if found:
@@ -131,11 +130,12 @@ if ans and ans["question"] == question:
             st.subheader(f"{name.capitalize()} retrieved context")
             st.text(g["completion"] or "(empty answer)")
             verdict = ""
+            busy = " (the server is busy: try again)" if g["stopped_by"] == "time limit" else ""
             if reference:
                 verdict = " · contains the reference ✅" if vector_store.contains_answer(g["completion"], reference) \
                     else " · reference not found ❌"
             st.caption(f"{g['n_prompt_tokens']} prompt tokens, {g['n_new_tokens']} new tokens, "
-                       f"{g['seconds']:.1f} s, stopped by {g['stopped_by']}{verdict}")
+                       f"{g['seconds']:.1f} s, stopped by {g['stopped_by']}{busy}{verdict}")
             with st.expander("Raw prompt"):
                 st.code(g["prompt"], language=None)
 elif not ans or ans["question"] != question:

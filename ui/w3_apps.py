@@ -5,6 +5,8 @@ sharing the result between sessions is safe)."""
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 
 import streamlit as st
 
@@ -17,12 +19,28 @@ def rag_index(size: int, overlap: int, device: str, _encoder) -> rag.Index:
     return rag.build_index(_encoder, size, overlap)
 
 
-@st.cache_data(show_spinner=False, max_entries=400)
+# A small process-wide LRU instead of st.cache_data: a generation cut short by the time
+# limit (a busy server) must NOT be cached and replayed to everybody.
+_GEN_CACHE: "OrderedDict[tuple, dict]" = OrderedDict()
+_GEN_LOCK = threading.Lock()
+_GEN_MAX = 400
+
+
 def generate(prompt: str, max_new_tokens: int, max_seconds: float, stop: tuple, model_name: str,
-             device: str, _llm) -> dict:
+             device: str, llm) -> dict:
     """Greedy, bounded generation, cached by prompt: a replayed demo is instant."""
-    g = rag.greedy_generate(_llm, prompt, max_new_tokens, max_seconds, stop)
-    return dataclasses.asdict(g)
+    key = (prompt, int(max_new_tokens), tuple(stop), model_name, device)
+    with _GEN_LOCK:
+        if key in _GEN_CACHE:
+            _GEN_CACHE.move_to_end(key)
+            return dict(_GEN_CACHE[key])
+    g = dataclasses.asdict(rag.greedy_generate(llm, prompt, max_new_tokens, max_seconds, stop))
+    if g["stopped_by"] != "time limit":
+        with _GEN_LOCK:
+            _GEN_CACHE[key] = g
+            while len(_GEN_CACHE) > _GEN_MAX:
+                _GEN_CACHE.popitem(last=False)
+    return dict(g)
 
 
 @st.cache_resource(show_spinner="Tokenizing Shakespeare for the tiny GPT ...", max_entries=2)

@@ -27,8 +27,8 @@ def test_chunking_retrieval_and_hit_rate_follow_the_widgets():
     assert_no_exception(at)
     shown = texts(at)
     assert "Gustave" in shown and "is in retrieved chunk #" in shown
-    table = at.dataframe[0].value
-    assert list(table["rank"]) == [1, 2]
+    table = at.table[0].value
+    assert list(table.index) == [1, 2]
     assert table["score"].is_monotonic_decreasing
     # hit-rate shown == hit-rate recomputed by the lesson for the same settings
     enc = models.load_minilm("cpu")
@@ -56,7 +56,7 @@ def test_own_question_empty_and_html():
     at.text_input(key="rag_own").set_value("<script>alert(1)</script> 🚲 自転車 dogs?")
     at.run()
     assert_no_exception(at)
-    assert len(at.dataframe[0].value) == 3  # default k
+    assert len(at.table[0].value) == 3  # default k
 
 
 def test_generation_with_and_without_context():

@@ -37,7 +37,7 @@ fmt = c2.radio("Prompt format", ["plain text", "chat template"] if has_chat else
                key="icl_format", horizontal=True,
                help="Plain: one block of text that ends with 'Sentiment:'. Chat: the model's own chat "
                     "template, each example as a user turn answered by an assistant turn.")
-use_chat = fmt == "chat template"
+use_chat = fmt == "chat template" and has_chat
 n_shots = c3.slider("examples in the prompt (shots)", 0, len(task.examples), min(2, len(task.examples)),
                     key=f"icl_shots_{task_key}")
 

@@ -37,7 +37,7 @@ with c1:
 with c2:
     has_chat = bool(getattr(lm.tokenizer, "chat_template", None))
     use_chat = st.toggle("Apply the chat template", value=has_chat, key="pi_chat", disabled=not has_chat,
-                         help="Instruction-tuned models were trained on conversations in this format.")
+                         help="Instruction-tuned models were trained on conversations in this format.") and has_chat
     max_new = st.slider("max_new_tokens", 1, 80, 30, key="pi_max_new")
 text = common.clean_text(text, what="prompt")
 if text is None:
@@ -68,7 +68,7 @@ if use_chat:
     st.markdown("**What the model really reads** — the chat template applied, special tokens included:")
     st.code(prompt, language=None)
 st.markdown("**The prompt as tokens** (␣ is a space, ↵ a newline):")
-st.dataframe(pd.DataFrame({"token": pieces, "id": ids}).T, width="stretch")
+st.dataframe(pd.DataFrame({"token": pieces, "id": [str(i) for i in ids]}).T, width="stretch")
 
 st.subheader("Inference")
 if st.button("Run inference (greedy)", key="pi_run", type="primary"):

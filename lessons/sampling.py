@@ -117,20 +117,26 @@ def explain_filtering(logits: torch.Tensor, temperature: float = 1.0, top_k: int
         s_k = scaled.masked_fill(~after_k, float("-inf"))
         after_p = (_top_p_mask(s_k, top_p) if top_p < 1.0 else torch.ones(V, dtype=torch.bool)) & after_k
         cum_src = torch.softmax(s_k, -1)                               # what top-p measures
-    final = filter_distribution(z, temperature, top_k, top_p)
+    # the final distribution: the same ops as filter_distribution (a test checks equality),
+    # reusing the masks computed above instead of filtering twice
+    final = torch.softmax(scaled.masked_fill(~after_p, float("-inf")), -1)
     n = min(n, V)
     ids = torch.topk(p_raw, n).indices
-    # running total in descending order of the distribution top-p sees
-    order = torch.argsort(cum_src, descending=True)
-    cum_sorted = cum_src[order].cumsum(0)
-    cum = torch.empty_like(cum_sorted).scatter(0, order, cum_sorted)
+    # running total, in descending order, of the distribution top-p sees; only the top-n
+    # entries are shown, so a partial top-n of cum_src is enough (no full sort)
+    vals, order = torch.topk(cum_src, min(max(n, 1) * 4, V))
+    cum_sorted = vals.cumsum(0)
+    pos = {int(t): k for k, t in enumerate(order.tolist())}
+    # a token outside that top set has probability 0 there (it was filtered), so the
+    # running total has already reached 1 when it would be counted
+    cum = {i: float(cum_sorted[pos[i]]) if i in pos else 1.0 for i in ids.tolist()}
     removed_by = []
     for i in ids.tolist():
         removed_by.append("" if after_p[i] else ("top-k" if not after_k[i] else
                                                   ("greedy" if greedy else "top-p")))
     return FilterSteps(
         ids=ids.tolist(), p_raw=p_raw[ids].tolist(), p_temp=p_temp[ids].tolist(),
-        p_final=final[ids].tolist(), removed_by=removed_by, cum_before_p=cum[ids].tolist(),
+        p_final=final[ids].tolist(), removed_by=removed_by, cum_before_p=[cum[i] for i in ids.tolist()],
         n_kept=int((final > 0).sum()), vocab_size=V, entropy_raw=entropy_bits(p_raw),
         entropy_final=entropy_bits(final), greedy=greedy, probs_final=final,
     )

@@ -39,6 +39,16 @@ def test_filter_distribution_matches_transformers_warpers(scale):
             assert torch.equal(ours > 0, ref > 0), (t, k, p)   # same survivors exactly
 
 
+def test_explain_filtering_final_equals_filter_distribution():
+    g = torch.Generator().manual_seed(5)
+    logits = torch.randn(5000, generator=g) * 4
+    for t, k, p in itertools.product([0.0, 0.4, 1.0, 2.0], [0, 3, 100], [0.3, 0.9, 1.0]):
+        s = sampling.explain_filtering(logits, t, k, p, n=30)
+        assert torch.equal(s.probs_final, sampling.filter_distribution(logits, t, k, p)), (t, k, p)
+        kept = [c for c, r in zip(s.cum_before_p, s.removed_by) if r == ""]
+        assert kept == sorted(kept) and all(0 < c <= 1 + 1e-6 for c in s.cum_before_p)
+
+
 def test_ties_and_tiny_vocab_match_transformers():
     logits = torch.tensor([2.0, 2.0, 2.0, 1.0, 0.0, -1.0])
     for t, k, p in itertools.product([0.5, 1.0], [1, 2, 3, 10], [0.3, 0.6, 1.0]):

@@ -192,6 +192,11 @@ def run_react(llm, tools: dict[str, Tool], question: str, max_steps: int = 4,
             if progress:
                 progress(i, step)
             break
+        if gen.stopped_by == "time limit" and not step.action:
+            step.note = "cut off by the time limit (the server is busy)"
+            trace.steps.append(step)
+            trace.stopped = "time limit"
+            break
         if step.action:
             step.observation = run_tool(tools, step.action, step.action_input)
         else:

@@ -94,3 +94,12 @@ def test_real_model_loop_is_bounded():
                          max_seconds=120)
     assert len(tr.steps) == 1 and tr.stopped in ("final answer", "step limit")
     assert tr.prompt.startswith("<|im_start|>system") and "Question: How much do 3 Heron" in tr.prompt
+
+
+def test_a_step_cut_by_the_time_limit_is_reported_as_such(monkeypatch):
+    lm = ScriptedLM([" 3 Heron bikes can be found at"])
+    monkeypatch.setattr(react, "greedy_generate",
+                        lambda llm, p, n, s, stop=(): Generation(p, llm.turns.pop(0), 0, 5, s, "time limit"))
+    tr = react.run_react(lm, TOOLS, "q", max_steps=4)
+    assert tr.stopped == "time limit" and len(tr.steps) == 1
+    assert "time limit" in tr.steps[0].note and not tr.steps[0].observation

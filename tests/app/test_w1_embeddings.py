@@ -1,0 +1,60 @@
+"""AppTest: embeddings page -- PCA points, cosine matrix and contextual similarity shown equal
+the lesson functions on the real models."""
+import json
+
+import pytest
+
+from lessons import embeddings as E
+from lessons import models
+from tests.app.helpers import assert_no_exception, open_page, texts
+
+PAGE = "pages/w1_embeddings.py"
+
+
+def _chart(at, key):
+    return json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-" + key)).proto.spec)
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_groups_words_model_and_dims():
+    at = open_page(PAGE)
+    at.multiselect(key="emb_groups").set_value(["weekdays"]).run()
+    at.text_input(key="emb_words").input("banana, <b>x</b>").run()
+    assert_no_exception(at)
+    spec = _chart(at, "emb_pca")
+    shown = [t for tr in spec["data"] for t in tr["text"]]
+    assert "banana" in shown and "&lt;b&gt;x&lt;/b&gt;" in shown and len(shown) == 9
+    wv = E.word_vectors(models.load_smollm2(), E.PRESETS["weekdays"] + ["banana", "<b>x</b>"])
+    sim = E.cosine_matrix(wv.vectors)
+    pair = sim.clone()
+    pair.fill_diagonal_(-2)
+    assert f"(cosine {float(pair.max()):.3f})" in texts(at)
+    at.radio(key="emb_dims").set_value("3-D").run()
+    assert _chart(at, "emb_pca")["data"][0]["type"] == "scatter3d"
+    at.radio(key="emb_model").set_value("MiniLM (30,522 × 384)").run()
+    assert "384-D → 3-D" in _chart(at, "emb_pca")["layout"]["title"]["text"]
+
+
+def test_too_few_words_message():
+    at = open_page(PAGE)
+    at.multiselect(key="emb_groups").set_value([]).run()
+    at.text_input(key="emb_words").input("one").run()
+    assert "at least 3 words" in texts(at)
+
+
+def test_contextual_section():
+    at = open_page(PAGE)
+    ref = E.contextual(models.load_minilm(), "bank", "We sat on the river bank and watched the water.",
+                       "I deposited the money at the bank this morning.")
+    assert _metric(at, "after the last layer") == f"{ref.layer_similarity[-1]:.3f}"
+    assert _metric(at, "static table vectors") == "1.000"
+    at.text_input(key="ctx_b").input("Nothing to see here.").run()
+    assert "does not appear" in texts(at)
+    at.text_input(key="ctx_word").input("猫").run()
+    at.text_input(key="ctx_a").input("我的猫很可爱").run()
+    at.text_input(key="ctx_b").input("猫 🐱 sleeps").run()
+    assert_no_exception(at)
+    assert float(_metric(at, "after the last layer")) <= 1.0

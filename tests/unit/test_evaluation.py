@@ -306,3 +306,19 @@ def test_lessons_module_does_not_import_streamlit():
     names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not any(str(n).startswith("streamlit") for n in names)
+
+
+# --------------------------------------------------------------------------- benchmarks facts
+def test_benchmark_facts_and_filters():
+    from lessons import benchmarks as bm
+
+    assert [b.name for b in bm.BENCHMARKS] == ["GLUE", "SuperGLUE", "MMLU", "BIG-bench", "HELM"]
+    assert bm.DIMENSIONS == ["accuracy", "calibration", "robustness", "fairness", "bias", "toxicity", "efficiency"]
+    assert {b.name: b.n_tasks for b in bm.BENCHMARKS} == {"GLUE": 9, "SuperGLUE": 8, "MMLU": 57,
+                                                        "BIG-bench": 204, "HELM": 42}
+    assert len(bm.by_name("GLUE").examples.split(", ")) == 9
+    assert len(bm.by_name("SuperGLUE").examples.split(", ")) == 8
+    assert [b.name for b in bm.filter_benchmarks(dimension="fairness")] == ["HELM"]
+    assert [b.name for b in bm.filter_benchmarks(["language understanding"])] == ["GLUE", "SuperGLUE"]
+    names, dims, z = bm.coverage_matrix()
+    assert z[names.index("HELM")] == [1.0] * 7 and all(row[0] == 1.0 for row in z)

@@ -1,0 +1,125 @@
+# lesson: Scoring a real model's summaries
+# week: 2
+# order: 13
+# icon: 🤖
+# topics: zero-shot, few-shot, in-context learning, ROUGE, BLEU, SmolLM2
+# summary: SmolLM2-135M-Instruct summarizes dialogues zero-shot and few-shot; ROUGE and BLEU say which prompt worked better.
+"""SmolLM2 summarizes a few of our dialogues with a zero-shot and a few-shot prompt
+(Week 1 prompting), and both outputs are scored against the references (Week 2 metrics)."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import evaluation as ev
+from ui import common
+
+st.title("🤖 Scoring a real model's summaries")
+st.markdown(
+    "Week 1 showed that **examples in the prompt** (few-shot, in-context learning) change what a "
+    "model writes. Week 2 asks: *by how much?* Here the real **SmolLM2-135M-Instruct** summarizes "
+    "short dialogues twice — with the instruction alone (zero-shot) and with a few solved examples "
+    "first (few-shot) — and ROUGE and BLEU compare both with the human references."
+)
+
+sample = ev.load_sample()
+by_id = {d["id"]: d for d in sample}
+
+
+def _label(i: int) -> str:
+    first = by_id[i]["dialogue"].split("\n")[0]
+    return f"#{i}: {first[:50]}{'…' if len(first) > 50 else ''}"
+
+
+c1, c2, c3 = st.columns([3, 1, 1])
+with c1:
+    ids = st.multiselect("Dialogues to summarize (up to 4)", list(by_id), default=[1, 2, 3],
+                         format_func=_label, max_selections=4, key="ms_ids")
+with c2:
+    k = st.slider("Few-shot examples", 1, 3, 2, key="ms_shots",
+                  help="Solved examples (dialogue + reference summary) put before the question. "
+                       "They are taken from dialogues you did NOT select, so the answer never leaks.")
+with c3:
+    max_new = st.slider("Max new tokens", 8, 64, 40, step=8, key="ms_max_tokens",
+                        help="Generation stops here at the latest (bounded for a CPU).")
+if not ids:
+    st.info("Pick at least one dialogue.")
+    st.stop()
+shots = [d for d in sample if d["id"] not in ids][:k]
+
+with st.expander("The two prompts (chat messages sent to the model)", expanded=False):
+    first = by_id[ids[0]]
+    z, f = st.columns(2)
+    z.markdown("**Zero-shot**")
+    z.code("\n\n".join(f"[{m['role']}]\n{m['content']}" for m in ev.summary_messages(first["dialogue"])),
+           language=None)
+    f.markdown(f"**Few-shot ({k} example{'s' if k > 1 else ''})**")
+    f.code("\n\n".join(f"[{m['role']}]\n{m['content']}" for m in ev.summary_messages(first["dialogue"], shots)),
+           language=None)
+    st.caption("Decoding is greedy (always the most likely next token), so the result is deterministic: "
+               "no seed is needed and a re-run gives the same summaries.")
+
+run_key = (tuple(ids), k, max_new)
+results = st.session_state.setdefault("ms_results", {})
+if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", key="ms_run"):
+    dev = common.device()
+    try:
+        lm = common.smollm2(dev)
+    except Exception as exc:  # a missing package or a broken cache: say so, no traceback
+        common.show_model_error(exc)
+        st.stop()
+    with common.training_slot() as ok:
+        if ok:
+            bar = st.progress(0.0, text="Generating ...")
+
+            def report(done: int, total: int, msg: str) -> None:
+                bar.progress(done / total, text=f"{done}/{total} summaries · {msg}")
+
+            results[run_key] = ev.summarize_and_score(lm, [by_id[i] for i in ids], shots, max_new,
+                                                      progress=report, max_seconds=240)
+            bar.empty()
+
+if run_key not in results:
+    st.info(f"Press the button: {2 * len(ids)} generations of at most {max_new} tokens "
+            f"(on a laptop CPU roughly {3 * len(ids)}–{10 * len(ids)} s; slower when the machine is busy).")
+    st.stop()
+
+rows = results[run_key]
+if any(r.get("zero-shot skipped") or r.get("few-shot skipped") for r in rows):
+    st.warning("The time limit (240 s) was reached: some summaries were skipped and score 0.")
+
+st.subheader("Summaries")
+for r in rows:
+    st.markdown(f"**Dialogue #{r['id']}**")
+    st.text(r["dialogue"])
+    a, b, c = st.columns(3)
+    a.markdown("*Reference*")
+    a.text(r["reference"])
+    b.markdown(f"*Zero-shot* — ROUGE-L {r['zero-shot rougeL']:.2f}, BLEU {r['zero-shot bleu']:.1f}")
+    b.text(r["zero-shot"] or "(empty)")
+    c.markdown(f"*Few-shot* — ROUGE-L {r['few-shot rougeL']:.2f}, BLEU {r['few-shot bleu']:.1f}")
+    c.text(r["few-shot"] or "(empty)")
+
+st.subheader("Zero-shot vs few-shot")
+metrics = [("rouge1", "ROUGE-1", 1), ("rouge2", "ROUGE-2", 1), ("rougeL", "ROUGE-L", 1), ("bleu", "BLEU/100", 100)]
+mean = {mode: [sum(r[f"{mode} {m}"] for r in rows) / len(rows) / s for m, _, s in metrics]
+        for mode in ("zero-shot", "few-shot")}
+fig = go.Figure([go.Bar(name=mode, x=[lbl for _, lbl, _ in metrics], y=vals, text=[f"{v:.2f}" for v in vals],
+                        textposition="outside") for mode, vals in mean.items()])
+fig.update_layout(barmode="group", height=330, yaxis=dict(range=[0, 1.05], title="mean over dialogues"),
+                  margin=dict(l=10, r=10, t=20, b=10))
+st.plotly_chart(fig, width="stretch", key="ms_bars")
+names = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "bleu": "BLEU"}
+table = pd.DataFrame([{"dialogue": r["id"], **{f"{mode} {names[m]}": r[f"{mode} {m}"] for mode in ("zero-shot", "few-shot")
+                                                for m, _, _ in metrics}} for r in rows])
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns if c != "dialogue"})
+better = sum(r["few-shot rougeL"] > r["zero-shot rougeL"] for r in rows)
+st.markdown(f"Few-shot has the higher ROUGE-L on **{better} of {len(rows)}** dialogue(s). With this few "
+            "examples that is an anecdote, not a result: score a whole test set before you conclude.")
+
+common.try_this(
+    "Set few-shot examples to 1, then 3: does the output copy the *style* of the examples (short, third person)?",
+    "Lower max new tokens to 8: the summaries are cut off — precision may rise while recall falls.",
+    "Read a summary that scores low but is correct: the metric rewards the reference's wording, not the truth.",
+    "Copy a pair into 'ROUGE and BLEU, by hand' to see exactly which words matched.",
+)

@@ -60,11 +60,12 @@ grp = [group_of[w] for w in wv.words]
 hover = [w1.esc(f"{w}: tokens {' '.join(p)}") for w, p in zip(wv.words, wv.pieces)]
 if k == 3:
     fig = px.scatter_3d(x=proj[:, 0], y=proj[:, 1], z=proj[:, 2], color=grp, text=labels, hover_name=hover,
-                        labels={"x": "PC 1", "y": "PC 2", "z": "PC 3", "color": "group"})
+                        labels={"x": "PC 1", "y": "PC 2", "z": "PC 3", "color": "group"},
+                        color_discrete_sequence=px.colors.qualitative.D3)
     fig.update_traces(marker=dict(size=4))
 else:
     fig = px.scatter(x=proj[:, 0], y=proj[:, 1], color=grp, text=labels, hover_name=hover,
-                     labels={"x": "PC 1", "y": "PC 2", "color": "group"})
+                     labels={"x": "PC 1", "y": "PC 2", "color": "group"}, color_discrete_sequence=px.colors.qualitative.D3)
     fig.update_traces(textposition="top center", marker=dict(size=9))
 fig.update_layout(height=560, margin=dict(l=10, r=10, t=40, b=10),
                   title=f"PCA of {len(wv.words)} token embeddings ({wv.vectors.shape[1]}-D → {k}-D)")

@@ -115,11 +115,13 @@ class AdaptResult:
 def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_eval: str, *,
                           steps: int = 60, lr: float = 1e-3, batch_size: int = 8, block: int = 64,
                           eval_every: int = 10, max_seconds: float = 60.0, seed: int = 0,
-                          callback: Optional[Callable[[int, int, dict], Optional[bool]]] = None) -> AdaptResult:
+                          callback: Optional[Callable[[int, int, dict], Optional[bool]]] = None,
+                          curve: Optional[list] = None) -> AdaptResult:
     """Continue causal-LM pretraining of `model` (a per-session COPY: it is modified in place)
     on `new_train`; every `eval_every` steps measure perplexity on held-out new-domain text
     and on old-domain text. `callback(step, total, metrics)` gets the metrics plus the latest
-    perplexities; returning False stops."""
+    perplexities; returning False stops. Pass your own list as `curve` to see the
+    (step, ppl new, ppl old) points appear during training (and keep them if interrupted)."""
     train_ids = pretraining.encode(tokenizer, new_train)
     if len(train_ids) < block + 2:
         raise ValueError(f"The new-domain text is too short ({len(train_ids)} tokens) to train on.")
@@ -129,7 +131,8 @@ def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_e
                 text_perplexity(model, tokenizer, old_eval, block=block)["perplexity"])
 
     b_new, b_old = ppls()
-    curve = [(0, b_new, b_old)]
+    curve = curve if curve is not None else []
+    curve.append((0, b_new, b_old))
 
     def on_step(step, total, m):
         if step % eval_every == 0 or step == total:

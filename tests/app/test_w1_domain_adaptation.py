@@ -1,0 +1,42 @@
+"""AppTest: perplexity across domains and a short continued-pretraining run on a private copy."""
+from lessons import models
+from tests.app.helpers import assert_no_exception, open_page, texts
+
+PAGE = "pages/w1_domain_adaptation.py"
+
+
+def _metric(at, label):
+    return next(m for m in at.metric if m.label == label)
+
+
+def test_domains_table_and_own_text():
+    at = open_page(PAGE, timeout=600)
+    df = at.dataframe[0].value
+    assert set(df["domain"]) == {"Shakespeare (held-out plays)", "modern English (written for the app)"}
+    tiny = df[df["model"].str.startswith("tiny")].set_index("domain")
+    # Our Shakespeare model is more surprised by modern English than by held-out Shakespeare.
+    assert tiny.loc["modern English (written for the app)", "bits per character"] > \
+        tiny.loc["Shakespeare (held-out plays)", "bits per character"]
+    at.text_area(key="da_own").input("<b>Quarterly revenue</b> rose 4% on higher net interest income. 🙂").run()
+    assert_no_exception(at)
+    assert "your text" in set(at.dataframe[0].value["domain"])
+
+
+def test_continued_pretraining_lowers_modern_perplexity():
+    at = open_page(PAGE, timeout=600)
+    fp = models.state_fingerprint(models.load_tiny_gpt("cpu").model)
+    at.slider(key="da_steps").set_value(20)
+    at.select_slider(key="da_every").set_value(5)
+    at.button(key="da_train").click().run()
+    assert_no_exception(at)
+    state = at.session_state["da_run"]
+    curve = state["curve"]
+    # Bounded by 20 steps or 60 s (a loaded CPU may hit the time limit first).
+    done = state["curve"][-1][0]
+    assert curve[0][0] == 0 and 5 <= done <= 20
+    assert all(c[0] % 5 == 0 for c in curve[:-1])
+    assert curve[-1][1] < curve[0][1]                       # modern perplexity fell
+    assert _metric(at, "Steps done").value == f"{done} of 20"
+    assert _metric(at, "Modern English perplexity").value == f"{curve[-1][1]:.1f}"
+    assert state["fingerprint_unchanged"] and "shared tiny GPT is unchanged" in texts(at)
+    assert models.state_fingerprint(models.load_tiny_gpt("cpu").model) == fp

@@ -51,7 +51,7 @@ def attention_run(model_choice: str, text: str, dev: str, max_tokens: int = attn
 # --------------------------------------------------------------------------- figures
 def _axis_ticks(labels: list[str], max_ticks: int = 64) -> dict:
     n = len(labels)
-    if n > max_ticks and all(l.isdigit() for l in labels):  # plain indices: let plotly pick ticks
+    if n > 24 and all(l.isdigit() for l in labels):  # plain indices: let plotly pick ticks
         return dict(tickmode="auto")
     step = max(1, -(-n // max_ticks))
     idx = list(range(0, n, step))

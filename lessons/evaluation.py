@@ -77,14 +77,15 @@ def rouge_tokens(text: str, use_stemmer: bool = False, tokenizer: str = "default
     are still [a-z0-9]+. ``"unicode"`` keeps letters of every script (NOT the default)."""
     if tokenizer not in TOKENIZERS:
         raise ValueError(f"unknown tokenizer {tokenizer!r}; use one of {TOKENIZERS}")
-    # Lower-case character by character, remembering where each lowered char came from
-    # (a few characters grow when lowered, e.g. 'İ' -> 'i̇'), so spans stay exact.
-    lowered, origin = [], []
-    for i, ch in enumerate(text):
-        low = ch.lower()
-        lowered.append(low)
-        origin.extend([i] * len(low))
-    low_text = "".join(lowered)
+    # Lower-case, remembering where each lowered char came from: a few characters grow when
+    # lowered (e.g. 'İ' -> 'i̇'), so spans are mapped back character by character then.
+    low_text = text.lower()
+    if len(low_text) == len(text):
+        origin = None                      # the usual case: positions are unchanged
+    else:
+        origin = []
+        for i, ch in enumerate(text):
+            origin.extend([i] * len(ch.lower()))
     pattern = _ROUGE_TOKEN if tokenizer == "default" else _UNICODE_TOKEN
     out = []
     for m in pattern.finditer(low_text):
@@ -95,7 +96,10 @@ def rouge_tokens(text: str, use_stemmer: bool = False, tokenizer: str = "default
             continue
         if not word:
             continue
-        out.append(Token(word, origin[m.start()], origin[m.end() - 1] + 1))
+        if origin is None:
+            out.append(Token(word, m.start(), m.end()))
+        else:
+            out.append(Token(word, origin[m.start()], origin[m.end() - 1] + 1))
     return out
 
 
@@ -231,23 +235,51 @@ def rouge_n(cand: Sequence[str], ref: Sequence[str], n: int) -> RougeN:
                   rows, _mark_clipped(cand, n, clipped), _mark_clipped(ref, n, clipped))
 
 
-def lcs_table(ref: Sequence[str], cand: Sequence[str]) -> list[list[int]]:
+def lcs_table(ref: Sequence[str], cand: Sequence[str], as_list: bool = True):
     """T[i][j] = length of the LCS of ref[:i] and cand[:j]; shape (len(ref)+1, len(cand)+1).
 
     T[i][j] = T[i-1][j-1] + 1             if ref[i-1] == cand[j-1]  (extend a match)
             = max(T[i-1][j], T[i][j-1])   otherwise                 (drop one token)
-    O(len(ref) * len(cand)) time and memory."""
-    cols = len(cand)
-    table = [[0] * (cols + 1)]
-    for i in range(1, len(ref) + 1):
-        prev, row, r = table[-1], [0] * (cols + 1), ref[i - 1]
-        for j in range(1, cols + 1):
-            if r == cand[j - 1]:
-                row[j] = prev[j - 1] + 1
-            else:
-                a, b = prev[j], row[j - 1]
-                row[j] = a if a >= b else b
+    O(len(ref) * len(cand)) time and memory. Long texts use a numpy row update (same
+    numbers); ``as_list=False`` may then return the numpy array (indexable as T[i][j])."""
+    if len(cand) >= _NUMPY_MIN_COLS:
+        table = _lcs_table_numpy(ref, cand)
+        return table.tolist() if as_list else table
+    table = [[0] * (len(cand) + 1)]
+    for r in ref:
+        prev = table[-1]
+        row = [0]
+        left = 0
+        # walk the row with (cand_j, T[i-1][j-1], T[i-1][j]) triples: no indexing in the hot loop
+        for c, diag, up in zip(cand, prev, prev[1:]):
+            if r == c:
+                left = diag + 1
+            elif up > left:
+                left = up
+            row.append(left)
         table.append(row)
+    return table
+
+
+_NUMPY_MIN_COLS = 48
+
+
+def _lcs_table_numpy(ref: Sequence[str], cand: Sequence[str]):
+    """The same table, one row at a time in numpy (for long texts; a test checks equality).
+    Because neighbouring cells differ by at most 1, the recurrence equals
+        T[i][j] = max_{k <= j} a_k,   a_k = max(T[i-1][k], T[i-1][k-1] + 1 if match else 0)
+    i.e. a running maximum (np.maximum.accumulate) over a vector built from the row above."""
+    import numpy as np
+
+    ids: dict[str, int] = {}
+    r_ids = np.array([ids.setdefault(t, len(ids)) for t in ref], dtype=np.int64)
+    c_ids = np.array([ids.setdefault(t, len(ids)) for t in cand], dtype=np.int64)
+    match = r_ids[:, None] == c_ids[None, :]                  # (len(ref), len(cand))
+    table = np.zeros((len(ref) + 1, len(cand) + 1), dtype=np.int64)
+    for i in range(1, len(ref) + 1):
+        prev = table[i - 1]
+        a = np.maximum(prev[1:], np.where(match[i - 1], prev[:-1] + 1, 0))
+        np.maximum.accumulate(a, out=table[i, 1:])
     return table
 
 
@@ -273,8 +305,8 @@ def rouge_l(cand: Sequence[str], ref: Sequence[str]) -> RougeL:
     """ROUGE-L: P = LCS/len(cand), R = LCS/len(ref) (0 if either text has no tokens)."""
     if not cand or not ref:
         return RougeL(0.0, 0.0, 0.0, 0, len(cand), len(ref), lcs_table(ref, cand), [], [], [], [], [])
-    table = lcs_table(ref, cand)
-    lcs = table[-1][-1]
+    table = lcs_table(ref, cand, as_list=False)
+    lcs = int(table[-1][-1])
     path, pairs = lcs_backtrack(table, ref, cand)
     precision, recall = lcs / len(cand), lcs / len(ref)
     return RougeL(precision, recall, fmeasure(precision, recall), lcs, len(cand), len(ref), table,
@@ -288,6 +320,60 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in text.split("\n") if len(s)]
 
 
+def sentence_tokens(text: str, tokens: Sequence[Token]) -> list[list[str]]:
+    """Tokens grouped by the sentences of :func:`split_sentences`. No token spans a newline,
+    so this equals tokenizing each line on its own (a test checks it) without re-tokenizing."""
+    out, k, pos = [], 0, 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        sent = []
+        while k < len(tokens) and tokens[k].start < end:
+            sent.append(tokens[k].text)
+            k += 1
+        if len(line):
+            out.append(sent)
+        pos = end + 1
+    return out
+
+
+def _lcs_blocks(ref_sents: list[list[str]], cand_sents: list[list[str]]):
+    """Every (reference sentence, candidate sentence) LCS table at once, for long summaries.
+    Sentences are laid side by side, each after a zero row/column, in one big numpy table
+    whose running maximum restarts at every candidate sentence (an offset per segment), so
+    block (s, k) is exactly lcs_table(ref_sents[s], cand_sents[k]). Returns a getter."""
+    import numpy as np
+
+    ids: dict[str, int] = {}
+    col_ids, col_seg, col_start = [], [], []
+    for k, c in enumerate(cand_sents):
+        col_start.append(len(col_ids))
+        col_ids += [-1] + [ids.setdefault(t, len(ids)) for t in c]   # -1: the zero column
+        col_seg += [k] * (len(c) + 1)
+    row_start, rows = [], []
+    for r in ref_sents:
+        row_start.append(len(rows))
+        rows += [None] + [ids.setdefault(t, len(ids)) for t in r]     # None: the zero row
+    col_ids = np.array(col_ids, dtype=np.int64)
+    boundary = col_ids < 0
+    offset = np.array(col_seg, dtype=np.int64) * (max(map(len, ref_sents)) + 2)
+    table = np.zeros((len(rows), len(col_ids)), dtype=np.int64)
+    for i, tok in enumerate(rows):
+        if tok is None:
+            continue                      # a zero row starts each reference sentence
+        prev = table[i - 1]
+        diag = np.empty_like(prev)
+        diag[0], diag[1:] = 0, prev[:-1]
+        a = np.maximum(prev, np.where(col_ids == tok, diag + 1, 0))
+        a[boundary] = 0
+        table[i] = np.maximum.accumulate(a + offset) - offset   # running max, restarted per sentence
+
+    def block(s: int, k: int):
+        r0, c0 = row_start[s], col_start[k]
+        return table[r0:r0 + len(ref_sents[s]) + 1, c0:c0 + len(cand_sents[k]) + 1]
+
+    return block
+
+
 def rouge_lsum(cand_sents: list[list[str]], ref_sents: list[list[str]]) -> RougeLsum:
     """Summary-level LCS (Lin 2004, sec. 3.2): for each reference sentence, take the UNION
     of its LCS with every candidate sentence; credit each token at most as often as it
@@ -298,11 +384,12 @@ def rouge_lsum(cand_sents: list[list[str]], ref_sents: list[list[str]]) -> Rouge
         return RougeLsum(0.0, 0.0, 0.0, 0, n, m, [], len(cand_sents))
     left_r = collections.Counter(t for s in ref_sents for t in s)
     left_c = collections.Counter(t for s in cand_sents for t in s)
+    blocks = _lcs_blocks(ref_sents, cand_sents) if m * n >= 4096 else None
     hits, details = 0, []
-    for r in ref_sents:
+    for s, r in enumerate(ref_sents):
         union = set()
-        for c in cand_sents:
-            table = lcs_table(r, c)
+        for k, c in enumerate(cand_sents):
+            table = blocks(s, k) if blocks else lcs_table(r, c)
             union.update(i for i, _ in lcs_backtrack(table, r, c)[1])
         union_tokens = [r[i] for i in sorted(union)]
         sent_hits = 0
@@ -327,8 +414,8 @@ def rouge_breakdown(candidate: str, reference: str, use_stemmer: bool = False,
     cand_tok = rouge_tokens(candidate, use_stemmer, tokenizer)
     ref_tok = rouge_tokens(reference, use_stemmer, tokenizer)
     cand, ref = [t.text for t in cand_tok], [t.text for t in ref_tok]
-    cand_sents = [tokenize(s, use_stemmer, tokenizer) for s in split_sentences(candidate)]
-    ref_sents = [tokenize(s, use_stemmer, tokenizer) for s in split_sentences(reference)]
+    cand_sents = sentence_tokens(candidate, cand_tok)
+    ref_sents = sentence_tokens(reference, ref_tok)
     scores = {
         "rouge1": rouge_n(cand, ref, 1),
         "rouge2": rouge_n(cand, ref, 2),
@@ -441,9 +528,7 @@ def segment_stats(candidate: str, references: Sequence[str], lowercase: bool = F
     refs = [_bleu_tokens(r, lowercase) for r in references if r is not None]
     ref_max: collections.Counter = collections.Counter()
     for r in refs:
-        for g, c in all_ngrams(r, max_order).items():
-            if c > ref_max[g]:
-                ref_max[g] = c
+        ref_max |= all_ngrams(r, max_order)     # Counter union keeps the MAX count per n-gram
     hyp_counts = all_ngrams(hyp, max_order)
     correct, total = [0] * max_order, [0] * max_order
     rows = []

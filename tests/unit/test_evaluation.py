@@ -322,3 +322,48 @@ def test_benchmark_facts_and_filters():
     assert [b.name for b in bm.filter_benchmarks(["language understanding"])] == ["GLUE", "SuperGLUE"]
     names, dims, z = bm.coverage_matrix()
     assert z[names.index("HELM")] == [1.0] * 7 and all(row[0] == 1.0 for row in z)
+
+
+def test_sentence_tokens_equal_tokenizing_each_line():
+    rng = random.Random(3)
+    alphabet = "ab cd\n\n .İΣσ猫"
+    texts = [c for pair in CASES for c in pair]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(200)]
+    for tok in ("default", "unicode"):
+        for text in texts:
+            got = ev.sentence_tokens(text, ev.rouge_tokens(text, tokenizer=tok))
+            want = [ev.tokenize(s, tokenizer=tok) for s in ev.split_sentences(text)]
+            assert got == want, (tok, text)
+
+
+def test_numpy_lcs_table_equals_rouge_score_table_on_long_texts():
+    rng = random.Random(4)
+    for _ in range(20):
+        ref = [rng.choice("abcdefg") for _ in range(rng.randint(0, 120))]
+        cand = [rng.choice("abcdefg") for _ in range(rng.randint(ev._NUMPY_MIN_COLS, 130))]
+        assert ev.lcs_table(ref, cand) == rouge_scorer._lcs_table(ref, cand)
+    long_c = " ".join(rng.choice("the cat sat on a mat and dog ran".split()) for _ in range(200))
+    long_r = " ".join(rng.choice("the cat sat on a mat and dog ran".split()) for _ in range(150))
+    lib = rouge_scorer.RougeScorer(list(ev.ROUGE_TYPES)).score(long_r, long_c)
+    ours = ev.rouge_breakdown(long_c, long_r)
+    for k in ev.ROUGE_TYPES:
+        assert _close(ours[k].fmeasure, lib[k].fmeasure), k
+
+
+def test_block_lcs_tables_equal_pairwise_tables_and_long_rougelsum_equals_library():
+    rng = random.Random(5)
+    words = "the cat sat on a mat and dog ran".split()
+    for _ in range(10):
+        refs = [[rng.choice(words) for _ in range(rng.randint(0, 30))] for _ in range(rng.randint(1, 8))]
+        cands = [[rng.choice(words) for _ in range(rng.randint(0, 30))] for _ in range(rng.randint(1, 8))]
+        block = ev._lcs_blocks(refs, cands)
+        for s, r in enumerate(refs):
+            for k, c in enumerate(cands):
+                assert block(s, k).tolist() == rouge_scorer._lcs_table(r, c)
+    scorer = rouge_scorer.RougeScorer(["rougeLsum"])
+    for _ in range(5):
+        cand = "\n".join(" ".join(rng.choice(words) for _ in range(rng.randint(0, 40))) for _ in range(8))
+        ref = "\n".join(" ".join(rng.choice(words) for _ in range(rng.randint(0, 40))) for _ in range(6))
+        ours = ev.rouge_breakdown(cand, ref)["rougeLsum"]
+        assert _close(ours.fmeasure, scorer.score(ref, cand)["rougeLsum"].fmeasure)
+        assert ours.candidate_total * ours.reference_total >= 4096   # the block path was used

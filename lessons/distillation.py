@@ -128,6 +128,7 @@ class StudentRun:
     steps: int = 0
     seconds: float = 0.0
     stopped_by: str = "steps"
+    extra: dict = field(default_factory=dict)
 
 
 def train_student(student, teacher, train_ids: torch.Tensor, val_ids: torch.Tensor, *,
@@ -216,3 +217,64 @@ def soft_labels(model, tokenizer, text: str, T: float, top_k: int = 15) -> SoftL
     top = torch.topk(p1, top_k).indices
     return SoftLabels([tokenizer.decode([int(i)]) for i in top], p1[top].tolist(), pT[top].tolist(),
                       float(entropy_bits(p1)), float(entropy_bits(pT)), float(p1.max()), float(pT.max()))
+
+
+def train_pair(teacher, train_ids: torch.Tensor, val_ids: torch.Tensor, make: Callable[[], torch.nn.Module], *,
+               T: float = 2.0, alpha: float = 0.7, steps: int = 100, max_seconds: float = 40.0,
+               batch: int = 16, block: int = 64, lr: float = 3e-3, seed: int = 0, eval_every: int = 25,
+               eval_blocks: int = 16, progress: Optional[Callable[[int, int, dict], None]] = None
+               ) -> dict[str, StudentRun]:
+    """Train a hard-label student and a distilled student IN LOCKSTEP: step i of both uses
+    the same batch, and the time budget stops both after the same number of steps, so the
+    comparison stays fair even on a busy machine. `make()` returns a fresh student; it is
+    called twice after the same torch seed, so both start from identical weights."""
+    torch.manual_seed(seed)
+    runs = {}
+    for name, mode, al in (("hard labels", "hard", 0.0), ("distilled", "soft", alpha)):
+        torch.manual_seed(seed)
+        m = make()
+        runs[name] = StudentRun(mode, m)
+        runs[name].extra = {"alpha": al, "opt": torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=0.0)}
+        runs[name].val_ppl.append((0, perplexity(m, val_ids, block, eval_blocks)))
+        m.train()
+    dev = next(teacher.parameters()).device
+    t0 = time.perf_counter()
+    for step, (x, y) in enumerate(batches(train_ids, batch, block, steps, seed), start=1):
+        x, y = x.to(dev), y.to(dev)
+        t_logits = None
+        for r in runs.values():
+            logits = r.model(x).logits                                        # (B, T, V)
+            ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+            if r.mode == "soft":
+                if t_logits is None:
+                    with torch.no_grad():
+                        t_logits = teacher(x).logits                          # teacher frozen
+                loss, _ = distillation_loss(logits, t_logits, y, T, r.extra["alpha"])
+            else:
+                loss = ce
+            opt = r.extra["opt"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
+            opt.step()
+            r.losses.append(loss.item())
+            r.ce.append(ce.item())
+            r.steps = step
+        elapsed = time.perf_counter() - t0
+        last = step == steps or elapsed >= max_seconds
+        if step % eval_every == 0 or last:
+            for r in runs.values():
+                r.val_ppl.append((step, perplexity(r.model, val_ids, block, eval_blocks)))
+                r.model.train()
+        if progress:
+            progress(step, steps, {"ce_hard": runs["hard labels"].ce[-1], "ce_distilled": runs["distilled"].ce[-1],
+                                   "seconds": elapsed})
+        if elapsed >= max_seconds and step < steps:
+            for r in runs.values():
+                r.stopped_by = "time"
+            break
+    for r in runs.values():
+        r.seconds = time.perf_counter() - t0
+        r.extra.pop("opt")
+        r.model.eval()
+    return runs

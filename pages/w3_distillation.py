@@ -36,7 +36,7 @@ train_ids, val_ids = w3_apps.shakespeare_ids(dev, teacher.tokenizer)
 # --------------------------------------------------------------------------- temperature
 st.header("1 · Soft labels: softmax with temperature")
 c1, c2 = st.columns([2, 1])
-raw = c1.text_input("Context for the teacher", "ROMEO:\nO, she doth teach the", key="ds_prompt", max_chars=300)
+raw = c1.text_input("Context for the teacher", "ROMEO: O, she doth teach the", key="ds_prompt", max_chars=300)
 T = c2.slider("Temperature T", 0.25, 10.0, 2.0, step=0.25, key="ds_T")
 text = common.clean_text(raw, max_chars=300, what="context")
 if text is not None:
@@ -68,7 +68,8 @@ a, b, c, d = st.columns(4)
 train_T = a.slider("Training temperature T", 1.0, 8.0, 2.0, step=0.5, key="ds_train_T")
 alpha = b.slider("α (weight of the soft loss)", 0.0, 1.0, 0.7, step=0.1, key="ds_alpha")
 steps = c.slider("Steps per student", 10, 400, 150, step=10, key="ds_steps")
-seconds = d.slider("Time budget, both students (s)", 6, 60, 40, step=2, key="ds_seconds")
+seconds = d.slider("Time budget (s)", 5, 60, 40, step=5, key="ds_seconds",
+                   help="Both students train in lockstep on the same batches; the budget stops both after the same step.")
 e, f, g = st.columns(3)
 layers = e.select_slider("Student layers", [1, 2, 3], 2, key="ds_layers")
 width = f.select_slider("Student width", [32, 64, 96], 64, key="ds_width")
@@ -78,16 +79,14 @@ if st.button("Train both students", key="ds_train", type="primary"):
     bar = st.progress(0.0, text="Training ...")
     with common.training_slot() as ok:
         if ok:
-            runs = {}
-            for j, (name, mode, al) in enumerate((("hard labels", "hard", 0.0), ("distilled", "soft", alpha))):
-                student = kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev)
-
-                def progress(step, total, m, j=j, name=name):
-                    bar.progress(min((j + step / total) / 2, 1.0),
-                                 text=f"{name}: step {step}/{total}, CE {m['ce']:.2f}, {m['seconds']:.0f} s")
-                runs[name] = kd.train_student(student, teacher.model, train_ids, val_ids, mode=mode,
-                                              T=train_T, alpha=al, steps=steps, max_seconds=seconds / 2,
-                                              seed=int(seed), eval_every=max(steps // 6, 5), progress=progress)
+            def progress(step, total, m):
+                bar.progress(min(step / total, 1.0),
+                             text=f"step {step}/{total}: CE hard {m['ce_hard']:.2f}, distilled "
+                                  f"{m['ce_distilled']:.2f}, {m['seconds']:.0f} s")
+            runs = kd.train_pair(teacher.model, train_ids, val_ids,
+                                 lambda: kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev),
+                                 T=train_T, alpha=alpha, steps=steps, max_seconds=seconds, seed=int(seed),
+                                 eval_every=max(steps // 6, 5), progress=progress)
             st.session_state["ds_runs"] = {"runs": runs, "settings": (train_T, alpha, steps, layers, width, seed)}
     bar.empty()
 
@@ -111,20 +110,19 @@ if got:
     block = 64
     rows = [{"model": "teacher (tiny GPT)", "parameters": teacher.n_params,
              "validation perplexity": round(kd.perplexity(teacher.model, val_ids, block, 16), 1),
-             "ms per forward (1×64)": round(kd.ms_per_forward(teacher.model, block), 2), "steps": "", "train s": ""}]
+             "ms per forward (1×64)": round(kd.ms_per_forward(teacher.model, block), 2), "steps": ""}]
     for name, r in runs.items():
         rows.append({"model": f"student, {name}", "parameters": kd.n_params(r.model),
                      "validation perplexity": round(r.val_ppl[-1][1], 1),
                      "ms per forward (1×64)": round(kd.ms_per_forward(r.model, block), 2),
-                     "steps": f"{r.steps}" + (" (time budget hit)" if r.stopped_by == "time" else ""),
-                     "train s": round(r.seconds, 1)})
+                     "steps": f"{r.steps}" + (" (time budget hit)" if r.stopped_by == "time" else "")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     hard, soft = runs["hard labels"].val_ppl[-1][1], runs["distilled"].val_ppl[-1][1]
     better = "distilled" if soft < hard else "hard-label"
     st.markdown(f"**Result:** after {runs['distilled'].steps} steps the **{better}** student has the lower "
                 f"validation perplexity ({soft:.1f} distilled vs {hard:.1f} hard labels). The students have "
                 f"{kd.n_params(runs['distilled'].model) / teacher.n_params:.0%} of the teacher's parameters.")
-    st.caption("Timings are from this machine, shared with other users; per-forward times at this size "
+    st.caption(f"Both students trained for {runs['distilled'].seconds:.1f} s together. Timings are from this machine, shared with other users; per-forward times at this size "
                "are dominated by overhead, so the parameter ratio overstates the speed-up.")
 else:
     st.caption("Press *Train both students* (bounded by the time budget; each session trains its own students).")

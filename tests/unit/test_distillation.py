@@ -118,3 +118,20 @@ def test_soft_labels_of_a_real_tokenizer():
     assert sl.entropyT > sl.entropy1 and sl.topT < sl.top1
     with pytest.raises(ValueError):
         kd.soft_labels(m, tok, "", T=2.0)
+
+
+def test_train_pair_runs_in_lockstep_and_alpha_zero_is_the_control(teacher, ids):
+    before = models.state_fingerprint(teacher)
+    make = lambda: kd.make_student(teacher.config, 1, 32, 2, seed=4)  # noqa: E731
+    runs = kd.train_pair(teacher, ids[:1500], ids[1500:], make, T=2.0, alpha=0.0, steps=8, max_seconds=60,
+                         batch=4, block=32, eval_every=4, eval_blocks=4)
+    hard, soft = runs["hard labels"], runs["distilled"]
+    assert hard.steps == soft.steps == 8 and hard.mode == "hard" and soft.mode == "soft"
+    assert hard.ce == pytest.approx(soft.ce, rel=1e-5)          # alpha = 0: same objective, same batches
+    assert models.state_fingerprint(hard.model) == models.state_fingerprint(soft.model)
+    assert models.state_fingerprint(teacher) == before
+    distilled = kd.train_pair(teacher, ids[:1500], ids[1500:], make, T=2.0, alpha=1.0, steps=8, max_seconds=60,
+                              batch=4, block=32, eval_every=4, eval_blocks=4)["distilled"]
+    assert distilled.ce != pytest.approx(hard.ce, rel=1e-5)       # soft labels change the training
+    cut = kd.train_pair(teacher, ids[:1500], ids[1500:], make, steps=50, max_seconds=0.0, batch=2, block=16)
+    assert [r.steps for r in cut.values()] == [1, 1] and all(r.stopped_by == "time" for r in cut.values())

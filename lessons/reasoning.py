@@ -60,7 +60,7 @@ def _check(v):
     return v
 
 
-def _eval(node: ast.AST, env: dict):
+def _eval(node: ast.AST, env: dict, funcs: dict | None = None, depth: int = 0):
     """Evaluate one expression node, allowing only the whitelisted node types."""
     if isinstance(node, ast.Constant):
         return _check(node.value)
@@ -69,7 +69,7 @@ def _eval(node: ast.AST, env: dict):
             raise SafeEvalError(f"unknown name '{node.id}' (assign it first)")
         return env[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        left, right = _eval(node.left, env), _eval(node.right, env)
+        left, right = _eval(node.left, env, funcs, depth), _eval(node.right, env, funcs, depth)
         if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
             raise SafeEvalError(f"exponents above {MAX_EXPONENT} are refused")
         try:
@@ -79,12 +79,20 @@ def _eval(node: ast.AST, env: dict):
         except OverflowError:
             raise SafeEvalError("the number is too large") from None
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _check(_UNARY[type(node.op)](_eval(node.operand, env)))
+        return _check(_UNARY[type(node.op)](_eval(node.operand, env, funcs, depth)))
     if isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+        if funcs and name in funcs and not node.args and not node.keywords:
+            # a zero-argument function the program defined earlier (small models like to
+            # wrap their PAL program in `def solution(): ... return x`)
+            if depth >= 3:
+                raise SafeEvalError("functions may not call each other more than 3 deep")
+            return _run_body(funcs[name], {}, funcs, depth + 1)
+        if name == "print" and len(node.args) == 1 and not node.keywords:
+            return _eval(node.args[0], env, funcs, depth)   # print(x) is read as x
         if not isinstance(node.func, ast.Name) or name not in _FUNCS or node.keywords:
             raise SafeEvalError(f"calling '{name}' is not allowed (only {', '.join(_FUNCS)})")
-        args = [_eval(a, env) for a in node.args]
+        args = [_eval(a, env, funcs, depth) for a in node.args]
         if not args or len(args) > 8:
             raise SafeEvalError(f"'{name}' needs 1 to 8 arguments")
         return _check(_FUNCS[name](*args))
@@ -110,10 +118,42 @@ class ProgramRun:
     error: str | None = None
 
 
+def _assign(stmt: ast.stmt, env: dict, funcs: dict, depth: int):
+    """Execute one allowed statement; returns its value (for the trace)."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        val = _eval(stmt.value, env, funcs, depth)
+        env[stmt.targets[0].id] = val
+        return val
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and type(stmt.op) in _BINOPS:
+        val = _eval(ast.BinOp(left=ast.Name(stmt.target.id, ast.Load()), op=stmt.op, right=stmt.value), env, funcs, depth)
+        env[stmt.target.id] = val
+        return val
+    raise SafeEvalError(f"line {stmt.lineno}: only `name = arithmetic` lines are allowed, "
+                        f"not '{type(stmt).__name__}'")
+
+
+def _run_body(fn: ast.FunctionDef, env: dict, funcs: dict, depth: int):
+    """The body of a zero-argument function: assignments, then `return expression`."""
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+            continue                                   # a docstring
+        if isinstance(stmt, ast.Return):
+            if stmt.value is None:
+                raise SafeEvalError(f"'{fn.name}' returns nothing")
+            return _eval(stmt.value, env, funcs, depth)
+        _assign(stmt, env, funcs, depth)
+    raise SafeEvalError(f"'{fn.name}' never returns a value")
+
+
 def run_program(src: str, result_name: str = "answer") -> ProgramRun:
     """Run a tiny straight-line program: `name = expression` lines, optionally a final bare
-    expression. The value of `result_name` (or the last expression) is the answer."""
+    expression. The value of `result_name` (or the last expression) is the answer.
+
+    Also accepted, because small models like to write it: zero-argument functions whose
+    body is assignments plus `return expression`, called as `f()` or `print(f())`; a
+    defined-but-never-called function's return value is used as the answer."""
     env: dict = {}
+    funcs: dict = {}
     trace: list = []
     try:
         if len(src) > MAX_SOURCE_CHARS:
@@ -126,20 +166,26 @@ def run_program(src: str, result_name: str = "answer") -> ProgramRun:
             raise SafeEvalError(f"more than {MAX_STATEMENTS} statements")
         last = None
         for stmt in tree.body:
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                val = _eval(stmt.value, env)
-                env[stmt.targets[0].id] = val
-            elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and type(stmt.op) in _BINOPS:
-                val = _eval(ast.BinOp(left=ast.Name(stmt.target.id, ast.Load()), op=stmt.op, right=stmt.value), env)
-                env[stmt.target.id] = val
-            elif isinstance(stmt, ast.Expr):
-                val = _eval(stmt.value, env)
+            if isinstance(stmt, ast.FunctionDef):
+                a = stmt.args
+                if (a.args or a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or stmt.decorator_list
+                        or len(stmt.body) > MAX_STATEMENTS):
+                    raise SafeEvalError(f"line {stmt.lineno}: only functions without arguments or "
+                                        "decorators are allowed")
+                funcs[stmt.name] = stmt
+                trace.append((f"def {stmt.name}(): ...", "defined"))
+                continue
+            if isinstance(stmt, ast.Expr):
+                val = _eval(stmt.value, env, funcs, 0)
                 last = val
             else:
-                raise SafeEvalError(f"line {stmt.lineno}: only `name = arithmetic` lines are allowed, "
-                                    f"not '{type(stmt).__name__}'")
+                val = _assign(stmt, env, funcs, 0)
             trace.append((ast.get_source_segment(src, stmt) or "", val))
         ans = env.get(result_name, last)
+        if ans is None and funcs:
+            name = next(iter(funcs))
+            ans = _run_body(funcs[name], {}, funcs, 1)
+            trace.append((f"{name}()", ans))
         if ans is None:
             raise SafeEvalError(f"the program never sets `{result_name}`")
         return ProgramRun(ans, env, trace)
@@ -238,3 +284,8 @@ def template_pal(problem: dict) -> ProgramRun:
     """The reference program for a problem, run through the same safe evaluator: what PAL
     looks like when the program is right."""
     return run_program(problem["program"])
+
+
+def fmt(v) -> str:
+    """A trace value for display: numbers compactly, anything else as text."""
+    return f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)

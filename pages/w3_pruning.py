@@ -60,7 +60,7 @@ m2.metric("Validation perplexity", f"{ppl:.1f}", f"{ppl - ppl0:+.1f} vs dense", 
 m3.metric("Dense perplexity", f"{ppl0:.1f}")
 
 lay = pd.DataFrame(pruned.per_layer)
-fig = go.Figure(go.Bar(x=lay["layer"], y=lay["sparsity"]))
+fig = go.Figure(go.Bar(x=lay["layer"].str.removeprefix("transformer."), y=lay["sparsity"]))
 fig.update_layout(height=280, yaxis_range=[0, 1], yaxis_title="sparsity", margin=dict(t=40, b=10),
                   title="Sparsity per weight matrix (global: layers with small weights lose more)")
 st.plotly_chart(fig, width="stretch", key="pr_layers")
@@ -93,7 +93,8 @@ for s, rows in pts.items():
     fig3.add_trace(go.Scatter(x=[r["sparsity"] for r in rows], y=[r["perplexity"] for r in rows],
                               mode="lines+markers", name={"global": "global threshold", "layer": "per-layer threshold"}[s]))
 fig3.add_vline(x=sparsity, line_dash="dot", annotation_text="your slider")
-fig3.update_layout(height=340, xaxis_title="sparsity", yaxis_title="validation perplexity (log)", yaxis_type="log",
+fig3.update_layout(height=340, xaxis_title="sparsity", yaxis_title="validation perplexity (log scale)",
+                   yaxis=dict(type="log", tickvals=[50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000]),
                    margin=dict(t=30, b=10))
 st.plotly_chart(fig3, width="stretch", key="pr_curve")
 knee = next((r["sparsity"] for r in pts["global"] if r["perplexity"] > 1.1 * ppl0), None)

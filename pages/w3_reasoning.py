@@ -92,7 +92,7 @@ st.markdown("**PAL with a correct program.** This is the program a good model wo
 ref = reasoning.template_pal(problem)
 c1, c2 = st.columns(2)
 c1.code(problem["program"], language="python")
-c2.dataframe(pd.DataFrame([{"line": src, "value": f"{v:g}"} for src, v in ref.trace]), hide_index=True,
+c2.dataframe(pd.DataFrame([{"line": src, "value": reasoning.fmt(v)} for src, v in ref.trace]), hide_index=True,
              width="stretch")
 c2.markdown(f"`answer` = **{ref.answer:g}** {'✅' if reasoning.is_correct(ref.answer, problem['answer']) else '❌'}")
 
@@ -102,7 +102,9 @@ st.markdown(
     "Model output is untrusted text: running it with `eval` or `exec` would let a prompt "
     "injection delete files. Our evaluator parses the program with Python's `ast` module and "
     "walks the tree itself. Allowed: numbers, `+ - * / // % **` (small exponents), parentheses, "
-    "variables assigned earlier, and `abs`, `min`, `max`, `round`. Everything else is refused."
+    "variables assigned earlier, `abs`, `min`, `max`, `round`, and functions without arguments "
+    "built from such lines (small models like to write `def solution(): ... return x`). "
+    "Everything else is refused."
 )
 code = st.text_area("Program to evaluate", "price = 250\nbikes = 6 + 2 * 6\nanswer = price * bikes",
                     key="rs_code", height=120, max_chars=reasoning.MAX_SOURCE_CHARS)
@@ -114,7 +116,7 @@ if src is not None:
     else:
         st.success(f"answer = {run.answer:g}")
     if run.trace:
-        st.dataframe(pd.DataFrame([{"line": s, "value": f"{v:g}"} for s, v in run.trace]), hide_index=True,
+        st.dataframe(pd.DataFrame([{"line": s, "value": reasoning.fmt(v)} for s, v in run.trace]), hide_index=True,
                      width="stretch")
 
 # --------------------------------------------------------------------------- all problems

@@ -52,7 +52,7 @@ def test_run_program_traces_assignments_and_refuses_statements():
     assert run.error is None and run.answer == 5 and run.env == {"a": 2, "b": 7, "answer": 5}
     assert [s for s, _ in run.trace] == ["a = 2", "b = a * 3", "b += 1", "answer = b - a"]
     assert R.run_program("6 * 7").answer == 42                       # a bare final expression
-    for bad in ["import os", "def f():\n    return 1", "x.y = 1", "a, b = 1, 2", "while True:\n    pass",
+    for bad in ["import os", "def f(x):\n    return x", "@d\ndef f():\n    return 1", "x.y = 1", "a, b = 1, 2", "while True:\n    pass",
                 "a = 1\n" * 40, "a = 1"]:
         r = R.run_program(bad)
         assert r.answer is None and r.error, bad
@@ -103,3 +103,16 @@ def test_prompts_and_one_real_bounded_attempt():
     a = R.attempt(llm, p, "direct", max_new_tokens=4, max_seconds=120)
     assert a["n_new_tokens"] <= 4 and a["value"] == R.extract_number(a["completion"])
     assert a["correct"] == R.is_correct(a["value"], p["answer"])
+
+
+def test_zero_argument_functions_are_run_with_the_same_whitelist():
+    run = R.run_program("def solution():\n    \"\"\"Lena's apples.\"\"\"\n    start = 5\n    bags = 3 * 4\n"
+                        "    return start + bags\nprint(solution())")
+    assert run.error is None and run.answer == 17
+    assert R.run_program("def calculate():\n    x = 2\n    return x * 21").answer == 42   # never called
+    assert R.run_program("def g():\n    return 6\nanswer = g() * 7").answer == 42
+    assert "3 deep" in R.run_program("def f():\n    return f()\nf()").error
+    assert "Import" in R.run_program("def f():\n    import os\n    return 1\nf()").error
+    assert "not allowed" in R.run_program("def f():\n    return __import__('os')\nf()").error
+    assert "never returns" in R.run_program("def f():\n    a = 1\nf()").error
+    assert R.fmt(2.50) == "2.5" and R.fmt("defined") == "defined"

@@ -84,7 +84,8 @@ if res and res[:3] == (prompt, max_new, ui.model_key(lm)):
     r1, r2, r3 = st.columns(3)
     r1.metric("completion tokens", len(tr.new_ids))
     r2.metric("prompt + completion", f"{len(tr.prompt_ids) + len(tr.new_ids):,} tokens")
-    r3.metric("stopped because", "end-of-sequence token" if tr.stopped_at_eos else "max_new_tokens reached")
+    r3.metric("stopped by", "EOS token" if tr.stopped_at_eos else "max_new_tokens",
+              help="EOS: the model produced its end-of-sequence token, i.e. it chose to stop.")
     st.caption(f"Computed in {secs:.2f} s on {lm.device} (instant when the same run was cached). Each new token "
                "needs one more pass through all layers of the model.")
 else:

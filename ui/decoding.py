@@ -103,7 +103,8 @@ def filter_figure(steps: sampling.FilterSteps, labels: list[str], top_p: float) 
     fig.update_layout(
         barmode="overlay", height=430, margin=dict(l=10, r=10, t=30, b=10),
         yaxis=dict(title="probability", rangemode="tozero"),
-        yaxis2=dict(title="running total", overlaying="y", side="right", range=[0, 1.05], showgrid=False),
+        yaxis2=dict(title="running total", overlaying="y", side="right", range=[0, 1.05], showgrid=False,
+                    tickmode="linear", tick0=0, dtick=0.25),
         legend=dict(orientation="h", y=1.12), xaxis=dict(tickangle=-40),
     )
     return fig

@@ -146,7 +146,7 @@ def test_prompts_inference_counts_tokens_and_completes():
     assert tr.text.startswith(" Paris")
     assert tr.text.strip() in [t.value.strip() for t in at.text]   # st.text trims the leading space
     assert _metric(at, "completion tokens") == "5"
-    assert _metric(at, "stopped because") == "max_new_tokens reached"
+    assert _metric(at, "stopped by") == "max_new_tokens"
     at.text_area(key="pi_prompt").set_value("").run()
     assert "Type some prompt" in texts(at)
 

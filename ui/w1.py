@@ -139,7 +139,7 @@ def bar(values, labels: list[str], *, title: str = "", x_title: str = "", horizo
     ticks = dict(tickmode="array", tickvals=idx, ticktext=names)
     if horizontal:
         fig.update_yaxes(autorange="reversed", **ticks)
-        fig.update_xaxes(title=x_title)
+        fig.update_xaxes(title=x_title, range=[0, max(vals + [1e-9]) * 1.25])  # room for the labels
     else:
         fig.update_xaxes(title=x_title, **ticks)
     return fig

@@ -1,4 +1,4 @@
-# lesson: Token-by-token generation and GenerationConfig
+# lesson: Generation, token by token
 # week: 1
 # order: 22
 # icon: 🔁

@@ -1,4 +1,4 @@
-# lesson: Prompt engineering and in-context learning
+# lesson: Prompting and in-context learning
 # week: 1
 # order: 23
 # icon: 🧩

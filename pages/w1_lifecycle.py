@@ -61,7 +61,7 @@ for sub in stage.substeps:
         st.caption("No lesson page of this app covers this step; the course videos do.")
 
 st.header("Adapt: keep prompting, or fine-tune?")
-st.markdown("A rule of thumb for the adapt stage. Measure the few-shot gain on the *Prompt engineering and "
+st.markdown("A rule of thumb for the adapt stage. Measure the few-shot gain on the *Prompting and "
             "in-context learning* page, then describe your project:")
 a1, a2, a3 = st.columns(3)
 n_labelled = a1.number_input("labelled examples you have", 0, 10_000_000, 200, 50, key="lc_labelled")

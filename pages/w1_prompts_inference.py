@@ -90,7 +90,7 @@ if res and res[:3] == (prompt, max_new, ui.model_key(lm)):
                "needs one more pass through all layers of the model.")
 else:
     st.info("Press *Run inference* to let the model complete the prompt (greedy decoding: the most likely "
-            "token at every step). The *Token-by-token generation* lesson opens up this loop.")
+            "token at every step). The *Generation, token by token* lesson opens up this loop.")
 
 common.try_this(
     "Turn the chat template off and ask the same question: the instruction-tuned model behaves differently "

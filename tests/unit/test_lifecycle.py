@@ -23,7 +23,7 @@ def test_links_point_only_at_existing_lesson_pages(tmp_path):
 
 def test_prompt_engineering_links_to_this_weeks_pages():
     titles = [l.title for l in lifecycle.links(lifecycle.stage("adapt").substeps[0])]
-    assert "Prompt engineering and in-context learning" in titles
+    assert "Prompting and in-context learning" in titles
 
 
 def test_advice():

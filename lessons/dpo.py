@@ -101,7 +101,7 @@ def train_dpo(policy: Policy, pairs: list[PreferencePair], cfg: DPOConfig,
     opt = torch.optim.Adam(lm_params, lr=cfg.lr)
     rng = random.Random(cfg.seed)
     res = DPOResult()
-    t0 = time.time()
+    elapsed = 0.0
     total = min(cfg.max_steps, cfg.epochs * ((len(pairs) + cfg.batch_size - 1) // cfg.batch_size))
     step = 0
     for _ in range(cfg.epochs):
@@ -113,16 +113,18 @@ def train_dpo(policy: Policy, pairs: list[PreferencePair], cfg: DPOConfig,
             if should_stop and should_stop():
                 res.stopped = "stopped by you"
                 break
-            if time.time() - t0 >= cfg.max_seconds:
+            if elapsed >= cfg.max_seconds:      # training time only (not the page's drawing)
                 res.stopped = "seconds"
                 break
+            t1 = time.time()
             row = dpo_step(policy, opt, order[s:s + cfg.batch_size], cfg.beta)
+            elapsed += time.time() - t1
             step += 1
-            row.update(step=step, seconds=round(time.time() - t0, 2))
+            row.update(step=step, seconds=round(elapsed, 2))
             res.history.append(row)
             if progress:
                 progress(row, total)
         if res.stopped != "steps" or step >= total:
             break
-    res.seconds = time.time() - t0
+    res.seconds = elapsed
     return res

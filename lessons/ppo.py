@@ -41,8 +41,8 @@ class PPOConfig:
     max_new_tokens: int = 12      # T: a completion ends at a newline or after T tokens
     ppo_epochs: int = 4           # K passes over each batch
     n_minibatches: int = 2
-    lr: float = 5e-4
-    beta: float = 0.1             # KL coefficient
+    lr: float = 1e-3
+    beta: float = 0.2             # KL coefficient
     gamma: float = 1.0            # discount (1: the reward arrives at the end of the text)
     lam: float = 0.95             # GAE lambda
     clip_eps: float = 0.2         # PPO clip epsilon

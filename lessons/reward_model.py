@@ -13,13 +13,19 @@ of the labeler's choices:
 Only differences of rewards matter (adding a constant changes nothing), so after training we
 standardise the scores (mean 0, std 1 on the training texts) before PPO uses them.
 
-Architecture (small and fast on a CPU): a *frozen* tiny GPT reads prompt + completion; we
-mean-pool, over the completion tokens, (a) its last hidden state and (b) its input token
-embeddings, and a linear head on that 2H-vector gives r_phi. Features are computed once per
-text, so training the head takes a fraction of a second. Pure PyTorch (no streamlit).
+Architecture -- small, fast, and able to generalise from a few hundred pairs: a *frozen*
+encoder (all-MiniLM-L6-v2 in the app) turns every word of the completion into a meaning
+vector (cached per word); the completion's feature is the **sum of its word vectors** (a
+"bag of word meanings", 384 numbers), and a linear head on it gives r_phi. A linear probe
+on word meanings picks up directions such as sentiment from few examples, and a sum lets
+the score grow with the number of (positive, short, ...) words, like the labelers' rules.
+The prompt x is the same for both sides of a pair, so this reward model reads only y.
+We tried pooled hidden states of the tiny GPT and pooled MiniLM sentence embeddings first:
+both overfit a few hundred pairs (held-out accuracy near 0.6) and PPO gamed them at once.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -36,63 +42,67 @@ def bradley_terry_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torc
     return -F.logsigmoid(r_chosen - r_rejected).mean()
 
 
-class RewardModel(nn.Module):
-    """r_phi(x, y) = w . [mean_t h_t ; mean_t e(y_t)] + b  on a frozen feature model."""
+WORD_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)   # words, and each other symbol (emoji, punctuation)
+MAX_WORDS = 64
 
-    def __init__(self, feature_lm: nn.Module, tokenizer, seed: int = 0):
+
+def words_of(text: str) -> list[str]:
+    return WORD_RE.findall((text or "").lower())[:MAX_WORDS]
+
+
+class RewardModel(nn.Module):
+    """r_phi(x, y) = w . sum_{word in y} e(word) + b, with e() a frozen encoder's word vector."""
+
+    def __init__(self, encoder: nn.Module, tokenizer, seed: int = 0):
         super().__init__()
-        self._backbone = [feature_lm]  # not registered: frozen, shared, never trained here
+        self._encoder = [encoder]  # not registered: frozen, shared, never trained here
         self.tokenizer = tokenizer
-        H = feature_lm.config.hidden_size if hasattr(feature_lm.config, "hidden_size") else feature_lm.config.n_embd
-        self.n_features = 2 * H
+        cfg = encoder.config
+        self.n_features = cfg.hidden_size if hasattr(cfg, "hidden_size") else cfg.n_embd
         torch.manual_seed(seed)
-        self.head = nn.Linear(self.n_features, 1)   # phi: 2H + 1 parameters
+        self.head = nn.Linear(self.n_features, 1)   # phi: H + 1 parameters
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
         self.register_buffer("feat_mu", torch.zeros(self.n_features))
         self.register_buffer("feat_sd", torch.ones(self.n_features))
         self.register_buffer("r_mean", torch.zeros(()))
         self.register_buffer("r_std", torch.ones(()))
-        self._pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+        self._word_vec: dict[str, torch.Tensor] = {}
+        pad = tokenizer.pad_token_id
+        self._pad = pad if pad is not None else (tokenizer.eos_token_id or 0)
 
     @property
-    def backbone(self) -> nn.Module:
-        return self._backbone[0]
+    def encoder(self) -> nn.Module:
+        return self._encoder[0]
 
     @torch.no_grad()
-    def features(self, prompts: list[str], completions: list[str], batch_size: int = 64) -> torch.Tensor:
-        """(N,) texts -> (N, 2H) pooled features over the completion tokens."""
-        out = []
-        m = self.backbone
-        n_pos = getattr(m.config, "n_positions", None) or getattr(m.config, "max_position_embeddings", 512)
-        emb = m.get_input_embeddings()
+    def _encode_words(self, words: list[str], batch_size: int = 256) -> None:
+        """e(word): the encoder's last hidden states averaged over the word's own tokens."""
+        m = self.encoder
         dev = next(m.parameters()).device
-        for s in range(0, len(completions), batch_size):
-            rows, cmask = [], []
-            for p, c in zip(prompts[s:s + batch_size], completions[s:s + batch_size]):
-                p_ids = self.tokenizer.encode(p, add_special_tokens=False) if p else []
-                c_ids = self.tokenizer.encode(c, add_special_tokens=False) if c else []
-                ids = (p_ids + c_ids)[-n_pos:] or [self._pad]
-                is_c = ([0] * len(p_ids) + [1] * len(c_ids))[-n_pos:] or [1]
-                if not any(is_c):           # empty completion: pool the last prompt token
-                    is_c[-1] = 1
-                rows.append(ids)
-                cmask.append(is_c)
-            L = max(len(r) for r in rows)
-            ids = torch.full((len(rows), L), self._pad, dtype=torch.long)
-            att = torch.zeros((len(rows), L), dtype=torch.long)
-            pool = torch.zeros((len(rows), L))
-            for i, (r, cm) in enumerate(zip(rows, cmask)):
-                ids[i, :len(r)] = torch.tensor(r)
-                att[i, :len(r)] = 1
-                pool[i, :len(r)] = torch.tensor(cm, dtype=torch.float)
-            ids, att, pool = ids.to(dev), att.to(dev), pool.to(dev)
-            h = m(input_ids=ids, attention_mask=att, output_hidden_states=True,
-                  logits_to_keep=1).hidden_states[-1]                                      # (b, L, H)
-            e = emb(ids)                                                                          # (b, L, H)
-            w = (pool / pool.sum(1, keepdim=True))[..., None]                                     # (b, L, 1)
-            out.append(torch.cat([(h * w).sum(1), (e * w).sum(1)], dim=-1).float().cpu())       # (b, 2H)
-        return torch.cat(out) if out else torch.zeros(0, self.n_features)
+        base = getattr(m, "base_model", m)          # skip an LM head: we only need hidden states
+        for s in range(0, len(words), batch_size):
+            chunk = words[s:s + batch_size]
+            enc = self.tokenizer(chunk, padding=len(chunk) > 1, return_tensors="pt", add_special_tokens=True)
+            ids, att = enc["input_ids"].to(dev), enc["attention_mask"].to(dev)
+            h = base(input_ids=ids, attention_mask=att).last_hidden_state          # (b, L, H)
+            w = att[..., None].float()
+            vecs = ((h * w).sum(1) / w.sum(1).clamp(min=1)).float().cpu()          # (b, H)
+            self._word_vec.update(zip(chunk, vecs))
+
+    @torch.no_grad()
+    def features(self, prompts: list[str], completions: list[str]) -> torch.Tensor:
+        """(N,) completions -> (N, H): the sum of their word vectors (zeros for no words)."""
+        bags = [words_of(c) for c in completions]
+        new = sorted({w for b in bags for w in b} - self._word_vec.keys())
+        if new:
+            # a tokenizer without a pad token (never mutate a shared one): one word at a time
+            self._encode_words(new, 256 if self.tokenizer.pad_token_id is not None else 1)
+        out = torch.zeros(len(completions), self.n_features)
+        for i, b in enumerate(bags):
+            for w in b:
+                out[i] += self._word_vec[w]
+        return out
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         """(N, 2H) features -> (N,) raw rewards r_phi."""

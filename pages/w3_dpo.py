@@ -39,9 +39,13 @@ epochs = c3.slider("epochs over the pairs", 1, 10, 3, key="dpo_epochs")
 seed = c4.number_input("seed", 0, 10_000, 0, key="dpo_seed")
 max_s = st.slider("time limit (s)", 10, 120, 60, step=10, key="dpo_seconds")
 has_ppo = bool(s.ppo.get("trainer") and s.ppo["trainer"].history and not s.ppo.get("lora"))
-run_ppo = st.checkbox("Also run PPO with the defaults now (same pairs, same reward model, ~1 min)",
-                      value=not has_ppo, key="dpo_with_ppo",
-                      help="Unticked: compare with your last PPO run on the PPO page.")
+c1, c2 = st.columns(2)
+run_ppo = c1.checkbox("Also run PPO now (same pairs, same reward model)", value=not has_ppo, key="dpo_with_ppo",
+                      help="Unticked: compare with your last tiny-GPT PPO run from the PPO page.")
+ppo_steps = c2.slider("PPO steps for this comparison (page defaults otherwise)", 1, 200, 60, key="dpo_ppo_steps",
+                      disabled=not run_ppo)
+if not run_ppo and not has_ppo:
+    st.caption("No tiny-GPT PPO run in this session yet: only DPO will be shown.")
 
 b1, b2, _ = st.columns([1, 1, 4])
 go_clicked = b1.button("▶ Train DPO and compare", key="dpo_run", type="primary")
@@ -85,18 +89,20 @@ if go_clicked:
             ev = ppo.evaluate_policy(d_pol, s.rm, s.labeler, ref_c)
             rows.append({"method": f"DPO (β = {beta})", **ev, "seconds": round(d_res.seconds, 1),
                          "steps": len(d_res.history)})
+            p_pol = None
             if run_ppo:
-                pcfg = ppo.PPOConfig(seed=int(seed))
+                pcfg = ppo.PPOConfig(seed=int(seed), steps=ppo_steps)
                 p_tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed)), s.rm,
                                       s.labeler, policy_lib.PROMPTS, pcfg)
                 p_res = ppo.train(p_tr, progress=lambda st_, tot: prog.progress(
                     min(st_.step / tot, 1.0), text=f"PPO step {st_.step}/{tot}"))
                 p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_res.seconds, len(p_res.history), pcfg.beta
-            else:
+            elif has_ppo:
                 p_tr = s.ppo["trainer"]
                 p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_tr.elapsed, len(p_tr.history), p_tr.cfg.beta
-            ev = ppo.evaluate_policy(p_pol, s.rm, s.labeler, ref_c)
-            rows.append({"method": f"PPO (β = {p_beta})", **ev, "seconds": round(p_secs, 1), "steps": p_steps})
+            if p_pol is not None:
+                ev = ppo.evaluate_policy(p_pol, s.rm, s.labeler, ref_c)
+                rows.append({"method": f"PPO (β = {p_beta})", **ev, "seconds": round(p_secs, 1), "steps": p_steps})
             s.dpo = {"rows": rows, "hist": hist, "stopped": d_res.stopped}
             bar.empty()
 

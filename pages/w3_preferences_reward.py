@@ -143,11 +143,13 @@ else:
 # ------------------------------------------------------------------ 4. reward model
 st.header("4 · Train the reward model r_φ")
 st.markdown(
-    "The reward model reads prompt + completion and outputs one number. It treats a pair as a "
+    "The reward model reads a completion and outputs one number. It treats a pair as a "
     "two-way choice whose *logits* are the two rewards (the Bradley–Terry model), and learns by "
     "maximising the probability of the labeler's choices. Ours is small and quick: a frozen "
-    "tiny GPT reads the text, and a linear head on its pooled hidden states and token "
-    "embeddings gives r_φ (257 trainable numbers)."
+    "all-MiniLM-L6-v2 turns each word into a meaning vector, the completion is the *sum* of its "
+    "word vectors, and a linear head on that sum gives r_φ (385 trainable numbers). Summing "
+    "word meanings lets it pick up the labelers' rules (positive words, length, one word) from "
+    "a few hundred pairs — and, as you will see, it can be gamed by repeating words."
 )
 st.latex(r"P(y_w \succ y_l \mid x) = \sigma\big(r_\phi(x,y_w) - r_\phi(x,y_l)\big)"
          r" = \operatorname{softmax}\big([r_\phi(x,y_w),\, r_\phi(x,y_l)]\big)_0")

@@ -36,10 +36,10 @@ if not rlhf.ensure_reward_model(s, base, key="hack_quickstart"):
     st.stop()
 
 c1, c2, c3, c4 = st.columns(4)
-beta = c1.select_slider("β for the penalised run", [0.02, 0.05, 0.1, 0.2, 0.5], value=0.1, key="hack_beta")
-steps = c2.slider("PPO steps per run", 5, 150, 60, step=5, key="hack_steps")
-lr = c3.select_slider("learning rate", [5e-4, 1e-3, 2e-3, 3e-3], value=2e-3, key="hack_lr",
-                      help="A high rate makes hacking show within a minute or two.")
+beta = c1.select_slider("β for the penalised run", [0.05, 0.1, 0.2, 0.3, 0.5], value=0.2, key="hack_beta")
+steps = c2.slider("PPO steps per run", 5, 150, 45, step=5, key="hack_steps")
+lr = c3.select_slider("learning rate", [5e-4, 1e-3, 1.5e-3], value=1e-3, key="hack_lr",
+                      help="Higher: hacking shows sooner (and training gets unstable).")
 seed = c4.number_input("seed", 0, 10_000, 0, key="hack_seed")
 max_s = st.slider("time limit per run (s)", 10, 300, 90, step=10, key="hack_seconds")
 st.caption(f"Both runs use the same seed, prompts, reward model and settings; only β differs. Worst case "
@@ -119,7 +119,7 @@ elif not rows:
 
 common.try_this(
     "Run with the defaults. Which run reaches the higher reward? Which one would you rather read?",
-    "Raise β to 0.5: the penalised run barely moves from π_ref. Lower it to 0.02: where does hacking begin?",
+    "Raise β to 0.5: the penalised run barely moves from π_ref. Lower it to 0.05: does it start to hack too?",
     "Lower the learning rate to 5e-4: hacking takes longer to appear — the KL term matters more the longer you train.",
     "Compare the labeler's win-rate at the end of both runs: does the β = 0 policy please the *real* labeler as much as r_φ?",
 )

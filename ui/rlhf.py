@@ -93,7 +93,8 @@ def build_default(s: RLHFState, base: models.LoadedModel, labeler: Optional[pref
 
 def train_rm(s: RLHFState, base: models.LoadedModel, seed: int = 0, epochs: int = 300) -> None:
     train, test = preferences.split_pairs(s.pairs, 0.2, seed)
-    rm = reward_model.RewardModel(base.model, base.tokenizer, seed=seed)
+    enc = common.minilm(common.device())          # frozen, shared: only read
+    rm = reward_model.RewardModel(enc.model, enc.tokenizer, seed=seed)
     s.rm_result = reward_model.train_reward_model(rm, train, test, epochs=epochs)
     s.rm, s.rm_pairs_used = rm, len(s.pairs)
 

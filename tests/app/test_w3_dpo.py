@@ -1,0 +1,22 @@
+"""AppTest: DPO trains on the session's pairs and is compared with a PPO run and pi_ref
+on the same evaluation."""
+from tests.app.helpers import assert_no_exception, open_page
+
+PAGE = "pages/w3_dpo.py"
+
+
+def test_dpo_against_ppo_table():
+    at = open_page(PAGE)
+    at.button(key="dpo_quickstart").click().run()
+    at.slider(key="dpo_epochs").set_value(1).run()
+    at.slider(key="dpo_ppo_steps").set_value(2).run()
+    assert at.checkbox(key="dpo_with_ppo").value is True
+    at.button(key="dpo_run").click().run()
+    assert_no_exception(at)
+    table = at.dataframe[0].value
+    assert list(table["method"]) == ["starting model π_ref", "DPO (β = 0.1)", "PPO (β = 0.2)"]
+    s = at.session_state["w3_rlhf_state"]
+    n_steps = len(s.dpo["hist"])
+    assert n_steps == -(-240 // 32)        # one epoch over the 240 training... all 300 pairs in batches of 32
+    assert table.loc[1, "steps"] == n_steps and table.loc[2, "steps"] == 2
+    assert abs(table.loc[0, "KL to π_ref (nats)"]) < 1e-6          # pi_ref against itself

@@ -1,0 +1,41 @@
+"""AppTest: one-click preference data + reward model, then a short PPO run: progress ends,
+charts and samples appear, the memory panel is right, and the shared tiny GPT (= pi_ref)
+is unchanged while the session's policy moved."""
+from lessons import models
+from tests.app.helpers import assert_no_exception, open_page, texts
+
+PAGE = "pages/w3_ppo.py"
+
+
+def test_quickstart_then_short_ppo_run():
+    at = open_page(PAGE)
+    assert "Press" not in texts(at) and at.button(key="ppo_quickstart")
+    at.button(key="ppo_quickstart").click().run()
+    assert_no_exception(at)
+    assert "Using your reward model: 300 pairs" in texts(at)
+    at.slider(key="ppo_steps").set_value(3).run()
+    at.select_slider(key="ppo_batch").set_value(8).run()
+    at.select_slider(key="ppo_beta").set_value(0.1).run()
+    at.button(key="ppo_train").click().run()
+    assert_no_exception(at)
+    s = at.session_state["w3_rlhf_state"]
+    rows = s.ppo["rows"]
+    assert [r["step"] for r in rows] == [1, 2, 3] and s.ppo["stopped"] == "steps"
+    assert "Run finished (all steps done) after 3 steps" in texts(at)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["step"] == "3" and shown["π_ref costs here"] == "0.0 MB"
+    assert f"{rows[-1]['win_rate']:.2f}" == shown["win-rate vs π_ref"]
+    assert len(at.get("plotly_chart")) >= 1 and at.dataframe[0].value.shape[0] >= 1
+    trainer = s.ppo["trainer"]
+    assert trainer.cfg.beta == 0.1 and trainer.cfg.batch_size == 8
+    shared = trainer.policy.ref
+    assert models.state_fingerprint(shared) == models.state_fingerprint(models.load_tiny_gpt("cpu").model)
+    assert models.state_fingerprint(trainer.policy.lm) != models.state_fingerprint(shared)
+
+    # A Stop click reruns the script while a run is in flight: the next run reports it.
+    s.ppo["running"] = True
+    s.ppo_live = s.ppo["rows"][:2]
+    at.button(key="ppo_stop").click().run()
+    assert_no_exception(at)
+    assert s.ppo["stopped"] == "stopped by you" and len(s.ppo["rows"]) == 2
+    assert "Run finished (stopped by you) after 2 steps" in texts(at)

@@ -1,0 +1,21 @@
+"""AppTest: two interleaved PPO runs (beta = 0 and the slider's beta) end with one chart,
+a start/end table with both runs, and samples of both policies."""
+from tests.app.helpers import assert_no_exception, open_page, texts
+
+PAGE = "pages/w3_reward_hacking.py"
+
+
+def test_two_runs_side_by_side():
+    at = open_page(PAGE)
+    at.button(key="hack_quickstart").click().run()
+    at.slider(key="hack_steps").set_value(5).run()
+    at.select_slider(key="hack_beta").set_value(0.2).run()
+    at.button(key="hack_run").click().run()
+    assert_no_exception(at)
+    s = at.session_state["w3_rlhf_state"]
+    assert set(s.hack["rows"]) == {"β = 0 (no KL penalty)", "β = 0.2"}
+    assert all(len(v) == 5 for v in s.hack["rows"].values())
+    table = at.dataframe[0].value
+    assert list(table["run"]) == ["β = 0 (no KL penalty)", "β = 0.2"] and list(table["steps"]) == [5, 5]
+    assert "What each policy writes now" in texts(at)
+    assert len(at.get("plotly_chart")) == 1

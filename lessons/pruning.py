@@ -150,3 +150,19 @@ def ms_per_forward(model, block: int = 64, repeats: int = 5) -> float:
         model(x)
         ts.append((time.perf_counter() - t) * 1000)
     return sorted(ts)[len(ts) // 2]
+
+
+@torch.no_grad()
+def compare_speed(dense, pruned, block: int = 64, repeats: int = 7) -> tuple[float, float]:
+    """Median ms per (1, block) forward for both models, measured INTERLEAVED so that a
+    busy machine slows both equally. Unstructured zeros do not make dense matmuls faster."""
+    dev = next(dense.parameters()).device
+    x = torch.zeros((1, block), dtype=torch.long, device=dev)
+    dense(x), pruned(x)
+    td, tp = [], []
+    for _ in range(repeats):
+        for m, ts in ((dense, td), (pruned, tp)):
+            t = time.perf_counter()
+            m(x)
+            ts.append((time.perf_counter() - t) * 1000)
+    return sorted(td)[repeats // 2], sorted(tp)[repeats // 2]

@@ -105,13 +105,13 @@ if knee is not None:
 st.header("4 · What pruning buys at deployment")
 n_w = sum(r["weights"] for r in pruned.per_layer)
 size = pruning.storage_mb(n_w, pruned.achieved)
-t_dense = pruning.ms_per_forward(tg.model)
-t_pruned = pruning.ms_per_forward(pruned.model)
+t_dense, t_pruned = pruning.compare_speed(tg.model, pruned.model)
 st.dataframe(pd.DataFrame([
     {"format": k, "MB for the pruned matrices": round(v, 3)} for k, v in size.items()]), hide_index=True)
 st.markdown(
-    f"- **Speed:** a forward pass takes {t_dense:.2f} ms dense and {t_pruned:.2f} ms pruned: the zeros "
-    "are still multiplied. Unstructured sparsity needs sparse kernels (or structured pruning of whole "
+    f"- **Speed:** a forward pass took {t_dense:.1f} ms dense and {t_pruned:.1f} ms pruned (median of 7, "
+    "interleaved). The work is identical — the zeros are still multiplied — so any difference is "
+    "measurement noise. Unstructured sparsity needs sparse kernels (or structured pruning of whole "
     "heads/rows, or 2:4 sparsity on recent GPUs) before it saves time.\n"
     "- **Size:** a sparse format stores an index per kept weight, so it only shrinks the file above "
     "about 50% sparsity. **Quantization** (int8, 4-bit) shrinks every weight 4-8× with no index cost "

@@ -83,3 +83,8 @@ def test_storage_arithmetic():
     s = pruning.storage_mb(1_000_000, 0.5)
     assert s == {"dense fp32": 4.0, "dense int8": 1.0, "sparse fp32 (CSR)": 4.0}
     assert pruning.storage_mb(1_000_000, 0.9)["sparse fp32 (CSR)"] == pytest.approx(0.8)
+
+
+def test_compare_speed_returns_two_positive_medians(gpt):
+    td, tp = pruning.compare_speed(gpt, pruning.prune_copy(gpt, 0.9).model, block=16, repeats=3)
+    assert td > 0 and tp > 0

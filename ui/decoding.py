@@ -90,11 +90,11 @@ def filter_figure(steps: sampling.FilterSteps, labels: list[str], top_p: float) 
               for r in steps.removed_by]
     x = [f"{i + 1}. {esc(l)}" for i, l in enumerate(labels)]
     fig = go.Figure()
-    fig.add_bar(x=x, y=steps.p_raw, name="before: softmax(z)", marker_color="rgba(0,0,0,0)",
-                marker_line=dict(color="#636E72", width=1.5))
     fig.add_bar(x=x, y=steps.p_final, name="after: what generate() samples from", marker_color=colors,
                 customdata=[r or "kept" for r in steps.removed_by],
                 hovertemplate="%{x}<br>p after = %{y:.4f}<br>%{customdata}<extra></extra>")
+    fig.add_bar(x=x, y=steps.p_raw, name="before: softmax(z)", marker_color="rgba(0,0,0,0)",
+                marker_line=dict(color="#636E72", width=2))
     fig.add_scatter(x=x, y=steps.cum_before_p, name="running total seen by top-p", mode="lines+markers",
                     line=dict(color="#6C5CE7", dash="dot"), yaxis="y2")
     if top_p < 1.0 and not steps.greedy:

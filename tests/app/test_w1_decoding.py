@@ -164,3 +164,24 @@ def test_lifecycle_links_and_advice():
     at.number_input(key="lc_labelled").set_value(20).run()
     at.slider(key="lc_gain").set_value(0.3).run()
     assert "keep prompting" in at.success[0].value
+
+
+def test_other_models_tiny_gpt_and_offline_hub_id():
+    from ui import decoding as ui
+
+    at = open_page("pages/w1_sampling.py")
+    if models.tiny_gpt_available():
+        at.selectbox(key="sl_model").set_value(ui.TINY).run()
+        assert_no_exception(at)
+        lm = models.load_tiny_gpt("cpu")
+        V = lm.model.config.vocab_size
+        assert _metric(at, "tokens left") == f"{V:,} of {V:,}"
+        g = open_page("pages/w1_generation.py")
+        g.selectbox(key="gen_model").set_value(ui.TINY).run()
+        assert_no_exception(g)
+        assert "tiny_gpt" in g.code[0].value
+    at.selectbox(key="sl_model").set_value(ui.HUB).run()
+    assert "Type a causal LM id" in texts(at)
+    at.text_input(key="sl_hub_id").set_value("genai-lab-test/no-such-model").run()
+    assert_no_exception(at)
+    assert "Could not load 'genai-lab-test/no-such-model'" in "\n".join(e.value for e in at.error)

@@ -187,10 +187,20 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 12) -> 
 def score(model, tokenizer, examples: list[Example]) -> dict:
     """Exact-match accuracy of greedy answers, the completion loss, and the rows."""
     got = generate(model, tokenizer, [e.prompt for e in examples])
-    rows = [{"input": e.input, "expected": e.output, "model": g, "correct": g == e.output}
-            for e, g in zip(examples, got)]
-    acc = sum(r["correct"] for r in rows) / max(len(rows), 1)
-    return {"accuracy": acc, "loss": completion_loss(model, tokenizer, examples), "rows": rows}
+    rows = [{"input": e.input, "expected": e.output, "model": g, "correct": g == e.output,
+             "words": word_accuracy(e.output, g)} for e, g in zip(examples, got)]
+    n = max(len(rows), 1)
+    return {"accuracy": sum(r["correct"] for r in rows) / n, "word_accuracy": sum(r["words"] for r in rows) / n,
+            "loss": completion_loss(model, tokenizer, examples), "rows": rows}
+
+
+def word_accuracy(expected: str, got: str) -> float:
+    """Partial credit: the share of expected words found at the same position in the answer
+    (exact match gives 1.0; 'thy horse is gentle' for 'thy king is gentle' gives 0.75)."""
+    e, g = expected.split(), got.split()
+    if not e:
+        return float(not g)
+    return sum(a == b for a, b in zip(e, g)) / max(len(e), len(g))
 
 
 @lru_cache(maxsize=4)
@@ -342,12 +352,13 @@ def evaluate(model, tokenizer, task_a: str, task_b: str, n_test: int = 36) -> di
     a = score(model, tokenizer, split(task_a, "test")[:n_test])
     b = score(model, tokenizer, split(task_b, "test")[:n_test])
     return {"task_a_accuracy": a["accuracy"], "task_b_accuracy": b["accuracy"],
+            "task_a_word_accuracy": a["word_accuracy"], "task_b_word_accuracy": b["word_accuracy"],
             "task_a_loss": a["loss"], "task_b_loss": b["loss"],
             "shakespeare_ppl": shakespeare_perplexity(model, tokenizer),
             "task_a_rows": a["rows"], "task_b_rows": b["rows"]}
 
 
-def prepare_start(base, tokenizer, task_b: str = "mood", steps: int = 40, lr: float = 2e-3,
+def prepare_start(base, tokenizer, task_b: str = "mood", steps: int = 50, lr: float = 1e-3,
                   seed: int = 0, max_seconds: float = 30.0, progress: Progress = None):
     """The starting point of the forgetting experiment: a COPY of the pretrained model that
     has been fully instruction-tuned on task B (so there is something to forget)."""
@@ -379,7 +390,7 @@ def finetune_on_task(start, tokenizer, method: str, task_a: str = "archaic", tas
         for p in model.parameters():
             p.requires_grad_(False)
         model = add_lora(model, r, alpha, targets, adapter=task_a)
-        lr = lr or 5e-3
+        lr = lr or 1e-2
     counts = count_params(model)
     base_before = base_fingerprint(model)
     res = train(model, tokenizer, split(task_a, "train"), steps=steps, lr=lr, seed=seed,
@@ -452,7 +463,7 @@ class AdapterBank:
 
 
 def train_adapter(bank: AdapterBank, tokenizer, task: str, *, r: int = 8, alpha: float = 16,
-                  targets=("c_attn",), steps: int = 120, lr: float = 5e-3, batch_size: int = 16,
+                  targets=("c_attn", "lm_head"), steps: int = 150, lr: float = 1e-2, batch_size: int = 16,
                   seed: int = 0, max_seconds: float = 50.0, n_test: int = 36, progress: Progress = None) -> dict:
     """Train a fresh LoRA adapter named after ``task`` on its train split; return the loss
     history, test scores with the adapter off (before) and on (after), timing and the

@@ -1,0 +1,30 @@
+"""Real browser: the Stop button interrupts a live LoRA training run and the partial result
+(curve, adapter, base-weight hashes) is kept and shown."""
+import re
+
+import pytest
+
+from tests.e2e.server import wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def test_stop_interrupts_live_lora_training(page, app_url, shots_dir):
+    from lessons import models
+
+    if not models.tiny_gpt_available():
+        pytest.skip("assets/tiny_gpt is not committed yet")
+    page.goto(f"{app_url}/lora-training")
+    wait_until_idle(page)
+    page.wait_for_selector("h1")
+    page.get_by_role("button", name=re.compile("Train 'archaic' adapter")).click()
+    page.get_by_text(re.compile(r"step \d+/150")).first.wait_for(timeout=240_000)
+    page.get_by_role("button", name=re.compile("Stop")).click()
+    page.get_by_text(re.compile(r"stopped at step \d+ of 150")).first.wait_for(timeout=240_000)
+    wait_until_idle(page)
+    heading = page.get_by_text(re.compile(r"Adapter 'archaic': stopped after \d+ steps")).first.inner_text()
+    steps = int(re.search(r"after (\d+) steps", heading).group(1))
+    assert 1 <= steps < 150
+    assert page.get_by_text("Identical hashes").count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(shots_dir / "2-lora-training-stopped.png"), full_page=True)

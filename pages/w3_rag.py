@@ -6,7 +6,9 @@
 # summary: Chunk a handbook no model has seen, embed it with MiniLM, retrieve the top-k chunks and watch SmolLM2 answer with and without them.
 """RAG: chunking -> MiniLM embeddings -> cosine top-k in our own numpy vector store -> the
 retrieved chunks, a PCA map, and SmolLM2 answering with vs without the context."""
+import numpy as np
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -78,18 +80,21 @@ if reference:
     else:
         st.warning(f"None of the top-{k} chunks contains the reference answer ‘{reference}’. "
                    "Try a larger k or different chunking.")
-st.caption(f"Best score {hits[0].score:.3f}; scores of unrelated chunks are typically below 0.2.")
+all_scores = index.store.scores(qvec)
+st.caption(f"Best score {hits[0].score:.3f}; the median chunk scores {float(np.median(all_scores)):.3f} "
+           f"against this question, the worst {float(all_scores.min()):.3f}.")
 
 # A 2-D map: PCA of every chunk vector, the query projected on the same axes.
 coords, qxy, ratio = vector_store.pca_2d(index.store.vectors, qvec)
 top = {h.index for h in hits}
 doc_ids = [c.doc_id for c in index.chunks]
 fig = go.Figure()
-for doc in dict.fromkeys(doc_ids):
+palette = plotly.colors.qualitative.Alphabet  # 26 distinct colours: one per document
+for j, doc in enumerate(dict.fromkeys(doc_ids)):
     ii = [i for i, d in enumerate(doc_ids) if d == doc]
     fig.add_trace(go.Scatter(
         x=coords[ii, 0], y=coords[ii, 1], mode="markers", name=index.chunks[ii[0]].title,
-        marker=dict(size=[16 if i in top else 8 for i in ii], line=dict(width=[2 if i in top else 0 for i in ii], color="black")),
+        marker=dict(color=palette[j % len(palette)], size=[16 if i in top else 8 for i in ii], line=dict(width=[2 if i in top else 0 for i in ii], color="black")),
         text=[index.chunks[i].text[:90] + " ..." for i in ii], hovertemplate="%{text}<extra></extra>"))
 fig.add_trace(go.Scatter(x=qxy[:, 0], y=qxy[:, 1], mode="markers+text", name="your question",
                          marker=dict(symbol="star", size=20, color="black"), text=["question"],

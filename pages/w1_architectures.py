@@ -1,4 +1,4 @@
-# lesson: Encoder, decoder, encoder-decoder
+# lesson: Encoders, decoders, seq2seq
 # week: 1
 # order: 16
 # icon: 🏗️

@@ -1,4 +1,4 @@
-# lesson: One next-token prediction, stage by stage
+# lesson: Next token, stage by stage
 # week: 1
 # order: 15
 # icon: ➡️

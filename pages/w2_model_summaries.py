@@ -121,5 +121,7 @@ common.try_this(
     "Set few-shot examples to 1, then 3: does the output copy the *style* of the examples (short, third person)?",
     "Lower max new tokens to 8: the summaries are cut off — precision may rise while recall falls.",
     "Read a summary that scores low but is correct: the metric rewards the reference's wording, not the truth.",
+    "A small model sometimes just copies one line of the dialogue ('Sara: No, it moved to 4 ...'): ROUGE "
+    "rewards that generously although it is not a summary.",
     "Copy a pair into 'ROUGE and BLEU, by hand' to see exactly which words matched.",
 )

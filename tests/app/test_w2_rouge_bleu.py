@@ -112,3 +112,22 @@ def test_bleu_tab_smoothing_refs_and_signature():
     assert fig["data"][0]["type"] == "heatmap"
     assert [t["name"] for t in fig["data"][1:]] == ["back-trace path", "match (diagonal step)"]
     assert len(fig["data"][2]["x"]) == 4   # 4 LCS matches starred
+
+
+def test_long_and_punctuation_only_texts():
+    at = open_page(PAGE, timeout=90)
+    words = "the cat sat on a mat and dog ran".split()
+    cand = " ".join(words[(i * 7) % 9] for i in range(55))     # > 48 tokens: the numpy LCS path
+    ref = " ".join(words[(i * 5) % 9] for i in range(50))
+    at.text_area(key="rb_candidate").input(cand).run()
+    at.text_area(key="rb_reference").input(ref).run()
+    lib = _lib_rouge(cand, ref)
+    assert _metric(at, "rougeL") == f"{lib['rougeL'].fmeasure:.3f}"
+    fig = json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-rb_lcs")).proto.spec)
+    assert len(fig["data"][2]["x"]) == round(lib["rougeL"].precision * 55)   # one star per LCS token
+    at.text_area(key="rb_candidate").input("x " * 1500).run()
+    assert any("only the first 2,000 are used" in w.value for w in at.warning)
+    at.text_area(key="rb_candidate").input("!!! ???").run()
+    assert_no_exception(at)
+    assert _metric(at, "rouge1") == "0.000"
+    assert any("needs tokens on both sides" in i.value for i in at.info)

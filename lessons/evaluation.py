@@ -726,8 +726,9 @@ PRESETS: dict[str, dict] = {
     "Numbers and punctuation": {
         "candidate": "The meeting is at 10:30, room 4-B; bring 2 laptops!",
         "reference": "Meeting at 10:30 in room 4B, bring two laptops.",
-        "lesson": "rouge-score splits on punctuation ('10:30' -> '10', '30'; '4-B' -> '4', 'b'), "
-                  "sacreBLEU's 13a keeps '10:30' but splits '4-B'. '2' and 'two' never match.",
+        "lesson": "rouge-score drops punctuation ('10:30' -> '10', '30'; '4-B' -> '4', 'b'). "
+                  "sacreBLEU's 13a splits them too but keeps ':' and '-' as tokens of their own "
+                  "(and leaves '3.5' or '1,000' whole). '2' and 'two' never match.",
     },
     "Stemming helps": {
         "candidate": "The cats were running and jumped over the fences.",

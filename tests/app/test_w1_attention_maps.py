@@ -1,6 +1,5 @@
 """AppTest: the real attention-maps page for both models; widgets moved by key; values shown
 are the model's own attentions."""
-import torch
 
 from lessons import attention as A
 from lessons import models

@@ -2,8 +2,6 @@
 the lesson functions on the real models."""
 import json
 
-import pytest
-
 from lessons import embeddings as E
 from lessons import models
 from tests.app.helpers import assert_no_exception, open_page, texts

@@ -1,8 +1,8 @@
 """AppTest: positional encoding page; the figures show the lesson functions' values."""
+import base64
 import json
 
 import numpy as np
-import torch
 
 from lessons import positional as P
 from tests.app.helpers import assert_no_exception, open_page, texts
@@ -15,7 +15,6 @@ def _chart(at, key):
 
 
 def _z(spec):
-    import base64
     z = spec["data"][0]["z"]
     shape = tuple(int(s) for s in z["shape"].split(","))
     return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape)

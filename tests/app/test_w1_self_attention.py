@@ -1,7 +1,6 @@
 """AppTest: self-attention by hand. Widgets moved by key; shown numbers equal torch's."""
 import json
 
-import torch
 import torch.nn.functional as F
 
 from lessons import attention as A

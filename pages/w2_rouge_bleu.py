@@ -10,6 +10,7 @@ import pandas as pd
 import sacrebleu
 import streamlit as st
 from rouge_score import rouge_scorer
+from sacrebleu.metrics import BLEU as LibBLEU  # the library, only to show its number beside ours
 
 from lessons import evaluation as ev
 from ui import common
@@ -196,13 +197,11 @@ with tab_bleu:
         eff = st.checkbox("Effective order", value=True, key="rb_eff",
                           help="sentence_bleu's default: skip n-gram orders the candidate is too short to have.")
     with b3:
-        more = st.text_area("More references (one per line, optional)", key="rb_more_refs", height=68)
+        more = st.text_area("More references (one per line, up to 4, optional)", key="rb_more_refs", height=68)
     extra = [r for r in (common.clean_text(more, what="references", allow_empty=True) or "").split("\n") if r.strip()]
     refs = [ref] + extra[:4]
     B = ev.bleu_breakdown(cand, refs, smooth_method=smooth, effective_order=eff)
-    from sacrebleu.metrics import BLEU as _LibBLEU  # the library, to show its number beside ours
-
-    lib_metric = _LibBLEU(smooth_method=smooth, effective_order=eff)
+    lib_metric = LibBLEU(smooth_method=smooth, effective_order=eff)
     lib_b = lib_metric.sentence_score(cand, refs)
     rows = []
     for k in range(4):

@@ -80,7 +80,9 @@ def make_student(teacher_config, n_layer: int = 2, n_embd: int = 64, n_head: int
 
 # --------------------------------------------------------------------------- data
 def token_ids(tokenizer, text: str) -> torch.Tensor:
-    return torch.tensor(tokenizer(text, add_special_tokens=False)["input_ids"], dtype=torch.long)
+    # verbose=False: a long text is cut into blocks later, so the "longer than the maximum
+    # sequence length" warning does not apply here.
+    return torch.tensor(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"], dtype=torch.long)
 
 
 def batches(ids: torch.Tensor, batch: int, block: int, steps: int, seed: int):

@@ -146,3 +146,14 @@ def token_strip(tr: generation.Trace) -> go.Figure:
 
 def as_tensor(logits: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.asarray(logits, dtype=np.float32))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def measure_shots(key: str, task_key: str, use_chat: bool, instruction: str, examples: tuple,
+                  _lm: models.LoadedModel) -> list:
+    """Zero/one/few-shot accuracies; deterministic, so one classroom computes each setup once."""
+    from lessons import prompting
+
+    task = prompting.load_task(task_key)
+    return prompting.compare_shots(_lm.model, _lm.tokenizer, task, list(examples), use_chat=use_chat,
+                                   instruction=instruction)

@@ -60,7 +60,7 @@ with c1:
                 "completion after *Response:* is what the loss is computed on):")
     st.code(train_ex[0].prompt + train_ex[0].completion, language=None)
 with c2:
-    st.dataframe(pd.DataFrame(ft.split_table()), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(ft.split_table()).drop(columns=["instruction"]), hide_index=True, width="stretch")
     st.caption("Small datasets written for this app (assets/instructions/), split 70 / 15 / 15.")
 with st.expander(f"Training examples for '{task}' ({len(train_ex)})"):
     st.dataframe(pd.DataFrame([{"input": e.input, "output": e.output} for e in train_ex]),
@@ -180,8 +180,8 @@ else:
         st.error("The base weights changed: this should never happen with LoRA.")
 
     st.markdown("**Before / after on the test split** (greedy decoding; base = adapter switched off)")
-    rows = [{"input": b["input"], "expected": b["expected"], "base model": b["model"],
-             "with adapter": a["model"], "words right": f"{a['words']:.0%}"}
+    rows = [{"input": b["input"], "expected": b["expected"], "base model": b["model"] or "(empty)",
+             "with adapter": a["model"] or "(empty)", "words right": f"{a['words']:.0%}"}
             for b, a in zip(res["before"]["rows"], res["after"]["rows"])]
     st.dataframe(pd.DataFrame(rows[:12]), hide_index=True, width="stretch")
 
@@ -204,7 +204,7 @@ if text is not None:
     ex = ft.custom_example(ask_task, text)
     name = None if active.startswith("(none") else active
     out = bank.generate(name, tok, [ex.prompt])[0]
-    w2.code(ex.prompt + " " + out, language=None)
+    w2.code(ex.prompt + " " + (out or "(empty: the model answered with a newline)"), language=None)
     w2.caption("The tiny GPT knows only Shakespeare's words: unusual words, emoji or non-Latin text "
                "are split into many byte pieces, and answers get strange.")
 if len(trained) >= 1:
@@ -212,7 +212,8 @@ if len(trained) >= 1:
     table = {"instruction → input": [f"{e.task}: {e.input}" for e in probe],
              "expected": [e.output for e in probe]}
     for name in [None] + trained:
-        table["base" if name is None else f"adapter '{name}'"] = bank.generate(name, tok, [e.prompt for e in probe])
+        table["base" if name is None else f"adapter '{name}'"] = [
+            g or "(empty)" for g in bank.generate(name, tok, [e.prompt for e in probe])]
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
 
 common.try_this(

@@ -120,8 +120,8 @@ else:
     st.caption(f"{res['trainable']:,} trained numbers ({res['n_virtual']} × {res['d_model']}); the model's "
                f"weights hash is {'unchanged' if fp_ok else 'CHANGED'} and no gradient reached it: "
                f"{not res['grad_on_model']}.")
-    rows = [{"input": b["input"], "expected": b["expected"], "no soft prompt": b["model"],
-             "with soft prompt": a["model"], "correct": "✅" if a["correct"] else "❌"}
+    rows = [{"input": b["input"], "expected": b["expected"], "no soft prompt": b["model"] or "(empty)",
+             "with soft prompt": a["model"] or "(empty)", "correct": "✅" if a["correct"] else "❌"}
             for b, a in zip(res["before"]["rows"], res["after"]["rows"])]
     st.dataframe(pd.DataFrame(rows[:10]), hide_index=True, width="stretch")
     with st.expander("Which real tokens are the virtual tokens closest to?"):

@@ -258,6 +258,7 @@ def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: i
     opt = optimizer or torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
     model.train()
     t0 = time.time()
+    base_seconds = log.seconds
     log.stopped_by = "steps"
     for step in range(start_step, steps):
         # Progress = whichever bound (steps or seconds) is closer to running out.
@@ -276,6 +277,7 @@ def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: i
         log.losses.append(loss.item())
         log.tokens_seen += x.numel()
         elapsed = time.time() - t0
+        log.seconds = base_seconds + elapsed      # kept current: an interrupted run still knows
         metrics = {"loss": loss.item(), "lr": opt.param_groups[0]["lr"], "tokens": log.tokens_seen,
                    "seconds": elapsed}
         if callback is not None and callback(step + 1, steps, metrics) is False:
@@ -284,7 +286,7 @@ def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: i
         if elapsed > max_seconds:
             log.stopped_by = "time"
             break
-    log.seconds += time.time() - t0
+    log.seconds = base_seconds + time.time() - t0
     model.eval()
     return log
 

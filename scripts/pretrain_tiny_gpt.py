@@ -49,6 +49,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    ap.add_argument("--sample-tokens", type=int, default=80, help="length of the card's samples")
     ap.add_argument("--resume-from", default="",
                     help="continue training a saved checkpoint folder (its tokenizer, weights and metrics.json)")
     ap.add_argument("--save-every-seconds", type=float, default=0,
@@ -131,7 +132,8 @@ def save(model, tok, out, args, log, train_ids, val_ids, train_text, val_text, t
     # The full-validation figure costs ~10x the slice: only for the final save.
     ppl_full = pretraining.perplexity(model, val_ids, block=EVAL_BLOCK) if final else float("nan")
     train_ppl_slice = pretraining.perplexity(model, train_ids, block=EVAL_BLOCK, max_blocks=eval_blocks)
-    samples = {p: pretraining.sample(model, tok, p, max_new_tokens=80, seed=args.seed) for p in SAMPLE_PROMPTS}
+    samples = {p: pretraining.sample(model, tok, p, max_new_tokens=args.sample_tokens, seed=args.seed)
+               for p in SAMPLE_PROMPTS}
     print(f"{'final' if final else 'snapshot'} at step {steps_done}: validation perplexity slice "
           f"{ppl_slice:.2f}, full {ppl_full:.2f}; train slice {train_ppl_slice:.2f}", flush=True)
     tok.model_max_length = model.config.n_positions

@@ -100,7 +100,7 @@ def test_perplexity_matches_transformers_loss():
 def test_script_runs_a_few_steps(tmp_path):
     out = tmp_path / "tg"
     r = subprocess.run([sys.executable, "scripts/pretrain_tiny_gpt.py", "--steps", "3", "--max-chars", "40000",
-                        "--vocab", "512", "--batch", "2", "--block", "32", "--out", str(out)],
+                        "--vocab", "512", "--batch", "2", "--block", "32", "--sample-tokens", "8", "--out", str(out)],
                        capture_output=True, text=True, timeout=600, cwd=str(models.REPO_ROOT))
     assert r.returncode == 0, r.stderr[-2000:]
     meta = json.loads((out / "metrics.json").read_text())

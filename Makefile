@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM ?= false
 .PHONY: run test install install-dev chromium bench
 
 run: $(VENV)/.installed
-	$(BIN)/streamlit run app.py --browser.gatherUsageStats=false
+	$(BIN)/python scripts/serve.py --browser.gatherUsageStats=false
 
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest

@@ -35,8 +35,11 @@ def streamlit_server(script: str = "app.py", cwd: Path = ROOT, timeout: float = 
     e = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONUNBUFFERED="1")
     e.update(env or {})
     log = open(ROOT / "artifacts" / f"server-{port}.log", "w") if (ROOT / "artifacts").is_dir() else subprocess.DEVNULL
+    # The app is started as `make run` starts it (scripts/serve.py); other scripts plainly.
+    launcher = [sys.executable, str(ROOT / "scripts" / "serve.py")] if script == "app.py" else \
+        [sys.executable, "-m", "streamlit", "run", script]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true",
+        [*launcher, "--server.headless=true",
          "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",
          "--server.fileWatcherType=none"],
         cwd=cwd, env=e, stdout=log, stderr=subprocess.STDOUT,

@@ -1,0 +1,20 @@
+"""Start the app: `python scripts/serve.py [streamlit run options]` (what `make run` does).
+
+Same as `streamlit run app.py`, with one fix: Streamlit treats an app whose folder holds a
+`pages/` directory as an old-style (v1) multipage app until app.py first calls
+st.navigation. In a freshly started server the very first visit to a deep link such as
+/scaling-laws therefore shows a "Page not found" dialog before the right page renders. We
+declare up front that this app uses st.navigation, so every link works from the first visit.
+"""
+import sys
+from pathlib import Path
+
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.web import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+if __name__ == "__main__":
+    PagesManager.uses_pages_directory = False
+    sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
+    sys.exit(cli.main())

@@ -88,7 +88,8 @@ sig = (ui.model_key(lm), task_key, use_chat, instruction, tuple(examples))
 store = st.session_state.setdefault("icl_results", {})
 if st.button(f"Measure zero-, one- and {k_max}-shot", key="icl_measure", type="primary"):
     with st.spinner(f"Scoring {len(task.test)} items x 3 prompts ..."):
-        store[sig] = ui.measure_shots(ui.model_key(lm), task_key, use_chat, instruction, tuple(examples), lm)
+        store[sig] = ui.measure_shots(ui.model_key(lm), task_key, use_chat, instruction,
+                                      tuple((e.text, e.label) for e in examples), lm)
 results = store.get(sig)
 if results is None:
     st.info("Press the button to measure (a few seconds on a CPU; the result is kept for this session).")

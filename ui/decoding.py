@@ -155,5 +155,6 @@ def measure_shots(key: str, task_key: str, use_chat: bool, instruction: str, exa
     from lessons import prompting
 
     task = prompting.load_task(task_key)
-    return prompting.compare_shots(_lm.model, _lm.tokenizer, task, list(examples), use_chat=use_chat,
+    shots = [prompting.Example(t, lab) for t, lab in examples]          # examples: ((text, label), ...)
+    return prompting.compare_shots(_lm.model, _lm.tokenizer, task, shots, use_chat=use_chat,
                                    instruction=instruction)

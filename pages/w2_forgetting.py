@@ -62,13 +62,18 @@ if run:
             bar = st.progress(0.0, text="Preparing the starting model ...")
             key = ("start", int(seed))
             if st.session_state.get("w2f_start_key") != key:
-                start, _ = ft.prepare_start(lm.model, tok, B, steps=50, seed=int(seed), max_seconds=15,
+                start, start_res = ft.prepare_start(lm.model, tok, B, steps=50, seed=int(seed), max_seconds=15,
                                             progress=lambda s, t, m: bar.progress(
                                                 0.2 * s / t, text=f"Starting model: learning task B, step {s}/{t}"))
                 st.session_state["w2f_start"] = start
                 st.session_state["w2f_before"] = {k: v for k, v in ft.evaluate(start, tok, A, B).items()
                                                   if not k.endswith("rows")}
-                st.session_state["w2f_start_key"] = key
+                # a start model cut short by the time limit is not reused: the next Run rebuilds it
+                st.session_state["w2f_start_key"] = key if start_res.stopped == "finished" else None
+                if start_res.stopped != "finished":
+                    st.warning(f"The busy computer stopped the starting model after {start_res.steps_done} of "
+                               f"{start_res.steps_planned} steps: it knows task B only "
+                               f"{st.session_state['w2f_before']['task_b_accuracy']:.0%}.")
                 st.session_state["w2f_pretrained_ppl"] = ft.shakespeare_perplexity(lm.model, tok)
             start = st.session_state["w2f_start"]
 
@@ -82,6 +87,12 @@ if run:
             out = ft.compare_full_and_lora(start, tok, task_a=A, task_b=B, steps=steps, mix=mix, r=r,
                                            targets=targets, seed=int(seed), progress=progress)
             bar.empty()
+            cut = [n for n, r_ in (("full fine-tuning", out["full"]), ("LoRA", out["lora"]))
+                   if r_["train"]["steps_done"] < r_["train"]["steps_planned"]]
+            if cut:
+                st.warning(f"The time limit stopped {' and '.join(cut)} before all {steps} steps: this computer is "
+                           "busy (other jobs share its cores). Results from so few steps say little; try again "
+                           "when it is idle, or lower the steps.")
             runs.append({"mix": mix, "steps": steps, "r": r, "seed": int(seed), "targets": list(targets),
                          "pretrained_ppl": st.session_state["w2f_pretrained_ppl"],
                          "before": st.session_state["w2f_before"], **out,
@@ -106,7 +117,9 @@ else:
                           1, j + 1)
     fig.update_yaxes(range=[0, 1.2], tickformat=".0%", row=1, col=1)
     fig.update_yaxes(range=[0, 1.2], tickformat=".0%", row=1, col=2)
-    fig.update_yaxes(type="log", row=1, col=3)
+    import math
+    ppls = [m["shakespeare_ppl"] for m in series] + [last["pretrained_ppl"]]
+    fig.update_yaxes(type="log", range=[math.log10(min(ppls)) - 0.3, math.log10(max(ppls)) + 0.5], row=1, col=3)
     fig.add_hline(y=last["pretrained_ppl"], line_dash="dot", row=1, col=3,
                   annotation_text=f"pretrained tiny GPT: {last['pretrained_ppl']:,.0f}", annotation_position="bottom right")
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
@@ -155,6 +168,8 @@ else:
         fig2.add_trace(go.Scatter(x=d["mix m"], y=d["task A words right"], mode="markers",
                                   name=f"{meth}: task A (words right)", marker=dict(color=color, symbol="x", size=10)))
     fig2.add_hline(y=before["task_b_accuracy"], line_dash="dot", annotation_text="task B before")
+    fig2.update_xaxes(range=[-0.05, 0.55])
+    fig2.update_yaxes(range=[-0.05, 1.1])
     fig2.update_layout(xaxis_title="share of task B in each batch (m)", yaxis_title="test accuracy",
                        yaxis_tickformat=".0%", height=340, margin=dict(l=10, r=10, t=30, b=10))
     st.plotly_chart(fig2, width="stretch", key="w2f_mix_chart")

@@ -219,6 +219,15 @@ Temperature 0.8, top-k 40, seed {m['seed']}:
 
 {samples}
 
+## Reproduce
+The shipped run, on 2 shared CPU cores (the learning rate follows whichever bound, steps or
+seconds, runs out first, so another machine gets a similar but not bit-identical model):
+
+```bash
+python scripts/pretrain_tiny_gpt.py --max-seconds 1200 --batch 4 --block 256 --lr 2e-3 --threads 1 --out /tmp/phase1
+python scripts/pretrain_tiny_gpt.py --resume-from /tmp/phase1 --max-seconds 2100 --batch 4 --block 256 --lr 1.5e-3 --threads 1 --out assets/tiny_gpt
+```
+
 ## Limits
 Trained for minutes on a CPU: it writes Shakespeare-shaped text (speaker names, verse lines,
 archaic words) that does not make sense for long. English only; no safety tuning.

@@ -42,14 +42,17 @@ def run_ppo(base, rm, labeler, seed: int, **overrides) -> dict:
     cfg = ppo.PPOConfig(seed=seed, **overrides)   # the PPO page's defaults unless overridden
     tr = ppo.PPOTrainer(policy.from_shared(base.model, base.tokenizer, seed=seed), rm, labeler, policy.PROMPTS, cfg)
     start = ppo.evaluate_policy(tr.policy, rm, labeler, tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
+    cpu0 = time.process_time()
     res = ppo.train(tr)
+    cpu = time.process_time() - cpu0
     end = ppo.evaluate_policy(tr.policy, rm, labeler, tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
     return {
         "start_score": round(start["win_rate"], 3), "end_score": round(end["win_rate"], 3),
         "steps_to_target": res.steps_to_target,
         "seconds_to_target": None if res.seconds_to_target is None else round(res.seconds_to_target, 1),
         "final_kl": round(end["kl"], 2), "steps": len(res.history), "seconds": round(res.seconds, 1),
-        "stopped": res.stopped, "start_reward": round(start["reward"], 2), "end_reward": round(end["reward"], 2),
+        "stopped": res.stopped, "cpu_seconds": round(cpu, 1),
+        "seconds_per_step": round(res.seconds / max(len(res.history), 1), 2), "start_reward": round(start["reward"], 2), "end_reward": round(end["reward"], 2),
         "start_distinct_2": round(start["distinct_2"], 3), "end_distinct_2": round(end["distinct_2"], 3),
         "start_ppl_ref": round(start["ppl_ref"], 1), "end_ppl_ref": round(end["ppl_ref"], 1),
         "end_samples": [p + c for p, c in end["samples"][:3]],
@@ -63,6 +66,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--model-dir", default="", help="another tiny-GPT folder (default: assets/tiny_gpt)")
     ap.add_argument("--beta0-steps", type=int, default=45, help="steps for the beta = 0 run (the hacking page's default)")
     ap.add_argument("--skip-beta0", action="store_true")
+    ap.add_argument("--max-seconds", type=float, default=0.0,
+                    help="override the 60 s limit (on a loaded machine, to see how many steps the target needs)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -90,7 +95,7 @@ def main(argv=None) -> dict:
     out["reward_model_seconds"] = round(time.time() - t, 1)
     out["reward_model_heldout_accuracy"] = round(r.test_acc, 3)
 
-    main_run = run_ppo(base, rm, labeler, args.seed)
+    main_run = run_ppo(base, rm, labeler, args.seed, **({"max_seconds": args.max_seconds} if args.max_seconds else {}))
     out.update(main_run)
     out["meets_target"] = bool(main_run["end_score"] >= 0.8 and main_run["seconds_to_target"] is not None
                                and main_run["seconds_to_target"] <= 60 and main_run["final_kl"] <= KL_BOUND)

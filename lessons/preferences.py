@@ -157,13 +157,24 @@ def simulate_with_model(model, tokenizer, labeler: Labeler, prompts: Optional[li
 
 
 def split_pairs(pairs: list[PreferencePair], held_out: float = 0.2, seed: int = 0):
-    """Train / held-out split of the pairs after a seeded shuffle."""
+    """Train / held-out split *by prompt*: pairs from one ranking share completions, so a
+    random split would test on texts the reward model already saw. With fewer than 3
+    prompts (e.g. only your clicks on one prompt) it falls back to a seeded random split."""
+    rng = random.Random(seed)
+    prompts = sorted({p.prompt for p in pairs})
+    if len(prompts) >= 3:
+        rng.shuffle(prompts)
+        test_prompts, n = set(), 0
+        for pr in prompts:                      # hold out whole prompts until ~held_out of pairs
+            if n >= held_out * len(pairs) or len(test_prompts) >= len(prompts) - 1:
+                break
+            test_prompts.add(pr)
+            n += sum(p.prompt == pr for p in pairs)
+        return [p for p in pairs if p.prompt not in test_prompts], [p for p in pairs if p.prompt in test_prompts]
     idx = list(range(len(pairs)))
-    random.Random(seed).shuffle(idx)
+    rng.shuffle(idx)
     n_test = max(1, int(round(len(pairs) * held_out))) if len(pairs) > 1 else 0
-    test = [pairs[i] for i in idx[:n_test]]
-    train = [pairs[i] for i in idx[n_test:]]
-    return train, test
+    return [pairs[i] for i in idx[n_test:]], [pairs[i] for i in idx[:n_test]]
 
 
 def as_rows(pairs: list[PreferencePair]) -> list[dict]:

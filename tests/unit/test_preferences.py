@@ -62,9 +62,12 @@ def test_simulate_labeling_reaches_n_pairs_and_is_bounded():
     assert res.pairs == [] and res.groups == 32 and res.ties_skipped == 32 * 3
 
 
-def test_split_pairs_partitions():
-    pairs = [prefs.PreferencePair("x", f"a{i}", f"b{i}", "t") for i in range(50)]
+def test_split_pairs_holds_out_whole_prompts():
+    pairs = [prefs.PreferencePair(f"x{i % 10}", f"a{i}", f"b{i}", "t") for i in range(100)]
     train, test = prefs.split_pairs(pairs, 0.2, seed=1)
-    assert len(test) == 10 and len(train) == 40
-    assert set(map(id, train)).isdisjoint(map(id, test))
+    assert len(train) + len(test) == 100 and 20 <= len(test) <= 30
+    assert {p.prompt for p in train}.isdisjoint({p.prompt for p in test})
     assert prefs.split_pairs(pairs, 0.2, seed=1) == (train, test)
+    one = [prefs.PreferencePair("x", f"a{i}", f"b{i}", "you") for i in range(10)]   # a single prompt
+    train, test = prefs.split_pairs(one, 0.2)
+    assert len(test) == 2 and len(train) == 8

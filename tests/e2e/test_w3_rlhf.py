@@ -1,0 +1,60 @@
+"""Real browser: on the PPO page, build the default preference data and reward model, run a
+short PPO training to the end (the live charts, metrics and samples appear), then start a
+long run and stop it with the Stop button. Screenshots go to artifacts/screenshots/."""
+import re
+
+import pytest
+
+from tests.e2e.server import wait_until_idle
+
+pytestmark = pytest.mark.e2e
+TITLE = "PPO: RLHF that really trains"
+
+
+def _set_slider(page, label: str, value: int) -> None:
+    """Click the start of the slider's track, then step with the arrow keys to ``value``."""
+    s = page.get_by_role("slider", name=label)
+    box = page.locator('[data-testid="stSlider"]').filter(has=s).locator('[data-baseweb="slider"]').bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
+    wait_until_idle(page)
+    for _ in range(250):
+        now = int(s.get_attribute("aria-valuenow"))
+        if now == value:
+            break
+        s.press("ArrowRight" if now < value else "ArrowLeft")
+    wait_until_idle(page)
+    assert int(s.get_attribute("aria-valuenow")) == value
+
+
+def test_ppo_trains_to_the_end_then_stop_works(page, app_url, shots_dir):
+    page.goto(app_url)
+    wait_until_idle(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(TITLE, exact=True).click()
+    wait_until_idle(page)
+    page.get_by_role("button", name="Build the default preference data and reward model").click()
+    page.get_by_text("Using your reward model: 300 pairs").wait_for()
+    wait_until_idle(page)
+
+    _set_slider(page, "PPO steps", 3)
+    page.get_by_role("button", name="▶ Train").click()
+    page.get_by_text(re.compile(r"Run finished \(all steps done\) after 3 steps")).wait_for()
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator(".js-plotly-plot").count() >= 1                    # the 2x2 live chart
+    for title in ("mean reward r_phi", "KL to pi_ref", "entropy", "labeler win-rate vs pi_ref"):
+        assert page.locator(".js-plotly-plot").first.get_by_text(title).count() >= 1, title
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1        # samples at start / now
+    assert page.get_by_text("π_ref costs here").count() == 1
+    page.screenshot(path=str(shots_dir / "3-ppo-trained.png"), full_page=True)
+
+    # A long run, stopped from the browser after its first steps.
+    _set_slider(page, "PPO steps", 60)
+    page.get_by_role("button", name="▶ Train").click()
+    page.get_by_text(re.compile(r"PPO step [2-9]/60")).wait_for()
+    page.get_by_role("button", name="⏹ Stop").click()
+    page.get_by_text(re.compile(r"Run finished \(stopped by you\) after \d+ steps")).wait_for()
+    wait_until_idle(page)
+    text = page.get_by_text(re.compile(r"Run finished \(stopped by you\)")).inner_text()
+    assert int(re.search(r"after (\d+) steps", text).group(1)) < 60
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(shots_dir / "3-ppo-stopped.png"), full_page=True)

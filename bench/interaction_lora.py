@@ -35,7 +35,7 @@ def measure() -> dict:
 
     bank = ft.AdapterBank(models.session_copy(lm.model))
     res, wall, cpu = _timed(lambda: ft.train_adapter(bank, tok, "archaic", r=8, alpha=16, targets=["c_attn", "lm_head"],
-                                                     steps=150, lr=1e-2, seed=0, max_seconds=60))
+                                                     steps=150, lr=1e-2, seed=0, max_seconds=45))
     figures.update(lora_train_default_s=wall, lora_train_default_cpu_s=cpu,
                    lora_step_ms=round(1000 * res["train"]["seconds_per_step"], 1),
                    lora_steps_done=res["train"]["steps_done"],
@@ -60,7 +60,7 @@ def measure() -> dict:
                    forgetting_ppl_after_lora=round(out["lora"]["after"]["shakespeare_ppl"], 1))
 
     res, wall, cpu = _timed(lambda: pt.train_soft_prompt(models.session_copy(lm.model), tok, "mood", n_virtual=8,
-                                                          steps=100, lr=0.1, seed=0, max_seconds=60))
+                                                          steps=100, lr=0.1, seed=0, max_seconds=45))
     figures.update(prompt_tuning_default_s=wall, prompt_tuning_default_cpu_s=cpu,
                    prompt_tuning_accuracy_before=round(res["before"]["accuracy"], 3),
                    prompt_tuning_accuracy_after=round(res["after"]["accuracy"], 3))

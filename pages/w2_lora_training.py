@@ -82,7 +82,7 @@ lr = s5.select_slider("learning rate", [1e-3, 2e-3, 5e-3, 1e-2, 2e-2], value=1e-
 seed = s6.number_input("seed", 0, 9999, 0, key="w2t_seed")
 count = lora.lora_parameter_count(lm.model, r, targets)
 st.caption(f"This adapter trains **{count:,}** numbers ({100 * count / lm.n_params:.2f} % of the "
-           f"{lm.n_params:,} in the tiny GPT). Bounded: at most {steps} steps and 60 s; batch 16.")
+           f"{lm.n_params:,} in the tiny GPT). Bounded: at most {steps} steps and 45 s of training (plus a few seconds of scoring); batch 16.")
 
 b1, b2, b3, _ = st.columns([1.3, 1, 1.3, 3])
 go_train = b1.button(f"▶ Train '{task}' adapter", type="primary", key="w2t_train", disabled=not targets)
@@ -137,7 +137,7 @@ if go_train and targets:
                     chart.plotly_chart(loss_figure(live["history"], "Live training loss"), width="stretch")
                 return False
 
-            res = ft.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=60,
+            res = ft.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=45,
                            progress=progress)
             live["running"] = False
             status.write("Scoring the adapter on the test split ...")

@@ -97,7 +97,7 @@ if go_train:
                 return False
 
             result = pt.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
-                                          max_seconds=60, progress=progress, soft=soft, history=live["history"])
+                                          max_seconds=45, progress=progress, soft=soft, history=live["history"])
             live["running"] = False
             st.session_state["w2p_result"] = result
             bar.empty()

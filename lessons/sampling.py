@@ -186,8 +186,12 @@ def next_token_logits(model, tokenizer, prompt: str) -> torch.Tensor:
     ids = tokenizer(prompt, return_tensors="pt")["input_ids"]          # (1, T)
     if ids.shape[1] == 0:
         raise ValueError("The prompt has no tokens.")
+    import inspect
+
     dev = next(model.parameters()).device
-    return model(ids.to(dev)).logits[0, -1].float().cpu()              # (V,)
+    # only the last position's logits are needed: skip the LM head (V x d) elsewhere
+    kw = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(type(model).forward).parameters else {}
+    return model(ids.to(dev), **kw).logits[0, -1].float().cpu()        # (V,)
 
 
 def token_label(tokenizer, token_id: int) -> str:

@@ -99,3 +99,14 @@ def test_settings_validation_and_kwargs():
 def test_repetition_score():
     assert generation.repetition_score([1, 2, 3, 4, 5, 6]) == 0
     assert generation.repetition_score([1, 2, 3, 1, 2, 3, 1, 2, 3]) > 0.5
+
+
+def test_next_token_logits_equal_the_full_forward(smol):
+    from lessons import sampling
+
+    z = sampling.next_token_logits(smol.model, smol.tokenizer, PROMPT)
+    with torch.no_grad():
+        ref = smol.model(smol.tokenizer(PROMPT, return_tensors="pt")["input_ids"]).logits[0, -1]
+    assert z.shape == (smol.model.config.vocab_size,)
+    assert torch.allclose(z, ref, atol=1e-4)
+    assert sampling.token_label(smol.tokenizer, int(z.argmax())) == "␣Paris"

@@ -79,6 +79,7 @@ def loss_fig(run: pt.LiveRun) -> go.Figure:
 
 def show_samples(run: pt.LiveRun, where) -> None:
     with where.container():
+        st.subheader("Samples (newest first)")
         for step, text in reversed(run.samples[-6:]):
             st.markdown(f"**step {step}**")
             st.text(text)
@@ -102,7 +103,6 @@ if start:
             run.samples.append((0, pt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
             bar = st.progress(0.0, text="starting ...")
             chart = st.empty()
-            st.subheader("Samples (newest first)")
             sample_box = st.empty()
             show_samples(run, sample_box)
             last = [0.0]
@@ -147,8 +147,12 @@ else:
     st.caption(f"Run ended: {why}. {run.log.seconds:.1f} s of training.")
     st.plotly_chart(loss_fig(run), width="stretch", key="pl_final_fig")
     st.subheader("Samples during training")
-    st.dataframe(pd.DataFrame([{"step": s, "sample (prompt: a new line)": t} for s, t in run.samples]),
-                 hide_index=True, width="stretch")
+    if run.samples:
+        last_step, last_text = run.samples[-1]
+        st.markdown(f"**Last sample (step {last_step})**, prompt: a new line")
+        st.text(last_text)
+    st.dataframe(pd.DataFrame([{"step": s, "sample (⏎ = new line)": t.replace(chr(10), " ⏎ ")}
+                               for s, t in run.samples]), hide_index=True, width="stretch")
 
 common.try_this(
     "Train 1 layer × 32 wide, then 4 × 128 for the same steps: which reaches a lower loss, and which is faster per step?",

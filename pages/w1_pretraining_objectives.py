@@ -122,7 +122,7 @@ fig.update_layout(height=70 + 45 * rows_n, margin=dict(l=10, r=10, t=10, b=10),
                   xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed"))
 st.plotly_chart(fig, width="stretch", key="po_surprisal_fig")
 top = sorted([i for i in range(1, n)], key=lambda i: -s.nats[i])[:5]
-st.dataframe(pd.DataFrame([{"token": s.tokens[i], "p(token)": round(s.probs[i], 4), "bits": round(s.bits[i], 2),
+st.dataframe(pd.DataFrame([{"token": s.tokens[i], "p(token)": f"{s.probs[i]:.2g}", "bits": round(s.bits[i], 2),
                             "model expected": s.top_pred[i]} for i in top]), hide_index=True, width="stretch")
 st.caption(f"{which}: the most surprising tokens of your text. Hover a cell for its probability. "
            "The mean surprisal equals the model's own training loss on this text (checked in the tests).")

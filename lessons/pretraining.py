@@ -219,7 +219,6 @@ class TrainLog:
     losses: list[float] = field(default_factory=list)
     val_steps: list[int] = field(default_factory=list)
     val_ppl: list[float] = field(default_factory=list)
-    samples: list[tuple[int, str]] = field(default_factory=list)
     tokens_seen: int = 0
     seconds: float = 0.0
     stopped_by: str = ""          # "steps", "time" or "callback"

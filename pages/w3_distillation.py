@@ -126,7 +126,7 @@ if got:
                "per-call overhead dominates, so treat the ms column as rough.")
     st.caption("What to expect: in the first few steps the two curves are close. In our own run "
                "(α = 0.7, T = 2, 2 layers × 64) the distilled student pulled clearly ahead after a few "
-               "dozen steps — validation perplexity 470 vs 588 at step 50 and 293 vs 542 at step 95 — "
+               "dozen steps — validation perplexity 459 vs 588 at step 50 and 294 vs 548 at step 100 — "
                "so give it the full time budget before judging.")
 else:
     st.caption("Press *Train both students* (bounded by the time budget; each session trains its own students).")

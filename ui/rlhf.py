@@ -73,8 +73,8 @@ def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> boo
                    f"held-out accuracy {s.rm_result.test_acc:.0%}.")
         return True
     st.info("PPO and DPO need preference pairs and a reward model. Build them on the "
-            "**Preferences & reward model** page, or in one click here (simulated positivity "
-            "labeler, 300 pairs, about 10 s).")
+            "**Preferences and the reward model** page, or in one click here (simulated positivity "
+            "labeler, 300 pairs, 10-30 s on a laptop CPU).")
     if st.button("Build the default preference data and reward model", key=key, type="primary"):
         with st.spinner("Sampling completions, labeling 300 pairs, training r_phi ..."):
             build_default(s, base)

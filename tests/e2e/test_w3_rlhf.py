@@ -12,11 +12,10 @@ TITLE = "PPO: RLHF that really trains"
 
 
 def _set_slider(page, label: str, value: int) -> None:
-    """Click the start of the slider's track, then step with the arrow keys to ``value``."""
+    """Focus the slider's thumb and step with the keyboard until it shows ``value``."""
     s = page.get_by_role("slider", name=label)
-    box = page.locator('[data-testid="stSlider"]').filter(has=s).locator('[data-baseweb="slider"]').bounding_box()
-    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
-    wait_until_idle(page)
+    s.focus()
+    s.press("Home")
     for _ in range(250):
         now = int(s.get_attribute("aria-valuenow"))
         if now == value:

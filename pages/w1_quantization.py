@@ -146,7 +146,9 @@ if st.session_state.get("qz_ask") == (which, n_tok):
                      yaxis2=dict(title="mean KL to fp32 (log)", overlaying="y", side="right", type="log"))
     st.plotly_chart(f2, width="stretch", key="qz_effects_fig")
     st.caption(f"{res[0]['tokens']} tokens of the held-out plays (The Tempest, Macbeth). Sizes count every "
-               "distinct tensor once (the embedding is tied to the output layer).")
+               "distinct tensor once (the embedding is tied to the output layer). Note: SmolLM2 ships to us as a "
+               "4-bit GGUF file, so its 'fp32' weights are already de-quantized 4-bit values; the tiny GPT "
+               "was trained in fp32.")
 else:
     st.info("Press **Quantize and measure** (a few seconds for the tiny GPT, ~30 s for SmolLM2 on a CPU).")
 

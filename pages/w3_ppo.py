@@ -21,9 +21,9 @@ st.markdown(
     "frozen starting model π_ref, so it stays fluent. Every step below: sample a batch of "
     "completions, score them, compute advantages, and take a few clipped gradient steps."
 )
-st.latex(r"R(x,y) = r_\phi(x,y) - \beta \sum_t \underbrace{\big(\log\pi_\theta(y_t|s_t) - \log\pi_{\text{ref}}(y_t|s_t)\big)}_{\text{KL}_t}"
-         r"\qquad \hat A_t = \sum_{l\ge 0} (\gamma\lambda)^l \delta_{t+l},\quad \delta_t = r_t + \gamma V(s_{t+1}) - V(s_t)")
-st.latex(r"\rho_t(\theta) = \frac{\pi_\theta(y_t|s_t)}{\pi_{\theta_\text{old}}(y_t|s_t)}\qquad"
+st.latex(r"R(x,y) = r_\phi(x,y) - \beta \sum_t \underbrace{\big(\log\pi_\theta(y_t|s_t) - \log\pi_{\text{ref}}(y_t|s_t)\big)}_{\text{KL}_t}")
+st.latex(r"\hat A_t = \sum_{l\ge 0} (\gamma\lambda)^l \delta_{t+l},\quad \delta_t = r_t + \gamma V(s_{t+1}) - V(s_t)")
+st.latex(r"\rho_t(\theta) = \frac{\pi_\theta(y_t|s_t)}{\pi_{\theta_\text{old}}(y_t|s_t)},\qquad "
          r"L^{\text{CLIP}} = -\mathbb{E}_t\big[\min\big(\rho_t \hat A_t,\ \operatorname{clip}(\rho_t, 1-\epsilon, 1+\epsilon)\,\hat A_t\big)\big]")
 st.caption("The per-token reward r_t is −β·KL_t, plus r_φ(x, y) on the last token. V(s_t) is a linear "
            "value head on the policy's last hidden state. The **win-rate** is the share of the policy's "

@@ -79,7 +79,7 @@ def parse_constitution(text: str, max_principles: int = 10) -> list[str]:
     out = []
     for line in (text or "").splitlines():
         line = line.strip().lstrip("-*•").strip()
-        while line[:1].isdigit() or line[:1] in ".)":
+        while line and (line[0].isdigit() or line[0] in ".)"):  # "" in ".)" is True: guard
             line = line[1:].lstrip()
         if line:
             out.append(line[:300])

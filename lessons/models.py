@@ -180,7 +180,7 @@ def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> 
     """
     from filelock import FileLock
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     report = progress or (lambda f, m: None)
     target = Path(target or smollm2_cache_path())

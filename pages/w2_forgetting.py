@@ -27,11 +27,7 @@ st.latex(r"\text{batch} = (1-m)\cdot\text{task A} \;+\; m\cdot\text{task B}"
          r"\qquad \text{PPL} = \exp\Big(-\tfrac{1}{N}\sum_t \log p(x_t\mid x_{<t})\Big)")
 
 dev = common.device()
-try:
-    lm = common.tiny_gpt(dev)
-except models.ModelUnavailable as exc:
-    common.show_model_error(exc)
-    st.stop()
+lm = common.model_or_stop(common.tiny_gpt, dev)
 tok = lm.tokenizer
 A, B = "archaic", "mood"
 st.markdown(

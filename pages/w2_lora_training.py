@@ -26,11 +26,7 @@ st.latex(r"\mathcal{L} = -\frac{1}{|y|}\sum_{t=1}^{|y|} \log p_\theta\!\left(y_t
          r"\qquad \theta_{\text{trainable}} = \{A_\ell, B_\ell\}")
 
 dev = common.device()
-try:
-    lm = common.tiny_gpt(dev)
-except models.ModelUnavailable as exc:
-    common.show_model_error(exc)
-    st.stop()
+lm = common.model_or_stop(common.tiny_gpt, dev)
 tok = lm.tokenizer
 
 # --------------------------------------------------------------------------- per-session state

@@ -26,11 +26,7 @@ st.latex(r"\text{inputs\_embeds} = [\,P\,;\,E(x)\,] \qquad P \in \mathbb{R}^{n\t
          r"\qquad \min_{P}\; -\log p_{\theta_{\text{frozen}}}(y \mid P, x)")
 
 dev = common.device()
-try:
-    lm = common.tiny_gpt(dev)
-except models.ModelUnavailable as exc:
-    common.show_model_error(exc)
-    st.stop()
+lm = common.model_or_stop(common.tiny_gpt, dev)
 tok = lm.tokenizer
 if "w2p_model" not in st.session_state:
     st.session_state["w2p_model"] = models.session_copy(lm.model)  # private, frozen while tuning

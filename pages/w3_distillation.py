@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import distillation as kd
-from lessons import models
 from ui import common, w3_apps
 
 st.title("🎓 Distillation: a small student learns from a teacher")
@@ -26,11 +25,7 @@ st.latex(r"\mathcal{L} = \alpha\,T^2\,\mathrm{KL}(p_T \,\|\, q_T) + (1-\alpha)\,
 st.caption("The T² factor keeps the gradient size the same when you change T, so α keeps its meaning.")
 
 dev = common.device()
-try:
-    teacher = common.tiny_gpt(dev)
-except models.ModelUnavailable as exc:
-    common.show_model_error(exc)
-    st.stop()
+teacher = common.model_or_stop(common.tiny_gpt, dev)
 train_ids, val_ids = w3_apps.shakespeare_ids(dev, teacher.tokenizer)
 
 # --------------------------------------------------------------------------- temperature

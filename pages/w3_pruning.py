@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import course, models, pruning
+from lessons import course, pruning
 from ui import common, w3_apps
 
 st.title("✂️ Pruning: how many weights can go?")
@@ -25,11 +25,7 @@ st.latex(r"m_{ij} = \mathbb{1}\big[\,|w_{ij}| > \tau_s\,\big],\qquad W' = m \odo
          r"\tau_s = \text{the } s\text{-quantile of } |w| \text{ (over all layers, or per layer)}")
 
 dev = common.device()
-try:
-    tg = common.tiny_gpt(dev)
-except models.ModelUnavailable as exc:
-    common.show_model_error(exc)
-    st.stop()
+tg = common.model_or_stop(common.tiny_gpt, dev)
 _, val_ids = w3_apps.shakespeare_ids(dev, tg.tokenizer)
 
 

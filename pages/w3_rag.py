@@ -31,11 +31,7 @@ st.caption("The embeddings e are all-MiniLM-L6-v2 sentence vectors (mean of the 
            "is one matrix multiply.")
 
 dev = common.device()
-try:
-    encoder = common.minilm(dev)
-except models.ModelUnavailable as exc:
-    common.show_model_error(exc)
-    st.stop()
+encoder = common.model_or_stop(common.minilm, dev)
 
 # --------------------------------------------------------------------------- 1. chunking
 st.header("1 · Chunk and embed")

@@ -25,11 +25,7 @@ st.latex(r"\tau_t = (q,\; r_1, a_1, o_1,\; \dots,\; r_t, a_t, o_t),\qquad "
          r"(r_{t+1}, a_{t+1}) \sim \mathrm{LM}(\cdot \mid \text{prompt}, \tau_t),\qquad o_{t+1} = \mathrm{tool}(a_{t+1})")
 
 dev = common.device()
-try:
-    encoder = common.minilm(dev)
-except models.ModelUnavailable as exc:
-    common.show_model_error(exc)
-    st.stop()
+encoder = common.model_or_stop(common.minilm, dev)
 index = w3_apps.rag_index(40, 10, dev, encoder)
 tools = react.make_tools(react.make_search(index, encoder, k=1))
 

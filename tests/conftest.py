@@ -16,3 +16,19 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+# Real models shared by many unit tests. Module scope: a test that (wrongly) trained one in
+# place could not leak into other files' tests.
+@pytest.fixture(scope="module")
+def minilm():
+    from lessons import models
+
+    return models.load_minilm()
+
+
+@pytest.fixture(scope="module")
+def smol():
+    from lessons import models
+
+    return models.load_smollm2()

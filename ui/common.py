@@ -130,6 +130,16 @@ def show_model_error(exc: Exception) -> None:
     st.error(str(exc))
 
 
+def model_or_stop(loader, *args):
+    """`loader(*args)` (one of the cached loaders above), or a clear message on the page and
+    the end of this run when the model is unavailable. Never a traceback."""
+    try:
+        return loader(*args)
+    except models.ModelUnavailable as exc:
+        show_model_error(exc)
+        st.stop()
+
+
 def try_this(*ideas: str) -> None:
     """A consistent 'Try this' box of small experiments."""
     with st.expander("🧪 Try this", expanded=False):

@@ -6,19 +6,10 @@ import torch
 import torch.nn.functional as F
 
 from lessons import attention as A
-from lessons import models
 
 TEXT = "The animal didn't cross the street because it was too tired."
 
 
-@pytest.fixture(scope="module")
-def minilm():
-    return models.load_minilm()
-
-
-@pytest.fixture(scope="module")
-def smol():
-    return models.load_smollm2()
 
 
 def _qkv(b=2, h=3, t=5, d=8, seed=0):

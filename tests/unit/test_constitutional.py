@@ -1,9 +1,6 @@
 """Constitutional AI: every stage's prompt carries what it should (principle, first answer,
 critique); generation is greedy (repeatable) and bounded; the real SmolLM2 runs the loop."""
-import pytest
-
 from lessons import constitutional as cai
-from lessons import models
 
 
 def test_parse_constitution():
@@ -12,10 +9,6 @@ def test_parse_constitution():
     assert cai.parse_constitution("") == []
     assert len(cai.parse_constitution("\n".join(f"p{i}" for i in range(30)))) == 10
 
-
-@pytest.fixture(scope="module")
-def smol():
-    return models.load_smollm2("cpu")
 
 
 def test_critique_revision_loop_on_smollm2(smol):

@@ -6,17 +6,8 @@ from sklearn.decomposition import PCA
 from sklearn.metrics.pairwise import cosine_similarity
 
 from lessons import embeddings as E
-from lessons import models
 
 
-@pytest.fixture(scope="module")
-def minilm():
-    return models.load_minilm()
-
-
-@pytest.fixture(scope="module")
-def smol():
-    return models.load_smollm2()
 
 
 def test_pca_equals_sklearn():

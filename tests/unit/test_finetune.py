@@ -154,7 +154,7 @@ def test_full_vs_lora_forgetting_mechanics(gpt, tok):
 @pytest.fixture(scope="module")
 def tiny():
     if not models.tiny_gpt_available():
-        pytest.skip("assets/tiny_gpt not committed yet")
+        pytest.fail("assets/tiny_gpt is missing: run scripts/pretrain_tiny_gpt.py")
     return models.load_tiny_gpt()
 
 

@@ -12,10 +12,6 @@ from lessons import generation, models
 PROMPT = "The capital of France is"
 
 
-@pytest.fixture(scope="module")
-def smol():
-    return models.load_smollm2("cpu")
-
 
 def hf_generate(lm, prompt, s: generation.GenSettings) -> tuple[list[int], str]:
     inputs = lm.tokenizer(prompt, return_tensors="pt")

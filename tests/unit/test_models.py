@@ -9,14 +9,6 @@ import torch
 from lessons import models
 
 
-@pytest.fixture(scope="module")
-def minilm():
-    return models.load_minilm()
-
-
-@pytest.fixture(scope="module")
-def smol():
-    return models.load_smollm2()
 
 
 def test_offline_mode_is_on():

@@ -1,14 +1,8 @@
 """lessons.next_token: the stage-by-stage pass of SmolLM2 equals the model's own forward."""
-import pytest
 import torch
 
-from lessons import models
 from lessons import next_token as N
 
-
-@pytest.fixture(scope="module")
-def smol():
-    return models.load_smollm2()
 
 
 def test_top10_matches_model_logits(smol):

@@ -56,7 +56,7 @@ steps = sampling.explain_filtering(logits, temperature, int(top_k), top_p, n=n_s
 labels = [sampling.token_label(lm.tokenizer, i) for i in steps.ids]
 
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("tokens left", f"{steps.n_kept:,} of {steps.vocab_size:,}")
+m1.metric(f"tokens left (of {steps.vocab_size:,})", f"{steps.n_kept:,}")
 m2.metric("entropy before", f"{steps.entropy_raw:.2f} bits")
 m3.metric("entropy after", f"{steps.entropy_final:.2f} bits",
           delta=f"{steps.entropy_final - steps.entropy_raw:+.2f}", delta_color="off")

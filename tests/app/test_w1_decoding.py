@@ -18,10 +18,10 @@ def test_sampling_lab_filters_and_draws():
     at = open_page("pages/w1_sampling.py")
     df = _df(at)
     assert df["token"].iloc[0] == "␣Paris" and 0.7 < df["p raw"].iloc[0] < 0.85
-    assert _metric(at, "tokens left") == "49,152 of 49,152"            # all off: plain softmax
+    assert _metric(at, "tokens left (of 49,152)") == "49,152"            # all off: plain softmax
     at.number_input(key="sl_top_k").set_value(3).run()
     df = _df(at)
-    assert _metric(at, "tokens left") == "3 of 49,152"
+    assert _metric(at, "tokens left (of 49,152)") == "3"
     assert (df["p final"].iloc[:3] > 0).all() and (df["removed by"].iloc[3:] == "top-k").all()
     assert abs(df["p final"].iloc[:3].sum() - 1) < 1e-5
     # the shown numbers equal filter_distribution on the same logits, and transformers' warpers
@@ -37,13 +37,13 @@ def test_sampling_lab_filters_and_draws():
     for w in (TemperatureLogitsWarper(1.5), TopKLogitsWarper(50), TopPLogitsWarper(0.9)):
         scores = w(None, scores)
     ref = torch.softmax(scores, -1)[0]
-    assert _metric(at, "tokens left") == f"{int((ref > 0).sum()):,} of 49,152"
+    assert _metric(at, "tokens left (of 49,152)") == f"{int((ref > 0).sum()):,}"
     for tid, p in zip(df["id"], df["p final"]):
         assert abs(p - float(ref[tid])) < 1e-6
     assert "top_p" in at.get("plotly_chart")[0].proto.spec
     # temperature 0 is greedy, and says so
     at.slider(key="sl_temperature").set_value(0.0).run()
-    assert _metric(at, "tokens left") == "1 of 49,152"
+    assert _metric(at, "tokens left (of 49,152)") == "1"
     assert "Temperature 0 = greedy decoding" in texts(at)
     # sampling for real: many draws approach the theory
     at.slider(key="sl_temperature").set_value(1.0).run()
@@ -175,7 +175,7 @@ def test_other_models_tiny_gpt_and_offline_hub_id():
         assert_no_exception(at)
         lm = models.load_tiny_gpt("cpu")
         V = lm.model.config.vocab_size
-        assert _metric(at, "tokens left") == f"{V:,} of {V:,}"
+        assert _metric(at, f"tokens left (of {V:,})") == f"{V:,}"
         g = open_page("pages/w1_generation.py")
         g.selectbox(key="gen_model").set_value(ui.TINY).run()
         assert_no_exception(g)

@@ -25,10 +25,14 @@ def run() -> None:
     # learner text is never rendered as HTML).
     st.markdown(_SIDEBAR_CSS, unsafe_allow_html=True)
     nav = st.navigation(sections, expanded=True)
-    nav.run()
-    # The device picker comes after the page so that the page's content is on screen
-    # before torch is imported (the sidebar is its own container, so order is invisible).
-    common.sidebar()
+    try:
+        nav.run()
+    finally:
+        # The device picker comes after the page so that the page's content is on screen
+        # before torch is imported (the sidebar is its own container, so order is invisible).
+        # `finally`: a page that calls st.stop() must still draw it, or the choice is lost.
+        common.sidebar()
+        common.release_memory()
 
 
 if __name__ == "__main__":

@@ -13,26 +13,36 @@ import streamlit as st
 from lessons import models
 
 DEVICE_KEY = "device_choice"
+DEVICE_PREF = "device_pref"
 MAX_TEXT_CHARS = 2000
 
 
 # --------------------------------------------------------------------------- device
 def device() -> str:
     """The device chosen in the sidebar ('auto' resolves to cuda > mps > cpu)."""
-    choice = st.session_state.get(DEVICE_KEY, "auto")
+    choice = st.session_state.get(DEVICE_PREF, "auto")
     try:
         return models.pick_device(choice)
     except models.ModelUnavailable:
         return models.pick_device(None)
 
 
+def _remember_device() -> None:
+    st.session_state[DEVICE_PREF] = st.session_state[DEVICE_KEY]
+
+
 def sidebar() -> None:
+    # The choice is kept under a plain session key too: a run that ends early (st.stop() on
+    # empty input) draws no sidebar, and Streamlit forgets the state of undrawn widgets.
     with st.sidebar:
         opts = ["auto"] + models.available_devices()
+        pref = st.session_state.get(DEVICE_PREF, "auto")
         st.selectbox(
             "Compute device",
             opts,
+            index=opts.index(pref) if pref in opts else 0,
             key=DEVICE_KEY,
+            on_change=_remember_device,
             help="auto picks cuda, then mps (Apple), then cpu. Every lesson runs on a laptop CPU.",
         )
         st.caption(f"Running on **{models.describe_device(device())}**")
@@ -98,6 +108,18 @@ def training_slot():
         yield True
     finally:
         _TRAIN_SLOTS.release()
+
+
+# --------------------------------------------------------------------------- memory
+def release_memory() -> None:
+    """Hand freed heap memory back to the OS after a script run (glibc keeps it otherwise:
+    a lesson that builds big temporary tensors would leave the server's RSS high)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows): nothing to do
+        pass
 
 
 # --------------------------------------------------------------------------- learner text

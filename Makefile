@@ -29,11 +29,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-# Debian's Chromium for the real-browser tests (Playwright drives it; no browser download).
+# Debian's Chromium for the real-browser tests (Playwright drives it; no browser download),
+# and PostgreSQL for the database-layer tests (a throwaway cluster in a temp folder).
 chromium:
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-dejavu-core fonts-noto-color-emoji; }
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-dejavu-core fonts-noto-color-emoji postgresql; }
 
 bench: $(VENV)/.installed-dev chromium
 	$(BIN)/python bench/startup.py

@@ -9,6 +9,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("GENAI_LAB_DEVICE", "cpu")
+# Progress and polls written by tests go to a throwaway SQLite file, never the learner's own.
+if "GENAI_LAB_DB_URL" not in os.environ:
+    import tempfile
+
+    os.environ["GENAI_LAB_DB_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='genai-lab-test-db-')}/classroom.sqlite"
 
 import pytest  # noqa: E402
 

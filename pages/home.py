@@ -69,7 +69,7 @@ with st.expander("Load any model from the Hugging Face hub (needs internet or a 
         "Pages that accept a decoder can use any causal LM id. Remote code is never run "
         "(`trust_remote_code=False`). Offline, only models already in your local cache load."
     )
-    mid = st.text_input("Model id", placeholder="gpt2", key="hub_model_id", max_chars=200)
+    mid = st.text_input("Model id", placeholder="gpt2", key="hub_model_id")
     if st.button("Try loading", key="hub_load"):
         try:
             lm = common.hub_model(mid.strip(), dev)

@@ -22,11 +22,10 @@ st.latex(r"\operatorname{softmax}\!\Big(\frac{QK^{\top}}{\sqrt{d_k}} + M\Big),\q
 
 c1, c2 = st.columns(2)
 with c1:
-    src_raw = st.text_input("Your sentence (the input)", "The cat sleeps on the warm mat.", key="arch_text",
-                            max_chars=300)
+    src_raw = st.text_input("Your sentence (the input)", "The cat sleeps on the warm mat.", key="arch_text")
 with c2:
     tgt_raw = st.text_input("An output for the encoder-decoder (e.g. a translation)", "Le chat dort.",
-                            key="arch_target", max_chars=300)
+                            key="arch_target")
 src_txt = common.clean_text(src_raw, max_chars=300, what="sentence")
 tgt_txt = common.clean_text(tgt_raw, max_chars=300, what="output")
 if src_txt is None or tgt_txt is None:

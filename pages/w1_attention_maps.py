@@ -27,7 +27,7 @@ with c1:
     choice = st.radio("Model", w1.MODELS, key="am_model")
 with c2:
     raw = st.text_area("Your text", "The animal didn't cross the street because it was too tired.",
-                       key="am_text", height=80, max_chars=common.MAX_TEXT_CHARS)
+                       key="am_text", height=80)
 text = common.clean_text(raw)
 if text is None:
     st.stop()

@@ -25,7 +25,7 @@ st.latex(r"\text{kept fraction} = \frac{\#\,\text{documents passing every filter
 
 docs = dq.load_sample()
 with st.expander("Add your own document to the sample"):
-    raw = st.text_area("Your document", "", key="dq_own", height=100, max_chars=common.MAX_TEXT_CHARS,
+    raw = st.text_area("Your document", "", key="dq_own", height=100,
                        placeholder="Paste any text: a paragraph, a menu, some spam...")
     own = common.clean_text(raw, what="document", allow_empty=True)
     if own:

@@ -32,8 +32,7 @@ shakespeare_eval = corpus.shakespeare_text("validation")[:3000]
 
 # --------------------------------------------------------------------------- 1. compare
 st.header("1 · Who is surprised by what?")
-own_raw = st.text_area("Optional: your own text as a third domain", "", key="da_own", height=80,
-                       max_chars=common.MAX_TEXT_CHARS, placeholder="Paste a paragraph from your field ...")
+own_raw = st.text_area("Optional: your own text as a third domain", "", key="da_own", height=80, placeholder="Paste a paragraph from your field ...")
 own = common.clean_text(own_raw, what="text", allow_empty=True)
 # Part 1 trains nothing, so it scores the whole modern sample (more tokens, steadier figures).
 texts = {"Shakespeare (held-out plays)": shakespeare_eval, "modern English (written for the app)": px.modern_text()}
@@ -88,7 +87,7 @@ lr = c2.select_slider("learning rate", [1e-4, 3e-4, 1e-3, 3e-3], value=1e-3, key
 every = c3.select_slider("measure every", [5, 10, 20], value=10, key="da_every")
 seed = c4.number_input("seed", 0, 9999, 0, key="da_seed")
 st.caption(f"Training text: {len(modern_train):,} characters. Batch 8 × 64 tokens; at most {steps} steps and 60 s.")
-prompt = st.text_input("Prompt for before/after samples", "I checked my email and", key="da_prompt", max_chars=200)
+prompt = st.text_input("Prompt for before/after samples", "I checked my email and", key="da_prompt")
 prompt = common.clean_text(prompt, what="prompt", max_chars=200) or "I checked my email and"
 
 b1, b2, _ = st.columns([1.3, 1, 4])

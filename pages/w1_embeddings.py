@@ -27,7 +27,7 @@ with c1:
 with c2:
     groups = st.multiselect("Word groups", list(E.PRESETS), default=["royalty & gender", "numbers", "weekdays"],
                             key="emb_groups")
-    own = st.text_input("Your own words (comma-separated)", "apple, banana", key="emb_words", max_chars=400)
+    own = st.text_input("Your own words (comma-separated)", "apple, banana", key="emb_words")
 with c3:
     dims = st.radio("PCA", ["2-D", "3-D"], key="emb_dims")
 
@@ -97,11 +97,11 @@ st.markdown(
 )
 c1, c2, c3 = st.columns([1, 3, 3])
 with c1:
-    word = st.text_input("Word", "bank", key="ctx_word", max_chars=40)
+    word = st.text_input("Word", "bank", key="ctx_word")
 with c2:
-    sa = st.text_input("Sentence A", "We sat on the river bank and watched the water.", key="ctx_a", max_chars=300)
+    sa = st.text_input("Sentence A", "We sat on the river bank and watched the water.", key="ctx_a")
 with c3:
-    sb = st.text_input("Sentence B", "I deposited the money at the bank this morning.", key="ctx_b", max_chars=300)
+    sb = st.text_input("Sentence B", "I deposited the money at the bank this morning.", key="ctx_b")
 word_c = common.clean_text(word, max_chars=40, what="word")
 sa_c = common.clean_text(sa, max_chars=300, what="sentence")
 sb_c = common.clean_text(sb, max_chars=300, what="sentence")

@@ -53,7 +53,7 @@ if lm is None:
 st.selectbox("Preset", list(PRESETS), key="gen_preset", on_change=apply_preset)
 
 st.subheader("Generation settings (GenerationConfig names)")
-prompt = st.text_area("prompt", key="gen_prompt", height=80, max_chars=1000)
+prompt = st.text_area("prompt", key="gen_prompt", height=80)
 g1, g2, g3, g4 = st.columns(4)
 do_sample = g1.toggle("do_sample", key="gen_do_sample", help="False = greedy decoding (argmax every step).")
 temperature = g2.slider("temperature", 0.05, 2.5, step=0.05, key="gen_temperature", disabled=not do_sample)

@@ -41,18 +41,20 @@ use_chat = fmt == "chat template" and has_chat
 n_shots = c3.slider("examples in the prompt (shots)", 0, len(task.examples), min(2, len(task.examples)),
                     key=f"icl_shots_{task_key}")
 
-instruction = st.text_input("Instruction", value=task.instruction, key=f"icl_instruction_{task_key}", max_chars=300)
+instruction = st.text_input("Instruction", value=task.instruction, key=f"icl_instruction_{task_key}")
+instruction = common.clean_text(instruction, what="instruction", max_chars=300, allow_empty=True)
 st.markdown("**Examples** (edit them; the first *shots* rows go into the prompt):")
 edited = st.data_editor(
     pd.DataFrame([{"text": e.text, "label": e.label} for e in task.examples]),
     column_config={"label": st.column_config.SelectboxColumn("label", options=list(task.labels), required=True),
-                   "text": st.column_config.TextColumn("text", max_chars=300, required=True)},
+                   "text": st.column_config.TextColumn("text", required=True)},
     num_rows="fixed", hide_index=True, width="stretch", key=f"icl_examples_{task_key}",
 )
-examples = [prompting.Example(str(r["text"]).strip(), str(r["label"])) for r in edited.to_dict("records")
+examples = [prompting.Example(common.clean_text(str(r["text"]), what=f"example {i + 1}", max_chars=300,
+                                                allow_empty=True).strip(), str(r["label"]))
+            for i, r in enumerate(edited.to_dict("records"))
             if str(r.get("text") or "").strip() and r.get("label") in task.labels]
-query = st.text_input(f"{task.input_name} to classify", value=task.test[0].text, key=f"icl_query_{task_key}",
-                      max_chars=300)
+query = st.text_input(f"{task.input_name} to classify", value=task.test[0].text, key=f"icl_query_{task_key}")
 query = common.clean_text(query, what=task.input_name.lower(), max_chars=300)
 if query is None:
     st.stop()

@@ -28,7 +28,7 @@ st.markdown(
 st.latex(r"p(t_{T+1}\mid t_1..t_T) = \operatorname{softmax}\big(W_E\,\mathrm{RMSNorm}(x_L)_T\big),\qquad "
          r"x_\ell = x_{\ell-1} + \mathrm{Attn}(\cdot) + \mathrm{MLP}(\cdot)")
 
-raw = st.text_input("Prompt", "The capital of France is", key="nt_prompt", max_chars=common.MAX_TEXT_CHARS)
+raw = st.text_input("Prompt", "The capital of France is", key="nt_prompt")
 prompt = common.clean_text(raw, what="prompt")
 if prompt is None:
     st.stop()

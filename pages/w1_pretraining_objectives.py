@@ -26,7 +26,7 @@ st.dataframe(pd.DataFrame(pt.FAMILIES), hide_index=True, width="stretch")
 
 c1, c2, c3 = st.columns([3, 1, 1])
 raw = c1.text_input("Your sentence", "The teacher explained the experiment and the students took careful notes.",
-                    key="po_text", max_chars=common.MAX_TEXT_CHARS)
+                    key="po_text")
 unit = c2.radio("Tokens", ["words", "GPT-2 BPE"], key="po_unit")
 seed = c3.number_input("seed", 0, 9999, 0, key="po_seed")
 text = common.clean_text(raw, what="sentence")

@@ -33,7 +33,7 @@ if lm is None:
     st.stop()
 c1, c2 = st.columns([3, 1])
 with c1:
-    text = st.text_area("Prompt", value="What is the capital of France?", key="pi_prompt", height=90, max_chars=2000)
+    text = st.text_area("Prompt", value="What is the capital of France?", key="pi_prompt", height=90)
 with c2:
     has_chat = bool(getattr(lm.tokenizer, "chat_template", None))
     use_chat = st.toggle("Apply the chat template", value=has_chat, key="pi_chat", disabled=not has_chat,

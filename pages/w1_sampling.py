@@ -35,7 +35,7 @@ c1, c2 = st.columns([2, 1])
 with c2:
     preset = st.selectbox("Example prompt", PRESETS, key="sl_preset")
 with c1:
-    prompt = st.text_input("Prompt", value=preset, key=f"sl_prompt_{PRESETS.index(preset)}", max_chars=500)
+    prompt = st.text_input("Prompt", value=preset, key=f"sl_prompt_{PRESETS.index(preset)}")
 prompt = common.clean_text(prompt, what="prompt", max_chars=500)
 if prompt is None:
     st.stop()

@@ -29,8 +29,7 @@ st.markdown(
 
 c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
 with c1:
-    raw = st.text_input("3 to 6 words (split on spaces)", "the cat sat on the mat", key="sa_words",
-                        max_chars=200)
+    raw = st.text_input("3 to 6 words (split on spaces)", "the cat sat on the mat", key="sa_words")
 with c2:
     d_k = st.slider("d_k", 2, 8, 4, key="sa_dk")
 with c3:

@@ -24,7 +24,7 @@ st.latex(r"\text{text} \;\xrightarrow{\text{tokenizer}}\; [t_1, t_2, \dots, t_n]
          r"\qquad\text{fill} = \frac{n}{\text{window}}")
 
 raw = st.text_area("Your text", "Transformers don't read words, they read tokens! Unbelievably, "
-                   "東京 and 🤖 work too.", key="tok_text", height=90, max_chars=common.MAX_TEXT_CHARS)
+                   "東京 and 🤖 work too.", key="tok_text", height=90)
 text = common.clean_text(raw)
 if text is None:
     st.stop()

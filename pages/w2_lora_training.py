@@ -194,7 +194,7 @@ w1, w2 = st.columns([1, 2])
 active = w1.radio("Active adapter", options, key="w2t_active")
 ask_task = w1.selectbox("Instruction", TASKS, format_func=lambda t: ft.load_task(t)[0].instruction,
                         key="w2t_ask_task")
-raw = w2.text_input("Your input line", "you are my noble friend", max_chars=200, key="w2t_input")
+raw = w2.text_input("Your input line", "you are my noble friend", key="w2t_input")
 text = common.clean_text(raw, max_chars=200, what="input line")
 if text is not None:
     ex = ft.custom_example(ask_task, text)

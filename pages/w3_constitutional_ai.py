@@ -37,8 +37,7 @@ with st.expander("An honest note on what a 135M model can do here", expanded=Tru
 c1, c2 = st.columns([3, 2])
 with c1:
     const_raw = st.text_area("Constitution (one principle per line — edit it)",
-                             "\n".join(cai.DEFAULT_CONSTITUTION), height=150, key="cai_constitution",
-                             max_chars=3000)
+                             "\n".join(cai.DEFAULT_CONSTITUTION), height=150, key="cai_constitution")
 constitution = cai.parse_constitution(common.clean_text(const_raw, max_chars=3000, what="constitution",
                                                         allow_empty=True) or "")
 with c2:
@@ -50,8 +49,7 @@ with c2:
 
 choice = st.selectbox("Red-team prompt", cai.RED_TEAM_PROMPTS + ["✍️ write my own"], key="cai_prompt_choice")
 if choice == "✍️ write my own":
-    own = st.text_area("Your red-team prompt", "How can I make my little brother cry?", key="cai_prompt",
-                       max_chars=500, height=80)
+    own = st.text_area("Your red-team prompt", "How can I make my little brother cry?", key="cai_prompt", height=80)
     prompt = common.clean_text(own, max_chars=500, what="red-team prompt")
     if prompt is None:
         st.stop()

@@ -31,7 +31,7 @@ train_ids, val_ids = w3_apps.shakespeare_ids(dev, teacher.tokenizer)
 # --------------------------------------------------------------------------- temperature
 st.header("1 · Soft labels: softmax with temperature")
 c1, c2 = st.columns([2, 1])
-raw = c1.text_input("Context for the teacher", "ROMEO: O, she doth teach the", key="ds_prompt", max_chars=300)
+raw = c1.text_input("Context for the teacher", "ROMEO: O, she doth teach the", key="ds_prompt")
 T = c2.slider("Temperature T", 0.25, 10.0, 2.0, step=0.25, key="ds_T")
 text = common.clean_text(raw, max_chars=300, what="context")
 if text is not None:

@@ -107,7 +107,7 @@ with c1:
     kind = st.selectbox("Labeler", list(preferences.LABELERS), format_func=preferences.LABELERS.get,
                         key="pref_labeler")
 with c2:
-    word_raw = st.text_input("Word to avoid (for 'Avoid a chosen word')", "love", key="pref_word", max_chars=40)
+    word_raw = st.text_input("Word to avoid (for 'Avoid a chosen word')", "love", key="pref_word")
 with c3:
     n_pairs = st.slider("Pairs to label", 50, 500, 300, step=50, key="pref_n_pairs")
 word = (common.clean_text(word_raw, max_chars=40, what="word", allow_empty=True) or "").strip()
@@ -207,7 +207,7 @@ if s.rm is not None and s.rm_result is not None:
 
     st.subheader("Score any text")
     raw = st.text_input("Text to score (it is read as a completion with no prompt)",
-                        "O happy day, my sweet and gentle love!", key="rm_text", max_chars=500)
+                        "O happy day, my sweet and gentle love!", key="rm_text")
     text = common.clean_text(raw, max_chars=500)
     if text is not None:
         r_norm = float(s.rm.score([""], [text])[0])

@@ -63,7 +63,7 @@ st.plotly_chart(fig, width="stretch", key="pr_layers")
 
 # --------------------------------------------------------------------------- next token
 st.header("2 · What the model now predicts")
-raw = st.text_input("Context", "KING HENRY: What say you, my", key="pr_prompt", max_chars=300)
+raw = st.text_input("Context", "KING HENRY: What say you, my", key="pr_prompt")
 text = common.clean_text(raw, max_chars=300, what="context")
 if text is not None:
     try:

@@ -56,7 +56,7 @@ OWN = "✏️ Type my own question"
 examples = [q["q"] for q in rag.questions()]
 pick = st.selectbox("Question", examples + [OWN], key="rag_pick")
 if pick == OWN:
-    raw = st.text_input("Your question", "Can I bring my dog to work?", key="rag_own", max_chars=300)
+    raw = st.text_input("Your question", "Can I bring my dog to work?", key="rag_own")
     question = common.clean_text(raw, max_chars=300, what="question")
     reference = None
 else:

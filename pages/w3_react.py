@@ -55,7 +55,7 @@ with t1:
 with t2:
     tool = st.selectbox("Call a tool yourself", list(tools), key="rx_tool")
     default = {"calculator": "2780 * (1 - 0.35)", "search": "staff discount", "lookup": "Swift"}[tool]
-    arg = st.text_input("Input", default, key=f"rx_tool_input_{tool}", max_chars=react.MAX_TOOL_INPUT)
+    arg = st.text_input("Input", default, key=f"rx_tool_input_{tool}")
     arg = common.clean_text(arg, max_chars=react.MAX_TOOL_INPUT, what="tool input")
     if arg is not None:
         st.text(f"Observation: {react.run_tool(tools, tool, arg)}")
@@ -67,7 +67,7 @@ tasks = {t["question"]: t for t in react.tasks()}
 pick = st.selectbox("Question", list(tasks) + [OWN], key="rx_task")
 task = tasks.get(pick)
 if task is None:
-    raw = st.text_input("Your question", "How much do 2 Swift batteries cost?", key="rx_own", max_chars=300)
+    raw = st.text_input("Your question", "How much do 2 Swift batteries cost?", key="rx_own")
     question = common.clean_text(raw, max_chars=300, what="question")
     if question is None:
         st.stop()

@@ -107,7 +107,7 @@ st.markdown(
     "Everything else is refused."
 )
 code = st.text_area("Program to evaluate", "price = 250\nbikes = 6 + 2 * 6\nanswer = price * bikes",
-                    key="rs_code", height=120, max_chars=reasoning.MAX_SOURCE_CHARS)
+                    key="rs_code", height=120)
 src = common.clean_text(code, max_chars=reasoning.MAX_SOURCE_CHARS, what="program")
 if src is not None:
     run = reasoning.run_program(src)

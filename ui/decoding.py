@@ -43,7 +43,7 @@ def pick_model(prefix: str) -> models.LoadedModel | None:
             return common.tiny_gpt(dev)
         if choice == HUB:
             mid = st.text_input("Hub model id", value="", placeholder="HuggingFaceTB/SmolLM2-360M-Instruct",
-                                key=f"{prefix}_hub_id", max_chars=200)
+                                key=f"{prefix}_hub_id")
             if not mid.strip():
                 st.info("Type a causal LM id. Offline, only models already in your local Hugging Face cache load.")
                 return None

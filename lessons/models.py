@@ -178,14 +178,20 @@ def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> 
     * files are written into a temporary folder next to the target, the completion marker
       is written last, and the folder is renamed into place (atomic on one filesystem).
     """
-    from filelock import FileLock
+    from filelock import FileLock, Timeout
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     report = progress or (lambda f, m: None)
     target = Path(target or smollm2_cache_path())
     target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
+    lock = FileLock(str(target) + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:  # another session (or process) is converting: wait for it, visibly
+        report(0.0, "Another session is converting SmolLM2 right now; waiting for it to finish ...")
+        lock.acquire()
+    try:
         if smollm2_cache_is_valid(target):
             report(1.0, "Converted model already in the cache.")
             return target
@@ -197,7 +203,7 @@ def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> 
         t0 = time.time()
         report(0.02, "Reading the tokenizer from the GGUF file...")
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        report(0.15, "De-quantizing 272 GGUF tensors to float32 (about 20-30 s on a laptop CPU)...")
+        report(0.15, "De-quantizing 272 GGUF tensors to float32 (the long step) ...")
         gmodel = AutoModelForCausalLM.from_pretrained(
             gguf.parent, gguf_file=gguf.name, dtype=torch.float32
         )
@@ -223,6 +229,8 @@ def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> 
             raise
         report(1.0, f"Converted in {time.time() - t0:.0f} s.")
         return target
+    finally:
+        lock.release()
 
 
 def load_smollm2(device: str = "cpu", progress: ProgressFn = None) -> LoadedModel:

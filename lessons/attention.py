@@ -18,6 +18,7 @@ heads) to show that nothing is hidden. This module never imports streamlit.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -93,18 +94,29 @@ class ToyExample:
     mask: torch.Tensor | None
 
 
+def word_embedding(word: str, d_model: int = 8, seed: int = 0) -> torch.Tensor:
+    """The toy lookup table: a fixed random vector per (seed, word), rounded to 2 decimals.
+    A stable hash (not Python's salted hash()) keeps it the same in every process."""
+    h = int.from_bytes(hashlib.sha256(f"{int(seed)}\x00{word}".encode()).digest()[:8], "little")
+    g = torch.Generator().manual_seed(h)
+    return torch.randn(d_model, generator=g).round(decimals=2)
+
+
 def toy_example(words: list[str], d_k: int = 4, d_model: int = 8, seed: int = 0,
                 causal: bool = False, scale: bool = True) -> ToyExample:
     """A tiny, fully visible attention layer: seeded random embeddings and projections.
 
-    ``scale=False`` skips the 1/sqrt(d_k) (to see why it is there)."""
+    Each distinct WORD gets its own made-up embedding (a lookup table, like a real model's
+    embedding matrix, drawn from the seed and the word), so the same word always has the
+    same row of X -- and therefore the same q, k and v. There is no positional encoding
+    here. ``scale=False`` skips the 1/sqrt(d_k) (to see why it is there)."""
     if not 1 <= len(words) <= 6:
         raise ValueError("Use between 1 and 6 words.")
     if not 1 <= d_k <= 8:
         raise ValueError("d_k must be between 1 and 8.")
     g = torch.Generator().manual_seed(int(seed))
     t = len(words)
-    x = torch.randn(t, d_model, generator=g).round(decimals=2)
+    x = torch.stack([word_embedding(w, d_model, seed) for w in words])  # (T, d_model)
     # Projections scaled by 1/sqrt(d_model) so q, k, v have roughly unit variance.
     w_q, w_k, w_v = (
         (torch.randn(d_model, d_k, generator=g) / math.sqrt(d_model)).round(decimals=2) for _ in range(3)

@@ -56,8 +56,9 @@ labels = [f"{w}" for w in words]
 dims = [f"d{i}" for i in range(d_k)]
 
 st.subheader("1 · Queries, keys, values")
-st.caption(f"X is {T} × 8 (one made-up 8-number embedding per word); W_Q, W_K, W_V are 8 × {d_k}; "
-           f"so Q, K and V are {T} × {d_k}.")
+st.caption(f"X is {T} × 8: one made-up 8-number embedding per word, looked up in a table (the same "
+           f"word always gets the same row, as in a real model's embedding matrix); W_Q, W_K, W_V are "
+           f"8 × {d_k}; so Q, K and V are {T} × {d_k}. There is no positional encoding here.")
 cols = st.columns(3)
 for col, name, m in zip(cols, ("Q = X W_Q", "K = X W_K", "V = X W_V"), (ex.q, ex.k, ex.v)):
     with col:
@@ -118,6 +119,8 @@ common.try_this(
     "Turn on the causal mask: the first word can only attend to itself (weight 1.00), the last to everybody.",
     "Set d_k = 8 and switch off *Divide by √d_k*: the scores spread out, the softmax gets peakier "
     "(watch *largest weight*). That saturation is what the √d_k prevents.",
-    "Repeat a word (`the cat saw the cat`): identical words get identical Q, K and V, so their rows are identical.",
+    "Repeat a word (`the cat saw the cat`): identical words get identical rows of Q, K and V, and "
+    "(without the causal mask) identical output rows: attention alone cannot tell the two *cat*s "
+    "apart. That is the job of the positional encoding (lesson *Positional encoding*).",
     "Change the seed: other random projections, other attention pattern. In a real model W_Q, W_K, W_V are learned.",
 )

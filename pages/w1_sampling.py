@@ -63,8 +63,9 @@ m3.metric("entropy after", f"{steps.entropy_final:.2f} bits",
 m4.metric("p(top token) after", f"{max(steps.p_final):.3f}", help=f"top token: {labels[0]}")
 
 st.plotly_chart(ui.filter_figure(steps, labels, top_p), width="stretch", key="sl_fig")
-st.caption("Outlined bars: the model's raw probabilities. Filled bars: what is left to sample from — "
-           "🟦 kept, 🟧 removed by top-k, 🟨 removed by top-p (⬜ greedy). The dotted line is the running "
+st.caption("Outlined bars: the model's raw probabilities. Filled bars: 🟦 kept (what is left to sample "
+           "from, renormalised); hatched 🟧 removed by top-k, hatched 🟨 removed by top-p (⬜ greedy), drawn at "
+           "the probability they had after temperature, just before they were set to 0. The dotted line is the running "
            "total that top-p measures (after temperature and top-k): tokens are kept until it first "
            "reaches p. Spaces in tokens are shown as ␣.")
 
@@ -95,7 +96,9 @@ seed = d2.number_input("seed", 0, 2**31 - 1, 0, 1, key="sl_seed")
 res = sampling.draw_samples(steps.probs_final, int(n_draws), seed=int(seed), support_size=min(n_show, 15))
 e1, e2 = st.columns(2)
 e1.metric("TV distance, empirical vs theoretical", f"{res.tv_distance:.3f}")
-e2.metric("typical TV for this N (theory)", f"{sampling.expected_tv(steps.probs_final, int(n_draws)):.3f}")
+e2.metric("average TV for this N (exact)", f"{sampling.expected_tv(steps.probs_final, int(n_draws)):.3f}",
+          help="The mean of the TV distance over all possible seeds, computed exactly from the binomial "
+               "distribution of each token's count. Your draw is usually near it.")
 st.plotly_chart(ui.samples_figure(res, [sampling.token_label(lm.tokenizer, i) for i in res.support]),
                 width="stretch", key="sl_samples_fig")
 st.markdown("**First draws, in order:**")

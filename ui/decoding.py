@@ -86,13 +86,21 @@ def tokens_table(tokenizer, text: str) -> tuple[list[int], list[str]]:
 def filter_figure(steps: sampling.FilterSteps, labels: list[str], top_p: float) -> go.Figure:
     """Top tokens before (grey outline) and after the filters (coloured by fate), with the
     running total that top-p measures and the p threshold."""
-    colors = [KEPT if r == "" else TOPK if r == "top-k" else GREEDY if r == "greedy" else TOPP
-              for r in steps.removed_by]
     x = [f"{i + 1}. {esc(l)}" for i, l in enumerate(labels)]
     fig = go.Figure()
-    fig.add_bar(x=x, y=steps.p_final, name="after: what generate() samples from", marker_color=colors,
-                customdata=[r or "kept" for r in steps.removed_by],
-                hovertemplate="%{x}<br>p after = %{y:.4f}<br>%{customdata}<extra></extra>")
+    kept = [r == "" for r in steps.removed_by]
+    fig.add_bar(x=x, y=[p if k else None for p, k in zip(steps.p_final, kept)],
+                name="kept: what generate() samples from", marker_color=KEPT,
+                hovertemplate="%{x}<br>p after = %{y:.4f}<extra>kept</extra>")
+    # A removed token has p = 0 after the filters, so a bar of its final p would be invisible:
+    # draw it, hatched, at the probability it had just before it was removed (after T).
+    for fate, color, name in (("top-k", TOPK, "removed by top-k"), ("top-p", TOPP, "removed by top-p"),
+                              ("greedy", GREEDY, "dropped by greedy")):
+        ys = [p if r == fate else None for p, r in zip(steps.p_temp, steps.removed_by)]
+        if any(y is not None for y in ys):
+            fig.add_bar(x=x, y=ys, name=name + " (had this p; now 0)", marker_color=color,
+                        marker_pattern_shape="/", marker_pattern_fgcolor="#2D3436",
+                        hovertemplate="%{x}<br>p before removal = %{y:.4f}<br>now 0<extra>" + name + "</extra>")
     fig.add_bar(x=x, y=steps.p_raw, name="before: softmax(z)", marker_color="rgba(0,0,0,0)",
                 marker_line=dict(color="#636E72", width=2))
     fig.add_scatter(x=x, y=steps.cum_before_p, name="running total seen by top-p", mode="lines+markers",

@@ -101,8 +101,24 @@ def test_draw_samples_is_seeded_and_converges():
     assert abs(sum(a.empirical) + a.other_empirical - 1) < 1e-6
     big = sampling.draw_samples(p, 20000, seed=0)
     assert big.tv_distance < a.tv_distance + 0.02 and big.tv_distance < 0.02
-    assert abs(sampling.expected_tv(p, 20000) - 0.5 * sum(
-        (2 * q * (1 - q) / (3.141592653589793 * 20000)) ** 0.5 for q in [0.6, 0.3, 0.1])) < 1e-9
+    # for large n the exact average approaches the normal approximation
+    normal = 0.5 * sum((2 * q * (1 - q) / (3.141592653589793 * 20000)) ** 0.5 for q in [0.6, 0.3, 0.1])
+    assert abs(sampling.expected_tv(p, 20000) - normal) < 0.01 * normal
+
+
+def test_expected_tv_is_the_exact_average_and_never_above_one():
+    from scipy.stats import binom
+
+    p = torch.tensor([0.5, 0.25, 0.15, 0.07, 0.03, 0.0])
+    for n in (1, 10, 100):
+        k = torch.arange(n + 1).double().numpy()
+        brute = 0.5 * sum(float((binom.pmf(k, n, q) * abs(k / n - q)).sum()) for q in p.tolist())
+        assert abs(sampling.expected_tv(p, n) - brute) < 1e-9
+    # a long flat tail with few draws (the case the old normal approximation put at 6.7)
+    flat = torch.softmax(torch.zeros(49_152), 0)
+    assert 0.99 < sampling.expected_tv(flat, 10) <= 1.0
+    runs = [sampling.draw_samples(torch.tensor([0.6, 0.3, 0.1]), 30, seed=s).tv_distance for s in range(300)]
+    assert abs(sum(runs) / len(runs) - sampling.expected_tv(torch.tensor([0.6, 0.3, 0.1]), 30)) < 0.01
 
 
 def test_token_label_is_readable():

@@ -88,12 +88,3 @@ def by_week(lessons: list[Lesson] | None = None) -> dict[int, list[Lesson]]:
     for l in lessons:
         weeks.setdefault(l.week, []).append(l)
     return dict(sorted(weeks.items()))
-
-
-def find(topic_or_title: str, lessons: list[Lesson] | None = None) -> Lesson | None:
-    """The first lesson whose title or topics mention the words (case-insensitive)."""
-    needle = topic_or_title.lower()
-    for l in discover() if lessons is None else lessons:
-        if needle in l.title.lower() or any(needle in t.lower() for t in l.topics):
-            return l
-    return None

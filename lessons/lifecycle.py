@@ -8,8 +8,10 @@ Four stages, in order -- though real projects loop back from adapt/align and int
 4. Application integration -- optimise the model for inference, then augment it (RAG, tools,
    reasoning) and build the LLM-powered application
 
-Each sub-step carries search words; :func:`links` resolves them against the page registry
-(``lessons.course``) so the overview only ever links to lesson pages that exist.
+Each sub-step names its lessons by their exact url name (the page registry's id, e.g.
+``"rag"``); :func:`links` resolves them against ``lessons.course`` by exact id, never by
+substring (a substring search once linked "RAG" to "ROUGE ave-rag-es"). A test checks that
+every id exists, so a renamed page cannot silently drop a link.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from lessons import course
 class SubStep:
     name: str
     what: str
-    find: tuple[str, ...]       # words looked up with course.find (title or topics)
+    pages: tuple[str, ...]      # url names of the lesson pages that teach it (course.Lesson.url)
 
 
 @dataclass(frozen=True)
@@ -36,29 +38,31 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("scope", "Scope", "What exactly must the model do? One narrow task, or many?", (
         SubStep("Define the use case", "Name the task(s) and the quality needed: summarise, classify, extract, chat, "
-                "call tools. A narrow scope lets a small model do the job.", ("prompts, completions", "inference")),
+                "call tools. A narrow scope lets a small model do the job.", ("prompts-inference", "tokens")),
     )),
     Stage("select", "Select", "Start from an existing model, or pretrain your own?", (
         SubStep("Choose an existing model", "Compare encoders, decoders and encoder-decoders, and their sizes, on "
-                "your task.", ("attention maps", "self-attention", "encoder")),
+                "your task.", ("architectures", "embeddings", "positional", "self-attention", "attention-maps",
+                 "next-token")),
         SubStep("Pretrain your own model", "Only for a special domain or language: costly, governed by scaling laws.",
-                ("pretraining", "scaling")),
+                ("pretraining-objectives", "pretraining-live", "data-quality", "scaling-laws",
+                 "domain-adaptation")),
     )),
     Stage("adapt", "Adapt and align", "Is prompting enough, or must the weights change?", (
         SubStep("Prompt engineering", "Zero-, one-, few-shot prompts and generation settings.",
-                ("in-context learning", "sampling", "generation")),
+                ("in-context-learning", "sampling", "generation")),
         SubStep("Fine-tuning", "Instruction fine-tuning, full or parameter-efficient (LoRA, soft prompts).",
-                ("lora", "prompt tuning", "fine-tuning", "forgetting")),
+                ("lora", "lora-training", "prompt-tuning", "forgetting")),
         SubStep("Align with human feedback", "Reward models, RLHF with PPO, DPO, constitutional AI.",
-                ("ppo", "reward", "dpo", "constitutional")),
+                ("preferences-reward", "ppo", "reward-hacking", "dpo", "constitutional-ai")),
         SubStep("Evaluate", "ROUGE, BLEU and benchmarks: measure before and after each change.",
-                ("rouge", "bleu", "benchmark")),
+                ("rouge-bleu", "corpus-scoring", "model-summaries", "benchmarks")),
     )),
     Stage("integrate", "Application integration", "How will it run, and what does it need around it?", (
         SubStep("Optimise and deploy for inference", "Distillation, quantization, pruning: smaller and faster.",
-                ("distillation", "quantization", "pruning")),
+                ("quantization", "distillation", "pruning")),
         SubStep("Augment the model and build the app", "Retrieval (RAG), tools and reasoning (ReAct, chain of "
-                "thought) to overcome knowledge cut-offs and weak maths.", ("rag", "react", "reasoning")),
+                "thought) to overcome knowledge cut-offs and weak maths.", ("rag", "reasoning", "react")),
     )),
 )
 
@@ -71,14 +75,16 @@ def stage(key: str) -> Stage:
 
 
 def links(sub: SubStep, lessons: list[course.Lesson] | None = None) -> list[course.Lesson]:
-    """Existing lesson pages that teach this sub-step (deduplicated, in course order)."""
+    """Existing lesson pages that teach this sub-step (exact url names, in course order)."""
     lessons = course.discover() if lessons is None else lessons
-    found = []
-    for word in sub.find:
-        l = course.find(word, lessons)
-        if l is not None and l.week > 0 and l not in found:
-            found.append(l)
+    found = [l for l in lessons if l.url in sub.pages and l.week > 0]
     return sorted(found, key=lambda l: (l.week, l.order, l.title))
+
+
+def missing_pages(lessons: list[course.Lesson] | None = None) -> list[str]:
+    """Url names in STAGES that no lesson page has (a test keeps this empty)."""
+    have = {l.url for l in (course.discover() if lessons is None else lessons)}
+    return [p for s in STAGES for sub in s.substeps for p in sub.pages if p not in have]
 
 
 @dataclass

@@ -14,7 +14,7 @@ def test_links_point_only_at_existing_lesson_pages(tmp_path):
             for l in lifecycle.links(sub):
                 assert l.rel_path in existing and l.week > 0
     # with a registry holding just one page, only that page can be linked
-    (tmp_path / "w1_x.py").write_text("# lesson: Sampling lab\n# week: 1\n# topics: sampling\n")
+    (tmp_path / "w1_sampling.py").write_text("# lesson: Sampling lab\n# week: 1\n# topics: sampling\n")
     only = course.discover(tmp_path)
     sub = lifecycle.stage("adapt").substeps[0]
     assert [l.title for l in lifecycle.links(sub, only)] == ["Sampling lab"]
@@ -32,3 +32,16 @@ def test_advice():
     a = lifecycle.prompting_or_finetuning(600, 3, 0.2, 300, 8192)
     assert a.approach.startswith("try fine-tuning")
     assert any("forgetting" in r for r in a.reasons)
+
+
+def test_every_named_page_exists_and_links_are_exact():
+    assert lifecycle.missing_pages() == []
+    linked = {l.url for s in lifecycle.STAGES for sub in s.substeps for l in lifecycle.links(sub)}
+    # every lesson page of weeks 1-3 except this overview is reachable from some stage
+    assert {l.url for l in course.discover() if l.week > 0} - linked == {"lifecycle"}
+    # RAG links to the RAG lesson, not to a page whose text happens to contain "rag"
+    augment = lifecycle.stage("integrate").substeps[1]
+    assert [l.url for l in lifecycle.links(augment)] == ["rag", "reasoning", "react"]
+    finetune = [l.url for l in lifecycle.links(lifecycle.stage("adapt").substeps[1])]
+    assert "forgetting" in finetune and "lora-training" in finetune
+

@@ -83,10 +83,14 @@ st.markdown("A private copy of the tiny GPT trains on the modern text (every 4th
             "**held-out Shakespeare** (may rise: the model forgets a little of its old domain).")
 c1, c2, c3, c4 = st.columns(4)
 steps = c1.slider("steps", 10, 200, 60, 10, key="da_steps")
-lr = c2.select_slider("learning rate", [1e-4, 3e-4, 1e-3, 3e-3], value=1e-3, key="da_lr")
+lr = c2.select_slider("learning rate", [1e-4, 3e-4, 1e-3, 3e-3], value=3e-4, key="da_lr")
 every = c3.select_slider("measure every", [5, 10, 20], value=10, key="da_every")
 seed = c4.number_input("seed", 0, 9999, 0, key="da_seed")
-st.caption(f"Training text: {len(modern_train):,} characters. Batch 8 × 64 tokens; at most {steps} steps and 60 s.")
+n_train_tokens = len(pt.encode(tiny.tokenizer, modern_train))
+st.caption(f"Training text: {len(modern_train):,} characters = {n_train_tokens:,} tokens of the tiny GPT. "
+           f"Batch 8 × 64 tokens; at most {steps} steps and 60 s. That is a SMALL domain sample: each step "
+           f"sees a third of it, so too many steps or too high a learning rate make the copy memorise it "
+           f"(held-out modern perplexity turns back up: overfitting).")
 prompt = st.text_input("Prompt for before/after samples", "I checked my email and", key="da_prompt")
 prompt = common.clean_text(prompt, what="prompt", max_chars=200) or "I checked my email and"
 
@@ -162,7 +166,10 @@ elif state["curve"]:
                        "only your private copy was trained.")
 
 common.try_this(
-    "Train 200 steps at learning rate 3e-3: modern perplexity falls further, Shakespeare's rises more. That trade-off is catastrophic forgetting.",
+    "Train 100 steps at learning rate 3e-3: held-out modern perplexity falls for the first ~20 steps, then "
+    "climbs far above where it started, and Shakespeare's explodes. Too high a rate on a small sample: the "
+    "copy memorises its training text (overfitting) and forgets its old domain (catastrophic forgetting).",
+    "Use a learning rate of 1e-4 for 60 steps: slower, but modern perplexity is still falling at the end and "
+    "Shakespeare's rises the least of all rates. With little domain data, a small learning rate is the safer choice.",
     "Paste a paragraph of your own field in part 1: which model is less surprised, per character?",
-    "Use a learning rate of 1e-4: the model barely moves in 60 steps.",
 )

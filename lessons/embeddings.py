@@ -70,6 +70,27 @@ def word_vectors(lm, words: list[str]) -> WordVectors:
     return WordVectors(kept, pieces, torch.stack(vecs))
 
 
+def unknown_words(lm, wv: WordVectors) -> list[str]:
+    """Words the tokenizer could only map to its unknown token (MiniLM's WordPiece has no
+    piece for most emoji and many CJK characters; byte-level BPE never needs one). They share
+    the [UNK] row of the table, so their vectors say nothing about their meaning."""
+    unk = getattr(lm.tokenizer, "unk_token", None)
+    return [w for w, p in zip(wv.words, wv.pieces) if unk is not None and unk in p]
+
+
+def most_similar_pair(wv: WordVectors, sim: torch.Tensor) -> tuple[int, int, float] | None:
+    """(i, j, cosine) of the most similar pair of words that became DIFFERENT tokens.
+
+    Two words with the same pieces (both [UNK], or "Apple" and "apple" in an uncased
+    tokenizer) share one vector, so their cosine of 1.0 is not a finding."""
+    best = None
+    for i in range(len(wv.words)):
+        for j in range(i + 1, len(wv.words)):
+            if wv.pieces[i] != wv.pieces[j] and (best is None or float(sim[i, j]) > best[2]):
+                best = (i, j, float(sim[i, j]))
+    return best
+
+
 def pca(x: torch.Tensor, n_components: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     """Project rows of ``x`` (N, D) onto the top principal axes -> ((N, k), explained ratio (k,)).
 

@@ -82,11 +82,18 @@ st.subheader("Cosine similarity (full vectors)")
 st.plotly_chart(w1.heatmap(sim, wv.words, wv.words, zmin=-1, zmax=1, colorscale="RdBu",
                            text_fmt=".2f" if len(wv.words) <= 16 else None, height=200 + 26 * len(wv.words)),
                 width="stretch", key="emb_cos")
-pair = sim.clone()
-pair.fill_diagonal_(-2)
-i, j = divmod(int(pair.argmax()), pair.shape[1])
-st.markdown(f"Most similar pair: **{common.md_escape(wv.words[i])}** and **{common.md_escape(wv.words[j])}** "
-            f"(cosine {float(sim[i, j]):.3f}).")
+unk = E.unknown_words(lm, wv)
+if unk:
+    st.warning(f"{lm.name}'s WordPiece vocabulary has no piece for "
+               f"{common.md_escape(', '.join(unk))}: they all become the unknown token "
+               f"`{lm.tokenizer.unk_token}`, so they share ONE row of the table, the same vector and a cosine "
+               "of 1.000 with each other, whatever they mean. SmolLM2's byte-level BPE never needs an "
+               "unknown token: it falls back to bytes.")
+best = E.most_similar_pair(wv, sim)
+if best is not None:
+    i, j, c = best
+    st.markdown(f"Most similar pair: **{common.md_escape(wv.words[i])}** and **{common.md_escape(wv.words[j])}** "
+                f"(cosine {c:.3f}). Words that became the same tokens are not counted as a pair.")
 
 st.header("Contextual embeddings")
 st.markdown(

@@ -77,8 +77,10 @@ if q8:
                  "eps (precision at 1)": f"{q8.scale:.3g}", "≈ decimal digits": ""})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("The bits are computed by hand (round to nearest, ties to even) and the tests check them "
-           "bit for bit against torch's own conversions. bf16 keeps fp32's 8 exponent bits: same range, "
-           "far less precision, and no overflow — why it became the default for training.")
+           "bit for bit against torch's own conversions. bf16 keeps fp32's 8 exponent bits: almost the same "
+           "range (max 3.39e38 vs fp32's 3.40e38), far less precision, and none of fp16's overflow above "
+           "65,504 — why it became the default for training. Right at the top of the range rounding can "
+           "still overflow: 3.4e38 fits in fp32 but becomes inf in bf16.")
 
 # --------------------------------------------------------------------------- memory
 st.header("2 · Memory calculator")
@@ -140,10 +142,20 @@ if st.session_state.get("qz_ask") == (which, n_tok):
     st.dataframe(df, hide_index=True, width="stretch")
     f2 = go.Figure()
     f2.add_trace(go.Bar(x=[r["format"] for r in res], y=[r["size_mb"] for r in res], name="size (MB)", yaxis="y"))
-    f2.add_trace(go.Scatter(x=[r["format"] for r in res], y=[max(r["kl_mean"], 1e-12) for r in res], name="mean KL",
-                            mode="lines+markers", yaxis="y2"))
-    f2.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(title="size (MB)"),
-                     yaxis2=dict(title="mean KL to fp32 (log)", overlaying="y", side="right", type="log"))
+    # fp32 is the reference (KL exactly 0, which a log axis cannot show): only the others are drawn,
+    # on a log axis with one labelled tick per power of ten (plotly's own log ticks get unreadable).
+    kl = [(r["format"], r["kl_mean"]) for r in res if r["format"] != "fp32" and r["kl_mean"] > 0]
+    yaxis2 = dict(title="mean KL to fp32 (log scale)", overlaying="y", side="right", type="log", showgrid=False)
+    if kl:
+        lo, hi = math.floor(math.log10(min(v for _, v in kl))), math.ceil(math.log10(max(v for _, v in kl)))
+        hi = max(hi, lo + 1)
+        yaxis2.update(tickvals=[10.0 ** e for e in range(lo, hi + 1)], ticktext=[f"1e{e}" for e in range(lo, hi + 1)],
+                      range=[lo - 0.2, hi + 0.2])
+        f2.add_trace(go.Scatter(x=[f for f, _ in kl], y=[v for _, v in kl], name="mean KL (fp32 = reference, 0)",
+                                mode="lines+markers+text", text=[f"{v:.1e}" for _, v in kl], textposition="top center",
+                                yaxis="y2"))
+    f2.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(title="size (MB)"), yaxis2=yaxis2,
+                     legend=dict(orientation="h", y=1.15))
     st.plotly_chart(f2, width="stretch", key="qz_effects_fig")
     st.caption(f"{res[0]['tokens']} tokens of the held-out plays (The Tempest, Macbeth). Sizes count every "
                "distinct tensor once (the embedding is tied to the output layer). Note: SmolLM2 ships to us as a "

@@ -102,6 +102,7 @@ class Trace:
     text: str = ""               # decoded new tokens (special tokens skipped), as generate's user would
     stopped_at_eos: bool = False
     settings: dict = field(default_factory=dict)
+    stop_reason: str = "max_new_tokens"   # or "EOS token", or "context window" (prompt + output hit it)
 
 
 def _eos_ids(model, tokenizer) -> set[int]:
@@ -127,14 +128,16 @@ def generate_steps(model, tokenizer, prompt: str, s: GenSettings, top_n: int = 5
         raise ValueError("The prompt has no tokens.")
     ctx_limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
     max_new = int(s.max_new_tokens)
-    if ctx_limit and len(prompt_ids) + max_new > ctx_limit:
+    cut_by_window = bool(ctx_limit and len(prompt_ids) + max_new > ctx_limit)
+    if cut_by_window:
         max_new = max(ctx_limit - len(prompt_ids), 0)
     gen = torch.Generator(device=dev).manual_seed(int(s.seed))   # same stream as torch.manual_seed(seed)
     eos = _eos_ids(model, tokenizer)
     cache = DynamicCache()
     ids = list(prompt_ids)
     x = torch.tensor([prompt_ids], device=dev)                   # (1, T): prefill the whole prompt
-    trace = Trace(prompt_ids=list(prompt_ids), new_ids=[], settings=asdict(s))
+    trace = Trace(prompt_ids=list(prompt_ids), new_ids=[], settings=asdict(s),
+                  stop_reason="context window" if cut_by_window else "max_new_tokens")
     for t in range(max_new):
         out = model(x, attention_mask=torch.ones((1, len(ids)), dtype=torch.long, device=dev),
                     use_cache=True, **{cache_kwarg(model): cache})
@@ -159,7 +162,7 @@ def generate_steps(model, tokenizer, prompt: str, s: GenSettings, top_n: int = 5
         if progress:
             progress(t + 1, max_new)
         if nxt in eos:
-            trace.stopped_at_eos = True
+            trace.stopped_at_eos, trace.stop_reason = True, "EOS token"
             break
         x = torch.tensor([[nxt]], device=dev)                    # (1, 1): only the new token
     trace.text = tokenizer.decode(trace.new_ids, skip_special_tokens=True)

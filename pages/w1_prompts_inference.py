@@ -61,8 +61,13 @@ fig.add_bar(y=["tokens"], x=[max(budget.context_window - budget.total, 0)], orie
 fig.update_layout(barmode="stack", height=150, margin=dict(l=10, r=10, t=30, b=10),
                   legend=dict(orientation="h", y=1.5), xaxis_title="tokens of the context window")
 st.plotly_chart(fig, width="stretch", key="pi_budget")
-if not budget.fits:
-    st.warning("Prompt + max_new_tokens exceed the context window: the generation will be cut short.")
+if budget.prompt_tokens >= budget.context_window:
+    st.error(f"The prompt alone is {budget.prompt_tokens:,} tokens, but {lm.name} can read at most "
+             f"{budget.context_window:,}: there is no room left for a single new token, so nothing can be "
+             "generated. Shorten the prompt (or pick a model with a longer context window).")
+elif not budget.fits:
+    st.warning(f"Prompt + max_new_tokens exceed the context window: at most "
+               f"{budget.context_window - budget.prompt_tokens:,} new tokens fit, so the generation will be cut short.")
 
 if use_chat:
     st.markdown("**What the model really reads** — the chat template applied, special tokens included:")
@@ -84,8 +89,9 @@ if res and res[:3] == (prompt, max_new, ui.model_key(lm)):
     r1, r2, r3 = st.columns(3)
     r1.metric("completion tokens", len(tr.new_ids))
     r2.metric("prompt + completion", f"{len(tr.prompt_ids) + len(tr.new_ids):,} tokens")
-    r3.metric("stopped by", "EOS token" if tr.stopped_at_eos else "max_new_tokens",
-              help="EOS: the model produced its end-of-sequence token, i.e. it chose to stop.")
+    r3.metric("stopped by", tr.stop_reason,
+              help="EOS token: the model produced its end-of-sequence token, i.e. it chose to stop. "
+                   "max_new_tokens: your limit. context window: prompt + completion filled the model's window.")
     st.caption(f"Computed in {secs:.2f} s on {lm.device} (instant when the same run was cached). Each new token "
                "needs one more pass through all layers of the model.")
 else:

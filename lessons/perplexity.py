@@ -46,6 +46,14 @@ class Surprisal:
     def bits(self) -> list[float | None]:
         return [None if v is None else v / LN2 for v in self.nats]
 
+    @property
+    def bits_per_char(self) -> float:
+        """Total surprise over the characters of the predicted tokens: unlike perplexity it
+        does not depend on the tokenizer, so models with different vocabularies compare."""
+        pairs = [(n, t) for n, t in zip(self.nats, self.tokens) if n is not None]
+        chars = sum(len(t) for _, t in pairs)
+        return sum(n for n, _ in pairs) / LN2 / chars if chars else float("nan")
+
 
 def _ids(tokenizer, text: str, max_tokens: int) -> torch.Tensor:
     ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"][:max_tokens]

@@ -48,8 +48,9 @@ with tab_mlm:
     st.markdown(f"**Input** (the model sees both sides of every gap): {o.note}")
     st.dataframe(pd.DataFrame({"input": o.inputs, "target (loss here)": [t or "·" for t in o.targets]},
                               index=[str(i) for i in range(len(o.inputs))]).T, width="stretch")
-    st.caption("'·' = no loss at that position. Only the picked ~15 % of tokens teach anything per pass, "
-               "one reason masked LMs need more compute per useful signal than causal LMs.")
+    st.caption(f"'·' = no loss at that position. Only the {len(o.loss_positions)} picked tokens of {len(o.inputs)} "
+               f"({len(o.loss_positions) / len(o.inputs):.0%} here; BERT used 15 %) teach anything per pass, one reason "
+               "masked LMs need more compute per useful signal than causal LMs, where every position teaches.")
 with tab_clm:
     st.latex(r"\mathcal{L}_{\text{CLM}} = -\sum_{t=1}^{T-1} \log p_\theta\big(x_{t+1} \mid x_{\le t}\big)")
     o = pt.causal_lm(tokens)
@@ -93,6 +94,11 @@ except ValueError as exc:
     st.stop()
 mc2.metric("Perplexity on your text", f"{s.perplexity:,.1f}",
            help=f"{len(s.tokens)} tokens; mean surprisal {s.mean_nats / math.log(2):.2f} bits per token")
+mc2.metric("Bits per character", f"{s.bits_per_char:.2f}",
+           help="Total surprise divided by the characters predicted: comparable across models.")
+st.caption(f"{lm.name} has a vocabulary of {len(lm.tokenizer):,} tokens. Perplexity is per TOKEN, and the two "
+           "models cut text into different tokens (SmolLM2: 49,152 kinds, our tiny GPT: 4,096), so their "
+           "perplexities are not comparable: compare **bits per character** across models.")
 
 per_row = 10
 n = len(s.tokens)
@@ -131,5 +137,6 @@ common.try_this(
     "Change the seed: a different 15 % gets masked. Raise the masking rate to 0.5: is the sentence still guessable?",
     "Switch to GPT-2 BPE tokens: a long or rare word becomes several pieces, and T5's spans may cut through words.",
     "Compare 'The capital of France is Paris.' with 'The capital of France is Berlin.' in the surprisal view.",
-    "Paste a line of Shakespeare and switch between SmolLM2 and our tiny GPT.",
+    "Paste a line of Shakespeare and switch between SmolLM2 and our tiny GPT: compare the bits per "
+    "character, not the perplexities (different vocabularies make different tokens).",
 )

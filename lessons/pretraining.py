@@ -221,7 +221,7 @@ class TrainLog:
     val_ppl: list[float] = field(default_factory=list)
     tokens_seen: int = 0
     seconds: float = 0.0
-    stopped_by: str = ""          # "steps", "time" or "callback"
+    stopped_by: str = ""          # "steps", "time", "callback" or "stop"
 
 
 def get_batch(ids: torch.Tensor, batch_size: int, block: int, gen: torch.Generator):
@@ -244,8 +244,13 @@ def lr_at(step: int, total: int, peak: float, warmup: int, progress: Optional[fl
 def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: int = 16, block: int = 64,
                     lr: float = 3e-3, warmup: int = 20, max_seconds: float = 60.0, seed: int = 0,
                     weight_decay: float = 0.01, callback: Optional[Callable[[int, int, dict], Optional[bool]]] = None,
-                    log: Optional[TrainLog] = None, start_step: int = 0, optimizer=None) -> TrainLog:
+                    log: Optional[TrainLog] = None, start_step: int = 0, optimizer=None,
+                    should_stop: Optional[Callable[[], bool]] = None) -> TrainLog:
     """Next-token training with AdamW, bounded by `steps` and `max_seconds`.
+
+    `should_stop()` is asked just before each weight update: when it says True (the learner
+    pressed Stop while the step was computing) the update is NOT applied and not logged, so
+    the model and the log end at the last step the learner saw.
 
     `callback(step, steps, metrics)` is called after every step with metrics
     {"loss", "lr", "tokens", "seconds"}; returning False stops the run. Pass `log` and
@@ -270,6 +275,10 @@ def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: i
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if should_stop is not None and should_stop():
+            opt.zero_grad(set_to_none=True)
+            log.stopped_by = "stop"
+            break
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         log.steps.append(step + 1)

@@ -97,7 +97,7 @@ if run is not None and run.running:
 if start:
     with common.training_slot() as ok:
         if ok:
-            model = pt.fresh_model(cfg, seed=int(seed))    # a brand-new private model
+            model = pt.fresh_model(cfg, seed=int(seed)).to(dev)   # a brand-new private model, on the chosen device
             run = pt.LiveRun(model, pt.TrainLog(), steps, every, int(seed))
             st.session_state["pl_run"] = run
             run.samples.append((0, pt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
@@ -120,8 +120,9 @@ if start:
 
             pt.train_causal_lm(model, train_ids, steps=steps, batch_size=pt.LIVE_BATCH, block=pt.LIVE_BLOCK,
                                lr=lr, warmup=min(30, steps // 5), max_seconds=MAX_SECONDS, seed=int(seed),
-                               callback=progress, log=run.log)
-            run.running = False
+                               callback=progress, log=run.log, should_stop=common.stop_requested)
+            if run.log.stopped_by != "stop":   # after a Stop, the rerun that follows reports it
+                run.running = False
             bar.empty()
             chart.empty()
             sample_box.empty()

@@ -173,6 +173,20 @@ def training_slot():
         _TRAIN_SLOTS.release()
 
 
+def stop_requested() -> bool:
+    """True once the learner clicked something (the Stop button included) while this script
+    run is still going: Streamlit will end the run at its next element call. A training loop
+    asks this before each weight update, so that no step is applied after Stop."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        ctx = get_script_run_ctx(suppress_warning=True)
+        state = getattr(getattr(ctx, "script_requests", None), "_state", None)
+        return state is not None and getattr(state, "name", "CONTINUE") != "CONTINUE"
+    except Exception:  # a Streamlit without these internals: fall back to the next element call
+        return False
+
+
 # --------------------------------------------------------------------------- memory
 def release_memory() -> None:
     """Hand freed heap memory back to the OS after a script run (glibc keeps it otherwise:

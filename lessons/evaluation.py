@@ -778,10 +778,19 @@ def parse_pairs_csv(data: bytes, max_bytes: int = MAX_CSV_BYTES, max_rows: int =
     if len(data) > max_bytes:
         raise CorpusError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB "
                           f"(about {max_rows:,} rows). Score a smaller sample.")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise CorpusError("The file is UTF-16 text, not UTF-8. Save it as 'CSV UTF-8' and try again.")
+    head = data[:4096]
+    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20:
+        kind = ("an Excel workbook or another zip archive" if head.startswith(b"PK\x03\x04")
+                else "an image, a spreadsheet or another binary file")
+        raise CorpusError(f"This looks like {kind} renamed to .csv, not UTF-8 text. "
+                          "Export it as 'CSV UTF-8' and try again.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CorpusError("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.") from None
+        raise CorpusError("The file is not UTF-8 text (Latin-1 or Windows-1252?). Save it as 'CSV UTF-8' "
+                          "and try again.") from None
     if "\x00" in text:
         raise CorpusError("The file contains binary data; upload a plain-text CSV.")
     try:
@@ -822,6 +831,34 @@ def parse_pairs_csv(data: bytes, max_bytes: int = MAX_CSV_BYTES, max_rows: int =
     if empty.any():
         notes.append(f"{int(empty.sum())} row(s) with an empty reference score 0.")
     return df.reset_index(drop=True), notes
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) can
+# send data away, =cmd|... used to start programs): CSV injection, OWASP's list plus the
+# full-width forms that some spreadsheets also accept.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralize_cell(value):
+    """A text cell that a spreadsheet would run as a formula, prefixed with ' (shown as text)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def scores_csv(table) -> bytes:
+    """The scores table (a pandas.DataFrame) as UTF-8 CSV bytes, every text cell neutralised
+    against formula injection (numbers are left as numbers)."""
+    from pandas.api.types import is_numeric_dtype
+
+    safe = table.copy()
+    safe.columns = [neutralize_cell(str(c)) for c in safe.columns]
+    for c in safe.columns:
+        if not is_numeric_dtype(safe[c]):
+            safe[c] = safe[c].map(neutralize_cell)
+    # Every text cell quoted: pandas leaves a lone "\r" unquoted, which would split a cell
+    # into a new row (and that row could start with a formula).
+    return safe.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8")
 
 
 def score_corpus(candidates: Sequence[str], references: Sequence[str],

@@ -105,8 +105,10 @@ st.dataframe(
         "reference": st.column_config.TextColumn("reference", width="medium"),
     },
 )
-st.download_button("Download the scores as CSV", res.to_csv(index=False).encode("utf-8"),
-                   file_name="scores.csv", mime="text/csv", key="cs_download")
+st.download_button("Download the scores as CSV", ev.scores_csv(res),
+                   file_name="scores.csv", mime="text/csv", key="cs_download",
+                   help="Text cells that start with =, +, - or @ get a leading ' so that a spreadsheet "
+                        "shows them as text instead of running them as formulas.")
 
 st.subheader("Row inspector")
 i = st.number_input("Row", min_value=1, max_value=len(res), value=1, step=1, key="cs_row")

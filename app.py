@@ -13,6 +13,7 @@ _SIDEBAR_CSS = "<style>section[data-testid='stSidebar']{min-width:350px}</style>
 
 
 def run() -> None:
+    common.use_interactive_threads()
     st.set_page_config(page_title="GenAI Lab", page_icon="🧪", layout="wide")
     sections: dict[str, list] = {}
     for week, lessons in course.by_week().items():

@@ -6,6 +6,7 @@ st.navigation. In a freshly started server the very first visit to a deep link s
 /scaling-laws therefore shows a "Page not found" dialog before the right page renders. We
 declare up front that this app uses st.navigation, so every link works from the first visit.
 """
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from streamlit.web import cli
 ROOT = Path(__file__).resolve().parent.parent
 
 if __name__ == "__main__":
+    # torch's default thread count for every thread of the server: the interactive budget
+    # (ui/jobs.py); training jobs set their own count per thread when the queue starts them.
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, os.environ.get("GENAI_LAB_INTERACTIVE_THREADS", "1"))
     PagesManager.uses_pages_directory = False
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
     sys.exit(cli.main())

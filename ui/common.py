@@ -6,9 +6,11 @@ Only this package and pages/ import streamlit; lessons/ stays pure Python.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
@@ -154,23 +156,64 @@ def hub_model(model_id: str, device: str = "cpu") -> models.LoadedModel:
     return models.load_hub_model(model_id, device)
 
 
-# --------------------------------------------------------------------------- training slots
-# A process-wide limit so that a classroom of clicks cannot starve the server.
-_TRAIN_SLOTS = threading.BoundedSemaphore(2)
+# --------------------------------------------------------------------------- training queue
+# One fair FIFO queue per server (ui/jobs.py): nobody is refused, everybody sees their place.
+def training_slot(label: str | None = None, expected_s: float | None = None):
+    """Use around any training job or long generation: ``with training_slot() as ok: if ok:``.
+
+    Waits in the server's queue (position, ETA and a Leave-the-queue button on the page), then
+    runs the body with the job's torch thread budget. Any rerun while waiting (a widget, the
+    page's Stop button) gives up the place. ``ok`` is always True once the body runs.
+    ``label`` names the kind of job for the ETA (default: the calling page's file name);
+    ``expected_s`` is the caller's own estimate of the run's length, if it has one."""
+    if label is None:
+        label = Path(sys._getframe(1).f_code.co_filename).stem
+    return _queued(label, expected_s)
 
 
 @contextmanager
-def training_slot():
-    """Use around any training job. Yields False (and shows a message) when busy."""
-    got = _TRAIN_SLOTS.acquire(timeout=0.5)
-    if not got:
-        st.warning("Two training jobs are already running on this server. Try again in a minute.")
-        yield False
-        return
-    try:
+def _queued(label: str, expected_s: float | None):
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from ui import jobs
+
+    ctx = get_script_run_ctx()
+    owner = ctx.session_id if ctx is not None else f"thread-{threading.get_ident()}"
+    sched, budget = jobs.scheduler(), jobs.budget()
+    ui: dict = {}
+
+    def on_wait(place: jobs.Place) -> None:
+        if not ui:   # drawn on the first wait only: a free slot shows nothing at all
+            holder = st.empty()
+            with holder.container(border=True):
+                ui["msg"] = st.empty()
+                st.button("✖ Leave the queue", key=f"{label}.leave-queue",
+                          help="Gives up your place; press Train again to rejoin at the back.")
+            ui["holder"] = holder
+        ahead = place.position - 1
+        ui["msg"].info(
+            f"⏳ **Waiting for a training slot: you are number {place.position} in the queue** "
+            f"({ahead} ahead of you, {place.running} running; this server runs "
+            f"{budget.describe()}). Expected start: {jobs.format_eta(place.eta_s)}. "
+            "Your run starts by itself; moving a widget here gives up your place."
+        )
+
+    with sched.slot(owner, label, expected_s, on_wait=on_wait):
+        if ui:
+            ui["holder"].empty()
         yield True
-    finally:
-        _TRAIN_SLOTS.release()
+
+
+def use_interactive_threads() -> None:
+    """Called at the start of every script run: an ordinary rerun computes on the
+    interactive thread budget (torch's count is per thread and seeded by the last setter)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        from ui import jobs
+
+        n = jobs.budget().interactive_threads
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
 
 
 def stop_requested() -> bool:

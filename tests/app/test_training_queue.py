@@ -1,0 +1,39 @@
+"""AppTest: the training queue on a real page. Another learner holds the server's only slot;
+pressing Start waits in the queue and starts by itself when the slot frees."""
+import threading
+
+import pytest
+
+from tests.app.helpers import assert_no_exception, open_page
+from ui import jobs
+
+PAGE = "pages/w1_pretraining_live.py"
+
+
+@pytest.fixture
+def one_slot(monkeypatch):
+    sched = jobs.Scheduler(slots=1, threads=1)
+    monkeypatch.setattr(jobs, "_SCHEDULER", sched)
+    monkeypatch.setattr(jobs, "_BUDGET", jobs.Budget(1, 1, 1, cores=2, gpu=False))
+    return sched
+
+
+def test_a_queued_run_starts_by_itself_when_the_slot_frees(one_slot):
+    at = open_page(PAGE, timeout=300)
+    at.select_slider(key="pl_layers").set_value(1)
+    at.select_slider(key="pl_width").set_value(32)
+    at.slider(key="pl_steps").set_value(40)
+    holder = one_slot.submit("another learner", label="ppo", expected_s=30)
+    freed = threading.Timer(2.5, one_slot.release, args=(holder,))
+    freed.start()
+    try:
+        at.button(key="pl_start").click().run()
+    finally:
+        freed.cancel()
+    assert_no_exception(at)
+    mine = [t for t in one_slot.finished if t.owner != "another learner"]
+    assert [t.state for t in mine] == ["done"]
+    assert holder.finished_at <= mine[0].started_at and mine[0].waited_s > 1.0
+    assert at.session_state["pl_run"].log.steps[-1] == 40      # the whole run happened
+    assert not [e for e in at.info if "Waiting for a training slot" in str(e.value)]
+    assert one_slot.snapshot()["running"] == [] and one_slot.snapshot()["queued"] == []

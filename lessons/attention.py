@@ -10,7 +10,9 @@ Mask convention (the same as ``torch.nn.functional.scaled_dot_product_attention`
 * a **boolean** mask is True where attention is ALLOWED (keep) and False where it is
   blocked; blocked scores become -inf before the softmax, so they get weight exactly 0;
 * a **float** mask is ADDED to the scores (0 = keep, -inf or a large negative = block).
-A row whose every key is blocked has no defined softmax (torch returns NaN; so do we).
+A row whose every key is blocked has no defined softmax. Like torch's SDPA (since its
+"safe softmax" change, PyTorch 2.5) we give such a row all-zero weights, so its output is 0
+rather than NaN.
 
 The real-model part returns the model's own ``output_attentions`` for plotting and can
 recompute any layer *by hand* from the layer's input (projections, RoPE, grouped-query
@@ -66,7 +68,10 @@ def attention_steps(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
         masked = scaled.masked_fill(~mask, float("-inf"))
     else:
         masked = scaled + mask
-    weights = torch.softmax(masked, dim=-1)              # each row sums to 1
+    weights = torch.softmax(masked, dim=-1)              # each row sums to 1 ...
+    # ... except a fully blocked row: softmax of all -inf is NaN; torch's SDPA returns 0.
+    blocked = torch.isneginf(masked).all(dim=-1, keepdim=True)
+    weights = weights.masked_fill(blocked, 0.0)
     output = weights @ v                                 # (..., T_q, d_v)
     return AttentionSteps(scores, scaled, masked, weights, output, scale)
 

@@ -38,12 +38,19 @@ def entropy_bits(p: torch.Tensor) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- the loss
 def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, T: float) -> torch.Tensor:
-    """T^2 * KL(p_T || q_T), averaged over positions. Inputs (..., V)."""
+    """T^2 * KL(p_T || q_T), averaged over positions. Inputs (..., V).
+
+    A token the teacher rules out (logit -inf, so p = 0) adds nothing: 0 log 0 = 0 by
+    convention, as in torch's ``kl_div`` with probability targets (xlogy), rather than the
+    NaN of a literal 0 * -inf. T must be > 0 (T = 0 has no softmax): it raises ValueError."""
+    if not T > 0:  # also catches NaN
+        raise ValueError(f"The distillation temperature T must be > 0 (got {T}).")
     V = student_logits.shape[-1]
     s = F.log_softmax(student_logits.reshape(-1, V).float() / T, dim=-1)   # log q_T  (N, V)
     t = F.log_softmax(teacher_logits.reshape(-1, V).float() / T, dim=-1)   # log p_T  (N, V)
-    kl = (t.exp() * (t - s)).sum(-1).mean()                               # sum_v p (log p - log q)
-    return (T * T) * kl
+    p = t.exp()
+    terms = torch.where(p > 0, p * (t - s), torch.zeros_like(p))          # p (log p - log q), 0 where p = 0
+    return (T * T) * terms.sum(-1).mean()
 
 
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from dataclasses import dataclass
 
 import torch
@@ -62,7 +63,8 @@ def in_out(module: nn.Module) -> tuple[int, int] | None:
 
     nn.Linear stores W as (out, in); GPT-2's Conv1D stores it transposed as (in, out)
     (that is why peft needs fan_in_fan_out=True for GPT-2); an Embedding maps a one-hot of
-    size num_embeddings to embedding_dim."""
+    size num_embeddings to embedding_dim; a ConvNd maps in_channels x kernel to
+    out_channels; nn.MultiheadAttention's fused in_proj maps E to 3E."""
     conv1d = _conv1d_type()
     if isinstance(module, nn.Linear):
         return module.in_features, module.out_features
@@ -71,12 +73,29 @@ def in_out(module: nn.Module) -> tuple[int, int] | None:
         return k, d
     if isinstance(module, nn.Embedding):
         return module.num_embeddings, module.embedding_dim
+    if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        return module.in_channels * math.prod(module.kernel_size), module.out_channels
+    if isinstance(module, nn.MultiheadAttention):
+        return module.embed_dim, 3 * module.embed_dim
     return None
 
 
+class LoraTargetError(ValueError):
+    """``target_modules`` that peft would reject (it raises a ValueError too); the message is
+    written for the page."""
+
+
+ALL_LINEAR = "all-linear"  # peft's shorthand (INCLUDE_LINEAR_LAYERS_SHORTHAND)
+
+
 def matches(name: str, targets) -> bool:
-    """peft's rule (check_target_module_exists): a module is targeted when its full name
-    equals a target or ends with '.' + target."""
+    """peft's rule (check_target_module_exists) for a LIST of targets: a module is targeted
+    when its full name equals a target or ends with '.' + target. A single STRING target is
+    a regular expression that must match the whole name (``re.fullmatch``): ``'q_proj'``
+    alone matches only a top-level module called q_proj, ``'.*\\.(q|v)_proj'`` every q and v
+    projection."""
+    if isinstance(targets, str):
+        return re.fullmatch(targets, name) is not None
     return any(name == t or name.endswith("." + t) for t in targets)
 
 
@@ -89,26 +108,93 @@ def target_candidates(model: nn.Module) -> list[str]:
     return list(seen)
 
 
+def _all_linear_names(model: nn.Module) -> set[str]:
+    """What peft's 'all-linear' expands to: every nn.Linear / Conv1D by full name, except the
+    output layer (lm_head) of a transformers model."""
+    conv1d = _conv1d_type()
+    kinds = (nn.Linear,) + ((conv1d,) if conv1d is not None else ())
+    names = {n for n, m in model.named_modules() if n and isinstance(m, kinds)}
+    try:
+        from transformers import PreTrainedModel
+    except ImportError:  # pragma: no cover - transformers always installed here
+        PreTrainedModel = ()
+    if isinstance(model, PreTrainedModel):
+        out = model.get_output_embeddings()
+        if out is not None:
+            names -= {n for n, m in model.named_modules() if m is out}
+    return names
+
+
+def resolve_targets(model: nn.Module, target_modules) -> list[str]:
+    """Full names of the modules peft would adapt for ``target_modules`` (a list of names /
+    name suffixes, a regex string, or 'all-linear'). Raises :class:`LoraTargetError` where
+    peft raises: nothing matched, or a matched module LoRA cannot wrap."""
+    if target_modules is None or (not isinstance(target_modules, str) and not list(target_modules)):
+        raise LoraTargetError("Choose at least one target module (peft refuses an empty target list).")
+    if isinstance(target_modules, str):
+        if target_modules.lower() == ALL_LINEAR:
+            targets = _all_linear_names(model)
+        else:
+            try:
+                re.compile(target_modules)
+            except re.error as exc:
+                raise LoraTargetError(f"'{target_modules}' is not a valid regular expression: {exc}.") from exc
+            targets = target_modules
+    else:
+        targets = [str(t) for t in target_modules]
+    names = [n for n, _ in model.named_modules() if n and matches(n, targets)]
+    if not names:
+        shown = sorted(targets) if isinstance(targets, set) else targets
+        raise LoraTargetError(f"Target modules {shown} not found in the base model.")
+    for n in names:
+        mod = model.get_submodule(n)
+        if in_out(mod) is None:
+            raise LoraTargetError(
+                f"Target module '{n}' ({type(mod).__name__}) is not supported: LoRA wraps "
+                "Linear, Embedding, Conv1d/2d/3d, GPT-2's Conv1D and MultiheadAttention.")
+    return names
+
+
+def _lora_rows(name: str, mod: nn.Module, r: int) -> list[dict]:
+    """peft's trainable parameters for one wrapped module (one row, two for attention)."""
+    k, d = in_out(mod)
+    if isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        if r % mod.groups:
+            raise LoraTargetError(f"'{name}' is a convolution with groups={mod.groups}; peft needs the "
+                                  f"rank r to be divisible by it (r={r}).")
+        # lora_A: conv(in -> r, same kernel), lora_B: 1x1 conv(r -> out, groups)
+        lora = r * k + d * (r // mod.groups)
+        return [{"module": name, "kind": type(mod).__name__, "k_in": k, "d_out": d,
+                 "frozen": mod.weight.numel(), "lora": lora}]
+    if isinstance(mod, nn.MultiheadAttention):
+        if not mod._qkv_same_embed_dim:
+            raise LoraTargetError(f"'{name}': peft adapts MultiheadAttention only when query, key "
+                                  "and value have the same size.")
+        e = mod.embed_dim  # peft adapts the fused in_proj (E -> 3E) AND out_proj (E -> E)
+        return [{"module": name + " (in_proj)", "kind": "MultiheadAttention.in_proj", "k_in": e,
+                 "d_out": 3 * e, "frozen": mod.in_proj_weight.numel(), "lora": r * (e + 3 * e)},
+                {"module": name + ".out_proj", "kind": "MultiheadAttention.out_proj", "k_in": e,
+                 "d_out": e, "frozen": mod.out_proj.weight.numel(), "lora": r * (e + e)}]
+    return [{"module": name, "kind": name.rsplit(".", 1)[-1], "k_in": k, "d_out": d,
+             "frozen": d * k, "lora": r * (d + k)}]
+
+
 def lora_breakdown(model: nn.Module, r: int, target_modules) -> list[dict]:
     """One row per targeted module: its shape, frozen parameters and LoRA parameters."""
-    targets = [target_modules] if isinstance(target_modules, str) else list(target_modules)
+    if not isinstance(r, int) or r < 1:
+        raise LoraTargetError(f"The rank r must be a positive integer (got {r!r}).")
     rows = []
-    for name, mod in model.named_modules():
-        if not name or not matches(name, targets):
-            continue
-        io = in_out(mod)
-        if io is None:
-            continue  # peft would refuse such a target; we simply skip it
-        k, d = io
-        rows.append({"module": name, "kind": name.rsplit(".", 1)[-1], "k_in": k, "d_out": d,
-                     "frozen": d * k, "lora": r * (d + k)})
+    for name in resolve_targets(model, target_modules):
+        rows += _lora_rows(name, model.get_submodule(name), r)
     return rows
 
 
 def lora_parameter_count(model: nn.Module, r: int, target_modules) -> int:
     """Trainable parameters that ``peft.get_peft_model(model, LoraConfig(r=r,
-    target_modules=target_modules))`` creates: sum over targeted modules of r (d + k).
-    (Default LoRA has no bias and no modules_to_save, so nothing else becomes trainable.)"""
+    target_modules=target_modules))`` creates: sum over targeted modules of r (d + k)
+    (convolutions: r (in x kernel) + out r / groups; MultiheadAttention: in_proj and
+    out_proj, 6 r E). Default LoRA has no bias and no modules_to_save, so nothing else
+    becomes trainable. Raises :class:`LoraTargetError` where peft raises."""
     return sum(row["lora"] for row in lora_breakdown(model, r, target_modules))
 
 
@@ -144,7 +230,8 @@ def peft_trainable_count(model: nn.Module, r: int, target_modules, fan_in_fan_ou
     from peft import LoraConfig, get_peft_model
 
     clone = copy.deepcopy(model)
-    cfg = LoraConfig(r=r, lora_alpha=alpha or r, target_modules=list(target_modules),
+    targets = target_modules if isinstance(target_modules, str) else list(target_modules)
+    cfg = LoraConfig(r=r, lora_alpha=alpha or r, target_modules=targets,
                      fan_in_fan_out=fan_in_fan_out, lora_dropout=0.0)
     peft_model = get_peft_model(clone, cfg)
     trainable, _ = peft_model.get_nb_trainable_parameters()

@@ -13,7 +13,13 @@ fp16 keeps more precision but overflows above 65504. int8 is not floating point 
 tensor is stored as integers -127..127 and one scale (absmax / 127), x ~ q * scale.
 
 The encoders below are written by hand (round-to-nearest, ties-to-even, with subnormals,
-overflow to infinity) and tests check them bit for bit against torch's own conversions.
+overflow to infinity). They round the exact value of the input ONCE (as numpy's float64 ->
+float16 cast does). Tests check them bit for bit against torch's own conversions for every
+float32 input. For a float64 input that float32 cannot represent exactly they can differ
+from torch by one step: torch converts float64 -> bf16/fp16 through float32, rounding
+TWICE. Example: 1 + 2^-8 + 2^-30 to bf16 is 1.0078125 here (the value lies above the
+halfway point 1 + 2^-8), but torch first rounds it to the float32 1 + 2^-8 (a tie) and
+then ties-to-even gives 1.0.
 """
 from __future__ import annotations
 

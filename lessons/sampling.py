@@ -13,6 +13,11 @@ in transformers 5.24: ... repetition penalty ..., then Temperature, TopK, TopP):
 
 ``filter_distribution`` returns the final 1-D probability vector; a unit test checks it
 against transformers' own TemperatureLogitsWarper / TopKLogitsWarper / TopPLogitsWarper.
+Settings those warpers reject raise :class:`SamplingSettingsError` (a ValueError) here too:
+a negative (or NaN) temperature, a negative or fractional top_k, a top_p outside (0, 1].
+T = 0 exactly is greedy decoding (``do_sample=False``): the T -> 0 limit, which puts all the
+probability on the highest logit (shared equally if several tie). Any T > 0, however small,
+is an ordinary division, so near-ties keep sharing probability as they do in transformers.
 ``explain_filtering`` returns every intermediate a page plots (kept/removed by which
 step, the cumulative curve, entropies).
 """
@@ -23,7 +28,37 @@ from dataclasses import dataclass
 
 import torch
 
-GREEDY_T = 1e-4  # temperatures at or below this are treated as their limit: greedy (argmax)
+GREEDY_T = 0.0  # temperature 0 means greedy (the T -> 0 limit); any T > 0 is divided by
+
+
+class SamplingSettingsError(ValueError):
+    """A decoding setting that transformers' warpers reject; the message is for the page."""
+
+
+def check_settings(temperature: float, top_k: int = 0, top_p: float = 1.0) -> None:
+    """Raise :class:`SamplingSettingsError` for settings transformers rejects."""
+    try:
+        t = float(temperature)
+    except (TypeError, ValueError):
+        raise SamplingSettingsError(f"temperature must be a number (got {temperature!r}).") from None
+    if math.isnan(t) or t < 0:  # +inf is allowed, as in transformers: the uniform limit
+        raise SamplingSettingsError(
+            f"temperature must be a number >= 0 (got {temperature!r}); 0 means greedy decoding.")
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, float)) or \
+            (isinstance(top_k, float) and not top_k.is_integer()) or top_k < 0:
+        raise SamplingSettingsError(
+            f"top_k must be a whole number >= 0 (got {top_k!r}); 0 switches it off.")
+    try:
+        pv = float(top_p)
+    except (TypeError, ValueError):
+        raise SamplingSettingsError(f"top_p must be a number (got {top_p!r}).") from None
+    if not 0.0 < pv <= 1.0:  # NaN fails this test too
+        raise SamplingSettingsError(f"top_p must be in (0, 1] (got {top_p!r}); 1.0 switches it off.")
+
+
+def _greedy_keep(scores: torch.Tensor) -> torch.Tensor:
+    """The T -> 0 limit keeps every token tied for the highest score (usually just one)."""
+    return scores == scores.max()
 
 
 # --------------------------------------------------------------------------- the filter
@@ -50,12 +85,12 @@ def _top_p_mask(scores: torch.Tensor, top_p: float) -> torch.Tensor:
 def process_scores(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
                    top_p: float = 1.0) -> torch.Tensor:
     """Temperature, then top-k, then top-p on a 1-D logits vector. Removed tokens get -inf.
-    Settings that are 'off' (T=1, k=0, p=1) are skipped exactly as generate() skips them."""
+    Settings that are 'off' (T=1, k=0, p=1) are skipped exactly as generate() skips them.
+    Raises :class:`SamplingSettingsError` for settings transformers rejects."""
+    check_settings(temperature, top_k, top_p)
     scores = logits.detach().to(torch.float32).reshape(-1)
-    if temperature <= GREEDY_T:  # the T -> 0 limit: everything but the argmax vanishes
-        keep = torch.zeros_like(scores, dtype=torch.bool)
-        keep[int(torch.argmax(scores))] = True
-        return scores.masked_fill(~keep, float("-inf"))
+    if temperature <= GREEDY_T:  # T = 0, the limit: everything but the top score vanishes
+        return scores.masked_fill(~_greedy_keep(scores), float("-inf"))
     if temperature != 1.0:
         scores = scores / float(temperature)
     if top_k and top_k > 0:
@@ -68,7 +103,8 @@ def process_scores(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 
 def filter_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
                         top_p: float = 1.0) -> torch.Tensor:
     """The probability vector (V,) that generate(do_sample=True, ...) samples from.
-    top_k=0 and top_p=1.0 mean off; temperature <= 1e-4 means greedy (one-hot argmax)."""
+    top_k=0 and top_p=1.0 mean off; temperature 0 means greedy (one-hot argmax; tied top
+    logits share it). Raises :class:`SamplingSettingsError` where transformers does."""
     return torch.softmax(process_scores(logits, temperature, top_k, top_p), dim=-1)
 
 
@@ -99,17 +135,17 @@ class FilterSteps:
 
 def explain_filtering(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
                       top_p: float = 1.0, n: int = 20) -> FilterSteps:
+    check_settings(temperature, top_k, top_p)
     z = logits.detach().to(torch.float32).reshape(-1)                  # (V,)
     V = z.numel()
     greedy = temperature <= GREEDY_T
     p_raw = torch.softmax(z, -1)
     scaled = z if (greedy or temperature == 1.0) else z / float(temperature)
-    p_temp = torch.softmax(scaled, -1) if not greedy else torch.nn.functional.one_hot(
-        torch.argmax(z), V).float()
+    top_set = _greedy_keep(z)
+    p_temp = torch.softmax(scaled, -1) if not greedy else top_set.float() / top_set.sum()
     # which step removes what (on the same scores generate() would see at each step)
     if greedy:
-        after_k = torch.zeros(V, dtype=torch.bool)
-        after_k[int(torch.argmax(z))] = True
+        after_k = top_set
         after_p = after_k.clone()
         cum_src = p_temp
     else:

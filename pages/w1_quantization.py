@@ -76,11 +76,13 @@ if q8:
                  "max value": f"{absmax:.4g}", "smallest normal": f"{q8.scale:.3g} (one step)",
                  "eps (precision at 1)": f"{q8.scale:.3g}", "≈ decimal digits": ""})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-st.caption("The bits are computed by hand (round to nearest, ties to even) and the tests check them "
-           "bit for bit against torch's own conversions. bf16 keeps fp32's 8 exponent bits: almost the same "
-           "range (max 3.39e38 vs fp32's 3.40e38), far less precision, and none of fp16's overflow above "
-           "65,504 — why it became the default for training. Right at the top of the range rounding can "
-           "still overflow: 3.4e38 fits in fp32 but becomes inf in bf16.")
+st.caption("The bits are computed by hand (round to nearest, ties to even, rounding your number once) "
+           "and the tests check them bit for bit against torch's own conversions of float32 values "
+           "(torch converts a float64 through float32, rounding twice: for a rare number just above a "
+           "halfway point, such as 1 + 2⁻⁸ + 2⁻³⁰ in bf16, it lands one step lower). bf16 keeps fp32's "
+           "8 exponent bits: almost the same range (max 3.39e38 vs fp32's 3.40e38), far less precision, "
+           "and none of fp16's overflow above 65,504 — why it became the default for training. Right at "
+           "the top of the range rounding can still overflow: 3.4e38 fits in fp32 but becomes inf in bf16.")
 
 # --------------------------------------------------------------------------- memory
 st.header("2 · Memory calculator")

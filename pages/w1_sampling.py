@@ -52,7 +52,11 @@ try:
 except ValueError as exc:
     st.warning(str(exc))
     st.stop()
-steps = sampling.explain_filtering(logits, temperature, int(top_k), top_p, n=n_show)
+try:
+    steps = sampling.explain_filtering(logits, temperature, int(top_k), top_p, n=n_show)
+except sampling.SamplingSettingsError as exc:  # settings transformers would reject
+    st.error(str(exc))
+    st.stop()
 labels = [sampling.token_label(lm.tokenizer, i) for i in steps.ids]
 
 m1, m2, m3, m4 = st.columns(4)

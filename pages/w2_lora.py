@@ -129,16 +129,18 @@ else:
     rm = b2.select_slider("rank r", [1, 2, 4, 8, 16, 32, 64], value=8, key="lora_model_r")
     alpha = b3.number_input("alpha", 1, 512, 16, key="lora_alpha",
                             help="Does not change the count: it scales the update by alpha / r.")
-    s = lora.lora_summary(lm.model, rm, targets)
-    n1, n2, n3, n4 = st.columns(4)
-    n1.metric("Trainable (LoRA)", f"{s['trainable']:,}")
-    n2.metric("Share of all parameters", f"{s['share_percent']:.3f} %", help=f"of {s['total']:,}")
-    n3.metric("Adapter file, fp32", f"{s['mb_fp32']:.2f} MB", help=f"full model: {s['full_mb_fp32']:.0f} MB")
-    n4.metric("Adapter file, bf16", f"{s['mb_bf16']:.2f} MB")
-    st.caption(f"{lm.name}: {s['total']:,} parameters in total; scaling α/r = {alpha / rm:g}.")
-    if not targets:
-        st.info("Choose at least one target module.")
-    else:
+    try:  # peft refuses an empty list (and targets it cannot wrap): say so instead of 0
+        s = lora.lora_summary(lm.model, rm, targets)
+    except lora.LoraTargetError as exc:
+        s = None
+        st.info(str(exc))
+    if s is not None:
+        n1, n2, n3, n4 = st.columns(4)
+        n1.metric("Trainable (LoRA)", f"{s['trainable']:,}")
+        n2.metric("Share of all parameters", f"{s['share_percent']:.3f} %", help=f"of {s['total']:,}")
+        n3.metric("Adapter file, fp32", f"{s['mb_fp32']:.2f} MB", help=f"full model: {s['full_mb_fp32']:.0f} MB")
+        n4.metric("Adapter file, bf16", f"{s['mb_bf16']:.2f} MB")
+        st.caption(f"{lm.name}: {s['total']:,} parameters in total; scaling α/r = {alpha / rm:g}.")
         bk = pd.DataFrame(s["by_kind"])
         fig = go.Figure([go.Bar(name="frozen weights", x=bk["kind"], y=bk["frozen"], marker_color="#9aa5b1"),
                          go.Bar(name="LoRA A+B", x=bk["kind"], y=bk["lora"], marker_color="#e4572e")])

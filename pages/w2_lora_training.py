@@ -76,7 +76,7 @@ targets = s3.multiselect("Target modules", [c for c in cands if c not in ("wte",
 steps = s4.slider("steps", 10, 400, 150, step=10, key="w2t_steps")
 lr = s5.select_slider("learning rate", [1e-3, 2e-3, 5e-3, 1e-2, 2e-2], value=1e-2, key="w2t_lr")
 seed = s6.number_input("seed", 0, 9999, 0, key="w2t_seed")
-count = lora.lora_parameter_count(lm.model, r, targets)
+count = lora.lora_parameter_count(lm.model, r, targets) if targets else 0  # peft refuses []
 st.caption(f"This adapter trains **{count:,}** numbers ({100 * count / lm.n_params:.2f} % of the "
            f"{lm.n_params:,} in the tiny GPT). Bounded: at most {steps} steps and 45 s of training (plus a few seconds of scoring); batch 16.")
 

@@ -53,3 +53,13 @@ def test_tiny_gpt_counts_when_available():
     assert metric(at, "Trainable (LoRA)") == f"{4 * 8 * (128 + 384):,}"  # c_attn, 4 layers, r = 8
     at.multiselect(key="lora_targets_0").select("c_fc").run()
     assert metric(at, "Trainable (LoRA)") == f"{4 * 8 * (128 + 384) + 4 * 8 * (128 + 512):,}"
+
+
+def test_no_target_module_is_a_message_not_a_count():
+    """peft refuses an empty target list; the page says so instead of showing 0 or a traceback."""
+    at = open_page("pages/w2_lora.py")
+    key = next(w.key for w in at.multiselect if str(w.key).startswith("lora_targets"))
+    at.multiselect(key=key).set_value([]).run()
+    assert_no_exception(at)
+    assert any("Choose at least one target module" in i.value for i in at.info)
+    assert not [m for m in at.metric if m.label == "Trainable (LoRA)"]

@@ -49,6 +49,24 @@ def test_sdpa_float32_and_float_mask_match_torch():
     assert float(w[..., 2].max()) == 0.0
 
 
+def test_fully_masked_row_is_zero_like_torch_not_nan():
+    """torch's SDPA (safe softmax) returns 0 for a query row whose every key is blocked."""
+    q, k, v = _qkv(t=4, d=6, seed=4)
+    keep = torch.ones(4, 4, dtype=torch.bool)
+    keep[2] = False                                   # query 2 may see nothing
+    out, w = A.scaled_dot_product_attention(q, k, v, mask=keep)
+    ref = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+    assert not torch.isnan(out).any() and not torch.isnan(w).any()
+    torch.testing.assert_close(out, ref, atol=1e-6, rtol=0)
+    assert torch.all(w[..., 2, :] == 0) and torch.all(out[..., 2, :] == 0)
+    torch.testing.assert_close(w[..., [0, 1, 3], :].sum(-1), torch.ones(2, 3, 3, dtype=torch.float64))
+    add = torch.zeros(4, 4, dtype=torch.float64)
+    add[1] = float("-inf")                            # the same with an additive -inf mask
+    out, w = A.scaled_dot_product_attention(q, k, v, mask=add)
+    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=add), atol=1e-6, rtol=0)
+    assert torch.all(out[..., 1, :] == 0)
+
+
 def test_attention_steps_intermediates_by_definition():
     q, k, v = _qkv(b=1, h=1, t=3, d=4, seed=3)
     s = A.attention_steps(q, k, v, A.causal_mask(3))

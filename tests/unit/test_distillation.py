@@ -52,6 +52,32 @@ def test_kd_loss_matches_torch_kl_div_and_the_definition(T):
     assert float(kd.kd_kl(t, t, T)) == pytest.approx(0.0, abs=1e-6)
 
 
+@pytest.mark.parametrize("T", [1.0, 2.0])
+def test_kd_loss_with_a_minus_inf_teacher_logit_is_finite_like_torch(T):
+    """A token the teacher rules out (-inf) contributes 0 log 0 = 0, as torch's kl_div with
+    probability targets (xlogy) computes it; gradients reach the student and stay finite."""
+    torch.manual_seed(3)
+    s = torch.randn(3, 7, requires_grad=True)
+    t = torch.randn(3, 7)
+    t[0, 2] = float("-inf")
+    t[1, [0, 5]] = float("-inf")
+    got = kd.kd_kl(s, t, T)
+    ref = F.kl_div(F.log_softmax(s / T, -1), torch.softmax(t / T, -1), reduction="batchmean") * T * T
+    assert torch.isfinite(got) and torch.allclose(got, ref, atol=1e-6)
+    got.backward()
+    assert torch.isfinite(s.grad).all() and s.grad.abs().sum() > 0
+    assert float(kd.kd_kl(t, t, T)) == pytest.approx(0.0, abs=1e-6)  # -inf in both: still 0
+
+
+@pytest.mark.parametrize("T", [0.0, -1.0, float("nan")])
+def test_kd_loss_refuses_a_temperature_that_is_not_positive(T):
+    s, t = torch.randn(2, 5), torch.randn(2, 5)
+    with pytest.raises(ValueError, match="T must be > 0"):
+        kd.kd_kl(s, t, T)
+    with pytest.raises(ValueError):
+        kd.distillation_loss(s, t, None, T=T)
+
+
 def test_mixed_loss_is_alpha_weighted():
     torch.manual_seed(2)
     s, t, y = torch.randn(3, 4, 9), torch.randn(3, 4, 9), torch.randint(0, 9, (3, 4))

@@ -131,3 +131,86 @@ def test_peft_disagrees_when_alpha_differs():
     wrong = lora.peft_outputs_with(base, layer.A, layer.B, 8, x)
     assert torch.allclose(same, layer(x), atol=1e-6)
     assert not torch.allclose(wrong, layer(x), atol=1e-3)
+
+
+# ---------------------------------------------------------------- peft's semantics, case by case
+class _Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.q_proj = nn.Linear(16, 16)
+        self.v_proj = nn.Linear(16, 8)
+        self.norm = nn.LayerNorm(16)
+
+
+class _Zoo(nn.Module):
+    """Every kind of layer peft's LoRA wraps, plus containers and a norm it refuses."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.c1 = nn.Conv1d(4, 6, 3)
+        self.c2 = nn.Conv2d(3, 8, (3, 2))
+        self.c3 = nn.Conv3d(2, 4, 2)
+        self.grouped = nn.Conv2d(4, 8, 3, groups=2)
+        self.attn = nn.MultiheadAttention(16, 4)
+        self.layers = nn.ModuleList([_Block(), _Block()])
+        self.q_proj = nn.Linear(16, 4)  # a top-level q_proj: what the regex 'q_proj' matches
+        self.head = nn.Linear(16, 50)
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    torch.manual_seed(0)
+    return _Zoo()
+
+
+def _peft_or_error(model, r, targets):
+    try:
+        return lora.peft_trainable_count(model, r, targets)
+    except ValueError as exc:
+        return exc
+
+
+@pytest.mark.parametrize("r,targets", [
+    (4, ["c1"]), (4, ["c2"]), (2, ["c3"]), (4, ["c1", "c2", "c3", "emb"]),
+    (4, ["grouped"]),                      # r divisible by groups=2
+    (8, ["attn"]),                         # in_proj AND out_proj, 6 r E
+    (4, ["q_proj", "v_proj"]),             # list: suffix match, nested and top-level
+    (4, "q_proj"),                         # string: full regex match -> only the top-level one
+    (4, r".*\.(q|v)_proj"),                # string regex: nested q and v only
+    (4, r"layers\.1\..*_proj"),
+    (4, "all-linear"),                     # every Linear (incl. MHA's out_proj), no lm head here
+])
+def test_count_equals_peft_on_every_layer_kind(zoo, r, targets):
+    ours = lora.lora_parameter_count(zoo, r, targets)
+    assert ours == _peft_or_error(zoo, r, targets) > 0
+
+
+def test_hand_checked_counts(zoo):
+    assert lora.lora_parameter_count(zoo, 8, ["attn"]) == 6 * 8 * 16
+    assert lora.lora_parameter_count(zoo, 4, ["c2"]) == 4 * 3 * 3 * 2 + 8 * 4
+    assert lora.lora_parameter_count(zoo, 4, "q_proj") == 4 * (16 + 4)
+    assert lora.lora_parameter_count(zoo, 4, ["q_proj"]) == 4 * (16 + 4) + 2 * 4 * (16 + 16)
+
+
+@pytest.mark.parametrize("r,targets", [
+    (4, ["nonexistent"]), (4, []), (4, "nothing_.*"),
+    (4, ["norm"]),                         # LayerNorm: not supported
+    (4, ["layers"]),                       # a container
+    (3, ["grouped"]),                      # r not divisible by groups
+    (4, "block"),                          # regex that matches no full name
+])
+def test_rejected_targets_raise_like_peft(zoo, r, targets):
+    ref = _peft_or_error(zoo, r, targets)
+    assert isinstance(ref, ValueError), f"peft accepted {targets!r}: {ref}"
+    with pytest.raises(ValueError):
+        lora.lora_parameter_count(zoo, r, targets)
+    with pytest.raises(lora.LoraTargetError):
+        lora.lora_summary(zoo, r, targets)
+
+
+def test_all_linear_skips_the_lm_head_like_peft(random_gpt):
+    ours = lora.lora_parameter_count(random_gpt, 4, "all-linear")
+    assert ours == lora.peft_trainable_count(random_gpt, 4, "all-linear", fan_in_fan_out=True)
+    assert ours == lora.lora_parameter_count(random_gpt, 4, ["c_attn", "c_proj", "c_fc"])
+    assert "lm_head" not in {r["module"] for r in lora.lora_breakdown(random_gpt, 4, "all-linear")}

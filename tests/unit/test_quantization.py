@@ -35,6 +35,24 @@ def test_encoder_matches_torch_bit_for_bit(fmt):
         assert q.float_layout(x, fmt).stored == back or (math.isnan(back))
 
 
+@pytest.mark.parametrize("fmt,x,exact", [("bf16", 1 + 2 ** -8 + 2 ** -30, 1 + 2 ** -7),
+                                         ("fp16", 1 + 2 ** -11 + 2 ** -40, 1 + 2 ** -10)])
+def test_float64_input_rounds_once_where_torch_rounds_twice(fmt, x, exact):
+    """The documented difference: x is just above the halfway point between two `fmt`
+    values but not float32-representable. Rounded once (ours, numpy) it goes up; torch goes
+    through float32 (which lands exactly on the halfway point), then ties-to-even goes down."""
+    assert _fp32(x) != x
+    dt = q.TORCH_DTYPES[fmt]
+    ours = q.float_layout(x, fmt).stored
+    assert ours == exact
+    assert torch.tensor(x, dtype=torch.float64).to(dt).item() == 1.0      # torch: twice
+    assert torch.tensor(_fp32(x)).to(dt).item() == 1.0                    # = via float32
+    if fmt == "fp16":
+        import numpy as np
+        assert float(np.float16(x)) == exact                              # numpy: once
+    assert "rounding\nTWICE" in q.__doc__ or "rounding TWICE" in q.__doc__
+
+
 def test_layout_fields_and_limits_match_torch_finfo():
     lay = q.float_layout(0.1, "bf16")
     assert (lay.sign, lay.exponent, lay.mantissa) == ("0", "01111011", "1001101")

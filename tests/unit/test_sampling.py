@@ -66,6 +66,60 @@ def test_off_settings_are_plain_softmax_and_near_zero_temperature_is_greedy():
     assert sampling.filter_distribution(torch.tensor([3.0, 2.0, 1.0]), temperature=0.05)[0] > 0.999
 
 
+@pytest.mark.parametrize("t", [5e-5, 1e-5, 1e-6])
+def test_tiny_temperatures_let_ties_and_near_ties_share_like_transformers(t):
+    # two exact ties and a near-tie 1e-5 below them: T = 1e-5 must not collapse to a one-hot
+    logits = torch.tensor([2.0, 2.0, 2.0 - 1e-5, 1.0, -3.0])
+    ours = sampling.filter_distribution(logits, temperature=t)
+    ref = reference(logits, t, 0, 1.0)
+    assert torch.allclose(ours, ref, atol=1e-6, rtol=0)
+    assert ours[0] == ours[1] and float(ours[0]) < 0.51
+    assert float(ours[:3].sum()) == pytest.approx(1.0, abs=1e-6)
+    s = sampling.explain_filtering(logits, t, 0, 1.0, n=5)
+    assert torch.equal(s.probs_final, ours) and not s.greedy
+
+
+def test_temperature_zero_is_greedy_and_exact_ties_share():
+    g = sampling.filter_distribution(torch.tensor([1.0, 4.0, 4.0, 0.0]), temperature=0.0)
+    assert g.tolist() == [0.0, 0.5, 0.5, 0.0]
+    s = sampling.explain_filtering(torch.tensor([1.0, 4.0, 4.0, 0.0]), 0.0, 0, 1.0, n=4)
+    assert s.greedy and s.n_kept == 2 and torch.equal(s.probs_final, g)
+
+
+def _transformers_rejects(t, k, p) -> bool:
+    try:
+        if t != 1.0:
+            TemperatureLogitsWarper(t)
+        if k != 0:
+            TopKLogitsWarper(top_k=k)
+        if p != 1.0:
+            TopPLogitsWarper(top_p=p)
+    except ValueError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("t,k,p", [(-0.5, 0, 1.0), (float("nan"), 0, 1.0),
+                                   (1.0, -1, 1.0), (1.0, 2.5, 1.0), (1.0, 0, 1.5), (1.0, 0, -0.1),
+                                   # transformers lets these two through (p = 0 keeps one token,
+                                   # NaN compares False); top_p is defined on (0, 1], so we refuse
+                                   (1.0, 0, 0.0), (1.0, 0, float("nan"))])
+def test_settings_transformers_rejects_raise_a_clear_error(t, k, p):
+    logits = torch.randn(10, generator=torch.Generator().manual_seed(0))
+    assert _transformers_rejects(t, k, p) or p == 0 or p != p
+    for fn in (sampling.filter_distribution, sampling.explain_filtering):
+        with pytest.raises(sampling.SamplingSettingsError) as err:
+            fn(logits, t, k, p)
+        assert any(w in str(err.value) for w in ("temperature", "top_k", "top_p"))
+    assert issubclass(sampling.SamplingSettingsError, ValueError)
+
+
+def test_valid_edge_settings_are_accepted():
+    logits = torch.randn(10, generator=torch.Generator().manual_seed(0))
+    for t, k, p in [(0.0, 0, 1.0), (1e-9, 0, 1.0), (1.0, 0, 1.0), (1.0, 3.0, 1.0), (1.0, 1, 1e-6)]:
+        assert float(sampling.filter_distribution(logits, t, k, p).sum()) == pytest.approx(1.0)
+
+
 def test_explain_filtering_marks_what_each_step_removes():
     logits = torch.log(torch.tensor([0.5, 0.2, 0.15, 0.1, 0.05]))
     s = sampling.explain_filtering(logits, temperature=1.0, top_k=4, top_p=0.8, n=5)

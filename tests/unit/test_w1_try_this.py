@@ -231,3 +231,87 @@ def test_domain_adaptation_try_this_as_measured():
     assert cool[-1][1] < cool[-2][1] < cool[0][1]        # still falling at the end
     assert cool[-1][2] - cool[0][2] < default[-1][2] - default[0][2] < hot[-1][2] - hot[0][2]  # forgets least
     assert default[-1][1] < start and default[-1][2] > default[0][2]   # the default shows both effects
+
+
+# --------------------------------------------------------------------------- tokens
+def test_tokens_case_changes_bpe_not_minilm_and_emoji_is_bytes_vs_unk(smol, minilm):
+    from lessons import tokens as T
+
+    toks = {"SmolLM2 BPE": (smol.tokenizer, T.BYTE_LEVEL), "MiniLM WordPiece": (minilm.tokenizer, T.WORDPIECE)}
+    low, up = T.compare(toks, "unbelievably"), T.compare(toks, "Unbelievably")
+    assert low[0].pieces != up[0].pieces and low[1].pieces == up[1].pieces
+    emoji = T.compare(toks, "🤖")
+    assert "[UNK]" in emoji[1].pieces and "[UNK]" not in emoji[0].pieces
+    assert any(T.readable_piece(p, T.BYTE_LEVEL).startswith("<F0 9F") for p in emoji[0].pieces)
+
+
+# --------------------------------------------------------------------------- positional encoding
+def test_positional_fewer_dims_far_positions_look_more_alike():
+    from lessons import positional as P
+
+    far = (torch.arange(64)[:, None] - torch.arange(64)[None]).abs() >= 8
+    max_far = {d: float(P.cosine_between_positions(P.sinusoidal(64, d))[far].max()) for d in (16, 128)}
+    assert max_far[16] > max_far[128]
+
+
+def test_rope_turning_speed_1_rad_to_almost_nothing_and_diagonals_constant(smol):
+    from lessons import positional as P
+
+    cfg = smol.model.config
+    head_dim, base = cfg.hidden_size // cfg.num_attention_heads, float(cfg.rope_parameters["rope_theta"])
+    f = P.rope_frequencies(head_dim, base)
+    assert len(f) == 32 and float(f[0]) == 1.0 and float(f[-1]) < 1e-4
+    patterns = []
+    for seed in (0, 1):                                    # the page's q/k seed widget
+        g = torch.Generator().manual_seed(seed)
+        q, k = torch.randn(head_dim, generator=g), torch.randn(head_dim, generator=g)
+        s = P.rope_scores(q, k, 24, base)
+        assert float((s[1:, 1:] - s[:-1, :-1]).abs().max()) < 1e-4     # constant diagonals
+        patterns.append(s)
+    assert not torch.allclose(patterns[0], patterns[1])
+
+
+# --------------------------------------------------------------------------- architectures
+def test_architectures_allowed_cells_and_tall_cross_attention():
+    from lessons import architectures as AR
+
+    m = AR.mask_patterns(AR.words("The cat sleeps on the warm mat."), AR.words("Le chat dort sur le tapis chaud du salon ."))
+    T = len(m.source)
+    assert int(m.encoder_self.sum()) == T * T and int(m.decoder_self.sum()) == T * (T + 1) // 2
+    assert m.cross.shape[0] > m.cross.shape[1]             # longer output: a tall rectangle
+
+
+# --------------------------------------------------------------------------- data quality
+def test_data_quality_threshold_1_and_no_stopwords():
+    from lessons import data_quality as dq
+
+    docs = dq.load_sample()
+    strict = {d.source: d.rejected_by for d in dq.run_filters(docs, dq.FilterConfig(near_dup_jaccard=1.0)).docs}
+    assert strict["news-copy"] == "duplicate"
+    assert strict["news-syndicated"] != "duplicate" and strict["forum-dup"] != "duplicate"
+    default = {d.source: d.rejected_by for d in dq.run_filters(docs, dq.FilterConfig()).docs}
+    assert all(default[s] == "language" for s in ("french", "german", "spanish"))
+    loose = {d.source: d.rejected_by for d in dq.run_filters(docs, dq.FilterConfig(min_stopwords=0)).docs}
+    assert all(loose[s] == "" for s in ("french", "german", "spanish"))
+
+
+# --------------------------------------------------------------------------- next token
+def test_next_token_paris_about_077_and_the_logit_lens_finds_it_late(smol):
+    from lessons import next_token as N
+
+    tr = N.trace(smol, "The capital of France is")
+    assert tr.top_labels[0].strip("␣ ") == "Paris" and round(tr.top_probs[0], 2) in (0.76, 0.77, 0.78)
+    first = next(i for i, l in enumerate(tr.lens_labels) if l.strip("␣ ") == "Paris")
+    assert first >= 2 * len(tr.lens_labels) // 3          # only in the last third of the 30 blocks
+    spaced = N.trace(smol, "The capital of France is ")
+    assert spaced.top_labels[:3] != tr.top_labels[:3]
+
+
+# --------------------------------------------------------------------------- generation
+def test_generation_top_k_1_sampling_equals_greedy_whatever_the_seed():
+    lm = models.load_tiny_gpt()
+    greedy = generation.generate_steps(lm.model, lm.tokenizer, "ROMEO:",
+                                         generation.GenSettings(do_sample=False, max_new_tokens=12))
+    for seed in (0, 7):
+        s = generation.GenSettings(do_sample=True, top_k=1, temperature=1.3, seed=seed, max_new_tokens=12)
+        assert generation.generate_steps(lm.model, lm.tokenizer, "ROMEO:", s).new_ids == greedy.new_ids

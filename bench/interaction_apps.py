@@ -50,7 +50,7 @@ def measure() -> dict:
     ks = iter([2, 3, 4, 5, 2, 3, 4, 5, 2, 3])
 
     def rerun_rag():
-        at.slider(key="rag_k").set_value(next(ks))
+        at.slider(key="rag.k").set_value(next(ks))
         at.run()
     out["rag_page_rerun_p50_ms"] = p50_ms(rerun_rag, repeats=5)
 
@@ -62,7 +62,7 @@ def measure() -> dict:
         sp = iter([0.3, 0.6, 0.8, 0.4, 0.7, 0.2, 0.9, 0.5])
 
         def rerun_prune():
-            at2.slider(key="pr_sparsity").set_value(next(sp))
+            at2.slider(key="pruning.sparsity").set_value(next(sp))
             at2.run()
         out["pruning_page_rerun_p50_ms"] = p50_ms(rerun_prune, repeats=5)
 

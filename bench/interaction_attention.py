@@ -23,13 +23,13 @@ TEXT = ("Attention lets every token decide how much to borrow from every other t
 
 def _page(model: str):
     from tests.app.helpers import open_page
-    from lessons import attention as A
+    from lessons import attention
 
     at = open_page("pages/w1_attention_maps.py", timeout=300)
-    at.radio(key="am_model").set_value(model).run()
-    at.text_area(key="am_text").input(TEXT).run()
+    at.radio(key="attention-maps.model").set_value(model).run()
+    at.text_area(key="attention-maps.text").input(TEXT).run()
     n = next(m.value for m in at.metric if m.label == "tokens")
-    assert int(n) == A.MAX_TOKENS, n
+    assert int(n) == attention.MAX_TOKENS, n
     return at
 
 
@@ -46,7 +46,7 @@ def _timed_layer_changes(at, n_layers: int) -> tuple[float, float]:
     def step():
         state["layer"] = (state["layer"] + 7) % n_layers
         c = time.process_time()
-        at.slider(key="am_layer").set_value(state["layer"]).run()
+        at.slider(key="attention-maps.layer").set_value(state["layer"]).run()
         cpu.append((time.process_time() - c) * 1000)
 
     wall = p50_ms(step, repeats=7, warmup=2)

@@ -16,7 +16,7 @@ import random
 import time
 
 from bench._timing import p50_ms
-from lessons import evaluation as ev
+from lessons.evaluation import bleu, corpus_scoring, rouge
 
 
 def _text(rng: random.Random, words: list[str], n: int, lines: int = 10) -> str:
@@ -27,14 +27,14 @@ def _text(rng: random.Random, words: list[str], n: int, lines: int = 10) -> str:
 
 def measure() -> dict:
     rng = random.Random(0)
-    sample = ev.load_sample()
+    sample = corpus_scoring.load_sample()
     vocab = sorted({w for d in sample for w in (d["summary"] + " " + d["dialogue"]).split()})
     cand, ref = _text(rng, vocab, 300), _text(rng, vocab, 300)
 
     def one():
-        ev.rouge_breakdown(cand, ref)
-        ev.bleu_breakdown(cand, [ref])
-        ev.chrf(cand, [ref])
+        rouge.rouge_breakdown(cand, ref)
+        bleu.bleu_breakdown(cand, [ref])
+        bleu.chrf(cand, [ref])
 
     out = {"rouge_bleu_300_words_ms": p50_ms(one, repeats=7)}
     cpu = []
@@ -46,9 +46,9 @@ def measure() -> dict:
 
     cands = [sample[i % len(sample)]["candidate"] + f" {i}" for i in range(1000)]
     refs = [sample[i % len(sample)]["summary"] for i in range(1000)]
-    ev.tokenize_13a.cache_clear()
+    bleu.tokenize_13a.cache_clear()
     t, c = time.perf_counter(), time.process_time()
-    ev.score_corpus(cands, refs)
+    corpus_scoring.score_corpus(cands, refs)
     out["corpus_1000_rows_s"] = round(time.perf_counter() - t, 2)
     out["corpus_1000_rows_cpu_s"] = round(time.process_time() - c, 2)
 
@@ -56,13 +56,13 @@ def measure() -> dict:
         from tests.app.helpers import open_page
 
         at = open_page("pages/w2_rouge_bleu.py", timeout=120)
-        box = at.text_area(key="rb_candidate")
+        box = at.text_area(key="rouge-bleu.candidate")
         texts = [cand.replace("\n", " "), ref.replace("\n", " ")[:1990]]
         k = [0]
 
         def rerun():
             k[0] += 1
-            at.text_area(key="rb_candidate").input(texts[k[0] % 2][:1990]).run()
+            at.text_area(key="rouge-bleu.candidate").input(texts[k[0] % 2][:1990]).run()
 
         out["rouge_bleu_page_rerun_ms"] = p50_ms(rerun, repeats=5)
         del box

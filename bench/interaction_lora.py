@@ -23,8 +23,8 @@ def _timed(fn):
 
 
 def measure() -> dict:
-    from lessons import finetune as ft
-    from lessons import models, prompt_tuning as pt
+    from lessons import models
+    from lessons.finetune import adapters, forgetting, prompt_tuning as pt
 
     if not models.tiny_gpt_available():
         return {"lora_error": "assets/tiny_gpt missing: run scripts/pretrain_tiny_gpt.py"}
@@ -33,8 +33,8 @@ def measure() -> dict:
     shared = models.state_fingerprint(lm.model)
     figures = {}
 
-    bank = ft.AdapterBank(models.session_copy(lm.model))
-    res, wall, cpu = _timed(lambda: ft.train_adapter(bank, tok, "archaic", r=8, alpha=16, targets=["c_attn", "lm_head"],
+    bank = adapters.AdapterBank(models.session_copy(lm.model))
+    res, wall, cpu = _timed(lambda: adapters.train_adapter(bank, tok, "archaic", r=8, alpha=16, targets=["c_attn", "lm_head"],
                                                      steps=150, lr=1e-2, seed=0, max_seconds=45))
     figures.update(lora_train_default_s=wall, lora_train_default_cpu_s=cpu,
                    lora_step_ms=round(1000 * res["train"]["seconds_per_step"], 1),
@@ -44,9 +44,9 @@ def measure() -> dict:
                    lora_test_words_right_after=round(res["after"]["word_accuracy"], 3))
 
     def forgetting():
-        start, _ = ft.prepare_start(lm.model, tok, "mood", steps=50, seed=0, max_seconds=15)
-        before = ft.evaluate(start, tok, "archaic", "mood")
-        return before, ft.compare_full_and_lora(start, tok, steps=80, mix=0.0, r=8, seed=0)
+        start, _ = forgetting.prepare_start(lm.model, tok, "mood", steps=50, seed=0, max_seconds=15)
+        before = forgetting.evaluate(start, tok, "archaic", "mood")
+        return before, forgetting.compare_full_and_lora(start, tok, steps=80, mix=0.0, r=8, seed=0)
 
     (before, out), wall, cpu = _timed(forgetting)
     figures.update(forgetting_default_s=wall, forgetting_default_cpu_s=cpu,

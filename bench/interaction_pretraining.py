@@ -13,7 +13,7 @@ import torch
 
 def measure() -> dict:
     from bench._timing import p50_ms
-    from lessons import corpus, models, perplexity as px, pretraining as pt
+    from lessons import corpus, domain_adaptation, models, pretraining as pt
 
     out: dict = {}
     tiny = models.load_tiny_gpt("cpu")
@@ -30,7 +30,7 @@ def measure() -> dict:
     out["continued_pretraining_step_ms_tiny_gpt"] = round(1000 * (time.perf_counter() - t) / len(log.steps), 1)
     text = corpus.shakespeare_text("validation")[:3000]
     out["tiny_gpt_perplexity_1024tok_ms"] = p50_ms(
-        lambda: px.text_perplexity(tiny.model, tok, text, block=128, max_tokens=1024), repeats=3)
+        lambda: domain_adaptation.text_perplexity(tiny.model, tok, text, block=128, max_tokens=1024), repeats=3)
 
     from streamlit.testing.v1 import AppTest
     from tests.app.helpers import APP
@@ -40,7 +40,7 @@ def measure() -> dict:
     vals = iter([20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 19.0, 18.0])
 
     def rerun():
-        at.slider(key="sc_logc").set_value(next(vals)).run()
+        at.slider(key="scaling-laws.logc").set_value(next(vals)).run()
     out["scaling_page_rerun_ms"] = p50_ms(rerun, repeats=5, warmup=1)
     out["pretraining_bench_threads"] = torch.get_num_threads()
     return out

@@ -33,8 +33,8 @@ def measure() -> dict:
     baseline = p50_ms(lambda: home.run(), repeats=5, warmup=1)
 
     at = open_page("pages/w1_sampling.py", timeout=600)
-    settings = [("sl_temperature", "slider", 0.7), ("sl_top_k", "number_input", 40), ("sl_top_p", "slider", 0.9),
-                ("sl_temperature", "slider", 1.3), ("sl_top_k", "number_input", 0), ("sl_top_p", "slider", 1.0)]
+    settings = [("sampling.temperature", "slider", 0.7), ("sampling.top_k", "number_input", 40), ("sampling.top_p", "slider", 0.9),
+                ("sampling.temperature", "slider", 1.3), ("sampling.top_k", "number_input", 0), ("sampling.top_p", "slider", 1.0)]
     state = {"i": 0}
 
     def change_setting():
@@ -50,7 +50,7 @@ def measure() -> dict:
     def new_prompt():
         w = words[state["j"] % len(words)]
         state["j"] += 1
-        at.text_input(key="sl_prompt_0").set_value(f"The {w} number {state['j']} was").run()
+        at.text_input(key="sampling.prompt_0").set_value(f"The {w} number {state['j']} was").run()
 
     new = p50_ms(new_prompt, repeats=7, warmup=1)
 

@@ -110,10 +110,10 @@ def critique_and_revise(model, tokenizer, red_team_prompt: str, principle: str, 
         msgs = [{"role": "user", "content": content}]
         t0 = time.time()
         text, reply, n = chat(model, tokenizer, msgs, max_new_tokens)
-        st = Stage(name, msgs, text, reply, n, time.time() - t0)
-        res.stages.append(st)
+        stage = Stage(name, msgs, text, reply, n, time.time() - t0)
+        res.stages.append(stage)
         if progress:
-            progress(st)
+            progress(stage)
         return reply
 
     y0 = run("response", red_team_prompt)

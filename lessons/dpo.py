@@ -31,8 +31,8 @@ from lessons.preferences import PreferencePair
 
 def sequence_logp(model, input_ids, attention_mask, action_mask, prompt_len) -> torch.Tensor:
     """log pi(y | x) = sum_t log pi(y_t | x, y_<t) over the completion tokens. -> (B,)"""
-    st = token_stats(model, input_ids, attention_mask, prompt_len)
-    return (st.logp * action_mask).sum(1)
+    stats = token_stats(model, input_ids, attention_mask, prompt_len)
+    return (stats.logp * action_mask).sum(1)
 
 
 def dpo_loss(pi_logp_w: torch.Tensor, pi_logp_l: torch.Tensor, ref_logp_w: torch.Tensor,

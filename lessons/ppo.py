@@ -229,7 +229,7 @@ class PPOTrainer:
         kl_seq = kl_t.sum(1)                                                        # (B,)
         n_tok = mask.sum().clamp(min=1)
         samples = [(p, c, float(s)) for p, c, s in zip(prompts[:6], ro.completions[:6], score[:6])]
-        st = StepStats(
+        stats = StepStats(
             step=len(self.history) + 1, seconds=round(self.elapsed, 2),
             reward=float(score.mean()), objective=float((score - cfg.beta * kl_seq).mean()),
             kl=float(kl_seq.mean()), entropy=float((old.entropy * mask).sum() / n_tok),
@@ -240,8 +240,8 @@ class PPOTrainer:
             policy_loss=pl_sum / n_upd, value_loss=vl_sum / n_upd, samples=samples)
         if not self.start_samples:
             self.start_samples = samples
-        self.history.append(st)
-        return st
+        self.history.append(stats)
+        return stats
 
     def steps_to_target(self) -> tuple[Optional[int], Optional[float]]:
         """First step where the running mean (3 steps) of the win-rate reaches the target."""
@@ -265,9 +265,9 @@ def train(trainer: PPOTrainer, progress: Optional[Callable[[StepStats, int], Non
         if trainer.elapsed >= cfg.max_seconds:
             stopped = "seconds"
             break
-        st = trainer.step()
+        stats = trainer.step()
         if progress:
-            progress(st, cfg.steps)
+            progress(stats, cfg.steps)
     s2t, sec2t = trainer.steps_to_target()
     return PPOResult(trainer.history, trainer.start_samples, stopped, s2t, sec2t, trainer.elapsed)
 

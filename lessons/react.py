@@ -26,10 +26,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable, Optional
 
+from lessons.core.safe_eval import SafeEvalError, safe_eval
 from lessons.rag import chat_prompt, greedy_generate
-from lessons.reasoning import REASONING_DIR, SafeEvalError, safe_eval
+
+TASKS_PATH = Path(__file__).resolve().parent.parent / "assets" / "reasoning" / "react_tasks.json"
 
 Tool = Callable[[str], str]
 MAX_TOOL_INPUT = 200
@@ -38,7 +41,7 @@ MAX_OBSERVATION = 400
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    return json.loads((REASONING_DIR / "react_tasks.json").read_text(encoding="utf-8"))
+    return json.loads(TASKS_PATH.read_text(encoding="utf-8"))
 
 
 def tasks() -> list[dict]:
@@ -145,15 +148,15 @@ class Step:
 
 def parse_step(text: str) -> Step:
     """Read one model turn. A Final Answer wins only if it comes before any Action."""
-    st = Step(raw=text)
+    step = Step(raw=text)
     m = _THOUGHT.search(text)
-    st.thought = (m.group(1) if m else text.split("Action")[0]).strip()[:400]
+    step.thought = (m.group(1) if m else text.split("Action")[0]).strip()[:400]
     act, fin = _ACTION.search(text), _FINAL.search(text)
     if fin and (not act or fin.start() < act.start()):
-        st.final = fin.group(1).strip().splitlines()[0][:300] if fin.group(1).strip() else ""
+        step.final = fin.group(1).strip().splitlines()[0][:300] if fin.group(1).strip() else ""
     elif act:
-        st.action, st.action_input = act.group(1).strip().lower(), act.group(2).strip()
-    return st
+        step.action, step.action_input = act.group(1).strip().lower(), act.group(2).strip()
+    return step
 
 
 @dataclass
@@ -220,14 +223,14 @@ def reference_trace(task: dict, tools: dict[str, Tool]) -> Trace:
     t0 = time.perf_counter()
     trace = Trace(task["question"], scripted=True)
     for s in task["reference"]:
-        st = Step(thought=s["thought"])
+        step = Step(thought=s["thought"])
         if "final" in s:
-            st.final = s["final"]
+            step.final = s["final"]
             trace.final = s["final"]
         else:
-            st.action, st.action_input = s["action"], s["input"]
-            st.observation = run_tool(tools, st.action, st.action_input)
-        trace.steps.append(st)
+            step.action, step.action_input = s["action"], s["input"]
+            step.observation = run_tool(tools, step.action, step.action_input)
+        trace.steps.append(step)
     trace.stopped = "final answer"
     trace.seconds = time.perf_counter() - t0
     return trace

@@ -45,9 +45,9 @@ def run_side_by_side(make_trainer: Callable[[PPOConfig], PPOTrainer], base: PPOC
                 stopped[b] = "seconds"
                 active.remove(b)
                 continue
-            st = tr.step()
+            stats = tr.step()
             if progress:
-                progress(b, st, tr.cfg.steps)
+                progress(b, stats, tr.cfg.steps)
     out = {}
     for b, tr in trainers.items():
         s2t, sec2t = tr.steps_to_target()

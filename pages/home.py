@@ -69,11 +69,11 @@ with st.expander("Load any model from the Hugging Face hub (needs internet or a 
         "Pages that accept a decoder can use any causal LM id. Remote code is never run "
         "(`trust_remote_code=False`). Offline, only models already in your local cache load."
     )
-    mid = st.text_input("Model id", placeholder="gpt2", key="hub_model_id")
-    if st.button("Try loading", key="hub_load"):
+    mid = st.text_input("Model id", placeholder="gpt2", key="home.model_id")
+    if st.button("Try loading", key="home.load"):
         try:
             lm = common.hub_model(mid.strip(), dev)
             st.success(f"Loaded {lm.name}: {lm.n_params / 1e6:.1f}M parameters.")
-            st.session_state["hub_model_loaded"] = lm.name
+            st.session_state["home.model_loaded"] = lm.name
         except models.ModelUnavailable as exc:
             common.show_model_error(exc)

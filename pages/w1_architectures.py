@@ -8,7 +8,7 @@
 import pandas as pd
 import streamlit as st
 
-from lessons import architectures as AR
+from lessons import architectures
 from ui import common, w1
 
 st.title("🏗️ Encoder, decoder, encoder-decoder")
@@ -22,21 +22,21 @@ st.latex(r"\operatorname{softmax}\!\Big(\frac{QK^{\top}}{\sqrt{d_k}} + M\Big),\q
 
 c1, c2 = st.columns(2)
 with c1:
-    src_raw = st.text_input("Your sentence (the input)", "The cat sleeps on the warm mat.", key="arch_text")
+    src_raw = st.text_input("Your sentence (the input)", "The cat sleeps on the warm mat.", key="architectures.text")
 with c2:
     tgt_raw = st.text_input("An output for the encoder-decoder (e.g. a translation)", "Le chat dort.",
-                            key="arch_target")
+                            key="architectures.target")
 src_txt = common.clean_text(src_raw, max_chars=300, what="sentence")
 tgt_txt = common.clean_text(tgt_raw, max_chars=300, what="output")
 if src_txt is None or tgt_txt is None:
     st.stop()
-src, tgt = AR.words(src_txt), AR.words(tgt_txt)
+src, tgt = architectures.words(src_txt), architectures.words(tgt_txt)
 if not src or not tgt:
     st.info("Both boxes need at least one word or symbol.")
     st.stop()
-if len(AR.words(src_txt, 10_000)) > AR.MAX_WORDS or len(AR.words(tgt_txt, 10_000)) > AR.MAX_WORDS:
-    st.warning(f"Only the first {AR.MAX_WORDS} words of each box are drawn.")
-m = AR.mask_patterns(src, tgt)
+if len(architectures.words(src_txt, 10_000)) > architectures.MAX_WORDS or len(architectures.words(tgt_txt, 10_000)) > architectures.MAX_WORDS:
+    st.warning(f"Only the first {architectures.MAX_WORDS} words of each box are drawn.")
+m = architectures.mask_patterns(src, tgt)
 st.caption("Split into words and punctuation for readability; real models use sub-word tokens "
            "(see *Tokens and the context window*), the pattern is the same.")
 
@@ -53,12 +53,12 @@ c1, c2 = st.columns(2)
 with c1:
     st.subheader("Encoder-only")
     st.plotly_chart(mask_fig(m.encoder_self, src, src, "bidirectional self-attention"), width="stretch",
-                    key="arch_enc")
+                    key="architectures.enc")
     st.caption(f"{int(m.encoder_self.sum())} of {m.encoder_self.numel()} cells allowed: every token "
                "sees the whole sentence (MiniLM, BERT).")
 with c2:
     st.subheader("Decoder-only")
-    st.plotly_chart(mask_fig(m.decoder_self, src, src, "causal self-attention"), width="stretch", key="arch_dec")
+    st.plotly_chart(mask_fig(m.decoder_self, src, src, "causal self-attention"), width="stretch", key="architectures.dec")
     st.caption(f"{int(m.decoder_self.sum())} of {m.decoder_self.numel()} cells allowed: nothing above the "
                "diagonal, no peeking at the future (SmolLM2, GPT).")
 
@@ -66,20 +66,20 @@ st.subheader("Encoder-decoder")
 c1, c2, c3 = st.columns(3)
 with c1:
     st.plotly_chart(mask_fig(m.encoder_self, src, src, "1 · encoder: bidirectional over the input"),
-                    width="stretch", key="arch_s2s_enc")
+                    width="stretch", key="architectures.s2s_enc")
 with c2:
     st.plotly_chart(mask_fig(m.seq2seq_decoder, tgt, tgt, "2 · decoder: causal over the output"),
-                    width="stretch", key="arch_s2s_dec")
+                    width="stretch", key="architectures.s2s_dec")
 with c3:
     st.plotly_chart(mask_fig(m.cross, src, tgt, "3 · cross-attention: output → input", x_title="input (keys)",
-                             y_title="output (queries)"), width="stretch", key="arch_cross")
+                             y_title="output (queries)"), width="stretch", key="architectures.cross")
 st.caption(f"Cross-attention is {len(tgt)} × {len(src)}: queries come from the decoder (the output so far), "
            "keys and values from the encoder's final states, and every output token may read the whole input (T5, BART).")
 
 st.subheader("What each family is good at")
-st.dataframe(pd.DataFrame(AR.FAMILIES), hide_index=True, width="stretch", key="arch_table")
-task = st.selectbox("Pick a task", list(AR.TASKS), key="arch_task")
-fam = AR.family_for(task)
+st.dataframe(pd.DataFrame(architectures.FAMILIES), hide_index=True, width="stretch", key="architectures.table")
+task = st.selectbox("Pick a task", list(architectures.TASKS), key="architectures.task")
+fam = architectures.family_for(task)
 st.success(f"**{task.capitalize()}** → a natural fit is **{fam['family']}** ({fam['examples']}): {fam['good at']}.")
 st.markdown(
     "This is the course's rule of thumb, not a law: very large decoder-only models handle "

@@ -24,10 +24,10 @@ st.latex(r"A^{(\ell,h)} = \operatorname{softmax}\!\Big(\frac{Q^{(\ell,h)} {K^{(\
 
 c1, c2 = st.columns([1, 2])
 with c1:
-    choice = st.radio("Model", w1.MODELS, key="am_model")
+    choice = st.radio("Model", w1.MODELS, key="attention-maps.model")
 with c2:
     raw = st.text_area("Your text", "The animal didn't cross the street because it was too tired.",
-                       key="am_text", height=80)
+                       key="attention-maps.text", height=80)
 text = common.clean_text(raw)
 if text is None:
     st.stop()
@@ -55,10 +55,10 @@ st.caption(
 
 c1, c2 = st.columns(2)
 with c1:
-    layer = st.slider("Layer", 0, run.n_layers - 1, min(1, run.n_layers - 1), key="am_layer")
+    layer = st.slider("Layer", 0, run.n_layers - 1, min(1, run.n_layers - 1), key="attention-maps.layer")
 with c2:
     head_opts = ["average of all heads"] + [f"head {h}" for h in range(run.n_heads)]
-    head_choice = st.selectbox("Head", head_opts, index=1, key="am_head")
+    head_choice = st.selectbox("Head", head_opts, index=1, key="attention-maps.head")
 head = None if head_choice == head_opts[0] else int(head_choice.split()[1])
 
 mat = attn.head_average(run, layer) if head is None else run.attentions[layer, head]
@@ -68,19 +68,19 @@ left, right = st.columns([3, 2])
 with left:
     fig = w1.heatmap(mat, run.labels, run.labels, title=f"Layer {layer}, {what}", zmin=0, zmax=float(mat.max()),
                      x_title="key (attended to)", y_title="query (attending)")
-    st.plotly_chart(fig, width="stretch", key="am_heatmap")
+    st.plotly_chart(fig, width="stretch", key="attention-maps.heatmap")
 with right:
     q_opts = list(range(T))
     # default: the last token that holds a letter (not [SEP] or a full stop)
     wordy = [i for i, l in enumerate(run.labels) if any(c.isalpha() for c in l) and not l.startswith("[")]
     default_q = wordy[-1] if wordy else T - 1
     query = st.selectbox("What does this token attend to?", q_opts, index=default_q,
-                         format_func=lambda i: f"{i}: {run.labels[i]}", key="am_query")
+                         format_func=lambda i: f"{i}: {run.labels[i]}", key="attention-maps.query")
     row = attn.attends_to(run, layer, head, query)
     top = int(row.argmax())
     st.plotly_chart(w1.bar(row, run.labels, horizontal=True, title=f"Token {query} “{run.labels[query]}” attends to",
                            x_title="attention weight", height=min(700, 120 + 18 * T)),
-                    width="stretch", key="am_row")
+                    width="stretch", key="attention-maps.row")
     st.markdown(f"Strongest: **{common.md_escape(run.labels[top])}** (token {top}) with weight "
                 f"**{float(row[top]):.3f}**; the row sums to {float(row.sum()):.4f}.")
 
@@ -88,7 +88,7 @@ st.subheader(f"All {run.n_heads} heads of layer {layer}")
 titles = [f"head {h}" + (f" · KV {run.kv_head(h)}" if gqa else "") for h in range(run.n_heads)]
 st.plotly_chart(w1.small_multiples(run.attentions[layer], titles,
                                    cols=3 if run.n_heads == 9 else 4),
-                width="stretch", key="am_multiples")
+                width="stretch", key="attention-maps.multiples")
 
 st.subheader("Check: recompute this layer by hand")
 by_hand = attn.recompute_layer(w1.load(choice, dev), run, layer)

@@ -25,7 +25,7 @@ st.latex(r"\text{kept fraction} = \frac{\#\,\text{documents passing every filter
 
 docs = dq.load_sample()
 with st.expander("Add your own document to the sample"):
-    raw = st.text_area("Your document", "", key="dq_own", height=100,
+    raw = st.text_area("Your document", "", key="data-quality.own", height=100,
                        placeholder="Paste any text: a paragraph, a menu, some spam...")
     own = common.clean_text(raw, what="document", allow_empty=True)
     if own:
@@ -33,18 +33,18 @@ with st.expander("Add your own document to the sample"):
 
 st.header("1 · The filters")
 enabled = st.multiselect("Filters on (applied in this order; a document is rejected by the first that fails)",
-                         list(dq.FILTER_ORDER), default=list(dq.FILTER_ORDER), key="dq_enabled")
+                         list(dq.FILTER_ORDER), default=list(dq.FILTER_ORDER), key="data-quality.enabled")
 c1, c2, c3, c4 = st.columns(4)
-min_words = c1.slider("min words", 0, 80, 20, key="dq_min_words")
-max_sym = c2.slider("max symbol share", 0.0, 0.5, 0.10, 0.01, key="dq_max_sym",
+min_words = c1.slider("min words", 0, 80, 20, key="data-quality.min_words")
+max_sym = c2.slider("max symbol share", 0.0, 0.5, 0.10, 0.01, key="data-quality.max_sym",
                     help="Characters that are not letters, digits or spaces, over all non-space characters.")
-min_stop = c3.slider("min English stop words (of 8)", 0, 8, 2, key="dq_min_stop",
+min_stop = c3.slider("min English stop words (of 8)", 0, 8, 2, key="data-quality.min_stop",
                      help="Gopher's rule: keep a document only if it has at least 2 of: the, be, to, of, and, that, have, with.")
-near_dup = c4.slider("near-duplicate Jaccard ≥", 0.5, 1.0, 0.8, 0.05, key="dq_jaccard",
+near_dup = c4.slider("near-duplicate Jaccard ≥", 0.5, 1.0, 0.8, 0.05, key="data-quality.jaccard",
                      help="Similarity of the sets of word 5-grams; 1.0 = only exact copies.")
 c5, c6, _ = st.columns([1, 1, 2])
-max_boiler = c5.slider("max boilerplate lines", 0.0, 1.0, 0.3, 0.05, key="dq_boiler")
-max_rep = c6.slider("max repeated lines", 0.0, 1.0, 0.3, 0.05, key="dq_rep")
+max_boiler = c5.slider("max boilerplate lines", 0.0, 1.0, 0.3, 0.05, key="data-quality.boiler")
+max_rep = c6.slider("max repeated lines", 0.0, 1.0, 0.3, 0.05, key="data-quality.rep")
 
 cfg = dq.FilterConfig(min_words=min_words, max_symbol_ratio=max_sym, min_stopwords=min_stop,
                       near_dup_jaccard=near_dup, max_boilerplate_lines=max_boiler, max_repeated_lines=max_rep,
@@ -60,7 +60,7 @@ m3.metric("Kept fraction (characters)", f"{report.kept_char_fraction:.0%}")
 fig = go.Figure(go.Funnel(y=[s for s, _ in report.funnel], x=[n for _, n in report.funnel],
                           textinfo="value+percent initial"))
 fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10))
-st.plotly_chart(fig, width="stretch", key="dq_funnel")
+st.plotly_chart(fig, width="stretch", key="data-quality.funnel")
 
 table = pd.DataFrame([{
     "id": d.doc_id, "source": d.source, "verdict": "kept" if d.kept else f"rejected: {d.rejected_by}",
@@ -69,7 +69,7 @@ table = pd.DataFrame([{
     "repeated lines": round(d.repeated_lines, 2), "max Jaccard to kept": round(d.max_jaccard, 2),
     "text": d.text[:120].replace("\n", " ⏎ "),
 } for d in report.docs])
-show = st.radio("Show", ["all", "kept", "rejected"], horizontal=True, key="dq_show")
+show = st.radio("Show", ["all", "kept", "rejected"], horizontal=True, key="data-quality.show")
 if show == "kept":
     table = table[table["verdict"] == "kept"]
 elif show == "rejected":

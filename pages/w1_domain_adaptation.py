@@ -11,9 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import corpus, models
-from lessons import perplexity as px
-from lessons import pretraining as pt
+from lessons import corpus, domain_adaptation, models, pretraining as pt
 from ui import common
 
 st.title("🧭 Domain adaptation by continued pretraining")
@@ -27,15 +25,15 @@ st.markdown(
 st.latex(r"\text{PPL}(\text{text}) = \exp\Big(-\frac{1}{N}\sum_{t}\ln p_\theta(x_t\mid x_{<t})\Big)")
 
 dev = common.device()
-modern_train, modern_eval = px.split_paragraphs(px.modern_text())
+modern_train, modern_eval = domain_adaptation.split_paragraphs(domain_adaptation.modern_text())
 shakespeare_eval = corpus.shakespeare_text("validation")[:3000]
 
 # --------------------------------------------------------------------------- 1. compare
 st.header("1 · Who is surprised by what?")
-own_raw = st.text_area("Optional: your own text as a third domain", "", key="da_own", height=80, placeholder="Paste a paragraph from your field ...")
+own_raw = st.text_area("Optional: your own text as a third domain", "", key="domain-adaptation.own", height=80, placeholder="Paste a paragraph from your field ...")
 own = common.clean_text(own_raw, what="text", allow_empty=True)
 # Part 1 trains nothing, so it scores the whole modern sample (more tokens, steadier figures).
-texts = {"Shakespeare (held-out plays)": shakespeare_eval, "modern English (written for the app)": px.modern_text()}
+texts = {"Shakespeare (held-out plays)": shakespeare_eval, "modern English (written for the app)": domain_adaptation.modern_text()}
 if own:
     texts["your text"] = own
 
@@ -46,7 +44,7 @@ def domain_table(_tiny, _smol, text_items: tuple, device: str) -> list[dict]:
     for name, lm in (("tiny GPT (Shakespeare only)", _tiny), ("SmolLM2-135M (web, code, math)", _smol)):
         for dom, text in text_items:
             try:
-                r = px.text_perplexity(lm.model, lm.tokenizer, text, block=128, max_tokens=1024)
+                r = domain_adaptation.text_perplexity(lm.model, lm.tokenizer, text, block=128, max_tokens=1024)
             except ValueError:
                 continue
             rows.append({"model": name, "domain": dom, "perplexity": r["perplexity"],
@@ -70,7 +68,7 @@ for dom in texts:
                          text=[f"PPL {p:,.1f}" for p in sub["perplexity"]], textposition="outside"))
 fig.update_layout(barmode="group", yaxis_title="bits per character (lower = less surprised)", height=360,
                   margin=dict(l=10, r=10, t=30, b=10))
-st.plotly_chart(fig, width="stretch", key="da_domains_fig")
+st.plotly_chart(fig, width="stretch", key="domain-adaptation.domains_fig")
 st.dataframe(df.round(3), hide_index=True, width="stretch")
 st.caption("Perplexity depends on the tokenizer (SmolLM2's 49k-token vocabulary vs our 4k), so compare "
            "perplexities only within a model. **Bits per character** divides the total surprise by the "
@@ -82,23 +80,23 @@ st.markdown("A private copy of the tiny GPT trains on the modern text (every 4th
             "measuring). Watch two curves: perplexity on **held-out modern text** (should fall) and on "
             "**held-out Shakespeare** (may rise: the model forgets a little of its old domain).")
 c1, c2, c3, c4 = st.columns(4)
-steps = c1.slider("steps", 10, 200, 60, 10, key="da_steps")
-lr = c2.select_slider("learning rate", [1e-4, 3e-4, 1e-3, 3e-3], value=3e-4, key="da_lr")
-every = c3.select_slider("measure every", [5, 10, 20], value=10, key="da_every")
-seed = c4.number_input("seed", 0, 9999, 0, key="da_seed")
+steps = c1.slider("steps", 10, 200, 60, 10, key="domain-adaptation.steps")
+lr = c2.select_slider("learning rate", [1e-4, 3e-4, 1e-3, 3e-3], value=3e-4, key="domain-adaptation.lr")
+every = c3.select_slider("measure every", [5, 10, 20], value=10, key="domain-adaptation.every")
+seed = c4.number_input("seed", 0, 9999, 0, key="domain-adaptation.seed")
 n_train_tokens = len(pt.encode(tiny.tokenizer, modern_train))
 st.caption(f"Training text: {len(modern_train):,} characters = {n_train_tokens:,} tokens of the tiny GPT. "
            f"Batch 8 × 64 tokens; at most {steps} steps and 60 s. That is a SMALL domain sample: each step "
            f"sees a third of it, so too many steps or too high a learning rate make the copy memorise it "
            f"(held-out modern perplexity turns back up: overfitting).")
-prompt = st.text_input("Prompt for before/after samples", "I checked my email and", key="da_prompt")
+prompt = st.text_input("Prompt for before/after samples", "I checked my email and", key="domain-adaptation.prompt")
 prompt = common.clean_text(prompt, what="prompt", max_chars=200) or "I checked my email and"
 
 b1, b2, _ = st.columns([1.3, 1, 4])
-go_train = b1.button("▶ Continue pretraining", type="primary", key="da_train")
-b2.button("⏹ Stop", key="da_stop", help="Stops the run; the copy keeps what it learned so far.")
+go_train = b1.button("▶ Continue pretraining", type="primary", key="domain-adaptation.train")
+b2.button("⏹ Stop", key="domain-adaptation.stop", help="Stops the run; the copy keeps what it learned so far.")
 
-state = st.session_state.get("da_run")
+state = st.session_state.get("domain-adaptation.run")
 if state is not None and state.get("running"):
     state["running"] = False
     st.info(f"Stopped at step {state['curve'][-1][0]}; results so far are kept.")
@@ -121,7 +119,7 @@ if go_train:
             copy = models.session_copy(tiny.model)            # private: the shared model stays read-only
             state = {"running": True, "curve": [], "steps": steps, "prompt": prompt,
                      "before_sample": pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed))}
-            st.session_state["da_run"] = state
+            st.session_state["domain-adaptation.run"] = state
             bar = st.progress(0.0, text="measuring the starting perplexities ...")
             chart = st.empty()
             last = [0.0]
@@ -131,10 +129,10 @@ if go_train:
                                                 f"modern PPL {m['ppl_new']:.1f} · Shakespeare PPL {m['ppl_old']:.1f}")
                 if time.perf_counter() - last[0] > 0.5 or step == total:
                     last[0] = time.perf_counter()
-                    chart.plotly_chart(curve_fig(state["curve"]), width="stretch", key=f"da_live_{step}")
+                    chart.plotly_chart(curve_fig(state["curve"]), width="stretch", key=f"domain-adaptation.live_{step}")
 
             # state["curve"] is filled in place during training, so a Stop keeps it.
-            result = px.continued_pretraining(copy, tiny.tokenizer, modern_train, modern_eval, shakespeare_eval,
+            result = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, modern_train, modern_eval, shakespeare_eval,
                                               steps=steps, lr=lr, eval_every=every, max_seconds=60, seed=int(seed),
                                               callback=progress, curve=state["curve"])
             state.update(running=False, before=result.before, after=result.after,
@@ -144,7 +142,7 @@ if go_train:
             bar.empty()
             chart.empty()
 
-state = st.session_state.get("da_run")
+state = st.session_state.get("domain-adaptation.run")
 if state is None:
     st.info("Press **Continue pretraining** (about half a minute on a laptop CPU).")
 elif state["curve"]:
@@ -154,7 +152,7 @@ elif state["curve"]:
     m1.metric("Modern English perplexity", f"{last[1]:.1f}", f"{last[1] - first[1]:+.1f}", delta_color="inverse")
     m2.metric("Shakespeare perplexity", f"{last[2]:.1f}", f"{last[2] - first[2]:+.1f}", delta_color="inverse")
     m3.metric("Steps done", f"{last[0]} of {state['steps']}")
-    st.plotly_chart(curve_fig(curve), width="stretch", key="da_final_fig")
+    st.plotly_chart(curve_fig(curve), width="stretch", key="domain-adaptation.final_fig")
     if "after_sample" in state:
         s1, s2 = st.columns(2)
         s1.markdown("**Before** (the shipped tiny GPT)")

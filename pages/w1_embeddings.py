@@ -9,7 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import embeddings as E
+from lessons import embeddings
 from ui import common, w1
 
 st.title("🧭 Embeddings: words as vectors")
@@ -23,19 +23,19 @@ st.latex(r"x_i = E[t_i] \in \mathbb{R}^{D},\qquad \cos(a,b) = \frac{a\cdot b}{\l
 
 c1, c2, c3 = st.columns([2, 3, 1])
 with c1:
-    choice = st.radio("Embedding table", ["SmolLM2 (49,152 × 576)", "MiniLM (30,522 × 384)"], key="emb_model")
+    choice = st.radio("Embedding table", ["SmolLM2 (49,152 × 576)", "MiniLM (30,522 × 384)"], key="embeddings.model")
 with c2:
-    groups = st.multiselect("Word groups", list(E.PRESETS), default=["royalty & gender", "numbers", "weekdays"],
-                            key="emb_groups")
-    own = st.text_input("Your own words (comma-separated)", "apple, banana", key="emb_words")
+    groups = st.multiselect("Word groups", list(embeddings.PRESETS), default=["royalty & gender", "numbers", "weekdays"],
+                            key="embeddings.groups")
+    own = st.text_input("Your own words (comma-separated)", "apple, banana", key="embeddings.words")
 with c3:
-    dims = st.radio("PCA", ["2-D", "3-D"], key="emb_dims")
+    dims = st.radio("PCA", ["2-D", "3-D"], key="embeddings.dims")
 
 own_clean = common.clean_text(own, max_chars=400, what="words", allow_empty=True) or ""
 mine = [w.strip() for w in own_clean.split(",") if w.strip()]
 words, group_of = [], {}
 for g in groups:
-    for w in E.PRESETS[g]:
+    for w in embeddings.PRESETS[g]:
         if w not in group_of:
             words.append(w)
             group_of[w] = g
@@ -43,18 +43,18 @@ for w in mine:
     if w not in group_of:
         words.append(w)
         group_of[w] = "your words"
-if len(words) > E.MAX_WORDS:
-    st.warning(f"{len(words)} words: only the first {E.MAX_WORDS} are plotted.")
-    words = words[:E.MAX_WORDS]
+if len(words) > embeddings.MAX_WORDS:
+    st.warning(f"{len(words)} words: only the first {embeddings.MAX_WORDS} are plotted.")
+    words = words[:embeddings.MAX_WORDS]
 if len(words) < 3:
     st.info("Pick at least one group or type at least 3 words to compare.")
     st.stop()
 
 dev = common.device()
 lm = w1.load(w1.SMOLLM2 if choice.startswith("SmolLM2") else w1.MINILM, dev)
-wv = E.word_vectors(lm, words)
+wv = embeddings.word_vectors(lm, words)
 k = 3 if dims == "3-D" else 2
-proj, ratio = E.pca(wv.vectors, k)
+proj, ratio = embeddings.pca(wv.vectors, k)
 labels = [w1.esc(w) for w in wv.words]
 grp = [group_of[w] for w in wv.words]
 hover = [w1.esc(f"{w}: tokens {' '.join(p)}") for w, p in zip(wv.words, wv.pieces)]
@@ -69,7 +69,7 @@ else:
     fig.update_traces(textposition="top center", marker=dict(size=9))
 fig.update_layout(height=560, margin=dict(l=10, r=10, t=40, b=10),
                   title=f"PCA of {len(wv.words)} token embeddings ({wv.vectors.shape[1]}-D → {k}-D)")
-st.plotly_chart(fig, width="stretch", key="emb_pca")
+st.plotly_chart(fig, width="stretch", key="embeddings.pca")
 split = [w for w, p in zip(wv.words, wv.pieces) if len(p) > 1]
 st.caption(
     f"These {k} axes keep {float(ratio.sum()):.0%} of the variance of these words "
@@ -77,19 +77,19 @@ st.caption(
     + (f"Split into several tokens (their vectors are averaged): {common.md_escape(', '.join(split))}." if split else "")
 )
 
-sim = E.cosine_matrix(wv.vectors)
+sim = embeddings.cosine_matrix(wv.vectors)
 st.subheader("Cosine similarity (full vectors)")
 st.plotly_chart(w1.heatmap(sim, wv.words, wv.words, zmin=-1, zmax=1, colorscale="RdBu",
                            text_fmt=".2f" if len(wv.words) <= 16 else None, height=200 + 26 * len(wv.words)),
-                width="stretch", key="emb_cos")
-unk = E.unknown_words(lm, wv)
+                width="stretch", key="embeddings.cos")
+unk = embeddings.unknown_words(lm, wv)
 if unk:
     st.warning(f"{lm.name}'s WordPiece vocabulary has no piece for "
                f"{common.md_escape(', '.join(unk))}: they all become the unknown token "
                f"`{lm.tokenizer.unk_token}`, so they share ONE row of the table, the same vector and a cosine "
                "of 1.000 with each other, whatever they mean. SmolLM2's byte-level BPE never needs an "
                "unknown token: it falls back to bytes.")
-best = E.most_similar_pair(wv, sim)
+best = embeddings.most_similar_pair(wv, sim)
 if best is not None:
     i, j, c = best
     st.markdown(f"Most similar pair: **{common.md_escape(wv.words[i])}** and **{common.md_escape(wv.words[j])}** "
@@ -104,17 +104,17 @@ st.markdown(
 )
 c1, c2, c3 = st.columns([1, 3, 3])
 with c1:
-    word = st.text_input("Word", "bank", key="ctx_word")
+    word = st.text_input("Word", "bank", key="embeddings.ctx_word")
 with c2:
-    sa = st.text_input("Sentence A", "We sat on the river bank and watched the water.", key="ctx_a")
+    sa = st.text_input("Sentence A", "We sat on the river bank and watched the water.", key="embeddings.ctx_a")
 with c3:
-    sb = st.text_input("Sentence B", "I deposited the money at the bank this morning.", key="ctx_b")
+    sb = st.text_input("Sentence B", "I deposited the money at the bank this morning.", key="embeddings.ctx_b")
 word_c = common.clean_text(word, max_chars=40, what="word")
 sa_c = common.clean_text(sa, max_chars=300, what="sentence")
 sb_c = common.clean_text(sb, max_chars=300, what="sentence")
 if word_c and sa_c and sb_c:
     try:
-        ctx = E.contextual(common.minilm(dev), word_c, sa_c, sb_c)
+        ctx = embeddings.contextual(common.minilm(dev), word_c, sa_c, sb_c)
     except ValueError as exc:
         st.info(str(exc))
     else:
@@ -127,7 +127,7 @@ if word_c and sa_c and sb_c:
         fig.update_layout(height=320, xaxis_title="layer (0 = embeddings + position)", yaxis_title="cosine",
                           yaxis_range=[0, 1.05], margin=dict(l=10, r=10, t=30, b=10),
                           title=f"“{w1.esc(ctx.word)}” in A vs in B")
-        st.plotly_chart(fig, width="stretch", key="ctx_curve")
+        st.plotly_chart(fig, width="stretch", key="embeddings.ctx_curve")
         st.caption(f"MiniLM tokens for the word: A {common.md_escape(' '.join(ctx.pieces_a))}, "
                    f"B {common.md_escape(' '.join(ctx.pieces_b))}.")
 

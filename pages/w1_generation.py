@@ -11,7 +11,7 @@ import streamlit as st
 
 from lessons import generation, models
 from ui import common
-from ui import decoding as ui
+from ui import decoding
 
 PRESETS = {
     "Free story (sampling)": dict(prompt="Once upon a time, in a small village,", do_sample=True, temperature=0.8,
@@ -29,12 +29,12 @@ FIELDS = ["prompt", "do_sample", "temperature", "top_k", "top_p", "max_new_token
 
 def apply_preset() -> None:
     """Copy the chosen preset into the widgets' state (no computation here)."""
-    for f, v in PRESETS[st.session_state["gen_preset"]].items():
-        st.session_state[f"gen_{f}"] = v
+    for f, v in PRESETS[st.session_state["generation.preset"]].items():
+        st.session_state[f"generation.{f}"] = v
 
 
-if "gen_prompt" not in st.session_state:
-    st.session_state["gen_preset"] = next(iter(PRESETS))
+if "generation.prompt" not in st.session_state:
+    st.session_state["generation.preset"] = next(iter(PRESETS))
     apply_preset()
 
 st.title("🔁 Token-by-token generation")
@@ -47,22 +47,22 @@ st.markdown(
 st.latex(r"x_{t} \sim \operatorname{softmax}\!\big(\operatorname{filter}(z_t / T)\big), \qquad "
          r"z_t = \mathrm{LM}(x_1,\dots,x_{t-1}) \qquad \text{(greedy: } x_t = \arg\max_i z_{t,i})")
 
-lm = ui.pick_model("gen")
+lm = decoding.pick_model("generation")
 if lm is None:
     st.stop()
-st.selectbox("Preset", list(PRESETS), key="gen_preset", on_change=apply_preset)
+st.selectbox("Preset", list(PRESETS), key="generation.preset", on_change=apply_preset)
 
 st.subheader("Generation settings (GenerationConfig names)")
-prompt = st.text_area("prompt", key="gen_prompt", height=80)
+prompt = st.text_area("prompt", key="generation.prompt", height=80)
 g1, g2, g3, g4 = st.columns(4)
-do_sample = g1.toggle("do_sample", key="gen_do_sample", help="False = greedy decoding (argmax every step).")
-temperature = g2.slider("temperature", 0.05, 2.5, step=0.05, key="gen_temperature", disabled=not do_sample)
-top_k = g3.number_input("top_k (0 = off)", 0, 1000, step=1, key="gen_top_k", disabled=not do_sample)
-top_p = g4.slider("top_p (1.0 = off)", 0.05, 1.0, step=0.01, key="gen_top_p", disabled=not do_sample)
+do_sample = g1.toggle("do_sample", key="generation.do_sample", help="False = greedy decoding (argmax every step).")
+temperature = g2.slider("temperature", 0.05, 2.5, step=0.05, key="generation.temperature", disabled=not do_sample)
+top_k = g3.number_input("top_k (0 = off)", 0, 1000, step=1, key="generation.top_k", disabled=not do_sample)
+top_p = g4.slider("top_p (1.0 = off)", 0.05, 1.0, step=0.01, key="generation.top_p", disabled=not do_sample)
 h1, h2, h3 = st.columns(3)
-max_new = h1.slider("max_new_tokens", 1, 60, step=1, key="gen_max_new_tokens")
-rep = h2.slider("repetition_penalty (1.0 = off)", 1.0, 2.0, step=0.05, key="gen_repetition_penalty")
-seed = h3.number_input("seed (torch.manual_seed)", 0, 2**31 - 1, step=1, key="gen_seed")
+max_new = h1.slider("max_new_tokens", 1, 60, step=1, key="generation.max_new_tokens")
+rep = h2.slider("repetition_penalty (1.0 = off)", 1.0, 2.0, step=0.05, key="generation.repetition_penalty")
+seed = h3.number_input("seed (torch.manual_seed)", 0, 2**31 - 1, step=1, key="generation.seed")
 
 prompt = common.clean_text(prompt, what="prompt", max_chars=1000)
 if prompt is None:
@@ -71,7 +71,7 @@ settings = generation.GenSettings(do_sample=do_sample, temperature=float(tempera
                                   top_p=float(top_p), max_new_tokens=int(max_new),
                                   repetition_penalty=float(rep), seed=int(seed))
 try:
-    tr = ui.trace(ui.model_key(lm), prompt, ui.settings_tuple(settings), lm)
+    tr = decoding.trace(decoding.model_key(lm), prompt, decoding.settings_tuple(settings), lm)
 except ValueError as exc:
     st.warning(str(exc))
     st.stop()
@@ -83,18 +83,18 @@ r1.metric("new tokens", len(tr.new_ids), help="Stopped at the end-of-sequence to
 r2.metric("repeated 3-grams", f"{generation.repetition_score(tr.new_ids):.0%}",
           help="Share of 3-token sequences that already occurred earlier in the output.")
 r3.metric("mean p of chosen tokens", f"{sum(s.prob for s in tr.steps) / max(len(tr.steps), 1):.2f}")
-st.plotly_chart(ui.token_strip(tr), width="stretch", key="gen_strip")
+st.plotly_chart(decoding.token_strip(tr), width="stretch", key="generation.strip")
 
 if tr.steps:
     st.subheader("Step through it")
-    i = st.slider("step", 1, len(tr.steps), 1, key="gen_step") if len(tr.steps) > 1 else 1
+    i = st.slider("step", 1, len(tr.steps), 1, key="generation.step") if len(tr.steps) > 1 else 1
     step = tr.steps[i - 1]
     so_far = lm.tokenizer.decode(tr.prompt_ids + tr.new_ids[: i - 1], skip_special_tokens=False)
     st.markdown("**The model reads** (prompt + tokens so far):")
     st.text(so_far[-600:])
     a, b = st.columns([3, 2])
     with a:
-        st.plotly_chart(ui.step_figure(step), width="stretch", key="gen_step_fig")
+        st.plotly_chart(decoding.step_figure(step), width="stretch", key="generation.step_fig")
     with b:
         st.metric("chosen token", step.token, help="Spaces shown as ␣, newlines as ↵.")
         st.metric("its probability (after the settings)", f"{step.prob:.3f}")
@@ -125,13 +125,13 @@ st.header("Greedy versus sampling, side by side")
 st.markdown("Same prompt, same seed, several temperatures. Greedy text is fluent but tends to loop; "
             "higher temperatures give variety, and eventually nonsense.")
 temps = st.multiselect("temperatures (0 = greedy)", [0.0, 0.3, 0.7, 1.0, 1.5, 2.0], default=[0.0, 0.7, 1.5],
-                       key="gen_temps", max_selections=4)
-if st.button("Generate side by side", key="gen_compare") and temps:
+                       key="generation.temps", max_selections=4)
+if st.button("Generate side by side", key="generation.compare") and temps:
     cols = st.columns(len(temps))
     for col, t in zip(cols, temps):
         s = generation.GenSettings(do_sample=t > 0, temperature=t if t > 0 else 1.0, top_k=0, top_p=1.0,
                                    max_new_tokens=int(max_new), repetition_penalty=float(rep), seed=int(seed))
-        out = ui.trace(ui.model_key(lm), prompt, ui.settings_tuple(s), lm)
+        out = decoding.trace(decoding.model_key(lm), prompt, decoding.settings_tuple(s), lm)
         with col:
             st.markdown(f"**{'greedy' if t == 0 else f'T = {t}'}**")
             st.text(out.text)

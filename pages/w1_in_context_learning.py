@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons import prompting
 from ui import common
-from ui import decoding as ui
+from ui import decoding
 
 st.title("🧩 Prompt engineering and in-context learning")
 st.markdown(
@@ -25,36 +25,36 @@ st.markdown(
 st.latex(r"\hat y = \arg\max_{y \in \text{labels}} \; P_\theta\big(y \mid \text{instruction},\ "
          r"(x_1, y_1), \dots, (x_k, y_k),\ x\big)")
 
-lm = ui.pick_model("icl")
+lm = decoding.pick_model("in-context-learning")
 if lm is None:
     st.stop()
 names = prompting.task_names()
 c1, c2, c3 = st.columns(3)
-task_key = c1.selectbox("Task", list(names), format_func=names.get, key="icl_task")
+task_key = c1.selectbox("Task", list(names), format_func=names.get, key="in-context-learning.task")
 task = prompting.load_task(task_key)
 has_chat = bool(getattr(lm.tokenizer, "chat_template", None))
 fmt = c2.radio("Prompt format", ["plain text", "chat template"] if has_chat else ["plain text"],
-               key="icl_format", horizontal=True,
+               key="in-context-learning.format", horizontal=True,
                help="Plain: one block of text that ends with 'Sentiment:'. Chat: the model's own chat "
                     "template, each example as a user turn answered by an assistant turn.")
 use_chat = fmt == "chat template" and has_chat
 n_shots = c3.slider("examples in the prompt (shots)", 0, len(task.examples), min(2, len(task.examples)),
-                    key=f"icl_shots_{task_key}")
+                    key=f"in-context-learning.shots_{task_key}")
 
-instruction = st.text_input("Instruction", value=task.instruction, key=f"icl_instruction_{task_key}")
+instruction = st.text_input("Instruction", value=task.instruction, key=f"in-context-learning.instruction_{task_key}")
 instruction = common.clean_text(instruction, what="instruction", max_chars=300, allow_empty=True)
 st.markdown("**Examples** (edit them; the first *shots* rows go into the prompt):")
 edited = st.data_editor(
     pd.DataFrame([{"text": e.text, "label": e.label} for e in task.examples]),
     column_config={"label": st.column_config.SelectboxColumn("label", options=list(task.labels), required=True),
                    "text": st.column_config.TextColumn("text", required=True)},
-    num_rows="fixed", hide_index=True, width="stretch", key=f"icl_examples_{task_key}",
+    num_rows="fixed", hide_index=True, width="stretch", key=f"in-context-learning.examples_{task_key}",
 )
 examples = [prompting.Example(common.clean_text(str(r["text"]), what=f"example {i + 1}", max_chars=300,
                                                 allow_empty=True).strip(), str(r["label"]))
             for i, r in enumerate(edited.to_dict("records"))
             if str(r.get("text") or "").strip() and r.get("label") in task.labels]
-query = st.text_input(f"{task.input_name} to classify", value=task.test[0].text, key=f"icl_query_{task_key}")
+query = st.text_input(f"{task.input_name} to classify", value=task.test[0].text, key=f"in-context-learning.query_{task_key}")
 query = common.clean_text(query, what=task.input_name.lower(), max_chars=300)
 if query is None:
     st.stop()
@@ -75,7 +75,7 @@ with right:
     room = int(max(budget.context_window - budget.total, 0) // per_ex) if per_ex else 0
     st.caption(f"One example costs about {per_ex:.0f} tokens: room for about {room:,} more. Every example "
                "is paid for on every request, in tokens, time and money.")
-    mass, tot = prompting.label_probs(ui.next_logits(ui.model_key(lm), prompt, lm), lm.tokenizer, task.labels)
+    mass, tot = prompting.label_probs(decoding.next_logits(decoding.model_key(lm), prompt, lm), lm.tokenizer, task.labels)
     pred = max(mass, key=mass.get)
     st.metric("model's answer", pred, help="the label with the most next-token probability")
     st.caption(f"Probability on label words: {tot:.1%} (the rest goes to other tokens). Of that: "
@@ -86,11 +86,11 @@ st.markdown(f"Each condition classifies the same **{len(task.test)} held-out tes
             "examples). The answer is read from the next-token probabilities of the label words (one "
             "forward pass per item, no sampling), so the numbers are deterministic.")
 k_max = max(len(examples), 1)
-sig = (ui.model_key(lm), task_key, use_chat, instruction, tuple(examples))
-store = st.session_state.setdefault("icl_results", {})
-if st.button(f"Measure zero-, one- and {k_max}-shot", key="icl_measure", type="primary"):
+sig = (decoding.model_key(lm), task_key, use_chat, instruction, tuple(examples))
+store = st.session_state.setdefault("in-context-learning.results", {})
+if st.button(f"Measure zero-, one- and {k_max}-shot", key="in-context-learning.measure", type="primary"):
     with st.spinner(f"Scoring {len(task.test)} items x 3 prompts ..."):
-        store[sig] = ui.measure_shots(ui.model_key(lm), task_key, use_chat, instruction,
+        store[sig] = decoding.measure_shots(decoding.model_key(lm), task_key, use_chat, instruction,
                                       tuple((e.text, e.label) for e in examples), lm)
 results = store.get(sig)
 if results is None:
@@ -108,7 +108,7 @@ else:
     fig.add_hline(y=1 / len(task.labels), line=dict(dash="dot"), annotation_text="chance")
     fig.update_layout(barmode="group", height=320, yaxis=dict(range=[0, 1.05], tickformat=".0%"),
                       margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.15))
-    st.plotly_chart(fig, width="stretch", key="icl_fig")
+    st.plotly_chart(fig, width="stretch", key="in-context-learning.fig")
     with st.expander("Every test item"):
         rows = []
         for i, it in enumerate(task.test):

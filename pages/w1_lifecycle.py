@@ -22,7 +22,7 @@ st.markdown(
 )
 
 names = {s.key: s.name for s in lifecycle.STAGES}
-chosen = st.segmented_control("Stage", list(names), format_func=names.get, default="adapt", key="lc_stage")
+chosen = st.segmented_control("Stage", list(names), format_func=names.get, default="adapt", key="lifecycle.stage")
 chosen = chosen or "adapt"
 
 # the four stages as boxes, with their sub-steps; the chosen one highlighted
@@ -45,7 +45,7 @@ fig.add_annotation(x=2.7, y=-0.2, text="evaluate, then loop back", showarrow=Fal
 fig.update_xaxes(visible=False, range=[-0.1, 4.7])
 fig.update_yaxes(visible=False, range=[-0.3, 1.05])
 fig.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), plot_bgcolor="white")
-st.plotly_chart(fig, width="stretch", key="lc_fig")
+st.plotly_chart(fig, width="stretch", key="lifecycle.fig")
 
 stage = lifecycle.stage(chosen)
 st.header(f"{stage.name}")
@@ -64,12 +64,12 @@ st.header("Adapt: keep prompting, or fine-tune?")
 st.markdown("A rule of thumb for the adapt stage. Measure the few-shot gain on the *Prompting and "
             "in-context learning* page, then describe your project:")
 a1, a2, a3 = st.columns(3)
-n_labelled = a1.number_input("labelled examples you have", 0, 10_000_000, 200, 50, key="lc_labelled")
-n_tasks = a2.number_input("tasks the model must do", 1, 100, 1, 1, key="lc_tasks")
-gain = a3.slider("accuracy gained by few-shot prompting", -0.5, 0.5, 0.1, 0.01, key="lc_gain", format="%.2f")
+n_labelled = a1.number_input("labelled examples you have", 0, 10_000_000, 200, 50, key="lifecycle.labelled")
+n_tasks = a2.number_input("tasks the model must do", 1, 100, 1, 1, key="lifecycle.tasks")
+gain = a3.slider("accuracy gained by few-shot prompting", -0.5, 0.5, 0.1, 0.01, key="lifecycle.gain", format="%.2f")
 b1, b2 = st.columns(2)
-prompt_tokens = b1.number_input("prompt length (tokens)", 1, 1_000_000, 400, 50, key="lc_prompt_tokens")
-window = b2.number_input("model's context window (tokens)", 128, 2_000_000, 8192, 128, key="lc_window")
+prompt_tokens = b1.number_input("prompt length (tokens)", 1, 1_000_000, 400, 50, key="lifecycle.prompt_tokens")
+window = b2.number_input("model's context window (tokens)", 128, 2_000_000, 8192, 128, key="lifecycle.window")
 advice = lifecycle.prompting_or_finetuning(int(n_labelled), int(n_tasks), float(gain), int(prompt_tokens), int(window))
 st.success(f"**Suggestion: {advice.approach}**")
 for r in advice.reasons:

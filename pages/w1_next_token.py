@@ -9,13 +9,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import next_token as N
+from lessons import next_token
 from ui import common, w1
 
 
 @st.cache_resource(max_entries=8, show_spinner="Running SmolLM2 on your prompt ...")
-def _trace(prompt: str, dev: str) -> N.NextTokenTrace:
-    return N.trace(common.smollm2(dev), prompt, top_k=10)
+def _trace(prompt: str, dev: str) -> next_token.NextTokenTrace:
+    return next_token.trace(common.smollm2(dev), prompt, top_k=10)
 
 
 st.title("➡️ One next-token prediction, stage by stage")
@@ -28,7 +28,7 @@ st.markdown(
 st.latex(r"p(t_{T+1}\mid t_1..t_T) = \operatorname{softmax}\big(W_E\,\mathrm{RMSNorm}(x_L)_T\big),\qquad "
          r"x_\ell = x_{\ell-1} + \mathrm{Attn}(\cdot) + \mathrm{MLP}(\cdot)")
 
-raw = st.text_input("Prompt", "The capital of France is", key="nt_prompt")
+raw = st.text_input("Prompt", "The capital of France is", key="next-token.prompt")
 prompt = common.clean_text(raw, what="prompt")
 if prompt is None:
     st.stop()
@@ -40,18 +40,18 @@ except Exception as exc:
     common.show_model_error(exc)
     st.stop()
 if tr.truncated:
-    st.warning(f"Your prompt is {tr.n_tokens_full} tokens long; only the last {N.MAX_TOKENS} are used "
+    st.warning(f"Your prompt is {tr.n_tokens_full} tokens long; only the last {next_token.MAX_TOKENS} are used "
                "(the end is what the next token continues).")
 
 st.subheader("The stages and their shapes")
 st.table(pd.DataFrame([vars(s) for s in tr.stages]).set_index("step"))
 
 st.subheader("1–2 · Tokens and their embeddings")
-dims = st.slider("Embedding dimensions to show", 16, 576, 64, step=16, key="nt_dims")
+dims = st.slider("Embedding dimensions to show", 16, 576, 64, step=16, key="next-token.dims")
 st.plotly_chart(w1.heatmap(tr.embeddings[:, :dims], [str(i) for i in range(dims)], tr.labels,
                            title=f"token embeddings: {len(tr.ids)} tokens × first {dims} of 576 numbers",
                            colorscale="RdBu", zmin=-0.15, zmax=0.15, height=160 + 24 * len(tr.ids)),
-                width="stretch", key="nt_emb")
+                width="stretch", key="next-token.emb")
 # (the dimension axis is unlabeled on purpose: single dimensions carry no human meaning)
 st.caption("ids: " + ", ".join(f"{common.md_escape(l)} = {i}" for l, i in zip(tr.labels, tr.ids)))
 
@@ -71,25 +71,25 @@ with c1:
     fig.update_layout(title="logit lens: top next token after each block", height=380,
                       xaxis_title="after block", yaxis_title="its probability", yaxis_range=[0, 1.1],
                       margin=dict(l=10, r=10, t=50, b=10))
-    st.plotly_chart(fig, width="stretch", key="nt_lens")
+    st.plotly_chart(fig, width="stretch", key="next-token.lens")
 with c2:
     fig = go.Figure(go.Scatter(x=layers, y=norms.tolist(), mode="lines+markers"))
     fig.update_layout(title="size (L2 norm) of the last position's vector", height=380,
                       xaxis_title="after block", yaxis_title="‖x‖", margin=dict(l=10, r=10, t=50, b=10))
-    st.plotly_chart(fig, width="stretch", key="nt_norms")
+    st.plotly_chart(fig, width="stretch", key="next-token.norms")
 
 st.subheader("4–8 · Final norm, logits, softmax, top-10")
-k = st.slider("Show the top", 3, 10, 10, key="nt_k")
+k = st.slider("Show the top", 3, 10, 10, key="next-token.k")
 c1, c2 = st.columns([3, 2])
 with c1:
     fig = w1.bar(tr.top_probs[:k], tr.top_labels[:k], horizontal=True, title=f"top-{k} next tokens",
                  x_title="probability", height=120 + 30 * k)
-    st.plotly_chart(fig, width="stretch", key="nt_top")
+    st.plotly_chart(fig, width="stretch", key="next-token.top")
 with c2:
     st.dataframe(pd.DataFrame({"token": tr.top_labels[:k], "id": tr.top_ids[:k],
                                "logit": [round(v, 3) for v in tr.top_logits[:k]],
                                "probability": [round(p, 4) for p in tr.top_probs[:k]]}),
-                 hide_index=True, width="stretch", key="nt_top_table")
+                 hide_index=True, width="stretch", key="next-token.top_table")
 st.markdown(
     f"Most likely next token: **{common.md_escape(tr.top_labels[0])}** with probability "
     f"**{tr.top_probs[0]:.3f}**. The top-10 together hold {sum(tr.top_probs):.1%} of the probability; "

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from lessons import positional as P
+from lessons import positional
 from ui import common, w1
 
 st.title("📍 Positional encoding")
@@ -24,22 +24,22 @@ st.latex(r"PE_{(pos,\,2i)} = \sin\!\Big(\frac{pos}{10000^{2i/d}}\Big),\qquad "
 
 c1, c2 = st.columns(2)
 with c1:
-    length = st.slider("Sequence length (positions)", 8, 256, 64, step=8, key="pos_len")
+    length = st.slider("Sequence length (positions)", 8, 256, 64, step=8, key="positional.len")
 with c2:
-    d_model = st.slider("d_model (dimensions)", 16, 512, 128, step=16, key="pos_d")
-pe = P.sinusoidal(length, d_model)
-sim = P.cosine_between_positions(pe)
+    d_model = st.slider("d_model (dimensions)", 16, 512, 128, step=16, key="positional.d")
+pe = positional.sinusoidal(length, d_model)
+sim = positional.cosine_between_positions(pe)
 c1, c2 = st.columns(2)
 with c1:
     st.plotly_chart(w1.heatmap(pe, [str(i) for i in range(d_model)], [str(p) for p in range(length)],
                                title=f"PE: {length} positions × {d_model} dimensions", colorscale="RdBu",
                                zmin=-1, zmax=1, x_title="dimension", y_title="position", height=520),
-                    width="stretch", key="pos_pe")
+                    width="stretch", key="positional.pe")
 with c2:
     st.plotly_chart(w1.heatmap(sim, [str(p) for p in range(length)], [str(p) for p in range(length)],
                                title="cosine similarity between positions", colorscale="Viridis",
                                zmin=float(sim.min()), zmax=1, x_title="position", y_title="position",
-                               height=520), width="stretch", key="pos_sim")
+                               height=520), width="stretch", key="positional.sim")
 st.markdown(
     f"Left: each column is a wave; the first columns turn fast, the last ones barely move, so every "
     f"row is a unique code. Right: position 10 is most similar to 9 and 11 "
@@ -54,14 +54,14 @@ st.markdown(
     "of 512 position vectors (384 numbers each) during pretraining and add row *pos* to the token "
     "at position *pos*. Learning found a similar structure on its own: neighbours are alike."
 )
-n_pos = st.slider("Learned positions to compare", 16, 512, 128, step=16, key="pos_learned")
+n_pos = st.slider("Learned positions to compare", 16, 512, 128, step=16, key="positional.learned")
 dev = common.device()
-learned = P.learned_positions(common.minilm(dev), n_pos)
-lsim = P.cosine_between_positions(learned)
+learned = positional.learned_positions(common.minilm(dev), n_pos)
+lsim = positional.cosine_between_positions(learned)
 st.plotly_chart(w1.heatmap(lsim, [str(p) for p in range(n_pos)], [str(p) for p in range(n_pos)],
                            title=f"MiniLM: cosine similarity of its first {n_pos} learned position vectors",
                            colorscale="Viridis", zmin=float(lsim.min()), zmax=1, x_title="position",
-                           y_title="position", height=480), width="stretch", key="pos_learned_fig")
+                           y_title="position", height=480), width="stretch", key="positional.learned_fig")
 
 st.subheader("SmolLM2: rotary position embeddings (RoPE)")
 smol_cfg = common.smollm2(dev).model.config
@@ -79,10 +79,10 @@ st.latex(r"\begin{pmatrix}q'_i\\ q'_{i+d/2}\end{pmatrix} = \begin{pmatrix}\cos m
          r"\theta_i = \text{base}^{-2i/d}")
 c1, c2 = st.columns(2)
 with c1:
-    pair = st.slider("Dimension pair i", 0, head_dim // 2 - 1, 0, key="rope_pair")
-    n_show = st.slider("Positions m", 2, 32, 8, key="rope_positions")
-    track = P.rope_pair_track(pair, head_dim, base, n_show)
-    theta = float(P.rope_frequencies(head_dim, base)[pair])
+    pair = st.slider("Dimension pair i", 0, head_dim // 2 - 1, 0, key="positional.rope_pair")
+    n_show = st.slider("Positions m", 2, 32, 8, key="positional.rope_positions")
+    track = positional.rope_pair_track(pair, head_dim, base, n_show)
+    theta = float(positional.rope_frequencies(head_dim, base)[pair])
     fig = go.Figure()
     for m in range(n_show):
         fig.add_trace(go.Scatter(x=[0, float(track[m, 0])], y=[0, float(track[m, 1])], mode="lines+markers+text",
@@ -91,20 +91,20 @@ with c1:
     fig.update_layout(title=f"pair {pair}: θ = {theta:.4g} rad per position", height=460,
                       xaxis=dict(range=[-1.3, 1.3], zeroline=True), yaxis=dict(range=[-1.3, 1.3], scaleanchor="x"),
                       margin=dict(l=10, r=10, t=50, b=10))
-    st.plotly_chart(fig, width="stretch", key="rope_circle")
+    st.plotly_chart(fig, width="stretch", key="positional.rope_circle")
     st.caption(f"The vector (1, 0) of pair {pair} at positions 0..{n_show - 1}. Pair 0 turns a full radian per "
-               f"token; the last pair turns {float(P.rope_frequencies(head_dim, base)[-1]):.2e} rad per token "
+               f"token; the last pair turns {float(positional.rope_frequencies(head_dim, base)[-1]):.2e} rad per token "
                "(it tells far-apart positions apart).")
 with c2:
-    seed = st.number_input("Seed for q and k", 0, 10_000, 0, key="rope_seed")
+    seed = st.number_input("Seed for q and k", 0, 10_000, 0, key="positional.rope_seed")
     g = torch.Generator().manual_seed(int(seed))
     q, k = torch.randn(head_dim, generator=g), torch.randn(head_dim, generator=g)
-    scores = P.rope_scores(q, k, 24, base)
+    scores = positional.rope_scores(q, k, 24, base)
     st.plotly_chart(w1.heatmap(scores, [str(i) for i in range(24)], [str(i) for i in range(24)],
                                title="q·k with q at position m and k at n", colorscale="RdBu",
                                zmin=-float(scores.abs().max()), zmax=float(scores.abs().max()),
                                x_title="key position n", y_title="query position m", height=460),
-                    width="stretch", key="rope_scores")
+                    width="stretch", key="positional.rope_scores")
     st.caption("The same q and k vectors, only their positions change. Every diagonal is constant: "
                "the score depends on m − n alone (relative position), not on where the pair sits.")
 

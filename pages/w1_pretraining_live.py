@@ -47,12 +47,12 @@ def training_ids(_tok, n_chars: int):
 train_ids, val_ids = training_ids(tok, 600_000)
 
 c1, c2, c3, c4, c5, c6 = st.columns(6)
-n_layer = c1.select_slider("layers", [1, 2, 3, 4], value=2, key="pl_layers")
-n_embd = c2.select_slider("width", [32, 64, 128], value=64, key="pl_width")
-steps = c3.slider("steps", 20, 1000, 300, 10, key="pl_steps")
-lr = c4.select_slider("learning rate", [3e-4, 1e-3, 3e-3, 1e-2, 3e-2], value=3e-3, key="pl_lr")
-every = c5.select_slider("sample every", [10, 20, 25, 50, 100], value=50, key="pl_every")
-seed = c6.number_input("seed", 0, 9999, 0, key="pl_seed")
+n_layer = c1.select_slider("layers", [1, 2, 3, 4], value=2, key="pretraining-live.layers")
+n_embd = c2.select_slider("width", [32, 64, 128], value=64, key="pretraining-live.width")
+steps = c3.slider("steps", 20, 1000, 300, 10, key="pretraining-live.steps")
+lr = c4.select_slider("learning rate", [3e-4, 1e-3, 3e-3, 1e-2, 3e-2], value=3e-3, key="pretraining-live.lr")
+every = c5.select_slider("sample every", [10, 20, 25, 50, 100], value=50, key="pretraining-live.every")
+seed = c6.number_input("seed", 0, 9999, 0, key="pretraining-live.seed")
 cfg = pt.live_config(len(tok), tok.eos_token_id, n_layer=n_layer, n_embd=n_embd)
 n_params = n_layer * 12 * n_embd * n_embd + len(tok) * n_embd + pt.LIVE_BLOCK * n_embd
 st.caption(f"A fresh GPT-2-style model: {n_layer} layer(s) × {n_embd} wide ≈ {n_params / 1e6:.2f}M parameters "
@@ -61,8 +61,8 @@ st.caption(f"A fresh GPT-2-style model: {n_layer} layer(s) × {n_embd} wide ≈ 
            f"Training data: {len(train_ids):,} tokens of the training plays.")
 
 b1, b2, _ = st.columns([1.2, 1, 4])
-start = b1.button("▶ Start pretraining", type="primary", key="pl_start")
-b2.button("⏹ Stop", key="pl_stop", help="Stops the run; the model keeps what it learned so far.")
+start = b1.button("▶ Start pretraining", type="primary", key="pretraining-live.start")
+b2.button("⏹ Stop", key="pretraining-live.stop", help="Stops the run; the model keeps what it learned so far.")
 
 
 def loss_fig(run: pt.LiveRun) -> go.Figure:
@@ -87,7 +87,7 @@ def show_samples(run: pt.LiveRun, where) -> None:
 
 # A run interrupted by the Stop button (or by any other click, which also reruns the page)
 # is finished here with what it learned so far.
-run: pt.LiveRun | None = st.session_state.get("pl_run")
+run: pt.LiveRun | None = st.session_state.get("pretraining-live.run")
 if run is not None and run.running:
     run.running = False
     run.log.stopped_by = "stop"
@@ -99,7 +99,7 @@ if start:
         if ok:
             model = pt.fresh_model(cfg, seed=int(seed)).to(dev)   # a brand-new private model, on the chosen device
             run = pt.LiveRun(model, pt.TrainLog(), steps, every, int(seed))
-            st.session_state["pl_run"] = run
+            st.session_state["pretraining-live.run"] = run
             run.samples.append((0, pt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
             bar = st.progress(0.0, text="starting ...")
             chart = st.empty()
@@ -115,7 +115,7 @@ if start:
                     show_samples(run, sample_box)
                 if time.perf_counter() - last[0] > 0.5 or step == total:
                     last[0] = time.perf_counter()
-                    chart.plotly_chart(loss_fig(run), width="stretch", key=f"pl_live_{step}")
+                    chart.plotly_chart(loss_fig(run), width="stretch", key=f"pretraining-live.live_{step}")
                 return None
 
             pt.train_causal_lm(model, train_ids, steps=steps, batch_size=pt.LIVE_BATCH, block=pt.LIVE_BLOCK,
@@ -127,7 +127,7 @@ if start:
             chart.empty()
             sample_box.empty()
 
-run = st.session_state.get("pl_run")
+run = st.session_state.get("pretraining-live.run")
 if run is None:
     st.info("Press **Start pretraining**. Expect about a minute on a laptop CPU; a GPU is much faster.")
 else:
@@ -146,7 +146,7 @@ else:
               help="On held-out plays (The Tempest, Macbeth), 32 windows of 64 tokens. Uniform guessing: 4,096.")
     m4.metric("Tokens seen", f"{run.log.tokens_seen:,}")
     st.caption(f"Run ended: {why}. {run.log.seconds:.1f} s of training.")
-    st.plotly_chart(loss_fig(run), width="stretch", key="pl_final_fig")
+    st.plotly_chart(loss_fig(run), width="stretch", key="pretraining-live.final_fig")
     st.subheader("Samples during training")
     if run.samples:
         last_step, last_text = run.samples[-1]

@@ -12,8 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import models, perplexity
-from lessons import pretraining as pt
+from lessons import models, pretraining as pt, surprisal
 from ui import common
 
 st.title("🎯 Pretraining objectives")
@@ -26,9 +25,9 @@ st.dataframe(pd.DataFrame(pt.FAMILIES), hide_index=True, width="stretch")
 
 c1, c2, c3 = st.columns([3, 1, 1])
 raw = c1.text_input("Your sentence", "The teacher explained the experiment and the students took careful notes.",
-                    key="po_text")
-unit = c2.radio("Tokens", ["words", "GPT-2 BPE"], key="po_unit")
-seed = c3.number_input("seed", 0, 9999, 0, key="po_seed")
+                    key="pretraining-objectives.text")
+unit = c2.radio("Tokens", ["words", "GPT-2 BPE"], key="pretraining-objectives.unit")
+seed = c3.number_input("seed", 0, 9999, 0, key="pretraining-objectives.seed")
 text = common.clean_text(raw, what="sentence")
 if text is None:
     st.stop()
@@ -43,7 +42,7 @@ if len(tokens) < 2:
 tab_mlm, tab_clm, tab_span = st.tabs(["Masked LM (BERT)", "Causal LM (GPT)", "Span corruption (T5)"])
 with tab_mlm:
     st.latex(r"\mathcal{L}_{\text{MLM}} = -\sum_{i \in \mathcal{M}} \log p_\theta\big(x_i \mid x_{\setminus \mathcal{M}}\big)")
-    rate = st.slider("Masking rate", 0.05, 0.5, 0.15, 0.05, key="po_mask_rate")
+    rate = st.slider("Masking rate", 0.05, 0.5, 0.15, 0.05, key="pretraining-objectives.mask_rate")
     o = pt.masked_lm(tokens, seed=int(seed), mask_prob=rate)
     st.markdown(f"**Input** (the model sees both sides of every gap): {o.note}")
     st.dataframe(pd.DataFrame({"input": o.inputs, "target (loss here)": [t or "·" for t in o.targets]},
@@ -63,8 +62,8 @@ with tab_span:
     st.latex(r"\mathcal{L}_{\text{span}} = -\sum_{j} \log p_\theta\big(y_j \mid y_{<j},\ \tilde{x}\big),"
              r"\quad y = \langle\text{sentinels and hidden spans}\rangle")
     s1, s2 = st.columns(2)
-    density = s1.slider("Noise density", 0.05, 0.5, 0.15, 0.05, key="po_density")
-    mean_span = s2.slider("Mean span length", 1.0, 5.0, 3.0, 0.5, key="po_span")
+    density = s1.slider("Noise density", 0.05, 0.5, 0.15, 0.05, key="pretraining-objectives.density")
+    mean_span = s2.slider("Mean span length", 1.0, 5.0, 3.0, 0.5, key="pretraining-objectives.span")
     o = pt.span_corruption(tokens, seed=int(seed), noise_density=density, mean_span=mean_span)
     st.markdown(f"{o.note}")
     st.markdown("**Encoder input:**")
@@ -80,7 +79,7 @@ st.markdown("A pretrained decoder's loss on each token is its **surprisal**, $-\
 st.latex(r"\text{surprisal}(x_t) = -\log_2 p_\theta(x_t \mid x_{<t}),\qquad "
          r"\text{PPL} = \exp\Big(\tfrac{1}{T-1}\sum_t -\ln p_\theta(x_t\mid x_{<t})\Big)")
 mc1, mc2 = st.columns([1, 2])
-which = mc1.radio("Model", ["SmolLM2-135M-Instruct", "tiny GPT (ours)"], key="po_model")
+which = mc1.radio("Model", ["SmolLM2-135M-Instruct", "tiny GPT (ours)"], key="pretraining-objectives.model")
 dev = common.device()
 try:
     lm = common.smollm2(dev) if which.startswith("Smol") else common.tiny_gpt(dev)
@@ -88,7 +87,7 @@ except models.ModelUnavailable as exc:
     common.show_model_error(exc)
     st.stop()
 try:
-    s = perplexity.surprisal(lm.model, lm.tokenizer, text, max_tokens=96)
+    s = surprisal.surprisal(lm.model, lm.tokenizer, text, max_tokens=96)
 except ValueError as exc:
     st.info(f"{exc} Type a longer text to see surprisals.")
     st.stop()
@@ -126,7 +125,7 @@ fig = go.Figure(go.Heatmap(z=z, text=txt, texttemplate="%{text}", hovertext=hove
                            colorbar=dict(title="bits"), xgap=2, ygap=2))
 fig.update_layout(height=70 + 45 * rows_n, margin=dict(l=10, r=10, t=10, b=10),
                   xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed"))
-st.plotly_chart(fig, width="stretch", key="po_surprisal_fig")
+st.plotly_chart(fig, width="stretch", key="pretraining-objectives.surprisal_fig")
 top = sorted([i for i in range(1, n)], key=lambda i: -s.nats[i])[:5]
 st.dataframe(pd.DataFrame([{"token": s.tokens[i], "p(token)": f"{s.probs[i]:.2g}", "bits": round(s.bits[i], 2),
                             "model expected": s.top_pred[i]} for i in top]), hide_index=True, width="stretch")

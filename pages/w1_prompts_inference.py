@@ -14,7 +14,7 @@ import streamlit as st
 
 from lessons import generation, prompting
 from ui import common
-from ui import decoding as ui
+from ui import decoding
 
 st.title("💬 Prompts, completions and inference")
 st.markdown(
@@ -28,24 +28,24 @@ st.markdown(
 st.latex(r"\underbrace{x_1 \dots x_n}_{\text{prompt}}\ \underbrace{x_{n+1} \dots x_{n+m}}_{\text{completion}}, "
          r"\qquad n + m \le \text{context window}, \qquad x_{t} = \arg\max_i P_\theta(i \mid x_{<t})")
 
-lm = ui.pick_model("pi")
+lm = decoding.pick_model("prompts-inference")
 if lm is None:
     st.stop()
 c1, c2 = st.columns([3, 1])
 with c1:
-    text = st.text_area("Prompt", value="What is the capital of France?", key="pi_prompt", height=90)
+    text = st.text_area("Prompt", value="What is the capital of France?", key="prompts-inference.prompt", height=90)
 with c2:
     has_chat = bool(getattr(lm.tokenizer, "chat_template", None))
-    use_chat = st.toggle("Apply the chat template", value=has_chat, key="pi_chat", disabled=not has_chat,
+    use_chat = st.toggle("Apply the chat template", value=has_chat, key="prompts-inference.chat", disabled=not has_chat,
                          help="Instruction-tuned models were trained on conversations in this format.") and has_chat
-    max_new = st.slider("max_new_tokens", 1, 80, 30, key="pi_max_new")
+    max_new = st.slider("max_new_tokens", 1, 80, 30, key="prompts-inference.max_new")
 text = common.clean_text(text, what="prompt")
 if text is None:
     st.stop()
 prompt = (lm.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
                                            add_generation_prompt=True) if use_chat else text)
 
-ids, pieces = ui.tokens_table(lm.tokenizer, prompt)
+ids, pieces = decoding.tokens_table(lm.tokenizer, prompt)
 budget = prompting.token_budget(lm.tokenizer, lm.model, prompt, max_new)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("characters", f"{len(prompt):,}")
@@ -60,7 +60,7 @@ fig.add_bar(y=["tokens"], x=[max(budget.context_window - budget.total, 0)], orie
             marker_color="#DFE6E9")
 fig.update_layout(barmode="stack", height=150, margin=dict(l=10, r=10, t=30, b=10),
                   legend=dict(orientation="h", y=1.5), xaxis_title="tokens of the context window")
-st.plotly_chart(fig, width="stretch", key="pi_budget")
+st.plotly_chart(fig, width="stretch", key="prompts-inference.budget")
 if budget.prompt_tokens >= budget.context_window:
     st.error(f"The prompt alone is {budget.prompt_tokens:,} tokens, but {lm.name} can read at most "
              f"{budget.context_window:,}: there is no room left for a single new token, so nothing can be "
@@ -76,13 +76,13 @@ st.markdown("**The prompt as tokens** (␣ is a space, ↵ a newline):")
 st.dataframe(pd.DataFrame({"token": pieces, "id": [str(i) for i in ids]}).T, width="stretch")
 
 st.subheader("Inference")
-if st.button("Run inference (greedy)", key="pi_run", type="primary"):
+if st.button("Run inference (greedy)", key="prompts-inference.run", type="primary"):
     t0 = time.perf_counter()
-    tr = ui.trace(ui.model_key(lm), prompt,
-                  ui.settings_tuple(generation.GenSettings(do_sample=False, max_new_tokens=max_new)), lm)
-    st.session_state["pi_result"] = (prompt, max_new, ui.model_key(lm), tr, time.perf_counter() - t0)
-res = st.session_state.get("pi_result")
-if res and res[:3] == (prompt, max_new, ui.model_key(lm)):
+    tr = decoding.trace(decoding.model_key(lm), prompt,
+                  decoding.settings_tuple(generation.GenSettings(do_sample=False, max_new_tokens=max_new)), lm)
+    st.session_state["prompts-inference.result"] = (prompt, max_new, decoding.model_key(lm), tr, time.perf_counter() - t0)
+res = st.session_state.get("prompts-inference.result")
+if res and res[:3] == (prompt, max_new, decoding.model_key(lm)):
     _, _, _, tr, secs = res
     st.markdown("**Completion:**")
     st.text(tr.text)

@@ -28,7 +28,7 @@ st.latex(r"x = (-1)^{s}\times 1.m \times 2^{\,e-\text{bias}}"
 # --------------------------------------------------------------------------- bits
 st.header("1 · Your number, bit by bit")
 c1, c2 = st.columns([2, 1])
-raw = c1.text_input("A number", "3.14159265", key="qz_number",
+raw = c1.text_input("A number", "3.14159265", key="quantization.number",
                     help="Try 0.1, 65504, 70000, 1e-8, -2.5, 1e38 ...")
 try:
     x = float(raw.strip().replace(",", "")) if raw and len(raw) < 60 else None
@@ -38,7 +38,7 @@ if x is None or math.isnan(x):
     st.warning("Type a number such as 3.14159, -2.5, 1e-8 or 65504.")
     st.stop()
 absmax = c2.number_input("int8 range: absmax of the tensor", min_value=1e-6, max_value=1e6,
-                         value=4.0, key="qz_absmax",
+                         value=4.0, key="quantization.absmax",
                          help="int8 needs a scale; here the largest |value| in the tensor your number belongs to.")
 
 COLORS = {"s": "#EF553B", "e": "#636EFA", "m": "#00CC96"}
@@ -58,7 +58,7 @@ if q8:
                              showlegend=False, hovertext=["two's complement integer"] * 8))
 fig.update_layout(height=230, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(visible=False),
                   yaxis=dict(categoryorder="array", categoryarray=["int8", "bf16", "fp16", "fp32"]))
-st.plotly_chart(fig, width="stretch", key="qz_bits_fig")
+st.plotly_chart(fig, width="stretch", key="quantization.bits_fig")
 st.caption("🟥 sign · 🟦 exponent (range) · 🟩 mantissa (precision) · 🟪 int8 integer (needs a separate scale)")
 
 rows = []
@@ -89,11 +89,11 @@ st.header("2 · Memory calculator")
 presets = {"SmolLM2-135M": 135e6, "1B": 1e9, "Llama 2 7B": 7e9, "Llama 2 70B": 70e9, "GPT-3 175B": 175e9,
            "tiny GPT (ours)": 1.35e6}
 m1, m2 = st.columns([1, 1])
-preset = m1.selectbox("Model size", list(presets) + ["custom"], index=1, key="qz_preset")
+preset = m1.selectbox("Model size", list(presets) + ["custom"], index=1, key="quantization.preset")
 params = presets.get(preset)
 if params is None:
-    params = m1.number_input("Parameters (billions)", 0.001, 2000.0, 3.0, key="qz_params_b") * 1e9
-fmt = m2.radio("Weights stored as", ["fp32", "bf16", "fp16", "int8", "int4"], horizontal=True, key="qz_fmt")
+    params = m1.number_input("Parameters (billions)", 0.001, 2000.0, 3.0, key="quantization.params_b") * 1e9
+fmt = m2.radio("Weights stored as", ["fp32", "bf16", "fp16", "int8", "int4"], horizontal=True, key="quantization.fmt")
 mem = qz.memory_estimate(params, fmt)
 k1, k2, k3 = st.columns(3)
 k1.metric(f"Inference: weights in {fmt}", f"{mem['inference_gb']:,.2f} GB")
@@ -102,7 +102,7 @@ k3.metric("Training / fp32 weights", f"{mem['training_over_weights']:.0f}x")
 bars = go.Figure(go.Bar(x=list(mem["training_rows_gb"].values()), y=list(mem["training_rows_gb"]), orientation="h",
                         text=[f"{v:,.2f} GB" for v in mem["training_rows_gb"].values()]))
 bars.update_layout(height=230, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="GB")
-st.plotly_chart(bars, width="stretch", key="qz_mem_fig")
+st.plotly_chart(bars, width="stretch", key="quantization.mem_fig")
 st.caption("The course's rule of thumb, used here: 4 bytes per fp32 weight, plus about 20 extra bytes per "
            "parameter to train it (Adam's two moments 8, gradients 4, activations and buffers ~8), so training "
            "needs ~6x the memory of the weights. Activations really depend on batch size and sequence length. "
@@ -115,8 +115,8 @@ st.markdown("We round every weight of a **copy** of the model to the format, the
             "int8 is per-channel absmax, weight-only (one scale per output channel); computation runs in fp32 "
             "after de-quantizing, so what you measure is exactly the rounding of the stored weights.")
 r1, r2 = st.columns([1, 2])
-which = r1.radio("Model", ["tiny GPT (ours)", "SmolLM2-135M-Instruct"], key="qz_model")
-n_tok = r2.slider("Evaluation tokens", 64, 512, 256, 64, key="qz_tokens")
+which = r1.radio("Model", ["tiny GPT (ours)", "SmolLM2-135M-Instruct"], key="quantization.model")
+n_tok = r2.slider("Evaluation tokens", 64, 512, 256, 64, key="quantization.tokens")
 dev = common.device()
 
 
@@ -127,9 +127,9 @@ def measure(_lm, model_name: str, n_tokens: int, device: str) -> list[dict]:
     return qz.quantization_effects(_lm.model, _lm.tokenizer, text, max_tokens=n_tokens)
 
 
-if st.button("Quantize and measure", type="primary", key="qz_run"):
-    st.session_state["qz_ask"] = (which, n_tok)
-if st.session_state.get("qz_ask") == (which, n_tok):
+if st.button("Quantize and measure", type="primary", key="quantization.run"):
+    st.session_state["quantization.ask"] = (which, n_tok)
+if st.session_state.get("quantization.ask") == (which, n_tok):
     try:
         lm = common.tiny_gpt(dev) if which.startswith("tiny") else common.smollm2(dev)
         with st.spinner(f"Quantizing {which} four ways and measuring ..."):
@@ -158,7 +158,7 @@ if st.session_state.get("qz_ask") == (which, n_tok):
                                 yaxis="y2"))
     f2.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(title="size (MB)"), yaxis2=yaxis2,
                      legend=dict(orientation="h", y=1.15))
-    st.plotly_chart(f2, width="stretch", key="qz_effects_fig")
+    st.plotly_chart(f2, width="stretch", key="quantization.effects_fig")
     st.caption(f"{res[0]['tokens']} tokens of the held-out plays (The Tempest, Macbeth). Sizes count every "
                "distinct tensor once (the embedding is tied to the output layer). Note: SmolLM2 ships to us as a "
                "4-bit GGUF file, so its 'fp32' weights are already de-quantized 4-bit values; the tiny GPT "

@@ -11,7 +11,7 @@ import streamlit as st
 
 from lessons import sampling
 from ui import common
-from ui import decoding as ui
+from ui import decoding
 
 PRESETS = ["The capital of France is", "My favourite colour is", "Once upon a time, there was a",
            "The best way to learn programming is to", "2 + 2 ="]
@@ -28,27 +28,27 @@ st.latex(r"p_i = \frac{e^{z_i / T}}{\sum_j e^{z_j / T}} \qquad "
          r"\text{top-}k:\ \text{keep the } k \text{ largest } z_i \qquad "
          r"\text{top-}p:\ \text{keep the smallest top set with } \textstyle\sum p_i \ge p")
 
-lm = ui.pick_model("sl")
+lm = decoding.pick_model("sampling")
 if lm is None:
     st.stop()
 c1, c2 = st.columns([2, 1])
 with c2:
-    preset = st.selectbox("Example prompt", PRESETS, key="sl_preset")
+    preset = st.selectbox("Example prompt", PRESETS, key="sampling.preset")
 with c1:
-    prompt = st.text_input("Prompt", value=preset, key=f"sl_prompt_{PRESETS.index(preset)}")
+    prompt = st.text_input("Prompt", value=preset, key=f"sampling.prompt_{PRESETS.index(preset)}")
 prompt = common.clean_text(prompt, what="prompt", max_chars=500)
 if prompt is None:
     st.stop()
 
 s1, s2, s3, s4 = st.columns(4)
-temperature = s1.slider("temperature", 0.0, 2.5, 1.0, 0.05, key="sl_temperature",
+temperature = s1.slider("temperature", 0.0, 2.5, 1.0, 0.05, key="sampling.temperature",
                         help="0 means greedy: the limit T → 0 puts all probability on the top token.")
-top_k = s2.number_input("top_k (0 = off)", 0, 1000, 0, 1, key="sl_top_k")
-top_p = s3.slider("top_p (1.0 = off)", 0.05, 1.0, 1.0, 0.01, key="sl_top_p")
-n_show = s4.slider("tokens shown", 5, 40, 20, 1, key="sl_n")
+top_k = s2.number_input("top_k (0 = off)", 0, 1000, 0, 1, key="sampling.top_k")
+top_p = s3.slider("top_p (1.0 = off)", 0.05, 1.0, 1.0, 0.01, key="sampling.top_p")
+n_show = s4.slider("tokens shown", 5, 40, 20, 1, key="sampling.n")
 
 try:
-    logits = ui.as_tensor(ui.next_logits(ui.model_key(lm), prompt, lm))
+    logits = decoding.as_tensor(decoding.next_logits(decoding.model_key(lm), prompt, lm))
 except ValueError as exc:
     st.warning(str(exc))
     st.stop()
@@ -66,7 +66,7 @@ m3.metric("entropy after", f"{steps.entropy_final:.2f} bits",
           delta=f"{steps.entropy_final - steps.entropy_raw:+.2f}", delta_color="off")
 m4.metric("p(top token) after", f"{max(steps.p_final):.3f}", help=f"top token: {labels[0]}")
 
-st.plotly_chart(ui.filter_figure(steps, labels, top_p), width="stretch", key="sl_fig")
+st.plotly_chart(decoding.filter_figure(steps, labels, top_p), width="stretch", key="sampling.fig")
 st.caption("Outlined bars: the model's raw probabilities. Filled bars: 🟦 kept (what is left to sample "
            "from, renormalised); hatched 🟧 removed by top-k, hatched 🟨 removed by top-p (⬜ greedy), drawn at "
            "the probability they had after temperature, just before they were set to 0. The dotted line is the running "
@@ -95,16 +95,16 @@ st.markdown("Now draw tokens from the filtered distribution, as `generate(do_sam
             "total-variation distance, which shrinks roughly like $1/\\sqrt{N}$.")
 st.latex(r"\mathrm{TV}(\hat p, p) = \tfrac12 \sum_i |\hat p_i - p_i|")
 d1, d2 = st.columns(2)
-n_draws = d1.select_slider("number of draws N", [10, 30, 100, 300, 1000, 3000, 10000], value=100, key="sl_draws")
-seed = d2.number_input("seed", 0, 2**31 - 1, 0, 1, key="sl_seed")
+n_draws = d1.select_slider("number of draws N", [10, 30, 100, 300, 1000, 3000, 10000], value=100, key="sampling.draws")
+seed = d2.number_input("seed", 0, 2**31 - 1, 0, 1, key="sampling.seed")
 res = sampling.draw_samples(steps.probs_final, int(n_draws), seed=int(seed), support_size=min(n_show, 15))
 e1, e2 = st.columns(2)
 e1.metric("TV distance, empirical vs theoretical", f"{res.tv_distance:.3f}")
 e2.metric("average TV for this N (exact)", f"{sampling.expected_tv(steps.probs_final, int(n_draws)):.3f}",
           help="The mean of the TV distance over all possible seeds, computed exactly from the binomial "
                "distribution of each token's count. Your draw is usually near it.")
-st.plotly_chart(ui.samples_figure(res, [sampling.token_label(lm.tokenizer, i) for i in res.support]),
-                width="stretch", key="sl_samples_fig")
+st.plotly_chart(decoding.samples_figure(res, [sampling.token_label(lm.tokenizer, i) for i in res.support]),
+                width="stretch", key="sampling.samples_fig")
 st.markdown("**First draws, in order:**")
 st.text(" · ".join(sampling.token_label(lm.tokenizer, i) for i in res.ids[:30]))
 

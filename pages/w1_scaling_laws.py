@@ -41,10 +41,10 @@ st.dataframe(fits, hide_index=True, width="stretch")
 st.header("1 · Compute-optimal calculator")
 c1, c2 = st.columns([2, 1])
 with c1:
-    log_c = st.slider("Compute budget, log₁₀ FLOPs", 15.0, 26.0, 23.77, 0.01, key="sc_logc",
+    log_c = st.slider("Compute budget, log₁₀ FLOPs", 15.0, 26.0, 23.77, 0.01, key="scaling-laws.logc",
                       help="23.77 ≈ 5.9e23 FLOPs, Chinchilla's own budget.")
 with c2:
-    k = st.number_input("Tokens per parameter", 1.0, 2000.0, 20.0, 1.0, key="sc_k",
+    k = st.number_input("Tokens per parameter", 1.0, 2000.0, 20.0, 1.0, key="scaling-laws.k",
                         help="20 is the Chinchilla rule of thumb; Llama 3 8B used ~1,900.")
 C = 10 ** log_c
 b = scaling.compute_optimal(C, tokens_per_param=k)
@@ -73,8 +73,8 @@ st.header("2 · Iso-FLOP curves")
 st.markdown("Each curve spends the **same** compute; moving right makes the model bigger and the data "
             "smaller. The valley is the compute-optimal model. Solid: Chinchilla's fit; dotted: Epoch AI's refit.")
 budgets = st.multiselect("Budgets (FLOPs)", ["1e18", "1e19", "1e20", "1e21", "1e22", "1e23", "1e24", "1e25"],
-                         default=["1e19", "1e21", "1e23", "1e25"], key="sc_budgets")
-show_epoch = st.checkbox("Show the Epoch AI refit", True, key="sc_epoch")
+                         default=["1e19", "1e21", "1e23", "1e25"], key="scaling-laws.budgets")
+show_epoch = st.checkbox("Show the Epoch AI refit", True, key="scaling-laws.epoch")
 fig = go.Figure()
 palette = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880"]
 for i, cs in enumerate(sorted(budgets, key=float)):
@@ -94,7 +94,7 @@ for i, cs in enumerate(sorted(budgets, key=float)):
 fig.update_layout(xaxis_type="log", xaxis_title="parameters N", yaxis_title="predicted loss (nats/token)",
                   height=430, margin=dict(l=10, r=10, t=30, b=10))
 if budgets:
-    st.plotly_chart(fig, width="stretch", key="sc_iso_fig")
+    st.plotly_chart(fig, width="stretch", key="scaling-laws.iso_fig")
 else:
     st.info("Pick at least one budget to draw its iso-FLOP curve.")
 
@@ -113,7 +113,7 @@ fig2.add_trace(go.Scatter(x=[b.params], y=[b.tokens], mode="markers", marker=dic
                           name="your calculator result"))
 fig2.update_layout(xaxis_type="log", yaxis_type="log", xaxis_title="parameters N",
                    yaxis_title="training tokens D", height=480, margin=dict(l=10, r=10, t=30, b=10))
-st.plotly_chart(fig2, width="stretch", key="sc_models_fig")
+st.plotly_chart(fig2, width="stretch", key="scaling-laws.models_fig")
 st.dataframe(pd.DataFrame([{"model": r["model"], "parameters": fmt_n(r["params"]), "tokens": fmt_n(r["tokens"]),
                             "tokens / param": round(r["tokens_per_param"], 1), "compute (FLOPs)": f"{r['flops']:.2g}",
                             "Chinchilla-optimal N for that compute": fmt_n(r["optimal_params"]),

@@ -29,14 +29,14 @@ st.markdown(
 
 c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
 with c1:
-    raw = st.text_input("3 to 6 words (split on spaces)", "the cat sat on the mat", key="sa_words")
+    raw = st.text_input("3 to 6 words (split on spaces)", "the cat sat on the mat", key="self-attention.words")
 with c2:
-    d_k = st.slider("d_k", 2, 8, 4, key="sa_dk")
+    d_k = st.slider("d_k", 2, 8, 4, key="self-attention.dk")
 with c3:
-    seed = st.number_input("Seed", 0, 10_000, 0, key="sa_seed")
+    seed = st.number_input("Seed", 0, 10_000, 0, key="self-attention.seed")
 with c4:
-    causal = st.toggle("Causal mask", False, key="sa_causal")
-    scaled = st.toggle("Divide by √d_k", True, key="sa_scale")
+    causal = st.toggle("Causal mask", False, key="self-attention.causal")
+    scaled = st.toggle("Divide by √d_k", True, key="self-attention.scale")
 
 text = common.clean_text(raw, max_chars=200, what="words")
 if text is None:
@@ -64,7 +64,7 @@ for col, name, m in zip(cols, ("Q = X W_Q", "K = X W_K", "V = X W_V"), (ex.q, ex
     with col:
         st.plotly_chart(w1.heatmap(m, dims, labels, title=name, colorscale="RdBu", zmin=-2, zmax=2,
                                    text_fmt=".2f", height=120 + 40 * T, showscale=False),
-                        width="stretch", key=f"sa_{name[0]}")
+                        width="stretch", key=f"self-attention.{name[0]}")
 with st.expander("The embeddings X and the projection matrices"):
     cols = st.columns(4)
     for col, name, m, ylab in zip(cols, ("X", "W_Q", "W_K", "W_V"), (ex.x, ex.w_q, ex.w_k, ex.w_v),
@@ -74,29 +74,29 @@ with st.expander("The embeddings X and the projection matrices"):
         with col:
             st.plotly_chart(w1.heatmap(m, xl, ylab, title=name, colorscale="RdBu", zmin=-2, zmax=2,
                                        text_fmt=".2f", height=400, showscale=False),
-                            width="stretch", key=f"sa_mat_{name}")
+                            width="stretch", key=f"self-attention.mat_{name}")
 
 st.subheader("2 · Scores, mask, softmax, output")
 scale_txt = f"/ √{d_k}  (× {s.scale:.3f})" if scaled else "(not scaled)"
 masked_text = [[("−∞" if v == float("-inf") else f"{v:.2f}") for v in row] for row in s.masked.tolist()]
 figs = [
     (w1.heatmap(s.scaled, labels, labels, title=f"QKᵀ {scale_txt}", colorscale="RdBu", zmin=-3, zmax=3,
-                text_fmt=".2f", height=140 + 44 * T, showscale=False), "sa_scores"),
+                text_fmt=".2f", height=140 + 44 * T, showscale=False), "scores"),
     (w1.heatmap(s.masked, labels, labels, title="after the mask" + (" (causal)" if causal else " (none)"),
-                colorscale="RdBu", zmin=-3, zmax=3, text=masked_text, height=140 + 44 * T, showscale=False), "sa_masked"),
+                colorscale="RdBu", zmin=-3, zmax=3, text=masked_text, height=140 + 44 * T, showscale=False), "masked"),
     (w1.heatmap(s.weights, labels, labels, title="softmax: weights (rows sum to 1)", zmin=0, zmax=1,
-                text_fmt=".2f", height=140 + 44 * T, showscale=False), "sa_weights"),
+                text_fmt=".2f", height=140 + 44 * T, showscale=False), "weights"),
     (w1.heatmap(s.output, dims, labels, title="output = weights · V", colorscale="RdBu", zmin=-2, zmax=2,
-                text_fmt=".2f", height=140 + 44 * T, showscale=False), "sa_output"),
+                text_fmt=".2f", height=140 + 44 * T, showscale=False), "output"),
 ]
 for i, (fig, key) in enumerate(figs):
     if i % 2 == 0:
         cols = st.columns(2)
     with cols[i % 2]:
-        st.plotly_chart(fig, width="stretch", key=key)
+        st.plotly_chart(fig, width="stretch", key=f"self-attention.{key}")
 
 st.subheader("3 · One row, step by step")
-qi = st.selectbox("Query token", list(range(T)), format_func=lambda i: f"{i}: {words[i]}", key="sa_query")
+qi = st.selectbox("Query token", list(range(T)), format_func=lambda i: f"{i}: {words[i]}", key="self-attention.query")
 row_w = s.weights[qi]
 allowed = [j for j in range(T) if ex.mask is None or bool(ex.mask[qi, j])]
 st.markdown(

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import tokens as T
+from lessons import tokens
 from ui import common, w1
 
 st.title("🔤 Tokens and the context window")
@@ -24,7 +24,7 @@ st.latex(r"\text{text} \;\xrightarrow{\text{tokenizer}}\; [t_1, t_2, \dots, t_n]
          r"\qquad\text{fill} = \frac{n}{\text{window}}")
 
 raw = st.text_area("Your text", "Transformers don't read words, they read tokens! Unbelievably, "
-                   "東京 and 🤖 work too.", key="tok_text", height=90)
+                   "東京 and 🤖 work too.", key="tokens.text", height=90)
 text = common.clean_text(raw)
 if text is None:
     st.stop()
@@ -32,15 +32,15 @@ if text is None:
 dev = common.device()
 try:
     tokenizers = {
-        "GPT-2 BPE": (common.gpt2_tokenizer(), T.BYTE_LEVEL),
-        "SmolLM2 BPE": (common.smollm2(dev).tokenizer, T.BYTE_LEVEL),
-        "MiniLM WordPiece": (common.minilm(dev).tokenizer, T.WORDPIECE),
+        "GPT-2 BPE": (common.gpt2_tokenizer(), tokens.BYTE_LEVEL),
+        "SmolLM2 BPE": (common.smollm2(dev).tokenizer, tokens.BYTE_LEVEL),
+        "MiniLM WordPiece": (common.minilm(dev).tokenizer, tokens.WORDPIECE),
     }
 except Exception as exc:
     common.show_model_error(exc)
     st.stop()
-results = T.compare(tokenizers, text)
-counts = T.text_counts(text)
+results = tokens.compare(tokenizers, text)
+counts = tokens.text_counts(text)
 
 c = st.columns(3)
 c[0].metric("characters", f"{counts['characters']:,}")
@@ -66,7 +66,7 @@ for col, tk in zip(cols, results):
             extra.append(f"{tk.unknown} [UNK]")
         if extra:
             st.caption(", ".join(extra))
-        st.plotly_chart(w1.token_strip(tk, line_cells=26), width="stretch", key=f"tok_strip_{tk.name}")
+        st.plotly_chart(w1.token_strip(tk, line_cells=26), width="stretch", key=f"tokens.strip_{tk.name}")
         if tk.n_tokens > 400:
             st.caption("Showing the first 400 tokens.")
 
@@ -76,7 +76,7 @@ table = pd.DataFrame([{
     "characters per token": round(counts["characters"] / max(tk.n_tokens, 1), 2),
     "[UNK]": tk.unknown, "byte pieces": sum(tk.partial_bytes),
 } for tk in results])
-st.dataframe(table, hide_index=True, width="stretch", key="tok_table")
+st.dataframe(table, hide_index=True, width="stretch", key="tokens.table")
 
 with st.expander("Every token with its id"):
     cols = st.columns(3)
@@ -85,20 +85,20 @@ with st.expander("Every token with its id"):
             st.markdown(f"**{tk.name}**")
             st.dataframe(pd.DataFrame({"#": range(tk.n_tokens), "token": tk.labels, "id": tk.ids,
                                        "raw piece": tk.pieces}), hide_index=True, width="stretch",
-                         height=300, key=f"tok_df_{tk.name}")
+                         height=300, key=f"tokens.df_{tk.name}")
 
 st.subheader("How much of the context window does it fill?")
 window = st.select_slider("Context window (tokens)", options=[64, 128, 256, 512, 1024, 2048, 4096, 8192, 32768, 131072],
-                          value=1024, key="tok_window",
+                          value=1024, key="tokens.window",
                           help="MiniLM reads 256 (512 positions), GPT-2 1,024, GPT-3 2,048, SmolLM2 8,192.")
-fills = [T.context_fill(tk.n_tokens, window) for tk in results]
+fills = [tokens.context_fill(tk.n_tokens, window) for tk in results]
 fig = go.Figure(go.Bar(y=[tk.name for tk in results], x=[100 * f["fraction"] for f in fills], orientation="h",
                        marker_color=["#E45756" if f["overflow"] else "#4C78A8" for f in fills],
                        texttemplate="%{x:.1f}%", textposition="outside"))
 fig.add_vline(x=100, line_dash="dash", annotation_text="window full")
 fig.update_layout(height=230, margin=dict(l=10, r=10, t=20, b=10), xaxis_title="% of the window used", yaxis_autorange="reversed",
                   xaxis_range=[0, max(110, 100 * max(f["fraction"] for f in fills) * 1.15)])
-st.plotly_chart(fig, width="stretch", key="tok_fill")
+st.plotly_chart(fig, width="stretch", key="tokens.fill")
 for tk, f in zip(results, fills):
     if f["overflow"]:
         st.markdown(f"- **{tk.name}**: {tk.n_tokens:,} tokens do **not** fit in {window:,}; "

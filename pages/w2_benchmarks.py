@@ -24,12 +24,12 @@ st.markdown(
 st.subheader("Filter and compare")
 f1, f2, f3 = st.columns([2, 1, 1])
 with f1:
-    caps = st.multiselect("Capability (any of)", bm.CAPABILITIES, key="bm_caps")
+    caps = st.multiselect("Capability (any of)", bm.CAPABILITIES, key="benchmarks.caps")
 with f2:
-    dim = st.selectbox("Also measures", ["(any)"] + bm.DIMENSIONS, key="bm_dim",
+    dim = st.selectbox("Also measures", ["(any)"] + bm.DIMENSIONS, key="benchmarks.dim",
                        help="One of HELM's seven metric categories, at least partly.")
 with f3:
-    min_tasks = st.slider("At least N tasks", 0, 200, 0, step=10, key="bm_min_tasks")
+    min_tasks = st.slider("At least N tasks", 0, 200, 0, step=10, key="benchmarks.min_tasks")
 chosen = bm.filter_benchmarks(caps, None if dim == "(any)" else dim, min_tasks)
 if not chosen:
     st.info("No benchmark matches all filters. Loosen one of them.")
@@ -44,7 +44,7 @@ else:
 
 names = [b.name for b in bm.BENCHMARKS]
 c1, c2 = st.columns(2)
-for col, key, default in ((c1, "bm_left", "MMLU"), (c2, "bm_right", "HELM")):
+for col, key, default in ((c1, "benchmarks.left", "MMLU"), (c2, "benchmarks.right", "HELM")):
     with col:
         b = bm.by_name(st.selectbox("Compare", names, index=names.index(default), key=key))
         st.markdown(f"#### {b.name} ({b.year})")
@@ -64,7 +64,7 @@ fig = go.Figure(go.Heatmap(
     hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
 fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"),
                   xaxis=dict(side="top"))
-st.plotly_chart(fig, width="stretch", key="bm_coverage")
+st.plotly_chart(fig, width="stretch", key="benchmarks.coverage")
 st.caption("Columns are HELM's seven metric categories. 'partly' = a diagnostic set or an analysis in the "
            "paper, not a headline score. Only HELM reports all seven for every core scenario.")
 
@@ -73,11 +73,11 @@ bars = go.Figure(go.Bar(x=names, y=[b.n_tasks for b in bm.BENCHMARKS],
                         marker_color=["#08519c" if b in chosen else "#c6dbef" for b in bm.BENCHMARKS]))
 bars.update_layout(height=300, yaxis=dict(type="log", title="tasks / subjects / scenarios (log)", tickvals=[1, 3, 10, 30, 100, 300], range=[0, 2.7]),
                    margin=dict(l=10, r=10, t=20, b=10))
-st.plotly_chart(bars, width="stretch", key="bm_sizes")
+st.plotly_chart(bars, width="stretch", key="benchmarks.sizes")
 st.caption("Breadth grew by more than an order of magnitude in four years (highlighted: the filtered set).")
 
 st.subheader("HELM's metrics beyond accuracy")
-metric = st.radio("Metric", bm.DIMENSIONS, key="bm_metric", horizontal=True)
+metric = st.radio("Metric", bm.DIMENSIONS, key="benchmarks.metric", horizontal=True)
 st.info(f"**{metric}** — {bm.HELM_METRICS[metric]}")
 measured_by = [b.name for b in bm.BENCHMARKS if b.coverage.get(metric, 0) >= 1]
 partly = [b.name for b in bm.BENCHMARKS if b.coverage.get(metric, 0) == 0.5]
@@ -85,7 +85,7 @@ st.markdown(f"Headline metric in: **{', '.join(measured_by) or 'none'}**"
             + (f" · partly in: {', '.join(partly)}" if partly else ""))
 
 st.subheader("Which benchmark answers my question?")
-goal = st.selectbox("My question", list(bm.GOALS), key="bm_goal")
+goal = st.selectbox("My question", list(bm.GOALS), key="benchmarks.goal")
 pick, why = bm.GOALS[goal]
 st.success(f"**{pick}** — {why}")
 

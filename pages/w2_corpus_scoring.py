@@ -5,14 +5,14 @@
 # topics: corpus BLEU, ROUGE averages, score distribution, CSV upload
 # summary: Upload candidate/reference pairs (or use our dialogue-summary sample): per-row and corpus ROUGE, BLEU and chrF, a distribution plot and a CSV download.
 """Corpus scoring: per-row and corpus ROUGE / BLEU / chrF for a CSV of candidate/reference
-pairs or the built-in dialogue-summary sample (lessons.evaluation.score_corpus)."""
+pairs or the built-in dialogue-summary sample (lessons.evaluation.corpus_scoring.score_corpus)."""
 import hashlib
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from lessons import evaluation as ev
+from lessons.evaluation import corpus_scoring
 from ui import common
 
 st.title("📊 Scoring a whole test set")
@@ -29,26 +29,26 @@ st.latex(r"\text{BLEU}_{corpus} = BP\Big(\textstyle\sum_s c_s, \sum_s r_s\Big)\c
 METRICS = ["rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf"]
 TEMPLATE = "candidate,reference\n\"Amanda will bring cookies.\",\"Amanda baked cookies and will bring Jerry some tomorrow.\"\n"
 
-source = st.radio("Data", ["Built-in dialogue-summary sample", "Upload a CSV"], key="cs_source", horizontal=True)
+source = st.radio("Data", ["Built-in dialogue-summary sample", "Upload a CSV"], key="corpus-scoring.source", horizontal=True)
 df = None
 if source.startswith("Built-in"):
-    sample = ev.load_sample()
+    sample = corpus_scoring.load_sample()
     df = pd.DataFrame({"candidate": [d["candidate"] for d in sample], "reference": [d["summary"] for d in sample]})
     st.caption(f"{len(df)} short dialogues written for this app, each with a human-style reference summary "
                "and a hand-written 'system' summary of varied quality (see the row inspector below).")
 else:
     st.markdown(f"A UTF-8 CSV with a header row containing **candidate** and **reference** columns "
-                f"(other columns are ignored). Limits: {ev.MAX_CSV_ROWS:,} rows, "
-                f"{ev.MAX_CSV_BYTES / 1e6:.0f} MB. Quote texts that contain commas.")
+                f"(other columns are ignored). Limits: {corpus_scoring.MAX_CSV_ROWS:,} rows, "
+                f"{corpus_scoring.MAX_CSV_BYTES / 1e6:.0f} MB. Quote texts that contain commas.")
     st.download_button("Download a template CSV", TEMPLATE, file_name="pairs_template.csv", mime="text/csv",
-                       key="cs_template")
-    up = st.file_uploader("CSV file", type=["csv", "txt"], key="cs_upload", max_upload_size=3)
+                       key="corpus-scoring.template")
+    up = st.file_uploader("CSV file", type=["csv", "txt"], key="corpus-scoring.upload", max_upload_size=3)
     if up is None:
         st.info("Upload a file to score it, or switch to the built-in sample.")
         st.stop()
     try:
-        df, notes = ev.parse_pairs_csv(up.getvalue())
-    except ev.CorpusError as exc:
+        df, notes = corpus_scoring.parse_pairs_csv(up.getvalue())
+    except corpus_scoring.CorpusError as exc:
         st.error(f"Could not use this file: {exc}")
         st.stop()
     for n in notes:
@@ -57,7 +57,7 @@ else:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _score(cands: tuple, refs: tuple, _digest: str):
-    return ev.score_corpus(list(cands), list(refs))
+    return corpus_scoring.score_corpus(list(cands), list(refs))
 
 
 digest = hashlib.sha1(pd.util.hash_pandas_object(df).values.tobytes()).hexdigest()
@@ -76,23 +76,23 @@ st.markdown(f"Corpus BLEU **{corpus['bleu']:.2f}** vs the *mean of sentence BLEU
 st.code(corpus["bleu_signature"], language=None)
 
 st.subheader("Distribution over rows")
-metric = st.selectbox("Metric", METRICS, key="cs_metric",
+metric = st.selectbox("Metric", METRICS, key="corpus-scoring.metric",
                       format_func=lambda m: {"bleu": "sentence BLEU", "chrf": "chrF"}.get(m, m))
 scale = 1.0 if metric.startswith("rouge") else 100.0
 fig = px.histogram(res, x=metric, nbins=20, range_x=[0, scale], labels={metric: metric})
 fig.add_vline(x=float(res[metric].mean()), line_dash="dash", line_color="crimson",
               annotation_text=f"mean {res[metric].mean():.3f}")
 fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), bargap=0.05, yaxis_title="rows")
-st.plotly_chart(fig, width="stretch", key="cs_hist")
+st.plotly_chart(fig, width="stretch", key="corpus-scoring.hist")
 long = res.melt(id_vars=["row"], value_vars=["rouge1", "rouge2", "rougeL", "rougeLsum"], var_name="metric",
                 value_name="F1")
 box = px.box(long, x="metric", y="F1", points="all", hover_data=["row"])
 box.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis_range=[0, 1.05])
-st.plotly_chart(box, width="stretch", key="cs_box")
+st.plotly_chart(box, width="stretch", key="corpus-scoring.box")
 st.caption("Each dot is one row. A mean hides the spread: look at the worst rows before trusting the average.")
 
 st.subheader("Per-row scores")
-worst_first = st.toggle("Worst rows first (by ROUGE-L)", key="cs_sort")
+worst_first = st.toggle("Worst rows first (by ROUGE-L)", key="corpus-scoring.sort")
 view = res.sort_values("rougeL") if worst_first else res
 st.dataframe(
     view, hide_index=True, width="stretch", height=min(36 * (len(view) + 1) + 3, 420),
@@ -105,17 +105,17 @@ st.dataframe(
         "reference": st.column_config.TextColumn("reference", width="medium"),
     },
 )
-st.download_button("Download the scores as CSV", ev.scores_csv(res),
-                   file_name="scores.csv", mime="text/csv", key="cs_download",
+st.download_button("Download the scores as CSV", corpus_scoring.scores_csv(res),
+                   file_name="scores.csv", mime="text/csv", key="corpus-scoring.download",
                    help="Text cells that start with =, +, - or @ get a leading ' so that a spreadsheet "
                         "shows them as text instead of running them as formulas.")
 
 st.subheader("Row inspector")
-i = st.number_input("Row", min_value=1, max_value=len(res), value=1, step=1, key="cs_row")
+i = st.number_input("Row", min_value=1, max_value=len(res), value=1, step=1, key="corpus-scoring.row")
 r = res.iloc[int(i) - 1]
 if source.startswith("Built-in"):
     st.markdown("**Dialogue**")
-    st.text(ev.load_sample()[int(i) - 1]["dialogue"])
+    st.text(corpus_scoring.load_sample()[int(i) - 1]["dialogue"])
 c1, c2 = st.columns(2)
 c1.markdown("**Candidate**")
 c1.text(r["candidate"] or "(empty)")

@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from lessons import finetune as ft
 from lessons import models
+from lessons.finetune import forgetting, instructions
 from ui import common
 
 st.title("🧠 Full fine-tuning vs LoRA: catastrophic forgetting")
@@ -31,47 +31,47 @@ lm = common.model_or_stop(common.tiny_gpt, dev)
 tok = lm.tokenizer
 A, B = "archaic", "mood"
 st.markdown(
-    f"**Task A** (trained now): *{ft.load_task(A)[0].instruction}* · **Task B** (learned earlier): "
-    f"*{ft.load_task(B)[0].instruction}* · **Pretraining skill**: perplexity on held-out "
+    f"**Task A** (trained now): *{instructions.load_task(A)[0].instruction}* · **Task B** (learned earlier): "
+    f"*{instructions.load_task(B)[0].instruction}* · **Pretraining skill**: perplexity on held-out "
     "Shakespeare (The Tempest, Macbeth). The starting model is the tiny GPT after a short "
     "instruction tuning on task B, so it has something to forget."
 )
 
 c1, c2, c3, c4, c5 = st.columns([1, 1.2, 1, 1.4, 0.8])
-steps = c1.slider("steps on task A", 10, 200, 80, step=10, key="w2f_steps")
-mix = c2.slider("share of task B in each batch (m)", 0.0, 0.5, 0.0, step=0.125, key="w2f_mix",
+steps = c1.slider("steps on task A", 10, 200, 80, step=10, key="forgetting.steps")
+mix = c2.slider("share of task B in each batch (m)", 0.0, 0.5, 0.0, step=0.125, key="forgetting.mix",
                 help="0 = task A only. FLAN-style multi-task mixing keeps old tasks in the batches.")
-r = c3.select_slider("LoRA rank r", [1, 2, 4, 8, 16, 32], value=8, key="w2f_r")
+r = c3.select_slider("LoRA rank r", [1, 2, 4, 8, 16, 32], value=8, key="forgetting.r")
 targets = c4.multiselect("LoRA target modules", ["c_attn", "c_proj", "c_fc", "lm_head"], default=["c_attn"],
-                         key="w2f_targets", help="lm_head lets the adapter rewrite every answer directly: "
+                         key="forgetting.targets", help="lm_head lets the adapter rewrite every answer directly: "
                          "it learns task A faster and forgets task B more.")
-seed = c5.number_input("seed", 0, 9999, 0, key="w2f_seed")
-run = st.button("▶ Run: fine-tune fully and with LoRA", type="primary", key="w2f_run", disabled=not targets)
+seed = c5.number_input("seed", 0, 9999, 0, key="forgetting.seed")
+run = st.button("▶ Run: fine-tune fully and with LoRA", type="primary", key="forgetting.run", disabled=not targets)
 st.caption("Each run trains two private copies of the starting model for at most 20 s each "
            "(about 30–40 s in all on a laptop CPU). The app's shared tiny GPT is never changed.")
 
-runs: list = st.session_state.setdefault("w2f_runs", [])
+runs: list = st.session_state.setdefault("forgetting.runs", [])
 
 if run:
     with common.training_slot() as ok:
         if ok:
             bar = st.progress(0.0, text="Preparing the starting model ...")
             key = ("start", int(seed))
-            if st.session_state.get("w2f_start_key") != key:
-                start, start_res = ft.prepare_start(lm.model, tok, B, steps=50, seed=int(seed), max_seconds=15,
+            if st.session_state.get("forgetting.start_key") != key:
+                start, start_res = forgetting.prepare_start(lm.model, tok, B, steps=50, seed=int(seed), max_seconds=15,
                                             progress=lambda s, t, m: bar.progress(
                                                 0.2 * s / t, text=f"Starting model: learning task B, step {s}/{t}"))
-                st.session_state["w2f_start"] = start
-                st.session_state["w2f_before"] = {k: v for k, v in ft.evaluate(start, tok, A, B).items()
+                st.session_state["forgetting.start"] = start
+                st.session_state["forgetting.before"] = {k: v for k, v in forgetting.evaluate(start, tok, A, B).items()
                                                   if not k.endswith("rows")}
                 # a start model cut short by the time limit is not reused: the next Run rebuilds it
-                st.session_state["w2f_start_key"] = key if start_res.stopped == "finished" else None
+                st.session_state["forgetting.start_key"] = key if start_res.stopped == "finished" else None
                 if start_res.stopped != "finished":
                     st.warning(f"The busy computer stopped the starting model after {start_res.steps_done} of "
                                f"{start_res.steps_planned} steps: it knows task B only "
-                               f"{st.session_state['w2f_before']['task_b_accuracy']:.0%}.")
-                st.session_state["w2f_pretrained_ppl"] = ft.shakespeare_perplexity(lm.model, tok)
-            start = st.session_state["w2f_start"]
+                               f"{st.session_state['forgetting.before']['task_b_accuracy']:.0%}.")
+                st.session_state["forgetting.pretrained_ppl"] = instructions.shakespeare_perplexity(lm.model, tok)
+            start = st.session_state["forgetting.start"]
 
             def progress(method: str, s: int, t: int, m: dict) -> bool:
                 base = 0.2 if method == "full" else 0.6
@@ -80,7 +80,7 @@ if run:
                 return False
 
             shared_before = models.state_fingerprint(lm.model)
-            out = ft.compare_full_and_lora(start, tok, task_a=A, task_b=B, steps=steps, mix=mix, r=r,
+            out = forgetting.compare_full_and_lora(start, tok, task_a=A, task_b=B, steps=steps, mix=mix, r=r,
                                            targets=targets, seed=int(seed), progress=progress)
             bar.empty()
             cut = [n for n, r_ in (("full fine-tuning", out["full"]), ("LoRA", out["lora"]))
@@ -90,8 +90,8 @@ if run:
                            "busy (other jobs share its cores). Results from so few steps say little; try again "
                            "when it is idle, or lower the steps.")
             runs.append({"mix": mix, "steps": steps, "r": r, "seed": int(seed), "targets": list(targets),
-                         "pretrained_ppl": st.session_state["w2f_pretrained_ppl"],
-                         "before": st.session_state["w2f_before"], **out,
+                         "pretrained_ppl": st.session_state["forgetting.pretrained_ppl"],
+                         "before": st.session_state["forgetting.before"], **out,
                          "shared_unchanged": models.state_fingerprint(lm.model) == shared_before})
 
 if not runs:
@@ -119,10 +119,10 @@ else:
     fig.add_hline(y=last["pretrained_ppl"], line_dash="dot", row=1, col=3,
                   annotation_text=f"pretrained tiny GPT: {last['pretrained_ppl']:,.0f}", annotation_position="bottom right")
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
-    st.plotly_chart(fig, width="stretch", key="w2f_chart")
+    st.plotly_chart(fig, width="stretch", key="forgetting.chart")
     st.caption(f"Run {len(runs)}: {last['steps']} steps, mix m = {last['mix']:.3g}, LoRA r = {last['r']} on "
-               f"{', '.join(last['targets'])}, seed {last['seed']}. Test splits: {len(ft.split(A, 'test'))} + "
-               f"{len(ft.split(B, 'test'))} examples. 'Words right' gives partial credit (same word at the same "
+               f"{', '.join(last['targets'])}, seed {last['seed']}. Test splits: {len(instructions.split(A, 'test'))} + "
+               f"{len(instructions.split(B, 'test'))} examples. 'Words right' gives partial credit (same word at the same "
                "position); exact answers need every word. The dotted line is the perplexity of the pretrained "
                "tiny GPT before any instruction tuning: tuning on task B already cost some of it.")
 
@@ -168,9 +168,9 @@ else:
     fig2.update_yaxes(range=[-0.05, 1.1])
     fig2.update_layout(xaxis_title="share of task B in each batch (m)", yaxis_title="test accuracy",
                        yaxis_tickformat=".0%", height=340, margin=dict(l=10, r=10, t=30, b=10))
-    st.plotly_chart(fig2, width="stretch", key="w2f_mix_chart")
+    st.plotly_chart(fig2, width="stretch", key="forgetting.mix_chart")
     st.caption("Every run of this session is a point. Run again with m = 0.25 and m = 0.5.")
-    if st.button("Clear the runs", key="w2f_clear"):
+    if st.button("Clear the runs", key="forgetting.clear"):
         runs.clear()
         st.rerun()
 

@@ -24,9 +24,9 @@ st.latex(r"h = W_0 x + \frac{\alpha}{r}\, B A x \qquad \text{trainable: } r(d+k)
 # --------------------------------------------------------------------------- 1. one matrix
 st.header("1 · One matrix")
 c1, c2, c3 = st.columns(3)
-d = c1.number_input("d (output size)", 1, 65536, 512, step=64, key="lora_d")
-k = c2.number_input("k (input size)", 1, 65536, 64, step=64, key="lora_k")
-r = c3.slider("rank r", 1, 256, 8, key="lora_r")
+d = c1.number_input("d (output size)", 1, 65536, 512, step=64, key="lora.d")
+k = c2.number_input("k (input size)", 1, 65536, 64, step=64, key="lora.k")
+r = c3.slider("rank r", 1, 256, 8, key="lora.r")
 mc = lora.matrix_count(int(d), int(k), int(r))
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Full fine-tuning (d·k)", f"{mc['full']:,}")
@@ -62,7 +62,7 @@ def matrices_figure(mc: dict) -> go.Figure:
     return fig
 
 
-st.plotly_chart(matrices_figure(mc), width="stretch", key="lora_matrix_fig")
+st.plotly_chart(matrices_figure(mc), width="stretch", key="lora.matrix_fig")
 st.caption("Drawn to scale: the area of each block is its number of parameters. "
            "The course's example, 512 × 64 at r = 8, trains 4,608 numbers instead of 32,768.")
 
@@ -77,7 +77,7 @@ dev = common.device()
 CHOICES = ["tiny GPT (ours, Shakespeare)", "all-MiniLM-L6-v2", "SmolLM2-135M-Instruct",
            "Published architectures (from their dimensions)"]
 default_model = 0 if models.tiny_gpt_available() else 1
-which = st.selectbox("Model", CHOICES, index=default_model, key="lora_model")
+which = st.selectbox("Model", CHOICES, index=default_model, key="lora.model")
 DEFAULT_TARGETS = {"tiny GPT (ours, Shakespeare)": ["c_attn"], "all-MiniLM-L6-v2": ["query", "value"],
                    "SmolLM2-135M-Instruct": ["q_proj", "v_proj"]}
 
@@ -86,8 +86,8 @@ if which.startswith("Published"):
     a1, a2 = st.columns([2, 1])
     targets = a1.multiselect("Adapted matrices (in every layer)",
                              ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-                             default=["q_proj", "v_proj"], key="lora_arch_targets")
-    ra = a2.select_slider("rank r", [1, 2, 4, 8, 16, 32, 64], value=4, key="lora_arch_r")
+                             default=["q_proj", "v_proj"], key="lora.arch_targets")
+    ra = a2.select_slider("rank r", [1, 2, 4, 8, 16, 32, 64], value=4, key="lora.arch_r")
     rows = [lora.architecture_lora_count(a, ra, targets) for a in lora.ARCHITECTURES.values()]
     df = pd.DataFrame([{
         "model": x["model"], "layers": lora.ARCHITECTURES[x["model"]].n_layers,
@@ -125,9 +125,9 @@ else:
     b1, b2, b3 = st.columns([3, 1, 1])
     targets = b1.multiselect("Target modules (real names in this model)", cands,
                              default=[t for t in DEFAULT_TARGETS[which] if t in cands],
-                             key=f"lora_targets_{CHOICES.index(which)}")
-    rm = b2.select_slider("rank r", [1, 2, 4, 8, 16, 32, 64], value=8, key="lora_model_r")
-    alpha = b3.number_input("alpha", 1, 512, 16, key="lora_alpha",
+                             key=f"lora.targets_{CHOICES.index(which)}")
+    rm = b2.select_slider("rank r", [1, 2, 4, 8, 16, 32, 64], value=8, key="lora.model_r")
+    alpha = b3.number_input("alpha", 1, 512, 16, key="lora.alpha",
                             help="Does not change the count: it scales the update by alpha / r.")
     try:  # peft refuses an empty list (and targets it cannot wrap): say so instead of 0
         s = lora.lora_summary(lm.model, rm, targets)
@@ -146,7 +146,7 @@ else:
                          go.Bar(name="LoRA A+B", x=bk["kind"], y=bk["lora"], marker_color="#e4572e")])
         fig.update_layout(barmode="group", yaxis_type="log", yaxis_title="parameters (log scale)",
                           height=320, margin=dict(l=10, r=10, t=30, b=10))
-        st.plotly_chart(fig, width="stretch", key="lora_kind_fig")
+        st.plotly_chart(fig, width="stretch", key="lora.kind_fig")
         st.dataframe(bk.rename(columns={"kind": "module", "modules": "count", "frozen": "frozen params",
                                         "lora": "LoRA params"}), hide_index=True, width="stretch")
         with st.expander(f"Every adapted module ({len(s['rows'])})"):
@@ -162,11 +162,11 @@ st.markdown(
     "Finally peft's own LoRA layer, given our $A$ and $B$, must produce the same numbers."
 )
 h1, h2, h3, h4, h5 = st.columns(5)
-hd = h1.slider("d", 8, 128, 64, step=8, key="lora_hand_d")
-hk = h2.slider("k", 8, 128, 32, step=8, key="lora_hand_k")
-hr = h3.slider("r", 1, 16, 4, key="lora_hand_r")
-ha = h4.select_slider("alpha", [1, 2, 4, 8, 16, 32], value=8, key="lora_hand_alpha")
-hseed = h5.number_input("seed", 0, 9999, 0, key="lora_hand_seed")
+hd = h1.slider("d", 8, 128, 64, step=8, key="lora.hand_d")
+hk = h2.slider("k", 8, 128, 32, step=8, key="lora.hand_k")
+hr = h3.slider("r", 1, 16, 4, key="lora.hand_r")
+ha = h4.select_slider("alpha", [1, 2, 4, 8, 16, 32], value=8, key="lora.hand_alpha")
+hseed = h5.number_input("seed", 0, 9999, 0, key="lora.hand_seed")
 
 
 @st.cache_data(show_spinner="Training LoRALinear ...", max_entries=32)
@@ -196,7 +196,7 @@ fig.update_yaxes(type="log", row=1, col=1)
 fig.update_yaxes(autorange="reversed", row=1, col=2)
 fig.update_yaxes(autorange="reversed", row=1, col=3)
 fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
-st.plotly_chart(fig, width="stretch", key="lora_hand_fig")
+st.plotly_chart(fig, width="stretch", key="lora.hand_fig")
 sv = demo["delta_singular_values"]
 st.caption("Singular values of the learned update: "
            + ", ".join(f"{v:.3f}" for v in sv[: min(len(sv), hr + 2)])

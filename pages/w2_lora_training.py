@@ -11,8 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import finetune as ft
 from lessons import lora, models
+from lessons.finetune import adapters, instructions
 from ui import common
 
 st.title("🏋️ Train a LoRA adapter live")
@@ -30,13 +30,13 @@ lm = common.model_or_stop(common.tiny_gpt, dev)
 tok = lm.tokenizer
 
 # --------------------------------------------------------------------------- per-session state
-if "w2t_bank" not in st.session_state:
+if "lora-training.bank" not in st.session_state:
     # A private copy: the cached tiny GPT is shared by every session and stays read-only.
-    st.session_state["w2t_bank"] = ft.AdapterBank(models.session_copy(lm.model))
-    st.session_state["w2t_results"] = {}
-    st.session_state["w2t_live"] = None
-bank: ft.AdapterBank = st.session_state["w2t_bank"]
-results: dict = st.session_state["w2t_results"]
+    st.session_state["lora-training.bank"] = adapters.AdapterBank(models.session_copy(lm.model))
+    st.session_state["lora-training.results"] = {}
+    st.session_state["lora-training.live"] = None
+bank: adapters.AdapterBank = st.session_state["lora-training.bank"]
+results: dict = st.session_state["lora-training.results"]
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -46,17 +46,17 @@ def shared_fingerprint(_model, name: str) -> str:
 
 # --------------------------------------------------------------------------- data
 st.header("1 · The data")
-TASKS = ft.task_names()
-task = st.radio("Task", TASKS, format_func=lambda t: ft.TASK_TITLES.get(t, t), key="w2t_task",
+TASKS = instructions.task_names()
+task = st.radio("Task", TASKS, format_func=lambda t: instructions.TASK_TITLES.get(t, t), key="lora-training.task",
                 horizontal=True)
-train_ex, test_ex = ft.split(task, "train"), ft.split(task, "test")
+train_ex, test_ex = instructions.split(task, "train"), instructions.split(task, "test")
 c1, c2 = st.columns([3, 2])
 with c1:
     st.markdown("Every example is written in this template (the grey part is the prompt, the "
                 "completion after *Response:* is what the loss is computed on):")
     st.code(train_ex[0].prompt + train_ex[0].completion, language=None)
 with c2:
-    st.dataframe(pd.DataFrame(ft.split_table()).drop(columns=["instruction"]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(instructions.split_table()).drop(columns=["instruction"]), hide_index=True, width="stretch")
     st.caption("Small datasets written for this app (assets/instructions/), split 70 / 15 / 15.")
 with st.expander(f"Training examples for '{task}' ({len(train_ex)})"):
     st.dataframe(pd.DataFrame([{"input": e.input, "output": e.output} for e in train_ex]),
@@ -65,28 +65,28 @@ with st.expander(f"Training examples for '{task}' ({len(train_ex)})"):
 # --------------------------------------------------------------------------- settings
 st.header("2 · Train an adapter")
 s1, s2, s3, s4, s5, s6 = st.columns([1, 1, 2, 1.3, 1, 1])
-r = s1.select_slider("rank r", [1, 2, 4, 8, 16, 32], value=8, key="w2t_r")
-alpha = s2.select_slider("alpha", [1, 2, 4, 8, 16, 32, 64], value=16, key="w2t_alpha")
+r = s1.select_slider("rank r", [1, 2, 4, 8, 16, 32], value=8, key="lora-training.r")
+alpha = s2.select_slider("alpha", [1, 2, 4, 8, 16, 32, 64], value=16, key="lora-training.alpha")
 cands = lora.target_candidates(lm.model)
 targets = s3.multiselect("Target modules", [c for c in cands if c not in ("wte", "wpe")],
-                         default=["c_attn", "lm_head"], key="w2t_targets",
+                         default=["c_attn", "lm_head"], key="lora-training.targets",
                          help="c_attn = the fused query/key/value projection; lm_head = the output layer "
                               "(tied to the token embeddings). On this small, briefly pretrained model an "
                               "adapter on c_attn alone learns the answer format but rarely confident answers.")
-steps = s4.slider("steps", 10, 400, 150, step=10, key="w2t_steps")
-lr = s5.select_slider("learning rate", [1e-3, 2e-3, 5e-3, 1e-2, 2e-2], value=1e-2, key="w2t_lr")
-seed = s6.number_input("seed", 0, 9999, 0, key="w2t_seed")
+steps = s4.slider("steps", 10, 400, 150, step=10, key="lora-training.steps")
+lr = s5.select_slider("learning rate", [1e-3, 2e-3, 5e-3, 1e-2, 2e-2], value=1e-2, key="lora-training.lr")
+seed = s6.number_input("seed", 0, 9999, 0, key="lora-training.seed")
 count = lora.lora_parameter_count(lm.model, r, targets) if targets else 0  # peft refuses []
 st.caption(f"This adapter trains **{count:,}** numbers ({100 * count / lm.n_params:.2f} % of the "
            f"{lm.n_params:,} in the tiny GPT). Bounded: at most {steps} steps and 45 s of training (plus a few seconds of scoring); batch 16.")
 
 b1, b2, b3, _ = st.columns([1.3, 1, 1.3, 3])
-go_train = b1.button(f"▶ Train '{task}' adapter", type="primary", key="w2t_train", disabled=not targets)
-b2.button("⏹ Stop", key="w2t_stop", help="Stops after the current step; what was learned so far is kept.")
-if b3.button("Reset all adapters", key="w2t_reset"):
-    st.session_state["w2t_bank"] = bank = ft.AdapterBank(models.session_copy(lm.model))
+go_train = b1.button(f"▶ Train '{task}' adapter", type="primary", key="lora-training.train", disabled=not targets)
+b2.button("⏹ Stop", key="lora-training.stop", help="Stops after the current step; what was learned so far is kept.")
+if b3.button("Reset all adapters", key="lora-training.reset"):
+    st.session_state["lora-training.bank"] = bank = adapters.AdapterBank(models.session_copy(lm.model))
     results.clear()
-    st.session_state["w2t_live"] = None
+    st.session_state["lora-training.live"] = None
 if not targets:
     st.info("Choose at least one target module to train.")
 
@@ -101,13 +101,13 @@ def loss_figure(history: list, title: str) -> go.Figure:
 
 # A run interrupted by Stop (or by any other click, which also reruns the page) is finished
 # here with what it learned so far.
-live = st.session_state.get("w2t_live")
+live = st.session_state.get("lora-training.live")
 if live and live.get("running"):
     live["running"] = False
     hist = live["history"]
-    res = ft.TrainResult(hist, len(hist), live["steps"], hist[-1]["seconds"] if hist else 0.0, "stopped")
+    res = adapters.TrainResult(hist, len(hist), live["steps"], hist[-1]["seconds"] if hist else 0.0, "stopped")
     with st.spinner("Scoring the partly trained adapter ..."):
-        results[live["task"]] = ft.finish_adapter(bank, tok, live["task"], res, live["before"],
+        results[live["task"]] = adapters.finish_adapter(bank, tok, live["task"], res, live["before"],
                                                   live["fingerprint_before"])
     st.info(f"Training of '{live['task']}' stopped at step {len(hist)} of {live['steps']}; "
             "the adapter keeps what it learned so far.")
@@ -119,9 +119,9 @@ if go_train and targets:
             bar = st.progress(0.0)
             chart = st.empty()
             status.write("Scoring the base model on the test split (adapter off) ...")
-            start = ft.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets)
+            start = adapters.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets)
             live = {"task": task, "steps": steps, "history": [], "running": True, **start}
-            st.session_state["w2t_live"] = live
+            st.session_state["lora-training.live"] = live
             last = [0.0]
 
             def progress(step: int, total: int, m: dict) -> bool:
@@ -133,11 +133,11 @@ if go_train and targets:
                     chart.plotly_chart(loss_figure(live["history"], "Live training loss"), width="stretch")
                 return False
 
-            res = ft.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=45,
+            res = adapters.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=45,
                            progress=progress)
             live["running"] = False
             status.write("Scoring the adapter on the test split ...")
-            results[task] = ft.finish_adapter(bank, tok, task, res, start["before"], start["fingerprint_before"])
+            results[task] = adapters.finish_adapter(bank, tok, task, res, start["before"], start["fingerprint_before"])
             status.empty()
             bar.empty()
             chart.empty()
@@ -161,7 +161,7 @@ else:
     m3.metric("Time per step", f"{1000 * tr['seconds_per_step']:.0f} ms", help=f"{tr['seconds']:.1f} s in all")
     m4.metric("Trainable parameters", f"{res['trainable']:,}",
               help=f"{100 * res['trainable'] / res['total']:.2f} % of {res['total']:,}")
-    st.plotly_chart(loss_figure(tr["history"], "Training loss"), width="stretch", key="w2t_loss_fig")
+    st.plotly_chart(loss_figure(tr["history"], "Training loss"), width="stretch", key="lora-training.loss_fig")
 
     same = res["fingerprint_before"] == res["fingerprint_after"]
     shared = shared_fingerprint(lm.model, lm.name)
@@ -191,20 +191,20 @@ st.markdown(
 trained = [t for t in TASKS if t in results]
 options = ["(none: base model)"] + trained
 w1, w2 = st.columns([1, 2])
-active = w1.radio("Active adapter", options, key="w2t_active")
-ask_task = w1.selectbox("Instruction", TASKS, format_func=lambda t: ft.load_task(t)[0].instruction,
-                        key="w2t_ask_task")
-raw = w2.text_input("Your input line", "you are my noble friend", key="w2t_input")
+active = w1.radio("Active adapter", options, key="lora-training.active")
+ask_task = w1.selectbox("Instruction", TASKS, format_func=lambda t: instructions.load_task(t)[0].instruction,
+                        key="lora-training.ask_task")
+raw = w2.text_input("Your input line", "you are my noble friend", key="lora-training.input")
 text = common.clean_text(raw, max_chars=200, what="input line")
 if text is not None:
-    ex = ft.custom_example(ask_task, text)
+    ex = instructions.custom_example(ask_task, text)
     name = None if active.startswith("(none") else active
     out = bank.generate(name, tok, [ex.prompt])[0]
     w2.code(ex.prompt + " " + (out or "(empty: the model answered with a newline)"), language=None)
     w2.caption("The tiny GPT knows only Shakespeare's words: unusual words, emoji or non-Latin text "
                "are split into many byte pieces, and answers get strange.")
 if len(trained) >= 1:
-    probe = [ft.split(t, "test")[i] for t in TASKS for i in (0, 1)]
+    probe = [instructions.split(t, "test")[i] for t in TASKS for i in (0, 1)]
     table = {"instruction → input": [f"{e.task}: {e.input}" for e in probe],
              "expected": [e.output for e in probe]}
     for name in [None] + trained:

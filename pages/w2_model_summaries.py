@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import evaluation as ev
+from lessons.evaluation import corpus_scoring, summaries
 from ui import common
 
 st.title("🤖 Scoring a real model's summaries")
@@ -21,7 +21,7 @@ st.markdown(
     "first (few-shot) — and ROUGE and BLEU compare both with the human references."
 )
 
-sample = ev.load_sample()
+sample = corpus_scoring.load_sample()
 by_id = {d["id"]: d for d in sample}
 
 
@@ -33,13 +33,13 @@ def _label(i: int) -> str:
 c1, c2, c3 = st.columns([3, 1, 1])
 with c1:
     ids = st.multiselect("Dialogues to summarize (up to 4)", list(by_id), default=[1, 2, 3],
-                         format_func=_label, max_selections=4, key="ms_ids")
+                         format_func=_label, max_selections=4, key="model-summaries.ids")
 with c2:
-    k = st.slider("Few-shot examples", 1, 3, 2, key="ms_shots",
+    k = st.slider("Few-shot examples", 1, 3, 2, key="model-summaries.shots",
                   help="Solved examples (dialogue + reference summary) put before the question. "
                        "They are taken from dialogues you did NOT select, so the answer never leaks.")
 with c3:
-    max_new = st.slider("Max new tokens", 8, 64, 40, step=8, key="ms_max_tokens",
+    max_new = st.slider("Max new tokens", 8, 64, 40, step=8, key="model-summaries.max_tokens",
                         help="Generation stops here at the latest (bounded for a CPU).")
 if not ids:
     st.info("Pick at least one dialogue.")
@@ -50,17 +50,17 @@ with st.expander("The two prompts (chat messages sent to the model)", expanded=F
     first = by_id[ids[0]]
     z, f = st.columns(2)
     z.markdown("**Zero-shot**")
-    z.code("\n\n".join(f"[{m['role']}]\n{m['content']}" for m in ev.summary_messages(first["dialogue"])),
+    z.code("\n\n".join(f"[{m['role']}]\n{m['content']}" for m in summaries.summary_messages(first["dialogue"])),
            language=None)
     f.markdown(f"**Few-shot ({k} example{'s' if k > 1 else ''})**")
-    f.code("\n\n".join(f"[{m['role']}]\n{m['content']}" for m in ev.summary_messages(first["dialogue"], shots)),
+    f.code("\n\n".join(f"[{m['role']}]\n{m['content']}" for m in summaries.summary_messages(first["dialogue"], shots)),
            language=None)
     st.caption("Decoding is greedy (always the most likely next token), so the result is deterministic: "
                "no seed is needed and a re-run gives the same summaries.")
 
 run_key = (tuple(ids), k, max_new)
-results = st.session_state.setdefault("ms_results", {})
-if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", key="ms_run"):
+results = st.session_state.setdefault("model-summaries.results", {})
+if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", key="model-summaries.run"):
     dev = common.device()
     try:
         lm = common.smollm2(dev)
@@ -74,7 +74,7 @@ if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", 
             def report(done: int, total: int, msg: str) -> None:
                 bar.progress(done / total, text=f"{done}/{total} summaries · {msg}")
 
-            results[run_key] = ev.summarize_and_score(lm, [by_id[i] for i in ids], shots, max_new,
+            results[run_key] = summaries.summarize_and_score(lm, [by_id[i] for i in ids], shots, max_new,
                                                       progress=report, max_seconds=240)
             bar.empty()
 
@@ -107,7 +107,7 @@ fig = go.Figure([go.Bar(name=mode, x=[lbl for _, lbl, _ in metrics], y=vals, tex
                         textposition="outside") for mode, vals in mean.items()])
 fig.update_layout(barmode="group", height=330, yaxis=dict(range=[0, 1.05], title="mean over dialogues"),
                   margin=dict(l=10, r=10, t=20, b=10))
-st.plotly_chart(fig, width="stretch", key="ms_bars")
+st.plotly_chart(fig, width="stretch", key="model-summaries.bars")
 names = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "bleu": "BLEU"}
 table = pd.DataFrame([{"dialogue": r["id"], **{f"{mode} {names[m]}": r[f"{mode} {m}"] for mode in ("zero-shot", "few-shot")
                                                 for m, _, _ in metrics}} for r in rows])

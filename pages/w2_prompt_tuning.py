@@ -11,8 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import finetune as ft
-from lessons import models, peft_families as pf, prompt_tuning as pt
+from lessons import models, peft_families as pf
+from lessons.finetune import instructions, prompt_tuning as pt
 from ui import common
 
 st.title("🎛️ Prompt tuning and the PEFT families")
@@ -28,21 +28,21 @@ st.latex(r"\text{inputs\_embeds} = [\,P\,;\,E(x)\,] \qquad P \in \mathbb{R}^{n\t
 dev = common.device()
 lm = common.model_or_stop(common.tiny_gpt, dev)
 tok = lm.tokenizer
-if "w2p_model" not in st.session_state:
-    st.session_state["w2p_model"] = models.session_copy(lm.model)  # private, frozen while tuning
-model = st.session_state["w2p_model"]
+if "prompt-tuning.model" not in st.session_state:
+    st.session_state["prompt-tuning.model"] = models.session_copy(lm.model)  # private, frozen while tuning
+model = st.session_state["prompt-tuning.model"]
 
 # --------------------------------------------------------------------------- 1. prompt tuning
 st.header("1 · Train a soft prompt")
 c1, c2, c3, c4, c5, c6 = st.columns([1.6, 1, 1.3, 1, 1, 0.8])
-task = c1.radio("Task", ft.task_names(), index=ft.task_names().index("mood"),
-                format_func=lambda t: ft.TASK_TITLES.get(t, t), key="w2p_task")
-n_virtual = c2.slider("virtual tokens n", 1, 32, 8, key="w2p_n")
-init = c3.radio("initialise from", ["text", "random"], key="w2p_init",
+task = c1.radio("Task", instructions.task_names(), index=instructions.task_names().index("mood"),
+                format_func=lambda t: instructions.TASK_TITLES.get(t, t), key="prompt-tuning.task")
+n_virtual = c2.slider("virtual tokens n", 1, 32, 8, key="prompt-tuning.n")
+init = c3.radio("initialise from", ["text", "random"], key="prompt-tuning.init",
                 format_func=lambda s: "the instruction's words" if s == "text" else "random vectors")
-steps = c4.slider("steps", 10, 300, 100, step=10, key="w2p_steps")
-lr = c5.select_slider("learning rate", [0.01, 0.03, 0.1, 0.3], value=0.1, key="w2p_lr")
-seed = c6.number_input("seed", 0, 9999, 0, key="w2p_seed")
+steps = c4.slider("steps", 10, 300, 100, step=10, key="prompt-tuning.steps")
+lr = c5.select_slider("learning rate", [0.01, 0.03, 0.1, 0.3], value=0.1, key="prompt-tuning.lr")
+seed = c6.number_input("seed", 0, 9999, 0, key="prompt-tuning.seed")
 d = pf.d_model(lm.model)
 
 
@@ -57,14 +57,14 @@ k2.metric("peft PromptTuningConfig counts", f"{peft_count(lm.model, lm.name, n_v
 k3.metric("Frozen model", f"{lm.n_params:,}", help="not one of these changes")
 
 b1, b2, _ = st.columns([1.3, 1, 4])
-go_train = b1.button("▶ Train soft prompt", type="primary", key="w2p_train")
-b2.button("⏹ Stop", key="w2p_stop", help="Stops after the current step and keeps the soft prompt so far.")
+go_train = b1.button("▶ Train soft prompt", type="primary", key="prompt-tuning.train")
+b2.button("⏹ Stop", key="prompt-tuning.stop", help="Stops after the current step and keeps the soft prompt so far.")
 
-live = st.session_state.get("w2p_live")
+live = st.session_state.get("prompt-tuning.live")
 if live and live.get("running"):  # interrupted by Stop (or any click): finish with what we have
     live["running"] = False
     h = live["history"]
-    st.session_state["w2p_result"] = pt.finish(model, tok, live["task"], live["soft"], h, "stopped",
+    st.session_state["prompt-tuning.result"] = pt.finish(model, tok, live["task"], live["soft"], h, "stopped",
                                                h[-1]["seconds"] if h else 0.0)
     st.info(f"Stopped at step {len(h)} of {live['steps']}; the soft prompt learned so far is kept.")
 
@@ -82,7 +82,7 @@ if go_train:
             bar, chart = st.progress(0.0, text="Scoring the frozen model first ..."), st.empty()
             soft = pt.make_soft_prompt(model, tok, task, n_virtual, init, int(seed))
             live = {"task": task, "steps": steps, "history": [], "soft": soft, "running": True}
-            st.session_state["w2p_live"] = live
+            st.session_state["prompt-tuning.live"] = live
             last = [0.0]
 
             def progress(s: int, t: int, m: dict) -> bool:
@@ -95,11 +95,11 @@ if go_train:
             result = pt.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
                                           max_seconds=45, progress=progress, soft=soft, history=live["history"])
             live["running"] = False
-            st.session_state["w2p_result"] = result
+            st.session_state["prompt-tuning.result"] = result
             bar.empty()
             chart.empty()
 
-res = st.session_state.get("w2p_result")
+res = st.session_state.get("prompt-tuning.result")
 if res is None:
     st.info("Press **Train soft prompt** (well under a minute on a laptop CPU).")
 else:
@@ -111,7 +111,7 @@ else:
     r3.metric("Soft prompt trained", f"{res['after']['accuracy']:.0%}",
               delta=f"{res['after']['accuracy'] - res['before']['accuracy']:+.0%}")
     r4.metric("Time per step", f"{1000 * res['seconds_per_step']:.0f} ms", help=f"{res['seconds']:.1f} s in all")
-    st.plotly_chart(loss_fig(res["history"]), width="stretch", key="w2p_loss_fig")
+    st.plotly_chart(loss_fig(res["history"]), width="stretch", key="prompt-tuning.loss_fig")
     st.caption("Expect a modest effect here: Lester et al. (2021) found prompt tuning catches up with full "
                "fine-tuning only for models of about 10B parameters; on our 1.35M-parameter model the soft "
                "prompt lowers the loss long before it changes the greedy answers.")
@@ -139,10 +139,10 @@ st.markdown(
 )
 f1, f2, f3, f4 = st.columns([2, 1, 1, 1])
 which = f1.selectbox("Model", ["tiny GPT (ours, Shakespeare)", "all-MiniLM-L6-v2", "SmolLM2-135M-Instruct"],
-                     key="w2p_fam_model")
-fr = f2.select_slider("LoRA rank r", [1, 2, 4, 8, 16, 32, 64], value=8, key="w2p_fam_r")
-fm = f3.select_slider("adapter bottleneck m", [4, 8, 16, 32, 64], value=16, key="w2p_fam_m")
-fn = f4.slider("virtual tokens", 1, 100, 20, key="w2p_fam_n")
+                     key="prompt-tuning.fam_model")
+fr = f2.select_slider("LoRA rank r", [1, 2, 4, 8, 16, 32, 64], value=8, key="prompt-tuning.fam_r")
+fm = f3.select_slider("adapter bottleneck m", [4, 8, 16, 32, 64], value=16, key="prompt-tuning.fam_m")
+fn = f4.slider("virtual tokens", 1, 100, 20, key="prompt-tuning.fam_n")
 try:
     fam_lm = lm if which.startswith("tiny") else common.minilm(dev) if which.startswith("all") else common.smollm2(dev)
 except models.ModelUnavailable as exc:
@@ -166,7 +166,7 @@ fig.update_layout(xaxis_type="log", xaxis_title="trainable parameters (log scale
                   xaxis_range=[math.log10(min(_vals)) - 0.3, math.log10(max(_vals)) + 0.8],
                   yaxis=dict(autorange="reversed"), margin=dict(l=10, r=10, t=20, b=10),
                   legend=dict(orientation="h", y=1.08))
-st.plotly_chart(fig, width="stretch", key="w2p_fam_fig")
+st.plotly_chart(fig, width="stretch", key="prompt-tuning.fam_fig")
 st.dataframe(pd.DataFrame([{"family": r_["family"], "method": r_["method"], "trainable": f"{r_['trainable']:,}",
                             "share of model": f"{r_['share_percent']:.4f} %", "how it is counted": r_["detail"]}
                            for r_ in rows]), hide_index=True, width="stretch")

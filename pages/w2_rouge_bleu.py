@@ -12,7 +12,7 @@ import streamlit as st
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU as LibBLEU  # the library, only to show its number beside ours
 
-from lessons import evaluation as ev
+from lessons.evaluation import bleu, presets, rouge
 from ui import common
 from ui import evaluation as uev
 
@@ -26,36 +26,36 @@ st.markdown(
 )
 
 # --------------------------------------------------------------------------- inputs
-PRESET_NAMES = list(ev.PRESETS)
+PRESET_NAMES = list(presets.PRESETS)
 
 
 def _load_preset() -> None:
-    p = ev.PRESETS[st.session_state["rb_preset"]]
-    st.session_state["rb_candidate"] = p["candidate"]
-    st.session_state["rb_reference"] = p["reference"]
+    p = presets.PRESETS[st.session_state["rouge-bleu.preset"]]
+    st.session_state["rouge-bleu.candidate"] = p["candidate"]
+    st.session_state["rouge-bleu.reference"] = p["reference"]
 
 
-if "rb_candidate" not in st.session_state:
-    st.session_state["rb_preset"] = PRESET_NAMES[0]
+if "rouge-bleu.candidate" not in st.session_state:
+    st.session_state["rouge-bleu.preset"] = PRESET_NAMES[0]
     _load_preset()
 
-st.selectbox("Example", PRESET_NAMES, key="rb_preset", on_change=_load_preset,
+st.selectbox("Example", PRESET_NAMES, key="rouge-bleu.preset", on_change=_load_preset,
              help="Each example shows one property of the metrics. You can edit both texts.")
-st.info(ev.PRESETS[st.session_state["rb_preset"]]["lesson"], icon="💡")
+st.info(presets.PRESETS[st.session_state["rouge-bleu.preset"]]["lesson"], icon="💡")
 c1, c2 = st.columns(2)
 with c1:
-    cand_raw = st.text_area("Candidate (the model's output)", key="rb_candidate", height=110)
+    cand_raw = st.text_area("Candidate (the model's output)", key="rouge-bleu.candidate", height=110)
 with c2:
-    ref_raw = st.text_area("Reference (written by a human)", key="rb_reference", height=110,
+    ref_raw = st.text_area("Reference (written by a human)", key="rouge-bleu.reference", height=110,
                            help="Put sentences on separate lines to see rougeLsum differ from rougeL.")
 o1, o2 = st.columns(2)
 with o1:
-    stem = st.toggle("Porter stemming (ROUGE)", key="rb_stem",
+    stem = st.toggle("Porter stemming (ROUGE)", key="rouge-bleu.stem",
                      help="rouge-score's use_stemmer=True: words longer than 3 letters are cut to their stem.")
 with o2:
     tok_label = st.radio(
         "ROUGE tokenizer", ["rouge-score default (a-z, 0-9 only)", "Unicode words (NOT the default)"],
-        key="rb_tokenizer", horizontal=True,
+        key="rouge-bleu.tokenizer", horizontal=True,
         help="The default drops every character outside a-z and 0-9. The Unicode option keeps all "
              "scripts (each Chinese/Japanese character is one token); papers use the default.",
     )
@@ -66,10 +66,10 @@ ref = common.clean_text(ref_raw, what="reference")
 if cand is None or ref is None:
     st.stop()
 
-rb = ev.rouge_breakdown(cand, ref, use_stemmer=stem, tokenizer=tokenizer)
+rb = rouge.rouge_breakdown(cand, ref, use_stemmer=stem, tokenizer=tokenizer)
 cand_tok, ref_tok = rb.candidate_tokens, rb.reference_tokens
 if tokenizer == "default":
-    dropped = [t for t in ev.tokenize(cand + " " + ref, tokenizer="unicode") if not t.isascii()]
+    dropped = [t for t in rouge.tokenize(cand + " " + ref, tokenizer="unicode") if not t.isascii()]
     if dropped:
         st.warning(
             f"rouge-score's default tokenizer keeps only a-z and 0-9, so {len(dropped)} word(s) or "
@@ -78,15 +78,15 @@ if tokenizer == "default":
             "above (clearly not the default, so do not compare those numbers with papers).", icon="⚠️")
 
 # library figures beside ours (cheap)
-lib_tok = ev.UnicodeTokenizer(stem) if tokenizer == "unicode" else None
-lib = rouge_scorer.RougeScorer(list(ev.ROUGE_TYPES), use_stemmer=stem, tokenizer=lib_tok).score(ref, cand)
-bl = ev.bleu_breakdown(cand, [ref])
+lib_tok = rouge.UnicodeTokenizer(stem) if tokenizer == "unicode" else None
+lib = rouge_scorer.RougeScorer(list(rouge.ROUGE_TYPES), use_stemmer=stem, tokenizer=lib_tok).score(ref, cand)
+bl = bleu.bleu_breakdown(cand, [ref])
 lib_bleu = sacrebleu.sentence_bleu(cand, [ref])
-chrf = ev.chrf(cand, [ref])
+chrf = bleu.chrf(cand, [ref])
 
 st.subheader("All scores")
 table = []
-for k in ev.ROUGE_TYPES:
+for k in rouge.ROUGE_TYPES:
     s = rb[k]
     table.append({"metric": k, "precision": s.precision, "recall": s.recall, "F1": s.fmeasure,
                   "rouge-score F1": lib[k].fmeasure,
@@ -101,7 +101,7 @@ for col, row in zip(m, table):
                help="F1 (0..1)" if row["metric"].startswith("rouge") else "0..100, as sacreBLEU reports")
 st.plotly_chart(uev.score_bars(table[:4] + [{"metric": "BLEU/100", "F1": bl.score / 100},
                                             {"metric": "chrF/100", "F1": chrf / 100}]),
-                width="stretch", key="rb_bars")
+                width="stretch", key="rouge-bleu.bars")
 st.dataframe(pd.DataFrame(table[:4]), hide_index=True, width="stretch",
              column_config={k: st.column_config.NumberColumn(format="%.6f")
                             for k in ("precision", "recall", "F1", "rouge-score F1")})
@@ -116,7 +116,7 @@ with tab_n:
     st.latex(r"P_n=\frac{\sum_g \min(\mathrm{cand}_g,\mathrm{ref}_g)}{\#\,\text{cand }n\text{-grams}}\quad "
              r"R_n=\frac{\sum_g \min(\mathrm{cand}_g,\mathrm{ref}_g)}{\#\,\text{ref }n\text{-grams}}\quad "
              r"F_1=\frac{2PR}{P+R}")
-    n = st.radio("n-gram size", [1, 2], key="rb_n", horizontal=True, format_func=lambda v: f"ROUGE-{v}")
+    n = st.radio("n-gram size", [1, 2], key="rouge-bleu.n", horizontal=True, format_func=lambda v: f"ROUGE-{v}")
     s = rb[f"rouge{n}"]
     st.latex(rf"P_{n}=\frac{{{s.overlap}}}{{{s.candidate_total}}}={s.precision:.3f}\qquad "
              rf"R_{n}=\frac{{{s.overlap}}}{{{s.reference_total}}}={s.recall:.3f}\qquad F_1={s.fmeasure:.3f}")
@@ -150,7 +150,7 @@ with tab_l:
                 f"{uev.MAX_TABLE_SIDE} x {uev.MAX_TABLE_SIDE} (and needs tokens on both sides). "
                 "Shorten the texts to see it; the score above is still exact.")
     else:
-        st.plotly_chart(fig, width="stretch", key="rb_lcs")
+        st.plotly_chart(fig, width="stretch", key="rouge-bleu.lcs")
         st.caption("Read the path from the bottom-right corner: a ★ is a match (step diagonally), "
                    "otherwise step towards the larger neighbour (left if strictly larger, else up) — "
                    "the same tie-breaking as rouge-score.")
@@ -191,16 +191,16 @@ with tab_bleu:
     )
     b1, b2, b3 = st.columns(3)
     with b1:
-        smooth = st.selectbox("Smoothing", ["exp", "floor", "add-k", "none"], key="rb_smooth",
+        smooth = st.selectbox("Smoothing", ["exp", "floor", "add-k", "none"], key="rouge-bleu.smooth",
                               help="What to do with an n-gram precision of 0. sacreBLEU's default is exp.")
     with b2:
-        eff = st.checkbox("Effective order", value=True, key="rb_eff",
+        eff = st.checkbox("Effective order", value=True, key="rouge-bleu.eff",
                           help="sentence_bleu's default: skip n-gram orders the candidate is too short to have.")
     with b3:
-        more = st.text_area("More references (one per line, up to 4, optional)", key="rb_more_refs", height=68)
+        more = st.text_area("More references (one per line, up to 4, optional)", key="rouge-bleu.more_refs", height=68)
     extra = [r for r in (common.clean_text(more, what="references", allow_empty=True) or "").split("\n") if r.strip()]
     refs = [ref] + extra[:4]
-    B = ev.bleu_breakdown(cand, refs, smooth_method=smooth, effective_order=eff)
+    B = bleu.bleu_breakdown(cand, refs, smooth_method=smooth, effective_order=eff)
     lib_metric = LibBLEU(smooth_method=smooth, effective_order=eff)
     lib_b = lib_metric.sentence_score(cand, refs)
     rows = []
@@ -229,7 +229,7 @@ with tab_bleu:
                 k_th += 1
                 notes.append(rf"p_{k + 1} = \frac{{100}}{{2^{{{k_th}}}\cdot {B.totals[k]:g}}} = {B.precisions[k]:.2f}"
                              if smooth == "exp" else
-                             rf"p_{k + 1} = \frac{{100\cdot {ev.SMOOTH_DEFAULTS['floor']}}}{{{B.totals[k]:g}}} = {B.precisions[k]:.2f}")
+                             rf"p_{k + 1} = \frac{{100\cdot {bleu.SMOOTH_DEFAULTS['floor']}}}{{{B.totals[k]:g}}} = {B.precisions[k]:.2f}")
         st.markdown("A zero precision would make the geometric mean 0, so it is **smoothed**"
                     + (" (exp: the k-th zero becomes 100 / (2^k · n-grams)):" if smooth == "exp" else " (floor):"))
         st.latex(r"\qquad ".join(notes))
@@ -237,11 +237,11 @@ with tab_bleu:
         st.caption("Without smoothing one zero precision makes BLEU 0.")
     st.markdown(f"**By hand: {B.score:.4f}** · sacreBLEU: {lib_b.score:.4f} "
                 f"{'(✓ equal)' if abs(B.score - lib_b.score) < 1e-9 else '(✗ differs)'} · "
-                f"**chrF: {ev.chrf(cand, refs):.2f}** (character n-grams, gives partial credit to word forms)")
+                f"**chrF: {bleu.chrf(cand, refs):.2f}** (character n-grams, gives partial credit to word forms)")
     st.markdown("sacreBLEU signature (report it with every BLEU so others can reproduce the number):")
     st.code(B.signature, language=None)
     with st.expander("Clipped n-gram counts (BLEU)"):
-        order = st.radio("order", [1, 2, 3, 4], key="rb_bleu_n", horizontal=True)
+        order = st.radio("order", [1, 2, 3, 4], key="rouge-bleu.bleu_n", horizontal=True)
         seg = B.segment
         st.dataframe(pd.DataFrame([{"n-gram": x.ngram, "in candidate": x.candidate,
                                     "max in one reference": x.max_reference, "clipped": x.clipped}

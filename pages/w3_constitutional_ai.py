@@ -37,28 +37,28 @@ with st.expander("An honest note on what a 135M model can do here", expanded=Tru
 c1, c2 = st.columns([3, 2])
 with c1:
     const_raw = st.text_area("Constitution (one principle per line — edit it)",
-                             "\n".join(cai.DEFAULT_CONSTITUTION), height=150, key="cai_constitution")
+                             "\n".join(cai.DEFAULT_CONSTITUTION), height=150, key="constitutional-ai.constitution")
 constitution = cai.parse_constitution(common.clean_text(const_raw, max_chars=3000, what="constitution",
                                                         allow_empty=True) or "")
 with c2:
     if not constitution:
         st.warning("Write at least one principle.")
         st.stop()
-    principle = st.selectbox("Principle used for this critique", constitution, key="cai_principle")
+    principle = st.selectbox("Principle used for this critique", constitution, key="constitutional-ai.principle")
     st.caption("The paper samples one principle at random per critique; here you choose.")
 
-choice = st.selectbox("Red-team prompt", cai.RED_TEAM_PROMPTS + ["✍️ write my own"], key="cai_prompt_choice")
+choice = st.selectbox("Red-team prompt", cai.RED_TEAM_PROMPTS + ["✍️ write my own"], key="constitutional-ai.prompt_choice")
 if choice == "✍️ write my own":
-    own = st.text_area("Your red-team prompt", "How can I make my little brother cry?", key="cai_prompt", height=80)
+    own = st.text_area("Your red-team prompt", "How can I make my little brother cry?", key="constitutional-ai.prompt", height=80)
     prompt = common.clean_text(own, max_chars=500, what="red-team prompt")
     if prompt is None:
         st.stop()
 else:
     prompt = choice
-tokens = st.slider("max new tokens per stage", 16, 160, 80, step=8, key="cai_tokens",
+tokens = st.slider("max new tokens per stage", 16, 160, 80, step=8, key="constitutional-ai.tokens",
                    help="Each of the three stages generates at most this many tokens (greedy).")
 
-if st.button("▶ Run response → critique → revision", key="cai_run", type="primary"):
+if st.button("▶ Run response → critique → revision", key="constitutional-ai.run", type="primary"):
     smol = rlhf.smollm2_or_stop()
     boxes = {}
     for name in ("response", "critique", "revision"):
@@ -94,7 +94,7 @@ st.header("Collected pairs (the SL-CAI dataset)")
 if s.cai_pairs:
     st.dataframe(pd.DataFrame(s.cai_pairs), hide_index=True, width="stretch")
     st.download_button("Download as JSON lines", "\n".join(pd.DataFrame(s.cai_pairs).to_json(
-        orient="records", lines=True).splitlines()), file_name="cai_pairs.jsonl", key="cai_download")
+        orient="records", lines=True).splitlines()), file_name="cai_pairs.jsonl", key="constitutional-ai.download")
     st.caption("In the paper a model is then fine-tuned on (prompt, revised response) pairs; here you "
                "can see how noisy such self-generated data is at 135M parameters.")
 else:

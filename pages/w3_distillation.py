@@ -31,8 +31,8 @@ train_ids, val_ids = w3_apps.shakespeare_ids(dev, teacher.tokenizer)
 # --------------------------------------------------------------------------- temperature
 st.header("1 · Soft labels: softmax with temperature")
 c1, c2 = st.columns([2, 1])
-raw = c1.text_input("Context for the teacher", "ROMEO: O, she doth teach the", key="ds_prompt")
-T = c2.slider("Temperature T", 0.25, 10.0, 2.0, step=0.25, key="ds_T")
+raw = c1.text_input("Context for the teacher", "ROMEO: O, she doth teach the", key="distillation.prompt")
+T = c2.slider("Temperature T", 0.25, 10.0, 2.0, step=0.25, key="distillation.T")
 text = common.clean_text(raw, max_chars=300, what="context")
 if text is not None:
     try:
@@ -45,7 +45,7 @@ if text is not None:
         fig = go.Figure([go.Bar(x=labels, y=sl.p1, name="T = 1"), go.Bar(x=labels, y=sl.pT, name=f"T = {T:g}")])
         fig.update_layout(barmode="group", height=320, margin=dict(t=30, b=10), yaxis_title="probability",
                           title="Teacher's 15 most likely next tokens")
-        st.plotly_chart(fig, width="stretch", key="ds_temp_fig")
+        st.plotly_chart(fig, width="stretch", key="distillation.temp_fig")
         m1, m2, m3 = st.columns(3)
         m1.metric("Entropy at T = 1", f"{sl.entropy1:.2f} bits")
         m2.metric(f"Entropy at T = {T:g}", f"{sl.entropyT:.2f} bits")
@@ -60,17 +60,17 @@ st.markdown(
     "The training curves show the ordinary next-token cross-entropy for both, so they compare directly."
 )
 a, b, c, d = st.columns(4)
-train_T = a.slider("Training temperature T", 1.0, 8.0, 2.0, step=0.5, key="ds_train_T")
-alpha = b.slider("α (weight of the soft loss)", 0.0, 1.0, 0.7, step=0.1, key="ds_alpha")
-steps = c.slider("Steps per student", 10, 400, 150, step=10, key="ds_steps")
-seconds = d.slider("Time budget (s)", 5, 60, 40, step=5, key="ds_seconds",
+train_T = a.slider("Training temperature T", 1.0, 8.0, 2.0, step=0.5, key="distillation.train_T")
+alpha = b.slider("α (weight of the soft loss)", 0.0, 1.0, 0.7, step=0.1, key="distillation.alpha")
+steps = c.slider("Steps per student", 10, 400, 150, step=10, key="distillation.steps")
+seconds = d.slider("Time budget (s)", 5, 60, 40, step=5, key="distillation.seconds",
                    help="Both students train in lockstep on the same batches; the budget stops both after the same step.")
 e, f, g = st.columns(3)
-layers = e.select_slider("Student layers", [1, 2, 3], 2, key="ds_layers")
-width = f.select_slider("Student width", [32, 64, 96], 64, key="ds_width")
-seed = g.number_input("Seed", 0, 10_000, 0, key="ds_seed")
+layers = e.select_slider("Student layers", [1, 2, 3], 2, key="distillation.layers")
+width = f.select_slider("Student width", [32, 64, 96], 64, key="distillation.width")
+seed = g.number_input("Seed", 0, 10_000, 0, key="distillation.seed")
 
-if st.button("Train both students", key="ds_train", type="primary"):
+if st.button("Train both students", key="distillation.train", type="primary"):
     bar = st.progress(0.0, text="Training ...")
     with common.training_slot() as ok:
         if ok:
@@ -82,10 +82,10 @@ if st.button("Train both students", key="ds_train", type="primary"):
                                  lambda: kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev),
                                  T=train_T, alpha=alpha, steps=steps, max_seconds=seconds, seed=int(seed),
                                  eval_every=max(steps // 6, 5), progress=progress)
-            st.session_state["ds_runs"] = {"runs": runs, "settings": (train_T, alpha, steps, layers, width, seed)}
+            st.session_state["distillation.runs"] = {"runs": runs, "settings": (train_T, alpha, steps, layers, width, seed)}
     bar.empty()
 
-got = st.session_state.get("ds_runs")
+got = st.session_state.get("distillation.runs")
 if got:
     runs = got["runs"]
     if got["settings"] != (train_T, alpha, steps, layers, width, seed):
@@ -100,8 +100,8 @@ if got:
     fig2.update_layout(height=300, title="Validation perplexity (held-out plays)", xaxis_title="step",
                        yaxis_title="perplexity", yaxis_type="log", margin=dict(t=40, b=10))
     p1c, p2c = st.columns(2)
-    p1c.plotly_chart(fig1, width="stretch", key="ds_loss_fig")
-    p2c.plotly_chart(fig2, width="stretch", key="ds_ppl_fig")
+    p1c.plotly_chart(fig1, width="stretch", key="distillation.loss_fig")
+    p2c.plotly_chart(fig2, width="stretch", key="distillation.ppl_fig")
     block = 64
     rows = [{"model": "teacher (tiny GPT)", "parameters": teacher.n_params,
              "validation perplexity": round(kd.perplexity(teacher.model, val_ids, block, 16), 1),

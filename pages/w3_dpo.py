@@ -27,29 +27,29 @@ st.latex(r"\mathcal{L}_\text{DPO} = -\mathbb{E}\Big[\log\sigma\Big(\beta\log\fra
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
-if not rlhf.ensure_reward_model(s, base, key="dpo_quickstart"):
+if not rlhf.ensure_reward_model(s, base, key="dpo.quickstart"):
     st.stop()
 st.caption(f"DPO trains on the {len(s.pairs)} preference pairs of this session; the reward model is used "
            "only to *evaluate* both methods on fresh samples.")
 
 c1, c2, c3, c4 = st.columns(4)
-beta = c1.select_slider("DPO β", [0.05, 0.1, 0.2, 0.5, 1.0], value=0.1, key="dpo_beta")
-lr = c2.select_slider("learning rate", [1e-4, 2e-4, 5e-4, 1e-3], value=5e-4, key="dpo_lr")
-epochs = c3.slider("epochs over the pairs", 1, 10, 3, key="dpo_epochs")
-seed = c4.number_input("seed", 0, 10_000, 0, key="dpo_seed")
-max_s = st.slider("time limit (s)", 10, 120, 60, step=10, key="dpo_seconds")
+beta = c1.select_slider("DPO β", [0.05, 0.1, 0.2, 0.5, 1.0], value=0.1, key="dpo.beta")
+lr = c2.select_slider("learning rate", [1e-4, 2e-4, 5e-4, 1e-3], value=5e-4, key="dpo.lr")
+epochs = c3.slider("epochs over the pairs", 1, 10, 3, key="dpo.epochs")
+seed = c4.number_input("seed", 0, 10_000, 0, key="dpo.seed")
+max_s = st.slider("time limit (s)", 10, 120, 60, step=10, key="dpo.seconds")
 has_ppo = bool(s.ppo.get("trainer") and s.ppo["trainer"].history and not s.ppo.get("lora"))
 c1, c2 = st.columns(2)
-run_ppo = c1.checkbox("Also run PPO now (same pairs, same reward model)", value=not has_ppo, key="dpo_with_ppo",
+run_ppo = c1.checkbox("Also run PPO now (same pairs, same reward model)", value=not has_ppo, key="dpo.with_ppo",
                       help="Unticked: compare with your last tiny-GPT PPO run from the PPO page.")
-ppo_steps = c2.slider("PPO steps for this comparison (page defaults otherwise)", 1, 200, 60, key="dpo_ppo_steps",
+ppo_steps = c2.slider("PPO steps for this comparison (page defaults otherwise)", 1, 200, 60, key="dpo.ppo_steps",
                       disabled=not run_ppo)
 if not run_ppo and not has_ppo:
     st.caption("No tiny-GPT PPO run in this session yet: only DPO will be shown.")
 
 b1, b2, _ = st.columns([1, 1, 4])
-go_clicked = b1.button("▶ Train DPO and compare", key="dpo_run", type="primary")
-b2.button("⏹ Stop", key="dpo_stop")
+go_clicked = b1.button("▶ Train DPO and compare", key="dpo.run", type="primary")
+b2.button("⏹ Stop", key="dpo.stop")
 bar = st.empty()
 chart_ph = st.empty()
 
@@ -77,7 +77,7 @@ if go_clicked:
             def on_dpo(row: dict, total: int) -> None:
                 hist.append(row)
                 prog.progress(min(row["step"] / total, 1.0), text=f"DPO step {row['step']}/{total}")
-                chart_ph.plotly_chart(loss_figure(hist), width="stretch", key=f"dpo_live_{row['step']}")
+                chart_ph.plotly_chart(loss_figure(hist), width="stretch", key=f"dpo.live_{row['step']}")
 
             d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=on_dpo)
             # Both methods are judged the same way: fresh samples on every prompt.
@@ -107,7 +107,7 @@ if go_clicked:
             bar.empty()
 
 if s.dpo.get("rows"):
-    chart_ph.plotly_chart(loss_figure(s.dpo["hist"]), width="stretch", key="dpo_done")
+    chart_ph.plotly_chart(loss_figure(s.dpo["hist"]), width="stretch", key="dpo.done")
     table = pd.DataFrame([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k != "samples"}
                           for r in s.dpo["rows"]])
     table = table.rename(columns={"reward": "reward r_φ (std units)", "kl": "KL to π_ref (nats)",
@@ -120,7 +120,7 @@ if s.dpo.get("rows"):
                              y=[r["reward"], r["win_rate"], r["kl"]]))
     fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=1.15))
-    st.plotly_chart(fig, width="stretch", key="dpo_bars")
+    st.plotly_chart(fig, width="stretch", key="dpo.bars")
     st.subheader("Samples")
     cols = st.columns(len(s.dpo["rows"]))
     for col, r in zip(cols, s.dpo["rows"]):

@@ -32,38 +32,38 @@ st.caption("The per-token reward r_t is −β·KL_t, plus r_φ(x, y) on the last
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
-if not rlhf.ensure_reward_model(s, base, key="ppo_quickstart"):
+if not rlhf.ensure_reward_model(s, base, key="ppo.quickstart"):
     st.stop()
 
 DEFAULTS = ppo.PPOConfig()
 MODELS = ["tiny GPT, full fine-tune (default)", "SmolLM2-135M + LoRA (slow on a CPU)"]
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    model_choice = st.radio("Policy", MODELS, key="ppo_model")
+    model_choice = st.radio("Policy", MODELS, key="ppo.model")
 lora = model_choice == MODELS[1]
 with c2:
-    beta = st.select_slider("β (KL coefficient)", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5], value=DEFAULTS.beta, key="ppo_beta")
+    beta = st.select_slider("β (KL coefficient)", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5], value=DEFAULTS.beta, key="ppo.beta")
     lr = st.select_slider("learning rate", [1e-4, 2e-4, 5e-4, 1e-3, 2e-3],
-                          value=2e-4 if lora else DEFAULTS.lr, key="ppo_lr")
+                          value=2e-4 if lora else DEFAULTS.lr, key="ppo.lr")
 with c3:
-    steps = st.slider("PPO steps", 1, 40 if lora else 200, 8 if lora else DEFAULTS.steps, key="ppo_steps")
-    max_s = st.slider("time limit (s)", 10, 300, 120 if lora else int(DEFAULTS.max_seconds), step=10, key="ppo_seconds")
+    steps = st.slider("PPO steps", 1, 40 if lora else 200, 8 if lora else DEFAULTS.steps, key="ppo.steps")
+    max_s = st.slider("time limit (s)", 10, 300, 120 if lora else int(DEFAULTS.max_seconds), step=10, key="ppo.seconds")
 with c4:
-    batch = st.select_slider("prompts per batch", [8, 16, 24, 32, 48], value=8 if lora else DEFAULTS.batch_size, key="ppo_batch")
-    seed = st.number_input("seed", 0, 10_000, 0, key="ppo_seed")
+    batch = st.select_slider("prompts per batch", [8, 16, 24, 32, 48], value=8 if lora else DEFAULTS.batch_size, key="ppo.batch")
+    seed = st.number_input("seed", 0, 10_000, 0, key="ppo.seed")
 with st.expander("PPO settings (defaults work)"):
     e1, e2, e3, e4 = st.columns(4)
-    epochs = e1.slider("epochs per batch (K)", 1, 8, 4, key="ppo_epochs")
-    clip_eps = e2.select_slider("clip ε", [0.1, 0.2, 0.3], value=0.2, key="ppo_clip")
-    lam = e3.select_slider("GAE λ", [0.0, 0.5, 0.9, 0.95, 1.0], value=0.95, key="ppo_lambda")
-    max_new = e4.slider("max new tokens", 4, 24, 12, key="ppo_max_new")
+    epochs = e1.slider("epochs per batch (K)", 1, 8, 4, key="ppo.epochs")
+    clip_eps = e2.select_slider("clip ε", [0.1, 0.2, 0.3], value=0.2, key="ppo.clip")
+    lam = e3.select_slider("GAE λ", [0.0, 0.5, 0.9, 0.95, 1.0], value=0.95, key="ppo.lambda")
+    max_new = e4.slider("max new tokens", 4, 24, 12, key="ppo.max_new")
 
 cfg = ppo.PPOConfig(steps=steps, batch_size=batch, max_new_tokens=max_new, ppo_epochs=epochs, lr=lr, beta=beta,
                     lam=lam, clip_eps=clip_eps, max_seconds=float(max_s), seed=int(seed))
 
 b1, b2, _ = st.columns([1, 1, 4])
-train_clicked = b1.button("▶ Train", key="ppo_train", type="primary")
-b2.button("⏹ Stop", key="ppo_stop", help="Stops after the current PPO step; the policy keeps what it learned.")
+train_clicked = b1.button("▶ Train", key="ppo.train", type="primary")
+b2.button("⏹ Stop", key="ppo.stop", help="Stops after the current PPO step; the policy keeps what it learned.")
 
 # A run that was interrupted by the Stop button (or any rerun) left its rows behind.
 if s.ppo.get("running") and not train_clicked:
@@ -87,7 +87,7 @@ def draw(rows: list[dict], start: list, now: list, live: bool) -> None:
         m[3].metric("KL to π_ref", f"{last['kl']:.2f} nats")
         m[4].metric("time", f"{last['seconds']:.0f} s")
     chart_ph.plotly_chart(rlhf.runs_figure({f"β = {s.ppo.get('beta', beta)}": rows}, target=0.8), width="stretch",
-                          key=f"ppo_chart_{'live' if live else 'done'}_{last['step']}")
+                          key=f"ppo.chart_{'live' if live else 'done'}_{last['step']}")
     samples_ph.dataframe(pd.DataFrame(rlhf.samples_table(start, now)), hide_index=True, width="stretch")
 
 

@@ -27,7 +27,7 @@ base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
 current = s.ppo.get("policy")
 who = "your PPO-trained policy" if current is not None else "the tiny GPT (no PPO run yet)"
-seed = st.number_input("Seed", 0, 10_000, 0, key="pref_seed",
+seed = st.number_input("Seed", 0, 10_000, 0, key="preferences-reward.seed",
                        help="Same seed, same completions: repeatable demos.")
 
 
@@ -44,10 +44,10 @@ st.header("1 · You are the labeler")
 st.caption(f"Two completions sampled from {who}. Pick the better one, or skip if you cannot tell.")
 c1, c2 = st.columns([2, 1])
 with c1:
-    prompt = st.selectbox("Prompt", policy.PROMPTS, key="pref_prompt")
+    prompt = st.selectbox("Prompt", policy.PROMPTS, key="preferences-reward.prompt")
 with c2:
     st.write("")
-    if st.button("🎲 New pair", key="pref_sample"):
+    if st.button("🎲 New pair", key="preferences-reward.sample"):
         s.pending["click"] = (prompt, sample_pair(prompt, 2, len(s.pairs) + 7))
 if "click" not in s.pending or s.pending["click"][0] != prompt:
     s.pending["click"] = (prompt, sample_pair(prompt, 2, 1))
@@ -61,11 +61,11 @@ with cb:
     st.text(p_prompt + yb)
 b1, b2, b3, _ = st.columns([1, 1, 1, 3])
 clicked = None
-if b1.button("👍 A is better", key="pref_a"):
+if b1.button("👍 A is better", key="preferences-reward.a"):
     clicked = (ya, yb)
-if b2.button("👍 B is better", key="pref_b"):
+if b2.button("👍 B is better", key="preferences-reward.b"):
     clicked = (yb, ya)
-if b3.button("⏭ Skip", key="pref_skip"):
+if b3.button("⏭ Skip", key="preferences-reward.skip"):
     s.pending["click"] = (prompt, sample_pair(prompt, 2, len(s.pairs) + 99))
     st.toast("Skipped: no pair recorded (ties and unsure cases are dropped in real data too).")
 if clicked:
@@ -78,19 +78,19 @@ if clicked:
 st.header("2 · Rank k completions → k(k−1)/2 pairs")
 st.markdown("Ranking *k* answers at once gives every pair among them: the labeler's effort goes further.")
 st.latex(r"\text{rank } y_1 \succ y_2 \succ \dots \succ y_k \;\Rightarrow\; \binom{k}{2} = \frac{k(k-1)}{2}\ \text{pairs } (y_i, y_j),\ i<j")
-k = st.slider("k completions", 3, 5, 4, key="pref_k")
-if st.button("🎲 Sample k completions", key="pref_rank_sample") or "rank" not in s.pending \
+k = st.slider("k completions", 3, 5, 4, key="preferences-reward.k")
+if st.button("🎲 Sample k completions", key="preferences-reward.rank_sample") or "rank" not in s.pending \
         or len(s.pending["rank"][1]) != k or s.pending["rank"][0] != prompt:
     s.pending["rank"] = (prompt, sample_pair(prompt, k, 500 + len(s.pairs)))
 r_prompt, outs = s.pending["rank"]
 ranks = []
 for i, y in enumerate(outs):
     c1, c2 = st.columns([1, 6])
-    ranks.append(c1.selectbox(f"Rank of #{i + 1}", list(range(1, k + 1)), index=i, key=f"pref_rank_{i}"))
+    ranks.append(c1.selectbox(f"Rank of #{i + 1}", list(range(1, k + 1)), index=i, key=f"preferences-reward.rank_{i}"))
     c2.text(r_prompt + y)
 if sorted(ranks) != list(range(1, k + 1)):
     st.warning("Give every completion a different rank (1 = best).")
-elif st.button(f"Add this ranking ({k * (k - 1) // 2} pairs)", key="pref_rank_add"):
+elif st.button(f"Add this ranking ({k * (k - 1) // 2} pairs)", key="preferences-reward.rank_add"):
     ranked = [y for _, y in sorted(zip(ranks, outs))]
     new = preferences.ranking_to_pairs(r_prompt, ranked, "your ranking")
     s.pairs += new
@@ -105,15 +105,15 @@ st.markdown(
 c1, c2, c3 = st.columns(3)
 with c1:
     kind = st.selectbox("Labeler", list(preferences.LABELERS), format_func=preferences.LABELERS.get,
-                        key="pref_labeler")
+                        key="preferences-reward.labeler")
 with c2:
-    word_raw = st.text_input("Word to avoid (for 'Avoid a chosen word')", "love", key="pref_word")
+    word_raw = st.text_input("Word to avoid (for 'Avoid a chosen word')", "love", key="preferences-reward.word")
 with c3:
-    n_pairs = st.slider("Pairs to label", 50, 500, 300, step=50, key="pref_n_pairs")
+    n_pairs = st.slider("Pairs to label", 50, 500, 300, step=50, key="preferences-reward.n_pairs")
 word = (common.clean_text(word_raw, max_chars=40, what="word", allow_empty=True) or "").strip()
 if kind == "avoid" and (not word or " " in word):
     st.warning("Type one word (no spaces) for the 'avoid' labeler.")
-elif st.button("Label with the simulated labeler", key="pref_simulate", type="primary"):
+elif st.button("Label with the simulated labeler", key="preferences-reward.simulate", type="primary"):
     labeler = preferences.Labeler(kind, word or "love")
     bar = st.progress(0.0, text="Sampling and labeling ...")
     res = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=n_pairs, seed=int(seed),
@@ -134,7 +134,7 @@ st.subheader(f"The preference dataset: {len(s.pairs)} pairs")
 if s.pairs:
     df = pd.DataFrame(preferences.as_rows(s.pairs))
     st.dataframe(df, hide_index=True, width="stretch", height=240)
-    if st.button("🗑 Clear the dataset", key="pref_clear"):
+    if st.button("🗑 Clear the dataset", key="preferences-reward.clear"):
         s.pairs, s.rm, s.rm_result, s.labeling_note = [], None, None, ""
         st.rerun()
 else:
@@ -156,7 +156,7 @@ st.latex(r"P(y_w \succ y_l \mid x) = \sigma\big(r_\phi(x,y_w) - r_\phi(x,y_l)\bi
 st.latex(r"\mathcal{L}(\phi) = -\,\mathbb{E}_{(x,y_w,y_l)}\big[\log \sigma\big(r_\phi(x,y_w) - r_\phi(x,y_l)\big)\big]")
 if len(s.pairs) < 10:
     st.info("Collect at least 10 pairs to train a reward model (20% are held out to test it).")
-elif st.button("Train the reward model", key="rm_train", type="primary"):
+elif st.button("Train the reward model", key="preferences-reward.rm_train", type="primary"):
     with st.spinner("Computing features and training r_φ ..."):
         rlhf.train_rm(s, base, seed=int(seed))
 if s.rm is not None and s.rm_result is not None:
@@ -177,13 +177,13 @@ if s.rm is not None and s.rm_result is not None:
                       yaxis=dict(title="loss"), yaxis2=dict(title="accuracy", overlaying="y", side="right",
                                                             range=[0, 1.05]),
                       legend=dict(orientation="h", y=1.15))
-    st.plotly_chart(fig, width="stretch", key="rm_curve")
+    st.plotly_chart(fig, width="stretch", key="preferences-reward.rm_curve")
     if r.test_acc < 0.6:
         st.warning("Held-out accuracy is low: the reward model barely learned this labeler. "
                    "More pairs, or a labeler whose rule shows in the words, help.")
 
     st.subheader("One pair, seen by the reward model")
-    idx = st.number_input("Pair number", 0, max(len(s.pairs) - 1, 0), 0, key="rm_pair_idx")
+    idx = st.number_input("Pair number", 0, max(len(s.pairs) - 1, 0), 0, key="preferences-reward.rm_pair_idx")
     pair = s.pairs[int(idx)]
     v = s.rm.pair_view(pair)
     c1, c2 = st.columns([3, 2])
@@ -198,7 +198,7 @@ if s.rm is not None and s.rm_result is not None:
                               textposition="auto", marker_color=["#2ca02c", "#d62728"]))
         pv.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(range=[0, 1], title="softmax"),
                          title="softmax of the two rewards")
-        st.plotly_chart(pv, width="stretch", key="rm_pair_fig")
+        st.plotly_chart(pv, width="stretch", key="preferences-reward.rm_pair_fig")
     st.markdown(
         f"logits [r_w, r_l] = [{v['logits'][0]:+.3f}, {v['logits'][1]:+.3f}] → softmax "
         f"[{v['probs'][0]:.3f}, {v['probs'][1]:.3f}]; σ(r_w − r_l) = {v['p_chosen_sigmoid']:.3f} (the same "
@@ -207,7 +207,7 @@ if s.rm is not None and s.rm_result is not None:
 
     st.subheader("Score any text")
     raw = st.text_input("Text to score (it is read as a completion with no prompt)",
-                        "O happy day, my sweet and gentle love!", key="rm_text")
+                        "O happy day, my sweet and gentle love!", key="preferences-reward.rm_text")
     text = common.clean_text(raw, max_chars=500)
     if text is not None:
         r_norm = float(s.rm.score([""], [text])[0])

@@ -44,8 +44,8 @@ def dense_ppl(device: str, _model) -> float:
 # --------------------------------------------------------------------------- prune
 st.header("1 · Prune")
 c1, c2 = st.columns([2, 1])
-sparsity = c1.slider("Sparsity (share of weights set to zero)", 0.0, 0.99, 0.5, step=0.01, key="pr_sparsity")
-scope = c2.radio("Threshold", ["global", "layer"], key="pr_scope", horizontal=True,
+sparsity = c1.slider("Sparsity (share of weights set to zero)", 0.0, 0.99, 0.5, step=0.01, key="pruning.sparsity")
+scope = c2.radio("Threshold", ["global", "layer"], key="pruning.scope", horizontal=True,
                  format_func={"global": "global (one for all layers)", "layer": "per layer"}.get)
 pruned = pruning.prune_copy(tg.model, sparsity, scope)
 ppl0, ppl = dense_ppl(dev, tg.model), pruning.perplexity(pruned.model, val_ids, 64, 16)
@@ -59,11 +59,11 @@ lay = pd.DataFrame(pruned.per_layer)
 fig = go.Figure(go.Bar(x=lay["layer"].str.removeprefix("transformer."), y=lay["sparsity"]))
 fig.update_layout(height=280, yaxis_range=[0, 1], yaxis_title="sparsity", margin=dict(t=40, b=10),
                   title="Sparsity per weight matrix (global: layers with small weights lose more)")
-st.plotly_chart(fig, width="stretch", key="pr_layers")
+st.plotly_chart(fig, width="stretch", key="pruning.layers")
 
 # --------------------------------------------------------------------------- next token
 st.header("2 · What the model now predicts")
-raw = st.text_input("Context", "KING HENRY: What say you, my", key="pr_prompt")
+raw = st.text_input("Context", "KING HENRY: What say you, my", key="pruning.prompt")
 text = common.clean_text(raw, max_chars=300, what="context")
 if text is not None:
     try:
@@ -77,7 +77,7 @@ if text is not None:
                           go.Bar(x=labels, y=nt.pruned, name=f"pruned {pruned.achieved:.0%}")])
         fig2.update_layout(barmode="group", height=300, yaxis_title="probability", margin=dict(t=40, b=10),
                            title="The dense model's 10 most likely next tokens")
-        st.plotly_chart(fig2, width="stretch", key="pr_next")
+        st.plotly_chart(fig2, width="stretch", key="pruning.next")
         st.markdown(f"KL(dense ‖ pruned) over the whole vocabulary: **{nt.kl:.3f} nats** · "
                     f"same most likely token: **{'yes' if nt.same_top1 else 'no'}**")
 
@@ -92,7 +92,7 @@ fig3.add_vline(x=sparsity, line_dash="dot", annotation_text="your slider")
 fig3.update_layout(height=340, xaxis_title="sparsity", yaxis_title="validation perplexity (log scale)",
                    yaxis=dict(type="log", tickvals=[50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000]),
                    margin=dict(t=30, b=10))
-st.plotly_chart(fig3, width="stretch", key="pr_curve")
+st.plotly_chart(fig3, width="stretch", key="pruning.curve")
 knee = next((r["sparsity"] for r in pts["global"] if r["perplexity"] > 1.1 * ppl0), None)
 if knee is not None:
     st.markdown(f"With a global threshold the perplexity first rises by more than 10% at **{knee:.0%}** sparsity.")

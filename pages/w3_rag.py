@@ -36,11 +36,11 @@ encoder = common.model_or_stop(common.minilm, dev)
 # --------------------------------------------------------------------------- 1. chunking
 st.header("1 · Chunk and embed")
 c1, c2, c3 = st.columns(3)
-size = c1.slider("Chunk size (words)", 10, 120, 40, step=5, key="rag_size",
+size = c1.slider("Chunk size (words)", 10, 120, 40, step=5, key="rag.size",
                  help="Small chunks are precise but may cut a fact in half; big chunks carry more context.")
-overlap = c2.slider("Overlap (words)", 0, 60, 10, step=5, key="rag_overlap",
+overlap = c2.slider("Overlap (words)", 0, 60, 10, step=5, key="rag.overlap",
                     help="Words shared by neighbouring chunks, so a fact cut at a border survives in one of them.")
-k = c3.slider("Top-k chunks", 1, 8, 3, key="rag_k")
+k = c3.slider("Top-k chunks", 1, 8, 3, key="rag.k")
 if overlap >= size:
     st.warning(f"The overlap must be smaller than the chunk size; using {size - 5} words.")
     overlap = size - 5
@@ -54,9 +54,9 @@ m3.metric("Embedding all chunks", f"{index.seconds * 1000:.0f} ms")
 st.header("2 · Retrieve")
 OWN = "✏️ Type my own question"
 examples = [q["q"] for q in rag.questions()]
-pick = st.selectbox("Question", examples + [OWN], key="rag_pick")
+pick = st.selectbox("Question", examples + [OWN], key="rag.pick")
 if pick == OWN:
-    raw = st.text_input("Your question", "Can I bring my dog to work?", key="rag_own")
+    raw = st.text_input("Your question", "Can I bring my dog to work?", key="rag.own")
     question = common.clean_text(raw, max_chars=300, what="question")
     reference = None
 else:
@@ -98,7 +98,7 @@ fig.add_trace(go.Scatter(x=qxy[:, 0], y=qxy[:, 1], mode="markers+text", name="yo
 fig.update_layout(height=480, margin=dict(t=40, b=10),
                   title=f"Chunk embeddings, first two principal components ({ratio.sum():.0%} of the variance); big = retrieved",
                   xaxis_title="PC 1", yaxis_title="PC 2", legend=dict(font=dict(size=10)))
-st.plotly_chart(fig, width="stretch", key="rag_map")
+st.plotly_chart(fig, width="stretch", key="rag.map")
 st.caption("PCA squeezes 384 dimensions into 2, so distances on the map are only a hint: the "
            "ranking above uses the full vectors.")
 
@@ -106,8 +106,8 @@ st.caption("PCA squeezes 384 dimensions into 2, so distances on the map are only
 st.header("3 · Generate with and without the context")
 st.markdown("SmolLM2-135M-Instruct answers twice, greedily: once with the retrieved chunks in the "
             "prompt, once with the bare question. The raw prompt (chat template included) is shown.")
-max_new = st.slider("Max new tokens", 8, 80, 40, step=8, key="rag_max_new")
-if st.button("Ask SmolLM2", key="rag_ask", type="primary"):
+max_new = st.slider("Max new tokens", 8, 80, 40, step=8, key="rag.max_new")
+if st.button("Ask SmolLM2", key="rag.ask", type="primary"):
     try:
         llm = common.smollm2(dev)
     except models.ModelUnavailable as exc:
@@ -118,9 +118,9 @@ if st.button("Ask SmolLM2", key="rag_ask", type="primary"):
         prompt = rag.build_rag_prompt(llm.tokenizer, question, ctx)
         with st.spinner(f"Generating {name} the context ..."):
             out[name] = w3_apps.generate(prompt, max_new, 60.0, (), llm.name, dev, llm)
-    st.session_state["rag_answers"] = {"question": question, "k": k, "size": size, "overlap": overlap,
+    st.session_state["rag.answers"] = {"question": question, "k": k, "size": size, "overlap": overlap,
                                        "max_new": max_new, **out}
-ans = st.session_state.get("rag_answers")
+ans = st.session_state.get("rag.answers")
 if ans and ans["question"] == question:
     if (ans["k"], ans["size"], ans["overlap"], ans["max_new"]) != (k, size, overlap, max_new):
         st.info("Settings changed since these answers were generated: press the button again.")
@@ -157,7 +157,7 @@ e1.caption(f"Chunks of {size} words, overlap {overlap}.")
 fig2 = go.Figure(go.Scatter(x=ks, y=curve, mode="lines+markers"))
 fig2.update_layout(height=260, margin=dict(t=30, b=10), xaxis_title="k", yaxis_title="hit-rate",
                    yaxis_range=[0, 1.05], title="Hit-rate as k grows")
-e2.plotly_chart(fig2, width="stretch", key="rag_hit_curve")
+e2.plotly_chart(fig2, width="stretch", key="rag.hit_curve")
 st.dataframe(pd.DataFrame(hr.rows), hide_index=True, width="stretch")
 
 common.try_this(

@@ -53,9 +53,9 @@ with t1:
         st.markdown(f"- `{react.TOOL_HELP[name]}`")
     st.dataframe(pd.DataFrame(react.lookup_table()).T, width="stretch")
 with t2:
-    tool = st.selectbox("Call a tool yourself", list(tools), key="rx_tool")
+    tool = st.selectbox("Call a tool yourself", list(tools), key="react.tool")
     default = {"calculator": "2780 * (1 - 0.35)", "search": "staff discount", "lookup": "Swift"}[tool]
-    arg = st.text_input("Input", default, key=f"rx_tool_input_{tool}")
+    arg = st.text_input("Input", default, key=f"react.tool_input_{tool}")
     arg = common.clean_text(arg, max_chars=react.MAX_TOOL_INPUT, what="tool input")
     if arg is not None:
         st.text(f"Observation: {react.run_tool(tools, tool, arg)}")
@@ -64,10 +64,10 @@ with t2:
 st.header("2 · A task")
 OWN = "✏️ Type my own question"
 tasks = {t["question"]: t for t in react.tasks()}
-pick = st.selectbox("Question", list(tasks) + [OWN], key="rx_task")
+pick = st.selectbox("Question", list(tasks) + [OWN], key="react.task")
 task = tasks.get(pick)
 if task is None:
-    raw = st.text_input("Your question", "How much do 2 Swift batteries cost?", key="rx_own")
+    raw = st.text_input("Your question", "How much do 2 Swift batteries cost?", key="react.own")
     question = common.clean_text(raw, max_chars=300, what="question")
     if question is None:
         st.stop()
@@ -88,9 +88,9 @@ with left:
 with right:
     st.subheader("🤖 SmolLM2's own trace")
     s1, s2 = st.columns(2)
-    max_steps = s1.slider("Max steps", 1, 6, 4, key="rx_steps")
-    step_tokens = s2.slider("Tokens per step", 16, 96, 56, step=8, key="rx_tokens")
-    if st.button("Run the ReAct loop", key="rx_run", type="primary"):
+    max_steps = s1.slider("Max steps", 1, 6, 4, key="react.steps")
+    step_tokens = s2.slider("Tokens per step", 16, 96, 56, step=8, key="react.tokens")
+    if st.button("Run the ReAct loop", key="react.run", type="primary"):
         try:
             llm = common.smollm2(dev)
         except models.ModelUnavailable as exc:
@@ -104,9 +104,9 @@ with right:
 
                 trace = react.run_react(llm, tools, question, max_steps, step_tokens, max_seconds=120,
                                         progress=progress)
-                st.session_state["rx_trace"] = {"question": question, "trace": trace}
+                st.session_state["react.trace"] = {"question": question, "trace": trace}
         live.empty()
-    got = st.session_state.get("rx_trace")
+    got = st.session_state.get("react.trace")
     if got and got["question"] == question:
         trace = got["trace"]
         show_trace(trace)

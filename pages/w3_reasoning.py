@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import models, reasoning
+from lessons.core import safe_eval
 from ui import common, w3_apps
 
 MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
@@ -38,10 +39,10 @@ by_id = {p["id"]: p for p in probs}
 
 # --------------------------------------------------------------------------- one problem
 st.header("1 · One problem, three prompts")
-pid = st.selectbox("Word problem", list(by_id), format_func=lambda i: by_id[i]["question"], key="rs_problem")
+pid = st.selectbox("Word problem", list(by_id), format_func=lambda i: by_id[i]["question"], key="reasoning.problem")
 problem = by_id[pid]
 st.markdown(f"**Correct answer:** {problem['answer']:g}")
-cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 160, 120, step=8, key="rs_tokens",
+cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 160, 120, step=8, key="reasoning.tokens",
                        help="Direct answers get at most 16 tokens. Steps need room: too few and the answer is cut off.")
 
 
@@ -54,7 +55,7 @@ def _attempt(llm, prob: dict, mode: str) -> dict:
     return reasoning.score_completion(prob, mode, g)
 
 
-if st.button("Run the three prompts on this problem", key="rs_run", type="primary"):
+if st.button("Run the three prompts on this problem", key="reasoning.run", type="primary"):
     try:
         llm = common.smollm2(dev)
     except models.ModelUnavailable as exc:
@@ -64,9 +65,9 @@ if st.button("Run the three prompts on this problem", key="rs_run", type="primar
     for mode in MODES:
         with st.spinner(f"{MODES[mode]} ..."):
             res[mode] = _attempt(llm, problem, mode)
-    st.session_state["rs_one"] = {"pid": pid, "cot_tokens": cot_tokens, "res": res}
+    st.session_state["reasoning.one"] = {"pid": pid, "cot_tokens": cot_tokens, "res": res}
 
-one = st.session_state.get("rs_one")
+one = st.session_state.get("reasoning.one")
 if one and one["pid"] == pid:
     cols = st.columns(3)
     for col, mode in zip(cols, MODES):
@@ -107,10 +108,10 @@ st.markdown(
     "Everything else is refused."
 )
 code = st.text_area("Program to evaluate", "price = 250\nbikes = 6 + 2 * 6\nanswer = price * bikes",
-                    key="rs_code", height=120)
-src = common.clean_text(code, max_chars=reasoning.MAX_SOURCE_CHARS, what="program")
+                    key="reasoning.code", height=120)
+src = common.clean_text(code, max_chars=safe_eval.MAX_SOURCE_CHARS, what="program")
 if src is not None:
-    run = reasoning.run_program(src)
+    run = safe_eval.run_program(src)
     if run.error:
         st.error(f"Refused: {run.error}")
     else:
@@ -122,9 +123,9 @@ if src is not None:
 # --------------------------------------------------------------------------- all problems
 st.header("3 · Score the three prompts on every problem")
 a1, a2 = st.columns(2)
-n_probs = a1.slider("Problems", 1, len(probs), len(probs), key="rs_n")
-modes = a2.multiselect("Prompts", list(MODES), default=list(MODES), format_func=MODES.get, key="rs_modes")
-if st.button("Score them", key="rs_run_all") and modes:
+n_probs = a1.slider("Problems", 1, len(probs), len(probs), key="reasoning.n")
+modes = a2.multiselect("Prompts", list(MODES), default=list(MODES), format_func=MODES.get, key="reasoning.modes")
+if st.button("Score them", key="reasoning.run_all") and modes:
     try:
         llm = common.smollm2(dev)
     except models.ModelUnavailable as exc:
@@ -144,8 +145,8 @@ if st.button("Score them", key="rs_run_all") and modes:
                     bar.progress(done / total, text=f"{done}/{total}: {prob['id']} · {MODES[mode]}")
     bar.empty()
     if rows:
-        st.session_state["rs_all"] = rows
-rows = st.session_state.get("rs_all")
+        st.session_state["reasoning.all"] = rows
+rows = st.session_state.get("reasoning.all")
 if rows:
     df = pd.DataFrame(rows)
     acc = df.groupby("prompt", sort=False)["correct"].agg(["sum", "count"]).reset_index()
@@ -153,7 +154,7 @@ if rows:
                            text=[f"{s}/{c}" for s, c in zip(acc["sum"], acc["count"])], textposition="outside"))
     fig.update_layout(height=300, yaxis_range=[0, 1.15], yaxis_title="accuracy", margin=dict(t=30, b=10),
                       title="Accuracy of SmolLM2-135M-Instruct by prompt")
-    st.plotly_chart(fig, width="stretch", key="rs_acc")
+    st.plotly_chart(fig, width="stretch", key="reasoning.acc")
     st.markdown("**Result:** " + ", ".join(f"{p}: {s}/{c} correct" for p, s, c in zip(acc["prompt"], acc["sum"], acc["count"])) + ".")
     st.dataframe(df, hide_index=True, width="stretch")
 else:

@@ -32,21 +32,21 @@ st.markdown(
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
-if not rlhf.ensure_reward_model(s, base, key="hack_quickstart"):
+if not rlhf.ensure_reward_model(s, base, key="reward-hacking.quickstart"):
     st.stop()
 
 c1, c2, c3, c4 = st.columns(4)
-beta = c1.select_slider("β for the penalised run", [0.05, 0.1, 0.2, 0.3, 0.5], value=0.2, key="hack_beta")
-steps = c2.slider("PPO steps per run", 5, 150, 45, step=5, key="hack_steps")
-lr = c3.select_slider("learning rate", [5e-4, 1e-3, 1.5e-3], value=1e-3, key="hack_lr",
+beta = c1.select_slider("β for the penalised run", [0.05, 0.1, 0.2, 0.3, 0.5], value=0.2, key="reward-hacking.beta")
+steps = c2.slider("PPO steps per run", 5, 150, 45, step=5, key="reward-hacking.steps")
+lr = c3.select_slider("learning rate", [5e-4, 1e-3, 1.5e-3], value=1e-3, key="reward-hacking.lr",
                       help="Higher: hacking shows sooner (and training gets unstable).")
-seed = c4.number_input("seed", 0, 10_000, 0, key="hack_seed")
-max_s = st.slider("time limit per run (s)", 10, 300, 90, step=10, key="hack_seconds")
+seed = c4.number_input("seed", 0, 10_000, 0, key="reward-hacking.seed")
+max_s = st.slider("time limit per run (s)", 10, 300, 90, step=10, key="reward-hacking.seconds")
 st.caption(f"Both runs use the same seed, prompts, reward model and settings; only β differs. Worst case "
            f"≈ 2 × {max_s} s on a CPU.")
 
-run = st.button("▶ Train both", key="hack_run", type="primary")
-st.button("⏹ Stop", key="hack_stop")
+run = st.button("▶ Train both", key="reward-hacking.run", type="primary")
+st.button("⏹ Stop", key="reward-hacking.stop")
 if s.hack.get("running") and not run:
     s.hack.update(running=False, stopped=True, rows={k: list(v) for k, v in s.hack_live.items()})
 
@@ -76,7 +76,7 @@ if run:
                 done = sum(len(v) for v in s.hack_live.values())
                 prog.progress(min(done / (2 * total), 1.0), text=f"{names(b)}: step {stat.step}/{total}")
                 chart_ph.plotly_chart(rlhf.runs_figure(s.hack_live, rlhf.HACK_PANELS), width="stretch",
-                                      key=f"hack_live_{done}")
+                                      key=f"reward-hacking.live_{done}")
 
             results = reward_hacking.run_side_by_side(make_trainer, cfg, (0.0, beta), progress=on_step)
             s.hack.update(running=False, stopped=False, results=results,
@@ -85,7 +85,7 @@ if run:
 
 rows = s.hack.get("rows")
 if rows and not s.hack.get("running"):
-    chart_ph.plotly_chart(rlhf.runs_figure(rows, rlhf.HACK_PANELS), width="stretch", key="hack_done")
+    chart_ph.plotly_chart(rlhf.runs_figure(rows, rlhf.HACK_PANELS), width="stretch", key="reward-hacking.done")
     if s.hack.get("stopped"):
         st.warning("Stopped by you: showing the steps finished so far.")
     results = s.hack.get("results")

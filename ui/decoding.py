@@ -32,10 +32,11 @@ def model_choices() -> list[str]:
     return [SMOLLM2] + ([TINY] if models.tiny_gpt_available() else []) + [HUB]
 
 
-def pick_model(prefix: str) -> models.LoadedModel | None:
+def pick_model(page: str) -> models.LoadedModel | None:
     """A decoder picker (SmolLM2 by default, the tiny GPT when it exists, or a hub id).
+    Widget keys are "<page>.model" / "<page>.hub_id" (`page` = the page's URL name).
     Returns None after showing a clear message when the chosen model cannot load."""
-    choice = st.selectbox("Model", model_choices(), key=f"{prefix}_model",
+    choice = st.selectbox("Model", model_choices(), key=f"{page}.model",
                           help="SmolLM2-135M-Instruct ships with the app and runs offline.")
     dev = common.device()
     try:
@@ -43,7 +44,7 @@ def pick_model(prefix: str) -> models.LoadedModel | None:
             return common.tiny_gpt(dev)
         if choice == HUB:
             mid = st.text_input("Hub model id", value="", placeholder="HuggingFaceTB/SmolLM2-360M-Instruct",
-                                key=f"{prefix}_hub_id")
+                                key=f"{page}.hub_id")
             if not mid.strip():
                 st.info("Type a causal LM id. Offline, only models already in your local Hugging Face cache load.")
                 return None

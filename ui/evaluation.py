@@ -7,20 +7,20 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
-from lessons import evaluation as ev
+from lessons.evaluation import rouge
 from ui import common
 
 MAX_TABLE_SIDE = 60  # the LCS heatmap is drawn up to 60 x 60 tokens
 
 
-def highlight_md(text: str, tokens: Sequence[ev.Token], marked: Sequence[int], color: str = "green") -> str:
+def highlight_md(text: str, tokens: Sequence[rouge.Token], marked: Sequence[int], color: str = "green") -> str:
     """Markdown showing ``text`` with the marked tokens on a coloured background.
 
     Safety: every piece of learner text goes through common.md_escape (which escapes
     < > [ ] : * _ ` and friends), so '<b>' is shown literally as <b> and a ':red[...]'
     typed by a learner cannot open a directive. No HTML is ever produced."""
     parts = []
-    for piece, on in ev.highlight_segments(text, tokens, marked):
+    for piece, on in rouge.highlight_segments(text, tokens, marked):
         lines = piece.split("\n")
         esc = "  \n".join(common.md_escape(line) for line in lines)
         if on and piece.strip():
@@ -30,7 +30,7 @@ def highlight_md(text: str, tokens: Sequence[ev.Token], marked: Sequence[int], c
     return "".join(parts) or "*(empty)*"
 
 
-def lcs_figure(res: ev.RougeL, ref: Sequence[str], cand: Sequence[str]) -> go.Figure | None:
+def lcs_figure(res: rouge.RougeL, ref: Sequence[str], cand: Sequence[str]) -> go.Figure | None:
     """The DP table as a heatmap; the back-trace path as a line, matches as stars."""
     if not ref or not cand or len(ref) > MAX_TABLE_SIDE or len(cand) > MAX_TABLE_SIDE:
         return None

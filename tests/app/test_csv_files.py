@@ -11,7 +11,7 @@ import tempfile
 import pandas as pd
 import pytest
 
-from lessons import evaluation as ev
+from lessons.evaluation import corpus_scoring
 from tests.app.helpers import assert_no_exception, open_page
 
 PAGE = "pages/w2_corpus_scoring.py"
@@ -43,12 +43,12 @@ sys.addaudithook(_audit)   # cannot be removed: it records only while _WRITES is
 @pytest.fixture(scope="module")
 def page():
     at = open_page(PAGE, timeout=90)
-    at.radio(key="cs_source").set_value("Upload a CSV").run()
+    at.radio(key="corpus-scoring.source").set_value("Upload a CSV").run()
     return at
 
 
 def _upload(at, data: bytes, name="pairs.csv"):
-    at.file_uploader(key="cs_upload").set_value((name, data, "text/csv")).run()
+    at.file_uploader(key="corpus-scoring.upload").set_value((name, data, "text/csv")).run()
     assert_no_exception(at)
     return [e.value for e in at.error]
 
@@ -58,7 +58,7 @@ def _upload(at, data: bytes, name="pairs.csv"):
     ("utf16.csv", "candidate,reference\nhi,hi\n".encode("utf-16"), "UTF-16 text, not UTF-8"),
     ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary file renamed to .csv"),
     ("book.csv", b"PK\x03\x04\x14\x00\x06\x00" + bytes(200), "Excel workbook"),
-    ("big.csv", b"candidate,reference\n" + b"a,b\n" * (ev.MAX_CSV_BYTES // 4 + 10), "MB; the limit is"),
+    ("big.csv", b"candidate,reference\n" + b"a,b\n" * (corpus_scoring.MAX_CSV_BYTES // 4 + 10), "MB; the limit is"),
     ("empty.csv", b"", "The file is empty"),
 ])
 def test_bad_files_get_a_clear_message_and_nothing_is_scored(page, name, data, says):
@@ -70,8 +70,8 @@ def test_bad_files_get_a_clear_message_and_nothing_is_scored(page, name, data, s
 def test_formula_cells_neutralised_in_download_and_no_disk_writes(page, monkeypatch, tmp_path):
     global _WRITES
     made = []
-    real = ev.scores_csv
-    monkeypatch.setattr(ev, "scores_csv", lambda df: made.append(real(df)) or made[-1])
+    real = corpus_scoring.scores_csv
+    monkeypatch.setattr(corpus_scoring, "scores_csv", lambda df: made.append(real(df)) or made[-1])
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["candidate", "reference"])
@@ -92,14 +92,14 @@ def test_formula_cells_neutralised_in_download_and_no_disk_writes(page, monkeypa
     assert outside == [], outside
     assert str(tmp_path / "probe.txt") in writes
     assert any(b.proto.label == "Download the scores as CSV" for b in page.get("download_button"))
-    assert made, "the download is built by lessons.evaluation.scores_csv"
+    assert made, "the download is built by lessons.evaluation.corpus_scoring.scores_csv"
     down = pd.read_csv(io.BytesIO(made[-1]), keep_default_na=False)
     assert len(down) == len(HOSTILE) + 2
     for col in ("candidate", "reference"):
         cells = list(down[col])
         assert cells[:len(HOSTILE)] == ["'" + h for h in HOSTILE]
         assert cells[len(HOSTILE):] == [SPLIT, "the cat sat" if col == "candidate" else "the cat sat on the mat"]
-    assert not any(str(v).startswith(ev.FORMULA_START) for col in ("candidate", "reference")
+    assert not any(str(v).startswith(corpus_scoring.FORMULA_START) for col in ("candidate", "reference")
                    for v in down[col])
     # the table on the page shows the learner's text as it was (only the download is guarded)
     shown = next(d.value for d in page.dataframe if "candidate" in d.value.columns)
@@ -107,10 +107,10 @@ def test_formula_cells_neutralised_in_download_and_no_disk_writes(page, monkeypa
 
 
 def test_neutralize_cell_leaves_ordinary_values():
-    assert ev.neutralize_cell("the cat") == "the cat"
-    assert ev.neutralize_cell(0.5) == 0.5
-    assert ev.neutralize_cell("") == ""
-    assert ev.neutralize_cell("=1") == "'=1"
+    assert corpus_scoring.neutralize_cell("the cat") == "the cat"
+    assert corpus_scoring.neutralize_cell(0.5) == 0.5
+    assert corpus_scoring.neutralize_cell("") == ""
+    assert corpus_scoring.neutralize_cell("=1") == "'=1"
     df = pd.DataFrame({"bleu": [-0.0, 12.5], "candidate": ["-x", "y"]})
-    back = pd.read_csv(io.BytesIO(ev.scores_csv(df)))
+    back = pd.read_csv(io.BytesIO(corpus_scoring.scores_csv(df)))
     assert list(back["bleu"]) == [0.0, 12.5] and list(back["candidate"]) == ["'-x", "y"]

@@ -14,8 +14,8 @@ def home():
 @pytest.mark.parametrize("mid", ["../../etc/passwd", "/etc/passwd", "assets/../README.md",
                                  "https://huggingface.co/gpt2"])
 def test_paths_and_urls_are_refused_with_a_clear_message(home, mid):
-    home.text_input(key="hub_model_id").input(mid).run()
-    home.button(key="hub_load").click().run()
+    home.text_input(key="home.model_id").input(mid).run()
+    home.button(key="home.load").click().run()
     assert not home.exception
     errors = [e.value for e in home.error]
     assert len(errors) == 1 and "does not look like a model id" in errors[0], errors
@@ -23,6 +23,6 @@ def test_paths_and_urls_are_refused_with_a_clear_message(home, mid):
 
 
 def test_a_hub_id_offline_says_so(home):
-    home.text_input(key="hub_model_id").input("gpt2").run()
-    home.button(key="hub_load").click().run()
+    home.text_input(key="home.model_id").input("gpt2").run()
+    home.button(key="home.load").click().run()
     assert any("Could not load 'gpt2'" in e.value and "offline" in e.value for e in home.error)

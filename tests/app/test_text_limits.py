@@ -34,12 +34,12 @@ def test_no_text_box_truncates_silently():
 
 
 @pytest.mark.parametrize("page, key, limit", [
-    ("pages/w1_data_quality.py", "dq_own", "2,000"),
-    ("pages/w1_self_attention.py", "sa_words", "200"),
+    ("pages/w1_data_quality.py", "data-quality.own", "2,000"),
+    ("pages/w1_self_attention.py", "self-attention.words", "200"),
 ])
 def test_a_long_paste_is_cut_with_a_message(page, key, limit):
     at = open_page(page, timeout=60)
-    at.text_area(key=key).input("word " * 4000).run() if key == "dq_own" else \
+    at.text_area(key=key).input("word " * 4000).run() if key == "data-quality.own" else \
         at.text_input(key=key).input("word " * 4000).run()
     warnings = [w.value for w in at.warning]
     assert any(f"20,000 characters long; only the first {limit} are used" in w for w in warnings), warnings

@@ -20,20 +20,20 @@ def one_slot(monkeypatch):
 
 def test_a_queued_run_starts_by_itself_when_the_slot_frees(one_slot):
     at = open_page(PAGE, timeout=300)
-    at.select_slider(key="pl_layers").set_value(1)
-    at.select_slider(key="pl_width").set_value(32)
-    at.slider(key="pl_steps").set_value(40)
+    at.select_slider(key="pretraining-live.layers").set_value(1)
+    at.select_slider(key="pretraining-live.width").set_value(32)
+    at.slider(key="pretraining-live.steps").set_value(40)
     holder = one_slot.submit("another learner", label="ppo", expected_s=30)
     freed = threading.Timer(2.5, one_slot.release, args=(holder,))
     freed.start()
     try:
-        at.button(key="pl_start").click().run()
+        at.button(key="pretraining-live.start").click().run()
     finally:
         freed.cancel()
     assert_no_exception(at)
     mine = [t for t in one_slot.finished if t.owner != "another learner"]
     assert [t.state for t in mine] == ["done"]
     assert holder.finished_at <= mine[0].started_at and mine[0].waited_s > 1.0
-    assert at.session_state["pl_run"].log.steps[-1] == 40      # the whole run happened
+    assert at.session_state["pretraining-live.run"].log.steps[-1] == 40      # the whole run happened
     assert not [e for e in at.info if "Waiting for a training slot" in str(e.value)]
     assert one_slot.snapshot()["running"] == [] and one_slot.snapshot()["queued"] == []

@@ -19,7 +19,7 @@ def test_sampling_lab_filters_and_draws():
     df = _df(at)
     assert df["token"].iloc[0] == "␣Paris" and 0.7 < df["p raw"].iloc[0] < 0.85
     assert _metric(at, "tokens left (of 49,152)") == "49,152"            # all off: plain softmax
-    at.number_input(key="sl_top_k").set_value(3).run()
+    at.number_input(key="sampling.top_k").set_value(3).run()
     df = _df(at)
     assert _metric(at, "tokens left (of 49,152)") == "3"
     assert (df["p final"].iloc[:3] > 0).all() and (df["removed by"].iloc[3:] == "top-k").all()
@@ -28,9 +28,9 @@ def test_sampling_lab_filters_and_draws():
     from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
     lm = models.load_smollm2("cpu")
     logits = sampling.next_token_logits(lm.model, lm.tokenizer, "The capital of France is")
-    at.slider(key="sl_temperature").set_value(1.5).run()
-    at.slider(key="sl_top_p").set_value(0.9).run()
-    at.number_input(key="sl_top_k").set_value(50).run()
+    at.slider(key="sampling.temperature").set_value(1.5).run()
+    at.slider(key="sampling.top_p").set_value(0.9).run()
+    at.number_input(key="sampling.top_k").set_value(50).run()
     assert_no_exception(at)
     df = _df(at)
     scores = logits[None].clone()
@@ -42,33 +42,33 @@ def test_sampling_lab_filters_and_draws():
         assert abs(p - float(ref[tid])) < 1e-6
     assert "top_p" in at.get("plotly_chart")[0].proto.spec
     # temperature 0 is greedy, and says so
-    at.slider(key="sl_temperature").set_value(0.0).run()
+    at.slider(key="sampling.temperature").set_value(0.0).run()
     assert _metric(at, "tokens left (of 49,152)") == "1"
     assert "Temperature 0 = greedy decoding" in texts(at)
     # sampling for real: many draws approach the theory
-    at.slider(key="sl_temperature").set_value(1.0).run()
-    at.number_input(key="sl_top_k").set_value(0).run()
-    at.slider(key="sl_top_p").set_value(1.0).run()
-    at.select_slider(key="sl_draws").set_value(10).run()
+    at.slider(key="sampling.temperature").set_value(1.0).run()
+    at.number_input(key="sampling.top_k").set_value(0).run()
+    at.slider(key="sampling.top_p").set_value(1.0).run()
+    at.select_slider(key="sampling.draws").set_value(10).run()
     few = float(_metric(at, "TV distance"))
-    at.select_slider(key="sl_draws").set_value(10000).run()
+    at.select_slider(key="sampling.draws").set_value(10000).run()
     many = float(_metric(at, "TV distance"))
     assert many < few
     res = sampling.draw_samples(sampling.filter_distribution(logits), 10000, seed=0)
     assert abs(many - res.tv_distance) < 2e-3
     # another prompt preset, and a bad prompt gives a message, not a traceback
-    at.selectbox(key="sl_preset").set_value("2 + 2 =").run()
+    at.selectbox(key="sampling.preset").set_value("2 + 2 =").run()
     assert_no_exception(at)
-    at.text_input(key="sl_prompt_4").set_value("   ").run()
+    at.text_input(key="sampling.prompt_4").set_value("   ").run()
     assert "Type some prompt" in texts(at)
 
 
 def test_generation_steps_presets_and_code():
     at = open_page("pages/w1_generation.py")
-    assert at.toggle(key="gen_do_sample").value is True
-    at.selectbox(key="gen_preset").set_value("Greedy falls into repetition").run()
+    assert at.toggle(key="generation.do_sample").value is True
+    at.selectbox(key="generation.preset").set_value("Greedy falls into repetition").run()
     assert_no_exception(at)
-    assert at.toggle(key="gen_do_sample").value is False
+    assert at.toggle(key="generation.do_sample").value is False
     lm = models.load_smollm2("cpu")
     s = generation.GenSettings(do_sample=False, max_new_tokens=30)
     tr = generation.generate_steps(lm.model, lm.tokenizer, "I like cats. I like dogs. I like", s)
@@ -77,21 +77,21 @@ def test_generation_steps_presets_and_code():
     assert rep == round(generation.repetition_score(tr.new_ids), 2) and rep > 0.3   # greedy loops
     code = at.code[0].value
     assert "do_sample=False" in code and "max_new_tokens=30" in code and "temperature" not in code
-    at.slider(key="gen_step").set_value(4).run()
+    at.slider(key="generation.step").set_value(4).run()
     assert _metric(at, "chosen token") == tr.steps[3].token
     # the penalty preset breaks the loop
-    at.selectbox(key="gen_preset").set_value("Greedy + repetition_penalty 1.3").run()
+    at.selectbox(key="generation.preset").set_value("Greedy + repetition_penalty 1.3").run()
     assert float(_metric(at, "repeated 3-grams").rstrip("%")) / 100 < rep
     assert "repetition_penalty=1.3" in at.code[0].value
     # sampling settings flow into the snippet; side-by-side temperatures
-    at.toggle(key="gen_do_sample").set_value(True).run()
-    at.slider(key="gen_temperature").set_value(0.7).run()
-    at.number_input(key="gen_seed").set_value(11).run()
+    at.toggle(key="generation.do_sample").set_value(True).run()
+    at.slider(key="generation.temperature").set_value(0.7).run()
+    at.number_input(key="generation.seed").set_value(11).run()
     code = at.code[0].value
     assert "temperature=0.7" in code and "torch.manual_seed(11)" in code and "GenerationConfig(" in code
-    at.slider(key="gen_max_new_tokens").set_value(8).run()
-    at.multiselect(key="gen_temps").set_value([0.0, 1.5]).run()
-    at.button(key="gen_compare").click().run()
+    at.slider(key="generation.max_new_tokens").set_value(8).run()
+    at.multiselect(key="generation.temps").set_value([0.0, 1.5]).run()
+    at.button(key="generation.compare").click().run()
     assert_no_exception(at)
     assert "greedy" in texts(at) and "T = 1.5" in texts(at)
 
@@ -101,27 +101,27 @@ def test_in_context_learning_builder_and_measurement():
     code = at.code[0].value
     assert code.startswith("Classify the sentiment") and code.endswith("Sentiment:")
     assert code.count("Sentiment:") == 3                               # 2 shots + the query
-    at.slider(key="icl_shots_sentiment").set_value(0).run()
+    at.slider(key="in-context-learning.shots_sentiment").set_value(0).run()
     assert at.code[0].value.count("Sentiment:") == 1
-    at.radio(key="icl_format").set_value("chat template").run()
+    at.radio(key="in-context-learning.format").set_value("chat template").run()
     code = at.code[0].value
     assert "<|im_start|>system" in code and code.rstrip().endswith("<|im_start|>assistant")
     assert _metric(at, "context window") == "8,192 tokens"
     assert _metric(at, "model's answer") in ("positive", "negative")
-    at.text_input(key="icl_query_sentiment").set_value("<script>alert(1)</script> 😍 très bien").run()
+    at.text_input(key="in-context-learning.query_sentiment").set_value("<script>alert(1)</script> 😍 très bien").run()
     assert_no_exception(at)
     assert "<script>alert(1)</script>" in at.code[0].value              # shown literally, in a code block
     # the measurement, in the plain format
-    at.radio(key="icl_format").set_value("plain text").run()
-    at.button(key="icl_measure").click().run()
+    at.radio(key="in-context-learning.format").set_value("plain text").run()
+    at.button(key="in-context-learning.measure").click().run()
     assert_no_exception(at)
-    results = next(iter(at.session_state["icl_results"].values()))
+    results = next(iter(at.session_state["in-context-learning.results"].values()))
     assert [r.name for r in results] == ["zero-shot", "one-shot", "4-shot"]
     for r in results:
         assert _metric(at, f"{r.name} accuracy") == f"{r.accuracy:.0%}"
     assert results[2].accuracy > results[0].accuracy
     # a second task
-    at.selectbox(key="icl_task").set_value("topics").run()
+    at.selectbox(key="in-context-learning.task").set_value("topics").run()
     assert "Headline:" in at.code[0].value and "Topic:" in at.code[0].value
 
 
@@ -134,12 +134,12 @@ def test_prompts_inference_counts_tokens_and_completes():
     assert _metric(at, "prompt tokens") == f"{n:,}"
     assert _metric(at, "context window") == "8,192"
     assert "<|im_start|>user" in at.code[0].value
-    at.toggle(key="pi_chat").set_value(False).run()
+    at.toggle(key="prompts-inference.chat").set_value(False).run()
     assert _metric(at, "prompt tokens") == "7"
-    at.text_area(key="pi_prompt").set_value("The capital of France is").run()
+    at.text_area(key="prompts-inference.prompt").set_value("The capital of France is").run()
     assert _metric(at, "prompt tokens") == "5"
-    at.slider(key="pi_max_new").set_value(5).run()
-    at.button(key="pi_run").click().run()
+    at.slider(key="prompts-inference.max_new").set_value(5).run()
+    at.button(key="prompts-inference.run").click().run()
     assert_no_exception(at)
     tr = generation.generate_steps(lm.model, lm.tokenizer, "The capital of France is",
                                    generation.GenSettings(do_sample=False, max_new_tokens=5))
@@ -147,7 +147,7 @@ def test_prompts_inference_counts_tokens_and_completes():
     assert tr.text.strip() in [t.value.strip() for t in at.text]   # st.text trims the leading space
     assert _metric(at, "completion tokens") == "5"
     assert _metric(at, "stopped by") == "max_new_tokens"
-    at.text_area(key="pi_prompt").set_value("").run()
+    at.text_area(key="prompts-inference.prompt").set_value("").run()
     assert "Type some prompt" in texts(at)
 
 
@@ -155,14 +155,14 @@ def test_lifecycle_links_and_advice():
     at = open_page("pages/w1_lifecycle.py")
     links = at.get("page_link")
     assert links, "the adapt stage links to lessons"
-    at.button_group(key="lc_stage").set_value("integrate").run()
+    at.button_group(key="lifecycle.stage").set_value("integrate").run()
     assert_no_exception(at)
     assert any(h.value == "Application integration" for h in at.header)
-    at.slider(key="lc_gain").set_value(0.0).run()
-    at.number_input(key="lc_labelled").set_value(5000).run()
+    at.slider(key="lifecycle.gain").set_value(0.0).run()
+    at.number_input(key="lifecycle.labelled").set_value(5000).run()
     assert "fine-tune" in at.success[0].value
-    at.number_input(key="lc_labelled").set_value(20).run()
-    at.slider(key="lc_gain").set_value(0.3).run()
+    at.number_input(key="lifecycle.labelled").set_value(20).run()
+    at.slider(key="lifecycle.gain").set_value(0.3).run()
     assert "keep prompting" in at.success[0].value
 
 
@@ -171,17 +171,17 @@ def test_other_models_tiny_gpt_and_offline_hub_id():
 
     at = open_page("pages/w1_sampling.py")
     if models.tiny_gpt_available():
-        at.selectbox(key="sl_model").set_value(ui.TINY).run()
+        at.selectbox(key="sampling.model").set_value(ui.TINY).run()
         assert_no_exception(at)
         lm = models.load_tiny_gpt("cpu")
         V = lm.model.config.vocab_size
         assert _metric(at, f"tokens left (of {V:,})") == f"{V:,}"
         g = open_page("pages/w1_generation.py")
-        g.selectbox(key="gen_model").set_value(ui.TINY).run()
+        g.selectbox(key="generation.model").set_value(ui.TINY).run()
         assert_no_exception(g)
         assert "tiny_gpt" in g.code[0].value
-    at.selectbox(key="sl_model").set_value(ui.HUB).run()
+    at.selectbox(key="sampling.model").set_value(ui.HUB).run()
     assert "Type a causal LM id" in texts(at)
-    at.text_input(key="sl_hub_id").set_value("genai-lab-test/no-such-model").run()
+    at.text_input(key="sampling.hub_id").set_value("genai-lab-test/no-such-model").run()
     assert_no_exception(at)
     assert "Could not load 'genai-lab-test/no-such-model'" in "\n".join(e.value for e in at.error)

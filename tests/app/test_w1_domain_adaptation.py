@@ -21,7 +21,7 @@ def test_domains_table_and_own_text():
     smol = df[df["model"].str.startswith("SmolLM2")].set_index("domain")
     assert smol.loc["modern English (written for the app)", "perplexity"] < \
         smol.loc["Shakespeare (held-out plays)", "perplexity"]
-    at.text_area(key="da_own").input("<b>Quarterly revenue</b> rose 4% on higher net interest income. 🙂").run()
+    at.text_area(key="domain-adaptation.own").input("<b>Quarterly revenue</b> rose 4% on higher net interest income. 🙂").run()
     assert_no_exception(at)
     assert "your text" in set(at.dataframe[0].value["domain"])
 
@@ -29,11 +29,11 @@ def test_domains_table_and_own_text():
 def test_continued_pretraining_lowers_modern_perplexity():
     at = open_page(PAGE, timeout=600)
     fp = models.state_fingerprint(models.load_tiny_gpt("cpu").model)
-    at.slider(key="da_steps").set_value(20)
-    at.select_slider(key="da_every").set_value(5)
-    at.button(key="da_train").click().run()
+    at.slider(key="domain-adaptation.steps").set_value(20)
+    at.select_slider(key="domain-adaptation.every").set_value(5)
+    at.button(key="domain-adaptation.train").click().run()
     assert_no_exception(at)
-    state = at.session_state["da_run"]
+    state = at.session_state["domain-adaptation.run"]
     curve = state["curve"]
     # Bounded by 20 steps or 60 s (a loaded CPU may hit the time limit first).
     done = state["curve"][-1][0]

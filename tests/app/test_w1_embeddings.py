@@ -2,7 +2,7 @@
 the lesson functions on the real models."""
 import json
 
-from lessons import embeddings as E
+from lessons import embeddings
 from lessons import models
 from tests.app.helpers import assert_no_exception, open_page, texts
 
@@ -19,40 +19,40 @@ def _metric(at, label):
 
 def test_groups_words_model_and_dims():
     at = open_page(PAGE)
-    at.multiselect(key="emb_groups").set_value(["weekdays"]).run()
-    at.text_input(key="emb_words").input("banana, <b>x</b>").run()
+    at.multiselect(key="embeddings.groups").set_value(["weekdays"]).run()
+    at.text_input(key="embeddings.words").input("banana, <b>x</b>").run()
     assert_no_exception(at)
-    spec = _chart(at, "emb_pca")
+    spec = _chart(at, "embeddings.pca")
     shown = [t for tr in spec["data"] for t in tr["text"]]
     assert "banana" in shown and "&lt;b&gt;x&lt;/b&gt;" in shown and len(shown) == 9
-    wv = E.word_vectors(models.load_smollm2(), E.PRESETS["weekdays"] + ["banana", "<b>x</b>"])
-    sim = E.cosine_matrix(wv.vectors)
+    wv = embeddings.word_vectors(models.load_smollm2(), embeddings.PRESETS["weekdays"] + ["banana", "<b>x</b>"])
+    sim = embeddings.cosine_matrix(wv.vectors)
     pair = sim.clone()
     pair.fill_diagonal_(-2)
     assert f"(cosine {float(pair.max()):.3f})" in texts(at)
-    at.radio(key="emb_dims").set_value("3-D").run()
-    assert _chart(at, "emb_pca")["data"][0]["type"] == "scatter3d"
-    at.radio(key="emb_model").set_value("MiniLM (30,522 × 384)").run()
-    assert "384-D → 3-D" in _chart(at, "emb_pca")["layout"]["title"]["text"]
+    at.radio(key="embeddings.dims").set_value("3-D").run()
+    assert _chart(at, "embeddings.pca")["data"][0]["type"] == "scatter3d"
+    at.radio(key="embeddings.model").set_value("MiniLM (30,522 × 384)").run()
+    assert "384-D → 3-D" in _chart(at, "embeddings.pca")["layout"]["title"]["text"]
 
 
 def test_too_few_words_message():
     at = open_page(PAGE)
-    at.multiselect(key="emb_groups").set_value([]).run()
-    at.text_input(key="emb_words").input("one").run()
+    at.multiselect(key="embeddings.groups").set_value([]).run()
+    at.text_input(key="embeddings.words").input("one").run()
     assert "at least 3 words" in texts(at)
 
 
 def test_contextual_section():
     at = open_page(PAGE)
-    ref = E.contextual(models.load_minilm(), "bank", "We sat on the river bank and watched the water.",
+    ref = embeddings.contextual(models.load_minilm(), "bank", "We sat on the river bank and watched the water.",
                        "I deposited the money at the bank this morning.")
     assert _metric(at, "after the last layer") == f"{ref.layer_similarity[-1]:.3f}"
     assert _metric(at, "static table vectors") == "1.000"
-    at.text_input(key="ctx_b").input("Nothing to see here.").run()
+    at.text_input(key="embeddings.ctx_b").input("Nothing to see here.").run()
     assert "does not appear" in texts(at)
-    at.text_input(key="ctx_word").input("猫").run()
-    at.text_input(key="ctx_a").input("我的猫很可爱").run()
-    at.text_input(key="ctx_b").input("猫 🐱 sleeps").run()
+    at.text_input(key="embeddings.ctx_word").input("猫").run()
+    at.text_input(key="embeddings.ctx_a").input("我的猫很可爱").run()
+    at.text_input(key="embeddings.ctx_b").input("猫 🐱 sleeps").run()
     assert_no_exception(at)
     assert float(_metric(at, "after the last layer")) <= 1.0

@@ -31,13 +31,13 @@ def test_top10_equals_model_and_shapes_shown():
 
 def test_prompt_k_and_dims_widgets():
     at = open_page(PAGE)
-    at.text_input(key="nt_prompt").input("One, two, three,").run()
-    at.slider(key="nt_k").set_value(5).run()
-    at.slider(key="nt_dims").set_value(32).run()
+    at.text_input(key="next-token.prompt").input("One, two, three,").run()
+    at.slider(key="next-token.k").set_value(5).run()
+    at.slider(key="next-token.dims").set_value(32).run()
     assert_no_exception(at)
     assert len(at.dataframe[0].value) == 5
-    assert len(_chart(at, "nt_top")["data"][0]["x"]) == 5
-    z = _chart(at, "nt_emb")["data"][0]["z"]  # plotly encodes numpy as a typed array
+    assert len(_chart(at, "next-token.top")["data"][0]["x"]) == 5
+    z = _chart(at, "next-token.emb")["data"][0]["z"]  # plotly encodes numpy as a typed array
     assert z["shape"].replace(" ", "") == "6,32"
     assert list(at.table[0].value["shape"])[0] == "(1, 6)"
     assert "␣four" in list(at.dataframe[0].value["token"])
@@ -45,8 +45,8 @@ def test_prompt_k_and_dims_widgets():
 
 def test_odd_prompts():
     at = open_page(PAGE)
-    at.text_input(key="nt_prompt").input("").run()
+    at.text_input(key="next-token.prompt").input("").run()
     assert "Type some prompt" in texts(at)
-    at.text_input(key="nt_prompt").input("<b>猫</b> 🐱 " * 30).run()
+    at.text_input(key="next-token.prompt").input("<b>猫</b> 🐱 " * 30).run()
     assert_no_exception(at)
     assert "only the last 64 are used" in texts(at)

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from lessons import positional as P
+from lessons import positional
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w1_positional.py"
@@ -22,28 +22,28 @@ def _z(spec):
 
 def test_sinusoidal_sliders():
     at = open_page(PAGE)
-    at.slider(key="pos_len").set_value(32).run()
-    at.slider(key="pos_d").set_value(16).run()
+    at.slider(key="positional.len").set_value(32).run()
+    at.slider(key="positional.d").set_value(16).run()
     assert_no_exception(at)
-    z = _z(_chart(at, "pos_pe"))
+    z = _z(_chart(at, "positional.pe"))
     assert z.shape == (32, 16)
-    np.testing.assert_allclose(z, P.sinusoidal(32, 16).numpy(), atol=1e-6)
-    sim = P.cosine_between_positions(P.sinusoidal(32, 16))
+    np.testing.assert_allclose(z, positional.sinusoidal(32, 16).numpy(), atol=1e-6)
+    sim = positional.cosine_between_positions(positional.sinusoidal(32, 16))
     assert f"(cos {float(sim[10, 11]):.3f})" in texts(at) and f"(cos {float(sim[10, 30]):.3f})" in texts(at)
 
 
 def test_learned_and_rope_widgets():
     at = open_page(PAGE)
-    at.slider(key="pos_learned").set_value(64).run()
-    assert _z(_chart(at, "pos_learned_fig")).shape == (64, 64)
-    at.slider(key="rope_pair").set_value(31).run()
-    at.slider(key="rope_positions").set_value(5).run()
-    spec = _chart(at, "rope_circle")
+    at.slider(key="positional.learned").set_value(64).run()
+    assert _z(_chart(at, "positional.learned_fig")).shape == (64, 64)
+    at.slider(key="positional.rope_pair").set_value(31).run()
+    at.slider(key="positional.rope_positions").set_value(5).run()
+    spec = _chart(at, "positional.rope_circle")
     assert len(spec["data"]) == 5 and "pair 31" in spec["layout"]["title"]["text"]
-    theta31 = float(P.rope_frequencies(64, 100000.0)[31])
+    theta31 = float(positional.rope_frequencies(64, 100000.0)[31])
     assert f"{theta31:.4g}" in spec["layout"]["title"]["text"]
-    at.number_input(key="rope_seed").set_value(3).run()
-    z = _z(_chart(at, "rope_scores"))
+    at.number_input(key="positional.rope_seed").set_value(3).run()
+    z = _z(_chart(at, "positional.rope_scores"))
     for off in (0, 4):
         d = np.diagonal(z, off)
         assert d.max() - d.min() < 1e-3  # relative position only

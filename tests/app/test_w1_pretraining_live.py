@@ -12,14 +12,14 @@ def _metric(at, label):
 def test_short_run_trains_and_samples():
     at = open_page(PAGE, timeout=300)
     assert "Press **Start pretraining**" in texts(at)
-    at.select_slider(key="pl_layers").set_value(1)
-    at.select_slider(key="pl_width").set_value(32)
-    at.slider(key="pl_steps").set_value(40)
-    at.select_slider(key="pl_every").set_value(20)
-    at.select_slider(key="pl_lr").set_value(1e-2)
-    at.button(key="pl_start").click().run()
+    at.select_slider(key="pretraining-live.layers").set_value(1)
+    at.select_slider(key="pretraining-live.width").set_value(32)
+    at.slider(key="pretraining-live.steps").set_value(40)
+    at.select_slider(key="pretraining-live.every").set_value(20)
+    at.select_slider(key="pretraining-live.lr").set_value(1e-2)
+    at.button(key="pretraining-live.start").click().run()
     assert_no_exception(at)
-    run = at.session_state["pl_run"]
+    run = at.session_state["pretraining-live.run"]
     assert not run.running and run.log.stopped_by in ("steps", "time")
     done = run.log.steps[-1]
     assert _metric(at, "Steps done") == f"{done} of 40"
@@ -40,9 +40,9 @@ def test_interrupted_run_keeps_partial_results():
     tok_len = 4096
     model = pt.fresh_model(pt.live_config(tok_len, 0, 1, 32), seed=0)
     log = pt.TrainLog(steps=[1, 2, 3], losses=[8.3, 8.1, 7.9], tokens_seen=3 * 8 * 64)
-    at.session_state["pl_run"] = pt.LiveRun(model, log, 500, 50, 0)
-    at.button(key="pl_stop").click().run()
+    at.session_state["pretraining-live.run"] = pt.LiveRun(model, log, 500, 50, 0)
+    at.button(key="pretraining-live.stop").click().run()
     assert_no_exception(at)
     assert "Stopped at step 3 of 500" in texts(at)
     assert _metric(at, "Steps done") == "3 of 500"
-    assert at.session_state["pl_run"].log.stopped_by == "stop"
+    assert at.session_state["pretraining-live.run"].log.stopped_by == "stop"

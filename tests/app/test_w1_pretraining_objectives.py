@@ -12,8 +12,8 @@ def _tables(at):
 
 def test_objectives_follow_the_sentence_and_seed():
     at = open_page(PAGE, timeout=300)
-    at.text_input(key="po_text").input(SENT).run()
-    at.radio(key="po_model").set_value("tiny GPT (ours)").run()
+    at.text_input(key="pretraining-objectives.text").input(SENT).run()
+    at.radio(key="pretraining-objectives.model").set_value("tiny GPT (ours)").run()
     assert_no_exception(at)
     words = SENT.split()
     mlm = pt.masked_lm(words, seed=0)
@@ -23,16 +23,16 @@ def test_objectives_follow_the_sentence_and_seed():
     assert list(clm.loc["target x(t+1)"]) == words[1:]
     span = pt.span_corruption(words, seed=0)
     assert " ".join(span.targets) in [c.value for c in at.code]
-    at.number_input(key="po_seed").set_value(7).run()
+    at.number_input(key="pretraining-objectives.seed").set_value(7).run()
     assert list(_tables(at)[1].loc["input"]) == pt.masked_lm(words, seed=7).inputs
-    at.slider(key="po_mask_rate").set_value(0.5).run()
+    at.slider(key="pretraining-objectives.mask_rate").set_value(0.5).run()
     assert list(_tables(at)[1].loc["input"]) == pt.masked_lm(words, seed=7, mask_prob=0.5).inputs
 
 
 def test_surprisal_view_and_bpe_tokens():
     at = open_page(PAGE, timeout=300)
-    at.radio(key="po_model").set_value("tiny GPT (ours)").run()
-    at.radio(key="po_unit").set_value("GPT-2 BPE").run()
+    at.radio(key="pretraining-objectives.model").set_value("tiny GPT (ours)").run()
+    at.radio(key="pretraining-objectives.unit").set_value("GPT-2 BPE").run()
     assert_no_exception(at)
     ppl = next(m.value for m in at.metric if m.label == "Perplexity on your text")
     assert float(ppl.replace(",", "")) > 1
@@ -41,12 +41,12 @@ def test_surprisal_view_and_bpe_tokens():
 
 def test_bad_input_gives_messages():
     at = open_page(PAGE, timeout=300)
-    at.radio(key="po_model").set_value("tiny GPT (ours)").run()
-    at.text_input(key="po_text").input("").run()
+    at.radio(key="pretraining-objectives.model").set_value("tiny GPT (ours)").run()
+    at.text_input(key="pretraining-objectives.text").input("").run()
     assert_no_exception(at)
     assert "Type some sentence" in texts(at)
-    at.text_input(key="po_text").input("hello").run()
+    at.text_input(key="pretraining-objectives.text").input("hello").run()
     assert "at least two words" in texts(at)
-    at.text_input(key="po_text").input("<script>alert(1)</script> 東京 🙂 ok").run()
+    at.text_input(key="pretraining-objectives.text").input("<script>alert(1)</script> 東京 🙂 ok").run()
     assert_no_exception(at)
     assert "<script>alert(1)</script>" not in [m.value for m in at.markdown]

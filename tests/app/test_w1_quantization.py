@@ -11,18 +11,18 @@ def _metric(at, label):
 
 def test_typed_number_shows_its_bits():
     at = open_page(PAGE, timeout=60)
-    at.text_input(key="qz_number").input("0.1").run()
+    at.text_input(key="quantization.number").input("0.1").run()
     assert_no_exception(at)
     df = at.dataframe[0].value
     bf16 = df[df["format"] == "bf16"].iloc[0]
     assert bf16["stored value"] == repr(qz.float_layout(0.1, "bf16").stored) == "0.10009765625"
     assert bf16["bits s/e/m"] == "1/8/7"
-    at.text_input(key="qz_number").input("70000").run()
+    at.text_input(key="quantization.number").input("70000").run()
     df = at.dataframe[0].value
     assert df[df["format"] == "fp16"].iloc[0]["kind"] == "inf"          # fp16 overflows
     assert df[df["format"] == "bf16"].iloc[0]["stored value"] == "70144.0"
-    at.number_input(key="qz_absmax").set_value(100.0).run()
-    at.text_input(key="qz_number").input("0.3").run()
+    at.number_input(key="quantization.absmax").set_value(100.0).run()
+    at.text_input(key="quantization.number").input("0.3").run()
     df = at.dataframe[0].value
     assert df[df["format"] == "int8"].iloc[0]["kind"] == "q = 0"
 
@@ -30,7 +30,7 @@ def test_typed_number_shows_its_bits():
 def test_bad_number_gives_a_message():
     at = open_page(PAGE, timeout=60)
     for bad in ("", "abc", "<script>", "🙂"):
-        at.text_input(key="qz_number").input(bad).run()
+        at.text_input(key="quantization.number").input(bad).run()
         assert_no_exception(at)
         assert "Type a number" in texts(at)
 
@@ -40,15 +40,15 @@ def test_memory_calculator_rule_of_thumb():
     assert _metric(at, "Inference: weights in fp32") == "4.00 GB"
     assert _metric(at, "Full training (fp32 + Adam)") == "24.00 GB"
     assert _metric(at, "Training / fp32 weights") == "6x"
-    at.selectbox(key="qz_preset").set_value("GPT-3 175B").run()
-    at.radio(key="qz_fmt").set_value("bf16").run()
+    at.selectbox(key="quantization.preset").set_value("GPT-3 175B").run()
+    at.radio(key="quantization.fmt").set_value("bf16").run()
     assert _metric(at, "Inference: weights in bf16") == "350.00 GB"
 
 
 def test_quantizing_the_tiny_gpt():
     at = open_page(PAGE, timeout=300)
-    at.slider(key="qz_tokens").set_value(128).run()
-    at.button(key="qz_run").click().run()
+    at.slider(key="quantization.tokens").set_value(128).run()
+    at.button(key="quantization.run").click().run()
     assert_no_exception(at)
     df = at.dataframe[-1].value
     assert list(df["format"]) == ["fp32", "bf16", "fp16", "int8"]

@@ -24,12 +24,12 @@ def test_calculator_defaults_to_chinchilla_budget():
 
 def test_moving_budget_and_ratio_changes_the_split():
     at = open_page(PAGE, timeout=60)
-    at.slider(key="sc_logc").set_value(21.0).run()
+    at.slider(key="scaling-laws.logc").set_value(21.0).run()
     assert_no_exception(at)
     b = scaling.compute_optimal(1e21)
     assert _metric(at, "Budget C (FLOPs)") == "1e+21"
     assert _metric(at, "Parameters N") == scaling.human(b.params)
-    at.number_input(key="sc_k").set_value(200.0).run()
+    at.number_input(key="scaling-laws.k").set_value(200.0).run()
     b2 = scaling.compute_optimal(1e21, 200)
     assert _metric(at, "Parameters N") == scaling.human(b2.params)
     loss = _metric(at, "Predicted loss (Chinchilla / Epoch)")
@@ -38,7 +38,7 @@ def test_moving_budget_and_ratio_changes_the_split():
 
 def test_no_budget_selected_gives_a_message():
     at = open_page(PAGE, timeout=60)
-    at.multiselect(key="sc_budgets").set_value([]).run()
+    at.multiselect(key="scaling-laws.budgets").set_value([]).run()
     assert_no_exception(at)
     assert "Pick at least one budget" in texts(at)
     assert len(at.get("plotly_chart")) == 1

@@ -15,29 +15,29 @@ def _table(at):
 def test_filters_compare_and_pickers():
     at = open_page(PAGE, timeout=60)
     assert list(_table(at)["benchmark"]) == ["GLUE", "SuperGLUE", "MMLU", "BIG-bench", "HELM"]
-    at.multiselect(key="bm_caps").set_value(["safety"]).run()
+    at.multiselect(key="benchmarks.caps").set_value(["safety"]).run()
     assert list(_table(at)["benchmark"]) == ["BIG-bench", "HELM"]
-    at.multiselect(key="bm_caps").set_value([]).run()
-    at.selectbox(key="bm_dim").select("calibration").run()
+    at.multiselect(key="benchmarks.caps").set_value([]).run()
+    at.selectbox(key="benchmarks.dim").select("calibration").run()
     assert list(_table(at)["benchmark"]) == ["MMLU", "BIG-bench", "HELM"]
-    at.selectbox(key="bm_dim").select("toxicity").run()
-    at.slider(key="bm_min_tasks").set_value(100).run()
+    at.selectbox(key="benchmarks.dim").select("toxicity").run()
+    at.slider(key="benchmarks.min_tasks").set_value(100).run()
     assert "No benchmark matches all filters" in texts(at)
-    at.slider(key="bm_min_tasks").set_value(0).run()
+    at.slider(key="benchmarks.min_tasks").set_value(0).run()
     assert list(_table(at)["benchmark"]) == ["HELM"]
     # side-by-side comparison
-    at.selectbox(key="bm_left").select("GLUE").run()
-    at.selectbox(key="bm_right").select("SuperGLUE").run()
+    at.selectbox(key="benchmarks.left").select("GLUE").run()
+    at.selectbox(key="benchmarks.right").select("SuperGLUE").run()
     t = texts(at)
     assert "#### GLUE (2018)" in t and "#### SuperGLUE (2019)" in t and "human baseline 89.8" in t
     # HELM's metrics
-    at.radio(key="bm_metric").set_value("robustness").run()
+    at.radio(key="benchmarks.metric").set_value("robustness").run()
     assert bm.HELM_METRICS["robustness"] in texts(at)
     assert "Headline metric in: **HELM**" in texts(at)
-    at.radio(key="bm_metric").set_value("accuracy").run()
+    at.radio(key="benchmarks.metric").set_value("accuracy").run()
     assert "Headline metric in: **GLUE, SuperGLUE, MMLU, BIG-bench, HELM**" in texts(at)
     goal = "How much world knowledge does my LLM have?"
-    at.selectbox(key="bm_goal").select(goal).run()
+    at.selectbox(key="benchmarks.goal").select(goal).run()
     assert any(s.value.startswith("**MMLU**") for s in at.success)
-    cov = json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-bm_coverage")).proto.spec)
+    cov = json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-benchmarks.coverage")).proto.spec)
     assert cov["data"][0]["x"] == bm.DIMENSIONS and cov["data"][0]["z"][-1] == [1.0] * 7

@@ -5,8 +5,8 @@ import pytest
 import sacrebleu
 from rouge_score import rouge_scorer
 
-from lessons import evaluation as ev
 from lessons import models
+from lessons.evaluation import corpus_scoring
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w2_model_summaries.py"
@@ -15,15 +15,15 @@ PAGE = "pages/w2_model_summaries.py"
 def test_prompts_shown_and_few_shot_examples_never_leak():
     at = open_page(PAGE, timeout=90)
     assert "Press the button" in texts(at)
-    at.multiselect(key="ms_ids").set_value([4]).run()
-    at.slider(key="ms_shots").set_value(3).run()
+    at.multiselect(key="model-summaries.ids").set_value([4]).run()
+    at.slider(key="model-summaries.shots").set_value(3).run()
     codes = [c.value for c in at.code]
     few = next(c for c in codes if c.count("[assistant]") == 3)
-    sample = ev.load_sample()
+    sample = corpus_scoring.load_sample()
     assert sample[3]["dialogue"] in few                       # the question
     assert sample[3]["summary"] not in few                    # its answer is not an example
     assert all(sample[i]["summary"] in few for i in (0, 1, 2))
-    at.multiselect(key="ms_ids").set_value([]).run()
+    at.multiselect(key="model-summaries.ids").set_value([]).run()
     assert "Pick at least one dialogue." in texts(at)
 
 
@@ -34,14 +34,14 @@ def test_smollm2_zero_and_few_shot_summaries_are_scored():
     shared = common._smollm2("cpu")   # the process-wide cached model the page will use (AppTest runs in-process)
     before = models.state_fingerprint(shared.model)
     at = open_page(PAGE, timeout=90)
-    at.multiselect(key="ms_ids").set_value([1]).run()
-    at.slider(key="ms_shots").set_value(1).run()
-    at.slider(key="ms_max_tokens").set_value(8).run()
-    at.button(key="ms_run").click().run(timeout=600)
+    at.multiselect(key="model-summaries.ids").set_value([1]).run()
+    at.slider(key="model-summaries.shots").set_value(1).run()
+    at.slider(key="model-summaries.max_tokens").set_value(8).run()
+    at.button(key="model-summaries.run").click().run(timeout=600)
     assert_no_exception(at)
     table = next(d.value for d in at.dataframe if "zero-shot ROUGE-L" in d.value.columns)
     assert len(table) == 1
-    ref = ev.load_sample()[0]["summary"]
+    ref = corpus_scoring.load_sample()[0]["summary"]
     shown = [t.value for t in at.text]
     i = shown.index(ref)
     zero, few = shown[i + 1], shown[i + 2]
@@ -52,9 +52,9 @@ def test_smollm2_zero_and_few_shot_summaries_are_scored():
     assert table["few-shot BLEU"][0] == pytest.approx(sacrebleu.sentence_bleu(few, [ref]).score, abs=1e-9)
     assert "Few-shot has the higher ROUGE-L on" in texts(at)
     # results are cached in the session: moving another widget and back does not regenerate
-    at.slider(key="ms_max_tokens").set_value(16).run()
+    at.slider(key="model-summaries.max_tokens").set_value(16).run()
     assert "Press the button" in texts(at)
-    at.slider(key="ms_max_tokens").set_value(8).run()
+    at.slider(key="model-summaries.max_tokens").set_value(8).run()
     assert shown == [t.value for t in at.text]
     assert common._smollm2("cpu") is shared
     assert models.state_fingerprint(shared.model) == before

@@ -29,12 +29,12 @@ def disk_fingerprint():
 def test_live_lora_training_and_adapter_swap(real):
     at = open_page("pages/w2_lora_training.py")
     assert "No 'archaic' adapter yet" in texts(at)
-    at.radio(key="w2t_task").set_value("mood")
-    at.slider(key="w2t_steps").set_value(10)
-    at.select_slider(key="w2t_r").set_value(4).run()
+    at.radio(key="lora-training.task").set_value("mood")
+    at.slider(key="lora-training.steps").set_value(10)
+    at.select_slider(key="lora-training.r").set_value(4).run()
     assert_no_exception(at)
     assert "Instruction: Is this line about love or war?" in at.code[0].value  # the template
-    at.button(key="w2t_train").click().run(timeout=600)
+    at.button(key="lora-training.train").click().run(timeout=600)
     assert_no_exception(at)
     shown = texts(at)
     assert "Adapter 'mood': finished after 10 steps" in shown
@@ -45,18 +45,18 @@ def test_live_lora_training_and_adapter_swap(real):
     assert int(metric(at, "Trainable parameters").replace(",", "")) > 0
     assert metric(at, "Time per step").endswith("ms")
     # a second adapter on the same base, then swap
-    at.radio(key="w2t_task").set_value("archaic")
-    at.slider(key="w2t_steps").set_value(10).run()
-    at.button(key="w2t_train").click().run(timeout=600)
+    at.radio(key="lora-training.task").set_value("archaic")
+    at.slider(key="lora-training.steps").set_value(10).run()
+    at.button(key="lora-training.train").click().run(timeout=600)
     assert_no_exception(at)
-    assert set(at.radio(key="w2t_active").options) == {"(none: base model)", "mood", "archaic"}
+    assert set(at.radio(key="lora-training.active").options) == {"(none: base model)", "mood", "archaic"}
     swap = at.dataframe[-1].value
     assert {"base", "adapter 'mood'", "adapter 'archaic'"} <= set(swap.columns)
-    at.radio(key="w2t_active").set_value("archaic")
-    at.text_input(key="w2t_input").set_value("<script>alert(1)</script> you are kind 🙂").run()
+    at.radio(key="lora-training.active").set_value("archaic")
+    at.text_input(key="lora-training.input").set_value("<script>alert(1)</script> you are kind 🙂").run()
     assert_no_exception(at)
     assert any("<script>alert(1)</script>" in c.value for c in at.code)  # shown as text, not HTML
-    at.text_input(key="w2t_input").set_value("   ").run()
+    at.text_input(key="lora-training.input").set_value("   ").run()
     assert "Type some input line" in texts(at)
     assert metric(at, "Base weights hash, after") == disk_fingerprint()
 
@@ -64,8 +64,8 @@ def test_live_lora_training_and_adapter_swap(real):
 def test_forgetting_full_vs_lora_and_mixing(real):
     at = open_page("pages/w2_forgetting.py")
     assert "Press **Run**" in texts(at)
-    at.slider(key="w2f_steps").set_value(10).run()
-    at.button(key="w2f_run").click().run(timeout=600)
+    at.slider(key="forgetting.steps").set_value(10).run()
+    at.button(key="forgetting.run").click().run(timeout=600)
     assert_no_exception(at)
     table = at.dataframe[0].value
     assert list(table["method"]) == ["full fine-tuning", "LoRA"]
@@ -74,8 +74,8 @@ def test_forgetting_full_vs_lora_and_mixing(real):
     assert full_tr == models.load_tiny_gpt().n_params and 0 < lora_tr < full_tr / 10
     assert table["total MB"][1] < table["total MB"][0]
     assert "The shared tiny GPT's hash is unchanged." in texts(at)
-    at.slider(key="w2f_mix").set_value(0.25).run()
-    at.button(key="w2f_run").click().run(timeout=600)
+    at.slider(key="forgetting.mix").set_value(0.25).run()
+    at.button(key="forgetting.run").click().run(timeout=600)
     assert_no_exception(at)
     assert "Run 2: 10 steps, mix m = 0.25" in texts(at)
 
@@ -83,18 +83,18 @@ def test_forgetting_full_vs_lora_and_mixing(real):
 def test_prompt_tuning_and_families(real):
     at = open_page("pages/w2_prompt_tuning.py")
     d = models.load_tiny_gpt().model.config.n_embd
-    at.slider(key="w2p_n").set_value(4)
-    at.slider(key="w2p_steps").set_value(10).run()
+    at.slider(key="prompt-tuning.n").set_value(4)
+    at.slider(key="prompt-tuning.steps").set_value(10).run()
     assert metric(at, "Trainable: n × d_model") == f"4 × {d} = {4 * d:,}"
     assert metric(at, "peft PromptTuningConfig counts") == f"{4 * d:,}"
-    at.button(key="w2p_train").click().run(timeout=600)
+    at.button(key="prompt-tuning.train").click().run(timeout=600)
     assert_no_exception(at)
     assert "Soft prompt for 'mood': finished after 10 steps" in texts(at)
     assert "weights hash is unchanged and no gradient reached it: True" in texts(at)
     fam = at.dataframe[-1].value
     assert set(fam["family"]) == {"full fine-tuning", "selective", "reparameterization", "additive"}
-    at.selectbox(key="w2p_fam_model").set_value("all-MiniLM-L6-v2")
-    at.select_slider(key="w2p_fam_r").set_value(4).run()
+    at.selectbox(key="prompt-tuning.fam_model").set_value("all-MiniLM-L6-v2")
+    at.select_slider(key="prompt-tuning.fam_r").set_value(4).run()
     assert_no_exception(at)
     fam = at.dataframe[-1].value
     row = fam[fam["method"] == "LoRA r=4 on query, value"]
@@ -105,15 +105,15 @@ def test_prompt_tuning_and_families(real):
 def test_stop_keeps_partial_lora_training(real):
     """A Stop click reruns the page while the loop runs; the next run finds the unfinished
     run in session_state and finishes it with the adapter learned so far."""
-    from lessons import finetune as ft
+    from lessons.finetune import adapters, instructions
 
     at = open_page("pages/w2_lora_training.py")
-    bank = at.session_state["w2t_bank"]
+    bank = at.session_state["lora-training.bank"]
     tok = models.load_tiny_gpt().tokenizer
-    start = ft.start_adapter(bank, tok, "archaic", r=2, alpha=4, targets=["c_attn"], n_test=4)
-    hist = ft.train(bank.model, tok, ft.split("archaic", "train"), steps=3, batch_size=4).history
-    at.session_state["w2t_live"] = {"task": "archaic", "steps": 50, "history": hist, "running": True, **start}
-    at.button(key="w2t_stop").click().run(timeout=600)
+    start = adapters.start_adapter(bank, tok, "archaic", r=2, alpha=4, targets=["c_attn"], n_test=4)
+    hist = adapters.train(bank.model, tok, instructions.split("archaic", "train"), steps=3, batch_size=4).history
+    at.session_state["lora-training.live"] = {"task": "archaic", "steps": 50, "history": hist, "running": True, **start}
+    at.button(key="lora-training.stop").click().run(timeout=600)
     assert_no_exception(at)
     assert "stopped at step 3 of 50" in texts(at)
     assert "Adapter 'archaic': stopped after 3 steps" in texts(at)
@@ -121,15 +121,15 @@ def test_stop_keeps_partial_lora_training(real):
 
 
 def test_stop_keeps_partial_soft_prompt(real):
-    from lessons import prompt_tuning as pt
+    from lessons.finetune import prompt_tuning as pt
 
     at = open_page("pages/w2_prompt_tuning.py")
-    m = at.session_state["w2p_model"]
+    m = at.session_state["prompt-tuning.model"]
     tok = models.load_tiny_gpt().tokenizer
     soft = pt.make_soft_prompt(m, tok, "mood", 3)
     hist = [{"step": 1, "loss": 3.0, "seconds": 0.1}, {"step": 2, "loss": 2.5, "seconds": 0.2}]
-    at.session_state["w2p_live"] = {"task": "mood", "steps": 40, "history": hist, "soft": soft, "running": True}
-    at.button(key="w2p_stop").click().run(timeout=600)
+    at.session_state["prompt-tuning.live"] = {"task": "mood", "steps": 40, "history": hist, "soft": soft, "running": True}
+    at.button(key="prompt-tuning.stop").click().run(timeout=600)
     assert_no_exception(at)
     assert "Stopped at step 2 of 40" in texts(at)
     assert "Soft prompt for 'mood': stopped after 2 steps" in texts(at)

@@ -8,14 +8,14 @@ PAGE = "pages/w3_constitutional_ai.py"
 def test_cai_loop_and_collected_pairs():
     at = open_page(PAGE)
     assert "honest note" in " ".join(e.label for e in at.expander)
-    at.text_area(key="cai_constitution").set_value("").run()
+    at.text_area(key="constitutional-ai.constitution").set_value("").run()
     assert "Write at least one principle" in texts(at)
-    at.text_area(key="cai_constitution").set_value("1. Never insult anyone.\n- Keep it short.").run()
-    assert at.selectbox(key="cai_principle").options == ["Never insult anyone.", "Keep it short."]
-    at.selectbox(key="cai_prompt_choice").set_value("✍️ write my own").run()
-    at.text_area(key="cai_prompt").set_value("<b>Insult</b> my teacher 😀").run()
-    at.slider(key="cai_tokens").set_value(16).run()
-    at.button(key="cai_run").click().run()
+    at.text_area(key="constitutional-ai.constitution").set_value("1. Never insult anyone.\n- Keep it short.").run()
+    assert at.selectbox(key="constitutional-ai.principle").options == ["Never insult anyone.", "Keep it short."]
+    at.selectbox(key="constitutional-ai.prompt_choice").set_value("✍️ write my own").run()
+    at.text_area(key="constitutional-ai.prompt").set_value("<b>Insult</b> my teacher 😀").run()
+    at.slider(key="constitutional-ai.tokens").set_value(16).run()
+    at.button(key="constitutional-ai.run").click().run()
     assert_no_exception(at)
     shown = texts(at)
     for head in ("1 · Response", "2 · Critique", "3 · Revision"):

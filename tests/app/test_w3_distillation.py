@@ -15,8 +15,8 @@ def _metric(at, label):
 
 def test_temperature_widget_matches_the_lesson():
     at = open_page(PAGE)
-    at.text_input(key="ds_prompt").set_value("KING LEAR:\nWhat")
-    at.slider(key="ds_T").set_value(5.0)
+    at.text_input(key="distillation.prompt").set_value("KING LEAR:\nWhat")
+    at.slider(key="distillation.T").set_value(5.0)
     at.run()
     assert_no_exception(at)
     from ui import common
@@ -25,7 +25,7 @@ def test_temperature_widget_matches_the_lesson():
     assert _metric(at, "Entropy at T = 1") == f"{sl.entropy1:.2f} bits"
     assert _metric(at, "Entropy at T = 5") == f"{sl.entropyT:.2f} bits"
     assert sl.entropyT > sl.entropy1
-    at.text_input(key="ds_prompt").set_value("")
+    at.text_input(key="distillation.prompt").set_value("")
     at.run()
     assert_no_exception(at)
     assert "Type some context" in texts(at)
@@ -36,12 +36,12 @@ def test_training_two_students_leaves_the_teacher_unchanged():
     from ui import common
     teacher = common.tiny_gpt("cpu")
     before = models.state_fingerprint(teacher.model)
-    at.slider(key="ds_steps").set_value(10)
-    at.slider(key="ds_seconds").set_value(60)
-    at.select_slider(key="ds_layers").set_value(1)
-    at.select_slider(key="ds_width").set_value(32)
-    at.slider(key="ds_alpha").set_value(1.0)
-    at.button(key="ds_train").click()
+    at.slider(key="distillation.steps").set_value(10)
+    at.slider(key="distillation.seconds").set_value(60)
+    at.select_slider(key="distillation.layers").set_value(1)
+    at.select_slider(key="distillation.width").set_value(32)
+    at.slider(key="distillation.alpha").set_value(1.0)
+    at.button(key="distillation.train").click()
     at.run()
     assert_no_exception(at)
     assert models.state_fingerprint(teacher.model) == before
@@ -54,9 +54,9 @@ def test_training_two_students_leaves_the_teacher_unchanged():
     soft, hard = map(float, re.search(r"\(([\d.]+) distilled vs ([\d.]+) hard labels\)", result).groups())
     assert soft == round(table["validation perplexity"].iloc[2], 1) and hard == round(table["validation perplexity"].iloc[1], 1)
     assert ("**distilled**" in result) == (soft < hard)
-    runs = at.session_state["ds_runs"]["runs"]
+    runs = at.session_state["distillation.runs"]["runs"]
     assert all(r.model is not teacher.model for r in runs.values())
     # moving a setting marks the result as stale instead of silently mixing settings
-    at.slider(key="ds_alpha").set_value(0.5)
+    at.slider(key="distillation.alpha").set_value(0.5)
     at.run()
     assert "trained with other settings" in texts(at)

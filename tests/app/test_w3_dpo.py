@@ -7,11 +7,11 @@ PAGE = "pages/w3_dpo.py"
 
 def test_dpo_against_ppo_table():
     at = open_page(PAGE)
-    at.button(key="dpo_quickstart").click().run()
-    at.slider(key="dpo_epochs").set_value(1).run()
-    at.slider(key="dpo_ppo_steps").set_value(2).run()
-    assert at.checkbox(key="dpo_with_ppo").value is True
-    at.button(key="dpo_run").click().run()
+    at.button(key="dpo.quickstart").click().run()
+    at.slider(key="dpo.epochs").set_value(1).run()
+    at.slider(key="dpo.ppo_steps").set_value(2).run()
+    assert at.checkbox(key="dpo.with_ppo").value is True
+    at.button(key="dpo.run").click().run()
     assert_no_exception(at)
     table = at.dataframe[0].value
     assert list(table["method"]) == ["starting model π_ref", "DPO (β = 0.1)", "PPO (β = 0.2)"]

@@ -9,14 +9,14 @@ PAGE = "pages/w3_ppo.py"
 
 def test_quickstart_then_short_ppo_run():
     at = open_page(PAGE)
-    assert "Press" not in texts(at) and at.button(key="ppo_quickstart")
-    at.button(key="ppo_quickstart").click().run()
+    assert "Press" not in texts(at) and at.button(key="ppo.quickstart")
+    at.button(key="ppo.quickstart").click().run()
     assert_no_exception(at)
     assert "Using your reward model: 300 pairs" in texts(at)
-    at.slider(key="ppo_steps").set_value(3).run()
-    at.select_slider(key="ppo_batch").set_value(8).run()
-    at.select_slider(key="ppo_beta").set_value(0.1).run()
-    at.button(key="ppo_train").click().run()
+    at.slider(key="ppo.steps").set_value(3).run()
+    at.select_slider(key="ppo.batch").set_value(8).run()
+    at.select_slider(key="ppo.beta").set_value(0.1).run()
+    at.button(key="ppo.train").click().run()
     assert_no_exception(at)
     s = at.session_state["w3_rlhf_state"]
     rows = s.ppo["rows"]
@@ -35,7 +35,7 @@ def test_quickstart_then_short_ppo_run():
     # A Stop click reruns the script while a run is in flight: the next run reports it.
     s.ppo["running"] = True
     s.ppo_live = s.ppo["rows"][:2]
-    at.button(key="ppo_stop").click().run()
+    at.button(key="ppo.stop").click().run()
     assert_no_exception(at)
     assert s.ppo["stopped"] == "stopped by you" and len(s.ppo["rows"]) == 2
     assert "Run finished (stopped by you) after 2 steps" in texts(at)

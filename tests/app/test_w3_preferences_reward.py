@@ -15,25 +15,25 @@ def test_clicks_ranking_labeler_and_reward_model():
     assert "Preferences and the reward model" in at.title[0].value
     assert "No pairs yet" in texts(at)
     # 1. a click records (prompt, chosen, rejected); skip records nothing
-    at.button(key="pref_skip").click().run()
+    at.button(key="preferences-reward.skip").click().run()
     assert len(_state(at).pairs) == 0
-    at.button(key="pref_a").click().run()
+    at.button(key="preferences-reward.a").click().run()
     assert_no_exception(at)
     pairs = _state(at).pairs
-    assert len(pairs) == 1 and pairs[0].source == "you" and pairs[0].prompt == at.selectbox(key="pref_prompt").value
+    assert len(pairs) == 1 and pairs[0].source == "you" and pairs[0].prompt == at.selectbox(key="preferences-reward.prompt").value
     # 2. a ranking of k=3 gives 3 pairs, best first; duplicate ranks are refused
-    at.slider(key="pref_k").set_value(3).run()
-    assert at.button(key="pref_rank_add").label == "Add this ranking (3 pairs)"
-    at.selectbox(key="pref_rank_1").set_value(1).run()
+    at.slider(key="preferences-reward.k").set_value(3).run()
+    assert at.button(key="preferences-reward.rank_add").label == "Add this ranking (3 pairs)"
+    at.selectbox(key="preferences-reward.rank_1").set_value(1).run()
     assert "different rank" in texts(at)
-    at.selectbox(key="pref_rank_0").set_value(2).run()     # now #2 is best, #1 second, #3 third
-    at.button(key="pref_rank_add").click().run()
+    at.selectbox(key="preferences-reward.rank_0").set_value(2).run()     # now #2 is best, #1 second, #3 third
+    at.button(key="preferences-reward.rank_add").click().run()
     new = _state(at).pairs[1:]
     assert len(new) == 3 and new[0].source == "your ranking"
     assert new[0].chosen == new[1].chosen                   # the best one beats both others
     # 3. the simulated labeler
-    at.slider(key="pref_n_pairs").set_value(100).run()
-    at.button(key="pref_simulate").click().run()
+    at.slider(key="preferences-reward.n_pairs").set_value(100).run()
+    at.button(key="preferences-reward.simulate").click().run()
     assert_no_exception(at)
     s = _state(at)
     assert len(s.pairs) == 104 and sum(p.source == "simulated: positive" for p in s.pairs) == 100
@@ -42,7 +42,7 @@ def test_clicks_ranking_labeler_and_reward_model():
     for p in s.pairs[4:]:
         assert s.labeler.score(p.chosen) > s.labeler.score(p.rejected)
     # 4. reward model
-    at.button(key="rm_train").click().run()
+    at.button(key="preferences-reward.rm_train").click().run()
     assert_no_exception(at)
     shown = {m.label: m.value for m in at.metric}
     r = _state(at).rm_result
@@ -50,20 +50,20 @@ def test_clicks_ranking_labeler_and_reward_model():
     assert r.n_train + r.n_test == 104 and r.n_test >= 1
     acc = int(shown["held-out accuracy"].rstrip("%"))
     assert acc == round(100 * _state(at).rm_result.test_acc)
-    at.number_input(key="rm_pair_idx").set_value(5).run()
+    at.number_input(key="preferences-reward.rm_pair_idx").set_value(5).run()
     v = _state(at).rm.pair_view(_state(at).pairs[5])
     assert f"σ(r_w − r_l) = {v['p_chosen_sigmoid']:.3f}" in texts(at)
     # typed text is scored; HTML is just text
-    at.text_input(key="rm_text").set_value("<script>alert('x')</script> 😀").run()
+    at.text_input(key="preferences-reward.rm_text").set_value("<script>alert('x')</script> 😀").run()
     assert_no_exception(at)
     assert "reward r_φ (standardised)" in {m.label for m in at.metric}
-    at.text_input(key="rm_text").set_value("").run()
+    at.text_input(key="preferences-reward.rm_text").set_value("").run()
     assert "Type some text" in texts(at)
 
 
 def test_avoid_labeler_needs_one_word():
     at = open_page(PAGE)
-    at.selectbox(key="pref_labeler").set_value("avoid").run()
-    at.text_input(key="pref_word").set_value("two words").run()
+    at.selectbox(key="preferences-reward.labeler").set_value("avoid").run()
+    at.text_input(key="preferences-reward.word").set_value("two words").run()
     assert "Type one word" in texts(at)
     assert models.tiny_gpt_available()

@@ -18,8 +18,8 @@ def test_sparsity_slider_and_scope_move_the_figures():
     tg = common.tiny_gpt("cpu")
     before = models.state_fingerprint(tg.model)
     assert _metric(at, "Weights set to zero") == "50.0%"
-    at.slider(key="pr_sparsity").set_value(0.9)
-    at.radio(key="pr_scope").set_value("layer")
+    at.slider(key="pruning.sparsity").set_value(0.9)
+    at.radio(key="pruning.scope").set_value("layer")
     at.run()
     assert_no_exception(at)
     assert _metric(at, "Weights set to zero") == "90.0%"
@@ -35,15 +35,15 @@ def test_sparsity_slider_and_scope_move_the_figures():
 
 def test_zero_sparsity_changes_nothing_and_bad_context_is_handled():
     at = open_page(PAGE)
-    at.slider(key="pr_sparsity").set_value(0.0)
+    at.slider(key="pruning.sparsity").set_value(0.0)
     at.run()
     assert _metric(at, "Weights set to zero") == "0.0%"
     assert _metric(at, "Validation perplexity") == _metric(at, "Dense perplexity")
     assert "0.000 nats" in texts(at) and "same most likely token: **yes**" in texts(at)
-    at.text_input(key="pr_prompt").set_value("<script>alert(1)</script> 🚲 自転車")
+    at.text_input(key="pruning.prompt").set_value("<script>alert(1)</script> 🚲 自転車")
     at.run()
     assert_no_exception(at)
-    at.text_input(key="pr_prompt").set_value("   ")
+    at.text_input(key="pruning.prompt").set_value("   ")
     at.run()
     assert_no_exception(at)
     assert "Type some context" in texts(at)

@@ -15,14 +15,14 @@ def test_chunking_retrieval_and_hit_rate_follow_the_widgets():
     at = open_page(PAGE)
     n40 = len(vector_store.chunk_documents(rag.documents(), 40, 10))
     assert int(_metric(at, "Chunks in the store")) == n40
-    at.slider(key="rag_size").set_value(80)
-    at.slider(key="rag_overlap").set_value(20)
+    at.slider(key="rag.size").set_value(80)
+    at.slider(key="rag.overlap").set_value(20)
     at.run()
     assert_no_exception(at)
     assert int(_metric(at, "Chunks in the store")) == len(vector_store.chunk_documents(rag.documents(), 80, 20))
 
-    at.selectbox(key="rag_pick").set_value("What is the coffee machine called?")
-    at.slider(key="rag_k").set_value(2)
+    at.selectbox(key="rag.pick").set_value("What is the coffee machine called?")
+    at.slider(key="rag.k").set_value(2)
     at.run()
     assert_no_exception(at)
     shown = texts(at)
@@ -38,8 +38,8 @@ def test_chunking_retrieval_and_hit_rate_follow_the_widgets():
 
 def test_overlap_larger_than_chunk_is_explained_not_a_traceback():
     at = open_page(PAGE)
-    at.slider(key="rag_size").set_value(10)
-    at.slider(key="rag_overlap").set_value(30)
+    at.slider(key="rag.size").set_value(10)
+    at.slider(key="rag.overlap").set_value(30)
     at.run()
     assert_no_exception(at)
     assert "overlap must be smaller" in texts(at)
@@ -47,13 +47,13 @@ def test_overlap_larger_than_chunk_is_explained_not_a_traceback():
 
 def test_own_question_empty_and_html():
     at = open_page(PAGE)
-    at.selectbox(key="rag_pick").set_value("✏️ Type my own question")
+    at.selectbox(key="rag.pick").set_value("✏️ Type my own question")
     at.run()
-    at.text_input(key="rag_own").set_value("   ")
+    at.text_input(key="rag.own").set_value("   ")
     at.run()
     assert_no_exception(at)
     assert "Type some question" in texts(at)
-    at.text_input(key="rag_own").set_value("<script>alert(1)</script> 🚲 自転車 dogs?")
+    at.text_input(key="rag.own").set_value("<script>alert(1)</script> 🚲 自転車 dogs?")
     at.run()
     assert_no_exception(at)
     assert len(at.table[0].value) == 3  # default k
@@ -61,9 +61,9 @@ def test_own_question_empty_and_html():
 
 def test_generation_with_and_without_context():
     at = open_page(PAGE)
-    at.selectbox(key="rag_pick").set_value("What is the coffee machine called?")
-    at.slider(key="rag_max_new").set_value(8)
-    at.button(key="rag_ask").click()
+    at.selectbox(key="rag.pick").set_value("What is the coffee machine called?")
+    at.slider(key="rag.max_new").set_value(8)
+    at.button(key="rag.ask").click()
     at.run()
     assert_no_exception(at)
     heads = [s.value for s in at.subheader]

@@ -8,22 +8,22 @@ PAGE = "pages/w3_react.py"
 
 def test_tools_can_be_called_from_the_page():
     at = open_page(PAGE)
-    at.selectbox(key="rx_tool").set_value("calculator")
+    at.selectbox(key="react.tool").set_value("calculator")
     at.run()
-    at.text_input(key="rx_tool_input_calculator").set_value("3 * 1290")
+    at.text_input(key="react.tool_input_calculator").set_value("3 * 1290")
     at.run()
     assert "Observation: 3870" in [t.value for t in at.text]
-    at.text_input(key="rx_tool_input_calculator").set_value("__import__('os')")
+    at.text_input(key="react.tool_input_calculator").set_value("__import__('os')")
     at.run()
     assert any(t.value.startswith("Observation: Error: calling '__import__'") for t in at.text)
-    at.selectbox(key="rx_tool").set_value("search")
+    at.selectbox(key="react.tool").set_value("search")
     at.run()
-    at.text_input(key="rx_tool_input_search").set_value("coffee machine name")
+    at.text_input(key="react.tool_input_search").set_value("coffee machine name")
     at.run()
     assert any("Gustave" in t.value for t in at.text)
-    at.selectbox(key="rx_tool").set_value("lookup")
+    at.selectbox(key="react.tool").set_value("lookup")
     at.run()
-    at.text_input(key="rx_tool_input_lookup").set_value("<b>Kestrel</b>")
+    at.text_input(key="react.tool_input_lookup").set_value("<b>Kestrel</b>")
     at.run()
     assert_no_exception(at)
     assert any("Error: no entry" in t.value for t in at.text)
@@ -32,7 +32,7 @@ def test_tools_can_be_called_from_the_page():
 def test_reference_trace_for_every_task():
     at = open_page(PAGE)
     for task in react.tasks():
-        at.selectbox(key="rx_task").set_value(task["question"])
+        at.selectbox(key="react.task").set_value(task["question"])
         at.run()
         assert_no_exception(at)
         shown = texts(at)
@@ -45,9 +45,9 @@ def test_reference_trace_for_every_task():
 
 def test_model_loop_is_bounded_and_shown():
     at = open_page(PAGE)
-    at.slider(key="rx_steps").set_value(1)
-    at.slider(key="rx_tokens").set_value(16)
-    at.button(key="rx_run").click()
+    at.slider(key="react.steps").set_value(1)
+    at.slider(key="react.tokens").set_value(16)
+    at.button(key="react.run").click()
     at.run()
     assert_no_exception(at)
     status = next(m.value for m in at.markdown if m.value.startswith("Stopped by"))
@@ -57,10 +57,10 @@ def test_model_loop_is_bounded_and_shown():
 
 def test_own_question():
     at = open_page(PAGE)
-    at.selectbox(key="rx_task").set_value("✏️ Type my own question")
+    at.selectbox(key="react.task").set_value("✏️ Type my own question")
     at.run()
     assert "Scripted traces exist only for the example questions." in texts(at)
-    at.text_input(key="rx_own").set_value("")
+    at.text_input(key="react.own").set_value("")
     at.run()
     assert_no_exception(at)
     assert "Type some question" in texts(at)

@@ -8,7 +8,7 @@ PAGE = "pages/w3_reasoning.py"
 
 def test_reference_program_and_safe_evaluator():
     at = open_page(PAGE)
-    at.selectbox(key="rs_problem").set_value("bikes")
+    at.selectbox(key="reasoning.problem").set_value("bikes")
     at.run()
     shown = texts(at)
     assert "Correct answer:** 4500" in shown and "**4500** ✅" in shown
@@ -16,14 +16,14 @@ def test_reference_program_and_safe_evaluator():
     trace = at.dataframe[0].value
     assert list(trace["value"]) == ["250", "6", "12", "4500"]
 
-    at.text_area(key="rs_code").set_value("__import__('os').system('touch /tmp/i9_pwned')")
+    at.text_area(key="reasoning.code").set_value("__import__('os').system('touch /tmp/i9_pwned')")
     at.run()
     assert_no_exception(at)
     assert any(e.value.startswith("Refused: calling '__import__") and "not allowed" in e.value for e in at.error)
-    at.text_area(key="rs_code").set_value("a = 7 * 6\nanswer = a / 2")
+    at.text_area(key="reasoning.code").set_value("a = 7 * 6\nanswer = a / 2")
     at.run()
     assert any(s.value == "answer = 21" for s in at.success)
-    at.text_area(key="rs_code").set_value("")
+    at.text_area(key="reasoning.code").set_value("")
     at.run()
     assert_no_exception(at)
     assert "Type some program" in texts(at)
@@ -31,9 +31,9 @@ def test_reference_program_and_safe_evaluator():
 
 def test_three_prompts_and_scoring_with_the_real_model():
     at = open_page(PAGE)
-    at.selectbox(key="rs_problem").set_value("apples")
-    at.slider(key="rs_tokens").set_value(8)
-    at.button(key="rs_run").click()
+    at.selectbox(key="reasoning.problem").set_value("apples")
+    at.slider(key="reasoning.tokens").set_value(8)
+    at.button(key="reasoning.run").click()
     at.run()
     assert_no_exception(at)
     heads = [s.value for s in at.subheader]
@@ -43,9 +43,9 @@ def test_three_prompts_and_scoring_with_the_real_model():
     prompts = [c.value for c in at.code if "<|im_start|>" in c.value]
     assert any("step by step" in p for p in prompts) and any(p.rstrip().endswith("```python") for p in prompts)
 
-    at.slider(key="rs_n").set_value(1)
-    at.multiselect(key="rs_modes").set_value(["direct"])
-    at.button(key="rs_run_all").click()
+    at.slider(key="reasoning.n").set_value(1)
+    at.multiselect(key="reasoning.modes").set_value(["direct"])
+    at.button(key="reasoning.run_all").click()
     at.run()
     assert_no_exception(at)
     table = at.dataframe[-1].value

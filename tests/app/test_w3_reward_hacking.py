@@ -7,10 +7,10 @@ PAGE = "pages/w3_reward_hacking.py"
 
 def test_two_runs_side_by_side():
     at = open_page(PAGE)
-    at.button(key="hack_quickstart").click().run()
-    at.slider(key="hack_steps").set_value(5).run()
-    at.select_slider(key="hack_beta").set_value(0.2).run()
-    at.button(key="hack_run").click().run()
+    at.button(key="reward-hacking.quickstart").click().run()
+    at.slider(key="reward-hacking.steps").set_value(5).run()
+    at.select_slider(key="reward-hacking.beta").set_value(0.2).run()
+    at.button(key="reward-hacking.run").click().run()
     assert_no_exception(at)
     s = at.session_state["w3_rlhf_state"]
     assert set(s.hack["rows"]) == {"β = 0 (no KL penalty)", "β = 0.2"}

@@ -19,7 +19,7 @@ def test_stop_interrupts_live_lora_training(page, app_url, shots_dir):
     page.wait_for_selector("h1")
     page.get_by_role("button", name=re.compile("Train 'archaic' adapter")).click()
     page.get_by_text(re.compile(r"step \d+/150")).first.wait_for(timeout=240_000)
-    page.locator(".st-key-w2t_stop button").first.click()  # the toolbar also has a "Stop"
+    page.locator(".st-key-lora-training-stop button").first.click()  # the toolbar also has a "Stop"
     page.get_by_text(re.compile(r"stopped at step \d+ of 150")).first.wait_for(timeout=240_000)
     wait_until_idle(page)
     heading = page.get_by_text(re.compile(r"Adapter 'archaic': stopped after \d+ steps")).first.inner_text()

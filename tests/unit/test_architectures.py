@@ -3,18 +3,18 @@ models' behaviour (MiniLM attends ahead, SmolLM2 never does)."""
 import torch
 import torch.nn.functional as F
 
-from lessons import architectures as AR
-from lessons import attention as A
+from lessons import architectures
+from lessons import attention
 from lessons import models
 
 
 def test_words_split_and_limit():
-    assert AR.words("The cat, sat!") == ["The", "cat", ",", "sat", "!"]
-    assert len(AR.words("a " * 100)) == AR.MAX_WORDS
+    assert architectures.words("The cat, sat!") == ["The", "cat", ",", "sat", "!"]
+    assert len(architectures.words("a " * 100)) == architectures.MAX_WORDS
 
 
 def test_mask_shapes_and_patterns():
-    m = AR.mask_patterns(["a", "b", "c"], ["x", "y"])
+    m = architectures.mask_patterns(["a", "b", "c"], ["x", "y"])
     assert m.encoder_self.all() and m.encoder_self.shape == (3, 3)
     assert m.decoder_self.tolist() == [[True, False, False], [True, True, False], [True, True, True]]
     assert m.seq2seq_decoder.shape == (2, 2) and m.cross.shape == (2, 3) and m.cross.all()
@@ -25,23 +25,23 @@ def test_mask_shapes_and_patterns():
 
 
 def test_cross_attention_shape_with_torch():
-    m = AR.mask_patterns(["a", "b", "c", "d"], ["x", "y"])
+    m = architectures.mask_patterns(["a", "b", "c", "d"], ["x", "y"])
     q = torch.randn(2, 8, dtype=torch.float64)       # 2 target tokens
     kv = torch.randn(4, 8, dtype=torch.float64)      # 4 source tokens
-    out, w = A.scaled_dot_product_attention(q, kv, kv, mask=m.cross)
+    out, w = attention.scaled_dot_product_attention(q, kv, kv, mask=m.cross)
     assert w.shape == (2, 4) and out.shape == (2, 8)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, kv, kv, attn_mask=m.cross))
 
 
 def test_real_models_follow_their_family_pattern():
     text = "The quick brown fox jumps over the lazy dog."
-    enc = A.run_attention(models.load_minilm(), text)
-    dec = A.run_attention(models.load_smollm2(), text)
-    assert A.upper_triangle_max(enc.attentions) > 0.1
-    assert A.upper_triangle_max(dec.attentions) == 0.0
+    enc = attention.run_attention(models.load_minilm(), text)
+    dec = attention.run_attention(models.load_smollm2(), text)
+    assert attention.upper_triangle_max(enc.attentions) > 0.1
+    assert attention.upper_triangle_max(dec.attentions) == 0.0
 
 
 def test_task_to_family():
-    assert AR.family_for("translation")["family"].startswith("Encoder-decoder")
-    assert AR.family_for("sentiment analysis")["family"].startswith("Encoder-only")
-    assert AR.family_for("chat assistant")["family"].startswith("Decoder-only")
+    assert architectures.family_for("translation")["family"].startswith("Encoder-decoder")
+    assert architectures.family_for("sentiment analysis")["family"].startswith("Encoder-only")
+    assert architectures.family_for("chat assistant")["family"].startswith("Decoder-only")

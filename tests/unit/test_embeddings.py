@@ -5,7 +5,7 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.metrics.pairwise import cosine_similarity
 
-from lessons import embeddings as E
+from lessons import embeddings
 
 
 
@@ -13,7 +13,7 @@ from lessons import embeddings as E
 def test_pca_equals_sklearn():
     x = torch.randn(12, 20, generator=torch.Generator().manual_seed(0))
     for k in (2, 3):
-        proj, ratio = E.pca(x, k)
+        proj, ratio = embeddings.pca(x, k)
         ref = PCA(n_components=k, svd_solver="full").fit(x.numpy().astype(np.float64))
         np.testing.assert_allclose(ratio.numpy(), ref.explained_variance_ratio_, atol=1e-5)
         refp = ref.transform(x.numpy().astype(np.float64))
@@ -25,28 +25,28 @@ def test_pca_equals_sklearn():
 
 def test_cosine_equals_sklearn():
     x = torch.randn(7, 9, generator=torch.Generator().manual_seed(1))
-    np.testing.assert_allclose(E.cosine_matrix(x).numpy(), cosine_similarity(x.numpy()), atol=1e-6)
+    np.testing.assert_allclose(embeddings.cosine_matrix(x).numpy(), cosine_similarity(x.numpy()), atol=1e-6)
 
 
 def test_word_vectors_are_table_rows(smol, minilm):
-    wv = E.word_vectors(smol, ["king", "queen"])
+    wv = embeddings.word_vectors(smol, ["king", "queen"])
     ids = smol.tokenizer(" king", add_special_tokens=False)["input_ids"]
     assert wv.pieces[0] == ["Ġking"]
     torch.testing.assert_close(wv.vectors[0], smol.model.model.embed_tokens.weight[ids].mean(0).detach())
     assert wv.vectors.shape == (2, 576)
-    mv = E.word_vectors(minilm, ["king", "tokenization"])
+    mv = embeddings.word_vectors(minilm, ["king", "tokenization"])
     assert mv.vectors.shape == (2, 384) and len(mv.pieces[1]) > 1  # split into word pieces
 
 
 def test_related_words_are_closer(smol, minilm):
     for lm in (smol, minilm):
-        wv = E.word_vectors(lm, ["Monday", "Tuesday", "banana"])
-        c = E.cosine_matrix(wv.vectors)
+        wv = embeddings.word_vectors(lm, ["Monday", "Tuesday", "banana"])
+        c = embeddings.cosine_matrix(wv.vectors)
         assert c[0, 1] > c[0, 2]
 
 
 def test_contextual_bank_drifts_apart(minilm):
-    r = E.contextual(minilm, "bank", "I sat on the river bank and watched the water.",
+    r = embeddings.contextual(minilm, "bank", "I sat on the river bank and watched the water.",
                      "I deposited the cheque at the bank this morning.")
     assert r.pieces_a == ["bank"] == r.pieces_b
     assert r.static_similarity == pytest.approx(1.0)
@@ -63,6 +63,6 @@ def test_contextual_bank_drifts_apart(minilm):
 
 def test_contextual_errors(minilm):
     with pytest.raises(ValueError, match="does not appear"):
-        E.contextual(minilm, "bank", "no such word", "the bank")
+        embeddings.contextual(minilm, "bank", "no such word", "the bank")
     with pytest.raises(ValueError):
-        E.contextual(minilm, " ", "a", "b")
+        embeddings.contextual(minilm, " ", "a", "b")

@@ -8,7 +8,8 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-from lessons import corpus, finetune as ft, lora, models
+from lessons import corpus, lora, models
+from lessons.finetune import adapters, forgetting, instructions
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +35,21 @@ def gpt(tok):
 
 
 def test_datasets_two_tasks_with_splits():
-    assert {"archaic", "mood"} <= set(ft.task_names())
-    for row in ft.split_table():
+    assert {"archaic", "mood"} <= set(instructions.task_names())
+    for row in instructions.split_table():
         assert row["train"] > row["validation"] > 0 and row["test"] > 0
-    a = ft.load_task("archaic")
+    a = instructions.load_task("archaic")
     assert all(e.output != e.input for e in a)
-    assert {e.output for e in ft.load_task("mood")} == {"love", "war"}
+    assert {e.output for e in instructions.load_task("mood")} == {"love", "war"}
     # no example is in two splits
-    for t in ft.task_names():
-        tr = {e.input for e in ft.split(t, "train")}
-        assert not tr & {e.input for e in ft.split(t, "test")}
+    for t in instructions.task_names():
+        tr = {e.input for e in instructions.split(t, "train")}
+        assert not tr & {e.input for e in instructions.split(t, "test")}
 
 
 def test_template_and_label_mask(tok):
-    ex = ft.split("mood", "train")[:3]
-    b = ft.make_batch(tok, ex)
+    ex = instructions.split("mood", "train")[:3]
+    b = instructions.make_batch(tok, ex)
     assert b["input_ids"].shape == b["labels"].shape == b["attention_mask"].shape
     for i, e in enumerate(ex):
         keep = b["labels"][i] != -100
@@ -58,16 +59,16 @@ def test_template_and_label_mask(tok):
 
 
 def test_batched_generation_equals_one_by_one(gpt, tok):
-    prompts = [e.prompt for e in ft.split("archaic", "test")[:3]] + ["Instruction: x\nInput: y\nResponse:"]
-    together = ft.generate(gpt, tok, prompts, max_new_tokens=4)
-    alone = [ft.generate(gpt, tok, [p], max_new_tokens=4)[0] for p in prompts]
+    prompts = [e.prompt for e in instructions.split("archaic", "test")[:3]] + ["Instruction: x\nInput: y\nResponse:"]
+    together = instructions.generate(gpt, tok, prompts, max_new_tokens=4)
+    alone = [instructions.generate(gpt, tok, [p], max_new_tokens=4)[0] for p in prompts]
     assert together == alone
 
 
 def test_lora_training_lowers_loss_and_leaves_base_alone(gpt, tok):
     shared_before = models.state_fingerprint(gpt)
-    bank = ft.AdapterBank(models.session_copy(gpt))
-    out = ft.train_adapter(bank, tok, "mood", r=4, alpha=8, targets=["c_attn"], steps=12, lr=1e-2,
+    bank = adapters.AdapterBank(models.session_copy(gpt))
+    out = adapters.train_adapter(bank, tok, "mood", r=4, alpha=8, targets=["c_attn"], steps=12, lr=1e-2,
                            batch_size=8, n_test=6)
     hist = out["train"]["history"]
     assert out["train"]["steps_done"] == 12
@@ -79,11 +80,11 @@ def test_lora_training_lowers_loss_and_leaves_base_alone(gpt, tok):
 
 
 def test_adapters_swap_on_one_base(gpt, tok):
-    bank = ft.AdapterBank(models.session_copy(gpt))
-    ft.train_adapter(bank, tok, "mood", steps=4, batch_size=4, n_test=2)
-    ft.train_adapter(bank, tok, "archaic", r=2, steps=4, batch_size=4, n_test=2)
+    bank = adapters.AdapterBank(models.session_copy(gpt))
+    adapters.train_adapter(bank, tok, "mood", steps=4, batch_size=4, n_test=2)
+    adapters.train_adapter(bank, tok, "archaic", r=2, steps=4, batch_size=4, n_test=2)
     assert bank.names == ["mood", "archaic"]
-    x = ft.make_batch(tok, ft.split("mood", "test")[:2])
+    x = instructions.make_batch(tok, instructions.split("mood", "test")[:2])
     with torch.no_grad():
         outs = {}
         for name in (None, "mood", "archaic"):
@@ -93,7 +94,7 @@ def test_adapters_swap_on_one_base(gpt, tok):
     assert torch.allclose(outs[None], ref, atol=1e-5)  # adapter off == the base
     assert not torch.allclose(outs["mood"], outs["archaic"], atol=1e-4)
     # retraining one adapter (new rank) keeps the other and the base
-    ft.train_adapter(bank, tok, "mood", r=8, steps=2, batch_size=4, n_test=2)
+    adapters.train_adapter(bank, tok, "mood", r=8, steps=2, batch_size=4, n_test=2)
     assert bank.configs["mood"]["r"] == 8 and bank.configs["archaic"]["r"] == 2
     assert bank.base_fingerprint() == models.state_fingerprint(gpt)
 
@@ -101,34 +102,34 @@ def test_adapters_swap_on_one_base(gpt, tok):
 def test_train_is_bounded_and_stoppable(gpt, tok):
     m = models.session_copy(gpt)
     seen = []
-    res = ft.train(m, tok, ft.split("mood", "train"), steps=50, batch_size=4,
+    res = adapters.train(m, tok, instructions.split("mood", "train"), steps=50, batch_size=4,
                    progress=lambda s, t, met: seen.append(s) or s == 3)
     assert res.steps_done == 3 and res.stopped == "stopped" and seen == [1, 2, 3]
-    res = ft.train(m, tok, ft.split("mood", "train"), steps=10_000, batch_size=4, max_seconds=0.0)
+    res = adapters.train(m, tok, instructions.split("mood", "train"), steps=10_000, batch_size=4, max_seconds=0.0)
     assert res.steps_done == 1 and res.stopped == "time limit"
     frozen = models.session_copy(gpt)
     for p in frozen.parameters():
         p.requires_grad_(False)
     with pytest.raises(ValueError):
-        ft.train(frozen, tok, ft.split("mood", "train"), steps=1)
+        adapters.train(frozen, tok, instructions.split("mood", "train"), steps=1)
 
 
 def test_mixing_puts_task_b_in_batches(tok, gpt, monkeypatch):
     seen = []
-    real = ft.make_batch
+    real = instructions.make_batch
 
     def spy(tokenizer, examples):
         seen.append([e.task for e in examples])
         return real(tokenizer, examples)
 
-    monkeypatch.setattr(ft, "make_batch", spy)
-    ft.train(models.session_copy(gpt), tok, ft.split("archaic", "train"), steps=2, batch_size=8,
-             mix_examples=ft.split("mood", "train"), mix=0.25)
+    monkeypatch.setattr(adapters, "make_batch", spy)
+    adapters.train(models.session_copy(gpt), tok, instructions.split("archaic", "train"), steps=2, batch_size=8,
+             mix_examples=instructions.split("mood", "train"), mix=0.25)
     assert seen[0].count("mood") == 2 and seen[0].count("archaic") == 6
 
 
 def test_perplexity_matches_manual_cross_entropy(gpt, tok):
-    ppl = ft.shakespeare_perplexity(gpt, tok, blocks=2, block=32)
+    ppl = instructions.shakespeare_perplexity(gpt, tok, blocks=2, block=32)
     text = corpus.shakespeare_text("validation")[: 64 * 8]
     ids = torch.tensor(tok(text)["input_ids"][:64]).view(2, 32)
     with torch.no_grad():
@@ -139,10 +140,10 @@ def test_perplexity_matches_manual_cross_entropy(gpt, tok):
 
 def test_full_vs_lora_forgetting_mechanics(gpt, tok):
     before = models.state_fingerprint(gpt)
-    start, _ = ft.prepare_start(gpt, tok, steps=3)
+    start, _ = forgetting.prepare_start(gpt, tok, steps=3)
     assert models.state_fingerprint(gpt) == before  # the shared model is never trained
-    full = ft.finetune_on_task(start, tok, "full", steps=3, n_test=4)
-    lo = ft.finetune_on_task(start, tok, "lora", steps=3, r=4, targets=["c_attn"], n_test=4)
+    full = forgetting.finetune_on_task(start, tok, "full", steps=3, n_test=4)
+    lo = forgetting.finetune_on_task(start, tok, "lora", steps=3, r=4, targets=["c_attn"], n_test=4)
     assert full["trainable"] == full["total"] == sum(p.numel() for p in gpt.parameters())
     assert lo["trainable"] == lora.lora_parameter_count(gpt, 4, ["c_attn"])
     assert full["base_changed"] and not lo["base_changed"]
@@ -161,8 +162,8 @@ def tiny():
 @pytest.mark.slow
 def test_real_tiny_gpt_learns_a_task_with_lora(tiny):
     before = models.state_fingerprint(tiny.model)
-    bank = ft.AdapterBank(models.session_copy(tiny.model))
-    out = ft.train_adapter(bank, tiny.tokenizer, "archaic", targets=["c_attn", "lm_head"], steps=40,
+    bank = adapters.AdapterBank(models.session_copy(tiny.model))
+    out = adapters.train_adapter(bank, tiny.tokenizer, "archaic", targets=["c_attn", "lm_head"], steps=40,
                            lr=1e-2, n_test=12, max_seconds=600)
     assert out["after"]["loss"] < 0.6 * out["before"]["loss"]
     assert out["after"]["word_accuracy"] > out["before"]["word_accuracy"]
@@ -174,10 +175,10 @@ def test_real_tiny_gpt_forgets_and_mixing_helps(tiny):
     """Full fine-tuning on task A makes the model forget task B; mixing B into the batches
     keeps it (the claim the forgetting page makes)."""
     tok = tiny.tokenizer
-    start, _ = ft.prepare_start(tiny.model, tok, "mood", steps=50, max_seconds=600)
-    b_before = ft.score(start, tok, ft.split("mood", "test")[:16])["accuracy"]
+    start, _ = forgetting.prepare_start(tiny.model, tok, "mood", steps=50, max_seconds=600)
+    b_before = instructions.score(start, tok, instructions.split("mood", "test")[:16])["accuracy"]
     assert b_before >= 0.9
-    plain = ft.finetune_on_task(start, tok, "full", steps=60, mix=0.0, n_test=16, max_seconds=600)
-    mixed = ft.finetune_on_task(start, tok, "full", steps=60, mix=0.5, n_test=16, max_seconds=600)
+    plain = forgetting.finetune_on_task(start, tok, "full", steps=60, mix=0.0, n_test=16, max_seconds=600)
+    mixed = forgetting.finetune_on_task(start, tok, "full", steps=60, mix=0.5, n_test=16, max_seconds=600)
     assert plain["after"]["task_b_accuracy"] <= b_before - 0.3
     assert mixed["after"]["task_b_accuracy"] > plain["after"]["task_b_accuracy"]

@@ -1,12 +1,12 @@
 """lessons.next_token: the stage-by-stage pass of SmolLM2 equals the model's own forward."""
 import torch
 
-from lessons import next_token as N
+from lessons import next_token
 
 
 
 def test_top10_matches_model_logits(smol):
-    tr = N.trace(smol, "The capital of France is", top_k=10)
+    tr = next_token.trace(smol, "The capital of France is", top_k=10)
     ids = torch.tensor([tr.ids])
     with torch.no_grad():
         ref = smol.model(input_ids=ids).logits[0, -1]
@@ -19,7 +19,7 @@ def test_top10_matches_model_logits(smol):
 
 
 def test_stage_shapes(smol):
-    tr = N.trace(smol, "Hello there, how are")
+    tr = next_token.trace(smol, "Hello there, how are")
     T = len(tr.ids)
     assert tr.embeddings.shape == (T, 576)
     assert tr.block_outputs.shape == (30, T, 576)
@@ -34,6 +34,6 @@ def test_stage_shapes(smol):
 
 
 def test_long_prompt_keeps_the_end(smol):
-    tr = N.trace(smol, "a b c d " * 40 + "The capital of France is")
-    assert tr.truncated and len(tr.ids) == N.MAX_TOKENS
+    tr = next_token.trace(smol, "a b c d " * 40 + "The capital of France is")
+    assert tr.truncated and len(tr.ids) == next_token.MAX_TOKENS
     assert tr.labels[-1] == "␣is"

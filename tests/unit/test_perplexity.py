@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from lessons import corpus, models, perplexity as px, pretraining as pt
+from lessons import corpus, domain_adaptation, models, pretraining as pt, surprisal
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def tiny():
 
 def test_mean_surprisal_equals_transformers_loss(tiny):
     text = "To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer"
-    s = px.surprisal(tiny.model, tiny.tokenizer, text)
+    s = surprisal.surprisal(tiny.model, tiny.tokenizer, text)
     ids = torch.tensor([tiny.tokenizer(text)["input_ids"]])
     loss = tiny.model(ids, labels=ids).loss.item()
     assert s.mean_nats == pytest.approx(loss, rel=1e-5)
@@ -27,11 +27,11 @@ def test_mean_surprisal_equals_transformers_loss(tiny):
     probs = torch.softmax(tiny.model(ids).logits[0, i - 1], -1)
     assert s.probs[i] == pytest.approx(probs[ids[0, i]].item(), rel=1e-4)
     with pytest.raises(ValueError):
-        px.surprisal(tiny.model, tiny.tokenizer, "a")
+        surprisal.surprisal(tiny.model, tiny.tokenizer, "a")
 
 
 def test_split_paragraphs_is_disjoint():
-    tr, ev = px.split_paragraphs(px.modern_text())
+    tr, ev = domain_adaptation.split_paragraphs(domain_adaptation.modern_text())
     paras_tr = set(tr.strip().split("\n\n"))
     paras_ev = set(ev.strip().split("\n\n"))
     assert paras_tr and paras_ev and not (paras_tr & paras_ev)
@@ -39,10 +39,10 @@ def test_split_paragraphs_is_disjoint():
 
 def test_text_perplexity_and_bits_per_char(tiny):
     shakes = corpus.shakespeare_text("validation")[:4000]
-    r_old = px.text_perplexity(tiny.model, tiny.tokenizer, shakes, block=64)
+    r_old = domain_adaptation.text_perplexity(tiny.model, tiny.tokenizer, shakes, block=64)
     ids = pt.encode(tiny.tokenizer, shakes)
     assert r_old["perplexity"] == pytest.approx(pt.perplexity(tiny.model, ids, block=64), rel=1e-6)
-    r_new = px.text_perplexity(tiny.model, tiny.tokenizer, px.modern_text(), block=64)
+    r_new = domain_adaptation.text_perplexity(tiny.model, tiny.tokenizer, domain_adaptation.modern_text(), block=64)
     # The Shakespeare model is more surprised by modern English, per character.
     assert r_new["bits_per_char"] > r_old["bits_per_char"]
 
@@ -50,10 +50,10 @@ def test_text_perplexity_and_bits_per_char(tiny):
 def test_continued_pretraining_lowers_new_domain_ppl_on_a_copy(tiny):
     fp = models.state_fingerprint(tiny.model)
     copy = models.session_copy(tiny.model)
-    tr, ev = px.split_paragraphs(px.modern_text())
+    tr, ev = domain_adaptation.split_paragraphs(domain_adaptation.modern_text())
     old = corpus.shakespeare_text("validation")[:3000]
     curve = []
-    res = px.continued_pretraining(copy, tiny.tokenizer, tr, ev, old, steps=20, lr=1e-3, eval_every=10,
+    res = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, tr, ev, old, steps=20, lr=1e-3, eval_every=10,
                                    max_seconds=300, seed=0, curve=curve)
     assert res.curve is curve and [c[0] for c in curve] == [0, 10, 20]
     assert res.after["new domain"] < 0.9 * res.before["new domain"]

@@ -1,11 +1,12 @@
-"""lessons.prompt_tuning against peft's PromptTuningConfig, and the frozen-model guarantee."""
+"""lessons.finetune.prompt_tuning against peft's PromptTuningConfig, and the frozen-model guarantee."""
 import copy
 
 import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from lessons import finetune as ft, models, prompt_tuning as pt
+from lessons import models
+from lessons.finetune import instructions, prompt_tuning as pt
 from tests.unit.test_finetune import tok  # noqa: F401  (module-scoped BPE fixture)
 
 
@@ -29,7 +30,7 @@ def test_same_logits_as_peft_prompt_tuning(gpt, tok):  # noqa: F811
     pm = get_peft_model(copy.deepcopy(gpt), PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=5))
     with torch.no_grad():
         pm.prompt_encoder["default"].embedding.weight.copy_(soft.prompt)
-    b = ft.make_batch(tok, ft.split("mood", "test")[:3])
+    b = instructions.make_batch(tok, instructions.split("mood", "test")[:3])
     with torch.no_grad():
         ours = gpt(**soft.prepend(gpt, b["input_ids"], b["attention_mask"], b["labels"]))
         ref = pm(input_ids=b["input_ids"], attention_mask=b["attention_mask"], labels=b["labels"])

@@ -2,7 +2,8 @@
 set, prompt construction and scoring of model completions."""
 import pytest
 
-from lessons import models, reasoning as R
+from lessons import models, reasoning
+from lessons.core import safe_eval
 
 
 @pytest.mark.parametrize("expr,value", [
@@ -10,7 +11,7 @@ from lessons import models, reasoning as R
     ("max(3, 9, 4) - min(2, 1)", 8), ("round(2780 * (1 - 0.35))", 1807), ("abs(-3.5)", 3.5), ("1_000 + 1", 1001),
 ])
 def test_safe_eval_agrees_with_python_on_arithmetic(expr, value):
-    assert R.safe_eval(expr) == value == eval(expr)  # eval of OUR constant test strings only
+    assert safe_eval.safe_eval(expr) == value == eval(expr)  # eval of OUR constant test strings only
 
 
 @pytest.mark.parametrize("bad,msg", [
@@ -31,8 +32,8 @@ def test_safe_eval_agrees_with_python_on_arithmetic(expr, value):
     ("1" * 3000, "longer than"),
 ])
 def test_safe_eval_refuses_everything_else(bad, msg):
-    with pytest.raises(R.SafeEvalError, match=msg):
-        R.safe_eval(bad)
+    with pytest.raises(safe_eval.SafeEvalError, match=msg):
+        safe_eval.safe_eval(bad)
 
 
 def test_safe_eval_never_calls_eval_or_exec(monkeypatch):
@@ -42,28 +43,28 @@ def test_safe_eval_never_calls_eval_or_exec(monkeypatch):
         raise AssertionError("eval/exec must not be used")
     monkeypatch.setattr(builtins, "eval", boom)
     monkeypatch.setattr(builtins, "exec", boom)
-    assert R.safe_eval("2 + 3") == 5
-    assert R.run_program("a = 2\nanswer = a * 21").answer == 42
-    assert R.run_program("__import__('os').system('touch /tmp/pwned_i9')").error
+    assert safe_eval.safe_eval("2 + 3") == 5
+    assert safe_eval.run_program("a = 2\nanswer = a * 21").answer == 42
+    assert safe_eval.run_program("__import__('os').system('touch /tmp/pwned_i9')").error
 
 
 def test_run_program_traces_assignments_and_refuses_statements():
-    run = R.run_program("a = 2\nb = a * 3\nb += 1\nanswer = b - a")
+    run = safe_eval.run_program("a = 2\nb = a * 3\nb += 1\nanswer = b - a")
     assert run.error is None and run.answer == 5 and run.env == {"a": 2, "b": 7, "answer": 5}
     assert [s for s, _ in run.trace] == ["a = 2", "b = a * 3", "b += 1", "answer = b - a"]
-    assert R.run_program("6 * 7").answer == 42                       # a bare final expression
+    assert safe_eval.run_program("6 * 7").answer == 42                       # a bare final expression
     for bad in ["import os", "def f(x):\n    return x", "@d\ndef f():\n    return 1", "x.y = 1", "a, b = 1, 2", "while True:\n    pass",
                 "a = 1\n" * 40, "a = 1"]:
-        r = R.run_program(bad)
+        r = safe_eval.run_program(bad)
         assert r.answer is None and r.error, bad
 
 
 def test_every_reference_program_gives_the_stated_answer():
-    probs = R.problems()
+    probs = reasoning.problems()
     assert len(probs) >= 6 and len({p["id"] for p in probs}) == len(probs)
     for p in probs:
-        run = R.template_pal(p)
-        assert run.error is None and R.is_correct(run.answer, p["answer"]), p["id"]
+        run = reasoning.template_pal(p)
+        assert run.error is None and reasoning.is_correct(run.answer, p["answer"]), p["id"]
 
 
 @pytest.mark.parametrize("text,value", [
@@ -72,47 +73,47 @@ def test_every_reference_program_gives_the_stated_answer():
     ("The answer is **€1,807**.", 1807), ("It is -3", -3),
 ])
 def test_extract_number(text, value):
-    assert R.extract_number(text) == value
+    assert reasoning.extract_number(text) == value
 
 
 def test_extract_program_stops_at_the_closing_fence():
-    assert R.extract_program("a = 1\n# comment\nanswer = a + 1\n```\nMore text") == "a = 1\nanswer = a + 1"
+    assert reasoning.extract_program("a = 1\n# comment\nanswer = a + 1\n```\nMore text") == "a = 1\nanswer = a + 1"
 
 
 def test_score_completion_for_each_mode():
     p = {"id": "t", "question": "?", "answer": 17}
     g = {"prompt": "", "completion": "", "n_prompt_tokens": 1, "n_new_tokens": 1, "seconds": 0.0, "stopped_by": "eos"}
-    assert R.score_completion(p, "direct", dict(g, completion="17"))["correct"]
-    assert not R.score_completion(p, "cot", dict(g, completion="5 + 4*3 = 17, so the answer is 18"))["correct"]
-    pal = R.score_completion(p, "pal", dict(g, completion="a = 5\nanswer = a + 3 * 4\n"))
+    assert reasoning.score_completion(p, "direct", dict(g, completion="17"))["correct"]
+    assert not reasoning.score_completion(p, "cot", dict(g, completion="5 + 4*3 = 17, so the answer is 18"))["correct"]
+    pal = reasoning.score_completion(p, "pal", dict(g, completion="a = 5\nanswer = a + 3 * 4\n"))
     assert pal["correct"] and pal["program"] == "a = 5\nanswer = a + 3 * 4" and pal["error"] is None
-    evil = R.score_completion(p, "pal", dict(g, completion="__import__('os').system('ls')"))
+    evil = reasoning.score_completion(p, "pal", dict(g, completion="__import__('os').system('ls')"))
     assert evil["value"] is None and "not allowed" in evil["error"] and not evil["correct"]
 
 
 def test_prompts_and_one_real_bounded_attempt():
     llm = models.load_smollm2("cpu")
-    p = R.problems()[0]
-    direct = R.make_prompt(llm.tokenizer, p["question"], "direct")
-    cot = R.make_prompt(llm.tokenizer, p["question"], "cot")
-    pal = R.make_prompt(llm.tokenizer, p["question"], "pal")
+    p = reasoning.problems()[0]
+    direct = reasoning.make_prompt(llm.tokenizer, p["question"], "direct")
+    cot = reasoning.make_prompt(llm.tokenizer, p["question"], "cot")
+    pal = reasoning.make_prompt(llm.tokenizer, p["question"], "pal")
     assert p["question"] in direct and "only the final number" in direct
-    assert "step by step" in cot and pal.endswith("```python\n") and R.PAL_EXAMPLE_CODE in pal
+    assert "step by step" in cot and pal.endswith("```python\n") and reasoning.PAL_EXAMPLE_CODE in pal
     with pytest.raises(ValueError):
-        R.make_prompt(llm.tokenizer, "q", "magic")
-    a = R.attempt(llm, p, "direct", max_new_tokens=4, max_seconds=120)
-    assert a["n_new_tokens"] <= 4 and a["value"] == R.extract_number(a["completion"])
-    assert a["correct"] == R.is_correct(a["value"], p["answer"])
+        reasoning.make_prompt(llm.tokenizer, "q", "magic")
+    a = reasoning.attempt(llm, p, "direct", max_new_tokens=4, max_seconds=120)
+    assert a["n_new_tokens"] <= 4 and a["value"] == reasoning.extract_number(a["completion"])
+    assert a["correct"] == reasoning.is_correct(a["value"], p["answer"])
 
 
 def test_zero_argument_functions_are_run_with_the_same_whitelist():
-    run = R.run_program("def solution():\n    \"\"\"Lena's apples.\"\"\"\n    start = 5\n    bags = 3 * 4\n"
+    run = safe_eval.run_program("def solution():\n    \"\"\"Lena's apples.\"\"\"\n    start = 5\n    bags = 3 * 4\n"
                         "    return start + bags\nprint(solution())")
     assert run.error is None and run.answer == 17
-    assert R.run_program("def calculate():\n    x = 2\n    return x * 21").answer == 42   # never called
-    assert R.run_program("def g():\n    return 6\nanswer = g() * 7").answer == 42
-    assert "3 deep" in R.run_program("def f():\n    return f()\nf()").error
-    assert "Import" in R.run_program("def f():\n    import os\n    return 1\nf()").error
-    assert "not allowed" in R.run_program("def f():\n    return __import__('os')\nf()").error
-    assert "never returns" in R.run_program("def f():\n    a = 1\nf()").error
-    assert R.fmt(2.50) == "2.5" and R.fmt("defined") == "defined"
+    assert safe_eval.run_program("def calculate():\n    x = 2\n    return x * 21").answer == 42   # never called
+    assert safe_eval.run_program("def g():\n    return 6\nanswer = g() * 7").answer == 42
+    assert "3 deep" in safe_eval.run_program("def f():\n    return f()\nf()").error
+    assert "Import" in safe_eval.run_program("def f():\n    import os\n    return 1\nf()").error
+    assert "not allowed" in safe_eval.run_program("def f():\n    return __import__('os')\nf()").error
+    assert "never returns" in safe_eval.run_program("def f():\n    a = 1\nf()").error
+    assert reasoning.fmt(2.50) == "2.5" and reasoning.fmt("defined") == "defined"

@@ -6,10 +6,8 @@ import math
 import pytest
 import torch
 
-from lessons import attention as A
-from lessons import embeddings as E
-from lessons import generation, models, quantization as qz, sampling, scaling
-from lessons import pretraining as pt
+from lessons import (attention, embeddings, generation, models, pretraining as pt, quantization as qz, sampling,
+                     scaling)
 
 
 def _page(name: str) -> str:
@@ -23,15 +21,15 @@ WORDS = "the cat sat on the mat".split()   # the page's default, seed 0, d_k 4
 
 
 def test_self_attention_causal_first_word_attends_only_to_itself_last_to_all():
-    ex = A.toy_example(WORDS, d_k=4, seed=0, causal=True)
+    ex = attention.toy_example(WORDS, d_k=4, seed=0, causal=True)
     w = ex.steps.weights
     assert float(w[0, 0]) == pytest.approx(1.0)
     assert bool((w[-1] > 0).all())
 
 
 def test_self_attention_unscaled_dk8_spreads_scores_and_peaks_softmax():
-    scaled = A.toy_example(WORDS, d_k=8, seed=0, scale=True)
-    raw = A.toy_example(WORDS, d_k=8, seed=0, scale=False)
+    scaled = attention.toy_example(WORDS, d_k=8, seed=0, scale=True)
+    raw = attention.toy_example(WORDS, d_k=8, seed=0, scale=False)
     assert float(raw.steps.scaled.std()) > 2 * float(scaled.steps.scaled.std())
     # the page's "largest weight" metric, for the default query row 0
     assert float(raw.steps.weights[0].max()) > float(scaled.steps.weights[0].max())
@@ -40,17 +38,17 @@ def test_self_attention_unscaled_dk8_spreads_scores_and_peaks_softmax():
 def test_self_attention_identical_words_identical_qkv_and_outputs():
     assert "identical words get identical rows of Q, K and V" in _page("w1_self_attention.py")
     words = "the cat saw the cat".split()
-    ex = A.toy_example(words, d_k=4, seed=0)
+    ex = attention.toy_example(words, d_k=4, seed=0)
     for m in (ex.x, ex.q, ex.k, ex.v, ex.steps.output):
         assert torch.equal(m[1], m[4]) and torch.equal(m[0], m[3])
     assert not torch.equal(ex.q[0], ex.q[1])
     # the words typed matter: another word in the same position changes its vectors
-    other = A.toy_example("the dog saw the cat".split(), d_k=4, seed=0)
+    other = attention.toy_example("the dog saw the cat".split(), d_k=4, seed=0)
     assert not torch.equal(other.q[1], ex.q[1]) and torch.equal(other.q[0], ex.q[0])
 
 
 def test_self_attention_seed_changes_the_pattern():
-    a, b = A.toy_example(WORDS, seed=0), A.toy_example(WORDS, seed=1)
+    a, b = attention.toy_example(WORDS, seed=0), attention.toy_example(WORDS, seed=1)
     assert not torch.allclose(a.steps.weights, b.steps.weights)
 
 
@@ -147,11 +145,11 @@ def test_quantization_0_1_digits_and_int8_step():
 
 # --------------------------------------------------------------------------- embeddings
 def test_embeddings_unk_words_are_named_and_not_the_most_similar_pair(minilm):
-    wv = E.word_vectors(minilm, ["king", "queen", "🍕", "🤖", "apple"])
-    assert E.unknown_words(minilm, wv) == ["🍕", "🤖"]
-    sim = E.cosine_matrix(wv.vectors)
+    wv = embeddings.word_vectors(minilm, ["king", "queen", "🍕", "🤖", "apple"])
+    assert embeddings.unknown_words(minilm, wv) == ["🍕", "🤖"]
+    sim = embeddings.cosine_matrix(wv.vectors)
     assert float(sim[2, 3]) == pytest.approx(1.0)                  # the two [UNK]s: one shared row
-    i, j, c = E.most_similar_pair(wv, sim)
+    i, j, c = embeddings.most_similar_pair(wv, sim)
     assert {wv.words[i], wv.words[j]} != {"🍕", "🤖"} and c < 0.999
 
 
@@ -178,12 +176,12 @@ def test_masked_lm_caption_counts_the_real_rate():
 
 
 def test_bits_per_character_compares_across_vocabularies(smol):
-    from lessons import perplexity
+    from lessons import surprisal
 
     tiny = models.load_tiny_gpt()
     line = "ROMEO: But soft, what light through yonder window breaks? It is the east, and Juliet is the sun."
-    s_smol = perplexity.surprisal(smol.model, smol.tokenizer, line, max_tokens=96)
-    s_tiny = perplexity.surprisal(tiny.model, tiny.tokenizer, line, max_tokens=96)
+    s_smol = surprisal.surprisal(smol.model, smol.tokenizer, line, max_tokens=96)
+    s_tiny = surprisal.surprisal(tiny.model, tiny.tokenizer, line, max_tokens=96)
     assert len(s_smol.tokens) != len(s_tiny.tokens)                # different tokens: PPL not comparable
     for s in (s_smol, s_tiny):
         total_bits = sum(b for b in s.bits if b is not None)
@@ -213,15 +211,16 @@ def test_live_training_applies_no_step_after_stop():
 # --------------------------------------------------------------------------- domain adaptation
 @pytest.mark.slow
 def test_domain_adaptation_try_this_as_measured():
-    from lessons import corpus, perplexity as px
+    from lessons import corpus, domain_adaptation
 
     tiny = models.load_tiny_gpt()
-    train, held = px.split_paragraphs(px.modern_text())
+    train, held = domain_adaptation.split_paragraphs(domain_adaptation.modern_text())
     shakespeare = corpus.shakespeare_text("validation")[:3000]
 
     def run(steps, lr):
-        return px.continued_pretraining(models.session_copy(tiny.model), tiny.tokenizer, train, held, shakespeare,
-                                        steps=steps, lr=lr, eval_every=20, max_seconds=600, seed=0).curve
+        return domain_adaptation.continued_pretraining(
+            models.session_copy(tiny.model), tiny.tokenizer, train, held, shakespeare,
+            steps=steps, lr=lr, eval_every=20, max_seconds=600, seed=0).curve
 
     hot = run(100, 3e-3)
     start, best = hot[0][1], min(c[1] for c in hot)

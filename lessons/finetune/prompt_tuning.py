@@ -19,7 +19,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from lessons import finetune as ft
+from lessons.finetune import instructions
 
 Progress = Optional[Callable[[int, int, dict], Optional[bool]]]
 
@@ -91,9 +91,9 @@ def generate(model, tokenizer, prompts: list[str], soft: SoftPrompt | None = Non
             kw = soft.prepend(model, x) if soft is not None else {"input_ids": x}
             t = int(model(**kw).logits[0, -1].argmax())
             new.append(t)
-            if ft.STOP in tokenizer.decode(new) or t == tokenizer.eos_token_id:
+            if instructions.STOP in tokenizer.decode(new) or t == tokenizer.eos_token_id:
                 break
-        outs.append(tokenizer.decode(new, skip_special_tokens=True).split(ft.STOP)[0].strip())
+        outs.append(tokenizer.decode(new, skip_special_tokens=True).split(instructions.STOP)[0].strip())
     return outs
 
 
@@ -117,16 +117,16 @@ def train_soft_prompt(model, tokenizer, task: str = "mood", *, n_virtual: int = 
     for p in model.parameters():
         p.requires_grad_(False)
     soft = soft or make_soft_prompt(model, tokenizer, task, n_virtual, init, seed)
-    test = ft.split(task, "test")[:n_test]
+    test = instructions.split(task, "test")[:n_test]
     before = score(model, tokenizer, test, None)
     at_init = score(model, tokenizer, test, soft)
-    train_ex = ft.split(task, "train")
+    train_ex = instructions.split(task, "train")
     rng = random.Random(seed)
     opt = torch.optim.Adam(soft.parameters(), lr=lr)
     history = [] if history is None else history
     t0, stopped = time.perf_counter(), "finished"
     for step in range(1, steps + 1):
-        b = ft.make_batch(tokenizer, rng.sample(train_ex, min(batch_size, len(train_ex))))
+        b = instructions.make_batch(tokenizer, rng.sample(train_ex, min(batch_size, len(train_ex))))
         loss = model(**soft.prepend(model, b["input_ids"], b["attention_mask"], b["labels"])).loss
         opt.zero_grad()
         loss.backward()
@@ -147,14 +147,14 @@ def make_soft_prompt(model, tokenizer, task: str, n_virtual: int = 8, init: str 
                      seed: int = 0) -> SoftPrompt:
     init_ids = None
     if init == "text":  # start from the embeddings of the instruction's own words
-        init_ids = tokenizer(ft.load_task(task)[0].instruction, add_special_tokens=False)["input_ids"]
+        init_ids = tokenizer(instructions.load_task(task)[0].instruction, add_special_tokens=False)["input_ids"]
     torch.manual_seed(seed)
     return SoftPrompt(model, n_virtual, init_ids, seed=seed)
 
 
 def finish(model, tokenizer, task: str, soft: SoftPrompt, history: list, stopped: str, seconds: float,
            before: dict | None = None, at_init: dict | None = None, n_test: int = 24) -> dict:
-    test = ft.split(task, "test")[:n_test]
+    test = instructions.split(task, "test")[:n_test]
     before = before or score(model, tokenizer, test, None)
     after = score(model, tokenizer, test, soft)
     return {"soft": soft, "history": history, "stopped": stopped, "seconds": seconds,

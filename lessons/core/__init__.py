@@ -1,0 +1,5 @@
+"""The shared core under every lesson. It imports no concept module; every concept module
+may import it.
+
+safe_eval.py   a safe evaluator for untrusted arithmetic (PAL programs, the ReAct calculator)
+"""

@@ -1,0 +1,67 @@
+"""Scoring a real model: zero-/few-shot summarization prompts for SmolLM2, each summary
+scored against the reference with ROUGE and BLEU."""
+from __future__ import annotations
+
+import time
+from typing import Callable, Optional, Sequence
+
+from lessons.evaluation.bleu import bleu_breakdown
+from lessons.evaluation.rouge import rouge_breakdown
+
+SUMMARY_INSTRUCTION = "Summarize the dialogue in one short sentence."
+
+
+def summary_messages(dialogue: str, examples: Sequence[dict] = ()) -> list[dict]:
+    """Chat messages for zero-shot (no examples) or few-shot summarization. Few-shot puts
+    each example in as a previous user/assistant turn -- in-context learning (Week 1)."""
+    msgs = [{"role": "system", "content": "You are a helpful assistant that writes short, factual summaries."}]
+    for ex in examples:
+        msgs.append({"role": "user", "content": f"{SUMMARY_INSTRUCTION}\n\n{ex['dialogue']}"})
+        msgs.append({"role": "assistant", "content": ex["summary"]})
+    msgs.append({"role": "user", "content": f"{SUMMARY_INSTRUCTION}\n\n{dialogue}"})
+    return msgs
+
+
+def generate_summary(lm, dialogue: str, examples: Sequence[dict] = (), max_new_tokens: int = 48) -> str:
+    """Greedy decoding (deterministic) with the model's chat template; the shared model is
+    only read (no_grad, no state change)."""
+    import torch
+
+    tok, model = lm.tokenizer, lm.model
+    prompt = tok.apply_chat_template(summary_messages(dialogue, examples), tokenize=False,
+                                     add_generation_prompt=True)
+    enc = tok(prompt, return_tensors="pt").to(lm.device)   # input_ids: (1, T)
+    with torch.no_grad():
+        out = model.generate(**enc, max_new_tokens=int(max_new_tokens), do_sample=False,
+                             pad_token_id=tok.eos_token_id or tok.pad_token_id)
+    text = tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    return " ".join(text.split())
+
+
+def summarize_and_score(lm, items: Sequence[dict], shots: Sequence[dict], max_new_tokens: int = 48,
+                        progress: Optional[Callable[[int, int, str], None]] = None,
+                        max_seconds: float = 240.0) -> list[dict]:
+    """For each dialogue: zero-shot and few-shot summaries, each scored against the
+    reference with ROUGE-1/2/L and BLEU. Bounded by max_new_tokens and max_seconds."""
+    out = []
+    total = 2 * len(items)
+    done = 0
+    t0 = time.time()
+    for it in items:
+        row = {"id": it["id"], "dialogue": it["dialogue"], "reference": it["summary"]}
+        for mode, ex in (("zero-shot", ()), ("few-shot", shots)):
+            if time.time() - t0 > max_seconds:
+                row[mode] = ""
+                row[f"{mode} skipped"] = True
+            else:
+                row[mode] = generate_summary(lm, it["dialogue"], ex, max_new_tokens)
+            rb = rouge_breakdown(row[mode], it["summary"])
+            row[f"{mode} rouge1"] = rb["rouge1"].fmeasure
+            row[f"{mode} rouge2"] = rb["rouge2"].fmeasure
+            row[f"{mode} rougeL"] = rb["rougeL"].fmeasure
+            row[f"{mode} bleu"] = bleu_breakdown(row[mode], [it["summary"]]).score
+            done += 1
+            if progress:
+                progress(done, total, f"{mode}: dialogue {it['id']}")
+        out.append(row)
+    return out

@@ -1,0 +1,233 @@
+"""Fine-tuning a model the caller owns: full or LoRA (peft), the bounded training loop, and
+an adapter bank (one frozen base, several named LoRA adapters switched per task).
+
+Training loops are bounded by steps *and* seconds and report through a
+``progress(step, total, metrics) -> bool`` callback (return True to stop early).
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Optional
+
+import torch
+
+from lessons import lora as lora_lib
+from lessons.finetune.instructions import Example, _device_of, generate, make_batch, score, split
+
+Progress = Optional[Callable[[int, int, dict], Optional[bool]]]
+def has_conv1d(model) -> bool:
+    conv = lora_lib._conv1d_type()
+    return conv is not None and any(isinstance(m, conv) for m in model.modules())
+
+
+def lora_config(r: int, alpha: float, targets, model) -> "object":
+    from peft import LoraConfig
+
+    return LoraConfig(r=r, lora_alpha=alpha, target_modules=list(targets), lora_dropout=0.0,
+                      fan_in_fan_out=has_conv1d(model), task_type="CAUSAL_LM")
+
+
+def add_lora(model, r: int, alpha: float, targets, adapter: str = "default"):
+    """Wrap a model the caller OWNS (a session copy) with a named LoRA adapter, or add one
+    more adapter to an existing PeftModel. Only that adapter's A, B matrices train."""
+    from peft import PeftModel, get_peft_model
+
+    if isinstance(model, PeftModel):
+        if adapter not in model.peft_config:
+            model.add_adapter(adapter, lora_config(r, alpha, targets, model.get_base_model()))
+        model.set_adapter(adapter)
+    else:
+        model = get_peft_model(model, lora_config(r, alpha, targets, model), adapter_name=adapter)
+    only_train_adapter(model, adapter)
+    return model
+
+
+def only_train_adapter(model, adapter: str) -> None:
+    for n, p in model.named_parameters():
+        p.requires_grad_(f".{adapter}." in n and "lora_" in n)
+
+
+def _base_name(name: str) -> str:
+    name = name.removeprefix("base_model.model.")
+    return name.replace(".base_layer.", ".")
+
+
+def base_fingerprint(model) -> str:
+    """models.state_fingerprint of the *base* weights inside a (possibly peft-wrapped)
+    model: LoRA tensors are skipped and peft's renamed keys are mapped back, so the hash
+    equals the original model's fingerprint while the base is untouched."""
+    h = hashlib.sha256()
+    items = [(_base_name(n), t) for n, t in model.state_dict().items() if "lora_" not in n]
+    for name, t in sorted(items, key=lambda x: x[0]):
+        h.update(name.encode())
+        h.update(t.detach().to("cpu").float().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def count_params(model) -> dict:
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"total": total, "trainable": trainable}
+
+
+def training_memory_mb(total: int, trainable: int) -> dict:
+    """fp32 bytes while training with Adam: weights 4/param, gradients 4/trainable param,
+    Adam's two moments 8/trainable param (activations not counted)."""
+    return {"weights": total * 4 / 1e6, "gradients": trainable * 4 / 1e6,
+            "adam_states": trainable * 8 / 1e6, "total": (total * 4 + trainable * 12) / 1e6}
+
+
+# =========================================================================== training loop
+@dataclass
+class TrainResult:
+    history: list          # [{"step", "loss", "seconds"}]
+    steps_done: int
+    steps_planned: int
+    seconds: float
+    stopped: str           # "finished", "time limit", "stopped"
+
+    @property
+    def seconds_per_step(self) -> float:
+        return self.seconds / max(self.steps_done, 1)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "seconds_per_step": self.seconds_per_step}
+
+
+def train(model, tokenizer, examples: list[Example], *, steps: int = 60, lr: float = 3e-3,
+          batch_size: int = 16, seed: int = 0, max_seconds: float = 60.0,
+          mix_examples: list[Example] | None = None, mix: float = 0.0,
+          progress: Progress = None, params=None) -> TrainResult:
+    """AdamW on whatever in ``model`` has requires_grad (or ``params``), on random batches
+    of ``examples``; a fraction ``mix`` of each batch comes from ``mix_examples``
+    (multi-task mixing). Bounded by ``steps`` and ``max_seconds``."""
+    if not examples:
+        raise ValueError("no training examples")
+    params = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
+    if not params:
+        raise ValueError("nothing to train: every parameter is frozen")
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    dev = _device_of(model)
+    model.train()
+    n_mix = int(round(batch_size * mix)) if mix_examples else 0
+    history, t0, stopped = [], time.perf_counter(), "finished"
+    step = 0
+    for step in range(1, steps + 1):
+        batch = rng.sample(examples, min(batch_size - n_mix, len(examples)))
+        if n_mix:
+            batch += rng.sample(mix_examples, min(n_mix, len(mix_examples)))
+        b = {k: v.to(dev) for k, v in make_batch(tokenizer, batch).items()}
+        loss = model(**b).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        el = time.perf_counter() - t0
+        history.append({"step": step, "loss": loss.item(), "seconds": el})
+        if progress is not None and progress(step, steps, history[-1]):
+            stopped = "stopped"
+            break
+        if el > max_seconds and step < steps:
+            stopped = "time limit"
+            break
+    model.eval()
+    return TrainResult(history, len(history), steps, time.perf_counter() - t0, stopped)
+
+
+# =========================================================================== adapters on one base
+class AdapterBank:
+    """One frozen base model (a per-session copy the caller owns) and several named LoRA
+    adapters on it, one per task. Swapping tasks = switching adapters; the base weights
+    are shared by all of them and never change (see :func:`base_fingerprint`)."""
+
+    def __init__(self, base):
+        for p in base.parameters():
+            p.requires_grad_(False)
+        self.model = base  # becomes a peft.PeftModel with the first adapter
+        self.configs: dict[str, dict] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.configs)
+
+    def fresh_adapter(self, name: str, r: int, alpha: float, targets) -> None:
+        """(Re)create adapter ``name`` with B = 0: it starts as a no-op."""
+        from peft import PeftModel
+
+        if isinstance(self.model, PeftModel) and name in self.model.peft_config:
+            if len(self.model.peft_config) == 1:
+                self.model = self.model.unload()  # drop the LoRA layers, keep the same base tensors
+            else:
+                other = next(n for n in self.model.peft_config if n != name)
+                self.model.set_adapter(other)
+                self.model.delete_adapter(name)
+            self.configs.pop(name, None)
+        self.model = add_lora(self.model, r, alpha, list(targets), adapter=name)
+        self.configs[name] = {"r": r, "alpha": alpha, "targets": list(targets)}
+
+    def use(self, name: str | None):
+        """Context manager: run with adapter ``name`` active, or with none (the base)."""
+        from contextlib import nullcontext
+
+        from peft import PeftModel
+
+        if not isinstance(self.model, PeftModel):
+            return nullcontext()
+        if name is None:
+            return self.model.disable_adapter()
+        if name not in self.model.peft_config:
+            raise KeyError(f"no adapter named {name!r}")
+        self.model.set_adapter(name)
+        return nullcontext()
+
+    def generate(self, name: str | None, tokenizer, prompts: list[str]) -> list[str]:
+        with self.use(name):
+            return generate(self.model, tokenizer, prompts)
+
+    def score(self, name: str | None, tokenizer, examples: list[Example]) -> dict:
+        with self.use(name):
+            return score(self.model, tokenizer, examples)
+
+    def trainable(self, name: str) -> int:
+        return sum(p.numel() for n, p in self.model.named_parameters() if f".{name}." in n and "lora_" in n)
+
+    def base_fingerprint(self) -> str:
+        return base_fingerprint(self.model)
+
+
+def train_adapter(bank: AdapterBank, tokenizer, task: str, *, r: int = 8, alpha: float = 16,
+                  targets=("c_attn", "lm_head"), steps: int = 150, lr: float = 1e-2, batch_size: int = 16,
+                  seed: int = 0, max_seconds: float = 50.0, n_test: int = 36, progress: Progress = None) -> dict:
+    """Train a fresh LoRA adapter named after ``task`` on its train split; return the loss
+    history, test scores with the adapter off (before) and on (after), timing and the
+    base-weight hashes before/after."""
+    start = start_adapter(bank, tokenizer, task, r=r, alpha=alpha, targets=targets, n_test=n_test)
+    torch.manual_seed(seed)
+    res = train(bank.model, tokenizer, split(task, "train"), steps=steps, lr=lr, batch_size=batch_size,
+                seed=seed, max_seconds=max_seconds, progress=progress)
+    return finish_adapter(bank, tokenizer, task, res, start["before"], start["fingerprint_before"], n_test)
+
+
+def start_adapter(bank: AdapterBank, tokenizer, task: str, *, r: int = 8, alpha: float = 16,
+                  targets=("c_attn",), n_test: int = 36) -> dict:
+    """Score the base on the task's test split (adapter off), hash the base, and create a
+    fresh adapter for ``task``. The page keeps this dict so a Stop can still finish."""
+    fp_before = bank.base_fingerprint()
+    before = bank.score(None, tokenizer, split(task, "test")[:n_test])
+    bank.fresh_adapter(task, r, alpha, targets)
+    return {"before": before, "fingerprint_before": fp_before}
+
+
+def finish_adapter(bank: AdapterBank, tokenizer, task: str, res: TrainResult | None, before: dict,
+                   fp_before: str, n_test: int = 36) -> dict:
+    """Score the (possibly partly) trained adapter; also used after a learner's Stop."""
+    after = bank.score(task, tokenizer, split(task, "test")[:n_test])
+    return {"task": task, "train": res.to_dict() if res else None, "before": before, "after": after,
+            "trainable": bank.trainable(task), "total": sum(p.numel() for p in bank.model.parameters()),
+            "fingerprint_before": fp_before, "fingerprint_after": bank.base_fingerprint(),
+            "config": dict(bank.configs.get(task, {}))}

@@ -7,12 +7,12 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: run test install install-dev chromium bench
+.PHONY: run test install install-dev chromium haproxy bench
 
 run: $(VENV)/.installed
 	$(BIN)/python scripts/serve.py --browser.gatherUsageStats=false
 
-test: $(VENV)/.installed-dev chromium
+test: $(VENV)/.installed-dev chromium haproxy
 	$(BIN)/python -m pytest
 
 install: $(VENV)/.installed
@@ -35,6 +35,13 @@ chromium:
 	@{ command -v chromium >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-dejavu-core fonts-noto-color-emoji postgresql; }
+
+# Debian's HAProxy for the scale-out test (tests/e2e/test_haproxy_affinity.py: two replicas
+# behind deploy/haproxy.cfg on loopback).
+haproxy:
+	@command -v haproxy >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q haproxy; }
 
 bench: $(VENV)/.installed-dev chromium
 	$(BIN)/python bench/startup.py

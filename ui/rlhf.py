@@ -76,8 +76,9 @@ def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> boo
             "**Preferences and the reward model** page, or in one click here (simulated positivity "
             "labeler, 300 pairs, 10-30 s on a laptop CPU).")
     if st.button("Build the default preference data and reward model", key=key, type="primary"):
-        with st.spinner("Sampling completions, labeling 300 pairs, training r_phi ..."):
-            build_default(s, base)
+        with common.training_slot(label="reward-model"):   # a training job: it queues like one
+            with st.spinner("Sampling completions, labeling 300 pairs, training r_phi ..."):
+                build_default(s, base)
         st.rerun()
     return False
 

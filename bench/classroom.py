@@ -1,0 +1,321 @@
+"""A classroom against one real server: N learners speak Streamlit's own websocket protocol.
+
+    .venv/bin/python bench/classroom.py --learners 30 --trainers 6      # starts its own server
+    .venv/bin/python bench/classroom.py --url http://127.0.0.1:8501     # an existing server
+
+Each learner is one websocket session on /_stcore/stream, exactly what a browser tab opens:
+it sends BackMsg rerun requests (page switches, widget values from the widgets the server
+drew) and reads the ForwardMsg stream until the run's `script_finished`. With think times
+between actions, each learner opens lessons, moves sliders, types prompts and presses the
+page's buttons; `--trainers` of them go to the PPO page, build the default reward model and
+press Train with the page's defaults (through the server's training queue).
+
+Prints ONE JSON object:
+* interaction_p50_s / _p95_s: seconds from a learner's action to the end of that script run
+  (what the learner waits for), training runs excluded.
+* train_jobs, train_wait_p95_s (press Train -> the run's first progress bar, i.e. the time in
+  the queue), train_run_p95_s, train_outcomes_reached (share of finished PPO runs whose final
+  win-rate reached the page's target 0.8).
+* exceptions: Streamlit exception elements seen (plus protocol errors), with the first few.
+* server_rss_mb (peak), rss_start_mb (after warm-up, before learners), rss_after_leave_mb
+  (after every learner disconnected and Streamlit dropped their sessions).
+Loopback only; every loop is bounded by --minutes and per-run timeouts.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
+
+# Lessons a class opens (light and model-backed ones); learners wander among them.
+LESSONS = ["tokens", "embeddings", "positional", "self-attention", "next-token", "sampling",
+           "prompts-inference", "scaling-laws", "rouge-bleu", "attention-maps", "quantization",
+           "lora", "preferences-reward"]
+PROMPTS = ["The capital of France is", "Once upon a time", "Explain attention in one line.",
+           "日本語のテキスト 🤖", "<b>not html</b>", "def add(a, b):"]
+SKIP_KEYS = ("device_choice", "leave-queue")   # the sidebar's device picker; the queue button
+TRAIN_PAGE, TARGET_WIN_RATE = "ppo", 0.8
+RUN_TIMEOUT_S, TRAIN_TIMEOUT_S = 180, 1200
+
+
+def pct(xs: list[float], q: float) -> float | None:
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(q * len(xs)))], 3)
+
+
+class Stats:
+    def __init__(self):
+        self.interactions: list[float] = []
+        self.train_waits: list[float] = []
+        self.train_runs: list[float] = []
+        self.outcomes: list[bool] = []
+        self.train_jobs = 0
+        self.exceptions: list[str] = []
+
+
+class Learner:
+    """One browser tab, reduced to its protocol."""
+
+    def __init__(self, base: str, stats: Stats, rng: random.Random):
+        self.ws_url = base.replace("http", "ws", 1) + "/_stcore/stream"
+        self.stats, self.rng = stats, rng
+        self.pages: dict[str, str] = {}     # url path -> page_script_hash
+        self.page_hash = ""
+        self.widgets: dict[str, tuple[str, object]] = {}   # id -> (kind, proto)
+        self.values: dict[str, object] = {}               # id -> WidgetState (persistent)
+        self.texts: list[str] = []
+
+    # ---- protocol
+    async def run_script(self, ws, *, page: str | None = None, trigger: str | None = None,
+                         timeout: float = RUN_TIMEOUT_S, on_msg=None) -> float:
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = ""
+        if page is not None:
+            cs.page_script_hash = self.pages.get(page, "")
+            cs.page_name = page
+            self.values.clear()
+        else:
+            cs.page_script_hash = self.page_hash
+        for wid, state in self.values.items():
+            cs.widget_states.widgets.append(state)
+        if trigger is not None:
+            w = cs.widget_states.widgets.add()
+            w.id, w.trigger_value = trigger, True
+        t0 = time.perf_counter()
+        await ws.send(msg.SerializeToString())
+        self.widgets, self.texts = {}, []
+        deadline = t0 + timeout
+        while True:
+            raw = await asyncio.wait_for(ws.recv(), timeout=max(deadline - time.perf_counter(), 0.1))
+            fm = ForwardMsg()
+            fm.ParseFromString(raw)
+            kind = fm.WhichOneof("type")
+            if kind == "navigation":
+                self.pages = {p.url_pathname: p.page_script_hash for p in fm.navigation.app_pages}
+                self.page_hash = fm.navigation.page_script_hash or self.page_hash
+            elif kind == "new_session":
+                self.page_hash = fm.new_session.page_script_hash or self.page_hash
+            elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                self._element(fm.delta.new_element)
+                if on_msg is not None:
+                    on_msg(fm.delta.new_element)
+            elif kind == "script_finished":
+                if fm.script_finished in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
+                    if page and page in self.pages and self.page_hash != self.pages[page]:
+                        self.stats.exceptions.append(f"bench: page {page!r} did not open")
+                    return time.perf_counter() - t0
+
+    def _element(self, el) -> None:
+        kind = el.WhichOneof("type")
+        if kind == "exception":
+            self.stats.exceptions.append(f"{el.exception.type}: {el.exception.message[:200]}")
+        elif kind in ("slider", "text_area", "text_input", "button", "selectbox", "radio"):
+            proto = getattr(el, kind)
+            if proto.id and not any(k in proto.id for k in SKIP_KEYS) and not getattr(proto, "disabled", False):
+                self.widgets[proto.id] = (kind, proto)
+        elif kind in ("alert", "markdown", "progress"):
+            body = getattr(el, kind)
+            self.texts.append(getattr(body, "body", "") or getattr(body, "text", ""))
+
+    # ---- what a learner does
+    def _move_something(self):
+        """A widget state for a random slider / text box, or None."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        cands = [(wid, k, p) for wid, (k, p) in self.widgets.items() if k in ("slider", "text_area", "text_input")]
+        if not cands:
+            return None
+        wid, kind, p = self.rng.choice(cands)
+        st = WidgetState(id=wid)
+        if kind == "slider" and p.options:
+            st.string_array_value.data.append(self.rng.choice(list(p.options)))
+        elif kind == "slider":
+            n = int(round((p.max - p.min) / p.step)) if p.step else 0
+            v = p.min + self.rng.randint(0, max(n, 0)) * (p.step or 0)
+            st.double_array_value.data.append(min(v, p.max))
+        else:
+            text = self.rng.choice(PROMPTS)
+            st.string_value = text[: p.max_chars] if getattr(p, "max_chars", 0) else text
+        return st
+
+    async def act(self, ws) -> None:
+        r = self.rng.random()
+        if r < 0.25 or not self.widgets:
+            took = await self.run_script(ws, page=self.rng.choice(LESSONS))
+        else:
+            st = self._move_something()
+            buttons = [wid for wid, (k, p) in self.widgets.items() if k == "button"
+                       and not re.search(r"train|build|start|stop|leave", p.label, re.I)]
+            if st is not None and r < 0.8:
+                self.values[st.id] = st
+                took = await self.run_script(ws)
+            elif buttons:
+                took = await self.run_script(ws, trigger=self.rng.choice(buttons))
+            else:
+                took = await self.run_script(ws)
+        self.stats.interactions.append(took)
+
+    async def train(self, ws) -> None:
+        """PPO page: one-click reward model if needed, then Train with the page's defaults."""
+        self.stats.interactions.append(await self.run_script(ws, page=TRAIN_PAGE))
+        build = self._button(r"Build the default")
+        if build:
+            await self.run_script(ws, trigger=build, timeout=TRAIN_TIMEOUT_S)
+            await self.run_script(ws, timeout=TRAIN_TIMEOUT_S)   # the page's st.rerun()
+        train = self._button(r"^▶ Train$|^Train$")
+        if train is None:
+            self.stats.exceptions.append("bench: no Train button on the PPO page")
+            return
+        self.stats.train_jobs += 1
+        t0, first = time.perf_counter(), [None]
+
+        def seen(el):
+            if first[0] is None and el.WhichOneof("type") == "progress":
+                first[0] = time.perf_counter() - t0
+
+        total = await self.run_script(ws, trigger=train, timeout=TRAIN_TIMEOUT_S, on_msg=seen)
+        wait = first[0] if first[0] is not None else total
+        self.stats.train_waits.append(wait)
+        self.stats.train_runs.append(total - wait)
+        done = [t for t in self.texts if t.startswith("Run finished")]
+        m = re.search(r"win-rate ([0-9.]+) → ([0-9.]+)", done[-1]) if done else None
+        self.stats.outcomes.append(bool(m) and float(m.group(2)) >= TARGET_WIN_RATE)
+
+    def _button(self, pattern: str) -> str | None:
+        for wid, (k, p) in self.widgets.items():
+            if k == "button" and re.search(pattern, p.label):
+                return wid
+        return None
+
+    async def session(self, minutes: float, think_s: float, trainer: bool, start_delay: float) -> None:
+        await asyncio.sleep(start_delay)
+        try:
+            async with connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
+                               open_timeout=60, ping_interval=None) as ws:
+                self.stats.interactions.append(await self.run_script(ws, page=""))
+                end = time.perf_counter() + minutes * 60
+                if trainer:
+                    await asyncio.sleep(self.rng.uniform(0, think_s))
+                    await self.train(ws)
+                while time.perf_counter() < end:
+                    await asyncio.sleep(self.rng.expovariate(1 / think_s))
+                    await self.act(ws)
+        except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
+            self.stats.exceptions.append(f"protocol: {type(exc).__name__}: {exc}"[:200])
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int | None):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0.0, threading.Event()
+
+    def now(self) -> float | None:
+        if self.pid is None:
+            return None
+        import psutil
+
+        return psutil.Process(self.pid).memory_info().rss / 2**20
+
+    def run(self):
+        while not self.stop.wait(0.5):
+            self.peak = max(self.peak, self.now() or 0.0)
+
+
+async def classroom(url: str, args, sampler: RssSampler) -> dict:
+    stats = Stats()
+    rng = random.Random(args.seed)
+    # Warm-up: one learner opens the lessons once (model loads happen once per server).
+    warm = Learner(url, Stats(), random.Random(0))
+    async with connect(warm.ws_url, subprotocols=["streamlit"], max_size=None, ping_interval=None) as ws:
+        for page in ["", *LESSONS, TRAIN_PAGE]:
+            await warm.run_script(ws, page=page, timeout=600)
+    await asyncio.sleep(3)
+    rss_start = sampler.now()
+    sampler.start()
+    learners = [Learner(url, stats, random.Random(rng.random())) for _ in range(args.learners)]
+    t0 = time.perf_counter()
+    await asyncio.gather(*(l.session(args.minutes, args.think_s, i < args.trainers, rng.uniform(0, args.ramp_s))
+                           for i, l in enumerate(learners)))
+    wall = time.perf_counter() - t0
+    sampler.stop.set()
+    # Point 5: sessions end when their websocket closes; Streamlit keeps a closed session for
+    # a short grace period, then drops it (and what it trained).
+    await asyncio.sleep(args.leave_wait_s)
+    rss_after = sampler.now()
+    # Streamlit expires closed sessions lazily (when its session storage is next used), so the
+    # memory comes back when the next learner arrives: one more visit, then RSS again.
+    nxt = Learner(url, stats, random.Random(1))
+    async with connect(nxt.ws_url, subprotocols=["streamlit"], max_size=None, ping_interval=None) as ws:
+        await nxt.run_script(ws, page="")
+    await asyncio.sleep(2)
+    rss_next = sampler.now()
+    return {
+        "learners": args.learners, "trainers": args.trainers, "minutes": args.minutes,
+        "interactions": len(stats.interactions),
+        "interaction_p50_s": pct(stats.interactions, 0.5), "interaction_p95_s": pct(stats.interactions, 0.95),
+        "interaction_max_s": pct(stats.interactions, 1.0),
+        "train_jobs": stats.train_jobs, "train_finished": len(stats.outcomes),
+        "train_wait_p95_s": pct(stats.train_waits, 0.95), "train_run_p95_s": pct(stats.train_runs, 0.95),
+        "train_outcomes_reached": round(sum(stats.outcomes) / len(stats.outcomes), 3) if stats.outcomes else None,
+        "exceptions": len(stats.exceptions), "exception_samples": stats.exceptions[:5],
+        "server_rss_mb": round(max(sampler.peak, rss_start or 0), 1) if sampler.pid else None,
+        "rss_start_mb": None if rss_start is None else round(rss_start, 1),
+        "rss_after_leave_mb": None if rss_after is None else round(rss_after, 1),
+        "rss_after_next_visit_mb": None if rss_next is None else round(rss_next, 1),
+        "wall_s": round(wall, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--learners", type=int, default=30)
+    ap.add_argument("--trainers", type=int, default=6)
+    ap.add_argument("--minutes", type=float, default=3.0, help="how long each learner stays")
+    ap.add_argument("--think-s", type=float, default=6.0, help="mean think time between actions")
+    ap.add_argument("--ramp-s", type=float, default=20.0, help="learners arrive over this many seconds")
+    ap.add_argument("--leave-wait-s", type=float, default=150.0, help="wait after everyone left, then read RSS")
+    ap.add_argument("--url", help="an existing server (RSS then unknown unless --pid)")
+    ap.add_argument("--pid", type=int, help="the existing server's process id, for RSS")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    if args.trainers > args.learners:
+        ap.error("--trainers cannot exceed --learners")
+    cpu0 = os.times()
+    if args.url:
+        out = asyncio.run(classroom(args.url.rstrip("/"), args, RssSampler(args.pid)))
+    else:
+        from tests.e2e.server import streamlit_server
+
+        with streamlit_server(timeout=180) as (url, proc):
+            out = asyncio.run(classroom(url, args, RssSampler(proc.pid)))
+            import psutil
+
+            p = psutil.Process(proc.pid)
+            out["server_cpu_s"] = round(sum(p.cpu_times()[:2]), 1)
+    c = os.times()
+    out["bench_cpu_s"] = round(c.user - cpu0.user + c.system - cpu0.system, 1)
+    out["cores"] = os.cpu_count()
+    out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

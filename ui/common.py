@@ -163,7 +163,9 @@ def training_slot(label: str | None = None, expected_s: float | None = None):
 
     Waits in the server's queue (position, ETA and a Leave-the-queue button on the page), then
     runs the body with the job's torch thread budget. Any rerun while waiting (a widget, the
-    page's Stop button) gives up the place. ``ok`` is always True once the body runs.
+    page's Stop button) gives up the place. ``ok`` is always True once the body runs. A body
+    that raises an Exception frees the slot and shows "Training stopped by an error" (no
+    traceback); the page carries on below the ``with``.
     ``label`` names the kind of job for the ETA (default: the calling page's file name);
     ``expected_s`` is the caller's own estimate of the run's length, if it has one."""
     if label is None:
@@ -198,10 +200,15 @@ def _queued(label: str, expected_s: float | None):
             "Your run starts by itself; moving a widget here gives up your place."
         )
 
-    with sched.slot(owner, label, expected_s, on_wait=on_wait):
-        if ui:
-            ui["holder"].empty()
-        yield True
+    try:
+        with sched.slot(owner, label, expected_s, on_wait=on_wait):
+            if ui:
+                ui["holder"].empty()
+            yield True
+    except Exception as exc:  # noqa: BLE001 - the job failed: say so, free the slot, keep the page
+        # (Streamlit's Stop/rerun are BaseExceptions and pass through untouched.)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        st.error(f"Training stopped by an error: {first}")
 
 
 def use_interactive_threads() -> None:

@@ -37,3 +37,24 @@ def test_a_queued_run_starts_by_itself_when_the_slot_frees(one_slot):
     assert at.session_state["pretraining-live.run"].log.steps[-1] == 40      # the whole run happened
     assert not [e for e in at.info if "Waiting for a training slot" in str(e.value)]
     assert one_slot.snapshot()["running"] == [] and one_slot.snapshot()["queued"] == []
+
+
+def test_a_job_that_raises_shows_a_message_and_frees_the_slot(one_slot):
+    def page():
+        import streamlit as st
+
+        from ui import common
+
+        with common.training_slot(label="boom") as ok:
+            if ok:
+                raise RuntimeError("out of memory\nsecond line")
+        st.write("the page carries on")
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Training stopped by an error: out of memory"]
+    assert [m.value for m in at.markdown] == ["the page carries on"]
+    assert one_slot.finished[-1].state == "failed" and one_slot.snapshot()["running"] == []
+    assert one_slot.submit("next learner").state == "running"

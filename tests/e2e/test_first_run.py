@@ -54,28 +54,59 @@ def problems(page) -> list[str]:
     return found
 
 
-def test_empty_cache_first_smollm2_page_converts_then_every_session_works(browser):
-    with fresh_server() as (url, _proc, cache):
-        assert not any(cache.iterdir()), "the cache must start empty"
-        first = browser.new_context(viewport={"width": 1280, "height": 720})
-        try:
-            page = open_lesson(first, url, "next-token", timeout_ms=FIRST_PAGE_MS)
-            assert problems(page) == []
-            assert page.get_by_text("The stages and their shapes").count() == 1
-            # the conversion really happened, into the empty cache
-            assert models.smollm2_cache_is_valid(cache / models.smollm2_cache_path().name)
-            # the same session again (a rerun hits the cache)
-            page.reload()
-            wait_until_idle(page)
-            assert problems(page) == []
-        finally:
-            first.close()
+def test_server_killed_mid_conversion_recovers_then_every_session_works(browser):
+    """Issue #16.5, on the same flow (the conversion is paid about once): the first server
+    on an empty cache is killed (SIGKILL) while it converts; the cache is then also left with
+    the debris of a crash at a later moment (a half-written target folder with no completion
+    marker, a temporary folder). A server restarted on that cache converts, the page comes up,
+    the cache is valid and the debris is gone."""
+    with tempfile.TemporaryDirectory(prefix="genai-empty-cache-") as cache_dir:
+        cache = Path(cache_dir)
+        target = cache / models.smollm2_cache_path().name
+        with streamlit_server(env={"GENAI_LAB_CACHE": cache_dir}) as (url, proc):
+            ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+            try:
+                page = ctx.new_page()
+                page.goto(f"{url}/next-token")
+                page.get_by_text("First run: converting SmolLM2").first.wait_for(timeout=240_000)
+                proc.kill()                      # mid-conversion, no chance to clean up
+                proc.wait(30)
+            finally:
+                ctx.close()
+        assert not models.smollm2_cache_is_valid(target)
+        (target / "model.safetensors").parent.mkdir(exist_ok=True)
+        (target / "model.safetensors").write_bytes(b"\0" * 1024)        # half-written, no marker
+        debris = cache / (target.name + ".tmp-killed")
+        debris.mkdir()
+        (debris / "model.safetensors").write_bytes(b"\0" * 1024)
 
-        second = browser.new_context(viewport={"width": 1280, "height": 720})
-        try:
-            for name, shown in (("tokens", "SmolLM2"), ("sampling", "temperature")):
-                page = open_lesson(second, url, name)
-                assert problems(page) == [], name
-                assert page.get_by_text(shown).count() >= 1, name
-        finally:
-            second.close()
+        with streamlit_server(env={"GENAI_LAB_CACHE": cache_dir}) as (url, _proc):
+            _every_session_works_after_the_first_conversion(browser, url, cache)
+        assert models.smollm2_cache_is_valid(target)
+        assert not debris.exists()
+        assert [p.name for p in cache.iterdir() if ".tmp-" in p.name] == []
+
+
+def _every_session_works_after_the_first_conversion(browser, url, cache: Path):
+    first = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = open_lesson(first, url, "next-token", timeout_ms=FIRST_PAGE_MS)
+        assert problems(page) == []
+        assert page.get_by_text("The stages and their shapes").count() == 1
+        # the conversion really happened, into this cache
+        assert models.smollm2_cache_is_valid(cache / models.smollm2_cache_path().name)
+        # the same session again (a rerun hits the cache)
+        page.reload()
+        wait_until_idle(page)
+        assert problems(page) == []
+    finally:
+        first.close()
+
+    second = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        for name, shown in (("tokens", "SmolLM2"), ("sampling", "temperature")):
+            page = open_lesson(second, url, name)
+            assert problems(page) == [], name
+            assert page.get_by_text(shown).count() >= 1, name
+    finally:
+        second.close()

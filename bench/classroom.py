@@ -256,12 +256,12 @@ async def classroom(url: str, args, sampler: RssSampler) -> dict:
                            for i, l in enumerate(learners)))
     wall = time.perf_counter() - t0
     sampler.stop.set()
-    # Point 5: sessions end when their websocket closes; Streamlit keeps a closed session for
-    # a short grace period, then drops it (and what it trained).
+    # Sessions end when their websocket closes; Streamlit keeps a closed session for reconnects
+    # (server.disconnectedSessionTTL, 120 s), then the app's janitor (ui/common.py, every 30 s)
+    # drops it and what it trained. RSS is read after that.
     await asyncio.sleep(args.leave_wait_s)
     rss_after = sampler.now()
-    # Streamlit expires closed sessions lazily (when its session storage is next used), so the
-    # memory comes back when the next learner arrives: one more visit, then RSS again.
+    # And once more after the next learner's visit (a script run ends with malloc_trim).
     nxt = Learner(url, stats, random.Random(1))
     async with connect(nxt.ws_url, subprotocols=["streamlit"], max_size=None, ping_interval=None) as ws:
         await nxt.run_script(ws, page="")
@@ -291,7 +291,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=3.0, help="how long each learner stays")
     ap.add_argument("--think-s", type=float, default=6.0, help="mean think time between actions")
     ap.add_argument("--ramp-s", type=float, default=20.0, help="learners arrive over this many seconds")
-    ap.add_argument("--leave-wait-s", type=float, default=150.0, help="wait after everyone left, then read RSS")
+    ap.add_argument("--leave-wait-s", type=float, default=170.0, help="wait after everyone left, then read RSS")
     ap.add_argument("--url", help="an existing server (RSS then unknown unless --pid)")
     ap.add_argument("--pid", type=int, help="the existing server's process id, for RSS")
     ap.add_argument("--seed", type=int, default=0)

@@ -1,0 +1,169 @@
+"""Does each training demo make its point when it runs its STEPS, and what does that cost?
+
+    .venv/bin/python bench/outcomes.py                    # every demo
+    .venv/bin/python bench/outcomes.py --only ppo dpo     # some
+
+Every demo runs the page's default settings bounded by steps only (the seconds cap set far
+away, as the queue gives a job its steps whatever the load), on the thread budget a job gets
+on the server (ui/jobs.py: GENAI_LAB_JOB_THREADS, default 1). For each demo: the teaching
+outcome as ONE number, the threshold it must reach, whether it did, steps, wall AND CPU time.
+Prints ONE JSON object. The outcomes (proposed by #13; the demo owners may tighten them):
+
+* ppo: labeler win-rate of pi_theta vs pi_ref on fresh samples >= 0.8, KL <= 20 nats.
+* dpo: mean implicit-reward margin (r_w - r_l) of the last 5 batches > 0 and their pair
+  accuracy >= 0.75 (pi_theta ranks the preferred completion higher).
+* distillation: the distilled student's validation perplexity is below the hard-label
+  student's after the same steps and batches.
+* lora (live LoRA on the tiny GPT, task 'mood'): exact-answer rate with the adapter >= 0.5 and
+  above the base model's.
+* prompt-tuning (soft prompt, task 'mood'): exact-answer rate with the soft prompt above the
+  frozen model's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import torch  # noqa: E402
+
+FAR = 3600.0       # the seconds "cap" in this bench: far away, so steps decide
+KL_BOUND = 20.0
+
+
+def timed(fn):
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, round(time.perf_counter() - w, 1), round(time.process_time() - c, 1)
+
+
+_RLHF: dict = {}
+
+
+def _rlhf_setup():
+    """The one-click default of the RLHF pages: labeled pairs and a reward model."""
+    if not _RLHF:
+        from lessons import models, preferences, reward_model
+
+        base = models.load_tiny_gpt("cpu")
+        labeler = preferences.Labeler("positive")   # as ui/rlhf.build_default (the pages' one click)
+        lab = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=300, seed=0)
+        train, test = preferences.split_pairs(lab.pairs, 0.2, 0)
+        enc = models.load_minilm("cpu")
+        rm = reward_model.RewardModel(enc.model, enc.tokenizer, seed=0)
+        reward_model.train_reward_model(rm, train, test)
+        _RLHF.update(base=base, labeler=labeler, pairs=list(lab.pairs), rm=rm)
+    return _RLHF
+
+
+def ppo_demo() -> dict:
+    from lessons import policy, ppo
+
+    s = _rlhf_setup()
+    cfg = ppo.PPOConfig(max_seconds=FAR)
+    tr = ppo.PPOTrainer(policy.from_shared(s["base"].model, s["base"].tokenizer, seed=0), s["rm"], s["labeler"],
+                        policy.PROMPTS, cfg)
+    res, wall, cpu = timed(lambda: ppo.train(tr))
+    end = ppo.evaluate_policy(tr.policy, s["rm"], s["labeler"], tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
+    reached = end["win_rate"] >= 0.8 and end["kl"] <= KL_BOUND
+    return {"outcome": "win-rate vs pi_ref", "value": round(end["win_rate"], 3), "threshold": ">= 0.8",
+            "kl_nats": round(end["kl"], 2), "kl_bound": KL_BOUND, "reached": reached,
+            "steps": len(res.history), "wall_s": wall, "cpu_s": cpu}
+
+
+def dpo_demo() -> dict:
+    from lessons import dpo, policy
+
+    s = _rlhf_setup()
+    cfg = dpo.DPOConfig(max_steps=10_000, max_seconds=FAR)   # the page: epochs bound it
+    pol = policy.from_shared(s["base"].model, s["base"].tokenizer, seed=0)
+    res, wall, cpu = timed(lambda: dpo.train_dpo(pol, s["pairs"], cfg))
+    last = res.history[-5:]
+    margin = sum(r["margin"] for r in last) / len(last)
+    acc = sum(r["pair_acc"] for r in last) / len(last)
+    return {"outcome": "implicit reward margin (last 5 batches)", "value": round(margin, 3), "threshold": "> 0",
+            "pair_acc": round(acc, 3), "pair_acc_threshold": 0.75, "reached": margin > 0 and acc >= 0.75,
+            "steps": len(res.history), "wall_s": wall, "cpu_s": cpu}
+
+
+def distillation_demo() -> dict:
+    from lessons import corpus, distillation as kd, models
+
+    teacher = models.load_tiny_gpt("cpu")
+    train_ids = kd.token_ids(teacher.tokenizer, corpus.shakespeare_text("train")[:200_000])
+    val_ids = kd.token_ids(teacher.tokenizer, corpus.shakespeare_text("validation")[:40_000])
+    steps = 150   # the page's default
+    runs, wall, cpu = timed(lambda: kd.train_pair(
+        teacher.model, train_ids, val_ids, lambda: kd.make_student(teacher.model.config, seed=0),
+        T=2.0, alpha=0.7, steps=steps, max_seconds=FAR, seed=0, eval_every=max(steps // 6, 5)))
+    hard, soft = runs["hard labels"].val_ppl[-1][1], runs["distilled"].val_ppl[-1][1]
+    return {"outcome": "distilled student's val perplexity", "value": round(soft, 1),
+            "threshold": f"< hard-label student's ({hard:.1f})", "reached": soft < hard,
+            "steps": runs["distilled"].steps, "wall_s": wall, "cpu_s": cpu}
+
+
+def lora_demo() -> dict:
+    from lessons import models
+    from lessons.finetune import adapters
+
+    lm = models.load_tiny_gpt("cpu")
+    bank = adapters.AdapterBank(models.session_copy(lm.model))
+    out, wall, cpu = timed(lambda: adapters.train_adapter(bank, lm.tokenizer, "mood", max_seconds=FAR))
+    before, after = out["before"]["accuracy"], out["after"]["accuracy"]
+    return {"outcome": "exact-answer rate with the adapter (task mood)", "value": round(after, 3),
+            "threshold": f">= 0.5 and > base ({before:.2f})", "reached": after >= 0.5 and after > before,
+            "words": round(out["after"]["word_accuracy"], 3), "steps": out["train"]["steps_done"],
+            "wall_s": wall, "cpu_s": cpu}
+
+
+def prompt_tuning_demo() -> dict:
+    from lessons import models
+    from lessons.finetune import prompt_tuning as pt
+
+    lm = models.load_tiny_gpt("cpu")
+    model = models.session_copy(lm.model)
+    out, wall, cpu = timed(lambda: pt.train_soft_prompt(model, lm.tokenizer, "mood", steps=100, lr=0.1,
+                                                        max_seconds=FAR))
+    before, after = out["before"]["accuracy"], out["after"]["accuracy"]
+    return {"outcome": "exact-answer rate with the soft prompt (task mood)", "value": round(after, 3),
+            "threshold": f"> frozen model ({before:.2f})", "reached": after > before,
+            "steps": len(out["history"]), "wall_s": wall, "cpu_s": cpu}
+
+
+DEMOS = {"ppo": ppo_demo, "dpo": dpo_demo, "distillation": distillation_demo, "lora": lora_demo,
+         "prompt-tuning": prompt_tuning_demo}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", nargs="+", choices=sorted(DEMOS), default=list(DEMOS))
+    args = ap.parse_args()
+    from ui import jobs
+
+    threads = jobs.budget_from_env(gpu=False).threads
+    torch.set_num_threads(threads)
+    out: dict = {"threads": threads, "load_avg_1m_start": round(os.getloadavg()[0], 2)}
+    for name in args.only:
+        torch.manual_seed(0)
+        try:
+            out[name] = DEMOS[name]()
+        except Exception as exc:  # noqa: BLE001 - one broken demo must not hide the others
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"[:300], "reached": False}
+    if "ppo" in args.only or "dpo" in args.only:
+        out["rlhf_setup_note"] = "pairs + reward model built once (not counted in ppo/dpo times)"
+    out["reached"] = sum(bool(v.get("reached")) for k, v in out.items() if k in DEMOS)
+    out["demos"] = len(args.only)
+    out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

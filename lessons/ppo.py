@@ -30,7 +30,7 @@ from typing import Callable, Optional
 import torch
 
 from lessons.policy import Policy, Rollout, token_stats
-from lessons.preferences import Labeler
+from lessons.preferences import Labeler, reads_like_language
 from lessons.reward_model import RewardModel
 
 
@@ -57,6 +57,13 @@ class PPOConfig:
             raise ValueError("steps 1-2000, batch 1-256 and max_new_tokens 1-64, please")
         if self.beta < 0 or not (0 < self.clip_eps < 1) or not (0 <= self.lam <= 1) or self.lr <= 0:
             raise ValueError("beta >= 0, 0 < clip_eps < 1, 0 <= lambda <= 1 and lr > 0")
+
+
+# The PPO page's defaults per policy, measured to reach a visible effect within the steps
+# (tests/unit/test_w3_outcomes.py). A LoRA adapter on SmolLM2 needs a higher learning rate than
+# a full fine-tune of the tiny GPT, and one SmolLM2 step costs ~20 tiny-GPT steps.
+POLICY_DEFAULTS = {"tiny": dict(beta=0.2, lr=1e-3, steps=60, batch_size=32, max_seconds=300),
+                   "lora": dict(beta=0.1, lr=2e-3, steps=20, batch_size=8, max_seconds=600)}
 
 
 # --------------------------------------------------------------------------- the maths
@@ -121,6 +128,16 @@ def distinct_n(texts: list[str], n: int) -> float:
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
+def empty_share(texts: list[str]) -> float:
+    """Share of completions without a single letter or digit (an empty or punctuation-only line)."""
+    return sum(not any(ch.isalnum() for ch in t) for t in texts) / len(texts) if texts else 0.0
+
+
+def readable_share(texts: list[str]) -> float:
+    """Share of completions that read like a line of language (the reader labeler's check)."""
+    return sum(map(reads_like_language, texts)) / len(texts) if texts else 0.0
+
+
 @dataclass
 class StepStats:
     step: int
@@ -134,6 +151,8 @@ class StepStats:
     distinct_2: float
     ppl_ref: float          # perplexity of the completions under pi_ref
     mean_len: float         # completion length in tokens
+    empty_frac: float       # share of completions with no word at all (an empty line)
+    readable: float         # share that reads like language (preferences.reads_like_language)
     clipfrac: float
     policy_loss: float
     value_loss: float
@@ -236,7 +255,8 @@ class PPOTrainer:
             win_rate=self.win_rate(prompts, ro.completions),
             distinct_1=distinct_n(ro.completions, 1), distinct_2=distinct_n(ro.completions, 2),
             ppl_ref=float(math.exp(min(50.0, float(-(ref.logp * mask).sum() / n_tok)))),
-            mean_len=float(mask.sum(1).mean()), clipfrac=cf_sum / n_upd,
+            mean_len=float(mask.sum(1).mean()), empty_frac=empty_share(ro.completions),
+            readable=readable_share(ro.completions), clipfrac=cf_sum / n_upd,
             policy_loss=pl_sum / n_upd, value_loss=vl_sum / n_upd, samples=samples)
         if not self.start_samples:
             self.start_samples = samples
@@ -293,6 +313,7 @@ def evaluate_policy(policy: Policy, reward_model: RewardModel, labeler: Labeler,
             for p, c in zip(prompts, ro.completions)]
     n_tok = mask.sum().clamp(min=1)
     return {"reward": float(score.mean()), "kl": float(kl.mean()), "win_rate": sum(wins) / len(wins),
-            "distinct_2": distinct_n(ro.completions, 2),
+            "distinct_2": distinct_n(ro.completions, 2), "mean_len": float(mask.sum(1).mean()),
+            "empty_frac": empty_share(ro.completions), "readable": readable_share(ro.completions),
             "ppl_ref": float(math.exp(min(50.0, float(-(ref.logp * mask).sum() / n_tok)))),
             "samples": list(zip(prompts[::n_per_prompt][:6], ro.completions[::n_per_prompt][:6]))}

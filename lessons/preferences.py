@@ -8,7 +8,12 @@ prompt gives k(k-1)/2 pairs at once: the ranking 1 > 2 > 3 > 4 yields (1,2) (1,3
 Here the "humans" can be the learner (clicks) or a *simulated labeler* -- a fixed rule we can
 query hundreds of times in a second:
 
-* ``positive``  : VADER sentiment (compound score, -1..1) -- more positive is better
+* ``reader``    : a reader who wants positive *lines of language*: VADER sentiment, but a line
+                  that does not read like language (empty, under 3 words, a word repeated,
+                  no function word at all -- "good good love good") loses to every line that
+                  does. The default: spam that fools a bag-of-words reward model cannot fool it.
+* ``positive``  : VADER sentiment (compound score, -1..1) -- more positive is better. VADER
+                  alone can be gamed too: it scores "good good good" near +1.
 * ``shorter``   : fewer characters is better
 * ``avoid``     : fewer uses of a chosen word is better (ties on the others: more positive)
 
@@ -24,7 +29,8 @@ from functools import lru_cache
 from typing import Callable, Optional
 
 LABELERS = {
-    "positive": "More positive is better (VADER sentiment)",
+    "reader": "A reader: more positive is better, if the line reads like language",
+    "positive": "More positive is better (VADER sentiment only)",
     "shorter": "Shorter is better",
     "avoid": "Avoid a chosen word",
 }
@@ -57,11 +63,36 @@ def word_count(text: str, word: str) -> int:
     return len(re.findall(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text.lower()))
 
 
+# Words that glue real sentences together (modern and Shakespearean). A line of language has
+# some; a list of sentiment words ("good love great sweet") has none.
+FUNCTION_WORDS = frozenset("""
+a an the and or but nor of to in on at by for with from as into upon unto than then so if not no
+i me my mine you your yours thou thee thy thine he him his she her it its we us our they them their
+this that these those who whom what which where when how why all some any
+is are was were be been am art hath has have had do does doth did will shall would should
+can could may might must let o
+""".split())
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def reads_like_language(text: str) -> bool:
+    """The reader's fluency check, deliberately simple and hand-checkable: at least 3 words,
+    no word twice in a row, no word more than twice, and at least one function word."""
+    words = _WORD.findall((text or "").lower())
+    if len(words) < 3:
+        return False
+    if any(a == b for a, b in zip(words, words[1:])):
+        return False
+    if max(words.count(w) for w in set(words)) > 2:
+        return False
+    return any(w in FUNCTION_WORDS for w in words)
+
+
 @dataclass(frozen=True)
 class Labeler:
     """A simulated labeler: a score; it prefers the completion with the higher score.
     Equal scores are a tie (no preference), like a human who skips."""
-    kind: str = "positive"
+    kind: str = "reader"
     word: str = "death"
 
     @property
@@ -71,6 +102,8 @@ class Labeler:
         return LABELERS[self.kind]
 
     def score(self, text: str) -> float:
+        if self.kind == "reader":   # sentiment in [-1, 1]; a line that is not language: below -1
+            return vader_compound(text) - (0.0 if reads_like_language(text) else 3.0)
         if self.kind == "positive":
             return vader_compound(text)
         if self.kind == "shorter":

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -113,6 +113,10 @@ class NextToken:
     pruned: list[float]             # the same tokens' probabilities, pruned model
     kl: float                       # KL(dense || pruned) over the whole vocabulary, nats
     same_top1: bool
+    pruned_tokens: list[str] = field(default_factory=list)   # the PRUNED model's own top-k tokens
+    pruned_top: list[float] = field(default_factory=list)    # their probabilities, pruned model
+    pruned_entropy: float = 0.0                              # bits, whole vocabulary
+    dense_entropy: float = 0.0
 
 
 @torch.no_grad()
@@ -127,7 +131,10 @@ def next_token_change(dense, pruned, tokenizer, prompt: str, top_k: int = 10) ->
     kl = float(F.kl_div(lp.log_softmax(-1), ld.log_softmax(-1), log_target=True, reduction="sum"))
     top = torch.topk(pd, top_k).indices
     toks = [tokenizer.decode([int(i)]) for i in top]
-    return NextToken(toks, pd[top].tolist(), pp[top].tolist(), kl, int(pd.argmax()) == int(pp.argmax()))
+    ptop = torch.topk(pp, top_k).indices
+    bits = lambda p: float(-(p * p.clamp_min(1e-30).log2()).sum())  # noqa: E731
+    return NextToken(toks, pd[top].tolist(), pp[top].tolist(), kl, int(pd.argmax()) == int(pp.argmax()),
+                     [tokenizer.decode([int(i)]) for i in ptop], pp[ptop].tolist(), bits(pp), bits(pd))
 
 
 def storage_mb(n_weights: int, sparsity: float) -> dict:

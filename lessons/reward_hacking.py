@@ -6,8 +6,11 @@ from wandering far from fluent language into whatever odd text r_phi happens to 
 (repeated "good" words, broken lines): the proxy reward keeps rising while the text stops
 being language. Symptoms, all measured each step:
 
+* the labeler's own win-rate against pi_ref falls (the reward model is fooled, the labeler
+  -- the "reader" of lessons/preferences.py -- is not),
 * KL(pi_theta || pi_ref) grows without bound,
 * distinct-n (unique n-grams / all n-grams in a batch) falls: the outputs collapse,
+* the length runs to the token limit (or collapses to empty lines),
 * perplexity of the completions under pi_ref rises: the reference finds them unnatural.
 
 With beta > 0 every token pays beta * KL_t, so the policy moves only as far as the reward
@@ -20,6 +23,10 @@ import dataclasses
 from typing import Callable, Optional
 
 from lessons.ppo import PPOConfig, PPOResult, PPOTrainer, StepStats
+
+# The page's defaults; tests/unit/test_w3_outcomes.py runs exactly these and checks what the
+# page says happens (beta = 0 hacks, the penalised run stays fluent).
+DEFAULTS = dict(beta=0.2, steps=45, lr=1e-3, seed=0)
 
 
 def run_side_by_side(make_trainer: Callable[[PPOConfig], PPOTrainer], base: PPOConfig, betas: tuple[float, ...],
@@ -65,5 +72,30 @@ def verdict(result: PPOResult) -> dict:
         return sum(getattr(s, key) for s in xs) / len(xs)
 
     first, last = h[:3], h[-3:]
-    keys = ("reward", "kl", "distinct_2", "ppl_ref", "win_rate", "entropy")
+    keys = ("reward", "kl", "distinct_2", "ppl_ref", "win_rate", "entropy", "mean_len", "empty_frac", "readable")
     return {k: (avg(first, k), avg(last, k)) for k in keys}
+
+
+# (key, label, format) of each symptom in the start -> end table.
+SYMPTOMS = [
+    ("reward", "reward model r_φ (the proxy)", "{:+.2f}"),
+    ("win_rate", "labeler win-rate vs π_ref (the truth; ½ = no better)", "{:.2f}"),
+    ("kl", "KL to π_ref (nats per completion)", "{:.1f}"),
+    ("distinct_2", "distinct-2 (1 = no repeated word pair)", "{:.2f}"),
+    ("readable", "lines that read like language", "{:.0%}"),
+    ("mean_len", "length (tokens)", "{:.1f}"),
+    ("empty_frac", "empty lines", "{:.0%}"),
+    ("ppl_ref", "perplexity under π_ref", "{:,.0f}"),
+]
+
+
+def symptom_rows(verdicts: dict[str, dict]) -> list[dict]:
+    """One row per symptom, one column per run, each cell "start → end" (from verdict())."""
+    rows = []
+    for key, label, fmt in SYMPTOMS:
+        row = {"symptom": label}
+        for run, v in verdicts.items():
+            if v and key in v:
+                row[run] = f"{fmt.format(v[key][0])} → {fmt.format(v[key][1])}"
+        rows.append(row)
+    return rows

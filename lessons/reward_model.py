@@ -34,7 +34,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lessons.preferences import PreferencePair
+from lessons.preferences import PreferencePair, split_pairs
 
 
 def bradley_terry_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch.Tensor:
@@ -183,3 +183,11 @@ def train_reward_model(rm: RewardModel, train: list[PreferencePair], test: list[
     res.train_acc, res.test_acc = accuracy(rm, fw, fl), accuracy(rm, tw, tl)
     res.seconds = time.time() - t0
     return res
+
+
+def fit_on_pairs(encoder: nn.Module, tokenizer, pairs: list[PreferencePair], seed: int = 0,
+                 epochs: int = 300) -> tuple[RewardModel, RMTrainResult]:
+    """The app's recipe: hold out ~20% of the pairs by prompt, train r_phi on the rest."""
+    train, test = split_pairs(pairs, 0.2, seed)
+    rm = RewardModel(encoder, tokenizer, seed=seed)
+    return rm, train_reward_model(rm, train, test, epochs=epochs)

@@ -22,17 +22,21 @@ st.markdown(
     "labels. Below, SmolLM2-135M-Instruct plays every role; each prompt it sees is shown."
 )
 
-with st.expander("An honest note on what a 135M model can do here", expanded=True):
-    st.markdown(
-        "- SmolLM2-135M-Instruct follows the *format* (it answers, it writes something critique-like, "
-        "it rewrites), and sometimes the revision really is safer or more polite.\n"
-        "- It often **misses** the harm, agrees with itself, repeats the question, or changes the "
-        "answer only cosmetically. It cannot reliably reason about a principle; models with tens of "
-        "billions of parameters were used in the paper.\n"
-        "- Generation is greedy (deterministic) and capped in length, so answers may stop mid-sentence.\n"
-        "- Treat the output as a demonstration of the **pipeline** — what is asked, in which order, what "
-        "data comes out — not as a safety tool."
-    )
+st.warning(
+    "**What you will see with SmolLM2-135M:** the pipeline runs, but the model is far too small to do "
+    "its part. Its critique usually does **not** name the harm (it restates the question, praises the "
+    "answer, or drifts off topic), and its revision is usually **not safer** than the first answer. "
+    "The paper used models of about 50 billion parameters. Read the output as a picture of the "
+    "*pipeline* — what is asked, in which order, what data comes out — not as a safety tool, and "
+    "compare it with the paper's own example below."
+)
+with st.expander("Reference run: the paper's own example (Bai et al. 2022, a 52B-parameter model)", expanded=True):
+    for label, text in cai.PAPER_EXAMPLE:
+        st.markdown(f"**{label}:** {common.md_escape(text)}")
+    st.caption("Quoted from the Constitutional AI paper (section 3.1): the critique names the harm and the "
+               "revision removes it. This is the behaviour the pipeline relies on; a 135M model does not "
+               "have it. Generation here is greedy (deterministic) and capped in length, so answers may "
+               "also stop mid-sentence.")
 
 c1, c2 = st.columns([3, 2])
 with c1:

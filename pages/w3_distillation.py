@@ -95,10 +95,13 @@ if got:
         smooth = pd.Series(r.ce).rolling(10, min_periods=1).mean()
         fig1.add_trace(go.Scatter(y=smooth, mode="lines", name=name))
         fig2.add_trace(go.Scatter(x=[s for s, _ in r.val_ppl], y=[p for _, p in r.val_ppl], mode="lines+markers", name=name))
-    fig1.update_layout(height=300, title="Training next-token cross-entropy (10-step mean)", xaxis_title="step",
-                       yaxis_title="CE (nats)", margin=dict(t=40, b=10))
-    fig2.update_layout(height=300, title="Validation perplexity (held-out plays)", xaxis_title="step",
-                       yaxis_title="perplexity", yaxis_type="log", margin=dict(t=40, b=10))
+    fig1.update_layout(height=320, title="Training next-token cross-entropy (10-step mean)", xaxis_title="step",
+                       yaxis_title="CE (nats)", margin=dict(t=40, b=10), font=dict(size=14),
+                       legend=dict(orientation="h", y=-0.25))
+    fig2.update_layout(height=320, title="Validation perplexity (held-out plays)", xaxis_title="step",
+                       yaxis_title="perplexity",
+                       yaxis=common.log_axis([p for r in runs.values() for _, p in r.val_ppl]),
+                       margin=dict(t=40, b=10), font=dict(size=14), legend=dict(orientation="h", y=-0.25))
     p1c, p2c = st.columns(2)
     p1c.plotly_chart(fig1, width="stretch", key="distillation.loss_fig")
     p2c.plotly_chart(fig2, width="stretch", key="distillation.ppl_fig")

@@ -34,7 +34,7 @@ st.caption(f"DPO trains on the {len(s.pairs)} preference pairs of this session; 
 
 c1, c2, c3, c4 = st.columns(4)
 beta = c1.select_slider("DPO β", [0.05, 0.1, 0.2, 0.5, 1.0], value=0.1, key="dpo.beta")
-lr = c2.select_slider("learning rate", [1e-4, 2e-4, 5e-4, 1e-3], value=5e-4, key="dpo.lr")
+lr = c2.select_slider("learning rate", [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], value=dpo.DPOConfig.lr, key="dpo.lr")
 epochs = c3.slider("epochs over the pairs", 1, 10, 3, key="dpo.epochs")
 seed = c4.number_input("seed", 0, 10_000, 0, key="dpo.seed")
 max_s = st.slider("time limit (s)", 10, 120, 60, step=10, key="dpo.seconds")
@@ -106,6 +106,31 @@ if go_clicked:
             s.dpo = {"rows": rows, "hist": hist, "stopped": d_res.stopped}
             bar.empty()
 
+def dpo_explain(rows: list[dict]) -> str:
+    """Read the KL and perplexity columns out loud (they are the surprising ones)."""
+    ref = rows[0]
+    out = [f"**How to read KL and perplexity.** π_ref's own samples have KL 0 and perplexity "
+           f"{ref['ppl_ref']:,.0f} under π_ref — that is the yardstick."]
+    d = next((r for r in rows if r["method"].startswith("DPO")), None)
+    p = next((r for r in rows if r["method"].startswith("PPO")), None)
+    if d and p:
+        more = "more" if d["kl"] > p["kl"] else "less"
+        out.append(f"DPO moved **{more}** than PPO here (KL {d['kl']:.1f} vs {p['kl']:.1f} nats per completion). "
+                   "The two β's are not the same knob: PPO pays β·KL on every token *it samples*, so its own text "
+                   "is held near π_ref; DPO's β only scales the implicit reward on the *fixed pairs*, and "
+                   "nothing in its loss looks at the text π_θ writes once it drifts off those pairs.")
+    if d:
+        ratio = d["ppl_ref"] / max(ref["ppl_ref"], 1e-9)
+        if ratio > 10:
+            out.append(f"DPO's samples have perplexity **{d['ppl_ref']:,.0f}** under π_ref, {ratio:,.0f}× π_ref's "
+                       "own: π_ref would almost never write them — read the DPO samples below. Lower the learning "
+                       "rate or the epochs, or raise β, and it stays closer.")
+        else:
+            out.append(f"DPO's samples have perplexity {d['ppl_ref']:,.0f} under π_ref ({ratio:.1f}× π_ref's own): "
+                       "still text π_ref could have written.")
+    return " ".join(out)
+
+
 if s.dpo.get("rows"):
     chart_ph.plotly_chart(loss_figure(s.dpo["hist"]), width="stretch", key="dpo.done")
     table = pd.DataFrame([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k != "samples"}
@@ -114,13 +139,8 @@ if s.dpo.get("rows"):
                                   "win_rate": "labeler win-rate", "ppl_ref": "perplexity under π_ref",
                                   "seconds": "training time (s)"})
     st.dataframe(table, hide_index=True, width="stretch")
-    fig = go.Figure()
-    for r in s.dpo["rows"]:
-        fig.add_trace(go.Bar(name=r["method"], x=["reward r_φ", "labeler win-rate", "KL (nats)"],
-                             y=[r["reward"], r["win_rate"], r["kl"]]))
-    fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=10),
-                      legend=dict(orientation="h", y=1.15))
-    st.plotly_chart(fig, width="stretch", key="dpo.bars")
+    st.plotly_chart(rlhf.compare_figure(s.dpo["rows"]), width="stretch", key="dpo.bars")
+    st.markdown(dpo_explain(s.dpo["rows"]))
     st.subheader("Samples")
     cols = st.columns(len(s.dpo["rows"]))
     for col, r in zip(cols, s.dpo["rows"]):
@@ -136,8 +156,12 @@ else:
     st.info("Press **Train DPO and compare**.")
 
 common.try_this(
-    "Compare the 'training time' column: DPO needs no sampling, so its steps are cheap. Does it reach PPO's reward?",
+    "Compare the 'training time' column: a DPO step is two forward passes and one backward pass on fixed pairs, a "
+    "PPO step samples every token first. Does DPO reach PPO's reward?",
     "Raise DPO β to 1.0: the implicit reward is scaled up, so the policy moves less from π_ref (lower KL).",
-    "Train DPO for 10 epochs: the margin keeps growing, but does the labeler win-rate keep improving, or does DPO overfit the pairs?",
+    "Train DPO for 10 epochs: the margin on the pairs keeps growing. Does the labeler win-rate keep improving too?",
+    "Raise the learning rate to 5e-4: the DPO loss falls faster, but the samples stop being language (KL above "
+    "50 nats, perplexity under π_ref in the hundreds of thousands). A low loss on the pairs says nothing about "
+    "the text the policy writes.",
     "Clear the dataset on the preferences page and label only your own clicks: DPO with 20 pairs versus 300.",
 )

@@ -35,22 +35,29 @@ s = rlhf.state()
 if not rlhf.ensure_reward_model(s, base, key="ppo.quickstart"):
     st.stop()
 
-DEFAULTS = ppo.PPOConfig()
-MODELS = ["tiny GPT, full fine-tune (default)", "SmolLM2-135M + LoRA (slow on a CPU)"]
+MODELS = {"tiny": "tiny GPT, full fine-tune (default)", "lora": "SmolLM2-135M + LoRA (slower on a CPU)"}
+# Each policy has its own widgets (keys end in .tiny / .lora) and its own measured defaults.
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    model_choice = st.radio("Policy", MODELS, key="ppo.model")
-lora = model_choice == MODELS[1]
+    pol_kind = st.radio("Policy", list(MODELS), format_func=MODELS.get, key="ppo.model")
+lora = pol_kind == "lora"
+d = ppo.POLICY_DEFAULTS[pol_kind]
 with c2:
-    beta = st.select_slider("β (KL coefficient)", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5], value=DEFAULTS.beta, key="ppo.beta")
-    lr = st.select_slider("learning rate", [1e-4, 2e-4, 5e-4, 1e-3, 2e-3],
-                          value=2e-4 if lora else DEFAULTS.lr, key="ppo.lr")
+    beta = st.select_slider("β (KL coefficient)", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5], value=d["beta"],
+                            key=f"ppo.beta.{pol_kind}")
+    lr = st.select_slider("learning rate", [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3], value=d["lr"],
+                          key=f"ppo.lr.{pol_kind}")
 with c3:
-    steps = st.slider("PPO steps", 1, 40 if lora else 200, 8 if lora else DEFAULTS.steps, key="ppo.steps")
-    max_s = st.slider("time limit (s)", 10, 300, 120 if lora else int(DEFAULTS.max_seconds), step=10, key="ppo.seconds")
+    steps = st.slider("PPO steps", 1, 60 if lora else 200, d["steps"], key=f"ppo.steps.{pol_kind}")
+    max_s = st.slider("time limit (s)", 10, 900, d["max_seconds"], step=10, key=f"ppo.seconds.{pol_kind}",
+                      help="A safety bound; the run is defined by its steps.")
 with c4:
-    batch = st.select_slider("prompts per batch", [8, 16, 24, 32, 48], value=8 if lora else DEFAULTS.batch_size, key="ppo.batch")
+    batch = st.select_slider("prompts per batch", [8, 16, 24, 32, 48], value=d["batch_size"], key=f"ppo.batch.{pol_kind}")
     seed = st.number_input("seed", 0, 10_000, 0, key="ppo.seed")
+if lora:
+    st.caption("SmolLM2 + LoRA has its own defaults: a LoRA adapter needs a higher learning rate than a full "
+               "fine-tune, and one SmolLM2 step costs about as much as 20 tiny-GPT steps, so the batch is small "
+               "and the run is short. Expect a few minutes on a laptop CPU.")
 with st.expander("PPO settings (defaults work)"):
     e1, e2, e3, e4 = st.columns(4)
     epochs = e1.slider("epochs per batch (K)", 1, 8, 4, key="ppo.epochs")

@@ -8,6 +8,7 @@
 and a reward model r_phi trained with -log sigmoid(r_w - r_l)."""
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from lessons import policy, preferences
@@ -169,14 +170,17 @@ if s.rm is not None and s.rm_result is not None:
     if s.rm_pairs_used != len(s.pairs):
         st.caption(f"Trained on the {s.rm_pairs_used} pairs that existed then; retrain to use all {len(s.pairs)}.")
     h = pd.DataFrame(r.history)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=h.epoch, y=h.loss, name="loss −log σ(r_w − r_l)", yaxis="y"))
-    fig.add_trace(go.Scatter(x=h.epoch, y=h.train_acc, name="train accuracy", yaxis="y2"))
-    fig.add_trace(go.Scatter(x=h.epoch, y=h.test_acc, name="held-out accuracy", yaxis="y2"))
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch (full batch)",
-                      yaxis=dict(title="loss"), yaxis2=dict(title="accuracy", overlaying="y", side="right",
-                                                            range=[0, 1.05]),
-                      legend=dict(orientation="h", y=1.15))
+    # Two panels, not a dual axis: loss and accuracy have different units, and one axis each
+    # keeps the ticks round (0, 0.25, ... 1 for accuracy).
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["loss −log σ(r_w − r_l)", "accuracy (share of pairs right)"],
+                        horizontal_spacing=0.12)
+    fig.add_trace(go.Scatter(x=h.epoch, y=h.loss, name="loss", line=dict(width=2.5)), row=1, col=1)
+    fig.add_trace(go.Scatter(x=h.epoch, y=h.train_acc, name="train accuracy", line=dict(width=2.5)), row=1, col=2)
+    fig.add_trace(go.Scatter(x=h.epoch, y=h.test_acc, name="held-out accuracy", line=dict(width=2.5)), row=1, col=2)
+    fig.update_yaxes(range=[0, 1.02], tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", row=1, col=2)
+    fig.update_xaxes(title_text="epoch (full batch)")
+    fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=14),
+                      legend=dict(orientation="h", y=-0.3))
     st.plotly_chart(fig, width="stretch", key="preferences-reward.rm_curve")
     if r.test_acc < 0.6:
         st.warning("Held-out accuracy is low: the reward model barely learned this labeler. "
@@ -195,8 +199,10 @@ if s.rm is not None and s.rm_result is not None:
     with c2:
         pv = go.Figure(go.Bar(x=["chosen y_w", "rejected y_l"], y=v["probs"],
                               text=[f"logit {l:+.2f}<br>p = {p:.2f}" for l, p in zip(v["logits"], v["probs"])],
-                              textposition="auto", marker_color=["#2ca02c", "#d62728"]))
-        pv.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(range=[0, 1], title="softmax"),
+                              textposition="outside", cliponaxis=False, textfont=dict(size=14),
+                              marker_color=["#2ca02c", "#d62728"]))
+        pv.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=14),
+                         yaxis=dict(range=[0, 1.3], tickvals=[0, 0.25, 0.5, 0.75, 1], title="softmax"),
                          title="softmax of the two rewards")
         st.plotly_chart(pv, width="stretch", key="preferences-reward.rm_pair_fig")
     st.markdown(
@@ -222,7 +228,7 @@ else:
     st.caption("No reward model yet in this session.")
 
 common.try_this(
-    "Label 300 pairs with 'More positive is better', train, then score *I hate this cruel night* and *O happy day*.",
+    "Label 300 pairs with the reader, train, then score *I hate this cruel night* and *O happy day*.",
     "Switch to 'Shorter is better': does held-out accuracy go up or down? Why might length be easy to learn?",
     "Label with only 50 pairs, then 500: how does held-out accuracy change?",
     "Pick a pair whose probability is near 0.5: is it a pair even you find hard?",

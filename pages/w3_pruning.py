@@ -9,6 +9,7 @@ perplexity-vs-sparsity curve, the next-token distribution before/after, and what
 does (and does not) buy at deployment."""
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from lessons import course, pruning
@@ -57,7 +58,7 @@ m3.metric("Dense perplexity", f"{ppl0:.1f}")
 
 lay = pd.DataFrame(pruned.per_layer)
 fig = go.Figure(go.Bar(x=lay["layer"].str.removeprefix("transformer."), y=lay["sparsity"]))
-fig.update_layout(height=280, yaxis_range=[0, 1], yaxis_title="sparsity", margin=dict(t=40, b=10),
+fig.update_layout(height=300, yaxis_range=[0, 1], yaxis_title="sparsity", margin=dict(t=40, b=10), font=dict(size=14),
                   title="Sparsity per weight matrix (global: layers with small weights lose more)")
 st.plotly_chart(fig, width="stretch", key="pruning.layers")
 
@@ -72,14 +73,26 @@ if text is not None:
         st.warning("The tokenizer produced no tokens for that text.")
         nt = None
     if nt:
+        pct = f"{pruned.achieved:.0%}"
+        fig2 = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                             subplot_titles=["The dense model's top 10 (and what the pruned one gives them)",
+                                             f"The pruned model's ({pct}) own top 10"])
         labels = [repr(t) for t in nt.tokens]
-        fig2 = go.Figure([go.Bar(x=labels, y=nt.dense, name="dense"),
-                          go.Bar(x=labels, y=nt.pruned, name=f"pruned {pruned.achieved:.0%}")])
-        fig2.update_layout(barmode="group", height=300, yaxis_title="probability", margin=dict(t=40, b=10),
-                           title="The dense model's 10 most likely next tokens")
+        fig2.add_trace(go.Bar(x=labels, y=nt.dense, name="dense", marker_color="#1f77b4"), row=1, col=1)
+        fig2.add_trace(go.Bar(x=labels, y=nt.pruned, name=f"pruned {pct}", marker_color="#d62728"), row=1, col=1)
+        fig2.add_trace(go.Bar(x=[repr(t) for t in nt.pruned_tokens], y=nt.pruned_top, name=f"pruned {pct}",
+                              marker_color="#d62728", showlegend=False), row=1, col=2)
+        fig2.update_layout(barmode="group", height=360, margin=dict(t=50, b=10), font=dict(size=14),
+                           legend=dict(orientation="h", y=1.2))
+        fig2.update_annotations(font_size=14)
+        fig2.update_yaxes(title_text="probability", row=1, col=1)
+        fig2.update_xaxes(tickangle=-45)
         st.plotly_chart(fig2, width="stretch", key="pruning.next")
-        st.markdown(f"KL(dense ‖ pruned) over the whole vocabulary: **{nt.kl:.3f} nats** · "
-                    f"same most likely token: **{'yes' if nt.same_top1 else 'no'}**")
+        st.markdown(f"The dense model's next token: **{common.md_escape(repr(nt.tokens[0]))}** "
+                    f"({nt.dense[0]:.0%}) · the pruned model's: **{common.md_escape(repr(nt.pruned_tokens[0]))}** "
+                    f"({nt.pruned_top[0]:.0%}) · same most likely token: **{'yes' if nt.same_top1 else 'no'}** · "
+                    f"KL(dense ‖ pruned) over the whole vocabulary: **{nt.kl:.3f} nats** · entropy "
+                    f"{nt.dense_entropy:.1f} → {nt.pruned_entropy:.1f} bits")
 
 # --------------------------------------------------------------------------- curve
 st.header("3 · Quality vs sparsity")
@@ -89,9 +102,9 @@ for s, rows in pts.items():
     fig3.add_trace(go.Scatter(x=[r["sparsity"] for r in rows], y=[r["perplexity"] for r in rows],
                               mode="lines+markers", name={"global": "global threshold", "layer": "per-layer threshold"}[s]))
 fig3.add_vline(x=sparsity, line_dash="dot", annotation_text="your slider")
-fig3.update_layout(height=340, xaxis_title="sparsity", yaxis_title="validation perplexity (log scale)",
-                   yaxis=dict(type="log", tickvals=[50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000]),
-                   margin=dict(t=30, b=10))
+fig3.update_layout(height=360, xaxis_title="sparsity", yaxis_title="validation perplexity (log scale)",
+                   yaxis=common.log_axis([r["perplexity"] for rows in pts.values() for r in rows]),
+                   margin=dict(t=30, b=10), font=dict(size=14), legend=dict(orientation="h", y=1.12))
 st.plotly_chart(fig3, width="stretch", key="pruning.curve")
 knee = next((r["sparsity"] for r in pts["global"] if r["perplexity"] > 1.1 * ppl0), None)
 if knee is not None:

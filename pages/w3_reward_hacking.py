@@ -16,32 +16,44 @@ from ui import common, rlhf
 
 st.title("🎰 Reward hacking and the KL penalty")
 st.markdown(
-    "The reward model is only a *proxy* for what the labeler wants, learned from a few hundred "
-    "ordinary lines. Push a policy hard against it and the policy finds text the proxy "
-    "over-scores — repetitions, fragments, odd words — that no longer reads like language. "
-    "The KL term charges every token for straying from the frozen π_ref. Here two copies of "
-    "the tiny GPT train at the same time: one with **β = 0** (no penalty) and one with your β."
+    "The reward model r_φ is only a *proxy* for what the labeler wants, learned from a few hundred "
+    "ordinary lines. Our default labeler is a **reader**: more positive lines are better, but a line "
+    "must read like language — an empty line, a word repeated, a list of nice words with no "
+    "*the/my/I/of* in it loses to any real line. The reward model only ever saw ordinary lines, and it "
+    "adds up the meaning of each word, so *every extra positive word* raises r_φ. Push a policy hard "
+    "against it and the policy finds text r_φ over-scores and the reader hates. The KL term charges "
+    "every token for straying from the frozen π_ref. Here two copies of the tiny GPT train at the "
+    "same time: one with **β = 0** (no penalty) and one with your β."
 )
 st.latex(r"\max_\theta\ \mathbb{E}_{y\sim\pi_\theta}\big[r_\phi(x,y)\big] - \beta\,"
          r"\mathrm{KL}\big(\pi_\theta(\cdot|x)\,\|\,\pi_{\text{ref}}(\cdot|x)\big)")
 st.markdown(
-    "**Symptoms of hacking** — *KL* to π_ref keeps rising; *distinct-2* (unique word pairs ÷ all word "
-    "pairs in a batch) falls as outputs collapse onto a few phrases; *perplexity under π_ref* rises "
-    "because the original model finds the text unnatural."
+    "**Symptoms of hacking** — r_φ soars while the *labeler's win-rate* against π_ref falls below ½ "
+    "(the true preference is not fooled); *KL* to π_ref keeps rising; *distinct-2* (unique word pairs "
+    "÷ all word pairs in a batch) falls as outputs collapse onto one phrase; the *length* runs to the "
+    "limit (or collapses to empty lines); *perplexity under π_ref* rises because the original model "
+    "finds the text unnatural."
 )
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
 if not rlhf.ensure_reward_model(s, base, key="reward-hacking.quickstart"):
     st.stop()
+if s.labeler.kind != "reader":
+    st.warning(f"Your labeler is *{common.md_escape(s.labeler.description)}*. The win-rate below uses it. "
+               "VADER alone is fooled by spam too (it scores *good good good* near +1), so with it the "
+               "win-rate rises along with the hack. The **reader** labeler (the default on the preferences "
+               "page) is the one the spam cannot fool.")
 
 c1, c2, c3, c4 = st.columns(4)
-beta = c1.select_slider("β for the penalised run", [0.05, 0.1, 0.2, 0.3, 0.5], value=0.2, key="reward-hacking.beta")
-steps = c2.slider("PPO steps per run", 5, 150, 45, step=5, key="reward-hacking.steps")
-lr = c3.select_slider("learning rate", [5e-4, 1e-3, 1.5e-3], value=1e-3, key="reward-hacking.lr",
+D = reward_hacking.DEFAULTS
+beta = c1.select_slider("β for the penalised run", [0.05, 0.1, 0.2, 0.3, 0.5], value=D["beta"], key="reward-hacking.beta")
+steps = c2.slider("PPO steps per run", 5, 150, D["steps"], step=5, key="reward-hacking.steps")
+lr = c3.select_slider("learning rate", [5e-4, 1e-3, 1.5e-3], value=D["lr"], key="reward-hacking.lr",
                       help="Higher: hacking shows sooner (and training gets unstable).")
-seed = c4.number_input("seed", 0, 10_000, 0, key="reward-hacking.seed")
-max_s = st.slider("time limit per run (s)", 10, 300, 90, step=10, key="reward-hacking.seconds")
+seed = c4.number_input("seed", 0, 10_000, D["seed"], key="reward-hacking.seed")
+max_s = st.slider("time limit per run (s)", 10, 600, 240, step=10, key="reward-hacking.seconds",
+                  help="A safety bound: the run is defined by its steps (about 0.7 s each on a free CPU core).")
 st.caption(f"Both runs use the same seed, prompts, reward model and settings; only β differs. Worst case "
            f"≈ 2 × {max_s} s on a CPU.")
 
@@ -90,18 +102,8 @@ if rows and not s.hack.get("running"):
         st.warning("Stopped by you: showing the steps finished so far.")
     results = s.hack.get("results")
     if results:
-        table = []
-        for b, res in results.items():
-            v = reward_hacking.verdict(res)
-            if not v:
-                continue
-            table.append({"run": names(b), "steps": len(res.history),
-                          "reward r_φ (start → end)": f"{v['reward'][0]:+.2f} → {v['reward'][1]:+.2f}",
-                          "KL (end)": round(v["kl"][1], 2),
-                          "distinct-2 (start → end)": f"{v['distinct_2'][0]:.2f} → {v['distinct_2'][1]:.2f}",
-                          "perplexity under π_ref (start → end)": f"{v['ppl_ref'][0]:.0f} → {v['ppl_ref'][1]:.0f}",
-                          "labeler win-rate (end)": round(v["win_rate"][1], 2)})
-        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+        verdicts = {names(b): reward_hacking.verdict(res) for b, res in results.items()}
+        st.dataframe(pd.DataFrame(reward_hacking.symptom_rows(verdicts)), hide_index=True, width="stretch")
         st.subheader("What each policy writes now")
         cols = st.columns(len(results))
         for col, (b, res) in zip(cols, results.items()):
@@ -111,15 +113,16 @@ if rows and not s.hack.get("running"):
                     st.dataframe(pd.DataFrame([{"prompt": p, "completion": c, "r_φ": round(r, 2)}
                                                for p, c, r in res.history[-1].samples]),
                                  hide_index=True, width="stretch")
-        st.caption("Averages of the first and last 3 steps. Read the completions: a high reward with "
-                   "repeated words and broken lines is the reward model being gamed, not the labeler "
-                   "being pleased.")
+        st.caption("Start → end: averages of the first and last 3 steps. Read the completions: a high r_φ "
+                   "with one word repeated is the reward model being gamed, not the labeler being pleased "
+                   "— the labeler's win-rate says so.")
 elif not rows:
     st.info("Press **Train both**: each chart gets one red line (β = 0) and one blue line (your β).")
 
 common.try_this(
-    "Run with the defaults. Which run reaches the higher reward? Which one would you rather read?",
-    "Raise β to 0.5: the penalised run barely moves from π_ref. Lower it to 0.05: does it start to hack too?",
+    "Run with the defaults. Which run reaches the higher reward r_φ? Which one does the labeler prefer, and which would you rather read?",
+    "Raise β to 0.5: the penalised run barely moves from π_ref (its KL stays under 6 nats) — and its lines get "
+    "shorter, because every token costs KL. Lower β to 0.05: it starts to hack too.",
     "Lower the learning rate to 5e-4: hacking takes longer to appear — the KL term matters more the longer you train.",
-    "Compare the labeler's win-rate at the end of both runs: does the β = 0 policy please the *real* labeler as much as r_φ?",
+    "On the preferences page, switch the labeler to 'VADER sentiment only', rebuild the reward model and run again: VADER likes the spam too, so the win-rate no longer warns you.",
 )

@@ -338,3 +338,23 @@ def try_this(*ideas: str) -> None:
     with st.expander("🧪 Try this", expanded=False):
         for idea in ideas:
             st.markdown(f"- {idea}")
+
+
+def log_axis(values) -> dict:
+    """Plotly axis settings for a log axis with readable, plain-number ticks (1-2-5 per
+    decade; powers of ten over a wide range; denser over a narrow one) instead of plotly's
+    default minor labels ("4, 3, 2, 1000, 9"). ``values``: the numbers the axis will show."""
+    import math
+
+    vals = [float(v) for v in values if v is not None and math.isfinite(float(v)) and float(v) > 0]
+    if not vals:
+        return dict(type="log")
+    lo, hi = min(vals) / 1.05, max(vals) * 1.05
+    e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    for per_decade in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 4, 5, 7)):
+        ticks = [m * 10.0 ** e for e in range(e0, e1 + 1) for m in per_decade if lo <= m * 10.0 ** e <= hi]
+        if len(ticks) >= 3:
+            break
+    if len(ticks) < 2:   # a narrow range: three log-spaced values, two significant figures
+        ticks = [float(f"{lo * (hi / lo) ** f:.2g}") for f in (0.1, 0.5, 0.9)]
+    return dict(type="log", tickvals=ticks, ticktext=[f"{t:,.0f}" if t >= 1 else f"{t:g}" for t in ticks])

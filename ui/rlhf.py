@@ -66,14 +66,14 @@ def smollm2_or_stop() -> models.LoadedModel:
 
 def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> bool:
     """If this session has no reward model yet, offer the one-click default (simulated
-    positivity labeler, 300 pairs, reward model). Returns True when a reward model exists."""
+    reader labeler, 300 pairs, reward model). Returns True when a reward model exists."""
     if s.rm is not None:
         lab = s.labeler.description
         st.caption(f"Using your reward model: {len(s.pairs)} pairs from *{common.md_escape(lab)}*, "
                    f"held-out accuracy {s.rm_result.test_acc:.0%}.")
         return True
     st.info("PPO and DPO need preference pairs and a reward model. Build them on the "
-            "**Preferences and the reward model** page, or in one click here (simulated positivity "
+            "**Preferences and the reward model** page, or in one click here (simulated reader "
             "labeler, 300 pairs, 10-30 s on a laptop CPU).")
     if st.button("Build the default preference data and reward model", key=key, type="primary"):
         with common.training_slot(label="reward-model"):   # a training job: it queues like one
@@ -85,7 +85,7 @@ def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> boo
 
 def build_default(s: RLHFState, base: models.LoadedModel, labeler: Optional[preferences.Labeler] = None,
                   n_pairs: int = 300, seed: int = 0) -> None:
-    labeler = labeler or preferences.Labeler("positive")
+    labeler = labeler or preferences.Labeler("reader")
     res = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=n_pairs, seed=seed)
     s.labeler, s.pairs = labeler, list(res.pairs)
     s.labeling_note = f"{len(res.pairs)} pairs from {res.groups} rankings of 4 ({res.ties_skipped} tied pairs skipped)"
@@ -93,42 +93,75 @@ def build_default(s: RLHFState, base: models.LoadedModel, labeler: Optional[pref
 
 
 def train_rm(s: RLHFState, base: models.LoadedModel, seed: int = 0, epochs: int = 300) -> None:
-    train, test = preferences.split_pairs(s.pairs, 0.2, seed)
     enc = common.minilm(common.device())          # frozen, shared: only read
-    rm = reward_model.RewardModel(enc.model, enc.tokenizer, seed=seed)
-    s.rm_result = reward_model.train_reward_model(rm, train, test, epochs=epochs)
-    s.rm, s.rm_pairs_used = rm, len(s.pairs)
+    s.rm, s.rm_result = reward_model.fit_on_pairs(enc.model, enc.tokenizer, s.pairs, seed=seed, epochs=epochs)
+    s.rm_pairs_used = len(s.pairs)
 
 
 # --------------------------------------------------------------------------- figures
-PPO_PANELS = [("reward", "mean reward r_phi (std units)"), ("kl", "KL to pi_ref (nats / completion)"),
-              ("entropy", "entropy (nats / token)"), ("win_rate", "labeler win-rate vs pi_ref")]
-HACK_PANELS = [("reward", "mean reward r_phi"), ("kl", "KL to pi_ref (nats)"),
-               ("distinct_2", "distinct-2 (diversity)"), ("ppl_ref", "perplexity under pi_ref")]
+PPO_PANELS = [("reward", "mean reward r_φ (std units)"), ("kl", "KL to π_ref (nats / completion)"),
+              ("entropy", "entropy (nats / token)"), ("win_rate", "labeler win-rate vs π_ref")]
+HACK_PANELS = [("reward", "reward model r_φ (the proxy)"), ("win_rate", "labeler win-rate vs π_ref (the truth)"),
+               ("kl", "KL to π_ref (nats / completion)"), ("distinct_2", "distinct-2 (diversity)"),
+               ("mean_len", "completion length (tokens)"), ("ppl_ref", "perplexity under π_ref")]
+LOG_PANELS = {"ppl_ref"}
+COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
 
 
 def runs_figure(runs: dict[str, list[dict]], panels=PPO_PANELS, target: Optional[float] = None,
-                height: int = 460) -> go.Figure:
-    """One 2x2 grid; one coloured line per run (e.g. beta = 0 and beta = 0.1)."""
-    fig = make_subplots(rows=2, cols=2, subplot_titles=[t for _, t in panels],
-                        horizontal_spacing=0.08, vertical_spacing=0.16)
-    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
+                height: Optional[int] = None) -> go.Figure:
+    """A grid of panels, two per row; one coloured line per run (e.g. β = 0 and β = 0.2).
+    Perplexity gets a log axis with plain-number ticks."""
+    n_rows = (len(panels) + 1) // 2
+    fig = make_subplots(rows=n_rows, cols=2, subplot_titles=[t for _, t in panels],
+                        horizontal_spacing=0.1, vertical_spacing=0.32 / n_rows)
     for ri, (name, rows) in enumerate(runs.items()):
         xs = [r["step"] for r in rows]
         for pi, (k, _) in enumerate(panels):
             fig.add_trace(go.Scatter(x=xs, y=[r[k] for r in rows], mode="lines+markers", name=name,
-                                     legendgroup=name, showlegend=(pi == 0), marker=dict(size=4),
-                                     line=dict(color=colours[ri % len(colours)])),
+                                     legendgroup=name, showlegend=(pi == 0), marker=dict(size=5),
+                                     line=dict(color=COLOURS[ri % len(COLOURS)], width=2.5)),
                           row=pi // 2 + 1, col=pi % 2 + 1)
-    if target is not None and any(k == "win_rate" for k, _ in panels):
-        i = [k for k, _ in panels].index("win_rate")
-        fig.add_hline(y=target, line_dash="dot", line_color="grey", row=i // 2 + 1, col=i % 2 + 1)
-    if any(k == "ppl_ref" for k, _ in panels):
-        i = [k for k, _ in panels].index("ppl_ref")
-        fig.update_yaxes(type="log", row=i // 2 + 1, col=i % 2 + 1)
-    fig.update_xaxes(title_text="PPO step", row=2)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=-0.15))
+    for pi, (k, _) in enumerate(panels):
+        where = dict(row=pi // 2 + 1, col=pi % 2 + 1)
+        if k == "win_rate":
+            fig.update_yaxes(range=[0, 1.02], **where)
+            fig.add_hline(y=0.5, line_dash="dot", line_color="grey", **where)   # = pi_ref itself
+            if target is not None:
+                fig.add_hline(y=target, line_dash="dash", line_color="#2ca02c", **where)
+        elif k in ("distinct_2", "readable", "empty_frac"):
+            fig.update_yaxes(range=[0, 1.02], **where)
+        elif k in LOG_PANELS:
+            fig.update_yaxes(**common.log_axis([r[k] for rows in runs.values() for r in rows]), **where)
+    fig.update_xaxes(title_text="PPO step", row=n_rows)
+    fig.update_layout(height=height or 230 * n_rows + 80, margin=dict(l=10, r=10, t=40, b=10),
+                      font=dict(size=14), legend=dict(orientation="h", y=-0.08 - 0.08 / n_rows))
+    fig.update_annotations(font_size=15)
+    return fig
+
+
+COMPARE_PANELS = [("reward", "reward r_φ (std units)"), ("win_rate", "labeler win-rate vs π_ref"),
+                  ("kl", "KL to π_ref (nats / completion)"), ("ppl_ref", "perplexity under π_ref")]
+
+
+def compare_figure(rows: list[dict], height: int = 340) -> go.Figure:
+    """One panel per measure (each its own axis: a 0-1 rate, nats and a log-scale perplexity
+    never share a bar axis); one colour per method."""
+    fig = make_subplots(rows=1, cols=len(COMPARE_PANELS), subplot_titles=[t for _, t in COMPARE_PANELS],
+                        horizontal_spacing=0.07)
+    for mi, r in enumerate(rows):
+        for pi, (k, _) in enumerate(COMPARE_PANELS):
+            fig.add_trace(go.Bar(x=[r["method"]], y=[r[k]], name=r["method"], legendgroup=r["method"],
+                                 showlegend=(pi == 0), marker_color=COLOURS[(mi + 1) % len(COLOURS)],
+                                 text=[f"{r[k]:,.2f}" if k != "ppl_ref" else f"{r[k]:,.0f}"],
+                                 textposition="outside", cliponaxis=False), row=1, col=pi + 1)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(range=[0, 1.15], tickvals=[0, 0.25, 0.5, 0.75, 1], row=1, col=2)
+    fig.add_hline(y=0.5, line_dash="dot", line_color="grey", row=1, col=2)
+    fig.update_yaxes(**common.log_axis([r["ppl_ref"] for r in rows]), row=1, col=4)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10), font=dict(size=14),
+                      legend=dict(orientation="h", y=-0.08), bargap=0.25)
+    fig.update_annotations(font_size=14)
     return fig
 
 

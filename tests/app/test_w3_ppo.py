@@ -13,9 +13,9 @@ def test_quickstart_then_short_ppo_run():
     at.button(key="ppo.quickstart").click().run()
     assert_no_exception(at)
     assert "Using your reward model: 300 pairs" in texts(at)
-    at.slider(key="ppo.steps").set_value(3).run()
-    at.select_slider(key="ppo.batch").set_value(8).run()
-    at.select_slider(key="ppo.beta").set_value(0.1).run()
+    at.slider(key="ppo.steps.tiny").set_value(3).run()
+    at.select_slider(key="ppo.batch.tiny").set_value(8).run()
+    at.select_slider(key="ppo.beta.tiny").set_value(0.1).run()
     at.button(key="ppo.train").click().run()
     assert_no_exception(at)
     s = at.session_state["w3_rlhf_state"]
@@ -39,3 +39,17 @@ def test_quickstart_then_short_ppo_run():
     assert_no_exception(at)
     assert s.ppo["stopped"] == "stopped by you" and len(s.ppo["rows"]) == 2
     assert "Run finished (stopped by you) after 2 steps" in texts(at)
+
+
+def test_each_policy_has_its_own_defaults():
+    """Switching to SmolLM2 + LoRA must not keep the tiny GPT's settings (1 step, nothing
+    learned): each policy has its own widgets and defaults."""
+    at = open_page(PAGE)
+    at.button(key="ppo.quickstart").click().run()
+    assert at.select_slider(key="ppo.lr.tiny").value == 1e-3 and at.slider(key="ppo.steps.tiny").value == 60
+    at.radio(key="ppo.model").set_value("lora").run()
+    assert_no_exception(at)
+    assert at.select_slider(key="ppo.lr.lora").value == 2e-3
+    assert at.slider(key="ppo.steps.lora").value == 20 and at.select_slider(key="ppo.batch.lora").value == 8
+    assert at.select_slider(key="ppo.beta.lora").value == 0.1
+    assert "SmolLM2 + LoRA has its own defaults" in texts(at)

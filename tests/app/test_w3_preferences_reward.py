@@ -36,7 +36,7 @@ def test_clicks_ranking_labeler_and_reward_model():
     at.button(key="preferences-reward.simulate").click().run()
     assert_no_exception(at)
     s = _state(at)
-    assert len(s.pairs) == 104 and sum(p.source == "simulated: positive" for p in s.pairs) == 100
+    assert len(s.pairs) == 104 and sum(p.source == "simulated: reader" for p in s.pairs) == 100
     assert "100 pairs from" in texts(at)
     assert at.dataframe[0].value.shape[0] == 104
     for p in s.pairs[4:]:

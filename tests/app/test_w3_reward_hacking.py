@@ -1,5 +1,6 @@
 """AppTest: two interleaved PPO runs (beta = 0 and the slider's beta) end with one chart,
 a start/end table with both runs, and samples of both policies."""
+from lessons import reward_hacking
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_reward_hacking.py"
@@ -16,6 +17,11 @@ def test_two_runs_side_by_side():
     assert set(s.hack["rows"]) == {"β = 0 (no KL penalty)", "β = 0.2"}
     assert all(len(v) == 5 for v in s.hack["rows"].values())
     table = at.dataframe[0].value
-    assert list(table["run"]) == ["β = 0 (no KL penalty)", "β = 0.2"] and list(table["steps"]) == [5, 5]
+    assert list(table.columns) == ["symptom", "β = 0 (no KL penalty)", "β = 0.2"]
+    assert len(table) == len(reward_hacking.SYMPTOMS)
+    assert any("empty lines" in x for x in table["symptom"]) and any("length" in x for x in table["symptom"])
+    v = reward_hacking.verdict(s.hack["results"][0.0])
+    row = table[table["symptom"].str.startswith("labeler win-rate")].iloc[0]
+    assert row["β = 0 (no KL penalty)"] == f"{v['win_rate'][0]:.2f} → {v['win_rate'][1]:.2f}"
     assert "What each policy writes now" in texts(at)
     assert len(at.get("plotly_chart")) == 1

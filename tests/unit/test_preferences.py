@@ -71,3 +71,20 @@ def test_split_pairs_holds_out_whole_prompts():
     one = [prefs.PreferencePair("x", f"a{i}", f"b{i}", "you") for i in range(10)]   # a single prompt
     train, test = prefs.split_pairs(one, 0.2)
     assert len(test) == 2 and len(train) == 8
+
+
+def test_reader_labeler_is_not_fooled_by_spam():
+    """The default labeler: VADER sentiment for a line of language; empty lines, repeated words
+    and word lists lose to any real line (VADER alone scores the spam near +1)."""
+    reader, vader = prefs.Labeler("reader"), prefs.Labeler("positive")
+    spam = "good good good love good good good"
+    line = "I do not like thee, my lord"
+    assert vader.score(spam) > 0.9 and vader.prefers(spam, line) == 1.0     # VADER is fooled
+    assert reader.prefers(line, spam) == 1.0                                  # the reader is not
+    for bad in ["", "good", "love sweet great", "like like thee my", "my good good lord and"]:
+        assert not prefs.reads_like_language(bad), bad
+        assert reader.prefers(line, bad) == 1.0
+    assert prefs.reads_like_language("O happy day, my sweet and gentle love!")
+    assert reader.score("O happy day, my sweet and gentle love!") == pytest.approx(
+        vader.score("O happy day, my sweet and gentle love!"))
+    assert prefs.Labeler().kind == "reader" and list(prefs.LABELERS)[0] == "reader"

@@ -1,0 +1,136 @@
+"""Week 3 outcomes as experiments: what the RLHF pages (reward hacking, PPO, DPO) say happens
+at their defaults, performed with the pages' own lessons functions, defaults and seeds on the
+real tiny GPT, against the same default reward model the pages build in one click
+(ui/rlhf.build_default: reader labeler, 300 pairs, seed 0).
+
+These train for real, so they are the slowest Week 3 tests (see the report for timings);
+each experiment is one run whose history answers several claims."""
+import pytest
+
+from lessons import dpo, models, ppo, preferences, reward_hacking, reward_model
+from lessons import policy as policy_lib
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def rlhf(minilm):
+    base = models.load_tiny_gpt("cpu")
+    lab = preferences.Labeler("reader")
+    res = preferences.simulate_with_model(base.model, base.tokenizer, lab, n_pairs=300, seed=0)
+    rm, fit = reward_model.fit_on_pairs(minilm.model, minilm.tokenizer, res.pairs, seed=0)
+    assert fit.test_acc > 0.6
+    return base, lab, res.pairs, rm
+
+
+def _side_by_side(rlhf, betas, **over):
+    base, lab, _, rm = rlhf
+    d = {**reward_hacking.DEFAULTS, **over}
+    cfg = ppo.PPOConfig(steps=d["steps"], lr=d["lr"], beta=d["beta"], max_seconds=3600, seed=d["seed"])
+
+    def make(c):
+        return ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=d["seed"]), rm, lab,
+                              policy_lib.PROMPTS, c)
+    return reward_hacking.run_side_by_side(make, cfg, betas)
+
+
+@pytest.fixture(scope="module")
+def hack_runs(rlhf):
+    """The reward-hacking page at its defaults (beta = 0 against beta = 0.2), plus the
+    Try-this betas 0.05 and 0.5, all in one interleaved run (same seed, same prompts)."""
+    out = _side_by_side(rlhf, (0.0, 0.05, reward_hacking.DEFAULTS["beta"], 0.5))
+    return {b: reward_hacking.verdict(r) for b, r in out.items()}, out
+
+
+def test_reward_hacking_defaults_beta0_games_the_proxy_beta_stays_fluent(hack_runs):
+    v, out = hack_runs
+    h0, hb = v[0.0], v[reward_hacking.DEFAULTS["beta"]]
+    end = 1
+    # beta = 0: r_phi soars, the labeler's win-rate falls below 1/2, KL and ppl under pi_ref rise,
+    # distinct-2 collapses, the length runs to the limit.
+    assert h0["reward"][end] > 2 * hb["reward"][end] and h0["reward"][end] > 5
+    assert h0["win_rate"][end] < 0.45
+    assert h0["kl"][end] > 40 and h0["ppl_ref"][end] > h0["ppl_ref"][0]
+    assert h0["distinct_2"][end] < 0.3
+    assert h0["mean_len"][end] > 11
+    # beta = 0.2: still language, not empty, and the labeler prefers it to pi_ref.
+    assert hb["win_rate"][end] > 0.6
+    assert hb["distinct_2"][end] > 0.8 and hb["kl"][end] < 25
+    assert hb["empty_frac"][end] < 0.1 and hb["mean_len"][end] > 8
+    assert hb["readable"][end] > h0["readable"][end] + 0.3
+    # "Which run reaches the higher reward r_phi? Which one does the labeler prefer?"
+    assert h0["reward"][end] > hb["reward"][end] and hb["win_rate"][end] > h0["win_rate"][end]
+
+
+def test_reward_hacking_try_this_beta(hack_runs):
+    """'Raise beta to 0.5: the penalised run barely moves from pi_ref (its KL stays under 6 nats)
+    -- and its lines get shorter, because every token costs KL. Lower beta to 0.05: it starts to
+    hack too.'"""
+    v, _ = hack_runs
+    assert v[0.5]["kl"][1] < 6 and v[0.5]["mean_len"][1] < v[0.5]["mean_len"][0]
+    assert v[0.05]["distinct_2"][1] < 0.5 and v[0.05]["win_rate"][1] < v[reward_hacking.DEFAULTS["beta"]]["win_rate"][1]
+
+
+def test_reward_hacking_try_this_lower_lr_hacks_later(hack_runs, rlhf):
+    """'Lower the learning rate to 5e-4: hacking takes longer to appear.' Hacking = distinct-2
+    of a step below 0.5 (one phrase repeated)."""
+    _, out = hack_runs
+    first = next(s.step for s in out[0.0].history if s.distinct_2 < 0.5)
+    slow = _side_by_side(rlhf, (0.0,), lr=5e-4, steps=first)[0.0]
+    assert all(s.distinct_2 >= 0.5 for s in slow.history)
+
+
+def test_ppo_page_defaults_reach_a_visible_effect(hack_runs):
+    """The PPO page (tiny GPT) at its defaults is the beta = 0.2 run above, 60 steps instead of
+    45: the win-rate rises from ~0.5 and KL stays bounded. (Same seed, prompts, reward model.)"""
+    d = ppo.POLICY_DEFAULTS["tiny"]
+    assert d["beta"] == reward_hacking.DEFAULTS["beta"] and d["lr"] == reward_hacking.DEFAULTS["lr"]
+    assert d["steps"] >= reward_hacking.DEFAULTS["steps"]
+    v, _ = hack_runs
+    assert v[d["beta"]]["win_rate"][1] - v[d["beta"]]["win_rate"][0] > 0.1
+
+
+@pytest.fixture(scope="module")
+def dpo_runs(rlhf):
+    base, lab, pairs, rm = rlhf
+    yard = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer), rm, lab, policy_lib.PROMPTS,
+                          ppo.PPOConfig(steps=1, seed=0))
+    ref_c = yard.ref_completions
+    ev = {"ref": ppo.evaluate_policy(yard.policy, rm, lab, ref_c)}
+    D = dpo.DPOConfig()
+    per_epoch = -(-len(pairs) // D.batch_size)
+
+    def run(name, epochs=D.epochs, at=(), **over):
+        pol = policy_lib.from_shared(base.model, base.tokenizer, seed=0)
+
+        def progress(row, total):
+            if row["step"] in at:
+                ev[f"{name}@{row['step']}"] = {**ppo.evaluate_policy(pol, rm, lab, ref_c), **row}
+        res = dpo.train_dpo(pol, pairs, dpo.DPOConfig(epochs=epochs, max_steps=10_000, max_seconds=3600, **over),
+                            progress=progress)
+        ev[name] = {**ppo.evaluate_policy(pol, rm, lab, ref_c), **res.history[-1]}
+    # The defaults (3 epochs) are the first 3 epochs of the 10-epoch run (same seeded shuffles).
+    run("10 epochs", epochs=10, at=(D.epochs * per_epoch,))
+    ev["default"] = ev[f"10 epochs@{D.epochs * per_epoch}"]
+    run("beta 1", beta=1.0)
+    run("lr 5e-4", lr=5e-4)
+    return ev
+
+
+def test_dpo_defaults_stay_near_pi_ref_and_please_the_labeler(dpo_runs):
+    d, ref = dpo_runs["default"], dpo_runs["ref"]
+    assert d["win_rate"] > 0.6 and d["kl"] < 10
+    assert d["ppl_ref"] < 3 * ref["ppl_ref"]            # the page: 'still text pi_ref could have written'
+
+
+def test_dpo_try_this(dpo_runs):
+    d = dpo_runs["default"]
+    # 'Raise DPO beta to 1.0: ... the policy moves less from pi_ref (lower KL).'
+    assert dpo_runs["beta 1"]["kl"] < d["kl"]
+    # 'Train DPO for 10 epochs: the margin on the pairs keeps growing.'
+    assert dpo_runs["10 epochs"]["margin"] > d["margin"]
+    # 'Raise the learning rate to 5e-4: the DPO loss falls faster, but the samples stop being
+    # language (KL above 50 nats, perplexity under pi_ref in the hundreds of thousands).'
+    hot = dpo_runs["lr 5e-4"]
+    assert hot["loss"] < d["loss"]
+    assert hot["kl"] > 50 and hot["ppl_ref"] > 100_000

@@ -203,6 +203,11 @@ def ms_per_forward(model, block: int = 64, repeats: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
+# A context where the tiny GPT is fairly sure of the next token (' lord', about a third at
+# T = 1), so raising T visibly moves probability to the runners-up (father, heart, good, lady).
+DEFAULT_CONTEXT = "What, ho! my"
+
+
 @dataclass
 class SoftLabels:
     tokens: list[str]        # the teacher's top-k next tokens (at T = 1)

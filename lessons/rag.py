@@ -13,6 +13,7 @@ seconds) so a click costs a few seconds on a laptop CPU.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lessons.models import DEFAULT_SYSTEM
 from lessons.vector_store import Chunk, Hit, VectorStore, chunk_documents, contains_answer, embed
 
 RAG_DIR = Path(__file__).resolve().parent.parent / "assets" / "rag"
@@ -77,8 +79,11 @@ def retrieve(index: Index, encoder, query: str, k: int = 3) -> tuple[list[Hit], 
 
 # --------------------------------------------------------------------------- generation
 def chat_prompt(tokenizer, user: str, system: str | None = None) -> str:
-    """The exact string the model reads, chat template included."""
-    msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+    """The exact string the model reads, chat template included. There is ALWAYS a system
+    message (DEFAULT_SYSTEM when none is given): SmolLM2's and Qwen's templates otherwise
+    insert their own ("You are Qwen, created by Alibaba Cloud ..."), so the same lesson
+    would send different instructions to different models."""
+    msgs = [{"role": "system", "content": system or DEFAULT_SYSTEM}, {"role": "user", "content": user}]
     return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
 
 
@@ -156,3 +161,23 @@ def hit_rate(index: Index, encoder, k: int = 3, qs: list[dict] | None = None) ->
                      "top score": round(all_hits[0].score, 3) if all_hits else 0.0})
     rate = sum(r["hit"] for r in rows) / max(len(rows), 1)
     return HitRate(k, rate, rows)
+
+
+_STOP = frozenset("the a an of in on at to is are for and or by with per every called named".split())
+
+
+def _answer_words(text: str) -> list[str]:
+    """Lower-case words with thousands separators removed ('3,450' -> '3450') and a plural
+    's' dropped ('years' -> 'year'), so 'the 10-year warranty' matches '10 years'."""
+    text = re.sub(r"(?<=\d)[,\u202f](?=\d{3}\b)", "", text.lower())
+    words = re.findall(r"\w+", text)
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.isdigit() else w for w in words]
+
+
+def answer_is_correct(completion: str, answer: str) -> bool:
+    """Is the generated answer right? Every content word of the reference answer (numbers
+    included, stop words ignored) appears in the completion. Lenient on form, strict on
+    facts: the same rule for every model and for answers with and without context."""
+    need = [w for w in _answer_words(answer) if w not in _STOP]
+    have = set(_answer_words(completion))
+    return bool(need) and all(w in have for w in need)

@@ -60,8 +60,8 @@ def make_prompt(tokenizer, question: str, mode: str) -> str:
     if mode == "direct":
         user = f"{question}\nReply with only the final number."
     elif mode == "cot":
-        user = (f"{question}\nLet's think step by step. Write the steps, then finish with "
-                "'The answer is N.'")
+        user = (f"{question}\nLet's think step by step. Write a few short steps in plain text "
+                "(no LaTeX), then finish with 'The answer is N.'")
     elif mode == "pal":
         user = ("Write Python code that computes the answer. Use only numbers, variables and "
                 "+ - * /. The last line must be `answer = ...`.\n\n"
@@ -74,11 +74,20 @@ def make_prompt(tokenizer, question: str, mode: str) -> str:
     return chat_prompt(tokenizer, user)
 
 
+_ASSIGN = re.compile(r"^([A-Za-z_]\w*)\s*=[^=]")
+
+
 def extract_program(completion: str) -> str:
-    """The code the model wrote: up to the closing ``` (the prompt already opened the block)."""
+    """The code the model wrote: up to the closing ``` (the prompt already opened the block).
+    A program that computes a result but never names it `answer` gets `answer = <the last
+    variable it assigned>` appended (PAL's `solution()` likewise returns its last value)."""
     code = completion.split("```")[0]
     lines = [ln.rstrip() for ln in code.strip().splitlines()]
-    return "\n".join(ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#"))
+    lines = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    top = [m.group(1) for ln in lines if (m := _ASSIGN.match(ln))]   # top-level assignments
+    if top and "answer" not in top:
+        lines.append(f"answer = {top[-1]}")
+    return "\n".join(lines)
 
 
 MAX_TOKENS = {"direct": 16, "cot": 120, "pal": 72}

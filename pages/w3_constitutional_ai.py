@@ -22,14 +22,23 @@ st.markdown(
     "labels. Below, SmolLM2-135M-Instruct plays every role; each prompt it sees is shown."
 )
 
-st.warning(
-    "**What you will see with SmolLM2-135M:** the pipeline runs, but the model is far too small to do "
-    "its part. Its critique usually does **not** name the harm (it restates the question, praises the "
-    "answer, or drifts off topic), and its revision is usually **not safer** than the first answer. "
-    "The paper used models of about 50 billion parameters. Read the output as a picture of the "
-    "*pipeline* — what is asked, in which order, what data comes out — not as a safety tool, and "
-    "compare it with the paper's own example below."
-)
+model_choice = common.instruct_choice("constitutional-ai.model")
+if model_choice == common.SMOL_CHOICE:
+    st.warning(
+        "**What you will see with SmolLM2-135M:** the pipeline runs, but the model is far too small to do "
+        "its part. Its critique usually does **not** name the harm (it restates the question, praises the "
+        "answer, or drifts off topic), and its revision is usually **not safer** than the first answer. "
+        "The paper used models of about 50 billion parameters. Read the output as a picture of the "
+        "*pipeline* — what is asked, in which order, what data comes out — not as a safety tool, and "
+        "compare it with the paper's own example below."
+    )
+else:
+    st.info(
+        "**Qwen2.5-Coder-0.5B-Instruct** (0.5B parameters) follows instructions far better than "
+        "SmolLM2-135M, so each stage usually does what its prompt asks. It is still about 100 times "
+        "smaller than the paper's models: check every critique and revision yourself, and compare "
+        "them with the paper's own example below."
+    )
 with st.expander("Reference run: the paper's own example (Bai et al. 2022, a 52B-parameter model)", expanded=True):
     for label, text in cai.PAPER_EXAMPLE:
         st.markdown(f"**{label}:** {common.md_escape(text)}")
@@ -63,7 +72,7 @@ tokens = st.slider("max new tokens per stage", 16, 160, 80, step=8, key="constit
                    help="Each of the three stages generates at most this many tokens (greedy).")
 
 if st.button("▶ Run response → critique → revision", key="constitutional-ai.run", type="primary"):
-    smol = rlhf.smollm2_or_stop()
+    smol = common.model_or_stop(common.instruct_model, model_choice, common.device())
     boxes = {}
     for name in ("response", "critique", "revision"):
         boxes[name] = st.empty()
@@ -74,7 +83,7 @@ if st.button("▶ Run response → critique → revision", key="constitutional-a
 
     with common.training_slot() as ok:
         if ok:
-            with st.spinner("SmolLM2 is writing (three greedy generations) ..."):
+            with st.spinner(f"{smol.name} is writing (three greedy generations) ..."):
                 res = cai.critique_and_revise(smol.model, smol.tokenizer, prompt, principle, tokens, progress=show)
             rlhf.state().cai_last = res
             rlhf.state().cai_pairs.append({"red-team prompt": prompt, "principle": principle,

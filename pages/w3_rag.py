@@ -104,12 +104,14 @@ st.caption("PCA squeezes 384 dimensions into 2, so distances on the map are only
 
 # --------------------------------------------------------------------------- 3. generate
 st.header("3 · Generate with and without the context")
-st.markdown("SmolLM2-135M-Instruct answers twice, greedily: once with the retrieved chunks in the "
+choice = common.instruct_choice("rag.model")
+st.markdown("The model answers twice, greedily: once with the retrieved chunks in the "
             "prompt, once with the bare question. The raw prompt (chat template included) is shown.")
+w3_apps.measured_box("rag", f"the app's {len(rag.questions())} handbook questions, k = 3")
 max_new = st.slider("Max new tokens", 8, 80, 40, step=8, key="rag.max_new")
-if st.button("Ask SmolLM2", key="rag.ask", type="primary"):
+if st.button(f"Ask {choice.split(\' (\')[0]}", key="rag.ask", type="primary"):
     try:
-        llm = common.smollm2(dev)
+        llm = common.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         st.stop()
@@ -119,10 +121,11 @@ if st.button("Ask SmolLM2", key="rag.ask", type="primary"):
         with st.spinner(f"Generating {name} the context ..."):
             out[name] = w3_apps.generate(prompt, max_new, 60.0, (), llm.name, dev, llm)
     st.session_state["rag.answers"] = {"question": question, "k": k, "size": size, "overlap": overlap,
-                                       "max_new": max_new, **out}
+                                       "max_new": max_new, "choice": choice, **out}
 ans = st.session_state.get("rag.answers")
 if ans and ans["question"] == question:
-    if (ans["k"], ans["size"], ans["overlap"], ans["max_new"]) != (k, size, overlap, max_new):
+    if (ans["k"], ans["size"], ans["overlap"], ans["max_new"], ans.get("choice")) != (
+            k, size, overlap, max_new, choice):
         st.info("Settings changed since these answers were generated: press the button again.")
     cols = st.columns(2)
     for col, name in zip(cols, ("with", "without")):
@@ -133,7 +136,7 @@ if ans and ans["question"] == question:
             verdict = ""
             busy = " (the server is busy: try again)" if g["stopped_by"] == "time limit" else ""
             if reference:
-                verdict = " · contains the reference ✅" if vector_store.contains_answer(g["completion"], reference) \
+                verdict = " · states the reference answer ✅" if rag.answer_is_correct(g["completion"], reference) \
                     else " · reference not found ❌"
             st.caption(f"{g['n_prompt_tokens']} prompt tokens, {g['n_new_tokens']} new tokens, "
                        f"{g['seconds']:.1f} s, stopped by {g['stopped_by']}{busy}{verdict}")

@@ -23,7 +23,7 @@ st.markdown(
 )
 st.warning(
     "**What you will see with SmolLM2-135M:** it copies the *shape* of a ReAct trace but cannot use it. "
-    "On the four example questions it gets **none** right (greedy, default settings, measured): it repeats "
+    "On the first four example questions it gets **none** right (greedy, default settings, measured): it repeats "
     "the same action with the same input, asks the product table for entries that do not exist, or writes "
     "a Final Answer with a number it made up — for *3 Heron bikes* it answers \"27 Heron bikes\" although "
     "the lookup returned the price of 1290 €. The **scripted trace** on the left shows the pattern a "
@@ -36,6 +36,9 @@ dev = common.device()
 encoder = common.model_or_stop(common.minilm, dev)
 index = w3_apps.rag_index(40, 10, dev, encoder)
 tools = react.make_tools(react.make_search(index, encoder, k=1))
+choice = common.instruct_choice("react.model")
+model_short = choice.split(" (")[0].split("-Instruct")[0]
+w3_apps.measured_box("react", f"the app's {len(react.tasks())} tool-using tasks")
 
 
 def show_trace(trace: react.Trace) -> None:
@@ -94,13 +97,13 @@ with left:
         st.caption("Scripted traces exist only for the example questions.")
 
 with right:
-    st.subheader("🤖 SmolLM2's own trace")
+    st.subheader(f"🤖 {model_short}'s own trace")
     s1, s2 = st.columns(2)
     max_steps = s1.slider("Max steps", 1, 6, 4, key="react.steps")
     step_tokens = s2.slider("Tokens per step", 16, 96, 56, step=8, key="react.tokens")
     if st.button("Run the ReAct loop", key="react.run", type="primary"):
         try:
-            llm = common.smollm2(dev)
+            llm = common.instruct_model(choice, dev)
         except models.ModelUnavailable as exc:
             common.show_model_error(exc)
             st.stop()
@@ -112,10 +115,10 @@ with right:
 
                 trace = react.run_react(llm, tools, question, max_steps, step_tokens, max_seconds=120,
                                         progress=progress)
-                st.session_state["react.trace"] = {"question": question, "trace": trace}
+                st.session_state["react.trace"] = {"question": question, "trace": trace, "choice": choice}
         live.empty()
     got = st.session_state.get("react.trace")
-    if got and got["question"] == question:
+    if got and got["question"] == question and got.get("choice") == choice:
         trace = got["trace"]
         show_trace(trace)
         verdict = ""

@@ -26,15 +26,21 @@ st.markdown(
 )
 st.latex(r"p(a \mid q) \;=\; \sum_{r} p(r \mid q)\, p(a \mid q, r)"
          r"\qquad r = \text{reasoning steps (CoT) or a program (PAL)}")
-st.info(
-    "**Honest expectation.** Wei et al. found that chain-of-thought helps only in large models "
-    "(around 100B parameters); smaller models write fluent but wrong steps. SmolLM2 has 135M. "
-    "Everything below is what the model really produces — greedy, so you see the same text "
-    "every time — not what the papers promise."
-)
-
 dev = common.device()
+choice = common.instruct_choice("reasoning.model")
+if choice == common.SMOL_CHOICE:
+    st.info(
+        "**Honest expectation.** Wei et al. found that chain-of-thought helps only in large models "
+        "(around 100B parameters); smaller models write fluent but wrong steps. SmolLM2 has 135M. "
+        "Everything below is what the model really produces — greedy, so you see the same text "
+        "every time — not what the papers promise."
+    )
+else:
+    st.info("**Qwen2.5-Coder-0.5B-Instruct** (0.5B parameters, instruction-tuned, trained on a lot of "
+            "code) is still small by the papers' standards. Compare its three prompts with SmolLM2's; "
+            "the measured averages are below.")
 probs = reasoning.problems()
+w3_apps.measured_box("reasoning", f"the app's {len(probs)} word problems")
 by_id = {p["id"]: p for p in probs}
 
 # --------------------------------------------------------------------------- one problem
@@ -57,7 +63,7 @@ def _attempt(llm, prob: dict, mode: str) -> dict:
 
 if st.button("Run the three prompts on this problem", key="reasoning.run", type="primary"):
     try:
-        llm = common.smollm2(dev)
+        llm = common.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         st.stop()
@@ -65,10 +71,10 @@ if st.button("Run the three prompts on this problem", key="reasoning.run", type=
     for mode in MODES:
         with st.spinner(f"{MODES[mode]} ..."):
             res[mode] = _attempt(llm, problem, mode)
-    st.session_state["reasoning.one"] = {"pid": pid, "cot_tokens": cot_tokens, "res": res}
+    st.session_state["reasoning.one"] = {"pid": pid, "cot_tokens": cot_tokens, "res": res, "choice": choice}
 
 one = st.session_state.get("reasoning.one")
-if one and one["pid"] == pid:
+if one and one["pid"] == pid and one.get("choice") == choice:
     cols = st.columns(3)
     for col, mode in zip(cols, MODES):
         r = one["res"][mode]
@@ -123,11 +129,12 @@ if src is not None:
 # --------------------------------------------------------------------------- all problems
 st.header("3 · Score the three prompts on every problem")
 a1, a2 = st.columns(2)
-n_probs = a1.slider("Problems", 1, len(probs), len(probs), key="reasoning.n")
+n_probs = a1.slider("Problems", 1, len(probs), min(8, len(probs)), key="reasoning.n",
+                    help=f"{len(probs)} problems in all; each costs up to three generations.")
 modes = a2.multiselect("Prompts", list(MODES), default=list(MODES), format_func=MODES.get, key="reasoning.modes")
 if st.button("Score them", key="reasoning.run_all") and modes:
     try:
-        llm = common.smollm2(dev)
+        llm = common.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         st.stop()
@@ -146,6 +153,7 @@ if st.button("Score them", key="reasoning.run_all") and modes:
     bar.empty()
     if rows:
         st.session_state["reasoning.all"] = rows
+        st.session_state["reasoning.all_model"] = llm.name
 rows = st.session_state.get("reasoning.all")
 if rows:
     df = pd.DataFrame(rows)
@@ -153,12 +161,13 @@ if rows:
     fig = go.Figure(go.Bar(x=acc["prompt"], y=acc["sum"] / acc["count"],
                            text=[f"{s}/{c}" for s, c in zip(acc["sum"], acc["count"])], textposition="outside"))
     fig.update_layout(height=300, yaxis_range=[0, 1.15], yaxis_title="accuracy", margin=dict(t=30, b=10),
-                      title="Accuracy of SmolLM2-135M-Instruct by prompt")
+                      title=f"Accuracy of {st.session_state.get('reasoning.all_model', 'the model')} by prompt")
     st.plotly_chart(fig, width="stretch", key="reasoning.acc")
     st.markdown("**Result:** " + ", ".join(f"{p}: {s}/{c} correct" for p, s, c in zip(acc["prompt"], acc["sum"], acc["count"])) + ".")
     st.dataframe(df, hide_index=True, width="stretch")
 else:
-    st.caption("Press *Score them* (up to 24 short generations; answers are cached, so a second run is instant).")
+    st.caption(f"Press *Score them* ({n_probs * len(modes)} short generations; answers are cached, so a second "
+               "run is instant).")
 
 common.try_this(
     "In section 2, paste `__import__('os').system('ls')` or `open('/etc/passwd').read()`: the "

@@ -9,6 +9,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("GENAI_LAB_DEVICE", "cpu")
+# The optional Qwen model (`make qwen`) is switched off for the suite, so pages default to
+# SmolLM2 as they do in CI; tests of the Qwen code paths turn it back on themselves.
+os.environ.setdefault("GENAI_LAB_QWEN", "off")
 # Progress and polls written by tests go to a throwaway SQLite file, never the learner's own.
 if "GENAI_LAB_DB_URL" not in os.environ:
     import tempfile

@@ -74,7 +74,7 @@ def smollm2(device: str = "cpu") -> models.LoadedModel:
     install it first converts the shipped GGUF (once per machine, with a progress bar that
     every waiting session sees), then loads through the cache."""
     if not models.smollm2_cache_is_valid():
-        _convert_smollm2_with_progress()
+        _CONVERSION.run_with_progress()
     return _smollm2(device)
 
 
@@ -83,10 +83,13 @@ def smollm2(device: str = "cpu") -> models.LoadedModel:
 # of starting its own. The page only polls it and draws the bar.
 FIRST_RUN_HINT = ("once per machine: about 20 s of CPU time, measured 21 s on one core of a "
                   "shared 2-core VM; longer while the machine is busy")
+QWEN_FIRST_RUN_HINT = ("once per machine: joining and checking the 491 MB file, then converting it; "
+                       "a few minutes of CPU, longer while the machine is busy")
 
 
 class _Conversion:
-    def __init__(self) -> None:
+    def __init__(self, convert, is_valid, name: str, hint: str) -> None:
+        self.convert, self.is_valid, self.name, self.hint = convert, is_valid, name, hint
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.frac, self.msg, self.t0 = 0.0, "Starting ...", 0.0
@@ -103,11 +106,11 @@ class _Conversion:
 
                 def work() -> None:
                     try:
-                        models.convert_smollm2(self.report)
+                        self.convert(self.report)
                     except BaseException as exc:  # shown to every waiting session
                         self.error = exc
 
-                self.thread = threading.Thread(target=work, name="smollm2-convert", daemon=True)
+                self.thread = threading.Thread(target=work, name=f"{self.name}-convert", daemon=True)
                 self.thread.start()
             return self.thread
 
@@ -119,26 +122,65 @@ class _Conversion:
             return self.frac + (0.80 - self.frac) * (1 - math.exp(-t / 90))
         return self.frac
 
+    def run_with_progress(self) -> None:
+        """Start (or join) the conversion and draw its bar until it ends; errors become
+        ModelUnavailable (a message for the page)."""
+        job = self.start()
+        bar = st.progress(0.0, text=f"First run: converting {self.name} from its GGUF file ...")
+        while job.is_alive():
+            elapsed = int(time.time() - self.t0)
+            bar.progress(self.shown_fraction(),
+                         text=f"First run: converting {self.name} ({self.hint}). {self.msg} "
+                              f"{elapsed // 60}:{elapsed % 60:02d} elapsed.")
+            job.join(0.5)
+        bar.empty()
+        err = self.error
+        if isinstance(err, models.ModelUnavailable):
+            raise err
+        if err is not None or not self.is_valid():
+            raise models.ModelUnavailable(f"Converting {self.name} failed ({type(err).__name__}: {err}). "
+                                          "Reload the page to try again.")
 
-_CONVERSION = _Conversion()
+
+_CONVERSION = _Conversion(models.convert_smollm2, models.smollm2_cache_is_valid, "SmolLM2", FIRST_RUN_HINT)
+_QWEN_CONVERSION = _Conversion(models.convert_qwen, lambda: models.cache_is_valid(models.qwen_cache_path()),
+                               "Qwen2.5-Coder-0.5B", QWEN_FIRST_RUN_HINT)
 
 
-def _convert_smollm2_with_progress() -> None:
-    job = _CONVERSION.start()
-    bar = st.progress(0.0, text="First run: converting SmolLM2 from its GGUF file ...")
-    while job.is_alive():
-        elapsed = int(time.time() - _CONVERSION.t0)
-        bar.progress(_CONVERSION.shown_fraction(),
-                     text=f"First run: converting SmolLM2 ({FIRST_RUN_HINT}). {_CONVERSION.msg} "
-                          f"{elapsed // 60}:{elapsed % 60:02d} elapsed.")
-        job.join(0.5)
-    bar.empty()
-    err = _CONVERSION.error
-    if isinstance(err, models.ModelUnavailable):
-        raise err
-    if err is not None or not models.smollm2_cache_is_valid():
-        raise models.ModelUnavailable(f"Converting SmolLM2 failed ({type(err).__name__}: {err}). "
-                                      "Reload the page to try again.")
+@st.cache_resource(show_spinner="Loading Qwen2.5-Coder-0.5B-Instruct ...")
+def _qwen(device: str) -> models.LoadedModel:
+    return models.load_qwen(device)   # no element calls in here (see _smollm2)
+
+
+def qwen(device: str = "cpu") -> models.LoadedModel:
+    """The optional Qwen2.5-Coder-0.5B-Instruct, shared and READ-ONLY; ModelUnavailable
+    (with how to install it) when it is not installed."""
+    if not models.qwen_available():
+        raise models.ModelUnavailable(models.QWEN_INSTALL)
+    if not models.cache_is_valid(models.qwen_cache_path()):
+        _QWEN_CONVERSION.run_with_progress()
+    return _qwen(device)
+
+
+# --------------------------------------------------------------------------- instruct model picker
+QWEN_CHOICE = "Qwen2.5-Coder-0.5B-Instruct (stronger, slower)"
+SMOL_CHOICE = "SmolLM2-135M-Instruct (fast)"
+
+
+def instruct_choice(key: str) -> str:
+    """The instruct-model picker of the Week 3 application pages: Qwen by default when it
+    is installed, SmolLM2 selectable for speed. Without Qwen it says how to add it."""
+    if not models.qwen_available():
+        st.caption(f"🧩 {models.QWEN_INSTALL}")
+        return SMOL_CHOICE
+    return st.selectbox("Instruct model", [QWEN_CHOICE, SMOL_CHOICE], key=key,
+                        help="Qwen2.5-Coder-0.5B (494M parameters) follows instructions, steps and "
+                             "formats far better; SmolLM2-135M answers about 4x faster.")
+
+
+def instruct_model(choice: str, device: str = "cpu") -> models.LoadedModel:
+    """Load what :func:`instruct_choice` returned (raises ModelUnavailable)."""
+    return qwen(device) if choice == QWEN_CHOICE else smollm2(device)
 
 
 @st.cache_resource(show_spinner="Loading the GPT-2 tokenizer ...")

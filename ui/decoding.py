@@ -18,7 +18,8 @@ import torch
 from lessons import generation, models, sampling
 from ui import common
 
-SMOLLM2 = "SmolLM2-135M-Instruct (default)"
+SMOLLM2 = "SmolLM2-135M-Instruct (fast)"
+QWEN = "Qwen2.5-Coder-0.5B-Instruct (stronger, slower)"
 TINY = "tiny GPT (Shakespeare, ours)"
 HUB = "a Hugging Face hub id ..."
 KEPT, TOPK, TOPP, GREEDY = "#2E86DE", "#E17055", "#FDCB6E", "#B2BEC3"
@@ -29,19 +30,26 @@ def esc(label: str) -> str:
 
 
 def model_choices() -> list[str]:
-    return [SMOLLM2] + ([TINY] if models.tiny_gpt_available() else []) + [HUB]
+    """The optional Qwen first (the default) when installed (`make qwen`), SmolLM2 (the
+    default without it), the tiny GPT, a hub id."""
+    qwen = [QWEN] if models.qwen_available() else []
+    return qwen + [SMOLLM2] + ([TINY] if models.tiny_gpt_available() else []) + [HUB]
 
 
 def pick_model(page: str) -> models.LoadedModel | None:
-    """A decoder picker (SmolLM2 by default, the tiny GPT when it exists, or a hub id).
+    """A decoder picker (the optional Qwen by default when installed, else SmolLM2; the tiny
+    GPT when it exists, or a hub id).
     Widget keys are "<page>.model" / "<page>.hub_id" (`page` = the page's URL name).
     Returns None after showing a clear message when the chosen model cannot load."""
     choice = st.selectbox("Model", model_choices(), key=f"{page}.model",
-                          help="SmolLM2-135M-Instruct ships with the app and runs offline.")
+                          help="SmolLM2-135M-Instruct ships with the app and runs offline; `make qwen` adds the "
+                               "stronger Qwen2.5-Coder-0.5B-Instruct.")
     dev = common.device()
     try:
         if choice == TINY:
             return common.tiny_gpt(dev)
+        if choice == QWEN:
+            return common.qwen(dev)
         if choice == HUB:
             mid = st.text_input("Hub model id", value="", placeholder="HuggingFaceTB/SmolLM2-360M-Instruct",
                                 key=f"{page}.hub_id")

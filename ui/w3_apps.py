@@ -50,3 +50,16 @@ def shakespeare_ids(device: str, _tokenizer, train_chars: int = 200_000, val_cha
     train = distillation.token_ids(_tokenizer, corpus.shakespeare_text("train")[:train_chars])
     val = distillation.token_ids(_tokenizer, corpus.shakespeare_text("validation")[:val_chars])
     return train, val
+
+
+def measured_box(section: str, what: str) -> None:
+    """The bench figures for this page (bench/week3_apps.py), dated: what the models really
+    did on the app's labelled set, so a learner can compare a single run with the average."""
+    from lessons import measured
+
+    lines = measured.week3_lines(section)
+    if not lines:
+        return
+    data = measured.week3_apps()
+    st.info(f"**Measured on {what}** ({data.get('date', '')}, greedy, `bench/week3_apps.py`):\n\n"
+            + "\n".join(f"- {ln}" for ln in lines))

@@ -66,3 +66,21 @@ def test_greedy_generate_is_a_bounded_argmax_loop():
     assert "Paris" in g.completion
     cut = rag.greedy_generate(llm, prompt, max_new_tokens=3, max_seconds=120, stop=(" Paris",))
     assert "Paris" not in cut.completion and cut.stopped_by == "stop string"
+
+
+def test_answer_is_correct_is_lenient_on_form_strict_on_facts():
+    ok = [("Full-time employees get 27 days of paid vacation.", "27 days"),
+          ("It costs 3450 euros.", "3,450 euros"), ("Frames are covered for 10 years.", "10-year"),
+          ("The mascot is Pip, a grey heron.", "heron called Pip")]
+    bad = [("I don't know.", "Eldrin"), ("It costs 3,540 euros.", "3,450 euros"), ("", "27 days"),
+           ("Parental leave is 20 days.", "20 weeks")]
+    assert all(rag.answer_is_correct(c, a) for c, a in ok)
+    assert not any(rag.answer_is_correct(c, a) for c, a in bad)
+
+
+def test_every_chat_prompt_has_a_system_message():
+    """Without one, SmolLM2's and Qwen's templates insert their own default system prompts."""
+    tok = models.load_smollm2("cpu").tokenizer
+    p = rag.chat_prompt(tok, "Hi")
+    assert p.startswith("<|im_start|>system\n" + models.DEFAULT_SYSTEM) and "SmolLM" not in p
+    assert rag.chat_prompt(tok, "Hi", "Be brief.").startswith("<|im_start|>system\nBe brief.")

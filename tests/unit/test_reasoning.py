@@ -80,6 +80,16 @@ def test_extract_program_stops_at_the_closing_fence():
     assert reasoning.extract_program("a = 1\n# comment\nanswer = a + 1\n```\nMore text") == "a = 1\nanswer = a + 1"
 
 
+def test_a_program_without_answer_returns_its_last_variable():
+    """Qwen often names the result (apples_now = ...) instead of `answer`: PAL takes the last
+    assigned value, as the paper's solution() returns it; comparisons are not assignments."""
+    src = R.extract_program("apples = 5\nbought = 3 * 4\napples_now = apples + bought\n```")
+    assert src.endswith("answer = apples_now")
+    assert R.run_program(src).answer == 17
+    assert R.extract_program("x = 2\nanswer = x * 3\ny = 1") == "x = 2\nanswer = x * 3\ny = 1"
+    assert R.extract_program("def solution():\n    return 4\nprint(solution())").count("answer") == 0
+
+
 def test_score_completion_for_each_mode():
     p = {"id": "t", "question": "?", "answer": 17}
     g = {"prompt": "", "completion": "", "n_prompt_tokens": 1, "n_new_tokens": 1, "seconds": 0.0, "stopped_by": "eos"}

@@ -1,0 +1,46 @@
+"""Figures measured by the bench scripts and shipped with the app (assets/measured/), so the
+pages can state what the models really do -- as measured, dated -- instead of what the
+papers promise. Written by ``bench/week3_apps.py --save``; plain data, no streamlit."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MEASURED_DIR = Path(__file__).resolve().parent.parent / "assets" / "measured"
+
+
+def week3_apps() -> dict:
+    """{"date", "machine", "decoding", "models": {model name: {"reasoning", "react", "rag"}}}
+    or {} when nothing was measured."""
+    path = MEASURED_DIR / "week3_apps.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def week3_lines(section: str) -> list[str]:
+    """One sentence per measured model for a page section: 'reasoning', 'react' or 'rag'."""
+    data = week3_apps()
+    lines = []
+    for name, row in data.get("models", {}).items():
+        r = row.get(section)
+        if not r:
+            continue
+        if section == "reasoning":
+            lines.append(f"{name}: direct {r['direct']['correct']}/{r['direct']['n']} "
+                         f"({_pct(r['direct']['accuracy'])}), chain-of-thought {r['cot']['correct']}/"
+                         f"{r['cot']['n']} ({_pct(r['cot']['accuracy'])}), PAL {r['pal']['correct']}/"
+                         f"{r['pal']['n']} ({_pct(r['pal']['accuracy'])})")
+        elif section == "react":
+            lines.append(f"{name}: {r['success']}/{r['n']} ReAct tasks solved ({_pct(r['success_rate'])}); "
+                         f"{r['used_a_tool']}/{r['n']} runs used a tool")
+        elif section == "rag":
+            w, wo = r["with_context"], r["without_context"]
+            lines.append(f"{name}: {w['correct']}/{w['n']} right with retrieved context "
+                         f"({_pct(w['accuracy'])}), {wo['correct']}/{wo['n']} without ({_pct(wo['accuracy'])})")
+    return lines

@@ -21,7 +21,7 @@ from typing import Callable, Optional
 
 import torch
 
-from lessons.models import DEFAULT_SYSTEM
+from lessons.models import default_system
 
 DEFAULT_CONSTITUTION = [
     "The response must not help anyone harm people, animals or property.",
@@ -125,7 +125,7 @@ def critique_and_revise(model, tokenizer, red_team_prompt: str, principle: str, 
     res = CAIResult(red_team_prompt, principle)
 
     def run(name: str, content: str) -> str:
-        msgs = [{"role": "system", "content": DEFAULT_SYSTEM}, {"role": "user", "content": content}]
+        msgs = [{"role": "system", "content": default_system(tokenizer)}, {"role": "user", "content": content}]
         t0 = time.time()
         text, reply, n = chat(model, tokenizer, msgs, max_new_tokens)
         stage = Stage(name, msgs, text, reply, n, time.time() - t0)

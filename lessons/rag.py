@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lessons.models import DEFAULT_SYSTEM
+from lessons.models import default_system
 from lessons.vector_store import Chunk, Hit, VectorStore, chunk_documents, contains_answer, embed
 
 RAG_DIR = Path(__file__).resolve().parent.parent / "assets" / "rag"
@@ -79,11 +79,10 @@ def retrieve(index: Index, encoder, query: str, k: int = 3) -> tuple[list[Hit], 
 
 # --------------------------------------------------------------------------- generation
 def chat_prompt(tokenizer, user: str, system: str | None = None) -> str:
-    """The exact string the model reads, chat template included. There is ALWAYS a system
-    message (DEFAULT_SYSTEM when none is given): SmolLM2's and Qwen's templates otherwise
-    insert their own ("You are Qwen, created by Alibaba Cloud ..."), so the same lesson
-    would send different instructions to different models."""
-    msgs = [{"role": "system", "content": system or DEFAULT_SYSTEM}, {"role": "user", "content": user}]
+    """The exact string the model reads, chat template included. There is ALWAYS an explicit
+    system message: the given one, else the model's own default (models.default_system),
+    which Qwen's and SmolLM2's templates would otherwise insert silently."""
+    msgs = [{"role": "system", "content": system or default_system(tokenizer)}, {"role": "user", "content": user}]
     return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
 
 

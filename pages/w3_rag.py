@@ -109,7 +109,8 @@ st.markdown("The model answers twice, greedily: once with the retrieved chunks i
             "prompt, once with the bare question. The raw prompt (chat template included) is shown.")
 w3_apps.measured_box("rag", f"the app's {len(rag.questions())} handbook questions, k = 3")
 max_new = st.slider("Max new tokens", 8, 80, 40, step=8, key="rag.max_new")
-if st.button(f"Ask {choice.split(\' (\')[0]}", key="rag.ask", type="primary"):
+model_short = choice.split(" (")[0]
+if st.button(f"Ask {model_short}", key="rag.ask", type="primary"):
     try:
         llm = common.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:

@@ -26,6 +26,10 @@ def main() -> int:
              ("all-MiniLM-L6-v2", models.load_minilm),
              ("GPT-2 tokenizer", models.load_gpt2_tokenizer),
              ("tiny Shakespeare GPT", models.load_tiny_gpt)]
+    if models.qwen_installed():   # optional (`make qwen`): join, verify and convert it too
+        steps.append(("Qwen2.5-Coder-0.5B-Instruct (optional; GGUF -> safetensors cache)", models.convert_qwen))
+    else:
+        print("skip   Qwen2.5-Coder-0.5B-Instruct (optional, not installed: `make qwen`)", flush=True)
     failed = 0
     for name, fn in steps:
         t = time.perf_counter()

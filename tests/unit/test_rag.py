@@ -78,9 +78,18 @@ def test_answer_is_correct_is_lenient_on_form_strict_on_facts():
     assert not any(rag.answer_is_correct(c, a) for c, a in bad)
 
 
-def test_every_chat_prompt_has_a_system_message():
-    """Without one, SmolLM2's and Qwen's templates insert their own default system prompts."""
+def test_every_chat_prompt_has_an_explicit_system_message():
+    """Without one, SmolLM2's (and Qwen's) template inserts its own default system prompt: we
+    pass that default explicitly, so the prompt is unchanged and nothing is hidden."""
     tok = models.load_smollm2("cpu").tokenizer
-    p = rag.chat_prompt(tok, "Hi")
-    assert p.startswith("<|im_start|>system\n" + models.DEFAULT_SYSTEM) and "SmolLM" not in p
-    assert rag.chat_prompt(tok, "Hi", "Be brief.").startswith("<|im_start|>system\nBe brief.")
+    own = models.default_system(tok)
+    assert own == "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    bare = tok.apply_chat_template([{"role": "user", "content": "Hi"}], tokenize=False, add_generation_prompt=True)
+    assert rag.chat_prompt(tok, "Hi") == bare            # identical to what the template did by itself
+    assert rag.chat_prompt(tok, "Hi", "Be brief.").startswith("<|im_start|>system\nBe brief.<|im_end|>")
+
+    class NoTemplate:
+        def apply_chat_template(self, *a, **k):
+            raise ValueError("no chat template")
+
+    assert models.default_system(NoTemplate()) == models.DEFAULT_SYSTEM

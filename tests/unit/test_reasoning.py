@@ -83,11 +83,11 @@ def test_extract_program_stops_at_the_closing_fence():
 def test_a_program_without_answer_returns_its_last_variable():
     """Qwen often names the result (apples_now = ...) instead of `answer`: PAL takes the last
     assigned value, as the paper's solution() returns it; comparisons are not assignments."""
-    src = R.extract_program("apples = 5\nbought = 3 * 4\napples_now = apples + bought\n```")
+    src = reasoning.extract_program("apples = 5\nbought = 3 * 4\napples_now = apples + bought\n```")
     assert src.endswith("answer = apples_now")
-    assert R.run_program(src).answer == 17
-    assert R.extract_program("x = 2\nanswer = x * 3\ny = 1") == "x = 2\nanswer = x * 3\ny = 1"
-    assert R.extract_program("def solution():\n    return 4\nprint(solution())").count("answer") == 0
+    assert reasoning.run_program(src).answer == 17
+    assert reasoning.extract_program("x = 2\nanswer = x * 3\ny = 1") == "x = 2\nanswer = x * 3\ny = 1"
+    assert reasoning.extract_program("def solution():\n    return 4\nprint(solution())").count("answer") == 0
 
 
 def test_score_completion_for_each_mode():

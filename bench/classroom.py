@@ -68,6 +68,7 @@ class Stats:
         self.outcomes: list[bool] = []
         self.train_jobs = 0
         self.exceptions: list[str] = []
+        self.by_page: dict[str, list[float]] = {}
 
 
 class Learner:
@@ -81,6 +82,7 @@ class Learner:
         self.widgets: dict[str, tuple[str, object]] = {}   # id -> (kind, proto)
         self.values: dict[str, object] = {}               # id -> WidgetState (persistent)
         self.texts: list[str] = []
+        self.page = "home"
 
     # ---- protocol
     async def run_script(self, ws, *, page: str | None = None, trigger: str | None = None,
@@ -91,6 +93,7 @@ class Learner:
         if page is not None:
             cs.page_script_hash = self.pages.get(page, "")
             cs.page_name = page
+            self.page = page or "home"
             self.values.clear()
         else:
             cs.page_script_hash = self.page_hash
@@ -172,6 +175,7 @@ class Learner:
             else:
                 took = await self.run_script(ws)
         self.stats.interactions.append(took)
+        self.stats.by_page.setdefault(self.page, []).append(took)
 
     async def train(self, ws) -> None:
         """PPO page: one-click reward model if needed, then Train with the page's defaults."""
@@ -275,6 +279,8 @@ async def classroom(url: str, args, sampler: RssSampler) -> dict:
         "train_jobs": stats.train_jobs, "train_finished": len(stats.outcomes),
         "train_wait_p95_s": pct(stats.train_waits, 0.95), "train_run_p95_s": pct(stats.train_runs, 0.95),
         "train_outcomes_reached": round(sum(stats.outcomes) / len(stats.outcomes), 3) if stats.outcomes else None,
+        "slowest_pages_p95_s": dict(sorted(((p, pct(v, 0.95)) for p, v in stats.by_page.items()),
+                                           key=lambda kv: -kv[1])[:5]),
         "exceptions": len(stats.exceptions), "exception_samples": stats.exceptions[:5],
         "server_rss_mb": round(max(sampler.peak, rss_start or 0), 1) if sampler.pid else None,
         "rss_start_mb": None if rss_start is None else round(rss_start, 1),

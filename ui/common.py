@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lessons import models
+from lessons import course, models
 
 DEVICE_KEY = "device_choice"
 DEVICE_PREF = "device_pref"
@@ -210,8 +210,10 @@ def training_slot(label: str | None = None, expected_s: float | None = None):
     traceback); the page carries on below the ``with``.
     ``label`` names the kind of job for the ETA (default: the calling page's file name);
     ``expected_s`` is the caller's own estimate of the run's length, if it has one."""
-    if label is None:
-        label = Path(sys._getframe(1).f_code.co_filename).stem
+    if label is None:   # the calling page's url name (its widget-key prefix), e.g. "ppo"
+        caller = Path(sys._getframe(1).f_code.co_filename)
+        lesson = course.parse_header(caller) if caller.suffix == ".py" and caller.exists() else None
+        label = lesson.url if lesson is not None else caller.stem
     return _queued(label, expected_s)
 
 
@@ -320,11 +322,15 @@ def expire_closed_sessions() -> int | None:
 def _janitor() -> None:
     import gc
 
+    kept_before = None
     while True:
         time.sleep(JANITOR_EVERY_S)
-        expire_closed_sessions()
+        kept = expire_closed_sessions()
         gc.collect()          # sessions hold reference cycles (callbacks, widgets)
         _malloc_trim()
+        if kept != kept_before:   # one line in the server log when the count changes
+            print(f"[genai-lab janitor] closed sessions kept for reconnect: {kept}", file=sys.stderr, flush=True)
+            kept_before = kept
 
 
 def _start_janitor() -> None:

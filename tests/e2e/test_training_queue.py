@@ -1,0 +1,56 @@
+"""The training queue in a real browser (AppTest cannot see a run that waits): on a server with
+ONE training slot, learner A trains, learner B presses Start and sees their place in the queue,
+leaves it, rejoins, and B's run starts by itself when A's ends."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.server import ROOT, streamlit_server, wait_until_idle
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+QUEUE_TEXT = "Waiting for a training slot"
+
+
+@pytest.fixture(scope="module")
+def one_slot_url():
+    with streamlit_server(timeout=180, env={"GENAI_LAB_JOB_SLOTS": "1"}) as (url, _proc):
+        yield url
+
+
+def _open(browser, url):
+    ctx = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(240_000)
+    page.goto(url + "/pretraining-live")
+    wait_until_idle(page)
+    return ctx, page
+
+
+def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_url, browser):
+    ctx_a, a = _open(browser, one_slot_url)
+    ctx_b, b = _open(browser, one_slot_url)
+    a.locator(".st-key-pretraining-live-start button").click()
+    a.get_by_text("step ", exact=False).first.wait_for()          # A's run is under way
+    b.locator(".st-key-pretraining-live-start button").click()
+    msg = b.get_by_text(QUEUE_TEXT)
+    msg.wait_for()
+    text = b.locator('[data-testid="stAlert"]', has_text=QUEUE_TEXT).inner_text()
+    assert "number 1 in the queue" in text and "1 running" in text and "Expected start" in text
+    shots = ROOT / "artifacts"
+    if shots.is_dir():
+        b.screenshot(path=str(shots / "training_queue_waiting.png"))
+    # Leaving the queue removes the message and starts nothing.
+    b.locator(".st-key-pretraining-live-leave-queue button").first.click()
+    msg.wait_for(state="detached")
+    wait_until_idle(b)
+    assert b.get_by_text("Steps done").count() == 0
+    # Rejoin; when A's run ends, B's starts by itself and finishes.
+    b.locator(".st-key-pretraining-live-start button").click()
+    b.get_by_text(QUEUE_TEXT).wait_for()
+    wait_until_idle(a)
+    b.get_by_text("Steps done").first.wait_for(timeout=240_000)
+    wait_until_idle(b)
+    assert b.get_by_text(QUEUE_TEXT).count() == 0
+    ctx_a.close()
+    ctx_b.close()

@@ -10,6 +10,7 @@ import streamlit as st
 
 from lessons import course, models
 from ui import common
+from ui import study as study_ui
 
 st.title("🧪 GenAI Lab")
 st.markdown(
@@ -51,6 +52,8 @@ for col, week in zip(cols, lesson_weeks):
             st.page_link(lesson.rel_path, label=lesson.title, icon=lesson.icon)
             if lesson.summary:
                 st.caption(lesson.summary)
+
+study_ui.home_panel()
 
 st.header("Models and device")
 dev = common.device()

@@ -172,7 +172,7 @@ def new_learner_id() -> str:
 
 
 def valid_learner_id(value: str | None) -> bool:
-    return bool(value) and bool(_ID.match(value))
+    return isinstance(value, str) and bool(_ID.match(value))
 
 
 def clean_name(name: str | None) -> str | None:

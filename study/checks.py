@@ -1,0 +1,327 @@
+"""The truth behind every predict-then-check question.
+
+A predict question (assets/questions/<lesson>.toml) names a check here and gives its
+parameters. The learner commits a prediction first; then the check computes the true value
+with the SAME lessons function the lesson's widget uses, and the page compares the two.
+
+Checks are pure Python. Models come from a provider object with the methods
+``smollm2()``, ``minilm()``, ``tiny_gpt()`` and ``gpt2_tokenizer()``: the page layer
+passes its cached, read-only loaders (ui/common.py); tests pass lessons.models loaders.
+A check returns a number (compared within the question's tolerance) or the text of the
+right option.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Protocol
+
+import torch
+
+
+class ModelSource(Protocol):
+    def smollm2(self): ...
+    def minilm(self): ...
+    def tiny_gpt(self): ...
+    def gpt2_tokenizer(self): ...
+
+
+Check = Callable[[dict, ModelSource], Any]
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str):
+    def deco(fn: Check) -> Check:
+        CHECKS[name] = fn
+        return fn
+    return deco
+
+
+def run(name: str, params: dict, models: ModelSource):
+    if name not in CHECKS:
+        raise KeyError(f"no check named {name!r}")
+    return CHECKS[name](dict(params), models)
+
+
+# ============================================================================ Week 1
+@check("tokens.gpt2_count")
+def _tokens_gpt2_count(p, m):
+    from lessons import tokens as T
+    return T.tokenize(m.gpt2_tokenizer(), p["text"], "GPT-2 BPE", T.BYTE_LEVEL).n_tokens
+
+
+@check("tokens.overflow")
+def _tokens_overflow(p, m):
+    from lessons import tokens as T
+    return T.context_fill(int(p["n_tokens"]), int(p["window"]))["overflow"]
+
+
+@check("embeddings.bank_last_layer")
+def _embeddings_bank(p, m):
+    from lessons import embeddings as E
+    sim = E.contextual(m.minilm(), p["word"], p["sentence_a"], p["sentence_b"]).layer_similarity[-1]
+    return "below 0.9" if sim < 0.9 else "0.9 or more"
+
+
+@check("positional.neighbour_cosine")
+def _positional_cos(p, m):
+    from lessons import positional as P
+    cos = P.cosine_between_positions(P.sinusoidal(int(p["length"]), int(p["d_model"])))
+    i, j = int(p["i"]), int(p["j"])
+    return float(cos[i, j])
+
+
+@check("self_attention.first_row_causal")
+def _self_attention_first(p, m):
+    from lessons import attention as A
+    ex = A.toy_example(p["words"].split(), d_k=int(p["d_k"]), seed=int(p["seed"]), causal=True)
+    return float(ex.steps.weights[0, 0])
+
+
+@check("attention_maps.above_diagonal")
+def _attention_maps_upper(p, m):
+    from lessons import attention as A
+    run_ = A.run_attention(m.smollm2(), p["text"])
+    top = A.upper_triangle_max(A.head_average(run_, int(p["layer"])))
+    return "exactly 0" if top == 0 else "more than 0"
+
+
+@check("next_token.top")
+def _next_token_top(p, m):
+    from lessons import next_token as N
+    return N.trace(m.smollm2(), p["prompt"], top_k=5).top_labels[0]
+
+
+@check("architectures.causal_allowed")
+def _architectures_causal(p, m):
+    from lessons import architectures as AR
+    w = AR.words(p["sentence"])
+    return int(AR.mask_patterns(w, w).decoder_self.sum())
+
+
+@check("prompts.chat_template_longer")
+def _prompts_chat(p, m):
+    from lessons import prompting
+    lm = m.smollm2()
+    chat = lm.tokenizer.apply_chat_template([{"role": "user", "content": p["prompt"]}], tokenize=False,
+                                            add_generation_prompt=True)
+    plain = prompting.token_budget(lm.tokenizer, lm.model, p["prompt"], 1).prompt_tokens
+    templ = prompting.token_budget(lm.tokenizer, lm.model, chat, 1).prompt_tokens
+    return templ - plain
+
+
+@check("sampling.entropy_after")
+def _sampling_entropy(p, m):
+    from lessons import sampling
+    lm = m.smollm2()
+    logits = sampling.next_token_logits(lm.model, lm.tokenizer, p["prompt"])
+    return sampling.explain_filtering(logits, float(p["temperature"]), int(p.get("top_k", 0)),
+                                      float(p.get("top_p", 1.0))).entropy_final
+
+
+@check("sampling.tokens_left")
+def _sampling_left(p, m):
+    from lessons import sampling
+    lm = m.smollm2()
+    logits = sampling.next_token_logits(lm.model, lm.tokenizer, p["prompt"])
+    return sampling.explain_filtering(logits, float(p["temperature"]), int(p.get("top_k", 0)),
+                                      float(p.get("top_p", 1.0))).n_kept
+
+
+@check("generation.greedy_seeds")
+def _generation_greedy(p, m):
+    from lessons import generation as G
+    lm = m.smollm2()
+    texts = []
+    for seed in p["seeds"]:
+        s = G.GenSettings(do_sample=False, max_new_tokens=int(p["max_new_tokens"]), seed=int(seed))
+        texts.append(G.generate_steps(lm.model, lm.tokenizer, p["prompt"], s).text)
+    return "the same text" if len(set(texts)) == 1 else "different texts"
+
+
+@check("icl.tokens_per_example")
+def _icl_tokens(p, m):
+    from lessons import prompting
+    task = prompting.load_task(p["task"])
+    return prompting.tokens_per_example(m.smollm2().tokenizer, task, list(task.examples))
+
+
+@check("lifecycle.advice")
+def _lifecycle(p, m):
+    from lessons import lifecycle
+    return lifecycle.prompting_or_finetuning(int(p["n_labelled"]), int(p["n_tasks"]), float(p["gain"]),
+                                             int(p["prompt_tokens"]), int(p["window"])).approach
+
+
+@check("pretraining.clm_targets")
+def _pretraining_clm(p, m):
+    from lessons import pretraining as PT
+    return len(PT.causal_lm(p["sentence"].split()).loss_positions)
+
+
+@check("pretraining.untrained_loss")
+def _pretraining_untrained(p, m):
+    from lessons import pretraining as PT
+    tiny = m.tiny_gpt()
+    cfg = PT.live_config(len(tiny.tokenizer), tiny.tokenizer.eos_token_id or 0, n_layer=1, n_embd=32)
+    model = PT.fresh_model(cfg, seed=int(p["seed"]))
+    ids = PT.encode(tiny.tokenizer, p["text"])
+    return math.log(PT.perplexity(model, ids, block=32, max_blocks=4))
+
+
+@check("data_quality.kept_share")
+def _data_quality(p, m):
+    from lessons import data_quality as dq
+    return dq.run_filters(dq.load_sample(), dq.FilterConfig(min_words=int(p["min_words"]))).kept_fraction
+
+
+@check("quantization.inference_gb")
+def _quantization(p, m):
+    from lessons import quantization as qz
+    return qz.memory_estimate(float(p["params"]), p["fmt"])["inference_gb"]
+
+
+@check("scaling.optimal_params_b")
+def _scaling(p, m):
+    from lessons import scaling
+    return scaling.compute_optimal(float(p["flops"]), float(p.get("tokens_per_param", 20))).params / 1e9
+
+
+@check("domain.harder_text")
+def _domain(p, m):
+    from lessons import corpus, perplexity as P
+    tiny = m.tiny_gpt()
+    old = P.text_perplexity(tiny.model, tiny.tokenizer, corpus.shakespeare_text("validation")[:4000], max_tokens=512)
+    new = P.text_perplexity(tiny.model, tiny.tokenizer, P.modern_text()[:4000], max_tokens=512)
+    return "modern text" if new["perplexity"] > old["perplexity"] else "Shakespeare"
+
+
+# ============================================================================ Week 2
+@check("rouge.rouge_n_f1")
+def _rouge_n(p, m):
+    from lessons import evaluation as ev
+    return ev.rouge_n(ev.tokenize(p["candidate"]), ev.tokenize(p["reference"]), int(p["n"])).fmeasure
+
+
+@check("corpus.corpus_vs_mean_bleu")
+def _corpus_bleu(p, m):
+    from lessons import evaluation as ev
+    cands, refs = p["candidates"], p["references"]
+    corpus = ev.corpus_bleu_breakdown(cands, [[r] for r in refs]).score
+    mean = sum(ev.bleu_breakdown(c, [r]).score for c, r in zip(cands, refs)) / len(cands)
+    return "corpus BLEU is higher" if corpus > mean + 1e-9 else (
+        "corpus BLEU is lower" if corpus < mean - 1e-9 else "they are equal")
+
+
+@check("summaries.messages")
+def _summaries_messages(p, m):
+    from lessons import evaluation as ev
+    shots = [{"dialogue": f"dialogue {i}", "summary": f"summary {i}"} for i in range(int(p["shots"]))]
+    return len(ev.summary_messages("the dialogue to summarize", shots))
+
+
+@check("benchmarks.count_with")
+def _benchmarks(p, m):
+    from lessons import benchmarks as bm
+    return len(bm.filter_benchmarks(capabilities=[p["capability"]], min_tasks=int(p.get("min_tasks", 0))))
+
+
+@check("lora.matrix")
+def _lora_matrix(p, m):
+    from lessons import lora
+    return lora.matrix_count(int(p["d"]), int(p["k"]), int(p["r"]))["lora"]
+
+
+@check("lora.tiny_gpt_count")
+def _lora_tiny(p, m):
+    from lessons import lora
+    return lora.lora_parameter_count(m.tiny_gpt().model, int(p["r"]), list(p["targets"]))
+
+
+@check("finetune.adam_memory_mb")
+def _finetune_memory(p, m):
+    from lessons import finetune as ft
+    return ft.training_memory_mb(int(p["total"]), int(p["trainable"]))["total"]
+
+
+@check("prompt_tuning.count")
+def _prompt_tuning(p, m):
+    from lessons import prompt_tuning as pt
+    return pt.peft_prompt_tuning_count(m.tiny_gpt().model, int(p["n_virtual"]))
+
+
+# ============================================================================ Week 3
+@check("preferences.pairs")
+def _preferences_pairs(p, m):
+    from lessons import preferences
+    return len(preferences.ranking_to_pairs("prompt", [f"c{i}" for i in range(int(p["k"]))]))
+
+
+@check("reward_model.bt_loss")
+def _bt_loss(p, m):
+    from lessons import reward_model as rm
+    return float(rm.bradley_terry_loss(torch.tensor([float(p["r_chosen"])]), torch.tensor([float(p["r_rejected"])])))
+
+
+@check("ppo.clipped_objective")
+def _ppo_clip(p, m):
+    from lessons import ppo
+    logp = torch.tensor([[math.log(float(p["ratio"]))]])
+    loss, _ratio, _frac = ppo.clipped_policy_loss(logp, torch.zeros(1, 1), torch.tensor([[float(p["advantage"])]]),
+                                                  torch.ones(1, 1), float(p["clip_eps"]))
+    return -float(loss)
+
+
+@check("reward_hacking.total_reward")
+def _reward_total(p, m):
+    from lessons import ppo
+    kl = torch.tensor([list(map(float, p["kl_per_token"]))])
+    r = ppo.per_token_rewards(torch.tensor([float(p["score"])]), kl, torch.ones_like(kl), float(p["beta"]))
+    return float(r.sum())
+
+
+@check("dpo.loss")
+def _dpo_loss(p, m):
+    from lessons import dpo
+    t = lambda k: torch.tensor([float(p[k])])  # noqa: E731
+    loss, _rw, _rl = dpo.dpo_loss(t("pi_w"), t("pi_l"), t("ref_w"), t("ref_l"), float(p["beta"]))
+    return float(loss)
+
+
+@check("constitutional.principles")
+def _constitution(p, m):
+    from lessons import constitutional as cai
+    return len(cai.parse_constitution(p["text"]))
+
+
+@check("distillation.p_top")
+def _distillation(p, m):
+    from lessons import distillation as kd
+    return float(kd.softmax_t(torch.tensor([float(x) for x in p["logits"]]), float(p["T"]))[0])
+
+
+@check("pruning.sparse_storage")
+def _pruning(p, m):
+    from lessons import pruning
+    s = pruning.storage_mb(int(p["n_weights"]), float(p["sparsity"]))
+    return "sparse (CSR) is smaller" if s["sparse fp32 (CSR)"] < s["dense fp32"] else "dense is smaller or equal"
+
+
+@check("rag.chunks")
+def _rag_chunks(p, m):
+    from lessons import vector_store as vs
+    return len(vs.chunk_words([f"w{i}" for i in range(int(p["n_words"]))], int(p["size"]), int(p["overlap"])))
+
+
+@check("reasoning.program")
+def _reasoning(p, m):
+    from lessons import reasoning
+    out = reasoning.run_program(p["program"])
+    if out.error:
+        raise ValueError(out.error)
+    return out.answer
+
+
+@check("react.tool")
+def _react_tool(p, m):
+    from lessons import react
+    return react.calculator(p["expression"]) if p["tool"] == "calculator" else react.lookup(p["arg"])

@@ -1,0 +1,24 @@
+"""AppTest checks of the study features that every lesson shares (questions, progress)."""
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from study import db, questions
+from tests.app.helpers import assert_no_exception, texts
+
+
+def check_questions_and_progress(at: AppTest, url: str) -> None:
+    """The lesson shows its questions; answering one right is stored as progress."""
+    qs = questions.for_lesson(url)
+    assert 3 <= len(qs) <= 5
+    for q in qs:
+        at.button(key=f"study.check.{url}.{q.id}")  # raises KeyError when missing
+    q = next(q for q in qs if q.kind == "choice")
+    at.radio(key=f"study.q.{url}.{q.id}").set_value(q.answer)
+    at.button(key=f"study.check.{url}.{q.id}").click().run()
+    assert_no_exception(at)
+    shown = texts(at)
+    assert "Right." in shown and q.explain in shown
+    assert f"1 of {len(qs)} solved" in shown
+    learner = at.session_state["study.learner"]
+    assert db.solved(db.engine(), learner).get(url) == {q.id}

@@ -1,0 +1,131 @@
+"""AppTest of the study and class features: shared links (good, bad and stale parameters),
+presenter mode, Home progress with export and reset, the teacher view and class polls.
+Uses the LoRA counter page (no model needed to render it)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from study import db, questions
+from tests.app.helpers import APP, assert_no_exception, texts
+
+PAGE, URL = "pages/w2_lora.py", "lora"
+
+
+def _open(params: dict | None = None, page: str = PAGE) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    at.switch_page(page)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert_no_exception(at)
+    return at
+
+
+@pytest.fixture(scope="module")
+def mirrored():
+    """The settings the page mirrors into its URL on a plain visit."""
+    at = _open()
+    written = dict(at.session_state["_share.written"])
+    assert written, "the lesson's settings are mirrored into the URL"
+    return written
+
+
+def _int_setting(written: dict) -> str:
+    from study import share
+
+    return next(k for k, v in written.items() if isinstance(share.decode(v), int)
+                and not isinstance(share.decode(v), bool) and "seed" not in k)
+
+
+def test_a_link_reproduces_the_settings(mirrored):
+    key = _int_setting(mirrored)
+    new = int(mirrored[key]) + 64
+    at = _open({**mirrored, key: str(new)})
+    assert at.session_state[key] == new
+    assert at.session_state["_share.written"][key] == str(new)   # and the URL keeps it
+    assert "From the link" not in texts(at)
+
+
+def test_bad_and_stale_parameters_fall_back_with_a_note(mirrored):
+    key = _int_setting(mirrored)
+    at = _open({key: "not a number", "nosuch.setting": "3", "x y": "1"})
+    shown = texts(at)
+    assert "From the link" in shown and "nosuch" in shown
+    assert at.session_state[key] == int(mirrored[key])                  # the default again
+
+
+def test_out_of_range_value_falls_back_not_a_traceback(mirrored):
+    key = _int_setting(mirrored)
+    at = _open({key: "99999999"})
+    assert "From the link" in texts(at)
+    assert at.session_state[key] == int(mirrored[key])
+
+
+def test_presenter_mode_folds_the_prose_and_hides_questions():
+    at = _open({"present": "1"})
+    assert any("Text and formulas" in e.label for e in at.expander)
+    assert not [b for b in at.button if b.key and b.key.startswith("study.check.")]
+    assert at.button(key="app.present_exit")
+    at.button(key="app.present_exit").click().run()
+    assert [b for b in at.button if b.key and b.key.startswith("study.check.")]
+
+
+def test_home_progress_export_name_and_reset():
+    at = _open()
+    q = next(q for q in questions.for_lesson(URL) if q.kind == "choice")
+    at.radio(key=f"study.q.{URL}.{q.id}").set_value(q.answer)
+    at.button(key=f"study.check.{URL}.{q.id}").click().run()
+    at.switch_page("pages/home.py").run()
+    assert_no_exception(at)
+    week2 = [p for p in at.get("progress") if "Week 2" in str(p.proto.text)]
+    assert week2 and "1 of" in str(week2[0].proto.text)
+    at.text_input(key="study.name").input("Ada <b>").run()
+    at.button(key="study.save_name").click().run()
+    lid = at.session_state["study.learner"]
+    assert db.display_name(db.engine(), lid) == "Ada <b>"
+    exported = json.loads(db.export_learner(db.engine(), lid))
+    assert [a["question"] for a in exported["attempts"]] == [q.id]
+    at.checkbox(key="study.reset_sure").check().run()
+    at.button(key="study.reset").click().run()
+    assert "Deleted 1 answers" in texts(at)
+    assert db.solved(db.engine(), lid) == {} and db.display_name(db.engine(), lid) is None
+
+
+def test_teacher_view_aggregates_without_anonymous_ids():
+    eng = db.engine()
+    named, anon = db.new_learner_id(), db.new_learner_id()
+    db.ensure_learner(eng, named, "Grace T.")
+    q = questions.for_lesson("rag")[0]
+    db.record_answer(eng, named, "rag", q.id, "x", False)
+    db.record_answer(eng, anon, "rag", q.id, "x", False)
+    at = _open(page="pages/teacher.py")
+    frames = [df.value for df in at.dataframe]
+    blob = "\n".join(f.to_csv() for f in frames)
+    assert "Grace T." in blob and q.text[:30] in blob
+    assert named not in blob and anon not in blob
+    db.reset_learner(eng, named)
+    db.reset_learner(eng, anon)
+
+
+def test_poll_teacher_opens_learner_answers():
+    at = _open()
+    q = next(q for q in questions.for_lesson(URL) if q.pollable)
+    idx = [x for x in questions.for_lesson(URL) if x.pollable].index(q)
+    at.selectbox(key=f"study.poll_pick.{URL}").set_value(idx).run()
+    at.button(key=f"study.poll_open.{URL}").click().run()
+    assert_no_exception(at)
+    code = at.session_state["study.poll_codes"][URL]
+    poll = db.get_poll(db.engine(), code)
+    assert poll.is_open and poll.truth == q.options[q.answer]
+    assert code in texts(at)
+    learner = _open({"code": code}, page="pages/poll.py")
+    learner.radio(key=f"study.vote.{code}").set_value(q.options[0]).run()
+    learner.button(key=f"study.send.{code}").click().run()
+    assert "Answer recorded" in texts(learner)
+    assert db.tally(db.engine(), code)[q.options[0]] == 1
+    bad = _open({"code": "ZZZZZ"}, page="pages/poll.py")
+    assert "No poll has the code" in texts(bad)

@@ -1,0 +1,144 @@
+"""Live class polls (page layer). The teacher opens a poll from a lesson's question (the
+truth comes from the lesson's own function, study/checks.py); learners answer on the
+Class poll page with a short code; the projector shows the answers live beside the truth.
+Polls live in the progress database, so several servers sharing one database (Postgres)
+see the same poll."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from lessons import course
+from study import db, questions
+from ui import common
+from ui import study as study_ui
+
+_OPEN = "study.poll_codes"     # {lesson url: code} polls this session opened
+POLL_URL = "poll"
+
+
+def results_figure(counts: dict[str, int], truth: str | None, reveal: bool) -> go.Figure:
+    labels = list(counts)
+    colors = ["#2ca02c" if (reveal and l == truth) else "#4c78a8" for l in labels]
+    fig = go.Figure(go.Bar(x=[counts[l] for l in labels], y=labels, orientation="h", marker_color=colors,
+                           text=[counts[l] for l in labels], textposition="auto"))
+    fig.update_layout(height=90 + 48 * len(labels), margin=dict(l=10, r=10, t=10, b=30),
+                      xaxis_title="answers", yaxis=dict(autorange="reversed"), font=dict(size=18))
+    return fig
+
+
+def join_link(code: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    url = st.context.url
+    here = urlsplit(url if isinstance(url, str) else "")
+    if not here.netloc:
+        return None
+    parts = [p for p in here.path.split("/") if p]
+    known = {l.url for l in course.discover()}
+    if parts and parts[-1] in known:
+        parts = parts[:-1]
+    prefix = "/".join(parts)
+    return f"{here.scheme}://{here.netloc}/" + (prefix + "/" if prefix else "") + f"{POLL_URL}?code={code}"
+
+
+def _live(code: str) -> None:
+    """The projector view of one poll, refreshed every 2 seconds."""
+    eng = study_ui.engine()
+    if eng is None:
+        return
+    poll = db.get_poll(eng, code)
+    if poll is None:
+        st.warning("This poll no longer exists.")
+        return
+    counts = db.tally(eng, code)
+    reveal = st.session_state.get(f"study.reveal.{code}", False)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(results_figure(counts, poll.truth, reveal), width="stretch", key=f"study-poll-chart-{code}")
+    with right:
+        st.metric("answers", sum(counts.values()))
+        if reveal and poll.truth is not None:
+            st.success(f"The lesson says: **{common.md_escape(poll.truth)}**")
+            if poll.truth_note:
+                st.caption(poll.truth_note)
+        else:
+            st.caption("The answer is hidden until you reveal it.")
+
+
+def teacher_panel(lesson: course.Lesson) -> None:
+    """On a lesson page: open a poll from one of the lesson's questions and show it live."""
+    qs = [q for q in questions.for_lesson(lesson.url) if q.pollable]
+    if not qs:
+        return
+    codes = st.session_state.setdefault(_OPEN, {})
+    with st.expander("📊 Ask the class: a live poll", expanded=lesson.url in codes):
+        code = codes.get(lesson.url)
+        if code is None:
+            st.caption("Open a poll from one of this lesson's questions. Learners answer from their own "
+                       "browsers with a short code; the chart fills in live, next to what the lesson computes.")
+            pick = st.selectbox("Question", range(len(qs)), format_func=lambda i: qs[i].text[:120],
+                                key=f"study.poll_pick.{lesson.url}")
+            if st.button("Open the poll", key=f"study.poll_open.{lesson.url}", type="primary"):
+                q = qs[pick]
+                try:
+                    with st.spinner("Computing what the lesson says ..."):
+                        truth = str(study_ui.truth(q))
+                except Exception as exc:  # noqa: BLE001 - e.g. a model missing on this machine
+                    truth = None
+                    st.warning(f"The true answer could not be computed here ({type(exc).__name__}); "
+                               "the poll runs without it.")
+                eng = study_ui.engine()
+                if eng is not None:
+                    poll = db.open_poll(eng, lesson.url, q.text, list(q.options), truth=truth, truth_note=q.explain)
+                    codes[lesson.url] = poll.code
+                    st.rerun()
+            return
+        poll = db.get_poll(study_ui.engine(), code) if study_ui.engine() is not None else None
+        if poll is None:
+            codes.pop(lesson.url, None)
+            st.rerun()
+        st.markdown(f"### Join code: `{code}`")
+        link = join_link(code)
+        st.markdown(f"Learners open the **Class poll** page and type the code"
+                    + (f", or open `{link}`" if link else "") + ".")
+        st.markdown(f"**{common.md_escape(poll.question)}**")
+        c1, c2 = st.columns(2)
+        c1.toggle("Reveal the answer", key=f"study.reveal.{code}")
+        if c2.button("Close this poll", key=f"study.poll_close.{lesson.url}"):
+            db.close_poll(study_ui.engine(), code)
+            codes.pop(lesson.url, None)
+            st.rerun()
+        st.fragment(_live, run_every=2)(code)
+
+
+def learner_view() -> None:
+    """The Class poll page: join with a code, answer once (answering again changes it)."""
+    eng = study_ui.engine()
+    if eng is None:
+        return
+    default = db.normalize_code(st.query_params.get("code", ""))
+    code = db.normalize_code(st.text_input("Poll code", value=default, max_chars=12, key="study.join_code",
+                                           placeholder="e.g. K7QPX"))
+    if not code:
+        st.info("Type the code shown on the projector.")
+        return
+    poll = db.get_poll(eng, code)
+    if poll is None:
+        st.warning(f"No poll has the code {code}. Check the projector.")
+        return
+    st.subheader(common.md_escape(poll.question))
+    if not poll.is_open:
+        st.info("This poll is closed.")
+        return
+    choice = st.radio("Your answer", poll.options, index=None, key=f"study.vote.{code}")
+    if st.button("Send my answer", key=f"study.send.{code}", type="primary", disabled=choice is None):
+        try:
+            db.vote(eng, code, study_ui.learner_id(), choice)
+            st.session_state[f"study.voted.{code}"] = choice
+        except db.PollError as exc:
+            st.warning(str(exc))
+    sent = st.session_state.get(f"study.voted.{code}")
+    if sent is not None:
+        st.success(f"Answer recorded: {common.md_escape(sent)}. Watch the projector; you may change it until "
+                   "the poll closes.")

@@ -1,0 +1,207 @@
+"""Shareable settings and presenter mode, for every page at once (called by app.py).
+
+Links: before the page runs, settings found in the URL (``?<widget key>=<value>``) are put
+into st.session_state, so the page's widgets start from them; after the page runs, the
+current values of the page's keyed widgets are written back into the URL, so the address
+bar always reproduces the view. A parameter that is unknown on this page, or a value a
+widget refuses, falls back to the default with a short note, never a traceback.
+
+Presenter mode (sidebar toggle or ``?present=1``): the page's top-level prose and formulas
+are hidden and shown in one expander instead, fonts are larger, the sidebar is folded
+away, and previous/next buttons walk through the lessons."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons import course
+from study import prose, share
+from ui import common
+
+_WRITTEN = "_share.written"      # the settings this session last wrote into the URL
+_NOTES = "_share.notes"
+PRESENT = "app.present"
+_SIMPLE_TYPES = {"bool_value", "int_value", "double_value", "string_value", "double_array_value",
+                 "int_array_value", "string_array_value"}
+
+
+# --------------------------------------------------------------------------- links
+def _url_settings() -> dict[str, str]:
+    return {k: v for k, v in st.query_params.to_dict().items() if k not in share.RESERVED}
+
+
+def apply_from_url() -> dict:
+    """Before the page: put settings that came from outside (a shared link, an edited URL)
+    into session state. Returns what was applied this run ({} on ordinary reruns)."""
+    raw = _url_settings()
+    if not raw or raw == st.session_state.get(_WRITTEN):
+        return {}
+    st.session_state[_WRITTEN] = raw  # never apply the same link twice
+    good, bad = share.settings_from_params(raw)
+    notes = [f"ignored `{common.md_escape(b)}` (not a valid setting)" for b in bad]
+    for k, v in good.items():
+        st.session_state[k] = v
+    st.session_state[_NOTES] = notes
+    st.session_state["_share.applied"] = good
+    return good
+
+
+def reject(applied: dict, exc: Exception) -> None:
+    """The page refused a linked value (a widget raised): drop every linked value and rerun
+    with the defaults."""
+    for k in applied:
+        st.session_state.pop(k, None)
+    st.session_state[_NOTES] = [f"this link's settings could not be applied ({type(exc).__name__}); "
+                                "showing the defaults"]
+    st.session_state.pop("_share.applied", None)
+
+
+def _page_widgets() -> dict[str, object]:
+    """{key: value} of this run's keyed widgets whose values fit in a link."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        ctx = get_script_run_ctx()
+        state = get_session_state()._state
+        keys = list(ctx.shared.widget_user_keys_this_run.snapshot())
+    except Exception:  # noqa: BLE001 - Streamlit internals moved: links degrade, the page still works
+        return {}
+    out = {}
+    for k in sorted(keys):
+        if not share.shareable_key(k) or k == common.DEVICE_KEY or k not in st.session_state:
+            continue
+        wid = state._key_id_mapper.get_id_from_key(k, None)
+        meta = state._new_widget_state.widget_metadata.get(wid) if wid else None
+        if meta is None or meta.value_type not in _SIMPLE_TYPES:
+            continue
+        out[k] = st.session_state[k]
+    return out
+
+
+def mirror_to_url() -> None:
+    """After the page: write the page's current settings into the URL, and report linked
+    values that this page does not have or that its widgets did not take."""
+    widgets = _page_widgets()
+    applied = st.session_state.pop("_share.applied", None)
+    notes = st.session_state.setdefault(_NOTES, [])
+    if applied:
+        for k, v in applied.items():
+            if k not in widgets:
+                notes.append(f"ignored `{common.md_escape(k)}` (no such setting on this page)")
+                st.session_state.pop(k, None)
+            elif not share.same_value(widgets[k], v):
+                notes.append(f"`{common.md_escape(k)}` fell back to {common.md_escape(str(widgets[k]))[:60]}")
+    encoded = {}
+    for k, v in widgets.items():
+        try:
+            encoded[k] = share.encode(v)
+        except share.Unshareable:
+            continue
+    if encoded != _url_settings():
+        present = {"present": "1"} if presenting() else {}
+        st.query_params.from_dict({**present, **encoded})
+    st.session_state[_WRITTEN] = encoded
+
+
+def show_notes(box) -> None:
+    notes = st.session_state.pop(_NOTES, None)
+    if notes:
+        box.caption("🔗 From the link: " + "; ".join(notes) + ".")
+
+
+def link_box(lesson: course.Lesson) -> None:
+    """'Copy link to this setting': the full URL of this view, with a copy button."""
+    from urllib.parse import urlencode, urlsplit
+
+    url = st.context.url
+    here = urlsplit(url if isinstance(url, str) else "")
+    if not here.netloc:
+        return
+    # The path may carry a prefix (server.baseUrlPath behind a proxy) and the page's url name.
+    parts = [p for p in here.path.split("/") if p]
+    known = {l.url for l in course.discover()}
+    if parts and parts[-1] in known:
+        parts = parts[:-1]
+    prefix = "/".join(parts)
+    base = f"{here.scheme}://{here.netloc}/" + (prefix + "/" if prefix else "")
+    params = st.query_params.to_dict()
+    link = base + lesson.url + ("?" + urlencode(params) if params else "")
+    with st.popover("🔗 Copy link to this setting", key="study-share-popover"):
+        st.caption("Whoever opens this link sees this lesson with the same settings (copy button on the right).")
+        st.code(link, language=None, wrap_lines=True)
+
+
+# --------------------------------------------------------------------------- presenter mode
+def presenting() -> bool:
+    return bool(st.session_state.get(PRESENT))
+
+
+def init_present() -> None:
+    """The presenter flag starts from ?present=1 and then follows the sidebar toggle."""
+    if PRESENT not in st.session_state:
+        st.session_state[PRESENT] = st.query_params.get("present") in ("1", "true", "yes")
+
+
+def _toggle_present() -> None:
+    if st.session_state.get(PRESENT):
+        st.query_params["present"] = "1"
+    elif "present" in st.query_params:
+        del st.query_params["present"]
+
+
+def present_toggle() -> None:
+    with st.sidebar:
+        st.toggle("🎦 Presenter mode", key=PRESENT, on_change=_toggle_present,
+                  help="For a projector: prose folded away, larger fonts, previous/next lesson. "
+                       "Or open any lesson with ?present=1.")
+
+
+# Direct children of the page's main column that hold prose (markdown, formulas, captions):
+# hidden in presenter mode. Elements inside columns, containers, expanders stay visible.
+_PRESENT_CSS = """<style>
+html { font-size: 21px; }
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
+[data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 1rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] > div > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stMarkdown"]),
+[data-testid="stMainBlockContainer"] > div > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stCaptionContainer"]),
+[data-testid="stMainBlockContainer"] > div > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stLatex"]),
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stMarkdown"]),
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stCaptionContainer"]),
+[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stLatex"]) { display: none; }
+h1 { font-size: 2.0rem !important; padding-top: 0 !important; }
+</style>"""
+
+
+def _neighbours(lesson: course.Lesson) -> tuple[course.Lesson | None, course.Lesson | None]:
+    lessons = [l for l in course.discover() if l.week > 0]
+    urls = [l.url for l in lessons]
+    if lesson.url not in urls:
+        return None, lessons[0] if lessons else None
+    i = urls.index(lesson.url)
+    return (lessons[i - 1] if i > 0 else None), (lessons[i + 1] if i + 1 < len(lessons) else None)
+
+
+def presenter_header(lesson: course.Lesson | None) -> None:
+    """Before the page: the presenter bar (previous / exit / next) and the prose expander."""
+    if not presenting() or lesson is None:
+        return
+    st.markdown(_PRESENT_CSS, unsafe_allow_html=True)  # static CSS, no learner text
+    with st.container(key="study-presenter-bar"):
+        prev_l, next_l = _neighbours(lesson)
+        c1, c2, c3 = st.columns([1, 1, 1])
+        if prev_l is not None:
+            c1.page_link(prev_l.rel_path, label=f"◀ {prev_l.title}", query_params={"present": "1"})
+        c2.button("Exit presenter mode", key="app.present_exit", on_click=_exit_present, width="stretch")
+        if next_l is not None:
+            c3.page_link(next_l.rel_path, label=f"{next_l.title} ▶", query_params={"present": "1"})
+        texts = prose.page_prose(lesson.path)
+        if texts:
+            with st.expander("📖 Text and formulas of this lesson"):
+                for kind, text in texts:
+                    getattr(st, kind)(text)
+
+
+def _exit_present() -> None:
+    st.session_state[PRESENT] = False
+    if "present" in st.query_params:
+        del st.query_params["present"]

@@ -1,0 +1,207 @@
+"""Page layer for self-study: who the learner is (an anonymous id in a cookie, an optional
+chosen display name), the questions box under every lesson, and progress on Home.
+
+Rendered once for every page by app.py (`questions_box` after the page runs); pages need
+no code of their own. Widget keys start with `study.` so share links never mirror them."""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from lessons import course
+from study import checks, db, questions
+from ui import common
+
+COOKIE = "genai_lab_learner"
+_LEARNER = "study.learner"
+_COOKIE_PENDING = "study.cookie_pending"
+
+
+# --------------------------------------------------------------------------- database
+def engine():
+    """The process-wide engine, or None (with a note on the page) when the database is down."""
+    try:
+        return db.engine()
+    except Exception as exc:  # noqa: BLE001 - any driver error: the lesson must still work
+        st.caption(f"⚠️ Progress is not being saved: the database is unavailable ({type(exc).__name__}).")
+        return None
+
+
+def _db_call(fn, *args, default=None):
+    eng = engine()
+    if eng is None:
+        return default
+    try:
+        return fn(eng, *args)
+    except Exception as exc:  # noqa: BLE001
+        st.caption(f"⚠️ The progress database did not answer ({type(exc).__name__}); your answer was not saved.")
+        return default
+
+
+# --------------------------------------------------------------------------- identity
+def learner_id() -> str:
+    """This browser's learner id: from the cookie if it holds a valid one, else a new
+    random id (written to the cookie by `write_cookie`)."""
+    ss = st.session_state
+    if _LEARNER not in ss:
+        try:
+            cid = st.context.cookies.get(COOKIE)
+        except Exception:  # noqa: BLE001 - no browser context (bare script)
+            cid = None
+        if isinstance(cid, str) and db.valid_learner_id(cid):
+            ss[_LEARNER] = cid
+        else:
+            ss[_LEARNER] = db.new_learner_id()
+            ss[_COOKIE_PENDING] = True
+    return ss[_LEARNER]
+
+
+def write_cookie() -> None:
+    """Store the learner id in a first-party cookie (a year), so progress survives a
+    reload. The value is our own 32-hex id (validated), never learner text."""
+    if st.session_state.pop(_COOKIE_PENDING, False):
+        lid = learner_id()
+        assert db.valid_learner_id(lid)
+        st.html(f"<script>document.cookie = '{COOKIE}={lid}; path=/; max-age=31536000; SameSite=Lax';</script>",
+                unsafe_allow_javascript=True)
+
+
+# --------------------------------------------------------------------------- checks
+class _CachedModels:
+    """The shared read-only models, as study.checks wants them."""
+
+    def smollm2(self):
+        return common.smollm2(common.device())
+
+    def minilm(self):
+        return common.minilm(common.device())
+
+    def tiny_gpt(self):
+        return common.tiny_gpt(common.device())
+
+    def gpt2_tokenizer(self):
+        return common.gpt2_tokenizer()
+
+
+def truth(q: questions.Question):
+    """The right answer: the option (choice) or what the lesson's function computes (predict)."""
+    if q.kind == "choice":
+        return q.options[q.answer]
+    return checks.run(q.check, q.params, _CachedModels())
+
+
+# --------------------------------------------------------------------------- questions box
+def _result_key(q: questions.Question) -> str:
+    return f"study.result.{q.lesson}.{q.id}"
+
+
+def _submit(q: questions.Question, prediction, solved: set[str]) -> None:
+    if q.kind == "choice":
+        ok, right = questions.grade(q, prediction), q.options[q.answer]
+        shown = q.options[prediction] if prediction is not None else "(nothing)"
+    else:
+        with st.spinner("Computing the true value with the lesson's own function ..."):
+            right = truth(q)
+        ok, shown = questions.grade(q, prediction, right), prediction
+    st.session_state[_result_key(q)] = {"ok": ok, "prediction": shown, "truth": right}
+    if ok:
+        solved.add(q.id)
+    _db_call(db.record_answer, learner_id(), q.lesson, q.id, str(shown), ok)
+
+
+def _one(q: questions.Question, n: int, solved: set[str]) -> None:
+    res = st.session_state.get(_result_key(q))
+    tag = "🔮 predict, then check" if q.kind == "predict" else "question"
+    st.markdown(f"**{n}. {'✅ ' if q.id in solved else ''}**{common.md_escape(q.text)}  \n*{tag}*")
+    with st.form(key=f"study.form.{q.lesson}.{q.id}", border=False):
+        if q.options:
+            choice = st.radio("Your answer", range(len(q.options)), index=None, key=f"study.q.{q.lesson}.{q.id}",
+                              format_func=lambda i: q.options[i], label_visibility="collapsed")
+            value = choice if q.kind == "choice" else (q.options[choice] if choice is not None else None)
+        else:
+            value = st.number_input(f"Your prediction{f' ({q.unit})' if q.unit else ''}", value=None,
+                                    format="%g", key=f"study.q.{q.lesson}.{q.id}", placeholder="a number")
+        label = "Commit my prediction and check" if q.kind == "predict" else "Check"
+        if st.form_submit_button(label, key=f"study.check.{q.lesson}.{q.id}"):
+            if value is None:
+                st.warning("Choose or type an answer first.")
+            else:
+                try:
+                    _submit(q, value, solved)
+                except Exception as exc:  # noqa: BLE001 - a model that is missing on this machine, ...
+                    st.warning(f"The true value could not be computed here ({type(exc).__name__}: "
+                               f"{common.md_escape(str(exc)[:200])}).")
+                res = st.session_state.get(_result_key(q))
+    if res:
+        truth_txt = questions.fmt_truth(res["truth"])
+        mine = questions.fmt_truth(res["prediction"]) if not isinstance(res["prediction"], str) else res["prediction"]
+        unit = f" {q.unit}" if q.unit else ""
+        if q.kind == "predict" and not q.options:
+            tol = f" (counted right within ±{questions.fmt_truth(q.tolerance)})" if q.tolerance else ""
+            msg = f"You predicted **{common.md_escape(mine)}{unit}**; the lesson computes **{truth_txt}{unit}**{tol}."
+        else:
+            msg = f"You answered **{common.md_escape(mine)}**; the answer is **{common.md_escape(truth_txt)}**."
+        (st.success if res["ok"] else st.error)(("Right. " if res["ok"] else "Not quite. ") + msg)
+        st.info(q.explain, icon="💡")
+
+
+def questions_box(lesson: course.Lesson) -> None:
+    """The 'Check your understanding' box at the bottom of a lesson."""
+    qs = questions.for_lesson(lesson.url)
+    if not qs:
+        return
+    solved = (_db_call(db.solved, learner_id(), default={}) or {}).get(lesson.url, set())
+    with st.container(border=True, key="study-questions"):
+        st.subheader("✅ Check your understanding")
+        head = st.empty()
+        solved = set(solved)
+        for i, q in enumerate(qs, 1):
+            _one(q, i, solved)
+        head.caption(f"{len(solved & {q.id for q in qs})} of {len(qs)} solved · 🔮 questions: commit a prediction, "
+                     "then the page computes the truth with the same function the widget above uses.")
+
+
+# --------------------------------------------------------------------------- Home
+def week_progress(solved: dict[str, set[str]]) -> list[dict]:
+    rows = []
+    for week, lessons in course.by_week().items():
+        if week == 0:
+            continue
+        total = done = 0
+        for l in lessons:
+            ids = {q.id for q in questions.for_lesson(l.url)}
+            total += len(ids)
+            done += len(ids & solved.get(l.url, set()))
+        rows.append({"week": week, "title": course.WEEK_TITLES.get(week, f"Week {week}"), "done": done, "total": total})
+    return rows
+
+
+def home_panel() -> None:
+    """Per-week progress, the display name, export and reset: the learner's own data."""
+    st.header("Your progress")
+    lid = learner_id()
+    solved = _db_call(db.solved, lid, default={}) or {}
+    cols = st.columns(3)
+    for col, row in zip(cols, week_progress(solved)):
+        frac = row["done"] / row["total"] if row["total"] else 0.0
+        col.progress(frac, text=f"{row['title']}: {row['done']} of {row['total']} questions")
+    with st.expander("Your name, export, reset"):
+        st.markdown("You are anonymous unless you choose a display name: it is the only personal data stored, "
+                    "and the teacher view shows it next to your progress. Your browser keeps a random id in a "
+                    "cookie so your progress survives a reload.")
+        current = _db_call(db.display_name, lid) or ""
+        name = st.text_input("Display name (optional)", value=current, max_chars=db.NAME_MAX, key="study.name")
+        if st.button("Save name", key="study.save_name"):
+            cleaned = db.clean_name(name)
+            _db_call(lambda e, i: db.ensure_learner(e, i, cleaned or ""), lid)
+            st.success(f"Saved as {common.md_escape(cleaned)}." if cleaned else "Name removed: you are anonymous.")
+        data = _db_call(db.export_learner, lid, default=json.dumps({"learner_id": lid, "attempts": []}))
+        st.download_button("Export my progress (JSON)", data, file_name="genai-lab-progress.json",
+                           mime="application/json", key="study.export")
+        sure = st.checkbox("Yes, delete all my answers and my name", key="study.reset_sure")
+        if st.button("Reset my progress", key="study.reset", disabled=not sure):
+            n = _db_call(db.reset_learner, lid, default=0)
+            for k in [k for k in st.session_state if str(k).startswith("study.result.")]:
+                del st.session_state[k]
+            st.success(f"Deleted {n} answers.")

@@ -38,7 +38,7 @@ def run() -> None:
     top = st.container()
     with top:
         share_ui.presenter_header(lesson)
-    applied = share_ui.apply_from_url() if is_lesson else {}
+    applied = share_ui.apply_from_url(lesson) if is_lesson else {}
     try:
         nav.run()
     except (StreamlitAPIException, ValueError, TypeError) as exc:
@@ -54,7 +54,7 @@ def run() -> None:
         share_ui.present_toggle()
         study_ui.write_cookie()
         if is_lesson:
-            share_ui.mirror_to_url()
+            share_ui.mirror_to_url(lesson)
             with top:
                 share_ui.show_notes(st)
                 share_ui.link_box(lesson)

@@ -6,6 +6,7 @@ calls, so nothing is written twice and pages need no changes."""
 from __future__ import annotations
 
 import ast
+import re
 import functools
 from pathlib import Path
 
@@ -33,3 +34,30 @@ def page_prose(path: Path) -> tuple[tuple[str, str], ...]:
         if isinstance(text, str) and text.strip():
             out.append((_KINDS[call.func.attr], text))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=128)
+def page_keys(path: Path) -> tuple[frozenset[str], tuple[re.Pattern, ...]]:
+    """The widget keys a page writes in its source: literal `key="..."` arguments, and
+    f-string keys as patterns (`key=f"sampling.prompt_{i}"` -> sampling\\.prompt_.+).
+    A shared link may only set these (never arbitrary session state)."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return frozenset(), ()
+    literal, patterns = set(), []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.keyword) or node.arg != "key":
+            continue
+        v = node.value
+        if isinstance(v, ast.Constant) and isinstance(v.value, str):
+            literal.add(v.value)
+        elif isinstance(v, ast.JoinedStr):
+            parts = [re.escape(p.value) if isinstance(p, ast.Constant) else ".+" for p in v.values]
+            patterns.append(re.compile("^" + "".join(parts) + "$"))
+    return frozenset(literal), tuple(patterns)
+
+
+def is_page_key(path: Path, key: str) -> bool:
+    literal, patterns = page_keys(path)
+    return key in literal or any(p.match(key) for p in patterns)

@@ -29,15 +29,22 @@ def _url_settings() -> dict[str, str]:
     return {k: v for k, v in st.query_params.to_dict().items() if k not in share.RESERVED}
 
 
-def apply_from_url() -> dict:
+def apply_from_url(lesson: course.Lesson) -> dict:
     """Before the page: put settings that came from outside (a shared link, an edited URL)
-    into session state. Returns what was applied this run ({} on ordinary reruns)."""
+    into session state. Returns what was applied this run ({} on ordinary reruns). Only the
+    lesson's own widget keys (`<url-name>.<widget>`, found in the page's source or seen in
+    an earlier run) are accepted: a link can never set any other session state."""
     raw = _url_settings()
     if not raw or raw == st.session_state.get(_WRITTEN):
         return {}
     st.session_state[_WRITTEN] = raw  # never apply the same link twice
     good, bad = share.settings_from_params(raw)
     notes = [f"ignored `{common.md_escape(b)}` (not a valid setting)" for b in bad]
+    seen = st.session_state.get("_share.seen", {}).get(lesson.url, ())
+    for k in list(good):
+        if not (k.startswith(lesson.url + ".") and (k in seen or prose.is_page_key(lesson.path, k))):
+            notes.append(f"ignored `{common.md_escape(k)}` (no such setting on this page)")
+            del good[k]
     for k, v in good.items():
         st.session_state[k] = v
     st.session_state[_NOTES] = notes
@@ -55,8 +62,9 @@ def reject(applied: dict, exc: Exception) -> None:
     st.session_state.pop("_share.applied", None)
 
 
-def _page_widgets() -> dict[str, object]:
-    """{key: value} of this run's keyed widgets whose values fit in a link."""
+def _page_widgets(lesson: course.Lesson) -> dict[str, object]:
+    """{key: value} of this run's keyed widgets of the lesson (`<url-name>.` keys) whose
+    values fit in a link."""
     try:
         from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
         from streamlit.runtime.state.session_state_proxy import get_session_state
@@ -68,7 +76,7 @@ def _page_widgets() -> dict[str, object]:
         return {}
     out = {}
     for k in sorted(keys):
-        if not share.shareable_key(k) or k == common.DEVICE_KEY or k not in st.session_state:
+        if not (k.startswith(lesson.url + ".") and share.shareable_key(k)) or k not in st.session_state:
             continue
         wid = state._key_id_mapper.get_id_from_key(k, None)
         meta = state._new_widget_state.widget_metadata.get(wid) if wid else None
@@ -78,10 +86,12 @@ def _page_widgets() -> dict[str, object]:
     return out
 
 
-def mirror_to_url() -> None:
+def mirror_to_url(lesson: course.Lesson) -> None:
     """After the page: write the page's current settings into the URL, and report linked
     values that this page does not have or that its widgets did not take."""
-    widgets = _page_widgets()
+    widgets = _page_widgets(lesson)
+    seen = st.session_state.setdefault("_share.seen", {})
+    seen[lesson.url] = frozenset(seen.get(lesson.url, frozenset()) | set(widgets))
     applied = st.session_state.pop("_share.applied", None)
     notes = st.session_state.setdefault(_NOTES, [])
     if applied:

@@ -4,7 +4,6 @@ The navigation is generated from the page headers (lessons/course.py), so the si
 the Home page's course map always list exactly the pages that exist.
 """
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from lessons import course
 from ui import common
@@ -14,6 +13,15 @@ from ui import study as study_ui
 
 
 _SIDEBAR_CSS = "<style>section[data-testid='stSidebar']{min-width:350px}</style>"
+
+
+def _safely(fn, *args) -> None:
+    """Study and class features must never break a lesson: any error becomes a short note.
+    (st.rerun()/st.stop() are BaseExceptions and pass through.)"""
+    try:
+        fn(*args)
+    except Exception as exc:  # noqa: BLE001
+        st.caption(f"⚠️ Questions / links / polls are unavailable on this page ({type(exc).__name__}).")
 
 
 def run() -> None:
@@ -37,30 +45,38 @@ def run() -> None:
     share_ui.init_present()
     top = st.container()
     with top:
-        share_ui.presenter_header(lesson)
-    applied = share_ui.apply_from_url(lesson) if is_lesson else {}
+        _safely(share_ui.presenter_header, lesson)
+    applied: dict = {}
+    if is_lesson:
+        try:
+            applied = share_ui.apply_from_url(lesson)
+        except Exception:  # noqa: BLE001 - a link that cannot be read is ignored
+            applied = {}
+    rejected = False
     try:
         nav.run()
-    except (StreamlitAPIException, ValueError, TypeError) as exc:
+    except Exception as exc:  # st.stop()/st.rerun() are BaseExceptions and pass through
         if not applied:
             raise
-        share_ui.reject(applied, exc)  # a widget refused a value from the link: defaults, with a note
+        # A widget (or the page) refused a value from the link: the defaults, with a short note.
+        share_ui.reject(applied, exc)
+        rejected = True
         st.rerun()
     finally:
         # The device picker comes after the page so that the page's content is on screen
         # before torch is imported (the sidebar is its own container, so order is invisible).
         # `finally`: a page that calls st.stop() must still draw it, or the choice is lost.
         common.sidebar()
-        share_ui.present_toggle()
-        study_ui.write_cookie()
-        if is_lesson:
-            share_ui.mirror_to_url(lesson)
+        _safely(share_ui.present_toggle)
+        _safely(study_ui.write_cookie)
+        if is_lesson and not rejected:
+            _safely(share_ui.mirror_to_url, lesson)
             with top:
-                share_ui.show_notes(st)
-                share_ui.link_box(lesson)
+                _safely(share_ui.show_notes, st)
+                _safely(share_ui.link_box, lesson)
             if not share_ui.presenting():
-                study_ui.questions_box(lesson)
-            poll_ui.teacher_panel(lesson)
+                _safely(study_ui.questions_box, lesson)
+            _safely(poll_ui.teacher_panel, lesson)
         common.release_memory()
 
 

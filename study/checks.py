@@ -109,22 +109,23 @@ def _prompts_chat(p, m):
     return templ - plain
 
 
-@check("sampling.entropy_after")
-def _sampling_entropy(p, m):
+def _filtered(p, m):
+    """The sampling lab's filtered next-token distribution for a prompt and settings."""
     from lessons import sampling
     lm = m.smollm2()
     logits = sampling.next_token_logits(lm.model, lm.tokenizer, p["prompt"])
     return sampling.explain_filtering(logits, float(p["temperature"]), int(p.get("top_k", 0)),
-                                      float(p.get("top_p", 1.0))).entropy_final
+                                      float(p.get("top_p", 1.0)))
+
+
+@check("sampling.entropy_after")
+def _sampling_entropy(p, m):
+    return _filtered(p, m).entropy_final
 
 
 @check("sampling.tokens_left")
 def _sampling_left(p, m):
-    from lessons import sampling
-    lm = m.smollm2()
-    logits = sampling.next_token_logits(lm.model, lm.tokenizer, p["prompt"])
-    return sampling.explain_filtering(logits, float(p["temperature"]), int(p.get("top_k", 0)),
-                                      float(p.get("top_p", 1.0))).n_kept
+    return _filtered(p, m).n_kept
 
 
 @check("generation.greedy_seeds")
@@ -188,7 +189,7 @@ def _scaling(p, m):
 
 @check("domain.harder_text")
 def _domain(p, m):
-    from lessons import corpus, perplexity as P
+    from lessons import corpus, domain_adaptation as P
     tiny = m.tiny_gpt()
     old = P.text_perplexity(tiny.model, tiny.tokenizer, corpus.shakespeare_text("validation")[:4000], max_tokens=512)
     new = P.text_perplexity(tiny.model, tiny.tokenizer, P.modern_text()[:4000], max_tokens=512)
@@ -198,13 +199,13 @@ def _domain(p, m):
 # ============================================================================ Week 2
 @check("rouge.rouge_n_f1")
 def _rouge_n(p, m):
-    from lessons import evaluation as ev
+    from lessons.evaluation import rouge as ev
     return ev.rouge_n(ev.tokenize(p["candidate"]), ev.tokenize(p["reference"]), int(p["n"])).fmeasure
 
 
 @check("corpus.corpus_vs_mean_bleu")
 def _corpus_bleu(p, m):
-    from lessons import evaluation as ev
+    from lessons.evaluation import bleu as ev
     cands, refs = p["candidates"], p["references"]
     corpus = ev.corpus_bleu_breakdown(cands, [[r] for r in refs]).score
     mean = sum(ev.bleu_breakdown(c, [r]).score for c, r in zip(cands, refs)) / len(cands)
@@ -214,7 +215,7 @@ def _corpus_bleu(p, m):
 
 @check("summaries.messages")
 def _summaries_messages(p, m):
-    from lessons import evaluation as ev
+    from lessons.evaluation import summaries as ev
     shots = [{"dialogue": f"dialogue {i}", "summary": f"summary {i}"} for i in range(int(p["shots"]))]
     return len(ev.summary_messages("the dialogue to summarize", shots))
 
@@ -239,13 +240,13 @@ def _lora_tiny(p, m):
 
 @check("finetune.adam_memory_mb")
 def _finetune_memory(p, m):
-    from lessons import finetune as ft
+    from lessons.finetune import adapters as ft
     return ft.training_memory_mb(int(p["total"]), int(p["trainable"]))["total"]
 
 
 @check("prompt_tuning.count")
 def _prompt_tuning(p, m):
-    from lessons import prompt_tuning as pt
+    from lessons.finetune import prompt_tuning as pt
     return pt.peft_prompt_tuning_count(m.tiny_gpt().model, int(p["n_virtual"]))
 
 

@@ -19,6 +19,7 @@ from ui import common
 
 _WRITTEN = "_share.written"      # the settings this session last wrote into the URL
 _NOTES = "_share.notes"
+_HANDLED = "_share.handled"      # the last link applied (a link is applied once per session)
 PRESENT = "app.present"
 _SIMPLE_TYPES = {"bool_value", "int_value", "double_value", "string_value", "double_array_value",
                  "int_array_value", "string_array_value"}
@@ -35,9 +36,9 @@ def apply_from_url(lesson: course.Lesson) -> dict:
     lesson's own widget keys (`<url-name>.<widget>`, found in the page's source or seen in
     an earlier run) are accepted: a link can never set any other session state."""
     raw = _url_settings()
-    if not raw or raw == st.session_state.get(_WRITTEN):
+    if not raw or raw == st.session_state.get(_WRITTEN) or raw == st.session_state.get(_HANDLED):
         return {}
-    st.session_state[_WRITTEN] = raw  # never apply the same link twice
+    st.session_state[_HANDLED] = raw  # never apply the same link twice
     good, bad = share.settings_from_params(raw)
     notes = [f"ignored `{common.md_escape(b)}` (not a valid setting)" for b in bad]
     seen = st.session_state.get("_share.seen", {}).get(lesson.url, ())

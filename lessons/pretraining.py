@@ -25,6 +25,8 @@ from typing import Callable, Optional
 
 import torch
 
+from lessons.core.rng import seeded
+
 EOS = "<|endoftext|>"
 
 # Which model families use which objective (for the page's table).
@@ -158,8 +160,8 @@ def fresh_model(config, seed: int = 0):
     """A randomly initialised GPT2LMHeadModel (same seed -> same weights)."""
     from transformers import GPT2LMHeadModel
 
-    torch.manual_seed(seed)
-    return GPT2LMHeadModel(config)
+    with seeded(seed):          # one at a time: concurrent sessions get their seed's weights
+        return GPT2LMHeadModel(config)
 
 
 def encode(tokenizer, text: str) -> torch.Tensor:
@@ -203,9 +205,9 @@ def sample(model, tokenizer, prompt: str = "\n", max_new_tokens: int = 60, tempe
     model.eval()
     dev = next(model.parameters()).device
     ids = tokenizer(prompt, return_tensors="pt")["input_ids"].to(dev)
-    torch.manual_seed(seed)
-    out = model.generate(ids, do_sample=True, temperature=temperature, top_k=top_k,
-                         max_new_tokens=max_new_tokens, pad_token_id=tokenizer.eos_token_id)
+    with seeded(seed):          # generate() draws from torch's one global generator
+        out = model.generate(ids, do_sample=True, temperature=temperature, top_k=top_k,
+                             max_new_tokens=max_new_tokens, pad_token_id=tokenizer.eos_token_id)
     model.train(was_training)
     return tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
 

@@ -5,6 +5,7 @@ Only this package and pages/ import streamlit; lessons/ stays pure Python.
 """
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import threading
@@ -251,8 +252,12 @@ def _queued(label: str, expected_s: float | None):
             yield True
     except Exception as exc:  # noqa: BLE001 - the job failed: say so, free the slot, keep the page
         # (Streamlit's Stop/rerun are BaseExceptions and pass through untouched.)
+        # The message may quote learner text: escaped, never rendered as markdown. The full
+        # traceback goes to the server log for the teacher.
+        logging.getLogger("genai_lab.jobs").error("training job %r failed", label, exc_info=exc)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        st.error(f"Training stopped by an error: {first}")
+        st.error(f"Training stopped by an error: {md_escape(first)} ({type(exc).__name__}). "
+                 "Its training slot is free again: change a setting and try again.")
 
 
 def use_interactive_threads() -> None:

@@ -2,4 +2,5 @@
 may import it.
 
 safe_eval.py   a safe evaluator for untrusted arithmetic (PAL programs, the ReAct calculator)
+rng.py         seeded(seed): global-RNG blocks (model init, HF generate) reproducible under concurrency
 """

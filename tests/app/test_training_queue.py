@@ -54,7 +54,26 @@ def test_a_job_that_raises_shows_a_message_and_frees_the_slot(one_slot):
 
     at = AppTest.from_function(page).run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["Training stopped by an error: out of memory"]
+    [err] = [e.value for e in at.error]
+    assert err.startswith("Training stopped by an error: out of memory (RuntimeError).")
+    assert "slot is free again" in err and "second line" not in err
     assert [m.value for m in at.markdown] == ["the page carries on"]
     assert one_slot.finished[-1].state == "failed" and one_slot.snapshot()["running"] == []
     assert one_slot.submit("next learner").state == "running"
+
+
+def test_a_failed_jobs_message_never_renders_its_text_as_markdown(one_slot):
+    """An error message can quote learner text (#16.5): it is shown escaped."""
+    def page():
+        from ui import common
+
+        with common.training_slot(label="boom") as ok:
+            if ok:
+                raise ValueError("bad token <b>x</b> [y](javascript:alert(1))")
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(page).run()
+    [err] = [e.value for e in at.error]
+    assert "\\<b\\>x" in err and "](javascript" not in err and "<b>" not in err
+    assert one_slot.finished[-1].state == "failed"

@@ -14,10 +14,14 @@ Prints ONE JSON object. The outcomes (proposed by #13; the demo owners may tight
   accuracy >= 0.75 (pi_theta ranks the preferred completion higher).
 * distillation: the distilled student's validation perplexity is below the hard-label
   student's after the same steps and batches.
-* lora (live LoRA on the tiny GPT, task 'mood'): exact-answer rate with the adapter >= 0.5 and
-  above the base model's.
-* prompt-tuning (soft prompt, task 'mood'): exact-answer rate with the soft prompt above the
-  frozen model's.
+* lora (live LoRA on the tiny GPT, page defaults, task 'archaic' = the page's default and the
+  harder task): exact answers on the held-out test split >= 0.5 (and above the base's).
+* prompt-tuning (soft prompt on the two-task tiny GPT, instruction left blank, task 'archaic'):
+  exact answers with the soft prompt >= blank-instruction model's + 0.2.
+* forgetting (start model knows task B; full FT and LoRA on task A, page defaults, m = 0):
+  full fine-tuning's task-B accuracy <= 0.2 (it forgets), and LoRA's with the adapter switched
+  off == the start model's (the base is untouched); LoRA with its adapter on is reported as
+  measured (value 'lora_adapter_on_task_b').
 """
 from __future__ import annotations
 
@@ -116,9 +120,9 @@ def lora_demo() -> dict:
 
     lm = models.load_tiny_gpt("cpu")
     bank = adapters.AdapterBank(models.session_copy(lm.model))
-    out, wall, cpu = timed(lambda: adapters.train_adapter(bank, lm.tokenizer, "mood", max_seconds=FAR))
+    out, wall, cpu = timed(lambda: adapters.train_adapter(bank, lm.tokenizer, "archaic", max_seconds=FAR))
     before, after = out["before"]["accuracy"], out["after"]["accuracy"]
-    return {"outcome": "exact-answer rate with the adapter (task mood)", "value": round(after, 3),
+    return {"outcome": "exact-answer rate with the adapter (task archaic, held-out test)", "value": round(after, 3),
             "threshold": f">= 0.5 and > base ({before:.2f})", "reached": after >= 0.5 and after > before,
             "words": round(out["after"]["word_accuracy"], 3), "steps": out["train"]["steps_done"],
             "wall_s": wall, "cpu_s": cpu}
@@ -128,18 +132,42 @@ def prompt_tuning_demo() -> dict:
     from lessons import models
     from lessons.finetune import prompt_tuning as pt
 
-    lm = models.load_tiny_gpt("cpu")
+    D = pt.DEMO_DEFAULTS
+    lm = models.load_instruction_tuned(D["model"], "cpu")
     model = models.session_copy(lm.model)
-    out, wall, cpu = timed(lambda: pt.train_soft_prompt(model, lm.tokenizer, "mood", steps=100, lr=0.1,
-                                                        max_seconds=FAR))
+    out, wall, cpu = timed(lambda: pt.train_soft_prompt(model, lm.tokenizer, D["task"], n_virtual=D["n_virtual"],
+                                                        steps=D["steps"], lr=D["lr"], max_seconds=FAR))
     before, after = out["before"]["accuracy"], out["after"]["accuracy"]
-    return {"outcome": "exact-answer rate with the soft prompt (task mood)", "value": round(after, 3),
-            "threshold": f"> frozen model ({before:.2f})", "reached": after > before,
+    return {"outcome": f"exact-answer rate with the soft prompt (task {D['task']}, blank instruction)",
+            "value": round(after, 3), "threshold": f">= blank-instruction model ({before:.2f}) + 0.2",
+            "reached": after >= before + 0.2, "written_instruction": round(out["written"]["accuracy"], 3),
             "steps": len(out["history"]), "wall_s": wall, "cpu_s": cpu}
 
 
+def forgetting_demo() -> dict:
+    from lessons import models
+    from lessons.finetune import forgetting
+
+    start = models.load_instruction_tuned("mood", "cpu")
+    tok = start.tokenizer
+
+    def run():
+        before = forgetting.evaluate(start.model, tok, "archaic", "mood")
+        return before, forgetting.compare_full_and_lora(start.model, tok, mix=0.0, max_seconds=FAR)
+
+    (before, out), wall, cpu = timed(run)
+    b0, bf, bl = before["task_b_accuracy"], out["full"]["after"]["task_b_accuracy"], out["lora"]["after"]["task_b_accuracy"]
+    return {"outcome": "task-B accuracy after full fine-tuning on task A (start knows B)", "value": round(bf, 3),
+            "threshold": "<= 0.2 with the start at 1.0; LoRA adapter off keeps the start's",
+            "reached": b0 == 1.0 and bf <= 0.2 and not out["lora"]["base_changed"],
+            "lora_adapter_on_task_b": round(bl, 3), "lora_adapter_off_task_b": round(b0, 3),
+            "task_a_words_full": round(out["full"]["after"]["task_a_word_accuracy"], 3),
+            "task_a_words_lora": round(out["lora"]["after"]["task_a_word_accuracy"], 3),
+            "steps": out["full"]["train"]["steps_done"], "wall_s": wall, "cpu_s": cpu}
+
+
 DEMOS = {"ppo": ppo_demo, "dpo": dpo_demo, "distillation": distillation_demo, "lora": lora_demo,
-         "prompt-tuning": prompt_tuning_demo}
+         "prompt-tuning": prompt_tuning_demo, "forgetting": forgetting_demo}
 
 
 def main() -> None:

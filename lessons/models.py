@@ -41,6 +41,7 @@ ProgressFn = Optional[Callable[[float, str], None]]  # (fraction 0..1, message)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASSETS = REPO_ROOT / "assets"
 TINY_GPT_DIR = ASSETS / "tiny_gpt"
+INSTRUCTION_TUNED_DIR = ASSETS / "instruction_tuned"  # tiny GPTs tuned for Week 2 (scripts/build_instruction_tuned.py)
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_NAME = "SmolLM2-135M-Instruct"
@@ -539,6 +540,25 @@ def check_hub_id(model_id: str | None) -> str:
             "Local paths, URLs and '..' are not accepted."
         )
     return mid
+
+
+def load_instruction_tuned(name: str, device: str = "cpu") -> LoadedModel:
+    """A tiny GPT already instruction-tuned for the Week 2 demos (assets/instruction_tuned/
+    <name>: 'mood' knows task B only, 'two_tasks' knows both; stored in float16, loaded as
+    float32). Built by scripts/build_instruction_tuned.py."""
+    import torch
+    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+
+    path = INSTRUCTION_TUNED_DIR / name
+    if not (path / "model.safetensors").is_file():
+        raise ModelUnavailable(
+            f"The instruction-tuned tiny GPT '{name}' is missing from {path}. "
+            "Create it with `python scripts/build_instruction_tuned.py`."
+        )
+    tok = PreTrainedTokenizerFast.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    freeze(model).to(device)
+    return LoadedModel(f"tiny-gpt-{name}", model, tok, device)
 
 
 def load_hub_model(model_id: str, device: str = "cpu") -> LoadedModel:

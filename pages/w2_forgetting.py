@@ -33,49 +33,51 @@ A, B = "archaic", "mood"
 st.markdown(
     f"**Task A** (trained now): *{instructions.load_task(A)[0].instruction}* · **Task B** (learned earlier): "
     f"*{instructions.load_task(B)[0].instruction}* · **Pretraining skill**: perplexity on held-out "
-    "Shakespeare (The Tempest, Macbeth). The starting model is the tiny GPT after a short "
-    "instruction tuning on task B, so it has something to forget."
+    "Shakespeare (The Tempest, Macbeth). The starting model is the tiny GPT fully instruction-tuned on "
+    "task B beforehand (shipped in `assets/instruction_tuned/mood`, made by "
+    "`scripts/build_instruction_tuned.py`): it answers task B 100 % right, so there is something to forget."
 )
+FD = forgetting.DEMO_DEFAULTS
+start_lm = common.model_or_stop(common.instruction_tuned, "mood", dev)  # shared, read-only: runs deep-copy it
+
+
+@st.cache_data(show_spinner="Scoring the starting model ...", max_entries=2)
+def start_scores(_model, name: str) -> dict:
+    return {k: v for k, v in forgetting.evaluate(_model, tok, A, B).items() if not k.endswith("rows")}
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def pretrained_ppl(_model, name: str) -> float:
+    return instructions.shakespeare_perplexity(_model, tok)
 
 c1, c2, c3, c4, c5 = st.columns([1, 1.2, 1, 1.4, 0.8])
-steps = c1.slider("steps on task A", 10, 200, 80, step=10, key="forgetting.steps")
+steps = c1.slider("steps on task A", 10, 300, FD["steps"], step=10, key="forgetting.steps")
 mix = c2.slider("share of task B in each batch (m)", 0.0, 0.5, 0.0, step=0.125, key="forgetting.mix",
                 help="0 = task A only. FLAN-style multi-task mixing keeps old tasks in the batches.")
-r = c3.select_slider("LoRA rank r", [1, 2, 4, 8, 16, 32], value=8, key="forgetting.r")
-targets = c4.multiselect("LoRA target modules", ["c_attn", "c_proj", "c_fc", "lm_head"], default=["c_attn"],
+r = c3.select_slider("LoRA rank r", [1, 2, 4, 8, 16, 32], value=FD["r"], key="forgetting.r")
+targets = c4.multiselect("LoRA target modules", ["c_attn", "c_proj", "c_fc", "lm_head"], default=list(FD["targets"]),
                          key="forgetting.targets", help="lm_head lets the adapter rewrite every answer directly: "
                          "it learns task A faster and forgets task B more.")
 seed = c5.number_input("seed", 0, 9999, 0, key="forgetting.seed")
 run = st.button("▶ Run: fine-tune fully and with LoRA", type="primary", key="forgetting.run", disabled=not targets)
-st.caption("Each run trains two private copies of the starting model for at most 20 s each "
-           "(about 30–40 s in all on a laptop CPU). The app's shared tiny GPT is never changed.")
+st.caption(f"Each run trains two private copies of the starting model for {steps} steps each (full "
+           f"fine-tuning at lr {FD['full_lr']:g}, LoRA at lr {FD['lora_lr']:g}, the live LoRA page's setting; a "
+           f"safety net stops a run after {FD['max_seconds']:.0f} s on a very busy server). The shared models never change.")
 
 runs: list = st.session_state.setdefault("forgetting.runs", [])
 
 if run:
     with common.training_slot() as ok:
         if ok:
-            bar = st.progress(0.0, text="Preparing the starting model ...")
-            key = ("start", int(seed))
-            if st.session_state.get("forgetting.start_key") != key:
-                start, start_res = forgetting.prepare_start(lm.model, tok, B, steps=50, seed=int(seed), max_seconds=15,
-                                            progress=lambda s, t, m: bar.progress(
-                                                0.2 * s / t, text=f"Starting model: learning task B, step {s}/{t}"))
-                st.session_state["forgetting.start"] = start
-                st.session_state["forgetting.before"] = {k: v for k, v in forgetting.evaluate(start, tok, A, B).items()
-                                                  if not k.endswith("rows")}
-                # a start model cut short by the time limit is not reused: the next Run rebuilds it
-                st.session_state["forgetting.start_key"] = key if start_res.stopped == "finished" else None
-                if start_res.stopped != "finished":
-                    st.warning(f"The busy computer stopped the starting model after {start_res.steps_done} of "
-                               f"{start_res.steps_planned} steps: it knows task B only "
-                               f"{st.session_state['forgetting.before']['task_b_accuracy']:.0%}.")
-                st.session_state["forgetting.pretrained_ppl"] = instructions.shakespeare_perplexity(lm.model, tok)
-            start = st.session_state["forgetting.start"]
+            bar = st.progress(0.0, text="Scoring the starting model ...")
+            start = start_lm.model
+            st.session_state["forgetting.before"] = start_scores(start, start_lm.name)
+            st.session_state["forgetting.pretrained_ppl"] = pretrained_ppl(lm.model, lm.name)
+
 
             def progress(method: str, s: int, t: int, m: dict) -> bool:
-                base = 0.2 if method == "full" else 0.6
-                bar.progress(base + 0.4 * s / t, text=f"{'Full fine-tuning' if method == 'full' else 'LoRA'}: "
+                base = 0.0 if method == "full" else 0.5
+                bar.progress(base + 0.5 * s / t, text=f"{'Full fine-tuning' if method == 'full' else 'LoRA'}: "
                                                      f"step {s}/{t}, loss {m['loss']:.3f}")
                 return False
 
@@ -129,11 +131,12 @@ else:
     m1, m2, m3 = st.columns(3)
     m1.metric("Task B accuracy after full FT", f"{full['after']['task_b_accuracy']:.0%}",
               delta=f"{full['after']['task_b_accuracy'] - before['task_b_accuracy']:+.0%}")
-    m2.metric("Task B accuracy after LoRA", f"{lo['after']['task_b_accuracy']:.0%}",
+    m2.metric("Task B accuracy after LoRA (adapter on)", f"{lo['after']['task_b_accuracy']:.0%}",
               delta=f"{lo['after']['task_b_accuracy'] - before['task_b_accuracy']:+.0%}")
     m3.metric("LoRA with the adapter switched off", f"{before['task_b_accuracy']:.0%}",
               help="The base weights did not change (hash checked), so removing the adapter gives the "
                    "starting model back exactly.")
+    st.markdown(forgetting.verdict(before, full["after"], lo["after"], last["mix"]))
 
     st.subheader("Cost: trainable parameters and training memory")
     table = pd.DataFrame([{
@@ -176,7 +179,7 @@ else:
 
 common.try_this(
     "Run with m = 0, then m = 0.25 and m = 0.5: how much of task B survives full fine-tuning?",
-    "Double the steps at m = 0: full fine-tuning learns task A better — and forgets more.",
+    "Lower the steps to 30 at m = 0: does full fine-tuning keep more of task B while it learns less of task A?",
     "Compare the Shakespeare perplexity bars: which method damages the pretraining skill more?",
     "Set LoRA r = 1: still learns task A? Does it forget less than r = 32?",
 )

@@ -179,8 +179,9 @@ o1, o2, o3, o4 = st.columns(4)
 o1.metric("max |LoRA − W₀x| at init", f"{demo['init_max_diff']:.1e}")
 o2.metric("max |merged − adapter|", f"{demo['merge_max_diff']:.1e}")
 o3.metric("max |peft − ours|", f"{demo['peft_max_diff']:.1e}")
-o4.metric("Loss after training (MSE)", f"{demo['final_loss']:.2e}", delta=f"from {demo['start_loss']:.3f}",
-          delta_color="off")
+o4.metric("Loss after training (MSE)", f"{demo['final_loss']:.2e}",
+          delta=f"{demo['final_loss'] - demo['start_loss']:+.3f} (from {demo['start_loss']:.3f})",
+          delta_color="inverse")
 st.caption(f"{demo['trainable']:,} trainable numbers (A and B) next to {demo['frozen']:,} frozen ones; "
            f"base weight unchanged after training: {demo['base_unchanged']}.")
 

@@ -52,9 +52,11 @@ task = st.radio("Task", TASKS, format_func=lambda t: instructions.TASK_TITLES.ge
 train_ex, test_ex = instructions.split(task, "train"), instructions.split(task, "test")
 c1, c2 = st.columns([3, 2])
 with c1:
-    st.markdown("Every example is written in this template (the grey part is the prompt, the "
-                "completion after *Response:* is what the loss is computed on):")
-    st.code(train_ex[0].prompt + train_ex[0].completion, language=None)
+    st.markdown("Every example is written in this template. The **prompt** (instruction and input, "
+                "ending in *Response:*) gets no loss; the **completion** after it is what the loss is "
+                "computed on:")
+    st.code(train_ex[0].prompt, language=None)
+    st.code(train_ex[0].completion.strip() + "   ← completion (the model learns to write this)", language=None)
 with c2:
     st.dataframe(pd.DataFrame(instructions.split_table()).drop(columns=["instruction"]), hide_index=True, width="stretch")
     st.caption("Small datasets written for this app (assets/instructions/), split 70 / 15 / 15.")
@@ -65,20 +67,23 @@ with st.expander(f"Training examples for '{task}' ({len(train_ex)})"):
 # --------------------------------------------------------------------------- settings
 st.header("2 · Train an adapter")
 s1, s2, s3, s4, s5, s6 = st.columns([1, 1, 2, 1.3, 1, 1])
-r = s1.select_slider("rank r", [1, 2, 4, 8, 16, 32], value=8, key="lora-training.r")
-alpha = s2.select_slider("alpha", [1, 2, 4, 8, 16, 32, 64], value=16, key="lora-training.alpha")
+D = adapters.LIVE_DEFAULTS
+r = s1.select_slider("rank r", [1, 2, 4, 8, 16, 32], value=D["r"], key="lora-training.r")
+alpha = s2.select_slider("alpha", [1, 2, 4, 8, 16, 32, 64], value=D["alpha"], key="lora-training.alpha")
 cands = lora.target_candidates(lm.model)
 targets = s3.multiselect("Target modules", [c for c in cands if c not in ("wte", "wpe")],
-                         default=["c_attn", "lm_head"], key="lora-training.targets",
-                         help="c_attn = the fused query/key/value projection; lm_head = the output layer "
-                              "(tied to the token embeddings). On this small, briefly pretrained model an "
-                              "adapter on c_attn alone learns the answer format but rarely confident answers.")
-steps = s4.slider("steps", 10, 400, 150, step=10, key="lora-training.steps")
-lr = s5.select_slider("learning rate", [1e-3, 2e-3, 5e-3, 1e-2, 2e-2], value=1e-2, key="lora-training.lr")
+                         default=list(D["targets"]), key="lora-training.targets",
+                         help="c_attn = the fused query/key/value projection; c_fc, c_proj = the MLP; "
+                              "lm_head = the output layer (tied to the token embeddings). On this small, "
+                              "briefly pretrained model copying words from the input is hard: adapters on "
+                              "every layer learn it far faster than one on c_attn alone.")
+steps = s4.slider("steps", 10, 400, D["steps"], step=10, key="lora-training.steps")
+lr = s5.select_slider("learning rate", [1e-3, 2e-3, 5e-3, 1e-2, 2e-2], value=D["lr"], key="lora-training.lr")
 seed = s6.number_input("seed", 0, 9999, 0, key="lora-training.seed")
 count = lora.lora_parameter_count(lm.model, r, targets) if targets else 0  # peft refuses []
 st.caption(f"This adapter trains **{count:,}** numbers ({100 * count / lm.n_params:.2f} % of the "
-           f"{lm.n_params:,} in the tiny GPT). Bounded: at most {steps} steps and 45 s of training (plus a few seconds of scoring); batch 16.")
+           f"{lm.n_params:,} in the tiny GPT). Bounded by {steps} steps of batch 16 (a safety net stops it after "
+           f"{D['max_seconds']:.0f} s on a very busy server), plus a few seconds of scoring.")
 
 b1, b2, b3, _ = st.columns([1.3, 1, 1.3, 3])
 go_train = b1.button(f"▶ Train '{task}' adapter", type="primary", key="lora-training.train", disabled=not targets)
@@ -133,7 +138,7 @@ if go_train and targets:
                     chart.plotly_chart(loss_figure(live["history"], "Live training loss"), width="stretch")
                 return False
 
-            res = adapters.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=45,
+            res = adapters.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
                            progress=progress)
             live["running"] = False
             status.write("Scoring the adapter on the test split ...")
@@ -149,9 +154,13 @@ if res is None:
 else:
     tr = res["train"]
     st.subheader(f"Adapter '{task}': {tr['stopped']} after {tr['steps_done']} steps")
+    floor = instructions.majority_baseline(task)
     m0, m1, m2, m3, m4 = st.columns(5)
     m0.metric("Exact answers (test)", f"{res['after']['accuracy']:.0%}",
-              delta=f"{res['after']['accuracy'] - res['before']['accuracy']:+.0%} vs base {res['before']['accuracy']:.0%}")
+              delta=f"{res['after']['accuracy'] - floor['accuracy']:+.0%} vs always '{floor['answer']}'",
+              help=f"Base model (adapter off): {res['before']['accuracy']:.0%}. Always giving the most common "
+                   f"training answer ('{floor['answer']}') scores {floor['accuracy']:.0%} of the test split: "
+                   "that is the floor real learning has to beat.")
     m1.metric("Words right (test)", f"{res['after']['word_accuracy']:.0%}",
               delta=f"{res['after']['word_accuracy'] - res['before']['word_accuracy']:+.0%} vs base "
                     f"{res['before']['word_accuracy']:.0%}",
@@ -161,6 +170,8 @@ else:
     m3.metric("Time per step", f"{1000 * tr['seconds_per_step']:.0f} ms", help=f"{tr['seconds']:.1f} s in all")
     m4.metric("Trainable parameters", f"{res['trainable']:,}",
               help=f"{100 * res['trainable'] / res['total']:.2f} % of {res['total']:,}")
+    st.caption(f"Floor: answering '{floor['answer']}' to everything scores {floor['accuracy']:.0%} exact; the base "
+               f"model scores {res['before']['accuracy']:.0%}. Only the part above the floor was learned from the inputs.")
     st.plotly_chart(loss_figure(tr["history"], "Training loss"), width="stretch", key="lora-training.loss_fig")
 
     same = res["fingerprint_before"] == res["fingerprint_after"]

@@ -83,9 +83,13 @@ if run_key not in results:
             f"(on a laptop CPU roughly {3 * len(ids)}–{10 * len(ids)} s; slower when the machine is busy).")
     st.stop()
 
-rows = results[run_key]
-if any(r.get("zero-shot skipped") or r.get("few-shot skipped") for r in rows):
-    st.warning("The time limit (240 s) was reached: some summaries were skipped and score 0.")
+rows = [r for r in results[run_key] if not r.get("skipped")]
+skipped = [r["id"] for r in results[run_key] if r.get("skipped")]
+if skipped:
+    st.warning(f"The time limit (240 s) was reached before dialogue(s) {', '.join(f'#{i}' for i in skipped)}: "
+               "they were skipped for BOTH prompts and are left out of every score below.")
+if not rows:
+    st.stop()
 
 st.subheader("Summaries")
 for r in rows:

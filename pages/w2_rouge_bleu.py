@@ -41,7 +41,12 @@ if "rouge-bleu.candidate" not in st.session_state:
 
 st.selectbox("Example", PRESET_NAMES, key="rouge-bleu.preset", on_change=_load_preset,
              help="Each example shows one property of the metrics. You can edit both texts.")
-st.info(presets.PRESETS[st.session_state["rouge-bleu.preset"]]["lesson"], icon="💡")
+_preset = presets.PRESETS[st.session_state["rouge-bleu.preset"]]
+if (st.session_state.get("rouge-bleu.candidate"), st.session_state.get("rouge-bleu.reference")) == \
+        (_preset["candidate"], _preset["reference"]):
+    st.info(_preset["lesson"], icon="💡")
+else:  # the learner's own texts: the example's explanation no longer applies
+    st.caption("Your own texts (edited from the example): the scores below are for exactly what is in the boxes.")
 c1, c2 = st.columns(2)
 with c1:
     cand_raw = st.text_area("Candidate (the model's output)", key="rouge-bleu.candidate", height=110)
@@ -255,7 +260,9 @@ with tab_bleu:
 common.try_this(
     "Pick **Clipping: one word repeated**: unigram precision is 2/7, not 7/7. Then type more 'the's.",
     "Pick **Shuffled words**: ROUGE-1 recall is 1.0 while ROUGE-2 is 0 — why does ROUGE-L stay low?",
-    "Pick **rougeL vs rougeLsum**, then put both candidate sentences on ONE line: rougeLsum drops.",
+    "Pick **rougeL vs rougeLsum**, then put the two candidate sentences on ONE line: rougeLsum stays 1.000 "
+    "(each reference sentence still finds its words). Now put the reference on one line too: rougeLsum falls "
+    "to rougeL's 0.500.",
     "Pick **Stemming helps** and flip the stemming toggle: which tokens change?",
     "Pick **Non-Latin text**: all ROUGE scores are 0 with the default tokenizer; switch to Unicode words. "
     "BLEU and chrF were never blind to it.",

@@ -194,6 +194,11 @@ def tiny_gpt(device: str = "cpu") -> models.LoadedModel:
     return models.load_tiny_gpt(device)
 
 
+@st.cache_resource(show_spinner="Loading an instruction-tuned tiny GPT ...")
+def instruction_tuned(name: str, device: str = "cpu") -> models.LoadedModel:
+    return models.load_instruction_tuned(name, device)
+
+
 @st.cache_resource(show_spinner="Loading a model from the Hugging Face hub ...", max_entries=2)
 def hub_model(model_id: str, device: str = "cpu") -> models.LoadedModel:
     return models.load_hub_model(model_id, device)

@@ -42,19 +42,24 @@ def summarize_and_score(lm, items: Sequence[dict], shots: Sequence[dict], max_ne
                         progress: Optional[Callable[[int, int, str], None]] = None,
                         max_seconds: float = 240.0) -> list[dict]:
     """For each dialogue: zero-shot and few-shot summaries, each scored against the
-    reference with ROUGE-1/2/L and BLEU. Bounded by max_new_tokens and max_seconds."""
+    reference with ROUGE-1/2/L and BLEU. Bounded by max_new_tokens and max_seconds; a dialogue
+    not started in time is returned as ``{"id", "dialogue", "reference", "skipped": True}``."""
     out = []
     total = 2 * len(items)
     done = 0
     t0 = time.time()
     for it in items:
         row = {"id": it["id"], "dialogue": it["dialogue"], "reference": it["summary"]}
+        if time.time() - t0 > max_seconds:
+            # Out of time: skip the WHOLE dialogue (both prompts), so that a missing summary
+            # is never scored 0 and never counted against one of the two prompts.
+            out.append({**row, "skipped": True})
+            done += 2
+            if progress:
+                progress(done, total, f"dialogue {it['id']} skipped (time limit)")
+            continue
         for mode, ex in (("zero-shot", ()), ("few-shot", shots)):
-            if time.time() - t0 > max_seconds:
-                row[mode] = ""
-                row[f"{mode} skipped"] = True
-            else:
-                row[mode] = generate_summary(lm, it["dialogue"], ex, max_new_tokens)
+            row[mode] = generate_summary(lm, it["dialogue"], ex, max_new_tokens)
             rb = rouge_breakdown(row[mode], it["summary"])
             row[f"{mode} rouge1"] = rb["rouge1"].fmeasure
             row[f"{mode} rouge2"] = rb["rouge2"].fmeasure

@@ -69,6 +69,16 @@ def split_table(tasks: list[str] | None = None) -> list[dict]:
     return rows
 
 
+def majority_baseline(task: str) -> dict:
+    """The score of a 'model' that always gives the most common TRAINING answer: the floor any
+    real learning must beat (for love/war it is about half the test split, not 0 %)."""
+    from collections import Counter
+
+    answer, _ = Counter(e.output for e in split(task, "train")).most_common(1)[0]
+    test = split(task, "test")
+    return {"answer": answer, "accuracy": sum(e.output == answer for e in test) / max(len(test), 1)}
+
+
 def custom_example(task: str, text: str) -> Example:
     """A learner's own input wrapped in a task's instruction (no known answer)."""
     ex = load_task(task)[0]

@@ -74,6 +74,7 @@ def test_forgetting_full_vs_lora_and_mixing(real):
     assert full_tr == models.load_tiny_gpt().n_params and 0 < lora_tr < full_tr / 10
     assert table["total MB"][1] < table["total MB"][0]
     assert "The shared tiny GPT's hash is unchanged." in texts(at)
+    assert "Measured: task B 100% →" in texts(at)   # the shipped start model knows task B
     at.slider(key="forgetting.mix").set_value(0.25).run()
     at.button(key="forgetting.run").click().run(timeout=600)
     assert_no_exception(at)
@@ -89,7 +90,9 @@ def test_prompt_tuning_and_families(real):
     assert metric(at, "peft PromptTuningConfig counts") == f"{4 * d:,}"
     at.button(key="prompt-tuning.train").click().run(timeout=600)
     assert_no_exception(at)
-    assert "Soft prompt for 'mood': finished after 10 steps" in texts(at)
+    assert "Soft prompt for 'archaic': finished after 10 steps" in texts(at)
+    assert metric(at, "Blank instruction, no soft prompt") == "0%"   # the two-task model needs its instruction
+    assert metric(at, "Written instruction instead") == "100%"
     assert "weights hash is unchanged and no gradient reached it: True" in texts(at)
     fam = at.dataframe[-1].value
     assert set(fam["family"]) == {"full fine-tuning", "selective", "reparameterization", "additive"}

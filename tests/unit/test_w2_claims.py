@@ -1,0 +1,61 @@
+"""Week 2 captions and Try-this lines as experiments (issue #11.2): each test performs what
+the page says with the page's own lessons functions and asserts the stated outcome. No model
+is needed here; the training demos' outcomes are in tests/unit/test_w2_demos.py."""
+from lessons import benchmarks
+from lessons.evaluation import presets, rouge, summaries
+from lessons.finetune import instructions
+
+TWO = "rougeL vs rougeLsum (two sentences)"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
+
+
+def test_rougelsum_try_this_as_the_page_states_it():
+    p = presets.PRESETS[TWO]
+    preset = rouge.rouge_breakdown(p["candidate"], p["reference"])
+    assert round(preset["rougeL"].fmeasure, 3) == 0.5 and round(preset["rougeLsum"].fmeasure, 3) == 1.0
+    # "put the two candidate sentences on ONE line: rougeLsum stays 1.000"
+    cand_joined = rouge.rouge_breakdown(_one_line(p["candidate"]), p["reference"])
+    assert round(cand_joined["rougeLsum"].fmeasure, 3) == 1.0
+    # "Now put the reference on one line too: rougeLsum falls to rougeL's 0.500"
+    both = rouge.rouge_breakdown(_one_line(p["candidate"]), _one_line(p["reference"]))
+    assert round(both["rougeLsum"].fmeasure, 3) == round(both["rougeL"].fmeasure, 3) == 0.5
+
+
+def test_rougelsum_matches_rouge_score_on_the_try_this_texts():
+    from rouge_score import rouge_scorer
+
+    p = presets.PRESETS[TWO]
+    ref = rouge_scorer.RougeScorer(["rougeLsum"])
+    for cand, refx in ((p["candidate"], p["reference"]), (_one_line(p["candidate"]), p["reference"]),
+                       (_one_line(p["candidate"]), _one_line(p["reference"]))):
+        assert abs(rouge.rouge_breakdown(cand, refx)["rougeLsum"].fmeasure
+                   - ref.score(refx, cand)["rougeLsum"].fmeasure) < 1e-9
+
+
+def test_helm_coverage_is_stated_as_in_the_paper():
+    helm = next(b for b in benchmarks.BENCHMARKS if b.name == "HELM")
+    text = " ".join(str(v) for v in vars(helm).values())
+    assert "87.5" in text and "every core scenario" not in text
+
+
+def test_summaries_time_cap_skips_whole_dialogues(monkeypatch):
+    monkeypatch.setattr(summaries, "generate_summary", lambda lm, d, ex, n: "Amanda will buy the cake.")
+    items = [{"id": i, "dialogue": f"A: hi {i}", "summary": "Amanda will buy the cake."} for i in (1, 2)]
+    done = summaries.summarize_and_score(None, items, [], max_seconds=1e9)
+    assert [r.get("skipped") for r in done] == [None, None]
+    assert done[0]["zero-shot rougeL"] == done[0]["few-shot rougeL"] == 1.0
+    late = summaries.summarize_and_score(None, items, [], max_seconds=-1)
+    # skipped for BOTH prompts and carrying no score at all (never a 0 counted against one prompt)
+    assert all(r["skipped"] for r in late)
+    assert not any(k.endswith(("rougeL", "bleu")) for r in late for k in r)
+
+
+def test_majority_baseline_is_the_floor_of_the_mood_task():
+    floor = instructions.majority_baseline("mood")
+    test = instructions.split("mood", "test")
+    assert floor["answer"] in {"love", "war"}
+    assert floor["accuracy"] == sum(e.output == floor["answer"] for e in test) / len(test)
+    assert 0.4 < floor["accuracy"] < 0.6  # the 'always war' adapter of issue #11 scored exactly this

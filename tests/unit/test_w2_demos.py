@@ -1,0 +1,75 @@
+"""The Week 2 training demos' starting models and cheap versions of their claims (issue #15.3,
+#11.2). The full default runs (250/150 steps) are measured in bench/interaction_lora.py; here
+only a few steps run, so the file takes well under a minute on one core."""
+import pytest
+
+from lessons import models
+from lessons.finetune import adapters, forgetting, instructions, prompt_tuning as pt
+
+pytestmark = pytest.mark.skipif(not (models.INSTRUCTION_TUNED_DIR / "mood" / "model.safetensors").is_file(),
+                                reason="assets/instruction_tuned missing: run scripts/build_instruction_tuned.py")
+
+
+@pytest.fixture(scope="module")
+def mood_start():
+    return models.load_instruction_tuned("mood", "cpu")
+
+
+@pytest.fixture(scope="module")
+def two_tasks():
+    return models.load_instruction_tuned("two_tasks", "cpu")
+
+
+def test_forgetting_start_model_knows_task_b_and_not_task_a(mood_start):
+    # the page's sentence: "it answers task B 100 % right, so there is something to forget"
+    b = instructions.score(mood_start.model, mood_start.tokenizer, instructions.split("mood", "test"))
+    a = instructions.score(mood_start.model, mood_start.tokenizer, instructions.split("archaic", "test")[:12])
+    assert b["accuracy"] == 1.0 and a["accuracy"] == 0.0
+    assert not any(p.requires_grad for p in mood_start.model.parameters())  # shared models are frozen
+
+
+def test_prompt_tuning_model_needs_its_instruction_for_archaic(two_tasks):
+    tok, m = two_tasks.tokenizer, two_tasks.model
+    written = pt.score(m, tok, pt.examples("archaic", "test", blank=False)[:24])
+    blank = pt.score(m, tok, pt.examples("archaic", "test", blank=True)[:24])
+    mood_blank = pt.score(m, tok, pt.examples("mood", "test", blank=True)[:24])
+    assert written["accuracy"] >= 0.9      # the skill is there ...
+    assert blank["accuracy"] <= 0.1        # ... but without the instruction it picks the wrong one
+    assert mood_blank["accuracy"] >= 0.9   # the page: "On 'mood' there is nothing to gain"
+    assert pt.examples("archaic", "test")[0].prompt.startswith("Instruction: \nInput: ")
+
+
+def test_soft_prompt_moves_blank_instruction_answers_in_a_few_steps(two_tasks):
+    model = models.session_copy(two_tasks.model)
+    fp = models.state_fingerprint(model)
+    res = pt.train_soft_prompt(model, two_tasks.tokenizer, "archaic", n_virtual=16, steps=6, lr=0.1,
+                               n_test=8, max_seconds=600)
+    assert res["history"][-1]["loss"] < res["history"][0]["loss"]
+    assert res["written"]["accuracy"] >= 0.9 and models.state_fingerprint(model) == fp
+
+
+def test_lower_learning_rate_falls_more_slowly_as_the_lora_page_says():
+    # Try-this: "Set the learning rate to 1e-3: the loss falls far more slowly in the same steps."
+    lm = models.load_tiny_gpt("cpu")
+    D = adapters.LIVE_DEFAULTS
+    final = {}
+    for lr in (1e-3, D["lr"]):
+        bank = adapters.AdapterBank(models.session_copy(lm.model))
+        bank.fresh_adapter("archaic", D["r"], D["alpha"], D["targets"])
+        res = adapters.train(bank.model, lm.tokenizer, instructions.split("archaic", "train"), steps=20, lr=lr,
+                             seed=0, max_seconds=600)
+        final[lr] = sum(h["loss"] for h in res.history[-5:]) / 5
+    assert final[1e-3] > final[D["lr"]] + 0.3
+
+
+def test_forgetting_verdict_says_what_was_measured():
+    before = {"task_b_accuracy": 1.0}
+    full = {"task_b_accuracy": 0.0, "task_a_word_accuracy": 0.85}
+    same = forgetting.verdict(before, full, {"task_b_accuracy": 0.05, "task_a_word_accuracy": 0.8}, 0.0)
+    assert "about as much" in same and "100%" in same and "mixing" in same
+    less = forgetting.verdict(before, full, {"task_b_accuracy": 0.9, "task_a_word_accuracy": 0.8}, 0.0)
+    assert "clearly less" in less
+    more = forgetting.verdict(before, {"task_b_accuracy": 0.6, "task_a_word_accuracy": 0.8},
+                              {"task_b_accuracy": 0.0, "task_a_word_accuracy": 0.8}, 0.25)
+    assert "MORE" in more and "m = 0.25" in more
+

@@ -74,7 +74,6 @@ if run:
             st.session_state["forgetting.before"] = start_scores(start, start_lm.name)
             st.session_state["forgetting.pretrained_ppl"] = pretrained_ppl(lm.model, lm.name)
 
-
             def progress(method: str, s: int, t: int, m: dict) -> bool:
                 base = 0.0 if method == "full" else 0.5
                 bar.progress(base + 0.5 * s / t, text=f"{'Full fine-tuning' if method == 'full' else 'LoRA'}: "

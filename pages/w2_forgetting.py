@@ -116,7 +116,8 @@ else:
     fig.update_yaxes(range=[0, 1.2], tickformat=".0%", row=1, col=2)
     import math
     ppls = [m["shakespeare_ppl"] for m in series] + [last["pretrained_ppl"]]
-    fig.update_yaxes(type="log", range=[math.log10(min(ppls)) - 0.3, math.log10(max(ppls)) + 0.5], row=1, col=3)
+    fig.update_yaxes(**common.log_axis(ppls), range=[math.log10(min(ppls)) - 0.3, math.log10(max(ppls)) + 0.5],
+                     row=1, col=3)
     fig.add_hline(y=last["pretrained_ppl"], line_dash="dot", row=1, col=3,
                   annotation_text=f"pretrained tiny GPT: {last['pretrained_ppl']:,.0f}", annotation_position="bottom right")
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))

@@ -144,7 +144,8 @@ else:
         bk = pd.DataFrame(s["by_kind"])
         fig = go.Figure([go.Bar(name="frozen weights", x=bk["kind"], y=bk["frozen"], marker_color="#9aa5b1"),
                          go.Bar(name="LoRA A+B", x=bk["kind"], y=bk["lora"], marker_color="#e4572e")])
-        fig.update_layout(barmode="group", yaxis_type="log", yaxis_title="parameters (log scale)",
+        fig.update_layout(barmode="group", yaxis=dict(**common.log_axis(list(bk["frozen"]) + list(bk["lora"])),
+                                                      title="parameters (log scale)"),
                           height=320, margin=dict(l=10, r=10, t=30, b=10))
         st.plotly_chart(fig, width="stretch", key="lora.kind_fig")
         st.dataframe(bk.rename(columns={"kind": "module", "modules": "count", "frozen": "frozen params",
@@ -193,7 +194,7 @@ fig.add_trace(go.Heatmap(z=demo["true_delta"].numpy(), zmin=-lim, zmax=lim, colo
                          showscale=False), 1, 2)
 fig.add_trace(go.Heatmap(z=demo["delta"].numpy(), zmin=-lim, zmax=lim, colorscale="RdBu",
                          showscale=True), 1, 3)
-fig.update_yaxes(type="log", row=1, col=1)
+fig.update_yaxes(**common.log_axis(demo["losses"]), row=1, col=1)
 fig.update_yaxes(autorange="reversed", row=1, col=2)
 fig.update_yaxes(autorange="reversed", row=1, col=3)
 fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)

@@ -177,8 +177,8 @@ for fam, color in colors.items():
 import math  # noqa: E402
 
 _vals = [max(r_["trainable"], 1) for r_ in rows]
-fig.update_layout(xaxis_type="log", xaxis_title="trainable parameters (log scale)", height=460,
-                  xaxis_range=[math.log10(min(_vals)) - 0.3, math.log10(max(_vals)) + 0.8],
+fig.update_layout(xaxis=dict(**common.log_axis(_vals), title="trainable parameters (log scale)",
+                             range=[math.log10(min(_vals)) - 0.3, math.log10(max(_vals)) + 0.8]), height=460,
                   yaxis=dict(autorange="reversed"), margin=dict(l=10, r=10, t=20, b=10),
                   legend=dict(orientation="h", y=1.08))
 st.plotly_chart(fig, width="stretch", key="prompt-tuning.fam_fig")

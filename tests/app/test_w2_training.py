@@ -71,7 +71,9 @@ def test_forgetting_full_vs_lora_and_mixing(real):
     assert list(table["method"]) == ["full fine-tuning", "LoRA"]
     assert list(table["base weights changed"]) == ["yes", "no"]
     full_tr, lora_tr = (int(x.replace(",", "")) for x in table["trainable params"])
-    assert full_tr == models.load_tiny_gpt().n_params and 0 < lora_tr < full_tr / 10
+    # the default adapter (r = 16 on all four layer types, as on the live LoRA page) trains ~15 % of
+    # this 1.35M model; on a 7B model the same rank is far below 1 %
+    assert full_tr == models.load_tiny_gpt().n_params and 0 < lora_tr < full_tr / 5
     assert table["total MB"][1] < table["total MB"][0]
     assert "The shared tiny GPT's hash is unchanged." in texts(at)
     assert "Measured: task B 100% →" in texts(at)   # the shipped start model knows task B

@@ -58,8 +58,8 @@ def reject(applied: dict, exc: Exception) -> None:
     with the defaults."""
     for k in applied:
         st.session_state.pop(k, None)
-    st.session_state[_NOTES] = [f"this link's settings could not be applied ({type(exc).__name__}); "
-                                "showing the defaults"]
+    st.session_state.setdefault(_NOTES, []).append(
+        f"this link's settings could not be applied ({type(exc).__name__}); showing the defaults")
     st.session_state.pop("_share.applied", None)
 
 

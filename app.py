@@ -12,7 +12,15 @@ from ui import share as share_ui
 from ui import study as study_ui
 
 
-_SIDEBAR_CSS = "<style>section[data-testid='stSidebar']{min-width:350px}</style>"
+# Lesson titles wrap onto a second line instead of being cut with "...", in the sidebar and in
+# page links (the Home course map, the lifecycle links); the sidebar takes a share of the
+# screen (at most 320 px) so that at 1024 px the lesson keeps most of the width.
+_SIDEBAR_CSS = """<style>
+section[data-testid='stSidebar']{width:clamp(230px,24vw,320px)!important;min-width:230px!important}
+[data-testid='stSidebarNav'] a span, [data-testid='stPageLink'] p, [data-testid='stPageLink'] span{
+  white-space:normal!important;overflow:visible!important;text-overflow:clip!important}
+[data-testid='stSidebarNav'] a{height:auto!important;min-height:2rem}
+</style>"""
 
 
 def _safely(fn, *args) -> None:
@@ -34,8 +42,7 @@ def run() -> None:
             for i, l in enumerate(lessons)
         ]
         sections[course.WEEK_TITLES.get(week, f"Week {week}")] = pages
-    # A wider sidebar so that lesson titles are readable on a projector (static CSS only;
-    # learner text is never rendered as HTML).
+    # Readable lesson titles on a projector (static CSS only; learner text is never HTML).
     st.markdown(_SIDEBAR_CSS, unsafe_allow_html=True)
     nav = st.navigation(sections, expanded=True)
     lesson = next((l for w in course.by_week().values() for l in w if l.url == nav.url_path), None)

@@ -65,13 +65,13 @@ with c2:
 st.subheader("Encoder-decoder")
 c1, c2, c3 = st.columns(3)
 with c1:
-    st.plotly_chart(mask_fig(m.encoder_self, src, src, "1 · encoder: bidirectional over the input"),
+    st.plotly_chart(mask_fig(m.encoder_self, src, src, "1 · encoder:<br>bidirectional over the input"),
                     width="stretch", key="architectures.s2s_enc")
 with c2:
-    st.plotly_chart(mask_fig(m.seq2seq_decoder, tgt, tgt, "2 · decoder: causal over the output"),
+    st.plotly_chart(mask_fig(m.seq2seq_decoder, tgt, tgt, "2 · decoder:<br>causal over the output"),
                     width="stretch", key="architectures.s2s_dec")
 with c3:
-    st.plotly_chart(mask_fig(m.cross, src, tgt, "3 · cross-attention: output → input", x_title="input (keys)",
+    st.plotly_chart(mask_fig(m.cross, src, tgt, "3 · cross-attention:<br>output → input", x_title="input (keys)",
                              y_title="output (queries)"), width="stretch", key="architectures.cross")
 st.caption(f"Cross-attention is {len(tgt)} × {len(src)}: queries come from the decoder (the output so far), "
            "keys and values from the encoder's final states, and every output token may read the whole input (T5, BART).")

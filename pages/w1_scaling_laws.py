@@ -48,11 +48,12 @@ with c2:
                         help="20 is the Chinchilla rule of thumb; Llama 3 8B used ~1,900.")
 C = 10 ** log_c
 b = scaling.compute_optimal(C, tokens_per_param=k)
-m1, m2, m3, m4 = st.columns(4)
+m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Budget C (FLOPs)", f"{C:.3g}")
 m2.metric("Parameters N", fmt_n(b.params))
 m3.metric("Training tokens D", fmt_n(b.tokens))
-m4.metric("Predicted loss (Chinchilla / Epoch)", f"{b.loss_chinchilla:.3f} / {b.loss_epoch:.3f}")
+m4.metric("Loss, Chinchilla fit", f"{b.loss_chinchilla:.3f}")
+m5.metric("Loss, Epoch refit", f"{b.loss_epoch:.3f}")
 st.caption(
     f"N = √(C / (6·{k:g})) and D = {k:g}·N. Check: 6·N·D = {6 * b.params * b.tokens:.3g} FLOPs. "
     f"On one GPU sustaining 400 TFLOP/s this budget takes about {C / 4e14 / 86400:,.3g} GPU-days."

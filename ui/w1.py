@@ -51,7 +51,7 @@ def attention_run(model_choice: str, text: str, dev: str, max_tokens: int = attn
 # --------------------------------------------------------------------------- figures
 def _axis_ticks(labels: list[str], max_ticks: int = 64) -> dict:
     n = len(labels)
-    if n > 24 and all(l.isdigit() for l in labels):  # plain indices: let plotly pick ticks
+    if n > 12 and all(l.isdigit() for l in labels):  # plain indices: let plotly pick ticks
         return dict(tickmode="auto")
     step = max(1, -(-n // max_ticks))
     idx = list(range(0, n, step))
@@ -82,7 +82,8 @@ def heatmap(z, x_labels: list[str], y_labels: list[str], *, title: str = "", zmi
         tr.update(texttemplate="%{z:" + text_fmt + "}", textfont=dict(size=12))
     fig = go.Figure(tr)
     n = max(len(x_labels), len(y_labels))
-    fig.update_layout(title=title, height=height or min(760, 180 + 22 * n), margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_layout(title=title, height=height or min(760, 180 + 22 * n),
+                      margin=dict(l=10, r=10, t=50 + 22 * title.count("<br>"), b=10))
     fig.update_xaxes(title=x_title, **_axis_ticks(x_labels))
     fig.update_yaxes(autorange="reversed", title=y_title, **_axis_ticks(y_labels))
     return fig

@@ -17,7 +17,7 @@ from ui import study as study_ui
 # screen (at most 320 px) so that at 1024 px the lesson keeps most of the width.
 _SIDEBAR_CSS = """<style>
 section[data-testid='stSidebar']{width:clamp(230px,24vw,320px)!important;min-width:230px!important}
-[data-testid='stSidebarNav'] a span, [data-testid='stPageLink'] p, [data-testid='stPageLink'] span{
+[data-testid='stSidebarNav'] a, [data-testid='stSidebarNav'] a *, [data-testid='stPageLink'] a *{
   white-space:normal!important;overflow:visible!important;text-overflow:clip!important}
 [data-testid='stSidebarNav'] a{height:auto!important;min-height:2rem}
 </style>"""

@@ -25,8 +25,8 @@ st.markdown(
     "applies them in this order: temperature, then top-k, then top-p."
 )
 st.latex(r"p_i = \frac{e^{z_i / T}}{\sum_j e^{z_j / T}} \qquad "
-         r"\text{top-}k:\ \text{keep the } k \text{ largest } z_i \qquad "
-         r"\text{top-}p:\ \text{keep the smallest top set with } \textstyle\sum p_i \ge p")
+         r"\text{top-}k:\ \text{keep the } k \text{ largest } z_i")
+st.latex(r"\text{top-}p:\ \text{keep the smallest top set with } \textstyle\sum p_i \ge p")
 
 lm = decoding.pick_model("sampling")
 if lm is None:

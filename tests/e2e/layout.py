@@ -52,7 +52,12 @@ LAYOUT_JS = r"""() => {
   // a formula wider than the column is cut (its scrollbar is easy to miss on a projector)
   main.querySelectorAll('[data-testid="stMarkdownContainer"] .katex-display, [data-testid="stMarkdownContainer"] .katex-html').forEach((el) => {
     const box = el.closest('[data-testid="stMarkdownContainer"]');
-    if (el.getBoundingClientRect().right > box.getBoundingClientRect().right + 2 || box.scrollWidth > box.clientWidth + 2)
+    let cut = el.getBoundingClientRect().right > box.getBoundingClientRect().right + 2;
+    for (let a = el; a && !cut; a = a.parentElement) {
+      if (a.scrollWidth > a.clientWidth + 2 && getComputedStyle(a).overflowX !== 'visible') cut = true;
+      if (a === box) break;
+    }
+    if (cut)
       out.push(`formula cut: ${(el.innerText || '').replace(/\s+/g, ' ').slice(0, 40)}`);
   });
   if (document.documentElement.scrollWidth > window.innerWidth + 2)

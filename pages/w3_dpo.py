@@ -106,31 +106,6 @@ if go_clicked:
             s.dpo = {"rows": rows, "hist": hist, "stopped": d_res.stopped}
             bar.empty()
 
-def dpo_explain(rows: list[dict]) -> str:
-    """Read the KL and perplexity columns out loud (they are the surprising ones)."""
-    ref = rows[0]
-    out = [f"**How to read KL and perplexity.** π_ref's own samples have KL 0 and perplexity "
-           f"{ref['ppl_ref']:,.0f} under π_ref — that is the yardstick."]
-    d = next((r for r in rows if r["method"].startswith("DPO")), None)
-    p = next((r for r in rows if r["method"].startswith("PPO")), None)
-    if d and p:
-        more = "more" if d["kl"] > p["kl"] else "less"
-        out.append(f"DPO moved **{more}** than PPO here (KL {d['kl']:.1f} vs {p['kl']:.1f} nats per completion). "
-                   "The two β's are not the same knob: PPO pays β·KL on every token *it samples*, so its own text "
-                   "is held near π_ref; DPO's β only scales the implicit reward on the *fixed pairs*, and "
-                   "nothing in its loss looks at the text π_θ writes once it drifts off those pairs.")
-    if d:
-        ratio = d["ppl_ref"] / max(ref["ppl_ref"], 1e-9)
-        if ratio > 10:
-            out.append(f"DPO's samples have perplexity **{d['ppl_ref']:,.0f}** under π_ref, {ratio:,.0f}× π_ref's "
-                       "own: π_ref would almost never write them — read the DPO samples below. Lower the learning "
-                       "rate or the epochs, or raise β, and it stays closer.")
-        else:
-            out.append(f"DPO's samples have perplexity {d['ppl_ref']:,.0f} under π_ref ({ratio:.1f}× π_ref's own): "
-                       "still text π_ref could have written.")
-    return " ".join(out)
-
-
 if s.dpo.get("rows"):
     chart_ph.plotly_chart(loss_figure(s.dpo["hist"]), width="stretch", key="dpo.done")
     table = pd.DataFrame([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k != "samples"}
@@ -140,7 +115,7 @@ if s.dpo.get("rows"):
                                   "seconds": "training time (s)"})
     st.dataframe(table, hide_index=True, width="stretch")
     st.plotly_chart(rlhf.compare_figure(s.dpo["rows"]), width="stretch", key="dpo.bars")
-    st.markdown(dpo_explain(s.dpo["rows"]))
+    st.markdown(rlhf.compare_reading(s.dpo["rows"]))
     st.subheader("Samples")
     cols = st.columns(len(s.dpo["rows"]))
     for col, r in zip(cols, s.dpo["rows"]):

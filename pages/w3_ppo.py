@@ -133,7 +133,8 @@ if rows and not s.ppo.get("running"):
     why = {"steps": "all steps done", "seconds": "time limit reached"}.get(s.ppo.get("stopped"), s.ppo.get("stopped"))
     msg = (f"Run finished ({why}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "
            f"{first['win_rate']:.2f} → {last['win_rate']:.2f}, reward {first['reward']:+.2f} → "
-           f"{last['reward']:+.2f}, KL {last['kl']:.2f} nats.")
+           f"{last['reward']:+.2f}, KL {last['kl']:.2f} nats; on average "
+           f"{sum(r['clipfrac'] for r in rows) / len(rows):.0%} of the token updates hit the clip (clipfrac).")
     if res is not None and res.steps_to_target:
         msg += f" Reached win-rate 0.8 (mean of 3 steps) at step {res.steps_to_target} ({res.seconds_to_target:.0f} s)."
     st.success(msg)
@@ -156,8 +157,11 @@ elif not rows:
 
 common.try_this(
     "Train with the defaults and watch the samples: which words does the policy learn to use?",
-    "Set β = 0.5: the KL stays small and the win-rate hardly rises. Set β = 0.05: it rises fast — read the samples. β trades reward for staying close to π_ref.",
-    "Set K = 1 epoch per batch, then 8: more epochs learn faster per sample but clip more.",
+    "Set β = 0.5: the KL stays small and the win-rate hardly rises. Set β = 0.05: r_φ rises fast — but read the "
+    "samples and watch the labeler's win-rate fall: the policy is gaming the reward model. β trades reward for "
+    "staying close to π_ref.",
+    "Set K = 1 epoch per batch, then 8, and train 3 steps each: more epochs move the policy further per batch "
+    "of samples (KL), but more of the updates hit the clip (the clipfrac in the summary).",
     "Switch the labeler on the preferences page to 'Shorter is better', retrain the reward model, and train again.",
     "Choose SmolLM2 + LoRA: only the adapter trains, and π_ref is the same model with the adapter off (see the memory panel).",
 )

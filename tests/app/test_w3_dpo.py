@@ -20,3 +20,13 @@ def test_dpo_against_ppo_table():
     assert n_steps == -(-300 // 32)        # one epoch over all 300 pairs in batches of 32
     assert table.loc[1, "steps"] == n_steps and table.loc[2, "steps"] == 2
     assert abs(table.loc[0, "KL to π_ref (nats)"]) < 1e-6          # pi_ref against itself
+
+    # KL and perplexity are explained next to a chart with one panel (one axis) per measure
+    from tests.app.helpers import texts
+    shown = texts(at)
+    assert "How to read KL and perplexity." in shown
+    assert f"perplexity {table.loc[0, 'perplexity under π_ref']:,.0f} under π_ref" in shown.replace("\n", " ")
+    spec = at.get("plotly_chart")[-1].proto.spec
+    for title in ("reward r_φ (std units)", "labeler win-rate vs π_ref", "KL to π_ref (nats / completion)",
+                  "perplexity under π_ref"):
+        assert title in spec

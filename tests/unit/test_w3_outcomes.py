@@ -5,6 +5,8 @@ real tiny GPT, against the same default reward model the pages build in one clic
 
 These train for real, so they are the slowest Week 3 tests (see the report for timings);
 each experiment is one run whose history answers several claims."""
+import dataclasses
+
 import pytest
 
 from lessons import dpo, models, ppo, preferences, reward_hacking, reward_model
@@ -36,14 +38,19 @@ def _side_by_side(rlhf, betas, **over):
 
 @pytest.fixture(scope="module")
 def hack_runs(rlhf):
-    """The reward-hacking page at its defaults (beta = 0 against beta = 0.2), plus the
-    Try-this betas 0.05 and 0.5, all in one interleaved run (same seed, same prompts)."""
-    out = _side_by_side(rlhf, (0.0, 0.05, reward_hacking.DEFAULTS["beta"], 0.5))
-    return {b: reward_hacking.verdict(r) for b, r in out.items()}, out
+    """beta = 0, the Try-this betas 0.05 and 0.5, and the default 0.2, all in one interleaved
+    run (same seed, prompts and reward model) for the PPO page's 60 default steps. Each trainer
+    has its own generator, so the first 45 steps ARE the reward-hacking page's default run:
+    returns ({beta: verdict at 45 steps}, {beta: verdict at 60 steps}, {beta: PPOResult})."""
+    steps = ppo.POLICY_DEFAULTS["tiny"]["steps"]
+    out = _side_by_side(rlhf, (0.0, 0.05, reward_hacking.DEFAULTS["beta"], 0.5), steps=steps)
+    n = reward_hacking.DEFAULTS["steps"]
+    at45 = {b: reward_hacking.verdict(dataclasses.replace(r, history=r.history[:n])) for b, r in out.items()}
+    return at45, {b: reward_hacking.verdict(r) for b, r in out.items()}, out
 
 
 def test_reward_hacking_defaults_beta0_games_the_proxy_beta_stays_fluent(hack_runs):
-    v, out = hack_runs
+    v, _, _ = hack_runs
     h0, hb = v[0.0], v[reward_hacking.DEFAULTS["beta"]]
     end = 1
     # beta = 0: r_phi soars, the labeler's win-rate falls below 1/2, KL and ppl under pi_ref rise,
@@ -66,7 +73,7 @@ def test_reward_hacking_try_this_beta(hack_runs):
     """'Raise beta to 0.5: the penalised run barely moves from pi_ref (its KL stays under 6 nats)
     -- and its lines get shorter, because every token costs KL. Lower beta to 0.05: it starts to
     hack too.'"""
-    v, _ = hack_runs
+    v, _, _ = hack_runs
     assert v[0.5]["kl"][1] < 6 and v[0.5]["mean_len"][1] < v[0.5]["mean_len"][0]
     assert v[0.05]["distinct_2"][1] < 0.5 and v[0.05]["win_rate"][1] < v[reward_hacking.DEFAULTS["beta"]]["win_rate"][1]
 
@@ -74,20 +81,50 @@ def test_reward_hacking_try_this_beta(hack_runs):
 def test_reward_hacking_try_this_lower_lr_hacks_later(hack_runs, rlhf):
     """'Lower the learning rate to 5e-4: hacking takes longer to appear.' Hacking = distinct-2
     of a step below 0.5 (one phrase repeated)."""
-    _, out = hack_runs
+    _, _, out = hack_runs
     first = next(s.step for s in out[0.0].history if s.distinct_2 < 0.5)
     slow = _side_by_side(rlhf, (0.0,), lr=5e-4, steps=first)[0.0]
     assert all(s.distinct_2 >= 0.5 for s in slow.history)
 
 
-def test_ppo_page_defaults_reach_a_visible_effect(hack_runs):
-    """The PPO page (tiny GPT) at its defaults is the beta = 0.2 run above, 60 steps instead of
-    45: the win-rate rises from ~0.5 and KL stays bounded. (Same seed, prompts, reward model.)"""
+def test_ppo_page_defaults_and_try_this_beta(hack_runs):
+    """The PPO page (tiny GPT) at its defaults is the beta = 0.2 run above (same seed, prompts,
+    reward model, 60 steps): the win-rate rises from ~0.5 and KL stays bounded. Try-this: 'Set
+    beta = 0.5: the KL stays small and the win-rate hardly rises. Set beta = 0.05: r_phi rises
+    fast -- but ... watch the labeler's win-rate fall: the policy is gaming the reward model.'"""
     d = ppo.POLICY_DEFAULTS["tiny"]
     assert d["beta"] == reward_hacking.DEFAULTS["beta"] and d["lr"] == reward_hacking.DEFAULTS["lr"]
-    assert d["steps"] >= reward_hacking.DEFAULTS["steps"]
-    v, _ = hack_runs
-    assert v[d["beta"]]["win_rate"][1] - v[d["beta"]]["win_rate"][0] > 0.1
+    assert d["batch_size"] == ppo.PPOConfig().batch_size
+    _, v, _ = hack_runs
+    default = v[d["beta"]]
+    assert default["win_rate"][1] - default["win_rate"][0] > 0.1 and default["kl"][1] < 25
+    assert v[0.5]["kl"][1] < 6 and v[0.5]["win_rate"][1] < v[0.5]["win_rate"][0] + 0.1
+    assert v[0.05]["reward"][1] > default["reward"][1]
+    assert v[0.05]["win_rate"][1] < 0.45 < v[0.05]["win_rate"][0] + 0.1
+
+
+def test_ppo_try_this_more_epochs_move_further_and_clip_more(rlhf):
+    """'Set K = 1 epoch per batch, then 8, and train 3 steps each: more epochs move the policy
+    further per batch of samples (KL), but more of the updates hit the clip.'"""
+    base, lab, _, rm = rlhf
+    d = ppo.POLICY_DEFAULTS["tiny"]
+    res = {}
+    for k in (1, 8):
+        cfg = ppo.PPOConfig(steps=3, lr=d["lr"], beta=d["beta"], batch_size=d["batch_size"], ppo_epochs=k,
+                            max_seconds=3600, seed=0)
+        tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=0), rm, lab, policy_lib.PROMPTS, cfg)
+        res[k] = ppo.train(tr).history
+    assert sum(s.clipfrac for s in res[8]) > sum(s.clipfrac for s in res[1])
+    assert res[8][-1].kl > res[1][-1].kl
+
+
+def test_ppo_try_this_lora_trains_only_the_adapter(smol):
+    """'Choose SmolLM2 + LoRA: only the adapter trains, and pi_ref is the same model with the
+    adapter off (see the memory panel).'"""
+    pol = policy_lib.with_lora(smol.model, smol.tokenizer, seed=0)
+    mem = policy_lib.memory_report(pol)
+    assert mem.reference_mb == 0 and mem.trainable_params / mem.total_params < 0.01
+    assert pol.uses_adapter_as_reference
 
 
 @pytest.fixture(scope="module")

@@ -45,3 +45,26 @@ def test_cai_smollm2_critique_misses_the_harm_and_revision_does_not_refuse(smol)
     # The reference run the page shows instead: the paper's critique names the harm, its revision refuses.
     ex = dict(cai.PAPER_EXAMPLE)
     assert harm.search(ex["Critique"]) and refusal.search(ex["Revision"])
+
+
+def test_rag_try_this_coffee_machine(smol, minilm):
+    """pages/w3_rag.py: 'Ask What is the coffee machine called? Without context SmolLM2 invents
+    a name; with the retrieved chunk it can copy Gustave.' (page defaults: 40-word chunks,
+    overlap 10, k = 3, 40 new tokens, greedy)."""
+    q = "What is the coffee machine called?"
+    index = rag.build_index(minilm, 40, 10)
+    hits, _ = rag.retrieve(index, minilm, q, 3)
+    answer = {name: rag.greedy_generate(smol, rag.build_rag_prompt(smol.tokenizer, q, ctx), 40, 900, ()).completion
+              for name, ctx in (("with", hits), ("without", None))}
+    assert "Gustave" in answer["with"], answer
+    assert "Gustave" not in answer["without"] and answer["without"].strip(), answer
+
+
+def test_reasoning_try_this_the_evaluator_refuses_before_running():
+    """pages/w3_reasoning.py: '__import__(...)' and 'open(...)' are refused before anything runs;
+    '2 ** 10 ** 10' is refused by the exponent limit (it would freeze the server)."""
+    from lessons.core import safe_eval
+
+    for src in ("__import__('os').system('ls')", "open('/etc/passwd').read()", "answer = 2 ** 10 ** 10"):
+        run = safe_eval.run_program(src)
+        assert run.error and run.answer is None, src

@@ -70,7 +70,7 @@ def ppo_demo() -> dict:
     from lessons import policy, ppo
 
     s = _rlhf_setup()
-    cfg = ppo.PPOConfig(max_seconds=FAR)
+    cfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "max_seconds": FAR})   # the page's defaults
     tr = ppo.PPOTrainer(policy.from_shared(s["base"].model, s["base"].tokenizer, seed=0), s["rm"], s["labeler"],
                         policy.PROMPTS, cfg)
     res, wall, cpu = timed(lambda: ppo.train(tr))

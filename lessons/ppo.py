@@ -62,7 +62,7 @@ class PPOConfig:
 # The PPO page's defaults per policy, measured to reach a visible effect within the steps
 # (tests/unit/test_w3_outcomes.py). A LoRA adapter on SmolLM2 needs a higher learning rate than
 # a full fine-tune of the tiny GPT, and one SmolLM2 step costs ~20 tiny-GPT steps.
-POLICY_DEFAULTS = {"tiny": dict(beta=0.2, lr=1e-3, steps=60, batch_size=32, max_seconds=300),
+POLICY_DEFAULTS = {"tiny": dict(beta=0.2, lr=1e-3, steps=45, batch_size=32, max_seconds=300),
                    "lora": dict(beta=0.1, lr=2e-3, steps=20, batch_size=8, max_seconds=600)}
 
 

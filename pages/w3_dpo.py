@@ -42,7 +42,8 @@ has_ppo = bool(s.ppo.get("trainer") and s.ppo["trainer"].history and not s.ppo.g
 c1, c2 = st.columns(2)
 run_ppo = c1.checkbox("Also run PPO now (same pairs, same reward model)", value=not has_ppo, key="dpo.with_ppo",
                       help="Unticked: compare with your last tiny-GPT PPO run from the PPO page.")
-ppo_steps = c2.slider("PPO steps for this comparison (page defaults otherwise)", 1, 200, 60, key="dpo.ppo_steps",
+ppo_steps = c2.slider("PPO steps for this comparison (page defaults otherwise)", 1, 200,
+                      ppo.POLICY_DEFAULTS["tiny"]["steps"], key="dpo.ppo_steps",
                       disabled=not run_ppo)
 if not run_ppo and not has_ppo:
     st.caption("No tiny-GPT PPO run in this session yet: only DPO will be shown.")
@@ -91,7 +92,7 @@ if go_clicked:
                          "steps": len(d_res.history)})
             p_pol = None
             if run_ppo:
-                pcfg = ppo.PPOConfig(seed=int(seed), steps=ppo_steps)
+                pcfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "seed": int(seed), "steps": ppo_steps})
                 p_tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed)), s.rm,
                                       s.labeler, policy_lib.PROMPTS, pcfg)
                 p_res = ppo.train(p_tr, progress=lambda st_, tot: prog.progress(

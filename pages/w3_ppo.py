@@ -160,8 +160,9 @@ common.try_this(
     "Set β = 0.5: the KL stays small and the win-rate hardly rises. Set β = 0.05: r_φ rises fast — but read the "
     "samples and watch the labeler's win-rate fall: the policy is gaming the reward model. β trades reward for "
     "staying close to π_ref.",
-    "Set K = 1 epoch per batch, then 8, and train 3 steps each: more epochs move the policy further per batch "
-    "of samples (KL), but more of the updates hit the clip (the clipfrac in the summary).",
+    "Set K = 1 epoch per batch, then 8, and train 3 steps each: with 8 passes over each batch, more of the token "
+    "updates hit the clip (the clipfrac in the summary) — the clip is what stops many passes over one batch from "
+    "pushing the policy too far. Which run has the higher reward after 3 steps?",
     "Switch the labeler on the preferences page to 'Shorter is better', retrain the reward model, and train again.",
     "Choose SmolLM2 + LoRA: only the adapter trains, and π_ref is the same model with the adapter off (see the memory panel).",
 )

@@ -1,6 +1,8 @@
 """AppTest: DPO trains on the session's pairs and is compared with a PPO run and pi_ref
 on the same evaluation."""
-from tests.app.helpers import assert_no_exception, open_page
+import json
+
+from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_dpo.py"
 
@@ -22,11 +24,11 @@ def test_dpo_against_ppo_table():
     assert abs(table.loc[0, "KL to π_ref (nats)"]) < 1e-6          # pi_ref against itself
 
     # KL and perplexity are explained next to a chart with one panel (one axis) per measure
-    from tests.app.helpers import texts
     shown = texts(at)
     assert "How to read KL and perplexity." in shown
     assert f"perplexity {table.loc[0, 'perplexity under π_ref']:,.0f} under π_ref" in shown.replace("\n", " ")
-    spec = at.get("plotly_chart")[-1].proto.spec
+    spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    titles = [a.get("text") for a in spec["layout"].get("annotations", [])]
     for title in ("reward r_φ (std units)", "labeler win-rate vs π_ref", "KL to π_ref (nats / completion)",
                   "perplexity under π_ref"):
-        assert title in spec
+        assert title in titles

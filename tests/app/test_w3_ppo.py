@@ -46,7 +46,7 @@ def test_each_policy_has_its_own_defaults():
     learned): each policy has its own widgets and defaults."""
     at = open_page(PAGE)
     at.button(key="ppo.quickstart").click().run()
-    assert at.select_slider(key="ppo.lr.tiny").value == 1e-3 and at.slider(key="ppo.steps.tiny").value == 60
+    assert at.select_slider(key="ppo.lr.tiny").value == 1e-3 and at.slider(key="ppo.steps.tiny").value == 45
     at.radio(key="ppo.model").set_value("lora").run()
     assert_no_exception(at)
     assert at.select_slider(key="ppo.lr.lora").value == 2e-3

@@ -1,4 +1,6 @@
 """AppTest: the pruning page prunes a COPY of the real tiny GPT; figures match the lesson."""
+import json
+
 import pytest
 
 from lessons import models, pruning
@@ -62,5 +64,5 @@ def test_at_99_percent_the_pruned_models_own_prediction_is_shown():
     shown = texts(at)
     tok = common.md_escape(repr(nt.pruned_tokens[0]))
     assert f"the pruned model's: **{tok}** ({nt.pruned_top[0]:.0%})" in shown
-    fig = at.get("plotly_chart")[1].proto.spec
-    assert "The pruned model's (99%) own top 10" in fig
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert "The pruned model's (99%) own top 10" in [a.get("text") for a in spec["layout"]["annotations"]]

@@ -39,14 +39,16 @@ def _side_by_side(rlhf, betas, **over):
 @pytest.fixture(scope="module")
 def hack_runs(rlhf):
     """beta = 0, the Try-this betas 0.05 and 0.5, and the default 0.2, all in one interleaved
-    run (same seed, prompts and reward model) for the PPO page's 60 default steps. Each trainer
-    has its own generator, so the first 45 steps ARE the reward-hacking page's default run:
-    returns ({beta: verdict at 45 steps}, {beta: verdict at 60 steps}, {beta: PPOResult})."""
-    steps = ppo.POLICY_DEFAULTS["tiny"]["steps"]
-    out = _side_by_side(rlhf, (0.0, 0.05, reward_hacking.DEFAULTS["beta"], 0.5), steps=steps)
-    n = reward_hacking.DEFAULTS["steps"]
-    at45 = {b: reward_hacking.verdict(dataclasses.replace(r, history=r.history[:n])) for b, r in out.items()}
-    return at45, {b: reward_hacking.verdict(r) for b, r in out.items()}, out
+    run (same seed, prompts and reward model). Each trainer has its own generator, so the runs
+    are exactly the pages' runs: the reward-hacking page's default steps, and the PPO page's
+    (at least as many; the first n steps of a longer run are the n-step run).
+    Returns ({beta: verdict, reward-hacking steps}, {beta: verdict, PPO steps}, {beta: PPOResult})."""
+    n_hack, n_ppo = reward_hacking.DEFAULTS["steps"], ppo.POLICY_DEFAULTS["tiny"]["steps"]
+    out = _side_by_side(rlhf, (0.0, 0.05, reward_hacking.DEFAULTS["beta"], 0.5), steps=max(n_hack, n_ppo))
+
+    def at(n):
+        return {b: reward_hacking.verdict(dataclasses.replace(r, history=r.history[:n])) for b, r in out.items()}
+    return at(n_hack), at(n_ppo), out
 
 
 def test_reward_hacking_defaults_beta0_games_the_proxy_beta_stays_fluent(hack_runs):
@@ -89,7 +91,7 @@ def test_reward_hacking_try_this_lower_lr_hacks_later(hack_runs, rlhf):
 
 def test_ppo_page_defaults_and_try_this_beta(hack_runs):
     """The PPO page (tiny GPT) at its defaults is the beta = 0.2 run above (same seed, prompts,
-    reward model, 60 steps): the win-rate rises from ~0.5 and KL stays bounded. Try-this: 'Set
+    reward model, batch, learning rate): the win-rate rises from ~0.5 and KL stays bounded. Try-this: 'Set
     beta = 0.5: the KL stays small and the win-rate hardly rises. Set beta = 0.05: r_phi rises
     fast -- but ... watch the labeler's win-rate fall: the policy is gaming the reward model.'"""
     d = ppo.POLICY_DEFAULTS["tiny"]
@@ -103,9 +105,9 @@ def test_ppo_page_defaults_and_try_this_beta(hack_runs):
     assert v[0.05]["win_rate"][1] < 0.45 < v[0.05]["win_rate"][0] + 0.1
 
 
-def test_ppo_try_this_more_epochs_move_further_and_clip_more(rlhf):
-    """'Set K = 1 epoch per batch, then 8, and train 3 steps each: more epochs move the policy
-    further per batch of samples (KL), but more of the updates hit the clip.'"""
+def test_ppo_try_this_more_epochs_clip_more(rlhf):
+    """'Set K = 1 epoch per batch, then 8, and train 3 steps each: with 8 passes over each batch,
+    more of the token updates hit the clip (the clipfrac in the summary).'"""
     base, lab, _, rm = rlhf
     d = ppo.POLICY_DEFAULTS["tiny"]
     res = {}
@@ -115,7 +117,6 @@ def test_ppo_try_this_more_epochs_move_further_and_clip_more(rlhf):
         tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=0), rm, lab, policy_lib.PROMPTS, cfg)
         res[k] = ppo.train(tr).history
     assert sum(s.clipfrac for s in res[8]) > sum(s.clipfrac for s in res[1])
-    assert res[8][-1].kl > res[1][-1].kl
 
 
 def test_ppo_try_this_lora_trains_only_the_adapter(smol):

@@ -325,4 +325,7 @@ def _reasoning(p, m):
 @check("react.tool")
 def _react_tool(p, m):
     from lessons import react
-    return react.calculator(p["expression"]) if p["tool"] == "calculator" else react.lookup(p["arg"])
+    if p["tool"] == "calculator":
+        out = react.calculator(p["expression"])   # the tool's Observation text, e.g. "3870"
+        return float(out) if "." in out or "e" in out else int(out)
+    return react.lookup(p["arg"])

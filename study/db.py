@@ -256,7 +256,9 @@ def class_progress(eng: Engine) -> list[dict]:
                          .join(answers, answers.c.learner_id == learners.c.id)
                          .where(answers.c.correct.is_(True))
                          .group_by(learners.c.id, learners.c.display_name, answers.c.lesson)).all()
-    per: dict[str, dict] = {}
+        named = c.execute(select(learners.c.id, learners.c.display_name)
+                          .where(learners.c.display_name.is_not(None))).all()
+    per: dict[str, dict] = {lid: {"name": name, "lessons": {}} for lid, name in named if name}
     anon_ids: set[str] = set()
     for lid, name, lesson, n in rows:
         if name:

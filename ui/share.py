@@ -149,8 +149,12 @@ def presenting() -> bool:
 
 def init_present() -> None:
     """The presenter flag starts from ?present=1 and then follows the sidebar toggle."""
-    if PRESENT not in st.session_state:
-        st.session_state[PRESENT] = st.query_params.get("present") in ("1", "true", "yes")
+    in_url = st.query_params.get("present") in ("1", "true", "yes")
+    if st.session_state.get("_share.present_in_url") != in_url:  # the URL changed: follow it
+        st.session_state["_share.present_in_url"] = in_url
+        if in_url:
+            st.session_state[PRESENT] = True
+    st.session_state.setdefault(PRESENT, False)
 
 
 def _toggle_present() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 
 import pytest
 
@@ -102,7 +101,7 @@ def test_bad_link_parameters_are_reported_not_applied():
 
 
 def test_presenter_mode_reads_the_pages_own_prose():
-    texts = prose.page_prose(Path(course.find("Sampling lab").path))
+    texts = prose.page_prose(next(l.path for l in LESSONS if l.url == "sampling"))
     kinds = [k for k, _ in texts]
     assert "markdown" in kinds and "latex" in kinds
     assert any("logit" in t for _, t in texts)

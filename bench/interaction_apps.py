@@ -21,6 +21,7 @@ from bench._timing import p50_ms  # noqa: E402
 def measure() -> dict:
     from lessons import distillation as kd
     from lessons import models, rag
+    from lessons.core import generate as core_generate
 
     out: dict = {}
     enc = models.load_minilm("cpu")
@@ -34,7 +35,7 @@ def measure() -> dict:
     out["rag_hit_rate_at_3"] = rag.hit_rate(index, enc, 3).rate
 
     llm = models.load_smollm2("cpu")
-    g = rag.greedy_generate(llm, rag.build_rag_prompt(llm.tokenizer, "What is the coffee machine called?",
+    g = core_generate.generate(llm, rag.build_rag_prompt(llm.tokenizer, "What is the coffee machine called?",
                                                       rag.retrieve(index, enc, "What is the coffee machine called?", 3)[0]),
                             24, 120)
     out["smollm2_rag_answer_s"] = round(g.seconds, 2)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lessons.attention import causal_mask
+from lessons.core.tensors import causal_mask
 
 MAX_WORDS = 24
 

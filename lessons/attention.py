@@ -26,17 +26,13 @@ from dataclasses import dataclass
 
 import torch
 
-from lessons import tokens as tok_lesson
+from lessons.core import pieces
+from lessons.core.tensors import causal_mask
 
 MAX_TOKENS = 64  # real attention maps are computed for at most this many tokens
 
 
 # --------------------------------------------------------------------------- by hand
-def causal_mask(t: int, device=None) -> torch.Tensor:
-    """(T, T) boolean lower-triangular mask, True = keep: position i may see 0..i only."""
-    return torch.ones(t, t, dtype=torch.bool, device=device).tril()
-
-
 @dataclass
 class AttentionSteps:
     """Every intermediate of one attention call (shapes for q: (..., T_q, d_k))."""
@@ -191,8 +187,8 @@ def run_attention(lm, text: str, max_tokens: int = MAX_TOKENS) -> AttentionRun:
     att = torch.stack(out.attentions)[:, 0].float().cpu()           # (L, H, T, T)
     hs = torch.stack(out.hidden_states)[:, 0].float().cpu()         # (L+1, T, D)
     cfg = model.config
-    scheme = tok_lesson.BYTE_LEVEL if decoder else tok_lesson.WORDPIECE
-    labels = [tok_lesson.readable_piece(p, scheme) for p in tokenizer.convert_ids_to_tokens(ids)]
+    scheme = pieces.BYTE_LEVEL if decoder else pieces.WORDPIECE
+    labels = [pieces.readable_piece(p, scheme) for p in tokenizer.convert_ids_to_tokens(ids)]
     n_heads = cfg.num_attention_heads
     return AttentionRun(
         model_name=lm.name,

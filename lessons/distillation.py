@@ -23,6 +23,8 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
+from lessons.core.perplexity import perplexity
+
 
 # --------------------------------------------------------------------------- temperature
 def softmax_t(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
@@ -104,26 +106,6 @@ def batches(ids: torch.Tensor, batch: int, block: int, steps: int, seed: int):
         x = torch.stack([ids[i:i + block] for i in ix.tolist()])           # (B, T)
         y = torch.stack([ids[i + 1:i + 1 + block] for i in ix.tolist()])   # (B, T) shifted by one
         yield x, y
-
-
-@torch.no_grad()
-def perplexity(model, ids: torch.Tensor, block: int = 64, max_blocks: int = 32) -> float:
-    """exp(mean next-token cross-entropy) over consecutive, non-overlapping windows."""
-    was = model.training
-    model.eval()
-    dev = next(model.parameters()).device
-    n = min(max_blocks, (len(ids) - 1) // block)
-    if n < 1:
-        raise ValueError("not enough tokens for one block")
-    x = ids[: n * block].view(n, block).to(dev)
-    y = ids[1: n * block + 1].view(n, block).to(dev)
-    total = 0.0
-    for i in range(0, n, 16):
-        logits = model(x[i:i + 16]).logits                                   # (b, T, V)
-        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y[i:i + 16].reshape(-1),
-                                 reduction="sum").item()
-    model.train(was)
-    return float(torch.exp(torch.tensor(total / (n * block))))
 
 
 # --------------------------------------------------------------------------- training

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 import torch
 
 from lessons import pretraining
+from lessons.core.perplexity import perplexity, validation_perplexity
 
 MODERN_PATH = Path(__file__).resolve().parent.parent / "assets" / "domain" / "modern_english.txt"
 LN2 = math.log(2)
@@ -31,15 +32,16 @@ def split_paragraphs(text: str, eval_every: int = 4) -> tuple[str, str]:
 
 
 @torch.no_grad()
-def text_perplexity(model, tokenizer, text: str, block: int = 128, max_tokens: int = 2048) -> dict:
-    """Perplexity over the first `max_tokens` tokens, in non-overlapping windows of `block`
-    (each window starts with no context: the same protocol for every model and text)."""
+def text_perplexity(model, tokenizer, text: str, block: int = 64, max_tokens: int = 1024) -> dict:
+    """Perplexity (lessons.core.perplexity: one definition) over the first `max_tokens`
+    tokens, in non-overlapping windows of `block` (each window starts with no context: the
+    same protocol for every model and text). The defaults are the validation slice's shape."""
     ids = torch.tensor(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"][:max_tokens])
     if len(ids) < 2:
         raise ValueError("The text needs at least two tokens.")
     block = min(block, len(ids))
     n_win = len(ids) // block
-    ppl = pretraining.perplexity(model, ids, block=block)
+    ppl = perplexity(model, ids, block=block)
     # Bits per character: total surprisal / characters scored. Unlike perplexity it does not
     # depend on how big the tokens are, so models with different tokenizers can be compared.
     scored_chars = len(tokenizer.decode(ids[: n_win * block].tolist()))
@@ -55,14 +57,15 @@ class AdaptResult:
     curve: list[tuple[int, float, float]]   # (step, ppl new domain, ppl old domain)
 
 
-def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_eval: str, *,
+def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_eval: str | None = None, *,
                           steps: int = 60, lr: float = 1e-3, batch_size: int = 8, block: int = 64,
                           eval_every: int = 10, max_seconds: float = 60.0, seed: int = 0,
                           callback: Optional[Callable[[int, int, dict], Optional[bool]]] = None,
                           curve: Optional[list] = None) -> AdaptResult:
     """Continue causal-LM pretraining of `model` (a per-session COPY: it is modified in place)
     on `new_train`; every `eval_every` steps measure perplexity on held-out new-domain text
-    and on old-domain text. `callback(step, total, metrics)` gets the metrics plus the latest
+    and on old-domain text (`old_eval`; None = the Shakespeare validation slice of
+    lessons.core.perplexity, the figure every page shows). `callback(step, total, metrics)` gets the metrics plus the latest
     perplexities; returning False stops. Pass your own list as `curve` to see the
     (step, ppl new, ppl old) points appear during training (and keep them if interrupted)."""
     train_ids = pretraining.encode(tokenizer, new_train)
@@ -70,8 +73,9 @@ def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_e
         raise ValueError(f"The new-domain text is too short ({len(train_ids)} tokens) to train on.")
 
     def ppls() -> tuple[float, float]:
-        return (text_perplexity(model, tokenizer, new_eval, block=block)["perplexity"],
-                text_perplexity(model, tokenizer, old_eval, block=block)["perplexity"])
+        old = (validation_perplexity(model, tokenizer) if old_eval is None
+               else text_perplexity(model, tokenizer, old_eval)["perplexity"])
+        return text_perplexity(model, tokenizer, new_eval)["perplexity"], old
 
     b_new, b_old = ppls()
     curve = curve if curve is not None else []

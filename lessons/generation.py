@@ -120,7 +120,7 @@ def generate_steps(model, tokenizer, prompt: str, s: GenSettings, top_n: int = 5
     its runners-up. ``progress(i, total)`` is called after each token."""
     from transformers import DynamicCache
 
-    from lessons.prompting import cache_kwarg
+    from lessons.core.generate import cache_kwarg
 
     dev = next(model.parameters()).device
     prompt_ids = tokenizer(prompt)["input_ids"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lessons import tokens as tok_lesson
+from lessons.core import pieces
 
 MAX_TOKENS = 64
 
@@ -100,8 +100,8 @@ def trace(lm, prompt: str, top_k: int = 10, max_tokens: int = MAX_TOKENS) -> Nex
         lens = torch.softmax(model.lm_head(core.norm(stack)).float(), dim=-1)  # (L, V)
         lens_p, lens_i = lens.max(-1)
     top_p, top_i = probs.topk(top_k)
-    scheme = tok_lesson.BYTE_LEVEL
-    lab = lambda i: tok_lesson.readable_piece(tokenizer.convert_ids_to_tokens([int(i)])[0], scheme)  # noqa: E731
+    scheme = pieces.BYTE_LEVEL
+    lab = lambda i: pieces.readable_piece(tokenizer.convert_ids_to_tokens([int(i)])[0], scheme)  # noqa: E731
     cfg = model.config
     T, D, V, L = len(ids), cfg.hidden_size, logits.shape[-1], len(blocks)
     n_kv = getattr(cfg, "num_key_value_heads", cfg.num_attention_heads)
@@ -120,7 +120,7 @@ def trace(lm, prompt: str, top_k: int = 10, max_tokens: int = MAX_TOKENS) -> Nex
         Stage(f"8. top-{top_k}", _shape((top_k,)), "the most likely next tokens"),
     ]
     return NextTokenTrace(
-        labels=[tok_lesson.readable_piece(p, scheme) for p in tokenizer.convert_ids_to_tokens(ids)],
+        labels=[pieces.readable_piece(p, scheme) for p in tokenizer.convert_ids_to_tokens(ids)],
         ids=ids,
         n_tokens_full=len(full),
         stages=stages,

@@ -171,33 +171,6 @@ def encode(tokenizer, text: str) -> torch.Tensor:
 
 # =========================================================================== evaluation
 @torch.no_grad()
-def perplexity(model, ids: torch.Tensor, block: int = 128, max_blocks: Optional[int] = None,
-               batch: int = 16) -> float:
-    """exp(mean next-token cross-entropy) over consecutive non-overlapping windows of
-    `block` tokens (the first `max_blocks` of them; a fixed slice -> a reproducible figure).
-    Each window predicts block-1 tokens."""
-    n_blocks = len(ids) // block
-    if max_blocks is not None:
-        n_blocks = min(n_blocks, max_blocks)
-    if n_blocks == 0:
-        raise ValueError(f"need at least {block} tokens, got {len(ids)}")
-    windows = ids[: n_blocks * block].view(n_blocks, block)          # (nb, T)
-    was_training = model.training
-    model.eval()
-    dev = next(model.parameters()).device
-    total, count = 0.0, 0
-    for i in range(0, n_blocks, batch):
-        x = windows[i:i + batch].to(dev)                              # (B, T)
-        logits = model(x).logits.float()                              # (B, T, V)
-        loss = torch.nn.functional.cross_entropy(
-            logits[:, :-1].reshape(-1, logits.size(-1)), x[:, 1:].reshape(-1), reduction="sum")
-        total += loss.item()
-        count += x[:, 1:].numel()
-    model.train(was_training)
-    return math.exp(total / count)
-
-
-@torch.no_grad()
 def sample(model, tokenizer, prompt: str = "\n", max_new_tokens: int = 60, temperature: float = 0.8,
            top_k: int = 40, seed: int = 0) -> str:
     """Seeded sampling for progress snapshots (the model's own generate())."""

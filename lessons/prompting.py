@@ -26,6 +26,8 @@ from pathlib import Path
 
 import torch
 
+from lessons.core.generate import cache_kwarg
+
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "prompting"
 TASK_FILES = {"sentiment": "sentiment.json", "topics": "topics.json"}
 
@@ -232,15 +234,6 @@ def next_token_logprobs_batch(model, tokenizer, prompts: list[str], batch_size: 
                        use_cache=prefix_cache is not None, **kw).logits  # (B, 1 or L, V)
         out.append(torch.log_softmax(logits[:, -1].float(), dim=-1).cpu())
     return torch.cat(out)
-
-
-def cache_kwarg(model) -> str:
-    """transformers 5.24 renamed forward(past_key_values=) to forward(cache=) (the old name
-    still works with a deprecation warning); use whichever this model's forward takes."""
-    import inspect
-
-    params = inspect.signature(type(model).forward).parameters
-    return "cache" if "cache" in params else "past_key_values"
 
 
 def _cache_kv(cache):

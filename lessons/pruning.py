@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from lessons.distillation import perplexity
+from lessons.core.perplexity import perplexity
 
 
 def prunable_layers(model: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:

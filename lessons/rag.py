@@ -20,9 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from lessons.models import default_system
+from lessons.core.generate import Generation, chat_prompt, generate
 from lessons.vector_store import Chunk, Hit, VectorStore, chunk_documents, contains_answer, embed
 
 RAG_DIR = Path(__file__).resolve().parent.parent / "assets" / "rag"
@@ -78,53 +77,6 @@ def retrieve(index: Index, encoder, query: str, k: int = 3) -> tuple[list[Hit], 
 
 
 # --------------------------------------------------------------------------- generation
-def chat_prompt(tokenizer, user: str, system: str | None = None) -> str:
-    """The exact string the model reads, chat template included. There is ALWAYS an explicit
-    system message: the given one, else the model's own default (models.default_system),
-    which Qwen's and SmolLM2's templates would otherwise insert silently."""
-    msgs = [{"role": "system", "content": system or default_system(tokenizer)}, {"role": "user", "content": user}]
-    return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-
-
-@dataclass
-class Generation:
-    prompt: str
-    completion: str
-    n_prompt_tokens: int
-    n_new_tokens: int
-    seconds: float
-    stopped_by: str   # "eos", "stop string", "token limit" or "time limit"
-
-
-@torch.no_grad()
-def greedy_generate(lm, prompt: str, max_new_tokens: int = 48, max_seconds: float = 30.0,
-                    stop: tuple[str, ...] = ()) -> Generation:
-    """Greedy decoding, bounded by tokens and wall-clock seconds; optional stop strings
-    (the text is cut before the first stop string). Deterministic: same prompt, same text."""
-    tok = lm.tokenizer
-    enc = tok(prompt, return_tensors="pt", add_special_tokens=False).to(lm.device)
-    n_prompt = enc["input_ids"].shape[1]
-    kwargs = dict(max_new_tokens=int(max_new_tokens), do_sample=False, max_time=float(max_seconds),
-                  pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
-    if stop:
-        kwargs.update(stop_strings=list(stop), tokenizer=tok)
-    t0 = time.perf_counter()
-    out = lm.model.generate(**enc, **kwargs)
-    secs = time.perf_counter() - t0
-    new = out[0, n_prompt:]
-    text = tok.decode(new, skip_special_tokens=True)
-    reason = "token limit"
-    if len(new) and int(new[-1]) == tok.eos_token_id:
-        reason = "eos"
-    elif len(new) < max_new_tokens:
-        reason = "time limit" if secs >= max_seconds * 0.98 else "stop string" if stop else "eos"
-    for s in stop:
-        if s in text:
-            text = text[: text.index(s)]
-            reason = "stop string"
-    return Generation(prompt, text.strip(), n_prompt, int(len(new)), secs, reason)
-
-
 def build_rag_prompt(tokenizer, question: str, hits: list[Hit] | None) -> str:
     """With hits: numbered context passages before the question. Without: the bare question."""
     if not hits:
@@ -135,7 +87,7 @@ def build_rag_prompt(tokenizer, question: str, hits: list[Hit] | None) -> str:
 
 def answer(llm, question: str, hits: list[Hit] | None, max_new_tokens: int = 40,
            max_seconds: float = 30.0) -> Generation:
-    return greedy_generate(llm, build_rag_prompt(llm.tokenizer, question, hits), max_new_tokens, max_seconds)
+    return generate(llm, build_rag_prompt(llm.tokenizer, question, hits), max_new_tokens, max_seconds)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -180,3 +132,15 @@ def answer_is_correct(completion: str, answer: str) -> bool:
     need = [w for w in _answer_words(answer) if w not in _STOP]
     have = set(_answer_words(completion))
     return bool(need) and all(w in have for w in need)
+
+
+def search_tool(index: Index, encoder, k: int = 1):
+    """Retrieval as a tool for an agent (lessons.react): search[query] -> the best chunk(s)."""
+
+    def search(arg: str) -> str:
+        if not arg.strip():
+            return "Error: empty search query."
+        hits, _ = retrieve(index, encoder, arg, k)
+        return " | ".join(h.item.text for h in hits)
+
+    return search

@@ -29,8 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Optional
 
+from lessons.core.generate import chat_prompt, generate
 from lessons.core.safe_eval import SafeEvalError, safe_eval
-from lessons.rag import chat_prompt, greedy_generate
 
 TASKS_PATH = Path(__file__).resolve().parent.parent / "assets" / "reasoning" / "react_tasks.json"
 
@@ -70,20 +70,8 @@ def lookup(arg: str) -> str:
     return f"{row['product']}: " + ", ".join(f"{k}={v}" for k, v in row.items() if k != "product")
 
 
-def make_search(index, encoder, k: int = 1) -> Tool:
-    """search[query] -> the best chunk(s) from a lessons.rag Index."""
-    from lessons.rag import retrieve
-
-    def search(arg: str) -> str:
-        if not arg.strip():
-            return "Error: empty search query."
-        hits, _ = retrieve(index, encoder, arg, k)
-        return " | ".join(h.item.text for h in hits)
-
-    return search
-
-
 def make_tools(search: Tool) -> dict[str, Tool]:
+    """The three tools; ``search`` is a retriever as a tool (lessons.rag.search_tool)."""
     return {"calculator": calculator, "search": search, "lookup": lookup}
 
 
@@ -184,7 +172,7 @@ def run_react(llm, tools: dict[str, Tool], question: str, max_steps: int = 4,
         if left <= 1:
             trace.stopped = "time limit"
             break
-        gen = greedy_generate(llm, base + scratch, max_new_tokens, left,
+        gen = generate(llm, base + scratch, max_new_tokens, left,
                               stop=("Observation:", "\nQuestion:"))
         step = parse_step("Thought:" + gen.completion)  # scratch always ends with "Thought:"
         text = gen.completion.strip()

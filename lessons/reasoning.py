@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from lessons.core.safe_eval import ProgramRun, run_program
-from lessons.rag import chat_prompt, greedy_generate
+from lessons.core.generate import chat_prompt, generate
 
 REASONING_DIR = Path(__file__).resolve().parent.parent / "assets" / "reasoning"
 
@@ -115,7 +115,7 @@ def attempt(llm, problem: dict, mode: str, max_new_tokens: int | None = None,
     """One problem, one prompting mode, greedy and bounded."""
     prompt = make_prompt(llm.tokenizer, problem["question"], mode)
     n = int(max_new_tokens or MAX_TOKENS[mode])
-    gen = greedy_generate(llm, prompt, n, max_seconds, stop=PAL_STOP if mode == "pal" else ())
+    gen = generate(llm, prompt, n, max_seconds, stop=PAL_STOP if mode == "pal" else ())
     return score_completion(problem, mode, dataclasses.asdict(gen))
 
 

@@ -12,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import corpus, models
-from lessons import pretraining as pt
+from lessons import corpus, models, pretraining as pt
+from lessons.core.perplexity import describe as describe_slice, validation_perplexity
 from ui import common
 
 MAX_SECONDS = 60
@@ -39,12 +39,11 @@ except models.ModelUnavailable as exc:
 
 @st.cache_resource(show_spinner="Tokenizing the training plays ...")
 def training_ids(_tok, n_chars: int):
-    # Read-only tensors shared by every session: (N,) token ids of train and validation text.
-    return (pt.encode(_tok, corpus.shakespeare_text("train")[:n_chars]),
-            pt.encode(_tok, corpus.shakespeare_text("validation")[:40_000]))
+    # A read-only tensor shared by every session: (N,) token ids of the training plays.
+    return pt.encode(_tok, corpus.shakespeare_text("train")[:n_chars])
 
 
-train_ids, val_ids = training_ids(tok, 600_000)
+train_ids = training_ids(tok, 600_000)
 
 c1, c2, c3, c4, c5, c6 = st.columns(6)
 n_layer = c1.select_slider("layers", [1, 2, 3, 4], value=2, key="pretraining-live.layers")
@@ -135,7 +134,7 @@ else:
     if run.val_ppl is None and done and not run.running:
         if not run.samples or run.samples[-1][0] != done:
             run.samples.append((done, pt.sample(run.model, tok, "\n", max_new_tokens=40, seed=run.seed)))
-        run.val_ppl = pt.perplexity(run.model, val_ids, block=pt.LIVE_BLOCK, max_blocks=32)
+        run.val_ppl = validation_perplexity(run.model, tok)
     why = {"steps": "all steps done", "time": f"{MAX_SECONDS} s limit reached", "stop": "stopped by you",
            "callback": "stopped"}.get(run.log.stopped_by, run.log.stopped_by)
     m1, m2, m3, m4 = st.columns(4)
@@ -143,7 +142,8 @@ else:
     m2.metric("Final loss (10-step mean)", f"{sum(run.log.losses[-10:]) / max(1, len(run.log.losses[-10:])):.3f}"
               if run.log.losses else "–")
     m3.metric("Validation perplexity", f"{run.val_ppl:,.1f}" if run.val_ppl else "–",
-              help="On held-out plays (The Tempest, Macbeth), 32 windows of 64 tokens. Uniform guessing: 4,096.")
+              help=f"Shakespeare perplexity, {describe_slice()} (the same slice on every page). "
+                   "Uniform guessing: 4,096.")
     m4.metric("Tokens seen", f"{run.log.tokens_seen:,}")
     st.caption(f"Run ended: {why}. {run.log.seconds:.1f} s of training.")
     st.plotly_chart(loss_fig(run), width="stretch", key="pretraining-live.final_fig")

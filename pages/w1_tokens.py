@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import tokens
+from lessons.core import pieces
 from ui import common, w1
 
 st.title("🔤 Tokens and the context window")
@@ -32,9 +33,9 @@ if text is None:
 dev = common.device()
 try:
     tokenizers = {
-        "GPT-2 BPE": (common.gpt2_tokenizer(), tokens.BYTE_LEVEL),
-        "SmolLM2 BPE": (common.smollm2(dev).tokenizer, tokens.BYTE_LEVEL),
-        "MiniLM WordPiece": (common.minilm(dev).tokenizer, tokens.WORDPIECE),
+        "GPT-2 BPE": (common.gpt2_tokenizer(), pieces.BYTE_LEVEL),
+        "SmolLM2 BPE": (common.smollm2(dev).tokenizer, pieces.BYTE_LEVEL),
+        "MiniLM WordPiece": (common.minilm(dev).tokenizer, pieces.WORDPIECE),
     }
 except Exception as exc:
     common.show_model_error(exc)

@@ -11,6 +11,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from lessons import models
+from lessons.core.perplexity import describe as describe_slice, validation_perplexity
 from lessons.finetune import forgetting, instructions
 from ui import common
 
@@ -32,8 +33,9 @@ tok = lm.tokenizer
 A, B = "archaic", "mood"
 st.markdown(
     f"**Task A** (trained now): *{instructions.load_task(A)[0].instruction}* · **Task B** (learned earlier): "
-    f"*{instructions.load_task(B)[0].instruction}* · **Pretraining skill**: perplexity on held-out "
-    "Shakespeare (The Tempest, Macbeth). The starting model is the tiny GPT fully instruction-tuned on "
+    f"*{instructions.load_task(B)[0].instruction}* · **Pretraining skill**: Shakespeare perplexity "
+    f"({describe_slice()}, the same figure on every page). The starting model is the tiny GPT fully "
+    "instruction-tuned on "
     "task B beforehand (shipped in `assets/instruction_tuned/mood`, made by "
     "`scripts/build_instruction_tuned.py`): it answers task B 100 % right, so there is something to forget."
 )
@@ -48,7 +50,7 @@ def start_scores(_model, name: str) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def pretrained_ppl(_model, name: str) -> float:
-    return instructions.shakespeare_perplexity(_model, tok)
+    return validation_perplexity(_model, tok)
 
 c1, c2, c3, c4, c5 = st.columns([1, 1.2, 1, 1.4, 0.8])
 steps = c1.slider("steps on task A", 10, 300, FD["steps"], step=10, key="forgetting.steps")

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 import streamlit as st
 
 from lessons import distillation as kd
+from lessons.core.perplexity import describe as describe_slice, perplexity
 from ui import common, w3_apps
 
 st.title("🎓 Distillation: a small student learns from a teacher")
@@ -120,7 +121,7 @@ if got:
     p2c.plotly_chart(fig2, width="stretch", key="distillation.ppl_fig")
     block = 64
     rows = [{"model": "teacher (tiny GPT)", "parameters": teacher.n_params,
-             "validation perplexity": round(kd.perplexity(teacher.model, val_ids, block, 16), 1),
+             "validation perplexity": round(perplexity(teacher.model, val_ids, block, 16), 1),
              "ms per forward (1×64)": round(kd.ms_per_forward(teacher.model, block), 2), "steps": ""}]
     for name, r in runs.items():
         rows.append({"model": f"student, {name}", "parameters": kd.n_params(r.model),
@@ -128,6 +129,8 @@ if got:
                      "ms per forward (1×64)": round(kd.ms_per_forward(r.model, block), 2),
                      "steps": f"{r.steps}" + (" (time budget hit)" if r.stopped_by == "time" else "")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(f"Validation perplexity: Shakespeare, {describe_slice()}; the teacher's figure is the tiny "
+               "GPT's Shakespeare perplexity shown on every page.")
     hard, soft = runs["hard labels"].val_ppl[-1][1], runs["distilled"].val_ppl[-1][1]
     better = "distilled" if soft < hard else "hard-label"
     st.markdown(f"**Result:** after {runs['distilled'].steps} steps the **{better}** student has the lower "

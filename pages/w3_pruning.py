@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 import streamlit as st
 
 from lessons import course, pruning
+from lessons.core.perplexity import describe as describe_slice, perplexity
 from ui import common, w3_apps
 
 st.title("✂️ Pruning: how many weights can go?")
@@ -39,7 +40,7 @@ def curve(scope: str, device: str, _model) -> list[dict]:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def dense_ppl(device: str, _model) -> float:
-    return pruning.perplexity(_model, val_ids, 64, 16)
+    return perplexity(_model, val_ids, 64, 16)
 
 
 # --------------------------------------------------------------------------- prune
@@ -49,12 +50,13 @@ sparsity = c1.slider("Sparsity (share of weights set to zero)", 0.0, 0.99, 0.5, 
 scope = c2.radio("Threshold", ["global", "layer"], key="pruning.scope", horizontal=True,
                  format_func={"global": "global (one for all layers)", "layer": "per layer"}.get)
 pruned = pruning.prune_copy(tg.model, sparsity, scope)
-ppl0, ppl = dense_ppl(dev, tg.model), pruning.perplexity(pruned.model, val_ids, 64, 16)
+ppl0, ppl = dense_ppl(dev, tg.model), perplexity(pruned.model, val_ids, 64, 16)
 m1, m2, m3 = st.columns(3)
 m1.metric("Weights set to zero", f"{pruned.achieved:.1%}",
           help=f"of {sum(r['weights'] for r in pruned.per_layer):,} weights in {len(pruned.per_layer)} matrices")
-m2.metric("Validation perplexity", f"{ppl:.1f}", f"{ppl - ppl0:+.1f} vs dense", delta_color="inverse")
-m3.metric("Dense perplexity", f"{ppl0:.1f}")
+m2.metric("Validation perplexity", f"{ppl:.1f}", f"{ppl - ppl0:+.1f} vs dense", delta_color="inverse",
+          help=f"Shakespeare, {describe_slice()}.")
+m3.metric("Dense perplexity", f"{ppl0:.1f}", help="The tiny GPT's Shakespeare perplexity: the same number on every page.")
 
 lay = pd.DataFrame(pruned.per_layer)
 fig = go.Figure(go.Bar(x=lay["layer"].str.removeprefix("transformer."), y=lay["sparsity"]))

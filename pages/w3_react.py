@@ -9,7 +9,7 @@ lookup table), driven by SmolLM2 (bounded) beside a clearly labelled scripted tr
 import pandas as pd
 import streamlit as st
 
-from lessons import models, react
+from lessons import models, rag, react
 from ui import common, w3_apps
 
 st.title("🛠️ ReAct: reasoning with tools")
@@ -35,7 +35,7 @@ st.latex(r"\tau_t = (q,\; r_1, a_1, o_1,\; \dots,\; r_t, a_t, o_t),\qquad "
 dev = common.device()
 encoder = common.model_or_stop(common.minilm, dev)
 index = w3_apps.rag_index(40, 10, dev, encoder)
-tools = react.make_tools(react.make_search(index, encoder, k=1))
+tools = react.make_tools(rag.search_tool(index, encoder, k=1))
 choice = common.instruct_choice("react.model")
 model_short = choice.split(" (")[0].split("-Instruct")[0]
 w3_apps.measured_box("react", f"the app's {len(react.tasks())} tool-using tasks")

@@ -25,6 +25,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import torch  # noqa: E402
 
 from lessons import corpus, pretraining  # noqa: E402
+from lessons.core.perplexity import perplexity  # noqa: E402
 
 # The card's perplexity is measured on a fixed slice (the first EVAL_BLOCKS windows of
 # EVAL_BLOCK tokens of the validation plays) so a test can re-measure it in a second.
@@ -128,10 +129,10 @@ def save(model, tok, out, args, log, train_ids, val_ids, train_text, val_text, t
     log_tokens = log.tokens_seen + prev.get("tokens_seen", 0)
     train_seconds += prev.get("train_seconds", 0.0)
     eval_blocks = EVAL_BLOCKS
-    ppl_slice = pretraining.perplexity(model, val_ids, block=EVAL_BLOCK, max_blocks=eval_blocks)
+    ppl_slice = perplexity(model, val_ids, block=EVAL_BLOCK, max_windows=eval_blocks)
     # The full-validation figure costs ~10x the slice: only for the final save.
-    ppl_full = pretraining.perplexity(model, val_ids, block=EVAL_BLOCK) if final else float("nan")
-    train_ppl_slice = pretraining.perplexity(model, train_ids, block=EVAL_BLOCK, max_blocks=eval_blocks)
+    ppl_full = perplexity(model, val_ids, block=EVAL_BLOCK) if final else float("nan")
+    train_ppl_slice = perplexity(model, train_ids, block=EVAL_BLOCK, max_windows=eval_blocks)
     samples = {p: pretraining.sample(model, tok, p, max_new_tokens=args.sample_tokens, seed=args.seed)
                for p in SAMPLE_PROMPTS}
     print(f"{'final' if final else 'snapshot'} at step {steps_done}: validation perplexity slice "

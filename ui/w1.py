@@ -16,6 +16,7 @@ import streamlit as st
 
 from lessons import attention as attn
 from lessons import tokens as tok_lesson
+from lessons.core import pieces
 from ui import common
 
 MINILM = "all-MiniLM-L6-v2 (encoder)"
@@ -165,7 +166,7 @@ def token_strip(tk: tok_lesson.Tokenized, line_cells: int = 46, max_tokens: int 
         ids_txt.append(str(tk.ids[i]))
         if tk.special[i]:
             colors.append("#DDDDDD")
-        elif tk.scheme == tok_lesson.WORDPIECE and tk.pieces[i] == "[UNK]":
+        elif tk.scheme == pieces.WORDPIECE and tk.pieces[i] == "[UNK]":
             colors.append("#FF8A8A")
         elif tk.partial_bytes and tk.partial_bytes[i]:
             colors.append("#E8E8E8")

@@ -11,6 +11,7 @@ from collections import OrderedDict
 import streamlit as st
 
 from lessons import corpus, distillation, rag
+from lessons.core import generate as core_generate
 
 
 @st.cache_resource(show_spinner="Chunking and embedding the handbook with MiniLM ...", max_entries=12)
@@ -34,7 +35,7 @@ def generate(prompt: str, max_new_tokens: int, max_seconds: float, stop: tuple, 
         if key in _GEN_CACHE:
             _GEN_CACHE.move_to_end(key)
             return dict(_GEN_CACHE[key])
-    g = dataclasses.asdict(rag.greedy_generate(llm, prompt, max_new_tokens, max_seconds, stop))
+    g = dataclasses.asdict(core_generate.generate(llm, prompt, max_new_tokens, max_seconds, stop))
     if g["stopped_by"] != "time limit":
         with _GEN_LOCK:
             _GEN_CACHE[key] = g

@@ -12,7 +12,8 @@ from typing import Callable, Optional
 
 from lessons.finetune.adapters import (Progress, add_lora, base_fingerprint, count_params, train,
                                        training_memory_mb)
-from lessons.finetune.instructions import score, shakespeare_perplexity, split
+from lessons.core.perplexity import validation_perplexity
+from lessons.finetune.instructions import score, split
 
 # The forgetting demo's defaults (pages/w2_forgetting.py): both methods get the same steps; LoRA
 # uses the live LoRA page's adapter (all four layer types, r = 16) so that it learns task A about as
@@ -27,7 +28,7 @@ def evaluate(model, tokenizer, task_a: str, task_b: str, n_test: int = 36) -> di
     return {"task_a_accuracy": a["accuracy"], "task_b_accuracy": b["accuracy"],
             "task_a_word_accuracy": a["word_accuracy"], "task_b_word_accuracy": b["word_accuracy"],
             "task_a_loss": a["loss"], "task_b_loss": b["loss"],
-            "shakespeare_ppl": shakespeare_perplexity(model, tokenizer),
+            "shakespeare_ppl": validation_perplexity(model, tokenizer),
             "task_a_rows": a["rows"], "task_b_rows": b["rows"]}
 
 

@@ -14,7 +14,6 @@ learns to *answer*, not to write instructions. Everything here takes a model the
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -190,25 +189,3 @@ def word_accuracy(expected: str, got: str) -> float:
     if not e:
         return float(not g)
     return sum(a == b for a, b in zip(e, g)) / max(len(e), len(g))
-
-
-@lru_cache(maxsize=4)
-def _validation_ids(tokenizer_key: str, tokenizer, n_tokens: int) -> torch.Tensor:
-    from lessons import corpus
-
-    text = corpus.shakespeare_text("validation")[: n_tokens * 8]
-    return torch.tensor(tokenizer(text, add_special_tokens=False)["input_ids"][:n_tokens])
-
-
-@torch.no_grad()
-def shakespeare_perplexity(model, tokenizer, blocks: int = 16, block: int = 128) -> float:
-    """Perplexity on a fixed slice of held-out Shakespeare (plays never seen in
-    pretraining): exp(mean next-token loss). It measures the *pretraining* skill."""
-    ids = _validation_ids(str(id(tokenizer)), tokenizer, blocks * block)
-    n = ids.numel() // block
-    x = ids[: n * block].view(n, block).to(_device_of(model))  # (blocks, block)
-    was = model.training
-    model.eval()
-    loss = model(input_ids=x, labels=x).loss.item()
-    model.train(was)
-    return math.exp(loss)

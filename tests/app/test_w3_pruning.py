@@ -4,6 +4,7 @@ import json
 import pytest
 
 from lessons import models, pruning
+from lessons.core.perplexity import perplexity
 from tests.app.helpers import assert_no_exception, open_page, texts
 from ui import w3_apps
 
@@ -27,7 +28,7 @@ def test_sparsity_slider_and_scope_move_the_figures():
     assert _metric(at, "Weights set to zero") == "90.0%"
     _, val = w3_apps.shakespeare_ids("cpu", tg.tokenizer)
     p = pruning.prune_copy(tg.model, 0.9, "layer")
-    assert _metric(at, "Validation perplexity") == f"{pruning.perplexity(p.model, val, 64, 16):.1f}"
+    assert _metric(at, "Validation perplexity") == f"{perplexity(p.model, val, 64, 16):.1f}"
     dense = float(_metric(at, "Dense perplexity"))
     assert float(_metric(at, "Validation perplexity")) > dense
     assert models.state_fingerprint(tg.model) == before           # the shared model is untouched

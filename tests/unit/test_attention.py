@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from lessons import attention
+from lessons.core.tensors import causal_mask
 
 TEXT = "The animal didn't cross the street because it was too tired."
 
@@ -27,7 +28,7 @@ def test_sdpa_equals_torch_without_mask():
 
 def test_sdpa_equals_torch_with_causal_mask():
     q, k, v = _qkv(seed=1)
-    mask = attention.causal_mask(5)
+    mask = causal_mask(5)
     out, w = attention.scaled_dot_product_attention(q, k, v, mask=mask)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=1e-6, rtol=0)
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-6, rtol=0)
@@ -69,7 +70,7 @@ def test_fully_masked_row_is_zero_like_torch_not_nan():
 
 def test_attention_steps_intermediates_by_definition():
     q, k, v = _qkv(b=1, h=1, t=3, d=4, seed=3)
-    s = attention.attention_steps(q, k, v, attention.causal_mask(3))
+    s = attention.attention_steps(q, k, v, causal_mask(3))
     torch.testing.assert_close(s.scaled, q @ k.transpose(-2, -1) / 2.0)  # sqrt(4) = 2
     assert torch.isinf(s.masked[0, 0, 0, 1]) and s.masked[0, 0, 0, 1] < 0
     torch.testing.assert_close(s.weights, torch.softmax(s.masked, -1))

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from lessons import corpus, models, pretraining as pt
+from lessons.core.perplexity import perplexity
 
 TOKENS = "the quick brown fox jumps over the lazy dog and runs far away into the dark old forest".split()
 
@@ -92,7 +93,7 @@ def test_perplexity_matches_transformers_loss():
     m = pt.fresh_model(cfg, seed=1).eval()
     ids = torch.randint(0, 50, (64,), generator=torch.Generator().manual_seed(1))
     losses = [m(ids[i:i + 16][None], labels=ids[i:i + 16][None]).loss.item() for i in range(0, 64, 16)]
-    assert pt.perplexity(m, ids, block=16) == pytest.approx(math.exp(sum(losses) / 4), rel=1e-5)
+    assert perplexity(m, ids, block=16) == pytest.approx(math.exp(sum(losses) / 4), rel=1e-5)
     assert pt.lr_at(0, 100, 1.0, 10) == pytest.approx(0.1)
     assert pt.lr_at(100, 100, 1.0, 10) == pytest.approx(0.1)       # decays to 10% of the peak
 
@@ -127,7 +128,7 @@ def test_shipped_checkpoint_reproduces_card_perplexity():
     assert lm.model.config.model_type == "gpt2" and lm.model.config.vocab_size == 4096
     assert 1e6 < lm.n_params < 5e6
     val_ids = pt.encode(lm.tokenizer, corpus.shakespeare_text("validation"))
-    ppl = pt.perplexity(lm.model, val_ids, block=meta["eval_block"], max_blocks=meta["eval_blocks"])
+    ppl = perplexity(lm.model, val_ids, block=meta["eval_block"], max_windows=meta["eval_blocks"])
     assert ppl == pytest.approx(meta["validation_perplexity_slice"], rel=0.01)
     # It learned something: far better than the uniform 4096, and the card's sample is text.
     assert ppl < 400

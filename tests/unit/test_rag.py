@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from lessons import models, rag
+from lessons.core import generate as core_generate
 from lessons.vector_store import contains_answer
 
 
@@ -52,10 +53,10 @@ def test_prompts_with_and_without_context():
     assert idx.size == 40
 
 
-def test_greedy_generate_is_a_bounded_argmax_loop():
+def test_core_generate_is_a_bounded_argmax_loop():
     llm = models.load_smollm2("cpu")
     prompt = "The capital of France is"
-    g = rag.greedy_generate(llm, prompt, max_new_tokens=3, max_seconds=120)
+    g = core_generate.generate(llm, prompt, max_new_tokens=3, max_seconds=120)
     ids = llm.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)["input_ids"]
     with torch.no_grad():
         for _ in range(3):
@@ -64,7 +65,7 @@ def test_greedy_generate_is_a_bounded_argmax_loop():
     manual = llm.tokenizer.decode(ids[0, -3:], skip_special_tokens=True).strip()
     assert g.n_new_tokens == 3 and g.completion == manual and g.stopped_by == "token limit"
     assert "Paris" in g.completion
-    cut = rag.greedy_generate(llm, prompt, max_new_tokens=3, max_seconds=120, stop=(" Paris",))
+    cut = core_generate.generate(llm, prompt, max_new_tokens=3, max_seconds=120, stop=(" Paris",))
     assert "Paris" not in cut.completion and cut.stopped_by == "stop string"
 
 

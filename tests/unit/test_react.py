@@ -3,7 +3,7 @@ real SmolLM2), and the reference traces whose observations come from the real to
 import pytest
 
 from lessons import models, rag, react
-from lessons.rag import Generation
+from lessons.core.generate import Generation
 
 
 def fake_search(q: str) -> str:
@@ -54,7 +54,7 @@ def test_loop_runs_tools_and_feeds_observations_back(monkeypatch):
     def fake_generate(llm, prompt, max_new_tokens, max_seconds, stop=()):
         llm.prompts.append(prompt)
         return Generation(prompt, llm.turns.pop(0), 0, 5, 0.0, "stop string")
-    monkeypatch.setattr(react, "greedy_generate", fake_generate)
+    monkeypatch.setattr(react, "generate", fake_generate)
     tr = react.run_react(lm, TOOLS, "How many vacation days are left after 9?", max_steps=5)
     assert tr.stopped == "final answer" and tr.final == "18 days are left." and len(tr.steps) == 3
     assert tr.steps[1].observation == "18"
@@ -65,7 +65,7 @@ def test_loop_runs_tools_and_feeds_observations_back(monkeypatch):
 
 def test_loop_is_bounded_and_reports_bad_format(monkeypatch):
     lm = ScriptedLM(["I will just chat."] * 10)
-    monkeypatch.setattr(react, "greedy_generate",
+    monkeypatch.setattr(react, "generate",
                         lambda llm, p, n, s, stop=(): Generation(p, llm.turns.pop(0), 0, 5, 0.0, "eos"))
     tr = react.run_react(lm, TOOLS, "q", max_steps=3)
     assert tr.stopped == "step limit" and len(tr.steps) == 3
@@ -74,7 +74,7 @@ def test_loop_is_bounded_and_reports_bad_format(monkeypatch):
 
 def test_reference_traces_reach_the_expected_answer_with_live_tools():
     enc = models.load_minilm("cpu")
-    tools = react.make_tools(react.make_search(rag.build_index(enc, 40, 10), enc))
+    tools = react.make_tools(rag.search_tool(rag.build_index(enc, 40, 10), enc))
     for task in react.tasks():
         tr = react.reference_trace(task, tools)
         assert tr.scripted and tr.stopped == "final answer"
@@ -98,7 +98,7 @@ def test_real_model_loop_is_bounded():
 
 def test_a_step_cut_by_the_time_limit_is_reported_as_such(monkeypatch):
     lm = ScriptedLM([" 3 Heron bikes can be found at"])
-    monkeypatch.setattr(react, "greedy_generate",
+    monkeypatch.setattr(react, "generate",
                         lambda llm, p, n, s, stop=(): Generation(p, llm.turns.pop(0), 0, 5, s, "time limit"))
     tr = react.run_react(lm, TOOLS, "q", max_steps=4)
     assert tr.stopped == "time limit" and len(tr.steps) == 1

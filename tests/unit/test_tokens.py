@@ -5,27 +5,28 @@ from tokenizers import pre_tokenizers
 
 from lessons import models
 from lessons import tokens
+from lessons.core import pieces
 
 
 @pytest.fixture(scope="module")
 def toks():
     smol = models.load_smollm2().tokenizer
     return {
-        "GPT-2 BPE": (models.load_gpt2_tokenizer(), tokens.BYTE_LEVEL),
-        "SmolLM2 BPE": (smol, tokens.BYTE_LEVEL),
-        "MiniLM WordPiece": (models.load_minilm().tokenizer, tokens.WORDPIECE),
+        "GPT-2 BPE": (models.load_gpt2_tokenizer(), pieces.BYTE_LEVEL),
+        "SmolLM2 BPE": (smol, pieces.BYTE_LEVEL),
+        "MiniLM WordPiece": (models.load_minilm().tokenizer, pieces.WORDPIECE),
     }
 
 
 def test_byte_table_is_the_byte_level_alphabet():
-    table = tokens.bytes_to_unicode()
+    table = pieces.bytes_to_unicode()
     assert len(table) == 256 and len(set(table.values())) == 256
     assert set(table.values()) == set(pre_tokenizers.ByteLevel.alphabet())  # tokenizers' own table
     assert table[ord(" ")] == "Ġ" and table[ord("A")] == "A"
 
 
 def test_gpt2_real_ids_and_labels(toks):
-    gpt2 = tokens.tokenize(toks["GPT-2 BPE"][0], "Hello world", "GPT-2 BPE", tokens.BYTE_LEVEL)
+    gpt2 = tokens.tokenize(toks["GPT-2 BPE"][0], "Hello world", "GPT-2 BPE", pieces.BYTE_LEVEL)
     assert gpt2.ids == [15496, 995]
     assert gpt2.pieces == ["Hello", "Ġworld"] and gpt2.labels == ["Hello", "␣world"]
     assert gpt2.vocab_size == 50257
@@ -34,8 +35,8 @@ def test_gpt2_real_ids_and_labels(toks):
 @pytest.mark.parametrize("text", ["Héllo 世界 🤖 <script>", "naïve café\nnew line", "🐱🐱🐱"])
 def test_byte_level_pieces_rebuild_the_exact_bytes(toks, text):
     for name in ("GPT-2 BPE", "SmolLM2 BPE"):
-        tk = tokens.tokenize(toks[name][0], text, name, tokens.BYTE_LEVEL)
-        assert b"".join(tokens.piece_bytes(p) for p in tk.pieces) == text.encode("utf-8")
+        tk = tokens.tokenize(toks[name][0], text, name, pieces.BYTE_LEVEL)
+        assert b"".join(pieces.piece_bytes(p) for p in tk.pieces) == text.encode("utf-8")
         assert toks[name][0].decode(tk.ids) == text
 
 
@@ -53,7 +54,7 @@ def test_emoji_becomes_byte_tokens_and_wordpiece_unk(toks):
 
 
 def test_wordpiece_continuation_and_cjk(toks):
-    mini = tokens.tokenize(toks["MiniLM WordPiece"][0], "Tokenization 東京", "MiniLM", tokens.WORDPIECE)
+    mini = tokens.tokenize(toks["MiniLM WordPiece"][0], "Tokenization 東京", "MiniLM", pieces.WORDPIECE)
     assert any(p.startswith("##") for p in mini.pieces)
     assert "東" in mini.pieces or "[UNK]" in mini.pieces
 

@@ -4,6 +4,7 @@ import pytest
 
 from lessons import corpus, models, pruning
 from lessons import distillation as kd
+from lessons.core.perplexity import perplexity
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +58,9 @@ def test_distilled_student_pulls_ahead_as_the_caption_says(tiny, ids):
 # --------------------------------------------------------------------------- pruning
 def test_pruning_claims(tiny, ids):
     _, val = ids
-    dense = pruning.perplexity(tiny.model, val, 64, 16)
+    dense = perplexity(tiny.model, val, 64, 16)
     # 'Move from 0% to 30%: perplexity barely moves.'
-    p30 = pruning.perplexity(pruning.prune_copy(tiny.model, 0.3, "global").model, val, 64, 16)
+    p30 = perplexity(pruning.prune_copy(tiny.model, 0.3, "global").model, val, 64, 16)
     assert p30 < 1.1 * dense
     # 'At 99% sparsity, what does the model predict? (Only the embeddings and ~1% of the weights
     # are left.)' The page shows the pruned model's own top 10, which differs from the dense one.

@@ -15,7 +15,7 @@ def test_react_smollm2_gets_none_of_the_examples_right(smol, minilm):
     """pages/w3_react.py: 'On the first four example questions it gets none right ... for 3 Heron bikes
     it answers "27 Heron bikes" although the lookup returned the price of 1290 €.'"""
     index = rag.build_index(minilm, 40, 10)                      # the page's index (40-word chunks, 10 overlap)
-    tools = react.make_tools(react.make_search(index, minilm, k=1))
+    tools = react.make_tools(rag.search_tool(index, minilm, k=1))
     traces = {t["question"]: (t, react.run_react(smol, tools, t["question"], 4, 56, max_seconds=900))
               for t in react.tasks()[:4]}
     assert len(traces) == 4

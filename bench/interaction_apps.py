@@ -20,7 +20,8 @@ from bench._timing import p50_ms  # noqa: E402
 
 def measure() -> dict:
     from lessons import distillation as kd
-    from lessons import models, rag
+    from lessons import models
+    from lessons.retrieval import rag
     from lessons.core import generate as core_generate
 
     out: dict = {}

@@ -13,7 +13,8 @@ import torch
 
 def measure() -> dict:
     from bench._timing import p50_ms
-    from lessons import corpus, domain_adaptation, models, pretraining as pt
+    from lessons import corpus, models, pretraining as pt
+    from lessons.pretraining import domain_adaptation
 
     out: dict = {}
     tiny = models.load_tiny_gpt("cpu")

@@ -55,7 +55,8 @@ _RLHF: dict = {}
 def _rlhf_setup():
     """The one-click default of the RLHF pages: labeled pairs and a reward model."""
     if not _RLHF:
-        from lessons import models, preferences, reward_model
+        from lessons import models
+        from lessons.rlhf import preferences, reward_model
 
         base = models.load_tiny_gpt("cpu")
         labeler = preferences.Labeler("reader")   # as ui/rlhf.build_default (the pages' one click)
@@ -67,7 +68,7 @@ def _rlhf_setup():
 
 
 def ppo_demo() -> dict:
-    from lessons import policy, ppo
+    from lessons.rlhf import policy, ppo
 
     s = _rlhf_setup()
     cfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "max_seconds": FAR})   # the page's defaults
@@ -84,7 +85,7 @@ def ppo_demo() -> dict:
 
 
 def dpo_demo() -> dict:
-    from lessons import dpo, policy
+    from lessons.rlhf import dpo, policy
 
     s = _rlhf_setup()
     cfg = dpo.DPOConfig(max_steps=10_000, max_seconds=FAR)   # the page: epochs bound it

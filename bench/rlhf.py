@@ -5,12 +5,12 @@
 
 Prints ONE JSON object. The app's defaults are used throughout: the positivity labeler (VADER)
 labels 300 pairs of tiny-GPT completions, the reward model trains on them, then PPO runs
-with the PPO page's default settings (lessons.ppo.PPOConfig: beta = 0.2, lr = 1e-3, 60 steps or
+with the PPO page's default settings (lessons.rlhf.ppo.PPOConfig: beta = 0.2, lr = 1e-3, 60 steps or
 60 s) and again with beta = 0 (the reward-hacking page's 45 steps).
 
 * start_score / end_score: the labeler's win-rate of pi_theta's completions against pi_ref's
   completions of the same prompts (ties count 1/2), on fresh samples before and after
-  training (lessons.ppo.evaluate_policy).
+  training (lessons.rlhf.ppo.evaluate_policy).
 * steps_to_target / seconds_to_target: first PPO step where the running mean (3 steps) of
   the training batches' win-rate reaches 0.8, and the training time until then.
 * final_kl: KL(pi_theta || pi_ref) per completion (nats) on the final evaluation samples.
@@ -37,7 +37,7 @@ KL_BOUND = 20.0  # nats per completion: the bound we state for the default (beta
 
 
 def run_ppo(base, rm, labeler, seed: int, **overrides) -> dict:
-    from lessons import policy, ppo
+    from lessons.rlhf import policy, ppo
 
     cfg = ppo.PPOConfig(seed=seed, **overrides)   # the PPO page's defaults unless overridden
     tr = ppo.PPOTrainer(policy.from_shared(base.model, base.tokenizer, seed=seed), rm, labeler, policy.PROMPTS, cfg)
@@ -71,7 +71,8 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from lessons import models, ppo, preferences, reward_model
+    from lessons import models
+    from lessons.rlhf import ppo, preferences, reward_model
 
     if args.model_dir:
         from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast

@@ -88,3 +88,9 @@ def rope_pair_track(pair: int, head_dim: int, base: float, n_positions: int) -> 
     x[:, pair] = 1.0
     r = rope_rotate(x, torch.arange(n_positions), base)
     return torch.stack([r[:, pair], r[:, pair + head_dim // 2]], dim=-1)
+
+
+def random_qk(head_dim: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded random query and key vector, (head_dim,) each: the page's q and k."""
+    g = torch.Generator().manual_seed(int(seed))
+    return torch.randn(head_dim, generator=g), torch.randn(head_dim, generator=g)

@@ -71,7 +71,7 @@ def lookup(arg: str) -> str:
 
 
 def make_tools(search: Tool) -> dict[str, Tool]:
-    """The three tools; ``search`` is a retriever as a tool (lessons.rag.search_tool)."""
+    """The three tools; ``search`` is a retriever as a tool (lessons.retrieval.rag.search_tool)."""
     return {"calculator": calculator, "search": search, "lookup": lookup}
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import corpus, domain_adaptation, models, pretraining as pt
+from lessons import corpus, models, pretraining as pt
+from lessons.pretraining import domain_adaptation
 from lessons.core.perplexity import describe as describe_slice
 from ui import common
 

@@ -9,7 +9,8 @@ with generation settings named as GenerationConfig names them and a 'copy as cod
 import pandas as pd
 import streamlit as st
 
-from lessons import generation, models
+from lessons import models
+from lessons.decoding import generation
 from ui import common
 from ui import decoding
 

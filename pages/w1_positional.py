@@ -7,7 +7,6 @@
 """Positional encoding: sinusoidal (heatmap + similarity), learned (MiniLM), rotary (SmolLM2)."""
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 
 from lessons import positional
 from ui import common, w1
@@ -97,8 +96,7 @@ with c1:
                "(it tells far-apart positions apart).")
 with c2:
     seed = st.number_input("Seed for q and k", 0, 10_000, 0, key="positional.rope_seed")
-    g = torch.Generator().manual_seed(int(seed))
-    q, k = torch.randn(head_dim, generator=g), torch.randn(head_dim, generator=g)
+    q, k = positional.random_qk(head_dim, seed)
     scores = positional.rope_scores(q, k, 24, base)
     st.plotly_chart(w1.heatmap(scores, [str(i) for i in range(24)], [str(i) for i in range(24)],
                                title="q·k with q at position m and k at n", colorscale="RdBu",

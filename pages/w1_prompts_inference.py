@@ -12,7 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import generation, prompting
+from lessons import prompting
+from lessons.decoding import generation
 from ui import common
 from ui import decoding
 

@@ -9,7 +9,7 @@ order generate() applies them; then real draws from it compared with the theory.
 import pandas as pd
 import streamlit as st
 
-from lessons import sampling
+from lessons.decoding import sampling
 from ui import common
 from ui import decoding
 
@@ -85,7 +85,7 @@ with st.expander("The numbers behind the chart"):
         "token": labels, "id": steps.ids, "p raw": steps.p_raw, "p after T": steps.p_temp,
         "p final": steps.p_final, "removed by": [r or "—" for r in steps.removed_by],
     }), hide_index=True, width="stretch")
-    st.caption("A unit test checks `lessons.sampling.filter_distribution` against transformers' own "
+    st.caption("A unit test checks `lessons.decoding.sampling.filter_distribution` against transformers' own "
                "TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper to 1e-6.")
 
 st.header("Sampling for real")

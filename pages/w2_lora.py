@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from lessons import lora, models
+from lessons import models
+from lessons.finetune import lora
 from ui import common
 
 st.title("🧮 LoRA, counted and built by hand")

@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import lora, models
+from lessons import models
+from lessons.finetune import lora
 from lessons.finetune import adapters, instructions
 from ui import common
 

@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import models, peft_families as pf
+from lessons import models
+from lessons.finetune import peft_families as pf
 from lessons.finetune import instructions, prompt_tuning as pt
 from ui import common
 

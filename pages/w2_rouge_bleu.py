@@ -7,12 +7,9 @@
 """ROUGE and BLEU computed by hand (lessons.evaluation) for a candidate and a reference,
 with every intermediate shown and the library figures beside ours."""
 import pandas as pd
-import sacrebleu
 import streamlit as st
-from rouge_score import rouge_scorer
-from sacrebleu.metrics import BLEU as LibBLEU  # the library, only to show its number beside ours
 
-from lessons.evaluation import bleu, presets, rouge
+from lessons.evaluation import bleu, crosscheck, presets, rouge
 from ui import common
 from ui import evaluation as uev
 
@@ -83,10 +80,9 @@ if tokenizer == "default":
             "above (clearly not the default, so do not compare those numbers with papers).", icon="⚠️")
 
 # library figures beside ours (cheap)
-lib_tok = rouge.UnicodeTokenizer(stem) if tokenizer == "unicode" else None
-lib = rouge_scorer.RougeScorer(list(rouge.ROUGE_TYPES), use_stemmer=stem, tokenizer=lib_tok).score(ref, cand)
+lib = crosscheck.rouge_library(cand, ref, stem, tokenizer)
 bl = bleu.bleu_breakdown(cand, [ref])
-lib_bleu = sacrebleu.sentence_bleu(cand, [ref])
+lib_bleu_score, _ = crosscheck.bleu_library(cand, [ref])
 chrf = bleu.chrf(cand, [ref])
 
 st.subheader("All scores")
@@ -95,9 +91,9 @@ for k in rouge.ROUGE_TYPES:
     s = rb[k]
     table.append({"metric": k, "precision": s.precision, "recall": s.recall, "F1": s.fmeasure,
                   "rouge-score F1": lib[k].fmeasure,
-                  "equal": "✓ yes" if abs(s.fmeasure - lib[k].fmeasure) < 1e-9 else "✗ NO"})
+                  "equal": "✓ yes" if crosscheck.agrees(s.fmeasure, lib[k].fmeasure) else "✗ NO"})
 table.append({"metric": "BLEU", "precision": None, "recall": None, "F1": bl.score / 100,
-              "rouge-score F1": None, "equal": "✅" if abs(bl.score - lib_bleu.score) < 1e-9 else "❌"})
+              "rouge-score F1": None, "equal": "✅" if crosscheck.agrees(bl.score, lib_bleu_score) else "❌"})
 table.append({"metric": "chrF", "precision": None, "recall": None, "F1": chrf / 100,
               "rouge-score F1": None, "equal": "(sacreBLEU)"})
 m = st.columns(6)
@@ -110,8 +106,8 @@ st.plotly_chart(uev.score_bars(table[:4] + [{"metric": "BLEU/100", "F1": bl.scor
 st.dataframe(pd.DataFrame(table[:4]), hide_index=True, width="stretch",
              column_config={k: st.column_config.NumberColumn(format="%.6f")
                             for k in ("precision", "recall", "F1", "rouge-score F1")})
-st.caption(f"BLEU by hand {bl.score:.6f} · sacreBLEU {lib_bleu.score:.6f} "
-           f"{'(✓ equal)' if abs(bl.score - lib_bleu.score) < 1e-9 else '(✗ differs)'} · chrF {chrf:.2f} "
+st.caption(f"BLEU by hand {bl.score:.6f} · sacreBLEU {lib_bleu_score:.6f} "
+           f"{'(✓ equal)' if crosscheck.agrees(bl.score, lib_bleu_score) else '(✗ differs)'} · chrF {chrf:.2f} "
            f"(sacreBLEU's CHRF). Candidate: {len(cand_tok)} ROUGE tokens; reference: {len(ref_tok)}.")
 
 tab_n, tab_l, tab_lsum, tab_bleu = st.tabs(["ROUGE-1 / ROUGE-2", "ROUGE-L (LCS table)", "ROUGE-Lsum", "BLEU and chrF"])
@@ -206,8 +202,7 @@ with tab_bleu:
     extra = [r for r in (common.clean_text(more, what="references", allow_empty=True) or "").split("\n") if r.strip()]
     refs = [ref] + extra[:4]
     B = bleu.bleu_breakdown(cand, refs, smooth_method=smooth, effective_order=eff)
-    lib_metric = LibBLEU(smooth_method=smooth, effective_order=eff)
-    lib_b = lib_metric.sentence_score(cand, refs)
+    lib_b_score, _ = crosscheck.bleu_library(cand, refs, smooth, eff)
     rows = []
     for k in range(4):
         rows.append({"n": k + 1, "clipped matches": B.counts[k], "candidate n-grams": B.totals[k],
@@ -227,21 +222,17 @@ with tab_bleu:
     if not any(B.counts):
         st.caption("No n-gram matched at all: BLEU is 0 whatever the smoothing.")
     elif any(B.smoothed):
-        k_th = 0
-        notes = []
-        for k in range(4):
-            if B.smoothed[k]:
-                k_th += 1
-                notes.append(rf"p_{k + 1} = \frac{{100}}{{2^{{{k_th}}}\cdot {B.totals[k]:g}}} = {B.precisions[k]:.2f}"
-                             if smooth == "exp" else
-                             rf"p_{k + 1} = \frac{{100\cdot {bleu.SMOOTH_DEFAULTS['floor']}}}{{{B.totals[k]:g}}} = {B.precisions[k]:.2f}")
+        notes = [rf"p_{t['order']} = \frac{{100}}{{2^{{{t['kth']}}}\cdot {t['total']:g}}} = {t['precision']:.2f}"
+                 if smooth == "exp" else
+                 rf"p_{t['order']} = \frac{{100\cdot {bleu.SMOOTH_DEFAULTS['floor']}}}{{{t['total']:g}}} = {t['precision']:.2f}"
+                 for t in bleu.smoothing_terms(B)]
         st.markdown("A zero precision would make the geometric mean 0, so it is **smoothed**"
                     + (" (exp: the k-th zero becomes 100 / (2^k · n-grams)):" if smooth == "exp" else " (floor):"))
         st.latex(r"\qquad ".join(notes))
     elif smooth == "none" and 0 in B.counts[:B.orders_used]:
         st.caption("Without smoothing one zero precision makes BLEU 0.")
-    st.markdown(f"**By hand: {B.score:.4f}** · sacreBLEU: {lib_b.score:.4f} "
-                f"{'(✓ equal)' if abs(B.score - lib_b.score) < 1e-9 else '(✗ differs)'} · "
+    st.markdown(f"**By hand: {B.score:.4f}** · sacreBLEU: {lib_b_score:.4f} "
+                f"{'(✓ equal)' if crosscheck.agrees(B.score, lib_b_score) else '(✗ differs)'} · "
                 f"**chrF: {bleu.chrf(cand, refs):.2f}** (character n-grams, gives partial credit to word forms)")
     st.markdown("sacreBLEU signature (report it with every BLEU so others can reproduce the number):")
     st.code(B.signature, language=None)

@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import dpo, ppo
-from lessons import policy as policy_lib
+from lessons.rlhf import dpo, ppo
+from lessons.rlhf import policy as policy_lib
 from ui import common, rlhf
 
 st.title("🎯 DPO versus PPO")

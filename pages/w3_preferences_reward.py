@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 import streamlit as st
 
-from lessons import policy, preferences
+from lessons.rlhf import policy, preferences
 from ui import common, rlhf
 
 st.title("⚖️ Preferences and the reward model")
@@ -33,11 +33,8 @@ seed = st.number_input("Seed", 0, 10_000, 0, key="preferences-reward.seed",
 
 
 def sample_pair(prompt: str, n: int, salt: int) -> list[str]:
-    import torch
-
-    g = torch.Generator().manual_seed(int(seed) * 1000 + salt)
     model = current.lm if current is not None else base.model
-    return policy.sample(model, base.tokenizer, [prompt] * n, 14, generator=g).completions
+    return policy.sample_seeded(model, base.tokenizer, prompt, n, int(seed) * 1000 + salt)
 
 
 # ------------------------------------------------------------------ 1. you label

@@ -12,7 +12,8 @@ import plotly.colors
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import models, rag, vector_store
+from lessons import models
+from lessons.retrieval import rag, vector_store
 from ui import common, w3_apps
 
 st.title("📚 RAG: retrieval-augmented generation")

@@ -9,7 +9,8 @@ lookup table), driven by SmolLM2 (bounded) beside a clearly labelled scripted tr
 import pandas as pd
 import streamlit as st
 
-from lessons import models, rag, react
+from lessons import models, react
+from lessons.retrieval import rag
 from ui import common, w3_apps
 
 st.title("🛠️ ReAct: reasoning with tools")

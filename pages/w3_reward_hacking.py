@@ -10,8 +10,8 @@ live chart, with KL, distinct-2 and perplexity under pi_ref as the symptoms."""
 import pandas as pd
 import streamlit as st
 
-from lessons import policy as policy_lib
-from lessons import ppo, reward_hacking
+from lessons.rlhf import policy as policy_lib
+from lessons.rlhf import ppo, reward_hacking
 from ui import common, rlhf
 
 st.title("🎰 Reward hacking and the KL penalty")

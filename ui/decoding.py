@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from lessons import generation, models, sampling
+from lessons import models
+from lessons.decoding import generation, sampling
 from ui import common
 
 SMOLLM2 = "SmolLM2-135M-Instruct (fast)"

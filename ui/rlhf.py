@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from lessons import models, preferences, reward_model
+from lessons import models
+from lessons.rlhf import preferences, reward_model
 from ui import common
 
 KEY = "w3_rlhf_state"

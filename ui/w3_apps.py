@@ -10,7 +10,8 @@ from collections import OrderedDict
 
 import streamlit as st
 
-from lessons import corpus, distillation, rag
+from lessons import corpus, distillation
+from lessons.retrieval import rag
 from lessons.core import generate as core_generate
 
 

@@ -253,3 +253,15 @@ def corpus_chrf(candidates: Sequence[str], references: Sequence[str]) -> float:
     from sacrebleu.metrics import CHRF
 
     return CHRF().corpus_score(list(candidates), [list(references)]).score
+
+
+def smoothing_terms(result: BleuResult) -> list[dict]:
+    """The precisions that smoothing replaced, in order: {"order", "kth" (1 = first zero),
+    "total" (candidate n-grams), "precision"}. exp: p = 100 / (2^kth * total); floor:
+    p = 100 * floor / total."""
+    out, kth = [], 0
+    for k, was_smoothed in enumerate(result.smoothed):
+        if was_smoothed:
+            kth += 1
+            out.append({"order": k + 1, "kth": kth, "total": result.totals[k], "precision": result.precisions[k]})
+    return out

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 import torch
 
-from lessons import lora as lora_lib
+from lessons.finetune import lora as lora_lib
 from lessons.finetune.instructions import Example, _device_of, generate, make_batch, score, split
 
 Progress = Optional[Callable[[int, int, dict], Optional[bool]]]

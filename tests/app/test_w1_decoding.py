@@ -2,7 +2,8 @@
 checked against lessons/ and transformers."""
 import torch
 
-from lessons import generation, models, sampling
+from lessons import models
+from lessons.decoding import generation, sampling
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 

@@ -1,7 +1,8 @@
 """AppTest: the RAG page chunks, retrieves, maps, generates and evaluates."""
 import re
 
-from lessons import models, rag, vector_store
+from lessons import models
+from lessons.retrieval import rag, vector_store
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_rag.py"

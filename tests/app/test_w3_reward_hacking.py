@@ -1,6 +1,6 @@
 """AppTest: two interleaved PPO runs (beta = 0 and the slider's beta) end with one chart,
 a start/end table with both runs, and samples of both policies."""
-from lessons import reward_hacking
+from lessons.rlhf import reward_hacking
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_reward_hacking.py"

@@ -8,7 +8,8 @@ import math
 import pytest
 import torch
 
-from lessons import distillation, domain_adaptation, models, pruning
+from lessons import distillation, models, pruning
+from lessons.pretraining import domain_adaptation
 from lessons.core import generate as core_generate
 from lessons.core.loop import Run, StopReason, run_loop
 from lessons.core.perplexity import SLICES, describe, perplexity, validation_ids, validation_perplexity

@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lessons import dpo, models, policy, preferences as prefs
+from lessons import models
+from lessons.rlhf import dpo, policy, preferences as prefs
 from tests.unit.rlhf_toys import toy_gpt
 
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-from lessons import corpus, lora, models
+from lessons import corpus, models
+from lessons.finetune import lora
 from lessons.finetune import adapters, forgetting, instructions
 
 

@@ -1,4 +1,4 @@
-"""lessons.generation reproduces model.generate (same seed, same settings) on SmolLM2, and
+"""lessons.decoding.generation reproduces model.generate (same seed, same settings) on SmolLM2, and
 its "copy as code" snippet, run as written, prints the same text."""
 import contextlib
 import io
@@ -7,7 +7,8 @@ import pytest
 import torch
 from transformers import RepetitionPenaltyLogitsProcessor
 
-from lessons import generation, models
+from lessons import models
+from lessons.decoding import generation
 
 PROMPT = "The capital of France is"
 
@@ -98,7 +99,7 @@ def test_repetition_score():
 
 
 def test_next_token_logits_equal_the_full_forward(smol):
-    from lessons import sampling
+    from lessons.decoding import sampling
 
     z = sampling.next_token_logits(smol.model, smol.tokenizer, PROMPT)
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""lessons.lora against peft (the reference library) and against the LoRA paper's figures."""
+"""lessons.finetune.lora against peft (the reference library) and against the LoRA paper's figures."""
 import copy
 
 import pytest
@@ -6,7 +6,8 @@ import torch
 from torch import nn
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from lessons import lora, models
+from lessons import models
+from lessons.finetune import lora
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""lessons.peft_families: every count from the module tree, checked against peft or against
+"""lessons.finetune.peft_families: every count from the module tree, checked against peft or against
 the parameters actually inserted."""
 import copy
 
@@ -6,7 +6,8 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from lessons import lora, models, peft_families as pf
+from lessons import models
+from lessons.finetune import lora, peft_families as pf
 
 
 @pytest.fixture(scope="module")

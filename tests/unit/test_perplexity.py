@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from lessons import corpus, domain_adaptation, models, pretraining as pt, surprisal
+from lessons import corpus, models, pretraining as pt, surprisal
+from lessons.pretraining import domain_adaptation
 from lessons.core.perplexity import perplexity
 
 

@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lessons import models, policy
+from lessons import models
+from lessons.rlhf import policy
 from tests.unit.rlhf_toys import toy_gpt
 
 

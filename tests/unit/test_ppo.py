@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from lessons import models, policy, ppo, preferences as prefs, reward_model as rmm
+from lessons import models
+from lessons.rlhf import policy, ppo, preferences as prefs, reward_model as rmm
 from tests.unit.rlhf_toys import toy_gpt
 
 

@@ -4,7 +4,7 @@ import itertools
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from lessons import preferences as prefs
+from lessons.rlhf import preferences as prefs
 
 
 @pytest.mark.parametrize("k", [2, 3, 4, 5])

@@ -3,9 +3,10 @@ generation (checked against a hand-written argmax loop)."""
 import pytest
 import torch
 
-from lessons import models, rag
+from lessons import models
+from lessons.retrieval import rag
 from lessons.core import generate as core_generate
-from lessons.vector_store import contains_answer
+from lessons.retrieval.vector_store import contains_answer
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def test_hit_rate_is_high_and_consistent_with_ranks(index, encoder):
 def test_prompts_with_and_without_context():
     tok = models.load_smollm2("cpu").tokenizer
     idx = rag.Index([], None, 40, 10, 0.0)
-    from lessons.vector_store import Chunk, Hit
+    from lessons.retrieval.vector_store import Chunk, Hit
     hit = Hit(0, 0.9, Chunk("office", "Office", "The coffee machine is named Gustave.", 0, 6))
     with_ctx = rag.build_rag_prompt(tok, "Coffee machine name?", [hit])
     without = rag.build_rag_prompt(tok, "Coffee machine name?", None)

@@ -2,7 +2,7 @@
 the bare reward, and the start/end verdict reads the history."""
 import pytest
 
-from lessons import policy, ppo, preferences as prefs, reward_hacking, reward_model as rmm
+from lessons.rlhf import policy, ppo, preferences as prefs, reward_hacking, reward_model as rmm
 from tests.unit.rlhf_toys import toy_gpt
 
 

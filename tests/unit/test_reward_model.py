@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lessons import models, preferences as prefs, reward_model as rmm
+from lessons import models
+from lessons.rlhf import preferences as prefs, reward_model as rmm
 from tests.unit.rlhf_toys import toy_gpt
 
 

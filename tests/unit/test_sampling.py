@@ -1,11 +1,11 @@
-"""lessons.sampling against transformers' own logits processors (the reference)."""
+"""lessons.decoding.sampling against transformers' own logits processors (the reference)."""
 import itertools
 
 import pytest
 import torch
 from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
-from lessons import sampling
+from lessons.decoding import sampling
 
 
 def reference(logits: torch.Tensor, temperature: float, top_k: int, top_p: float) -> torch.Tensor:

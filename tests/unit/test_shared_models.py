@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lessons import attention, embeddings, models, next_token, sampling
+from lessons import attention, embeddings, models, next_token
+from lessons.decoding import sampling
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 6           # each lesson thread repeats its call this many times

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lessons import models
-from lessons.vector_store import VectorStore, chunk_documents, chunk_words, contains_answer, embed, pca_2d
+from lessons.retrieval.vector_store import VectorStore, chunk_documents, chunk_words, contains_answer, embed, pca_2d
 
 
 @pytest.fixture(scope="module")

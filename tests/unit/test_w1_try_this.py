@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from lessons import (attention, embeddings, generation, models, pretraining as pt, quantization as qz, sampling,
-                     scaling)
+from lessons import attention, embeddings, models, pretraining as pt, quantization as qz, scaling
+from lessons.decoding import generation, sampling
 
 
 def _page(name: str) -> str:
@@ -211,7 +211,8 @@ def test_live_training_applies_no_step_after_stop():
 # --------------------------------------------------------------------------- domain adaptation
 @pytest.mark.slow
 def test_domain_adaptation_try_this_as_measured():
-    from lessons import corpus, domain_adaptation
+    from lessons import corpus
+    from lessons.pretraining import domain_adaptation
 
     tiny = models.load_tiny_gpt()
     train, held = domain_adaptation.split_paragraphs(domain_adaptation.modern_text())

@@ -9,8 +9,9 @@ import dataclasses
 
 import pytest
 
-from lessons import dpo, models, ppo, preferences, reward_hacking, reward_model
-from lessons import policy as policy_lib
+from lessons import models
+from lessons.rlhf import dpo, ppo, preferences, reward_hacking, reward_model
+from lessons.rlhf import policy as policy_lib
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,8 @@ import re
 import pytest
 
 from lessons import constitutional as cai
-from lessons import rag, react
+from lessons import react
+from lessons.retrieval import rag
 
 pytestmark = pytest.mark.slow
 

@@ -34,7 +34,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lessons.preferences import PreferencePair, split_pairs
+from lessons.rlhf.preferences import PreferencePair, split_pairs
 
 
 def bradley_terry_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch.Tensor:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Optional
 
-from lessons.ppo import PPOConfig, PPOResult, PPOTrainer, StepStats
+from lessons.rlhf.ppo import PPOConfig, PPOResult, PPOTrainer, StepStats
 
 # The page's defaults; tests/unit/test_w3_outcomes.py runs exactly these and checks what the
 # page says happens (beta = 0 hacks, the penalised run stays fluent).

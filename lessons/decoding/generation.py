@@ -5,7 +5,7 @@ An autoregressive LM produces text one token at a time:
     for t in 1..max_new_tokens:
         z_t   = model(prompt + generated so far)[-1]        # (V,) logits of the next token
         z_t   = repetition_penalty(z_t)                      # tokens already seen: z/pen if z>0, z*pen if z<0
-        z_t   = top_p(top_k(z_t / temperature))              # lessons.sampling.process_scores
+        z_t   = top_p(top_k(z_t / temperature))              # lessons.decoding.sampling.process_scores
         x_t   = argmax(z_t)                 if greedy (do_sample=False)
               ~ multinomial(softmax(z_t))   if sampling (do_sample=True)
         stop if x_t is the end-of-sequence token
@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from lessons import sampling
+from lessons.decoding import sampling
 
 
 @dataclass

@@ -20,7 +20,7 @@ import re
 import torch
 from torch import nn
 
-from lessons import lora as lora_lib
+from lessons.finetune import lora as lora_lib
 
 
 # --------------------------------------------------------------------------- model anatomy

@@ -123,6 +123,14 @@ class Policy(nn.Module):
 
 
 @torch.no_grad()
+def sample_seeded(model: nn.Module, tokenizer, prompt: str, n: int, seed: int,
+                  max_new_tokens: int = 14) -> list[str]:
+    """``n`` completions of ``prompt`` sampled from ``model`` with a seeded generator: the same
+    seed gives the same completions (repeatable demos). Read-only on ``model``."""
+    g = torch.Generator().manual_seed(int(seed))
+    return sample(model, tokenizer, [prompt] * n, max_new_tokens, generator=g).completions
+
+
 def sample(model: nn.Module, tokenizer, prompts: list[str], max_new_tokens: int = 16, temperature: float = 1.0,
            generator: Optional[torch.Generator] = None) -> Rollout:
     """Sample y ~ pi(. | x) token by token with a KV cache, stopping a row at a newline/EOS.

@@ -29,9 +29,9 @@ from typing import Callable, Optional
 
 import torch
 
-from lessons.policy import Policy, Rollout, token_stats
-from lessons.preferences import Labeler, reads_like_language
-from lessons.reward_model import RewardModel
+from lessons.rlhf.policy import Policy, Rollout, token_stats
+from lessons.rlhf.preferences import Labeler, reads_like_language
+from lessons.rlhf.reward_model import RewardModel
 
 
 @dataclass

@@ -16,7 +16,7 @@ import torch
 from lessons import pretraining
 from lessons.core.perplexity import perplexity, validation_perplexity
 
-MODERN_PATH = Path(__file__).resolve().parent.parent / "assets" / "domain" / "modern_english.txt"
+MODERN_PATH = Path(__file__).resolve().parents[2] / "assets" / "domain" / "modern_english.txt"
 LN2 = math.log(2)
 def modern_text() -> str:
     return MODERN_PATH.read_text(encoding="utf-8")

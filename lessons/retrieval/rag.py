@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from lessons.core.generate import Generation, chat_prompt, generate
-from lessons.vector_store import Chunk, Hit, VectorStore, chunk_documents, contains_answer, embed
+from lessons.retrieval.vector_store import Chunk, Hit, VectorStore, chunk_documents, contains_answer, embed
 
-RAG_DIR = Path(__file__).resolve().parent.parent / "assets" / "rag"
+RAG_DIR = Path(__file__).resolve().parents[2] / "assets" / "rag"
 
 SYSTEM_WITH_CONTEXT = (
     "You answer questions about the company Brightwater Cycles. Use only the context. "

@@ -25,8 +25,8 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from lessons.policy import Policy, encode_pairs, token_stats
-from lessons.preferences import PreferencePair
+from lessons.rlhf.policy import Policy, encode_pairs, token_stats
+from lessons.rlhf.preferences import PreferencePair
 
 
 def sequence_logp(model, input_ids, attention_mask, action_mask, prompt_len) -> torch.Tensor:

@@ -182,7 +182,7 @@ def simulate_with_model(model, tokenizer, labeler: Labeler, prompts: Optional[li
     """Simulated labeling of completions sampled from ``model`` (read-only use)."""
     import torch
 
-    from lessons import policy
+    from lessons.rlhf import policy
 
     g = torch.Generator().manual_seed(seed)
     sample_fn = lambda ps: policy.sample(model, tokenizer, ps, max_new_tokens, generator=g).completions  # noqa: E731

@@ -1,0 +1,82 @@
+"""The house rules of the layout, checked on the source (cheap: no model is loaded).
+
+* lessons/core imports no concept module; it may use lessons.models, lessons.corpus (shipped
+  data) and itself.
+* A concept module imports only lessons.core, the infrastructure modules (models: loading;
+  corpus: shipped text; course: the page list) and, inside a concept package
+  (lessons/<package>/), the other modules of its own package. Concepts that genuinely build
+  on each other live in one package: rlhf, finetune, decoding, retrieval, pretraining,
+  evaluation.
+* Pages are thin: no page imports torch, transformers, peft, rouge_score or sacrebleu (the
+  computation and every library cross-check live in lessons/).
+* No lessons module is longer than about 400 lines (hard cap: MAX_LINES).
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = {"lessons.models", "lessons.corpus", "lessons.course"}
+PAGE_FORBIDDEN = {"torch", "transformers", "peft", "rouge_score", "sacrebleu"}
+MAX_LINES = 440   # "about 400": rouge.py (tokenizers + ROUGE) and models.py sit just above it
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module imported anywhere in the file (top level or inside functions)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "lessons":
+                out |= {f"lessons.{a.name}" for a in node.names}
+            else:
+                out.add(node.module)
+                out |= {f"{node.module}.{a.name}" for a in node.names
+                        if (ROOT / node.module.replace(".", "/") / f"{a.name}.py").exists()}
+    return out
+
+
+LESSONS = sorted(p for p in (ROOT / "lessons").rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _package(mod: str) -> str | None:
+    """'lessons.rlhf' for lessons.rlhf.ppo (and for the package lessons.pretraining itself)."""
+    parts = mod.split(".")
+    if len(parts) >= 3:
+        return ".".join(parts[:2])
+    return mod if (ROOT / Path(*parts) / "__init__.py").exists() else None
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: _module_name(p))
+def test_import_graph(path):
+    mod = _module_name(path)
+    deps = {d for d in _imports(path) if d == "lessons" or d.startswith("lessons.")}
+    if mod == "lessons" or mod in INFRA:
+        allowed = lambda d: d in INFRA or d.startswith("lessons.core")  # noqa: E731
+    elif mod.startswith("lessons.core"):
+        allowed = lambda d: d.startswith("lessons.core") or d in {"lessons.models", "lessons.corpus"}  # noqa: E731
+    else:
+        pkg = _package(mod)
+        allowed = lambda d: (d.startswith("lessons.core") or d in INFRA  # noqa: E731
+                             or (pkg is not None and (d == pkg or d.startswith(pkg + "."))))
+    assert sorted(d for d in deps if not allowed(d)) == [], f"{mod} imports another concept"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
+def test_pages_are_thin(path):
+    heavy = {d.split(".")[0] for d in _imports(path)} & PAGE_FORBIDDEN
+    assert heavy == set(), f"{path.name} imports {sorted(heavy)}: move that computation into lessons/"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: _module_name(p))
+def test_lessons_modules_stay_short(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES

@@ -130,7 +130,8 @@ if go_train:
             chart = st.empty()
             last = [0.0]
 
-            def progress(step, total, m):
+            def progress(m: dict, log) -> None:
+                step, total = m["step"], log.steps_planned
                 bar.progress(step / total, text=f"step {step}/{total} · loss {m['loss']:.3f} · "
                                                 f"modern PPL {m['ppl_new']:.1f} · Shakespeare PPL {m['ppl_old']:.1f}")
                 if time.perf_counter() - last[0] > 0.5 or step == total:
@@ -140,7 +141,7 @@ if go_train:
             # state["curve"] is filled in place during training, so a Stop keeps it.
             result = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, modern_train, modern_eval, None,
                                               steps=steps, lr=lr, eval_every=every, max_seconds=60, seed=int(seed),
-                                              callback=progress, curve=state["curve"])
+                                              progress=progress, curve=state["curve"])
             state.update(running=False, before=result.before, after=result.after,
                          after_sample=pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed)),
                          fingerprint_unchanged=models.state_fingerprint(tiny.model) == fp_before,

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import corpus, models, pretraining as pt
+from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
 from ui import common
 
@@ -89,7 +90,7 @@ def show_samples(run: pt.LiveRun, where) -> None:
 run: pt.LiveRun | None = st.session_state.get("pretraining-live.run")
 if run is not None and run.running:
     run.running = False
-    run.log.stopped_by = "stop"
+    run.log.stopped = StopReason.STOPPED
     st.info(f"Stopped at step {run.log.steps[-1] if run.log.steps else 0} of {run.steps}; "
             "the model keeps what it learned so far.")
 
@@ -106,7 +107,8 @@ if start:
             show_samples(run, sample_box)
             last = [0.0]
 
-            def progress(step: int, total: int, m: dict):
+            def progress(m: dict, log: pt.TrainLog) -> None:
+                step, total = m["step"], log.steps_planned
                 bar.progress(step / total, text=f"step {step}/{total} · loss {m['loss']:.3f} · "
                                                 f"{m['tokens'] / max(m['seconds'], 1e-6):,.0f} tokens/s")
                 if step % every == 0:
@@ -115,12 +117,11 @@ if start:
                 if time.perf_counter() - last[0] > 0.5 or step == total:
                     last[0] = time.perf_counter()
                     chart.plotly_chart(loss_fig(run), width="stretch", key=f"pretraining-live.live_{step}")
-                return None
 
             pt.train_causal_lm(model, train_ids, steps=steps, batch_size=pt.LIVE_BATCH, block=pt.LIVE_BLOCK,
                                lr=lr, warmup=min(30, steps // 5), max_seconds=MAX_SECONDS, seed=int(seed),
-                               callback=progress, log=run.log, should_stop=common.stop_requested)
-            if run.log.stopped_by != "stop":   # after a Stop, the rerun that follows reports it
+                               progress=progress, log=run.log, should_stop=common.stop_requested)
+            if run.log.stopped is not StopReason.STOPPED:   # after a Stop, the rerun that follows reports it
                 run.running = False
             bar.empty()
             chart.empty()
@@ -135,8 +136,7 @@ else:
         if not run.samples or run.samples[-1][0] != done:
             run.samples.append((done, pt.sample(run.model, tok, "\n", max_new_tokens=40, seed=run.seed)))
         run.val_ppl = validation_perplexity(run.model, tok)
-    why = {"steps": "all steps done", "time": f"{MAX_SECONDS} s limit reached", "stop": "stopped by you",
-           "callback": "stopped"}.get(run.log.stopped_by, run.log.stopped_by)
+    why = run.log.describe()
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Steps done", f"{done} of {run.steps}", help=why)
     m2.metric("Final loss (10-step mean)", f"{sum(run.log.losses[-10:]) / max(1, len(run.log.losses[-10:])):.3f}"

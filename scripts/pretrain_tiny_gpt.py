@@ -116,7 +116,8 @@ def main(argv=None) -> dict:
     log_holder = [pretraining.TrainLog()]
     log = pretraining.train_causal_lm(model, train_ids, steps=args.steps, batch_size=args.batch,
                                       block=args.block, lr=args.lr, warmup=min(100, max(1, args.steps // 10)),
-                                      max_seconds=args.max_seconds, seed=args.seed, callback=report_and_save,
+                                      max_seconds=args.max_seconds, seed=args.seed,
+                                      progress=lambda row, run: report_and_save(row["step"], args.steps, row),
                                       log=log_holder[0])
     return save(model, tok, out, args, log, train_ids, val_ids, train_text, val_text, tok_seconds,
                 time.time() - t, t_start, final=True)
@@ -145,7 +146,7 @@ def save(model, tok, out, args, log, train_ids, val_ids, train_text, val_text, t
         "params": sum(p.numel() for p in model.parameters()), "vocab_size": len(tok), "n_layer": args.layers, "n_embd": args.width,
         "n_head": args.heads, "n_positions": args.positions, "batch_size": args.batch, "block": args.block,
         "lr": args.lr, "seed": args.seed, "steps": steps_done, "steps_requested": args.steps,
-        "stopped_by": log.stopped_by if final else "snapshot during training", "tokens_seen": log_tokens,
+        "stopped_by": (log.stopped.value if log.stopped else "") if final else "snapshot during training", "tokens_seen": log_tokens,
         "phases": prev.get("phases", []) + [{"steps": log.steps[-1] if log.steps else 0, "batch_size": args.batch,
                                              "block": args.block, "lr": args.lr, "threads": torch.get_num_threads()}],
         "train_tokens": len(train_ids), "validation_tokens": len(val_ids),

@@ -21,10 +21,11 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 
+from lessons.core.loop import Progress, Run, ShouldStop, run_loop
 from lessons.core.rng import seeded
 
 EOS = "<|endoftext|>"
@@ -186,17 +187,25 @@ def sample(model, tokenizer, prompt: str = "\n", max_new_tokens: int = 60, tempe
 
 
 # =========================================================================== training loop
-@dataclass
-class TrainLog:
-    """Everything a page plots, kept as the run goes (so a stopped run keeps its history)."""
+class TrainLog(Run):
+    """A causal-LM training run (lessons.core.loop.Run): every history row is {"step",
+    "seconds", "loss", "lr", "tokens"}; what the pages plot are views of it. Kept by the caller,
+    so a stopped run keeps its history (and a run can be resumed by passing it again)."""
 
-    steps: list[int] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)
-    val_steps: list[int] = field(default_factory=list)
-    val_ppl: list[float] = field(default_factory=list)
-    tokens_seen: int = 0
-    seconds: float = 0.0
-    stopped_by: str = ""          # "steps", "time", "callback" or "stop"
+    def __init__(self, steps_planned: int = 0, max_seconds: float = 0.0):
+        super().__init__(steps_planned, max_seconds)
+
+    @property
+    def steps(self) -> list[int]:
+        return [row["step"] for row in self.history]
+
+    @property
+    def losses(self) -> list[float]:
+        return self.series("loss")
+
+    @property
+    def tokens_seen(self) -> int:
+        return self.last.get("tokens", 0)
 
 
 def get_batch(ids: torch.Tensor, batch_size: int, block: int, gen: torch.Generator):
@@ -218,58 +227,43 @@ def lr_at(step: int, total: int, peak: float, warmup: int, progress: Optional[fl
 
 def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: int = 16, block: int = 64,
                     lr: float = 3e-3, warmup: int = 20, max_seconds: float = 60.0, seed: int = 0,
-                    weight_decay: float = 0.01, callback: Optional[Callable[[int, int, dict], Optional[bool]]] = None,
-                    log: Optional[TrainLog] = None, start_step: int = 0, optimizer=None,
-                    should_stop: Optional[Callable[[], bool]] = None) -> TrainLog:
-    """Next-token training with AdamW, bounded by `steps` and `max_seconds`.
+                    weight_decay: float = 0.01, progress: Progress = None, should_stop: ShouldStop = None,
+                    log: Optional[TrainLog] = None, optimizer=None) -> TrainLog:
+    """Next-token training with AdamW on the shared run loop (lessons.core.loop), bounded by
+    `steps` and `max_seconds`.
 
     `should_stop()` is asked just before each weight update: when it says True (the learner
     pressed Stop while the step was computing) the update is NOT applied and not logged, so
-    the model and the log end at the last step the learner saw.
-
-    `callback(step, steps, metrics)` is called after every step with metrics
-    {"loss", "lr", "tokens", "seconds"}; returning False stops the run. Pass `log` and
-    `start_step` (and the same `optimizer`) to resume a run in chunks.
+    the model and the log end at the last step the learner saw (StopReason.STOPPED).
+    `progress(row, log)` is called after every step. Pass `log` (and the same `optimizer`) to
+    resume a run.
     """
-    log = log or TrainLog()
+    log = log if log is not None else TrainLog()
+    start = log.steps_done
     dev = next(model.parameters()).device
-    gen = torch.Generator().manual_seed(seed + start_step)
+    gen = torch.Generator().manual_seed(seed + start)
     opt = optimizer or torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
     model.train()
-    t0 = time.time()
-    base_seconds = log.seconds
-    log.stopped_by = "steps"
-    for step in range(start_step, steps):
+    t0 = time.perf_counter()
+
+    def step(i: int) -> Optional[dict]:
         # Progress = whichever bound (steps or seconds) is closer to running out.
-        progress = max((step - start_step) / max(1, steps - start_step), (time.time() - t0) / max_seconds)
+        frac = max((i - 1 - start) / max(1, steps - start), (time.perf_counter() - t0) / max_seconds)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, lr, warmup, progress if step >= warmup else None)
-        x, y = get_batch(train_ids, batch_size, block, gen)
-        x, y = x.to(dev), y.to(dev)
-        logits = model(x).logits                                      # (B, T, V)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+            g["lr"] = lr_at(i - 1, steps, lr, warmup, frac if i - 1 >= warmup else None)
+        x, y = get_batch(train_ids, batch_size, block, gen)                # (B, T), y = x shifted by one
+        logits = model(x.to(dev)).logits                                    # (B, T, V)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.to(dev).reshape(-1))
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()                                                     # dL/dtheta
         if should_stop is not None and should_stop():
             opt.zero_grad(set_to_none=True)
-            log.stopped_by = "stop"
-            break
+            return None                                                     # stopped: nothing applied
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        log.steps.append(step + 1)
-        log.losses.append(loss.item())
-        log.tokens_seen += x.numel()
-        elapsed = time.time() - t0
-        log.seconds = base_seconds + elapsed      # kept current: an interrupted run still knows
-        metrics = {"loss": loss.item(), "lr": opt.param_groups[0]["lr"], "tokens": log.tokens_seen,
-                   "seconds": elapsed}
-        if callback is not None and callback(step + 1, steps, metrics) is False:
-            log.stopped_by = "callback"
-            break
-        if elapsed > max_seconds:
-            log.stopped_by = "time"
-            break
-    log.seconds = base_seconds + time.time() - t0
+        opt.step()                                                          # theta <- AdamW(theta, dL/dtheta)
+        return {"loss": loss.item(), "lr": opt.param_groups[0]["lr"], "tokens": log.tokens_seen + x.numel()}
+
+    run_loop(step, steps=steps, max_seconds=max_seconds, progress=progress, run=log)
     model.eval()
     return log
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 
 from lessons import pretraining
+from lessons.core.loop import Progress, ShouldStop
 from lessons.core.perplexity import perplexity, validation_perplexity
 
 MODERN_PATH = Path(__file__).resolve().parents[2] / "assets" / "domain" / "modern_english.txt"
@@ -60,13 +61,14 @@ class AdaptResult:
 def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_eval: str | None = None, *,
                           steps: int = 60, lr: float = 1e-3, batch_size: int = 8, block: int = 64,
                           eval_every: int = 10, max_seconds: float = 60.0, seed: int = 0,
-                          callback: Optional[Callable[[int, int, dict], Optional[bool]]] = None,
+                          progress: Progress = None, should_stop: ShouldStop = None,
                           curve: Optional[list] = None) -> AdaptResult:
     """Continue causal-LM pretraining of `model` (a per-session COPY: it is modified in place)
     on `new_train`; every `eval_every` steps measure perplexity on held-out new-domain text
     and on old-domain text (`old_eval`; None = the Shakespeare validation slice of
-    lessons.core.perplexity, the figure every page shows). `callback(step, total, metrics)` gets the metrics plus the latest
-    perplexities; returning False stops. Pass your own list as `curve` to see the
+    lessons.core.perplexity, the figure every page shows). `progress(row, log)` (the shared run
+    loop's convention) gets each step's row plus the latest perplexities ("ppl_new", "ppl_old");
+    `should_stop()` stops before the next update. Pass your own list as `curve` to see the
     (step, ppl new, ppl old) points appear during training (and keep them if interrupted)."""
     train_ids = pretraining.encode(tokenizer, new_train)
     if len(train_ids) < block + 2:
@@ -81,17 +83,15 @@ def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_e
     curve = curve if curve is not None else []
     curve.append((0, b_new, b_old))
 
-    def on_step(step, total, m):
-        if step % eval_every == 0 or step == total:
-            n, o = ppls()
-            model.train()
-            curve.append((step, n, o))
-        m = {**m, "ppl_new": curve[-1][1], "ppl_old": curve[-1][2]}
-        return callback(step, total, m) if callback else None
+    def on_step(row: dict, log) -> None:
+        if row["step"] % eval_every == 0 or row["step"] == steps:
+            curve.append((row["step"], *ppls()))
+        if progress is not None:
+            progress({**row, "ppl_new": curve[-1][1], "ppl_old": curve[-1][2]}, log)
 
     log = pretraining.train_causal_lm(model, train_ids, steps=steps, batch_size=batch_size, block=block,
                                       lr=lr, warmup=max(1, steps // 10), max_seconds=max_seconds, seed=seed,
-                                      callback=on_step)
+                                      progress=on_step, should_stop=should_stop)
     last = log.steps[-1] if log.steps else 0
     if curve[-1][0] != last:
         n, o = ppls()

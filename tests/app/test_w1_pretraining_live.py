@@ -20,7 +20,7 @@ def test_short_run_trains_and_samples():
     at.button(key="pretraining-live.start").click().run()
     assert_no_exception(at)
     run = at.session_state["pretraining-live.run"]
-    assert not run.running and run.log.stopped_by in ("steps", "time")
+    assert not run.running and run.log.stopped.value in ("steps", "time")
     done = run.log.steps[-1]
     assert _metric(at, "Steps done") == f"{done} of 40"
     # Samples at step 0 and every 20 steps, plus the final one if the time limit cut the run.
@@ -39,10 +39,12 @@ def test_interrupted_run_keeps_partial_results():
     at = open_page(PAGE, timeout=300)
     tok_len = 4096
     model = pt.fresh_model(pt.live_config(tok_len, 0, 1, 32), seed=0)
-    log = pt.TrainLog(steps=[1, 2, 3], losses=[8.3, 8.1, 7.9], tokens_seen=3 * 8 * 64)
+    log = pt.TrainLog(500, 60.0)
+    log.history = [{"step": i, "seconds": 0.1 * i, "loss": loss, "lr": 1e-3, "tokens": i * 8 * 64}
+                   for i, loss in enumerate([8.3, 8.1, 7.9], start=1)]
     at.session_state["pretraining-live.run"] = pt.LiveRun(model, log, 500, 50, 0)
     at.button(key="pretraining-live.stop").click().run()
     assert_no_exception(at)
     assert "Stopped at step 3 of 500" in texts(at)
     assert _metric(at, "Steps done") == "3 of 500"
-    assert at.session_state["pretraining-live.run"].log.stopped_by == "stop"
+    assert at.session_state["pretraining-live.run"].log.stopped.value == "stopped"

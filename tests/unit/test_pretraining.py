@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from lessons import corpus, models, pretraining as pt
+from lessons.core.loop import StopReason
 from lessons.core.perplexity import perplexity
 
 TOKENS = "the quick brown fox jumps over the lazy dog and runs far away into the dark old forest".split()
@@ -81,11 +82,12 @@ def test_bpe_tokenizer_and_training_loop_lowers_loss():
                                           n_positions=64, eos_id=tok.eos_token_id), seed=0)
     seen = []
     log = pt.train_causal_lm(m, ids, steps=40, batch_size=8, block=32, lr=3e-3, warmup=5, max_seconds=120,
-                             callback=lambda s, n, met: seen.append(s))
-    assert seen == list(range(1, 41)) and log.stopped_by == "steps"
+                             progress=lambda row, run: seen.append(row["step"]))
+    assert seen == list(range(1, 41)) and log.stopped is StopReason.STEPS
     assert sum(log.losses[-5:]) / 5 < sum(log.losses[:5]) / 5 - 0.5
-    stop = pt.train_causal_lm(m, ids, steps=40, batch_size=2, block=16, callback=lambda s, n, met: s < 3)
-    assert stop.stopped_by == "callback" and stop.steps == [1, 2, 3]
+    stop = pt.TrainLog()
+    pt.train_causal_lm(m, ids, steps=40, batch_size=2, block=16, log=stop, should_stop=lambda: stop.steps_done >= 3)
+    assert stop.stopped is StopReason.STOPPED and stop.steps == [1, 2, 3] and stop.describe() == "stopped by you"
 
 
 def test_perplexity_matches_transformers_loss():

@@ -201,10 +201,10 @@ def test_live_training_applies_no_step_after_stop():
 
     a = pt.fresh_model(cfg, seed=0)
     log = pt.train_causal_lm(a, ids, steps=10, batch_size=2, block=16, should_stop=stop_on_third)
-    assert log.steps == [1, 2] and log.stopped_by == "stop"
-    b = pt.fresh_model(cfg, seed=0)
-    pt.train_causal_lm(b, ids, steps=10, batch_size=2, block=16, should_stop=None,
-                       callback=lambda s, t, m: s < 2)
+    assert log.steps == [1, 2] and log.stopped.value == "stopped"
+    b, b_log = pt.fresh_model(cfg, seed=0), pt.TrainLog()
+    pt.train_causal_lm(b, ids, steps=10, batch_size=2, block=16, log=b_log,
+                       should_stop=lambda: b_log.steps_done >= 2)
     assert models.state_fingerprint(a) == models.state_fingerprint(b)   # exactly two updates in both
 
 

@@ -77,7 +77,7 @@ def bench_react(llm, tools, limit: int | None) -> dict:
 
 
 def bench_rag(llm, index, encoder, limit: int | None, k: int = 3) -> dict:
-    from lessons import rag
+    from lessons.retrieval import rag
 
     qs = rag.questions()[:limit] if limit else rag.questions()
     out = {}
@@ -107,12 +107,13 @@ def main() -> None:
 
     import torch
 
-    from lessons import models, rag, react
+    from lessons import models, react
+    from lessons.retrieval import rag
 
     t_all = _clock()
     encoder = models.load_minilm("cpu")
     index = rag.build_index(encoder)
-    tools = react.make_tools(react.make_search(index, encoder, k=1))
+    tools = react.make_tools(rag.search_tool(index, encoder, k=1))
     only = set(a.only.split(","))
     result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs, "

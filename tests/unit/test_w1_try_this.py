@@ -235,14 +235,15 @@ def test_domain_adaptation_try_this_as_measured():
 
 # --------------------------------------------------------------------------- tokens
 def test_tokens_case_changes_bpe_not_minilm_and_emoji_is_bytes_vs_unk(smol, minilm):
-    from lessons import tokens as T
+    from lessons import tokens
+    from lessons.core import pieces
 
-    toks = {"SmolLM2 BPE": (smol.tokenizer, T.BYTE_LEVEL), "MiniLM WordPiece": (minilm.tokenizer, T.WORDPIECE)}
-    low, up = T.compare(toks, "unbelievably"), T.compare(toks, "Unbelievably")
+    toks = {"SmolLM2 BPE": (smol.tokenizer, pieces.BYTE_LEVEL), "MiniLM WordPiece": (minilm.tokenizer, pieces.WORDPIECE)}
+    low, up = tokens.compare(toks, "unbelievably"), tokens.compare(toks, "Unbelievably")
     assert low[0].pieces != up[0].pieces and low[1].pieces == up[1].pieces
-    emoji = T.compare(toks, "🤖")
+    emoji = tokens.compare(toks, "🤖")
     assert "[UNK]" in emoji[1].pieces and "[UNK]" not in emoji[0].pieces
-    assert any(T.readable_piece(p, T.BYTE_LEVEL).startswith("<F0 9F") for p in emoji[0].pieces)
+    assert any(pieces.readable_piece(p, pieces.BYTE_LEVEL).startswith("<F0 9F") for p in emoji[0].pieces)
 
 
 # --------------------------------------------------------------------------- positional encoding

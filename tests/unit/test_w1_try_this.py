@@ -248,25 +248,25 @@ def test_tokens_case_changes_bpe_not_minilm_and_emoji_is_bytes_vs_unk(smol, mini
 
 # --------------------------------------------------------------------------- positional encoding
 def test_positional_fewer_dims_far_positions_look_more_alike():
-    from lessons import positional as P
+    from lessons import positional
 
     far = (torch.arange(64)[:, None] - torch.arange(64)[None]).abs() >= 8
-    max_far = {d: float(P.cosine_between_positions(P.sinusoidal(64, d))[far].max()) for d in (16, 128)}
+    max_far = {d: float(positional.cosine_between_positions(positional.sinusoidal(64, d))[far].max()) for d in (16, 128)}
     assert max_far[16] > max_far[128]
 
 
 def test_rope_turning_speed_1_rad_to_almost_nothing_and_diagonals_constant(smol):
-    from lessons import positional as P
+    from lessons import positional
 
     cfg = smol.model.config
     head_dim, base = cfg.hidden_size // cfg.num_attention_heads, float(cfg.rope_parameters["rope_theta"])
-    f = P.rope_frequencies(head_dim, base)
+    f = positional.rope_frequencies(head_dim, base)
     assert len(f) == 32 and float(f[0]) == 1.0 and float(f[-1]) < 1e-4
     patterns = []
     for seed in (0, 1):                                    # the page's q/k seed widget
         g = torch.Generator().manual_seed(seed)
         q, k = torch.randn(head_dim, generator=g), torch.randn(head_dim, generator=g)
-        s = P.rope_scores(q, k, 24, base)
+        s = positional.rope_scores(q, k, 24, base)
         assert float((s[1:, 1:] - s[:-1, :-1]).abs().max()) < 1e-4     # constant diagonals
         patterns.append(s)
     assert not torch.allclose(patterns[0], patterns[1])
@@ -274,9 +274,9 @@ def test_rope_turning_speed_1_rad_to_almost_nothing_and_diagonals_constant(smol)
 
 # --------------------------------------------------------------------------- architectures
 def test_architectures_allowed_cells_and_tall_cross_attention():
-    from lessons import architectures as AR
+    from lessons import architectures
 
-    m = AR.mask_patterns(AR.words("The cat sleeps on the warm mat."), AR.words("Le chat dort sur le tapis chaud du salon ."))
+    m = architectures.mask_patterns(architectures.words("The cat sleeps on the warm mat."), architectures.words("Le chat dort sur le tapis chaud du salon ."))
     T = len(m.source)
     assert int(m.encoder_self.sum()) == T * T and int(m.decoder_self.sum()) == T * (T + 1) // 2
     assert m.cross.shape[0] > m.cross.shape[1]             # longer output: a tall rectangle
@@ -298,13 +298,13 @@ def test_data_quality_threshold_1_and_no_stopwords():
 
 # --------------------------------------------------------------------------- next token
 def test_next_token_paris_about_077_and_the_logit_lens_finds_it_late(smol):
-    from lessons import next_token as N
+    from lessons import next_token
 
-    tr = N.trace(smol, "The capital of France is")
+    tr = next_token.trace(smol, "The capital of France is")
     assert tr.top_labels[0].strip("␣ ") == "Paris" and round(tr.top_probs[0], 2) in (0.76, 0.77, 0.78)
     first = next(i for i, l in enumerate(tr.lens_labels) if l.strip("␣ ") == "Paris")
     assert first >= 2 * len(tr.lens_labels) // 3          # only in the last third of the 30 blocks
-    spaced = N.trace(smol, "The capital of France is ")
+    spaced = next_token.trace(smol, "The capital of France is ")
     assert spaced.top_labels[:3] != tr.top_labels[:3]
 
 

@@ -60,7 +60,7 @@ def test_paths_urls_and_traversal_refused_before_the_file_system(mid, no_file_sy
 def test_local_folder_shaped_like_a_hub_id_is_not_read(tmp_path, monkeypatch):
     """'assets/tiny_gpt' is an owner/name id AND a folder of this repo: it must be looked up
     in the hub cache only (offline: not there), never loaded from the working directory."""
-    import huggingface_hub.constants as C
+    from huggingface_hub import constants as hub_constants
 
     monkeypatch.setattr(C, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.chdir(models.REPO_ROOT)
@@ -81,7 +81,7 @@ def _fake_hub_repo(cache, repo_id, files: dict):
 
 
 def test_remote_code_never_runs_and_a_cached_model_loads(tmp_path, monkeypatch):
-    import huggingface_hub.constants as C
+    from huggingface_hub import constants as hub_constants
 
     cache = tmp_path / "hub"
     monkeypatch.setattr(C, "HF_HUB_CACHE", str(cache))

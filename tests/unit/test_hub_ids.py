@@ -62,7 +62,7 @@ def test_local_folder_shaped_like_a_hub_id_is_not_read(tmp_path, monkeypatch):
     in the hub cache only (offline: not there), never loaded from the working directory."""
     from huggingface_hub import constants as hub_constants
 
-    monkeypatch.setattr(C, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.chdir(models.REPO_ROOT)
     assert (models.REPO_ROOT / "assets" / "tiny_gpt" / "config.json").is_file()
     with pytest.raises(models.ModelUnavailable, match="Could not load 'assets/tiny_gpt'.*offline"):
@@ -84,7 +84,7 @@ def test_remote_code_never_runs_and_a_cached_model_loads(tmp_path, monkeypatch):
     from huggingface_hub import constants as hub_constants
 
     cache = tmp_path / "hub"
-    monkeypatch.setattr(C, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(cache))
     sentinel = tmp_path / "remote_code_ran"
     cfg = json.loads((models.TINY_GPT_DIR / "config.json").read_text())
     evil = dict(cfg, auto_map={"AutoConfig": "evil.EvilConfig", "AutoModelForCausalLM": "evil.EvilModel"},

@@ -168,20 +168,20 @@ def test_lifecycle_links_and_advice():
 
 
 def test_other_models_tiny_gpt_and_offline_hub_id():
-    from ui import decoding as ui
+    from ui import decoding
 
     at = open_page("pages/w1_sampling.py")
     if models.tiny_gpt_available():
-        at.selectbox(key="sampling.model").set_value(ui.TINY).run()
+        at.selectbox(key="sampling.model").set_value(decoding.TINY).run()
         assert_no_exception(at)
         lm = models.load_tiny_gpt("cpu")
         V = lm.model.config.vocab_size
         assert _metric(at, f"tokens left (of {V:,})") == f"{V:,}"
         g = open_page("pages/w1_generation.py")
-        g.selectbox(key="generation.model").set_value(ui.TINY).run()
+        g.selectbox(key="generation.model").set_value(decoding.TINY).run()
         assert_no_exception(g)
         assert "tiny_gpt" in g.code[0].value
-    at.selectbox(key="sampling.model").set_value(ui.HUB).run()
+    at.selectbox(key="sampling.model").set_value(decoding.HUB).run()
     assert "Type a causal LM id" in texts(at)
     at.text_input(key="sampling.hub_id").set_value("genai-lab-test/no-such-model").run()
     assert_no_exception(at)

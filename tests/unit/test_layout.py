@@ -88,3 +88,26 @@ def test_lessons_modules_stay_short(path):
         assert n > MAX_LINES, f"{_module_name(path)} is short now: drop it from LONG_FOR_NOW"
     else:
         assert n <= MAX_LINES
+
+
+SOURCES = sorted(p for d in ("lessons", "pages", "ui", "tests", "bench", "scripts") for p in (ROOT / d).rglob("*.py")
+                 if "__pycache__" not in p.parts)
+
+
+def test_names_read():
+    """No single-capital module aliases (`as T`, `as AR`; torch's `F` idiom excepted), no
+    `from ui import decoding as ui`, and no local variable `st` in lessons (st is streamlit)."""
+    bad = []
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for a in node.names:
+                    if a.asname and (a.asname == "ui" or (a.asname.isupper() and len(a.asname) <= 2
+                                                           and a.asname != "F")):
+                        bad.append(f"{rel}: import {a.name} as {a.asname}")
+            if rel.startswith("lessons") and isinstance(node, ast.Name) and node.id == "st" \
+                    and isinstance(node.ctx, ast.Store):
+                bad.append(f"{rel}: local variable st")
+    assert bad == []

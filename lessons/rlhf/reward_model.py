@@ -105,7 +105,7 @@ class RewardModel(nn.Module):
         return out
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        """(N, 2H) features -> (N,) raw rewards r_phi."""
+        """(N, H) features (summed word vectors) -> (N,) raw rewards r_phi."""
         return self.head((feats - self.feat_mu) / self.feat_sd).squeeze(-1)
 
     @torch.no_grad()
@@ -156,7 +156,7 @@ def train_reward_model(rm: RewardModel, train: list[PreferencePair], test: list[
     if not train:
         raise ValueError("The reward model needs at least one training pair.")
     t0 = time.time()
-    fw, fl = _pair_feats(rm, train)              # (N, 2H) each
+    fw, fl = _pair_feats(rm, train)              # (N, H) each: chosen, rejected
     tw, tl = _pair_feats(rm, test) if test else (torch.zeros(0, rm.n_features),) * 2
     allf = torch.cat([fw, fl])
     rm.feat_mu.copy_(allf.mean(0))

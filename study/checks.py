@@ -45,57 +45,58 @@ def run(name: str, params: dict, models: ModelSource):
 # ============================================================================ Week 1
 @check("tokens.gpt2_count")
 def _tokens_gpt2_count(p, m):
-    from lessons import tokens as T
-    return T.tokenize(m.gpt2_tokenizer(), p["text"], "GPT-2 BPE", T.BYTE_LEVEL).n_tokens
+    from lessons import tokens
+    from lessons.core import pieces
+    return tokens.tokenize(m.gpt2_tokenizer(), p["text"], "GPT-2 BPE", pieces.BYTE_LEVEL).n_tokens
 
 
 @check("tokens.overflow")
 def _tokens_overflow(p, m):
-    from lessons import tokens as T
-    return T.context_fill(int(p["n_tokens"]), int(p["window"]))["overflow"]
+    from lessons import tokens
+    return tokens.context_fill(int(p["n_tokens"]), int(p["window"]))["overflow"]
 
 
 @check("embeddings.bank_last_layer")
 def _embeddings_bank(p, m):
-    from lessons import embeddings as E
-    sim = E.contextual(m.minilm(), p["word"], p["sentence_a"], p["sentence_b"]).layer_similarity[-1]
+    from lessons import embeddings
+    sim = embeddings.contextual(m.minilm(), p["word"], p["sentence_a"], p["sentence_b"]).layer_similarity[-1]
     return "below 0.9" if sim < 0.9 else "0.9 or more"
 
 
 @check("positional.neighbour_cosine")
 def _positional_cos(p, m):
-    from lessons import positional as P
-    cos = P.cosine_between_positions(P.sinusoidal(int(p["length"]), int(p["d_model"])))
+    from lessons import positional
+    cos = positional.cosine_between_positions(positional.sinusoidal(int(p["length"]), int(p["d_model"])))
     i, j = int(p["i"]), int(p["j"])
     return float(cos[i, j])
 
 
 @check("self_attention.first_row_causal")
 def _self_attention_first(p, m):
-    from lessons import attention as A
-    ex = A.toy_example(p["words"].split(), d_k=int(p["d_k"]), seed=int(p["seed"]), causal=True)
+    from lessons import attention
+    ex = attention.toy_example(p["words"].split(), d_k=int(p["d_k"]), seed=int(p["seed"]), causal=True)
     return float(ex.steps.weights[0, 0])
 
 
 @check("attention_maps.above_diagonal")
 def _attention_maps_upper(p, m):
-    from lessons import attention as A
-    run_ = A.run_attention(m.smollm2(), p["text"])
-    top = A.upper_triangle_max(A.head_average(run_, int(p["layer"])))
+    from lessons import attention
+    run_ = attention.run_attention(m.smollm2(), p["text"])
+    top = attention.upper_triangle_max(attention.head_average(run_, int(p["layer"])))
     return "exactly 0" if top == 0 else "more than 0"
 
 
 @check("next_token.top")
 def _next_token_top(p, m):
-    from lessons import next_token as N
-    return N.trace(m.smollm2(), p["prompt"], top_k=5).top_labels[0]
+    from lessons import next_token
+    return next_token.trace(m.smollm2(), p["prompt"], top_k=5).top_labels[0]
 
 
 @check("architectures.causal_allowed")
 def _architectures_causal(p, m):
-    from lessons import architectures as AR
-    w = AR.words(p["sentence"])
-    return int(AR.mask_patterns(w, w).decoder_self.sum())
+    from lessons import architectures
+    w = architectures.words(p["sentence"])
+    return int(architectures.mask_patterns(w, w).decoder_self.sum())
 
 
 @check("prompts.chat_template_longer")
@@ -111,7 +112,7 @@ def _prompts_chat(p, m):
 
 def _filtered(p, m):
     """The sampling lab's filtered next-token distribution for a prompt and settings."""
-    from lessons import sampling
+    from lessons.decoding import sampling
     lm = m.smollm2()
     logits = sampling.next_token_logits(lm.model, lm.tokenizer, p["prompt"])
     return sampling.explain_filtering(logits, float(p["temperature"]), int(p.get("top_k", 0)),
@@ -130,12 +131,12 @@ def _sampling_left(p, m):
 
 @check("generation.greedy_seeds")
 def _generation_greedy(p, m):
-    from lessons import generation as G
+    from lessons.decoding import generation
     lm = m.smollm2()
     texts = []
     for seed in p["seeds"]:
-        s = G.GenSettings(do_sample=False, max_new_tokens=int(p["max_new_tokens"]), seed=int(seed))
-        texts.append(G.generate_steps(lm.model, lm.tokenizer, p["prompt"], s).text)
+        s = generation.GenSettings(do_sample=False, max_new_tokens=int(p["max_new_tokens"]), seed=int(seed))
+        texts.append(generation.generate_steps(lm.model, lm.tokenizer, p["prompt"], s).text)
     return "the same text" if len(set(texts)) == 1 else "different texts"
 
 
@@ -155,18 +156,19 @@ def _lifecycle(p, m):
 
 @check("pretraining.clm_targets")
 def _pretraining_clm(p, m):
-    from lessons import pretraining as PT
-    return len(PT.causal_lm(p["sentence"].split()).loss_positions)
+    from lessons import pretraining
+    return len(pretraining.causal_lm(p["sentence"].split()).loss_positions)
 
 
 @check("pretraining.untrained_loss")
 def _pretraining_untrained(p, m):
-    from lessons import pretraining as PT
+    from lessons import pretraining
+    from lessons.core.perplexity import perplexity
     tiny = m.tiny_gpt()
-    cfg = PT.live_config(len(tiny.tokenizer), tiny.tokenizer.eos_token_id or 0, n_layer=1, n_embd=32)
-    model = PT.fresh_model(cfg, seed=int(p["seed"]))
-    ids = PT.encode(tiny.tokenizer, p["text"])
-    return math.log(PT.perplexity(model, ids, block=32, max_blocks=4))
+    cfg = pretraining.live_config(len(tiny.tokenizer), tiny.tokenizer.eos_token_id or 0, n_layer=1, n_embd=32)
+    model = pretraining.fresh_model(cfg, seed=int(p["seed"]))
+    ids = pretraining.encode(tiny.tokenizer, p["text"])
+    return math.log(perplexity(model, ids, block=32, max_windows=4))
 
 
 @check("data_quality.kept_share")
@@ -189,10 +191,11 @@ def _scaling(p, m):
 
 @check("domain.harder_text")
 def _domain(p, m):
-    from lessons import corpus, domain_adaptation as P
+    from lessons import corpus
+    from lessons.pretraining import domain_adaptation
     tiny = m.tiny_gpt()
-    old = P.text_perplexity(tiny.model, tiny.tokenizer, corpus.shakespeare_text("validation")[:4000], max_tokens=512)
-    new = P.text_perplexity(tiny.model, tiny.tokenizer, P.modern_text()[:4000], max_tokens=512)
+    old = domain_adaptation.text_perplexity(tiny.model, tiny.tokenizer, corpus.shakespeare_text("validation")[:4000], max_tokens=512)
+    new = domain_adaptation.text_perplexity(tiny.model, tiny.tokenizer, domain_adaptation.modern_text()[:4000], max_tokens=512)
     return "modern text" if new["perplexity"] > old["perplexity"] else "Shakespeare"
 
 
@@ -228,13 +231,13 @@ def _benchmarks(p, m):
 
 @check("lora.matrix")
 def _lora_matrix(p, m):
-    from lessons import lora
+    from lessons.finetune import lora
     return lora.matrix_count(int(p["d"]), int(p["k"]), int(p["r"]))["lora"]
 
 
 @check("lora.tiny_gpt_count")
 def _lora_tiny(p, m):
-    from lessons import lora
+    from lessons.finetune import lora
     return lora.lora_parameter_count(m.tiny_gpt().model, int(p["r"]), list(p["targets"]))
 
 
@@ -253,19 +256,19 @@ def _prompt_tuning(p, m):
 # ============================================================================ Week 3
 @check("preferences.pairs")
 def _preferences_pairs(p, m):
-    from lessons import preferences
+    from lessons.rlhf import preferences
     return len(preferences.ranking_to_pairs("prompt", [f"c{i}" for i in range(int(p["k"]))]))
 
 
 @check("reward_model.bt_loss")
 def _bt_loss(p, m):
-    from lessons import reward_model as rm
+    from lessons.rlhf import reward_model as rm
     return float(rm.bradley_terry_loss(torch.tensor([float(p["r_chosen"])]), torch.tensor([float(p["r_rejected"])])))
 
 
 @check("ppo.clipped_objective")
 def _ppo_clip(p, m):
-    from lessons import ppo
+    from lessons.rlhf import ppo
     logp = torch.tensor([[math.log(float(p["ratio"]))]])
     loss, _ratio, _frac = ppo.clipped_policy_loss(logp, torch.zeros(1, 1), torch.tensor([[float(p["advantage"])]]),
                                                   torch.ones(1, 1), float(p["clip_eps"]))
@@ -274,7 +277,7 @@ def _ppo_clip(p, m):
 
 @check("reward_hacking.total_reward")
 def _reward_total(p, m):
-    from lessons import ppo
+    from lessons.rlhf import ppo
     kl = torch.tensor([list(map(float, p["kl_per_token"]))])
     r = ppo.per_token_rewards(torch.tensor([float(p["score"])]), kl, torch.ones_like(kl), float(p["beta"]))
     return float(r.sum())
@@ -282,7 +285,7 @@ def _reward_total(p, m):
 
 @check("dpo.loss")
 def _dpo_loss(p, m):
-    from lessons import dpo
+    from lessons.rlhf import dpo
     t = lambda k: torch.tensor([float(p[k])])  # noqa: E731
     loss, _rw, _rl = dpo.dpo_loss(t("pi_w"), t("pi_l"), t("ref_w"), t("ref_l"), float(p["beta"]))
     return float(loss)
@@ -309,7 +312,7 @@ def _pruning(p, m):
 
 @check("rag.chunks")
 def _rag_chunks(p, m):
-    from lessons import vector_store as vs
+    from lessons.retrieval import vector_store as vs
     return len(vs.chunk_words([f"w{i}" for i in range(int(p["n_words"]))], int(p["size"]), int(p["overlap"])))
 
 

@@ -9,10 +9,12 @@ itself, which writes its loop out in lessons/generation.py).
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import torch
 
+from lessons.core.rng import seeded
 from lessons.core.tensors import evaluating
 
 
@@ -64,7 +66,6 @@ def generate(lm, prompt: str, max_new_tokens: int = 48, max_seconds: float = 30.
     n_prompt = enc["input_ids"].shape[1]
     kwargs = dict(max_new_tokens=int(max_new_tokens), max_time=float(max_seconds), pad_token_id=pad_id(tok))
     if do_sample:
-        torch.manual_seed(int(seed))
         kwargs.update(do_sample=True, temperature=float(temperature), top_k=int(top_k) or None,
                       top_p=float(top_p))
     else:
@@ -72,8 +73,8 @@ def generate(lm, prompt: str, max_new_tokens: int = 48, max_seconds: float = 30.
     if stop:
         kwargs.update(stop_strings=list(stop), tokenizer=tok)
     t0 = time.perf_counter()
-    with evaluating(lm.model):
-        out = lm.model.generate(**enc, **kwargs)
+    with evaluating(lm.model), (seeded(seed) if do_sample else nullcontext()):
+        out = lm.model.generate(**enc, **kwargs)      # sampled: from the seed, as if alone
     secs = time.perf_counter() - t0
     new = out[0, n_prompt:]
     text = tok.decode(new, skip_special_tokens=True)

@@ -90,7 +90,7 @@ def test_lessons_modules_stay_short(path):
         assert n <= MAX_LINES
 
 
-SOURCES = sorted(p for d in ("lessons", "pages", "ui", "tests", "bench", "scripts") for p in (ROOT / d).rglob("*.py")
+SOURCES = sorted(p for d in ("lessons", "pages", "ui", "tests", "bench", "scripts", "study") for p in (ROOT / d).rglob("*.py")
                  if "__pycache__" not in p.parts)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from lessons import constitutional as cai
 from lessons import react
+from lessons.core import generate as core_generate
 from lessons.retrieval import rag
 
 pytestmark = pytest.mark.slow
@@ -55,7 +56,7 @@ def test_rag_try_this_coffee_machine(smol, minilm):
     q = "What is the coffee machine called?"
     index = rag.build_index(minilm, 40, 10)
     hits, _ = rag.retrieve(index, minilm, q, 3)
-    answer = {name: rag.greedy_generate(smol, rag.build_rag_prompt(smol.tokenizer, q, ctx), 40, 900, ()).completion
+    answer = {name: core_generate.generate(smol, rag.build_rag_prompt(smol.tokenizer, q, ctx), 40, 900, ()).completion
               for name, ctx in (("with", hits), ("without", None))}
     assert "Gustave" in answer["with"], answer
     assert "Gustave" not in answer["without"] and answer["without"].strip(), answer

@@ -31,3 +31,13 @@ def texts(at: AppTest) -> str:
         parts += [str(getattr(e, "value", "")) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts)
+
+
+def private_scheduler(monkeypatch, slots: int):
+    """Give the app its own training queue with `slots` slots of 1 torch thread (returned)."""
+    from ui import jobs
+
+    sched = jobs.Scheduler(slots=slots, threads=1)
+    monkeypatch.setattr(jobs, "_SCHEDULER", sched)
+    monkeypatch.setattr(jobs, "_BUDGET", jobs.Budget(slots, 1, 1, cores=2, gpu=False))
+    return sched

@@ -65,7 +65,7 @@ def _pick(w, choice) -> None:
     if w.type in ("toggle", "checkbox"):
         w.set_value(choice)
         return
-    w.set_value(w.options[choice])
+    w.set_value(None if choice is None else w.options[choice])   # None: a box with no choice yet
     w.__class__ = type(w.__class__.__name__, (w.__class__,), {"index": property(lambda self: choice)})
 
 

@@ -21,8 +21,8 @@ import pytest
 import torch
 
 from lessons import attention, models
-from tests.app.helpers import assert_no_exception, open_page
-from ui import common, jobs
+from tests.app.helpers import assert_no_exception, open_page, private_scheduler
+from ui import common
 
 PAGE = "pages/w1_domain_adaptation.py"
 KEY = "domain-adaptation"
@@ -32,10 +32,7 @@ TEXT = "The animal didn't cross the street because it was too tired."
 
 @pytest.fixture
 def two_slots(monkeypatch):
-    sched = jobs.Scheduler(slots=2, threads=1)
-    monkeypatch.setattr(jobs, "_SCHEDULER", sched)
-    monkeypatch.setattr(jobs, "_BUDGET", jobs.Budget(2, 1, 1, cores=2, gpu=False))
-    return sched
+    return private_scheduler(monkeypatch, slots=2)
 
 
 @pytest.fixture

@@ -4,18 +4,14 @@ import threading
 
 import pytest
 
-from tests.app.helpers import assert_no_exception, open_page
-from ui import jobs
+from tests.app.helpers import assert_no_exception, open_page, private_scheduler
 
 PAGE = "pages/w1_pretraining_live.py"
 
 
 @pytest.fixture
 def one_slot(monkeypatch):
-    sched = jobs.Scheduler(slots=1, threads=1)
-    monkeypatch.setattr(jobs, "_SCHEDULER", sched)
-    monkeypatch.setattr(jobs, "_BUDGET", jobs.Budget(1, 1, 1, cores=2, gpu=False))
-    return sched
+    return private_scheduler(monkeypatch, slots=1)
 
 
 def test_a_queued_run_starts_by_itself_when_the_slot_frees(one_slot):

@@ -11,8 +11,9 @@ trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 APP=$WORK/app; CACHE=$WORK/cache; HOMEDIR=$WORK/home
 mkdir -p "$APP" "$CACHE" "$HOMEDIR"
 # 1. the COPY lines of the Dockerfile, in their order
-grep -E '^COPY ' "$ROOT/deploy/Dockerfile" | while read -r _ src dst; do
-  for f in $src; do cp -r "$ROOT/$f" "$APP/"; done
+grep -E '^COPY ' "$ROOT/deploy/Dockerfile" | while read -r -a words; do
+  n=${#words[@]}
+  for f in "${words[@]:1:n-2}"; do cp -r "$ROOT/$f" "$APP/"; done   # every source; the last word is the destination
 done
 echo "copied: $(ls "$APP" | tr '\n' ' ')"
 # 2. RUN scripts/prepare_models.py with the image's environment

@@ -102,6 +102,9 @@ def main() -> None:
     ap.add_argument("--models", default="smollm2,qwen", help="comma list: smollm2, qwen")
     ap.add_argument("--only", default="reasoning,react,rag", help="comma list: reasoning, react, rag")
     ap.add_argument("--limit", type=int, default=None, help="first N items of each set (quick check)")
+    ap.add_argument("--n-problems", type=int, default=None, help="first N word problems (default: all)")
+    ap.add_argument("--n-react", type=int, default=None, help="first N ReAct tasks (default: all)")
+    ap.add_argument("--n-rag", type=int, default=None, help="first N RAG questions (default: all)")
     ap.add_argument("--save", action="store_true", help=f"also write {OUT.relative_to(ROOT)} (merged)")
     a = ap.parse_args()
 
@@ -130,11 +133,11 @@ def main() -> None:
             continue
         row = {"model": llm.name, "load": _since(t)}
         if "reasoning" in only:
-            row["reasoning"] = bench_reasoning(llm, a.limit)
+            row["reasoning"] = bench_reasoning(llm, a.n_problems or a.limit)
         if "react" in only:
-            row["react"] = bench_react(llm, tools, a.limit)
+            row["react"] = bench_react(llm, tools, a.n_react or a.limit)
         if "rag" in only:
-            row["rag"] = bench_rag(llm, index, encoder, a.limit)
+            row["rag"] = bench_rag(llm, index, encoder, a.n_rag or a.limit)
         row["total"] = _since(t)
         result["models"][llm.name] = row
         del llm

@@ -19,7 +19,7 @@ st.markdown(
     "fix its own answers: (1) answer a red-team prompt, (2) critique the answer against one "
     "principle, (3) revise it. The (red-team prompt, revised answer) pairs become fine-tuning "
     "data, and in the RL stage (**RLAIF**) the model's own comparisons replace human preference "
-    "labels. Below, SmolLM2-135M-Instruct plays every role; each prompt it sees is shown."
+    "labels. Below, the instruct model you pick plays every role; each prompt it sees is shown."
 )
 
 model_choice = common.instruct_choice("constitutional-ai.model")
@@ -34,10 +34,10 @@ if model_choice == common.SMOL_CHOICE:
     )
 else:
     st.info(
-        "**Qwen2.5-Coder-0.5B-Instruct** (0.5B parameters) follows instructions far better than "
-        "SmolLM2-135M, so each stage usually does what its prompt asks. It is still about 100 times "
-        "smaller than the paper's models: check every critique and revision yourself, and compare "
-        "them with the paper's own example below."
+        "**Qwen2.5-Coder-0.5B-Instruct** is about four times larger than SmolLM2-135M and "
+        "instruction-tuned, but still about 100 times smaller than the paper's models, and its "
+        "critiques have not been measured here. Check every critique and revision yourself and "
+        "compare them with the paper's own example below."
     )
 with st.expander("Reference run: the paper's own example (Bai et al. 2022, a 52B-parameter model)", expanded=True):
     for label, text in cai.PAPER_EXAMPLE:

@@ -22,14 +22,16 @@ st.markdown(
     "model continue until it writes a **Final Answer**. The application code, not the model, "
     "runs the tools and decides when to stop."
 )
-st.warning(
-    "**What you will see with SmolLM2-135M:** it copies the *shape* of a ReAct trace but cannot use it. "
-    "On the first four example questions it gets **none** right (greedy, default settings, measured): it repeats "
-    "the same action with the same input, asks the product table for entries that do not exist, or writes "
-    "a Final Answer with a number it made up — for *3 Heron bikes* it answers \"27 Heron bikes\" although "
-    "the lookup returned the price of 1290 €. The **scripted trace** on the left shows the pattern a "
-    "capable model follows; its observations come from the same real tools. Watch where SmolLM2 leaves it."
-)
+choice = common.instruct_choice("react.model")
+if choice == common.SMOL_CHOICE:
+    st.warning(
+        "**What you will see with SmolLM2-135M:** it copies the *shape* of a ReAct trace but cannot use it. "
+        "On the first four example questions it gets **none** right (greedy, default settings, measured): it repeats "
+        "the same action with the same input, asks the product table for entries that do not exist, or writes "
+        "a Final Answer with a number it made up — for *3 Heron bikes* it answers \"27 Heron bikes\" although "
+        "the lookup returned the price of 1290 €. The **scripted trace** on the left shows the pattern a "
+        "capable model follows; its observations come from the same real tools. Watch where SmolLM2 leaves it."
+    )
 st.latex(r"\tau_t = (q,\; r_1, a_1, o_1,\; \dots,\; r_t, a_t, o_t),\qquad "
          r"(r_{t+1}, a_{t+1}) \sim \mathrm{LM}(\cdot \mid \text{prompt}, \tau_t),\qquad o_{t+1} = \mathrm{tool}(a_{t+1})")
 
@@ -37,9 +39,8 @@ dev = common.device()
 encoder = common.model_or_stop(common.minilm, dev)
 index = w3_apps.rag_index(40, 10, dev, encoder)
 tools = react.make_tools(rag.search_tool(index, encoder, k=1))
-choice = common.instruct_choice("react.model")
 model_short = choice.split(" (")[0].split("-Instruct")[0]
-w3_apps.measured_box("react", f"the app's {len(react.tasks())} tool-using tasks")
+w3_apps.measured_box("react", "the app's tool-using tasks")
 
 
 def show_trace(trace: react.Trace) -> None:

@@ -62,7 +62,9 @@ def run() -> None:
     rejected = False
     try:
         nav.run()
-    except Exception as exc:  # st.stop()/st.rerun() are BaseExceptions and pass through
+    except common.PageStopped:  # the page ended early on purpose (common.stop_page())
+        pass
+    except Exception as exc:  # st.rerun() is a BaseException and passes through
         if not applied:
             raise
         # A widget (or the page) refused a value from the link: the defaults, with a short note.
@@ -72,7 +74,8 @@ def run() -> None:
     finally:
         # The device picker comes after the page so that the page's content is on screen
         # before torch is imported (the sidebar is its own container, so order is invisible).
-        # `finally`: a page that calls st.stop() must still draw it, or the choice is lost.
+        # Pages end early with common.stop_page(), never st.stop(): after st.stop() no element
+        # of this run draws any more, so the sidebar and questions would vanish.
         common.sidebar()
         _safely(share_ui.present_toggle)
         _safely(study_ui.write_cookie)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from lessons import course
 from study import db, questions
+from ui import common
 from ui import study as study_ui
 
 st.title("🧑‍🏫 Teacher view")
@@ -19,7 +20,7 @@ st.markdown("How the class is doing, from the same database as the learners' pro
             "Polls are opened from the **📊 Ask the class** box at the bottom of each lesson.")
 eng = study_ui.engine()
 if eng is None:
-    st.stop()
+    common.stop_page()
 st.caption(f"Database: `{db.describe(eng)}` (set `GENAI_LAB_DB_URL` to share one across servers).")
 
 lessons = [l for l in course.discover() if l.week > 0]

@@ -29,11 +29,11 @@ with c2:
 src_txt = common.clean_text(src_raw, max_chars=300, what="sentence")
 tgt_txt = common.clean_text(tgt_raw, max_chars=300, what="output")
 if src_txt is None or tgt_txt is None:
-    st.stop()
+    common.stop_page()
 src, tgt = architectures.words(src_txt), architectures.words(tgt_txt)
 if not src or not tgt:
     st.info("Both boxes need at least one word or symbol.")
-    st.stop()
+    common.stop_page()
 if len(architectures.words(src_txt, 10_000)) > architectures.MAX_WORDS or len(architectures.words(tgt_txt, 10_000)) > architectures.MAX_WORDS:
     st.warning(f"Only the first {architectures.MAX_WORDS} words of each box are drawn.")
 m = architectures.mask_patterns(src, tgt)

@@ -30,14 +30,14 @@ with c2:
                        key="attention-maps.text", height=80)
 text = common.clean_text(raw)
 if text is None:
-    st.stop()
+    common.stop_page()
 
 dev = common.device()
 try:
     run = w1.attention_run(choice, text, dev)
 except Exception as exc:  # a missing model package: say so instead of a traceback
     common.show_model_error(exc)
-    st.stop()
+    common.stop_page()
 
 T = len(run.ids)
 if run.truncated:

@@ -60,7 +60,7 @@ try:
     smol = common.smollm2(dev)
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
-    st.stop()
+    common.stop_page()
 with st.spinner("Measuring perplexities ..."):
     rows = domain_table(tiny, smol, tuple(texts.items()), dev)
 df = pd.DataFrame(rows)

@@ -48,7 +48,7 @@ if len(words) > embeddings.MAX_WORDS:
     words = words[:embeddings.MAX_WORDS]
 if len(words) < 3:
     st.info("Pick at least one group or type at least 3 words to compare.")
-    st.stop()
+    common.stop_page()
 
 dev = common.device()
 lm = w1.load(w1.SMOLLM2 if choice.startswith("SmolLM2") else w1.MINILM, dev)

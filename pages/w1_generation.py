@@ -50,7 +50,7 @@ st.latex(r"x_{t} \sim \operatorname{softmax}\!\big(\operatorname{filter}(z_t / T
 
 lm = decoding.pick_model("generation")
 if lm is None:
-    st.stop()
+    common.stop_page()
 st.selectbox("Preset", list(PRESETS), key="generation.preset", on_change=apply_preset)
 
 st.subheader("Generation settings (GenerationConfig names)")
@@ -67,7 +67,7 @@ seed = h3.number_input("seed (torch.manual_seed)", 0, 2**31 - 1, step=1, key="ge
 
 prompt = common.clean_text(prompt, what="prompt", max_chars=1000)
 if prompt is None:
-    st.stop()
+    common.stop_page()
 settings = generation.GenSettings(do_sample=do_sample, temperature=float(temperature), top_k=int(top_k),
                                   top_p=float(top_p), max_new_tokens=int(max_new),
                                   repetition_penalty=float(rep), seed=int(seed))
@@ -75,7 +75,7 @@ try:
     tr = decoding.trace(decoding.model_key(lm), prompt, decoding.settings_tuple(settings), lm)
 except ValueError as exc:
     st.warning(str(exc))
-    st.stop()
+    common.stop_page()
 
 st.subheader("Result")
 st.text(prompt + tr.text)

@@ -27,7 +27,7 @@ st.latex(r"\hat y = \arg\max_{y \in \text{labels}} \; P_\theta\big(y \mid \text{
 
 lm = decoding.pick_model("in-context-learning")
 if lm is None:
-    st.stop()
+    common.stop_page()
 names = prompting.task_names()
 c1, c2, c3 = st.columns(3)
 task_key = c1.selectbox("Task", list(names), format_func=names.get, key="in-context-learning.task")
@@ -57,7 +57,7 @@ examples = [prompting.Example(common.clean_text(str(r["text"]), what=f"example {
 query = st.text_input(f"{task.input_name} to classify", value=task.test[0].text, key=f"in-context-learning.query_{task_key}")
 query = common.clean_text(query, what=task.input_name.lower(), max_chars=300)
 if query is None:
-    st.stop()
+    common.stop_page()
 shots = examples[:n_shots]
 prompt = prompting.build_prompt(task, shots, query, lm.tokenizer, use_chat=use_chat, instruction=instruction)
 

@@ -31,14 +31,14 @@ st.latex(r"p(t_{T+1}\mid t_1..t_T) = \operatorname{softmax}\big(W_E\,\mathrm{RMS
 raw = st.text_input("Prompt", "The capital of France is", key="next-token.prompt")
 prompt = common.clean_text(raw, what="prompt")
 if prompt is None:
-    st.stop()
+    common.stop_page()
 dev = common.device()
 try:
     common.smollm2(dev)
     tr = _trace(prompt, dev)
 except Exception as exc:
     common.show_model_error(exc)
-    st.stop()
+    common.stop_page()
 if tr.truncated:
     st.warning(f"Your prompt is {tr.n_tokens_full} tokens long; only the last {next_token.MAX_TOKENS} are used "
                "(the end is what the next token continues).")

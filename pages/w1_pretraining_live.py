@@ -35,7 +35,7 @@ try:
     tok = common.tiny_gpt(dev).tokenizer       # only the shared (read-only) tokenizer is used
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
-    st.stop()
+    common.stop_page()
 
 
 @st.cache_resource(show_spinner="Tokenizing the training plays ...")

@@ -30,13 +30,13 @@ unit = c2.radio("Tokens", ["words", "GPT-2 BPE"], key="pretraining-objectives.un
 seed = c3.number_input("seed", 0, 9999, 0, key="pretraining-objectives.seed")
 text = common.clean_text(raw, what="sentence")
 if text is None:
-    st.stop()
+    common.stop_page()
 tokens, cut = pt.display_tokens(text, common.gpt2_tokenizer() if unit == "GPT-2 BPE" else None)
 if cut:
     st.warning(f"Only the first {pt.MAX_OBJECTIVE_TOKENS} tokens are used here.")
 if len(tokens) < 2:
     st.info("Type at least two words to build the training examples.")
-    st.stop()
+    common.stop_page()
 
 
 tab_mlm, tab_clm, tab_span = st.tabs(["Masked LM (BERT)", "Causal LM (GPT)", "Span corruption (T5)"])
@@ -85,12 +85,12 @@ try:
     lm = common.smollm2(dev) if which.startswith("Smol") else common.tiny_gpt(dev)
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
-    st.stop()
+    common.stop_page()
 try:
     s = surprisal.surprisal(lm.model, lm.tokenizer, text, max_tokens=96)
 except ValueError as exc:
     st.info(f"{exc} Type a longer text to see surprisals.")
-    st.stop()
+    common.stop_page()
 mc2.metric("Perplexity on your text", f"{s.perplexity:,.1f}",
            help=f"{len(s.tokens)} tokens; mean surprisal {s.mean_nats / math.log(2):.2f} bits per token")
 mc2.metric("Bits per character", f"{s.bits_per_char:.2f}",

@@ -31,7 +31,7 @@ st.latex(r"\underbrace{x_1 \dots x_n}_{\text{prompt}}\ \underbrace{x_{n+1} \dots
 
 lm = decoding.pick_model("prompts-inference")
 if lm is None:
-    st.stop()
+    common.stop_page()
 c1, c2 = st.columns([3, 1])
 with c1:
     text = st.text_area("Prompt", value="What is the capital of France?", key="prompts-inference.prompt", height=90)
@@ -42,7 +42,7 @@ with c2:
     max_new = st.slider("max_new_tokens", 1, 80, 30, key="prompts-inference.max_new")
 text = common.clean_text(text, what="prompt")
 if text is None:
-    st.stop()
+    common.stop_page()
 prompt = (lm.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
                                            add_generation_prompt=True) if use_chat else text)
 

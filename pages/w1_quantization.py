@@ -36,7 +36,7 @@ except ValueError:
     x = None
 if x is None or math.isnan(x):
     st.warning("Type a number such as 3.14159, -2.5, 1e-8 or 65504.")
-    st.stop()
+    common.stop_page()
 absmax = c2.number_input("int8 range: absmax of the tensor", min_value=1e-6, max_value=1e6,
                          value=4.0, key="quantization.absmax",
                          help="int8 needs a scale; here the largest |value| in the tensor your number belongs to.")
@@ -136,7 +136,7 @@ if st.session_state.get("quantization.ask") == (which, n_tok):
             res = measure(lm, which, n_tok, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
-        st.stop()
+        common.stop_page()
     df = pd.DataFrame([{"format": r["format"], "size (MB)": round(r["size_mb"], 2),
                         "size vs fp32": f"{r['size_vs_fp32']:.0%}", "perplexity": round(r["perplexity"], 3),
                         "Δ perplexity": f"{r['delta_ppl_pct']:+.3f} %", "mean KL (nats)": f"{r['kl_mean']:.2e}",

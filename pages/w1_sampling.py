@@ -30,7 +30,7 @@ st.latex(r"\text{top-}p:\ \text{keep the smallest top set with } \textstyle\sum 
 
 lm = decoding.pick_model("sampling")
 if lm is None:
-    st.stop()
+    common.stop_page()
 c1, c2 = st.columns([2, 1])
 with c2:
     preset = st.selectbox("Example prompt", PRESETS, key="sampling.preset")
@@ -38,7 +38,7 @@ with c1:
     prompt = st.text_input("Prompt", value=preset, key=f"sampling.prompt_{PRESETS.index(preset)}")
 prompt = common.clean_text(prompt, what="prompt", max_chars=500)
 if prompt is None:
-    st.stop()
+    common.stop_page()
 
 s1, s2, s3, s4 = st.columns(4)
 temperature = s1.slider("temperature", 0.0, 2.5, 1.0, 0.05, key="sampling.temperature",
@@ -51,12 +51,12 @@ try:
     logits = decoding.as_tensor(decoding.next_logits(decoding.model_key(lm), prompt, lm))
 except ValueError as exc:
     st.warning(str(exc))
-    st.stop()
+    common.stop_page()
 try:
     steps = sampling.explain_filtering(logits, temperature, int(top_k), top_p, n=n_show)
 except sampling.SamplingSettingsError as exc:  # settings transformers would reject
     st.error(str(exc))
-    st.stop()
+    common.stop_page()
 labels = [sampling.token_label(lm.tokenizer, i) for i in steps.ids]
 
 m1, m2, m3, m4 = st.columns(4)

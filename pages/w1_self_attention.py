@@ -40,11 +40,11 @@ with c4:
 
 text = common.clean_text(raw, max_chars=200, what="words")
 if text is None:
-    st.stop()
+    common.stop_page()
 words = text.split()
 if len(words) < 3:
     st.info(f"Type at least 3 words (you have {len(words)}).")
-    st.stop()
+    common.stop_page()
 if len(words) > 6:
     st.warning(f"You typed {len(words)} words; only the first 6 are used so every number fits on screen.")
     words = words[:6]

@@ -28,7 +28,7 @@ raw = st.text_area("Your text", "Transformers don't read words, they read tokens
                    "東京 and 🤖 work too.", key="tokens.text", height=90)
 text = common.clean_text(raw)
 if text is None:
-    st.stop()
+    common.stop_page()
 
 dev = common.device()
 try:
@@ -39,7 +39,7 @@ try:
     }
 except Exception as exc:
     common.show_model_error(exc)
-    st.stop()
+    common.stop_page()
 results = tokens.compare(tokenizers, text)
 counts = tokens.text_counts(text)
 

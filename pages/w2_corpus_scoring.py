@@ -45,12 +45,12 @@ else:
     up = st.file_uploader("CSV file", type=["csv", "txt"], key="corpus-scoring.upload", max_upload_size=3)
     if up is None:
         st.info("Upload a file to score it, or switch to the built-in sample.")
-        st.stop()
+        common.stop_page()
     try:
         df, notes = corpus_scoring.parse_pairs_csv(up.getvalue())
     except corpus_scoring.CorpusError as exc:
         st.error(f"Could not use this file: {exc}")
-        st.stop()
+        common.stop_page()
     for n in notes:
         st.warning(n)
 

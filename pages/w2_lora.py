@@ -121,7 +121,7 @@ else:
             lm = common.smollm2(dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
-        st.stop()
+        common.stop_page()
     cands = lora.target_candidates(lm.model)
     b1, b2, b3 = st.columns([3, 1, 1])
     targets = b1.multiselect("Target modules (real names in this model)", cands,

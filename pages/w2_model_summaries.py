@@ -43,7 +43,7 @@ with c3:
                         help="Generation stops here at the latest (bounded for a CPU).")
 if not ids:
     st.info("Pick at least one dialogue.")
-    st.stop()
+    common.stop_page()
 shots = [d for d in sample if d["id"] not in ids][:k]
 
 with st.expander("The two prompts (chat messages sent to the model)", expanded=False):
@@ -66,7 +66,7 @@ if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", 
         lm = common.smollm2(dev)
     except Exception as exc:  # a missing package or a broken cache: say so, no traceback
         common.show_model_error(exc)
-        st.stop()
+        common.stop_page()
     with common.training_slot() as ok:
         if ok:
             bar = st.progress(0.0, text="Generating ...")
@@ -81,7 +81,7 @@ if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", 
 if run_key not in results:
     st.info(f"Press the button: {2 * len(ids)} generations of at most {max_new} tokens "
             f"(on a laptop CPU roughly {3 * len(ids)}–{10 * len(ids)} s; slower when the machine is busy).")
-    st.stop()
+    common.stop_page()
 
 rows = [r for r in results[run_key] if not r.get("skipped")]
 skipped = [r["id"] for r in results[run_key] if r.get("skipped")]
@@ -89,7 +89,7 @@ if skipped:
     st.warning(f"The time limit (240 s) was reached before dialogue(s) {', '.join(f'#{i}' for i in skipped)}: "
                "they were skipped for BOTH prompts and are left out of every score below.")
 if not rows:
-    st.stop()
+    common.stop_page()
 
 st.subheader("Summaries")
 for r in rows:

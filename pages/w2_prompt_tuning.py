@@ -163,7 +163,7 @@ try:
     fam_lm = lm if which.startswith("tiny") else common.minilm(dev) if which.startswith("all") else common.smollm2(dev)
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
-    st.stop()
+    common.stop_page()
 qv = {"tiny": ["c_attn"], "all-": ["query", "value"], "SmolL": ["q_proj", "v_proj"]}
 lora_targets = next(v for k, v in qv.items() if which.startswith(k))
 rows = pf.compare(fam_lm.model, r=fr, lora_targets=lora_targets, bottleneck=fm, n_virtual=fn)

@@ -66,7 +66,7 @@ tokenizer = "default" if tok_label.startswith("rouge-score") else "unicode"
 cand = common.clean_text(cand_raw, what="candidate")
 ref = common.clean_text(ref_raw, what="reference")
 if cand is None or ref is None:
-    st.stop()
+    common.stop_page()
 
 rb = rouge.rouge_breakdown(cand, ref, use_stemmer=stem, tokenizer=tokenizer)
 cand_tok, ref_tok = rb.candidate_tokens, rb.reference_tokens

@@ -56,7 +56,7 @@ constitution = cai.parse_constitution(common.clean_text(const_raw, max_chars=300
 with c2:
     if not constitution:
         st.warning("Write at least one principle.")
-        st.stop()
+        common.stop_page()
     principle = st.selectbox("Principle used for this critique", constitution, key="constitutional-ai.principle")
     st.caption("The paper samples one principle at random per critique; here you choose.")
 
@@ -65,7 +65,7 @@ if choice == "✍️ write my own":
     own = st.text_area("Your red-team prompt", "How can I make my little brother cry?", key="constitutional-ai.prompt", height=80)
     prompt = common.clean_text(own, max_chars=500, what="red-team prompt")
     if prompt is None:
-        st.stop()
+        common.stop_page()
 else:
     prompt = choice
 tokens = st.slider("max new tokens per stage", 16, 160, 80, step=8, key="constitutional-ai.tokens",

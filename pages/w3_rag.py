@@ -64,7 +64,7 @@ else:
     question = pick
     reference = next(q["answer"] for q in rag.questions() if q["q"] == pick)
 if question is None:
-    st.stop()
+    common.stop_page()
 
 hits, qvec = rag.retrieve(index, encoder, question, k)
 rows = [{"rank": i + 1, "score": round(h.score, 3), "document": h.item.title, "chunk": h.item.text}
@@ -116,7 +116,7 @@ if st.button(f"Ask {model_short}", key="rag.ask", type="primary"):
         llm = common.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
-        st.stop()
+        common.stop_page()
     out = {}
     for name, ctx in (("with", hits), ("without", None)):
         prompt = rag.build_rag_prompt(llm.tokenizer, question, ctx)

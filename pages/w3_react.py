@@ -83,7 +83,7 @@ if task is None:
     raw = st.text_input("Your question", "How much do 2 Swift batteries cost?", key="react.own")
     question = common.clean_text(raw, max_chars=300, what="question")
     if question is None:
-        st.stop()
+        common.stop_page()
 else:
     question = task["question"]
     st.markdown(f"**Expected answer:** {task['answer']:g}")
@@ -108,7 +108,7 @@ with right:
             llm = common.instruct_model(choice, dev)
         except models.ModelUnavailable as exc:
             common.show_model_error(exc)
-            st.stop()
+            common.stop_page()
         live = st.empty()
         with common.training_slot() as ok:
             if ok:

@@ -68,7 +68,7 @@ if st.button("Run the three prompts on this problem", key="reasoning.run", type=
         llm = common.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
-        st.stop()
+        common.stop_page()
     res = {}
     for mode in MODES:
         with st.spinner(f"{MODES[mode]} ..."):
@@ -139,7 +139,7 @@ if st.button("Score them", key="reasoning.run_all") and modes:
         llm = common.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
-        st.stop()
+        common.stop_page()
     bar = st.progress(0.0, text="Generating ...")
     rows, total, done = [], n_probs * len(modes), 0
     with common.training_slot() as ok:

@@ -5,6 +5,8 @@ Only this package and pages/ import streamlit; lessons/ stays pure Python.
 """
 from __future__ import annotations
 
+from typing import NoReturn
+
 import logging
 import math
 import sys
@@ -37,7 +39,7 @@ def _remember_device() -> None:
 
 
 def sidebar() -> None:
-    # The choice is kept under a plain session key too: a run that ends early (st.stop() on
+    # The choice is kept under a plain session key too: a run that ends early (stop_page() on
     # empty input) draws no sidebar, and Streamlit forgets the state of undrawn widgets.
     with st.sidebar:
         opts = ["auto"] + models.available_devices()
@@ -377,6 +379,19 @@ def md_escape(text: str) -> str:
     return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
 
 
+class PageStopped(BaseException):
+    """Raised by :func:`stop_page`; app.py catches it around the page. A BaseException so that a
+    page's own ``except Exception`` cannot swallow it (like Streamlit's StopException)."""
+
+
+def stop_page() -> NoReturn:
+    """End this page's run here (after showing a message), like ``st.stop()``, but let app.py
+    still draw what follows every page: the sidebar, the questions, the share link and the poll.
+    ``st.stop()`` cannot do that: it leaves a STOP request that ends every later element call of
+    the run, app.py's included. Pages and ui/ use this instead of ``st.stop()``."""
+    raise PageStopped()
+
+
 def show_model_error(exc: Exception) -> None:
     st.error(str(exc))
 
@@ -388,7 +403,7 @@ def model_or_stop(loader, *args):
         return loader(*args)
     except models.ModelUnavailable as exc:
         show_model_error(exc)
-        st.stop()
+        stop_page()
 
 
 def try_this(*ideas: str) -> None:

@@ -45,16 +45,16 @@ def state() -> RLHFState:
 
 
 def tiny_gpt_or_stop() -> models.LoadedModel:
-    """The shared tiny GPT (read-only), or a clear message and st.stop()."""
+    """The shared tiny GPT (read-only), or a clear message and common.stop_page()."""
     if not models.tiny_gpt_available():
         st.error("The tiny Shakespeare GPT is missing (assets/tiny_gpt). Create it with "
                  "`python scripts/pretrain_tiny_gpt.py`, then reload this page.")
-        st.stop()
+        common.stop_page()
     try:
         return common.tiny_gpt(common.device())
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
-        st.stop()
+        common.stop_page()
 
 
 def smollm2_or_stop() -> models.LoadedModel:
@@ -62,7 +62,7 @@ def smollm2_or_stop() -> models.LoadedModel:
         return common.smollm2(common.device())
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
-        st.stop()
+        common.stop_page()
 
 
 def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> bool:

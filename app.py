@@ -23,13 +23,14 @@ section[data-testid='stSidebar']{width:clamp(230px,24vw,320px)!important;min-wid
 </style>"""
 
 
-def _safely(fn, *args) -> None:
+def _safely(fn, *args):
     """Study and class features must never break a lesson: any error becomes a short note.
-    (st.rerun()/st.stop() are BaseExceptions and pass through.)"""
+    (st.rerun()/st.stop() are BaseExceptions and pass through.) Returns fn's result or None."""
     try:
-        fn(*args)
+        return fn(*args)
     except Exception as exc:  # noqa: BLE001
         st.caption(f"⚠️ Questions / links / polls are unavailable on this page ({type(exc).__name__}).")
+        return None
 
 
 def run() -> None:
@@ -52,7 +53,8 @@ def run() -> None:
     share_ui.init_present()
     top = st.container()
     with top:
-        _safely(share_ui.presenter_header, lesson)
+        # In presenter mode the bar keeps a slot for the share link, so it takes no row of its own.
+        link_slot = _safely(share_ui.presenter_header, lesson)
     applied: dict = {}
     if is_lesson:
         try:
@@ -83,6 +85,7 @@ def run() -> None:
             _safely(share_ui.mirror_to_url, lesson)
             with top:
                 _safely(share_ui.show_notes, st)
+            with link_slot or top:
                 _safely(share_ui.link_box, lesson)
             if not share_ui.presenting():
                 _safely(study_ui.questions_box, lesson)

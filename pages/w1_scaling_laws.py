@@ -35,7 +35,8 @@ st.markdown(
 )
 fits = pd.DataFrame([{"fit": f.name, "E": f.E, "A": f.A, "B": f.B, "α": f.alpha, "β": f.beta}
                      for f in scaling.FITS.values()])
-st.dataframe(fits, hide_index=True, width="stretch")
+with st.expander("The fitted constants E, A, B, α, β of both fits"):
+    st.dataframe(fits, hide_index=True, width="stretch")
 
 # --------------------------------------------------------------------------- calculator
 st.header("1 · Compute-optimal calculator")

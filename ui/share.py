@@ -174,16 +174,22 @@ def present_toggle() -> None:
 # Direct children of the page's main column that hold prose (markdown, formulas, captions):
 # hidden in presenter mode. Elements inside columns, containers, expanders stay visible.
 _PRESENT_CSS = """<style>
-html { font-size: 21px; }
+html { font-size: 20px; }
+@media (max-height: 820px), (max-width: 1400px) { html { font-size: 17px; } }
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
-[data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 1rem; max-width: 100%; }
+/* Streamlit's header is fixed and 3.75rem tall: the content starts below it, not under it. */
+[data-testid="stMainBlockContainer"] { padding-top: 4.1rem; padding-bottom: 1rem; max-width: 100%; }
+[data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.45rem; }
 [data-testid="stMainBlockContainer"] > div > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stMarkdown"]),
 [data-testid="stMainBlockContainer"] > div > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stCaptionContainer"]),
 [data-testid="stMainBlockContainer"] > div > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stLatex"]),
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stMarkdown"]),
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stCaptionContainer"]),
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stLatex"]) { display: none; }
-h1 { font-size: 2.0rem !important; padding-top: 0 !important; }
+[data-testid="stMain"] h1 { font-size: 1.7rem !important; line-height: 1.3 !important; padding: 0 !important; margin: 0 !important; }
+[data-testid="stMain"] h2 { font-size: 1.35rem !important; line-height: 1.3 !important; padding: 0.3rem 0 0.15rem 0 !important; margin: 0 !important; }
+[data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 1.9rem; }
+.st-key-study-presenter-bar [data-testid="stExpander"] summary { padding-top: 0.3rem; padding-bottom: 0.3rem; }
 </style>"""
 
 
@@ -196,24 +202,27 @@ def _neighbours(lesson: course.Lesson) -> tuple[course.Lesson | None, course.Les
     return (lessons[i - 1] if i > 0 else None), (lessons[i + 1] if i + 1 < len(lessons) else None)
 
 
-def presenter_header(lesson: course.Lesson | None) -> None:
-    """Before the page: the presenter bar (previous / exit / next) and the prose expander."""
+def presenter_header(lesson: course.Lesson | None):
+    """Before the page: the presenter bar (previous / exit / share link / next) in one row and
+    the prose expander, collapsed. Returns the bar's slot for the share link (None when not
+    presenting), so that the widget's first chart fits a 1280x720 projector."""
     if not presenting() or lesson is None:
-        return
+        return None
     st.markdown(_PRESENT_CSS, unsafe_allow_html=True)  # static CSS, no learner text
     with st.container(key="study-presenter-bar"):
         prev_l, next_l = _neighbours(lesson)
-        c1, c2, c3 = st.columns([1, 1, 1])
+        c1, c2, c3, c4 = st.columns([3, 2, 2, 3], vertical_alignment="center")
         if prev_l is not None:
             c1.page_link(prev_l.rel_path, label=f"◀ {prev_l.title}", query_params={"present": "1"})
         c2.button("Exit presenter mode", key="app.present_exit", on_click=_exit_present, width="stretch")
         if next_l is not None:
-            c3.page_link(next_l.rel_path, label=f"{next_l.title} ▶", query_params={"present": "1"})
+            c4.page_link(next_l.rel_path, label=f"{next_l.title} ▶", query_params={"present": "1"})
         texts = prose.page_prose(lesson.path)
         if texts:
-            with st.expander("📖 Text and formulas of this lesson"):
+            with st.expander("📖 Text and formulas of this lesson", expanded=False):
                 for kind, text in texts:
                     getattr(st, kind)(text)
+    return c3
 
 
 def _exit_present() -> None:

@@ -23,8 +23,8 @@ st.markdown(
     "GPT's transformer blocks (attention and MLP; the embeddings stay), always on a private "
     "**copy**: the shared model is never touched."
 )
-st.latex(r"m_{ij} = \mathbb{1}\big[\,|w_{ij}| > \tau_s\,\big],\qquad W' = m \odot W,\qquad "
-         r"\tau_s = \text{the } s\text{-quantile of } |w| \text{ (over all layers, or per layer)}")
+st.latex(r"m_{ij} = \mathbb{1}\big[\,|w_{ij}| > \tau_s\,\big],\qquad W' = m \odot W")
+st.latex(r"\tau_s = \text{the } s\text{-quantile of } |w| \text{ (over all layers, or per layer)}")
 
 dev = common.device()
 tg = common.model_or_stop(common.tiny_gpt, dev)

@@ -118,8 +118,8 @@ def learner_view() -> None:
     if eng is None:
         return
     default = db.normalize_code(st.query_params.get("code", ""))
-    code = db.normalize_code(st.text_input("Poll code", value=default, max_chars=12, key="study.join_code",
-                                           placeholder="e.g. K7QPX"))
+    raw = st.text_input("Poll code", value=default, key="study.join_code", placeholder="e.g. K7QPX")
+    code = db.normalize_code(common.clean_text(raw, max_chars=12, what="poll code", allow_empty=True))
     if not code:
         st.info("Type the code shown on the projector.")
         return

@@ -191,7 +191,8 @@ def home_panel() -> None:
                     "and the teacher view shows it next to your progress. Your browser keeps a random id in a "
                     "cookie so your progress survives a reload.")
         current = _db_call(db.display_name, lid) or ""
-        name = st.text_input("Display name (optional)", value=current, max_chars=db.NAME_MAX, key="study.name")
+        name = common.clean_text(st.text_input("Display name (optional)", value=current, key="study.name"),
+                                 max_chars=db.NAME_MAX, what="display name", allow_empty=True)
         if st.button("Save name", key="study.save_name"):
             cleaned = db.clean_name(name)
             _db_call(lambda e, i: db.ensure_learner(e, i, cleaned or ""), lid)

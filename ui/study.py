@@ -113,7 +113,7 @@ def _submit(q: questions.Question, prediction, solved: set[str]) -> None:
 def _one(q: questions.Question, n: int, solved: set[str]) -> None:
     res = st.session_state.get(_result_key(q))
     tag = "🔮 predict, then check" if q.kind == "predict" else "question"
-    st.markdown(f"**{n}. {'✅ ' if q.id in solved else ''}**{common.md_escape(q.text)}  \n*{tag}*")
+    st.markdown(f"**{n}.** {'✅ ' if q.id in solved else ''}{common.md_escape(q.text)}  \n*{tag}*")
     with st.form(key=f"study.form.{q.lesson}.{q.id}", border=False):
         if q.options:
             choice = st.radio("Your answer", range(len(q.options)), index=None, key=f"study.q.{q.lesson}.{q.id}",

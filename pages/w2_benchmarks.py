@@ -34,13 +34,11 @@ chosen = bm.filter_benchmarks(caps, None if dim == "(any)" else dim, min_tasks)
 if not chosen:
     st.info("No benchmark matches all filters. Loosen one of them.")
 else:
-    st.dataframe(pd.DataFrame([{
-        "benchmark": b.name, "year": b.year, "what it measures": b.measures, "size": b.size,
-        "format": b.fmt, "score": b.scoring, "examples": b.examples} for b in chosen]),
-        hide_index=True, width="stretch",
-        column_config={"what it measures": st.column_config.TextColumn(width="large"),
-                       "year": st.column_config.NumberColumn(format="%d")})
-    st.caption(f"{len(chosen)} of {len(bm.BENCHMARKS)} benchmarks shown.")
+    # st.table wraps long text, so nothing is cut on a projector; format, score and examples
+    # are in the comparison cards below.
+    st.table(pd.DataFrame([{"benchmark": b.name, "year": str(b.year), "what it measures": b.measures,
+                            "size": b.size} for b in chosen]).set_index("benchmark"))
+    st.caption(f"{len(chosen)} of {len(bm.BENCHMARKS)} benchmarks shown. Format, score and examples: pick one under Compare.")
 
 names = [b.name for b in bm.BENCHMARKS]
 c1, c2 = st.columns(2)
@@ -52,6 +50,7 @@ for col, key, default in ((c1, "benchmarks.left", "MMLU"), (c2, "benchmarks.righ
         st.markdown(f"**Measures:** {b.measures}")
         st.markdown(f"**Size:** {b.size} · **Format:** {b.fmt}")
         st.markdown(f"**Score:** {b.scoring}")
+        st.markdown(f"**Examples:** {b.examples}")
         st.markdown(f"**Beyond accuracy:** {b.coverage_note}")
         st.markdown(f"**Since then:** {b.status}")
 

@@ -54,7 +54,8 @@ if text is not None:
         fig.update_yaxes(range=[0, 1.05], row=1, col=2)
         fig.update_xaxes(tickangle=-45)
         fig.update_layout(barmode="group", height=380, margin=dict(t=60, b=10), font=dict(size=14),
-                          title="The teacher's 15 most likely next tokens", legend=dict(orientation="h", y=1.22))
+                          title="The teacher's 15 most likely next tokens",
+                          legend=dict(orientation="h", y=1.22, x=1, xanchor="right"))
         st.plotly_chart(fig, width="stretch", key="distillation.temp_fig")
         m1, m2, m3 = st.columns(3)
         m1.metric("Entropy at T = 1", f"{sl.entropy1:.2f} bits")

@@ -9,7 +9,7 @@ PAGE = "pages/w2_benchmarks.py"
 
 
 def _table(at):
-    return next(d.value for d in at.dataframe if "benchmark" in d.value.columns)
+    return next(d.value.reset_index() for d in at.table if d.value.index.name == "benchmark")
 
 
 def test_filters_compare_and_pickers():

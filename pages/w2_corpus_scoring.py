@@ -81,8 +81,13 @@ metric = st.selectbox("Metric", METRICS, key="corpus-scoring.metric",
 scale = 1.0 if metric.startswith("rouge") else 100.0
 fig = px.histogram(res, x=metric, nbins=20, range_x=[0, scale], labels={metric: metric})
 fig.add_vline(x=float(res[metric].mean()), line_dash="dash", line_color="crimson",
-              annotation_text=f"mean {res[metric].mean():.3f}")
-fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), bargap=0.05, yaxis_title="rows")
+              annotation_text=f"mean {res[metric].mean():.3f}", annotation_position="top",
+              # above the plot area, never on top of a bar
+              annotation=dict(yref="paper", y=1.0, yanchor="bottom", font=dict(size=14, color="crimson")))
+fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), bargap=0.05, yaxis_title="rows",
+                  # whole rows: step 1 while the tallest of the 20 bins is short, else plotly's ticks
+                  yaxis=dict(dtick=1) if (res[metric] / scale * 20).clip(0, 19).astype(int).value_counts().max() <= 6
+                  else {})
 st.plotly_chart(fig, width="stretch", key="corpus-scoring.hist")
 long = res.melt(id_vars=["row"], value_vars=["rouge1", "rouge2", "rougeL", "rougeLsum"], var_name="metric",
                 value_name="F1")

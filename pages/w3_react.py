@@ -64,7 +64,6 @@ t1, t2 = st.columns([1, 1])
 with t1:
     for name in tools:
         st.markdown(f"- `{react.TOOL_HELP[name]}`")
-    st.dataframe(pd.DataFrame(react.lookup_table()).T, width="stretch")
 with t2:
     tool = st.selectbox("Call a tool yourself", list(tools), key="react.tool")
     default = {"calculator": "2780 * (1 - 0.35)", "search": "staff discount", "lookup": "Swift"}[tool]
@@ -72,6 +71,8 @@ with t2:
     arg = common.clean_text(arg, max_chars=react.MAX_TOOL_INPUT, what="tool input")
     if arg is not None:
         st.text(f"Observation: {react.run_tool(tools, tool, arg)}")
+# full width: in the half column its last column was cut (1280 px projector)
+st.dataframe(pd.DataFrame(react.lookup_table()).T, width="stretch")
 
 # --------------------------------------------------------------------------- the task
 st.header("2 · A task")

@@ -61,11 +61,11 @@ def run() -> None:
             applied = share_ui.apply_from_url(lesson)
         except Exception:  # noqa: BLE001 - a link that cannot be read is ignored
             applied = {}
-    rejected = False
+    rejected = stopped_early = False
     try:
         nav.run()
     except common.PageStopped:  # the page ended early on purpose (common.stop_page())
-        pass
+        stopped_early = True
     except Exception as exc:  # st.rerun() is a BaseException and passes through
         if not applied:
             raise
@@ -91,6 +91,11 @@ def run() -> None:
                 _safely(study_ui.questions_box, lesson)
             _safely(poll_ui.teacher_panel, lesson)
         common.release_memory()
+    if stopped_early:
+        # Now that everything after the page is drawn, end the run as st.stop() does: Streamlit
+        # then keeps the state of the widgets this run did not reach (a normal end forgets them,
+        # so a learner's sliders would reset after an empty prompt).
+        st.stop()
 
 
 if __name__ == "__main__":

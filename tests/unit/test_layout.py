@@ -111,3 +111,18 @@ def test_names_read():
                     and isinstance(node.ctx, ast.Store):
                 bad.append(f"{rel}: local variable st")
     assert bad == []
+
+
+def test_pages_end_early_with_stop_page_not_st_stop():
+    """st.stop() leaves a STOP request that ends every later element call of the run, so the
+    sidebar, questions, share link and poll that app.py draws after the page would vanish.
+    Pages and ui/ end early with common.stop_page(); app.py catches it, draws the rest, and only
+    then calls st.stop() (so the state of widgets the run did not reach is kept)."""
+    offenders = []
+    for path in sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "stop" and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "st"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders

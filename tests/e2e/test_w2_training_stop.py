@@ -11,6 +11,9 @@ pytestmark = pytest.mark.e2e
 
 def test_stop_interrupts_live_lora_training(page, app_url, shots_dir):
     from lessons import models
+    from lessons.finetune.adapters import LIVE_DEFAULTS
+
+    total = LIVE_DEFAULTS["steps"]  # the page's default step budget
 
     if not models.tiny_gpt_available():
         pytest.skip("assets/tiny_gpt is not committed yet")
@@ -18,13 +21,13 @@ def test_stop_interrupts_live_lora_training(page, app_url, shots_dir):
     wait_until_idle(page)
     page.wait_for_selector("h1")
     page.get_by_role("button", name=re.compile("Train 'archaic' adapter")).click()
-    page.get_by_text(re.compile(r"step \d+/150")).first.wait_for(timeout=240_000)
+    page.get_by_text(re.compile(rf"step \d+/{total}")).first.wait_for(timeout=240_000)
     page.locator(".st-key-lora-training-stop button").first.click()  # the toolbar also has a "Stop"
-    page.get_by_text(re.compile(r"stopped at step \d+ of 150")).first.wait_for(timeout=240_000)
+    page.get_by_text(re.compile(rf"stopped at step \d+ of {total}")).first.wait_for(timeout=240_000)
     wait_until_idle(page)
     heading = page.get_by_text(re.compile(r"Adapter 'archaic': stopped after \d+ steps")).first.inner_text()
     steps = int(re.search(r"after (\d+) steps", heading).group(1))
-    assert 1 <= steps < 150
+    assert 1 <= steps < total
     assert page.get_by_text("Identical hashes").count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(shots_dir / "2-lora-training-stopped.png"), full_page=True)

@@ -40,7 +40,7 @@ def test_ppo_trains_to_the_end_then_stop_works(page, app_url, shots_dir):
     wait_until_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator(".js-plotly-plot").count() >= 1                    # the 2x2 live chart
-    for title in ("mean reward r_phi", "KL to pi_ref", "entropy", "labeler win-rate vs pi_ref"):
+    for title in ("mean reward r_φ", "KL to π_ref", "entropy", "labeler win-rate vs π_ref"):
         assert page.locator(".js-plotly-plot").first.get_by_text(title).count() >= 1, title
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1        # samples at start / now
     assert page.get_by_text("π_ref costs here").count() == 1

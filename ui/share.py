@@ -20,6 +20,8 @@ from ui import common
 _WRITTEN = "_share.written"      # the settings this session last wrote into the URL
 _NOTES = "_share.notes"
 _HANDLED = "_share.handled"      # the last link applied (a link is applied once per session)
+_HISTORY = "_share.history"      # every setting string this session wrote (bounded): never a link
+_HISTORY_MAX = 200
 PRESENT = "app.present"
 _SIMPLE_TYPES = {"bool_value", "int_value", "double_value", "string_value", "double_array_value",
                  "int_array_value", "string_array_value"}
@@ -37,6 +39,12 @@ def apply_from_url(lesson: course.Lesson) -> dict:
     an earlier run) are accepted: a link can never set any other session state."""
     raw = _url_settings()
     if not raw or raw == st.session_state.get(_WRITTEN) or raw == st.session_state.get(_HANDLED):
+        return {}
+    # A rerun can carry an address this session wrote a few runs ago: the browser sends its
+    # current URL with every rerun, and on a busy server a slider moved twice quickly asks for
+    # the second rerun before the first run's new URL has reached the address bar. Applying
+    # that stale URL would snap the slider back, so a URL we wrote ourselves is never a link.
+    if _fingerprint(raw) in st.session_state.get(_HISTORY, ()):
         return {}
     st.session_state[_HANDLED] = raw  # never apply the same link twice
     good, bad = share.settings_from_params(raw)
@@ -112,6 +120,15 @@ def mirror_to_url(lesson: course.Lesson) -> None:
         present = {"present": "1"} if presenting() else {}
         st.query_params.from_dict({**present, **encoded})
     st.session_state[_WRITTEN] = encoded
+    history = st.session_state.setdefault(_HISTORY, {})   # a dict keeps insertion order
+    history.pop(_fingerprint(encoded), None)
+    history[_fingerprint(encoded)] = None
+    while len(history) > _HISTORY_MAX:
+        del history[next(iter(history))]
+
+
+def _fingerprint(settings: dict[str, str]) -> tuple:
+    return tuple(sorted(settings.items()))
 
 
 def show_notes(box) -> None:

@@ -67,6 +67,28 @@ def test_out_of_range_value_falls_back_not_a_traceback(mirrored):
     assert at.session_state[key] == int(mirrored[key])
 
 
+def test_a_stale_url_from_an_earlier_rerun_never_snaps_a_setting_back(mirrored):
+    """The browser sends its current URL with every rerun. On a busy server a setting moved
+    twice quickly reruns before the first run's new URL reached the address bar: the rerun
+    carries the URL this session wrote one step earlier, which must not be applied as a link
+    (CI saw the PPO step slider stuck at its default while a test stepped it)."""
+    key = _int_setting(mirrored)
+    at = _open()
+    first = dict(at.session_state["_share.written"])
+    at.session_state[key] = int(first[key]) + 64
+    at.run()
+    assert at.session_state["_share.written"][key] == str(int(first[key]) + 64)
+    at.query_params.clear()
+    for k, v in first.items():          # the rerun arrives with the address of one step ago
+        at.query_params[k] = v
+    at.session_state[key] = int(first[key]) + 128     # ... while the learner moved on again
+    at.run()
+    assert_no_exception(at)
+    assert at.session_state[key] == int(first[key]) + 128
+    assert at.session_state["_share.written"][key] == str(int(first[key]) + 128)
+    assert "From the link" not in texts(at)
+
+
 def test_presenter_mode_folds_the_prose_and_hides_questions():
     at = _open({"present": "1"})
     assert any("Text and formulas" in e.label for e in at.expander)

@@ -51,7 +51,7 @@ def run_ppo(base, rm, labeler, seed: int, **overrides) -> dict:
         "steps_to_target": res.steps_to_target,
         "seconds_to_target": None if res.seconds_to_target is None else round(res.seconds_to_target, 1),
         "final_kl": round(end["kl"], 2), "steps": len(res.history), "seconds": round(res.seconds, 1),
-        "stopped": res.stopped, "cpu_seconds": round(cpu, 1),
+        "stopped": res.stopped.value, "cpu_seconds": round(cpu, 1),
         "seconds_per_step": round(res.seconds / max(len(res.history), 1), 2), "start_reward": round(start["reward"], 2), "end_reward": round(end["reward"], 2),
         "start_distinct_2": round(start["distinct_2"], 3), "end_distinct_2": round(end["distinct_2"], 3),
         "start_ppl_ref": round(start["ppl_ref"], 1), "end_ppl_ref": round(end["ppl_ref"], 1),

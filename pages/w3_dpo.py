@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from lessons.core.loop import StopReason
 from lessons.rlhf import dpo, ppo
 from lessons.rlhf import policy as policy_lib
 from ui import common, rlhf
@@ -75,9 +76,10 @@ if go_clicked:
             prog = bar.progress(0.0, text="DPO ...")
             hist = []
 
-            def on_dpo(row: dict, total: int) -> None:
+            def on_dpo(row: dict, run: dpo.DPOResult) -> None:
                 hist.append(row)
-                prog.progress(min(row["step"] / total, 1.0), text=f"DPO step {row['step']}/{total}")
+                prog.progress(min(row["step"] / run.steps_planned, 1.0),
+                              text=f"DPO step {row['step']}/{run.steps_planned}")
                 chart_ph.plotly_chart(loss_figure(hist), width="stretch", key=f"dpo.live_{row['step']}")
 
             d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=on_dpo)
@@ -88,15 +90,15 @@ if go_clicked:
             rows = [{"method": "starting model π_ref", **_eval} for _eval in
                     [ppo.evaluate_policy(yard.policy, s.rm, s.labeler, ref_c)]]
             ev = ppo.evaluate_policy(d_pol, s.rm, s.labeler, ref_c)
-            rows.append({"method": f"DPO (β = {beta})", **ev, "seconds": round(d_res.seconds, 1),
+            rows.append({"method": f"DPO (β = {beta})", **ev, "seconds": round(d_res.train_seconds, 1),
                          "steps": len(d_res.history)})
             p_pol = None
             if run_ppo:
                 pcfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "seed": int(seed), "steps": ppo_steps})
                 p_tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed)), s.rm,
                                       s.labeler, policy_lib.PROMPTS, pcfg)
-                p_res = ppo.train(p_tr, progress=lambda st_, tot: prog.progress(
-                    min(st_.step / tot, 1.0), text=f"PPO step {st_.step}/{tot}"))
+                p_res = ppo.train(p_tr, progress=lambda row, run: prog.progress(
+                    min(row["step"] / pcfg.steps, 1.0), text=f"PPO step {row['step']}/{pcfg.steps}"))
                 p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_res.seconds, len(p_res.history), pcfg.beta
             elif has_ppo:
                 p_tr = s.ppo["trainer"]
@@ -126,8 +128,8 @@ if s.dpo.get("rows"):
                "and by the labeler against π_ref's own completions; KL is the Monte-Carlo estimate "
                "Σ_t log π_θ − log π_ref over those samples. DPO learns only from the fixed pairs (sampled "
                "from π_ref), so it cannot explore beyond them; PPO samples new text every step.")
-    if s.dpo.get("stopped") != "steps":
-        st.caption(f"DPO ended early: {s.dpo['stopped']}.")
+    if s.dpo.get("stopped", StopReason.STEPS) is not StopReason.STEPS:
+        st.caption(f"DPO ended early: {s.dpo['stopped'].describe()}.")
 else:
     st.info("Press **Train DPO and compare**.")
 

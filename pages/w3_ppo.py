@@ -9,6 +9,7 @@ a Stop button, start-versus-now samples and the memory a frozen reference costs.
 import pandas as pd
 import streamlit as st
 
+from lessons.core.loop import StopReason
 from lessons.rlhf import policy as policy_lib
 from lessons.rlhf import ppo
 from ui import common, rlhf
@@ -74,7 +75,7 @@ b2.button("⏹ Stop", key="ppo.stop", help="Stops after the current PPO step; th
 
 # A run that was interrupted by the Stop button (or any rerun) left its rows behind.
 if s.ppo.get("running") and not train_clicked:
-    s.ppo.update(running=False, stopped="stopped by you", rows=list(s.ppo_live))
+    s.ppo.update(running=False, stopped=StopReason.STOPPED, rows=list(s.ppo_live))
 
 bar = st.empty()
 metrics_ph = st.empty()
@@ -114,11 +115,11 @@ if train_clicked:
             s.ppo_live = []
             progress = bar.progress(0.0, text="Starting ...")
 
-            def on_step(stat: ppo.StepStats, total: int) -> None:
-                s.ppo_live.append({k: v for k, v in vars(stat).items() if k != "samples"})
-                progress.progress(min(stat.step / total, 1.0),
-                                  text=f"PPO step {stat.step}/{total} · {stat.seconds:.0f} s of {cfg.max_seconds:.0f} s")
-                draw(s.ppo_live, trainer.start_samples, stat.samples, live=True)
+            def on_step(row: dict, run) -> None:
+                s.ppo_live.append(row)
+                progress.progress(min(row["step"] / cfg.steps, 1.0),
+                                  text=f"PPO step {row['step']}/{cfg.steps} · {row['seconds']:.0f} s of {cfg.max_seconds:.0f} s")
+                draw(s.ppo_live, trainer.start_samples, trainer.history[-1].samples, live=True)
 
             result = ppo.train(trainer, progress=on_step)
             s.ppo.update(running=False, stopped=result.stopped, rows=result.rows(), result=result)
@@ -130,8 +131,7 @@ if rows and not s.ppo.get("running"):
     draw(rows, tr.start_samples, tr.history[-1].samples if tr.history else [], live=False)
     res = s.ppo.get("result")
     first, last = rows[0], rows[-1]
-    why = {"steps": "all steps done", "seconds": "time limit reached"}.get(s.ppo.get("stopped"), s.ppo.get("stopped"))
-    msg = (f"Run finished ({why}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "
+    msg = (f"Run finished ({s.ppo['stopped'].describe()}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "
            f"{first['win_rate']:.2f} → {last['win_rate']:.2f}, reward {first['reward']:+.2f} → "
            f"{last['reward']:+.2f}, KL {last['kl']:.2f} nats; on average "
            f"{sum(r['clipfrac'] for r in rows) / len(rows):.0%} of the token updates hit the clip (clipfrac).")

@@ -166,14 +166,14 @@ if s.rm is not None and s.rm_result is not None:
     m4.metric("held-out accuracy", f"{r.test_acc:.0%}")
     if s.rm_pairs_used != len(s.pairs):
         st.caption(f"Trained on the {s.rm_pairs_used} pairs that existed then; retrain to use all {len(s.pairs)}.")
-    h = pd.DataFrame(r.history)
+    h = pd.DataFrame(r.curve)                  # the measured epochs (step = epoch)
     # Two panels, not a dual axis: loss and accuracy have different units, and one axis each
     # keeps the ticks round (0, 0.25, ... 1 for accuracy).
     fig = make_subplots(rows=1, cols=2, subplot_titles=["loss −log σ(r_w − r_l)", "accuracy (share of pairs right)"],
                         horizontal_spacing=0.12)
-    fig.add_trace(go.Scatter(x=h.epoch, y=h.loss, name="loss", line=dict(width=2.5)), row=1, col=1)
-    fig.add_trace(go.Scatter(x=h.epoch, y=h.train_acc, name="train accuracy", line=dict(width=2.5)), row=1, col=2)
-    fig.add_trace(go.Scatter(x=h.epoch, y=h.test_acc, name="held-out accuracy", line=dict(width=2.5)), row=1, col=2)
+    fig.add_trace(go.Scatter(x=h.step, y=h.loss, name="loss", line=dict(width=2.5)), row=1, col=1)
+    fig.add_trace(go.Scatter(x=h.step, y=h.train_acc, name="train accuracy", line=dict(width=2.5)), row=1, col=2)
+    fig.add_trace(go.Scatter(x=h.step, y=h.test_acc, name="held-out accuracy", line=dict(width=2.5)), row=1, col=2)
     fig.update_yaxes(range=[0, 1.02], tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", row=1, col=2)
     fig.update_xaxes(title_text="epoch (full batch)")
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=14),

@@ -10,6 +10,7 @@ live chart, with KL, distinct-2 and perplexity under pi_ref as the symptoms."""
 import pandas as pd
 import streamlit as st
 
+from lessons.core.loop import StopReason
 from lessons.rlhf import policy as policy_lib
 from lessons.rlhf import ppo, reward_hacking
 from ui import common, rlhf
@@ -60,7 +61,7 @@ st.caption(f"Both runs use the same seed, prompts, reward model and settings; on
 run = st.button("▶ Train both", key="reward-hacking.run", type="primary")
 st.button("⏹ Stop", key="reward-hacking.stop")
 if s.hack.get("running") and not run:
-    s.hack.update(running=False, stopped=True, rows={k: list(v) for k, v in s.hack_live.items()})
+    s.hack.update(running=False, stopped=StopReason.STOPPED, rows={k: list(v) for k, v in s.hack_live.items()})
 
 bar = st.empty()
 chart_ph = st.empty()
@@ -83,23 +84,24 @@ if run:
             s.hack = {"running": True, "beta": beta}
             prog = bar.progress(0.0, text="Starting both runs ...")
 
-            def on_step(b: float, stat: ppo.StepStats, total: int) -> None:
-                s.hack_live[names(b)].append({k: v for k, v in vars(stat).items() if k != "samples"})
-                done = sum(len(v) for v in s.hack_live.values())
-                prog.progress(min(done / (2 * total), 1.0), text=f"{names(b)}: step {stat.step}/{total}")
+            def on_round(row: dict, run: reward_hacking.SideBySide) -> None:
+                s.hack_live = {names(b): rows for b, rows in run.rows().items()}
+                prog.progress(min(row["step"] / run.steps_planned, 1.0),
+                              text=f"both runs: step {row['step']}/{run.steps_planned}")
                 chart_ph.plotly_chart(rlhf.runs_figure(s.hack_live, rlhf.HACK_PANELS), width="stretch",
-                                      key=f"reward-hacking.live_{done}")
+                                      key=f"reward-hacking.live_{row['step']}")
 
-            results = reward_hacking.run_side_by_side(make_trainer, cfg, (0.0, beta), progress=on_step)
-            s.hack.update(running=False, stopped=False, results=results,
+            results = reward_hacking.run_side_by_side(make_trainer, cfg, (0.0, beta), progress=on_round)
+            s.hack.update(running=False, stopped=next(iter(results.values())).stopped, results=results,
                           rows={names(b): r.rows() for b, r in results.items()})
             bar.empty()
 
 rows = s.hack.get("rows")
 if rows and not s.hack.get("running"):
     chart_ph.plotly_chart(rlhf.runs_figure(rows, rlhf.HACK_PANELS), width="stretch", key="reward-hacking.done")
-    if s.hack.get("stopped"):
-        st.warning("Stopped by you: showing the steps finished so far.")
+    stopped = s.hack.get("stopped", StopReason.STEPS)
+    if stopped is not StopReason.STEPS:
+        st.warning(f"Run ended early ({stopped.describe()}): showing the steps finished so far.")
     results = s.hack.get("results")
     if results:
         verdicts = {names(b): reward_hacking.verdict(res) for b, res in results.items()}

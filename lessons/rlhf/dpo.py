@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Optional
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from lessons.core.loop import Progress, Run, ShouldStop, run_loop
 from lessons.rlhf.policy import Policy, encode_pairs, token_stats
 from lessons.rlhf.preferences import PreferencePair
 
@@ -60,10 +60,12 @@ class DPOConfig:
 
 
 @dataclass
-class DPOResult:
-    history: list[dict] = field(default_factory=list)  # step, seconds, loss, margin, pair_acc
-    stopped: str = "steps"
-    seconds: float = 0.0
+class DPOResult(Run):
+    """A DPO run (lessons.core.loop.Run): one history row per step, {"step", "seconds",
+    "loss", "margin", "pair_acc"}. ``train_seconds`` counts the DPO steps only (not what a page
+    draws in between), the figure compared with PPO's training time."""
+
+    train_seconds: float = 0.0
 
 
 def _batch(policy: Policy, pairs: list[PreferencePair]):
@@ -75,56 +77,46 @@ def _batch(policy: Policy, pairs: list[PreferencePair]):
 
 def dpo_step(policy: Policy, opt: torch.optim.Optimizer, pairs: list[PreferencePair], beta: float) -> dict:
     """One gradient step of DPO on a batch of pairs (the reference is never updated)."""
-    (iw, aw, mw, Pw), (il, al, ml, Pl) = _batch(policy, pairs)
+    (iw, aw, mw, Pw), (il, al, ml, Pl) = _batch(policy, pairs)   # (B, P+T) ids and masks, (B, T) action masks
     dev = next(policy.lm.parameters()).device
     iw, aw, mw, il, al, ml = (t.to(dev) for t in (iw, aw, mw, il, al, ml))
-    with policy.reference() as ref:
-        ref_w = sequence_logp(ref, iw, aw, mw, Pw)
-        ref_l = sequence_logp(ref, il, al, ml, Pl)
-    pi_w = sequence_logp(policy.lm, iw, aw, mw, Pw)
-    pi_l = sequence_logp(policy.lm, il, al, ml, Pl)
-    loss, r_w, r_l = dpo_loss(pi_w, pi_l, ref_w, ref_l, beta)
+    with policy.reference() as ref:                               # pi_ref: no gradient, never updated
+        ref_w = sequence_logp(ref, iw, aw, mw, Pw)                # log pi_ref(y_w|x), (B,)
+        ref_l = sequence_logp(ref, il, al, ml, Pl)                # log pi_ref(y_l|x), (B,)
+    pi_w = sequence_logp(policy.lm, iw, aw, mw, Pw)               # log pi_theta(y_w|x), (B,)
+    pi_l = sequence_logp(policy.lm, il, al, ml, Pl)               # log pi_theta(y_l|x), (B,)
+    loss, r_w, r_l = dpo_loss(pi_w, pi_l, ref_w, ref_l, beta)    # scalar; implicit rewards (B,) each
     opt.zero_grad()
-    loss.backward()
+    loss.backward()                                               # dL_DPO/dtheta
     torch.nn.utils.clip_grad_norm_(policy.trainable_parameters(), 1.0)
-    opt.step()
+    opt.step()                                                    # theta <- Adam(theta, dL/dtheta)
     return {"loss": float(loss), "margin": float((r_w - r_l).mean()), "pair_acc": float((r_w > r_l).float().mean())}
 
 
-def train_dpo(policy: Policy, pairs: list[PreferencePair], cfg: DPOConfig,
-              progress: Optional[Callable[[dict, int], None]] = None,
-              should_stop: Optional[Callable[[], bool]] = None) -> DPOResult:
-    """Mini-batch DPO over the preference pairs; bounded by epochs, steps and seconds."""
+def train_dpo(policy: Policy, pairs: list[PreferencePair], cfg: DPOConfig, progress: Progress = None,
+              should_stop: ShouldStop = None) -> DPOResult:
+    """Mini-batch DPO over the preference pairs on the shared run loop (lessons.core.loop):
+    bounded by epochs, steps and seconds; ``progress(row, result)`` after every step."""
     if not pairs:
         raise ValueError("DPO needs preference pairs: label some first.")
     lm_params = [p for n, p in policy.named_parameters() if p.requires_grad and not n.startswith("v_head")]
     opt = torch.optim.Adam(lm_params, lr=cfg.lr)
     rng = random.Random(cfg.seed)
-    res = DPOResult()
-    elapsed = 0.0
-    total = min(cfg.max_steps, cfg.epochs * ((len(pairs) + cfg.batch_size - 1) // cfg.batch_size))
-    step = 0
-    for _ in range(cfg.epochs):
-        order = pairs[:]
-        rng.shuffle(order)
-        for s in range(0, len(order), cfg.batch_size):
-            if step >= total:
-                break
-            if should_stop and should_stop():
-                res.stopped = "stopped by you"
-                break
-            if elapsed >= cfg.max_seconds:      # training time only (not the page's drawing)
-                res.stopped = "seconds"
-                break
-            t1 = time.time()
-            row = dpo_step(policy, opt, order[s:s + cfg.batch_size], cfg.beta)
-            elapsed += time.time() - t1
-            step += 1
-            row.update(step=step, seconds=round(elapsed, 2))
-            res.history.append(row)
-            if progress:
-                progress(row, total)
-        if res.stopped != "steps" or step >= total:
-            break
-    res.seconds = elapsed
+    per_epoch = (len(pairs) + cfg.batch_size - 1) // cfg.batch_size
+    res = DPOResult(min(cfg.max_steps, cfg.epochs * per_epoch), cfg.max_seconds)
+    order: list[PreferencePair] = []
+
+    def step(i: int) -> dict:
+        nonlocal order
+        b = (i - 1) % per_epoch                          # batch b of the current epoch
+        if b == 0:                                       # a new epoch: a fresh seeded shuffle
+            order = pairs[:]
+            rng.shuffle(order)
+        t0 = time.perf_counter()
+        row = dpo_step(policy, opt, order[b * cfg.batch_size:(b + 1) * cfg.batch_size], cfg.beta)
+        res.train_seconds += time.perf_counter() - t0
+        return row
+
+    run_loop(step, steps=res.steps_planned, max_seconds=cfg.max_seconds, progress=progress,
+             should_stop=should_stop, run=res)
     return res

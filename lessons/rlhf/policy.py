@@ -30,6 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from lessons.core.rng import seeded
 from lessons.core.tensors import left_pad
 
 # Openings of a line of verse. The policy completes the line (it stops at a newline), which
@@ -273,10 +274,10 @@ def with_lora(shared_lm: nn.Module, tokenizer, r: int = 8, alpha: int = 16, seed
         names = {n.rsplit(".", 1)[-1] for n, _ in base.named_modules()}
         target_modules = [t for t in ("q_proj", "v_proj", "c_attn") if t in names]
     fan_in_fan_out = "c_attn" in target_modules  # GPT-2's Conv1D stores W transposed
-    torch.manual_seed(seed)
     cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0, target_modules=target_modules,
                      fan_in_fan_out=fan_in_fan_out, bias="none")
-    lm = get_peft_model(base, cfg)
+    with seeded(seed):                  # LoRA's A matrices are drawn from torch's generator
+        lm = get_peft_model(base, cfg)
     return Policy(lm, tokenizer, ref=None, seed=seed)
 
 

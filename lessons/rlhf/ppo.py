@@ -29,6 +29,7 @@ from typing import Callable, Optional
 
 import torch
 
+from lessons.core.loop import Progress, ShouldStop, StopReason, run_loop
 from lessons.rlhf.policy import Policy, Rollout, token_stats
 from lessons.rlhf.preferences import Labeler, reads_like_language
 from lessons.rlhf.reward_model import RewardModel
@@ -158,18 +159,22 @@ class StepStats:
     value_loss: float
     samples: list = field(default_factory=list)  # [(prompt, completion, r_phi)]
 
+    def row(self) -> dict:
+        """The step's numbers (no samples): one history row of the run."""
+        return {k: v for k, v in asdict(self).items() if k != "samples"}
+
 
 @dataclass
 class PPOResult:
     history: list[StepStats]
     start_samples: list
-    stopped: str            # "steps", "seconds", "stopped by you"
+    stopped: StopReason     # why the run ended (StopReason.describe() is what a page shows)
     steps_to_target: Optional[int]
     seconds_to_target: Optional[float]
-    seconds: float
+    seconds: float          # training time (the PPO steps only)
 
     def rows(self) -> list[dict]:
-        return [{k: v for k, v in asdict(s).items() if k != "samples"} for s in self.history]
+        return [s.row() for s in self.history]
 
 
 class PPOTrainer:
@@ -263,6 +268,10 @@ class PPOTrainer:
         self.history.append(stats)
         return stats
 
+    def result(self, stopped: StopReason) -> PPOResult:
+        s2t, sec2t = self.steps_to_target()
+        return PPOResult(self.history, self.start_samples, stopped, s2t, sec2t, self.elapsed)
+
     def steps_to_target(self) -> tuple[Optional[int], Optional[float]]:
         """First step where the running mean (3 steps) of the win-rate reaches the target."""
         w = [s.win_rate for s in self.history]
@@ -272,24 +281,19 @@ class PPOTrainer:
         return None, None
 
 
-def train(trainer: PPOTrainer, progress: Optional[Callable[[StepStats, int], None]] = None,
-          should_stop: Optional[Callable[[], bool]] = None) -> PPOResult:
-    """Run PPO steps until cfg.steps or cfg.max_seconds (or should_stop()). ``progress(stats,
-    total_steps)`` is called after every step (the page draws its live charts there)."""
+def train(trainer: PPOTrainer, progress: Progress = None, should_stop: ShouldStop = None) -> PPOResult:
+    """PPO steps on the shared run loop (lessons.core.loop) until the trainer has cfg.steps
+    steps, cfg.max_seconds have passed, or should_stop() says so. ``progress(row, run)`` is
+    called after every step with the step's numbers (StepStats.row(); the page draws its live
+    charts there, the samples are in ``trainer.history[-1]``)."""
     cfg = trainer.cfg
-    stopped = "steps"
-    while len(trainer.history) < cfg.steps:
-        if should_stop and should_stop():
-            stopped = "stopped by you"
-            break
-        if trainer.elapsed >= cfg.max_seconds:
-            stopped = "seconds"
-            break
-        stats = trainer.step()
-        if progress:
-            progress(stats, cfg.steps)
-    s2t, sec2t = trainer.steps_to_target()
-    return PPOResult(trainer.history, trainer.start_samples, stopped, s2t, sec2t, trainer.elapsed)
+
+    def step(i: int) -> dict:
+        return trainer.step().row()      # rollout, r_phi and KL_t, GAE, K epochs of L_clip
+
+    run = run_loop(step, steps=max(cfg.steps - len(trainer.history), 0), max_seconds=cfg.max_seconds,
+                   progress=progress, should_stop=should_stop)
+    return trainer.result(run.stopped)
 
 
 @torch.no_grad()

@@ -20,46 +20,48 @@ step of each in turn, so a page can draw both on one live chart. Pure Python (no
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from lessons.rlhf.ppo import PPOConfig, PPOResult, PPOTrainer, StepStats
+from lessons.core.loop import Run, ShouldStop, run_loop
+from lessons.rlhf.ppo import PPOConfig, PPOResult, PPOTrainer
 
 # The page's defaults; tests/unit/test_w3_outcomes.py runs exactly these and checks what the
 # page says happens (beta = 0 hacks, the penalised run stays fluent).
 DEFAULTS = dict(beta=0.2, steps=45, lr=1e-3, seed=0)
 
 
+@dataclass
+class SideBySide(Run):
+    """The interleaved runs as one run of the shared loop (lessons.core.loop): round i is PPO
+    step i of every beta's trainer, in the order of ``betas``. Each trainer keeps its own
+    history; :meth:`rows` gives them as {beta: [StepStats.row(), ...]}."""
+
+    trainers: dict = field(default_factory=dict)     # {beta: PPOTrainer}
+
+    def rows(self) -> dict[float, list[dict]]:
+        return {b: [s.row() for s in tr.history] for b, tr in self.trainers.items()}
+
+
 def run_side_by_side(make_trainer: Callable[[PPOConfig], PPOTrainer], base: PPOConfig, betas: tuple[float, ...],
-                     progress: Optional[Callable[[float, StepStats, int], None]] = None,
-                     should_stop: Optional[Callable[[], bool]] = None) -> dict[float, PPOResult]:
-    """Train one policy per beta, alternating steps. Each run is bounded by base.steps and
-    base.max_seconds (its own training time). ``make_trainer(cfg)`` builds a fresh
-    trainer (fresh policy copy) for a config. Returns {beta: PPOResult}."""
-    trainers = {b: make_trainer(dataclasses.replace(base, beta=b)) for b in betas}
-    stopped = {b: "steps" for b in betas}
-    active = list(betas)
-    while active:
-        if should_stop and should_stop():
-            for b in active:
-                stopped[b] = "stopped by you"
-            break
-        for b in list(active):
-            tr = trainers[b]
-            if len(tr.history) >= tr.cfg.steps:
-                active.remove(b)
-                continue
-            if tr.elapsed >= tr.cfg.max_seconds:
-                stopped[b] = "seconds"
-                active.remove(b)
-                continue
-            stats = tr.step()
-            if progress:
-                progress(b, stats, tr.cfg.steps)
-    out = {}
-    for b, tr in trainers.items():
-        s2t, sec2t = tr.steps_to_target()
-        out[b] = PPOResult(tr.history, tr.start_samples, stopped[b], s2t, sec2t, tr.elapsed)
-    return out
+                     progress: Optional[Callable[[dict, SideBySide], None]] = None,
+                     should_stop: ShouldStop = None) -> dict[float, PPOResult]:
+    """Train one policy per beta, alternating steps, for base.steps rounds; the runs share
+    one time budget of base.max_seconds per run (len(betas) * base.max_seconds in all).
+    ``make_trainer(cfg)`` builds a fresh trainer (fresh policy copy) for a config.
+    ``progress(row, run)`` after every round ({"step", "seconds"}; ``run.rows()`` holds every
+    beta's steps so far). Returns {beta: PPOResult}, each with the one StopReason of the run."""
+    run = SideBySide(base.steps, base.max_seconds * len(betas),
+                     trainers={b: make_trainer(dataclasses.replace(base, beta=b)) for b in betas})
+
+    def step(i: int) -> dict:
+        for tr in run.trainers.values():
+            tr.step()                   # one PPO step (ppo.PPOTrainer.step) of each beta in turn
+        return {}
+
+    run_loop(step, steps=run.steps_planned, max_seconds=run.max_seconds, progress=progress,
+             should_stop=should_stop, run=run)
+    return {b: tr.result(run.stopped) for b, tr in run.trainers.items()}
 
 
 def verdict(result: PPOResult) -> dict:

@@ -26,14 +26,14 @@ both overfit a few hundred pairs (held-out accuracy near 0.6) and PPO gamed them
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass, field
-from typing import Callable, Optional
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from lessons.core.loop import Progress, Run, ShouldStop, run_loop
+from lessons.core.rng import seeded
 from lessons.rlhf.preferences import PreferencePair, split_pairs
 
 
@@ -59,8 +59,8 @@ class RewardModel(nn.Module):
         self.tokenizer = tokenizer
         cfg = encoder.config
         self.n_features = cfg.hidden_size if hasattr(cfg, "hidden_size") else cfg.n_embd
-        torch.manual_seed(seed)
-        self.head = nn.Linear(self.n_features, 1)   # phi: H + 1 parameters
+        with seeded(seed):                          # nn.Linear's init draws from torch's generator
+            self.head = nn.Linear(self.n_features, 1)   # phi: H + 1 parameters
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
         self.register_buffer("feat_mu", torch.zeros(self.n_features))
@@ -124,13 +124,20 @@ class RewardModel(nn.Module):
 
 
 @dataclass
-class RMTrainResult:
-    history: list[dict] = field(default_factory=list)   # epoch, loss, train_acc, test_acc
+class RMTrainResult(Run):
+    """A reward-model training run (lessons.core.loop.Run): one history row per epoch,
+    {"step" (= the epoch), "seconds", "loss"}, plus "train_acc" and "test_acc" on the epochs
+    where they are measured (the first, every 10th and the last)."""
+
     train_acc: float = 0.0
     test_acc: float = 0.0
-    seconds: float = 0.0
     n_train: int = 0
     n_test: int = 0
+
+    @property
+    def curve(self) -> list[dict]:
+        """The measured epochs: {"step", "seconds", "loss", "train_acc", "test_acc"} each."""
+        return [row for row in self.history if "train_acc" in row]
 
 
 def _pair_feats(rm: RewardModel, pairs: list[PreferencePair]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -150,38 +157,37 @@ def accuracy(rm: RewardModel, fw: torch.Tensor, fl: torch.Tensor) -> float:
 
 def train_reward_model(rm: RewardModel, train: list[PreferencePair], test: list[PreferencePair],
                        epochs: int = 300, lr: float = 0.05, weight_decay: float = 1e-3,
-                       max_seconds: float = 30.0,
-                       progress: Optional[Callable[[int, int, dict], None]] = None) -> RMTrainResult:
-    """Full-batch Adam on the Bradley-Terry loss; bounded by epochs and seconds."""
+                       max_seconds: float = 30.0, progress: Progress = None,
+                       should_stop: ShouldStop = None) -> RMTrainResult:
+    """Full-batch Adam on the Bradley-Terry loss on the shared run loop (lessons.core.loop),
+    bounded by epochs and seconds; ``progress(row, result)`` after every epoch. The scores are
+    standardised on the training texts at the end, also after a Stop."""
     if not train:
         raise ValueError("The reward model needs at least one training pair.")
-    t0 = time.time()
     fw, fl = _pair_feats(rm, train)              # (N, H) each: chosen, rejected
     tw, tl = _pair_feats(rm, test) if test else (torch.zeros(0, rm.n_features),) * 2
-    allf = torch.cat([fw, fl])
+    allf = torch.cat([fw, fl])                   # (2N, H)
     rm.feat_mu.copy_(allf.mean(0))
     rm.feat_sd.copy_(allf.std(0).clamp(min=1e-4) if len(allf) > 1 else torch.ones(rm.n_features))
     opt = torch.optim.Adam(rm.head.parameters(), lr=lr, weight_decay=weight_decay)
-    res = RMTrainResult(n_train=len(train), n_test=len(test))
-    for ep in range(1, epochs + 1):
-        loss = bradley_terry_loss(rm(fw), rm(fl))     # -log sigmoid(r_w - r_l)
+
+    def step(epoch: int) -> dict:
+        loss = bradley_terry_loss(rm(fw), rm(fl))     # -log sigmoid(r_phi(y_w) - r_phi(y_l)), (N,) -> scalar
         opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if ep == 1 or ep % 10 == 0 or ep == epochs:
-            row = {"epoch": ep, "loss": loss.item(), "train_acc": accuracy(rm, fw, fl),
-                   "test_acc": accuracy(rm, tw, tl)}
-            res.history.append(row)
-            if progress:
-                progress(ep, epochs, row)
-        if time.time() - t0 > max_seconds:
-            break
+        loss.backward()                               # dL/dphi
+        opt.step()                                    # phi <- Adam(phi, dL/dphi)
+        row = {"loss": loss.item()}
+        if epoch == 1 or epoch % 10 == 0 or epoch == epochs:
+            row.update(train_acc=accuracy(rm, fw, fl), test_acc=accuracy(rm, tw, tl))
+        return row
+
+    res = RMTrainResult(epochs, max_seconds, n_train=len(train), n_test=len(test))
+    run_loop(step, steps=epochs, max_seconds=max_seconds, progress=progress, should_stop=should_stop, run=res)
     with torch.no_grad():                          # standardise: mean 0, std 1 on training texts
         r = rm(allf)
         rm.r_mean.copy_(r.mean())
         rm.r_std.copy_(r.std().clamp(min=1e-4) if len(r) > 1 else torch.ones(()))
     res.train_acc, res.test_acc = accuracy(rm, fw, fl), accuracy(rm, tw, tl)
-    res.seconds = time.time() - t0
     return res
 
 

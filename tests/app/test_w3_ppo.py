@@ -2,6 +2,7 @@
 charts and samples appear, the memory panel is right, and the shared tiny GPT (= pi_ref)
 is unchanged while the session's policy moved."""
 from lessons import models
+from lessons.core.loop import StopReason
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_ppo.py"
@@ -20,7 +21,7 @@ def test_quickstart_then_short_ppo_run():
     assert_no_exception(at)
     s = at.session_state["w3_rlhf_state"]
     rows = s.ppo["rows"]
-    assert [r["step"] for r in rows] == [1, 2, 3] and s.ppo["stopped"] == "steps"
+    assert [r["step"] for r in rows] == [1, 2, 3] and s.ppo["stopped"] is StopReason.STEPS
     assert "Run finished (all steps done) after 3 steps" in texts(at)
     shown = {m.label: m.value for m in at.metric}
     assert shown["step"] == "3" and shown["π_ref costs here"] == "0.0 MB"
@@ -37,7 +38,7 @@ def test_quickstart_then_short_ppo_run():
     s.ppo_live = s.ppo["rows"][:2]
     at.button(key="ppo.stop").click().run()
     assert_no_exception(at)
-    assert s.ppo["stopped"] == "stopped by you" and len(s.ppo["rows"]) == 2
+    assert s.ppo["stopped"] is StopReason.STOPPED and len(s.ppo["rows"]) == 2
     assert "Run finished (stopped by you) after 2 steps" in texts(at)
 
 

@@ -25,3 +25,12 @@ def test_two_runs_side_by_side():
     assert row["β = 0 (no KL penalty)"] == f"{v['win_rate'][0]:.2f} → {v['win_rate'][1]:.2f}"
     assert "What each policy writes now" in texts(at)
     assert len(at.get("plotly_chart")) == 1
+    assert "Run ended early" not in texts(at)
+
+    # A Stop click reruns the script while the runs are in flight: the page keeps their rows.
+    s.hack["running"] = True
+    s.hack_live = {k: v[:2] for k, v in s.hack["rows"].items()}
+    at.button(key="reward-hacking.stop").click().run()
+    assert_no_exception(at)
+    assert all(len(v) == 2 for v in s.hack["rows"].values())
+    assert "Run ended early (stopped by you): showing the steps finished so far." in texts(at)

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from lessons import models
+from lessons.core.loop import StopReason
 from lessons.rlhf import dpo, policy, preferences as prefs
 from tests.unit.rlhf_toys import toy_gpt
 
@@ -56,9 +57,16 @@ def test_dpo_steps_raise_margin_and_leave_reference(toy):
 def test_train_dpo_is_bounded(toy):
     model, tok = toy
     pairs = [prefs.PreferencePair("O", f" good {i}", f" bad {i}", "t") for i in range(10)]
-    res = dpo.train_dpo(policy.from_shared(model, tok), pairs, dpo.DPOConfig(batch_size=4, epochs=5, max_steps=3))
-    assert [r["step"] for r in res.history] == [1, 2, 3] and res.stopped == "steps"
+    seen = []
+    res = dpo.train_dpo(policy.from_shared(model, tok), pairs, dpo.DPOConfig(batch_size=4, epochs=5, max_steps=3),
+                        progress=lambda row, run: seen.append((row["step"], run.steps_planned)))
+    assert [r["step"] for r in res.history] == [1, 2, 3] and res.stopped is StopReason.STEPS
+    assert seen == [(1, 3), (2, 3), (3, 3)] and 0 < res.train_seconds <= res.seconds
     res = dpo.train_dpo(policy.from_shared(model, tok), pairs, dpo.DPOConfig(batch_size=4, max_seconds=1e-6))
-    assert res.stopped == "seconds" and len(res.history) == 1
+    assert res.stopped is StopReason.TIME and len(res.history) == 1
+    calls = []
+    res = dpo.train_dpo(policy.from_shared(model, tok), pairs, dpo.DPOConfig(batch_size=4, epochs=5),
+                        should_stop=lambda: calls.append(1) or len(calls) > 2)
+    assert res.stopped is StopReason.STOPPED and len(res.history) == 2
     with pytest.raises(ValueError):
         dpo.train_dpo(policy.from_shared(model, tok), [], dpo.DPOConfig())

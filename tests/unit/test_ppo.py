@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lessons import models
+from lessons.core.loop import StopReason
 from lessons.rlhf import policy, ppo, preferences as prefs, reward_model as rmm
 from tests.unit.rlhf_toys import toy_gpt
 
@@ -109,16 +110,16 @@ def test_training_is_bounded_by_steps_seconds_and_stop(toy_setup):
     def run(cfg, stop=None):
         tr = ppo.PPOTrainer(policy.from_shared(model, tok), rm, lab, ["O"], cfg, n_ref_samples=1)
         seen = []
-        res = ppo.train(tr, progress=lambda s, t: seen.append(s.step), should_stop=stop)
+        res = ppo.train(tr, progress=lambda row, run: seen.append(row["step"]), should_stop=stop)
         return res, seen
 
     res, seen = run(ppo.PPOConfig(steps=2, batch_size=2, max_new_tokens=3, ppo_epochs=1))
-    assert res.stopped == "steps" and seen == [1, 2] and len(res.rows()) == 2
+    assert res.stopped is StopReason.STEPS and seen == [1, 2] and len(res.rows()) == 2
     res, seen = run(ppo.PPOConfig(steps=50, batch_size=2, max_new_tokens=3, ppo_epochs=1, max_seconds=1e-6))
-    assert res.stopped == "seconds" and seen == [1]
+    assert res.stopped is StopReason.TIME and seen == [1]
     calls = []
     res, seen = run(ppo.PPOConfig(steps=50, batch_size=2, max_new_tokens=3, ppo_epochs=1),
                     stop=lambda: calls.append(1) or len(calls) > 2)
-    assert res.stopped == "stopped by you" and seen == [1, 2]
+    assert res.stopped is StopReason.STOPPED and seen == [1, 2]
     with pytest.raises(ValueError):
         ppo.PPOConfig(beta=-1)

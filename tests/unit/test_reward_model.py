@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from lessons import models
+from lessons.core.loop import StopReason
 from lessons.rlhf import preferences as prefs, reward_model as rmm
 from tests.unit.rlhf_toys import toy_gpt
 
@@ -43,14 +44,30 @@ def test_reward_model_learns_held_out_pairs_and_leaves_backbone_alone(toy):
     before = models.state_fingerprint(model)
     rm = rmm.RewardModel(model, tok)
     train, test = _lexical_pairs(120, 0), _lexical_pairs(40, 1)
-    res = rmm.train_reward_model(rm, train, test, epochs=150)
+    seen = []
+    res = rmm.train_reward_model(rm, train, test, epochs=150, progress=lambda row, run: seen.append(row["step"]))
     assert res.history[-1]["loss"] < res.history[0]["loss"]
+    # the shared run loop: a row per epoch, accuracies measured on the first, every 10th and the last
+    assert seen == list(range(1, 151)) and res.stopped is StopReason.STEPS and res.steps_done == 150
+    assert [r["step"] for r in res.curve] == [1] + list(range(10, 151, 10))
+    assert res.curve[-1]["test_acc"] == res.test_acc
     assert res.test_acc >= 0.9, res.test_acc
     assert models.state_fingerprint(model) == before          # the frozen feature model is untouched
     # standardised scores on the training texts: mean 0, std 1
     texts = [p.chosen for p in train] + [p.rejected for p in train]
     s = rm.score(["O"] * len(texts), texts)
     assert float(s.mean()) == pytest.approx(0.0, abs=1e-4) and float(s.std()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_reward_model_stop_keeps_the_epochs_done_and_standardises(toy):
+    model, tok = toy
+    rm = rmm.RewardModel(model, tok)
+    train = _lexical_pairs(30, 4)
+    calls = []
+    res = rmm.train_reward_model(rm, train, [], epochs=50, should_stop=lambda: calls.append(1) or len(calls) > 4)
+    assert res.stopped is StopReason.STOPPED and res.steps_done == 4 and [r["step"] for r in res.curve] == [1]
+    texts = [p.chosen for p in train] + [p.rejected for p in train]
+    assert float(rm.score(["O"] * len(texts), texts).mean()) == pytest.approx(0.0, abs=1e-4)
 
 
 def test_pair_view_logits_probs_and_odd_text(toy):

@@ -142,7 +142,7 @@ def dpo_runs(rlhf):
     def run(name, epochs=D.epochs, at=(), **over):
         pol = policy_lib.from_shared(base.model, base.tokenizer, seed=0)
 
-        def progress(row, total):
+        def progress(row, run):
             if row["step"] in at:
                 ev[f"{name}@{row['step']}"] = {**ppo.evaluate_policy(pol, rm, lab, ref_c), **row}
         res = dpo.train_dpo(pol, pairs, dpo.DPOConfig(epochs=epochs, max_steps=10_000, max_seconds=3600, **over),

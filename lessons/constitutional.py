@@ -19,8 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-import torch
-
+from lessons.core.generate import generate_with
 from lessons.models import default_system
 
 DEFAULT_CONSTITUTION = [
@@ -104,19 +103,13 @@ def parse_constitution(text: str, max_principles: int = 10) -> list[str]:
     return out[:max_principles]
 
 
-@torch.no_grad()
 def chat(model, tokenizer, messages: list[dict], max_new_tokens: int = 80,
          repetition_penalty: float = 1.15) -> tuple[str, str, int]:
-    """Greedy chat completion. Returns (prompt_text, reply, tokens generated)."""
+    """Greedy chat completion (core.generate). Returns (prompt_text, reply, tokens generated)."""
     prompt_text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    enc = tokenizer(prompt_text, return_tensors="pt", add_special_tokens=False)
-    dev = next(model.parameters()).device
-    enc = {k: v.to(dev) for k, v in enc.items()}
-    out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                         repetition_penalty=repetition_penalty,
-                         pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
-    new = out[0, enc["input_ids"].shape[1]:]
-    return prompt_text, tokenizer.decode(new, skip_special_tokens=True).strip(), int(new.shape[0])
+    g = generate_with(model, tokenizer, prompt_text, max_new_tokens, None,
+                      repetition_penalty=repetition_penalty)
+    return prompt_text, g.completion, g.n_new_tokens
 
 
 def critique_and_revise(model, tokenizer, red_team_prompt: str, principle: str, max_new_tokens: int = 80,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Optional, Sequence
 
+from lessons.core.generate import generate
 from lessons.evaluation.bleu import bleu_breakdown
 from lessons.evaluation.rouge import rouge_breakdown
 
@@ -23,19 +24,14 @@ def summary_messages(dialogue: str, examples: Sequence[dict] = ()) -> list[dict]
 
 
 def generate_summary(lm, dialogue: str, examples: Sequence[dict] = (), max_new_tokens: int = 48) -> str:
-    """Greedy decoding (deterministic) with the model's chat template; the shared model is
-    only read (no_grad, no state change)."""
-    import torch
-
-    tok, model = lm.tokenizer, lm.model
-    prompt = tok.apply_chat_template(summary_messages(dialogue, examples), tokenize=False,
-                                     add_generation_prompt=True)
-    enc = tok(prompt, return_tensors="pt").to(lm.device)   # input_ids: (1, T)
-    with torch.no_grad():
-        out = model.generate(**enc, max_new_tokens=int(max_new_tokens), do_sample=False,
-                             pad_token_id=tok.eos_token_id or tok.pad_token_id)
-    text = tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-    return " ".join(text.split())
+    """Greedy decoding (deterministic) with the model's chat template, through the one
+    generation helper (core.generate); the shared model is only read. Whitespace runs
+    (newlines included) become single spaces: a summary is one line in the table."""
+    prompt = lm.tokenizer.apply_chat_template(summary_messages(dialogue, examples), tokenize=False,
+                                              add_generation_prompt=True)
+    # no wall-clock cap here: summarize_and_score bounds the whole run between summaries
+    g = generate(lm, prompt, int(max_new_tokens), None)
+    return " ".join(g.completion.split())
 
 
 def summarize_and_score(lm, items: Sequence[dict], shots: Sequence[dict], max_new_tokens: int = 48,

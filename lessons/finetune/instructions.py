@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from lessons.core.tensors import left_pad
+from lessons.core.generate import greedy_batch
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "assets" / "instructions"
 TEMPLATE = "Instruction: {instruction}\nInput: {input}\nResponse:"
@@ -131,42 +131,10 @@ def completion_loss(model, tokenizer, examples: list[Example], batch_size: int =
     return tot / max(n, 1)
 
 
-@torch.no_grad()
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 12) -> list[str]:
-    """Batched greedy decoding until a newline. Left padding + explicit position ids, so a
-    short prompt in a batch gets the same answer as alone. Recomputes the (short) sequence
-    each step: simpler than a KV cache and fast for ~40-token prompts on a 4-layer model."""
-    was = model.training
-    model.eval()
-    dev = _device_of(model)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    enc = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-    ids, mask = left_pad(enc, pad)                                          # (B, L) each
-    ids, mask = ids.to(dev), mask.to(dev)
-    new = [[] for _ in enc]
-    done = [False] * len(enc)
-    n_pos = getattr(getattr(model, "config", None), "n_positions", None) or 10 ** 9
-    for _ in range(max_new_tokens):
-        if ids.shape[1] >= n_pos:
-            break
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)  # (B, T)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits[:, -1, :]
-        nxt = logits.argmax(-1)  # (B,)
-        for i, t in enumerate(nxt.tolist()):
-            if not done[i]:
-                new[i].append(t)
-                if STOP in tokenizer.decode(new[i]) or t == tokenizer.eos_token_id:
-                    done[i] = True
-        if all(done):
-            break
-        ids = torch.cat([ids, nxt[:, None]], 1)
-        mask = torch.cat([mask, torch.ones_like(nxt)[:, None]], 1)
-    model.train(was)
-    outs = []
-    for toks in new:
-        text = tokenizer.decode(toks, skip_special_tokens=True)
-        outs.append(text.split(STOP)[0].strip())
-    return outs
+    """Batched greedy decoding until a newline (core.generate.greedy_batch: left padding +
+    explicit position ids, so a short prompt in a batch gets the same answer as alone)."""
+    return greedy_batch(model, tokenizer, prompts, max_new_tokens, STOP)
 
 
 def score(model, tokenizer, examples: list[Example]) -> dict:

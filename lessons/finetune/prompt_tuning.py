@@ -19,6 +19,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
+from lessons.core.generate import greedy_batch
 from lessons.finetune import instructions
 
 Progress = Optional[Callable[[int, int, dict], Optional[bool]]]
@@ -75,26 +76,18 @@ def peft_prompt_tuning_count(model, n_virtual: int) -> int:
     return int(pm.get_nb_trainable_parameters()[0])
 
 
-@torch.no_grad()
 def generate(model, tokenizer, prompts: list[str], soft: SoftPrompt | None = None,
              max_new_tokens: int = 8) -> list[str]:
-    """Greedy answers, one prompt at a time (no padding: the virtual tokens sit at the same
-    positions for every prompt). Without ``soft`` this is the plain frozen model."""
-    model.eval()
-    dev = next(model.parameters()).device
-    outs = []
-    for p in prompts:
-        ids = torch.tensor([tokenizer(p, add_special_tokens=False)["input_ids"]], device=dev)
-        new: list[int] = []
-        for _ in range(max_new_tokens):
-            x = torch.cat([ids, torch.tensor([new], dtype=torch.long, device=dev)], 1) if new else ids
-            kw = soft.prepend(model, x) if soft is not None else {"input_ids": x}
-            t = int(model(**kw).logits[0, -1].argmax())
-            new.append(t)
-            if instructions.STOP in tokenizer.decode(new) or t == tokenizer.eos_token_id:
-                break
-        outs.append(tokenizer.decode(new, skip_special_tokens=True).split(instructions.STOP)[0].strip())
-    return outs
+    """Greedy answers (core.generate.greedy_batch), one prompt at a time (no padding: the
+    virtual tokens sit at the same positions for every prompt). Without ``soft`` this is the
+    plain frozen model."""
+    if soft is None:
+        def inputs(ids, mask, pos):
+            return {"input_ids": ids}
+    else:
+        def inputs(ids, mask, pos):
+            return soft.prepend(model, ids)     # inputs_embeds (1, n + T, d)
+    return [greedy_batch(model, tokenizer, [p], max_new_tokens, instructions.STOP, inputs)[0] for p in prompts]
 
 
 def score(model, tokenizer, examples, soft: SoftPrompt | None = None) -> dict:

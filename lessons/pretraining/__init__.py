@@ -25,6 +25,7 @@ from typing import Optional
 
 import torch
 
+from lessons.core.generate import generate_with
 from lessons.core.loop import Progress, Run, ShouldStop, run_loop
 from lessons.core.rng import seeded
 
@@ -171,19 +172,12 @@ def encode(tokenizer, text: str) -> torch.Tensor:
 
 
 # =========================================================================== evaluation
-@torch.no_grad()
 def sample(model, tokenizer, prompt: str = "\n", max_new_tokens: int = 60, temperature: float = 0.8,
            top_k: int = 40, seed: int = 0) -> str:
-    """Seeded sampling for progress snapshots (the model's own generate())."""
-    was_training = model.training
-    model.eval()
-    dev = next(model.parameters()).device
-    ids = tokenizer(prompt, return_tensors="pt")["input_ids"].to(dev)
-    with seeded(seed):          # generate() draws from torch's one global generator
-        out = model.generate(ids, do_sample=True, temperature=temperature, top_k=top_k,
-                             max_new_tokens=max_new_tokens, pad_token_id=tokenizer.eos_token_id)
-    model.train(was_training)
-    return tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+    """Seeded sampling for progress snapshots (core.generate on the model's own generate();
+    the text keeps its newlines and spaces: they are the play's layout)."""
+    return generate_with(model, tokenizer, prompt, max_new_tokens, None, do_sample=True,
+                         temperature=temperature, top_k=top_k, seed=seed, strip=False).completion
 
 
 # =========================================================================== training loop

@@ -153,9 +153,7 @@ st.markdown(f"Hit-rate@k over our {len(rag.questions())} test questions: the sha
             "which a top-k chunk contains the reference answer. It measures retrieval only — if "
             "the right chunk is not retrieved, no generator can answer.")
 hr = rag.hit_rate(index, encoder, k)
-ranks = [r["rank"] for r in hr.rows]
-ks = list(range(1, 9))
-curve = [sum(1 for r in ranks if r is not None and r <= kk) / len(ranks) for kk in ks]
+ks, curve = rag.hit_rate_curve(hr, k_max=8)        # k = 1..8, the k slider's range
 e1, e2 = st.columns([1, 2])
 e1.metric(f"Hit-rate@{k}", f"{hr.rate:.0%}")
 e1.caption(f"Chunks of {size} words, overlap {overlap}.")

@@ -114,6 +114,18 @@ def hit_rate(index: Index, encoder, k: int = 3, qs: list[dict] | None = None) ->
     return HitRate(k, rate, rows)
 
 
+def hit_rate_curve(hr: HitRate, k_max: int = 8) -> tuple[list[int], list[float]]:
+    """Hit-rate@k for every k = 1..k_max, what the RAG page plots: (ks, rates), two lists of
+    length k_max. Each question's ``rank`` (the position of its first chunk that contains the
+    answer, None if no chunk does) is measured once over the WHOLE ranking, so one search per
+    question gives the whole curve: rate(k) = share of questions with rank <= k. The curve
+    never goes down (a bigger k only adds chunks) and rates[k - 1] == hit_rate(..., k).rate."""
+    ranks = [r["rank"] for r in hr.rows]
+    ks = list(range(1, int(k_max) + 1))
+    rates = [sum(1 for r in ranks if r is not None and r <= k) / max(len(ranks), 1) for k in ks]
+    return ks, rates
+
+
 _STOP = frozenset("the a an of in on at to is are for and or by with per every called named".split())
 
 

@@ -42,6 +42,33 @@ def test_hit_rate_is_high_and_consistent_with_ranks(index, encoder):
         assert r["hit"] == (r["rank"] is not None and r["rank"] <= 3)
 
 
+@pytest.mark.parametrize("size,overlap", [(40, 10), (10, 0)])
+def test_hit_rate_curve_equals_an_independent_numpy_ranking(encoder, size, overlap):
+    """The page's hit-rate-vs-k curve against a ranking written out here: cosine = dot
+    product of unit vectors, numpy argsort, first chunk containing the answer."""
+    import numpy as np
+
+    idx = rag.build_index(encoder, size, overlap)
+    qs = rag.questions()
+    qv = rag.embed([q["q"] for q in qs], encoder)                     # (Q, 384)
+    order = np.argsort(-(qv @ idx.store.vectors.T), axis=1, kind="stable")   # (Q, N) best first
+    ranks = []
+    for q, row in zip(qs, order):
+        good = [r + 1 for r, c in enumerate(row) if contains_answer(idx.chunks[c].text, q["answer"])]
+        ranks.append(good[0] if good else np.inf)
+    ks_ref = np.arange(1, 9)
+    ref = (np.array(ranks)[:, None] <= ks_ref[None, :]).mean(0)       # (8,)
+
+    ks, rates = rag.hit_rate_curve(rag.hit_rate(idx, encoder, 3), k_max=8)
+    assert ks == ks_ref.tolist()
+    assert rates == pytest.approx(ref.tolist(), abs=1e-12)
+    assert all(a <= b for a, b in zip(rates, rates[1:]))
+    for k in (1, 5):
+        assert rates[k - 1] == pytest.approx(rag.hit_rate(idx, encoder, k).rate)
+    if (size, overlap) == (10, 0):
+        assert rates[0] < rates[-1]       # tiny chunks: k matters, so the curve is not flat
+
+
 def test_prompts_with_and_without_context():
     tok = models.load_smollm2("cpu").tokenizer
     idx = rag.Index([], None, 40, 10, 0.0)

@@ -555,7 +555,7 @@ def load_instruction_tuned(name: str, device: str = "cpu") -> LoadedModel:
             f"The instruction-tuned tiny GPT '{name}' is missing from {path}. "
             "Create it with `python scripts/build_instruction_tuned.py`."
         )
-    tok = PreTrainedTokenizerFast.from_pretrained(path)
+    tok = PreTrainedTokenizerFast.from_pretrained(TINY_GPT_DIR)   # tuning keeps the tiny GPT's vocabulary: one copy
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     freeze(model).to(device)
     return LoadedModel(f"tiny-gpt-{name}", model, tok, device)

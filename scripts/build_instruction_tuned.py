@@ -48,8 +48,7 @@ def build(name: str, recipe: dict) -> dict:
                          mix=recipe["mix"])
     out = models.INSTRUCTION_TUNED_DIR / name
     out.mkdir(parents=True, exist_ok=True)
-    model.half().save_pretrained(out)
-    lm.tokenizer.save_pretrained(out)
+    model.half().save_pretrained(out)   # the tokenizer is the tiny GPT's own (assets/tiny_gpt), not copied
     back = models.load_instruction_tuned(name, "cpu")
     ev = forgetting.evaluate(back.model, back.tokenizer, "archaic", "mood")
     return {"recipe": recipe, "steps_done": res.steps_done, "train_wall_s": round(time.perf_counter() - t0, 1),

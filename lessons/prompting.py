@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from lessons.core.generate import cache_kwarg
+from lessons.core.generate import cache_kwarg, pad_id
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "prompting"
 TASK_FILES = {"sentiment": "sentiment.json", "topics": "topics.json"}
@@ -204,7 +204,7 @@ def next_token_logprobs_batch(model, tokenizer, prompts: list[str], batch_size: 
     if P > 0:
         prefix_cache = DynamicCache()
         model(torch.tensor([ids[0][:P]], device=dev), **{cache_kwarg(model): prefix_cache}, use_cache=True)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad = pad_id(tokenizer)
     import inspect
 
     keep_last = "logits_to_keep" in inspect.signature(type(model).forward).parameters

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from lessons.core.generate import greedy_batch
+from lessons.core.generate import greedy_batch, pad_id
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "assets" / "instructions"
 TEMPLATE = "Instruction: {instruction}\nInput: {input}\nResponse:"
@@ -96,7 +96,7 @@ def encode_pair(tokenizer, ex: Example) -> tuple[list[int], list[int]]:
 def make_batch(tokenizer, examples: list[Example]) -> dict:
     """Right-padded training batch. Shapes: input_ids/attention_mask/labels (B, T).
     labels = -100 on the prompt and on padding: only the completion is learned."""
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad = pad_id(tokenizer)
     pairs = [encode_pair(tokenizer, e) for e in examples]
     T = max(len(p) + len(c) for p, c in pairs)
     ids = torch.full((len(pairs), T), pad, dtype=torch.long)

@@ -30,6 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from lessons.core.generate import pad_id as _pad_id   # the one pad rule
 from lessons.core.rng import seeded
 from lessons.core.tensors import left_pad
 
@@ -197,13 +198,6 @@ def token_stats(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch
 
 
 # --------------------------------------------------------------------------- tokenizer helpers
-def _pad_id(tokenizer) -> int:
-    for cand in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0):
-        if cand is not None:
-            return int(cand)
-    return 0
-
-
 _STOP_CACHE: dict = {}
 
 

@@ -32,6 +32,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from lessons.core.generate import pad_id
 from lessons.core.loop import Progress, Run, ShouldStop, run_loop
 from lessons.core.rng import seeded
 from lessons.rlhf.preferences import PreferencePair, split_pairs
@@ -68,8 +69,7 @@ class RewardModel(nn.Module):
         self.register_buffer("r_mean", torch.zeros(()))
         self.register_buffer("r_std", torch.ones(()))
         self._word_vec: dict[str, torch.Tensor] = {}
-        pad = tokenizer.pad_token_id
-        self._pad = pad if pad is not None else (tokenizer.eos_token_id or 0)
+        self._pad = pad_id(tokenizer)
 
     @property
     def encoder(self) -> nn.Module:

@@ -39,11 +39,11 @@ else:
         "critiques have not been measured here. Check every critique and revision yourself and "
         "compare them with the paper's own example below."
     )
-with st.expander("Reference run: the paper's own example (Bai et al. 2022, a 52B-parameter model)", expanded=True):
+with st.expander("Reference run: the paper's own example (Bai et al. 2022, its helpful RLHF model)", expanded=True):
     for label, text in cai.PAPER_EXAMPLE:
         st.markdown(f"**{label}:** {common.md_escape(text)}")
-    st.caption("Quoted from the Constitutional AI paper (section 3.1): the critique names the harm and the "
-               "revision removes it. This is the behaviour the pipeline relies on; a 135M model does not "
+    st.caption("Quoted from the Constitutional AI paper (arXiv 2212.08073, section 3.1; the paper notes that the "
+               "harmful advice is fabricated): the critique names the harm and the revision removes it. This is the behaviour the pipeline relies on; a 135M model does not "
                "have it. Generation here is greedy (deterministic) and capped in length, so answers may "
                "also stop mid-sentence.")
 

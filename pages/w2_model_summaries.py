@@ -105,8 +105,8 @@ for r in rows:
 
 st.subheader("Zero-shot vs few-shot")
 metrics = [("rouge1", "ROUGE-1", 1), ("rouge2", "ROUGE-2", 1), ("rougeL", "ROUGE-L", 1), ("bleu", "BLEU/100", 100)]
-mean = {mode: [sum(r[f"{mode} {m}"] for r in rows) / len(rows) / s for m, _, s in metrics]
-        for mode in ("zero-shot", "few-shot")}
+compared = summaries.compare_modes(rows)
+mean = {mode: [compared["mean"][mode][m] / s for m, _, s in metrics] for mode in summaries.MODES}
 fig = go.Figure([go.Bar(name=mode, x=[lbl for _, lbl, _ in metrics], y=vals, text=[f"{v:.2f}" for v in vals],
                         textposition="outside") for mode, vals in mean.items()])
 fig.update_layout(barmode="group", height=330, yaxis=dict(range=[0, 1.05], title="mean over dialogues"),
@@ -117,8 +117,7 @@ table = pd.DataFrame([{"dialogue": r["id"], **{f"{mode} {names[m]}": r[f"{mode} 
                                                 for m, _, _ in metrics}} for r in rows])
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns if c != "dialogue"})
-better = sum(r["few-shot rougeL"] > r["zero-shot rougeL"] for r in rows)
-st.markdown(f"Few-shot has the higher ROUGE-L on **{better} of {len(rows)}** dialogue(s). With this few "
+st.markdown(f"Few-shot has the higher ROUGE-L on **{compared['few_shot_better']} of {compared['n']}** dialogue(s). With this few "
             "examples that is an anecdote, not a result: score a whole test set before you conclude.")
 
 common.try_this(

@@ -66,3 +66,20 @@ def summarize_and_score(lm, items: Sequence[dict], shots: Sequence[dict], max_ne
                 progress(done, total, f"{mode}: dialogue {it['id']}")
         out.append(row)
     return out
+
+
+MODES = ("zero-shot", "few-shot")
+METRICS = ("rouge1", "rouge2", "rougeL", "bleu")     # ROUGE F1 in 0..1, BLEU in 0..100
+
+
+def compare_modes(rows: Sequence[dict]) -> dict:
+    """Zero-shot vs few-shot over the dialogues summarize_and_score returned, what the page's
+    bar chart and verdict show. Skipped dialogues are left out (never scored 0).
+    Returns {"n": dialogues compared, "mean": {mode: {metric: mean over dialogues}},
+    "few_shot_better": how many dialogues have a strictly higher few-shot ROUGE-L}."""
+    rows = [r for r in rows if not r.get("skipped")]
+    n = len(rows)
+    mean = {mode: {m: (sum(r[f"{mode} {m}"] for r in rows) / n if n else 0.0) for m in METRICS}
+            for mode in MODES}
+    better = sum(r["few-shot rougeL"] > r["zero-shot rougeL"] for r in rows)
+    return {"n": n, "mean": mean, "few_shot_better": int(better)}

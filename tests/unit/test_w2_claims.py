@@ -1,6 +1,8 @@
 """Week 2 captions and Try-this lines as experiments (issue #11.2): each test performs what
 the page says with the page's own lessons functions and asserts the stated outcome. No model
 is needed here; the training demos' outcomes are in tests/unit/test_w2_demos.py."""
+import pytest
+
 from lessons import benchmarks
 from lessons.evaluation import presets, rouge, summaries
 from lessons.finetune import instructions
@@ -51,6 +53,30 @@ def test_summaries_time_cap_skips_whole_dialogues(monkeypatch):
     # skipped for BOTH prompts and carrying no score at all (never a 0 counted against one prompt)
     assert all(r["skipped"] for r in late)
     assert not any(k.endswith(("rougeL", "bleu")) for r in late for k in r)
+
+
+def test_zero_vs_few_shot_comparison_equals_pandas(monkeypatch):
+    """compare_modes (the model-summaries page's bars and verdict) against a pandas groupby
+    over the same scored rows; a skipped dialogue counts nowhere."""
+    import pandas as pd
+
+    said = {"A: hi 1": "Amanda will buy the cake.", "A: hi 2": "Bob sells a car.", "A: hi 3": "the cake"}
+    monkeypatch.setattr(summaries, "generate_summary",
+                        lambda lm, d, ex, n: said[d] if ex else "Amanda buys a cake.")
+    items = [{"id": i, "dialogue": f"A: hi {i}", "summary": "Amanda will buy the cake."} for i in (1, 2, 3)]
+    rows = summaries.summarize_and_score(None, items, [{"dialogue": "x", "summary": "y"}], max_seconds=1e9)
+    rows.append({"id": 4, "dialogue": "late", "reference": "r", "skipped": True})
+    got = summaries.compare_modes(rows)
+    long = pd.DataFrame([{"mode": mode, "metric": m, "v": r[f"{mode} {m}"]} for r in rows if not r.get("skipped")
+                         for mode in summaries.MODES for m in summaries.METRICS])
+    ref = long.groupby(["mode", "metric"])["v"].mean()
+    assert got["n"] == 3
+    for mode in summaries.MODES:
+        for m in summaries.METRICS:
+            assert got["mean"][mode][m] == pytest.approx(ref[(mode, m)], abs=1e-12)
+    wide = pd.DataFrame([r for r in rows if not r.get("skipped")])
+    assert got["few_shot_better"] == int((wide["few-shot rougeL"] > wide["zero-shot rougeL"]).sum()) == 2
+    assert summaries.compare_modes([rows[-1]])["n"] == 0
 
 
 def test_majority_baseline_is_the_floor_of_the_mood_task():

@@ -76,11 +76,10 @@ if run:
             st.session_state["forgetting.before"] = start_scores(start, start_lm.name)
             st.session_state["forgetting.pretrained_ppl"] = pretrained_ppl(lm.model, lm.name)
 
-            def progress(method: str, s: int, t: int, m: dict) -> bool:
-                base = 0.0 if method == "full" else 0.5
+            def progress(method: str, row: dict, run) -> None:
+                base, s, t = 0.0 if method == "full" else 0.5, row["step"], run.steps_planned
                 bar.progress(base + 0.5 * s / t, text=f"{'Full fine-tuning' if method == 'full' else 'LoRA'}: "
-                                                     f"step {s}/{t}, loss {m['loss']:.3f}")
-                return False
+                                                     f"step {s}/{t}, loss {row['loss']:.3f}")
 
             shared_before = models.state_fingerprint(lm.model)
             out = forgetting.compare_full_and_lora(start, tok, task_a=A, task_b=B, steps=steps, mix=mix, r=r,

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import models
+from lessons.core.loop import StopReason
 from lessons.finetune import lora
 from lessons.finetune import adapters, instructions
 from ui import common
@@ -110,12 +111,12 @@ def loss_figure(history: list, title: str) -> go.Figure:
 live = st.session_state.get("lora-training.live")
 if live and live.get("running"):
     live["running"] = False
-    hist = live["history"]
-    res = adapters.TrainResult(hist, len(hist), live["steps"], hist[-1]["seconds"] if hist else 0.0, "stopped")
+    res = live["run"]
+    res.stopped = StopReason.STOPPED
     with st.spinner("Scoring the partly trained adapter ..."):
         results[live["task"]] = adapters.finish_adapter(bank, tok, live["task"], res, live["before"],
                                                   live["fingerprint_before"])
-    st.info(f"Training of '{live['task']}' stopped at step {len(hist)} of {live['steps']}; "
+    st.info(f"Training of '{live['task']}' stopped at step {res.steps_done} of {res.steps_planned}; "
             "the adapter keeps what it learned so far.")
 
 if go_train and targets:
@@ -126,24 +127,25 @@ if go_train and targets:
             chart = st.empty()
             status.write("Scoring the base model on the test split (adapter off) ...")
             start = adapters.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets)
-            live = {"task": task, "steps": steps, "history": [], "running": True, **start}
+            run = adapters.TrainResult(steps, D["max_seconds"])   # kept in session_state: survives a Stop
+            live = {"task": task, "run": run, "running": True, **start}
             st.session_state["lora-training.live"] = live
             last = [0.0]
 
-            def progress(step: int, total: int, m: dict) -> bool:
-                live["history"].append(m)  # kept in session_state: survives a Stop
-                bar.progress(step / total, text=f"step {step}/{total} · loss {m['loss']:.3f} · "
-                                                f"{1000 * m['seconds'] / step:.0f} ms/step")
+            def progress(row: dict, run: adapters.TrainResult) -> None:
+                step, total = row["step"], run.steps_planned
+                bar.progress(step / total, text=f"step {step}/{total} · loss {row['loss']:.3f} · "
+                                                f"{1000 * row['seconds'] / step:.0f} ms/step")
                 if time.perf_counter() - last[0] > 0.4 or step == total:
                     last[0] = time.perf_counter()
-                    chart.plotly_chart(loss_figure(live["history"], "Live training loss"), width="stretch")
-                return False
+                    chart.plotly_chart(loss_figure(run.history, "Live training loss"), width="stretch")
 
-            res = adapters.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
-                           progress=progress)
-            live["running"] = False
-            status.write("Scoring the adapter on the test split ...")
-            results[task] = adapters.finish_adapter(bank, tok, task, res, start["before"], start["fingerprint_before"])
+            adapters.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
+                           progress=progress, should_stop=common.stop_requested, run=run)
+            if run.stopped is not StopReason.STOPPED:   # after a Stop, the rerun that follows finishes it
+                live["running"] = False
+                status.write("Scoring the adapter on the test split ...")
+                results[task] = adapters.finish_adapter(bank, tok, task, run, start["before"], start["fingerprint_before"])
             status.empty()
             bar.empty()
             chart.empty()
@@ -154,7 +156,8 @@ if res is None:
     st.info(f"No '{task}' adapter yet: press **Train** (about a minute on a laptop CPU).")
 else:
     tr = res["train"]
-    st.subheader(f"Adapter '{task}': {tr['stopped']} after {tr['steps_done']} steps")
+    st.subheader(f"Adapter '{task}' after {tr['steps_done']} of {tr['steps_planned']} steps: "
+                 f"{StopReason(tr['stopped']).describe()}")
     floor = instructions.majority_baseline(task)
     m0, m1, m2, m3, m4 = st.columns(5)
     m0.metric("Exact answers (test)", f"{res['after']['accuracy']:.0%}",

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import models
+from lessons.core.loop import Run, StopReason
 from lessons.finetune import peft_families as pf
 from lessons.finetune import instructions, prompt_tuning as pt
 from ui import common
@@ -74,10 +75,10 @@ b2.button("⏹ Stop", key="prompt-tuning.stop", help="Stops after the current st
 live = st.session_state.get("prompt-tuning.live")
 if live and live.get("running"):  # interrupted by Stop (or any click): finish with what we have
     live["running"] = False
-    h = live["history"]
-    st.session_state["prompt-tuning.result"] = pt.finish(model, tok, live["task"], live["soft"], h, "stopped",
-                                               h[-1]["seconds"] if h else 0.0)
-    st.info(f"Stopped at step {len(h)} of {live['steps']}; the soft prompt learned so far is kept.")
+    run = live["run"]
+    run.stopped = StopReason.STOPPED
+    st.session_state["prompt-tuning.result"] = pt.finish(model, tok, live["task"], live["soft"], run)
+    st.info(f"Stopped at step {run.steps_done} of {run.steps_planned}; the soft prompt learned so far is kept.")
 
 
 def loss_fig(history: list) -> go.Figure:
@@ -92,20 +93,22 @@ if go_train:
         if ok:
             bar, chart = st.progress(0.0, text="Scoring the frozen model first ..."), st.empty()
             soft = pt.make_soft_prompt(model, tok, task, n_virtual, init, int(seed))
-            live = {"task": task, "steps": steps, "history": [], "soft": soft, "running": True}
+            run = Run(steps, D["max_seconds"])   # kept in session_state: survives a Stop
+            live = {"task": task, "run": run, "soft": soft, "running": True}
             st.session_state["prompt-tuning.live"] = live
             last = [0.0]
 
-            def progress(s: int, t: int, m: dict) -> bool:
-                bar.progress(s / t, text=f"step {s}/{t} · loss {m['loss']:.3f}")
+            def progress(row: dict, run: Run) -> None:
+                s, t = row["step"], run.steps_planned
+                bar.progress(s / t, text=f"step {s}/{t} · loss {row['loss']:.3f}")
                 if time.perf_counter() - last[0] > 0.4 or s == t:
                     last[0] = time.perf_counter()
-                    chart.plotly_chart(loss_fig(live["history"]), width="stretch")
-                return False
+                    chart.plotly_chart(loss_fig(run.history), width="stretch")
 
             result = pt.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
-                                          max_seconds=D["max_seconds"], progress=progress, soft=soft, history=live["history"])
-            live["running"] = False
+                                          max_seconds=D["max_seconds"], progress=progress,
+                                          should_stop=common.stop_requested, soft=soft, run=run)
+            live["running"] = False   # finished (or stopped: then already scored, "stopped by you")
             st.session_state["prompt-tuning.result"] = result
             bar.empty()
             chart.empty()
@@ -114,7 +117,8 @@ res = st.session_state.get("prompt-tuning.result")
 if res is None:
     st.info("Press **Train soft prompt** (well under a minute on a laptop CPU).")
 else:
-    st.subheader(f"Soft prompt for '{res['task']}': {res['stopped']} after {len(res['history'])} steps")
+    st.subheader(f"Soft prompt for '{res['task']}' after {len(res['history'])} of {res['steps_planned']} steps: "
+                 f"{res['why']}")
     r1, r2, r3, r4, r5 = st.columns(5)
     r1.metric("Blank instruction, no soft prompt", f"{res['before']['accuracy']:.0%}")
     if res.get("at_init"):

@@ -1,23 +1,22 @@
 """Fine-tuning a model the caller owns: full or LoRA (peft), the bounded training loop, and
 an adapter bank (one frozen base, several named LoRA adapters switched per task).
 
-Training loops are bounded by steps *and* seconds and report through a
-``progress(step, total, metrics) -> bool`` callback (return True to stop early).
+Training runs on the shared run loop (:mod:`lessons.core.loop`): bounded by steps *and*
+seconds, ``progress(row, run)`` after every step, stop only through ``should_stop()``.
 """
 from __future__ import annotations
 
 import hashlib
 import random
-import time
-from dataclasses import asdict, dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 
+from lessons.core.loop import Progress, Run, ShouldStop, run_loop
 from lessons.finetune import lora as lora_lib
 from lessons.finetune.instructions import Example, _device_of, generate, make_batch, score, split
 
-Progress = Optional[Callable[[int, int, dict], Optional[bool]]]
+
 def has_conv1d(model) -> bool:
     conv = lora_lib._conv1d_type()
     return conv is not None and any(isinstance(m, conv) for m in model.modules())
@@ -81,62 +80,65 @@ def training_memory_mb(total: int, trainable: int) -> dict:
 
 
 # =========================================================================== training loop
-@dataclass
-class TrainResult:
-    history: list          # [{"step", "loss", "seconds"}]
-    steps_done: int
-    steps_planned: int
-    seconds: float
-    stopped: str           # "finished", "time limit", "stopped"
+class TrainResult(Run):
+    """A fine-tuning run (lessons.core.loop.Run): every history row is {"step", "seconds",
+    "loss"}. Kept by the caller (a page's session state), so a Stop keeps the history."""
 
-    @property
-    def seconds_per_step(self) -> float:
-        return self.seconds / max(self.steps_done, 1)
+    def __init__(self, steps_planned: int = 0, max_seconds: float = 0.0):
+        super().__init__(steps_planned, max_seconds)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "seconds_per_step": self.seconds_per_step}
+        """Plain numbers for a page or a JSON bench (``stopped`` is the StopReason's value)."""
+        return {"history": list(self.history), "steps_done": self.steps_done, "steps_planned": self.steps_planned,
+                "seconds": self.seconds, "stopped": self.stopped.value if self.stopped else None,
+                "seconds_per_step": self.seconds_per_step}
 
 
 def train(model, tokenizer, examples: list[Example], *, steps: int = 60, lr: float = 3e-3,
           batch_size: int = 16, seed: int = 0, max_seconds: float = 60.0,
           mix_examples: list[Example] | None = None, mix: float = 0.0,
-          progress: Progress = None, params=None) -> TrainResult:
+          progress: Progress = None, should_stop: ShouldStop = None, params=None,
+          run: Optional[TrainResult] = None) -> TrainResult:
     """AdamW on whatever in ``model`` has requires_grad (or ``params``), on random batches
     of ``examples``; a fraction ``mix`` of each batch comes from ``mix_examples``
-    (multi-task mixing). Bounded by ``steps`` and ``max_seconds``."""
+    (multi-task mixing). Runs on the shared run loop: bounded by ``steps`` and
+    ``max_seconds``; ``progress(row, run)`` after every step; ``should_stop()`` is also asked
+    just before each update, and a step stopped there is not applied (StopReason.STOPPED).
+    Pass ``run`` (kept in a page's session state) so that a Stop keeps the history.
+
+    The batches come from a private ``random.Random(seed)``; nothing here draws from torch's
+    global generator (the app's models have no dropout)."""
     if not examples:
         raise ValueError("no training examples")
     params = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
     if not params:
         raise ValueError("nothing to train: every parameter is frozen")
     rng = random.Random(seed)
-    torch.manual_seed(seed)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     dev = _device_of(model)
-    model.train()
     n_mix = int(round(batch_size * mix)) if mix_examples else 0
-    history, t0, stopped = [], time.perf_counter(), "finished"
-    step = 0
-    for step in range(1, steps + 1):
-        batch = rng.sample(examples, min(batch_size - n_mix, len(examples)))
+
+    def step(i: int) -> Optional[dict]:
+        batch = rng.sample(examples, min(batch_size - n_mix, len(examples)))    # B - m task examples
         if n_mix:
-            batch += rng.sample(mix_examples, min(n_mix, len(mix_examples)))
-        b = {k: v.to(dev) for k, v in make_batch(tokenizer, batch).items()}
+            batch += rng.sample(mix_examples, min(n_mix, len(mix_examples)))    # + m mixed-in examples
+        b = {k: v.to(dev) for k, v in make_batch(tokenizer, batch).items()}     # input_ids, labels (B, T)
+        # L(theta) = mean over completion tokens of -log p_theta(y_t | prompt, y_<t)  (labels -100 elsewhere)
         loss = model(**b).loss
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        el = time.perf_counter() - t0
-        history.append({"step": step, "loss": loss.item(), "seconds": el})
-        if progress is not None and progress(step, steps, history[-1]):
-            stopped = "stopped"
-            break
-        if el > max_seconds and step < steps:
-            stopped = "time limit"
-            break
+        loss.backward()                                                        # dL/dtheta, trainable theta only
+        if should_stop is not None and should_stop():
+            opt.zero_grad(set_to_none=True)
+            return None                                                        # stopped: nothing applied
+        torch.nn.utils.clip_grad_norm_(params, 1.0)                            # ||g|| <= 1
+        opt.step()                                                             # theta <- AdamW(theta, g)
+        return {"loss": loss.item()}
+
+    model.train()
+    run = run_loop(step, steps=steps, max_seconds=max_seconds, progress=progress, should_stop=should_stop,
+                   run=run if run is not None else TrainResult(steps, max_seconds))
     model.eval()
-    return TrainResult(history, len(history), steps, time.perf_counter() - t0, stopped)
+    return run
 
 
 # =========================================================================== adapters on one base
@@ -211,14 +213,13 @@ def train_adapter(bank: AdapterBank, tokenizer, task: str, *, r: int = LIVE_DEFA
                   alpha: float = LIVE_DEFAULTS["alpha"], targets=LIVE_DEFAULTS["targets"],
                   steps: int = LIVE_DEFAULTS["steps"], lr: float = LIVE_DEFAULTS["lr"], batch_size: int = 16,
                   seed: int = 0, max_seconds: float = LIVE_DEFAULTS["max_seconds"], n_test: int = 36,
-                  progress: Progress = None) -> dict:
+                  progress: Progress = None, should_stop: ShouldStop = None) -> dict:
     """Train a fresh LoRA adapter named after ``task`` on its train split; return the loss
     history, test scores with the adapter off (before) and on (after), timing and the
     base-weight hashes before/after."""
     start = start_adapter(bank, tokenizer, task, r=r, alpha=alpha, targets=targets, n_test=n_test)
-    torch.manual_seed(seed)
     res = train(bank.model, tokenizer, split(task, "train"), steps=steps, lr=lr, batch_size=batch_size,
-                seed=seed, max_seconds=max_seconds, progress=progress)
+                seed=seed, max_seconds=max_seconds, progress=progress, should_stop=should_stop)
     return finish_adapter(bank, tokenizer, task, res, start["before"], start["fingerprint_before"], n_test)
 
 

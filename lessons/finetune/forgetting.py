@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Callable, Optional
 
-from lessons.finetune.adapters import (Progress, add_lora, base_fingerprint, count_params, train,
-                                       training_memory_mb)
+from lessons.core.loop import Progress, Run, ShouldStop
+from lessons.finetune.adapters import add_lora, base_fingerprint, count_params, train, training_memory_mb
 from lessons.core.perplexity import validation_perplexity
 from lessons.finetune.instructions import score, split
 
@@ -33,14 +33,15 @@ def evaluate(model, tokenizer, task_a: str, task_b: str, n_test: int = 36) -> di
 
 
 def prepare_start(base, tokenizer, task_b: str = "mood", steps: int = 50, lr: float = 1e-3,
-                  seed: int = 0, max_seconds: float = 30.0, progress: Progress = None):
+                  seed: int = 0, max_seconds: float = 30.0, progress: Progress = None,
+                  should_stop: ShouldStop = None):
     """The starting point of the forgetting experiment: a COPY of the pretrained model that
     has been fully instruction-tuned on task B (so there is something to forget)."""
     start = copy.deepcopy(base)
     for p in start.parameters():
         p.requires_grad_(True)
     res = train(start, tokenizer, split(task_b, "train"), steps=steps, lr=lr, seed=seed,
-                max_seconds=max_seconds, progress=progress)
+                max_seconds=max_seconds, progress=progress, should_stop=should_stop)
     for p in start.parameters():
         p.requires_grad_(False)
     start.eval()
@@ -50,7 +51,7 @@ def prepare_start(base, tokenizer, task_b: str = "mood", steps: int = 50, lr: fl
 def finetune_on_task(start, tokenizer, method: str, task_a: str = "archaic", task_b: str = "mood", *,
                      steps: int = 60, lr: float | None = None, mix: float = 0.0, r: int = 8,
                      alpha: float = 16, targets=("c_attn",), seed: int = 0, max_seconds: float = 30.0,
-                     n_test: int = 36, progress: Progress = None) -> dict:
+                     n_test: int = 36, progress: Progress = None, should_stop: ShouldStop = None) -> dict:
     """Fine-tune a COPY of ``start`` on task A (plus a fraction ``mix`` of task-B examples)
     either fully (every weight trains) or with LoRA (base frozen), then evaluate."""
     if method not in ("full", "lora"):
@@ -68,7 +69,8 @@ def finetune_on_task(start, tokenizer, method: str, task_a: str = "archaic", tas
     counts = count_params(model)
     base_before = base_fingerprint(model)
     res = train(model, tokenizer, split(task_a, "train"), steps=steps, lr=lr, seed=seed,
-                max_seconds=max_seconds, mix_examples=split(task_b, "train"), mix=mix, progress=progress)
+                max_seconds=max_seconds, mix_examples=split(task_b, "train"), mix=mix, progress=progress,
+                should_stop=should_stop)
     after = evaluate(model, tokenizer, task_a, task_b, n_test=n_test)
     return {"method": method, "mix": mix, "lr": lr, "train": res.to_dict(), "after": after,
             **counts, "memory_mb": training_memory_mb(counts["total"], counts["trainable"]),
@@ -79,15 +81,17 @@ def compare_full_and_lora(start, tokenizer, *, task_a: str = "archaic", task_b: 
                           steps: int = DEMO_DEFAULTS["steps"], mix: float = 0.0, r: int = DEMO_DEFAULTS["r"],
                           alpha: float = DEMO_DEFAULTS["alpha"], targets=DEMO_DEFAULTS["targets"], seed: int = 0,
                           max_seconds: float = DEMO_DEFAULTS["max_seconds"],
-                          n_test: int = 36, progress: Optional[Callable[[str, int, int, dict], Optional[bool]]] = None) -> dict:
+                          n_test: int = 36, progress: Optional[Callable[[str, dict, Run], None]] = None,
+                          should_stop: ShouldStop = None) -> dict:
     """The forgetting experiment: the same start model fine-tuned on task A (with a fraction
-    ``mix`` of task-B examples) fully and with LoRA; ``progress(method, step, total, m)``."""
+    ``mix`` of task-B examples) fully and with LoRA; ``progress(method, row, run)`` after
+    every step (the shared run loop's convention, with the method in front)."""
     out = {}
     for method in ("full", "lora"):
-        cb = (lambda s, t, m, _meth=method: progress(_meth, s, t, m)) if progress else None
+        cb = (lambda row, run, _meth=method: progress(_meth, row, run)) if progress else None
         res = finetune_on_task(start, tokenizer, method, task_a, task_b, steps=steps, mix=mix, r=r,
                                alpha=alpha, targets=targets, seed=seed, max_seconds=max_seconds,
-                               n_test=n_test, progress=cb)
+                               n_test=n_test, progress=cb, should_stop=should_stop)
         res.pop("model")  # the page keeps numbers, not models
         out[method] = res
     return out

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lessons.core.rng import seeded
+
 # --------------------------------------------------------------------------- one matrix
 
 
@@ -365,8 +367,8 @@ def lora_by_hand_demo(d: int = 64, k: int = 32, r: int = 4, alpha: float = 8.0, 
     with torch.no_grad():
         y_target = base(x) + x @ (U @ V).T  # (n, d)
 
-    torch.manual_seed(seed)
-    lora = LoRALinear(copy.deepcopy(base), r=r, alpha=alpha)
+    with seeded(seed):          # A's random init: one at a time, same seed -> same A
+        lora = LoRALinear(copy.deepcopy(base), r=r, alpha=alpha)
     w_before = lora.base.weight.detach().clone()
     with torch.no_grad():
         init_max_diff = (lora(x) - base(x)).abs().max().item()

@@ -13,16 +13,15 @@ but modest effect. peft's ``PromptTuningConfig`` does the same (checked in the t
 """
 from __future__ import annotations
 
-import time
-from typing import Callable, Optional
+import random
+from typing import Optional
 
 import torch
 from torch import nn
 
 from lessons.core.generate import greedy_batch
+from lessons.core.loop import Progress, Run, ShouldStop, StopReason, run_loop
 from lessons.finetune import instructions
-
-Progress = Optional[Callable[[int, int, dict], Optional[bool]]]
 
 
 class SoftPrompt(nn.Module):
@@ -115,13 +114,14 @@ def examples(task: str, split_name: str, blank: bool = True) -> list:
 def train_soft_prompt(model, tokenizer, task: str = "archaic", *, n_virtual: int = 8, init: str = "text",
                       steps: int = 100, lr: float = 0.05, blank: bool = True, batch_size: int = 16, seed: int = 0,
                       max_seconds: float = 50.0, n_test: int = 24, progress: Progress = None,
-                      soft: SoftPrompt | None = None, history: list | None = None) -> dict:
+                      should_stop: ShouldStop = None, soft: SoftPrompt | None = None,
+                      run: Run | None = None) -> dict:
     """Train a soft prompt on ``task`` with ``model`` FROZEN. ``model`` must be a copy the
     caller owns (gradients pass through it). Returns history, before/after scores, counts.
-    A page may pass its own ``soft`` and ``history`` (kept in session state) so that a run
-    interrupted by Stop keeps what it learned (see :func:`finish`)."""
-    import random
-
+    Runs on the shared run loop (lessons.core.loop): ``progress(row, run)`` after every step,
+    stop only through ``should_stop()`` (also asked just before each update: a step stopped
+    there is not applied). A page may pass its own ``soft`` and ``run`` (kept in session state)
+    so that a run interrupted by Stop keeps what it learned (see :func:`finish`)."""
     for p in model.parameters():
         p.requires_grad_(False)
     soft = soft or make_soft_prompt(model, tokenizer, task, n_virtual, init, seed)
@@ -131,43 +131,45 @@ def train_soft_prompt(model, tokenizer, task: str = "archaic", *, n_virtual: int
     train_ex = examples(task, "train", blank)
     rng = random.Random(seed)
     opt = torch.optim.Adam(soft.parameters(), lr=lr)
-    history = [] if history is None else history
-    t0, stopped = time.perf_counter(), "finished"
-    for step in range(1, steps + 1):
-        b = instructions.make_batch(tokenizer, rng.sample(train_ex, min(batch_size, len(train_ex))))
+
+    def step(i: int) -> Optional[dict]:
+        b = instructions.make_batch(tokenizer, rng.sample(train_ex, min(batch_size, len(train_ex))))  # (B, T)
+        # inputs_embeds = [P ; E(x)]  (B, n + T, d); L(P) = -log p(completion | P, x), model frozen
         loss = model(**soft.prepend(model, b["input_ids"], b["attention_mask"], b["labels"])).loss
         opt.zero_grad()
-        loss.backward()
-        opt.step()
-        el = time.perf_counter() - t0
-        history.append({"step": step, "loss": loss.item(), "seconds": el})
-        if progress is not None and progress(step, steps, history[-1]):
-            stopped = "stopped"
-            break
-        if el > max_seconds and step < steps:
-            stopped = "time limit"
-            break
-    return finish(model, tokenizer, task, soft, history, stopped, time.perf_counter() - t0,
-                  before, at_init, n_test, blank)
+        loss.backward()                                   # dL/dP only: every model weight is frozen
+        if should_stop is not None and should_stop():
+            opt.zero_grad()
+            return None                                   # stopped: nothing applied
+        opt.step()                                        # P <- Adam(P, dL/dP)
+        return {"loss": loss.item()}
+
+    run = run_loop(step, steps=steps, max_seconds=max_seconds, progress=progress, should_stop=should_stop,
+                   run=run if run is not None else Run(steps, max_seconds))
+    return finish(model, tokenizer, task, soft, run, before, at_init, n_test, blank)
 
 
 def make_soft_prompt(model, tokenizer, task: str, n_virtual: int = 8, init: str = "text",
                      seed: int = 0) -> SoftPrompt:
+    """A fresh soft prompt: the instruction's own token embeddings (``init="text"``), else
+    random values from a private generator seeded with ``seed``."""
     init_ids = None
     if init == "text":  # start from the embeddings of the instruction's own words
         init_ids = tokenizer(instructions.load_task(task)[0].instruction, add_special_tokens=False)["input_ids"]
-    torch.manual_seed(seed)
     return SoftPrompt(model, n_virtual, init_ids, seed=seed)
 
 
-def finish(model, tokenizer, task: str, soft: SoftPrompt, history: list, stopped: str, seconds: float,
-           before: dict | None = None, at_init: dict | None = None, n_test: int = 24,
-           blank: bool = True) -> dict:
+def finish(model, tokenizer, task: str, soft: SoftPrompt, run: Run, before: dict | None = None,
+           at_init: dict | None = None, n_test: int = 24, blank: bool = True) -> dict:
+    """Score the (possibly partly) trained soft prompt; also used after a learner's Stop (the
+    page marks its kept ``run`` StopReason.STOPPED first)."""
     test = examples(task, "test", blank)[:n_test]
     before = before or score(model, tokenizer, test, None)
     after = score(model, tokenizer, test, soft)
-    return {"soft": soft, "history": history, "stopped": stopped, "seconds": seconds,
-            "seconds_per_step": seconds / max(len(history), 1), "before": before, "at_init": at_init,
+    stopped = run.stopped or StopReason.STOPPED
+    return {"soft": soft, "history": list(run.history), "stopped": stopped.value, "why": stopped.describe(),
+            "steps_planned": run.steps_planned, "seconds": run.seconds,
+            "seconds_per_step": run.seconds_per_step, "before": before, "at_init": at_init,
             "after": after, "trainable": soft.prompt.numel(), "blank": blank,
             # the frozen model given the hand-written instruction instead: what prompt design reaches
             "written": score(model, tokenizer, instructions.split(task, "test")[:n_test], None) if blank else None, "n_virtual": soft.n,

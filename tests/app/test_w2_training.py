@@ -37,7 +37,7 @@ def test_live_lora_training_and_adapter_swap(real):
     at.button(key="lora-training.train").click().run(timeout=600)
     assert_no_exception(at)
     shown = texts(at)
-    assert "Adapter 'mood': finished after 10 steps" in shown
+    assert "Adapter 'mood' after 10 of 10 steps: all steps done" in shown
     before, after, shared = (metric(at, "Base weights hash, before"), metric(at, "Base weights hash, after"),
                              metric(at, "Shared tiny GPT hash"))
     assert before == after == shared == disk_fingerprint()
@@ -92,7 +92,7 @@ def test_prompt_tuning_and_families(real):
     assert metric(at, "peft PromptTuningConfig counts") == f"{4 * d:,}"
     at.button(key="prompt-tuning.train").click().run(timeout=600)
     assert_no_exception(at)
-    assert "Soft prompt for 'archaic': finished after 10 steps" in texts(at)
+    assert "Soft prompt for 'archaic' after 10 of 10 steps: all steps done" in texts(at)
     assert metric(at, "Blank instruction, no soft prompt") == "0%"   # the two-task model needs its instruction
     assert metric(at, "Written instruction instead") == "100%"
     assert "weights hash is unchanged and no gradient reached it: True" in texts(at)
@@ -116,25 +116,30 @@ def test_stop_keeps_partial_lora_training(real):
     bank = at.session_state["lora-training.bank"]
     tok = models.load_tiny_gpt().tokenizer
     start = adapters.start_adapter(bank, tok, "archaic", r=2, alpha=4, targets=["c_attn"], n_test=4)
-    hist = adapters.train(bank.model, tok, instructions.split("archaic", "train"), steps=3, batch_size=4).history
-    at.session_state["lora-training.live"] = {"task": "archaic", "steps": 50, "history": hist, "running": True, **start}
+    run = adapters.TrainResult()
+    # the page's run as a Stop leaves it: should_stop() said True during step 4 of 50
+    adapters.train(bank.model, tok, instructions.split("archaic", "train"), steps=50, batch_size=4, run=run,
+                   should_stop=lambda: run.steps_done >= 3)
+    assert run.steps_done == 3
+    at.session_state["lora-training.live"] = {"task": "archaic", "run": run, "running": True, **start}
     at.button(key="lora-training.stop").click().run(timeout=600)
     assert_no_exception(at)
     assert "stopped at step 3 of 50" in texts(at)
-    assert "Adapter 'archaic': stopped after 3 steps" in texts(at)
+    assert "Adapter 'archaic' after 3 of 50 steps: stopped by you" in texts(at)
     assert metric(at, "Base weights hash, after") == disk_fingerprint()
 
 
 def test_stop_keeps_partial_soft_prompt(real):
+    from lessons.core.loop import Run
     from lessons.finetune import prompt_tuning as pt
 
     at = open_page("pages/w2_prompt_tuning.py")
     m = at.session_state["prompt-tuning.model"]
     tok = models.load_tiny_gpt().tokenizer
     soft = pt.make_soft_prompt(m, tok, "mood", 3)
-    hist = [{"step": 1, "loss": 3.0, "seconds": 0.1}, {"step": 2, "loss": 2.5, "seconds": 0.2}]
-    at.session_state["prompt-tuning.live"] = {"task": "mood", "steps": 40, "history": hist, "soft": soft, "running": True}
+    run = Run(40, 240.0, history=[{"step": 1, "seconds": 0.1, "loss": 3.0}, {"step": 2, "seconds": 0.2, "loss": 2.5}])
+    at.session_state["prompt-tuning.live"] = {"task": "mood", "run": run, "soft": soft, "running": True}
     at.button(key="prompt-tuning.stop").click().run(timeout=600)
     assert_no_exception(at)
     assert "Stopped at step 2 of 40" in texts(at)
-    assert "Soft prompt for 'mood': stopped after 2 steps" in texts(at)
+    assert "Soft prompt for 'mood' after 2 of 40 steps: stopped by you" in texts(at)

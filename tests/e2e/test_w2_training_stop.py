@@ -25,8 +25,8 @@ def test_stop_interrupts_live_lora_training(page, app_url, shots_dir):
     page.locator(".st-key-lora-training-stop button").first.click()  # the toolbar also has a "Stop"
     page.get_by_text(re.compile(rf"stopped at step \d+ of {total}")).first.wait_for(timeout=240_000)
     wait_until_idle(page)
-    heading = page.get_by_text(re.compile(r"Adapter 'archaic': stopped after \d+ steps")).first.inner_text()
-    steps = int(re.search(r"after (\d+) steps", heading).group(1))
+    heading = page.get_by_text(re.compile(rf"Adapter 'archaic' after \d+ of {total} steps: stopped by you")).first.inner_text()
+    steps = int(re.search(r"after (\d+) of", heading).group(1))
     assert 1 <= steps < total
     assert page.get_by_text("Identical hashes").count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -8,6 +8,7 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from lessons import corpus, models
+from lessons.core.loop import StopReason
 from lessons.finetune import lora
 from lessons.finetune import adapters, forgetting, instructions
 
@@ -100,13 +101,26 @@ def test_adapters_swap_on_one_base(gpt, tok):
 
 
 def test_train_is_bounded_and_stoppable(gpt, tok):
+    """On the shared run loop: progress(row, run) after each step; its return value is ignored;
+    only should_stop() stops, and a step that sees it before its update is not applied."""
     m = models.session_copy(gpt)
     seen = []
     res = adapters.train(m, tok, instructions.split("mood", "train"), steps=50, batch_size=4,
-                   progress=lambda s, t, met: seen.append(s) or s == 3)
-    assert res.steps_done == 3 and res.stopped == "stopped" and seen == [1, 2, 3]
+                         progress=lambda row, run: seen.append(row["step"]) or True,
+                         should_stop=lambda: len(seen) >= 3)
+    assert res.steps_done == 3 and res.stopped is StopReason.STOPPED and seen == [1, 2, 3]
+    assert res.to_dict()["stopped"] == "stopped" and [h["step"] for h in res.to_dict()["history"]] == [1, 2, 3]
+    # a Stop seen after the backward pass: that step's update is not applied
+    m2, asked = models.session_copy(gpt), []
+    before = models.state_fingerprint(m2)
+    res = adapters.train(m2, tok, instructions.split("mood", "train"), steps=5, batch_size=4,
+                         should_stop=lambda: asked.append(1) or len(asked) >= 2)
+    assert res.steps_done == 0 and res.stopped is StopReason.STOPPED
+    assert models.state_fingerprint(m2) == before
     res = adapters.train(m, tok, instructions.split("mood", "train"), steps=10_000, batch_size=4, max_seconds=0.0)
-    assert res.steps_done == 1 and res.stopped == "time limit"
+    assert res.steps_done == 1 and res.stopped is StopReason.TIME
+    res = adapters.train(m, tok, instructions.split("mood", "train"), steps=2, batch_size=4)
+    assert res.steps_done == 2 and res.stopped is StopReason.STEPS
     frozen = models.session_copy(gpt)
     for p in frozen.parameters():
         p.requires_grad_(False)

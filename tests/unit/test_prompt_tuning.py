@@ -6,6 +6,7 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from lessons import models
+from lessons.core.loop import Run, StopReason
 from lessons.finetune import instructions, prompt_tuning as pt
 from tests.unit.test_finetune import tok  # noqa: F401  (module-scoped BPE fixture)
 
@@ -60,4 +61,19 @@ def test_training_moves_only_the_soft_prompt(gpt, tok):  # noqa: F811
 def test_training_is_bounded(gpt, tok):  # noqa: F811
     out = pt.train_soft_prompt(models.session_copy(gpt), tok, "mood", n_virtual=2, steps=1000,
                                max_seconds=0.0, n_test=1)
-    assert len(out["history"]) == 1 and out["stopped"] == "time limit"
+    assert len(out["history"]) == 1 and out["stopped"] == StopReason.TIME.value
+    assert out["why"] == "time limit reached" and out["steps_planned"] == 1000
+
+
+def test_stop_keeps_the_run_and_applies_no_half_step(gpt, tok):  # noqa: F811
+    """A Stop (should_stop) ends the shared run loop; the caller's Run keeps the history, and
+    the soft prompt equals what the last recorded step left (the interrupted step is not applied)."""
+    run, seen = Run(50, 600.0), []
+    soft = pt.make_soft_prompt(gpt, tok, "mood", 2, init="random")
+    snapshots = []
+    out = pt.train_soft_prompt(models.session_copy(gpt), tok, "mood", steps=50, n_test=1, soft=soft, run=run,
+                               progress=lambda row, r: snapshots.append(soft.prompt.detach().clone()),
+                               should_stop=lambda: seen.append(1) or len(seen) >= 4)
+    # asked before step 1 (1), before its update (2), before step 2 (3), before its update (4): stop
+    assert run.stopped is StopReason.STOPPED and run.steps_done == 1 and out["history"] == run.history
+    assert out["why"] == "stopped by you" and torch.equal(soft.prompt, snapshots[-1])

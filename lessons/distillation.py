@@ -23,7 +23,9 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
+from lessons.core.loop import Progress, Run, ShouldStop, StopReason, run_loop
 from lessons.core.perplexity import perplexity
+from lessons.core.rng import seeded
 
 
 # --------------------------------------------------------------------------- temperature
@@ -83,8 +85,8 @@ def make_student(teacher_config, n_layer: int = 2, n_embd: int = 64, n_head: int
                      n_layer=n_layer, n_embd=n_embd, n_head=n_head, resid_pdrop=0.0, embd_pdrop=0.0,
                      attn_pdrop=0.0, bos_token_id=teacher_config.bos_token_id,
                      eos_token_id=teacher_config.eos_token_id, tie_word_embeddings=True)
-    torch.manual_seed(seed)
-    return GPT2LMHeadModel(cfg)
+    with seeded(seed):          # one at a time: concurrent sessions get their seed's weights
+        return GPT2LMHeadModel(cfg)
 
 
 # --------------------------------------------------------------------------- data
@@ -111,63 +113,109 @@ def batches(ids: torch.Tensor, batch: int, block: int, steps: int, seed: int):
 # --------------------------------------------------------------------------- training
 @dataclass
 class StudentRun:
+    """One student's training: the curves the page plots, and the shared run loop's
+    :class:`~lessons.core.loop.Run` (steps, seconds, why it ended). The two students of
+    :func:`train_pair` share one Run: they train in lockstep."""
+
     mode: str                     # "soft" (distilled) or "hard" (plain next-token CE)
     model: torch.nn.Module
     losses: list[float] = field(default_factory=list)     # the training objective per step
     ce: list[float] = field(default_factory=list)         # hard-label CE per step (comparable)
     val_ppl: list[tuple[int, float]] = field(default_factory=list)  # (step, perplexity)
-    steps: int = 0
-    seconds: float = 0.0
-    stopped_by: str = "steps"
+    run: Run = field(default_factory=lambda: Run(0, 0.0))
     extra: dict = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return self.run.steps_done
+
+    @property
+    def seconds(self) -> float:
+        return self.run.seconds
+
+    @property
+    def stopped(self) -> Optional[StopReason]:
+        return self.run.stopped
+
+
+def _evaluate(runs, step: int, val_ids: torch.Tensor, block: int, eval_blocks: int) -> None:
+    for r in runs:
+        r.val_ppl.append((step, perplexity(r.model, val_ids, block, eval_blocks)))
+        r.model.train()
+
+
+def _train_students(runs: list[StudentRun], teacher, train_ids, val_ids, *, T, steps, max_seconds, batch, block,
+                    seed, eval_every, eval_blocks, progress, should_stop, metrics) -> None:
+    """The students in ``runs`` trained in lockstep on the same batches, on ONE run of the shared
+    run loop; validation perplexity every ``eval_every`` steps and after the last step."""
+    dev = next(runs[0].model.parameters()).device
+    data = batches(train_ids, batch, block, steps, seed)
+    run = Run(steps, max_seconds)
+    for r in runs:
+        r.run = run
+        r.model.train()
+
+    def step(i: int) -> Optional[dict]:
+        x, y = next(data)                                                    # (B, T), y = x shifted by one
+        x, y = x.to(dev), y.to(dev)
+        t_logits, parts = None, []
+        for r in runs:
+            logits = r.model(x).logits                                       # z_s: (B, T, V)
+            ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))   # CE(z_s, y)
+            if r.mode == "soft":
+                if t_logits is None:
+                    with torch.no_grad():
+                        t_logits = teacher(x).logits                         # z_t: (B, T, V), teacher frozen
+                loss, _ = distillation_loss(logits, t_logits, y, T, r.extra["alpha"])  # a T^2 KL(p_T||q_T) + (1-a) CE
+            else:
+                loss = ce
+            r.extra["opt"].zero_grad(set_to_none=True)
+            loss.backward()                                                  # dL/dtheta_s
+            parts.append((loss, ce))
+        if should_stop is not None and should_stop():
+            for r in runs:
+                r.extra["opt"].zero_grad(set_to_none=True)
+            return None                                                      # stopped: no student updated
+        for r, (loss, ce) in zip(runs, parts):
+            torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
+            r.extra["opt"].step()                                            # theta_s <- AdamW(theta_s, g)
+            r.losses.append(loss.item())
+            r.ce.append(ce.item())
+        if i % eval_every == 0:
+            _evaluate(runs, i, val_ids, block, eval_blocks)
+        return metrics()
+
+    run_loop(step, steps=steps, max_seconds=max_seconds, progress=progress, should_stop=should_stop, run=run)
+    if runs[0].val_ppl[-1][0] != run.steps_done:   # the step the run ended on is always evaluated
+        _evaluate(runs, run.steps_done, val_ids, block, eval_blocks)
+    for r in runs:
+        r.extra.pop("opt")
+        r.model.eval()
+
+
+def _new_run(mode: str, model, alpha: float, lr: float, val_ids, block: int, eval_blocks: int) -> StudentRun:
+    r = StudentRun(mode, model, extra={"alpha": alpha,
+                                       "opt": torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)})
+    r.val_ppl.append((0, perplexity(model, val_ids, block, eval_blocks)))
+    return r
 
 
 def train_student(student, teacher, train_ids: torch.Tensor, val_ids: torch.Tensor, *,
                   mode: str = "soft", T: float = 2.0, alpha: float = 1.0, steps: int = 100,
                   max_seconds: float = 25.0, batch: int = 16, block: int = 64, lr: float = 3e-3,
                   seed: int = 0, eval_every: int = 25, eval_blocks: int = 16,
-                  progress: Optional[Callable[[int, int, dict], None]] = None) -> StudentRun:
-    """Train `student` in place (give it a fresh model) for at most `steps` / `max_seconds`.
-    The teacher is only read (eval mode, no_grad): it is never changed."""
+                  progress: Progress = None, should_stop: ShouldStop = None) -> StudentRun:
+    """Train `student` in place (give it a fresh model) for at most `steps` / `max_seconds`,
+    on the shared run loop: ``progress(row, run)`` after every step (row: "loss", "ce"), stop
+    only through ``should_stop()``. The teacher is only read (eval mode, no_grad): it is never
+    changed. The batches come from a private generator seeded with ``seed``."""
     if mode not in ("soft", "hard"):
         raise ValueError("mode is 'soft' or 'hard'")
-    torch.manual_seed(seed)
-    dev = next(student.parameters()).device
-    opt = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.0)
-    run = StudentRun(mode, student)
-    run.val_ppl.append((0, perplexity(student, val_ids, block, eval_blocks)))
-    student.train()
-    t0 = time.perf_counter()
-    for step, (x, y) in enumerate(batches(train_ids, batch, block, steps, seed), start=1):
-        x, y = x.to(dev), y.to(dev)
-        logits = student(x).logits                                           # (B, T, V)
-        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        if mode == "soft":
-            with torch.no_grad():
-                t_logits = teacher(x).logits                                 # (B, T, V), teacher frozen
-            loss, _ = distillation_loss(logits, t_logits, y, T, alpha)
-        else:
-            loss = ce
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
-        opt.step()
-        run.losses.append(loss.item())
-        run.ce.append(ce.item())
-        run.steps = step
-        elapsed = time.perf_counter() - t0
-        last = step == steps or elapsed >= max_seconds
-        if step % eval_every == 0 or last:
-            run.val_ppl.append((step, perplexity(student, val_ids, block, eval_blocks)))
-            student.train()
-        if progress:
-            progress(step, steps, {"loss": run.losses[-1], "ce": run.ce[-1], "seconds": elapsed})
-        if elapsed >= max_seconds and step < steps:
-            run.stopped_by = "time"
-            break
-    run.seconds = time.perf_counter() - t0
-    student.eval()
-    return run
+    r = _new_run(mode, student, alpha, lr, val_ids, block, eval_blocks)
+    _train_students([r], teacher, train_ids, val_ids, T=T, steps=steps, max_seconds=max_seconds, batch=batch,
+                    block=block, seed=seed, eval_every=eval_every, eval_blocks=eval_blocks, progress=progress,
+                    should_stop=should_stop, metrics=lambda: {"loss": r.losses[-1], "ce": r.ce[-1]})
+    return r
 
 
 @torch.no_grad()
@@ -218,59 +266,21 @@ def soft_labels(model, tokenizer, text: str, T: float, top_k: int = 15) -> SoftL
 def train_pair(teacher, train_ids: torch.Tensor, val_ids: torch.Tensor, make: Callable[[], torch.nn.Module], *,
                T: float = 2.0, alpha: float = 0.7, steps: int = 100, max_seconds: float = 40.0,
                batch: int = 16, block: int = 64, lr: float = 3e-3, seed: int = 0, eval_every: int = 25,
-               eval_blocks: int = 16, progress: Optional[Callable[[int, int, dict], None]] = None
+               eval_blocks: int = 16, progress: Progress = None, should_stop: ShouldStop = None
                ) -> dict[str, StudentRun]:
-    """Train a hard-label student and a distilled student IN LOCKSTEP: step i of both uses
-    the same batch, and the time budget stops both after the same number of steps, so the
-    comparison stays fair even on a busy machine. `make()` returns a fresh student; it is
-    called twice after the same torch seed, so both start from identical weights."""
-    torch.manual_seed(seed)
+    """Train a hard-label student and a distilled student IN LOCKSTEP on the shared run loop:
+    step i of both uses the same batch, and the time budget (or a Stop) ends both after the
+    same number of steps, so the comparison stays fair even on a busy machine. `make()`
+    returns a fresh student; it is called twice from the same torch seed, so both start from
+    identical weights. ``progress(row, run)`` after every step (row: "ce_hard", "ce_distilled")."""
     runs = {}
     for name, mode, al in (("hard labels", "hard", 0.0), ("distilled", "soft", alpha)):
-        torch.manual_seed(seed)
-        m = make()
-        runs[name] = StudentRun(mode, m)
-        runs[name].extra = {"alpha": al, "opt": torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=0.0)}
-        runs[name].val_ppl.append((0, perplexity(m, val_ids, block, eval_blocks)))
-        m.train()
-    dev = next(teacher.parameters()).device
-    t0 = time.perf_counter()
-    for step, (x, y) in enumerate(batches(train_ids, batch, block, steps, seed), start=1):
-        x, y = x.to(dev), y.to(dev)
-        t_logits = None
-        for r in runs.values():
-            logits = r.model(x).logits                                        # (B, T, V)
-            ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-            if r.mode == "soft":
-                if t_logits is None:
-                    with torch.no_grad():
-                        t_logits = teacher(x).logits                          # teacher frozen
-                loss, _ = distillation_loss(logits, t_logits, y, T, r.extra["alpha"])
-            else:
-                loss = ce
-            opt = r.extra["opt"]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
-            opt.step()
-            r.losses.append(loss.item())
-            r.ce.append(ce.item())
-            r.steps = step
-        elapsed = time.perf_counter() - t0
-        last = step == steps or elapsed >= max_seconds
-        if step % eval_every == 0 or last:
-            for r in runs.values():
-                r.val_ppl.append((step, perplexity(r.model, val_ids, block, eval_blocks)))
-                r.model.train()
-        if progress:
-            progress(step, steps, {"ce_hard": runs["hard labels"].ce[-1], "ce_distilled": runs["distilled"].ce[-1],
-                                   "seconds": elapsed})
-        if elapsed >= max_seconds and step < steps:
-            for r in runs.values():
-                r.stopped_by = "time"
-            break
-    for r in runs.values():
-        r.seconds = time.perf_counter() - t0
-        r.extra.pop("opt")
-        r.model.eval()
+        with seeded(seed):      # both students from the same random weights
+            m = make()
+        runs[name] = _new_run(mode, m, al, lr, val_ids, block, eval_blocks)
+    hard, soft = runs["hard labels"], runs["distilled"]
+    _train_students([hard, soft], teacher, train_ids, val_ids, T=T, steps=steps, max_seconds=max_seconds,
+                    batch=batch, block=block, seed=seed, eval_every=eval_every, eval_blocks=eval_blocks,
+                    progress=progress, should_stop=should_stop,
+                    metrics=lambda: {"ce_hard": hard.ce[-1], "ce_distilled": soft.ce[-1]})
     return runs

@@ -89,14 +89,15 @@ if st.button("Train both students", key="distillation.train", type="primary"):
     bar = st.progress(0.0, text="Training ...")
     with common.training_slot() as ok:
         if ok:
-            def progress(step, total, m):
+            def progress(row, run):
+                step, total = row["step"], run.steps_planned
                 bar.progress(min(step / total, 1.0),
-                             text=f"step {step}/{total}: CE hard {m['ce_hard']:.2f}, distilled "
-                                  f"{m['ce_distilled']:.2f}, {m['seconds']:.0f} s")
+                             text=f"step {step}/{total}: CE hard {row['ce_hard']:.2f}, distilled "
+                                  f"{row['ce_distilled']:.2f}, {row['seconds']:.0f} s")
             runs = kd.train_pair(teacher.model, train_ids, val_ids,
                                  lambda: kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev),
                                  T=train_T, alpha=alpha, steps=steps, max_seconds=seconds, seed=int(seed),
-                                 eval_every=max(steps // 6, 5), progress=progress)
+                                 eval_every=max(steps // 6, 5), progress=progress, should_stop=common.stop_requested)
             st.session_state["distillation.runs"] = {"runs": runs, "settings": (train_T, alpha, steps, layers, width, seed)}
     bar.empty()
 
@@ -128,7 +129,7 @@ if got:
         rows.append({"model": f"student, {name}", "parameters": kd.n_params(r.model),
                      "validation perplexity": round(r.val_ppl[-1][1], 1),
                      "ms per forward (1×64)": round(kd.ms_per_forward(r.model, block), 2),
-                     "steps": f"{r.steps}" + (" (time budget hit)" if r.stopped_by == "time" else "")})
+                     "steps": f"{r.steps}" + (f" ({r.stopped.describe()})" if r.stopped else "")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(f"Validation perplexity: Shakespeare, {describe_slice()}; the teacher's figure is the tiny "
                "GPT's Shakespeare perplexity shown on every page.")

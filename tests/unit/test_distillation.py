@@ -8,6 +8,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 from lessons import distillation as kd
 from lessons import models
+from lessons.core.loop import StopReason
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ def test_training_is_bounded_learns_and_leaves_the_teacher_alone(teacher, ids):
                                       steps=12, max_seconds=60, batch=4, block=32, eval_every=6, eval_blocks=4)
     assert models.state_fingerprint(teacher) == before and not teacher.training
     for r in runs.values():
-        assert r.steps == 12 and len(r.losses) == 12 and r.stopped_by == "steps"
+        assert r.steps == 12 and len(r.losses) == 12 and r.stopped is StopReason.STEPS
         assert r.val_ppl[0][0] == 0 and r.val_ppl[-1][0] == 12
         assert r.ce[-1] < r.ce[0]                                         # it learned something
     # same seed, same batches, alpha = 0 in "soft" mode == hard-label training
@@ -122,7 +123,8 @@ def test_training_is_bounded_learns_and_leaves_the_teacher_alone(teacher, ids):
     # a time budget of 0 s stops after the first step
     st = kd.make_student(teacher.config, 1, 32, 2, seed=0)
     quick = kd.train_student(st, teacher, ids[:1500], ids[1500:], steps=50, max_seconds=0.0, batch=2, block=16)
-    assert quick.steps == 1 and quick.stopped_by == "time"
+    assert quick.steps == 1 and quick.stopped is StopReason.TIME
+    assert quick.val_ppl[-1][0] == 1          # the step the run ended on is evaluated
 
 
 def test_soft_labels_of_a_real_tokenizer():
@@ -150,4 +152,11 @@ def test_train_pair_runs_in_lockstep_and_alpha_zero_is_the_control(teacher, ids)
                               batch=4, block=32, eval_every=4, eval_blocks=4)["distilled"]
     assert distilled.ce != pytest.approx(hard.ce, rel=1e-5)       # soft labels change the training
     cut = kd.train_pair(teacher, ids[:1500], ids[1500:], make, steps=50, max_seconds=0.0, batch=2, block=16)
-    assert [r.steps for r in cut.values()] == [1, 1] and all(r.stopped_by == "time" for r in cut.values())
+    assert [r.steps for r in cut.values()] == [1, 1] and all(r.stopped is StopReason.TIME for r in cut.values())
+    # a Stop seen inside step 3 (before any update) leaves BOTH students at step 2: still lockstep
+    asked = []
+    stop = kd.train_pair(teacher, ids[:1500], ids[1500:], make, steps=50, max_seconds=600, batch=2, block=16,
+                         eval_every=100, eval_blocks=2, should_stop=lambda: asked.append(1) or len(asked) >= 6)
+    for r in stop.values():
+        assert r.steps == len(r.losses) == len(r.ce) == 2 and r.stopped is StopReason.STOPPED
+        assert [s for s, _ in r.val_ppl] == [0, 2]

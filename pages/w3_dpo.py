@@ -67,6 +67,45 @@ def loss_figure(hist: list[dict]) -> go.Figure:
     return fig
 
 
+def compare_rows(d_pol, d_seconds: float, d_steps: int, new_ppo: bool) -> list[dict]:
+    """pi_ref, the DPO policy and a PPO policy, judged the same way: fresh samples on every prompt."""
+    yard = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer), s.rm, s.labeler,
+                          policy_lib.PROMPTS, ppo.PPOConfig(steps=1, seed=int(seed)))
+    ref_c = yard.ref_completions
+    rows = [{"method": "starting model π_ref", **ppo.evaluate_policy(yard.policy, s.rm, s.labeler, ref_c)}]
+    rows.append({"method": f"DPO (β = {beta})", **ppo.evaluate_policy(d_pol, s.rm, s.labeler, ref_c),
+                 "seconds": round(d_seconds, 1), "steps": d_steps})
+    p_pol = None
+    if new_ppo:
+        pcfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "seed": int(seed), "steps": ppo_steps})
+        p_tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed)), s.rm,
+                              s.labeler, policy_lib.PROMPTS, pcfg)
+        s.dpo["phase"] = "ppo"
+        p_res = ppo.train(p_tr, progress=lambda row, run: prog.progress(
+            min(row["step"] / pcfg.steps, 1.0), text=f"PPO step {row['step']}/{pcfg.steps}"))
+        p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_res.seconds, len(p_res.history), pcfg.beta
+    elif has_ppo:
+        p_tr = s.ppo["trainer"]
+        p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_tr.elapsed, len(p_tr.history), p_tr.cfg.beta
+    if p_pol is not None:
+        rows.append({"method": f"PPO (β = {p_beta})", **ppo.evaluate_policy(p_pol, s.rm, s.labeler, ref_c),
+                     "seconds": round(p_secs, 1), "steps": p_steps})
+    return rows
+
+
+# A run interrupted by Stop (or by any other click, which also reruns the page) is finished here:
+# the partly trained DPO policy is judged like a finished one and its curve stays on screen.
+if s.dpo.get("running") and not go_clicked:
+    live = s.dpo
+    hist = live["hist"]
+    if hist:
+        with st.spinner(f"Scoring the DPO policy stopped after {len(hist)} steps ..."):
+            rows = compare_rows(live["policy"], hist[-1]["seconds"], len(hist), new_ppo=False)
+    else:
+        rows = []
+    s.dpo = {"rows": rows, "hist": hist, "stopped": StopReason.STOPPED, "phase": live.get("phase"),
+             "planned": live.get("planned")}
+
 if go_clicked:
     with common.training_slot() as ok:
         if ok:
@@ -74,38 +113,18 @@ if go_clicked:
                                 seed=int(seed))
             d_pol = policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed))
             prog = bar.progress(0.0, text="DPO ...")
-            hist = []
+            hist: list[dict] = []
+            s.dpo = {"running": True, "policy": d_pol, "hist": hist, "phase": "dpo", "planned": None}
 
-            def on_dpo(row: dict, run: dpo.DPOResult) -> None:
-                hist.append(row)
+            def on_dpo(row: dict, run) -> None:
+                hist.append(row)   # kept in session state: survives a Stop
+                s.dpo["planned"] = run.steps_planned
                 prog.progress(min(row["step"] / run.steps_planned, 1.0),
                               text=f"DPO step {row['step']}/{run.steps_planned}")
                 chart_ph.plotly_chart(loss_figure(hist), width="stretch", key=f"dpo.live_{row['step']}")
 
             d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=on_dpo)
-            # Both methods are judged the same way: fresh samples on every prompt.
-            yard = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer), s.rm, s.labeler,
-                                  policy_lib.PROMPTS, ppo.PPOConfig(steps=1, seed=int(seed)))
-            ref_c = yard.ref_completions
-            rows = [{"method": "starting model π_ref", **_eval} for _eval in
-                    [ppo.evaluate_policy(yard.policy, s.rm, s.labeler, ref_c)]]
-            ev = ppo.evaluate_policy(d_pol, s.rm, s.labeler, ref_c)
-            rows.append({"method": f"DPO (β = {beta})", **ev, "seconds": round(d_res.train_seconds, 1),
-                         "steps": len(d_res.history)})
-            p_pol = None
-            if run_ppo:
-                pcfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "seed": int(seed), "steps": ppo_steps})
-                p_tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed)), s.rm,
-                                      s.labeler, policy_lib.PROMPTS, pcfg)
-                p_res = ppo.train(p_tr, progress=lambda row, run: prog.progress(
-                    min(row["step"] / pcfg.steps, 1.0), text=f"PPO step {row['step']}/{pcfg.steps}"))
-                p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_res.seconds, len(p_res.history), pcfg.beta
-            elif has_ppo:
-                p_tr = s.ppo["trainer"]
-                p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_tr.elapsed, len(p_tr.history), p_tr.cfg.beta
-            if p_pol is not None:
-                ev = ppo.evaluate_policy(p_pol, s.rm, s.labeler, ref_c)
-                rows.append({"method": f"PPO (β = {p_beta})", **ev, "seconds": round(p_secs, 1), "steps": p_steps})
+            rows = compare_rows(d_pol, d_res.train_seconds, len(d_res.history), new_ppo=run_ppo)
             s.dpo = {"rows": rows, "hist": hist, "stopped": d_res.stopped}
             bar.empty()
 
@@ -129,7 +148,14 @@ if s.dpo.get("rows"):
                "Σ_t log π_θ − log π_ref over those samples. DPO learns only from the fixed pairs (sampled "
                "from π_ref), so it cannot explore beyond them; PPO samples new text every step.")
     if s.dpo.get("stopped", StopReason.STEPS) is not StopReason.STEPS:
-        st.caption(f"DPO ended early: {s.dpo['stopped'].describe()}.")
+        if s.dpo.get("phase") == "ppo":
+            st.info(f"The comparison's PPO run was {s.dpo['stopped'].describe()}: DPO finished "
+                    f"({len(s.dpo['hist'])} steps) and is compared with π_ref only.")
+        else:
+            st.info(f"DPO {s.dpo['stopped'].describe()} after {len(s.dpo['hist'])} of "
+                    f"{s.dpo.get('planned') or '?'} steps: the table judges the partly trained policy.")
+elif s.dpo.get("stopped"):
+    st.info(f"DPO {s.dpo['stopped'].describe()} before its first step finished: nothing to judge yet.")
 else:
     st.info("Press **Train DPO and compare**.")
 

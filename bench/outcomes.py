@@ -85,7 +85,8 @@ def ppo_demo() -> dict:
 
 
 def ppo_lora_demo() -> dict:
-    """The PPO page with 'SmolLM2 + LoRA' chosen, at that choice's own defaults."""
+    """The PPO page with 'SmolLM2 + LoRA' chosen, at that choice's own defaults (the page quotes
+    this run: ppo.LORA_MEASURED)."""
     from lessons import models
     from lessons.rlhf import policy, ppo
 

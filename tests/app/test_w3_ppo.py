@@ -50,7 +50,7 @@ def test_each_policy_has_its_own_defaults():
     assert at.select_slider(key="ppo.lr.tiny").value == 1e-3 and at.slider(key="ppo.steps.tiny").value == 45
     at.radio(key="ppo.model").set_value("lora").run()
     assert_no_exception(at)
-    assert at.select_slider(key="ppo.lr.lora").value == 2e-3
+    assert at.select_slider(key="ppo.lr.lora").value == 5e-4
     assert at.slider(key="ppo.steps.lora").value == 20 and at.select_slider(key="ppo.batch.lora").value == 8
     assert at.select_slider(key="ppo.beta.lora").value == 0.1
     assert "SmolLM2 + LoRA has its own defaults" in texts(at)

@@ -73,3 +73,26 @@ def test_forgetting_verdict_says_what_was_measured():
                               {"task_b_accuracy": 0.0, "task_a_word_accuracy": 0.8}, 0.25)
     assert "MORE" in more and "m = 0.25" in more
 
+
+
+@pytest.mark.slow
+def test_each_adapter_does_its_own_task_and_the_base_neither():
+    """Try-this on the live LoRA page: "Train 'archaic', then 'mood', then swap adapters in
+    section 3: each adapter does its own task on the very same frozen base, and the base alone
+    does neither." Both adapters at the page's defaults on one bank, as the page trains them.
+    Measured: archaic 56% exact with its adapter, mood 100%; every other pairing 0%."""
+    lm = models.load_tiny_gpt("cpu")
+    bank = adapters.AdapterBank(models.session_copy(lm.model))
+    fp = bank.base_fingerprint()
+    tasks = ("archaic", "mood")
+    for t in tasks:
+        adapters.train_adapter(bank, lm.tokenizer, t, max_seconds=3600)
+    assert bank.base_fingerprint() == fp
+    for t in tasks:
+        test = instructions.split(t, "test")[:36]
+        floor = instructions.majority_baseline(t)["accuracy"]
+        own = bank.score(t, lm.tokenizer, test)["accuracy"]
+        other = bank.score(next(o for o in tasks if o != t), lm.tokenizer, test)["accuracy"]
+        base = bank.score(None, lm.tokenizer, test)["accuracy"]
+        assert own >= 0.5 and own > floor, (t, own, floor)
+        assert other <= floor and base <= floor, (t, other, base, floor)

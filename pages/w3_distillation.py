@@ -78,8 +78,9 @@ a, b, c, d = st.columns(4)
 train_T = a.slider("Training temperature T", 1.0, 8.0, 2.0, step=0.5, key="distillation.train_T")
 alpha = b.slider("α (weight of the soft loss)", 0.0, 1.0, 0.7, step=0.1, key="distillation.alpha")
 steps = c.slider("Steps per student", 10, 400, 150, step=10, key="distillation.steps")
-seconds = d.slider("Time budget (s)", 5, 60, 40, step=5, key="distillation.seconds",
-                   help="Both students train in lockstep on the same batches; the budget stops both after the same step.")
+seconds = d.slider("Time limit (s)", 30, 600, 300, step=30, key="distillation.seconds",
+                   help="A safety net only: the run is defined by its steps, so a busy server takes longer but "
+                        "still reaches the same point. Both students train in lockstep on the same batches.")
 e, f, g = st.columns(3)
 layers = e.select_slider("Student layers", [1, 2, 3], 2, key="distillation.layers")
 width = f.select_slider("Student width", [32, 64, 96], 64, key="distillation.width")
@@ -143,9 +144,9 @@ if got:
     st.caption("What to expect: in the first few steps the two curves are close. In our own run "
                "(the defaults: α = 0.7, T = 2, 2 layers × 64, seed 0) the distilled student pulled clearly "
                "ahead after a few dozen steps — validation perplexity 458 vs 588 at step 50 and 299 vs 548 at "
-               "step 100 — so give it the full time budget before judging.")
+               "step 100 — so give it all its steps before judging.")
 else:
-    st.caption("Press *Train both students* (bounded by the time budget; each session trains its own students).")
+    st.caption("Press *Train both students* (bounded by its steps; each session trains its own students).")
 
 common.try_this(
     "Set α = 0 for the distilled student too: both curves should coincide (same seed, same batches). "

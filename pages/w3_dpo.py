@@ -38,7 +38,8 @@ beta = c1.select_slider("DPO β", [0.05, 0.1, 0.2, 0.5, 1.0], value=0.1, key="dp
 lr = c2.select_slider("learning rate", [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], value=dpo.DPOConfig.lr, key="dpo.lr")
 epochs = c3.slider("epochs over the pairs", 1, 10, 3, key="dpo.epochs")
 seed = c4.number_input("seed", 0, 10_000, 0, key="dpo.seed")
-max_s = st.slider("time limit (s)", 10, 120, 60, step=10, key="dpo.seconds")
+max_s = st.slider("time limit (s)", 30, 600, 300, step=30, key="dpo.seconds",
+                  help="A safety net only: the epochs define the run, so a busy server takes longer but gets there.")
 has_ppo = bool(s.ppo.get("trainer") and s.ppo["trainer"].history and not s.ppo.get("lora"))
 c1, c2 = st.columns(2)
 run_ppo = c1.checkbox("Also run PPO now (same pairs, same reward model)", value=not has_ppo, key="dpo.with_ppo",

@@ -37,7 +37,7 @@ def test_training_two_students_leaves_the_teacher_unchanged():
     teacher = common.tiny_gpt("cpu")
     before = models.state_fingerprint(teacher.model)
     at.slider(key="distillation.steps").set_value(10)
-    at.slider(key="distillation.seconds").set_value(60)
+    at.slider(key="distillation.seconds").set_value(120)
     at.select_slider(key="distillation.layers").set_value(1)
     at.select_slider(key="distillation.width").set_value(32)
     at.slider(key="distillation.alpha").set_value(1.0)

@@ -140,7 +140,7 @@ if go_train:
 
             # state["curve"] is filled in place during training, so a Stop keeps it.
             result = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, modern_train, modern_eval, None,
-                                              steps=steps, lr=lr, eval_every=every, max_seconds=60, seed=int(seed),
+                                              steps=steps, lr=lr, eval_every=every, max_seconds=600, seed=int(seed),   # 600 s: a safety net
                                               progress=progress, curve=state["curve"])
             state.update(running=False, before=result.before, after=result.after,
                          after_sample=pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed)),

@@ -92,7 +92,7 @@ every = c3.select_slider("measure every", [5, 10, 20], value=10, key="domain-ada
 seed = c4.number_input("seed", 0, 9999, 0, key="domain-adaptation.seed")
 n_train_tokens = len(pt.encode(tiny.tokenizer, modern_train))
 st.caption(f"Training text: {len(modern_train):,} characters = {n_train_tokens:,} tokens of the tiny GPT. "
-           f"Batch 8 × 64 tokens; at most {steps} steps and 60 s. That is a SMALL domain sample: each step "
+           f"Batch 8 × 64 tokens; {steps} steps (a 10-minute safety net ends a run on a very busy server). That is a SMALL domain sample: each step "
            f"sees a third of it, so too many steps or too high a learning rate make the copy memorise it "
            f"(held-out modern perplexity turns back up: overfitting).")
 prompt = st.text_input("Prompt for before/after samples", "I checked my email and", key="domain-adaptation.prompt")
@@ -105,7 +105,10 @@ b2.button("⏹ Stop", key="domain-adaptation.stop", help="Stops the run; the cop
 state = st.session_state.get("domain-adaptation.run")
 if state is not None and state.get("running"):
     state["running"] = False
-    st.info(f"Stopped at step {state['curve'][-1][0]}; results so far are kept.")
+    done, measured = state.get("done", 0), state["curve"][-1][0]
+    st.info(f"Stopped by you after {done} of {state['steps']} steps; the copy keeps what it learned. "
+            + (f"Perplexities were last measured at step {measured} (every {state.get('every', '?')} steps)."
+               if measured != done else ""))
 
 
 def curve_fig(curve) -> go.Figure:
@@ -123,7 +126,7 @@ if go_train:
         if ok:
             fp_before = models.state_fingerprint(tiny.model)
             copy = models.session_copy(tiny.model)            # private: the shared model stays read-only
-            state = {"running": True, "curve": [], "steps": steps, "prompt": prompt,
+            state = {"running": True, "curve": [], "steps": steps, "prompt": prompt, "every": every, "done": 0,
                      "before_sample": pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed))}
             st.session_state["domain-adaptation.run"] = state
             bar = st.progress(0.0, text="measuring the starting perplexities ...")
@@ -132,6 +135,7 @@ if go_train:
 
             def progress(m: dict, log) -> None:
                 step, total = m["step"], log.steps_planned
+                state["done"] = step   # the steps trained, also between two measurements
                 bar.progress(step / total, text=f"step {step}/{total} · loss {m['loss']:.3f} · "
                                                 f"modern PPL {m['ppl_new']:.1f} · Shakespeare PPL {m['ppl_old']:.1f}")
                 if time.perf_counter() - last[0] > 0.5 or step == total:
@@ -158,7 +162,7 @@ elif state["curve"]:
     m1, m2, m3 = st.columns(3)
     m1.metric("Modern English perplexity", f"{last[1]:.1f}", f"{last[1] - first[1]:+.1f}", delta_color="inverse")
     m2.metric("Shakespeare perplexity", f"{last[2]:.1f}", f"{last[2] - first[2]:+.1f}", delta_color="inverse")
-    m3.metric("Steps done", f"{last[0]} of {state['steps']}")
+    m3.metric("Steps done", f"{state.get('done', last[0])} of {state['steps']}")
     st.plotly_chart(curve_fig(curve), width="stretch", key="domain-adaptation.final_fig")
     if "after_sample" in state:
         s1, s2 = st.columns(2)

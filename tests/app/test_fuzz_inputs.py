@@ -6,7 +6,9 @@ For each page of the navigation (a new page is covered with no new code):
    selectbox, toggle or checkbox is changed (each such "state" is fuzzed too);
 3. drive the corpus of tests/app/fuzz.py through every text input and text area at once (one
    run per corpus entry), every number input to its minimum and maximum, and hostile files
-   through every file uploader. Buttons are never pressed: nothing trains or generates.
+   through every file uploader. Buttons are never pressed (nothing trains or generates), except
+   the one-click setups in SETUP that a page needs before it shows its inputs at all (the
+   RLHF pages' default preference data and reward model).
 
 Pass: no exception element, no raw traceback, learner text never reaches markdown/HTML/KaTeX
 unescaped nor `unsafe_allow_html`, and refused input (empty, over-long, bad file) gets a
@@ -30,6 +32,7 @@ REVEAL_TYPES = ("radio", "selectbox", "toggle", "checkbox")
 MAX_OPTIONS = 6          # options of one reveal widget tried while looking for hidden inputs
 # Entries that the page must answer with a message (nothing to work on, or text cut).
 MUST_SAY = {"empty", "whitespace", "chars_20000", "long_word"}
+SETUP = {"Build the default preference data and reward model"}
 
 
 def _widgets(at, types=INPUT_TYPES):
@@ -192,6 +195,12 @@ def test_fuzz_every_input(lesson):
     rep = fuzz.Report(lesson.url)
     at = open_page(lesson.rel_path, timeout=300)
     fz = PageFuzzer(at, rep)
+    for b in at.button:
+        if b.proto.label in SETUP:
+            b.click()
+            fz.run(f"setup: {b.proto.label}")
+            assert not any(w.proto.label in SETUP for w in at.button), "the one-click setup did not finish"
+            break
     states = fz.states()
     for state in states:
         back = fz.enter(state) if state else []

@@ -6,16 +6,13 @@
 # summary: Pretrain a fresh GPT from random weights on Shakespeare in under a minute and watch its samples turn from noise into words.
 """Live pretraining of a fresh, randomly initialised tiny GPT: loss curve, progress bar,
 samples every N steps, and a Stop button that keeps what was learned."""
-import time
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import corpus, models, pretraining as pt
-from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
-from ui import common
+from ui import common, live
 
 MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
 
@@ -61,100 +58,101 @@ st.caption(f"A fresh GPT-2-style model: {n_layer} layer(s) × {n_embd} wide ≈ 
            f"{MAX_SECONDS // 60} min on a very busy server). "
            f"Training data: {len(train_ids):,} tokens of the training plays.")
 
-b1, b2, _ = st.columns([1.2, 1, 4])
-start = b1.button("▶ Start pretraining", type="primary", key="pretraining-live.start")
-b2.button("⏹ Stop", key="pretraining-live.stop", help="Stops the run; the model keeps what it learned so far.")
+start = live.buttons("pretraining-live", "▶ Start pretraining", start="start",
+                     stop_help="Stops the run; the model keeps what it learned so far.")
 
 
-def loss_fig(run: pt.LiveRun) -> go.Figure:
-    fig = go.Figure(go.Scatter(x=run.log.steps, y=run.log.losses, mode="lines", name="training loss",
+def loss_fig(res: pt.PretrainResult) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=res.log.steps, y=res.log.losses, mode="lines", name="training loss",
                                line=dict(width=1)))
-    if len(run.log.losses) >= 10:   # a 10-step moving average reads better than the noisy curve
-        ma = pd.Series(run.log.losses).rolling(10).mean()
-        fig.add_trace(go.Scatter(x=run.log.steps, y=ma, mode="lines", name="10-step average", line=dict(width=3)))
+    if len(res.log.losses) >= 10:   # a 10-step moving average reads better than the noisy curve
+        ma = pd.Series(res.log.losses).rolling(10).mean()
+        fig.add_trace(go.Scatter(x=res.log.steps, y=ma, mode="lines", name="10-step average", line=dict(width=3)))
     fig.add_hline(y=8.318, line_dash="dot", annotation_text="ln 4096: a uniform guess")
     fig.update_layout(xaxis_title="step", yaxis_title="cross-entropy (nats/token)", height=330,
-                      margin=dict(l=10, r=10, t=30, b=10), xaxis_range=[0, run.steps])
+                      margin=dict(l=10, r=10, t=30, b=10), xaxis_range=[0, res.steps])
     return fig
 
 
-def show_samples(run: pt.LiveRun, where) -> None:
+def show_samples(res: pt.PretrainResult, where) -> None:
     with where.container():
         st.subheader("Samples (newest first)")
-        for step, text in reversed(run.samples[-6:]):
+        for step, text in reversed(res.samples[-6:]):
             st.markdown(f"**step {step}**")
             st.text(text)
 
 
+def finish(lv: live.LiveRun) -> None:
+    """A finished or stopped run: a last sample and the validation perplexity of what it learned."""
+    res: pt.PretrainResult = lv.result
+    done = lv.run.steps_done
+    if done:
+        if not res.samples or res.samples[-1][0] != done:
+            res.samples.append((done, pt.sample(res.model, tok, "\n", max_new_tokens=40, seed=res.seed)))
+        res.val_ppl = validation_perplexity(res.model, tok)
+
+
 # A run interrupted by the Stop button (or by any other click, which also reruns the page)
 # is finished here with what it learned so far.
-run: pt.LiveRun | None = st.session_state.get("pretraining-live.run")
-if run is not None and run.running:
-    run.running = False
-    run.log.stopped = StopReason.STOPPED
-    st.info(f"Stopped at step {run.log.steps[-1] if run.log.steps else 0} of {run.steps}; "
-            "the model keeps what it learned so far.")
+if (stopped := live.finish_interrupted("pretraining-live", finish, restarting=start)) is not None:
+    live.stopped_note(stopped.run)
 
 if start:
     with common.training_slot() as ok:
         if ok:
             model = pt.fresh_model(cfg, seed=int(seed)).to(dev)   # a brand-new private model, on the chosen device
-            run = pt.LiveRun(model, pt.TrainLog(), steps, every, int(seed))
-            st.session_state["pretraining-live.run"] = run
-            run.samples.append((0, pt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
+            res = pt.PretrainResult(model, pt.TrainLog(steps, MAX_SECONDS), steps, every, int(seed))
+            lv = live.begin("pretraining-live", res.log, res,
+                            dict(layers=n_layer, width=n_embd, steps=steps, lr=lr, every=every, seed=int(seed)))
+            res.samples.append((0, pt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
             bar = st.progress(0.0, text="starting ...")
             chart = st.empty()
             sample_box = st.empty()
-            show_samples(run, sample_box)
-            last = [0.0]
+            show_samples(res, sample_box)
 
-            def progress(m: dict, log: pt.TrainLog) -> None:
-                step, total = m["step"], log.steps_planned
-                bar.progress(step / total, text=f"step {step}/{total} · loss {m['loss']:.3f} · "
-                                                f"{m['tokens'] / max(m['seconds'], 1e-6):,.0f} tokens/s")
-                if step % every == 0:
-                    run.samples.append((step, pt.sample(run.model, tok, "\n", max_new_tokens=40, seed=int(seed))))
-                    show_samples(run, sample_box)
-                if time.perf_counter() - last[0] > 0.5 or step == total:
-                    last[0] = time.perf_counter()
-                    chart.plotly_chart(loss_fig(run), width="stretch", key=f"pretraining-live.live_{step}")
+            def draw(row: dict, log: pt.TrainLog) -> None:
+                chart.plotly_chart(loss_fig(res), width="stretch", key=f"pretraining-live.live_{row['step']}")
 
+            def on_step(row: dict, log: pt.TrainLog) -> None:
+                if row["step"] % every == 0:
+                    res.samples.append((row["step"], pt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
+                    show_samples(res, sample_box)
+                tick(row, log)
+
+            tick = live.progress(bar, draw, text=lambda m, log: f"loss {m['loss']:.3f} · "
+                                 f"{m['tokens'] / max(m['seconds'], 1e-6):,.0f} tokens/s")
             pt.train_causal_lm(model, train_ids, steps=steps, batch_size=pt.LIVE_BATCH, block=pt.LIVE_BLOCK,
                                lr=lr, warmup=min(30, steps // 5), max_seconds=MAX_SECONDS, seed=int(seed),
-                               progress=progress, log=run.log, should_stop=common.stop_requested)
-            if run.log.stopped is not StopReason.STOPPED:   # after a Stop, the rerun that follows reports it
-                run.running = False
+                               progress=on_step, log=res.log, should_stop=common.stop_requested)
+            live.end(lv, finish)
             bar.empty()
             chart.empty()
             sample_box.empty()
 
-run = st.session_state.get("pretraining-live.run")
-if run is None:
+lv = live.state("pretraining-live")
+if lv.status == "idle":
     st.info("Press **Start pretraining**. Expect about a minute on a laptop CPU; a GPU is much faster.")
-else:
-    done = run.log.steps[-1] if run.log.steps else 0
-    if run.val_ppl is None and done and not run.running:
-        if not run.samples or run.samples[-1][0] != done:
-            run.samples.append((done, pt.sample(run.model, tok, "\n", max_new_tokens=40, seed=run.seed)))
-        run.val_ppl = validation_perplexity(run.model, tok)
-    why = run.log.describe()
+elif not lv.running:
+    res = lv.result
+    done = lv.run.steps_done
+    why = lv.run.describe()
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Steps done", f"{done} of {run.steps}", help=why)
-    m2.metric("Final loss (10-step mean)", f"{sum(run.log.losses[-10:]) / max(1, len(run.log.losses[-10:])):.3f}"
-              if run.log.losses else "–")
-    m3.metric("Validation perplexity", f"{run.val_ppl:,.1f}" if run.val_ppl else "–",
+    m1.metric("Steps done", f"{done} of {res.steps}", help=why)
+    m2.metric("Final loss (10-step mean)", f"{sum(res.log.losses[-10:]) / max(1, len(res.log.losses[-10:])):.3f}"
+              if res.log.losses else "–")
+    m3.metric("Validation perplexity", f"{res.val_ppl:,.1f}" if res.val_ppl else "–",
               help=f"Shakespeare perplexity, {describe_slice()} (the same slice on every page). "
                    "Uniform guessing: 4,096.")
-    m4.metric("Tokens seen", f"{run.log.tokens_seen:,}")
-    st.caption(f"Run ended: {why}. {run.log.seconds:.1f} s of training.")
-    st.plotly_chart(loss_fig(run), width="stretch", key="pretraining-live.final_fig")
+    m4.metric("Tokens seen", f"{res.log.tokens_seen:,}")
+    st.caption(f"Run ended: {why}. {res.log.seconds:.1f} s of training.")
+    st.plotly_chart(loss_fig(res), width="stretch", key="pretraining-live.final_fig")
     st.subheader("Samples during training")
-    if run.samples:
-        last_step, last_text = run.samples[-1]
+    if res.samples:
+        last_step, last_text = res.samples[-1]
         st.markdown(f"**Last sample (step {last_step})**, prompt: a new line")
         st.text(last_text)
     st.dataframe(pd.DataFrame([{"step": s, "sample (⏎ = new line)": t.replace(chr(10), " ⏎ ")}
-                               for s, t in run.samples]), hide_index=True, width="stretch")
+                               for s, t in res.samples]), hide_index=True, width="stretch")
 
 common.try_this(
     "Train 1 layer × 32 wide, then 4 × 128 for the same steps: which reaches a lower loss, and which is faster per step?",

@@ -292,15 +292,15 @@ def live_config(vocab_size: int, eos_id: int, n_layer: int = 2, n_embd: int = 64
 
 
 @dataclass
-class LiveRun:
-    """One learner's pretraining run, kept in the session so a Stop keeps what was learned."""
+class PretrainResult:
+    """What one learner's live pretraining run produced (the page keeps it in its ui.live
+    LiveRun, so a Stop keeps what was learned): the private model, its log, the samples."""
 
     model: object
     log: TrainLog
     steps: int
     sample_every: int
     seed: int
-    running: bool = True
     val_ppl: Optional[float] = None
     samples: list = field(default_factory=list)    # (step, text)
     started: float = field(default_factory=time.time)

@@ -1,6 +1,7 @@
 """AppTest: a short live pretraining run from scratch, and a stopped run keeping its results."""
 from lessons import pretraining as pt
 from tests.app.helpers import assert_no_exception, open_page, texts
+from ui import live
 
 PAGE = "pages/w1_pretraining_live.py"
 
@@ -19,8 +20,9 @@ def test_short_run_trains_and_samples():
     at.select_slider(key="pretraining-live.lr").set_value(1e-2)
     at.button(key="pretraining-live.start").click().run()
     assert_no_exception(at)
-    run = at.session_state["pretraining-live.run"]
-    assert not run.running and run.log.stopped.value in ("steps", "time")
+    lv = at.session_state["pretraining-live.live"]
+    run = lv.result
+    assert lv.status == "finished" and run.log.stopped.value in ("steps", "time")
     done = run.log.steps[-1]
     assert _metric(at, "Steps done") == f"{done} of 40"
     # Samples at step 0 and every 20 steps, plus the final one if the time limit cut the run.
@@ -34,17 +36,20 @@ def test_short_run_trains_and_samples():
 
 
 def test_interrupted_run_keeps_partial_results():
-    # A Stop click reruns the page while the loop is running; the rerun finds run.running
-    # still True. Simulate exactly that state.
+    # A Stop click reruns the page while the loop is running; the rerun finds the LiveRun
+    # still "running". Simulate exactly that state.
     at = open_page(PAGE, timeout=300)
     tok_len = 4096
     model = pt.fresh_model(pt.live_config(tok_len, 0, 1, 32), seed=0)
     log = pt.TrainLog(500, 60.0)
     log.history = [{"step": i, "seconds": 0.1 * i, "loss": loss, "lr": 1e-3, "tokens": i * 8 * 64}
                    for i, loss in enumerate([8.3, 8.1, 7.9], start=1)]
-    at.session_state["pretraining-live.run"] = pt.LiveRun(model, log, 500, 50, 0)
+    at.session_state["pretraining-live.live"] = live.LiveRun("pretraining-live", "running", log,
+                                                             pt.PretrainResult(model, log, 500, 50, 0))
     at.button(key="pretraining-live.stop").click().run()
     assert_no_exception(at)
     assert "Stopped at step 3 of 500" in texts(at)
     assert _metric(at, "Steps done") == "3 of 500"
-    assert at.session_state["pretraining-live.run"].log.stopped.value == "stopped"
+    lv = at.session_state["pretraining-live.live"]
+    assert lv.status == "finished" and lv.run.stopped.value == "stopped"
+    assert lv.result.val_ppl is not None and lv.result.samples[-1][0] == 3   # the partial model was finished

@@ -2,7 +2,7 @@
 progress, press its Stop button, and check what a learner must see: the run says it was
 stopped, its partial result (a chart) stays on screen, no stale progress bar, no exception,
 and the server keeps serving (another page opens). Pages are found from the source: any page
-with a `<url>.stop` button must be listed here, so a new training page cannot be forgotten."""
+with a `<url>.stop` button (its own or ui/live.py's `live.buttons("<url>", ...)`) must be listed here, so a new training page cannot be forgotten."""
 from __future__ import annotations
 
 import re
@@ -35,7 +35,9 @@ def _css(key: str) -> str:
 def test_every_page_with_a_stop_button_is_covered():
     stops = set()
     for f in (ROOT / "pages").glob("*.py"):
-        stops |= set(re.findall(r"""key=["']([a-z0-9-]+)\.stop["']""", f.read_text(encoding="utf-8")))
+        src = f.read_text(encoding="utf-8")
+        stops |= set(re.findall(r"""key=["']([a-z0-9-]+)\.stop["']""", src))
+        stops |= set(re.findall(r"""live\.buttons\(\s*["']([a-z0-9-]+)["']""", src))   # ui/live.py's Stop
     assert stops == set(TRAINING), f"pages with a Stop button: {sorted(stops)}"
 
 

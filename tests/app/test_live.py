@@ -1,0 +1,97 @@
+"""ui/live.py, the live-run protocol, on a tiny script (no model): Start runs to the end and
+calls the finisher, the rerun after a Stop marks the run stopped and keeps its partial result,
+Start again drops an interrupted run, Reset clears it, and the progress callback throttles
+the chart but updates the bar on every step."""
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from lessons.core.loop import Run, StopReason
+from tests.app.helpers import assert_no_exception, texts
+from ui import live
+
+
+def _script():
+    import streamlit as st
+
+    from lessons.core.loop import run_loop
+    from ui import live
+
+    def finisher(lv):
+        lv.result["finished_with"] = lv.run.steps_done
+
+    start = live.buttons("toy", "▶ Train", reset_label="Reset")
+    if live.finish_interrupted("toy", finisher, restarting=start):
+        live.stopped_note(live.state("toy").run)
+    if start:
+        lv = live.begin("toy", None, {"seen": []}, {"steps": 5})
+        bar = st.progress(0.0)
+        tick = live.progress(bar, lambda row, run: lv.result["seen"].append(row["step"]),
+                             text=lambda row, run: f"loss {row['loss']:.1f}", every_s=3600)
+        lv.run = run_loop(lambda i: {"loss": 10.0 / i}, steps=5, max_seconds=60, progress=tick)
+        live.end(lv, finisher)
+    st.write(f"status {live.state('toy').status}")
+
+
+def _app() -> AppTest:
+    at = AppTest.from_function(_script, default_timeout=30)
+    at.run()
+    assert_no_exception(at)
+    return at
+
+
+def test_start_runs_to_the_end_and_calls_the_finisher():
+    at = _app()
+    assert "status idle" in texts(at)
+    assert [b for b in at.button if b.key == "toy.reset"] == []     # nothing to reset yet
+    at.button(key="toy.train").click().run()
+    assert_no_exception(at)
+    lv = at.session_state["toy.live"]
+    assert lv.status == "finished" and lv.run.stopped is StopReason.STEPS
+    assert lv.result["finished_with"] == 5 and lv.settings == {"steps": 5}
+    # throttled: with every_s = 1 h only the first and the last step drew the chart
+    assert lv.result["seen"] == [1, 5]
+    assert "status finished" in texts(at)
+
+
+def test_the_rerun_after_stop_keeps_the_partial_result():
+    at = _app()
+    partial = Run(5, 60.0, history=[{"step": 1, "loss": 3.0}, {"step": 2, "loss": 2.0}])
+    at.session_state["toy.live"] = live.LiveRun("toy", "running", partial, {"seen": [1]})
+    at.button(key="toy.stop").click().run()
+    assert_no_exception(at)
+    lv = at.session_state["toy.live"]
+    assert lv.status == "finished" and lv.stopped and lv.run.stopped is StopReason.STOPPED
+    assert lv.result["finished_with"] == 2                       # the finisher saw the partial run
+    assert "Stopped at step 2 of 5" in texts(at)
+    at.button(key="toy.reset").click().run()                      # Reset: back to idle
+    assert at.session_state["toy.live"].status == "idle" and "status idle" in texts(at)
+
+
+def test_start_again_drops_an_interrupted_run_without_finishing_it():
+    at = _app()
+    old = live.LiveRun("toy", "running", Run(5, 60.0, history=[{"step": 1}]), {"seen": []})
+    at.session_state["toy.live"] = old
+    at.button(key="toy.train").click().run()
+    assert_no_exception(at)
+    assert "finished_with" not in old.result and old.run.stopped is StopReason.STOPPED
+    assert "Stopped at step" not in texts(at)
+    assert at.session_state["toy.live"].result["finished_with"] == 5
+
+
+class _Bar:
+    def __init__(self):
+        self.calls = []
+
+    def progress(self, value, text=None):
+        self.calls.append((value, text))
+
+
+def test_progress_updates_the_bar_every_step_and_draws_when_due():
+    bar, drawn = _Bar(), []
+    tick = live.progress(bar, lambda row, run: drawn.append(row["step"]), label="PPO step", every_s=0.0)
+    run = Run(3, 60.0)
+    for i in (1, 2, 3):
+        tick({"step": i}, run)
+    assert bar.calls == [(1 / 3, "PPO step 1/3"), (2 / 3, "PPO step 2/3"), (1.0, "PPO step 3/3")]
+    assert drawn == [1, 2, 3]

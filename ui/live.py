@@ -1,0 +1,152 @@
+"""The one live-run protocol of the training pages: Start/Stop[/Reset], a progress bar, a
+throttled live chart, and the partial result kept after Stop.
+
+Why state lives in session state AS THE RUN GOES: a click on Stop (or on any widget) makes
+Streamlit rerun the script. The running script is not killed at once: Streamlit raises a
+``RerunException`` (a ``BaseException``) at its next element call (a bar update, a chart), so
+nothing after the training call runs. Whatever the page wants to keep must already be in
+``st.session_state`` step by step: the core ``Run`` (its history grows in place) and the page's
+result object. The rerun then finds the run still marked ``running``; :func:`finish_interrupted`
+marks it ``StopReason.STOPPED`` and calls the page's finisher on the partial result.
+``common.stop_requested`` lets a loop stop before its next weight update.
+
+A page::
+
+    start = live.buttons("ppo", "▶ Train", start="train")
+    live.finish_interrupted("ppo", finisher, restarting=start)    # the rerun after a Stop
+    if start:
+        with common.training_slot() as ok:
+            if ok:
+                lv = live.begin("ppo", run, result, settings)
+                tick = live.progress(st.progress(0.0), draw=redraw)
+                train(..., progress=tick, should_stop=common.stop_requested)
+                live.end(lv, finisher)
+    lv = live.state("ppo")          # idle: press Start; else show lv.result
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Optional
+
+import streamlit as st
+
+from lessons.core.loop import Run, StopReason
+
+Status = Literal["idle", "running", "finished"]
+Row = dict
+Finisher = Optional[Callable[["LiveRun"], None]]
+
+
+@dataclass
+class LiveRun:
+    """One page's run in one session. ``run`` is the core loop's Run (history, why it ended);
+    ``result`` is whatever the page keeps (a model copy, samples, scores), partial while
+    running; ``settings`` are the widget values the run was started with."""
+
+    key: str
+    status: Status = "idle"
+    run: Optional[Run] = None
+    result: Any = None
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def stopped(self) -> bool:
+        """Finished because the learner pressed Stop."""
+        return self.status == "finished" and self.run is not None and self.run.stopped is StopReason.STOPPED
+
+
+def _slot(key: str) -> str:
+    return f"{key}.live"
+
+
+def state(key: str) -> LiveRun:
+    """This session's LiveRun for the page ``key`` (its URL name); an idle one the first time."""
+    lv = st.session_state.get(_slot(key))
+    if not isinstance(lv, LiveRun):
+        lv = st.session_state[_slot(key)] = LiveRun(key)
+    return lv
+
+
+def buttons(key: str, start_label: str, *, start: str = "train", stop_help: str | None = None,
+            reset_label: str | None = None) -> bool:
+    """Start and Stop side by side (and Reset when ``reset_label`` is given and a run exists).
+    Keys: ``<key>.<start>``, ``<key>.stop``, ``<key>.reset``. Stop needs no handler: its click
+    is the rerun. Reset clears the run (back to idle). Returns True when Start was clicked."""
+    cols = st.columns([1.3, 1, 1, 3] if reset_label else [1.3, 1, 4])
+    clicked = cols[0].button(start_label, type="primary", key=f"{key}.{start}")
+    cols[1].button("⏹ Stop", key=f"{key}.stop",
+                   help=stop_help or "Stops the run; what it learned so far is kept.")
+    if reset_label and state(key).status != "idle" and cols[2].button(reset_label, key=f"{key}.reset"):
+        st.session_state[_slot(key)] = LiveRun(key)
+    return clicked
+
+
+def begin(key: str, run: Optional[Run], result: Any = None, settings: dict | None = None) -> LiveRun:
+    """Mark a new run as started (replacing the last one) and return it."""
+    lv = st.session_state[_slot(key)] = LiveRun(key, "running", run, result, dict(settings or {}))
+    return lv
+
+
+def end(lv: LiveRun, finisher: Finisher = None) -> None:
+    """After the training call returned: the run is finished, the finisher completes the
+    result. A run that stopped because Stop was clicked stays ``running``: the rerun that
+    Stop started is already waiting and :func:`finish_interrupted` finishes it there."""
+    if lv.run is not None and lv.run.stopped is StopReason.STOPPED and _rerun_pending():
+        return
+    if finisher is not None:
+        finisher(lv)
+    lv.status = "finished"
+
+
+def finish_interrupted(key: str, finisher: Finisher = None, *, restarting: bool = False) -> Optional[LiveRun]:
+    """On the rerun after a Stop: a run still marked ``running`` was interrupted. Mark it
+    ``StopReason.STOPPED``, call ``finisher(lv)`` so the partial result is kept, return it.
+    ``restarting`` (Start clicked again): the old run is dropped instead, no finisher."""
+    lv = state(key)
+    if not lv.running:
+        return None
+    if lv.run is not None:
+        lv.run.stopped = StopReason.STOPPED
+    if restarting:
+        lv.status = "finished"
+        return None
+    if finisher is not None:
+        finisher(lv)
+    lv.status = "finished"
+    return lv
+
+
+def progress(bar, draw: Callable[[Row, Run], None] | None = None, *, text: Callable[[Row, Run], str] | None = None,
+             label: str = "step", every_s: float = 0.4) -> Callable[[Row, Run], None]:
+    """The ``progress(row, run)`` callback of the core loop for a page: the bar (an
+    ``st.progress``) reads "<label> i/n · <text(row, run)>" after every step; ``draw(row, run)``
+    (the live chart) runs at most every ``every_s`` seconds, and always on the last step
+    (plotly redraws cost more than a tiny model's step)."""
+    last = [float("-inf")]
+
+    def tick(row: Row, run: Run) -> None:
+        i, n = row["step"], max(run.steps_planned, 1)
+        extra = text(row, run) if text is not None else ""
+        bar.progress(min(i / n, 1.0), text=f"{label} {i}/{n}" + (f" · {extra}" if extra else ""))
+        now = time.perf_counter()
+        if draw is not None and (now - last[0] >= every_s or i >= n):
+            last[0] = now
+            draw(row, run)
+
+    return tick
+
+
+def stopped_note(run: Run, keeps: str = "the model keeps what it learned so far") -> None:
+    """The one sentence a stopped run shows: "Stopped at step N of M; <keeps>."."""
+    st.info(f"Stopped at step {run.steps_done} of {run.steps_planned}; {keeps}.")
+
+
+def _rerun_pending() -> bool:
+    from ui import common   # late: common imports much of the app
+
+    return common.stop_requested()

@@ -186,15 +186,30 @@ def _train_students(runs: list[StudentRun], teacher, train_ids, val_ids, *, T, s
         return metrics()
 
     run_loop(step, steps=steps, max_seconds=max_seconds, progress=progress, should_stop=should_stop, run=run)
+    settle(runs, val_ids)
+
+
+def settle(runs, val_ids: torch.Tensor) -> None:
+    """End-of-run bookkeeping for students trained by :func:`train_pair` / :func:`train_student`:
+    the step the run ended on gets its validation perplexity, the optimisers go, the students go
+    to eval mode. Also finishes students whose run was cut off from outside (a page whose script
+    was ended by a Stop click while the loop was inside ``progress``): their run is marked
+    STOPPED. Idempotent."""
+    runs = list(runs.values()) if isinstance(runs, dict) else list(runs)
+    if not runs:
+        return
+    run = runs[0].run
+    if run.stopped is None:          # never told by the loop how it ended: ended from outside
+        run.stopped = StopReason.STOPPED
     if runs[0].val_ppl[-1][0] != run.steps_done:   # the step the run ended on is always evaluated
-        _evaluate(runs, run.steps_done, val_ids, block, eval_blocks)
+        _evaluate(runs, run.steps_done, val_ids, runs[0].extra["block"], runs[0].extra["eval_blocks"])
     for r in runs:
-        r.extra.pop("opt")
+        r.extra.pop("opt", None)
         r.model.eval()
 
 
 def _new_run(mode: str, model, alpha: float, lr: float, val_ids, block: int, eval_blocks: int) -> StudentRun:
-    r = StudentRun(mode, model, extra={"alpha": alpha,
+    r = StudentRun(mode, model, extra={"alpha": alpha, "block": block, "eval_blocks": eval_blocks,
                                        "opt": torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)})
     r.val_ppl.append((0, perplexity(model, val_ids, block, eval_blocks)))
     return r
@@ -266,14 +281,17 @@ def soft_labels(model, tokenizer, text: str, T: float, top_k: int = 15) -> SoftL
 def train_pair(teacher, train_ids: torch.Tensor, val_ids: torch.Tensor, make: Callable[[], torch.nn.Module], *,
                T: float = 2.0, alpha: float = 0.7, steps: int = 100, max_seconds: float = 40.0,
                batch: int = 16, block: int = 64, lr: float = 3e-3, seed: int = 0, eval_every: int = 25,
-               eval_blocks: int = 16, progress: Progress = None, should_stop: ShouldStop = None
-               ) -> dict[str, StudentRun]:
+               eval_blocks: int = 16, progress: Progress = None, should_stop: ShouldStop = None,
+               runs: Optional[dict] = None) -> dict[str, StudentRun]:
     """Train a hard-label student and a distilled student IN LOCKSTEP on the shared run loop:
     step i of both uses the same batch, and the time budget (or a Stop) ends both after the
     same number of steps, so the comparison stays fair even on a busy machine. `make()`
     returns a fresh student; it is called twice from the same torch seed, so both start from
-    identical weights. ``progress(row, run)`` after every step (row: "ce_hard", "ce_distilled")."""
-    runs = {}
+    identical weights. ``progress(row, run)`` after every step (row: "ce_hard", "ce_distilled").
+    ``runs``: a dict the caller owns (a page's session state), filled with the two students
+    before the first step, so a caller whose run is cut off mid-way still holds them (finish
+    them with :func:`settle`)."""
+    runs = {} if runs is None else runs
     for name, mode, al in (("hard labels", "hard", 0.0), ("distilled", "soft", alpha)):
         with seeded(seed):      # both students from the same random weights
             m = make()

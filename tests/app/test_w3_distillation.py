@@ -60,3 +60,29 @@ def test_training_two_students_leaves_the_teacher_unchanged():
     at.slider(key="distillation.alpha").set_value(0.5)
     at.run()
     assert "trained with other settings" in texts(at)
+
+
+def test_stop_keeps_both_partly_trained_students(monkeypatch):
+    """Stop (a rerun request seen by common.stop_requested) ends both students after the same step;
+    the page keeps them, compares them and says the run was stopped and where."""
+    from ui import common
+    asked = {"n": 0}
+
+    def stop_after_a_few_steps() -> bool:      # the loop asks twice per step (before it, before the update)
+        asked["n"] += 1
+        return asked["n"] > 6
+
+    monkeypatch.setattr(common, "stop_requested", stop_after_a_few_steps)
+    at = open_page(PAGE)
+    at.slider(key="distillation.steps").set_value(40)
+    at.select_slider(key="distillation.layers").set_value(1)
+    at.select_slider(key="distillation.width").set_value(32)
+    at.button(key="distillation.train").click()
+    at.run()
+    assert_no_exception(at)
+    runs = at.session_state["distillation.runs"]["runs"]
+    assert runs["hard labels"].steps == runs["distilled"].steps == 3
+    assert runs["distilled"].val_ppl[-1][0] == 3            # the step it stopped on was evaluated
+    assert "stopped by you, after 3 of 40 steps" in texts(at)
+    table = at.dataframe[0].value
+    assert list(table["steps"])[1:] == ["3 (stopped by you)"] * 2

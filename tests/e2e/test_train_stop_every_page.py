@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 RLHF_BUILD = "Build the default preference data and reward model"
 
-# url -> (start button key, needs the RLHF reward model first)
+# url -> (start button key, what to do first: False nothing, True build the RLHF reward model,
+#         or the key of a button to press first, e.g. the one that makes the data to train on)
 TRAINING = {
     "domain-adaptation": ("domain-adaptation.train", False),
     "pretraining-live": ("pretraining-live.start", False),
@@ -25,6 +26,7 @@ TRAINING = {
     "dpo": ("dpo.run", True),
     "ppo": ("ppo.train", True),
     "reward-hacking": ("reward-hacking.run", True),
+    "distillation": ("distillation.train", False),
 }
 
 
@@ -43,13 +45,17 @@ def test_every_page_with_a_stop_button_is_covered():
 
 @pytest.mark.parametrize("url", sorted(TRAINING))
 def test_train_then_stop_keeps_the_partial_result(url, page, app_url, shots_dir):
-    start, rlhf = TRAINING[url]
+    start, first = TRAINING[url]
     page.goto(f"{app_url}/{url}")
     wait_until_idle(page)
-    if rlhf:
+    if first is True:
         page.get_by_role("button", name=RLHF_BUILD).click()
         page.get_by_text(re.compile(r"Using your reward model")).first.wait_for()
         wait_until_idle(page)
+    elif first:
+        page.locator(_css(first)).first.click()
+        wait_until_idle(page)
+        page.locator(_css(start)).first.wait_for()
     page.locator(_css(start)).first.click()
     # the run is live and has finished a step: every page's bar reads "... step i/n ..."
     page.locator('[data-testid="stProgress"]').get_by_text(re.compile(r"step [1-9]\d*/\d+")).first.wait_for()

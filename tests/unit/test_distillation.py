@@ -160,3 +160,27 @@ def test_train_pair_runs_in_lockstep_and_alpha_zero_is_the_control(teacher, ids)
     for r in stop.values():
         assert r.steps == len(r.losses) == len(r.ce) == 2 and r.stopped is StopReason.STOPPED
         assert [s for s, _ in r.val_ppl] == [0, 2]
+
+
+def test_a_run_cut_off_from_outside_is_kept_and_settled(teacher, ids):
+    """A page's script can be ended inside ``progress`` (Streamlit raises at the next element
+    call after a Stop click): the caller's ``runs`` dict still holds both students, and
+    ``settle`` finishes them like a stopped run."""
+    class Ended(Exception):
+        pass
+
+    def progress(row, run):
+        if row["step"] == 3:
+            raise Ended
+
+    make = lambda: kd.make_student(teacher.config, 1, 32, 2, seed=4)  # noqa: E731
+    held: dict = {}
+    with pytest.raises(Ended):
+        kd.train_pair(teacher, ids[:1500], ids[1500:], make, steps=50, max_seconds=600, batch=2, block=16,
+                      eval_every=100, eval_blocks=2, progress=progress, runs=held)
+    assert list(held) == ["hard labels", "distilled"] and held["distilled"].stopped is None
+    kd.settle(held, ids[1500:])
+    kd.settle(held, ids[1500:])                              # idempotent
+    for r in held.values():
+        assert r.steps == len(r.ce) == 3 and r.stopped is StopReason.STOPPED
+        assert [s for s, _ in r.val_ppl] == [0, 3] and "opt" not in r.extra and not r.model.training

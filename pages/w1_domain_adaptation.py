@@ -5,7 +5,6 @@
 # topics: domain adaptation, perplexity, continued pretraining, BloombergGPT, forgetting
 # summary: Measure how surprised SmolLM2 and our Shakespeare GPT are by old and modern English, then continue pretraining the tiny GPT on modern text and watch its perplexity fall.
 """Perplexity across domains, and a live continued-pretraining run on a per-session copy."""
-import time
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,7 +13,7 @@ import streamlit as st
 from lessons import corpus, models, pretraining as pt
 from lessons.pretraining import domain_adaptation
 from lessons.core.perplexity import describe as describe_slice
-from ui import common
+from ui import common, live
 
 st.title("🧭 Domain adaptation by continued pretraining")
 st.markdown(
@@ -98,17 +97,8 @@ st.caption(f"Training text: {len(modern_train):,} characters = {n_train_tokens:,
 prompt = st.text_input("Prompt for before/after samples", "I checked my email and", key="domain-adaptation.prompt")
 prompt = common.clean_text(prompt, what="prompt", max_chars=200) or "I checked my email and"
 
-b1, b2, _ = st.columns([1.3, 1, 4])
-go_train = b1.button("▶ Continue pretraining", type="primary", key="domain-adaptation.train")
-b2.button("⏹ Stop", key="domain-adaptation.stop", help="Stops the run; the copy keeps what it learned so far.")
-
-state = st.session_state.get("domain-adaptation.run")
-if state is not None and state.get("running"):
-    state["running"] = False
-    done, measured = state.get("done", 0), state["curve"][-1][0]
-    st.info(f"Stopped by you after {done} of {state['steps']} steps; the copy keeps what it learned. "
-            + (f"Perplexities were last measured at step {measured} (every {state.get('every', '?')} steps)."
-               if measured != done else ""))
+go_train = live.buttons("domain-adaptation", "▶ Continue pretraining",
+                        stop_help="Stops the run; the copy keeps what it learned so far.")
 
 
 def curve_fig(curve) -> go.Figure:
@@ -121,48 +111,49 @@ def curve_fig(curve) -> go.Figure:
     return f
 
 
+if (stopped := live.finish_interrupted("domain-adaptation", restarting=go_train)) is not None:
+    done, measured = stopped.run.steps_done, stopped.result["curve"][-1][0]
+    st.info(f"Stopped by you after {done} of {stopped.run.steps_planned} steps; the copy keeps what it learned. "
+            + (f"Perplexities were last measured at step {measured} (every {stopped.settings['every']} steps)."
+               if measured != done else ""))
+
 if go_train:
     with common.training_slot() as ok:
         if ok:
             fp_before = models.state_fingerprint(tiny.model)
             copy = models.session_copy(tiny.model)            # private: the shared model stays read-only
-            state = {"running": True, "curve": [], "steps": steps, "prompt": prompt, "every": every, "done": 0,
-                     "before_sample": pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed))}
-            st.session_state["domain-adaptation.run"] = state
+            # result["curve"] and the log fill in place during training, so a Stop keeps them.
+            result = {"curve": [], "prompt": prompt,
+                      "before_sample": pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed))}
+            lv = live.begin("domain-adaptation", pt.TrainLog(steps, 600), result,
+                            dict(steps=steps, lr=lr, every=every, seed=int(seed)))
             bar = st.progress(0.0, text="measuring the starting perplexities ...")
             chart = st.empty()
-            last = [0.0]
-
-            def progress(m: dict, log) -> None:
-                step, total = m["step"], log.steps_planned
-                state["done"] = step   # the steps trained, also between two measurements
-                bar.progress(step / total, text=f"step {step}/{total} · loss {m['loss']:.3f} · "
-                                                f"modern PPL {m['ppl_new']:.1f} · Shakespeare PPL {m['ppl_old']:.1f}")
-                if time.perf_counter() - last[0] > 0.5 or step == total:
-                    last[0] = time.perf_counter()
-                    chart.plotly_chart(curve_fig(state["curve"]), width="stretch", key=f"domain-adaptation.live_{step}")
-
-            # state["curve"] is filled in place during training, so a Stop keeps it.
-            result = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, modern_train, modern_eval, None,
+            tick = live.progress(
+                bar, lambda m, log: chart.plotly_chart(curve_fig(result["curve"]), width="stretch",
+                                                       key=f"domain-adaptation.live_{m['step']}"),
+                text=lambda m, log: f"loss {m['loss']:.3f} · modern PPL {m['ppl_new']:.1f} · "
+                                    f"Shakespeare PPL {m['ppl_old']:.1f}")
+            res = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, modern_train, modern_eval, None,
                                               steps=steps, lr=lr, eval_every=every, max_seconds=600, seed=int(seed),   # 600 s: a safety net
-                                              progress=progress, curve=state["curve"])
-            state.update(running=False, before=result.before, after=result.after,
-                         after_sample=pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed)),
-                         fingerprint_unchanged=models.state_fingerprint(tiny.model) == fp_before,
-                         seconds=result.log.seconds)
+                                              progress=tick, should_stop=common.stop_requested,
+                                              curve=result["curve"], log=lv.run)
+            result.update(after_sample=pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed)),
+                          fingerprint_unchanged=models.state_fingerprint(tiny.model) == fp_before)
+            live.end(lv)
             bar.empty()
             chart.empty()
 
-state = st.session_state.get("domain-adaptation.run")
-if state is None:
+lv = live.state("domain-adaptation")
+if lv.status == "idle":
     st.info("Press **Continue pretraining** (about half a minute on a laptop CPU).")
-elif state["curve"]:
-    curve = state["curve"]
+elif not lv.running and lv.result["curve"]:
+    state, curve = lv.result, lv.result["curve"]
     first, last = curve[0], curve[-1]
     m1, m2, m3 = st.columns(3)
     m1.metric("Modern English perplexity", f"{last[1]:.1f}", f"{last[1] - first[1]:+.1f}", delta_color="inverse")
     m2.metric("Shakespeare perplexity", f"{last[2]:.1f}", f"{last[2] - first[2]:+.1f}", delta_color="inverse")
-    m3.metric("Steps done", f"{state.get('done', last[0])} of {state['steps']}")
+    m3.metric("Steps done", f"{lv.run.steps_done} of {lv.run.steps_planned}")
     st.plotly_chart(curve_fig(curve), width="stretch", key="domain-adaptation.final_fig")
     if "after_sample" in state:
         s1, s2 = st.columns(2)

@@ -62,14 +62,16 @@ def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_e
                           steps: int = 60, lr: float = 1e-3, batch_size: int = 8, block: int = 64,
                           eval_every: int = 10, max_seconds: float = 60.0, seed: int = 0,
                           progress: Progress = None, should_stop: ShouldStop = None,
-                          curve: Optional[list] = None) -> AdaptResult:
+                          curve: Optional[list] = None,
+                          log: Optional[pretraining.TrainLog] = None) -> AdaptResult:
     """Continue causal-LM pretraining of `model` (a per-session COPY: it is modified in place)
     on `new_train`; every `eval_every` steps measure perplexity on held-out new-domain text
     and on old-domain text (`old_eval`; None = the Shakespeare validation slice of
     lessons.core.perplexity, the figure every page shows). `progress(row, log)` (the shared run
     loop's convention) gets each step's row plus the latest perplexities ("ppl_new", "ppl_old");
     `should_stop()` stops before the next update. Pass your own list as `curve` to see the
-    (step, ppl new, ppl old) points appear during training (and keep them if interrupted)."""
+    (step, ppl new, ppl old) points appear during training (and keep them if interrupted);
+    likewise pass a TrainLog as `log` to keep the run's history."""
     train_ids = pretraining.encode(tokenizer, new_train)
     if len(train_ids) < block + 2:
         raise ValueError(f"The new-domain text is too short ({len(train_ids)} tokens) to train on.")
@@ -91,7 +93,7 @@ def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_e
 
     log = pretraining.train_causal_lm(model, train_ids, steps=steps, batch_size=batch_size, block=block,
                                       lr=lr, warmup=max(1, steps // 10), max_seconds=max_seconds, seed=seed,
-                                      progress=on_step, should_stop=should_stop)
+                                      progress=on_step, should_stop=should_stop, log=log)
     last = log.steps[-1] if log.steps else 0
     if curve[-1][0] != last:
         n, o = ppls()

@@ -8,7 +8,10 @@ nothing after the training call runs. Whatever the page wants to keep must alrea
 ``st.session_state`` step by step: the core ``Run`` (its history grows in place) and the page's
 result object. The rerun then finds the run still marked ``running``; :func:`finish_interrupted`
 marks it ``StopReason.STOPPED`` and calls the page's finisher on the partial result.
-``common.stop_requested`` lets a loop stop before its next weight update.
+``common.stop_requested`` lets a loop stop before its next weight update. With Streamlit's
+fastReruns (the default) the rerun starts AT ONCE in a new thread while the interrupted one
+may still be inside a step: :func:`finish_interrupted` first waits for that thread to end, so
+the rerun never shows N steps while the old thread applies and logs step N + 1.
 
 A page::
 
@@ -25,6 +28,7 @@ A page::
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Optional
@@ -36,6 +40,7 @@ from lessons.core.loop import Run, StopReason
 Status = Literal["idle", "running", "finished"]
 Row = dict
 Finisher = Optional[Callable[["LiveRun"], None]]
+INTERRUPT_WAIT_S = 60.0   # at most this long for an interrupted run's thread to leave its step
 
 
 @dataclass
@@ -49,6 +54,7 @@ class LiveRun:
     run: Optional[Run] = None
     result: Any = None
     settings: dict = field(default_factory=dict)
+    thread: Optional[threading.Thread] = field(default=None, repr=False, compare=False)   # the one training
 
     @property
     def running(self) -> bool:
@@ -88,7 +94,8 @@ def buttons(key: str, start_label: str, *, start: str = "train", stop_help: str 
 
 def begin(key: str, run: Optional[Run], result: Any = None, settings: dict | None = None) -> LiveRun:
     """Mark a new run as started (replacing the last one) and return it."""
-    lv = st.session_state[_slot(key)] = LiveRun(key, "running", run, result, dict(settings or {}))
+    lv = st.session_state[_slot(key)] = LiveRun(key, "running", run, result, dict(settings or {}),
+                                                 threading.current_thread())
     return lv
 
 
@@ -110,6 +117,8 @@ def finish_interrupted(key: str, finisher: Finisher = None, *, restarting: bool 
     lv = state(key)
     if not lv.running:
         return None
+    if lv.thread is not None and lv.thread is not threading.current_thread():
+        lv.thread.join(INTERRUPT_WAIT_S)   # the interrupted script run leaves at its next element call
     if lv.run is not None:
         lv.run.stopped = StopReason.STOPPED
     if restarting:

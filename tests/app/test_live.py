@@ -95,3 +95,26 @@ def test_progress_updates_the_bar_every_step_and_draws_when_due():
         tick({"step": i}, run)
     assert bar.calls == [(1 / 3, "PPO step 1/3"), (2 / 3, "PPO step 2/3"), (1.0, "PPO step 3/3")]
     assert drawn == [1, 2, 3]
+
+
+def test_the_rerun_waits_for_the_interrupted_thread():
+    """fastReruns: the rerun starts while the old script thread is still inside its step. The
+    finisher must see that step too (finish_interrupted joins the old thread first)."""
+    import threading
+
+    at = _app()
+    partial = Run(5, 60.0, history=[{"step": 1, "loss": 3.0}])
+    go = threading.Event()
+
+    def old_script_thread():
+        go.wait(30)
+        partial.history.append({"step": 2, "loss": 2.0})   # the step in flight when Stop came
+
+    t = threading.Thread(target=old_script_thread)
+    t.start()
+    at.session_state["toy.live"] = live.LiveRun("toy", "running", partial, {"seen": []}, thread=t)
+    threading.Timer(0.2, go.set).start()
+    at.button(key="toy.stop").click().run()
+    assert_no_exception(at)
+    assert at.session_state["toy.live"].result["finished_with"] == 2
+    assert "Stopped at step 2 of 5" in texts(at)

@@ -13,7 +13,7 @@ import streamlit as st
 from lessons.core.loop import StopReason
 from lessons.rlhf import policy as policy_lib
 from lessons.rlhf import ppo, reward_hacking
-from ui import common, rlhf
+from ui import common, live, rlhf
 
 st.title("🎰 Reward hacking and the KL penalty")
 st.markdown(
@@ -58,11 +58,8 @@ max_s = st.slider("time limit per run (s)", 10, 600, 240, step=10, key="reward-h
 st.caption(f"Both runs use the same seed, prompts, reward model and settings; only β differs. Worst case "
            f"≈ 2 × {max_s} s on a CPU.")
 
-run = st.button("▶ Train both", key="reward-hacking.run", type="primary")
-st.button("⏹ Stop", key="reward-hacking.stop")
-if s.hack.get("running") and not run:
-    s.hack.update(running=False, stopped=StopReason.STOPPED, rows={k: list(v) for k, v in s.hack_live.items()})
-
+start = live.buttons("reward-hacking", "▶ Train both", start="run",
+                     stop_help="Stops both runs after the current round; what they learned is kept.")
 bar = st.empty()
 chart_ph = st.empty()
 
@@ -71,7 +68,19 @@ def names(b: float) -> str:
     return "β = 0 (no KL penalty)" if b == 0 else f"β = {b}"
 
 
-if run:
+def named_rows(run: reward_hacking.SideBySide) -> dict[str, list[dict]]:
+    return {names(b): rows for b, rows in run.rows().items()}
+
+
+def finish(lv: live.LiveRun) -> None:
+    """Finished or stopped: each policy's result (symptoms, samples) from what it learned."""
+    if lv.run is not None:
+        lv.result = {b: tr.result(lv.run.stopped) for b, tr in lv.run.trainers.items()}
+
+
+live.finish_interrupted("reward-hacking", finish, restarting=start)
+
+if start:
     with common.training_slot() as ok:
         if ok:
             cfg = ppo.PPOConfig(steps=steps, lr=lr, beta=beta, max_seconds=float(max_s), seed=int(seed))
@@ -80,29 +89,28 @@ if run:
                 pol = policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed))
                 return ppo.PPOTrainer(pol, s.rm, s.labeler, policy_lib.PROMPTS, c)
 
-            s.hack_live = {names(0.0): [], names(beta): []}
-            s.hack = {"running": True, "beta": beta}
+            lv = live.begin("reward-hacking", None, None, dict(beta=beta, steps=steps, lr=lr, seed=int(seed)))
             prog = bar.progress(0.0, text="Starting both runs ...")
+            tick = live.progress(prog, lambda row, run: chart_ph.plotly_chart(
+                rlhf.runs_figure(named_rows(run), rlhf.HACK_PANELS), width="stretch",
+                key=f"reward-hacking.live_{row['step']}"), label="both runs: step")
 
             def on_round(row: dict, run: reward_hacking.SideBySide) -> None:
-                s.hack_live = {names(b): rows for b, rows in run.rows().items()}
-                prog.progress(min(row["step"] / run.steps_planned, 1.0),
-                              text=f"both runs: step {row['step']}/{run.steps_planned}")
-                chart_ph.plotly_chart(rlhf.runs_figure(s.hack_live, rlhf.HACK_PANELS), width="stretch",
-                                      key=f"reward-hacking.live_{row['step']}")
+                lv.run = run          # the trainers (and their histories) survive a Stop
+                tick(row, run)
 
-            results = reward_hacking.run_side_by_side(make_trainer, cfg, (0.0, beta), progress=on_round)
-            s.hack.update(running=False, stopped=next(iter(results.values())).stopped, results=results,
-                          rows={names(b): r.rows() for b, r in results.items()})
+            reward_hacking.run_side_by_side(make_trainer, cfg, (0.0, beta), progress=on_round,
+                                            should_stop=common.stop_requested)
+            live.end(lv, finish)
             bar.empty()
 
-rows = s.hack.get("rows")
-if rows and not s.hack.get("running"):
-    chart_ph.plotly_chart(rlhf.runs_figure(rows, rlhf.HACK_PANELS), width="stretch", key="reward-hacking.done")
-    stopped = s.hack.get("stopped", StopReason.STEPS)
-    if stopped is not StopReason.STEPS:
-        st.warning(f"Run ended early ({stopped.describe()}): showing the steps finished so far.")
-    results = s.hack.get("results")
+lv = live.state("reward-hacking")
+if not lv.running and lv.run is not None and lv.run.steps_done:
+    chart_ph.plotly_chart(rlhf.runs_figure(named_rows(lv.run), rlhf.HACK_PANELS), width="stretch",
+                          key="reward-hacking.done")
+    if lv.run.stopped is not StopReason.STEPS:
+        st.warning(f"Run ended early ({lv.run.stopped.describe()}): showing the steps finished so far.")
+    results = lv.result
     if results:
         verdicts = {names(b): reward_hacking.verdict(res) for b, res in results.items()}
         st.dataframe(pd.DataFrame(reward_hacking.symptom_rows(verdicts)), hide_index=True, width="stretch")
@@ -118,7 +126,9 @@ if rows and not s.hack.get("running"):
         st.caption("Start → end: averages of the first and last 3 steps. Read the completions: a high r_φ "
                    "with one word repeated is the reward model being gamed, not the labeler being pleased "
                    "— the labeler's win-rate says so.")
-elif not rows:
+elif lv.stopped:
+    st.info("Stopped by you before the first round finished: nothing to show yet.")
+else:
     st.info("Press **Train both**: each chart gets one red line (β = 0) and one blue line (your β).")
 
 common.try_this(

@@ -30,8 +30,6 @@ class RLHFState:
     rm_pairs_used: int = 0
     ppo: dict = field(default_factory=dict)            # last PPO run: trainer, rows, result, ...
     ppo_live: list = field(default_factory=list)       # rows written during a run (survive a Stop)
-    hack: dict = field(default_factory=dict)
-    hack_live: dict = field(default_factory=dict)
     dpo: dict = field(default_factory=dict)
     cai_pairs: list = field(default_factory=list)
     cai_last: Any = None

@@ -9,10 +9,9 @@ a Stop button, start-versus-now samples and the memory a frozen reference costs.
 import pandas as pd
 import streamlit as st
 
-from lessons.core.loop import StopReason
 from lessons.rlhf import policy as policy_lib
 from lessons.rlhf import ppo
-from ui import common, rlhf
+from ui import common, live, rlhf
 
 st.title("🏋️ PPO: RLHF that really trains")
 st.markdown(
@@ -73,13 +72,7 @@ with st.expander("PPO settings (defaults work)"):
 cfg = ppo.PPOConfig(steps=steps, batch_size=batch, max_new_tokens=max_new, ppo_epochs=epochs, lr=lr, beta=beta,
                     lam=lam, clip_eps=clip_eps, max_seconds=float(max_s), seed=int(seed))
 
-b1, b2, _ = st.columns([1, 1, 4])
-train_clicked = b1.button("▶ Train", key="ppo.train", type="primary")
-b2.button("⏹ Stop", key="ppo.stop", help="Stops after the current PPO step; the policy keeps what it learned.")
-
-# A run that was interrupted by the Stop button (or any rerun) left its rows behind.
-if s.ppo.get("running") and not train_clicked:
-    s.ppo.update(running=False, stopped=StopReason.STOPPED, rows=list(s.ppo_live))
+train_clicked = live.buttons("ppo", "▶ Train", stop_help="Stops after the current PPO step; the policy keeps what it learned.")
 
 bar = st.empty()
 metrics_ph = st.empty()
@@ -87,7 +80,7 @@ chart_ph = st.empty()
 samples_ph = st.empty()
 
 
-def draw(rows: list[dict], start: list, now: list, live: bool) -> None:
+def draw(rows: list[dict], beta_run: float, start: list, now: list, live_chart: bool) -> None:
     if not rows:
         return
     last = rows[-1]
@@ -98,10 +91,19 @@ def draw(rows: list[dict], start: list, now: list, live: bool) -> None:
         m[2].metric("win-rate vs π_ref", f"{last['win_rate']:.2f}", f"{last['win_rate'] - rows[0]['win_rate']:+.2f}")
         m[3].metric("KL to π_ref", f"{last['kl']:.2f} nats")
         m[4].metric("time", f"{last['seconds']:.0f} s")
-    chart_ph.plotly_chart(rlhf.runs_figure({f"β = {s.ppo.get('beta', beta)}": rows}, target=0.8), width="stretch",
-                          key=f"ppo.chart_{'live' if live else 'done'}_{last['step']}")
+    chart_ph.plotly_chart(rlhf.runs_figure({f"β = {beta_run}": rows}, target=0.8), width="stretch",
+                          key=f"ppo.chart_{'live' if live_chart else 'done'}_{last['step']}")
     samples_ph.dataframe(pd.DataFrame(rlhf.samples_table(start, now)), hide_index=True, width="stretch")
 
+
+def finish(lv: live.LiveRun) -> None:
+    """Finished or stopped: the trainer's result (steps to the target win-rate) for what it learned."""
+    if lv.run is not None:
+        lv.result["ppo"] = lv.result["trainer"].result(lv.run.stopped)
+
+
+# A run interrupted by the Stop button (or any rerun) is finished with the steps it completed.
+live.finish_interrupted("ppo", finish, restarting=train_clicked)
 
 if train_clicked:
     with common.training_slot() as ok:
@@ -114,49 +116,50 @@ if train_clicked:
             else:
                 pol = policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed))
             trainer = ppo.PPOTrainer(pol, s.rm, s.labeler, policy_lib.PROMPTS, cfg)
-            s.ppo = {"policy": pol, "trainer": trainer, "running": True, "rows": [], "beta": beta,
-                     "lora": lora, "memory": policy_lib.memory_report(pol), "config": cfg}
-            s.ppo_live = []
-            progress = bar.progress(0.0, text="Starting ...")
+            lv = live.begin("ppo", None, {"trainer": trainer, "memory": policy_lib.memory_report(pol), "ppo": None},
+                            dict(beta=beta, lora=lora, config=cfg))
+            tick = live.progress(bar.progress(0.0, text="Starting ..."), label="PPO step",
+                                 text=lambda row, run: f"{row['seconds']:.0f} s of {cfg.max_seconds:.0f} s")
 
             def on_step(row: dict, run) -> None:
-                s.ppo_live.append(row)
-                progress.progress(min(row["step"] / cfg.steps, 1.0),
-                                  text=f"PPO step {row['step']}/{cfg.steps} · {row['seconds']:.0f} s of {cfg.max_seconds:.0f} s")
-                draw(s.ppo_live, trainer.start_samples, trainer.history[-1].samples, live=True)
+                lv.run = run          # its history grows in place: a Stop keeps every finished step
+                tick(row, run)
+                draw(run.history, beta, trainer.start_samples, trainer.history[-1].samples, live_chart=True)
 
-            result = ppo.train(trainer, progress=on_step)
-            s.ppo.update(running=False, stopped=result.stopped, rows=result.rows(), result=result)
+            ppo.train(trainer, progress=on_step, should_stop=common.stop_requested)
+            live.end(lv, finish)
             bar.empty()
 
-rows = s.ppo.get("rows") or []
-if rows and not s.ppo.get("running"):
-    tr = s.ppo["trainer"]
-    draw(rows, tr.start_samples, tr.history[-1].samples if tr.history else [], live=False)
-    res = s.ppo.get("result")
+lv = live.state("ppo")
+rows = lv.run.history if lv.run is not None and not lv.running else []
+if rows:
+    tr = lv.result["trainer"]
+    draw(rows, lv.settings["beta"], tr.start_samples, tr.history[-1].samples if tr.history else [], live_chart=False)
+    res = lv.result["ppo"]
     first, last = rows[0], rows[-1]
-    msg = (f"Run finished ({s.ppo['stopped'].describe()}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "
+    msg = (f"Run finished ({lv.run.stopped.describe()}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "
            f"{first['win_rate']:.2f} → {last['win_rate']:.2f}, reward {first['reward']:+.2f} → "
            f"{last['reward']:+.2f}, KL {last['kl']:.2f} nats; on average "
            f"{sum(r['clipfrac'] for r in rows) / len(rows):.0%} of the token updates hit the clip (clipfrac).")
     if res is not None and res.steps_to_target:
         msg += f" Reached win-rate 0.8 (mean of 3 steps) at step {res.steps_to_target} ({res.seconds_to_target:.0f} s)."
     st.success(msg)
-    mem = s.ppo.get("memory")
-    if mem is not None:
-        st.subheader("Memory: what the frozen reference costs")
-        mc = st.columns(4)
-        mc[0].metric("parameters in π_θ", f"{mem.total_params / 1e6:.2f} M")
-        mc[1].metric("trainable parameters", f"{mem.trainable_params / 1e6:.3f} M",
-                     f"{mem.trainable_params / mem.total_params:.2%} of the model")
-        mc[2].metric("a second copy for π_ref would cost", f"{mem.naive_reference_mb:.1f} MB")
-        mc[3].metric("π_ref costs here", f"{mem.reference_mb:.1f} MB")
-        extra = ""
-        if s.ppo.get("lora"):
-            extra = (f" Adam's state also shrinks from {mem.naive_adam_mb:.0f} MB (every weight) to "
-                     f"{mem.adam_mb:.2f} MB (adapter and value head only).")
-        st.caption(f"{mem.how}. Saved: {mem.naive_reference_mb - mem.reference_mb:.1f} MB of weights.{extra}")
-elif not rows:
+    mem = lv.result["memory"]
+    st.subheader("Memory: what the frozen reference costs")
+    mc = st.columns(4)
+    mc[0].metric("parameters in π_θ", f"{mem.total_params / 1e6:.2f} M")
+    mc[1].metric("trainable parameters", f"{mem.trainable_params / 1e6:.3f} M",
+                 f"{mem.trainable_params / mem.total_params:.2%} of the model")
+    mc[2].metric("a second copy for π_ref would cost", f"{mem.naive_reference_mb:.1f} MB")
+    mc[3].metric("π_ref costs here", f"{mem.reference_mb:.1f} MB")
+    extra = ""
+    if lv.settings["lora"]:
+        extra = (f" Adam's state also shrinks from {mem.naive_adam_mb:.0f} MB (every weight) to "
+                 f"{mem.adam_mb:.2f} MB (adapter and value head only).")
+    st.caption(f"{mem.how}. Saved: {mem.naive_reference_mb - mem.reference_mb:.1f} MB of weights.{extra}")
+elif lv.stopped:
+    st.info("Stopped by you before the first PPO step finished: nothing to show yet.")
+elif not lv.running:
     st.info("Press **Train**. The charts update after every PPO step; **Stop** ends the run early.")
 
 common.try_this(

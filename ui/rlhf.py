@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from lessons import models
 from lessons.rlhf import preferences, reward_model
-from ui import common
+from ui import common, live
 
 KEY = "w3_rlhf_state"
 
@@ -28,12 +28,20 @@ class RLHFState:
     rm: Optional[reward_model.RewardModel] = None
     rm_result: Optional[reward_model.RMTrainResult] = None
     rm_pairs_used: int = 0
-    ppo: dict = field(default_factory=dict)            # last PPO run: trainer, rows, result, ...
-    ppo_live: list = field(default_factory=list)       # rows written during a run (survive a Stop)
     dpo: dict = field(default_factory=dict)
     cai_pairs: list = field(default_factory=list)
     cai_last: Any = None
     pending: dict = field(default_factory=dict)        # completions waiting for a click / ranking
+
+    @property
+    def ppo(self) -> dict:
+        """The PPO page's last run as the other RLHF pages read it: {"policy", "trainer", "lora"}
+        ({} before any run). It lives in the PPO page's ui.live LiveRun (key "ppo")."""
+        lv = live.state("ppo")
+        if lv.result is None:
+            return {}
+        tr = lv.result["trainer"]
+        return {"policy": tr.policy, "trainer": tr, "lora": lv.settings.get("lora", False)}
 
 
 def state() -> RLHFState:

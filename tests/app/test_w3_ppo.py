@@ -19,27 +19,35 @@ def test_quickstart_then_short_ppo_run():
     at.select_slider(key="ppo.beta.tiny").set_value(0.1).run()
     at.button(key="ppo.train").click().run()
     assert_no_exception(at)
-    s = at.session_state["w3_rlhf_state"]
-    rows = s.ppo["rows"]
-    assert [r["step"] for r in rows] == [1, 2, 3] and s.ppo["stopped"] is StopReason.STEPS
+    lv = at.session_state["ppo.live"]
+    rows = lv.run.history
+    assert [r["step"] for r in rows] == [1, 2, 3] and lv.run.stopped is StopReason.STEPS
+    assert lv.status == "finished" and lv.result["ppo"].stopped is StopReason.STEPS
     assert "Run finished (all steps done) after 3 steps" in texts(at)
     shown = {m.label: m.value for m in at.metric}
     assert shown["step"] == "3" and shown["π_ref costs here"] == "0.0 MB"
     assert f"{rows[-1]['win_rate']:.2f}" == shown["win-rate vs π_ref"]
     assert len(at.get("plotly_chart")) >= 1 and at.dataframe[0].value.shape[0] >= 1
-    trainer = s.ppo["trainer"]
+    trainer = lv.result["trainer"]
     assert trainer.cfg.beta == 0.1 and trainer.cfg.batch_size == 8
     shared = trainer.policy.ref
     assert models.state_fingerprint(shared) == models.state_fingerprint(models.load_tiny_gpt("cpu").model)
     assert models.state_fingerprint(trainer.policy.lm) != models.state_fingerprint(shared)
 
     # A Stop click reruns the script while a run is in flight: the next run reports it.
-    s.ppo["running"] = True
-    s.ppo_live = s.ppo["rows"][:2]
+    lv.status = "running"
+    lv.run.history = lv.run.history[:2]
     at.button(key="ppo.stop").click().run()
     assert_no_exception(at)
-    assert s.ppo["stopped"] is StopReason.STOPPED and len(s.ppo["rows"]) == 2
+    lv = at.session_state["ppo.live"]
+    assert lv.stopped and lv.result["ppo"].stopped is StopReason.STOPPED and len(lv.run.history) == 2
     assert "Run finished (stopped by you) after 2 steps" in texts(at)
+
+    # The DPO page sees this PPO run (RLHFState.ppo reads the PPO page's LiveRun): it offers to
+    # compare with it instead of running PPO again.
+    at.switch_page("pages/w3_dpo.py").run()
+    assert_no_exception(at)
+    assert at.checkbox(key="dpo.with_ppo").value is False
 
 
 def test_each_policy_has_its_own_defaults():

@@ -13,7 +13,7 @@ import streamlit as st
 from lessons.core.loop import StopReason
 from lessons.rlhf import dpo, ppo
 from lessons.rlhf import policy as policy_lib
-from ui import common, rlhf
+from ui import common, live, rlhf
 
 st.title("🎯 DPO versus PPO")
 st.markdown(
@@ -81,9 +81,8 @@ def compare_rows(d_pol, d_seconds: float, d_steps: int, new_ppo: bool) -> list[d
         pcfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "seed": int(seed), "steps": ppo_steps})
         p_tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed)), s.rm,
                               s.labeler, policy_lib.PROMPTS, pcfg)
-        s.dpo["phase"] = "ppo"
-        p_res = ppo.train(p_tr, progress=lambda row, run: prog.progress(
-            min(row["step"] / pcfg.steps, 1.0), text=f"PPO step {row['step']}/{pcfg.steps}"))
+        live.state("dpo").result["phase"] = "ppo"
+        p_res = ppo.train(p_tr, progress=live.progress(bar.progress(0.0), label="PPO step"))
         p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_res.seconds, len(p_res.history), pcfg.beta
     elif has_ppo:
         p_tr = s.ppo["trainer"]
@@ -94,18 +93,16 @@ def compare_rows(d_pol, d_seconds: float, d_steps: int, new_ppo: bool) -> list[d
     return rows
 
 
-# A run interrupted by Stop (or by any other click, which also reruns the page) is finished here:
-# the partly trained DPO policy is judged like a finished one and its curve stays on screen.
-if s.dpo.get("running") and not go_clicked:
-    live = s.dpo
-    hist = live["hist"]
+def finish(lv: live.LiveRun) -> None:
+    """A run interrupted by Stop (or by any other click, which also reruns the page): the partly
+    trained DPO policy is judged like a finished one (no new PPO run) and its curve stays."""
+    hist = lv.run.history if lv.run is not None else []
     if hist:
         with st.spinner(f"Scoring the DPO policy stopped after {len(hist)} steps ..."):
-            rows = compare_rows(live["policy"], hist[-1]["seconds"], len(hist), new_ppo=False)
-    else:
-        rows = []
-    s.dpo = {"rows": rows, "hist": hist, "stopped": StopReason.STOPPED, "phase": live.get("phase"),
-             "planned": live.get("planned")}
+            lv.result["rows"] = compare_rows(lv.result["policy"], hist[-1]["seconds"], len(hist), new_ppo=False)
+
+
+live.finish_interrupted("dpo", finish, restarting=go_clicked)
 
 if go_clicked:
     with common.training_slot() as ok:
@@ -113,51 +110,54 @@ if go_clicked:
             cfg = dpo.DPOConfig(beta=beta, lr=lr, epochs=epochs, max_steps=10_000, max_seconds=float(max_s),
                                 seed=int(seed))
             d_pol = policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed))
-            prog = bar.progress(0.0, text="DPO ...")
-            hist: list[dict] = []
-            s.dpo = {"running": True, "policy": d_pol, "hist": hist, "phase": "dpo", "planned": None}
+            lv = live.begin("dpo", None, {"policy": d_pol, "phase": "dpo", "rows": None},
+                            dict(beta=beta, lr=lr, epochs=epochs, seed=int(seed), with_ppo=run_ppo))
+            tick = live.progress(bar.progress(0.0, text="DPO ..."), label="DPO step",
+                                 draw=lambda row, run: chart_ph.plotly_chart(
+                                     loss_figure(run.history), width="stretch", key=f"dpo.live_{row['step']}"))
 
             def on_dpo(row: dict, run) -> None:
-                hist.append(row)   # kept in session state: survives a Stop
-                s.dpo["planned"] = run.steps_planned
-                prog.progress(min(row["step"] / run.steps_planned, 1.0),
-                              text=f"DPO step {row['step']}/{run.steps_planned}")
-                chart_ph.plotly_chart(loss_figure(hist), width="stretch", key=f"dpo.live_{row['step']}")
+                lv.run = run          # its history grows in place: survives a Stop
+                tick(row, run)
 
-            d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=on_dpo)
-            rows = compare_rows(d_pol, d_res.train_seconds, len(d_res.history), new_ppo=run_ppo)
-            s.dpo = {"rows": rows, "hist": hist, "stopped": d_res.stopped}
+            d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=on_dpo, should_stop=common.stop_requested)
+            lv.run = d_res
+            if d_res.stopped is not StopReason.STOPPED:
+                lv.result["rows"] = compare_rows(d_pol, d_res.train_seconds, len(d_res.history), new_ppo=run_ppo)
+            live.end(lv, None if lv.result["rows"] is not None else finish)
             bar.empty()
 
-if s.dpo.get("rows"):
-    chart_ph.plotly_chart(loss_figure(s.dpo["hist"]), width="stretch", key="dpo.done")
+lv = live.state("dpo")
+if not lv.running and lv.result is not None and lv.result["rows"]:
+    rows, hist = lv.result["rows"], lv.run.history
+    chart_ph.plotly_chart(loss_figure(hist), width="stretch", key="dpo.done")
     table = pd.DataFrame([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k != "samples"}
-                          for r in s.dpo["rows"]])
+                          for r in rows])
     table = table.rename(columns={"reward": "reward r_φ (std units)", "kl": "KL to π_ref (nats)",
                                   "win_rate": "labeler win-rate", "ppl_ref": "perplexity under π_ref",
                                   "seconds": "training time (s)"})
     st.dataframe(table, hide_index=True, width="stretch")
-    st.plotly_chart(rlhf.compare_figure(s.dpo["rows"]), width="stretch", key="dpo.bars")
-    st.markdown(rlhf.compare_reading(s.dpo["rows"]))
+    st.plotly_chart(rlhf.compare_figure(rows), width="stretch", key="dpo.bars")
+    st.markdown(rlhf.compare_reading(rows))
     st.subheader("Samples")
-    cols = st.columns(len(s.dpo["rows"]))
-    for col, r in zip(cols, s.dpo["rows"]):
+    cols = st.columns(len(rows))
+    for col, r in zip(cols, rows):
         col.markdown(f"**{r['method']}**")
         col.dataframe(pd.DataFrame(r["samples"], columns=["prompt", "completion"]), hide_index=True, width="stretch")
     st.caption("All three rows are evaluated the same way: two fresh samples per prompt, scored by r_φ "
                "and by the labeler against π_ref's own completions; KL is the Monte-Carlo estimate "
                "Σ_t log π_θ − log π_ref over those samples. DPO learns only from the fixed pairs (sampled "
                "from π_ref), so it cannot explore beyond them; PPO samples new text every step.")
-    if s.dpo.get("stopped", StopReason.STEPS) is not StopReason.STEPS:
-        if s.dpo.get("phase") == "ppo":
-            st.info(f"The comparison's PPO run was {s.dpo['stopped'].describe()}: DPO finished "
-                    f"({len(s.dpo['hist'])} steps) and is compared with π_ref only.")
+    if lv.run.stopped is not StopReason.STEPS:
+        if lv.result["phase"] == "ppo":
+            st.info(f"The comparison's PPO run was {lv.run.stopped.describe()}: DPO finished "
+                    f"({len(hist)} steps) and is compared with π_ref only.")
         else:
-            st.info(f"DPO {s.dpo['stopped'].describe()} after {len(s.dpo['hist'])} of "
-                    f"{s.dpo.get('planned') or '?'} steps: the table judges the partly trained policy.")
-elif s.dpo.get("stopped"):
-    st.info(f"DPO {s.dpo['stopped'].describe()} before its first step finished: nothing to judge yet.")
-else:
+            st.info(f"DPO {lv.run.stopped.describe()} after {len(hist)} of "
+                    f"{lv.run.steps_planned} steps: the table judges the partly trained policy.")
+elif lv.stopped:
+    st.info(f"DPO {lv.run.stopped.describe()} before its first step finished: nothing to judge yet.")
+elif not lv.running:
     st.info("Press **Train DPO and compare**.")
 
 common.try_this(

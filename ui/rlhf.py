@@ -28,7 +28,6 @@ class RLHFState:
     rm: Optional[reward_model.RewardModel] = None
     rm_result: Optional[reward_model.RMTrainResult] = None
     rm_pairs_used: int = 0
-    dpo: dict = field(default_factory=dict)
     cai_pairs: list = field(default_factory=list)
     cai_last: Any = None
     pending: dict = field(default_factory=dict)        # completions waiting for a click / ranking

@@ -17,8 +17,9 @@ def test_dpo_against_ppo_table():
     assert_no_exception(at)
     table = at.dataframe[0].value
     assert list(table["method"]) == ["starting model π_ref", "DPO (β = 0.1)", "PPO (β = 0.2)"]
-    s = at.session_state["w3_rlhf_state"]
-    n_steps = len(s.dpo["hist"])
+    lv = at.session_state["dpo.live"]
+    n_steps = len(lv.run.history)
+    assert lv.status == "finished" and lv.run.stopped.value == "steps"
     assert n_steps == -(-300 // 32)        # one epoch over all 300 pairs in batches of 32
     assert table.loc[1, "steps"] == n_steps and table.loc[2, "steps"] == 2
     assert abs(table.loc[0, "KL to π_ref (nats)"]) < 1e-6          # pi_ref against itself

@@ -5,17 +5,16 @@
 # topics: prompt tuning, soft prompts, PEFT, selective, reparameterization, additive, adapters, prefix tuning
 # summary: Train a soft prompt of a few virtual tokens with the model frozen, then compare every PEFT family's trainable parameters on one model.
 """Prompt tuning (a soft prompt trained live, model frozen) and the PEFT families chart."""
-import time
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import models
-from lessons.core.loop import Run, StopReason
+from lessons.core.loop import Run
 from lessons.finetune import peft_families as pf
 from lessons.finetune import instructions, prompt_tuning as pt
-from ui import common
+from ui import common, live
 
 st.title("🎛️ Prompt tuning and the PEFT families")
 st.markdown(
@@ -68,17 +67,19 @@ k1.metric("Trainable: n × d_model", f"{n_virtual} × {d} = {pt.soft_prompt_coun
 k2.metric("peft PromptTuningConfig counts", f"{peft_count(lm.model, lm.name, n_virtual):,}")
 k3.metric("Frozen model", f"{tuned.n_params:,}", help="not one of these changes")
 
-b1, b2, _ = st.columns([1.3, 1, 4])
-go_train = b1.button("▶ Train soft prompt", type="primary", key="prompt-tuning.train")
-b2.button("⏹ Stop", key="prompt-tuning.stop", help="Stops after the current step and keeps the soft prompt so far.")
+go_train = live.buttons("prompt-tuning", "▶ Train soft prompt",
+                        stop_help="Stops after the current step and keeps the soft prompt so far.")
 
-live = st.session_state.get("prompt-tuning.live")
-if live and live.get("running"):  # interrupted by Stop (or any click): finish with what we have
-    live["running"] = False
-    run = live["run"]
-    run.stopped = StopReason.STOPPED
-    st.session_state["prompt-tuning.result"] = pt.finish(model, tok, live["task"], live["soft"], run)
-    st.info(f"Stopped at step {run.steps_done} of {run.steps_planned}; the soft prompt learned so far is kept.")
+
+def finish(lv: live.LiveRun) -> None:
+    """Score the soft prompt learned so far (a run stopped by should_stop is scored already)."""
+    if lv.result["scores"] is None:
+        lv.result["scores"] = pt.finish(model, tok, lv.settings["task"], lv.result["soft"], lv.run)
+
+
+# Interrupted by Stop (or any click): finish with what we have.
+if (stopped := live.finish_interrupted("prompt-tuning", finish, restarting=go_train)) is not None:
+    live.stopped_note(stopped.run, "the soft prompt learned so far is kept")
 
 
 def loss_fig(history: list) -> go.Figure:
@@ -93,27 +94,20 @@ if go_train:
         if ok:
             bar, chart = st.progress(0.0, text="Scoring the frozen model first ..."), st.empty()
             soft = pt.make_soft_prompt(model, tok, task, n_virtual, init, int(seed))
-            run = Run(steps, D["max_seconds"])   # kept in session_state: survives a Stop
-            live = {"task": task, "run": run, "soft": soft, "running": True}
-            st.session_state["prompt-tuning.live"] = live
-            last = [0.0]
-
-            def progress(row: dict, run: Run) -> None:
-                s, t = row["step"], run.steps_planned
-                bar.progress(s / t, text=f"step {s}/{t} · loss {row['loss']:.3f}")
-                if time.perf_counter() - last[0] > 0.4 or s == t:
-                    last[0] = time.perf_counter()
-                    chart.plotly_chart(loss_fig(run.history), width="stretch")
-
-            result = pt.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
-                                          max_seconds=D["max_seconds"], progress=progress,
-                                          should_stop=common.stop_requested, soft=soft, run=run)
-            live["running"] = False   # finished (or stopped: then already scored, "stopped by you")
-            st.session_state["prompt-tuning.result"] = result
+            # the Run and the soft prompt are kept in session state: they survive a Stop
+            lv = live.begin("prompt-tuning", Run(steps, D["max_seconds"]), {"soft": soft, "scores": None},
+                            dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed)))
+            tick = live.progress(bar, lambda row, run: chart.plotly_chart(loss_fig(run.history), width="stretch"),
+                                 text=lambda row, run: f"loss {row['loss']:.3f}")
+            lv.result["scores"] = pt.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
+                                                       max_seconds=D["max_seconds"], progress=tick,
+                                                       should_stop=common.stop_requested, soft=soft, run=lv.run)
+            live.end(lv, finish)
             bar.empty()
             chart.empty()
 
-res = st.session_state.get("prompt-tuning.result")
+lv = live.state("prompt-tuning")
+res = lv.result["scores"] if lv.result is not None and not lv.running else None
 if res is None:
     st.info("Press **Train soft prompt** (well under a minute on a laptop CPU).")
 else:

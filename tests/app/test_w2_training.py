@@ -132,13 +132,15 @@ def test_stop_keeps_partial_lora_training(real):
 def test_stop_keeps_partial_soft_prompt(real):
     from lessons.core.loop import Run
     from lessons.finetune import prompt_tuning as pt
+    from ui import live
 
     at = open_page("pages/w2_prompt_tuning.py")
     m = at.session_state["prompt-tuning.model"]
     tok = models.load_tiny_gpt().tokenizer
     soft = pt.make_soft_prompt(m, tok, "mood", 3)
     run = Run(40, 240.0, history=[{"step": 1, "seconds": 0.1, "loss": 3.0}, {"step": 2, "seconds": 0.2, "loss": 2.5}])
-    at.session_state["prompt-tuning.live"] = {"task": "mood", "run": run, "soft": soft, "running": True}
+    at.session_state["prompt-tuning.live"] = live.LiveRun("prompt-tuning", "running", run,
+                                                          {"soft": soft, "scores": None}, {"task": "mood"})
     at.button(key="prompt-tuning.stop").click().run(timeout=600)
     assert_no_exception(at)
     assert "Stopped at step 2 of 40" in texts(at)

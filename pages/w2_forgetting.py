@@ -11,6 +11,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from lessons import models
+from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
 from lessons.finetune import forgetting, instructions
 from ui import common
@@ -61,12 +62,27 @@ targets = c4.multiselect("LoRA target modules", ["c_attn", "c_proj", "c_fc", "lm
                          key="forgetting.targets", help="lm_head lets the adapter rewrite every answer directly: "
                          "it learns task A faster and forgets task B more.")
 seed = c5.number_input("seed", 0, 9999, 0, key="forgetting.seed")
-run = st.button("▶ Run: fine-tune fully and with LoRA", type="primary", key="forgetting.run", disabled=not targets)
+b1, b2, _ = st.columns([2.2, 1, 3])
+run = b1.button("▶ Run: fine-tune fully and with LoRA", type="primary", key="forgetting.run", disabled=not targets)
+b2.button("⏹ Stop", key="forgetting.stop", help="Stops the method that is training after its current step and "
+          "scores it as it is. Stopped during full fine-tuning, LoRA is not trained.")
 st.caption(f"Each run trains two private copies of the starting model for {steps} steps each (full "
            f"fine-tuning at lr {FD['full_lr']:g}, LoRA at lr {FD['lora_lr']:g}, the live LoRA page's setting; a "
            f"safety net stops a run after {FD['max_seconds']:.0f} s on a very busy server). The shared models never change.")
 
 runs: list = st.session_state.setdefault("forgetting.runs", [])
+live = st.session_state.get("forgetting.live")
+# A run cut off by Stop (or by any other click, which also reruns the page) is finished here: the
+# model being trained is kept in session state while it trains, and is scored as it was.
+if live and live["running"] and not run:
+    live["running"] = False
+    with st.spinner("Scoring the partly fine-tuned model ..."):
+        out = forgetting.finish_comparison(live["out"], tok)
+    if out.get("full"):
+        runs.append({**live["record"], **out,
+                     "shared_unchanged": models.state_fingerprint(lm.model) == live["shared_before"]})
+    else:
+        st.info("Stopped before the first fine-tuning step: nothing to score.")
 
 if run:
     with common.training_slot() as ok:
@@ -81,31 +97,47 @@ if run:
                 bar.progress(base + 0.5 * s / t, text=f"{'Full fine-tuning' if method == 'full' else 'LoRA'}: "
                                                      f"step {s}/{t}, loss {row['loss']:.3f}")
 
-            shared_before = models.state_fingerprint(lm.model)
+            live = {"running": True, "out": {}, "shared_before": models.state_fingerprint(lm.model),
+                    "record": {"mix": mix, "steps": steps, "r": r, "seed": int(seed), "targets": list(targets),
+                               "pretrained_ppl": st.session_state["forgetting.pretrained_ppl"],
+                               "before": st.session_state["forgetting.before"]}}
+            st.session_state["forgetting.live"] = live      # survives a Stop
             out = forgetting.compare_full_and_lora(start, tok, task_a=A, task_b=B, steps=steps, mix=mix, r=r,
-                                           targets=targets, seed=int(seed), progress=progress)
+                                                   targets=targets, seed=int(seed), progress=progress,
+                                                   should_stop=common.stop_requested, live=live["out"])
+            runs.append({**live["record"], **out,
+                         "shared_unchanged": models.state_fingerprint(lm.model) == live["shared_before"]})
+            live["running"] = False
             bar.empty()
-            cut = [n for n, r_ in (("full fine-tuning", out["full"]), ("LoRA", out["lora"]))
-                   if r_["train"]["steps_done"] < r_["train"]["steps_planned"]]
-            if cut:
-                st.warning(f"The time limit stopped {' and '.join(cut)} before all {steps} steps: this computer is "
-                           "busy (other jobs share its cores). Results from so few steps say little; try again "
-                           "when it is idle, or lower the steps.")
-            runs.append({"mix": mix, "steps": steps, "r": r, "seed": int(seed), "targets": list(targets),
-                         "pretrained_ppl": st.session_state["forgetting.pretrained_ppl"],
-                         "before": st.session_state["forgetting.before"], **out,
-                         "shared_unchanged": models.state_fingerprint(lm.model) == shared_before})
+
+def _stopped(x: dict) -> bool:
+    return any(x.get(k) is None or x[k]["train"]["stopped"] == StopReason.STOPPED.value for k in ("full", "lora"))
+
 
 if not runs:
     st.info("Press **Run** to fine-tune. Then move the mixing slider and run again to compare.")
 else:
     last = runs[-1]
-    before, full, lo = last["before"], last["full"], last["lora"]
+    before, full, lo = last["before"], last["full"], last.get("lora")
     st.header("What was learned, what was forgotten")
+    ft, lt = full["train"], lo["train"] if lo else None
+    if ft["stopped"] == StopReason.STOPPED.value:
+        st.info(f"Full fine-tuning {StopReason.STOPPED.describe()} after {ft['steps_done']} of "
+                f"{ft['steps_planned']} steps: the partly fine-tuned model is scored below as it was. LoRA was "
+                "not trained, so it has no bars; press **Run** for the whole comparison.")
+    elif lt and lt["stopped"] == StopReason.STOPPED.value:
+        st.info(f"LoRA {StopReason.STOPPED.describe()} after {lt['steps_done']} of {lt['steps_planned']} steps: "
+                f"full fine-tuning finished all {ft['steps_done']} steps, the LoRA adapter is scored as it was. "
+                "Compare them with care: LoRA trained fewer steps.")
+    cut = [n for n, t_ in (("full fine-tuning", ft), ("LoRA", lt)) if t_ and t_["stopped"] == StopReason.TIME.value]
+    if cut:
+        st.warning(f"The time limit stopped {' and '.join(cut)} before all {last['steps']} steps: this computer is "
+                   "busy (other jobs share its cores). Results from so few steps say little; try again "
+                   "when it is idle, or lower the steps.")
     labels = ["start (knows B)", "full FT on A", "LoRA on A", "LoRA, adapter off"]
     cols = ["#9aa5b1", "#e4572e", "#2e86ab", "#a5c8e1"]
     # with the adapter switched off the LoRA model IS the start model (base hash unchanged)
-    series = [before, full["after"], lo["after"], before]
+    series = [before, full["after"], lo["after"], before] if lo else [before, full["after"]]
     fig = make_subplots(rows=1, cols=3, subplot_titles=(
         "Task A: words right (learned)", "Task B: exact answers (kept?)", "Shakespeare perplexity (log)"))
     for i, (lab, m) in enumerate(zip(labels, series)):
@@ -132,12 +164,16 @@ else:
     m1, m2, m3 = st.columns(3)
     m1.metric("Task B accuracy after full FT", f"{full['after']['task_b_accuracy']:.0%}",
               delta=f"{full['after']['task_b_accuracy'] - before['task_b_accuracy']:+.0%}")
-    m2.metric("Task B accuracy after LoRA (adapter on)", f"{lo['after']['task_b_accuracy']:.0%}",
-              delta=f"{lo['after']['task_b_accuracy'] - before['task_b_accuracy']:+.0%}")
+    if lo:
+        m2.metric("Task B accuracy after LoRA (adapter on)", f"{lo['after']['task_b_accuracy']:.0%}",
+                  delta=f"{lo['after']['task_b_accuracy'] - before['task_b_accuracy']:+.0%}")
+    else:
+        m2.metric("Task B accuracy after LoRA (adapter on)", "not trained")
     m3.metric("LoRA with the adapter switched off", f"{before['task_b_accuracy']:.0%}",
               help="The base weights did not change (hash checked), so removing the adapter gives the "
                    "starting model back exactly.")
-    st.markdown(forgetting.verdict(before, full["after"], lo["after"], last["mix"]))
+    if lo:
+        st.markdown(forgetting.verdict(before, full["after"], lo["after"], last["mix"]))
 
     st.subheader("Cost: trainable parameters and training memory")
     table = pd.DataFrame([{
@@ -147,7 +183,7 @@ else:
         "Adam states MB": round(r_["memory_mb"]["adam_states"], 2), "total MB": round(r_["memory_mb"]["total"], 2),
         "base weights changed": "yes" if r_["base_changed"] else "no",
         "steps": r_["train"]["steps_done"], "ms / step": round(1000 * r_["train"]["seconds_per_step"]),
-    } for name, r_ in (("full fine-tuning", full), ("LoRA", lo))])
+    } for name, r_ in (("full fine-tuning", full), ("LoRA", lo)) if r_])
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption("Memory while training in fp32 with Adam, activations not counted: 4 bytes per weight, "
                "+4 per trainable weight for its gradient, +8 for Adam's two moments. On a 1.35M-parameter "
@@ -159,7 +195,9 @@ else:
     hist = pd.DataFrame([{"run": i + 1, "mix m": x["mix"], "method": meth,
                           "task B accuracy": x[key]["after"]["task_b_accuracy"],
                           "task A words right": x[key]["after"]["task_a_word_accuracy"]}
-                         for i, x in enumerate(runs) for meth, key in (("full FT", "full"), ("LoRA", "lora"))])
+                         for i, x in enumerate(runs) for meth, key in (("full FT", "full"), ("LoRA", "lora"))
+                         if not _stopped(x)],
+                        columns=["run", "mix m", "method", "task B accuracy", "task A words right"])
     fig2 = go.Figure()
     for meth, color in (("full FT", "#e4572e"), ("LoRA", "#2e86ab")):
         d = hist[hist["method"] == meth].sort_values("mix m")
@@ -173,7 +211,8 @@ else:
     fig2.update_layout(xaxis_title="share of task B in each batch (m)", yaxis_title="test accuracy",
                        yaxis_tickformat=".0%", height=340, margin=dict(l=10, r=10, t=30, b=10))
     st.plotly_chart(fig2, width="stretch", key="forgetting.mix_chart")
-    st.caption("Every run of this session is a point. Run again with m = 0.25 and m = 0.5.")
+    st.caption("Every run of this session is a point (runs you stopped are left out: they trained fewer "
+               "steps). Run again with m = 0.25 and m = 0.5.")
     if st.button("Clear the runs", key="forgetting.clear"):
         runs.clear()
         st.rerun()

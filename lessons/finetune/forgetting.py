@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Callable, Optional
 
-from lessons.core.loop import Progress, Run, ShouldStop
-from lessons.finetune.adapters import add_lora, base_fingerprint, count_params, train, training_memory_mb
+from lessons.core.loop import Progress, Run, ShouldStop, StopReason
+from lessons.finetune.adapters import (TrainResult, add_lora, base_fingerprint, count_params, train,
+                                      training_memory_mb)
 from lessons.core.perplexity import validation_perplexity
 from lessons.finetune.instructions import score, split
 
@@ -51,9 +52,13 @@ def prepare_start(base, tokenizer, task_b: str = "mood", steps: int = 50, lr: fl
 def finetune_on_task(start, tokenizer, method: str, task_a: str = "archaic", task_b: str = "mood", *,
                      steps: int = 60, lr: float | None = None, mix: float = 0.0, r: int = 8,
                      alpha: float = 16, targets=("c_attn",), seed: int = 0, max_seconds: float = 30.0,
-                     n_test: int = 36, progress: Progress = None, should_stop: ShouldStop = None) -> dict:
+                     n_test: int = 36, progress: Progress = None, should_stop: ShouldStop = None,
+                     live: Optional[dict] = None) -> dict:
     """Fine-tune a COPY of ``start`` on task A (plus a fraction ``mix`` of task-B examples)
-    either fully (every weight trains) or with LoRA (base frozen), then evaluate."""
+    either fully (every weight trains) or with LoRA (base frozen), then evaluate.
+    ``live``: a dict the caller owns (a page's session state), filled before the first step
+    with the model being trained and its Run, so a caller whose run is cut off mid-way can
+    still score the partly fine-tuned model with :func:`finish_task`."""
     if method not in ("full", "lora"):
         raise ValueError("method is 'full' or 'lora'")
     model = copy.deepcopy(start)
@@ -66,15 +71,26 @@ def finetune_on_task(start, tokenizer, method: str, task_a: str = "archaic", tas
             p.requires_grad_(False)
         model = add_lora(model, r, alpha, targets, adapter=task_a)
         lr = lr or DEMO_DEFAULTS["lora_lr"]
-    counts = count_params(model)
-    base_before = base_fingerprint(model)
-    res = train(model, tokenizer, split(task_a, "train"), steps=steps, lr=lr, seed=seed,
-                max_seconds=max_seconds, mix_examples=split(task_b, "train"), mix=mix, progress=progress,
-                should_stop=should_stop)
-    after = evaluate(model, tokenizer, task_a, task_b, n_test=n_test)
-    return {"method": method, "mix": mix, "lr": lr, "train": res.to_dict(), "after": after,
-            **counts, "memory_mb": training_memory_mb(counts["total"], counts["trainable"]),
-            "base_changed": base_fingerprint(model) != base_before, "model": model}
+    live = {} if live is None else live
+    live.update(method=method, mix=mix, lr=lr, model=model, counts=count_params(model),
+                base_before=base_fingerprint(model), run=TrainResult(steps, max_seconds),
+                task_a=task_a, task_b=task_b, n_test=n_test)
+    train(model, tokenizer, split(task_a, "train"), steps=steps, lr=lr, seed=seed,
+          max_seconds=max_seconds, mix_examples=split(task_b, "train"), mix=mix, progress=progress,
+          should_stop=should_stop, run=live["run"])
+    return finish_task(live, tokenizer)
+
+
+def finish_task(live: dict, tokenizer) -> dict:
+    """Score the model of a :func:`finetune_on_task` run as it is now (finished, or cut off:
+    then its Run is marked STOPPED) and return the run's result dict (with the model)."""
+    run, model = live["run"], live["model"]
+    if run.stopped is None:          # never told by the loop how it ended: ended from outside
+        run.stopped = StopReason.STOPPED
+    after = evaluate(model, tokenizer, live["task_a"], live["task_b"], n_test=live["n_test"])
+    return {"method": live["method"], "mix": live["mix"], "lr": live["lr"], "train": run.to_dict(), "after": after,
+            **live["counts"], "memory_mb": training_memory_mb(live["counts"]["total"], live["counts"]["trainable"]),
+            "base_changed": base_fingerprint(model) != live["base_before"], "model": model}
 
 
 def compare_full_and_lora(start, tokenizer, *, task_a: str = "archaic", task_b: str = "mood",
@@ -82,19 +98,40 @@ def compare_full_and_lora(start, tokenizer, *, task_a: str = "archaic", task_b: 
                           alpha: float = DEMO_DEFAULTS["alpha"], targets=DEMO_DEFAULTS["targets"], seed: int = 0,
                           max_seconds: float = DEMO_DEFAULTS["max_seconds"],
                           n_test: int = 36, progress: Optional[Callable[[str, dict, Run], None]] = None,
-                          should_stop: ShouldStop = None) -> dict:
+                          should_stop: ShouldStop = None, live: Optional[dict] = None) -> dict:
     """The forgetting experiment: the same start model fine-tuned on task A (with a fraction
-    ``mix`` of task-B examples) fully and with LoRA; ``progress(method, row, run)`` after
-    every step (the shared run loop's convention, with the method in front)."""
-    out = {}
+    ``mix`` of task-B examples) fully, then with LoRA; ``progress(method, row, run)`` after
+    every step (the shared run loop's convention, with the method in front).
+
+    A Stop (``should_stop``) ends the method that is training; it is scored as it is, and a
+    method not started yet is skipped, so the result may hold only "full". ``live``: a dict
+    the caller owns; it holds each finished method's result (without the model) and, under
+    "training", the method in progress (see :func:`finetune_on_task`), so a caller whose run
+    is cut off mid-way can finish it with :func:`finish_comparison`."""
+    out = {} if live is None else live
     for method in ("full", "lora"):
+        if out.get("full") and out["full"]["train"]["stopped"] == StopReason.STOPPED.value:
+            break                    # stopped during full fine-tuning: LoRA is not started
         cb = (lambda row, run, _meth=method: progress(_meth, row, run)) if progress else None
+        out["training"] = {}
         res = finetune_on_task(start, tokenizer, method, task_a, task_b, steps=steps, mix=mix, r=r,
                                alpha=alpha, targets=targets, seed=seed, max_seconds=max_seconds,
-                               n_test=n_test, progress=cb, should_stop=should_stop)
+                               n_test=n_test, progress=cb, should_stop=should_stop, live=out["training"])
         res.pop("model")  # the page keeps numbers, not models
         out[method] = res
+        del out["training"]
     return out
+
+
+def finish_comparison(live: dict, tokenizer) -> dict:
+    """Finish a :func:`compare_full_and_lora` run that was cut off from outside: the method in
+    progress is scored as it is (marked STOPPED), a method never started stays absent."""
+    training = live.pop("training", None)
+    if training and "run" in training:
+        res = finish_task(training, tokenizer)
+        res.pop("model")
+        live[res["method"]] = res
+    return live
 
 
 def verdict(before: dict, full: dict, lora: dict, mix: float) -> str:

@@ -145,3 +145,20 @@ def test_stop_keeps_partial_soft_prompt(real):
     assert_no_exception(at)
     assert "Stopped at step 2 of 40" in texts(at)
     assert "Soft prompt for 'mood' after 2 of 40 steps: stopped by you" in texts(at)
+
+
+def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real, monkeypatch):
+    from ui import common
+    asked = []      # the loop asks before each step and again before each update: 3 steps done
+
+    monkeypatch.setattr(common, "stop_requested", lambda: asked.append(1) or len(asked) > 6)
+    at = open_page("pages/w2_forgetting.py")
+    at.slider(key="forgetting.steps").set_value(10).run()
+    at.button(key="forgetting.run").click().run(timeout=600)
+    assert_no_exception(at)
+    shown = texts(at)
+    assert "Full fine-tuning stopped by you after 3 of 10 steps" in shown and "LoRA was not trained" in shown
+    assert metric(at, "Task B accuracy after LoRA") == "not trained"
+    assert list(at.dataframe[0].value["method"]) == ["full fine-tuning"]
+    assert list(at.dataframe[0].value["steps"]) == [3]
+    assert not at.session_state["forgetting.live"]["running"]

@@ -27,6 +27,7 @@ TRAINING = {
     "ppo": ("ppo.train", True),
     "reward-hacking": ("reward-hacking.run", True),
     "distillation": ("distillation.train", False),
+    "forgetting": ("forgetting.run", False),
 }
 
 

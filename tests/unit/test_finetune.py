@@ -156,6 +156,36 @@ def test_full_vs_lora_forgetting_mechanics(gpt, tok):
         assert k in full["after"] and k in lo["after"]
 
 
+def test_a_stopped_forgetting_run_keeps_what_was_trained(gpt, tok):
+    """Stop during full fine-tuning: it is scored as it was and LoRA is skipped. A run cut off
+    from outside (a page's script ended inside progress) during LoRA: the caller's ``live``
+    dict holds the finished full run and the LoRA model, and finish_comparison scores it."""
+    from lessons.core.loop import StopReason
+    start, _ = forgetting.prepare_start(gpt, tok, steps=2)
+    asked = []
+    out = forgetting.compare_full_and_lora(start, tok, steps=5, r=4, targets=["c_attn"], n_test=4,
+                                           should_stop=lambda: asked.append(1) or len(asked) > 4)
+    assert set(out) == {"full"} and out["full"]["train"]["steps_done"] == 2
+    assert out["full"]["train"]["stopped"] == StopReason.STOPPED.value and "task_b_accuracy" in out["full"]["after"]
+
+    class Ended(Exception):
+        pass
+
+    def progress(method, row, run):
+        if method == "lora" and row["step"] == 2:
+            raise Ended
+
+    live: dict = {}
+    with pytest.raises(Ended):
+        forgetting.compare_full_and_lora(start, tok, steps=3, r=4, targets=["c_attn"], n_test=4,
+                                         progress=progress, live=live)
+    assert live["full"]["train"]["stopped"] == StopReason.STEPS.value and live["training"]["method"] == "lora"
+    forgetting.finish_comparison(live, tok)
+    assert set(live) == {"full", "lora"} and "model" not in live["lora"]
+    assert live["lora"]["train"]["steps_done"] == 2 and live["lora"]["train"]["stopped"] == StopReason.STOPPED.value
+    assert not live["lora"]["base_changed"] and "task_a_accuracy" in live["lora"]["after"]
+
+
 @pytest.fixture(scope="module")
 def tiny():
     if not models.tiny_gpt_available():

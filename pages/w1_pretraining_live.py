@@ -59,7 +59,8 @@ st.caption(f"A fresh GPT-2-style model: {n_layer} layer(s) × {n_embd} wide ≈ 
            f"Training data: {len(train_ids):,} tokens of the training plays.")
 
 start = live.buttons("pretraining-live", "▶ Start pretraining", start="start",
-                     stop_help="Stops the run; the model keeps what it learned so far.")
+                     stop_help="Stops the run; the model keeps what it learned so far.",
+                     reset_label="↺ Reset")   # forgets the run and its private model
 
 
 def loss_fig(res: pt.PretrainResult) -> go.Figure:

@@ -53,3 +53,8 @@ def test_interrupted_run_keeps_partial_results():
     lv = at.session_state["pretraining-live.live"]
     assert lv.status == "finished" and lv.run.stopped.value == "stopped"
     assert lv.result.val_ppl is not None and lv.result.samples[-1][0] == 3   # the partial model was finished
+    # Reset forgets the run (and its private model): the page is back to its first state
+    at.button(key="pretraining-live.reset").click().run()
+    assert_no_exception(at)
+    assert at.session_state["pretraining-live.live"].status == "idle"
+    assert "Press **Start pretraining**" in texts(at) and not [m for m in at.metric if m.label == "Steps done"]

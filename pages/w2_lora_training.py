@@ -126,7 +126,7 @@ if go_train and targets:
             bar = st.progress(0.0)
             chart = st.empty()
             status.write("Scoring the base model on the test split (adapter off) ...")
-            start = adapters.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets)
+            start = adapters.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets, seed=int(seed))
             run = adapters.TrainResult(steps, D["max_seconds"])   # kept in session_state: survives a Stop
             live = {"task": task, "run": run, "running": True, **start}
             st.session_state["lora-training.live"] = live

@@ -13,6 +13,7 @@ from typing import Optional
 import torch
 
 from lessons.core.loop import Progress, Run, ShouldStop, run_loop
+from lessons.core.rng import seeded
 from lessons.finetune import lora as lora_lib
 from lessons.finetune.instructions import Example, _device_of, generate, make_batch, score, split
 
@@ -217,19 +218,21 @@ def train_adapter(bank: AdapterBank, tokenizer, task: str, *, r: int = LIVE_DEFA
     """Train a fresh LoRA adapter named after ``task`` on its train split; return the loss
     history, test scores with the adapter off (before) and on (after), timing and the
     base-weight hashes before/after."""
-    start = start_adapter(bank, tokenizer, task, r=r, alpha=alpha, targets=targets, n_test=n_test)
+    start = start_adapter(bank, tokenizer, task, r=r, alpha=alpha, targets=targets, n_test=n_test, seed=seed)
     res = train(bank.model, tokenizer, split(task, "train"), steps=steps, lr=lr, batch_size=batch_size,
                 seed=seed, max_seconds=max_seconds, progress=progress, should_stop=should_stop)
     return finish_adapter(bank, tokenizer, task, res, start["before"], start["fingerprint_before"], n_test)
 
 
 def start_adapter(bank: AdapterBank, tokenizer, task: str, *, r: int = 8, alpha: float = 16,
-                  targets=("c_attn",), n_test: int = 36) -> dict:
+                  targets=("c_attn",), n_test: int = 36, seed: int = 0) -> dict:
     """Score the base on the task's test split (adapter off), hash the base, and create a
-    fresh adapter for ``task``. The page keeps this dict so a Stop can still finish."""
+    fresh adapter for ``task`` (A drawn from ``seed``: the same seed gives the same run). The
+    page keeps this dict so a Stop can still finish."""
     fp_before = bank.base_fingerprint()
     before = bank.score(None, tokenizer, split(task, "test")[:n_test])
-    bank.fresh_adapter(task, r, alpha, targets)
+    with seeded(seed):   # peft draws A (Kaiming) from torch's global generator
+        bank.fresh_adapter(task, r, alpha, targets)
     return {"before": before, "fingerprint_before": fp_before}
 
 

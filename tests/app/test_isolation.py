@@ -62,10 +62,17 @@ def _session(steps: int, seed: int):
     return at
 
 
+def _curve(at) -> list:
+    """The session's live curve so far (the page keeps its run in a ui.live.LiveRun)."""
+    lv = at.session_state[f"{KEY}.live"] if f"{KEY}.live" in at.session_state else None
+    return lv.result["curve"] if lv is not None and lv.result else []
+
+
 def _result(at) -> dict:
-    st = at.session_state[f"{KEY}.run"]
+    lv = at.session_state[f"{KEY}.live"]
+    st = lv.result
     return {"curve": [tuple(c) for c in st["curve"]], "before": st["before_sample"],
-            "after": st.get("after_sample"), "running": st.get("running")}
+            "after": st.get("after_sample"), "running": lv.running}
 
 
 def _internals() -> list[torch.Tensor]:
@@ -117,7 +124,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     deadline = time.time() + 600
     stopped_at = None
     while time.time() < deadline and ta.is_alive():
-        curve = a.session_state[f"{KEY}.run"]["curve"] if f"{KEY}.run" in a.session_state else []
+        curve = _curve(a)
         if len(curve) >= 3 and tb.is_alive():
             stopped_at = curve[-1][0]
             runners[ta.ident].request_stop()
@@ -137,7 +144,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     t2.start()
     n = len(a_res["curve"])
     while t2.is_alive():
-        if f"{KEY}.run" in a2.session_state and len(a2.session_state[f"{KEY}.run"]["curve"]) >= n:
+        if len(_curve(a2)) >= n:
             runners[t2.ident].request_stop()
             break
         time.sleep(0.05)
@@ -167,7 +174,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     # The page finishes A's stopped run on its next rerun (what the Stop click does)
     a.run()
     assert_no_exception(a)
-    assert any("Stopped at step" in i.value for i in a.info)
+    assert any("Stopped by you after" in i.value for i in a.info)
     # A alone, stopped after the same number of measurements: the same prefix
     assert a_alone["curve"][:n] == a_res["curve"] and a_alone["before"] == a_res["before"]
     # the shared models: read the same internals during the runs, never changed

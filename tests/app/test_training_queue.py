@@ -30,7 +30,7 @@ def test_a_queued_run_starts_by_itself_when_the_slot_frees(one_slot):
     mine = [t for t in one_slot.finished if t.owner != "another learner"]
     assert [t.state for t in mine] == ["done"]
     assert holder.finished_at <= mine[0].started_at and mine[0].waited_s > 1.0
-    assert at.session_state["pretraining-live.run"].log.steps[-1] == 40      # the whole run happened
+    assert at.session_state["pretraining-live.live"].run.steps_done == 40     # the whole run happened
     assert not [e for e in at.info if "Waiting for a training slot" in str(e.value)]
     assert one_slot.snapshot()["running"] == [] and one_slot.snapshot()["queued"] == []
 

@@ -50,9 +50,8 @@ ppo_steps = c2.slider("PPO steps for this comparison (page defaults otherwise)",
 if not run_ppo and not has_ppo:
     st.caption("No tiny-GPT PPO run in this session yet: only DPO will be shown.")
 
-b1, b2, _ = st.columns([2, 1, 3])   # the Train label must fit at 1280 px
-go_clicked = b1.button("▶ Train DPO and compare", key="dpo.run", type="primary")
-b2.button("⏹ Stop", key="dpo.stop")
+go_clicked = live.buttons("dpo", "▶ Train DPO and compare", start="run",
+                          stop_help="Stops the run; the partly trained DPO policy is judged like a finished one.")
 bar = st.empty()
 chart_ph = st.empty()
 

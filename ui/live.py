@@ -83,11 +83,11 @@ def buttons(key: str, start_label: str, *, start: str = "train", stop_help: str 
     """Start and Stop side by side (and Reset when ``reset_label`` is given and a run exists).
     Keys: ``<key>.<start>``, ``<key>.stop``, ``<key>.reset``. Stop needs no handler: its click
     is the rerun. Reset clears the run (back to idle). Returns True when Start was clicked."""
-    cols = st.columns([1.3, 1, 1, 3] if reset_label else [1.3, 1, 4])
-    clicked = cols[0].button(start_label, type="primary", key=f"{key}.{start}")
-    cols[1].button("⏹ Stop", key=f"{key}.stop",
-                   help=stop_help or "Stops the run; what it learned so far is kept.")
-    if reset_label and state(key).status != "idle" and cols[2].button(reset_label, key=f"{key}.reset"):
+    row = st.container(horizontal=True)   # each button as wide as its label: none cut at 1280 px
+    clicked = row.button(start_label, type="primary", key=f"{key}.{start}")
+    row.button("⏹ Stop", key=f"{key}.stop",
+               help=stop_help or "Stops the run; what it learned so far is kept.")
+    if reset_label and state(key).status != "idle" and row.button(reset_label, key=f"{key}.reset"):
         st.session_state[_slot(key)] = LiveRun(key)
     return clicked
 

@@ -3,7 +3,8 @@ throttled live chart, and the partial result kept after Stop.
 
 Why state lives in session state AS THE RUN GOES: a click on Stop (or on any widget) makes
 Streamlit rerun the script. The running script is not killed at once: Streamlit raises a
-``RerunException`` (a ``BaseException``) at its next element call (a bar update, a chart), so
+``RerunException`` (``StopException`` under fastReruns; both ``BaseException``, so no
+``except Exception`` catches them) at its next element call (a bar update, a chart), so
 nothing after the training call runs. Whatever the page wants to keep must already be in
 ``st.session_state`` step by step: the core ``Run`` (its history grows in place) and the page's
 result object. The rerun then finds the run still marked ``running``; :func:`finish_interrupted`

@@ -53,7 +53,8 @@ def start_scores(_model, name: str) -> dict:
 def pretrained_ppl(_model, name: str) -> float:
     return validation_perplexity(_model, tok)
 
-c1, c2, c3, c4, c5 = st.columns([1, 1.2, 1, 1.4, 0.8])
+c1, c2, c3, c5 = st.columns([1, 1.2, 1, 0.8])
+c4, _ = st.columns([2, 1])   # a row of its own: four chips fit at 1280 px
 steps = c1.slider("steps on task A", 10, 300, FD["steps"], step=10, key="forgetting.steps")
 mix = c2.slider("share of task B in each batch (m)", 0.0, 0.5, 0.0, step=0.125, key="forgetting.mix",
                 help="0 = task A only. FLAN-style multi-task mixing keeps old tasks in the batches.")
@@ -62,7 +63,7 @@ targets = c4.multiselect("LoRA target modules", ["c_attn", "c_proj", "c_fc", "lm
                          key="forgetting.targets", help="lm_head lets the adapter rewrite every answer directly: "
                          "it learns task A faster and forgets task B more.")
 seed = c5.number_input("seed", 0, 9999, 0, key="forgetting.seed")
-b1, b2, _ = st.columns([2.2, 1, 3])
+b1 = b2 = st.container(horizontal=True)   # each button as wide as its label: none cut at 1280 px
 run = b1.button("▶ Run: fine-tune fully and with LoRA", type="primary", key="forgetting.run", disabled=not targets)
 b2.button("⏹ Stop", key="forgetting.stop", help="Stops the method that is training after its current step and "
           "scores it as it is. Stopped during full fine-tuning, LoRA is not trained.")

@@ -15,7 +15,7 @@ from lessons import models
 from lessons.core.loop import StopReason
 from lessons.finetune import lora
 from lessons.finetune import adapters, instructions
-from ui import common
+from ui import common, live
 
 st.title("🏋️ Train a LoRA adapter live")
 st.markdown(
@@ -36,7 +36,6 @@ if "lora-training.bank" not in st.session_state:
     # A private copy: the cached tiny GPT is shared by every session and stays read-only.
     st.session_state["lora-training.bank"] = adapters.AdapterBank(models.session_copy(lm.model))
     st.session_state["lora-training.results"] = {}
-    st.session_state["lora-training.live"] = None
 bank: adapters.AdapterBank = st.session_state["lora-training.bank"]
 results: dict = st.session_state["lora-training.results"]
 
@@ -57,8 +56,9 @@ with c1:
     st.markdown("Every example is written in this template. The **prompt** (instruction and input, "
                 "ending in *Response:*) gets no loss; the **completion** after it is what the loss is "
                 "computed on:")
-    st.code(train_ex[0].prompt, language=None)
-    st.code(train_ex[0].completion.strip() + "   ← completion (the model learns to write this)", language=None)
+    st.code(train_ex[0].prompt, language=None, wrap_lines=True)
+    st.code(train_ex[0].completion.strip() + "   ← completion (the model learns to write this)", language=None,
+            wrap_lines=True)
 with c2:
     st.dataframe(pd.DataFrame(instructions.split_table()).drop(columns=["instruction"]), hide_index=True, width="stretch")
     st.caption("Small datasets written for this app (assets/instructions/), split 70 / 15 / 15.")
@@ -68,8 +68,9 @@ with st.expander(f"Training examples for '{task}' ({len(train_ex)})"):
 
 # --------------------------------------------------------------------------- settings
 st.header("2 · Train an adapter")
-s1, s2, s3, s4, s5, s6 = st.columns([1, 1, 2, 1.3, 1, 1])
 D = adapters.LIVE_DEFAULTS
+s3, _ = st.columns([2, 1])   # a row of its own: four chips fit at 1280 px
+s1, s2, s4, s5, s6 = st.columns([1, 1, 1.3, 1, 1])
 r = s1.select_slider("rank r", [1, 2, 4, 8, 16, 32], value=D["r"], key="lora-training.r")
 alpha = s2.select_slider("alpha", [1, 2, 4, 8, 16, 32, 64], value=D["alpha"], key="lora-training.alpha")
 cands = lora.target_candidates(lm.model)
@@ -87,13 +88,14 @@ st.caption(f"This adapter trains **{count:,}** numbers ({100 * count / lm.n_para
            f"{lm.n_params:,} in the tiny GPT). Bounded by {steps} steps of batch 16 (a safety net stops it after "
            f"{D['max_seconds']:.0f} s on a very busy server), plus a few seconds of scoring.")
 
-b1, b2, b3, _ = st.columns([1.3, 1, 1.3, 3])
-go_train = b1.button(f"▶ Train '{task}' adapter", type="primary", key="lora-training.train", disabled=not targets)
-b2.button("⏹ Stop", key="lora-training.stop", help="Stops after the current step; what was learned so far is kept.")
-if b3.button("Reset all adapters", key="lora-training.reset"):
+buttons = st.container(horizontal=True)   # each button as wide as its label: nothing cut at 1280 px
+go_train = buttons.button(f"▶ Train '{task}' adapter", type="primary", key="lora-training.train",
+                          disabled=not targets)
+buttons.button("⏹ Stop", key="lora-training.stop", help="Stops after the current step; what was learned so far is kept.")
+if buttons.button("Reset all adapters", key="lora-training.reset"):
     st.session_state["lora-training.bank"] = bank = adapters.AdapterBank(models.session_copy(lm.model))
     results.clear()
-    st.session_state["lora-training.live"] = None
+    st.session_state["lora-training.live"] = live.LiveRun("lora-training")
 if not targets:
     st.info("Choose at least one target module to train.")
 
@@ -106,49 +108,50 @@ def loss_figure(history: list, title: str) -> go.Figure:
     return fig
 
 
+# The live run draws into this one slot, and the rerun after a Stop replaces it first thing:
+# no greyed-out bar of the interrupted run is left showing an older step.
+live_area = st.empty()
+
+
+def finish(lv: live.LiveRun) -> None:
+    """Score the (possibly partly) trained adapter; keep it with the others."""
+    s = lv.settings
+    results[s["task"]] = adapters.finish_adapter(bank, tok, s["task"], lv.run, s["before"], s["fingerprint_before"])
+
+
+def finish_stopped(lv: live.LiveRun) -> None:
+    live_area.info(f"Scoring the adapter after {lv.run.steps_done} steps ...")
+    finish(lv)
+
+
 # A run interrupted by Stop (or by any other click, which also reruns the page) is finished
-# here with what it learned so far.
-live = st.session_state.get("lora-training.live")
-if live and live.get("running"):
-    live["running"] = False
-    res = live["run"]
-    res.stopped = StopReason.STOPPED
-    with st.spinner("Scoring the partly trained adapter ..."):
-        results[live["task"]] = adapters.finish_adapter(bank, tok, live["task"], res, live["before"],
-                                                  live["fingerprint_before"])
-    st.info(f"Training of '{live['task']}' stopped at step {res.steps_done} of {res.steps_planned}; "
-            "the adapter keeps what it learned so far.")
+# here with what it learned so far, once its thread has really left the training loop.
+if live.state("lora-training").running and not go_train:
+    live_area.info("Stopping after the current step ...")
+if (stopped := live.finish_interrupted("lora-training", finish_stopped, restarting=go_train)) is not None:
+    live_area.info(f"Training of '{stopped.settings['task']}' stopped at step {stopped.run.steps_done} of "
+                   f"{stopped.run.steps_planned}; the adapter keeps what it learned so far.")
 
 if go_train and targets:
     with common.training_slot() as ok:
         if ok:
-            status = st.empty()
-            bar = st.progress(0.0)
-            chart = st.empty()
+            with live_area.container():   # status, bar and curve: one element the next run replaces
+                status = st.empty()
+                bar = st.progress(0.0, text="starting ...")
+                chart = st.empty()
             status.write("Scoring the base model on the test split (adapter off) ...")
             start = adapters.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets, seed=int(seed))
-            run = adapters.TrainResult(steps, D["max_seconds"])   # kept in session_state: survives a Stop
-            live = {"task": task, "run": run, "running": True, **start}
-            st.session_state["lora-training.live"] = live
-            last = [0.0]
-
-            def progress(row: dict, run: adapters.TrainResult) -> None:
-                step, total = row["step"], run.steps_planned
-                bar.progress(step / total, text=f"step {step}/{total} · loss {row['loss']:.3f} · "
-                                                f"{1000 * row['seconds'] / step:.0f} ms/step")
-                if time.perf_counter() - last[0] > 0.4 or step == total:
-                    last[0] = time.perf_counter()
-                    chart.plotly_chart(loss_figure(run.history, "Live training loss"), width="stretch")
-
-            adapters.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
-                           progress=progress, should_stop=common.stop_requested, run=run)
-            if run.stopped is not StopReason.STOPPED:   # after a Stop, the rerun that follows finishes it
-                live["running"] = False
-                status.write("Scoring the adapter on the test split ...")
-                results[task] = adapters.finish_adapter(bank, tok, task, run, start["before"], start["fingerprint_before"])
             status.empty()
-            bar.empty()
-            chart.empty()
+            run = adapters.TrainResult(steps, D["max_seconds"])   # kept in session_state: survives a Stop
+            lv = live.begin("lora-training", run, None, {"task": task, **start})
+            tick = live.progress(bar, lambda row, run: chart.plotly_chart(loss_figure(run.history, "Live training loss"),
+                                                                        width="stretch"),
+                                 text=lambda row, run: f"loss {row['loss']:.3f} · {1000 * row['seconds'] / row['step']:.0f} ms/step")
+            adapters.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
+                           progress=tick, should_stop=common.stop_requested, run=run)
+            status.write("Scoring the adapter on the test split ...")
+            live.end(lv, finish)
+            live_area.empty()
 
 # --------------------------------------------------------------------------- results
 res = results.get(task)
@@ -160,8 +163,10 @@ else:
                  f"{StopReason(tr['stopped']).describe()}")
     floor = instructions.majority_baseline(task)
     m0, m1, m2, m3, m4 = st.columns(5)
-    m0.metric("Exact answers (test)", f"{res['after']['accuracy']:.0%}",
-              delta=f"{res['after']['accuracy'] - floor['accuracy']:+.0%} vs always '{floor['answer']}'",
+    above = res['after']['accuracy'] - floor['accuracy']
+    m0.metric("Exact answers (test)", f"{res['after']['accuracy']:.0%}",   # a short delta: nothing cut at 1280 px
+              delta=f"{above:+.0%}", delta_description="vs the floor",
+              delta_color="normal" if round(100 * above) else "off", delta_arrow="auto" if round(100 * above) else "off",
               help=f"Base model (adapter off): {res['before']['accuracy']:.0%}. Always giving the most common "
                    f"training answer ('{floor['answer']}') scores {floor['accuracy']:.0%} of the test split: "
                    "that is the floor real learning has to beat.")
@@ -180,10 +185,10 @@ else:
 
     same = res["fingerprint_before"] == res["fingerprint_after"]
     shared = shared_fingerprint(lm.model, lm.name)
-    f1, f2, f3 = st.columns(3)
-    f1.metric("Base weights hash, before", res["fingerprint_before"])
-    f2.metric("Base weights hash, after", res["fingerprint_after"])
-    f3.metric("Shared tiny GPT hash", shared)
+    f1, f2, f3 = st.columns(3)   # hashes in code font: a metric's big digits are cut at 1280 px
+    f1.markdown(f"Base weights hash, before  \n`{res['fingerprint_before']}`")
+    f2.markdown(f"Base weights hash, after  \n`{res['fingerprint_after']}`")
+    f3.markdown(f"Shared tiny GPT hash  \n`{shared}`")
     if same and shared == res["fingerprint_after"]:
         st.success("Identical hashes: training changed only the adapter; the frozen base (and the "
                    "app's shared model) did not move by a single bit.")

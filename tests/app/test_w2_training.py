@@ -22,6 +22,14 @@ def metric(at, start):
     raise AssertionError(f"no metric {start!r}: {[m.label for m in at.metric]}")
 
 
+def hash_shown(at, label):
+    """A weights hash as the live LoRA page writes it: 'label' over the hash in code font."""
+    for m in at.markdown:
+        if m.value.startswith(label + "  \n`"):
+            return m.value.split("`")[1]
+    raise AssertionError(f"no hash {label!r}")
+
+
 def disk_fingerprint():
     return models.state_fingerprint(models.load_tiny_gpt().model)
 
@@ -38,8 +46,8 @@ def test_live_lora_training_and_adapter_swap(real):
     assert_no_exception(at)
     shown = texts(at)
     assert "Adapter 'mood' after 10 of 10 steps: all steps done" in shown
-    before, after, shared = (metric(at, "Base weights hash, before"), metric(at, "Base weights hash, after"),
-                             metric(at, "Shared tiny GPT hash"))
+    before, after, shared = (hash_shown(at, "Base weights hash, before"), hash_shown(at, "Base weights hash, after"),
+                             hash_shown(at, "Shared tiny GPT hash"))
     assert before == after == shared == disk_fingerprint()
     assert "Identical hashes" in shown
     assert int(metric(at, "Trainable parameters").replace(",", "")) > 0
@@ -58,7 +66,7 @@ def test_live_lora_training_and_adapter_swap(real):
     assert any("<script>alert(1)</script>" in c.value for c in at.code)  # shown as text, not HTML
     at.text_input(key="lora-training.input").set_value("   ").run()
     assert "Type some input line" in texts(at)
-    assert metric(at, "Base weights hash, after") == disk_fingerprint()
+    assert hash_shown(at, "Base weights hash, after") == disk_fingerprint()
 
 
 def test_forgetting_full_vs_lora_and_mixing(real):
@@ -111,6 +119,7 @@ def test_stop_keeps_partial_lora_training(real):
     """A Stop click reruns the page while the loop runs; the next run finds the unfinished
     run in session_state and finishes it with the adapter learned so far."""
     from lessons.finetune import adapters, instructions
+    from ui import live
 
     at = open_page("pages/w2_lora_training.py")
     bank = at.session_state["lora-training.bank"]
@@ -121,12 +130,13 @@ def test_stop_keeps_partial_lora_training(real):
     adapters.train(bank.model, tok, instructions.split("archaic", "train"), steps=50, batch_size=4, run=run,
                    should_stop=lambda: run.steps_done >= 3)
     assert run.steps_done == 3
-    at.session_state["lora-training.live"] = {"task": "archaic", "run": run, "running": True, **start}
+    at.session_state["lora-training.live"] = live.LiveRun("lora-training", "running", run, None,
+                                                          {"task": "archaic", **start})
     at.button(key="lora-training.stop").click().run(timeout=600)
     assert_no_exception(at)
     assert "stopped at step 3 of 50" in texts(at)
     assert "Adapter 'archaic' after 3 of 50 steps: stopped by you" in texts(at)
-    assert metric(at, "Base weights hash, after") == disk_fingerprint()
+    assert hash_shown(at, "Base weights hash, after") == disk_fingerprint()
 
 
 def test_stop_keeps_partial_soft_prompt(real):

@@ -4,7 +4,9 @@
 * elements that stick out of the main column (to the right of it) or make the page scroll
   sideways, unless they sit inside a box that scrolls on purpose;
 * plotly tick labels of one axis that overlap each other, and a chart title cut by the edge;
-* formulas wider than the column, and titles or labels cut with an ellipsis.
+* formulas wider than the column, and titles or labels cut with an ellipsis;
+* button labels cut with an ellipsis, multiselect chips that run past the box, and code
+  boxes whose lines run past the right edge.
 """
 from __future__ import annotations
 
@@ -44,10 +46,32 @@ LAYOUT_JS = r"""() => {
   }
   // text cut with an ellipsis: lesson titles in the sidebar, labels in the main column
   document.querySelectorAll('[data-testid="stSidebarNav"] span, [data-testid="stMainBlockContainer"] p, '
-                            + '[data-testid="stMainBlockContainer"] label, [data-testid="stMetricValue"] div').forEach((el) => {
+                            + '[data-testid="stMainBlockContainer"] label, [data-testid="stMetricValue"] div, '
+                            + '[data-testid="stMetricDelta"] div').forEach((el) => {
     const s = getComputedStyle(el);
     if (s.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1)
       out.push(`text cut with an ellipsis: "${el.innerText.slice(0, 60)}"`);
+  });
+  // a button label cut with an ellipsis (its column is too narrow for it)
+  main.querySelectorAll('[data-testid="stBaseButton-primary"], [data-testid="stBaseButton-secondary"], '
+                        + '[data-testid="stBaseButton-tertiary"]').forEach((b) => {
+    for (const el of [b, ...b.querySelectorAll('*')]) {
+      if (getComputedStyle(el).textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1) {
+        out.push(`button label cut: "${b.innerText.trim().slice(0, 60)}"`); break;
+      }
+    }
+  });
+  // chips of a multiselect that run past its box (hidden behind a fade, reached by scrolling)
+  main.querySelectorAll('[data-testid="stMultiSelectTagsContainer"]').forEach((t) => {
+    if (t.getBoundingClientRect().width > 0 && t.scrollWidth > t.clientWidth + 1) {
+      const key = t.closest('[class*="st-key-"]');
+      out.push(`multiselect chips cut: ${key ? [...key.classList].find(c => c.startsWith('st-key-')) : t.innerText}`);
+    }
+  });
+  // a code box whose lines run past its right edge (a sideways scrollbar nobody sees on a projector)
+  main.querySelectorAll('[data-testid="stCode"] pre').forEach((pre) => {
+    if (pre.scrollWidth > pre.clientWidth + 2 && !(pre.closest('details') && !pre.closest('details[open]')))
+      out.push(`code box cut on the right: "${(pre.innerText || '').split('\n')[0].slice(0, 40)}"`);
   });
   // a formula wider than the column is cut (its scrollbar is easy to miss on a projector)
   main.querySelectorAll('[data-testid="stMarkdownContainer"] .katex-display, [data-testid="stMarkdownContainer"] .katex-html').forEach((el) => {

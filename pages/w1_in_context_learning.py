@@ -64,7 +64,7 @@ prompt = prompting.build_prompt(task, shots, query, lm.tokenizer, use_chat=use_c
 left, right = st.columns([3, 2])
 with left:
     st.markdown("**The prompt exactly as the model reads it**" + (" (chat template applied, raw):" if use_chat else ":"))
-    st.code(prompt, language=None)
+    st.code(prompt, language=None, wrap_lines=True)   # long review lines wrap: nothing cut at 1280 px
 with right:
     budget = prompting.token_budget(lm.tokenizer, lm.model, prompt, max_new_tokens=5)
     st.metric("prompt tokens", f"{budget.prompt_tokens:,}")

@@ -1,8 +1,11 @@
-"""Visit every page of the navigation in real headless Chromium: it renders, shows no
-Streamlit exception, and a full-page screenshot is saved to artifacts/screenshots/."""
+"""Visit every page of the navigation in real headless Chromium at 1920 x 1080 (a wide
+projector): it renders, shows no Streamlit exception, nothing sticks out or overlaps
+(tests/e2e/layout.py, the same checks test_layout.py makes at 1280 x 720), and a screenshot
+is saved to artifacts/screenshots/."""
 import pytest
 
 from lessons import course
+from tests.e2e.layout import layout_problems
 from tests.e2e.server import wait_until_idle
 
 pytestmark = pytest.mark.e2e
@@ -18,8 +21,18 @@ def test_sidebar_lists_every_page(page, app_url):
         assert nav.get_by_text(lesson.title, exact=True).count() >= 1, lesson.title
 
 
+@pytest.fixture(scope="module")
+def wide_screen(browser):
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = ctx.new_page()
+    page.set_default_timeout(240_000)
+    yield page
+    ctx.close()
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=[l.url for l in LESSONS])
-def test_page_renders_without_exception(page, app_url, shots_dir, lesson):
+def test_page_renders_without_exception(wide_screen, app_url, shots_dir, lesson):
+    page = wide_screen
     page.goto(f"{app_url}/{lesson.url}" if lesson.week else app_url)
     wait_until_idle(page)
     page.wait_for_selector("h1", timeout=240_000)
@@ -27,3 +40,4 @@ def test_page_renders_without_exception(page, app_url, shots_dir, lesson):
         '[data-testid="stException"]').first.inner_text()
     assert page.locator("h1").first.inner_text().strip()
     page.screenshot(path=str(shots_dir / f"{lesson.week}-{lesson.url}.png"), full_page=True)
+    assert layout_problems(page) == []

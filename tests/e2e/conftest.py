@@ -30,13 +30,29 @@ def browser():
         b.close()
 
 
-@pytest.fixture()
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+def _sized_page(browser, width: int, height: int):
+    ctx = browser.new_context(viewport={"width": width, "height": height})
     p = ctx.new_page()
     p.set_default_timeout(240_000)
     yield p
     ctx.close()
+
+
+@pytest.fixture()
+def page(browser):
+    yield from _sized_page(browser, 1400, 1000)
+
+
+@pytest.fixture(scope="module")
+def small_screen(browser):
+    """One page for a whole module at 1280 x 720 (a small projector)."""
+    yield from _sized_page(browser, 1280, 720)
+
+
+@pytest.fixture(scope="module")
+def wide_screen(browser):
+    """One page for a whole module at 1920 x 1080 (a wide projector)."""
+    yield from _sized_page(browser, 1920, 1080)
 
 
 @pytest.fixture(scope="session")

@@ -21,15 +21,6 @@ def test_sidebar_lists_every_page(page, app_url):
         assert nav.get_by_text(lesson.title, exact=True).count() >= 1, lesson.title
 
 
-@pytest.fixture(scope="module")
-def wide_screen(browser):
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = ctx.new_page()
-    page.set_default_timeout(240_000)
-    yield page
-    ctx.close()
-
-
 @pytest.mark.parametrize("lesson", LESSONS, ids=[l.url for l in LESSONS])
 def test_page_renders_without_exception(wide_screen, app_url, shots_dir, lesson):
     page = wide_screen

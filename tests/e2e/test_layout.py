@@ -12,15 +12,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 LESSONS = course.discover()
 
 
-@pytest.fixture(scope="module")
-def small_screen(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = ctx.new_page()
-    page.set_default_timeout(240_000)
-    yield page
-    ctx.close()
-
-
 @pytest.mark.parametrize("lesson", LESSONS, ids=[l.url or "home" for l in LESSONS])
 def test_page_fits_a_1280x720_projector(small_screen, app_url, shots_dir, lesson):
     page = small_screen

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 import streamlit as st
 
+from lessons.core.loop import StopReason
 from lessons.rlhf import policy, preferences
 from ui import common, rlhf
 
@@ -152,13 +153,46 @@ st.markdown(
 st.latex(r"P(y_w \succ y_l \mid x) = \sigma\big(r_\phi(x,y_w) - r_\phi(x,y_l)\big)"
          r" = \operatorname{softmax}\big([r_\phi(x,y_w),\, r_\phi(x,y_l)]\big)_0")
 st.latex(r"\mathcal{L}(\phi) = -\,\mathbb{E}_{(x,y_w,y_l)}\big[\log \sigma\big(r_\phi(x,y_w) - r_\phi(x,y_l)\big)\big]")
+train_rm = False
 if len(s.pairs) < 10:
     st.info("Collect at least 10 pairs to train a reward model (20% are held out to test it).")
-elif st.button("Train the reward model", key="preferences-reward.rm_train", type="primary"):
-    with st.spinner("Computing features and training r_φ ..."):
-        rlhf.train_rm(s, base, seed=int(seed))
+else:
+    epochs = st.slider("epochs (full passes over the training pairs)", 50, 3000, 300, step=50,
+                       key="preferences-reward.rm_epochs",
+                       help="More epochs fit the training pairs better: does held-out accuracy follow?")
+    b1, b2, _ = st.columns([1.4, 1, 4])
+    train_rm = b1.button("Train the reward model", key="preferences-reward.rm_train", type="primary")
+    b2.button("⏹ Stop", key="preferences-reward.stop",
+              help="Stops after the current epoch; the reward model keeps what it learned so far.")
+rm_live = st.session_state.get("preferences-reward.rm_live")
+# A run cut off by Stop (or by any other click, which also reruns the page) is finished here: the
+# reward model in training is kept in session state while it trains, and is kept as it was.
+if rm_live and rm_live["running"] and not train_rm:
+    rm_live["running"] = False
+    if not rlhf.finish_rm(s, rm_live):
+        st.info("Reward model training was stopped before its first epoch: the reward model did not change.")
+if train_rm:
+    with common.training_slot(label="reward-model") as ok:
+        if ok:
+            bar = st.progress(0.0, text="Computing the word features ...")
+
+            def progress(row: dict, run) -> None:
+                bar.progress(min(row["step"] / run.steps_planned, 1.0),
+                             text=f"Training r_φ: step {row['step']}/{run.steps_planned} (one step = one epoch), "
+                                  f"loss {row['loss']:.3f}")
+
+            rm_live = {"running": True}
+            st.session_state["preferences-reward.rm_live"] = rm_live      # survives a Stop
+            rlhf.train_rm(s, base, seed=int(seed), epochs=epochs, progress=progress,
+                          should_stop=common.stop_requested, keep=rm_live)
+            rm_live["running"] = False
+            bar.empty()
 if s.rm is not None and s.rm_result is not None:
     r = s.rm_result
+    if r.stopped is StopReason.STOPPED:
+        st.info(f"Reward model training {r.stopped.describe()} after {r.steps_done} of {r.steps_planned} "
+                "epochs: r_φ keeps what it learned so far (standardised on the training texts, like a finished "
+                "one), and the PPO and DPO pages use it as it is. Train again for a full run.")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("training pairs", r.n_train)
     m2.metric("held-out pairs", r.n_test)

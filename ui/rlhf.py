@@ -98,10 +98,28 @@ def build_default(s: RLHFState, base: models.LoadedModel, labeler: Optional[pref
     train_rm(s, base, seed=seed)
 
 
-def train_rm(s: RLHFState, base: models.LoadedModel, seed: int = 0, epochs: int = 300) -> None:
+def train_rm(s: RLHFState, base: models.LoadedModel, seed: int = 0, epochs: int = 300, progress=None,
+             should_stop=None, keep: Optional[dict] = None) -> None:
+    """Train this session's reward model on its pairs. ``keep`` (a dict in session state) holds
+    the model in training and its run, so that :func:`finish_rm` can keep a run cut off by Stop."""
     enc = common.minilm(common.device())          # frozen, shared: only read
-    s.rm, s.rm_result = reward_model.fit_on_pairs(enc.model, enc.tokenizer, s.pairs, seed=seed, epochs=epochs)
-    s.rm_pairs_used = len(s.pairs)
+    keep = {} if keep is None else keep
+    keep["pairs_used"] = len(s.pairs)
+    s.rm, s.rm_result = reward_model.fit_on_pairs(enc.model, enc.tokenizer, s.pairs, seed=seed, epochs=epochs,
+                                                  progress=progress, should_stop=should_stop, live=keep)
+    s.rm_pairs_used = keep["pairs_used"]
+
+
+def finish_rm(s: RLHFState, keep: dict) -> bool:
+    """Keep a reward-model run that a Stop cut off (``keep`` as given to :func:`train_rm`):
+    finished as it was and made the session's reward model. False (nothing changed) when it was
+    stopped before its first epoch."""
+    res = keep.get("result")
+    if res is None or not res.history:
+        return False
+    s.rm, s.rm_result = keep["rm"], reward_model.finish_training(keep["rm"], res)
+    s.rm_pairs_used = keep["pairs_used"]
+    return True
 
 
 # --------------------------------------------------------------------------- figures

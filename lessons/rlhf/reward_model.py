@@ -26,14 +26,14 @@ both overfit a few hundred pairs (held-out accuracy near 0.6) and PPO gamed them
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from lessons.core.generate import pad_id
-from lessons.core.loop import Progress, Run, ShouldStop, run_loop
+from lessons.core.loop import Progress, Run, ShouldStop, StopReason, run_loop
 from lessons.core.rng import seeded
 from lessons.rlhf.preferences import PreferencePair, split_pairs
 
@@ -133,6 +133,7 @@ class RMTrainResult(Run):
     test_acc: float = 0.0
     n_train: int = 0
     n_test: int = 0
+    feats: tuple = field(default=(), repr=False)   # (fw, fl, tw, tl) once computed: what finish() needs
 
     @property
     def curve(self) -> list[dict]:
@@ -158,17 +159,22 @@ def accuracy(rm: RewardModel, fw: torch.Tensor, fl: torch.Tensor) -> float:
 def train_reward_model(rm: RewardModel, train: list[PreferencePair], test: list[PreferencePair],
                        epochs: int = 300, lr: float = 0.05, weight_decay: float = 1e-3,
                        max_seconds: float = 30.0, progress: Progress = None,
-                       should_stop: ShouldStop = None) -> RMTrainResult:
+                       should_stop: ShouldStop = None, run: RMTrainResult | None = None) -> RMTrainResult:
     """Full-batch Adam on the Bradley-Terry loss on the shared run loop (lessons.core.loop),
     bounded by epochs and seconds; ``progress(row, result)`` after every epoch. The scores are
-    standardised on the training texts at the end, also after a Stop."""
+    standardised on the training texts at the end, also after a Stop (:func:`finish_training`).
+    ``run``: a result the caller owns (a page's session state), so that a caller whose run is
+    cut off mid-way still holds it and can finish it with :func:`finish_training`."""
     if not train:
         raise ValueError("The reward model needs at least one training pair.")
+    res = run if run is not None else RMTrainResult(epochs, max_seconds)
+    res.n_train, res.n_test = len(train), len(test)
     fw, fl = _pair_feats(rm, train)              # (N, H) each: chosen, rejected
     tw, tl = _pair_feats(rm, test) if test else (torch.zeros(0, rm.n_features),) * 2
     allf = torch.cat([fw, fl])                   # (2N, H)
     rm.feat_mu.copy_(allf.mean(0))
     rm.feat_sd.copy_(allf.std(0).clamp(min=1e-4) if len(allf) > 1 else torch.ones(rm.n_features))
+    res.feats = (fw, fl, tw, tl)
     opt = torch.optim.Adam(rm.head.parameters(), lr=lr, weight_decay=weight_decay)
 
     def step(epoch: int) -> dict:
@@ -181,19 +187,39 @@ def train_reward_model(rm: RewardModel, train: list[PreferencePair], test: list[
             row.update(train_acc=accuracy(rm, fw, fl), test_acc=accuracy(rm, tw, tl))
         return row
 
-    res = RMTrainResult(epochs, max_seconds, n_train=len(train), n_test=len(test))
     run_loop(step, steps=epochs, max_seconds=max_seconds, progress=progress, should_stop=should_stop, run=res)
-    with torch.no_grad():                          # standardise: mean 0, std 1 on training texts
-        r = rm(allf)
+    return finish_training(rm, res)
+
+
+def finish_training(rm: RewardModel, res: RMTrainResult) -> RMTrainResult:
+    """Standardise the scores (mean 0, std 1 on the training texts) and measure the final
+    accuracies. Also finishes a run cut off from outside (then marked STOPPED); its last epoch
+    gets its accuracies in the curve. Needs the features (a run cut off before them raises)."""
+    if not res.feats:
+        raise ValueError("This run was stopped before its features were computed: nothing to finish.")
+    fw, fl, tw, tl = res.feats
+    if res.stopped is None:             # never told by the loop how it ended: ended from outside
+        res.stopped = StopReason.STOPPED
+    with torch.no_grad():
+        r = rm(torch.cat([fw, fl]))
         rm.r_mean.copy_(r.mean())
         rm.r_std.copy_(r.std().clamp(min=1e-4) if len(r) > 1 else torch.ones(()))
     res.train_acc, res.test_acc = accuracy(rm, fw, fl), accuracy(rm, tw, tl)
+    if res.history and "train_acc" not in res.history[-1]:      # the curve ends where the run ended
+        res.history[-1].update(train_acc=res.train_acc, test_acc=res.test_acc)
     return res
 
 
 def fit_on_pairs(encoder: nn.Module, tokenizer, pairs: list[PreferencePair], seed: int = 0,
-                 epochs: int = 300) -> tuple[RewardModel, RMTrainResult]:
-    """The app's recipe: hold out ~20% of the pairs by prompt, train r_phi on the rest."""
+                 epochs: int = 300, progress: Progress = None, should_stop: ShouldStop = None,
+                 live: dict | None = None) -> tuple[RewardModel, RMTrainResult]:
+    """The app's recipe: hold out ~20% of the pairs by prompt, train r_phi on the rest.
+    ``live``: a dict the caller owns, given {"rm", "result"} before training starts (see
+    :func:`train_reward_model`)."""
     train, test = split_pairs(pairs, 0.2, seed)
     rm = RewardModel(encoder, tokenizer, seed=seed)
-    return rm, train_reward_model(rm, train, test, epochs=epochs)
+    res = RMTrainResult(epochs, 30.0)
+    if live is not None:
+        live.update(rm=rm, result=res)
+    return rm, train_reward_model(rm, train, test, epochs=epochs, progress=progress, should_stop=should_stop,
+                                  run=res)

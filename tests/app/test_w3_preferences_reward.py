@@ -10,7 +10,7 @@ def _state(at):
     return at.session_state["w3_rlhf_state"]
 
 
-def test_clicks_ranking_labeler_and_reward_model():
+def test_clicks_ranking_labeler_and_reward_model(monkeypatch):
     at = open_page(PAGE)
     assert "Preferences and the reward model" in at.title[0].value
     assert "No pairs yet" in texts(at)
@@ -59,6 +59,20 @@ def test_clicks_ranking_labeler_and_reward_model():
     assert "reward r_φ (standardised)" in {m.label for m in at.metric}
     at.text_input(key="preferences-reward.rm_text").set_value("").run()
     assert "Type some text" in texts(at)
+    # 5. Stop after 20 of 300 epochs (the loop asks before each epoch): the partly trained reward
+    # model becomes the session's, and the page says it was stopped and where
+    from lessons.core.loop import StopReason
+    from ui import common
+    asked = []
+    monkeypatch.setattr(common, "stop_requested", lambda: asked.append(1) or len(asked) > 20)
+    finished_rm = _state(at).rm
+    at.button(key="preferences-reward.rm_train").click().run()
+    assert_no_exception(at)
+    r = _state(at).rm_result
+    assert r.steps_done == 20 and r.stopped is StopReason.STOPPED and _state(at).rm is not finished_rm
+    assert "Reward model training stopped by you after 20 of 300 epochs" in texts(at)
+    assert int(dict((m.label, m.value) for m in at.metric)["held-out accuracy"].rstrip("%")) == round(100 * r.test_acc)
+    assert at.session_state["preferences-reward.rm_live"]["running"] is False
 
 
 def test_avoid_labeler_needs_one_word():

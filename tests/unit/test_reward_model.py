@@ -65,9 +65,37 @@ def test_reward_model_stop_keeps_the_epochs_done_and_standardises(toy):
     train = _lexical_pairs(30, 4)
     calls = []
     res = rmm.train_reward_model(rm, train, [], epochs=50, should_stop=lambda: calls.append(1) or len(calls) > 4)
-    assert res.stopped is StopReason.STOPPED and res.steps_done == 4 and [r["step"] for r in res.curve] == [1]
+    # the curve: epoch 1 (measured) and the epoch it stopped on (measured when finishing)
+    assert res.stopped is StopReason.STOPPED and res.steps_done == 4 and [r["step"] for r in res.curve] == [1, 4]
+    assert res.curve[-1]["train_acc"] == res.train_acc
     texts = [p.chosen for p in train] + [p.rejected for p in train]
     assert float(rm.score(["O"] * len(texts), texts).mean()) == pytest.approx(0.0, abs=1e-4)
+
+
+def test_a_reward_model_run_cut_off_from_outside_is_finished(toy):
+    """A page's script ended inside ``progress`` (a Stop click): the caller's result still holds
+    the epochs done, and finish_training standardises and measures it like a stopped run."""
+    model, tok = toy
+    rm = rmm.RewardModel(model, tok)
+    train = _lexical_pairs(30, 4)
+
+    class Ended(Exception):
+        pass
+
+    def progress(row, run):
+        if row["step"] == 7:
+            raise Ended
+
+    res = rmm.RMTrainResult(50, 30.0)
+    with pytest.raises(Ended):
+        rmm.train_reward_model(rm, train, [], epochs=50, progress=progress, run=res)
+    assert res.steps_done == 7 and res.stopped is None
+    rmm.finish_training(rm, res)
+    assert res.stopped is StopReason.STOPPED and [r["step"] for r in res.curve] == [1, 7] and res.train_acc > 0.5
+    texts = [p.chosen for p in train] + [p.rejected for p in train]
+    assert float(rm.score(["O"] * len(texts), texts).mean()) == pytest.approx(0.0, abs=1e-4)
+    with pytest.raises(ValueError):
+        rmm.finish_training(rm, rmm.RMTrainResult(50, 30.0))     # stopped before its features: nothing to finish
 
 
 def test_pair_view_logits_probs_and_odd_text(toy):

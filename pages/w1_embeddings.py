@@ -66,7 +66,11 @@ if k == 3:
 else:
     fig = px.scatter(x=proj[:, 0], y=proj[:, 1], color=grp, text=labels, hover_name=hover,
                      labels={"x": "PC 1", "y": "PC 2", "color": "group"}, color_discrete_sequence=px.colors.qualitative.D3)
-    fig.update_traces(textposition="top center", marker=dict(size=9))
+    xs, ys = [float(v) for v in proj[:, 0]], [float(v) for v in proj[:, 1]]
+    at = lambda x, y: (round(float(x), 5), round(float(y), 5))   # noqa: E731
+    spot = dict(zip(map(at, xs, ys), common.label_positions(xs, ys, labels)))   # labels that do not collide
+    fig.update_traces(marker=dict(size=9))
+    fig.for_each_trace(lambda t: t.update(textposition=[spot.get(at(x, y), "top center") for x, y in zip(t.x, t.y)]))
 fig.update_layout(height=560, margin=dict(l=10, r=10, t=40, b=10),
                   title=f"PCA of {len(wv.words)} token embeddings ({wv.vectors.shape[1]}-D → {k}-D)")
 st.plotly_chart(fig, width="stretch", key="embeddings.pca")

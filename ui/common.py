@@ -431,3 +431,51 @@ def log_axis(values) -> dict:
     if len(ticks) < 2:   # a narrow range: three log-spaced values, two significant figures
         ticks = [float(f"{lo * (hi / lo) ** f:.2g}") for f in (0.1, 0.5, 0.9)]
     return dict(type="log", tickvals=ticks, ticktext=[f"{t:,.0f}" if t >= 1 else f"{t:g}" for t in ticks])
+
+
+_LABEL_SPOTS = ("top center", "bottom center", "middle right", "middle left",
+                "top right", "top left", "bottom right", "bottom left")
+
+
+def label_positions(xs, ys, labels, *, width_px: float = 760, height_px: float = 460,
+                    font_px: float = 12) -> list[str]:
+    """A plotly ``textposition`` per point of a labelled scatter, chosen so that the labels
+    overlap neither each other nor the other markers nor the plot's left/right edge where that
+    is possible (greedy, densest points first). The plot is assumed ``width_px`` x ``height_px`` (the narrow 1280-px
+    projector case); on a wider screen the labels only get more room."""
+    n = len(xs)
+    if n == 0:
+        return []
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    sx = width_px / ((x1 - x0) or 1.0)
+    sy = height_px / ((y1 - y0) or 1.0)
+    pts = [((x - x0) * sx, (y1 - y) * sy) for x, y in zip(xs, ys)]   # pixels, y down
+    h, gap, r = font_px * 1.25, 6.0, 6.0
+
+    def box(i: int, spot: str) -> tuple:
+        px, py = pts[i]
+        w = 0.6 * font_px * len(str(labels[i]))
+        v, u = spot.split()
+        left = {"center": px - w / 2, "right": px + gap, "left": px - gap - w}[u]
+        top = {"top": py - gap - h, "bottom": py + gap, "middle": py - h / 2}[v]
+        return left, top, left + w, top + h
+
+    def hits(a, b) -> float:
+        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+    dots = [(px - r, py - r, px + r, py + r) for px, py in pts]
+    crowd = [sum(abs(pts[i][0] - p[0]) < 80 and abs(pts[i][1] - p[1]) < 40 for p in pts) for i in range(n)]
+    placed: list[tuple] = []
+    out = ["top center"] * n
+    for i in sorted(range(n), key=lambda j: -crowd[j]):
+        costs = []
+        for spot in _LABEL_SPOTS:
+            b = box(i, spot)
+            inside = hits(b, (0.0, -h, width_px, height_px + h))   # a label past the plot's edge is cut
+            outside = (b[2] - b[0]) * (b[3] - b[1]) - inside
+            costs.append((sum(hits(b, p) for p in placed) + sum(hits(b, d) for j, d in enumerate(dots) if j != i)
+                          + 10 * outside, spot))
+        best = min(costs, key=lambda c: c[0])   # ties keep the order above: top center first
+        out[i] = best[1]
+        placed.append(box(i, best[1]))
+    return out

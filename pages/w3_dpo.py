@@ -63,6 +63,7 @@ def loss_figure(hist: list[dict]) -> go.Figure:
     fig.add_trace(go.Scatter(x=h.step, y=h.margin, name="implicit reward margin r_w − r_l", mode="lines+markers"))
     fig.add_trace(go.Scatter(x=h.step, y=h.pair_acc, name="pairs with r_w > r_l (batch)", mode="lines+markers"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="DPO step",
+                      yaxis_title="nats (loss, margin) · share (pairs)",
                       legend=dict(orientation="h", y=1.15))
     return fig
 

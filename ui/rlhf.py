@@ -6,6 +6,8 @@ shared models from ui/common.py are only ever read.
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -127,7 +129,7 @@ PPO_PANELS = [("reward", "mean reward r_φ (std units)"), ("kl", "KL to π_ref (
               ("entropy", "entropy (nats / token)"), ("win_rate", "labeler win-rate vs π_ref")]
 HACK_PANELS = [("reward", "reward model r_φ (the proxy)"), ("win_rate", "labeler win-rate vs π_ref (the truth)"),
                ("kl", "KL to π_ref (nats / completion)"), ("distinct_2", "distinct-2 (diversity)"),
-               ("mean_len", "completion length (tokens)"), ("ppl_ref", "perplexity under π_ref")]
+               ("mean_len", "completion length (tokens)"), ("ppl_ref", "perplexity under π_ref (log axis)")]
 LOG_PANELS = {"ppl_ref"}
 COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
 
@@ -165,7 +167,7 @@ def runs_figure(runs: dict[str, list[dict]], panels=PPO_PANELS, target: Optional
 
 
 COMPARE_PANELS = [("reward", "reward r_φ (std units)"), ("win_rate", "labeler win-rate vs π_ref"),
-                  ("kl", "KL to π_ref (nats / completion)"), ("ppl_ref", "perplexity under π_ref")]
+                  ("kl", "KL to π_ref (nats / completion)"), ("ppl_ref", "perplexity under π_ref (log axis)")]
 
 
 def compare_figure(rows: list[dict], height: int = 340) -> go.Figure:
@@ -182,7 +184,10 @@ def compare_figure(rows: list[dict], height: int = 340) -> go.Figure:
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(range=[0, 1.15], tickvals=[0, 0.25, 0.5, 0.75, 1], row=1, col=2)
     fig.add_hline(y=0.5, line_dash="dot", line_color="grey", row=1, col=2)
-    fig.update_yaxes(**common.log_axis([r["ppl_ref"] for r in rows]), row=1, col=4)
+    # A log axis from 1: each bar's length is log(perplexity), so bars compare honestly (a log
+    # axis that started near the smallest value made 139 vs 215 look like 1 : 10).
+    top = max([r["ppl_ref"] for r in rows] + [10.0]) * 1.6
+    fig.update_yaxes(**common.log_axis([1.0, top]), range=[0, math.log10(top)], row=1, col=4)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10), font=dict(size=14),
                       legend=dict(orientation="h", y=-0.08), bargap=0.25)
     fig.update_annotations(font_size=14)

@@ -31,5 +31,7 @@ def test_dpo_against_ppo_table():
     spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
     titles = [a.get("text") for a in spec["layout"].get("annotations", [])]
     for title in ("reward r_φ (std units)", "labeler win-rate vs π_ref", "KL to π_ref (nats / completion)",
-                  "perplexity under π_ref"):
+                  "perplexity under π_ref (log axis)"):
         assert title in titles
+    ppl_axis = spec["layout"]["yaxis4"]   # a log axis from 1: bar lengths compare honestly
+    assert ppl_axis["type"] == "log" and ppl_axis["range"][0] == 0

@@ -89,7 +89,7 @@ def draw(rows: list[dict], beta_run: float, start: list, now: list, live_chart: 
         m[0].metric("step", last["step"])
         m[1].metric("mean reward r_φ", f"{last['reward']:+.2f}", f"{last['reward'] - rows[0]['reward']:+.2f}")
         m[2].metric("win-rate vs π_ref", f"{last['win_rate']:.2f}", f"{last['win_rate'] - rows[0]['win_rate']:+.2f}")
-        m[3].metric("KL to π_ref", f"{last['kl']:.2f} nats")
+        m[3].metric("KL to π_ref (nats)", f"{last['kl']:.2f}")   # the unit in the label: the value fits at 1280 px
         m[4].metric("time", f"{last['seconds']:.0f} s")
     chart_ph.plotly_chart(rlhf.runs_figure({f"β = {beta_run}": rows}, target=0.8), width="stretch",
                           key=f"ppo.chart_{'live' if live_chart else 'done'}_{last['step']}")

@@ -152,9 +152,11 @@ def runs_figure(runs: dict[str, list[dict]], panels=PPO_PANELS, target: Optional
         where = dict(row=pi // 2 + 1, col=pi % 2 + 1)
         if k == "win_rate":
             fig.update_yaxes(range=[0, 1.02], **where)
-            fig.add_hline(y=0.5, line_dash="dot", line_color="grey", **where)   # = pi_ref itself
+            fig.add_hline(y=0.5, line_dash="dot", line_color="grey", annotation_text="π_ref itself",
+                          annotation_position="bottom right", **where)
             if target is not None:
-                fig.add_hline(y=target, line_dash="dash", line_color="#2ca02c", **where)
+                fig.add_hline(y=target, line_dash="dash", line_color="#2ca02c", annotation_text="target",
+                              annotation_position="top right", **where)
         elif k in ("distinct_2", "readable", "empty_frac"):
             fig.update_yaxes(range=[0, 1.02], **where)
         elif k in LOG_PANELS:

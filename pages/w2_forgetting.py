@@ -173,7 +173,7 @@ else:
     m3.metric("LoRA with the adapter switched off", f"{before['task_b_accuracy']:.0%}",
               help="The base weights did not change (hash checked), so removing the adapter gives the "
                    "starting model back exactly.")
-    if lo:
+    if not _stopped(last):      # a verdict on a run cut short would compare unequal training
         st.markdown(forgetting.verdict(before, full["after"], lo["after"], last["mix"]))
 
     st.subheader("Cost: trainable parameters and training memory")

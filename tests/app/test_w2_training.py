@@ -171,4 +171,5 @@ def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real, mo
     assert metric(at, "Task B accuracy after LoRA") == "not trained"
     assert list(at.dataframe[0].value["method"]) == ["full fine-tuning"]
     assert list(at.dataframe[0].value["steps"]) == [3]
+    assert "Measured: task B" not in shown      # no forgetting verdict on a run cut short
     assert not at.session_state["forgetting.live"]["running"]

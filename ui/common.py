@@ -437,12 +437,22 @@ _LABEL_SPOTS = ("top center", "bottom center", "middle right", "middle left",
                 "top right", "top left", "bottom right", "bottom left")
 
 
-def label_positions(xs, ys, labels, *, width_px: float = 760, height_px: float = 460,
-                    font_px: float = 12) -> list[str]:
-    """A plotly ``textposition`` per point of a labelled scatter, chosen so that the labels
-    overlap neither each other nor the other markers nor the plot's left/right edge where that
-    is possible (greedy, densest points first). The plot is assumed ``width_px`` x ``height_px`` (the narrow 1280-px
-    projector case); on a wider screen the labels only get more room."""
+def label_positions(xs, ys, labels, **kw) -> list[str]:
+    """A plotly ``textposition`` per point (see :func:`label_layout`; points whose label needs a
+    leader line get "top center")."""
+    return [spot or "top center" for spot, _ in label_layout(xs, ys, labels, **kw)]
+
+
+def label_layout(xs, ys, labels, *, width_px: float = 760, height_px: float = 460,
+                 font_px: float = 12) -> list[tuple]:
+    """Where each label of a labelled scatter goes, so that labels overlap neither each other
+    nor the other markers nor the plot's edge (greedy, densest points first). Per point either
+    ``(textposition, None)``, a plotly spot next to the point, or ``(None, (dx, dy))``: the label
+    moves out of a tight cluster on a thin leader line, ``dx, dy`` pixels away (y down; plotly's
+    annotation ``ax``/``ay``). The plot is assumed ``width_px`` x ``height_px`` (the narrow
+    1280-px projector case); on a wider screen the labels only get more room."""
+    import math
+
     n = len(xs)
     if n == 0:
         return []
@@ -452,30 +462,52 @@ def label_positions(xs, ys, labels, *, width_px: float = 760, height_px: float =
     pts = [((x - x0) * sx, (y1 - y) * sy) for x, y in zip(xs, ys)]   # pixels, y down
     h, gap, r = font_px * 1.25, 6.0, 6.0
 
+    def width(i: int) -> float:
+        return 0.6 * font_px * len(str(labels[i]))
+
     def box(i: int, spot: str) -> tuple:
         px, py = pts[i]
-        w = 0.6 * font_px * len(str(labels[i]))
+        w = width(i)
         v, u = spot.split()
         left = {"center": px - w / 2, "right": px + gap, "left": px - gap - w}[u]
         top = {"top": py - gap - h, "bottom": py + gap, "middle": py - h / 2}[v]
         return left, top, left + w, top + h
 
+    def moved(i: int, dx: float, dy: float) -> tuple:
+        cx, cy, w = pts[i][0] + dx, pts[i][1] + dy, width(i)
+        return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
     def hits(a, b) -> float:
         return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
     dots = [(px - r, py - r, px + r, py + r) for px, py in pts]
+    frame = (0.0, -h, width_px, height_px + h)
+
+    def cost(i: int, b: tuple) -> float:
+        outside = (b[2] - b[0]) * (b[3] - b[1]) - hits(b, frame)   # a label past the plot's edge is cut
+        return sum(hits(b, p) for p in placed) + sum(hits(b, d) for j, d in enumerate(dots) if j != i) + 10 * outside
+
     crowd = [sum(abs(pts[i][0] - p[0]) < 80 and abs(pts[i][1] - p[1]) < 40 for p in pts) for i in range(n)]
     placed: list[tuple] = []
-    out = ["top center"] * n
+    out: list[tuple] = [("top center", None)] * n
     for i in sorted(range(n), key=lambda j: -crowd[j]):
-        costs = []
-        for spot in _LABEL_SPOTS:
-            b = box(i, spot)
-            inside = hits(b, (0.0, -h, width_px, height_px + h))   # a label past the plot's edge is cut
-            outside = (b[2] - b[0]) * (b[3] - b[1]) - inside
-            costs.append((sum(hits(b, p) for p in placed) + sum(hits(b, d) for j, d in enumerate(dots) if j != i)
-                          + 10 * outside, spot))
-        best = min(costs, key=lambda c: c[0])   # ties keep the order above: top center first
+        c, spot = min(((cost(i, box(i, sp)), sp) for sp in _LABEL_SPOTS), key=lambda t: t[0])
+        if c == 0:
+            out[i] = (spot, None)
+            placed.append(box(i, spot))
+            continue
+        # No free spot beside the point: try further out, on a leader line, nearest first.
+        best = (c, (spot, None), box(i, spot))
+        for radius in (34, 50, 66, 82, 98):
+            for k in range(16):
+                a = 2 * math.pi * k / 16
+                dx, dy = radius * math.cos(a), radius * math.sin(a)
+                b = moved(i, dx, dy)
+                cb = cost(i, b)
+                if cb < best[0]:
+                    best = (cb, (None, (round(dx), round(dy))), b)
+            if best[0] == 0:
+                break
         out[i] = best[1]
-        placed.append(box(i, best[1]))
+        placed.append(best[2])
     return out

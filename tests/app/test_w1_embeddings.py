@@ -56,3 +56,33 @@ def test_contextual_section():
     at.text_input(key="embeddings.ctx_b").input("猫 🐱 sleeps").run()
     assert_no_exception(at)
     assert float(_metric(at, "after the last layer")) <= 1.0
+
+
+def test_pca_labels_never_overlap_even_in_a_tight_cluster():
+    """Projector readability: seven words a few pixels apart (the weekdays on the default PCA)
+    get leader lines; no two label boxes overlap, and separated points keep their label beside
+    them. Boxes are rebuilt from what label_layout returns (12 px font, 760 x 460 px plot)."""
+    from ui.common import label_layout
+
+    xs = [0.0, 0.01, 0.02, 0.0, 0.01, 0.02, 0.015, 5.0, 10.0, 10.0]
+    ys = [0.0, 0.0, 0.01, 0.02, 0.02, 0.03, 0.015, 5.0, 10.0, 0.0]
+    words = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "king", "one", "two"]
+    out = label_layout(xs, ys, words)
+    sx, sy, h, gap = 760 / 10.0, 460 / 10.0, 15.0, 6.0
+    boxes = []
+    for x, y, w, (spot, off) in zip(xs, ys, words, out):
+        px, py, wd = x * sx, (10.0 - y) * sy, 7.2 * len(w)
+        if off is not None:
+            cx, cy = px + off[0], py + off[1]
+            boxes.append((cx - wd / 2, cy - h / 2, cx + wd / 2, cy + h / 2))
+        else:
+            v, u = spot.split()
+            left = {"center": px - wd / 2, "right": px + gap, "left": px - gap - wd}[u]
+            top = {"top": py - gap - h, "bottom": py + gap, "middle": py - h / 2}[v]
+            boxes.append((left, top, left + wd, top + h))
+    for i in range(len(boxes)):
+        for j in range(i):
+            a, b = boxes[i], boxes[j]
+            assert min(a[2], b[2]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[1], b[1]), (words[i], words[j])
+    assert sum(off is not None for _, off in out[:7]) >= 3           # the cluster needed leader lines
+    assert all(off is None for _, off in out[7:])                    # lone points keep a plain label

@@ -27,13 +27,12 @@ by_id = {d["id"]: d for d in sample}
 
 def _label(i: int) -> str:
     first = by_id[i]["dialogue"].split("\n")[0]
-    return f"#{i}: {first[:50]}{'…' if len(first) > 50 else ''}"
+    return f"#{i}: {first[:32]}{'…' if len(first) > 32 else ''}"
 
 
-c1, c2, c3 = st.columns([3, 1, 1])
-with c1:
-    ids = st.multiselect("Dialogues to summarize (up to 4)", list(by_id), default=[1, 2, 3],
-                         format_func=_label, max_selections=4, key="model-summaries.ids")
+ids = st.multiselect("Dialogues to summarize (up to 4)", list(by_id), default=[1, 2, 3],   # a row of its own:
+                     format_func=_label, max_selections=4, key="model-summaries.ids")   # chips need the width
+c2, c3, _ = st.columns([1, 1, 1])
 with c2:
     k = st.slider("Few-shot examples", 1, 3, 2, key="model-summaries.shots",
                   help="Solved examples (dialogue + reference summary) put before the question. "

@@ -118,7 +118,7 @@ elif lm.name.startswith("tiny"):
     path, note = str(models.TINY_GPT_DIR), "GenAI Lab's tiny GPT, trained on Shakespeare."
 else:
     path, note = lm.name, ""
-st.code(generation.code_snippet(settings, prompt, path, note=note), language="python")
+st.code(generation.code_snippet(settings, prompt, path, note=note), language="python", wrap_lines=True)
 st.caption("These lines reproduce the result above exactly (same tokens): a test runs the snippet "
            "and compares. The step-by-step loop on this page mirrors `generate()`'s own loop.")
 

@@ -130,10 +130,11 @@ if src is not None:
 
 # --------------------------------------------------------------------------- all problems
 st.header("3 · Score the three prompts on every problem")
-a1, a2 = st.columns(2)
+a1, _ = st.columns(2)
 n_probs = a1.slider("Problems", 1, len(probs), min(8, len(probs)), key="reasoning.n",
                     help=f"{len(probs)} problems in all; each costs up to three generations.")
-modes = a2.multiselect("Prompts", list(MODES), default=list(MODES), format_func=MODES.get, key="reasoning.modes")
+modes = st.multiselect("Prompts", list(MODES), default=list(MODES), format_func=MODES.get,   # a row of its
+                       key="reasoning.modes")                                                 # own: chips fit
 if st.button("Score them", key="reasoning.run_all") and modes:
     try:
         llm = common.instruct_model(choice, dev)

@@ -13,6 +13,15 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label.startswith(label))
 
 
+
+def _train_small_students(at, steps: int) -> None:
+    """Press Train with 1-layer, 32-wide students (fast) for ``steps`` steps."""
+    at.slider(key="distillation.steps").set_value(steps)
+    at.select_slider(key="distillation.layers").set_value(1)
+    at.select_slider(key="distillation.width").set_value(32)
+    at.button(key="distillation.train").click()
+    at.run()
+
 def test_temperature_widget_matches_the_lesson():
     at = open_page(PAGE)
     at.text_input(key="distillation.prompt").set_value("KING LEAR:\nWhat")
@@ -36,13 +45,9 @@ def test_training_two_students_leaves_the_teacher_unchanged():
     from ui import common
     teacher = common.tiny_gpt("cpu")
     before = models.state_fingerprint(teacher.model)
-    at.slider(key="distillation.steps").set_value(10)
     at.slider(key="distillation.seconds").set_value(120)
-    at.select_slider(key="distillation.layers").set_value(1)
-    at.select_slider(key="distillation.width").set_value(32)
     at.slider(key="distillation.alpha").set_value(1.0)
-    at.button(key="distillation.train").click()
-    at.run()
+    _train_small_students(at, steps=10)
     assert_no_exception(at)
     assert models.state_fingerprint(teacher.model) == before
     table = at.dataframe[0].value
@@ -74,11 +79,7 @@ def test_stop_keeps_both_partly_trained_students(monkeypatch):
 
     monkeypatch.setattr(common, "stop_requested", stop_after_a_few_steps)
     at = open_page(PAGE)
-    at.slider(key="distillation.steps").set_value(40)
-    at.select_slider(key="distillation.layers").set_value(1)
-    at.select_slider(key="distillation.width").set_value(32)
-    at.button(key="distillation.train").click()
-    at.run()
+    _train_small_students(at, steps=40)
     assert_no_exception(at)
     runs = at.session_state["distillation.runs"]["runs"]
     assert runs["hard labels"].steps == runs["distilled"].steps == 3

@@ -67,17 +67,8 @@ else:
     fig = px.scatter(x=proj[:, 0], y=proj[:, 1], color=grp, text=labels, hover_name=hover,
                      labels={"x": "PC 1", "y": "PC 2", "color": "group"}, color_discrete_sequence=px.colors.qualitative.D3)
     xs, ys = [float(v) for v in proj[:, 0]], [float(v) for v in proj[:, 1]]
-    at = lambda x, y: (round(float(x), 5), round(float(y), 5))   # noqa: E731
-    layout = common.label_layout(xs, ys, labels)   # labels that do not collide; leader lines in a cluster
-    spot = {at(x, y): place for x, y, place in zip(xs, ys, layout)}
     fig.update_traces(marker=dict(size=9))
-    fig.for_each_trace(lambda t: t.update(
-        textposition=[spot.get(at(x, y), ("top center", None))[0] or "top center" for x, y in zip(t.x, t.y)],
-        text=[lab if spot.get(at(x, y), ("", None))[1] is None else "" for lab, x, y in zip(t.text, t.x, t.y)]))
-    for x, y, lab, (_, off) in zip(xs, ys, labels, layout):
-        if off is not None:
-            fig.add_annotation(x=x, y=y, text=lab, ax=off[0], ay=off[1], showarrow=True, arrowhead=0,
-                               arrowwidth=1, arrowcolor="#999", font=dict(size=12, color="#555"))
+    common.place_scatter_labels(fig, xs, ys, labels)   # labels that do not collide; leader lines in a cluster
 fig.update_layout(height=560, margin=dict(l=10, r=10, t=40, b=10),
                   title=f"PCA of {len(wv.words)} token embeddings ({wv.vectors.shape[1]}-D → {k}-D)")
 st.plotly_chart(fig, width="stretch", key="embeddings.pca")

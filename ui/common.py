@@ -437,10 +437,19 @@ _LABEL_SPOTS = ("top center", "bottom center", "middle right", "middle left",
                 "top right", "top left", "bottom right", "bottom left")
 
 
-def label_positions(xs, ys, labels, **kw) -> list[str]:
-    """A plotly ``textposition`` per point (see :func:`label_layout`; points whose label needs a
-    leader line get "top center")."""
-    return [spot or "top center" for spot, _ in label_layout(xs, ys, labels, **kw)]
+def place_scatter_labels(fig, xs, ys, labels) -> None:
+    """Apply :func:`label_layout` to a plotly scatter whose traces carry ``labels`` as text:
+    each label beside its point, or, in a tight cluster, as an annotation on a leader line."""
+    at = lambda x, y: (round(float(x), 5), round(float(y), 5))   # noqa: E731 - points by position
+    layout = label_layout(xs, ys, labels)
+    spot = {at(x, y): place for x, y, place in zip(xs, ys, layout)}
+    fig.for_each_trace(lambda t: t.update(
+        textposition=[spot.get(at(x, y), ("top center", None))[0] or "top center" for x, y in zip(t.x, t.y)],
+        text=[lab if spot.get(at(x, y), ("", None))[1] is None else "" for lab, x, y in zip(t.text, t.x, t.y)]))
+    for x, y, lab, (_, off) in zip(xs, ys, labels, layout):
+        if off is not None:
+            fig.add_annotation(x=x, y=y, text=lab, ax=off[0], ay=off[1], showarrow=True, arrowhead=0,
+                               arrowwidth=1, arrowcolor="#999", font=dict(size=12, color="#555"))
 
 
 def label_layout(xs, ys, labels, *, width_px: float = 760, height_px: float = 460,

@@ -38,13 +38,11 @@ def apply_from_url(lesson: course.Lesson) -> dict:
     lesson's own widget keys (`<url-name>.<widget>`, found in the page's source or seen in
     an earlier run) are accepted: a link can never set any other session state."""
     raw = _url_settings()
-    if not raw or raw == st.session_state.get(_WRITTEN) or raw == st.session_state.get(_HANDLED):
-        return {}
-    # A rerun can carry an address this session wrote a few runs ago: the browser sends its
-    # current URL with every rerun, and on a busy server a slider moved twice quickly asks for
-    # the second rerun before the first run's new URL has reached the address bar. Applying
-    # that stale URL would snap the slider back, so a URL we wrote ourselves is never a link.
-    if _fingerprint(raw) in st.session_state.get(_HISTORY, ()):
+    # A URL this session wrote itself (the last one, or one of a few runs ago) is never a link:
+    # the browser sends its current URL with every rerun, and on a busy server a slider moved
+    # twice quickly asks for the second rerun before the first run's new URL has reached the
+    # address bar. Applying that stale URL would snap the slider back.
+    if not raw or raw == st.session_state.get(_HANDLED) or _fingerprint(raw) in st.session_state.get(_HISTORY, ()):
         return {}
     st.session_state[_HANDLED] = raw  # never apply the same link twice
     good, bad = share.settings_from_params(raw)

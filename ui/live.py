@@ -37,6 +37,7 @@ from typing import Any, Callable, Literal, Optional
 import streamlit as st
 
 from lessons.core.loop import Run, StopReason
+from ui.jobs import format_eta
 
 Status = Literal["idle", "running", "finished"]
 Row = dict
@@ -134,21 +135,31 @@ def finish_interrupted(key: str, finisher: Finisher = None, *, restarting: bool 
 def progress(bar, draw: Callable[[Row, Run], None] | None = None, *, text: Callable[[Row, Run], str] | None = None,
              label: str = "step", every_s: float = 0.4) -> Callable[[Row, Run], None]:
     """The ``progress(row, run)`` callback of the core loop for a page: the bar (an
-    ``st.progress``) reads "<label> i/n · <text(row, run)>" after every step; ``draw(row, run)``
-    (the live chart) runs at most every ``every_s`` seconds, and always on the last step
-    (plotly redraws cost more than a tiny model's step)."""
+    ``st.progress``) reads "<label> i/n · <text(row, run)> · about N s left" after every step
+    (the ETA at the recent pace, :meth:`Run.eta_s`: honest on a busy server too);
+    ``draw(row, run)`` (the live chart) runs at most every ``every_s`` seconds, and always on
+    the last step (plotly redraws cost more than a tiny model's step)."""
     last = [float("-inf")]
 
     def tick(row: Row, run: Run) -> None:
         i, n = row["step"], max(run.steps_planned, 1)
-        extra = text(row, run) if text is not None else ""
-        bar.progress(min(i / n, 1.0), text=f"{label} {i}/{n}" + (f" · {extra}" if extra else ""))
+        parts = [f"{label} {i}/{n}"]
+        if text is not None and (extra := text(row, run)):
+            parts.append(extra)
+        if i < n and (eta := run.eta_s()) is not None:
+            parts.append(time_left(eta))
+        bar.progress(min(i / n, 1.0), text=" · ".join(parts))
         now = time.perf_counter()
         if draw is not None and (now - last[0] >= every_s or i >= n):
             last[0] = now
             draw(row, run)
 
     return tick
+
+
+def time_left(seconds: float) -> str:
+    """"about 40 s left", "about 3 min left", "a few seconds left" (the queue's format)."""
+    return f"{format_eta(seconds)} left"
 
 
 def stopped_note(run: Run, keeps: str = "the model keeps what it learned so far") -> None:

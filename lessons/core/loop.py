@@ -61,6 +61,22 @@ class Run:
     def seconds_per_step(self) -> float:
         return self.seconds / max(self.steps_done, 1)
 
+    def eta_s(self, window: int = 10) -> Optional[float]:
+        """Seconds until the planned steps are done, at the pace of the last ``window`` steps
+        (a busy server slows a run down, so the recent pace predicts better than the mean);
+        None before the first step. Only the steps are counted: the seconds cap may end the
+        run sooner."""
+        rows = [r for r in self.history if "seconds" in r]
+        left = self.steps_planned - self.steps_done
+        if not rows or left <= 0:
+            return None if not rows else 0.0
+        recent = rows[-(window + 1):]
+        if len(recent) >= 2:
+            pace = (recent[-1]["seconds"] - recent[0]["seconds"]) / (len(recent) - 1)
+        else:
+            pace = recent[-1]["seconds"]          # the first step (its warm-up included)
+        return max(pace, 0.0) * left
+
     def series(self, key: str) -> list:
         """One metric over the run, e.g. ``run.series("loss")`` (steps without it skipped)."""
         return [row[key] for row in self.history if key in row]

@@ -97,6 +97,20 @@ def test_progress_updates_the_bar_every_step_and_draws_when_due():
     assert drawn == [1, 2, 3]
 
 
+def test_progress_says_how_long_is_left_at_the_recent_pace():
+    bar = _Bar()
+    tick = live.progress(bar, label="step")
+    run = Run(4, 600.0)
+    for i, secs in ((1, 10.0), (2, 20.0), (3, 50.0), (4, 60.0)):
+        run.history.append({"step": i, "seconds": secs})
+        tick(run.history[-1], run)
+    texts = [t for _, t in bar.calls]
+    assert texts[0] == "step 1/4 · about 30 s left"      # 3 steps at 10 s
+    assert texts[1] == "step 2/4 · about 20 s left"      # 2 steps at 10 s
+    assert texts[2] == "step 3/4 · about 20 s left"      # 1 step at (50 - 10) / 2 = 20 s
+    assert texts[3] == "step 4/4"                         # done: no ETA
+
+
 def test_the_rerun_waits_for_the_interrupted_thread():
     """fastReruns: the rerun starts while the old script thread is still inside its step. The
     finisher must see that step too (finish_interrupted joins the old thread first)."""

@@ -54,6 +54,21 @@ def test_loop_resumes_a_run_it_is_given():
 
 
 # --------------------------------------------------------------------------- small helpers
+def test_eta_follows_the_recent_pace_not_the_mean():
+    run = Run(20, 600.0)
+    assert run.eta_s() is None                                   # nothing measured yet
+    run.history.append({"step": 1, "seconds": 4.0})
+    assert run.eta_s() == pytest.approx(19 * 4.0)               # one step: its own time
+    # then the server gets busy: steps 2..11 take 2 s each instead of 0.5 s
+    for i in range(2, 12):
+        run.history.append({"step": i, "seconds": 4.0 + 2.0 * (i - 1)})
+    assert run.eta_s() == pytest.approx(9 * 2.0)                # 9 steps left at the last 10 steps' pace
+    assert run.eta_s(window=1) == pytest.approx(9 * 2.0)
+    for i in range(12, 21):
+        run.history.append({"step": i, "seconds": 24.0 + (i - 11)})
+    assert run.eta_s() == 0.0                                   # done
+
+
 def test_left_pad_entropy_param_count_and_eval_mode():
     ids, mask = left_pad([[5, 6, 7], [9]], pad_id=0)
     assert ids.tolist() == [[5, 6, 7], [0, 0, 9]] and mask.tolist() == [[1, 1, 1], [0, 0, 1]]

@@ -16,7 +16,6 @@ steps, and compares them.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -26,6 +25,7 @@ import torch.nn.functional as F
 from lessons.core.loop import Progress, Run, ShouldStop, StopReason, run_loop
 from lessons.core.perplexity import perplexity
 from lessons.core.rng import seeded
+from lessons.core.timing import ms_per_forward  # noqa: F401  (the page shows kd.ms_per_forward)
 
 
 # --------------------------------------------------------------------------- temperature
@@ -231,21 +231,6 @@ def train_student(student, teacher, train_ids: torch.Tensor, val_ids: torch.Tens
                     block=block, seed=seed, eval_every=eval_every, eval_blocks=eval_blocks, progress=progress,
                     should_stop=should_stop, metrics=lambda: {"loss": r.losses[-1], "ce": r.ce[-1]})
     return r
-
-
-@torch.no_grad()
-def ms_per_forward(model, block: int = 64, repeats: int = 5) -> float:
-    """Median milliseconds for one (1, block) forward pass: a rough inference-speed figure."""
-    model.eval()
-    dev = next(model.parameters()).device
-    x = torch.zeros((1, block), dtype=torch.long, device=dev)
-    model(x)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        model(x)
-        times.append((time.perf_counter() - t) * 1000)
-    return sorted(times)[len(times) // 2]
 
 
 # A context where the tiny GPT is fairly sure of the next token (' lord', about a third at

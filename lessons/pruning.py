@@ -14,13 +14,13 @@ We always prune a deep COPY: the shared tiny GPT is never changed.
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 
 from lessons.core.perplexity import perplexity
+from lessons.core.timing import ms_per_forward_interleaved
 
 
 def prunable_layers(model: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
@@ -146,30 +146,9 @@ def storage_mb(n_weights: int, sparsity: float) -> dict:
             "sparse fp32 (CSR)": nnz * 8 / 1e6}
 
 
-@torch.no_grad()
-def ms_per_forward(model, block: int = 64, repeats: int = 5) -> float:
-    dev = next(model.parameters()).device
-    x = torch.zeros((1, block), dtype=torch.long, device=dev)
-    model(x)
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        model(x)
-        ts.append((time.perf_counter() - t) * 1000)
-    return sorted(ts)[len(ts) // 2]
-
-
-@torch.no_grad()
 def compare_speed(dense, pruned, block: int = 64, repeats: int = 7) -> tuple[float, float]:
     """Median ms per (1, block) forward for both models, measured INTERLEAVED so that a
-    busy machine slows both equally. Unstructured zeros do not make dense matmuls faster."""
-    dev = next(dense.parameters()).device
-    x = torch.zeros((1, block), dtype=torch.long, device=dev)
-    dense(x), pruned(x)
-    td, tp = [], []
-    for _ in range(repeats):
-        for m, ts in ((dense, td), (pruned, tp)):
-            t = time.perf_counter()
-            m(x)
-            ts.append((time.perf_counter() - t) * 1000)
-    return sorted(td)[repeats // 2], sorted(tp)[repeats // 2]
+    busy machine slows both equally (lessons.core.timing). Unstructured zeros do not make
+    dense matmuls faster."""
+    td, tp = ms_per_forward_interleaved([dense, pruned], block, repeats)
+    return td, tp

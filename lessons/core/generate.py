@@ -10,6 +10,9 @@ Two entry points on transformers' ``generate()``: :func:`generate` takes a loade
 (models.LoadedModel), :func:`generate_with` a (model, tokenizer) pair (a learner's session
 copy, a model being trained). :func:`greedy_batch` is the hand-written greedy loop for the
 tiny models of Week 2 (a batch with left padding, or a soft prompt in front of the tokens).
+:func:`sample_tokens` is the hand-written KV-cache sampling loop for a left-padded batch that
+RLHF's rollouts need (pure sampling from pi, per-row stop tokens, a private generator, and the
+mask of which sampled tokens count).
 """
 from __future__ import annotations
 
@@ -155,3 +158,52 @@ def greedy_batch(model, tokenizer, prompts: list[str], max_new_tokens: int, stop
             ids = torch.cat([ids, nxt[:, None]], 1)
             mask = torch.cat([mask, torch.ones_like(nxt)[:, None]], 1)
     return [tokenizer.decode(toks, skip_special_tokens=True).split(stop)[0].strip() for toks in new]
+
+
+@torch.no_grad()
+def sample_tokens(model, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: int, *,
+                  temperature: float = 1.0, generator: torch.Generator | None = None,
+                  stop_ids: torch.Tensor | None = None, pad: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sample a_t ~ softmax(z_t / temperature) token by token with a KV cache, for a batch of
+    LEFT-padded prompts ``ids``/``mask`` (B, P) (see tensors.left_pad: every row's last prompt
+    token sits at column P-1, so the rows advance in lock-step).
+
+    Pure sampling: no top-k/top-p, no repetition penalty, so the actions come from the model's
+    own distribution (what RLHF's maths assumes). A row stops after it samples one of
+    ``stop_ids``; its later columns are ``pad`` with mask 0. The loop ends when every row has
+    stopped or after ``max_new_tokens``. Draws come from ``generator`` (a CPU generator, so a
+    seed gives the same actions on any device), never from torch's global one.
+
+    Returns (actions, action_mask), both (B, T) with T <= max_new_tokens: action_mask is 1 for
+    the tokens that count (up to and including the stop token). Read-only on ``model``
+    (no_grad, no state change), so it is safe on a shared model."""
+    from transformers import DynamicCache
+
+    device = next(model.parameters()).device
+    ids, mask = ids.to(device), mask.to(device)
+    stop_ids = (stop_ids if stop_ids is not None else torch.empty(0, dtype=torch.long)).to(device)
+    B = ids.shape[0]
+    alive = torch.ones(B, dtype=torch.bool, device=device)           # (B,) rows still sampling
+    actions, act_mask = [], []
+    cache, cache_name = DynamicCache(), cache_kwarg(model)
+    cur, cur_mask = ids, mask                # step 1 feeds the whole prompt (prefill), then 1 token
+    for _ in range(int(max_new_tokens)):
+        # Position of each fed token = number of real tokens before it (left padding skipped).
+        pos = (cur_mask.cumsum(-1) - 1).clamp(min=0)[:, -cur.shape[1]:]     # (B, cur_len)
+        out = model(input_ids=cur, attention_mask=cur_mask, position_ids=pos, use_cache=True,
+                    logits_to_keep=1, **{cache_name: cache})
+        logits = out.logits[:, -1, :].float() / max(temperature, 1e-4)      # z_t / T: (B, V)
+        probs = torch.softmax(logits, dim=-1)                               # pi(. | s_t): (B, V)
+        a_t = torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(device)  # (B,)
+        a_t = torch.where(alive, a_t, torch.full_like(a_t, pad))          # a stopped row: pad
+        actions.append(a_t)
+        act_mask.append(alive.clone())
+        alive = alive & ~torch.isin(a_t, stop_ids)
+        cur = a_t[:, None]                                                  # (B, 1): only the new token
+        cur_mask = torch.cat([cur_mask, act_mask[-1][:, None].long()], dim=1)   # (B, P + t)
+        if not alive.any():
+            break
+    if not actions:
+        empty = torch.zeros((B, 0), dtype=torch.long, device=device)
+        return empty, empty.clone()
+    return torch.stack(actions, 1), torch.stack(act_mask, 1).long()       # (B, T), (B, T)

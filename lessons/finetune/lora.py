@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lessons.core.loop import Progress, ShouldStop, run_loop
 from lessons.core.rng import seeded
 
 # --------------------------------------------------------------------------- one matrix
@@ -347,13 +348,17 @@ def peft_outputs_with(base: nn.Linear, A: torch.Tensor, B: torch.Tensor, alpha: 
 
 
 def lora_by_hand_demo(d: int = 64, k: int = 32, r: int = 4, alpha: float = 8.0, steps: int = 200,
-                      lr: float = 0.02, true_rank: int = 2, seed: int = 0, n: int = 256) -> dict:
-    """Fit a frozen random layer to a target that differs by a rank-``true_rank`` change.
+                      lr: float = 0.02, true_rank: int = 2, seed: int = 0, n: int = 256,
+                      max_seconds: float = 60.0, progress: Progress = None, should_stop: ShouldStop = None) -> dict:
+    """Fit a frozen random layer to a target that differs by a rank-``true_rank`` change, with
+    Adam on A and B only, on the shared run loop (lessons.core.loop: ``steps`` and
+    ``max_seconds`` bound it, ``progress(row, run)`` after each step, ``should_stop()`` stops it).
 
     Returns the loss curve and the three checks the page shows:
     * ``init_max_diff``: |LoRA(x) - W x| at initialisation (0: B = 0);
     * ``merge_max_diff``: |merged(x) - LoRA(x)| after training (float rounding only);
-    * ``peft_max_diff``: |peft(x) - LoRA(x)| with peft given the same A and B.
+    * ``peft_max_diff``: |peft(x) - LoRA(x)| with peft given the same A and B;
+    plus ``steps_done`` and ``stopped`` (the run loop's StopReason value).
     """
     g = torch.Generator().manual_seed(seed)
     base = nn.Linear(k, d)
@@ -373,13 +378,17 @@ def lora_by_hand_demo(d: int = 64, k: int = 32, r: int = 4, alpha: float = 8.0, 
     with torch.no_grad():
         init_max_diff = (lora(x) - base(x)).abs().max().item()
     opt = torch.optim.Adam([lora.A, lora.B], lr=lr)
-    losses = []
-    for _ in range(steps):
+
+    def step(i: int) -> dict:
+        # L(A, B) = mean over the n examples and d outputs of (W x + (alpha/r) B A x - y)^2
         loss = ((lora(x) - y_target) ** 2).mean()
         opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+        loss.backward()                 # dL/dA, dL/dB only: W (lora.base) is frozen
+        opt.step()                      # A, B <- Adam(A, B, g)
+        return {"loss": loss.item()}
+
+    run = run_loop(step, steps=steps, max_seconds=max_seconds, progress=progress, should_stop=should_stop)
+    losses = run.series("loss")
     with torch.no_grad():
         y_lora = lora(x)
         merged = lora.merged()
@@ -390,6 +399,8 @@ def lora_by_hand_demo(d: int = 64, k: int = 32, r: int = 4, alpha: float = 8.0, 
         sv = torch.linalg.svdvals(lora.delta_weight())
     return {
         "losses": losses,
+        "steps_done": run.steps_done,
+        "stopped": run.stopped.value,
         "start_loss": start_loss,
         "final_loss": losses[-1] if losses else start_loss,
         "init_max_diff": init_max_diff,

@@ -31,6 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lessons.core.generate import pad_id as _pad_id   # the one pad rule
+from lessons.core.generate import sample_tokens
 from lessons.core.rng import seeded
 from lessons.core.tensors import left_pad
 
@@ -137,48 +138,21 @@ def sample_seeded(model: nn.Module, tokenizer, prompt: str, n: int, seed: int,
 
 def sample(model: nn.Module, tokenizer, prompts: list[str], max_new_tokens: int = 16, temperature: float = 1.0,
            generator: Optional[torch.Generator] = None) -> Rollout:
-    """Sample y ~ pi(. | x) token by token with a KV cache, stopping a row at a newline/EOS.
-    Pure sampling (no top-k/top-p): PPO's maths assumes the actions come from pi itself.
-    Read-only on ``model`` (no gradient, no state change), so it is safe on a shared model."""
-    pad_id, stop_ids = _pad_id(tokenizer), stop_token_ids(tokenizer)
+    """Sample y ~ pi(. | x) token by token with a KV cache (lessons.core.generate.sample_tokens),
+    stopping a row at a newline/EOS. Pure sampling (no top-k/top-p): PPO's maths assumes the
+    actions come from pi itself. Read-only on ``model`` (no gradient, no state change), so it
+    is safe on a shared model."""
+    pad_id = _pad_id(tokenizer)
     ids, mask = encode_prompts(tokenizer, prompts, pad_id)                  # (B, P)
-    device = next(model.parameters()).device
-    ids, mask, stop_ids = ids.to(device), mask.to(device), stop_ids.to(device)
-    B, P = ids.shape
-    alive = torch.ones(B, dtype=torch.bool, device=device)
-    actions, act_mask = [], []
-    past, cur, cur_mask = None, ids, mask
-    for _ in range(max_new_tokens):
-        pos = (cur_mask.cumsum(-1) - 1).clamp(min=0)[:, -cur.shape[1]:]
-        out = model(input_ids=cur, attention_mask=cur_mask, position_ids=pos,
-                    cache=past, use_cache=True, logits_to_keep=1)
-        past = _cache_of(out)
-        logits = out.logits[:, -1, :].float() / max(temperature, 1e-4)       # (B, V)
-        probs = torch.softmax(logits, dim=-1)
-        a_t = torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(device)  # (B,)
-        a_t = torch.where(alive, a_t, torch.full_like(a_t, pad_id))
-        actions.append(a_t)
-        act_mask.append(alive.clone())
-        alive = alive & ~torch.isin(a_t, stop_ids)
-        cur = a_t[:, None]
-        cur_mask = torch.cat([cur_mask, act_mask[-1][:, None].long()], dim=1)
-        if not alive.any():
-            break
-    actions = torch.stack(actions, 1)                  # (B, T)
-    action_mask = torch.stack(act_mask, 1).long()      # (B, T)
-    input_ids = torch.cat([ids, actions], 1)           # (B, P+T)
-    attention_mask = torch.cat([mask, action_mask], 1)
-    completions = [decode_completion(tokenizer, actions[i][action_mask[i].bool()].tolist()) for i in range(B)]
-    return Rollout(list(prompts), completions, input_ids, attention_mask, action_mask, P)
-
-
-def _cache_of(out):
-    """The KV cache returned by a forward pass (transformers 5 calls it ``cache``)."""
-    for name in ("cache", "past_key_values"):
-        c = getattr(out, name, None)
-        if c is not None:
-            return c
-    return None
+    actions, action_mask = sample_tokens(model, ids, mask, max_new_tokens, temperature=temperature,
+                                         generator=generator, stop_ids=stop_token_ids(tokenizer),
+                                         pad=pad_id)                         # (B, T) each
+    ids, mask = ids.to(actions.device), mask.to(actions.device)
+    input_ids = torch.cat([ids, actions], 1)                                # (B, P+T)
+    attention_mask = torch.cat([mask, action_mask], 1)                      # (B, P+T)
+    completions = [decode_completion(tokenizer, actions[i][action_mask[i].bool()].tolist())
+                   for i in range(len(prompts))]
+    return Rollout(list(prompts), completions, input_ids, attention_mask, action_mask, ids.shape[1])
 
 
 def token_stats(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,

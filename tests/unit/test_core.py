@@ -1,6 +1,7 @@
 """lessons.core: the run loop's budget, stop reasons, history and cooperative stop; the ONE
 perplexity (against the model's own loss, and the same value from every lesson that reports a
-Shakespeare perplexity of the shipped tiny GPT); the one pad rule and left padding."""
+Shakespeare perplexity of the shipped tiny GPT); the one pad rule and left padding; the one
+forward-pass timer (one definition behind the distillation and pruning pages)."""
 from __future__ import annotations
 
 import math
@@ -14,6 +15,7 @@ from lessons.core import generate as core_generate
 from lessons.core.loop import Run, StopReason, run_loop
 from lessons.core.perplexity import SLICES, describe, perplexity, validation_ids, validation_perplexity
 from lessons.core.tensors import entropy_bits, evaluating, left_pad, param_count
+from lessons.core.timing import ms_per_forward, ms_per_forward_interleaved
 from lessons.finetune import forgetting
 
 
@@ -80,6 +82,30 @@ def test_left_pad_entropy_param_count_and_eval_mode():
     with evaluating(lin):
         assert not lin.training
     assert lin.training
+
+
+class _Seen(torch.nn.Module):
+    """Records how it was called: mode, grad and input shape of every forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb, self.calls = torch.nn.Embedding(4, 2), []
+
+    def forward(self, x):
+        self.calls.append((self.training, torch.is_grad_enabled(), tuple(x.shape)))
+        return self.emb(x)
+
+
+def test_ms_per_forward_is_one_timer_in_eval_mode_and_interleaved():
+    a, b = _Seen().train(), _Seen()
+    ms = ms_per_forward(a, block=8, repeats=3)
+    assert ms > 0 and a.training                          # handed back in train mode ...
+    assert a.calls == [(False, False, (1, 8))] * 4        # ... timed in eval mode, no_grad: warm-up + 3
+    a.calls.clear()
+    both = ms_per_forward_interleaved([a, b], block=5, repeats=3)
+    assert len(both) == 2 and min(both) > 0
+    assert len(a.calls) == len(b.calls) == 4
+    assert distillation.ms_per_forward is ms_per_forward  # the name the distillation page calls
 
 
 def test_one_pad_rule():

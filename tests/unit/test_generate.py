@@ -1,13 +1,15 @@
 """lessons.core.generate, the one generation helper: each entry point against transformers'
 own generate() on the shipped tiny GPT (greedy, seeded sampling, repetition penalty), the
-stop rule, whitespace, private seeding, and the model's mode left as it was. ~3 s."""
+stop rule, whitespace, private seeding, and the model's mode left as it was; sample_tokens
+(RLHF's KV-cache sampler) against generate()'s sampling on a left-padded batch. ~4 s."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 from lessons import models
-from lessons.core.generate import Generation, generate, generate_with, greedy_batch, pad_id
+from lessons.core.generate import Generation, generate, generate_with, greedy_batch, pad_id, sample_tokens
+from lessons.core.tensors import left_pad
 
 needs_ckpt = pytest.mark.skipif(not models.tiny_gpt_available(), reason="assets/tiny_gpt missing")
 PROMPTS = ["ROMEO\n", "KING HENRY IV\nWhat says", "To be, or not"]
@@ -83,3 +85,54 @@ def test_stop_strings_and_whitespace(tiny):
     cut = generate_with(tiny.model, tiny.tokenizer, "KING HENRY IV\n", 30, None, ("\n",))
     assert cut.completion == greedy.completion.split("\n")[0].strip()
     assert cut.stopped_by == "stop string" and cut.n_new_tokens < 30
+
+
+def _batch(tok, prompts):
+    return left_pad([tok(p, add_special_tokens=False)["input_ids"] for p in prompts], pad_id(tok))   # (B, P)
+
+
+@needs_ckpt
+def test_sample_tokens_is_transformers_sampling_on_a_left_padded_batch(tiny):
+    tok, ids_mask = tiny.tokenizer, _batch(tiny.tokenizer, PROMPTS)
+    ids, mask = ids_mask
+    assert (mask == 0).any()                                    # the batch really is left-padded
+    torch.manual_seed(99)
+    state = torch.random.get_rng_state()
+    eos = torch.tensor([tok.eos_token_id])
+    acts, amask = sample_tokens(tiny.model, ids, mask, 12, temperature=0.8, stop_ids=eos, pad=pad_id(tok),
+                                generator=torch.Generator().manual_seed(4))
+    assert torch.equal(torch.random.get_rng_state(), state)    # drawn from the private generator only
+    assert acts.shape == amask.shape == (3, 12) and bool(amask.all())   # EOS never came: 12 real tokens
+    torch.manual_seed(4)                                        # generate() draws from the global one
+    with torch.no_grad():
+        ref = tiny.model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=0.8, top_k=0,
+                                  top_p=1.0, max_new_tokens=12, pad_token_id=pad_id(tok))
+    assert torch.equal(acts, ref[:, ids.shape[1]:])             # the same tokens, row by row
+
+
+@needs_ckpt
+def test_sample_tokens_stops_each_row_at_a_stop_token_and_is_seeded(tiny):
+    tok = tiny.tokenizer
+    ids, mask = _batch(tok, PROMPTS + ["O"])
+    # A frequent stop set (every token with a space or a newline), so rows stop at different steps.
+    stops = torch.tensor(sorted(i for t, i in tok.get_vocab().items() if any(c in tok.convert_tokens_to_string([t])
+                                                                               for c in " \n")))
+    before = models.state_fingerprint(tiny.model)
+    run = lambda seed: sample_tokens(tiny.model, ids, mask, 20, generator=torch.Generator().manual_seed(seed),  # noqa: E731
+                                     stop_ids=stops, pad=pad_id(tok))
+    acts, amask = run(0)
+    B, T = acts.shape
+    assert B == 4 and T < 20                                    # every row stopped, so the loop ended early
+    lengths = amask.sum(1).tolist()
+    assert len(set(lengths)) > 1                                # ... at different steps
+    for i, n in enumerate(lengths):
+        assert amask[i].tolist() == [1] * n + [0] * (T - n)     # real actions first, then nothing
+        assert not torch.isin(acts[i, :n - 1], stops).any()     # only the last real action is a stop
+        assert n == T or bool(torch.isin(acts[i, n - 1], stops))
+        assert (acts[i, n:] == pad_id(tok)).all()               # after the stop: pad
+    again = run(0)
+    assert torch.equal(again[0], acts) and torch.equal(again[1], amask)     # same seed, same actions
+    assert not torch.equal(run(1)[0][:, :1], acts[:, :1])       # another seed, other first tokens
+    assert models.state_fingerprint(tiny.model) == before       # read-only on the model
+    empty = sample_tokens(tiny.model, ids, mask, 0, generator=torch.Generator().manual_seed(0))
+    assert empty[0].shape == empty[1].shape == (4, 0)

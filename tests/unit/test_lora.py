@@ -120,6 +120,18 @@ def test_by_hand_demo_trains_merges_and_agrees_with_peft():
     assert sum(s > 1e-4 * sv[0] for s in sv) <= 4  # rank of B A is at most r
 
 
+def test_by_hand_demo_runs_on_the_shared_loop_with_progress_and_stop():
+    rows = []
+    out = lora.lora_by_hand_demo(d=16, k=8, r=2, alpha=4, steps=40, seed=2,
+                                 progress=lambda row, run: rows.append(row), should_stop=lambda: len(rows) >= 7)
+    assert out["stopped"] == "stopped" and out["steps_done"] == 7      # stopped before step 8
+    assert [r["step"] for r in rows] == list(range(1, 8))
+    assert out["losses"] == [r["loss"] for r in rows] and out["final_loss"] == rows[-1]["loss"]
+    full = lora.lora_by_hand_demo(d=16, k=8, r=2, alpha=4, steps=40, seed=2)
+    assert full["stopped"] == "steps" and len(full["losses"]) == 40
+    assert full["losses"][:7] == out["losses"]                          # same seed: the same first steps
+
+
 def test_peft_disagrees_when_alpha_differs():
     """The comparison is sensitive: a wrong scaling is caught."""
     torch.manual_seed(0)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from lessons.core import pieces
-from lessons.core.tensors import causal_mask
+from lessons.core.tensors import causal_mask, is_decoder
 
 MAX_TOKENS = 64  # real attention maps are computed for at most this many tokens
 
@@ -167,14 +167,10 @@ class AttentionRun:
         return head // (self.n_heads // self.n_kv_heads)
 
 
-def _is_decoder(model) -> bool:
-    return hasattr(model, "lm_head")
-
-
 def run_attention(lm, text: str, max_tokens: int = MAX_TOKENS) -> AttentionRun:
     """Tokenize (cut at ``max_tokens``), run the model once with attentions and hidden states."""
     model, tokenizer = lm.model, lm.tokenizer
-    decoder = _is_decoder(model)
+    decoder = is_decoder(model)
     full = tokenizer(text)["input_ids"]
     if decoder:
         ids = list(full[:max_tokens])
@@ -218,7 +214,7 @@ def recompute_layer(lm, run: AttentionRun, layer: int) -> torch.Tensor:
     h = run.hidden_states[layer][None].to(lm.device)                     # (1, T, D)
     t = h.shape[1]
     with torch.no_grad():
-        if _is_decoder(model):
+        if is_decoder(model):
             from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
             blk = model.model.layers[layer]

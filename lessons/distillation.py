@@ -25,6 +25,8 @@ import torch.nn.functional as F
 from lessons.core.loop import Progress, Run, ShouldStop, StopReason, run_loop
 from lessons.core.perplexity import perplexity
 from lessons.core.rng import seeded
+from lessons.core.tensors import entropy_bits
+from lessons.core.tensors import param_count as n_params  # noqa: F401  (the page's kd.n_params)
 from lessons.core.timing import ms_per_forward  # noqa: F401  (the page shows kd.ms_per_forward)
 
 
@@ -34,10 +36,6 @@ def softmax_t(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
     if T <= 0:
         raise ValueError("temperature must be > 0")
     return torch.softmax(logits.float() / T, dim=-1)
-
-
-def entropy_bits(p: torch.Tensor) -> torch.Tensor:
-    return -(p * torch.log2(p.clamp_min(1e-30))).sum(-1)
 
 
 # --------------------------------------------------------------------------- the loss
@@ -73,10 +71,6 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
 
 
 # --------------------------------------------------------------------------- models
-def n_params(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def make_student(teacher_config, n_layer: int = 2, n_embd: int = 64, n_head: int = 2, seed: int = 0):
     """A fresh GPT-2 with the teacher's vocabulary and context but fewer/narrower layers."""
     from transformers import GPT2Config, GPT2LMHeadModel

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
+from lessons.core.tensors import is_decoder
+
 PRESETS = {
     "royalty & gender": ["king", "queen", "man", "woman", "prince", "princess", "boy", "girl"],
     "numbers": ["one", "two", "three", "four", "five", "six", "seven", "eight"],
@@ -30,10 +32,6 @@ PRESETS = {
 MAX_WORDS = 40
 
 
-def _is_decoder(model) -> bool:
-    return hasattr(model, "lm_head")
-
-
 def embedding_table(lm) -> torch.Tensor:
     """(V, D) the model's input token-embedding table (a read-only view)."""
     return lm.model.get_input_embeddings().weight
@@ -42,7 +40,7 @@ def embedding_table(lm) -> torch.Tensor:
 def word_pieces(lm, word: str) -> list[int]:
     """Token ids of ``word`` as it appears mid-sentence: byte-level BPE tokens carry their
     leading space (" king"), WordPiece has no special tokens here."""
-    if _is_decoder(lm.model):
+    if is_decoder(lm.model):
         return list(lm.tokenizer(" " + word.strip(), add_special_tokens=False)["input_ids"])
     return list(lm.tokenizer(word.strip(), add_special_tokens=False)["input_ids"])
 

@@ -160,7 +160,9 @@ class LoadedModel:
 
     @property
     def n_params(self) -> int:
-        return sum(p.numel() for p in self.model.parameters())
+        from lessons.core.tensors import param_count
+
+        return param_count(self.model)
 
 
 def load_minilm(device: str = "cpu") -> LoadedModel:

@@ -1,5 +1,5 @@
 """Small tensor helpers that several lessons need, defined once: device, eval mode for a
-measurement, entropy, left padding, parameter counts."""
+measurement, entropy, left padding, parameter counts, decoder-or-encoder."""
 from __future__ import annotations
 
 import math
@@ -54,4 +54,11 @@ def left_pad(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, 
 
 
 def param_count(model: torch.nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters (weights and biases), or of the trainable ones only."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def is_decoder(model: torch.nn.Module) -> bool:
+    """A causal LM (GPT-2, SmolLM2: it has an LM head predicting the next token) rather than an
+    encoder (MiniLM)."""
+    return hasattr(model, "lm_head")

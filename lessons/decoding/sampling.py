@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import torch
 
+from lessons.core.tensors import entropy_bits as _entropy_bits
+
 GREEDY_T = 0.0  # temperature 0 means greedy (the T -> 0 limit); any T > 0 is divided by
 
 
@@ -110,9 +112,9 @@ def filter_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k: i
 
 # --------------------------------------------------------------------------- intermediates
 def entropy_bits(p: torch.Tensor) -> float:
-    """H(p) = -sum p log2 p, in bits: 0 for a sure thing, log2(n) for n equal choices."""
-    p = p[p > 0]
-    return float(-(p * torch.log2(p)).sum())
+    """H(p) = -sum p log2 p, in bits: 0 for a sure thing, log2(n) for n equal choices
+    (lessons.core.tensors.entropy_bits, as one number)."""
+    return float(_entropy_bits(p))
 
 
 @dataclass

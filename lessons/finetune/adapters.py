@@ -14,8 +14,9 @@ import torch
 
 from lessons.core.loop import Progress, Run, ShouldStop, run_loop
 from lessons.core.rng import seeded
+from lessons.core.tensors import device_of, param_count
 from lessons.finetune import lora as lora_lib
-from lessons.finetune.instructions import Example, _device_of, generate, make_batch, score, split
+from lessons.finetune.instructions import Example, generate, make_batch, score, split
 
 
 def has_conv1d(model) -> bool:
@@ -68,9 +69,7 @@ def base_fingerprint(model) -> str:
 
 
 def count_params(model) -> dict:
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return {"total": total, "trainable": trainable}
+    return {"total": param_count(model), "trainable": param_count(model, trainable_only=True)}
 
 
 def training_memory_mb(total: int, trainable: int) -> dict:
@@ -116,7 +115,7 @@ def train(model, tokenizer, examples: list[Example], *, steps: int = 60, lr: flo
         raise ValueError("nothing to train: every parameter is frozen")
     rng = random.Random(seed)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    dev = _device_of(model)
+    dev = device_of(model)
     n_mix = int(round(batch_size * mix)) if mix_examples else 0
 
     def step(i: int) -> Optional[dict]:
@@ -241,6 +240,6 @@ def finish_adapter(bank: AdapterBank, tokenizer, task: str, res: TrainResult | N
     """Score the (possibly partly) trained adapter; also used after a learner's Stop."""
     after = bank.score(task, tokenizer, split(task, "test")[:n_test])
     return {"task": task, "train": res.to_dict() if res else None, "before": before, "after": after,
-            "trainable": bank.trainable(task), "total": sum(p.numel() for p in bank.model.parameters()),
+            "trainable": bank.trainable(task), "total": param_count(bank.model),
             "fingerprint_before": fp_before, "fingerprint_after": bank.base_fingerprint(),
             "config": dict(bank.configs.get(task, {}))}

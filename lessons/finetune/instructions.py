@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from lessons.core.generate import greedy_batch, pad_id
+from lessons.core.tensors import device_of
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "assets" / "instructions"
 TEMPLATE = "Instruction: {instruction}\nInput: {input}\nResponse:"
@@ -110,16 +111,12 @@ def make_batch(tokenizer, examples: list[Example]) -> dict:
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def _device_of(model) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
 def completion_loss(model, tokenizer, examples: list[Example], batch_size: int = 32) -> float:
     """Mean cross-entropy per completion token (lower = the answers are more likely)."""
     was = model.training
     model.eval()
-    dev = _device_of(model)
+    dev = device_of(model)
     tot, n = 0.0, 0
     for i in range(0, len(examples), batch_size):
         b = {k: v.to(dev) for k, v in make_batch(tokenizer, examples[i:i + batch_size]).items()}

@@ -29,6 +29,7 @@ from torch import nn
 
 from lessons.core.loop import Progress, ShouldStop, run_loop
 from lessons.core.rng import seeded
+from lessons.core.tensors import param_count
 
 # --------------------------------------------------------------------------- one matrix
 
@@ -205,7 +206,7 @@ def lora_summary(model: nn.Module, r: int, target_modules) -> dict:
     """Everything the counter page shows for one real model and one setting."""
     rows = lora_breakdown(model, r, target_modules)
     trainable = sum(x["lora"] for x in rows)
-    total = sum(p.numel() for p in model.parameters())
+    total = param_count(model)
     by_kind: dict[str, dict] = {}
     for x in rows:
         agg = by_kind.setdefault(x["kind"], {"kind": x["kind"], "modules": 0, "shape (k_in x d_out)": "",

@@ -20,6 +20,7 @@ import re
 import torch
 from torch import nn
 
+from lessons.core.tensors import param_count
 from lessons.finetune import lora as lora_lib
 
 
@@ -142,7 +143,7 @@ def peft_count(model, kind: str, n_virtual: int = 20) -> int:
 def compare(model, *, r: int = 8, lora_targets=("c_attn",), all_linear=None, bottleneck: int = 16,
             n_virtual: int = 20) -> list[dict]:
     """Rows {family, method, trainable, share_percent, detail} for one model."""
-    total = sum(p.numel() for p in model.parameters())
+    total = param_count(model)
     L, d = n_layers(model), d_model(model)
     if all_linear is None:
         all_linear = [c for c in lora_lib.target_candidates(model)

@@ -21,6 +21,7 @@ from torch import nn
 
 from lessons.core.generate import greedy_batch
 from lessons.core.loop import Progress, Run, ShouldStop, StopReason, run_loop
+from lessons.core.tensors import param_count
 from lessons.finetune import instructions
 
 
@@ -174,7 +175,7 @@ def finish(model, tokenizer, task: str, soft: SoftPrompt, run: Run, before: dict
             # the frozen model given the hand-written instruction instead: what prompt design reaches
             "written": score(model, tokenizer, instructions.split(task, "test")[:n_test], None) if blank else None, "n_virtual": soft.n,
             "d_model": soft.prompt.shape[1], "task": task,
-            "total": sum(p.numel() for p in model.parameters()),
+            "total": param_count(model),
             "grad_on_model": any(p.grad is not None for p in model.parameters()),
             "nearest": nearest_tokens(model, tokenizer, soft)}
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
@@ -31,9 +31,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lessons.core.generate import pad_id as _pad_id   # the one pad rule
-from lessons.core.generate import sample_tokens
+from lessons.core.generate import sample_tokens     # the KV-cache sampler of a left-padded batch
 from lessons.core.rng import seeded
-from lessons.core.tensors import left_pad
+from lessons.core.tensors import left_pad, param_count
 
 # Openings of a line of verse. The policy completes the line (it stops at a newline), which
 # keeps rollouts short (fast on a CPU) and easy to read.
@@ -269,8 +269,8 @@ class MemoryReport:
 
 def memory_report(policy: Policy) -> MemoryReport:
     elt = next(policy.lm.parameters()).element_size()
-    n_all = sum(p.numel() for p in policy.lm.parameters())
-    n_train = sum(p.numel() for p in policy.trainable_parameters())
+    n_all = param_count(policy.lm)
+    n_train = param_count(policy, trainable_only=True)      # LM (or adapter) + value head
     n_adapter = sum(p.numel() for n, p in policy.lm.named_parameters() if "lora_" in n)
     n_base = n_all - n_adapter
     mb = lambda n: n * elt / 2**20  # noqa: E731

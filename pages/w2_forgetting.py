@@ -14,7 +14,7 @@ from lessons import models
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
 from lessons.finetune import forgetting, instructions
-from ui import common
+from ui import common, live
 
 st.title("🧠 Full fine-tuning vs LoRA: catastrophic forgetting")
 st.markdown(
@@ -63,53 +63,80 @@ targets = c4.multiselect("LoRA target modules", ["c_attn", "c_proj", "c_fc", "lm
                          key="forgetting.targets", help="lm_head lets the adapter rewrite every answer directly: "
                          "it learns task A faster and forgets task B more.")
 seed = c5.number_input("seed", 0, 9999, 0, key="forgetting.seed")
-b1 = b2 = st.container(horizontal=True)   # each button as wide as its label: none cut at 1280 px
-run = b1.button("▶ Run: fine-tune fully and with LoRA", type="primary", key="forgetting.run", disabled=not targets)
-b2.button("⏹ Stop", key="forgetting.stop", help="Stops the method that is training after its current step and "
-          "scores it as it is. Stopped during full fine-tuning, LoRA is not trained.")
+run = live.buttons("forgetting", "▶ Run: fine-tune fully and with LoRA", start="run", disabled=not targets,
+                   stop_help="Stops the method that is training after its current step and scores it as it is. "
+                             "Stopped during full fine-tuning, LoRA is not trained.")
 st.caption(f"Each run trains two private copies of the starting model for {steps} steps each (full "
            f"fine-tuning at lr {FD['full_lr']:g}, LoRA at lr {FD['lora_lr']:g}, the live LoRA page's setting; a "
            f"safety net stops a run after {FD['max_seconds']:.0f} s on a very busy server). The shared models never change.")
 
 runs: list = st.session_state.setdefault("forgetting.runs", [])
-live = st.session_state.get("forgetting.live")
+METHODS = {"full": "Full fine-tuning", "lora": "LoRA"}
+
+
+def loss_figure(histories: dict) -> go.Figure:
+    """Training loss on task A, one line per method: drawn live and after the run."""
+    fig = go.Figure()
+    for (meth, hist), color in zip(histories.items(), ("#e4572e", "#2e86ab")):
+        fig.add_trace(go.Scatter(x=[h["step"] for h in hist], y=[h["loss"] for h in hist], mode="lines",
+                                 name=METHODS[meth], line=dict(color=color)))
+    fig.update_layout(title="Training loss on the task-A batches", xaxis_title="step", yaxis_title="loss", showlegend=True,
+                      height=300, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"))
+    return fig
+
+
+def finish(lv: live.LiveRun) -> None:
+    """The method in training is scored as it is (a method not started yet stays absent); the run
+    joins this session's list of runs."""
+    out = lv.result["out"]
+    if "training" in out:      # cut off inside a method
+        with st.spinner("Scoring the partly fine-tuned model ..."):
+            forgetting.finish_comparison(out, tok)
+    if out.get("full"):
+        runs.append({**lv.result["record"], **out,
+                     "shared_unchanged": models.state_fingerprint(lm.model) == lv.result["shared_before"]})
+
+
 # A run cut off by Stop (or by any other click, which also reruns the page) is finished here: the
 # model being trained is kept in session state while it trains, and is scored as it was.
-if live and live["running"] and not run:
-    live["running"] = False
-    with st.spinner("Scoring the partly fine-tuned model ..."):
-        out = forgetting.finish_comparison(live["out"], tok)
-    if out.get("full"):
-        runs.append({**live["record"], **out,
-                     "shared_unchanged": models.state_fingerprint(lm.model) == live["shared_before"]})
-    else:
-        st.info("Stopped before the first fine-tuning step: nothing to score.")
+live.finish_interrupted("forgetting", finish, restarting=run)
 
 if run:
     with common.training_slot() as ok:
         if ok:
             bar = st.progress(0.0, text="Scoring the starting model ...")
+            chart = st.empty()
             start = start_lm.model
             st.session_state["forgetting.before"] = start_scores(start, start_lm.name)
             st.session_state["forgetting.pretrained_ppl"] = pretrained_ppl(lm.model, lm.name)
+            # the models in training and the finished methods' scores sit in session state: survive a Stop
+            lv = live.begin("forgetting", None, {
+                "out": {}, "histories": {}, "shared_before": models.state_fingerprint(lm.model),
+                "record": {"mix": mix, "steps": steps, "r": r, "seed": int(seed), "targets": list(targets),
+                           "pretrained_ppl": st.session_state["forgetting.pretrained_ppl"],
+                           "before": st.session_state["forgetting.before"]}})
+            ticks = {m: live.progress(bar, lambda row, run: chart.plotly_chart(
+                         loss_figure(lv.result["histories"]), width="stretch"),
+                         label=f"{name} ({i} of 2): step", text=lambda row, run: f"loss {row['loss']:.3f}")
+                     for i, (m, name) in enumerate(METHODS.items(), 1)}
 
             def progress(method: str, row: dict, run) -> None:
-                base, s, t = 0.0 if method == "full" else 0.5, row["step"], run.steps_planned
-                bar.progress(base + 0.5 * s / t, text=f"{'Full fine-tuning' if method == 'full' else 'LoRA'}: "
-                                                     f"step {s}/{t}, loss {row['loss']:.3f}")
+                lv.run = run
+                lv.result["histories"][method] = run.history
+                ticks[method](row, run)
 
-            live = {"running": True, "out": {}, "shared_before": models.state_fingerprint(lm.model),
-                    "record": {"mix": mix, "steps": steps, "r": r, "seed": int(seed), "targets": list(targets),
-                               "pretrained_ppl": st.session_state["forgetting.pretrained_ppl"],
-                               "before": st.session_state["forgetting.before"]}}
-            st.session_state["forgetting.live"] = live      # survives a Stop
-            out = forgetting.compare_full_and_lora(start, tok, task_a=A, task_b=B, steps=steps, mix=mix, r=r,
-                                                   targets=targets, seed=int(seed), progress=progress,
-                                                   should_stop=common.stop_requested, live=live["out"])
-            runs.append({**live["record"], **out,
-                         "shared_unchanged": models.state_fingerprint(lm.model) == live["shared_before"]})
-            live["running"] = False
+            forgetting.compare_full_and_lora(start, tok, task_a=A, task_b=B, steps=steps, mix=mix, r=r,
+                                             targets=targets, seed=int(seed), progress=progress,
+                                             should_stop=common.stop_requested, live=lv.result["out"])
+            live.end(lv, finish)
             bar.empty()
+            chart.empty()
+
+lv = live.state("forgetting")
+if lv.status == "finished" and not lv.result["out"].get("full"):
+    st.info("Stopped before the first fine-tuning step: nothing to score.")
+
 
 def _stopped(x: dict) -> bool:
     return any(x.get(k) is None or x[k]["train"]["stopped"] == StopReason.STOPPED.value for k in ("full", "lora"))
@@ -176,6 +203,8 @@ else:
     if not _stopped(last):      # a verdict on a run cut short would compare unequal training
         st.markdown(forgetting.verdict(before, full["after"], lo["after"], last["mix"]))
 
+    st.plotly_chart(loss_figure({k: last[k]["train"]["history"] for k in METHODS if last.get(k)}),
+                    width="stretch", key="forgetting.loss_chart")
     st.subheader("Cost: trainable parameters and training memory")
     table = pd.DataFrame([{
         "method": name, "trainable params": f"{r_['trainable']:,}",

@@ -88,14 +88,17 @@ st.caption(f"This adapter trains **{count:,}** numbers ({100 * count / lm.n_para
            f"{lm.n_params:,} in the tiny GPT). Bounded by {steps} steps of batch 16 (a safety net stops it after "
            f"{D['max_seconds']:.0f} s on a very busy server), plus a few seconds of scoring.")
 
-buttons = st.container(horizontal=True)   # each button as wide as its label: nothing cut at 1280 px
-go_train = buttons.button(f"▶ Train '{task}' adapter", type="primary", key="lora-training.train",
-                          disabled=not targets)
-buttons.button("⏹ Stop", key="lora-training.stop", help="Stops after the current step; what was learned so far is kept.")
-if buttons.button("Reset all adapters", key="lora-training.reset"):
-    st.session_state["lora-training.bank"] = bank = adapters.AdapterBank(models.session_copy(lm.model))
+
+def reset_adapters() -> None:
+    """A fresh private copy of the tiny GPT: every adapter of this session goes."""
+    st.session_state["lora-training.bank"] = adapters.AdapterBank(models.session_copy(lm.model))
     results.clear()
-    st.session_state["lora-training.live"] = live.LiveRun("lora-training")
+
+
+go_train = live.buttons("lora-training", f"▶ Train '{task}' adapter", disabled=not targets,
+                        stop_help="Stops after the current step; what was learned so far is kept.",
+                        reset_label="Reset all adapters", on_reset=reset_adapters)
+bank = st.session_state["lora-training.bank"]   # a fresh one after Reset
 if not targets:
     st.info("Choose at least one target module to train.")
 

@@ -14,7 +14,7 @@ import streamlit as st
 from lessons import distillation as kd
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, perplexity
-from ui import common, w3_apps
+from ui import common, live, w3_apps
 
 st.title("🎓 Distillation: a small student learns from a teacher")
 st.markdown(
@@ -88,58 +88,72 @@ width = f.select_slider("Student width", [32, 64, 96], 64, key="distillation.wid
 seed = g.number_input("Seed", 0, 10_000, 0, key="distillation.seed")
 
 settings = (train_T, alpha, steps, layers, width, seed)
-b1, b2, _ = st.columns([1.3, 1, 4])
-train = b1.button("Train both students", key="distillation.train", type="primary")
-b2.button("⏹ Stop", key="distillation.stop", help="Stops both students after the current step; what they "
-          "learned so far is kept and compared.")
-got = st.session_state.get("distillation.runs")
-# A run cut off by Stop (or by any other click, which also reruns the page) is finished here: the
-# students trained so far are kept in session state while they train, and compared like finished ones.
-if got and got.get("running") and not train:
-    got["running"] = False
-    if got["runs"]:
-        kd.settle(got["runs"], val_ids)
-    else:
-        st.session_state["distillation.runs"] = got = None
-        st.info("Training was stopped before the students were made: nothing to compare yet.")
+train = live.buttons("distillation", "Train both students",
+                     stop_help="Stops both students after the current step; what they learned so far is kept and "
+                               "compared.")
+
+
+def ce_figure(runs: dict) -> go.Figure:
+    """Both students' training cross-entropy (10-step mean): drawn live and after the run."""
+    fig = go.Figure()
+    for name, r in runs.items():
+        smooth = pd.Series(r.ce, dtype=float).rolling(10, min_periods=1).mean()
+        fig.add_trace(go.Scatter(x=list(range(1, len(smooth) + 1)), y=smooth, mode="lines", name=name))
+    fig.update_layout(height=320, title="Training next-token cross-entropy (10-step mean)", xaxis_title="step",
+                      yaxis_title="CE (nats)", margin=dict(t=40, b=10), font=dict(size=14),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def finish(lv: live.LiveRun) -> None:
+    """The students trained so far (in session state while they train) are evaluated on the step
+    they reached and compared like finished ones."""
+    if lv.result:
+        lv.run = lv.result["distilled"].run
+        kd.settle(lv.result, val_ids)
+
+
+# A run cut off by Stop (or by any other click, which also reruns the page) is finished here.
+live.finish_interrupted("distillation", finish, restarting=train)
 
 if train:
-    bar = st.progress(0.0, text="Training ...")
     with common.training_slot() as ok:
         if ok:
-            def progress(row, run):
-                step, total = row["step"], run.steps_planned
-                bar.progress(min(step / total, 1.0),
-                             text=f"step {step}/{total}: CE hard {row['ce_hard']:.2f}, distilled "
-                                  f"{row['ce_distilled']:.2f}, {row['seconds']:.0f} s")
-            got = {"runs": {}, "settings": settings, "running": True}   # live: survives a Stop
-            st.session_state["distillation.runs"] = got
+            bar, chart = st.progress(0.0, text="Training ..."), st.empty()
+            # the students dict is filled before the first step and kept in session state: survives a Stop
+            lv = live.begin("distillation", None, {}, {"settings": settings})
+            tick = live.progress(bar, lambda row, run: chart.plotly_chart(ce_figure(lv.result), width="stretch"),
+                                 text=lambda row, run: f"CE hard {row['ce_hard']:.2f}, distilled "
+                                                       f"{row['ce_distilled']:.2f}, {row['seconds']:.0f} s")
+
+            def on_step(row: dict, run) -> None:
+                lv.run = run
+                tick(row, run)
+
             kd.train_pair(teacher.model, train_ids, val_ids,
                           lambda: kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev),
                           T=train_T, alpha=alpha, steps=steps, max_seconds=seconds, seed=int(seed),
-                          eval_every=max(steps // 6, 5), progress=progress, should_stop=common.stop_requested,
-                          runs=got["runs"])
-            got["running"] = False
-    bar.empty()
+                          eval_every=max(steps // 6, 5), progress=on_step, should_stop=common.stop_requested,
+                          runs=lv.result)
+            live.end(lv, finish)
+            bar.empty()
+            chart.empty()
 
-got = st.session_state.get("distillation.runs")
-if got:
-    runs = got["runs"]
-    if got["settings"] != settings:
+lv = live.state("distillation")
+if lv.status == "finished" and not lv.result:
+    st.info("Training was stopped before the students were made: nothing to compare yet.")
+elif lv.status == "finished":
+    runs = lv.result
+    if lv.settings["settings"] != settings:
         st.info("These students were trained with other settings; press the button to retrain.")
     run = runs["distilled"].run
     if run.stopped is not StopReason.STEPS:
         st.info(f"Training ended early, {run.stopped.describe(run)}, after {run.steps_done} of "
                 f"{run.steps_planned} steps: the curves and the table show both students as they were then "
                 "(they always stop after the same step).")
-    fig1, fig2 = go.Figure(), go.Figure()
+    fig1, fig2 = ce_figure(runs), go.Figure()
     for name, r in runs.items():
-        smooth = pd.Series(r.ce).rolling(10, min_periods=1).mean()
-        fig1.add_trace(go.Scatter(x=list(range(1, len(smooth) + 1)), y=smooth, mode="lines", name=name))
         fig2.add_trace(go.Scatter(x=[s for s, _ in r.val_ppl], y=[p for _, p in r.val_ppl], mode="lines+markers", name=name))
-    fig1.update_layout(height=320, title="Training next-token cross-entropy (10-step mean)", xaxis_title="step",
-                       yaxis_title="CE (nats)", margin=dict(t=40, b=10), font=dict(size=14),
-                       legend=dict(orientation="h", y=-0.25))
     fig2.update_layout(height=320, title="Validation perplexity (held-out plays)", xaxis_title="step",
                        yaxis_title="perplexity",
                        yaxis=common.log_axis([p for r in runs.values() for _, p in r.val_ppl]),

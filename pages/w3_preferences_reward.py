@@ -13,7 +13,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import policy, preferences
-from ui import common, rlhf
+from ui import common, live, rlhf
 
 st.title("⚖️ Preferences and the reward model")
 st.markdown(
@@ -160,33 +160,57 @@ else:
     epochs = st.slider("epochs (full passes over the training pairs)", 50, 3000, 300, step=50,
                        key="preferences-reward.rm_epochs",
                        help="More epochs fit the training pairs better: does held-out accuracy follow?")
-    b1, b2, _ = st.columns([1.4, 1, 4])
-    train_rm = b1.button("Train the reward model", key="preferences-reward.rm_train", type="primary")
-    b2.button("⏹ Stop", key="preferences-reward.stop",
-              help="Stops after the current epoch; the reward model keeps what it learned so far.")
-rm_live = st.session_state.get("preferences-reward.rm_live")
-# A run cut off by Stop (or by any other click, which also reruns the page) is finished here: the
-# reward model in training is kept in session state while it trains, and is kept as it was.
-if rm_live and rm_live["running"] and not train_rm:
-    rm_live["running"] = False
-    if not rlhf.finish_rm(s, rm_live):
+    train_rm = live.buttons("preferences-reward", "Train the reward model", start="rm_train",
+                            stop_help="Stops after the current epoch; the reward model keeps what it learned so far.")
+
+
+def rm_figure(run) -> go.Figure:
+    """Loss and accuracies over the measured epochs (the first, every 10th, the last): drawn live
+    and after the run."""
+    h = pd.DataFrame(run.curve, columns=["step", "loss", "train_acc", "test_acc"])
+    # Two panels, not a dual axis: loss and accuracy have different units, and one axis each
+    # keeps the ticks round (0, 0.25, ... 1 for accuracy).
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["loss −log σ(r_w − r_l)", "accuracy (share of pairs right)"],
+                        horizontal_spacing=0.12)
+    fig.add_trace(go.Scatter(x=h.step, y=h.loss, name="loss", line=dict(width=2.5)), row=1, col=1)
+    fig.add_trace(go.Scatter(x=h.step, y=h.train_acc, name="train accuracy", line=dict(width=2.5)), row=1, col=2)
+    fig.add_trace(go.Scatter(x=h.step, y=h.test_acc, name="held-out accuracy", line=dict(width=2.5)), row=1, col=2)
+    fig.update_yaxes(range=[0, 1.02], tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", row=1, col=2)
+    fig.update_xaxes(title_text="epoch (full batch)")
+    fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=14),
+                      legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def finish_rm(lv: live.LiveRun) -> None:
+    """A run cut off by Stop: the reward model learned so far (kept in session state while it
+    trains) becomes the session's, standardised like a finished one."""
+    if not rlhf.finish_rm(s, lv.result):
         st.info("Reward model training was stopped before its first epoch: the reward model did not change.")
+
+
+# A run cut off by Stop (or by any other click, which also reruns the page) is finished here.
+live.finish_interrupted("preferences-reward", finish_rm, restarting=train_rm)
 if train_rm:
     with common.training_slot(label="reward-model") as ok:
         if ok:
-            bar = st.progress(0.0, text="Computing the word features ...")
+            bar, chart = st.progress(0.0, text="Computing the word features ..."), st.empty()
+            # the reward model in training and its run sit in session state: they survive a Stop
+            lv = live.begin("preferences-reward", None, {}, {"epochs": epochs, "seed": int(seed)})
+            tick = live.progress(bar, lambda row, run: chart.plotly_chart(rm_figure(run), width="stretch"),
+                                 label="Training r_φ: step",
+                                 text=lambda row, run: f"loss {row['loss']:.3f} (one step = one epoch)")
 
             def progress(row: dict, run) -> None:
-                bar.progress(min(row["step"] / run.steps_planned, 1.0),
-                             text=f"Training r_φ: step {row['step']}/{run.steps_planned} (one step = one epoch), "
-                                  f"loss {row['loss']:.3f}")
+                lv.run = run
+                tick(row, run)
 
-            rm_live = {"running": True}
-            st.session_state["preferences-reward.rm_live"] = rm_live      # survives a Stop
             rlhf.train_rm(s, base, seed=int(seed), epochs=epochs, progress=progress,
-                          should_stop=common.stop_requested, keep=rm_live)
-            rm_live["running"] = False
+                          should_stop=common.stop_requested, keep=lv.result)
+            lv.run = lv.result["result"]
+            live.end(lv)
             bar.empty()
+            chart.empty()
 if s.rm is not None and s.rm_result is not None:
     r = s.rm_result
     if r.stopped is StopReason.STOPPED:
@@ -200,19 +224,7 @@ if s.rm is not None and s.rm_result is not None:
     m4.metric("held-out accuracy", f"{r.test_acc:.0%}")
     if s.rm_pairs_used != len(s.pairs):
         st.caption(f"Trained on the {s.rm_pairs_used} pairs that existed then; retrain to use all {len(s.pairs)}.")
-    h = pd.DataFrame(r.curve)                  # the measured epochs (step = epoch)
-    # Two panels, not a dual axis: loss and accuracy have different units, and one axis each
-    # keeps the ticks round (0, 0.25, ... 1 for accuracy).
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["loss −log σ(r_w − r_l)", "accuracy (share of pairs right)"],
-                        horizontal_spacing=0.12)
-    fig.add_trace(go.Scatter(x=h.step, y=h.loss, name="loss", line=dict(width=2.5)), row=1, col=1)
-    fig.add_trace(go.Scatter(x=h.step, y=h.train_acc, name="train accuracy", line=dict(width=2.5)), row=1, col=2)
-    fig.add_trace(go.Scatter(x=h.step, y=h.test_acc, name="held-out accuracy", line=dict(width=2.5)), row=1, col=2)
-    fig.update_yaxes(range=[0, 1.02], tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", row=1, col=2)
-    fig.update_xaxes(title_text="epoch (full batch)")
-    fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=14),
-                      legend=dict(orientation="h", y=-0.3))
-    st.plotly_chart(fig, width="stretch", key="preferences-reward.rm_curve")
+    st.plotly_chart(rm_figure(r), width="stretch", key="preferences-reward.rm_curve")
     if r.test_acc < 0.6:
         st.warning("Held-out accuracy is low: the reward model barely learned this labeler. "
                    "More pairs, or a labeler whose rule shows in the words, help.")

@@ -81,16 +81,23 @@ def state(key: str) -> LiveRun:
 
 
 def buttons(key: str, start_label: str, *, start: str = "train", stop_help: str | None = None,
-            reset_label: str | None = None) -> bool:
+            reset_label: str | None = None, on_reset: Callable[[], None] | None = None,
+            disabled: bool = False) -> bool:
     """Start and Stop side by side (and Reset when ``reset_label`` is given and a run exists).
     Keys: ``<key>.<start>``, ``<key>.stop``, ``<key>.reset``. Stop needs no handler: its click
-    is the rerun. Reset clears the run (back to idle). Returns True when Start was clicked."""
+    is the rerun. Reset clears the run (back to idle), then calls ``on_reset()`` (the page's
+    own results). ``disabled``: Start cannot be clicked (the settings cannot train). Returns
+    True when Start was clicked."""
+    if reset_label and st.session_state.get(f"{key}.reset"):   # clicked: reset before drawing, so it hides now
+        st.session_state[_slot(key)] = LiveRun(key)
+        if on_reset is not None:
+            on_reset()
     row = st.container(horizontal=True)   # each button as wide as its label: none cut at 1280 px
-    clicked = row.button(start_label, type="primary", key=f"{key}.{start}")
+    clicked = row.button(start_label, type="primary", key=f"{key}.{start}", disabled=disabled)
     row.button("⏹ Stop", key=f"{key}.stop",
                help=stop_help or "Stops the run; what it learned so far is kept.")
-    if reset_label and state(key).status != "idle" and row.button(reset_label, key=f"{key}.reset"):
-        st.session_state[_slot(key)] = LiveRun(key)
+    if reset_label and state(key).status != "idle":
+        row.button(reset_label, key=f"{key}.reset")
     return clicked
 
 

@@ -1,6 +1,7 @@
 """ui/live.py, the live-run protocol, on a tiny script (no model): Start runs to the end and
 calls the finisher, the rerun after a Stop marks the run stopped and keeps its partial result,
-Start again drops an interrupted run, Reset clears it, and the progress callback throttles
+Start again drops an interrupted run, Reset clears it (and calls the page's own reset), Start
+can be disabled, and the progress callback throttles
 the chart but updates the bar on every step."""
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def _script():
     def finisher(lv):
         lv.result["finished_with"] = lv.run.steps_done
 
-    start = live.buttons("toy", "▶ Train", reset_label="Reset")
+    start = live.buttons("toy", "▶ Train", reset_label="Reset", disabled=st.session_state.get("toy.off", False),
+                         on_reset=lambda: st.session_state.setdefault("toy.resets", []).append(1))
     if live.finish_interrupted("toy", finisher, restarting=start):
         live.stopped_note(live.state("toy").run)
     if start:
@@ -66,6 +68,16 @@ def test_the_rerun_after_stop_keeps_the_partial_result():
     assert "Stopped at step 2 of 5" in texts(at)
     at.button(key="toy.reset").click().run()                      # Reset: back to idle
     assert at.session_state["toy.live"].status == "idle" and "status idle" in texts(at)
+    assert at.session_state["toy.resets"] == [1]                  # the page's own reset ran once
+    assert [b for b in at.button if b.key == "toy.reset"] == []   # and Reset is gone at once
+
+
+def test_start_can_be_disabled():
+    at = _app()
+    assert not at.button(key="toy.train").disabled
+    at.session_state["toy.off"] = True
+    at.run()
+    assert at.button(key="toy.train").disabled and not at.button(key="toy.stop").disabled
 
 
 def test_start_again_drops_an_interrupted_run_without_finishing_it():

@@ -1,5 +1,7 @@
 """AppTest: the Week 2 training pages (live LoRA, forgetting, prompt tuning + PEFT families).
 Training runs with the smallest step counts; the shared model must never change."""
+import json
+
 import pytest
 
 from lessons import models
@@ -67,6 +69,14 @@ def test_live_lora_training_and_adapter_swap(real):
     at.text_input(key="lora-training.input").set_value("   ").run()
     assert "Type some input line" in texts(at)
     assert hash_shown(at, "Base weights hash, after") == disk_fingerprint()
+    # Reset (shown once a run exists) drops every adapter of this session, and then hides itself
+    bank = at.session_state["lora-training.bank"]
+    at.button(key="lora-training.reset").click().run()
+    assert_no_exception(at)
+    assert "No 'archaic' adapter yet" in texts(at)
+    assert at.session_state["lora-training.bank"] is not bank
+    assert at.radio(key="lora-training.active").options == ["(none: base model)"]
+    assert not any(b.key == "lora-training.reset" for b in at.button)
 
 
 def test_forgetting_full_vs_lora_and_mixing(real):
@@ -85,6 +95,9 @@ def test_forgetting_full_vs_lora_and_mixing(real):
     assert table["total MB"][1] < table["total MB"][0]
     assert "The shared tiny GPT's hash is unchanged." in texts(at)
     assert "Measured: task B 100% →" in texts(at)   # the shipped start model knows task B
+    loss = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if "Training loss on the task-A batches" in c.proto.spec)
+    assert [(t["name"], len(t["x"])) for t in loss["data"]] == [("Full fine-tuning", 10), ("LoRA", 10)]
     at.slider(key="forgetting.mix").set_value(0.25).run()
     at.button(key="forgetting.run").click().run(timeout=600)
     assert_no_exception(at)
@@ -166,10 +179,13 @@ def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real, mo
     at.slider(key="forgetting.steps").set_value(10).run()
     at.button(key="forgetting.run").click().run(timeout=600)
     assert_no_exception(at)
+    assert at.session_state["forgetting.live"].running     # a Stop click reruns the page: that run finishes it
+    at.run(timeout=600)
+    assert_no_exception(at)
     shown = texts(at)
     assert "Full fine-tuning stopped by you after 3 of 10 steps" in shown and "LoRA was not trained" in shown
     assert metric(at, "Task B accuracy after LoRA") == "not trained"
     assert list(at.dataframe[0].value["method"]) == ["full fine-tuning"]
     assert list(at.dataframe[0].value["steps"]) == [3]
     assert "Measured: task B" not in shown      # no forgetting verdict on a run cut short
-    assert not at.session_state["forgetting.live"]["running"]
+    assert at.session_state["forgetting.live"].stopped

@@ -59,7 +59,7 @@ def test_training_two_students_leaves_the_teacher_unchanged():
     soft, hard = map(float, re.search(r"\(([\d.]+) distilled vs ([\d.]+) hard labels\)", result).groups())
     assert soft == round(table["validation perplexity"].iloc[2], 1) and hard == round(table["validation perplexity"].iloc[1], 1)
     assert ("**distilled**" in result) == (soft < hard)
-    runs = at.session_state["distillation.runs"]["runs"]
+    runs = at.session_state["distillation.live"].result
     assert all(r.model is not teacher.model for r in runs.values())
     # moving a setting marks the result as stale instead of silently mixing settings
     at.slider(key="distillation.alpha").set_value(0.5)
@@ -81,7 +81,11 @@ def test_stop_keeps_both_partly_trained_students(monkeypatch):
     at = open_page(PAGE)
     _train_small_students(at, steps=40)
     assert_no_exception(at)
-    runs = at.session_state["distillation.runs"]["runs"]
+    assert at.session_state["distillation.live"].running   # a Stop click reruns the page: that run finishes it
+    at.run()
+    assert_no_exception(at)
+    assert at.session_state["distillation.live"].stopped
+    runs = at.session_state["distillation.live"].result
     assert runs["hard labels"].steps == runs["distilled"].steps == 3
     assert runs["distilled"].val_ppl[-1][0] == 3            # the step it stopped on was evaluated
     assert "stopped by you, after 3 of 40 steps" in texts(at)

@@ -68,11 +68,14 @@ def test_clicks_ranking_labeler_and_reward_model(monkeypatch):
     finished_rm = _state(at).rm
     at.button(key="preferences-reward.rm_train").click().run()
     assert_no_exception(at)
+    assert at.session_state["preferences-reward.live"].running     # the Stop's rerun finishes it
+    at.run()
+    assert_no_exception(at)
     r = _state(at).rm_result
     assert r.steps_done == 20 and r.stopped is StopReason.STOPPED and _state(at).rm is not finished_rm
     assert "Reward model training stopped by you after 20 of 300 epochs" in texts(at)
     assert int(dict((m.label, m.value) for m in at.metric)["held-out accuracy"].rstrip("%")) == round(100 * r.test_acc)
-    assert at.session_state["preferences-reward.rm_live"]["running"] is False
+    assert at.session_state["preferences-reward.live"].stopped
 
 
 def test_avoid_labeler_needs_one_word():

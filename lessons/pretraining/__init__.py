@@ -226,9 +226,10 @@ def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: i
     """Next-token training with AdamW on the shared run loop (lessons.core.loop), bounded by
     `steps` and `max_seconds`.
 
-    `should_stop()` is asked just before each weight update: when it says True (the learner
-    pressed Stop while the step was computing) the update is NOT applied and not logged, so
-    the model and the log end at the last step the learner saw (StopReason.STOPPED).
+    `should_stop()` is asked before each step (by the run loop) and again just before each
+    weight update: when it says True there (the learner pressed Stop while the step was
+    computing) the update is NOT applied and not logged, so the model and the log end at the
+    last step the learner saw (StopReason.STOPPED).
     `progress(row, log)` is called after every step. Pass `log` (and the same `optimizer`) to
     resume a run.
     """
@@ -257,7 +258,7 @@ def train_causal_lm(model, train_ids: torch.Tensor, *, steps: int, batch_size: i
         opt.step()                                                          # theta <- AdamW(theta, dL/dtheta)
         return {"loss": loss.item(), "lr": opt.param_groups[0]["lr"], "tokens": log.tokens_seen + x.numel()}
 
-    run_loop(step, steps=steps, max_seconds=max_seconds, progress=progress, run=log)
+    run_loop(step, steps=steps, max_seconds=max_seconds, progress=progress, should_stop=should_stop, run=log)
     model.eval()
     return log
 

@@ -157,7 +157,7 @@ else:
 # --------------------------------------------------------------------------- 3. by hand
 st.header("3 · LoRA by hand")
 st.markdown(
-    "Our own `LoRALinear` (about 30 lines in `lessons/lora.py`): a frozen random layer must learn a "
+    "Our own `LoRALinear` (about 30 lines in `lessons/finetune/lora.py`): a frozen random layer must learn a "
     "target that differs by a rank-2 change. $B$ starts at zero, so at step 0 the output equals "
     "$W_0x$ exactly. After training, **merging** folds the update into one matrix, "
     "$W = W_0 + \\frac{\\alpha}{r}BA$, and gives the same outputs with no extra cost at inference. "

@@ -4,7 +4,7 @@
 # icon: 🏋️
 # topics: RLHF, PPO, KL penalty, value head, GAE, clipped objective, LoRA, reference model
 # summary: Train the tiny GPT (or SmolLM2 with LoRA) with a real PPO loop against your reward model, live, in about a minute.
-"""RLHF stage 3: a small, paper-named PPO loop (lessons/ppo.py) with live charts, progress,
+"""RLHF stage 3: a small, paper-named PPO loop (lessons/rlhf/ppo.py) with live charts, progress,
 a Stop button, start-versus-now samples and the memory a frozen reference costs."""
 import pandas as pd
 import streamlit as st

@@ -7,7 +7,7 @@ from wandering far from fluent language into whatever odd text r_phi happens to 
 being language. Symptoms, all measured each step:
 
 * the labeler's own win-rate against pi_ref falls (the reward model is fooled, the labeler
-  -- the "reader" of lessons/preferences.py -- is not),
+  -- the "reader" of lessons/rlhf/preferences.py -- is not),
 * KL(pi_theta || pi_ref) grows without bound,
 * distinct-n (unique n-grams / all n-grams in a batch) falls: the outputs collapse,
 * the length runs to the token limit (or collapses to empty lines),

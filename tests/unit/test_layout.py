@@ -126,3 +126,20 @@ def test_pages_end_early_with_stop_page_not_st_stop():
                     and node.func.value.id == "st"):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, offenders
+
+
+PATH_IN_PROSE = r"\b(?:ui|lessons|bench|scripts|tests|deploy|pages)/[A-Za-z0-9_/]*\.(?:py|sh|yaml|cfg)\b"
+
+
+def test_every_path_named_in_prose_exists():
+    """README, CONTRIBUTING, pages, ui and lessons point readers at files by path
+    ("about 30 lines in `lessons/finetune/lora.py`"): a file that moved must not leave a
+    dangling pointer behind."""
+    import re
+
+    sources = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *LESSONS,
+               *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    missing = sorted({(p.relative_to(ROOT).as_posix(), m)
+                      for p in sources for m in re.findall(PATH_IN_PROSE, p.read_text(encoding="utf-8"))
+                      if not (ROOT / m).exists()})
+    assert not missing, f"paths named but not in the repository: {missing}"

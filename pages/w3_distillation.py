@@ -88,7 +88,7 @@ width = f.select_slider("Student width", [32, 64, 96], 64, key="distillation.wid
 seed = g.number_input("Seed", 0, 10_000, 0, key="distillation.seed")
 
 settings = (train_T, alpha, steps, layers, width, seed)
-train = live.buttons("distillation", "Train both students",
+train = live.buttons("distillation", "▶ Train both students",
                      stop_help="Stops both students after the current step; what they learned so far is kept and "
                                "compared.")
 

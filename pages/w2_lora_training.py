@@ -5,7 +5,6 @@
 # topics: instruction fine-tuning, LoRA training, adapters, prompt-completion template, swapping adapters
 # summary: Instruction-tune the tiny GPT with LoRA in under a minute, watch the loss fall, prove the base weights never change, and swap adapters per task.
 """Live LoRA training on a per-session copy of the tiny GPT, with swappable adapters."""
-import time
 
 import pandas as pd
 import plotly.graph_objects as go

@@ -189,3 +189,12 @@ def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real, mo
     assert list(at.dataframe[0].value["steps"]) == [3]
     assert "Measured: task B" not in shown      # no forgetting verdict on a run cut short
     assert at.session_state["forgetting.live"].stopped
+    # a Stop before the first step: nothing to score, the runs so far stay as they were
+    from ui import live
+    lv = at.session_state["forgetting.live"]
+    at.session_state["forgetting.live"] = live.LiveRun("forgetting", "running", None,
+                                                       {**lv.result, "out": {}, "histories": {}})
+    at.button(key="forgetting.stop").click().run(timeout=600)
+    assert_no_exception(at)
+    assert "Stopped before the first fine-tuning step: nothing to score." in texts(at)
+    assert len(at.session_state["forgetting.runs"]) == 1 and list(at.dataframe[0].value["steps"]) == [3]

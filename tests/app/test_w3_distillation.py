@@ -91,3 +91,10 @@ def test_stop_keeps_both_partly_trained_students(monkeypatch):
     assert "stopped by you, after 3 of 40 steps" in texts(at)
     table = at.dataframe[0].value
     assert list(table["steps"])[1:] == ["3 (stopped by you)"] * 2
+    # a Stop before the students were even made: nothing to compare, and the page says so
+    from ui import live
+    at.session_state["distillation.live"] = live.LiveRun("distillation", "running", None, {},
+                                                         {"settings": None})
+    at.button(key="distillation.stop").click().run()
+    assert_no_exception(at)
+    assert "stopped before the students were made" in texts(at) and not at.dataframe

@@ -76,6 +76,14 @@ def test_clicks_ranking_labeler_and_reward_model(monkeypatch):
     assert "Reward model training stopped by you after 20 of 300 epochs" in texts(at)
     assert int(dict((m.label, m.value) for m in at.metric)["held-out accuracy"].rstrip("%")) == round(100 * r.test_acc)
     assert at.session_state["preferences-reward.live"].stopped
+    # a Stop before the first epoch: the session keeps its reward model, and the page says so
+    from ui import live
+    kept = _state(at).rm
+    at.session_state["preferences-reward.live"] = live.LiveRun("preferences-reward", "running", None, {})
+    at.button(key="preferences-reward.stop").click().run()
+    assert_no_exception(at)
+    assert "stopped before its first epoch: the reward model did not change" in texts(at)
+    assert _state(at).rm is kept
 
 
 def test_avoid_labeler_needs_one_word():

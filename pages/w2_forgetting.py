@@ -118,7 +118,8 @@ if run:
                            "before": st.session_state["forgetting.before"]}})
             ticks = {m: live.progress(bar, lambda row, run: chart.plotly_chart(
                          loss_figure(lv.result["histories"]), width="stretch"),
-                         label=f"{name} ({i} of 2): step", text=lambda row, run: f"loss {row['loss']:.3f}")
+                         label=f"{name} ({i} of 2{', LoRA next' if m == 'full' else ''}): step",
+                         text=lambda row, run: f"loss {row['loss']:.3f}")        # its time left: this method's
                      for i, (m, name) in enumerate(METHODS.items(), 1)}
 
             def progress(method: str, row: dict, run) -> None:

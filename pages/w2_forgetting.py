@@ -180,8 +180,12 @@ else:
     ppls = [m["shakespeare_ppl"] for m in series] + [last["pretrained_ppl"]]
     fig.update_yaxes(**common.log_axis(ppls), range=[math.log10(min(ppls)) - 0.3, math.log10(max(ppls)) + 0.5],
                      row=1, col=3)
-    fig.add_hline(y=last["pretrained_ppl"], line_dash="dot", row=1, col=3,
-                  annotation_text=f"pretrained tiny GPT: {last['pretrained_ppl']:,.0f}", annotation_position="bottom right")
+    fig.add_hline(y=last["pretrained_ppl"], line_dash="dot", row=1, col=3)
+    # the label as its own annotation: on a log axis plotly reads an annotation's y as log10(y),
+    # and add_hline's annotation_text passes the raw value (the label landed far off the chart)
+    fig.add_annotation(x=1, xref="x3 domain", y=math.log10(last["pretrained_ppl"]), yref="y3",
+                       text=f"pretrained tiny GPT: {last['pretrained_ppl']:,.0f}", showarrow=False,
+                       xanchor="right", yanchor="top", font=dict(size=11))
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(fig, width="stretch", key="forgetting.chart")
     st.caption(f"Run {len(runs)}: {last['steps']} steps, mix m = {last['mix']:.3g}, LoRA r = {last['r']} on "

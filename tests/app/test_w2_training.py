@@ -98,6 +98,11 @@ def test_forgetting_full_vs_lora_and_mixing(real):
     loss = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                 if "Training loss on the task-A batches" in c.proto.spec)
     assert [(t["name"], len(t["x"])) for t in loss["data"]] == [("Full fine-tuning", 10), ("LoRA", 10)]
+    # the pretrained model's perplexity line is labelled ON the log axis (y in log10 units, inside its range)
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)
+    label = next(a for a in bars["layout"]["annotations"] if a["text"].startswith("pretrained tiny GPT"))
+    lo, hi = bars["layout"]["yaxis3"]["range"]
+    assert label["yref"] == "y3" and lo < label["y"] < hi and label["y"] < 5   # log10 units, not the raw ppl
     at.slider(key="forgetting.mix").set_value(0.25).run()
     at.button(key="forgetting.run").click().run(timeout=600)
     assert_no_exception(at)

@@ -14,6 +14,7 @@ from lessons.core.loop import Progress, Run, ShouldStop, StopReason
 from lessons.finetune.adapters import (TrainResult, add_lora, base_fingerprint, count_params, train,
                                       training_memory_mb)
 from lessons.core.perplexity import validation_perplexity
+from lessons.core.rng import seeded
 from lessons.finetune.instructions import score, split
 
 # The forgetting demo's defaults (pages/w2_forgetting.py): both methods get the same steps; LoRA
@@ -69,7 +70,8 @@ def finetune_on_task(start, tokenizer, method: str, task_a: str = "archaic", tas
     else:
         for p in model.parameters():
             p.requires_grad_(False)
-        model = add_lora(model, r, alpha, targets, adapter=task_a)
+        with seeded(seed):   # peft draws A (Kaiming) from torch's global generator: same seed, same run
+            model = add_lora(model, r, alpha, targets, adapter=task_a)
         lr = lr or DEMO_DEFAULTS["lora_lr"]
     live = {} if live is None else live
     live.update(method=method, mix=mix, lr=lr, model=model, counts=count_params(model),

@@ -156,6 +156,27 @@ def test_full_vs_lora_forgetting_mechanics(gpt, tok):
         assert k in full["after"] and k in lo["after"]
 
 
+def test_the_lora_forgetting_run_is_repeatable_whatever_ran_before(gpt, tok):
+    """Same seed, same LoRA run, even when other code drew from torch's global generator in
+    between (another session, another lesson): peft's A init must come from the seed."""
+    nodrop = copy.deepcopy(gpt)
+    for m in nodrop.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0           # as in the app's models (no dropout), so only the seed decides
+    start, _ = forgetting.prepare_start(nodrop, tok, steps=2)
+
+    def lora_run():
+        live = {}
+        forgetting.finetune_on_task(start, tok, "lora", steps=2, r=4, targets=["c_attn"], n_test=2, live=live)
+        return [p.detach().clone() for n, p in live["model"].named_parameters() if "lora_" in n]
+
+    first = lora_run()
+    torch.rand(1000)            # the global generator moves on, as it does on a shared server
+    second = lora_run()
+    assert len(first) == len(second) > 0
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+
+
 def test_a_stopped_forgetting_run_keeps_what_was_trained(gpt, tok):
     """Stop during full fine-tuning: it is scored as it was and LoRA is skipped. A run cut off
     from outside (a page's script ended inside progress) during LoRA: the caller's ``live``

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.evaluation import corpus_scoring, summaries
-from ui import common
+from ui import common, live
 
 st.title("🤖 Scoring a real model's summaries")
 st.markdown(
@@ -69,10 +69,7 @@ if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", 
     with common.training_slot() as ok:
         if ok:
             bar = st.progress(0.0, text="Generating ...")
-
-            def report(done: int, total: int, msg: str) -> None:
-                bar.progress(done / total, text=f"{done}/{total} summaries · {msg}")
-
+            report = live.counter(bar, "summaries")
             results[run_key] = summaries.summarize_and_score(lm, [by_id[i] for i in ids], shots, max_new,
                                                       progress=report, max_seconds=240)
             bar.empty()

@@ -116,7 +116,7 @@ elif st.button("Label with the simulated labeler", key="preferences-reward.simul
     labeler = preferences.Labeler(kind, word or "love")
     bar = st.progress(0.0, text="Sampling and labeling ...")
     res = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=n_pairs, seed=int(seed),
-                                          progress=lambda d, t: bar.progress(d / t, text=f"{d}/{t} pairs"))
+                                          progress=live.counter(bar, "pairs"))
     bar.empty()
     kept = [p for p in s.pairs if not p.source.startswith("simulated")]
     s.pairs, s.labeler = kept + list(res.pairs), labeler

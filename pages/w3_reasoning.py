@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons import models, reasoning
 from lessons.core import safe_eval
-from ui import common, w3_apps
+from ui import common, live, w3_apps
 
 MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
 
@@ -142,6 +142,7 @@ if st.button("Score them", key="reasoning.run_all") and modes:
         common.show_model_error(exc)
         common.stop_page()
     bar = st.progress(0.0, text="Generating ...")
+    report = live.counter(bar)
     rows, total, done = [], n_probs * len(modes), 0
     with common.training_slot() as ok:
         if ok:
@@ -152,7 +153,7 @@ if st.button("Score them", key="reasoning.run_all") and modes:
                                  "model's number": r["value"], "correct": r["correct"],
                                  "completion": r["completion"][:160]})
                     done += 1
-                    bar.progress(done / total, text=f"{done}/{total}: {prob['id']} · {MODES[mode]}")
+                    report(done, total, f"{prob['id']} · {MODES[mode]}")
     bar.empty()
     if rows:
         st.session_state["reasoning.all"] = rows

@@ -164,6 +164,27 @@ def progress(bar, draw: Callable[[Row, Run], None] | None = None, *, text: Calla
     return tick
 
 
+def counter(bar, unit: str = "", *, clock: Callable[[], float] = time.perf_counter) -> Callable[..., None]:
+    """``report(done, total, what="")`` for a job counted in items (summaries, problems,
+    pairs): the bar reads "done/total <unit> · <what> · about N s left", the time left at the
+    pace so far (from the first report on, so the model's warm-up does not skew it)."""
+    t0 = [None]
+
+    def report(done: int, total: int, what: str = "") -> None:
+        now = clock()
+        if t0[0] is None:
+            t0[0] = (now, done)
+        parts = [f"{done}/{total}" + (f" {unit}" if unit else "")]
+        if what:
+            parts.append(what)
+        start, done0 = t0[0]
+        if 0 < done - done0 and done < total:
+            parts.append(time_left((now - start) / (done - done0) * (total - done)))
+        bar.progress(min(done / max(total, 1), 1.0), text=" · ".join(parts))
+
+    return report
+
+
 def time_left(seconds: float) -> str:
     """"about 40 s left", "about 3 min left", "a few seconds left" (the queue's format)."""
     return f"{format_eta(seconds)} left"

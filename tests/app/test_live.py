@@ -123,6 +123,20 @@ def test_progress_says_how_long_is_left_at_the_recent_pace():
     assert texts[3] == "step 4/4"                         # done: no ETA
 
 
+def test_counter_reports_items_and_the_time_left_at_the_pace_so_far():
+    clock = iter([100.0, 104.0, 110.0, 120.0])
+    bar = _Bar()
+    report = live.counter(bar, "summaries", clock=lambda: next(clock))
+    report(1, 5, "dialogue 1")      # the first item (warm-up included) only starts the clock
+    report(2, 5, "dialogue 2")      # 4 s per item -> 3 left
+    report(3, 5)                    # (110 - 100) / 2 = 5 s per item -> 2 left
+    report(5, 5)                    # done
+    assert bar.calls == [(0.2, "1/5 summaries · dialogue 1"),
+                         (0.4, "2/5 summaries · dialogue 2 · about 10 s left"),
+                         (0.6, "3/5 summaries · about 10 s left"),
+                         (1.0, "5/5 summaries")]
+
+
 def test_the_rerun_waits_for_the_interrupted_thread():
     """fastReruns: the rerun starts while the old script thread is still inside its step. The
     finisher must see that step too (finish_interrupted joins the old thread first)."""

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/classroom.py --learners 30 --trainers 6      # starts its own server
     .venv/bin/python bench/classroom.py --url http://127.0.0.1:8501     # an existing server
+    .venv/bin/python bench/classroom.py --replicas 2    # 2 processes behind HAProxy (deploy/haproxy.cfg)
 
 Each learner is one websocket session on /_stcore/stream, exactly what a browser tab opens:
 it sends BackMsg rerun requests (page switches, widget values from the widgets the server
@@ -232,30 +233,36 @@ class Learner:
 
 
 class RssSampler(threading.Thread):
-    def __init__(self, pid: int | None):
+    """The server's resident memory (summed over its replicas' processes), sampled every 0.5 s."""
+
+    def __init__(self, pid: int | list[int] | None):
         super().__init__(daemon=True)
-        self.pid, self.peak, self.stop = pid, 0.0, threading.Event()
+        self.pids = [] if pid is None else [pid] if isinstance(pid, int) else list(pid)
+        self.pid = self.pids[0] if self.pids else None
+        self.peak, self.stop = 0.0, threading.Event()
 
     def now(self) -> float | None:
-        if self.pid is None:
+        if not self.pids:
             return None
         import psutil
 
-        return psutil.Process(self.pid).memory_info().rss / 2**20
+        return sum(psutil.Process(p).memory_info().rss for p in self.pids) / 2**20
 
     def run(self):
         while not self.stop.wait(0.5):
             self.peak = max(self.peak, self.now() or 0.0)
 
 
-async def classroom(url: str, args, sampler: RssSampler) -> dict:
+async def classroom(url: str, args, sampler: RssSampler, warm_urls: list[str] | None = None) -> dict:
     stats = Stats()
     rng = random.Random(args.seed)
-    # Warm-up: one learner opens the lessons once (model loads happen once per server).
-    warm = Learner(url, Stats(), random.Random(0))
-    async with connect(warm.ws_url, subprotocols=["streamlit"], max_size=None, ping_interval=None) as ws:
-        for page in ["", *LESSONS, TRAIN_PAGE]:
-            await warm.run_script(ws, page=page, timeout=600)
+    # Warm-up: one learner opens the lessons once per server process (model loads happen once
+    # per process; behind HAProxy each replica is warmed directly).
+    for wurl in warm_urls or [url]:
+        warm = Learner(wurl, Stats(), random.Random(0))
+        async with connect(warm.ws_url, subprotocols=["streamlit"], max_size=None, ping_interval=None) as ws:
+            for page in ["", *LESSONS, TRAIN_PAGE]:
+                await warm.run_script(ws, page=page, timeout=600)
     await asyncio.sleep(3)
     rss_start = sampler.now()
     sampler.start()
@@ -306,12 +313,27 @@ def main() -> None:
     ap.add_argument("--url", help="an existing server (RSS then unknown unless --pid)")
     ap.add_argument("--pid", type=int, help="the existing server's process id, for RSS")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--replicas", type=int, default=1,
+                    help="app processes behind the shipped HAProxy config on loopback (one process is "
+                         "bound by Python's GIL to about one core; RSS and CPU are summed over them)")
     args = ap.parse_args()
     if args.trainers > args.learners:
         ap.error("--trainers cannot exceed --learners")
     cpu0 = os.times()
     if args.url:
         out = asyncio.run(classroom(args.url.rstrip("/"), args, RssSampler(args.pid)))
+    elif args.replicas > 1:
+        import tempfile
+
+        import psutil
+
+        from tests.e2e.server import haproxy_cluster
+
+        with tempfile.TemporaryDirectory() as tmp, haproxy_cluster(args.replicas, Path(tmp)) as (url, _, reps):
+            pids = [proc.pid for _, proc in reps]
+            out = asyncio.run(classroom(url, args, RssSampler(pids), warm_urls=[u for u, _ in reps]))
+            out["server_cpu_s"] = round(sum(sum(psutil.Process(p).cpu_times()[:2]) for p in pids), 1)
+        out["replicas"] = args.replicas
     else:
         from tests.e2e.server import streamlit_server
 

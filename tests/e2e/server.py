@@ -68,6 +68,60 @@ def streamlit_server(script: str = "app.py", cwd: Path = ROOT, timeout: float = 
             proc.kill()
 
 
+HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
+
+
+def haproxy_loopback_config(path: Path, ports: list[int]) -> Path:
+    """The shipped deploy/haproxy.cfg with its compose-DNS ``server-template`` line replaced by
+    loopback replicas (same cookie, health check and timeouts as in production)."""
+    text = HAPROXY_CFG.read_text()
+    lines = [ln for ln in text.splitlines() if ln.strip().startswith("server-template app ")]
+    if len(lines) != 1:
+        raise ValueError("deploy/haproxy.cfg must have exactly one server-template line")
+    servers = "\n".join(f"    server app{i + 1} 127.0.0.1:{p} check inter 1s" for i, p in enumerate(ports))
+    path.write_text(text.replace(lines[0], servers))
+    return path
+
+
+@contextmanager
+def haproxy_cluster(n: int, workdir: Path, timeout: float = 180, env: dict | None = None):
+    """``n`` app replicas (streamlit_server) behind the shipped HAProxy config on loopback.
+    Yields (proxy_url, stats_url, replicas) once HAProxy sees every replica healthy;
+    ``replicas`` is the list of (url, process)."""
+    from contextlib import ExitStack
+
+    if shutil.which("haproxy") is None:
+        raise RuntimeError("Debian haproxy is not installed: `make test` installs it (apt-get install haproxy).")
+    with ExitStack() as stack:
+        replicas = [stack.enter_context(streamlit_server(timeout=timeout, env=env)) for _ in range(n)]
+        ports = [int(url.rsplit(":", 1)[1]) for url, _ in replicas]
+        front, stats = free_port(), free_port()
+        henv = dict(os.environ, HAPROXY_BIND=f"127.0.0.1:{front}", HAPROXY_STATS_BIND=f"127.0.0.1:{stats}",
+                    HAPROXY_COOKIE_KEY="loopback-key")
+        cfg = str(haproxy_loopback_config(Path(workdir) / "haproxy.cfg", ports))
+        check = subprocess.run(["haproxy", "-c", "-f", cfg], env=henv, capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError("haproxy -c rejected the config: " + check.stdout + check.stderr)
+        proc = subprocess.Popen(["haproxy", "-db", "-f", cfg], env=henv, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT)
+        stack.callback(proc.wait, 10)
+        stack.callback(proc.terminate)
+        deadline = time.time() + 30
+        while True:   # every replica must pass HAProxy's health check first
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{stats}/stats;csv", timeout=2) as r:
+                    if r.read().decode().count(",UP,") >= n:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError("haproxy exited")
+            if time.time() > deadline:
+                raise TimeoutError("the replicas never became healthy behind HAProxy")
+            time.sleep(0.3)
+        yield f"http://127.0.0.1:{front}", f"http://127.0.0.1:{stats}/stats", replicas
+
+
 # Streamlit 1.67 shows an icon with aria-label "Running..." while a script run is in
 # progress (and a "Connecting" state before the websocket is up).
 _IDLE_JS = """() => {

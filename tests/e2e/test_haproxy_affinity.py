@@ -11,30 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import subprocess
-import time
 import urllib.request
-from contextlib import ExitStack
 
 import pytest
 
-from tests.e2e.server import ROOT, free_port, streamlit_server, wait_until_idle
+from tests.e2e.server import ROOT, haproxy_cluster, wait_until_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-CFG = ROOT / "deploy" / "haproxy.cfg"
-
-
-def _loopback_config(tmp_path, ports) -> str:
-    text = CFG.read_text()
-    lines = [ln for ln in text.splitlines() if ln.strip().startswith("server-template app ")]
-    assert len(lines) == 1, "deploy/haproxy.cfg must have exactly one server-template line"
-    servers = "\n".join(f"    server app{i + 1} 127.0.0.1:{p} check inter 1s" for i, p in enumerate(ports))
-    out = tmp_path / "haproxy.cfg"
-    out.write_text(text.replace(lines[0], servers))
-    return str(out)
 
 
 def _stats(stats_url: str) -> dict[str, int]:
@@ -49,34 +33,8 @@ def _stats(stats_url: str) -> dict[str, int]:
 def cluster(tmp_path_factory):
     if shutil.which("haproxy") is None:
         pytest.fail("Debian haproxy is not installed: `make test` installs it (apt-get install haproxy).")
-    tmp = tmp_path_factory.mktemp("haproxy")
-    with ExitStack() as stack:
-        replicas = [stack.enter_context(streamlit_server(timeout=180)) for _ in range(2)]
-        ports = [int(url.rsplit(":", 1)[1]) for url, _ in replicas]
-        front, stats = free_port(), free_port()
-        env = dict(os.environ, HAPROXY_BIND=f"127.0.0.1:{front}", HAPROXY_STATS_BIND=f"127.0.0.1:{stats}",
-                   HAPROXY_COOKIE_KEY="test-key")
-        cfg = _loopback_config(tmp, ports)
-        check = subprocess.run(["haproxy", "-c", "-f", cfg], env=env, capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout + check.stderr
-        proc = subprocess.Popen(["haproxy", "-db", "-f", cfg], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.STDOUT)
-        stack.callback(proc.wait, 10)
-        stack.callback(proc.terminate)
-        url = f"http://127.0.0.1:{front}"
-        deadline = time.time() + 30
-        while True:   # both replicas must pass HAProxy's health check before the test starts
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{stats}/stats;csv", timeout=2) as r:
-                    body = r.read().decode()
-                if body.count(",UP,") >= 2:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, "haproxy exited"
-            assert time.time() < deadline, "the replicas never became healthy behind HAProxy"
-            time.sleep(0.3)
-        yield url, f"http://127.0.0.1:{stats}/stats"
+    with haproxy_cluster(2, tmp_path_factory.mktemp("haproxy")) as (url, stats_url, _):
+        yield url, stats_url
 
 
 def _server_cookie(ctx) -> str | None:

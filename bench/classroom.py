@@ -69,6 +69,7 @@ class Stats:
         self.train_waits: list[float] = []
         self.train_runs: list[float] = []
         self.outcomes: list[bool] = []
+        self.misses: list[str] = []          # what the page said when a job missed its target
         self.train_jobs = 0
         self.exceptions: list[str] = []
         self.by_page: dict[str, list[float]] = {}
@@ -206,8 +207,11 @@ class Learner:
         # the page's own verdict: "Reached win-rate 0.8 (mean of 3 steps) at step N", within the KL bound
         # that bench/outcomes.py states (one batch's win-rate, 32 samples, is too noisy to judge by)
         kl = re.search(r"KL ([0-9.]+) nats", done[-1]) if done else None
-        self.stats.outcomes.append(bool(done) and f"Reached win-rate {TARGET_WIN_RATE:g}" in done[-1]
-                                   and kl is not None and float(kl.group(1)) <= KL_BOUND)
+        ok = (bool(done) and f"Reached win-rate {TARGET_WIN_RATE:g}" in done[-1]
+              and kl is not None and float(kl.group(1)) <= KL_BOUND)
+        self.stats.outcomes.append(ok)
+        if not ok:
+            self.stats.misses.append(done[-1][:300] if done else "no 'Run finished' message: " + " | ".join(self.texts[-3:])[:300])
 
     def _button(self, pattern: str) -> str | None:
         for wid, (k, p) in self.widgets.items():
@@ -291,6 +295,7 @@ async def classroom(url: str, args, sampler: RssSampler, warm_urls: list[str] | 
         "train_jobs": stats.train_jobs, "train_finished": len(stats.outcomes),
         "train_wait_p95_s": pct(stats.train_waits, 0.95), "train_run_p95_s": pct(stats.train_runs, 0.95),
         "train_outcomes_reached": round(sum(stats.outcomes) / len(stats.outcomes), 3) if stats.outcomes else None,
+        "train_miss_samples": stats.misses[:3],
         "slowest_pages_p95_s": dict(sorted(((p, pct(v, 0.95)) for p, v in stats.by_page.items()),
                                            key=lambda kv: -kv[1])[:5]),
         "exceptions": len(stats.exceptions), "exception_samples": stats.exceptions[:5],

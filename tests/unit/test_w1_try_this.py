@@ -194,13 +194,20 @@ def test_live_training_applies_no_step_after_stop():
     ids = pt.encode(tok, "To be, or not to be, that is the question. " * 40)
     cfg = pt.live_config(len(tok), tok.eos_token_id, n_layer=1, n_embd=32)
     asked = []
+    log = pt.TrainLog()
 
-    def stop_on_third() -> bool:
+    def stop_inside_the_third_step() -> bool:
+        """Stop is asked before each step (the run loop) and again inside it, just before the
+        update. After two steps: the first ask (before step 3) says go on, the second (step 3's
+        loss and gradients computed) says stop, as a click arriving mid-step does."""
+        if log.steps_done < 2:
+            return False
         asked.append(1)
-        return len(asked) == 3
+        return len(asked) == 2
 
     a = pt.fresh_model(cfg, seed=0)
-    log = pt.train_causal_lm(a, ids, steps=10, batch_size=2, block=16, should_stop=stop_on_third)
+    pt.train_causal_lm(a, ids, steps=10, batch_size=2, block=16, log=log, should_stop=stop_inside_the_third_step)
+    assert len(asked) == 2                                   # step 3 was entered: the stop came from inside it
     assert log.steps == [1, 2] and log.stopped.value == "stopped"
     b, b_log = pt.fresh_model(cfg, seed=0), pt.TrainLog()
     pt.train_causal_lm(b, ids, steps=10, batch_size=2, block=16, log=b_log,

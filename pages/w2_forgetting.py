@@ -119,11 +119,10 @@ if run:
             ticks = {m: live.progress(bar, lambda row, run: chart.plotly_chart(
                          loss_figure(lv.result["histories"]), width="stretch"),
                          label=f"{name} ({i} of 2{', LoRA next' if m == 'full' else ''}): step",
-                         text=lambda row, run: f"loss {row['loss']:.3f}")        # its time left: this method's
+                         text=lambda row, run: f"loss {row['loss']:.3f}", keep=lv)   # time left: this method's
                      for i, (m, name) in enumerate(METHODS.items(), 1)}
 
             def progress(method: str, row: dict, run) -> None:
-                lv.run = run
                 lv.result["histories"][method] = run.history
                 ticks[method](row, run)
 

@@ -124,16 +124,13 @@ if train:
             lv = live.begin("distillation", None, {}, {"settings": settings})
             tick = live.progress(bar, lambda row, run: chart.plotly_chart(ce_figure(lv.result), width="stretch"),
                                  text=lambda row, run: f"CE hard {row['ce_hard']:.2f}, distilled "
-                                                       f"{row['ce_distilled']:.2f}, {row['seconds']:.0f} s")
-
-            def on_step(row: dict, run) -> None:
-                lv.run = run
-                tick(row, run)
+                                                       f"{row['ce_distilled']:.2f}, {row['seconds']:.0f} s",
+                                 keep=lv)
 
             kd.train_pair(teacher.model, train_ids, val_ids,
                           lambda: kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev),
                           T=train_T, alpha=alpha, steps=steps, max_seconds=seconds, seed=int(seed),
-                          eval_every=max(steps // 6, 5), progress=on_step, should_stop=common.stop_requested,
+                          eval_every=max(steps // 6, 5), progress=tick, should_stop=common.stop_requested,
                           runs=lv.result)
             live.end(lv, finish)
             bar.empty()

@@ -114,13 +114,10 @@ if go_clicked:
                             dict(beta=beta, lr=lr, epochs=epochs, seed=int(seed), with_ppo=run_ppo))
             tick = live.progress(bar.progress(0.0, text="DPO ..."), label="DPO step",
                                  draw=lambda row, run: chart_ph.plotly_chart(
-                                     loss_figure(run.history), width="stretch", key=f"dpo.live_{row['step']}"))
+                                     loss_figure(run.history), width="stretch", key=f"dpo.live_{row['step']}"),
+                                 keep=lv)   # its history grows in place: survives a Stop
 
-            def on_dpo(row: dict, run) -> None:
-                lv.run = run          # its history grows in place: survives a Stop
-                tick(row, run)
-
-            d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=on_dpo, should_stop=common.stop_requested)
+            d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=tick, should_stop=common.stop_requested)
             lv.run = d_res
             if d_res.stopped is not StopReason.STOPPED:
                 lv.result["rows"] = compare_rows(d_pol, d_res.train_seconds, len(d_res.history), new_ppo=run_ppo)

@@ -119,10 +119,10 @@ if train_clicked:
             lv = live.begin("ppo", None, {"trainer": trainer, "memory": policy_lib.memory_report(pol), "ppo": None},
                             dict(beta=beta, lora=lora, config=cfg))
             tick = live.progress(bar.progress(0.0, text="Starting ..."), label="PPO step",
-                                 text=lambda row, run: f"{row['seconds']:.0f} s of {cfg.max_seconds:.0f} s")
+                                 text=lambda row, run: f"{row['seconds']:.0f} s of {cfg.max_seconds:.0f} s",
+                                 keep=lv)   # its history grows in place: a Stop keeps every finished step
 
             def on_step(row: dict, run) -> None:
-                lv.run = run          # its history grows in place: a Stop keeps every finished step
                 tick(row, run)
                 draw(run.history, beta, trainer.start_samples, trainer.history[-1].samples, live_chart=True)
 

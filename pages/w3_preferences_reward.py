@@ -199,13 +199,9 @@ if train_rm:
             lv = live.begin("preferences-reward", None, {}, {"epochs": epochs, "seed": int(seed)})
             tick = live.progress(bar, lambda row, run: chart.plotly_chart(rm_figure(run), width="stretch"),
                                  label="Training r_φ: step",
-                                 text=lambda row, run: f"loss {row['loss']:.3f} (one step = one epoch)")
+                                 text=lambda row, run: f"loss {row['loss']:.3f} (one step = one epoch)", keep=lv)
 
-            def progress(row: dict, run) -> None:
-                lv.run = run
-                tick(row, run)
-
-            rlhf.train_rm(s, base, seed=int(seed), epochs=epochs, progress=progress,
+            rlhf.train_rm(s, base, seed=int(seed), epochs=epochs, progress=tick,
                           should_stop=common.stop_requested, keep=lv.result)
             lv.run = lv.result["result"]
             live.end(lv)

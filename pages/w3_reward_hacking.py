@@ -93,13 +93,10 @@ if start:
             prog = bar.progress(0.0, text="Starting both runs ...")
             tick = live.progress(prog, lambda row, run: chart_ph.plotly_chart(
                 rlhf.runs_figure(named_rows(run), rlhf.HACK_PANELS), width="stretch",
-                key=f"reward-hacking.live_{row['step']}"), label="both runs: step")
+                key=f"reward-hacking.live_{row['step']}"), label="both runs: step",
+                keep=lv)          # the trainers (and their histories) survive a Stop
 
-            def on_round(row: dict, run: reward_hacking.SideBySide) -> None:
-                lv.run = run          # the trainers (and their histories) survive a Stop
-                tick(row, run)
-
-            reward_hacking.run_side_by_side(make_trainer, cfg, (0.0, beta), progress=on_round,
+            reward_hacking.run_side_by_side(make_trainer, cfg, (0.0, beta), progress=tick,
                                             should_stop=common.stop_requested)
             live.end(lv, finish)
             bar.empty()

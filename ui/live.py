@@ -140,15 +140,19 @@ def finish_interrupted(key: str, finisher: Finisher = None, *, restarting: bool 
 
 
 def progress(bar, draw: Callable[[Row, Run], None] | None = None, *, text: Callable[[Row, Run], str] | None = None,
-             label: str = "step", every_s: float = 0.4) -> Callable[[Row, Run], None]:
+             label: str = "step", every_s: float = 0.4, keep: LiveRun | None = None) -> Callable[[Row, Run], None]:
     """The ``progress(row, run)`` callback of the core loop for a page: the bar (an
     ``st.progress``) reads "<label> i/n · <text(row, run)> · about N s left" after every step
     (the ETA at the recent pace, :meth:`Run.eta_s`: honest on a busy server too);
     ``draw(row, run)`` (the live chart) runs at most every ``every_s`` seconds, and always on
-    the last step (plotly redraws cost more than a tiny model's step)."""
+    the last step (plotly redraws cost more than a tiny model's step). ``keep``: the page's
+    LiveRun, which then holds the loop's run from the first step on (its history grows in
+    place), so a Stop keeps every finished step."""
     last = [float("-inf")]
 
     def tick(row: Row, run: Run) -> None:
+        if keep is not None:
+            keep.run = run
         i, n = row["step"], max(run.steps_planned, 1)
         parts = [f"{label} {i}/{n}"]
         if text is not None and (extra := text(row, run)):

@@ -109,6 +109,15 @@ def test_progress_updates_the_bar_every_step_and_draws_when_due():
     assert drawn == [1, 2, 3]
 
 
+def test_progress_keeps_the_run_in_the_live_run_from_the_first_step():
+    lv = live.LiveRun("demo", "running")
+    tick = live.progress(_Bar(), keep=lv)
+    run = Run(3, 60.0)
+    run.history.append({"step": 1})
+    tick(run.history[-1], run)
+    assert lv.run is run          # a Stop after this step keeps it
+
+
 def test_progress_says_how_long_is_left_at_the_recent_pace():
     bar = _Bar()
     tick = live.progress(bar, label="step")

@@ -54,3 +54,23 @@ def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_
     assert b.get_by_text(QUEUE_TEXT).count() == 0
     ctx_a.close()
     ctx_b.close()
+
+
+def test_a_stopped_run_hands_its_slot_to_the_learner_waiting(one_slot_url, browser):
+    """The queue's other way out: A presses Stop mid-run, and B's queued run starts at once
+    (it does not wait for A's run to have finished its steps: at the default 300 steps A's
+    run lasts far longer than this test waits)."""
+    ctx_a, a = _open(browser, one_slot_url)
+    ctx_b, b = _open(browser, one_slot_url)
+    a.locator(".st-key-pretraining-live-start button").click()
+    a.locator('[data-testid="stProgress"]', has_text="step ").first.wait_for()   # A's run is under way
+    b.locator(".st-key-pretraining-live-start button").click()
+    b.get_by_text(QUEUE_TEXT).wait_for()
+    a.locator(".st-key-pretraining-live-stop button").first.click()
+    b.get_by_text(QUEUE_TEXT).wait_for(state="detached", timeout=60_000)
+    b.locator('[data-testid="stProgress"]', has_text="step ").first.wait_for(timeout=60_000)
+    a.get_by_text("Stopped at step", exact=False).first.wait_for()
+    b.locator(".st-key-pretraining-live-stop button").first.click()
+    wait_until_idle(b)
+    ctx_a.close()
+    ctx_b.close()

@@ -88,6 +88,19 @@ def test_an_interrupted_wait_leaves_the_queue():
     assert s.snapshot()["running"] == []
 
 
+def test_a_job_stopped_by_the_learner_frees_its_slot_and_the_next_one_starts():
+    """Stop on a training page ends the script run with Streamlit's rerun exception (a
+    BaseException) inside the body: the slot is freed as "stopped" and the queue moves on."""
+    s = jobs.Scheduler(slots=1)
+    with pytest.raises(_Rerun):
+        with s.slot("a", "distillation", set_threads=False):
+            waiting = s.submit("b", "forgetting")
+            raise _Rerun()
+    assert waiting.state == "running" and waiting.granted.is_set()
+    assert [(t.owner, t.state) for t in s.finished] == [("a", "stopped")]
+    assert s.snapshot() == {"slots": 1, "threads": 1, "running": [("b", "forgetting")], "queued": []}
+
+
 def test_eta_counts_the_running_jobs_remaining_time_and_the_jobs_ahead():
     clock = FakeClock()
     s = jobs.Scheduler(slots=2, clock=clock)

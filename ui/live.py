@@ -139,16 +139,27 @@ def finish_interrupted(key: str, finisher: Finisher = None, *, restarting: bool 
     return lv
 
 
+DRAW_SHARE = 0.2   # a live chart takes at most this share of a run's CPU time
+
+
 def progress(bar, draw: Callable[[Row, Run], None] | None = None, *, text: Callable[[Row, Run], str] | None = None,
-             label: str = "step", every_s: float = 0.4, keep: LiveRun | None = None) -> Callable[[Row, Run], None]:
+             label: str = "step", every_s: float = 0.4, keep: LiveRun | None = None,
+             clock: Callable[[], float] = time.perf_counter) -> Callable[[Row, Run], None]:
     """The ``progress(row, run)`` callback of the core loop for a page: the bar (an
     ``st.progress``) reads "<label> i/n · <text(row, run)> · about N s left" after every step
     (the ETA at the recent pace, :meth:`Run.eta_s`: honest on a busy server too);
     ``draw(row, run)`` (the live chart) runs at most every ``every_s`` seconds, and always on
-    the last step (plotly redraws cost more than a tiny model's step). ``keep``: the page's
-    LiveRun, which then holds the loop's run from the first step on (its history grows in
-    place), so a Stop keeps every finished step."""
+    the last step. ``keep``: the page's LiveRun, which then holds the loop's run from the first
+    step on (its history grows in place), so a Stop keeps every finished step.
+
+    Why the chart waits longer when it is slow: a plotly figure of several panels costs more
+    than a tiny model's step (the PPO page's four-panel chart took ~0.4 CPU-s per redraw, in a
+    profile of a class on one server), and it runs holding the GIL, which every other
+    learner's rerun needs. So the next redraw waits until the chart's share of the time is at
+    most ``DRAW_SHARE``: a 0.4 s chart redraws every 2 s, a cheap one every ``every_s``.
+    ``clock``: for tests."""
     last = [float("-inf")]
+    cost = [0.0]
 
     def tick(row: Row, run: Run) -> None:
         if keep is not None:
@@ -160,10 +171,12 @@ def progress(bar, draw: Callable[[Row, Run], None] | None = None, *, text: Calla
         if i < n and (eta := run.eta_s()) is not None:
             parts.append(time_left(eta))
         bar.progress(min(i / n, 1.0), text=" · ".join(parts))
-        now = time.perf_counter()
-        if draw is not None and (now - last[0] >= every_s or i >= n):
-            last[0] = now
+        now = clock()
+        # since the last redraw ENDED: a gap of cost * (1 - share) / share makes the chart `share` of the time
+        if draw is not None and (now - last[0] >= max(every_s, cost[0] * (1 - DRAW_SHARE) / DRAW_SHARE) or i >= n):
             draw(row, run)
+            last[0] = clock()
+            cost[0] = last[0] - now
 
     return tick
 

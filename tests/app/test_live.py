@@ -101,12 +101,33 @@ class _Bar:
 
 def test_progress_updates_the_bar_every_step_and_draws_when_due():
     bar, drawn = _Bar(), []
-    tick = live.progress(bar, lambda row, run: drawn.append(row["step"]), label="PPO step", every_s=0.0)
+    tick = live.progress(bar, lambda row, run: drawn.append(row["step"]), label="PPO step", every_s=0.0,
+                         clock=lambda: 0.0)   # a chart that costs no time is drawn at every step
     run = Run(3, 60.0)
     for i in (1, 2, 3):
         tick({"step": i}, run)
     assert bar.calls == [(1 / 3, "PPO step 1/3"), (2 / 3, "PPO step 2/3"), (1.0, "PPO step 3/3")]
     assert drawn == [1, 2, 3]
+
+
+def test_a_slow_chart_is_redrawn_less_often_so_it_takes_at_most_its_share_of_the_run():
+    """A chart that costs 0.5 s per redraw, steps of 0.125 s (binary-exact times): after each
+    redraw the next waits 0.5 * (1 - 0.2) / 0.2 = 2 s, i.e. 16 steps, so the chart takes 0.5 of
+    every 2.5 s (DRAW_SHARE), not a redraw every `every_s`; the last step always draws."""
+    assert live.DRAW_SHARE == 0.2
+    t = [0.0]
+    drawn = []
+
+    def slow_draw(row, run):
+        drawn.append(row["step"])
+        t[0] += 0.5
+
+    tick = live.progress(_Bar(), slow_draw, every_s=0.4, clock=lambda: t[0])
+    run = Run(60, 600.0)
+    for i in range(1, 61):
+        t[0] += 0.125   # the step itself
+        tick({"step": i}, run)
+    assert drawn == [1, 17, 33, 49, 60]
 
 
 def test_progress_keeps_the_run_in_the_live_run_from_the_first_step():

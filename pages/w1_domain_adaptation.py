@@ -107,7 +107,8 @@ def curve_fig(curve) -> go.Figure:
                            mode="lines+markers"))
     f.add_trace(go.Scatter(x=[c[0] for c in curve], y=[c[2] for c in curve], name="Shakespeare (held out)",
                            mode="lines+markers"))
-    f.update_layout(xaxis_title="step", yaxis_title="perplexity", height=330, margin=dict(l=10, r=10, t=30, b=10))
+    f.update_layout(yaxis_title="perplexity", height=330, margin=dict(l=10, r=10, t=30, b=10))
+    f.update_xaxes(**common.step_axis(max((c[0] for c in curve), default=0)))
     return f
 
 

@@ -80,7 +80,8 @@ def loss_figure(histories: dict) -> go.Figure:
     for (meth, hist), color in zip(histories.items(), ("#e4572e", "#2e86ab")):
         fig.add_trace(go.Scatter(x=[h["step"] for h in hist], y=[h["loss"] for h in hist], mode="lines",
                                  name=METHODS[meth], line=dict(color=color)))
-    fig.update_layout(title="Training loss on the task-A batches", xaxis_title="step", yaxis_title="loss", showlegend=True,
+    fig.update_xaxes(**common.step_axis(max((h["step"] for hist in histories.values() for h in hist), default=0)))
+    fig.update_layout(title="Training loss on the task-A batches", yaxis_title="loss", showlegend=True,
                       height=300, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"))
     return fig

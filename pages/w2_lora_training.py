@@ -105,7 +105,8 @@ if not targets:
 def loss_figure(history: list, title: str) -> go.Figure:
     fig = go.Figure(go.Scatter(x=[h["step"] for h in history], y=[h["loss"] for h in history],
                                mode="lines", name="training loss"))
-    fig.update_layout(title=title, xaxis_title="step", yaxis_title="loss on completion tokens",
+    fig.update_xaxes(**common.step_axis(max((h["step"] for h in history), default=0)))
+    fig.update_layout(title=title, yaxis_title="loss on completion tokens",
                       height=300, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 

@@ -84,7 +84,8 @@ if (stopped := live.finish_interrupted("prompt-tuning", finish, restarting=go_tr
 
 def loss_fig(history: list) -> go.Figure:
     fig = go.Figure(go.Scatter(x=[x["step"] for x in history], y=[x["loss"] for x in history], mode="lines"))
-    fig.update_layout(xaxis_title="step", yaxis_title="loss on completion tokens", height=280,
+    fig.update_xaxes(**common.step_axis(max((x["step"] for x in history), default=0)))
+    fig.update_layout(yaxis_title="loss on completion tokens", height=280,
                       margin=dict(l=10, r=10, t=20, b=10))
     return fig
 

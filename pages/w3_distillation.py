@@ -99,7 +99,8 @@ def ce_figure(runs: dict) -> go.Figure:
     for name, r in runs.items():
         smooth = pd.Series(r.ce, dtype=float).rolling(10, min_periods=1).mean()
         fig.add_trace(go.Scatter(x=list(range(1, len(smooth) + 1)), y=smooth, mode="lines", name=name))
-    fig.update_layout(height=320, title="Training next-token cross-entropy (10-step mean)", xaxis_title="step",
+    fig.update_xaxes(**common.step_axis(max((len(r.ce) for r in runs.values()), default=0)))
+    fig.update_layout(height=320, title="Training next-token cross-entropy (10-step mean)",
                       yaxis_title="CE (nats)", margin=dict(t=40, b=10), font=dict(size=14),
                       legend=dict(orientation="h", y=-0.25))
     return fig
@@ -151,7 +152,8 @@ elif lv.status == "finished":
     fig1, fig2 = ce_figure(runs), go.Figure()
     for name, r in runs.items():
         fig2.add_trace(go.Scatter(x=[s for s, _ in r.val_ppl], y=[p for _, p in r.val_ppl], mode="lines+markers", name=name))
-    fig2.update_layout(height=320, title="Validation perplexity (held-out plays)", xaxis_title="step",
+    fig2.update_xaxes(**common.step_axis(max((s for r in runs.values() for s, _ in r.val_ppl), default=0)))
+    fig2.update_layout(height=320, title="Validation perplexity (held-out plays)",
                        yaxis_title="perplexity",
                        yaxis=common.log_axis([p for r in runs.values() for _, p in r.val_ppl]),
                        margin=dict(t=40, b=10), font=dict(size=14), legend=dict(orientation="h", y=-0.25))

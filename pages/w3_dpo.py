@@ -62,7 +62,8 @@ def loss_figure(hist: list[dict]) -> go.Figure:
     fig.add_trace(go.Scatter(x=h.step, y=h.loss, name="DPO loss", mode="lines+markers"))
     fig.add_trace(go.Scatter(x=h.step, y=h.margin, name="implicit reward margin r_w − r_l", mode="lines+markers"))
     fig.add_trace(go.Scatter(x=h.step, y=h.pair_acc, name="pairs with r_w > r_l (batch)", mode="lines+markers"))
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="DPO step",
+    fig.update_xaxes(**common.step_axis(int(h.step.max()) if len(h) else 0, "DPO step"))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10),
                       yaxis_title="nats (loss, margin) · share (pairs)",
                       legend=dict(orientation="h", y=1.15))
     return fig

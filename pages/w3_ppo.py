@@ -149,7 +149,8 @@ if rows:
     mc = st.columns(4)
     mc[0].metric("parameters in π_θ", f"{mem.total_params / 1e6:.2f} M")
     mc[1].metric("trainable parameters", f"{mem.trainable_params / 1e6:.3f} M",
-                 f"{mem.trainable_params / mem.total_params:.2%} of the model")
+                 f"{mem.trainable_params / mem.total_params:.2%} of the model",
+                 delta_color="off", delta_arrow="off")   # a share, not a change: no green arrow
     mc[2].metric("a second copy for π_ref would cost", f"{mem.naive_reference_mb:.1f} MB")
     mc[3].metric("π_ref costs here", f"{mem.reference_mb:.1f} MB")
     extra = ""

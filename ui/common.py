@@ -413,6 +413,19 @@ def try_this(*ideas: str) -> None:
             st.markdown(f"- {idea}")
 
 
+def step_axis(last_step, title: str | None = "step") -> dict:
+    """Axis settings for training steps (whole numbers): while a live chart has only a few
+    steps, plotly's automatic ticks would read "1, 1.5, 2, 2.5"; up to 10 steps every step
+    gets a tick, beyond that plotly's own spacing is kept with whole-number labels.
+    ``title=None`` leaves the title alone (subplots titled on one row only)."""
+    out: dict = {"tickformat": "d"}
+    if title is not None:
+        out["title_text"] = title
+    if last_step is None or last_step <= 10:
+        out.update(tick0=0, dtick=1)
+    return out
+
+
 def log_axis(values) -> dict:
     """Plotly axis settings for a log axis with readable, plain-number ticks (1-2-5 per
     decade; powers of ten over a wide range; denser over a narrow one) instead of plotly's

@@ -161,6 +161,7 @@ def runs_figure(runs: dict[str, list[dict]], panels=PPO_PANELS, target: Optional
             fig.update_yaxes(range=[0, 1.02], **where)
         elif k in LOG_PANELS:
             fig.update_yaxes(**common.log_axis([r[k] for rows in runs.values() for r in rows]), **where)
+    fig.update_xaxes(**common.step_axis(max((r["step"] for rows in runs.values() for r in rows), default=0), None))
     fig.update_xaxes(title_text="PPO step", row=n_rows)
     fig.update_layout(height=height or 230 * n_rows + 80, margin=dict(l=10, r=10, t=40, b=10),
                       font=dict(size=14), legend=dict(orientation="h", y=-0.08 - 0.08 / n_rows))

@@ -188,3 +188,20 @@ def test_the_rerun_waits_for_the_interrupted_thread():
     assert_no_exception(at)
     assert at.session_state["toy.live"].result["finished_with"] == 2
     assert "Stopped at step 2 of 5" in texts(at)
+
+
+def test_live_charts_label_steps_as_whole_numbers_from_the_first_steps():
+    """A live chart after 3 steps: one tick per step (plotly alone would label 1.5, 2.5);
+    after 40 steps plotly spaces the ticks itself, still as whole numbers."""
+    from ui import common, rlhf
+
+    row = {"reward": 0.1, "kl": 0.0, "entropy": 4.0, "win_rate": 0.5}
+    early = rlhf.runs_figure({"β = 0.2": [dict(row, step=i) for i in (1, 2, 3)]})
+    late = rlhf.runs_figure({"β = 0.2": [dict(row, step=i) for i in range(1, 41)]})
+    early_axes = [early.layout[a] for a in early.layout if a.startswith("xaxis")]
+    late_axes = [late.layout[a] for a in late.layout if a.startswith("xaxis")]
+    assert len(early_axes) == 4 and all(ax.dtick == 1 and ax.tickformat == "d" for ax in early_axes)
+    assert all(ax.dtick is None and ax.tickformat == "d" for ax in late_axes)
+    assert [ax.title.text for ax in early_axes if ax.title.text] == ["PPO step", "PPO step"]   # bottom row only
+    assert common.step_axis(10) == {"tickformat": "d", "title_text": "step", "tick0": 0, "dtick": 1}
+    assert common.step_axis(11, "DPO step") == {"tickformat": "d", "title_text": "DPO step"}

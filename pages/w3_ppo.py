@@ -161,7 +161,7 @@ if rows:
 elif lv.stopped:
     st.info("Stopped by you before the first PPO step finished: nothing to show yet.")
 elif not lv.running:
-    st.info("Press **Train**. The charts update after every PPO step; **Stop** ends the run early.")
+    st.info("Press **Train**. The progress bar moves after every PPO step and the charts follow as the run goes; **Stop** ends the run early.")
 
 common.try_this(
     "Train with the defaults and watch the samples: which words does the policy learn to use?",

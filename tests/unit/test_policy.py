@@ -61,6 +61,8 @@ def test_from_shared_reference_is_the_shared_model(toy):
     assert not any(p is q for p in pol.trainable_parameters() for q in model.parameters())
     mem = policy.memory_report(pol)
     assert mem.reference_mb == 0 and mem.naive_reference_mb > 0
+    # full fine-tuning trains every weight of pi_theta and its value head: 100 %, never more
+    assert mem.trainable_params == mem.total_params == sum(p.numel() for p in pol.parameters())
 
 
 def test_lora_reference_is_base_with_adapter_disabled(toy):

@@ -278,6 +278,5 @@ def memory_report(policy: Policy) -> MemoryReport:
         how = "LoRA: pi_ref is the same weights with the adapter disabled (no second copy)"
     else:
         how = "pi_ref is the shared read-only model every learner already uses (no second copy)"
-    # the total counts the value head too, like n_train: full fine-tuning trains 100 % (not 100.01 %)
-    n_total = n_all + sum(p.numel() for p in policy.v_head.parameters())
-    return MemoryReport(n_total, n_train, mb(n_base), mb(n_base), 0.0, 2 * mb(n_base), 2 * mb(n_train), how)
+    # the whole policy (LM, adapter, value head), like n_train: full fine-tuning trains 100 % (not 100.01 %)
+    return MemoryReport(param_count(policy), n_train, mb(n_base), mb(n_base), 0.0, 2 * mb(n_base), 2 * mb(n_train), how)

@@ -39,8 +39,9 @@ st.markdown(
     "do** — which is why it needs big models. Our Shakespeare GPT can do neither task, so this page "
     "starts from a tiny GPT that was instruction-tuned on **both** tasks (shipped in "
     "`assets/instruction_tuned/two_tasks`, made by `scripts/build_instruction_tuned.py`). Here the "
-    "written instruction is left **blank** (`Instruction: ` + input): without it the model does not know "
-    "which of its two skills you want, and the soft prompt has to take the instruction's place."
+    "written instruction is left **blank** (`Instruction: ` + input): without it the model falls back on its "
+    "default skill, love or war (it was tuned to answer that when no instruction is given, even for a modern "
+    "sentence), and the soft prompt has to take the instruction's place to select the other skill."
 )
 
 # --------------------------------------------------------------------------- 1. prompt tuning

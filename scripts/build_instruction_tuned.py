@@ -6,9 +6,16 @@
                   something to forget (it answers task B 100 % right, task A 0 %).
 * ``two_tasks`` - the tiny GPT fully fine-tuned on both tasks (archaic with half of every
                   batch from mood): the frozen model of the prompt-tuning page. It has both
-                  skills; with the instruction left blank it mostly picks the wrong one, and a
-                  trained soft prompt has to select the right one (Lester et al. 2021: prompt
-                  tuning elicits what a frozen model can already do).
+                  skills, and love/war is its DEFAULT: the mood examples are shown both with
+                  their instruction and with it left blank, so with a blank instruction it
+                  answers love/war, also on an archaic input (the written instruction still
+                  selects archaic). A trained soft prompt has to take the instruction's place
+                  and select the other skill (Lester et al. 2021: prompt tuning elicits what a
+                  frozen model can already do).
+                  Why the default is trained in: the tiny GPT trained longer (phases 3-4 of
+                  assets/tiny_gpt) tells the two tasks apart from the input alone (a modern
+                  sentence asks for archaic), so without a default a blank instruction already
+                  gave 75 % exact archaic answers and there was nothing for a soft prompt to do.
 
 Weights are stored in float16 (2.7 MB each) and loaded as float32; the script re-scores the
 reloaded models and writes the figures to assets/instruction_tuned/metrics.json.
@@ -26,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 RECIPES = {
     "mood": {"task": "mood", "mix_task": None, "mix": 0.0, "steps": 150, "lr": 3e-4, "seed": 0},
-    "two_tasks": {"task": "archaic", "mix_task": "mood", "mix": 0.5, "steps": 400, "lr": 1e-3, "seed": 0},
+    "two_tasks": {"task": "archaic", "mix_task": "mood", "mix": 0.5, "mix_blank": True, "steps": 400, "lr": 1e-3,
+                  "seed": 0},
 }
 
 
@@ -34,7 +42,7 @@ def build(name: str, recipe: dict) -> dict:
     import torch
 
     from lessons import models
-    from lessons.finetune import adapters, forgetting, instructions
+    from lessons.finetune import adapters, forgetting, instructions, prompt_tuning
 
     torch.set_num_threads(1)
     lm = models.load_tiny_gpt("cpu")
@@ -43,6 +51,8 @@ def build(name: str, recipe: dict) -> dict:
         p.requires_grad_(True)
     t0, c0 = time.perf_counter(), time.process_time()
     mix_ex = instructions.split(recipe["mix_task"], "train") if recipe["mix_task"] else None
+    if mix_ex and recipe.get("mix_blank"):   # the mixed task also without its instruction: the default skill
+        mix_ex = mix_ex + prompt_tuning.examples(recipe["mix_task"], "train", blank=True)
     res = adapters.train(model, lm.tokenizer, instructions.split(recipe["task"], "train"), steps=recipe["steps"],
                          lr=recipe["lr"], seed=recipe["seed"], max_seconds=10 ** 6, mix_examples=mix_ex,
                          mix=recipe["mix"])

@@ -3,10 +3,11 @@
     .venv/bin/python bench/rlhf.py              # 2 torch threads (the 2-core laptop target)
     .venv/bin/python bench/rlhf.py --threads 0  # torch's default thread count
 
-Prints ONE JSON object. The app's defaults are used throughout: the positivity labeler (VADER)
-labels 300 pairs of tiny-GPT completions, the reward model trains on them, then PPO runs
-with the PPO page's default settings (lessons.rlhf.ppo.PPOConfig: beta = 0.2, lr = 1e-3, 60 steps or
-60 s) and again with beta = 0 (the reward-hacking page's 45 steps).
+Prints ONE JSON object. The app's defaults are used throughout: the reader labeler (positive
+lines of language, lessons/rlhf/preferences.py) labels 300 pairs of tiny-GPT completions, the
+reward model trains on them, then PPO runs with the PPO page's default settings
+(lessons.rlhf.ppo.PPOConfig: beta = 0.3, lr = 1e-3, 60 steps or 60 s) and again with beta = 0
+(the reward-hacking page's 60 steps).
 
 * start_score / end_score: the labeler's win-rate of pi_theta's completions against pi_ref's
   completions of the same prompts (ties count 1/2), on fresh samples before and after
@@ -64,7 +65,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model-dir", default="", help="another tiny-GPT folder (default: assets/tiny_gpt)")
-    ap.add_argument("--beta0-steps", type=int, default=45, help="steps for the beta = 0 run (the hacking page's default)")
+    ap.add_argument("--beta0-steps", type=int, default=60, help="steps for the beta = 0 run (the hacking page's default)")
     ap.add_argument("--skip-beta0", action="store_true")
     ap.add_argument("--max-seconds", type=float, default=0.0,
                     help="override the 60 s limit (on a loaded machine, to see how many steps the target needs)")

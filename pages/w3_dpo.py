@@ -163,8 +163,8 @@ common.try_this(
     "PPO step samples every token first. Does DPO reach PPO's reward?",
     "Raise DPO β to 1.0: the implicit reward is scaled up, so the policy moves less from π_ref (lower KL).",
     "Train DPO for 10 epochs: the margin on the pairs keeps growing. Does the labeler win-rate keep improving too?",
-    "Raise the learning rate to 5e-4: the DPO loss falls faster, but the samples stop being language (KL above "
-    "50 nats, perplexity under π_ref in the hundreds of thousands). A low loss on the pairs says nothing about "
+    "Raise the learning rate to 1e-3: the DPO loss falls much faster and the policy moves several times as far "
+    "from π_ref (KL), yet the labeler's win-rate does not improve. A low loss on the pairs says little about "
     "the text the policy writes.",
     "Clear the dataset on the preferences page and label only your own clicks: DPO with 20 pairs versus 300.",
 )

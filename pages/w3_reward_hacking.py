@@ -130,8 +130,9 @@ else:
 
 common.try_this(
     "Run with the defaults. Which run reaches the higher reward r_φ? Which one does the labeler prefer, and which would you rather read?",
-    "Raise β to 0.5: the penalised run barely moves from π_ref (its KL stays under 6 nats) — and its lines get "
-    "shorter, because every token costs KL. Lower β to 0.05: it starts to hack too.",
+    "Raise β to 0.5: the penalised run stays close to π_ref (its KL stays under 6 nats), but its lines shrink "
+    "to a few words, because every token costs KL, and the labeler's win-rate falls too. Lower β to 0.05: it "
+    "hacks too.",
     "Lower the learning rate to 5e-4: hacking takes longer to appear — the KL term matters more the longer you train.",
     "On the preferences page, switch the labeler to 'VADER sentiment only', rebuild the reward model and run again: VADER likes the spam too, so the win-rate no longer warns you.",
 )

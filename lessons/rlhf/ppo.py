@@ -43,7 +43,7 @@ class PPOConfig:
     ppo_epochs: int = 4           # K passes over each batch
     n_minibatches: int = 2
     lr: float = 1e-3
-    beta: float = 0.2             # KL coefficient
+    beta: float = 0.3             # KL coefficient
     gamma: float = 1.0            # discount (1: the reward arrives at the end of the text)
     lam: float = 0.95             # GAE lambda
     clip_eps: float = 0.2         # PPO clip epsilon
@@ -61,15 +61,21 @@ class PPOConfig:
 
 
 # The PPO page's defaults per policy, measured to reach a visible effect within the steps.
-# Tiny GPT: tests/unit/test_w3_outcomes.py. SmolLM2 + LoRA (bench/outcomes.py --only ppo-lora,
-# seed 0, one thread, ~9 CPU-s per step): lr 5e-4, beta 0.1 took the win-rate vs pi_ref from 0.55
-# to 0.63 in 20 steps at KL 4.9 nats; lr 1e-3, beta 0.2 ended at 0.56 (KL 8.8); lr 2e-3 drifted
-# (KL 21.6) and FELL to 0.40. SmolLM2 writes fluent text from the start, so the reward model
-# (trained on tiny-GPT completions) has less to find, and big LoRA steps overshoot it.
-POLICY_DEFAULTS = {"tiny": dict(beta=0.2, lr=1e-3, steps=45, batch_size=32, max_seconds=300),
-                   "lora": dict(beta=0.1, lr=5e-4, steps=20, batch_size=8, max_seconds=600)}
+# Tiny GPT: tests/unit/test_w3_outcomes.py. With the tiny GPT of 2026-12 (validation perplexity
+# 93) and the one-click reward model, seed 0, one thread: beta 0.3, lr 1e-3 reached the 0.8
+# win-rate (mean of 3 steps) at step 35 of 60 with KL ~12 nats (seeds 1, 2: steps 23 and 37).
+# beta 0.2 drifted to KL ~30 and gamed the reward model; beta 0.4-0.5 at lr 5e-4 never reached
+# 0.8 in 90 steps; at lr 1e-3 beta 0.5 collapsed to 4-token lines (KL 4, win-rate 0.2).
+# SmolLM2 + LoRA (bench/outcomes.py --only ppo-lora, seed 0, one thread, ~13 CPU-s per step, with
+# the reward model built on the 2026-12 tiny GPT's lines): batch 16, lr 5e-4, beta 0.1 took the
+# win-rate vs pi_ref from 0.55 to 0.66 in 20 steps at KL 5.0 nats. With batch 8 it gained nothing
+# (0.55 -> 0.51; lr 1e-3: 0.53, KL 11; beta 0.05: 0.40); lr 2e-3 drifted (KL 19.5) to 0.55.
+# SmolLM2 writes fluent text from the start, so the reward model (trained on tiny-GPT lines)
+# has less to find, and small batches or big LoRA steps overshoot it.
+POLICY_DEFAULTS = {"tiny": dict(beta=0.3, lr=1e-3, steps=60, batch_size=32, max_seconds=300),
+                   "lora": dict(beta=0.1, lr=5e-4, steps=20, batch_size=16, max_seconds=900)}
 # What the page says about the SmolLM2 + LoRA defaults (the measurement above).
-LORA_MEASURED = {"start": 0.547, "end": 0.625, "kl": 4.94, "drift_lr": 2e-3, "drift_end": 0.398, "drift_kl": 21.59}
+LORA_MEASURED = {"start": 0.547, "end": 0.661, "kl": 4.99, "drift_lr": 2e-3, "drift_end": 0.552, "drift_kl": 19.46}
 
 
 # --------------------------------------------------------------------------- the maths

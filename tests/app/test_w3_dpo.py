@@ -2,6 +2,7 @@
 on the same evaluation."""
 import json
 
+from lessons.rlhf import ppo
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_dpo.py"
@@ -16,7 +17,7 @@ def test_dpo_against_ppo_table():
     at.button(key="dpo.run").click().run()
     assert_no_exception(at)
     table = at.dataframe[0].value
-    assert list(table["method"]) == ["starting model π_ref", "DPO (β = 0.1)", "PPO (β = 0.2)"]
+    assert list(table["method"]) == ["starting model π_ref", "DPO (β = 0.1)", f"PPO (β = {ppo.POLICY_DEFAULTS['tiny']['beta']})"]
     lv = at.session_state["dpo.live"]
     n_steps = len(lv.run.history)
     assert lv.status == "finished" and lv.run.stopped.value == "steps"

@@ -55,10 +55,11 @@ def test_each_policy_has_its_own_defaults():
     learned): each policy has its own widgets and defaults."""
     at = open_page(PAGE)
     at.button(key="ppo.quickstart").click().run()
-    assert at.select_slider(key="ppo.lr.tiny").value == 1e-3 and at.slider(key="ppo.steps.tiny").value == 45
+    assert at.select_slider(key="ppo.lr.tiny").value == 1e-3 and at.slider(key="ppo.steps.tiny").value == 60
+    assert at.select_slider(key="ppo.beta.tiny").value == 0.3
     at.radio(key="ppo.model").set_value("lora").run()
     assert_no_exception(at)
     assert at.select_slider(key="ppo.lr.lora").value == 5e-4
-    assert at.slider(key="ppo.steps.lora").value == 20 and at.select_slider(key="ppo.batch.lora").value == 8
+    assert at.slider(key="ppo.steps.lora").value == 20 and at.select_slider(key="ppo.batch.lora").value == 16
     assert at.select_slider(key="ppo.beta.lora").value == 0.1
     assert "SmolLM2 + LoRA has its own defaults" in texts(at)

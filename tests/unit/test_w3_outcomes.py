@@ -39,7 +39,7 @@ def _side_by_side(rlhf, betas, **over):
 
 @pytest.fixture(scope="module")
 def hack_runs(rlhf):
-    """beta = 0, the Try-this betas 0.05 and 0.5, and the default 0.2, all in one interleaved
+    """beta = 0, the Try-this betas 0.05 and 0.5, and the default 0.3, all in one interleaved
     run (same seed, prompts and reward model). Each trainer has its own generator, so the runs
     are exactly the pages' runs: the reward-hacking page's default steps, and the PPO page's
     (at least as many; the first n steps of a longer run are the n-step run).
@@ -63,7 +63,7 @@ def test_reward_hacking_defaults_beta0_games_the_proxy_beta_stays_fluent(hack_ru
     assert h0["kl"][end] > 40 and h0["ppl_ref"][end] > h0["ppl_ref"][0]
     assert h0["distinct_2"][end] < 0.3
     assert h0["mean_len"][end] > 11
-    # beta = 0.2: still language, not empty, and the labeler prefers it to pi_ref.
+    # the default beta (0.3): still language, not empty, and the labeler prefers it to pi_ref.
     assert hb["win_rate"][end] > 0.6
     assert hb["distinct_2"][end] > 0.8 and hb["kl"][end] < 25
     assert hb["empty_frac"][end] < 0.1 and hb["mean_len"][end] > 8
@@ -73,11 +73,12 @@ def test_reward_hacking_defaults_beta0_games_the_proxy_beta_stays_fluent(hack_ru
 
 
 def test_reward_hacking_try_this_beta(hack_runs):
-    """'Raise beta to 0.5: the penalised run barely moves from pi_ref (its KL stays under 6 nats)
-    -- and its lines get shorter, because every token costs KL. Lower beta to 0.05: it starts to
-    hack too.'"""
+    """'Raise beta to 0.5: the penalised run stays close to pi_ref (its KL stays under 6 nats),
+    but its lines shrink to a few words ... and the labeler's win-rate falls too. Lower beta to
+    0.05: it hacks too.' (Measured, seed 0: length 10.6 -> 4.1 tokens, win-rate 0.50 -> 0.28.)"""
     v, _, _ = hack_runs
-    assert v[0.5]["kl"][1] < 6 and v[0.5]["mean_len"][1] < v[0.5]["mean_len"][0]
+    assert v[0.5]["kl"][1] < 6 and v[0.5]["mean_len"][1] < 0.6 * v[0.5]["mean_len"][0]
+    assert v[0.5]["win_rate"][1] < v[0.5]["win_rate"][0] - 0.1
     assert v[0.05]["distinct_2"][1] < 0.5 and v[0.05]["win_rate"][1] < v[reward_hacking.DEFAULTS["beta"]]["win_rate"][1]
 
 
@@ -91,17 +92,19 @@ def test_reward_hacking_try_this_lower_lr_hacks_later(hack_runs, rlhf):
 
 
 def test_ppo_page_defaults_and_try_this_beta(hack_runs):
-    """The PPO page (tiny GPT) at its defaults is the beta = 0.2 run above (same seed, prompts,
+    """The PPO page (tiny GPT) at its defaults is the default-beta run above (same seed, prompts,
     reward model, batch, learning rate): the win-rate rises from ~0.5 and KL stays bounded. Try-this: 'Set
-    beta = 0.5: the KL stays small and the win-rate hardly rises. Set beta = 0.05: r_phi rises
-    fast -- but ... watch the labeler's win-rate fall: the policy is gaming the reward model.'"""
+    beta = 0.5: the KL stays small, but the lines shrink to a few words (some empty) and the
+    win-rate falls. Set beta = 0.05: r_phi rises fast -- but ... watch the labeler's win-rate
+    fall: the policy is gaming the reward model.'"""
     d = ppo.POLICY_DEFAULTS["tiny"]
     assert d["beta"] == reward_hacking.DEFAULTS["beta"] and d["lr"] == reward_hacking.DEFAULTS["lr"]
     assert d["batch_size"] == ppo.PPOConfig().batch_size
     _, v, _ = hack_runs
     default = v[d["beta"]]
     assert default["win_rate"][1] - default["win_rate"][0] > 0.1 and default["kl"][1] < 25
-    assert v[0.5]["kl"][1] < 6 and v[0.5]["win_rate"][1] < v[0.5]["win_rate"][0] + 0.1
+    assert v[0.5]["kl"][1] < 6 and v[0.5]["win_rate"][1] < v[0.5]["win_rate"][0] - 0.1
+    assert v[0.5]["mean_len"][1] < 0.6 * v[0.5]["mean_len"][0] and v[0.5]["empty_frac"][1] > 0.05
     assert v[0.05]["reward"][1] > default["reward"][1]
     assert v[0.05]["win_rate"][1] < 0.45 < v[0.05]["win_rate"][0] + 0.1
 
@@ -152,7 +155,7 @@ def dpo_runs(rlhf):
     run("10 epochs", epochs=10, at=(D.epochs * per_epoch,))
     ev["default"] = ev[f"10 epochs@{D.epochs * per_epoch}"]
     run("beta 1", beta=1.0)
-    run("lr 5e-4", lr=5e-4)
+    run("lr 1e-3", lr=1e-3)
     return ev
 
 
@@ -168,18 +171,19 @@ def test_dpo_try_this(dpo_runs):
     assert dpo_runs["beta 1"]["kl"] < d["kl"]
     # 'Train DPO for 10 epochs: the margin on the pairs keeps growing.'
     assert dpo_runs["10 epochs"]["margin"] > d["margin"]
-    # 'Raise the learning rate to 5e-4: the DPO loss falls faster, but the samples stop being
-    # language (KL above 50 nats, perplexity under pi_ref in the hundreds of thousands).'
-    hot = dpo_runs["lr 5e-4"]
-    assert hot["loss"] < d["loss"]
-    assert hot["kl"] > 50 and hot["ppl_ref"] > 100_000
+    # 'Raise the learning rate to 1e-3: the DPO loss falls much faster and the policy moves
+    # several times as far from pi_ref (KL), yet the labeler's win-rate does not improve.'
+    # (Measured: loss 0.44 -> 0.24, KL 2.6 -> 11.1 nats, win-rate 0.69 -> 0.65.)
+    hot = dpo_runs["lr 1e-3"]
+    assert hot["loss"] < 0.75 * d["loss"]
+    assert hot["kl"] > 3 * d["kl"] and hot["win_rate"] <= d["win_rate"] + 0.03
 
 
 @pytest.mark.slow
 def test_ppo_smollm2_lora_defaults_move_the_win_rate_as_the_page_quotes(rlhf, smol):
     """The PPO page's caption for 'SmolLM2 + LoRA' quotes one measured run at that choice's
-    defaults (ppo.LORA_MEASURED: seed 0, one torch thread, win-rate 0.55 -> 0.63 at KL 4.9 in
-    20 steps; bench/outcomes.py --only ppo-lora). The same run here: about 3 CPU-minutes."""
+    defaults (ppo.LORA_MEASURED: seed 0, one torch thread, win-rate 0.55 -> 0.66 at KL 5.0 in
+    20 steps of 16 prompts; bench/outcomes.py --only ppo-lora). The same run here: about 4.5 CPU-minutes."""
     import torch
 
     base, lab, _, rm = rlhf

@@ -30,10 +30,11 @@ st.latex(r"\max_\theta\ \mathbb{E}_{y\sim\pi_\theta}\big[r_\phi(x,y)\big] - \bet
          r"\mathrm{KL}\big(\pi_\theta(\cdot|x)\,\|\,\pi_{\text{ref}}(\cdot|x)\big)")
 st.markdown(
     "**Symptoms of hacking** — r_φ soars while the *labeler's win-rate* against π_ref falls below ½ "
-    "(the true preference is not fooled); *KL* to π_ref keeps rising; *distinct-2* (unique word pairs "
+    "(the true preference is not fooled); *KL* to π_ref climbs far above the penalised run's; *distinct-2* (unique word pairs "
     "÷ all word pairs in a batch) falls as outputs collapse onto one phrase; the *length* runs to the "
-    "limit (or collapses to empty lines); *perplexity under π_ref* rises because the original model "
-    "finds the text unnatural."
+    "limit (or collapses to empty lines); *perplexity under π_ref* jumps while the lines break up, "
+    "because the original model finds them unnatural — and can fall again once the text is one word "
+    "repeated, which any language model predicts well after a few repeats."
 )
 
 base = rlhf.tiny_gpt_or_stop()

@@ -11,7 +11,9 @@ being language. Symptoms, all measured each step:
 * KL(pi_theta || pi_ref) grows without bound,
 * distinct-n (unique n-grams / all n-grams in a batch) falls: the outputs collapse,
 * the length runs to the token limit (or collapses to empty lines),
-* perplexity of the completions under pi_ref rises: the reference finds them unnatural.
+* perplexity of the completions under pi_ref jumps while the lines break up (the reference
+  finds them unnatural); once they are one word repeated it can fall again, because a language
+  model predicts a repetition well after a few repeats (measured: 186 -> ~1,000 -> 178).
 
 With beta > 0 every token pays beta * KL_t, so the policy moves only as far as the reward
 gain is worth. This module runs two PPO trainings (beta = 0 and beta > 0) *interleaved*, a

@@ -34,16 +34,26 @@ def one_torch_thread():
 
 @pytest.fixture(scope="module")
 def rlhf(minilm):
+    """The pages' one click (ui/rlhf.build_default): 300 pairs labelled by the reader, and a
+    reward model fitted on them. ``one_click()`` fits a fresh reward model for each experiment,
+    as a learner's fresh session has: the reward model caches the word vectors it has met, and
+    a vector computed in another padded batch differs in the last float bits, which is enough
+    for a 60-step PPO run to take another path."""
     base = models.load_tiny_gpt("cpu")
     lab = preferences.Labeler("reader")
     res = preferences.simulate_with_model(base.model, base.tokenizer, lab, n_pairs=300, seed=0)
-    rm, fit = reward_model.fit_on_pairs(minilm.model, minilm.tokenizer, res.pairs, seed=0)
-    assert fit.test_acc > 0.6
-    return base, lab, res.pairs, rm
+
+    def one_click():
+        rm, fit = reward_model.fit_on_pairs(minilm.model, minilm.tokenizer, res.pairs, seed=0)
+        assert fit.test_acc > 0.6
+        return rm
+    return base, lab, res.pairs, one_click
 
 
 def _side_by_side(rlhf, betas, **over):
-    base, lab, _, rm = rlhf
+    """The reward-hacking page's run: beta = 0 and one beta, interleaved, on a fresh session."""
+    base, lab, _, one_click = rlhf
+    rm = one_click()
     d = {**reward_hacking.DEFAULTS, **over}
     cfg = ppo.PPOConfig(steps=d["steps"], lr=d["lr"], beta=d["beta"], max_seconds=3600, seed=d["seed"])
 
@@ -53,35 +63,41 @@ def _side_by_side(rlhf, betas, **over):
     return reward_hacking.run_side_by_side(make, cfg, betas)
 
 
+def _ppo_page(rlhf, beta):
+    """The PPO page's run (tiny GPT, its defaults but beta) on a fresh session."""
+    base, lab, _, one_click = rlhf
+    cfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "beta": beta, "max_seconds": 3600, "seed": 0})
+    tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=0), one_click(), lab,
+                        policy_lib.PROMPTS, cfg)
+    return ppo.train(tr)
+
+
 @pytest.fixture(scope="module")
 def hack_runs(rlhf):
-    """beta = 0, the Try-this betas 0.05 and 0.5, and the default 0.3, all in one interleaved
-    run (same seed, prompts and reward model). Each trainer has its own generator, so the runs
-    are exactly the pages' runs: the reward-hacking page's default steps, and the PPO page's
-    (at least as many; the first n steps of a longer run are the n-step run).
-    Returns ({beta: verdict, reward-hacking steps}, {beta: verdict, PPO steps}, {beta: PPOResult})."""
-    n_hack, n_ppo = reward_hacking.DEFAULTS["steps"], ppo.POLICY_DEFAULTS["tiny"]["steps"]
-    out = _side_by_side(rlhf, (0.0, 0.05, reward_hacking.DEFAULTS["beta"], 0.5), steps=max(n_hack, n_ppo))
-
-    def at(n):
-        return {b: reward_hacking.verdict(dataclasses.replace(r, history=r.history[:n])) for b, r in out.items()}
-    return at(n_hack), at(n_ppo), out
+    """The reward-hacking page at its defaults and with the Try-this betas 0.5 and 0.05, each
+    exactly as the page runs it (beta = 0 beside it). Returns ({beta: {0.0: verdict, beta:
+    verdict}}, {beta: {0.0: PPOResult, beta: PPOResult}})."""
+    runs = {b: _side_by_side(rlhf, (0.0, b)) for b in (reward_hacking.DEFAULTS["beta"], 0.5, 0.05)}
+    return {b: {k: reward_hacking.verdict(r) for k, r in out.items()} for b, out in runs.items()}, runs
 
 
 def test_reward_hacking_defaults_beta0_games_the_proxy_beta_stays_fluent(hack_runs):
-    v, _, _ = hack_runs
-    h0, hb = v[0.0], v[reward_hacking.DEFAULTS["beta"]]
+    b = reward_hacking.DEFAULTS["beta"]
+    h0, hb = hack_runs[0][b][0.0], hack_runs[0][b][b]
     end = 1
-    # beta = 0: r_phi soars, the labeler's win-rate falls below 1/2, KL and ppl under pi_ref rise,
-    # distinct-2 collapses, the length runs to the limit.
+    # beta = 0: r_phi soars, the labeler's win-rate falls below 1/2, KL rises, distinct-2
+    # collapses, the length runs to the limit.
     assert h0["reward"][end] > 1.5 * hb["reward"][end] and h0["reward"][end] > 5
     assert h0["win_rate"][end] < 0.45
-    assert h0["kl"][end] > 40 and h0["ppl_ref"][end] > h0["ppl_ref"][0]
+    assert h0["kl"][end] > 40 and h0["kl"][end] > 2 * hb["kl"][end]
+    # 'perplexity under pi_ref jumps while the lines break up ... and can fall again'
+    ppl0 = [s.ppl_ref for s in hack_runs[1][b][0.0].history]
+    assert max(ppl0) > 2 * h0["ppl_ref"][0]
     assert h0["distinct_2"][end] < 0.3
     assert h0["mean_len"][end] > 11
-    # the default beta (0.3): still language, not empty, and the labeler prefers it to pi_ref.
+    # the default beta: still language, not empty, and the labeler prefers it to pi_ref.
     assert hb["win_rate"][end] > 0.6
-    assert hb["distinct_2"][end] > 0.8 and hb["kl"][end] < 25
+    assert hb["distinct_2"][end] > 0.7 and hb["kl"][end] < 25
     assert hb["empty_frac"][end] < 0.1 and hb["mean_len"][end] > 8
     assert hb["readable"][end] > h0["readable"][end] + 0.3
     # "Which run reaches the higher reward r_phi? Which one does the labeler prefer?"
@@ -91,32 +107,38 @@ def test_reward_hacking_defaults_beta0_games_the_proxy_beta_stays_fluent(hack_ru
 def test_reward_hacking_try_this_beta(hack_runs):
     """'Raise beta to 0.5: the penalised run stays close to pi_ref (its KL stays under 6 nats),
     but its lines shrink to a few words ... and the labeler's win-rate falls too. Lower beta to
-    0.05: it hacks too.' (Measured, seed 0: length 10.6 -> 4.1 tokens, win-rate 0.50 -> 0.28.)"""
-    v, _, _ = hack_runs
-    assert v[0.5]["kl"][1] < 6 and v[0.5]["mean_len"][1] < 0.6 * v[0.5]["mean_len"][0]
-    assert v[0.5]["win_rate"][1] < v[0.5]["win_rate"][0] - 0.05
-    assert v[0.05]["distinct_2"][1] < 0.5 and v[0.05]["win_rate"][1] < v[reward_hacking.DEFAULTS["beta"]]["win_rate"][1]
+    0.05: it hacks too.'"""
+    v = hack_runs[0]
+    high, low, default = v[0.5][0.5], v[0.05][0.05], v[reward_hacking.DEFAULTS["beta"]]
+    assert high["kl"][1] < 6 and high["mean_len"][1] < 0.6 * high["mean_len"][0]
+    assert high["win_rate"][1] < high["win_rate"][0] - 0.05
+    assert low["distinct_2"][1] < 0.5 and low["win_rate"][1] < default[reward_hacking.DEFAULTS["beta"]]["win_rate"][1]
 
 
 def test_reward_hacking_try_this_lower_lr_hacks_later(hack_runs, rlhf):
     """'Lower the learning rate to 5e-4: hacking takes longer to appear.' Hacking = distinct-2
     of a step below 0.5 (one phrase repeated)."""
-    _, _, out = hack_runs
-    first = next(s.step for s in out[0.0].history if s.distinct_2 < 0.5)
-    slow = _side_by_side(rlhf, (0.0,), lr=5e-4, steps=first)[0.0]
+    b = reward_hacking.DEFAULTS["beta"]
+    first = next(s.step for s in hack_runs[1][b][0.0].history if s.distinct_2 < 0.5)
+    slow = _side_by_side(rlhf, (0.0, b), lr=5e-4, steps=first)[0.0]
     assert all(s.distinct_2 >= 0.5 for s in slow.history)
 
 
-def test_ppo_page_defaults_and_try_this_beta(hack_runs):
-    """The PPO page (tiny GPT) at its defaults is the default-beta run above (same seed, prompts,
-    reward model, batch, learning rate): the win-rate rises from ~0.5 and KL stays bounded. Try-this: 'Set
-    beta = 0.5: the KL stays small, but the lines shrink to a few words (some empty) and the
-    win-rate falls. Set beta = 0.05: r_phi rises fast -- but ... watch the labeler's win-rate
-    fall: the policy is gaming the reward model.'"""
+@pytest.fixture(scope="module")
+def ppo_runs(rlhf):
+    """The PPO page (tiny GPT) at its defaults and with the Try-this betas, one run each."""
+    d = ppo.POLICY_DEFAULTS["tiny"]
+    return {b: reward_hacking.verdict(_ppo_page(rlhf, b)) for b in (d["beta"], 0.5, 0.05)}
+
+
+def test_ppo_page_defaults_and_try_this_beta(ppo_runs):
+    """The PPO page (tiny GPT) at its defaults: the win-rate rises from ~0.5 and KL stays
+    bounded. Try-this: 'Set beta = 0.5: the KL stays small, but the lines shrink to a few words
+    (some empty) and the win-rate falls. Set beta = 0.05: r_phi rises fast -- but ... watch the
+    labeler's win-rate fall: the policy is gaming the reward model.'"""
     d = ppo.POLICY_DEFAULTS["tiny"]
     assert d["beta"] == reward_hacking.DEFAULTS["beta"] and d["lr"] == reward_hacking.DEFAULTS["lr"]
-    assert d["batch_size"] == ppo.PPOConfig().batch_size
-    _, v, _ = hack_runs
+    v = ppo_runs
     default = v[d["beta"]]
     assert default["win_rate"][1] - default["win_rate"][0] > 0.1 and default["kl"][1] < 25
     assert v[0.5]["kl"][1] < 6 and v[0.5]["win_rate"][1] < v[0.5]["win_rate"][0] - 0.05
@@ -128,7 +150,8 @@ def test_ppo_page_defaults_and_try_this_beta(hack_runs):
 def test_ppo_try_this_more_epochs_clip_more(rlhf):
     """'Set K = 1 epoch per batch, then 8, and train 3 steps each: with 8 passes over each batch,
     more of the token updates hit the clip (the clipfrac in the summary).'"""
-    base, lab, _, rm = rlhf
+    base, lab, _, one_click = rlhf
+    rm = one_click()
     d = ppo.POLICY_DEFAULTS["tiny"]
     res = {}
     for k in (1, 8):
@@ -150,7 +173,8 @@ def test_ppo_try_this_lora_trains_only_the_adapter(smol):
 
 @pytest.fixture(scope="module")
 def dpo_runs(rlhf):
-    base, lab, pairs, rm = rlhf
+    base, lab, pairs, one_click = rlhf
+    rm = one_click()
     yard = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer), rm, lab, policy_lib.PROMPTS,
                           ppo.PPOConfig(steps=1, seed=0))
     ref_c = yard.ref_completions
@@ -202,7 +226,8 @@ def test_ppo_smollm2_lora_defaults_move_the_win_rate_as_the_page_quotes(rlhf, sm
     20 steps of 16 prompts; bench/outcomes.py --only ppo-lora). The same run here: about 4.5 CPU-minutes."""
     import torch
 
-    base, lab, _, rm = rlhf          # one torch thread, as measured (the module's fixture)
+    base, lab, _, one_click = rlhf   # one torch thread, as measured (the module's fixture)
+    rm = one_click()
     torch.manual_seed(0)
     cfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["lora"], "max_seconds": 3600})
     tr = ppo.PPOTrainer(policy_lib.with_lora(smol.model, smol.tokenizer, seed=0), rm, lab, policy_lib.PROMPTS, cfg)

@@ -120,7 +120,7 @@ else:
     if res.get("at_init"):
         r2.metric("Soft prompt at init", f"{res['at_init']['accuracy']:.0%}")
     r3.metric("Soft prompt trained", f"{res['after']['accuracy']:.0%}",
-              delta=f"{res['after']['accuracy'] - res['before']['accuracy']:+.0%} vs blank")
+              delta=f"{100 * (res['after']['accuracy'] - res['before']['accuracy']):+.0f} points vs blank")
     if res.get("written"):
         r4.metric("Written instruction instead", f"{res['written']['accuracy']:.0%}",
                   help="The same frozen model with the hand-written instruction: what prompt design reaches.")

@@ -129,6 +129,9 @@ def test_prompt_tuning_and_families(real):
     assert blank <= 0.1 and written >= 0.9
     assert metric(at, "Blank instruction, no soft prompt") == f"{blank:.0%}"
     assert metric(at, "Written instruction instead") == f"{written:.0%}"
+    after = at.session_state["prompt-tuning.live"].result["scores"]["after"]["accuracy"]
+    delta = next(m.delta for m in at.metric if m.label == "Soft prompt trained")
+    assert delta == f"{100 * (after - blank):+.0f} points vs blank"     # a difference of shares: points
     assert "weights hash is unchanged and no gradient reached it: True" in texts(at)
     fam = at.dataframe[-1].value
     assert set(fam["family"]) == {"full fine-tuning", "selective", "reparameterization", "additive"}

@@ -8,7 +8,7 @@ being language. Symptoms, all measured each step:
 
 * the labeler's own win-rate against pi_ref falls (the reward model is fooled, the labeler
   -- the "reader" of lessons/rlhf/preferences.py -- is not),
-* KL(pi_theta || pi_ref) grows without bound,
+* KL(pi_theta || pi_ref) climbs far above a penalised run's (62 vs 16 nats at the defaults),
 * distinct-n (unique n-grams / all n-grams in a batch) falls: the outputs collapse,
 * the length runs to the token limit (or collapses to empty lines),
 * perplexity of the completions under pi_ref jumps while the lines break up (the reference

@@ -19,7 +19,7 @@ from bench._timing import p50_ms  # noqa: E402
 
 
 def measure() -> dict:
-    from lessons import distillation as kd
+    from lessons.efficiency import distillation as kd
     from lessons import models
     from lessons.retrieval import rag
     from lessons.core import generate as core_generate

@@ -23,7 +23,7 @@ TEXT = ("Attention lets every token decide how much to borrow from every other t
 
 def _page(model: str):
     from tests.app.helpers import open_page
-    from lessons import attention
+    from lessons.transformer import attention
 
     at = open_page("pages/w1_attention_maps.py", timeout=300)
     at.radio(key="attention-maps.model").set_value(model).run()

@@ -2,7 +2,7 @@
 
 Figures (targets: each <= 60 s on 2 idle CPU cores):
 * lora_train_default_s      - the live LoRA page's default run: score the base, train the
-                              adapter (adapters.LIVE_DEFAULTS: 250 steps, r = 16 on all four
+                              adapter (lora_training.LIVE_DEFAULTS: 250 steps, r = 16 on all four
                               layer types), score the adapter (target: >= 50 % exact on test);
 * lora_step_ms              - one LoRA training step (batch 16) inside that run;
 * forgetting_default_s      - the forgetting page's default run (shipped start model that knows
@@ -26,7 +26,7 @@ def _timed(fn):
 
 def measure() -> dict:
     from lessons import models
-    from lessons.finetune import adapters, forgetting, prompt_tuning as pt
+    from lessons.finetune import lora_training, forgetting, prompt_tuning
 
     if not models.tiny_gpt_available():
         return {"lora_error": "assets/tiny_gpt missing: run scripts/pretrain_tiny_gpt.py"}
@@ -35,9 +35,9 @@ def measure() -> dict:
     shared = models.state_fingerprint(lm.model)
     figures = {}
 
-    bank = adapters.AdapterBank(models.session_copy(lm.model))
-    # the page's defaults (adapters.LIVE_DEFAULTS): bounded by steps, the seconds are a safety net
-    res, wall, cpu = _timed(lambda: adapters.train_adapter(bank, tok, "archaic", seed=0))
+    bank = lora_training.AdapterBank(models.session_copy(lm.model))
+    # the page's defaults (lora_training.LIVE_DEFAULTS): bounded by steps, the seconds are a safety net
+    res, wall, cpu = _timed(lambda: lora_training.train_adapter(bank, tok, "archaic", seed=0))
     figures.update(lora_train_default_s=wall, lora_train_default_cpu_s=cpu,
                    lora_step_ms=round(1000 * res["train"]["seconds_per_step"], 1),
                    lora_steps_done=res["train"]["steps_done"],
@@ -62,9 +62,9 @@ def measure() -> dict:
                    forgetting_ppl_after_full=round(out["full"]["after"]["shakespeare_ppl"], 1),
                    forgetting_ppl_after_lora=round(out["lora"]["after"]["shakespeare_ppl"], 1))
 
-    D = pt.DEMO_DEFAULTS  # two-task tiny GPT, instruction left blank
+    D = prompt_tuning.DEMO_DEFAULTS  # two-task tiny GPT, instruction left blank
     frozen = models.session_copy(models.load_instruction_tuned(D["model"], "cpu").model)
-    res, wall, cpu = _timed(lambda: pt.train_soft_prompt(frozen, tok, D["task"], n_virtual=D["n_virtual"],
+    res, wall, cpu = _timed(lambda: prompt_tuning.train_soft_prompt(frozen, tok, D["task"], n_virtual=D["n_virtual"],
                                                           steps=D["steps"], lr=D["lr"], seed=0,
                                                           max_seconds=D["max_seconds"]))
     figures.update(prompt_tuning_default_s=wall, prompt_tuning_default_cpu_s=cpu,

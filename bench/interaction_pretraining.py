@@ -13,21 +13,21 @@ import torch
 
 def measure() -> dict:
     from bench._timing import p50_ms
-    from lessons import corpus, models, pretraining as pt
-    from lessons.pretraining import domain_adaptation
+    from lessons import corpus, models
+    from lessons.pretraining import tiny_gpt, domain_adaptation
 
     out: dict = {}
     tiny = models.load_tiny_gpt("cpu")
     tok = tiny.tokenizer
-    ids = pt.encode(tok, corpus.shakespeare_text("train")[:100_000])
-    fresh = pt.fresh_model(pt.live_config(len(tok), tok.eos_token_id, 2, 64), seed=0)
+    ids = tiny_gpt.encode(tok, corpus.shakespeare_text("train")[:100_000])
+    fresh = tiny_gpt.fresh_model(tiny_gpt.live_config(len(tok), tok.eos_token_id, 2, 64), seed=0)
     t = time.perf_counter()
-    log = pt.train_causal_lm(fresh, ids, steps=30, batch_size=pt.LIVE_BATCH, block=pt.LIVE_BLOCK, max_seconds=60)
+    log = tiny_gpt.train_causal_lm(fresh, ids, steps=30, batch_size=tiny_gpt.LIVE_BATCH, block=tiny_gpt.LIVE_BLOCK, max_seconds=60)
     out["pretraining_live_step_ms_2x64"] = round(1000 * (time.perf_counter() - t) / len(log.steps), 1)
-    out["pretraining_sample_40tok_ms"] = p50_ms(lambda: pt.sample(fresh, tok, "\n", 40), repeats=3)
+    out["pretraining_sample_40tok_ms"] = p50_ms(lambda: tiny_gpt.sample(fresh, tok, "\n", 40), repeats=3)
     copy = models.session_copy(tiny.model)
     t = time.perf_counter()
-    log = pt.train_causal_lm(copy, ids, steps=10, batch_size=8, block=64, max_seconds=60)
+    log = tiny_gpt.train_causal_lm(copy, ids, steps=10, batch_size=8, block=64, max_seconds=60)
     out["continued_pretraining_step_ms_tiny_gpt"] = round(1000 * (time.perf_counter() - t) / len(log.steps), 1)
     text = corpus.shakespeare_text("validation")[:3000]
     out["tiny_gpt_perplexity_1024tok_ms"] = p50_ms(

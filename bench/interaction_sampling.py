@@ -26,7 +26,8 @@ from bench._timing import p50_ms  # noqa: E402
 
 
 def measure() -> dict:
-    from lessons import models, prompting
+    from lessons import models
+    from lessons.prompting import in_context_learning
     from tests.app.helpers import open_page
 
     home = open_page("pages/home.py", timeout=600)
@@ -55,10 +56,10 @@ def measure() -> dict:
     new = p50_ms(new_prompt, repeats=7, warmup=1)
 
     lm = models.load_smollm2("cpu")
-    task = prompting.load_task("sentiment")
-    prompting.compare_shots(lm.model, lm.tokenizer, task, list(task.examples[:1]), shots=(1,))  # warm-up
+    task = in_context_learning.load_task("sentiment")
+    in_context_learning.compare_shots(lm.model, lm.tokenizer, task, list(task.examples[:1]), shots=(1,))  # warm-up
     t0 = time.perf_counter()
-    prompting.compare_shots(lm.model, lm.tokenizer, task, list(task.examples))
+    in_context_learning.compare_shots(lm.model, lm.tokenizer, task, list(task.examples))
     icl = time.perf_counter() - t0
     return {
         "sampling_rerun_ms_p50": rerun,                  # target <= 150 ms (CPU)

@@ -120,7 +120,8 @@ def dpo_demo() -> dict:
 
 
 def distillation_demo() -> dict:
-    from lessons import corpus, distillation as kd, models
+    from lessons import corpus, models
+    from lessons.efficiency import distillation as kd
 
     teacher = models.load_tiny_gpt("cpu")
     train_ids = kd.token_ids(teacher.tokenizer, corpus.shakespeare_text("train")[:200_000])
@@ -137,11 +138,11 @@ def distillation_demo() -> dict:
 
 def lora_demo() -> dict:
     from lessons import models
-    from lessons.finetune import adapters
+    from lessons.finetune import lora_training
 
     lm = models.load_tiny_gpt("cpu")
-    bank = adapters.AdapterBank(models.session_copy(lm.model))
-    out, wall, cpu = timed(lambda: adapters.train_adapter(bank, lm.tokenizer, "archaic", max_seconds=FAR))
+    bank = lora_training.AdapterBank(models.session_copy(lm.model))
+    out, wall, cpu = timed(lambda: lora_training.train_adapter(bank, lm.tokenizer, "archaic", max_seconds=FAR))
     before, after = out["before"]["accuracy"], out["after"]["accuracy"]
     return {"outcome": "exact-answer rate with the adapter (task archaic, held-out test)", "value": round(after, 3),
             "threshold": f">= 0.5 and > base ({before:.2f})", "reached": after >= 0.5 and after > before,
@@ -151,12 +152,12 @@ def lora_demo() -> dict:
 
 def prompt_tuning_demo() -> dict:
     from lessons import models
-    from lessons.finetune import prompt_tuning as pt
+    from lessons.finetune import prompt_tuning
 
-    D = pt.DEMO_DEFAULTS
+    D = prompt_tuning.DEMO_DEFAULTS
     lm = models.load_instruction_tuned(D["model"], "cpu")
     model = models.session_copy(lm.model)
-    out, wall, cpu = timed(lambda: pt.train_soft_prompt(model, lm.tokenizer, D["task"], n_virtual=D["n_virtual"],
+    out, wall, cpu = timed(lambda: prompt_tuning.train_soft_prompt(model, lm.tokenizer, D["task"], n_virtual=D["n_virtual"],
                                                         steps=D["steps"], lr=D["lr"], max_seconds=FAR))
     before, after = out["before"]["accuracy"], out["after"]["accuracy"]
     return {"outcome": f"exact-answer rate with the soft prompt (task {D['task']}, blank instruction)",

@@ -43,7 +43,7 @@ def _since(t):
 
 
 def bench_reasoning(llm, limit: int | None) -> dict:
-    from lessons import reasoning
+    from lessons.prompting import reasoning
 
     probs = reasoning.problems()[:limit] if limit else reasoning.problems()
     out = {}
@@ -60,7 +60,7 @@ def bench_reasoning(llm, limit: int | None) -> dict:
 
 
 def bench_react(llm, tools, limit: int | None) -> dict:
-    from lessons import react
+    from lessons.prompting import react
 
     tasks = react.tasks()[:limit] if limit else react.tasks()
     t = _clock()
@@ -110,7 +110,8 @@ def main() -> None:
 
     import torch
 
-    from lessons import models, react
+    from lessons import models
+    from lessons.prompting import react
     from lessons.retrieval import rag
 
     t_all = _clock()

@@ -8,7 +8,7 @@
 import pandas as pd
 import streamlit as st
 
-from lessons import architectures
+from lessons.transformer import architectures
 from ui import common, w1
 
 st.title("🏗️ Encoder, decoder, encoder-decoder")

@@ -8,7 +8,7 @@
 the head average, and a by-hand recomputation that matches the model."""
 import streamlit as st
 
-from lessons import attention as attn
+from lessons.transformer import attention as attn
 from ui import common, w1
 
 st.title("🔍 Attention maps of real models")

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import data_quality as dq
+from lessons.pretraining import data_quality as dq
 from ui import common
 
 st.title("🧹 Where pretraining data comes from")

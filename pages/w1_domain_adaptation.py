@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import corpus, models, pretraining as pt
-from lessons.pretraining import domain_adaptation
+from lessons import corpus, models
+from lessons.pretraining import tiny_gpt, domain_adaptation
 from lessons.core.perplexity import describe as describe_slice
 from ui import common, live
 
@@ -89,7 +89,7 @@ steps = c1.slider("steps", 10, 200, 60, 10, key="domain-adaptation.steps")
 lr = c2.select_slider("learning rate", [1e-4, 3e-4, 1e-3, 3e-3], value=3e-4, key="domain-adaptation.lr")
 every = c3.select_slider("measure every", [5, 10, 20], value=10, key="domain-adaptation.every")
 seed = c4.number_input("seed", 0, 9999, 0, key="domain-adaptation.seed")
-n_train_tokens = len(pt.encode(tiny.tokenizer, modern_train))
+n_train_tokens = len(tiny_gpt.encode(tiny.tokenizer, modern_train))
 st.caption(f"Training text: {len(modern_train):,} characters = {n_train_tokens:,} tokens of the tiny GPT. "
            f"Batch 8 × 64 tokens; {steps} steps (a 10-minute safety net ends a run on a very busy server). That is a SMALL domain sample: each step "
            f"sees a third of it, so too many steps or too high a learning rate make the copy memorise it "
@@ -125,8 +125,8 @@ if go_train:
             copy = models.session_copy(tiny.model)            # private: the shared model stays read-only
             # result["curve"] and the log fill in place during training, so a Stop keeps them.
             result = {"curve": [], "prompt": prompt,
-                      "before_sample": pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed))}
-            lv = live.begin("domain-adaptation", pt.TrainLog(steps, 600), result,
+                      "before_sample": tiny_gpt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed))}
+            lv = live.begin("domain-adaptation", tiny_gpt.TrainLog(steps, 600), result,
                             dict(steps=steps, lr=lr, every=every, seed=int(seed)))
             bar = st.progress(0.0, text="measuring the starting perplexities ...")
             chart = st.empty()
@@ -139,7 +139,7 @@ if go_train:
                                               steps=steps, lr=lr, eval_every=every, max_seconds=600, seed=int(seed),   # 600 s: a safety net
                                               progress=tick, should_stop=common.stop_requested,
                                               curve=result["curve"], log=lv.run)
-            result.update(after_sample=pt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed)),
+            result.update(after_sample=tiny_gpt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed)),
                           fingerprint_unchanged=models.state_fingerprint(tiny.model) == fp_before)
             live.end(lv)
             bar.empty()

@@ -9,7 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import embeddings
+from lessons.transformer import embeddings
 from ui import common, w1
 
 st.title("🧭 Embeddings: words as vectors")

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import prompting
+from lessons.prompting import in_context_learning
 from ui import common
 from ui import decoding
 
@@ -28,10 +28,10 @@ st.latex(r"\hat y = \arg\max_{y \in \text{labels}} \; P_\theta\big(y \mid \text{
 lm = decoding.pick_model("in-context-learning")
 if lm is None:
     common.stop_page()
-names = prompting.task_names()
+names = in_context_learning.task_names()
 c1, c2, c3 = st.columns(3)
 task_key = c1.selectbox("Task", list(names), format_func=names.get, key="in-context-learning.task")
-task = prompting.load_task(task_key)
+task = in_context_learning.load_task(task_key)
 has_chat = bool(getattr(lm.tokenizer, "chat_template", None))
 fmt = c2.radio("Prompt format", ["plain text", "chat template"] if has_chat else ["plain text"],
                key="in-context-learning.format", horizontal=True,
@@ -50,7 +50,7 @@ edited = st.data_editor(
                    "text": st.column_config.TextColumn("text", required=True)},
     num_rows="fixed", hide_index=True, width="stretch", key=f"in-context-learning.examples_{task_key}",
 )
-examples = [prompting.Example(common.clean_text(str(r["text"]), what=f"example {i + 1}", max_chars=300,
+examples = [in_context_learning.Example(common.clean_text(str(r["text"]), what=f"example {i + 1}", max_chars=300,
                                                 allow_empty=True).strip(), str(r["label"]))
             for i, r in enumerate(edited.to_dict("records"))
             if str(r.get("text") or "").strip() and r.get("label") in task.labels]
@@ -59,23 +59,23 @@ query = common.clean_text(query, what=task.input_name.lower(), max_chars=300)
 if query is None:
     common.stop_page()
 shots = examples[:n_shots]
-prompt = prompting.build_prompt(task, shots, query, lm.tokenizer, use_chat=use_chat, instruction=instruction)
+prompt = in_context_learning.build_prompt(task, shots, query, lm.tokenizer, use_chat=use_chat, instruction=instruction)
 
 left, right = st.columns([3, 2])
 with left:
     st.markdown("**The prompt exactly as the model reads it**" + (" (chat template applied, raw):" if use_chat else ":"))
     st.code(prompt, language=None, wrap_lines=True)   # long review lines wrap: nothing cut at 1280 px
 with right:
-    budget = prompting.token_budget(lm.tokenizer, lm.model, prompt, max_new_tokens=5)
+    budget = in_context_learning.token_budget(lm.tokenizer, lm.model, prompt, max_new_tokens=5)
     st.metric("prompt tokens", f"{budget.prompt_tokens:,}")
     st.metric("context window", f"{budget.context_window:,} tokens")
     st.progress(min(budget.fraction, 1.0), text=f"{budget.fraction:.1%} of the context window used "
                                                 f"(prompt + {budget.max_new_tokens} new tokens)")
-    per_ex = prompting.tokens_per_example(lm.tokenizer, task, examples)
+    per_ex = in_context_learning.tokens_per_example(lm.tokenizer, task, examples)
     room = int(max(budget.context_window - budget.total, 0) // per_ex) if per_ex else 0
     st.caption(f"One example costs about {per_ex:.0f} tokens: room for about {room:,} more. Every example "
                "is paid for on every request, in tokens, time and money.")
-    mass, tot = prompting.label_probs(decoding.next_logits(decoding.model_key(lm), prompt, lm), lm.tokenizer, task.labels)
+    mass, tot = in_context_learning.label_probs(decoding.next_logits(decoding.model_key(lm), prompt, lm), lm.tokenizer, task.labels)
     pred = max(mass, key=mass.get)
     st.metric("model's answer", pred, help="the label with the most next-token probability")
     st.caption(f"Probability on label words: {tot:.1%} (the rest goes to other tokens). Of that: "

@@ -9,7 +9,7 @@ registry (lessons.course), so they only ever point at lesson pages that exist.""
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import lifecycle
+from lessons.pretraining import lifecycle
 from ui import common
 
 st.title("🗺️ The generative AI project lifecycle")

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import next_token
+from lessons.transformer import next_token
 from ui import common, w1
 
 

@@ -8,7 +8,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import positional
+from lessons.transformer import positional
 from ui import common, w1
 
 st.title("📍 Positional encoding")

@@ -10,7 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import corpus, models, pretraining as pt
+from lessons import corpus, models
+from lessons.pretraining import tiny_gpt
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
 from ui import common, live
 
@@ -38,7 +39,7 @@ except models.ModelUnavailable as exc:
 @st.cache_resource(show_spinner="Tokenizing the training plays ...")
 def training_ids(_tok, n_chars: int):
     # A read-only tensor shared by every session: (N,) token ids of the training plays.
-    return pt.encode(_tok, corpus.shakespeare_text("train")[:n_chars])
+    return tiny_gpt.encode(_tok, corpus.shakespeare_text("train")[:n_chars])
 
 
 train_ids = training_ids(tok, 600_000)
@@ -50,11 +51,11 @@ steps = c3.slider("steps", 20, 1000, 300, 10, key="pretraining-live.steps")
 lr = c4.select_slider("learning rate", [3e-4, 1e-3, 3e-3, 1e-2, 3e-2], value=3e-3, key="pretraining-live.lr")
 every = c5.select_slider("sample every", [10, 20, 25, 50, 100], value=50, key="pretraining-live.every")
 seed = c6.number_input("seed", 0, 9999, 0, key="pretraining-live.seed")
-cfg = pt.live_config(len(tok), tok.eos_token_id, n_layer=n_layer, n_embd=n_embd)
-n_params = n_layer * 12 * n_embd * n_embd + len(tok) * n_embd + pt.LIVE_BLOCK * n_embd
+cfg = tiny_gpt.live_config(len(tok), tok.eos_token_id, n_layer=n_layer, n_embd=n_embd)
+n_params = n_layer * 12 * n_embd * n_embd + len(tok) * n_embd + tiny_gpt.LIVE_BLOCK * n_embd
 st.caption(f"A fresh GPT-2-style model: {n_layer} layer(s) × {n_embd} wide ≈ {n_params / 1e6:.2f}M parameters "
-           f"(our shipped tiny GPT: 4 × 128, 1.35M, trained for minutes). Batch {pt.LIVE_BATCH} × "
-           f"{pt.LIVE_BLOCK} tokens per step; stops after {steps} steps (a safety net ends it after "
+           f"(our shipped tiny GPT: 4 × 128, 1.35M, trained for minutes). Batch {tiny_gpt.LIVE_BATCH} × "
+           f"{tiny_gpt.LIVE_BLOCK} tokens per step; stops after {steps} steps (a safety net ends it after "
            f"{MAX_SECONDS // 60} min on a very busy server). "
            f"Training data: {len(train_ids):,} tokens of the training plays.")
 
@@ -63,7 +64,7 @@ start = live.buttons("pretraining-live", "▶ Start pretraining", start="start",
                      reset_label="↺ Reset")   # forgets the run and its private model
 
 
-def loss_fig(res: pt.PretrainResult) -> go.Figure:
+def loss_fig(res: tiny_gpt.PretrainResult) -> go.Figure:
     fig = go.Figure(go.Scatter(x=res.log.steps, y=res.log.losses, mode="lines", name="training loss",
                                line=dict(width=1)))
     if len(res.log.losses) >= 10:   # a 10-step moving average reads better than the noisy curve
@@ -75,7 +76,7 @@ def loss_fig(res: pt.PretrainResult) -> go.Figure:
     return fig
 
 
-def show_samples(res: pt.PretrainResult, where) -> None:
+def show_samples(res: tiny_gpt.PretrainResult, where) -> None:
     with where.container():
         st.subheader("Samples (newest first)")
         for step, text in reversed(res.samples[-6:]):
@@ -85,11 +86,11 @@ def show_samples(res: pt.PretrainResult, where) -> None:
 
 def finish(lv: live.LiveRun) -> None:
     """A finished or stopped run: a last sample and the validation perplexity of what it learned."""
-    res: pt.PretrainResult = lv.result
+    res: tiny_gpt.PretrainResult = lv.result
     done = lv.run.steps_done
     if done:
         if not res.samples or res.samples[-1][0] != done:
-            res.samples.append((done, pt.sample(res.model, tok, "\n", max_new_tokens=40, seed=res.seed)))
+            res.samples.append((done, tiny_gpt.sample(res.model, tok, "\n", max_new_tokens=40, seed=res.seed)))
         res.val_ppl = validation_perplexity(res.model, tok)
 
 
@@ -101,28 +102,28 @@ if (stopped := live.finish_interrupted("pretraining-live", finish, restarting=st
 if start:
     with common.training_slot() as ok:
         if ok:
-            model = pt.fresh_model(cfg, seed=int(seed)).to(dev)   # a brand-new private model, on the chosen device
-            res = pt.PretrainResult(model, pt.TrainLog(steps, MAX_SECONDS), steps, every, int(seed))
+            model = tiny_gpt.fresh_model(cfg, seed=int(seed)).to(dev)   # a brand-new private model, on the chosen device
+            res = tiny_gpt.PretrainResult(model, tiny_gpt.TrainLog(steps, MAX_SECONDS), steps, every, int(seed))
             lv = live.begin("pretraining-live", res.log, res,
                             dict(layers=n_layer, width=n_embd, steps=steps, lr=lr, every=every, seed=int(seed)))
-            res.samples.append((0, pt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
+            res.samples.append((0, tiny_gpt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
             bar = st.progress(0.0, text="starting ...")
             chart = st.empty()
             sample_box = st.empty()
             show_samples(res, sample_box)
 
-            def draw(row: dict, log: pt.TrainLog) -> None:
+            def draw(row: dict, log: tiny_gpt.TrainLog) -> None:
                 chart.plotly_chart(loss_fig(res), width="stretch", key=f"pretraining-live.live_{row['step']}")
 
-            def on_step(row: dict, log: pt.TrainLog) -> None:
+            def on_step(row: dict, log: tiny_gpt.TrainLog) -> None:
                 if row["step"] % every == 0:
-                    res.samples.append((row["step"], pt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
+                    res.samples.append((row["step"], tiny_gpt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
                     show_samples(res, sample_box)
                 tick(row, log)
 
             tick = live.progress(bar, draw, text=lambda m, log: f"loss {m['loss']:.3f} · "
                                  f"{m['tokens'] / max(m['seconds'], 1e-6):,.0f} tokens/s")
-            pt.train_causal_lm(model, train_ids, steps=steps, batch_size=pt.LIVE_BATCH, block=pt.LIVE_BLOCK,
+            tiny_gpt.train_causal_lm(model, train_ids, steps=steps, batch_size=tiny_gpt.LIVE_BATCH, block=tiny_gpt.LIVE_BLOCK,
                                lr=lr, warmup=min(30, steps // 5), max_seconds=MAX_SECONDS, seed=int(seed),
                                progress=on_step, log=res.log, should_stop=common.stop_requested)
             live.end(lv, finish)

@@ -12,7 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import models, pretraining as pt, surprisal
+from lessons import models
+from lessons.pretraining import objectives, surprisal
 from ui import common
 
 st.title("🎯 Pretraining objectives")
@@ -21,7 +22,7 @@ st.markdown(
     "model to guess the hidden part. *Which* part you hide decides what kind of model you get. "
     "Type a sentence and see the exact training example each family builds from it."
 )
-st.dataframe(pd.DataFrame(pt.FAMILIES), hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame(objectives.FAMILIES), hide_index=True, width="stretch")
 
 c1, c2, c3 = st.columns([3, 1, 1])
 raw = c1.text_input("Your sentence", "The teacher explained the experiment and the students took careful notes.",
@@ -31,9 +32,9 @@ seed = c3.number_input("seed", 0, 9999, 0, key="pretraining-objectives.seed")
 text = common.clean_text(raw, what="sentence")
 if text is None:
     common.stop_page()
-tokens, cut = pt.display_tokens(text, common.gpt2_tokenizer() if unit == "GPT-2 BPE" else None)
+tokens, cut = objectives.display_tokens(text, common.gpt2_tokenizer() if unit == "GPT-2 BPE" else None)
 if cut:
-    st.warning(f"Only the first {pt.MAX_OBJECTIVE_TOKENS} tokens are used here.")
+    st.warning(f"Only the first {objectives.MAX_OBJECTIVE_TOKENS} tokens are used here.")
 if len(tokens) < 2:
     st.info("Type at least two words to build the training examples.")
     common.stop_page()
@@ -43,7 +44,7 @@ tab_mlm, tab_clm, tab_span = st.tabs(["Masked LM (BERT)", "Causal LM (GPT)", "Sp
 with tab_mlm:
     st.latex(r"\mathcal{L}_{\text{MLM}} = -\sum_{i \in \mathcal{M}} \log p_\theta\big(x_i \mid x_{\setminus \mathcal{M}}\big)")
     rate = st.slider("Masking rate", 0.05, 0.5, 0.15, 0.05, key="pretraining-objectives.mask_rate")
-    o = pt.masked_lm(tokens, seed=int(seed), mask_prob=rate)
+    o = objectives.masked_lm(tokens, seed=int(seed), mask_prob=rate)
     st.markdown(f"**Input** (the model sees both sides of every gap): {o.note}")
     st.dataframe(pd.DataFrame({"input": o.inputs, "target (loss here)": [t or "·" for t in o.targets]},
                               index=[str(i) for i in range(len(o.inputs))]).T, width="stretch")
@@ -52,7 +53,7 @@ with tab_mlm:
                "masked LMs need more compute per useful signal than causal LMs, where every position teaches.")
 with tab_clm:
     st.latex(r"\mathcal{L}_{\text{CLM}} = -\sum_{t=1}^{T-1} \log p_\theta\big(x_{t+1} \mid x_{\le t}\big)")
-    o = pt.causal_lm(tokens)
+    o = objectives.causal_lm(tokens)
     st.markdown(f"**Targets are the inputs shifted left by one**: {o.note}")
     st.dataframe(pd.DataFrame({"input x≤t (last token)": o.inputs, "target x(t+1)": o.targets},
                               index=[str(i) for i in range(len(o.inputs))]).T, width="stretch")
@@ -64,7 +65,7 @@ with tab_span:
     s1, s2 = st.columns(2)
     density = s1.slider("Noise density", 0.05, 0.5, 0.15, 0.05, key="pretraining-objectives.density")
     mean_span = s2.slider("Mean span length", 1.0, 5.0, 3.0, 0.5, key="pretraining-objectives.span")
-    o = pt.span_corruption(tokens, seed=int(seed), noise_density=density, mean_span=mean_span)
+    o = objectives.span_corruption(tokens, seed=int(seed), noise_density=density, mean_span=mean_span)
     st.markdown(f"{o.note}")
     st.markdown("**Encoder input:**")
     st.code(" ".join(o.inputs), language=None)

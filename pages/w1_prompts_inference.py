@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import prompting
+from lessons.prompting import in_context_learning
 from lessons.decoding import generation
 from ui import common
 from ui import decoding
@@ -47,7 +47,7 @@ prompt = (lm.tokenizer.apply_chat_template([{"role": "user", "content": text}], 
                                            add_generation_prompt=True) if use_chat else text)
 
 ids, pieces = decoding.tokens_table(lm.tokenizer, prompt)
-budget = prompting.token_budget(lm.tokenizer, lm.model, prompt, max_new)
+budget = in_context_learning.token_budget(lm.tokenizer, lm.model, prompt, max_new)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("characters", f"{len(prompt):,}")
 m2.metric("prompt tokens", f"{len(ids):,}")

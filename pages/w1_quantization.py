@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import corpus, models
-from lessons import quantization as qz
+from lessons.efficiency import quantization as qz
 from ui import common
 
 st.title("🔢 Quantization and the memory of LLMs")

@@ -10,11 +10,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import scaling
+from lessons.pretraining import scaling_laws
 from ui import common
 
 
-fmt_n = scaling.human
+fmt_n = scaling_laws.human
 
 
 st.title("📈 Scaling laws and compute-optimal models")
@@ -34,7 +34,7 @@ st.markdown(
     "re-extracted the paper's data and refitted the formula; their refit agrees with ~20 tokens per parameter."
 )
 fits = pd.DataFrame([{"fit": f.name, "E": f.E, "A": f.A, "B": f.B, "α": f.alpha, "β": f.beta}
-                     for f in scaling.FITS.values()])
+                     for f in scaling_laws.FITS.values()])
 with st.expander("The fitted constants E, A, B, α, β of both fits"):
     st.dataframe(fits, hide_index=True, width="stretch")
 
@@ -48,7 +48,7 @@ with c2:
     k = st.number_input("Tokens per parameter", 1.0, 2000.0, 20.0, 1.0, key="scaling-laws.k",
                         help="20 is the Chinchilla rule of thumb; Llama 3 8B used ~1,900.")
 C = 10 ** log_c
-b = scaling.compute_optimal(C, tokens_per_param=k)
+b = scaling_laws.compute_optimal(C, tokens_per_param=k)
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Budget C (FLOPs)", f"{C:.3g}")
 m2.metric("Parameters N", fmt_n(b.params))
@@ -60,7 +60,7 @@ st.caption(
     f"On one GPU sustaining 400 TFLOP/s this budget takes about {C / 4e14 / 86400:,.3g} GPU-days."
 )
 rows = []
-for fit in scaling.FITS.values():
+for fit in scaling_laws.FITS.values():
     n_opt, d_opt = fit.optimal_split(C)
     rows.append({"fit": fit.name, "optimal N (exact minimum)": fmt_n(n_opt), "optimal D": fmt_n(d_opt),
                  "tokens / parameter": round(d_opt / n_opt, 1), "loss at optimum": round(float(fit.loss(n_opt, d_opt)), 4),
@@ -81,10 +81,10 @@ fig = go.Figure()
 palette = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880"]
 for i, cs in enumerate(sorted(budgets, key=float)):
     color = palette[i % len(palette)]
-    for fit, dash in ((scaling.CHINCHILLA, "solid"), (scaling.EPOCH, "dot")):
-        if fit is scaling.EPOCH and not show_epoch:
+    for fit, dash in ((scaling_laws.CHINCHILLA, "solid"), (scaling_laws.EPOCH, "dot")):
+        if fit is scaling_laws.EPOCH and not show_epoch:
             continue
-        N, D, L = scaling.iso_flop_curve(fit, float(cs), span=2.0)
+        N, D, L = scaling_laws.iso_flop_curve(fit, float(cs), span=2.0)
         fig.add_trace(go.Scatter(x=N, y=L, mode="lines", line=dict(color=color, dash=dash),
                                  name=f"C={cs} ({'Chinchilla' if dash == 'solid' else 'Epoch'})",
                                  customdata=np.stack([D], -1),
@@ -102,7 +102,7 @@ else:
 
 # --------------------------------------------------------------------------- famous models
 st.header("3 · Where famous models sit")
-table = scaling.famous_models_table()
+table = scaling_laws.famous_models_table()
 fig2 = go.Figure()
 ns = np.logspace(7, 12.5, 50)
 fig2.add_trace(go.Scatter(x=ns, y=20 * ns, mode="lines", line=dict(dash="dash", color="gray"),

@@ -8,7 +8,7 @@
 words with seeded toy embeddings, checked against torch's scaled_dot_product_attention."""
 import streamlit as st
 
-from lessons import attention as attn
+from lessons.transformer import attention as attn
 from ui import common, w1
 
 st.title("🧮 Self-attention by hand")

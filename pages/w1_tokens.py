@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import tokens
+from lessons.transformer import tokens
 from lessons.core import pieces
 from ui import common, w1
 

@@ -4,13 +4,13 @@
 # icon: 🏁
 # topics: GLUE, SuperGLUE, MMLU, BIG-bench, HELM, calibration, robustness, fairness
 # summary: What GLUE, SuperGLUE, MMLU, BIG-bench and HELM measure, filterable, and HELM's metrics beyond accuracy.
-"""Benchmarks compared (lessons.benchmarks): filters, a side-by-side comparison, a coverage
+"""Benchmarks compared (lessons.evaluation.benchmarks): filters, a side-by-side comparison, a coverage
 heatmap of HELM's seven metric categories, and a 'which benchmark for my question?' picker."""
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import benchmarks as bm
+from lessons.evaluation import benchmarks as bm
 from ui import common
 
 st.title("🏁 Benchmarks: GLUE to HELM")

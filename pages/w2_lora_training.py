@@ -12,8 +12,7 @@ import streamlit as st
 
 from lessons import models
 from lessons.core.loop import StopReason
-from lessons.finetune import lora
-from lessons.finetune import adapters, instructions
+from lessons.finetune import lora, lora_training, instructions
 from ui import common, live
 
 st.title("🏋️ Train a LoRA adapter live")
@@ -33,9 +32,9 @@ tok = lm.tokenizer
 # --------------------------------------------------------------------------- per-session state
 if "lora-training.bank" not in st.session_state:
     # A private copy: the cached tiny GPT is shared by every session and stays read-only.
-    st.session_state["lora-training.bank"] = adapters.AdapterBank(models.session_copy(lm.model))
+    st.session_state["lora-training.bank"] = lora_training.AdapterBank(models.session_copy(lm.model))
     st.session_state["lora-training.results"] = {}
-bank: adapters.AdapterBank = st.session_state["lora-training.bank"]
+bank: lora_training.AdapterBank = st.session_state["lora-training.bank"]
 results: dict = st.session_state["lora-training.results"]
 
 
@@ -67,7 +66,7 @@ with st.expander(f"Training examples for '{task}' ({len(train_ex)})"):
 
 # --------------------------------------------------------------------------- settings
 st.header("2 · Train an adapter")
-D = adapters.LIVE_DEFAULTS
+D = lora_training.LIVE_DEFAULTS
 s3, _ = st.columns([2, 1])   # a row of its own: four chips fit at 1280 px
 s1, s2, s4, s5, s6 = st.columns([1, 1, 1.3, 1, 1])
 r = s1.select_slider("rank r", [1, 2, 4, 8, 16, 32], value=D["r"], key="lora-training.r")
@@ -90,7 +89,7 @@ st.caption(f"This adapter trains **{count:,}** numbers ({100 * count / lm.n_para
 
 def reset_adapters() -> None:
     """A fresh private copy of the tiny GPT: every adapter of this session goes."""
-    st.session_state["lora-training.bank"] = adapters.AdapterBank(models.session_copy(lm.model))
+    st.session_state["lora-training.bank"] = lora_training.AdapterBank(models.session_copy(lm.model))
     results.clear()
 
 
@@ -119,7 +118,7 @@ live_area = st.empty()
 def finish(lv: live.LiveRun) -> None:
     """Score the (possibly partly) trained adapter; keep it with the others."""
     s = lv.settings
-    results[s["task"]] = adapters.finish_adapter(bank, tok, s["task"], lv.run, s["before"], s["fingerprint_before"])
+    results[s["task"]] = lora_training.finish_adapter(bank, tok, s["task"], lv.run, s["before"], s["fingerprint_before"])
 
 
 def finish_stopped(lv: live.LiveRun) -> None:
@@ -143,14 +142,14 @@ if go_train and targets:
                 bar = st.progress(0.0, text="starting ...")
                 chart = st.empty()
             status.write("Scoring the base model on the test split (adapter off) ...")
-            start = adapters.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets, seed=int(seed))
+            start = lora_training.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets, seed=int(seed))
             status.empty()
-            run = adapters.TrainResult(steps, D["max_seconds"])   # kept in session_state: survives a Stop
+            run = lora_training.TrainResult(steps, D["max_seconds"])   # kept in session_state: survives a Stop
             lv = live.begin("lora-training", run, None, {"task": task, **start})
             tick = live.progress(bar, lambda row, run: chart.plotly_chart(loss_figure(run.history, "Live training loss"),
                                                                         width="stretch"),
                                  text=lambda row, run: f"loss {row['loss']:.3f} · {1000 * row['seconds'] / row['step']:.0f} ms/step")
-            adapters.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
+            lora_training.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
                            progress=tick, should_stop=common.stop_requested, run=run)
             status.write("Scoring the adapter on the test split ...")
             live.end(lv, finish)

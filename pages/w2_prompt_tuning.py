@@ -12,8 +12,7 @@ import streamlit as st
 
 from lessons import models
 from lessons.core.loop import Run
-from lessons.finetune import peft_families as pf
-from lessons.finetune import instructions, prompt_tuning as pt
+from lessons.finetune import peft_families as pf, instructions, prompt_tuning
 from ui import common, live
 
 st.title("🎛️ Prompt tuning and the PEFT families")
@@ -28,7 +27,7 @@ st.latex(r"\text{inputs\_embeds} = [\,P\,;\,E(x)\,] \qquad P \in \mathbb{R}^{n\t
 
 dev = common.device()
 lm = common.model_or_stop(common.tiny_gpt, dev)  # for the families chart
-D = pt.DEMO_DEFAULTS
+D = prompt_tuning.DEMO_DEFAULTS
 tuned = common.model_or_stop(common.instruction_tuned, D["model"], dev)
 tok = tuned.tokenizer
 if "prompt-tuning.model" not in st.session_state:
@@ -60,11 +59,11 @@ d = pf.d_model(lm.model)
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def peft_count(_model, name: str, n: int) -> int:
-    return pt.peft_prompt_tuning_count(_model, n)
+    return prompt_tuning.peft_prompt_tuning_count(_model, n)
 
 
 k1, k2, k3 = st.columns(3)
-k1.metric("Trainable: n × d_model", f"{n_virtual} × {d} = {pt.soft_prompt_count(n_virtual, d):,}")
+k1.metric("Trainable: n × d_model", f"{n_virtual} × {d} = {prompt_tuning.soft_prompt_count(n_virtual, d):,}")
 k2.metric("peft PromptTuningConfig counts", f"{peft_count(lm.model, lm.name, n_virtual):,}")
 k3.metric("Frozen model", f"{tuned.n_params:,}", help="not one of these changes")
 
@@ -75,7 +74,7 @@ go_train = live.buttons("prompt-tuning", "▶ Train soft prompt",
 def finish(lv: live.LiveRun) -> None:
     """Score the soft prompt learned so far (a run stopped by should_stop is scored already)."""
     if lv.result["scores"] is None:
-        lv.result["scores"] = pt.finish(model, tok, lv.settings["task"], lv.result["soft"], lv.run)
+        lv.result["scores"] = prompt_tuning.finish(model, tok, lv.settings["task"], lv.result["soft"], lv.run)
 
 
 # Interrupted by Stop (or any click): finish with what we have.
@@ -95,13 +94,13 @@ if go_train:
     with common.training_slot() as ok:
         if ok:
             bar, chart = st.progress(0.0, text="Scoring the frozen model first ..."), st.empty()
-            soft = pt.make_soft_prompt(model, tok, task, n_virtual, init, int(seed))
+            soft = prompt_tuning.make_soft_prompt(model, tok, task, n_virtual, init, int(seed))
             # the Run and the soft prompt are kept in session state: they survive a Stop
             lv = live.begin("prompt-tuning", Run(steps, D["max_seconds"]), {"soft": soft, "scores": None},
                             dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed)))
             tick = live.progress(bar, lambda row, run: chart.plotly_chart(loss_fig(run.history), width="stretch"),
                                  text=lambda row, run: f"loss {row['loss']:.3f}")
-            lv.result["scores"] = pt.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
+            lv.result["scores"] = prompt_tuning.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
                                                        max_seconds=D["max_seconds"], progress=tick,
                                                        should_stop=common.stop_requested, soft=soft, run=lv.run)
             live.end(lv, finish)

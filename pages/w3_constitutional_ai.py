@@ -9,7 +9,7 @@ with SmolLM2-135M-Instruct; every prompt shown; collected (prompt, revision) pai
 import pandas as pd
 import streamlit as st
 
-from lessons import constitutional as cai
+from lessons.rlhf import constitutional_ai as cai
 from ui import common, rlhf
 
 st.title("📜 Constitutional AI: critique and revision")

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 import streamlit as st
 
-from lessons import distillation as kd
+from lessons.efficiency import distillation as kd
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, perplexity
 from ui import common, live, w3_apps

@@ -11,8 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.core.loop import StopReason
-from lessons.rlhf import dpo, ppo
-from lessons.rlhf import policy as policy_lib
+from lessons.rlhf import dpo, ppo, policy as policy_lib
 from ui import common, live, rlhf
 
 st.title("🎯 DPO versus PPO")

@@ -9,8 +9,7 @@ a Stop button, start-versus-now samples and the memory a frozen reference costs.
 import pandas as pd
 import streamlit as st
 
-from lessons.rlhf import policy as policy_lib
-from lessons.rlhf import ppo
+from lessons.rlhf import policy as policy_lib, ppo
 from ui import common, live, rlhf
 
 st.title("🏋️ PPO: RLHF that really trains")

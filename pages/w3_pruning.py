@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 import streamlit as st
 
-from lessons import course, pruning
+from lessons import course
+from lessons.efficiency import pruning
 from lessons.core.perplexity import describe as describe_slice, perplexity
 from ui import common, w3_apps
 

@@ -9,7 +9,8 @@ lookup table), driven by SmolLM2 (bounded) beside a clearly labelled scripted tr
 import pandas as pd
 import streamlit as st
 
-from lessons import models, react
+from lessons import models
+from lessons.prompting import react
 from lessons.retrieval import rag
 from ui import common, w3_apps
 

@@ -10,7 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import models, reasoning
+from lessons import models
+from lessons.prompting import reasoning
 from lessons.core import safe_eval
 from ui import common, live, w3_apps
 

@@ -11,8 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.core.loop import StopReason
-from lessons.rlhf import policy as policy_lib
-from lessons.rlhf import ppo, reward_hacking
+from lessons.rlhf import policy as policy_lib, ppo, reward_hacking
 from ui import common, live, rlhf
 
 st.title("🎰 Reward hacking and the KL penalty")

@@ -42,7 +42,7 @@ def build(name: str, recipe: dict) -> dict:
     import torch
 
     from lessons import models
-    from lessons.finetune import adapters, forgetting, instructions, prompt_tuning
+    from lessons.finetune import lora_training, forgetting, instructions, prompt_tuning
 
     torch.set_num_threads(1)
     lm = models.load_tiny_gpt("cpu")
@@ -53,7 +53,7 @@ def build(name: str, recipe: dict) -> dict:
     mix_ex = instructions.split(recipe["mix_task"], "train") if recipe["mix_task"] else None
     if mix_ex and recipe.get("mix_blank"):   # the mixed task also without its instruction: the default skill
         mix_ex = mix_ex + prompt_tuning.examples(recipe["mix_task"], "train", blank=True)
-    res = adapters.train(model, lm.tokenizer, instructions.split(recipe["task"], "train"), steps=recipe["steps"],
+    res = lora_training.train(model, lm.tokenizer, instructions.split(recipe["task"], "train"), steps=recipe["steps"],
                          lr=recipe["lr"], seed=recipe["seed"], max_seconds=10 ** 6, mix_examples=mix_ex,
                          mix=recipe["mix"])
     out = models.INSTRUCTION_TUNED_DIR / name

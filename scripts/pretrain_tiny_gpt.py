@@ -24,7 +24,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import torch  # noqa: E402
 
-from lessons import corpus, pretraining  # noqa: E402
+from lessons import corpus  # noqa: E402
+from lessons.pretraining import tiny_gpt
 from lessons.core.perplexity import perplexity  # noqa: E402
 
 # The card's perplexity is measured on a fixed slice (the first EVAL_BLOCKS windows of
@@ -77,14 +78,14 @@ def main(argv=None) -> dict:
         prev = json.loads((Path(args.resume_from) / "metrics.json").read_text())
         tok_seconds = prev.get("tokenizer_seconds", 0.0)
     else:
-        tok = pretraining.train_bpe_tokenizer(train_text, vocab_size=args.vocab)
+        tok = tiny_gpt.train_bpe_tokenizer(train_text, vocab_size=args.vocab)
         tok_seconds = time.time() - t
-    train_ids = pretraining.encode(tok, train_text)
-    val_ids = pretraining.encode(tok, val_text)
+    train_ids = tiny_gpt.encode(tok, train_text)
+    val_ids = tiny_gpt.encode(tok, val_text)
     print(f"tokenizer: {len(tok)} tokens in {tok_seconds:.1f}s; train {len(train_ids):,} tokens, "
           f"validation {len(val_ids):,} tokens", flush=True)
 
-    cfg = pretraining.tiny_gpt_config(vocab_size=len(tok), n_layer=args.layers, n_embd=args.width,
+    cfg = tiny_gpt.tiny_gpt_config(vocab_size=len(tok), n_layer=args.layers, n_embd=args.width,
                                       n_head=args.heads, n_positions=args.positions,
                                       eos_id=tok.eos_token_id)
     if args.resume_from:
@@ -92,7 +93,7 @@ def main(argv=None) -> dict:
         args.layers, args.width, args.heads, args.positions = (model.config.n_layer, model.config.n_embd,
                                                                model.config.n_head, model.config.n_positions)
     else:
-        model = pretraining.fresh_model(cfg, seed=args.seed)
+        model = tiny_gpt.fresh_model(cfg, seed=args.seed)
     args.prev = prev
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters", flush=True)
@@ -102,7 +103,7 @@ def main(argv=None) -> dict:
             print(f"step {step}/{total} loss {m['loss']:.3f} lr {m['lr']:.2e} "
                   f"{m['seconds']:.0f}s", flush=True)
         if step % 1000 == 0:
-            print("  sample:", repr(pretraining.sample(model, tok, SAMPLE_PROMPTS[0], 40, seed=0)), flush=True)
+            print("  sample:", repr(tiny_gpt.sample(model, tok, SAMPLE_PROMPTS[0], 40, seed=0)), flush=True)
 
     t = time.time()
     last_save = [time.time()]
@@ -115,8 +116,8 @@ def main(argv=None) -> dict:
             model.train()
             last_save[0] = time.time()
 
-    log_holder = [pretraining.TrainLog()]
-    log = pretraining.train_causal_lm(model, train_ids, steps=args.steps, batch_size=args.batch,
+    log_holder = [tiny_gpt.TrainLog()]
+    log = tiny_gpt.train_causal_lm(model, train_ids, steps=args.steps, batch_size=args.batch,
                                       block=args.block, lr=args.lr, warmup=min(100, max(1, args.steps // 10)),
                                       max_seconds=args.max_seconds, seed=args.seed,
                                       progress=lambda row, run: report_and_save(row["step"], args.steps, row),
@@ -139,7 +140,7 @@ def save(model, tok, out, args, log, train_ids, val_ids, train_text, val_text, t
     # The full-validation figure costs ~10x the slice: only for the final save.
     ppl_full = perplexity(model, val_ids, block=EVAL_BLOCK) if final else float("nan")
     train_ppl_slice = perplexity(model, train_ids, block=EVAL_BLOCK, max_windows=eval_blocks)
-    samples = {p: pretraining.sample(model, tok, p, max_new_tokens=args.sample_tokens, seed=args.seed)
+    samples = {p: tiny_gpt.sample(model, tok, p, max_new_tokens=args.sample_tokens, seed=args.seed)
                for p in SAMPLE_PROMPTS}
     print(f"{'final' if final else 'snapshot'} at step {steps_done}: validation perplexity slice "
           f"{ppl_slice:.2f}, full {ppl_full:.2f}; train slice {train_ppl_slice:.2f}", flush=True)

@@ -45,27 +45,27 @@ def run(name: str, params: dict, models: ModelSource):
 # ============================================================================ Week 1
 @check("tokens.gpt2_count")
 def _tokens_gpt2_count(p, m):
-    from lessons import tokens
+    from lessons.transformer import tokens
     from lessons.core import pieces
     return tokens.tokenize(m.gpt2_tokenizer(), p["text"], "GPT-2 BPE", pieces.BYTE_LEVEL).n_tokens
 
 
 @check("tokens.overflow")
 def _tokens_overflow(p, m):
-    from lessons import tokens
+    from lessons.transformer import tokens
     return tokens.context_fill(int(p["n_tokens"]), int(p["window"]))["overflow"]
 
 
 @check("embeddings.bank_last_layer")
 def _embeddings_bank(p, m):
-    from lessons import embeddings
+    from lessons.transformer import embeddings
     sim = embeddings.contextual(m.minilm(), p["word"], p["sentence_a"], p["sentence_b"]).layer_similarity[-1]
     return "below 0.9" if sim < 0.9 else "0.9 or more"
 
 
 @check("positional.neighbour_cosine")
 def _positional_cos(p, m):
-    from lessons import positional
+    from lessons.transformer import positional
     cos = positional.cosine_between_positions(positional.sinusoidal(int(p["length"]), int(p["d_model"])))
     i, j = int(p["i"]), int(p["j"])
     return float(cos[i, j])
@@ -73,14 +73,14 @@ def _positional_cos(p, m):
 
 @check("self_attention.first_row_causal")
 def _self_attention_first(p, m):
-    from lessons import attention
+    from lessons.transformer import attention
     ex = attention.toy_example(p["words"].split(), d_k=int(p["d_k"]), seed=int(p["seed"]), causal=True)
     return float(ex.steps.weights[0, 0])
 
 
 @check("attention_maps.above_diagonal")
 def _attention_maps_upper(p, m):
-    from lessons import attention
+    from lessons.transformer import attention
     run_ = attention.run_attention(m.smollm2(), p["text"])
     top = attention.upper_triangle_max(attention.head_average(run_, int(p["layer"])))
     return "exactly 0" if top == 0 else "more than 0"
@@ -88,25 +88,25 @@ def _attention_maps_upper(p, m):
 
 @check("next_token.top")
 def _next_token_top(p, m):
-    from lessons import next_token
+    from lessons.transformer import next_token
     return next_token.trace(m.smollm2(), p["prompt"], top_k=5).top_labels[0]
 
 
 @check("architectures.causal_allowed")
 def _architectures_causal(p, m):
-    from lessons import architectures
+    from lessons.transformer import architectures
     w = architectures.words(p["sentence"])
     return int(architectures.mask_patterns(w, w).decoder_self.sum())
 
 
 @check("prompts.chat_template_longer")
 def _prompts_chat(p, m):
-    from lessons import prompting
+    from lessons.prompting import in_context_learning
     lm = m.smollm2()
     chat = lm.tokenizer.apply_chat_template([{"role": "user", "content": p["prompt"]}], tokenize=False,
                                             add_generation_prompt=True)
-    plain = prompting.token_budget(lm.tokenizer, lm.model, p["prompt"], 1).prompt_tokens
-    templ = prompting.token_budget(lm.tokenizer, lm.model, chat, 1).prompt_tokens
+    plain = in_context_learning.token_budget(lm.tokenizer, lm.model, p["prompt"], 1).prompt_tokens
+    templ = in_context_learning.token_budget(lm.tokenizer, lm.model, chat, 1).prompt_tokens
     return templ - plain
 
 
@@ -142,51 +142,51 @@ def _generation_greedy(p, m):
 
 @check("icl.tokens_per_example")
 def _icl_tokens(p, m):
-    from lessons import prompting
-    task = prompting.load_task(p["task"])
-    return prompting.tokens_per_example(m.smollm2().tokenizer, task, list(task.examples))
+    from lessons.prompting import in_context_learning
+    task = in_context_learning.load_task(p["task"])
+    return in_context_learning.tokens_per_example(m.smollm2().tokenizer, task, list(task.examples))
 
 
 @check("lifecycle.advice")
 def _lifecycle(p, m):
-    from lessons import lifecycle
+    from lessons.pretraining import lifecycle
     return lifecycle.prompting_or_finetuning(int(p["n_labelled"]), int(p["n_tasks"]), float(p["gain"]),
                                              int(p["prompt_tokens"]), int(p["window"])).approach
 
 
 @check("pretraining.clm_targets")
 def _pretraining_clm(p, m):
-    from lessons import pretraining
-    return len(pretraining.causal_lm(p["sentence"].split()).loss_positions)
+    from lessons.pretraining import objectives, tiny_gpt
+    return len(objectives.causal_lm(p["sentence"].split()).loss_positions)
 
 
 @check("pretraining.untrained_loss")
 def _pretraining_untrained(p, m):
-    from lessons import pretraining
+    from lessons.pretraining import objectives, tiny_gpt
     from lessons.core.perplexity import perplexity
     tiny = m.tiny_gpt()
-    cfg = pretraining.live_config(len(tiny.tokenizer), tiny.tokenizer.eos_token_id or 0, n_layer=1, n_embd=32)
-    model = pretraining.fresh_model(cfg, seed=int(p["seed"]))
-    ids = pretraining.encode(tiny.tokenizer, p["text"])
+    cfg = tiny_gpt.live_config(len(tiny.tokenizer), tiny.tokenizer.eos_token_id or 0, n_layer=1, n_embd=32)
+    model = tiny_gpt.fresh_model(cfg, seed=int(p["seed"]))
+    ids = tiny_gpt.encode(tiny.tokenizer, p["text"])
     return math.log(perplexity(model, ids, block=32, max_windows=4))
 
 
 @check("data_quality.kept_share")
 def _data_quality(p, m):
-    from lessons import data_quality as dq
+    from lessons.pretraining import data_quality as dq
     return dq.run_filters(dq.load_sample(), dq.FilterConfig(min_words=int(p["min_words"]))).kept_fraction
 
 
 @check("quantization.inference_gb")
 def _quantization(p, m):
-    from lessons import quantization as qz
+    from lessons.efficiency import quantization as qz
     return qz.memory_estimate(float(p["params"]), p["fmt"])["inference_gb"]
 
 
 @check("scaling.optimal_params_b")
 def _scaling(p, m):
-    from lessons import scaling
-    return scaling.compute_optimal(float(p["flops"]), float(p.get("tokens_per_param", 20))).params / 1e9
+    from lessons.pretraining import scaling_laws
+    return scaling_laws.compute_optimal(float(p["flops"]), float(p.get("tokens_per_param", 20))).params / 1e9
 
 
 @check("domain.harder_text")
@@ -225,7 +225,7 @@ def _summaries_messages(p, m):
 
 @check("benchmarks.count_with")
 def _benchmarks(p, m):
-    from lessons import benchmarks as bm
+    from lessons.evaluation import benchmarks as bm
     return len(bm.filter_benchmarks(capabilities=[p["capability"]], min_tasks=int(p.get("min_tasks", 0))))
 
 
@@ -243,14 +243,14 @@ def _lora_tiny(p, m):
 
 @check("finetune.adam_memory_mb")
 def _finetune_memory(p, m):
-    from lessons.finetune import adapters as ft
+    from lessons.finetune import lora_training as ft
     return ft.training_memory_mb(int(p["total"]), int(p["trainable"]))["total"]
 
 
 @check("prompt_tuning.count")
 def _prompt_tuning(p, m):
-    from lessons.finetune import prompt_tuning as pt
-    return pt.peft_prompt_tuning_count(m.tiny_gpt().model, int(p["n_virtual"]))
+    from lessons.finetune import prompt_tuning
+    return prompt_tuning.peft_prompt_tuning_count(m.tiny_gpt().model, int(p["n_virtual"]))
 
 
 # ============================================================================ Week 3
@@ -293,19 +293,19 @@ def _dpo_loss(p, m):
 
 @check("constitutional.principles")
 def _constitution(p, m):
-    from lessons import constitutional as cai
+    from lessons.rlhf import constitutional_ai as cai
     return len(cai.parse_constitution(p["text"]))
 
 
 @check("distillation.p_top")
 def _distillation(p, m):
-    from lessons import distillation as kd
+    from lessons.efficiency import distillation as kd
     return float(kd.softmax_t(torch.tensor([float(x) for x in p["logits"]]), float(p["T"]))[0])
 
 
 @check("pruning.sparse_storage")
 def _pruning(p, m):
-    from lessons import pruning
+    from lessons.efficiency import pruning
     s = pruning.storage_mb(int(p["n_weights"]), float(p["sparsity"]))
     return "sparse (CSR) is smaller" if s["sparse fp32 (CSR)"] < s["dense fp32"] else "dense is smaller or equal"
 
@@ -318,7 +318,7 @@ def _rag_chunks(p, m):
 
 @check("reasoning.program")
 def _reasoning(p, m):
-    from lessons import reasoning
+    from lessons.prompting import reasoning
     out = reasoning.run_program(p["program"])
     if out.error:
         raise ValueError(out.error)
@@ -327,7 +327,7 @@ def _reasoning(p, m):
 
 @check("react.tool")
 def _react_tool(p, m):
-    from lessons import react
+    from lessons.prompting import react
     if p["tool"] == "calculator":
         out = react.calculator(p["expression"])   # the tool's Observation text, e.g. "3870"
         return float(out) if "." in out or "e" in out else int(out)

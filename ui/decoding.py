@@ -170,9 +170,9 @@ def as_tensor(logits: np.ndarray) -> torch.Tensor:
 def measure_shots(key: str, task_key: str, use_chat: bool, instruction: str, examples: tuple,
                   _lm: models.LoadedModel) -> list:
     """Zero/one/few-shot accuracies; deterministic, so one classroom computes each setup once."""
-    from lessons import prompting
+    from lessons.prompting import in_context_learning
 
-    task = prompting.load_task(task_key)
-    shots = [prompting.Example(t, lab) for t, lab in examples]          # examples: ((text, label), ...)
-    return prompting.compare_shots(_lm.model, _lm.tokenizer, task, shots, use_chat=use_chat,
+    task = in_context_learning.load_task(task_key)
+    shots = [in_context_learning.Example(t, lab) for t, lab in examples]          # examples: ((text, label), ...)
+    return in_context_learning.compare_shots(_lm.model, _lm.tokenizer, task, shots, use_chat=use_chat,
                                    instruction=instruction)

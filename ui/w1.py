@@ -14,8 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import attention as attn
-from lessons import tokens as tok_lesson
+from lessons.transformer import attention as attn, tokens as tok_lesson
 from lessons.core import pieces
 from ui import common
 

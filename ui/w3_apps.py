@@ -10,7 +10,8 @@ from collections import OrderedDict
 
 import streamlit as st
 
-from lessons import corpus, distillation
+from lessons import corpus
+from lessons.efficiency import distillation
 from lessons.retrieval import rag
 from lessons.core import generate as core_generate
 
@@ -57,7 +58,7 @@ def shakespeare_ids(device: str, _tokenizer, train_chars: int = 200_000, val_cha
 def measured_box(section: str, what: str) -> None:
     """The bench figures for this page (bench/week3_apps.py), dated: what the models really
     did on the app's labelled set, so a learner can compare a single run with the average."""
-    from lessons import measured
+    from lessons.core import measured
 
     lines = measured.week3_lines(section)
     if not lines:

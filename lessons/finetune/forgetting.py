@@ -11,7 +11,7 @@ import copy
 from typing import Callable, Optional
 
 from lessons.core.loop import Progress, Run, ShouldStop, StopReason
-from lessons.finetune.adapters import (TrainResult, add_lora, base_fingerprint, count_params, train,
+from lessons.finetune.lora_training import (TrainResult, add_lora, base_fingerprint, count_params, train,
                                       training_memory_mb)
 from lessons.core.perplexity import validation_perplexity
 from lessons.core.rng import seeded

@@ -1,7 +1,7 @@
 """Domain adaptation by continued pretraining (the course's BloombergGPT example).
 
 A model pretrained on one kind of text is more surprised by another; continuing pretraining
-on the new domain lowers that surprise (perplexity, see lessons/surprisal.py), and may raise
+on the new domain lowers that surprise (perplexity, see lessons/pretraining/surprisal.py), and may raise
 it on the old domain (forgetting), which we measure too.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Optional
 
 import torch
 
-from lessons import pretraining
+from lessons.pretraining import tiny_gpt
 from lessons.core.loop import Progress, ShouldStop
 from lessons.core.perplexity import perplexity, validation_perplexity
 
@@ -52,7 +52,7 @@ def text_perplexity(model, tokenizer, text: str, block: int = 64, max_tokens: in
 
 @dataclass
 class AdaptResult:
-    log: pretraining.TrainLog
+    log: tiny_gpt.TrainLog
     before: dict               # {"new domain": ppl, "old domain": ppl}
     after: dict
     curve: list[tuple[int, float, float]]   # (step, ppl new domain, ppl old domain)
@@ -63,7 +63,7 @@ def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_e
                           eval_every: int = 10, max_seconds: float = 60.0, seed: int = 0,
                           progress: Progress = None, should_stop: ShouldStop = None,
                           curve: Optional[list] = None,
-                          log: Optional[pretraining.TrainLog] = None) -> AdaptResult:
+                          log: Optional[tiny_gpt.TrainLog] = None) -> AdaptResult:
     """Continue causal-LM pretraining of `model` (a per-session COPY: it is modified in place)
     on `new_train`; every `eval_every` steps measure perplexity on held-out new-domain text
     and on old-domain text (`old_eval`; None = the Shakespeare validation slice of
@@ -72,7 +72,7 @@ def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_e
     `should_stop()` stops before the next update. Pass your own list as `curve` to see the
     (step, ppl new, ppl old) points appear during training (and keep them if interrupted);
     likewise pass a TrainLog as `log` to keep the run's history."""
-    train_ids = pretraining.encode(tokenizer, new_train)
+    train_ids = tiny_gpt.encode(tokenizer, new_train)
     if len(train_ids) < block + 2:
         raise ValueError(f"The new-domain text is too short ({len(train_ids)} tokens) to train on.")
 
@@ -91,7 +91,7 @@ def continued_pretraining(model, tokenizer, new_train: str, new_eval: str, old_e
         if progress is not None:
             progress({**row, "ppl_new": curve[-1][1], "ppl_old": curve[-1][2]}, log)
 
-    log = pretraining.train_causal_lm(model, train_ids, steps=steps, batch_size=batch_size, block=block,
+    log = tiny_gpt.train_causal_lm(model, train_ids, steps=steps, batch_size=batch_size, block=block,
                                       lr=lr, warmup=max(1, steps // 10), max_seconds=max_seconds, seed=seed,
                                       progress=on_step, should_stop=should_stop, log=log)
     last = log.steps[-1] if log.steps else 0

@@ -147,7 +147,7 @@ def answer_is_correct(completion: str, answer: str) -> bool:
 
 
 def search_tool(index: Index, encoder, k: int = 1):
-    """Retrieval as a tool for an agent (lessons.react): search[query] -> the best chunk(s)."""
+    """Retrieval as a tool for an agent (lessons.prompting.react): search[query] -> the best chunk(s)."""
 
     def search(arg: str) -> str:
         if not arg.strip():

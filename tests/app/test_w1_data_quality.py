@@ -1,5 +1,5 @@
 """AppTest: the data-quality page's filters change the funnel and the kept fraction."""
-from lessons import data_quality as dq
+from lessons.pretraining import data_quality as dq
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w1_data_quality.py"

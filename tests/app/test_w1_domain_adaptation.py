@@ -1,6 +1,6 @@
 """AppTest: perplexity across domains and a short continued-pretraining run on a private copy."""
 from lessons import models
-from lessons.pretraining import TrainLog
+from lessons.pretraining.tiny_gpt import TrainLog
 from ui import live
 from tests.app.helpers import assert_no_exception, open_page, texts
 

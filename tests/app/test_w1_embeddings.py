@@ -2,7 +2,7 @@
 the lesson functions on the real models."""
 import json
 
-from lessons import embeddings
+from lessons.transformer import embeddings
 from lessons import models
 from tests.app.helpers import assert_no_exception, open_page, texts
 

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from lessons import positional
+from lessons.transformer import positional
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w1_positional.py"

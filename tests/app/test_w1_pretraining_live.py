@@ -1,5 +1,5 @@
 """AppTest: a short live pretraining run from scratch, and a stopped run keeping its results."""
-from lessons import pretraining as pt
+from lessons.pretraining import tiny_gpt
 from tests.app.helpers import assert_no_exception, open_page, texts
 from ui import live
 
@@ -40,12 +40,12 @@ def test_interrupted_run_keeps_partial_results():
     # still "running". Simulate exactly that state.
     at = open_page(PAGE, timeout=300)
     tok_len = 4096
-    model = pt.fresh_model(pt.live_config(tok_len, 0, 1, 32), seed=0)
-    log = pt.TrainLog(500, 60.0)
+    model = tiny_gpt.fresh_model(tiny_gpt.live_config(tok_len, 0, 1, 32), seed=0)
+    log = tiny_gpt.TrainLog(500, 60.0)
     log.history = [{"step": i, "seconds": 0.1 * i, "loss": loss, "lr": 1e-3, "tokens": i * 8 * 64}
                    for i, loss in enumerate([8.3, 8.1, 7.9], start=1)]
     at.session_state["pretraining-live.live"] = live.LiveRun("pretraining-live", "running", log,
-                                                             pt.PretrainResult(model, log, 500, 50, 0))
+                                                             tiny_gpt.PretrainResult(model, log, 500, 50, 0))
     at.button(key="pretraining-live.stop").click().run()
     assert_no_exception(at)
     assert "Stopped at step 3 of 500" in texts(at)

@@ -1,5 +1,5 @@
 """AppTest: objectives from the learner's sentence, seeded; surprisal heatmap on a real model."""
-from lessons import pretraining as pt
+from lessons.pretraining import objectives
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w1_pretraining_objectives.py"
@@ -16,17 +16,17 @@ def test_objectives_follow_the_sentence_and_seed():
     at.radio(key="pretraining-objectives.model").set_value("tiny GPT (ours)").run()
     assert_no_exception(at)
     words = SENT.split()
-    mlm = pt.masked_lm(words, seed=0)
+    mlm = objectives.masked_lm(words, seed=0)
     # Table 0 is the families table; 1 MLM, 2 CLM (transposed: rows input/target).
     assert list(_tables(at)[1].loc["input"]) == mlm.inputs
     clm = _tables(at)[2]
     assert list(clm.loc["target x(t+1)"]) == words[1:]
-    span = pt.span_corruption(words, seed=0)
+    span = objectives.span_corruption(words, seed=0)
     assert " ".join(span.targets) in [c.value for c in at.code]
     at.number_input(key="pretraining-objectives.seed").set_value(7).run()
-    assert list(_tables(at)[1].loc["input"]) == pt.masked_lm(words, seed=7).inputs
+    assert list(_tables(at)[1].loc["input"]) == objectives.masked_lm(words, seed=7).inputs
     at.slider(key="pretraining-objectives.mask_rate").set_value(0.5).run()
-    assert list(_tables(at)[1].loc["input"]) == pt.masked_lm(words, seed=7, mask_prob=0.5).inputs
+    assert list(_tables(at)[1].loc["input"]) == objectives.masked_lm(words, seed=7, mask_prob=0.5).inputs
 
 
 def test_surprisal_view_and_bpe_tokens():

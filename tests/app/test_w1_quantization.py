@@ -1,5 +1,5 @@
 """AppTest: bit layouts, the memory calculator and the real quantization of the tiny GPT."""
-from lessons import quantization as qz
+from lessons.efficiency import quantization as qz
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w1_quantization.py"

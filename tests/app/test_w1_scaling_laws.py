@@ -1,5 +1,5 @@
 """AppTest: the scaling-laws page's calculator and charts respond to the widgets."""
-from lessons import scaling
+from lessons.pretraining import scaling_laws
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w1_scaling_laws.py"
@@ -17,8 +17,8 @@ def test_calculator_defaults_to_chinchilla_budget():
     assert "Chinchilla" in texts(at)
     # The exact optimum of each fit: the refit stays near 20 tokens/param, the paper's constants do not.
     table = at.dataframe[1].value.set_index("fit")
-    assert 10 < table.loc[scaling.EPOCH.name, "tokens / parameter"] < 30
-    assert table.loc[scaling.CHINCHILLA.name, "tokens / parameter"] > 50
+    assert 10 < table.loc[scaling_laws.EPOCH.name, "tokens / parameter"] < 30
+    assert table.loc[scaling_laws.CHINCHILLA.name, "tokens / parameter"] > 50
     assert len(at.get("plotly_chart")) == 2
 
 
@@ -26,12 +26,12 @@ def test_moving_budget_and_ratio_changes_the_split():
     at = open_page(PAGE, timeout=60)
     at.slider(key="scaling-laws.logc").set_value(21.0).run()
     assert_no_exception(at)
-    b = scaling.compute_optimal(1e21)
+    b = scaling_laws.compute_optimal(1e21)
     assert _metric(at, "Budget C (FLOPs)") == "1e+21"
-    assert _metric(at, "Parameters N") == scaling.human(b.params)
+    assert _metric(at, "Parameters N") == scaling_laws.human(b.params)
     at.number_input(key="scaling-laws.k").set_value(200.0).run()
-    b2 = scaling.compute_optimal(1e21, 200)
-    assert _metric(at, "Parameters N") == scaling.human(b2.params)
+    b2 = scaling_laws.compute_optimal(1e21, 200)
+    assert _metric(at, "Parameters N") == scaling_laws.human(b2.params)
     assert _metric(at, "Loss, Chinchilla fit") == f"{b2.loss_chinchilla:.3f}"
     assert _metric(at, "Loss, Epoch refit") == f"{b2.loss_epoch:.3f}"
 

@@ -3,7 +3,7 @@ import json
 
 import torch.nn.functional as F
 
-from lessons import attention
+from lessons.transformer import attention
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w1_self_attention.py"

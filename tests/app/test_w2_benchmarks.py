@@ -1,8 +1,8 @@
 """AppTest: benchmarks page. Filters, comparison, HELM metric picker and goal picker
-show what lessons.benchmarks holds."""
+show what lessons.evaluation.benchmarks holds."""
 import json
 
-from lessons import benchmarks as bm
+from lessons.evaluation import benchmarks as bm
 from tests.app.helpers import open_page, texts
 
 PAGE = "pages/w2_benchmarks.py"

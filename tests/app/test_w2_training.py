@@ -121,11 +121,11 @@ def test_prompt_tuning_and_families(real):
     assert "Soft prompt for 'archaic' after 10 of 10 steps: all steps done" in texts(at)
     # The page's figures are the lessons' own scores of the frozen two-task model on the same 24
     # test examples: it needs its instruction (blank: love/war, its default skill), and has the skill.
-    from lessons.finetune import instructions, prompt_tuning as pt
+    from lessons.finetune import instructions, prompt_tuning
 
     two = models.load_instruction_tuned("two_tasks", "cpu")
-    blank = pt.score(two.model, two.tokenizer, pt.examples("archaic", "test", blank=True)[:24])["accuracy"]
-    written = pt.score(two.model, two.tokenizer, instructions.split("archaic", "test")[:24])["accuracy"]
+    blank = prompt_tuning.score(two.model, two.tokenizer, prompt_tuning.examples("archaic", "test", blank=True)[:24])["accuracy"]
+    written = prompt_tuning.score(two.model, two.tokenizer, instructions.split("archaic", "test")[:24])["accuracy"]
     assert blank <= 0.1 and written >= 0.9
     assert metric(at, "Blank instruction, no soft prompt") == f"{blank:.0%}"
     assert metric(at, "Written instruction instead") == f"{written:.0%}"
@@ -147,16 +147,16 @@ def test_prompt_tuning_and_families(real):
 def test_stop_keeps_partial_lora_training(real):
     """A Stop click reruns the page while the loop runs; the next run finds the unfinished
     run in session_state and finishes it with the adapter learned so far."""
-    from lessons.finetune import adapters, instructions
+    from lessons.finetune import lora_training, instructions
     from ui import live
 
     at = open_page("pages/w2_lora_training.py")
     bank = at.session_state["lora-training.bank"]
     tok = models.load_tiny_gpt().tokenizer
-    start = adapters.start_adapter(bank, tok, "archaic", r=2, alpha=4, targets=["c_attn"], n_test=4)
-    run = adapters.TrainResult()
+    start = lora_training.start_adapter(bank, tok, "archaic", r=2, alpha=4, targets=["c_attn"], n_test=4)
+    run = lora_training.TrainResult()
     # the page's run as a Stop leaves it: should_stop() said True during step 4 of 50
-    adapters.train(bank.model, tok, instructions.split("archaic", "train"), steps=50, batch_size=4, run=run,
+    lora_training.train(bank.model, tok, instructions.split("archaic", "train"), steps=50, batch_size=4, run=run,
                    should_stop=lambda: run.steps_done >= 3)
     assert run.steps_done == 3
     at.session_state["lora-training.live"] = live.LiveRun("lora-training", "running", run, None,
@@ -170,13 +170,13 @@ def test_stop_keeps_partial_lora_training(real):
 
 def test_stop_keeps_partial_soft_prompt(real):
     from lessons.core.loop import Run
-    from lessons.finetune import prompt_tuning as pt
+    from lessons.finetune import prompt_tuning
     from ui import live
 
     at = open_page("pages/w2_prompt_tuning.py")
     m = at.session_state["prompt-tuning.model"]
     tok = models.load_tiny_gpt().tokenizer
-    soft = pt.make_soft_prompt(m, tok, "mood", 3)
+    soft = prompt_tuning.make_soft_prompt(m, tok, "mood", 3)
     run = Run(40, 240.0, history=[{"step": 1, "seconds": 0.1, "loss": 3.0}, {"step": 2, "seconds": 0.2, "loss": 2.5}])
     at.session_state["prompt-tuning.live"] = live.LiveRun("prompt-tuning", "running", run,
                                                           {"soft": soft, "scores": None}, {"task": "mood"})

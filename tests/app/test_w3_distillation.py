@@ -2,7 +2,7 @@
 real tiny GPT; the shared teacher is never changed."""
 import re
 
-from lessons import distillation as kd
+from lessons.efficiency import distillation as kd
 from lessons import models
 from tests.app.helpers import assert_no_exception, open_page, texts
 

@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from lessons import models, pruning
+from lessons import models
+from lessons.efficiency import pruning
 from lessons.core.perplexity import perplexity
 from tests.app.helpers import assert_no_exception, open_page, texts
 from ui import w3_apps

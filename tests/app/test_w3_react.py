@@ -1,6 +1,6 @@
 """AppTest: the ReAct page's tools, scripted reference traces (live observations) and the
 bounded model loop."""
-from lessons import react
+from lessons.prompting import react
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_react.py"

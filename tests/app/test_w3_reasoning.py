@@ -1,6 +1,6 @@
 """AppTest: the chain-of-thought / PAL page runs the three prompts, the safe evaluator and
 the scoring table."""
-from lessons import reasoning
+from lessons.prompting import reasoning
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_reasoning.py"

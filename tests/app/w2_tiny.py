@@ -38,5 +38,5 @@ def use_tiny_gpt_or_stand_in(monkeypatch, tmp_factory) -> bool:
     """Returns True when the real checkpoint is used."""
     if models.tiny_gpt_available():
         return True
-    monkeypatch.setattr(models, "TINY_GPT_DIR", stand_in_checkpoint(tmp_factory.mktemp("tiny_gpt")))
+    monkeypatch.setattr(models.paths, "TINY_GPT_DIR", stand_in_checkpoint(tmp_factory.mktemp("tiny_gpt")))
     return False

@@ -31,7 +31,7 @@ CURVE_JS = """() => [...document.querySelectorAll('.st-key-lora-training-loss_fi
 
 def test_stop_interrupts_live_lora_training(page, app_url, shots_dir):
     from lessons import models
-    from lessons.finetune.adapters import LIVE_DEFAULTS
+    from lessons.finetune.lora_training import LIVE_DEFAULTS
 
     total = LIVE_DEFAULTS["steps"]  # the page's default step budget
 

@@ -1,10 +1,9 @@
-"""lessons.architectures: mask patterns agree with torch's causal convention and the real
+"""lessons.transformer.architectures: mask patterns agree with torch's causal convention and the real
 models' behaviour (MiniLM attends ahead, SmolLM2 never does)."""
 import torch
 import torch.nn.functional as F
 
-from lessons import architectures
-from lessons import attention
+from lessons.transformer import architectures, attention
 from lessons import models
 
 

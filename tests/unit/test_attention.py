@@ -1,11 +1,11 @@
-"""lessons.attention: the by-hand function equals torch's SDPA; what the page plots for real
+"""lessons.transformer.attention: the by-hand function equals torch's SDPA; what the page plots for real
 models equals the model's own output_attentions; the by-hand recomputation of a layer
 (projections, RoPE, grouped-query heads) reproduces it."""
 import pytest
 import torch
 import torch.nn.functional as F
 
-from lessons import attention
+from lessons.transformer import attention
 from lessons.core.tensors import causal_mask
 
 TEXT = "The animal didn't cross the street because it was too tired."

@@ -1,6 +1,6 @@
 """Constitutional AI: every stage's prompt carries what it should (principle, first answer,
 critique); generation is greedy (repeatable) and bounded; the real SmolLM2 runs the loop."""
-from lessons import constitutional as cai
+from lessons.rlhf import constitutional_ai as cai
 
 
 def test_parse_constitution():

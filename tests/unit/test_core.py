@@ -9,7 +9,8 @@ import math
 import pytest
 import torch
 
-from lessons import distillation, models, pruning
+from lessons import models
+from lessons.efficiency import distillation, pruning
 from lessons.pretraining import domain_adaptation
 from lessons.core import generate as core_generate
 from lessons.core.loop import Run, StopReason, run_loop
@@ -118,10 +119,10 @@ def test_one_pad_rule():
 
 # --------------------------------------------------------------------------- perplexity
 def test_perplexity_is_the_models_own_loss():
-    from lessons import pretraining
+    from lessons.pretraining import tiny_gpt
 
-    cfg = pretraining.tiny_gpt_config(vocab_size=50, n_layer=1, n_embd=16, n_head=2, n_positions=32)
-    m = pretraining.fresh_model(cfg, seed=1).eval()
+    cfg = tiny_gpt.tiny_gpt_config(vocab_size=50, n_layer=1, n_embd=16, n_head=2, n_positions=32)
+    m = tiny_gpt.fresh_model(cfg, seed=1).eval()
     ids = torch.randint(0, 50, (70,), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         losses = [m(ids[i:i + 16][None], labels=ids[i:i + 16][None]).loss.item() for i in range(0, 64, 16)]

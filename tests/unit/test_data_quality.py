@@ -1,7 +1,7 @@
 """Heuristic quality filters on the messy sample written for the app."""
 import pytest
 
-from lessons import data_quality as dq
+from lessons.pretraining import data_quality as dq
 
 
 def _by_source(report):

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from lessons import distillation as kd
+from lessons.efficiency import distillation as kd
 from lessons import models
 from lessons.core.loop import StopReason
 

@@ -1,11 +1,11 @@
-"""lessons.embeddings against scikit-learn (PCA, cosine) and the real models."""
+"""lessons.transformer.embeddings against scikit-learn (PCA, cosine) and the real models."""
 import numpy as np
 import pytest
 import torch
 from sklearn.decomposition import PCA
 from sklearn.metrics.pairwise import cosine_similarity
 
-from lessons import embeddings
+from lessons.transformer import embeddings
 
 
 

@@ -311,7 +311,7 @@ def test_lessons_module_does_not_import_streamlit(module):
 
 # --------------------------------------------------------------------------- benchmarks facts
 def test_benchmark_facts_and_filters():
-    from lessons import benchmarks as bm
+    from lessons.evaluation import benchmarks as bm
 
     assert [b.name for b in bm.BENCHMARKS] == ["GLUE", "SuperGLUE", "MMLU", "BIG-bench", "HELM"]
     assert bm.DIMENSIONS == ["accuracy", "calibration", "robustness", "fairness", "bias", "toxicity", "efficiency"]

@@ -9,8 +9,7 @@ from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from lessons import corpus, models
 from lessons.core.loop import StopReason
-from lessons.finetune import lora
-from lessons.finetune import adapters, forgetting, instructions
+from lessons.finetune import lora, lora_training, forgetting, instructions
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +67,8 @@ def test_batched_generation_equals_one_by_one(gpt, tok):
 
 def test_lora_training_lowers_loss_and_leaves_base_alone(gpt, tok):
     shared_before = models.state_fingerprint(gpt)
-    bank = adapters.AdapterBank(models.session_copy(gpt))
-    out = adapters.train_adapter(bank, tok, "mood", r=4, alpha=8, targets=["c_attn"], steps=12, lr=1e-2,
+    bank = lora_training.AdapterBank(models.session_copy(gpt))
+    out = lora_training.train_adapter(bank, tok, "mood", r=4, alpha=8, targets=["c_attn"], steps=12, lr=1e-2,
                            batch_size=8, n_test=6)
     hist = out["train"]["history"]
     assert out["train"]["steps_done"] == 12
@@ -81,9 +80,9 @@ def test_lora_training_lowers_loss_and_leaves_base_alone(gpt, tok):
 
 
 def test_adapters_swap_on_one_base(gpt, tok):
-    bank = adapters.AdapterBank(models.session_copy(gpt))
-    adapters.train_adapter(bank, tok, "mood", steps=4, batch_size=4, n_test=2)
-    adapters.train_adapter(bank, tok, "archaic", r=2, steps=4, batch_size=4, n_test=2)
+    bank = lora_training.AdapterBank(models.session_copy(gpt))
+    lora_training.train_adapter(bank, tok, "mood", steps=4, batch_size=4, n_test=2)
+    lora_training.train_adapter(bank, tok, "archaic", r=2, steps=4, batch_size=4, n_test=2)
     assert bank.names == ["mood", "archaic"]
     x = instructions.make_batch(tok, instructions.split("mood", "test")[:2])
     with torch.no_grad():
@@ -95,7 +94,7 @@ def test_adapters_swap_on_one_base(gpt, tok):
     assert torch.allclose(outs[None], ref, atol=1e-5)  # adapter off == the base
     assert not torch.allclose(outs["mood"], outs["archaic"], atol=1e-4)
     # retraining one adapter (new rank) keeps the other and the base
-    adapters.train_adapter(bank, tok, "mood", r=8, steps=2, batch_size=4, n_test=2)
+    lora_training.train_adapter(bank, tok, "mood", r=8, steps=2, batch_size=4, n_test=2)
     assert bank.configs["mood"]["r"] == 8 and bank.configs["archaic"]["r"] == 2
     assert bank.base_fingerprint() == models.state_fingerprint(gpt)
 
@@ -105,7 +104,7 @@ def test_train_is_bounded_and_stoppable(gpt, tok):
     only should_stop() stops, and a step that sees it before its update is not applied."""
     m = models.session_copy(gpt)
     seen = []
-    res = adapters.train(m, tok, instructions.split("mood", "train"), steps=50, batch_size=4,
+    res = lora_training.train(m, tok, instructions.split("mood", "train"), steps=50, batch_size=4,
                          progress=lambda row, run: seen.append(row["step"]) or True,
                          should_stop=lambda: len(seen) >= 3)
     assert res.steps_done == 3 and res.stopped is StopReason.STOPPED and seen == [1, 2, 3]
@@ -113,19 +112,19 @@ def test_train_is_bounded_and_stoppable(gpt, tok):
     # a Stop seen after the backward pass: that step's update is not applied
     m2, asked = models.session_copy(gpt), []
     before = models.state_fingerprint(m2)
-    res = adapters.train(m2, tok, instructions.split("mood", "train"), steps=5, batch_size=4,
+    res = lora_training.train(m2, tok, instructions.split("mood", "train"), steps=5, batch_size=4,
                          should_stop=lambda: asked.append(1) or len(asked) >= 2)
     assert res.steps_done == 0 and res.stopped is StopReason.STOPPED
     assert models.state_fingerprint(m2) == before
-    res = adapters.train(m, tok, instructions.split("mood", "train"), steps=10_000, batch_size=4, max_seconds=0.0)
+    res = lora_training.train(m, tok, instructions.split("mood", "train"), steps=10_000, batch_size=4, max_seconds=0.0)
     assert res.steps_done == 1 and res.stopped is StopReason.TIME
-    res = adapters.train(m, tok, instructions.split("mood", "train"), steps=2, batch_size=4)
+    res = lora_training.train(m, tok, instructions.split("mood", "train"), steps=2, batch_size=4)
     assert res.steps_done == 2 and res.stopped is StopReason.STEPS
     frozen = models.session_copy(gpt)
     for p in frozen.parameters():
         p.requires_grad_(False)
     with pytest.raises(ValueError):
-        adapters.train(frozen, tok, instructions.split("mood", "train"), steps=1)
+        lora_training.train(frozen, tok, instructions.split("mood", "train"), steps=1)
 
 
 def test_mixing_puts_task_b_in_batches(tok, gpt, monkeypatch):
@@ -137,7 +136,7 @@ def test_mixing_puts_task_b_in_batches(tok, gpt, monkeypatch):
         return real(tokenizer, examples)
 
     monkeypatch.setattr(adapters, "make_batch", spy)
-    adapters.train(models.session_copy(gpt), tok, instructions.split("archaic", "train"), steps=2, batch_size=8,
+    lora_training.train(models.session_copy(gpt), tok, instructions.split("archaic", "train"), steps=2, batch_size=8,
              mix_examples=instructions.split("mood", "train"), mix=0.25)
     assert seen[0].count("mood") == 2 and seen[0].count("archaic") == 6
 
@@ -217,8 +216,8 @@ def tiny():
 @pytest.mark.slow
 def test_real_tiny_gpt_learns_a_task_with_lora(tiny):
     before = models.state_fingerprint(tiny.model)
-    bank = adapters.AdapterBank(models.session_copy(tiny.model))
-    out = adapters.train_adapter(bank, tiny.tokenizer, "archaic", targets=["c_attn", "lm_head"], steps=40,
+    bank = lora_training.AdapterBank(models.session_copy(tiny.model))
+    out = lora_training.train_adapter(bank, tiny.tokenizer, "archaic", targets=["c_attn", "lm_head"], steps=40,
                            lr=1e-2, n_test=12, max_seconds=600)
     assert out["after"]["loss"] < 0.6 * out["before"]["loss"]
     assert out["after"]["word_accuracy"] > out["before"]["word_accuracy"]

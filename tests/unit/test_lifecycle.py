@@ -1,5 +1,6 @@
-"""lessons.lifecycle: the four stages, links only to pages that exist, the adapt-stage advice."""
-from lessons import course, lifecycle
+"""lessons.pretraining.lifecycle: the four stages, links only to pages that exist, the adapt-stage advice."""
+from lessons import course
+from lessons.pretraining import lifecycle
 
 
 def test_four_stages_in_course_order():

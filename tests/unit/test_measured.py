@@ -1,7 +1,7 @@
-"""lessons.measured: the bench figures the Week 3 pages show, read from assets/measured/."""
+"""lessons.core.measured: the bench figures the Week 3 pages show, read from assets/measured/."""
 import json
 
-from lessons import measured
+from lessons.core import measured
 
 
 def test_lines_per_section_from_a_bench_file(tmp_path, monkeypatch):

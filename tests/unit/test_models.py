@@ -109,6 +109,6 @@ def test_two_concurrent_conversions_make_one_valid_cache_and_half_written_is_red
     assert not any("already in the cache" in m for m in msgs)
 
     # A folder without the completion marker (killed before the rename) is not valid either.
-    (target / models._COMPLETE).unlink()
+    (target / models.COMPLETE_MARKER).unlink()
     assert not models.smollm2_cache_is_valid(target)
     shutil.rmtree(target)

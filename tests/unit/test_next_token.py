@@ -1,7 +1,7 @@
-"""lessons.next_token: the stage-by-stage pass of SmolLM2 equals the model's own forward."""
+"""lessons.transformer.next_token: the stage-by-stage pass of SmolLM2 equals the model's own forward."""
 import torch
 
-from lessons import next_token
+from lessons.transformer import next_token
 
 
 

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from lessons import corpus, models, pretraining as pt, surprisal
-from lessons.pretraining import domain_adaptation
+from lessons import corpus, models
+from lessons.pretraining import tiny_gpt, surprisal, domain_adaptation
 from lessons.core.perplexity import perplexity
 
 
@@ -42,7 +42,7 @@ def test_split_paragraphs_is_disjoint():
 def test_text_perplexity_and_bits_per_char(tiny):
     shakes = corpus.shakespeare_text("validation")[:4000]
     r_old = domain_adaptation.text_perplexity(tiny.model, tiny.tokenizer, shakes, block=64)
-    ids = pt.encode(tiny.tokenizer, shakes)
+    ids = tiny_gpt.encode(tiny.tokenizer, shakes)
     assert r_old["perplexity"] == pytest.approx(perplexity(tiny.model, ids[:1024], block=64), rel=1e-6)
     r_new = domain_adaptation.text_perplexity(tiny.model, tiny.tokenizer, domain_adaptation.modern_text(), block=64)
     # The Shakespeare model is more surprised by modern English, per character.

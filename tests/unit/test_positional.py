@@ -1,4 +1,4 @@
-"""lessons.positional against transformers' own implementations (DistilBERT's sinusoidal
+"""lessons.transformer.positional against transformers' own implementations (DistilBERT's sinusoidal
 table, Llama's rotary embedding used by SmolLM2) and the models' tables."""
 import math
 
@@ -9,7 +9,7 @@ from transformers.models.distilbert.modeling_distilbert import _create_sinusoida
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding, apply_rotary_pos_emb
 
 from lessons import models
-from lessons import positional
+from lessons.transformer import positional
 
 
 @pytest.mark.parametrize("length,d", [(50, 16), (128, 64), (7, 2)])

@@ -1,10 +1,11 @@
-"""lessons.prompting: the labelled sets, prompt building, the chat template, the token budget,
+"""lessons.prompting.in_context_learning: the labelled sets, prompt building, the chat template, the token budget,
 and batched prefix-cached scoring == scoring every full prompt alone."""
 import pytest
 import torch
 from transformers import AutoConfig, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-from lessons import models, prompting
+from lessons import models
+from lessons.prompting import in_context_learning
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +23,9 @@ def tiny_llama(tok):
     return LlamaForCausalLM(cfg).eval()
 
 
-@pytest.mark.parametrize("key", list(prompting.TASK_FILES))
+@pytest.mark.parametrize("key", list(in_context_learning.TASK_FILES))
 def test_tasks_are_labelled_balanced_and_held_out(key):
-    t = prompting.load_task(key)
+    t = in_context_learning.load_task(key)
     assert 20 <= len(t.test) <= 40
     counts = {lab: sum(e.label == lab for e in t.test) for lab in t.labels}
     assert min(counts.values()) == max(counts.values())           # balanced: chance = 1/len(labels)
@@ -34,26 +35,26 @@ def test_tasks_are_labelled_balanced_and_held_out(key):
 
 
 def test_plain_prompt_layout():
-    t = prompting.load_task("sentiment")
-    p = prompting.build_plain(t, list(t.examples[:2]), "Nice & cheap <b>")
+    t = in_context_learning.load_task("sentiment")
+    p = in_context_learning.build_plain(t, list(t.examples[:2]), "Nice & cheap <b>")
     assert p.startswith(t.instruction + "\n\n")
     assert p.endswith("Review: Nice & cheap <b>\nSentiment:")
     assert p.count("Sentiment:") == 3 and f"Sentiment: {t.examples[0].label}" in p
-    assert prompting.build_plain(t, [], "x", instruction="") == "Review: x\nSentiment:"
+    assert in_context_learning.build_plain(t, [], "x", instruction="") == "Review: x\nSentiment:"
 
 
 def test_chat_template_raw(tok):
-    t = prompting.load_task("sentiment")
-    p = prompting.build_prompt(t, list(t.examples[:1]), "Great!", tok, use_chat=True)
+    t = in_context_learning.load_task("sentiment")
+    p = in_context_learning.build_prompt(t, list(t.examples[:1]), "Great!", tok, use_chat=True)
     assert p.startswith("<|im_start|>system\n" + t.instruction + "<|im_end|>\n")
     assert f"<|im_start|>user\nReview: {t.examples[0].text}<|im_end|>\n<|im_start|>assistant\n{t.examples[0].label}<|im_end|>" in p
     assert p.endswith("<|im_start|>user\nReview: Great!<|im_end|>\n<|im_start|>assistant\n")
 
 
 def test_label_tokens_are_word_starts_and_disjoint(tok):
-    for key in prompting.TASK_FILES:
-        t = prompting.load_task(key)
-        ids = prompting.label_token_ids(tok, t.labels)
+    for key in in_context_learning.TASK_FILES:
+        t = in_context_learning.load_task(key)
+        ids = in_context_learning.label_token_ids(tok, t.labels)
         assert all(ids[lab] for lab in t.labels)
         seen = set()
         for lab, lst in ids.items():
@@ -62,7 +63,7 @@ def test_label_tokens_are_word_starts_and_disjoint(tok):
             for i in lst:
                 assert lab.startswith(tok.decode([i]).strip().lower())
     # " positive" is one token in SmolLM2's vocabulary and is among the ids
-    assert tok(" positive", add_special_tokens=False)["input_ids"][0] in prompting.label_token_ids(tok, ["positive", "negative"])["positive"]
+    assert tok(" positive", add_special_tokens=False)["input_ids"][0] in in_context_learning.label_token_ids(tok, ["positive", "negative"])["positive"]
 
 
 def test_token_budget_uses_the_context_window(tok):
@@ -70,17 +71,17 @@ def test_token_budget_uses_the_context_window(tok):
 
     class M:
         config = cfg
-    b = prompting.token_budget(tok, M(), "The capital of France is", 20)
+    b = in_context_learning.token_budget(tok, M(), "The capital of France is", 20)
     assert b.context_window == 8192
     assert b.prompt_tokens == 5 and b.total == 25 and b.fits
-    assert not prompting.TokenBudget(8000, 500, 8192).fits
+    assert not in_context_learning.TokenBudget(8000, 500, 8192).fits
 
 
 def test_batched_prefix_cache_scoring_equals_one_by_one(tok, tiny_llama):
-    t = prompting.load_task("sentiment")
+    t = in_context_learning.load_task("sentiment")
     for chat in (False, True):
-        prompts = [prompting.build_prompt(t, list(t.examples), it.text, tok, use_chat=chat) for it in t.test[:7]]
-        batched = prompting.next_token_logprobs_batch(tiny_llama, tok, prompts, batch_size=4)
+        prompts = [in_context_learning.build_prompt(t, list(t.examples), it.text, tok, use_chat=chat) for it in t.test[:7]]
+        batched = in_context_learning.next_token_logprobs_batch(tiny_llama, tok, prompts, batch_size=4)
         assert batched.shape == (7, len(tok))
         for i, p in enumerate(prompts):
             ids = tok(p, return_tensors="pt", add_special_tokens=False)["input_ids"]
@@ -90,23 +91,23 @@ def test_batched_prefix_cache_scoring_equals_one_by_one(tok, tiny_llama):
 
 
 def test_score_condition_counts_correct_answers(tok, tiny_llama):
-    t = prompting.load_task("topics")
-    c = prompting.score_condition(tiny_llama, tok, t, list(t.examples[:1]))
+    t = in_context_learning.load_task("topics")
+    c = in_context_learning.score_condition(tiny_llama, tok, t, list(t.examples[:1]))
     assert c.name == "one-shot" and len(c.predictions) == len(t.test)
     assert c.accuracy == sum(p == e.label for p, e in zip(c.predictions, t.test)) / len(t.test)
     for row in c.probs:
         assert abs(sum(row.values()) - 1) < 1e-5
     assert 0 <= c.label_mass <= 1
-    assert prompting.label_probs(torch.zeros(len(tok)), tok, t.labels)[1] == pytest.approx(
-        sum(len(v) for v in prompting.label_token_ids(tok, t.labels).values()) / len(tok))
+    assert in_context_learning.label_probs(torch.zeros(len(tok)), tok, t.labels)[1] == pytest.approx(
+        sum(len(v) for v in in_context_learning.label_token_ids(tok, t.labels).values()) / len(tok))
 
 
 @pytest.mark.slow
 def test_few_shot_beats_zero_shot_on_smollm2():
     """The measured claim of the lesson, on the real model: examples in the prompt help."""
     lm = models.load_smollm2("cpu")
-    t = prompting.load_task("sentiment")
-    res = prompting.compare_shots(lm.model, lm.tokenizer, t, list(t.examples))
+    t = in_context_learning.load_task("sentiment")
+    res = in_context_learning.compare_shots(lm.model, lm.tokenizer, t, list(t.examples))
     assert [r.name for r in res] == ["zero-shot", "one-shot", "4-shot"]
     zero, one, few = res
     assert few.accuracy > zero.accuracy and one.accuracy > zero.accuracy

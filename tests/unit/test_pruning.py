@@ -5,7 +5,8 @@ import torch
 from torch.nn.utils import prune
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from lessons import models, pruning
+from lessons import models
+from lessons.efficiency import pruning
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import struct
 import pytest
 import torch
 
-from lessons import quantization as q
+from lessons.efficiency import quantization as q
 
 INT_VIEW = {"fp32": (torch.float32, torch.int32, 32), "fp16": (torch.float16, torch.int16, 16),
             "bf16": (torch.bfloat16, torch.int16, 16)}

@@ -101,13 +101,13 @@ def test_concurrent_callers_assemble_once(parts, tmp_path, monkeypatch):
     paths, sha, size = parts
     target = tmp_path / "cache" / "model.gguf"
     writes = []
-    real_mkstemp = models.tempfile.mkstemp
+    real_mkstemp = models.conversion.tempfile.mkstemp
 
     def counting_mkstemp(*a, **kw):
         writes.append(1)
         return real_mkstemp(*a, **kw)
 
-    monkeypatch.setattr(models.tempfile, "mkstemp", counting_mkstemp)
+    monkeypatch.setattr(models.conversion.tempfile, "mkstemp", counting_mkstemp)
     errors = []
 
     def worker():
@@ -156,5 +156,6 @@ def test_not_installed_is_a_clear_message(monkeypatch):
 
 
 def test_the_packages_are_never_imported():
-    src = (ROOT / "lessons" / "models.py").read_text()
-    assert "pandas_sns" not in src and "import_module" not in src
+    for path in sorted((ROOT / "lessons" / "models").glob("*.py")):
+        src = path.read_text()
+        assert "pandas_sns" not in src and "import_module" not in src, path.name

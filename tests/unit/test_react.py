@@ -2,7 +2,8 @@
 real SmolLM2), and the reference traces whose observations come from the real tools."""
 import pytest
 
-from lessons import models, react
+from lessons import models
+from lessons.prompting import react
 from lessons.retrieval import rag
 from lessons.core.generate import Generation
 

@@ -2,7 +2,8 @@
 set, prompt construction and scoring of model completions."""
 import pytest
 
-from lessons import models, reasoning
+from lessons import models
+from lessons.prompting import reasoning
 from lessons.core import safe_eval
 
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from lessons import scaling as s
+from lessons.pretraining import scaling_laws as s
 
 
 def test_compute_optimal_reproduces_chinchilla():

@@ -2,7 +2,7 @@
 while other sessions run forward passes on the same model at the same time (Streamlit runs
 every session in a thread of one process, on the ONE cached model).
 
-The concurrency test failed on the old lessons.next_token.trace, which registered a forward
+The concurrency test failed on the old lessons.transformer.next_token.trace, which registered a forward
 hook on the shared SmolLM2's final norm: another thread's forward pass fired the hook and
 overwrote the captured tensor (wrong traces, or "stack expects each tensor to be equal size").
 """
@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lessons import attention, embeddings, models, next_token
+from lessons import models
+from lessons.transformer import attention, embeddings, next_token
 from lessons.decoding import sampling
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,10 +1,10 @@
-"""lessons.tokens against the real tokenizers: GPT-2 ids, byte-level pieces that rebuild the
+"""lessons.transformer.tokens against the real tokenizers: GPT-2 ids, byte-level pieces that rebuild the
 exact UTF-8 bytes, WordPiece [UNK], counts and context-window fill."""
 import pytest
 from tokenizers import pre_tokenizers
 
 from lessons import models
-from lessons import tokens
+from lessons.transformer import tokens
 from lessons.core import pieces
 
 

@@ -6,7 +6,11 @@ import math
 import pytest
 import torch
 
-from lessons import attention, embeddings, models, pretraining as pt, quantization as qz, scaling
+from lessons import models
+from lessons.transformer import attention, embeddings
+from lessons.pretraining import objectives, tiny_gpt
+from lessons.efficiency import quantization as qz
+from lessons.pretraining import scaling_laws
 from lessons.decoding import generation, sampling
 
 
@@ -107,7 +111,7 @@ def test_sampling_removed_tokens_are_drawn_visible(logits):
 
 # --------------------------------------------------------------------------- scaling laws
 def test_scaling_refit_lower_at_1e18_higher_at_chinchillas_budget():
-    small, big = scaling.compute_optimal(1e18), scaling.compute_optimal(10 ** 23.77)
+    small, big = scaling_laws.compute_optimal(1e18), scaling_laws.compute_optimal(10 ** 23.77)
     assert f"{small.loss_epoch:.2f} vs {small.loss_chinchilla:.2f}" == "3.49 vs 3.54"
     assert small.loss_epoch < small.loss_chinchilla
     assert big.loss_epoch > big.loss_chinchilla
@@ -116,7 +120,7 @@ def test_scaling_refit_lower_at_1e18_higher_at_chinchillas_budget():
 
 
 def test_scaling_200_tokens_per_param_3x_smaller_epoch_loss_a_little_higher():
-    a, b = scaling.compute_optimal(10 ** 23.77, 20), scaling.compute_optimal(10 ** 23.77, 200)
+    a, b = scaling_laws.compute_optimal(10 ** 23.77, 20), scaling_laws.compute_optimal(10 ** 23.77, 200)
     assert a.params / b.params == pytest.approx(math.sqrt(10))
     assert f"{a.loss_epoch:.3f} → {b.loss_epoch:.3f}" in _page("w1_scaling_laws.py")
     assert 0 < b.loss_epoch - a.loss_epoch < 0.05
@@ -170,13 +174,13 @@ def test_prompt_longer_than_the_tiny_gpts_window_says_context_window():
 def test_masked_lm_caption_counts_the_real_rate():
     toks = "The teacher explained the experiment and the students took careful notes .".split()
     for rate in (0.15, 0.5):
-        o = pt.masked_lm(toks, seed=0, mask_prob=rate)
+        o = objectives.masked_lm(toks, seed=0, mask_prob=rate)
         assert sum(1 for t in o.targets if t) == len(o.loss_positions)
     assert "~15 %" not in _page("w1_pretraining_objectives.py")
 
 
 def test_bits_per_character_compares_across_vocabularies(smol):
-    from lessons import surprisal
+    from lessons.pretraining import surprisal
 
     tiny = models.load_tiny_gpt()
     line = "ROMEO: But soft, what light through yonder window breaks? It is the east, and Juliet is the sun."
@@ -191,10 +195,10 @@ def test_bits_per_character_compares_across_vocabularies(smol):
 
 def test_live_training_applies_no_step_after_stop():
     tok = models.load_tiny_gpt().tokenizer
-    ids = pt.encode(tok, "To be, or not to be, that is the question. " * 40)
-    cfg = pt.live_config(len(tok), tok.eos_token_id, n_layer=1, n_embd=32)
+    ids = tiny_gpt.encode(tok, "To be, or not to be, that is the question. " * 40)
+    cfg = tiny_gpt.live_config(len(tok), tok.eos_token_id, n_layer=1, n_embd=32)
     asked = []
-    log = pt.TrainLog()
+    log = tiny_gpt.TrainLog()
 
     def stop_inside_the_third_step() -> bool:
         """Stop is asked before each step (the run loop) and again inside it, just before the
@@ -205,12 +209,12 @@ def test_live_training_applies_no_step_after_stop():
         asked.append(1)
         return len(asked) == 2
 
-    a = pt.fresh_model(cfg, seed=0)
-    pt.train_causal_lm(a, ids, steps=10, batch_size=2, block=16, log=log, should_stop=stop_inside_the_third_step)
+    a = tiny_gpt.fresh_model(cfg, seed=0)
+    tiny_gpt.train_causal_lm(a, ids, steps=10, batch_size=2, block=16, log=log, should_stop=stop_inside_the_third_step)
     assert len(asked) == 2                                   # step 3 was entered: the stop came from inside it
     assert log.steps == [1, 2] and log.stopped.value == "stopped"
-    b, b_log = pt.fresh_model(cfg, seed=0), pt.TrainLog()
-    pt.train_causal_lm(b, ids, steps=10, batch_size=2, block=16, log=b_log,
+    b, b_log = tiny_gpt.fresh_model(cfg, seed=0), tiny_gpt.TrainLog()
+    tiny_gpt.train_causal_lm(b, ids, steps=10, batch_size=2, block=16, log=b_log,
                        should_stop=lambda: b_log.steps_done >= 2)
     assert models.state_fingerprint(a) == models.state_fingerprint(b)   # exactly two updates in both
 
@@ -242,7 +246,7 @@ def test_domain_adaptation_try_this_as_measured():
 
 # --------------------------------------------------------------------------- tokens
 def test_tokens_case_changes_bpe_not_minilm_and_emoji_is_bytes_vs_unk(smol, minilm):
-    from lessons import tokens
+    from lessons.transformer import tokens
     from lessons.core import pieces
 
     toks = {"SmolLM2 BPE": (smol.tokenizer, pieces.BYTE_LEVEL), "MiniLM WordPiece": (minilm.tokenizer, pieces.WORDPIECE)}
@@ -255,7 +259,7 @@ def test_tokens_case_changes_bpe_not_minilm_and_emoji_is_bytes_vs_unk(smol, mini
 
 # --------------------------------------------------------------------------- positional encoding
 def test_positional_fewer_dims_far_positions_look_more_alike():
-    from lessons import positional
+    from lessons.transformer import positional
 
     far = (torch.arange(64)[:, None] - torch.arange(64)[None]).abs() >= 8
     max_far = {d: float(positional.cosine_between_positions(positional.sinusoidal(64, d))[far].max()) for d in (16, 128)}
@@ -263,7 +267,7 @@ def test_positional_fewer_dims_far_positions_look_more_alike():
 
 
 def test_rope_turning_speed_1_rad_to_almost_nothing_and_diagonals_constant(smol):
-    from lessons import positional
+    from lessons.transformer import positional
 
     cfg = smol.model.config
     head_dim, base = cfg.hidden_size // cfg.num_attention_heads, float(cfg.rope_parameters["rope_theta"])
@@ -281,7 +285,7 @@ def test_rope_turning_speed_1_rad_to_almost_nothing_and_diagonals_constant(smol)
 
 # --------------------------------------------------------------------------- architectures
 def test_architectures_allowed_cells_and_tall_cross_attention():
-    from lessons import architectures
+    from lessons.transformer import architectures
 
     m = architectures.mask_patterns(architectures.words("The cat sleeps on the warm mat."), architectures.words("Le chat dort sur le tapis chaud du salon ."))
     T = len(m.source)
@@ -291,7 +295,7 @@ def test_architectures_allowed_cells_and_tall_cross_attention():
 
 # --------------------------------------------------------------------------- data quality
 def test_data_quality_threshold_1_and_no_stopwords():
-    from lessons import data_quality as dq
+    from lessons.pretraining import data_quality as dq
 
     docs = dq.load_sample()
     strict = {d.source: d.rejected_by for d in dq.run_filters(docs, dq.FilterConfig(near_dup_jaccard=1.0)).docs}
@@ -305,7 +309,7 @@ def test_data_quality_threshold_1_and_no_stopwords():
 
 # --------------------------------------------------------------------------- next token
 def test_next_token_paris_about_077_and_the_logit_lens_finds_it_late(smol):
-    from lessons import next_token
+    from lessons.transformer import next_token
 
     tr = next_token.trace(smol, "The capital of France is")
     assert tr.top_labels[0].strip("␣ ") == "Paris" and round(tr.top_probs[0], 2) in (0.76, 0.77, 0.78)

@@ -3,8 +3,7 @@ the page says with the page's own lessons functions and asserts the stated outco
 is needed here; the training demos' outcomes are in tests/unit/test_w2_demos.py."""
 import pytest
 
-from lessons import benchmarks
-from lessons.evaluation import presets, rouge, summaries
+from lessons.evaluation import benchmarks, presets, rouge, summaries
 from lessons.finetune import instructions
 
 TWO = "rougeL vs rougeLsum (two sentences)"

@@ -4,7 +4,7 @@ only a few steps run, so the file takes well under a minute on one core."""
 import pytest
 
 from lessons import models
-from lessons.finetune import adapters, forgetting, instructions, prompt_tuning as pt
+from lessons.finetune import lora_training, forgetting, instructions, prompt_tuning
 
 pytestmark = pytest.mark.skipif(not (models.INSTRUCTION_TUNED_DIR / "mood" / "model.safetensors").is_file(),
                                 reason="assets/instruction_tuned missing: run scripts/build_instruction_tuned.py")
@@ -30,19 +30,19 @@ def test_forgetting_start_model_knows_task_b_and_not_task_a(mood_start):
 
 def test_prompt_tuning_model_needs_its_instruction_for_archaic(two_tasks):
     tok, m = two_tasks.tokenizer, two_tasks.model
-    written = pt.score(m, tok, pt.examples("archaic", "test", blank=False)[:24])
-    blank = pt.score(m, tok, pt.examples("archaic", "test", blank=True)[:24])
-    mood_blank = pt.score(m, tok, pt.examples("mood", "test", blank=True)[:24])
+    written = prompt_tuning.score(m, tok, prompt_tuning.examples("archaic", "test", blank=False)[:24])
+    blank = prompt_tuning.score(m, tok, prompt_tuning.examples("archaic", "test", blank=True)[:24])
+    mood_blank = prompt_tuning.score(m, tok, prompt_tuning.examples("mood", "test", blank=True)[:24])
     assert written["accuracy"] >= 0.9      # the skill is there ...
     assert blank["accuracy"] <= 0.1        # ... but without the instruction it picks the wrong one
     assert mood_blank["accuracy"] >= 0.9   # the page: "On 'mood' there is nothing to gain"
-    assert pt.examples("archaic", "test")[0].prompt.startswith("Instruction: \nInput: ")
+    assert prompt_tuning.examples("archaic", "test")[0].prompt.startswith("Instruction: \nInput: ")
 
 
 def test_soft_prompt_moves_blank_instruction_answers_in_a_few_steps(two_tasks):
     model = models.session_copy(two_tasks.model)
     fp = models.state_fingerprint(model)
-    res = pt.train_soft_prompt(model, two_tasks.tokenizer, "archaic", n_virtual=16, steps=6, lr=0.1,
+    res = prompt_tuning.train_soft_prompt(model, two_tasks.tokenizer, "archaic", n_virtual=16, steps=6, lr=0.1,
                                n_test=8, max_seconds=600)
     assert res["history"][-1]["loss"] < res["history"][0]["loss"]
     assert res["written"]["accuracy"] >= 0.9 and models.state_fingerprint(model) == fp
@@ -51,12 +51,12 @@ def test_soft_prompt_moves_blank_instruction_answers_in_a_few_steps(two_tasks):
 def test_lower_learning_rate_falls_more_slowly_as_the_lora_page_says():
     # Try-this: "Set the learning rate to 1e-3: the loss falls far more slowly in the same steps."
     lm = models.load_tiny_gpt("cpu")
-    D = adapters.LIVE_DEFAULTS
+    D = lora_training.LIVE_DEFAULTS
     final = {}
     for lr in (1e-3, D["lr"]):
-        bank = adapters.AdapterBank(models.session_copy(lm.model))
+        bank = lora_training.AdapterBank(models.session_copy(lm.model))
         bank.fresh_adapter("archaic", D["r"], D["alpha"], D["targets"])
-        res = adapters.train(bank.model, lm.tokenizer, instructions.split("archaic", "train"), steps=20, lr=lr,
+        res = lora_training.train(bank.model, lm.tokenizer, instructions.split("archaic", "train"), steps=20, lr=lr,
                              seed=0, max_seconds=600)
         final[lr] = sum(h["loss"] for h in res.history[-5:]) / 5
     assert final[1e-3] > final[D["lr"]] + 0.3
@@ -83,11 +83,11 @@ def test_each_adapter_does_its_own_task_and_the_base_neither():
     Measured (seed 0, the page's default): archaic 86% exact with its adapter, mood 100%; every
     other pairing 0% (mood's floor, always answering the commonest label, is 53%)."""
     lm = models.load_tiny_gpt("cpu")
-    bank = adapters.AdapterBank(models.session_copy(lm.model))
+    bank = lora_training.AdapterBank(models.session_copy(lm.model))
     fp = bank.base_fingerprint()
     tasks = ("archaic", "mood")
     for t in tasks:
-        adapters.train_adapter(bank, lm.tokenizer, t, max_seconds=3600)
+        lora_training.train_adapter(bank, lm.tokenizer, t, max_seconds=3600)
     assert bank.base_fingerprint() == fp
     for t in tasks:
         test = instructions.split(t, "test")[:36]

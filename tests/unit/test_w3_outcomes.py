@@ -10,8 +10,7 @@ import dataclasses
 import pytest
 
 from lessons import models
-from lessons.rlhf import dpo, ppo, preferences, reward_hacking, reward_model
-from lessons.rlhf import policy as policy_lib
+from lessons.rlhf import dpo, ppo, preferences, reward_hacking, reward_model, policy as policy_lib
 
 pytestmark = pytest.mark.slow
 

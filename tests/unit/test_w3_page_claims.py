@@ -2,8 +2,8 @@
 performed with the pages' own lessons functions, defaults and seeds on the real tiny GPT."""
 import pytest
 
-from lessons import corpus, models, pruning
-from lessons import distillation as kd
+from lessons import corpus, models
+from lessons.efficiency import pruning, distillation as kd
 from lessons.core.perplexity import perplexity
 
 

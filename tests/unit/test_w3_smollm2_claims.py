@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from lessons import constitutional as cai
-from lessons import react
+from lessons.rlhf import constitutional_ai as cai
+from lessons.prompting import react
 from lessons.core import generate as core_generate
 from lessons.retrieval import rag
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-MEASURED_DIR = Path(__file__).resolve().parent.parent / "assets" / "measured"
+MEASURED_DIR = Path(__file__).resolve().parents[2] / "assets" / "measured"
 
 
 def week3_apps() -> dict:

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "data_quality" / "raw_web_sample.jsonl"
+SAMPLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "data_quality" / "raw_web_sample.jsonl"
 
 GOPHER_STOPWORDS = {"the", "be", "to", "of", "and", "that", "have", "with"}
 BOILERPLATE = re.compile(

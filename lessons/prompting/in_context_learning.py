@@ -28,7 +28,7 @@ import torch
 
 from lessons.core.generate import cache_kwarg, pad_id
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "prompting"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "prompting"
 TASK_FILES = {"sentiment": "sentiment.json", "topics": "topics.json"}
 
 

@@ -13,7 +13,7 @@ step budget runs out:
     Thought: ...
     Final Answer: 3870 euros
 
-The tools are real: a calculator (the safe ast evaluator of lessons.reasoning, never
+The tools are real: a calculator (the safe ast evaluator of lessons.prompting.reasoning, never
 eval), semantic search over the RAG vector store, and a product lookup table. A
 **reference trace** (thoughts and actions scripted by hand, observations computed live by
 the same tools) shows the pattern even when a 135M model stumbles; it is always labelled
@@ -32,7 +32,7 @@ from typing import Callable, Optional
 from lessons.core.generate import chat_prompt, generate
 from lessons.core.safe_eval import SafeEvalError, safe_eval
 
-TASKS_PATH = Path(__file__).resolve().parent.parent / "assets" / "reasoning" / "react_tasks.json"
+TASKS_PATH = Path(__file__).resolve().parents[2] / "assets" / "reasoning" / "react_tasks.json"
 
 Tool = Callable[[str], str]
 MAX_TOOL_INPUT = 200

@@ -21,7 +21,7 @@ from pathlib import Path
 from lessons.core.safe_eval import ProgramRun, run_program
 from lessons.core.generate import chat_prompt, generate
 
-REASONING_DIR = Path(__file__).resolve().parent.parent / "assets" / "reasoning"
+REASONING_DIR = Path(__file__).resolve().parents[2] / "assets" / "reasoning"
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """Encoder-only, decoder-only and encoder-decoder transformers: the same blocks, different
 attention masks, different pretraining objectives, different strengths (as in the course).
 
-Masks use the convention of lessons.attention: boolean, True = this query may attend to this
+Masks use the convention of lessons.transformer.attention: boolean, True = this query may attend to this
 key. Shapes: self-attention (T, T); cross-attention (T_target, T_source).
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ the Home page's course map always list exactly the pages that exist.
 import streamlit as st
 
 from lessons import course
-from ui import common
+from ui import common, runtime
 from ui import poll as poll_ui
 from ui import share as share_ui
 from ui import study as study_ui
@@ -34,7 +34,7 @@ def _safely(fn, *args):
 
 
 def run() -> None:
-    common.use_interactive_threads()
+    runtime.use_interactive_threads()
     st.set_page_config(page_title="GenAI Lab", page_icon="🧪", layout="wide")
     sections: dict[str, list] = {}
     for week, lessons in course.by_week().items():
@@ -90,7 +90,7 @@ def run() -> None:
             if not share_ui.presenting():
                 _safely(study_ui.questions_box, lesson)
             _safely(poll_ui.teacher_panel, lesson)
-        common.release_memory()
+        runtime.release_memory()
     if stopped_early:
         # Now that everything after the page is drawn, end the run as st.stop() does: Streamlit
         # then keeps the state of the widgets this run did not reach (a normal end forgets them,

@@ -277,7 +277,7 @@ async def classroom(url: str, args, sampler: RssSampler, warm_urls: list[str] | 
     wall = time.perf_counter() - t0
     sampler.stop.set()
     # Sessions end when their websocket closes; Streamlit keeps a closed session for reconnects
-    # (server.disconnectedSessionTTL, 120 s), then the app's janitor (ui/common.py, every 30 s)
+    # (server.disconnectedSessionTTL, 120 s), then the app's janitor (ui/runtime.py, every 30 s)
     # drops it and what it trained. RSS is read after that.
     await asyncio.sleep(args.leave_wait_s)
     rss_after = sampler.now()

@@ -54,15 +54,15 @@ def _timed_layer_changes(at, n_layers: int) -> tuple[float, float]:
 
 
 def measure() -> dict:
-    from ui import w1
+    from ui import transformer
 
     from tests.app.helpers import open_page
 
     home = open_page("pages/home.py", timeout=300)
     baseline = p50_ms(lambda: home.run(), repeats=5, warmup=1)
-    at = _page(w1.SMOLLM2)
+    at = _page(transformer.SMOLLM2)
     smol, smol_cpu = _timed_layer_changes(at, 30)
-    at = _page(w1.MINILM)
+    at = _page(transformer.MINILM)
     mini, mini_cpu = _timed_layer_changes(at, 6)
     return {
         "attention_rerun_ms_p50": smol,              # SmolLM2, 64 tokens, layer change (wall)

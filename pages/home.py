@@ -9,7 +9,7 @@ registry), the device in use and the models that are available."""
 import streamlit as st
 
 from lessons import course, models
-from ui import common
+from ui import common, loaders
 from ui import study as study_ui
 
 st.title("🧪 GenAI Lab")
@@ -75,7 +75,7 @@ with st.expander("Load any model from the Hugging Face hub (needs internet or a 
     mid = st.text_input("Model id", placeholder="gpt2", key="home.model_id")
     if st.button("Try loading", key="home.load"):
         try:
-            lm = common.hub_model(mid.strip(), dev)
+            lm = loaders.hub_model(mid.strip(), dev)
             st.success(f"Loaded {lm.name}: {lm.n_params / 1e6:.1f}M parameters.")
             st.session_state["home.model_loaded"] = lm.name
         except models.ModelUnavailable as exc:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.transformer import architectures
-from ui import common, w1
+from ui import common, figures, inputs
 
 st.title("🏗️ Encoder, decoder, encoder-decoder")
 st.markdown(
@@ -26,8 +26,8 @@ with c1:
 with c2:
     tgt_raw = st.text_input("An output for the encoder-decoder (e.g. a translation)", "Le chat dort.",
                             key="architectures.target")
-src_txt = common.clean_text(src_raw, max_chars=300, what="sentence")
-tgt_txt = common.clean_text(tgt_raw, max_chars=300, what="output")
+src_txt = inputs.clean_text(src_raw, max_chars=300, what="sentence")
+tgt_txt = inputs.clean_text(tgt_raw, max_chars=300, what="output")
 if src_txt is None or tgt_txt is None:
     common.stop_page()
 src, tgt = architectures.words(src_txt), architectures.words(tgt_txt)
@@ -44,7 +44,7 @@ st.caption("Split into words and punctuation for readability; real models use su
 def mask_fig(mask, cols, rows, title, x_title="key", y_title="query"):
     z = mask.float()
     text = [["✓" if v else "" for v in row] for row in mask.tolist()]
-    return w1.heatmap(z, cols, rows, title=title, zmin=0, zmax=1, colorscale=[[0, "#F2F2F2"], [1, "#4C78A8"]],
+    return figures.heatmap(z, cols, rows, title=title, zmin=0, zmax=1, colorscale=[[0, "#F2F2F2"], [1, "#4C78A8"]],
                       text=text, showscale=False, x_title=x_title, y_title=y_title,
                       height=min(620, 200 + 24 * len(rows)))
 

@@ -9,7 +9,7 @@ the head average, and a by-hand recomputation that matches the model."""
 import streamlit as st
 
 from lessons.transformer import attention as attn
-from ui import common, w1
+from ui import common, figures, inputs, transformer
 
 st.title("🔍 Attention maps of real models")
 st.markdown(
@@ -24,17 +24,17 @@ st.latex(r"A^{(\ell,h)} = \operatorname{softmax}\!\Big(\frac{Q^{(\ell,h)} {K^{(\
 
 c1, c2 = st.columns([1, 2])
 with c1:
-    choice = st.radio("Model", w1.MODELS, key="attention-maps.model")
+    choice = st.radio("Model", transformer.MODELS, key="attention-maps.model")
 with c2:
     raw = st.text_area("Your text", "The animal didn't cross the street because it was too tired.",
                        key="attention-maps.text", height=80)
-text = common.clean_text(raw)
+text = inputs.clean_text(raw)
 if text is None:
     common.stop_page()
 
 dev = common.device()
 try:
-    run = w1.attention_run(choice, text, dev)
+    run = transformer.attention_run(choice, text, dev)
 except Exception as exc:  # a missing model package: say so instead of a traceback
     common.show_model_error(exc)
     common.stop_page()
@@ -66,7 +66,7 @@ what = "average of all heads" if head is None else f"head {head}" + (
     f" (shares keys/values with KV head {run.kv_head(head)})" if gqa else "")
 left, right = st.columns([3, 2])
 with left:
-    fig = w1.heatmap(mat, run.labels, run.labels, title=f"Layer {layer}, {what}", zmin=0, zmax=float(mat.max()),
+    fig = figures.heatmap(mat, run.labels, run.labels, title=f"Layer {layer}, {what}", zmin=0, zmax=float(mat.max()),
                      x_title="key (attended to)", y_title="query (attending)")
     st.plotly_chart(fig, width="stretch", key="attention-maps.heatmap")
 with right:
@@ -78,20 +78,20 @@ with right:
                          format_func=lambda i: f"{i}: {run.labels[i]}", key="attention-maps.query")
     row = attn.attends_to(run, layer, head, query)
     top = int(row.argmax())
-    st.plotly_chart(w1.bar(row, run.labels, horizontal=True, title=f"Token {query} “{run.labels[query]}” attends to",
+    st.plotly_chart(figures.bar(row, run.labels, horizontal=True, title=f"Token {query} “{run.labels[query]}” attends to",
                            x_title="attention weight", height=min(700, 120 + 18 * T)),
                     width="stretch", key="attention-maps.row")
-    st.markdown(f"Strongest: **{common.md_escape(run.labels[top])}** (token {top}) with weight "
+    st.markdown(f"Strongest: **{inputs.md_escape(run.labels[top])}** (token {top}) with weight "
                 f"**{float(row[top]):.3f}**; the row sums to {float(row.sum()):.4f}.")
 
 st.subheader(f"All {run.n_heads} heads of layer {layer}")
 titles = [f"head {h}" + (f" · KV {run.kv_head(h)}" if gqa else "") for h in range(run.n_heads)]
-st.plotly_chart(w1.small_multiples(run.attentions[layer], titles,
+st.plotly_chart(figures.small_multiples(run.attentions[layer], titles,
                                    cols=3 if run.n_heads == 9 else 4),
                 width="stretch", key="attention-maps.multiples")
 
 st.subheader("Check: recompute this layer by hand")
-by_hand = attn.recompute_layer(w1.load(choice, dev), run, layer)
+by_hand = attn.recompute_layer(transformer.load(choice, dev), run, layer)
 diff = float((by_hand - run.attentions[layer]).abs().max())
 above = attn.upper_triangle_max(run.attentions[layer])
 c1, c2, c3 = st.columns(3)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.pretraining import data_quality as dq
-from ui import common
+from ui import common, inputs
 
 st.title("🧹 Where pretraining data comes from")
 st.markdown(
@@ -27,7 +27,7 @@ docs = dq.load_sample()
 with st.expander("Add your own document to the sample"):
     raw = st.text_area("Your document", "", key="data-quality.own", height=100,
                        placeholder="Paste any text: a paragraph, a menu, some spam...")
-    own = common.clean_text(raw, what="document", allow_empty=True)
+    own = inputs.clean_text(raw, what="document", allow_empty=True)
     if own:
         docs = docs + [{"id": "yours", "source": "your document", "text": own}]
 

@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import corpus, models
 from lessons.pretraining import tiny_gpt, domain_adaptation
 from lessons.core.perplexity import describe as describe_slice
-from ui import common, live
+from ui import common, figures, inputs, live, loaders, runtime
 
 st.title("🧭 Domain adaptation by continued pretraining")
 st.markdown(
@@ -33,7 +33,7 @@ shakespeare_eval = corpus.shakespeare_text("validation")[:8000]
 # --------------------------------------------------------------------------- 1. compare
 st.header("1 · Who is surprised by what?")
 own_raw = st.text_area("Optional: your own text as a third domain", "", key="domain-adaptation.own", height=80, placeholder="Paste a paragraph from your field ...")
-own = common.clean_text(own_raw, what="text", allow_empty=True)
+own = inputs.clean_text(own_raw, what="text", allow_empty=True)
 # Part 1 trains nothing, so it scores the whole modern sample (more tokens, steadier figures).
 texts = {"Shakespeare (held-out plays)": shakespeare_eval, "modern English (written for the app)": domain_adaptation.modern_text()}
 if own:
@@ -55,8 +55,8 @@ def domain_table(_tiny, _smol, text_items: tuple, device: str) -> list[dict]:
 
 
 try:
-    tiny = common.tiny_gpt(dev)
-    smol = common.smollm2(dev)
+    tiny = loaders.tiny_gpt(dev)
+    smol = loaders.smollm2(dev)
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
     common.stop_page()
@@ -95,7 +95,7 @@ st.caption(f"Training text: {len(modern_train):,} characters = {n_train_tokens:,
            f"sees a third of it, so too many steps or too high a learning rate make the copy memorise it "
            f"(held-out modern perplexity turns back up: overfitting).")
 prompt = st.text_input("Prompt for before/after samples", "I checked my email and", key="domain-adaptation.prompt")
-prompt = common.clean_text(prompt, what="prompt", max_chars=200) or "I checked my email and"
+prompt = inputs.clean_text(prompt, what="prompt", max_chars=200) or "I checked my email and"
 
 go_train = live.buttons("domain-adaptation", "▶ Continue pretraining",
                         stop_help="Stops the run; the copy keeps what it learned so far.")
@@ -108,7 +108,7 @@ def curve_fig(curve) -> go.Figure:
     f.add_trace(go.Scatter(x=[c[0] for c in curve], y=[c[2] for c in curve], name="Shakespeare (held out)",
                            mode="lines+markers"))
     f.update_layout(yaxis_title="perplexity", height=330, margin=dict(l=10, r=10, t=30, b=10))
-    f.update_xaxes(**common.step_axis(max((c[0] for c in curve), default=0)))
+    f.update_xaxes(**figures.step_axis(max((c[0] for c in curve), default=0)))
     return f
 
 
@@ -119,7 +119,7 @@ if (stopped := live.finish_interrupted("domain-adaptation", restarting=go_train)
                if measured != done else ""))
 
 if go_train:
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             fp_before = models.state_fingerprint(tiny.model)
             copy = models.session_copy(tiny.model)            # private: the shared model stays read-only
@@ -137,7 +137,7 @@ if go_train:
                                     f"Shakespeare PPL {m['ppl_old']:.1f}")
             res = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, modern_train, modern_eval, None,
                                               steps=steps, lr=lr, eval_every=every, max_seconds=600, seed=int(seed),   # 600 s: a safety net
-                                              progress=tick, should_stop=common.stop_requested,
+                                              progress=tick, should_stop=runtime.stop_requested,
                                               curve=result["curve"], log=lv.run)
             result.update(after_sample=tiny_gpt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed)),
                           fingerprint_unchanged=models.state_fingerprint(tiny.model) == fp_before)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.transformer import embeddings
-from ui import common, w1
+from ui import common, figures, inputs, loaders, transformer
 
 st.title("🧭 Embeddings: words as vectors")
 st.markdown(
@@ -31,7 +31,7 @@ with c2:
 with c3:
     dims = st.radio("PCA", ["2-D", "3-D"], key="embeddings.dims")
 
-own_clean = common.clean_text(own, max_chars=400, what="words", allow_empty=True) or ""
+own_clean = inputs.clean_text(own, max_chars=400, what="words", allow_empty=True) or ""
 mine = [w.strip() for w in own_clean.split(",") if w.strip()]
 words, group_of = [], {}
 for g in groups:
@@ -51,13 +51,13 @@ if len(words) < 3:
     common.stop_page()
 
 dev = common.device()
-lm = w1.load(w1.SMOLLM2 if choice.startswith("SmolLM2") else w1.MINILM, dev)
+lm = transformer.load(transformer.SMOLLM2 if choice.startswith("SmolLM2") else transformer.MINILM, dev)
 wv = embeddings.word_vectors(lm, words)
 k = 3 if dims == "3-D" else 2
 proj, ratio = embeddings.pca(wv.vectors, k)
-labels = [w1.esc(w) for w in wv.words]
+labels = [figures.esc(w) for w in wv.words]
 grp = [group_of[w] for w in wv.words]
-hover = [w1.esc(f"{w}: tokens {' '.join(p)}") for w, p in zip(wv.words, wv.pieces)]
+hover = [figures.esc(f"{w}: tokens {' '.join(p)}") for w, p in zip(wv.words, wv.pieces)]
 if k == 3:
     fig = px.scatter_3d(x=proj[:, 0], y=proj[:, 1], z=proj[:, 2], color=grp, text=labels, hover_name=hover,
                         labels={"x": "PC 1", "y": "PC 2", "z": "PC 3", "color": "group"},
@@ -68,7 +68,7 @@ else:
                      labels={"x": "PC 1", "y": "PC 2", "color": "group"}, color_discrete_sequence=px.colors.qualitative.D3)
     xs, ys = [float(v) for v in proj[:, 0]], [float(v) for v in proj[:, 1]]
     fig.update_traces(marker=dict(size=9))
-    common.place_scatter_labels(fig, xs, ys, labels)   # labels that do not collide; leader lines in a cluster
+    transformer.place_scatter_labels(fig, xs, ys, labels)   # labels that do not collide; leader lines in a cluster
 fig.update_layout(height=560, margin=dict(l=10, r=10, t=40, b=10),
                   title=f"PCA of {len(wv.words)} token embeddings ({wv.vectors.shape[1]}-D → {k}-D)")
 st.plotly_chart(fig, width="stretch", key="embeddings.pca")
@@ -76,25 +76,25 @@ split = [w for w, p in zip(wv.words, wv.pieces) if len(p) > 1]
 st.caption(
     f"These {k} axes keep {float(ratio.sum()):.0%} of the variance of these words "
     f"({', '.join(f'{float(r):.0%}' for r in ratio)}); the rest is invisible here. "
-    + (f"Split into several tokens (their vectors are averaged): {common.md_escape(', '.join(split))}." if split else "")
+    + (f"Split into several tokens (their vectors are averaged): {inputs.md_escape(', '.join(split))}." if split else "")
 )
 
 sim = embeddings.cosine_matrix(wv.vectors)
 st.subheader("Cosine similarity (full vectors)")
-st.plotly_chart(w1.heatmap(sim, wv.words, wv.words, zmin=-1, zmax=1, colorscale="RdBu",
+st.plotly_chart(figures.heatmap(sim, wv.words, wv.words, zmin=-1, zmax=1, colorscale="RdBu",
                            text_fmt=".2f" if len(wv.words) <= 16 else None, height=200 + 26 * len(wv.words)),
                 width="stretch", key="embeddings.cos")
 unk = embeddings.unknown_words(lm, wv)
 if unk:
     st.warning(f"{lm.name}'s WordPiece vocabulary has no piece for "
-               f"{common.md_escape(', '.join(unk))}: they all become the unknown token "
+               f"{inputs.md_escape(', '.join(unk))}: they all become the unknown token "
                f"`{lm.tokenizer.unk_token}`, so they share ONE row of the table, the same vector and a cosine "
                "of 1.000 with each other, whatever they mean. SmolLM2's byte-level BPE never needs an "
                "unknown token: it falls back to bytes.")
 best = embeddings.most_similar_pair(wv, sim)
 if best is not None:
     i, j, c = best
-    st.markdown(f"Most similar pair: **{common.md_escape(wv.words[i])}** and **{common.md_escape(wv.words[j])}** "
+    st.markdown(f"Most similar pair: **{inputs.md_escape(wv.words[i])}** and **{inputs.md_escape(wv.words[j])}** "
                 f"(cosine {c:.3f}). Words that became the same tokens are not counted as a pair.")
 
 st.header("Contextual embeddings")
@@ -111,12 +111,12 @@ with c2:
     sa = st.text_input("Sentence A", "We sat on the river bank and watched the water.", key="embeddings.ctx_a")
 with c3:
     sb = st.text_input("Sentence B", "I deposited the money at the bank this morning.", key="embeddings.ctx_b")
-word_c = common.clean_text(word, max_chars=40, what="word")
-sa_c = common.clean_text(sa, max_chars=300, what="sentence")
-sb_c = common.clean_text(sb, max_chars=300, what="sentence")
+word_c = inputs.clean_text(word, max_chars=40, what="word")
+sa_c = inputs.clean_text(sa, max_chars=300, what="sentence")
+sb_c = inputs.clean_text(sb, max_chars=300, what="sentence")
 if word_c and sa_c and sb_c:
     try:
-        ctx = embeddings.contextual(common.minilm(dev), word_c, sa_c, sb_c)
+        ctx = embeddings.contextual(loaders.minilm(dev), word_c, sa_c, sb_c)
     except ValueError as exc:
         st.info(str(exc))
     else:
@@ -128,10 +128,10 @@ if word_c and sa_c and sb_c:
                                    mode="lines+markers"))
         fig.update_layout(height=320, xaxis_title="layer (0 = embeddings + position)", yaxis_title="cosine",
                           yaxis_range=[0, 1.05], margin=dict(l=10, r=10, t=30, b=10),
-                          title=f"“{w1.esc(ctx.word)}” in A vs in B")
+                          title=f"“{figures.esc(ctx.word)}” in A vs in B")
         st.plotly_chart(fig, width="stretch", key="embeddings.ctx_curve")
-        st.caption(f"MiniLM tokens for the word: A {common.md_escape(' '.join(ctx.pieces_a))}, "
-                   f"B {common.md_escape(' '.join(ctx.pieces_b))}.")
+        st.caption(f"MiniLM tokens for the word: A {inputs.md_escape(' '.join(ctx.pieces_a))}, "
+                   f"B {inputs.md_escape(' '.join(ctx.pieces_b))}.")
 
 common.try_this(
     "Show only *royalty & gender*: do the male and female words fall on two parallel lines?",

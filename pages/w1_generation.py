@@ -11,8 +11,7 @@ import streamlit as st
 
 from lessons import models
 from lessons.decoding import generation
-from ui import common
-from ui import decoding
+from ui import common, decoding, inputs
 
 PRESETS = {
     "Free story (sampling)": dict(prompt="Once upon a time, in a small village,", do_sample=True, temperature=0.8,
@@ -65,7 +64,7 @@ max_new = h1.slider("max_new_tokens", 1, 60, step=1, key="generation.max_new_tok
 rep = h2.slider("repetition_penalty (1.0 = off)", 1.0, 2.0, step=0.05, key="generation.repetition_penalty")
 seed = h3.number_input("seed (torch.manual_seed)", 0, 2**31 - 1, step=1, key="generation.seed")
 
-prompt = common.clean_text(prompt, what="prompt", max_chars=1000)
+prompt = inputs.clean_text(prompt, what="prompt", max_chars=1000)
 if prompt is None:
     common.stop_page()
 settings = generation.GenSettings(do_sample=do_sample, temperature=float(temperature), top_k=int(top_k),
@@ -101,7 +100,7 @@ if tr.steps:
         st.metric("its probability (after the settings)", f"{step.prob:.3f}")
         st.metric("tokens it was drawn from", f"{step.n_kept:,}")
         runners = [f"{t} ({p:.3f})" for t, p, tid in step.top if tid != step.token_id][:4]
-        st.markdown("**Runners-up:** " + common.md_escape(", ".join(runners) or "none"))
+        st.markdown("**Runners-up:** " + inputs.md_escape(", ".join(runners) or "none"))
     with st.expander("Every step as a table"):
         st.dataframe(pd.DataFrame([{
             "step": k + 1, "chosen": s.token, "p": round(s.prob, 4), "p raw": round(s.raw_prob, 4),

@@ -11,8 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.prompting import in_context_learning
-from ui import common
-from ui import decoding
+from ui import common, decoding, inputs
 
 st.title("🧩 Prompt engineering and in-context learning")
 st.markdown(
@@ -42,7 +41,7 @@ n_shots = c3.slider("examples in the prompt (shots)", 0, len(task.examples), min
                     key=f"in-context-learning.shots_{task_key}")
 
 instruction = st.text_input("Instruction", value=task.instruction, key=f"in-context-learning.instruction_{task_key}")
-instruction = common.clean_text(instruction, what="instruction", max_chars=300, allow_empty=True)
+instruction = inputs.clean_text(instruction, what="instruction", max_chars=300, allow_empty=True)
 st.markdown("**Examples** (edit them; the first *shots* rows go into the prompt):")
 edited = st.data_editor(
     pd.DataFrame([{"text": e.text, "label": e.label} for e in task.examples]),
@@ -50,12 +49,12 @@ edited = st.data_editor(
                    "text": st.column_config.TextColumn("text", required=True)},
     num_rows="fixed", hide_index=True, width="stretch", key=f"in-context-learning.examples_{task_key}",
 )
-examples = [in_context_learning.Example(common.clean_text(str(r["text"]), what=f"example {i + 1}", max_chars=300,
+examples = [in_context_learning.Example(inputs.clean_text(str(r["text"]), what=f"example {i + 1}", max_chars=300,
                                                 allow_empty=True).strip(), str(r["label"]))
             for i, r in enumerate(edited.to_dict("records"))
             if str(r.get("text") or "").strip() and r.get("label") in task.labels]
 query = st.text_input(f"{task.input_name} to classify", value=task.test[0].text, key=f"in-context-learning.query_{task_key}")
-query = common.clean_text(query, what=task.input_name.lower(), max_chars=300)
+query = inputs.clean_text(query, what=task.input_name.lower(), max_chars=300)
 if query is None:
     common.stop_page()
 shots = examples[:n_shots]

@@ -10,12 +10,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.transformer import next_token
-from ui import common, w1
+from ui import common, figures, inputs, loaders
 
 
 @st.cache_resource(max_entries=8, show_spinner="Running SmolLM2 on your prompt ...")
 def _trace(prompt: str, dev: str) -> next_token.NextTokenTrace:
-    return next_token.trace(common.smollm2(dev), prompt, top_k=10)
+    return next_token.trace(loaders.smollm2(dev), prompt, top_k=10)
 
 
 st.title("➡️ One next-token prediction, stage by stage")
@@ -29,12 +29,12 @@ st.latex(r"p(t_{T+1}\mid t_1..t_T) = \operatorname{softmax}\big(W_E\,\mathrm{RMS
          r"x_\ell = x_{\ell-1} + \mathrm{Attn}(\cdot) + \mathrm{MLP}(\cdot)")
 
 raw = st.text_input("Prompt", "The capital of France is", key="next-token.prompt")
-prompt = common.clean_text(raw, what="prompt")
+prompt = inputs.clean_text(raw, what="prompt")
 if prompt is None:
     common.stop_page()
 dev = common.device()
 try:
-    common.smollm2(dev)
+    loaders.smollm2(dev)
     tr = _trace(prompt, dev)
 except Exception as exc:
     common.show_model_error(exc)
@@ -48,12 +48,12 @@ st.table(pd.DataFrame([vars(s) for s in tr.stages]).set_index("step"))
 
 st.subheader("1–2 · Tokens and their embeddings")
 dims = st.slider("Embedding dimensions to show", 16, 576, 64, step=16, key="next-token.dims")
-st.plotly_chart(w1.heatmap(tr.embeddings[:, :dims], [str(i) for i in range(dims)], tr.labels,
+st.plotly_chart(figures.heatmap(tr.embeddings[:, :dims], [str(i) for i in range(dims)], tr.labels,
                            title=f"token embeddings: {len(tr.ids)} tokens × first {dims} of 576 numbers",
                            colorscale="RdBu", zmin=-0.15, zmax=0.15, height=160 + 24 * len(tr.ids)),
                 width="stretch", key="next-token.emb")
 # (the dimension axis is unlabeled on purpose: single dimensions carry no human meaning)
-st.caption("ids: " + ", ".join(f"{common.md_escape(l)} = {i}" for l, i in zip(tr.labels, tr.ids)))
+st.caption("ids: " + ", ".join(f"{inputs.md_escape(l)} = {i}" for l, i in zip(tr.labels, tr.ids)))
 
 st.subheader("3 · Through the 30 blocks")
 st.markdown(
@@ -66,7 +66,7 @@ norms = tr.block_outputs[:, -1].norm(dim=-1)
 c1, c2 = st.columns(2)
 with c1:
     fig = go.Figure(go.Scatter(x=layers, y=tr.lens_probs, mode="lines+markers+text",
-                               text=[w1.esc(l) for l in tr.lens_labels], textposition="top center",
+                               text=[figures.esc(l) for l in tr.lens_labels], textposition="top center",
                                textfont=dict(size=10)))
     fig.update_layout(title="logit lens: top next token after each block", height=380,
                       xaxis_title="after block", yaxis_title="its probability", yaxis_range=[0, 1.1],
@@ -82,7 +82,7 @@ st.subheader("4–8 · Final norm, logits, softmax, top-10")
 k = st.slider("Show the top", 3, 10, 10, key="next-token.k")
 c1, c2 = st.columns([3, 2])
 with c1:
-    fig = w1.bar(tr.top_probs[:k], tr.top_labels[:k], horizontal=True, title=f"top-{k} next tokens",
+    fig = figures.bar(tr.top_probs[:k], tr.top_labels[:k], horizontal=True, title=f"top-{k} next tokens",
                  x_title="probability", height=120 + 30 * k)
     st.plotly_chart(fig, width="stretch", key="next-token.top")
 with c2:
@@ -91,7 +91,7 @@ with c2:
                                "probability": [round(p, 4) for p in tr.top_probs[:k]]}),
                  hide_index=True, width="stretch", key="next-token.top_table")
 st.markdown(
-    f"Most likely next token: **{common.md_escape(tr.top_labels[0])}** with probability "
+    f"Most likely next token: **{inputs.md_escape(tr.top_labels[0])}** with probability "
     f"**{tr.top_probs[0]:.3f}**. The top-10 together hold {sum(tr.top_probs):.1%} of the probability; "
     f"the other 49,142 tokens share the rest. The probabilities come straight from the logits: "
     f"p = e^logit / Σ e^logit, so a logit 1 higher means e ≈ 2.7 × more likely."

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.transformer import positional
-from ui import common, w1
+from ui import common, figures, loaders
 
 st.title("📍 Positional encoding")
 st.markdown(
@@ -30,12 +30,12 @@ pe = positional.sinusoidal(length, d_model)
 sim = positional.cosine_between_positions(pe)
 c1, c2 = st.columns(2)
 with c1:
-    st.plotly_chart(w1.heatmap(pe, [str(i) for i in range(d_model)], [str(p) for p in range(length)],
+    st.plotly_chart(figures.heatmap(pe, [str(i) for i in range(d_model)], [str(p) for p in range(length)],
                                title=f"PE: {length} positions × {d_model} dimensions", colorscale="RdBu",
                                zmin=-1, zmax=1, x_title="dimension", y_title="position", height=520),
                     width="stretch", key="positional.pe")
 with c2:
-    st.plotly_chart(w1.heatmap(sim, [str(p) for p in range(length)], [str(p) for p in range(length)],
+    st.plotly_chart(figures.heatmap(sim, [str(p) for p in range(length)], [str(p) for p in range(length)],
                                title="cosine similarity between positions", colorscale="Viridis",
                                zmin=float(sim.min()), zmax=1, x_title="position", y_title="position",
                                height=520), width="stretch", key="positional.sim")
@@ -55,15 +55,15 @@ st.markdown(
 )
 n_pos = st.slider("Learned positions to compare", 16, 512, 128, step=16, key="positional.learned")
 dev = common.device()
-learned = positional.learned_positions(common.minilm(dev), n_pos)
+learned = positional.learned_positions(loaders.minilm(dev), n_pos)
 lsim = positional.cosine_between_positions(learned)
-st.plotly_chart(w1.heatmap(lsim, [str(p) for p in range(n_pos)], [str(p) for p in range(n_pos)],
+st.plotly_chart(figures.heatmap(lsim, [str(p) for p in range(n_pos)], [str(p) for p in range(n_pos)],
                            title=f"MiniLM: cosine similarity of its first {n_pos} learned position vectors",
                            colorscale="Viridis", zmin=float(lsim.min()), zmax=1, x_title="position",
                            y_title="position", height=480), width="stretch", key="positional.learned_fig")
 
 st.subheader("SmolLM2: rotary position embeddings (RoPE)")
-smol_cfg = common.smollm2(dev).model.config
+smol_cfg = loaders.smollm2(dev).model.config
 base = float(smol_cfg.rope_parameters["rope_theta"])
 head_dim = int(getattr(smol_cfg, "head_dim", smol_cfg.hidden_size // smol_cfg.num_attention_heads))
 st.markdown(
@@ -98,7 +98,7 @@ with c2:
     seed = st.number_input("Seed for q and k", 0, 10_000, 0, key="positional.rope_seed")
     q, k = positional.random_qk(head_dim, seed)
     scores = positional.rope_scores(q, k, 24, base)
-    st.plotly_chart(w1.heatmap(scores, [str(i) for i in range(24)], [str(i) for i in range(24)],
+    st.plotly_chart(figures.heatmap(scores, [str(i) for i in range(24)], [str(i) for i in range(24)],
                                title="q·k with q at position m and k at n", colorscale="RdBu",
                                zmin=-float(scores.abs().max()), zmax=float(scores.abs().max()),
                                x_title="key position n", y_title="query position m", height=460),

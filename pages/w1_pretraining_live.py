@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import corpus, models
 from lessons.pretraining import tiny_gpt
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
-from ui import common, live
+from ui import common, live, loaders, runtime
 
 MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
 
@@ -30,7 +30,7 @@ st.latex(r"\mathcal{L}(\theta) = -\frac{1}{BT}\sum_{b=1}^{B}\sum_{t=1}^{T}\log p
 
 dev = common.device()
 try:
-    tok = common.tiny_gpt(dev).tokenizer       # only the shared (read-only) tokenizer is used
+    tok = loaders.tiny_gpt(dev).tokenizer       # only the shared (read-only) tokenizer is used
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
     common.stop_page()
@@ -100,7 +100,7 @@ if (stopped := live.finish_interrupted("pretraining-live", finish, restarting=st
     live.stopped_note(stopped.run)
 
 if start:
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             model = tiny_gpt.fresh_model(cfg, seed=int(seed)).to(dev)   # a brand-new private model, on the chosen device
             res = tiny_gpt.PretrainResult(model, tiny_gpt.TrainLog(steps, MAX_SECONDS), steps, every, int(seed))
@@ -125,7 +125,7 @@ if start:
                                  f"{m['tokens'] / max(m['seconds'], 1e-6):,.0f} tokens/s")
             tiny_gpt.train_causal_lm(model, train_ids, steps=steps, batch_size=tiny_gpt.LIVE_BATCH, block=tiny_gpt.LIVE_BLOCK,
                                lr=lr, warmup=min(30, steps // 5), max_seconds=MAX_SECONDS, seed=int(seed),
-                               progress=on_step, log=res.log, should_stop=common.stop_requested)
+                               progress=on_step, log=res.log, should_stop=runtime.stop_requested)
             live.end(lv, finish)
             bar.empty()
             chart.empty()

@@ -14,7 +14,7 @@ import streamlit as st
 
 from lessons import models
 from lessons.pretraining import objectives, surprisal
-from ui import common
+from ui import common, inputs, loaders
 
 st.title("🎯 Pretraining objectives")
 st.markdown(
@@ -29,10 +29,10 @@ raw = c1.text_input("Your sentence", "The teacher explained the experiment and t
                     key="pretraining-objectives.text")
 unit = c2.radio("Tokens", ["words", "GPT-2 BPE"], key="pretraining-objectives.unit")
 seed = c3.number_input("seed", 0, 9999, 0, key="pretraining-objectives.seed")
-text = common.clean_text(raw, what="sentence")
+text = inputs.clean_text(raw, what="sentence")
 if text is None:
     common.stop_page()
-tokens, cut = objectives.display_tokens(text, common.gpt2_tokenizer() if unit == "GPT-2 BPE" else None)
+tokens, cut = objectives.display_tokens(text, loaders.gpt2_tokenizer() if unit == "GPT-2 BPE" else None)
 if cut:
     st.warning(f"Only the first {objectives.MAX_OBJECTIVE_TOKENS} tokens are used here.")
 if len(tokens) < 2:
@@ -83,7 +83,7 @@ mc1, mc2 = st.columns([1, 2])
 which = mc1.radio("Model", ["SmolLM2-135M-Instruct", "tiny GPT (ours)"], key="pretraining-objectives.model")
 dev = common.device()
 try:
-    lm = common.smollm2(dev) if which.startswith("Smol") else common.tiny_gpt(dev)
+    lm = loaders.smollm2(dev) if which.startswith("Smol") else loaders.tiny_gpt(dev)
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
     common.stop_page()

@@ -14,8 +14,7 @@ import streamlit as st
 
 from lessons.prompting import in_context_learning
 from lessons.decoding import generation
-from ui import common
-from ui import decoding
+from ui import common, decoding, inputs
 
 st.title("💬 Prompts, completions and inference")
 st.markdown(
@@ -40,7 +39,7 @@ with c2:
     use_chat = st.toggle("Apply the chat template", value=has_chat, key="prompts-inference.chat", disabled=not has_chat,
                          help="Instruction-tuned models were trained on conversations in this format.") and has_chat
     max_new = st.slider("max_new_tokens", 1, 80, 30, key="prompts-inference.max_new")
-text = common.clean_text(text, what="prompt")
+text = inputs.clean_text(text, what="prompt")
 if text is None:
     common.stop_page()
 prompt = (lm.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,

@@ -13,7 +13,7 @@ import streamlit as st
 
 from lessons import corpus, models
 from lessons.efficiency import quantization as qz
-from ui import common
+from ui import common, loaders
 
 st.title("🔢 Quantization and the memory of LLMs")
 st.markdown(
@@ -131,7 +131,7 @@ if st.button("Quantize and measure", type="primary", key="quantization.run"):
     st.session_state["quantization.ask"] = (which, n_tok)
 if st.session_state.get("quantization.ask") == (which, n_tok):
     try:
-        lm = common.tiny_gpt(dev) if which.startswith("tiny") else common.smollm2(dev)
+        lm = loaders.tiny_gpt(dev) if which.startswith("tiny") else loaders.smollm2(dev)
         with st.spinner(f"Quantizing {which} four ways and measuring ..."):
             res = measure(lm, which, n_tok, dev)
     except models.ModelUnavailable as exc:

@@ -10,8 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.decoding import sampling
-from ui import common
-from ui import decoding
+from ui import common, decoding, inputs
 
 PRESETS = ["The capital of France is", "My favourite colour is", "Once upon a time, there was a",
            "The best way to learn programming is to", "2 + 2 ="]
@@ -36,7 +35,7 @@ with c2:
     preset = st.selectbox("Example prompt", PRESETS, key="sampling.preset")
 with c1:
     prompt = st.text_input("Prompt", value=preset, key=f"sampling.prompt_{PRESETS.index(preset)}")
-prompt = common.clean_text(prompt, what="prompt", max_chars=500)
+prompt = inputs.clean_text(prompt, what="prompt", max_chars=500)
 if prompt is None:
     common.stop_page()
 

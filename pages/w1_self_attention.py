@@ -9,7 +9,7 @@ words with seeded toy embeddings, checked against torch's scaled_dot_product_att
 import streamlit as st
 
 from lessons.transformer import attention as attn
-from ui import common, w1
+from ui import common, figures, inputs
 
 st.title("🧮 Self-attention by hand")
 st.markdown(
@@ -38,7 +38,7 @@ with c4:
     causal = st.toggle("Causal mask", False, key="self-attention.causal")
     scaled = st.toggle("Divide by √d_k", True, key="self-attention.scale")
 
-text = common.clean_text(raw, max_chars=200, what="words")
+text = inputs.clean_text(raw, max_chars=200, what="words")
 if text is None:
     common.stop_page()
 words = text.split()
@@ -62,7 +62,7 @@ st.caption(f"X is {T} × 8: one made-up 8-number embedding per word, looked up i
 cols = st.columns(3)
 for col, name, m in zip(cols, ("Q = X W_Q", "K = X W_K", "V = X W_V"), (ex.q, ex.k, ex.v)):
     with col:
-        st.plotly_chart(w1.heatmap(m, dims, labels, title=name, colorscale="RdBu", zmin=-2, zmax=2,
+        st.plotly_chart(figures.heatmap(m, dims, labels, title=name, colorscale="RdBu", zmin=-2, zmax=2,
                                    text_fmt=".2f", height=120 + 40 * T, showscale=False),
                         width="stretch", key=f"self-attention.{name[0]}")
 with st.expander("The embeddings X and the projection matrices"):
@@ -72,7 +72,7 @@ with st.expander("The embeddings X and the projection matrices"):
                                    [f"e{i}" for i in range(8)])):
         xl = [f"e{i}" for i in range(8)] if name == "X" else dims
         with col:
-            st.plotly_chart(w1.heatmap(m, xl, ylab, title=name, colorscale="RdBu", zmin=-2, zmax=2,
+            st.plotly_chart(figures.heatmap(m, xl, ylab, title=name, colorscale="RdBu", zmin=-2, zmax=2,
                                        text_fmt=".2f", height=400, showscale=False),
                             width="stretch", key=f"self-attention.mat_{name}")
 
@@ -80,13 +80,13 @@ st.subheader("2 · Scores, mask, softmax, output")
 scale_txt = f"/ √{d_k}  (× {s.scale:.3f})" if scaled else "(not scaled)"
 masked_text = [[("−∞" if v == float("-inf") else f"{v:.2f}") for v in row] for row in s.masked.tolist()]
 figs = [
-    (w1.heatmap(s.scaled, labels, labels, title=f"QKᵀ {scale_txt}", colorscale="RdBu", zmin=-3, zmax=3,
+    (figures.heatmap(s.scaled, labels, labels, title=f"QKᵀ {scale_txt}", colorscale="RdBu", zmin=-3, zmax=3,
                 text_fmt=".2f", height=140 + 44 * T, showscale=False), "scores"),
-    (w1.heatmap(s.masked, labels, labels, title="after the mask" + (" (causal)" if causal else " (none)"),
+    (figures.heatmap(s.masked, labels, labels, title="after the mask" + (" (causal)" if causal else " (none)"),
                 colorscale="RdBu", zmin=-3, zmax=3, text=masked_text, height=140 + 44 * T, showscale=False), "masked"),
-    (w1.heatmap(s.weights, labels, labels, title="softmax: weights (rows sum to 1)", zmin=0, zmax=1,
+    (figures.heatmap(s.weights, labels, labels, title="softmax: weights (rows sum to 1)", zmin=0, zmax=1,
                 text_fmt=".2f", height=140 + 44 * T, showscale=False), "weights"),
-    (w1.heatmap(s.output, dims, labels, title="output = weights · V", colorscale="RdBu", zmin=-2, zmax=2,
+    (figures.heatmap(s.output, dims, labels, title="output = weights · V", colorscale="RdBu", zmin=-2, zmax=2,
                 text_fmt=".2f", height=140 + 44 * T, showscale=False), "output"),
 ]
 for i, (fig, key) in enumerate(figs):
@@ -100,7 +100,7 @@ qi = st.selectbox("Query token", list(range(T)), format_func=lambda i: f"{i}: {w
 row_w = s.weights[qi]
 allowed = [j for j in range(T) if ex.mask is None or bool(ex.mask[qi, j])]
 st.markdown(
-    f"Token **{common.md_escape(words[qi])}** may attend to {len(allowed)} of {T} tokens. Its scaled scores "
+    f"Token **{inputs.md_escape(words[qi])}** may attend to {len(allowed)} of {T} tokens. Its scaled scores "
     f"are {', '.join(f'{float(s.scaled[qi, j]):.2f}' for j in allowed)}; after softmax its weights are "
     f"{', '.join(f'{float(row_w[j]):.3f}' for j in allowed)} (sum {float(row_w.sum()):.3f})."
 )
@@ -108,7 +108,7 @@ terms = " + ".join(rf"{float(row_w[j]):.2f}\,v_{{{j}}}" for j in allowed)
 out_vec = ", ".join(f"{float(v):.2f}" for v in s.output[qi])
 st.latex(rf"\text{{out}}_{{{qi}}} = {terms} = [{out_vec}]")
 top = int(row_w.argmax())
-st.markdown(f"It takes most from **{common.md_escape(words[top])}** (weight {float(row_w[top]):.3f}).")
+st.markdown(f"It takes most from **{inputs.md_escape(words[top])}** (weight {float(row_w[top]):.3f}).")
 
 c1, c2, c3 = st.columns(3)
 c1.metric("max |ours − torch SDPA|", f"{attn.torch_difference(ex):.1e}")

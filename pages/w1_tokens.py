@@ -11,7 +11,7 @@ import streamlit as st
 
 from lessons.transformer import tokens
 from lessons.core import pieces
-from ui import common, w1
+from ui import common, inputs, loaders, transformer
 
 st.title("🔤 Tokens and the context window")
 st.markdown(
@@ -26,16 +26,16 @@ st.latex(r"\text{text} \;\xrightarrow{\text{tokenizer}}\; [t_1, t_2, \dots, t_n]
 
 raw = st.text_area("Your text", "Transformers don't read words, they read tokens! Unbelievably, "
                    "東京 and 🤖 work too.", key="tokens.text", height=90)
-text = common.clean_text(raw)
+text = inputs.clean_text(raw)
 if text is None:
     common.stop_page()
 
 dev = common.device()
 try:
     tokenizers = {
-        "GPT-2 BPE": (common.gpt2_tokenizer(), pieces.BYTE_LEVEL),
-        "SmolLM2 BPE": (common.smollm2(dev).tokenizer, pieces.BYTE_LEVEL),
-        "MiniLM WordPiece": (common.minilm(dev).tokenizer, pieces.WORDPIECE),
+        "GPT-2 BPE": (loaders.gpt2_tokenizer(), pieces.BYTE_LEVEL),
+        "SmolLM2 BPE": (loaders.smollm2(dev).tokenizer, pieces.BYTE_LEVEL),
+        "MiniLM WordPiece": (loaders.minilm(dev).tokenizer, pieces.WORDPIECE),
     }
 except Exception as exc:
     common.show_model_error(exc)
@@ -67,7 +67,7 @@ for col, tk in zip(cols, results):
             extra.append(f"{tk.unknown} [UNK]")
         if extra:
             st.caption(", ".join(extra))
-        st.plotly_chart(w1.token_strip(tk, line_cells=26), width="stretch", key=f"tokens.strip_{tk.name}")
+        st.plotly_chart(transformer.token_strip(tk, line_cells=26), width="stretch", key=f"tokens.strip_{tk.name}")
         if tk.n_tokens > 400:
             st.caption("Showing the first 400 tokens.")
 

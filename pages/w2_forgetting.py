@@ -14,7 +14,7 @@ from lessons import models
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
 from lessons.finetune import forgetting, instructions
-from ui import common, live
+from ui import common, figures, live, loaders, runtime
 
 st.title("🧠 Full fine-tuning vs LoRA: catastrophic forgetting")
 st.markdown(
@@ -29,7 +29,7 @@ st.latex(r"\text{batch} = (1-m)\cdot\text{task A} \;+\; m\cdot\text{task B}"
          r"\qquad \text{PPL} = \exp\Big(-\tfrac{1}{N}\sum_t \log p(x_t\mid x_{<t})\Big)")
 
 dev = common.device()
-lm = common.model_or_stop(common.tiny_gpt, dev)
+lm = common.model_or_stop(loaders.tiny_gpt, dev)
 tok = lm.tokenizer
 A, B = "archaic", "mood"
 st.markdown(
@@ -41,7 +41,7 @@ st.markdown(
     "`scripts/build_instruction_tuned.py`): it answers task B 100 % right, so there is something to forget."
 )
 FD = forgetting.DEMO_DEFAULTS
-start_lm = common.model_or_stop(common.instruction_tuned, "mood", dev)  # shared, read-only: runs deep-copy it
+start_lm = common.model_or_stop(loaders.instruction_tuned, "mood", dev)  # shared, read-only: runs deep-copy it
 
 
 @st.cache_data(show_spinner="Scoring the starting model ...", max_entries=2)
@@ -80,7 +80,7 @@ def loss_figure(histories: dict) -> go.Figure:
     for (meth, hist), color in zip(histories.items(), ("#e4572e", "#2e86ab")):
         fig.add_trace(go.Scatter(x=[h["step"] for h in hist], y=[h["loss"] for h in hist], mode="lines",
                                  name=METHODS[meth], line=dict(color=color)))
-    fig.update_xaxes(**common.step_axis(max((h["step"] for hist in histories.values() for h in hist), default=0)))
+    fig.update_xaxes(**figures.step_axis(max((h["step"] for hist in histories.values() for h in hist), default=0)))
     fig.update_layout(title="Training loss on the task-A batches", yaxis_title="loss", showlegend=True,
                       height=300, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"))
@@ -104,7 +104,7 @@ def finish(lv: live.LiveRun) -> None:
 live.finish_interrupted("forgetting", finish, restarting=run)
 
 if run:
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             bar = st.progress(0.0, text="Scoring the starting model ...")
             chart = st.empty()
@@ -129,7 +129,7 @@ if run:
 
             forgetting.compare_full_and_lora(start, tok, task_a=A, task_b=B, steps=steps, mix=mix, r=r,
                                              targets=targets, seed=int(seed), progress=progress,
-                                             should_stop=common.stop_requested, live=lv.result["out"])
+                                             should_stop=runtime.stop_requested, live=lv.result["out"])
             live.end(lv, finish)
             bar.empty()
             chart.empty()
@@ -178,7 +178,7 @@ else:
     fig.update_yaxes(range=[0, 1.2], tickformat=".0%", row=1, col=2)
     import math
     ppls = [m["shakespeare_ppl"] for m in series] + [last["pretrained_ppl"]]
-    fig.update_yaxes(**common.log_axis(ppls), range=[math.log10(min(ppls)) - 0.3, math.log10(max(ppls)) + 0.5],
+    fig.update_yaxes(**figures.log_axis(ppls), range=[math.log10(min(ppls)) - 0.3, math.log10(max(ppls)) + 0.5],
                      row=1, col=3)
     fig.add_hline(y=last["pretrained_ppl"], line_dash="dot", row=1, col=3)
     # the label as its own annotation: on a log axis plotly reads an annotation's y as log10(y),

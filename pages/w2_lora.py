@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from lessons import models
 from lessons.finetune import lora
-from ui import common
+from ui import common, figures, loaders
 
 st.title("🧮 LoRA, counted and built by hand")
 st.markdown(
@@ -114,11 +114,11 @@ if which.startswith("Published"):
 else:
     try:
         if which.startswith("tiny"):
-            lm = common.tiny_gpt(dev)
+            lm = loaders.tiny_gpt(dev)
         elif which.startswith("all-MiniLM"):
-            lm = common.minilm(dev)
+            lm = loaders.minilm(dev)
         else:
-            lm = common.smollm2(dev)
+            lm = loaders.smollm2(dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         common.stop_page()
@@ -145,7 +145,7 @@ else:
         bk = pd.DataFrame(s["by_kind"])
         fig = go.Figure([go.Bar(name="frozen weights", x=bk["kind"], y=bk["frozen"], marker_color="#9aa5b1"),
                          go.Bar(name="LoRA A+B", x=bk["kind"], y=bk["lora"], marker_color="#e4572e")])
-        fig.update_layout(barmode="group", yaxis=dict(**common.log_axis(list(bk["frozen"]) + list(bk["lora"])),
+        fig.update_layout(barmode="group", yaxis=dict(**figures.log_axis(list(bk["frozen"]) + list(bk["lora"])),
                                                       title="parameters (log scale)"),
                           height=320, margin=dict(l=10, r=10, t=30, b=10))
         st.plotly_chart(fig, width="stretch", key="lora.kind_fig")
@@ -195,7 +195,7 @@ fig.add_trace(go.Heatmap(z=demo["true_delta"].numpy(), zmin=-lim, zmax=lim, colo
                          showscale=False), 1, 2)
 fig.add_trace(go.Heatmap(z=demo["delta"].numpy(), zmin=-lim, zmax=lim, colorscale="RdBu",
                          showscale=True), 1, 3)
-fig.update_yaxes(**common.log_axis(demo["losses"]), row=1, col=1)
+fig.update_yaxes(**figures.log_axis(demo["losses"]), row=1, col=1)
 fig.update_yaxes(autorange="reversed", row=1, col=2)
 fig.update_yaxes(autorange="reversed", row=1, col=3)
 fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)

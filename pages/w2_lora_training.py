@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.core.loop import StopReason
 from lessons.finetune import lora, lora_training, instructions
-from ui import common, live
+from ui import common, figures, inputs, live, loaders, runtime
 
 st.title("🏋️ Train a LoRA adapter live")
 st.markdown(
@@ -26,7 +26,7 @@ st.latex(r"\mathcal{L} = -\frac{1}{|y|}\sum_{t=1}^{|y|} \log p_\theta\!\left(y_t
          r"\qquad \theta_{\text{trainable}} = \{A_\ell, B_\ell\}")
 
 dev = common.device()
-lm = common.model_or_stop(common.tiny_gpt, dev)
+lm = common.model_or_stop(loaders.tiny_gpt, dev)
 tok = lm.tokenizer
 
 # --------------------------------------------------------------------------- per-session state
@@ -104,7 +104,7 @@ if not targets:
 def loss_figure(history: list, title: str) -> go.Figure:
     fig = go.Figure(go.Scatter(x=[h["step"] for h in history], y=[h["loss"] for h in history],
                                mode="lines", name="training loss"))
-    fig.update_xaxes(**common.step_axis(max((h["step"] for h in history), default=0)))
+    fig.update_xaxes(**figures.step_axis(max((h["step"] for h in history), default=0)))
     fig.update_layout(title=title, yaxis_title="loss on completion tokens",
                       height=300, margin=dict(l=10, r=10, t=40, b=10))
     return fig
@@ -135,7 +135,7 @@ if (stopped := live.finish_interrupted("lora-training", finish_stopped, restarti
                    f"{stopped.run.steps_planned}; the adapter keeps what it learned so far.")
 
 if go_train and targets:
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             with live_area.container():   # status, bar and curve: one element the next run replaces
                 status = st.empty()
@@ -150,7 +150,7 @@ if go_train and targets:
                                                                         width="stretch"),
                                  text=lambda row, run: f"loss {row['loss']:.3f} · {1000 * row['seconds'] / row['step']:.0f} ms/step")
             lora_training.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
-                           progress=tick, should_stop=common.stop_requested, run=run)
+                           progress=tick, should_stop=runtime.stop_requested, run=run)
             status.write("Scoring the adapter on the test split ...")
             live.end(lv, finish)
             live_area.empty()
@@ -217,7 +217,7 @@ active = w1.radio("Active adapter", options, key="lora-training.active")
 ask_task = w1.selectbox("Instruction", TASKS, format_func=lambda t: instructions.load_task(t)[0].instruction,
                         key="lora-training.ask_task")
 raw = w2.text_input("Your input line", "you are my noble friend", key="lora-training.input")
-text = common.clean_text(raw, max_chars=200, what="input line")
+text = inputs.clean_text(raw, max_chars=200, what="input line")
 if text is not None:
     ex = instructions.custom_example(ask_task, text)
     name = None if active.startswith("(none") else active

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.evaluation import corpus_scoring, summaries
-from ui import common, live
+from ui import common, live, loaders, runtime
 
 st.title("🤖 Scoring a real model's summaries")
 st.markdown(
@@ -62,11 +62,11 @@ results = st.session_state.setdefault("model-summaries.results", {})
 if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", key="model-summaries.run"):
     dev = common.device()
     try:
-        lm = common.smollm2(dev)
+        lm = loaders.smollm2(dev)
     except Exception as exc:  # a missing package or a broken cache: say so, no traceback
         common.show_model_error(exc)
         common.stop_page()
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             bar = st.progress(0.0, text="Generating ...")
             report = live.counter(bar, "summaries")

@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.core.loop import Run
 from lessons.finetune import peft_families as pf, instructions, prompt_tuning
-from ui import common, live
+from ui import common, figures, live, loaders, runtime
 
 st.title("🎛️ Prompt tuning and the PEFT families")
 st.markdown(
@@ -26,9 +26,9 @@ st.latex(r"\text{inputs\_embeds} = [\,P\,;\,E(x)\,] \qquad P \in \mathbb{R}^{n\t
          r"\qquad \min_{P}\; -\log p_{\theta_{\text{frozen}}}(y \mid P, x)")
 
 dev = common.device()
-lm = common.model_or_stop(common.tiny_gpt, dev)  # for the families chart
+lm = common.model_or_stop(loaders.tiny_gpt, dev)  # for the families chart
 D = prompt_tuning.DEMO_DEFAULTS
-tuned = common.model_or_stop(common.instruction_tuned, D["model"], dev)
+tuned = common.model_or_stop(loaders.instruction_tuned, D["model"], dev)
 tok = tuned.tokenizer
 if "prompt-tuning.model" not in st.session_state:
     st.session_state["prompt-tuning.model"] = models.session_copy(tuned.model)  # private, frozen while tuning
@@ -84,14 +84,14 @@ if (stopped := live.finish_interrupted("prompt-tuning", finish, restarting=go_tr
 
 def loss_fig(history: list) -> go.Figure:
     fig = go.Figure(go.Scatter(x=[x["step"] for x in history], y=[x["loss"] for x in history], mode="lines"))
-    fig.update_xaxes(**common.step_axis(max((x["step"] for x in history), default=0)))
+    fig.update_xaxes(**figures.step_axis(max((x["step"] for x in history), default=0)))
     fig.update_layout(yaxis_title="loss on completion tokens", height=280,
                       margin=dict(l=10, r=10, t=20, b=10))
     return fig
 
 
 if go_train:
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             bar, chart = st.progress(0.0, text="Scoring the frozen model first ..."), st.empty()
             soft = prompt_tuning.make_soft_prompt(model, tok, task, n_virtual, init, int(seed))
@@ -102,7 +102,7 @@ if go_train:
                                  text=lambda row, run: f"loss {row['loss']:.3f}")
             lv.result["scores"] = prompt_tuning.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
                                                        max_seconds=D["max_seconds"], progress=tick,
-                                                       should_stop=common.stop_requested, soft=soft, run=lv.run)
+                                                       should_stop=runtime.stop_requested, soft=soft, run=lv.run)
             live.end(lv, finish)
             bar.empty()
             chart.empty()
@@ -159,7 +159,7 @@ fr = f2.select_slider("LoRA rank r", [1, 2, 4, 8, 16, 32, 64], value=8, key="pro
 fm = f3.select_slider("adapter bottleneck m", [4, 8, 16, 32, 64], value=16, key="prompt-tuning.fam_m")
 fn = f4.slider("virtual tokens", 1, 100, 20, key="prompt-tuning.fam_n")
 try:
-    fam_lm = lm if which.startswith("tiny") else common.minilm(dev) if which.startswith("all") else common.smollm2(dev)
+    fam_lm = lm if which.startswith("tiny") else loaders.minilm(dev) if which.startswith("all") else loaders.smollm2(dev)
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
     common.stop_page()
@@ -177,7 +177,7 @@ for fam, color in colors.items():
 import math  # noqa: E402
 
 _vals = [max(r_["trainable"], 1) for r_ in rows]
-fig.update_layout(xaxis=dict(**common.log_axis(_vals), title="trainable parameters (log scale)",
+fig.update_layout(xaxis=dict(**figures.log_axis(_vals), title="trainable parameters (log scale)",
                              range=[math.log10(min(_vals)) - 0.3, math.log10(max(_vals)) + 0.8]), height=460,
                   yaxis=dict(autorange="reversed"), margin=dict(l=10, r=10, t=20, b=10),
                   legend=dict(orientation="h", y=1.08))

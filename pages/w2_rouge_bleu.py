@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.evaluation import bleu, crosscheck, presets, rouge
-from ui import common
+from ui import common, inputs
 from ui import evaluation as uev
 
 st.title("📏 ROUGE and BLEU, by hand")
@@ -63,8 +63,8 @@ with o2:
     )
 tokenizer = "default" if tok_label.startswith("rouge-score") else "unicode"
 
-cand = common.clean_text(cand_raw, what="candidate")
-ref = common.clean_text(ref_raw, what="reference")
+cand = inputs.clean_text(cand_raw, what="candidate")
+ref = inputs.clean_text(ref_raw, what="reference")
 if cand is None or ref is None:
     common.stop_page()
 
@@ -75,7 +75,7 @@ if tokenizer == "default":
     if dropped:
         st.warning(
             f"rouge-score's default tokenizer keeps only a-z and 0-9, so {len(dropped)} word(s) or "
-            f"characters of your text are invisible to ROUGE (e.g. {common.md_escape(' '.join(dropped[:5]))}). "
+            f"characters of your text are invisible to ROUGE (e.g. {inputs.md_escape(' '.join(dropped[:5]))}). "
             "Non-Latin text then scores 0 or near 0 whatever its quality. Fix: choose **Unicode words** "
             "above (clearly not the default, so do not compare those numbers with papers).", icon="⚠️")
 
@@ -155,7 +155,7 @@ with tab_l:
         st.caption("Read the path from the bottom-right corner: a ★ is a match (step diagonally), "
                    "otherwise step towards the larger neighbour (left if strictly larger, else up) — "
                    "the same tie-breaking as rouge-score.")
-    st.markdown("**LCS:** " + (common.md_escape(" → ".join(L.lcs)) if L.lcs else "*(none)*"))
+    st.markdown("**LCS:** " + (inputs.md_escape(" → ".join(L.lcs)) if L.lcs else "*(none)*"))
     st.markdown("**Candidate**")
     st.markdown(uev.highlight_md(cand, cand_tok, L.cand_marked, "orange"))
     st.markdown("**Reference**")
@@ -199,7 +199,7 @@ with tab_bleu:
                           help="sentence_bleu's default: skip n-gram orders the candidate is too short to have.")
     with b3:
         more = st.text_area("More references (one per line, up to 4, optional)", key="rouge-bleu.more_refs", height=68)
-    extra = [r for r in (common.clean_text(more, what="references", allow_empty=True) or "").split("\n") if r.strip()]
+    extra = [r for r in (inputs.clean_text(more, what="references", allow_empty=True) or "").split("\n") if r.strip()]
     refs = [ref] + extra[:4]
     B = bleu.bleu_breakdown(cand, refs, smooth_method=smooth, effective_order=eff)
     lib_b_score, _ = crosscheck.bleu_library(cand, refs, smooth, eff)

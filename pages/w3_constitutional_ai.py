@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.rlhf import constitutional_ai as cai
-from ui import common, rlhf
+from ui import common, inputs, loaders, rlhf, runtime
 
 st.title("📜 Constitutional AI: critique and revision")
 st.markdown(
@@ -22,8 +22,8 @@ st.markdown(
     "labels. Below, the instruct model you pick plays every role; each prompt it sees is shown."
 )
 
-model_choice = common.instruct_choice("constitutional-ai.model")
-if model_choice == common.SMOL_CHOICE:
+model_choice = loaders.instruct_choice("constitutional-ai.model")
+if model_choice == loaders.SMOL_CHOICE:
     st.warning(
         "**What you will see with SmolLM2-135M:** the pipeline runs, but the model is far too small to do "
         "its part. Its critique usually does **not** name the harm (it restates the question, praises the "
@@ -41,7 +41,7 @@ else:
     )
 with st.expander("Reference run: the paper's own example (Bai et al. 2022, its helpful RLHF model)", expanded=True):
     for label, text in cai.PAPER_EXAMPLE:
-        st.markdown(f"**{label}:** {common.md_escape(text)}")
+        st.markdown(f"**{label}:** {inputs.md_escape(text)}")
     st.caption("Quoted from the Constitutional AI paper (arXiv 2212.08073, section 3.1; the paper notes that the "
                "harmful advice is fabricated): the critique names the harm and the revision removes it. This is the behaviour the pipeline relies on; a 135M model does not "
                "have it. Generation here is greedy (deterministic) and capped in length, so answers may "
@@ -51,7 +51,7 @@ c1, c2 = st.columns([3, 2])
 with c1:
     const_raw = st.text_area("Constitution (one principle per line — edit it)",
                              "\n".join(cai.DEFAULT_CONSTITUTION), height=150, key="constitutional-ai.constitution")
-constitution = cai.parse_constitution(common.clean_text(const_raw, max_chars=3000, what="constitution",
+constitution = cai.parse_constitution(inputs.clean_text(const_raw, max_chars=3000, what="constitution",
                                                         allow_empty=True) or "")
 with c2:
     if not constitution:
@@ -63,7 +63,7 @@ with c2:
 choice = st.selectbox("Red-team prompt", cai.RED_TEAM_PROMPTS + ["✍️ write my own"], key="constitutional-ai.prompt_choice")
 if choice == "✍️ write my own":
     own = st.text_area("Your red-team prompt", "How can I make my little brother cry?", key="constitutional-ai.prompt", height=80)
-    prompt = common.clean_text(own, max_chars=500, what="red-team prompt")
+    prompt = inputs.clean_text(own, max_chars=500, what="red-team prompt")
     if prompt is None:
         common.stop_page()
 else:
@@ -72,7 +72,7 @@ tokens = st.slider("max new tokens per stage", 16, 160, 80, step=8, key="constit
                    help="Each of the three stages generates at most this many tokens (greedy).")
 
 if st.button("▶ Run response → critique → revision", key="constitutional-ai.run", type="primary"):
-    smol = common.model_or_stop(common.instruct_model, model_choice, common.device())
+    smol = common.model_or_stop(loaders.instruct_model, model_choice, common.device())
     boxes = {}
     for name in ("response", "critique", "revision"):
         boxes[name] = st.empty()
@@ -81,7 +81,7 @@ if st.button("▶ Run response → critique → revision", key="constitutional-a
     def show(stage: cai.Stage) -> None:
         boxes[stage.name].success(f"{stage.name}: {stage.n_tokens} tokens in {stage.seconds:.1f} s")
 
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             with st.spinner(f"{smol.name} is writing (three greedy generations) ..."):
                 res = cai.critique_and_revise(smol.model, smol.tokenizer, prompt, principle, tokens, progress=show)

@@ -14,7 +14,7 @@ import streamlit as st
 from lessons.efficiency import distillation as kd
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, perplexity
-from ui import common, live, w3_apps
+from ui import common, efficiency, figures, inputs, live, loaders, runtime
 
 st.title("🎓 Distillation: a small student learns from a teacher")
 st.markdown(
@@ -28,15 +28,15 @@ st.latex(r"\mathcal{L} = \alpha\,T^2\,\mathrm{KL}(p_T \,\|\, q_T) + (1-\alpha)\,
 st.caption("The T² factor keeps the gradient size the same when you change T, so α keeps its meaning.")
 
 dev = common.device()
-teacher = common.model_or_stop(common.tiny_gpt, dev)
-train_ids, val_ids = w3_apps.shakespeare_ids(dev, teacher.tokenizer)
+teacher = common.model_or_stop(loaders.tiny_gpt, dev)
+train_ids, val_ids = efficiency.shakespeare_ids(dev, teacher.tokenizer)
 
 # --------------------------------------------------------------------------- temperature
 st.header("1 · Soft labels: softmax with temperature")
 c1, c2 = st.columns([2, 1])
 raw = c1.text_input("Context for the teacher", kd.DEFAULT_CONTEXT, key="distillation.prompt")
 T = c2.slider("Temperature T", 0.25, 10.0, 2.0, step=0.25, key="distillation.T")
-text = common.clean_text(raw, max_chars=300, what="context")
+text = inputs.clean_text(raw, max_chars=300, what="context")
 if text is not None:
     try:
         sl = kd.soft_labels(teacher.model, teacher.tokenizer, text, T)
@@ -51,7 +51,7 @@ if text is not None:
             fig.add_trace(go.Bar(x=labels, y=ps, name=name, marker_color=colour, legendgroup=name), row=1, col=1)
             fig.add_trace(go.Bar(x=labels, y=[p / ps[0] for p in ps], name=name, marker_color=colour,
                                  legendgroup=name, showlegend=False), row=1, col=2)
-        fig.update_yaxes(**common.log_axis(list(sl.p1) + list(sl.pT)), row=1, col=1)
+        fig.update_yaxes(**figures.log_axis(list(sl.p1) + list(sl.pT)), row=1, col=1)
         fig.update_yaxes(range=[0, 1.05], row=1, col=2)
         fig.update_xaxes(tickangle=-45)
         fig.update_layout(barmode="group", height=380, margin=dict(t=60, b=10), font=dict(size=14),
@@ -99,7 +99,7 @@ def ce_figure(runs: dict) -> go.Figure:
     for name, r in runs.items():
         smooth = pd.Series(r.ce, dtype=float).rolling(10, min_periods=1).mean()
         fig.add_trace(go.Scatter(x=list(range(1, len(smooth) + 1)), y=smooth, mode="lines", name=name))
-    fig.update_xaxes(**common.step_axis(max((len(r.ce) for r in runs.values()), default=0)))
+    fig.update_xaxes(**figures.step_axis(max((len(r.ce) for r in runs.values()), default=0)))
     fig.update_layout(height=320, title="Training next-token cross-entropy (10-step mean)",
                       yaxis_title="CE (nats)", margin=dict(t=40, b=10), font=dict(size=14),
                       legend=dict(orientation="h", y=-0.25))
@@ -118,7 +118,7 @@ def finish(lv: live.LiveRun) -> None:
 live.finish_interrupted("distillation", finish, restarting=train)
 
 if train:
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             bar, chart = st.progress(0.0, text="Training ..."), st.empty()
             # the students dict is filled before the first step and kept in session state: survives a Stop
@@ -131,7 +131,7 @@ if train:
             kd.train_pair(teacher.model, train_ids, val_ids,
                           lambda: kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev),
                           T=train_T, alpha=alpha, steps=steps, max_seconds=seconds, seed=int(seed),
-                          eval_every=max(steps // 6, 5), progress=tick, should_stop=common.stop_requested,
+                          eval_every=max(steps // 6, 5), progress=tick, should_stop=runtime.stop_requested,
                           runs=lv.result)
             live.end(lv, finish)
             bar.empty()
@@ -152,10 +152,10 @@ elif lv.status == "finished":
     fig1, fig2 = ce_figure(runs), go.Figure()
     for name, r in runs.items():
         fig2.add_trace(go.Scatter(x=[s for s, _ in r.val_ppl], y=[p for _, p in r.val_ppl], mode="lines+markers", name=name))
-    fig2.update_xaxes(**common.step_axis(max((s for r in runs.values() for s, _ in r.val_ppl), default=0)))
+    fig2.update_xaxes(**figures.step_axis(max((s for r in runs.values() for s, _ in r.val_ppl), default=0)))
     fig2.update_layout(height=320, title="Validation perplexity (held-out plays)",
                        yaxis_title="perplexity",
-                       yaxis=common.log_axis([p for r in runs.values() for _, p in r.val_ppl]),
+                       yaxis=figures.log_axis([p for r in runs.values() for _, p in r.val_ppl]),
                        margin=dict(t=40, b=10), font=dict(size=14), legend=dict(orientation="h", y=-0.25))
     p1c, p2c = st.columns(2)
     p1c.plotly_chart(fig1, width="stretch", key="distillation.loss_fig")

@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import dpo, ppo, policy as policy_lib
-from ui import common, live, rlhf
+from ui import common, figures, live, rlhf, runtime
 
 st.title("🎯 DPO versus PPO")
 st.markdown(
@@ -61,7 +61,7 @@ def loss_figure(hist: list[dict]) -> go.Figure:
     fig.add_trace(go.Scatter(x=h.step, y=h.loss, name="DPO loss", mode="lines+markers"))
     fig.add_trace(go.Scatter(x=h.step, y=h.margin, name="implicit reward margin r_w − r_l", mode="lines+markers"))
     fig.add_trace(go.Scatter(x=h.step, y=h.pair_acc, name="pairs with r_w > r_l (batch)", mode="lines+markers"))
-    fig.update_xaxes(**common.step_axis(int(h.step.max()) if len(h) else 0, "DPO step"))
+    fig.update_xaxes(**figures.step_axis(int(h.step.max()) if len(h) else 0, "DPO step"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10),
                       yaxis_title="nats (loss, margin) · share (pairs)",
                       legend=dict(orientation="h", y=1.15))
@@ -105,7 +105,7 @@ def finish(lv: live.LiveRun) -> None:
 live.finish_interrupted("dpo", finish, restarting=go_clicked)
 
 if go_clicked:
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             cfg = dpo.DPOConfig(beta=beta, lr=lr, epochs=epochs, max_steps=10_000, max_seconds=float(max_s),
                                 seed=int(seed))
@@ -117,7 +117,7 @@ if go_clicked:
                                      loss_figure(run.history), width="stretch", key=f"dpo.live_{row['step']}"),
                                  keep=lv)   # its history grows in place: survives a Stop
 
-            d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=tick, should_stop=common.stop_requested)
+            d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=tick, should_stop=runtime.stop_requested)
             lv.run = d_res
             if d_res.stopped is not StopReason.STOPPED:
                 lv.result["rows"] = compare_rows(d_pol, d_res.train_seconds, len(d_res.history), new_ppo=run_ppo)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.rlhf import policy as policy_lib, ppo
-from ui import common, live, rlhf
+from ui import common, live, rlhf, runtime
 
 st.title("🏋️ PPO: RLHF that really trains")
 st.markdown(
@@ -105,7 +105,7 @@ def finish(lv: live.LiveRun) -> None:
 live.finish_interrupted("ppo", finish, restarting=train_clicked)
 
 if train_clicked:
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             dev = common.device()
             if lora:
@@ -124,7 +124,7 @@ if train_clicked:
                                                             trainer.history[-1].samples, live_chart=True),
                                  text=lambda row, run: f"{row['seconds']:.0f} s of {cfg.max_seconds:.0f} s",
                                  keep=lv)   # its history grows in place: a Stop keeps every finished step
-            ppo.train(trainer, progress=tick, should_stop=common.stop_requested)
+            ppo.train(trainer, progress=tick, should_stop=runtime.stop_requested)
             live.end(lv, finish)
             bar.empty()
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import policy, preferences
-from ui import common, live, rlhf
+from ui import common, inputs, live, rlhf, runtime
 
 st.title("⚖️ Preferences and the reward model")
 st.markdown(
@@ -109,7 +109,7 @@ with c2:
     word_raw = st.text_input("Word to avoid (for 'Avoid a chosen word')", "love", key="preferences-reward.word")
 with c3:
     n_pairs = st.slider("Pairs to label", 50, 500, 300, step=50, key="preferences-reward.n_pairs")
-word = (common.clean_text(word_raw, max_chars=40, what="word", allow_empty=True) or "").strip()
+word = (inputs.clean_text(word_raw, max_chars=40, what="word", allow_empty=True) or "").strip()
 if kind == "avoid" and (not word or " " in word):
     st.warning("Type one word (no spaces) for the 'avoid' labeler.")
 elif st.button("Label with the simulated labeler", key="preferences-reward.simulate", type="primary"):
@@ -126,7 +126,7 @@ elif st.button("Label with the simulated labeler", key="preferences-reward.simul
         st.warning(f"Only {len(res.pairs)} non-tied pairs after {res.groups} rankings: this labeler "
                    "rarely tells the completions apart.")
 if s.labeling_note:
-    st.caption(f"Last simulated run: {s.labeling_note}. Labeler: {common.md_escape(s.labeler.description)}.")
+    st.caption(f"Last simulated run: {s.labeling_note}. Labeler: {inputs.md_escape(s.labeler.description)}.")
 
 # ------------------------------------------------------------------ dataset
 st.subheader(f"The preference dataset: {len(s.pairs)} pairs")
@@ -192,7 +192,7 @@ def finish_rm(lv: live.LiveRun) -> None:
 # A run cut off by Stop (or by any other click, which also reruns the page) is finished here.
 live.finish_interrupted("preferences-reward", finish_rm, restarting=train_rm)
 if train_rm:
-    with common.training_slot(label="reward-model") as ok:
+    with runtime.training_slot(label="reward-model") as ok:
         if ok:
             bar, chart = st.progress(0.0, text="Computing the word features ..."), st.empty()
             # the reward model in training and its run sit in session state: they survive a Stop
@@ -202,7 +202,7 @@ if train_rm:
                                  text=lambda row, run: f"loss {row['loss']:.3f} (one step = one epoch)", keep=lv)
 
             rlhf.train_rm(s, base, seed=int(seed), epochs=epochs, progress=tick,
-                          should_stop=common.stop_requested, keep=lv.result)
+                          should_stop=runtime.stop_requested, keep=lv.result)
             lv.run = lv.result["result"]
             live.end(lv)
             bar.empty()
@@ -253,7 +253,7 @@ if s.rm is not None and s.rm_result is not None:
     st.subheader("Score any text")
     raw = st.text_input("Text to score (it is read as a completion with no prompt)",
                         "O happy day, my sweet and gentle love!", key="preferences-reward.rm_text")
-    text = common.clean_text(raw, max_chars=500)
+    text = inputs.clean_text(raw, max_chars=500)
     if text is not None:
         r_norm = float(s.rm.score([""], [text])[0])
         lab = float(s.labeler.score(text))

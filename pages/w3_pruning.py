@@ -15,7 +15,7 @@ import streamlit as st
 from lessons import course
 from lessons.efficiency import pruning
 from lessons.core.perplexity import describe as describe_slice, perplexity
-from ui import common, w3_apps
+from ui import common, efficiency, figures, inputs, loaders
 
 st.title("✂️ Pruning: how many weights can go?")
 st.markdown(
@@ -28,8 +28,8 @@ st.latex(r"m_{ij} = \mathbb{1}\big[\,|w_{ij}| > \tau_s\,\big],\qquad W' = m \odo
 st.latex(r"\tau_s = \text{the } s\text{-quantile of } |w| \text{ (over all layers, or per layer)}")
 
 dev = common.device()
-tg = common.model_or_stop(common.tiny_gpt, dev)
-_, val_ids = w3_apps.shakespeare_ids(dev, tg.tokenizer)
+tg = common.model_or_stop(loaders.tiny_gpt, dev)
+_, val_ids = efficiency.shakespeare_ids(dev, tg.tokenizer)
 
 
 @st.cache_resource(show_spinner="Pruning at 12 sparsities and measuring perplexity ...", max_entries=4)
@@ -68,7 +68,7 @@ st.plotly_chart(fig, width="stretch", key="pruning.layers")
 # --------------------------------------------------------------------------- next token
 st.header("2 · What the model now predicts")
 raw = st.text_input("Context", "KING HENRY: What say you, my", key="pruning.prompt")
-text = common.clean_text(raw, max_chars=300, what="context")
+text = inputs.clean_text(raw, max_chars=300, what="context")
 if text is not None:
     try:
         nt = pruning.next_token_change(tg.model, pruned.model, tg.tokenizer, text, top_k=10)
@@ -91,8 +91,8 @@ if text is not None:
         fig2.update_yaxes(title_text="probability", row=1, col=1)
         fig2.update_xaxes(tickangle=-45)
         st.plotly_chart(fig2, width="stretch", key="pruning.next")
-        st.markdown(f"The dense model's next token: **{common.md_escape(repr(nt.tokens[0]))}** "
-                    f"({nt.dense[0]:.0%}) · the pruned model's: **{common.md_escape(repr(nt.pruned_tokens[0]))}** "
+        st.markdown(f"The dense model's next token: **{inputs.md_escape(repr(nt.tokens[0]))}** "
+                    f"({nt.dense[0]:.0%}) · the pruned model's: **{inputs.md_escape(repr(nt.pruned_tokens[0]))}** "
                     f"({nt.pruned_top[0]:.0%}) · same most likely token: **{'yes' if nt.same_top1 else 'no'}** · "
                     f"KL(dense ‖ pruned) over the whole vocabulary: **{nt.kl:.3f} nats** · entropy "
                     f"{nt.dense_entropy:.1f} → {nt.pruned_entropy:.1f} bits")
@@ -106,7 +106,7 @@ for s, rows in pts.items():
                               mode="lines+markers", name={"global": "global threshold", "layer": "per-layer threshold"}[s]))
 fig3.add_vline(x=sparsity, line_dash="dot", annotation_text="your slider")
 fig3.update_layout(height=360, xaxis_title="sparsity", yaxis_title="validation perplexity (log scale)",
-                   yaxis=common.log_axis([r["perplexity"] for rows in pts.values() for r in rows]),
+                   yaxis=figures.log_axis([r["perplexity"] for rows in pts.values() for r in rows]),
                    margin=dict(t=30, b=10), font=dict(size=14), legend=dict(orientation="h", y=1.12))
 st.plotly_chart(fig3, width="stretch", key="pruning.curve")
 knee = next((r["sparsity"] for r in pts["global"] if r["perplexity"] > 1.1 * ppl0), None)

@@ -14,7 +14,7 @@ import streamlit as st
 
 from lessons import models
 from lessons.retrieval import rag, vector_store
-from ui import common, w3_apps
+from ui import common, inputs, loaders, retrieval
 
 st.title("📚 RAG: retrieval-augmented generation")
 st.markdown(
@@ -32,7 +32,7 @@ st.caption("The embeddings e are all-MiniLM-L6-v2 sentence vectors (mean of the 
            "is one matrix multiply.")
 
 dev = common.device()
-encoder = common.model_or_stop(common.minilm, dev)
+encoder = common.model_or_stop(loaders.minilm, dev)
 
 # --------------------------------------------------------------------------- 1. chunking
 st.header("1 · Chunk and embed")
@@ -45,7 +45,7 @@ k = c3.slider("Top-k chunks", 1, 8, 3, key="rag.k")
 if overlap >= size:
     st.warning(f"The overlap must be smaller than the chunk size; using {size - 5} words.")
     overlap = size - 5
-index = w3_apps.rag_index(size, overlap, dev, encoder)
+index = retrieval.rag_index(size, overlap, dev, encoder)
 m1, m2, m3 = st.columns(3)
 m1.metric("Chunks in the store", len(index.chunks))
 m2.metric("Vector size", index.store.dim)
@@ -58,7 +58,7 @@ examples = [q["q"] for q in rag.questions()]
 pick = st.selectbox("Question", examples + [OWN], key="rag.pick")
 if pick == OWN:
     raw = st.text_input("Your question", "Can I bring my dog to work?", key="rag.own")
-    question = common.clean_text(raw, max_chars=300, what="question")
+    question = inputs.clean_text(raw, max_chars=300, what="question")
     reference = None
 else:
     question = pick
@@ -105,15 +105,15 @@ st.caption("PCA squeezes 384 dimensions into 2, so distances on the map are only
 
 # --------------------------------------------------------------------------- 3. generate
 st.header("3 · Generate with and without the context")
-choice = common.instruct_choice("rag.model")
+choice = loaders.instruct_choice("rag.model")
 st.markdown("The model answers twice, greedily: once with the retrieved chunks in the "
             "prompt, once with the bare question. The raw prompt (chat template included) is shown.")
-w3_apps.measured_box("rag", "the app's handbook questions, k = 3")
+common.measured_box("rag", "the app's handbook questions, k = 3")
 max_new = st.slider("Max new tokens", 8, 80, 40, step=8, key="rag.max_new")
 model_short = choice.split(" (")[0]
 if st.button(f"Ask {model_short}", key="rag.ask", type="primary"):
     try:
-        llm = common.instruct_model(choice, dev)
+        llm = loaders.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         common.stop_page()
@@ -121,7 +121,7 @@ if st.button(f"Ask {model_short}", key="rag.ask", type="primary"):
     for name, ctx in (("with", hits), ("without", None)):
         prompt = rag.build_rag_prompt(llm.tokenizer, question, ctx)
         with st.spinner(f"Generating {name} the context ..."):
-            out[name] = w3_apps.generate(prompt, max_new, 60.0, (), llm.name, dev, llm)
+            out[name] = loaders.generate(prompt, max_new, 60.0, (), llm.name, dev, llm)
     st.session_state["rag.answers"] = {"question": question, "k": k, "size": size, "overlap": overlap,
                                        "max_new": max_new, "choice": choice, **out}
 ans = st.session_state.get("rag.answers")

@@ -12,7 +12,7 @@ import streamlit as st
 from lessons import models
 from lessons.prompting import react
 from lessons.retrieval import rag
-from ui import common, w3_apps
+from ui import common, inputs, loaders, retrieval, runtime
 
 st.title("🛠️ ReAct: reasoning with tools")
 st.markdown(
@@ -23,8 +23,8 @@ st.markdown(
     "model continue until it writes a **Final Answer**. The application code, not the model, "
     "runs the tools and decides when to stop."
 )
-choice = common.instruct_choice("react.model")
-if choice == common.SMOL_CHOICE:
+choice = loaders.instruct_choice("react.model")
+if choice == loaders.SMOL_CHOICE:
     st.warning(
         "**What you will see with SmolLM2-135M:** it copies the *shape* of a ReAct trace but cannot use it. "
         "On the first four example questions it gets **none** right (greedy, default settings, measured): it repeats "
@@ -37,20 +37,20 @@ st.latex(r"\tau_t = (q,\; r_1, a_1, o_1,\; \dots,\; r_t, a_t, o_t),\qquad "
          r"(r_{t+1}, a_{t+1}) \sim \mathrm{LM}(\cdot \mid \text{prompt}, \tau_t),\qquad o_{t+1} = \mathrm{tool}(a_{t+1})")
 
 dev = common.device()
-encoder = common.model_or_stop(common.minilm, dev)
-index = w3_apps.rag_index(40, 10, dev, encoder)
+encoder = common.model_or_stop(loaders.minilm, dev)
+index = retrieval.rag_index(40, 10, dev, encoder)
 tools = react.make_tools(rag.search_tool(index, encoder, k=1))
 model_short = choice.split(" (")[0].split("-Instruct")[0]
-w3_apps.measured_box("react", "the app's tool-using tasks")
+common.measured_box("react", "the app's tool-using tasks")
 
 
 def show_trace(trace: react.Trace) -> None:
     """Each step as Thought / Action / Observation; model text is shown literally (escaped)."""
     for i, s in enumerate(trace.steps, start=1):
         with st.container(border=True):
-            st.markdown(f"**Step {i} · Thought:** {common.md_escape(s.thought) or '_(none)_'}")
+            st.markdown(f"**Step {i} · Thought:** {inputs.md_escape(s.thought) or '_(none)_'}")
             if s.final:
-                st.markdown(f"**Final Answer:** {common.md_escape(s.final)}")
+                st.markdown(f"**Final Answer:** {inputs.md_escape(s.final)}")
             elif s.action:
                 st.code(f"Action: {s.action}[{s.action_input}]", language=None)
             if s.note:
@@ -69,7 +69,7 @@ with t2:
     tool = st.selectbox("Call a tool yourself", list(tools), key="react.tool")
     default = {"calculator": "2780 * (1 - 0.35)", "search": "staff discount", "lookup": "Swift"}[tool]
     arg = st.text_input("Input", default, key=f"react.tool_input_{tool}")
-    arg = common.clean_text(arg, max_chars=react.MAX_TOOL_INPUT, what="tool input")
+    arg = inputs.clean_text(arg, max_chars=react.MAX_TOOL_INPUT, what="tool input")
     if arg is not None:
         st.text(f"Observation: {react.run_tool(tools, tool, arg)}")
 # full width: in the half column its last column was cut (1280 px projector)
@@ -83,7 +83,7 @@ pick = st.selectbox("Question", list(tasks) + [OWN], key="react.task")
 task = tasks.get(pick)
 if task is None:
     raw = st.text_input("Your question", "How much do 2 Swift batteries cost?", key="react.own")
-    question = common.clean_text(raw, max_chars=300, what="question")
+    question = inputs.clean_text(raw, max_chars=300, what="question")
     if question is None:
         common.stop_page()
 else:
@@ -107,12 +107,12 @@ with right:
     step_tokens = s2.slider("Tokens per step", 16, 96, 56, step=8, key="react.tokens")
     if st.button("Run the ReAct loop", key="react.run", type="primary"):
         try:
-            llm = common.instruct_model(choice, dev)
+            llm = loaders.instruct_model(choice, dev)
         except models.ModelUnavailable as exc:
             common.show_model_error(exc)
             common.stop_page()
         live = st.empty()
-        with common.training_slot() as ok:
+        with runtime.training_slot() as ok:
             if ok:
                 def progress(i, step):
                     live.caption(f"Step {i + 1}: {step.action or ('final answer' if step.final else 'no action')} ...")

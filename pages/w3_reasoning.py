@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.prompting import reasoning
 from lessons.core import safe_eval
-from ui import common, live, w3_apps
+from ui import common, inputs, live, loaders, runtime
 
 MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
 
@@ -28,8 +28,8 @@ st.markdown(
 st.latex(r"p(a \mid q) \;=\; \sum_{r} p(r \mid q)\, p(a \mid q, r)"
          r"\qquad r = \text{reasoning steps (CoT) or a program (PAL)}")
 dev = common.device()
-choice = common.instruct_choice("reasoning.model")
-if choice == common.SMOL_CHOICE:
+choice = loaders.instruct_choice("reasoning.model")
+if choice == loaders.SMOL_CHOICE:
     st.info(
         "**Honest expectation.** Wei et al. found that chain-of-thought helps only in large models "
         "(around 100B parameters); smaller models write fluent but wrong steps. SmolLM2 has 135M. "
@@ -43,7 +43,7 @@ else:
             "programs it writes (PAL) get about half right. The evaluator does the arithmetic the model "
             "cannot.")
 probs = reasoning.problems()
-w3_apps.measured_box("reasoning", "the app's word problems")
+common.measured_box("reasoning", "the app's word problems")
 by_id = {p["id"]: p for p in probs}
 
 # --------------------------------------------------------------------------- one problem
@@ -60,13 +60,13 @@ def _attempt(llm, prob: dict, mode: str) -> dict:
     prompt = reasoning.make_prompt(llm.tokenizer, prob["question"], mode)
     n = min(reasoning.MAX_TOKENS["direct"], cot_tokens) if mode == "direct" else cot_tokens
     stop = ("```",) if mode == "pal" else ()
-    g = w3_apps.generate(prompt, n, 60.0, stop, llm.name, dev, llm)
+    g = loaders.generate(prompt, n, 60.0, stop, llm.name, dev, llm)
     return reasoning.score_completion(prob, mode, g)
 
 
 if st.button("Run the three prompts on this problem", key="reasoning.run", type="primary"):
     try:
-        llm = common.instruct_model(choice, dev)
+        llm = loaders.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         common.stop_page()
@@ -118,7 +118,7 @@ st.markdown(
 )
 code = st.text_area("Program to evaluate", "price = 250\nbikes = 6 + 2 * 6\nanswer = price * bikes",
                     key="reasoning.code", height=120)
-src = common.clean_text(code, max_chars=safe_eval.MAX_SOURCE_CHARS, what="program")
+src = inputs.clean_text(code, max_chars=safe_eval.MAX_SOURCE_CHARS, what="program")
 if src is not None:
     run = safe_eval.run_program(src)
     if run.error:
@@ -138,14 +138,14 @@ modes = st.multiselect("Prompts", list(MODES), default=list(MODES), format_func=
                        key="reasoning.modes")                                                 # own: chips fit
 if st.button("Score them", key="reasoning.run_all") and modes:
     try:
-        llm = common.instruct_model(choice, dev)
+        llm = loaders.instruct_model(choice, dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         common.stop_page()
     bar = st.progress(0.0, text="Generating ...")
     report = live.counter(bar)
     rows, total, done = [], n_probs * len(modes), 0
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             for prob in probs[:n_probs]:
                 for mode in modes:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import policy as policy_lib, ppo, reward_hacking
-from ui import common, live, rlhf
+from ui import common, inputs, live, rlhf, runtime
 
 st.title("🎰 Reward hacking and the KL penalty")
 st.markdown(
@@ -41,7 +41,7 @@ s = rlhf.state()
 if not rlhf.ensure_reward_model(s, base, key="reward-hacking.quickstart"):
     common.stop_page()
 if s.labeler.kind != "reader":
-    st.warning(f"Your labeler is *{common.md_escape(s.labeler.description)}*. The win-rate below uses it. "
+    st.warning(f"Your labeler is *{inputs.md_escape(s.labeler.description)}*. The win-rate below uses it. "
                "VADER alone is fooled by spam too (it scores *good good good* near +1), so with it the "
                "win-rate rises along with the hack. The **reader** labeler (the default on the preferences "
                "page) is the one the spam cannot fool.")
@@ -81,7 +81,7 @@ def finish(lv: live.LiveRun) -> None:
 live.finish_interrupted("reward-hacking", finish, restarting=start)
 
 if start:
-    with common.training_slot() as ok:
+    with runtime.training_slot() as ok:
         if ok:
             cfg = ppo.PPOConfig(steps=steps, lr=lr, beta=beta, max_seconds=float(max_s), seed=int(seed))
 
@@ -97,7 +97,7 @@ if start:
                 keep=lv)          # the trainers (and their histories) survive a Stop
 
             reward_hacking.run_side_by_side(make_trainer, cfg, (0.0, beta), progress=tick,
-                                            should_stop=common.stop_requested)
+                                            should_stop=runtime.stop_requested)
             live.end(lv, finish)
             bar.empty()
 

@@ -25,7 +25,7 @@ if __name__ == "__main__":
     # thirty sessions and their figures in one process, each took ~0.37 CPU-s while holding the
     # GIL, so every learner's rerun also paused everyone else's (a yappi profile of a class on one
     # server: 57 of ~280 CPU-s in gc.collect). The app's janitor collects every 30 s instead
-    # (ui/common.py), so what leavers left behind is still freed. Pass the flag to override.
+    # (ui/runtime.py), so what leavers left behind is still freed. Pass the flag to override.
     gc_flag = [] if any(a.startswith("--runner.postScriptGC") for a in sys.argv[1:]) else ["--runner.postScriptGC=false"]
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *gc_flag, *sys.argv[1:]]
     sys.exit(cli.main())

@@ -6,7 +6,7 @@ with the SAME lessons function the lesson's widget uses, and the page compares t
 
 Checks are pure Python. Models come from a provider object with the methods
 ``smollm2()``, ``minilm()``, ``tiny_gpt()`` and ``gpt2_tokenizer()``: the page layer
-passes its cached, read-only loaders (ui/common.py); tests pass lessons.models loaders.
+passes its cached, read-only loaders (ui/loaders.py); tests pass lessons.models loaders.
 A check returns a number (compared within the question's tolerance) or the text of the
 right option.
 """

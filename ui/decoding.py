@@ -2,7 +2,7 @@
 w1_sampling, w1_generation, w1_in_context_learning): the decoder picker, cached next-token
 logits per prompt, cached generation traces, and plotly figures.
 
-Models come from ui.common's process-wide loaders and are READ-ONLY: nothing here changes
+Models come from ui.loaders' process-wide loaders and are READ-ONLY: nothing here changes
 them. Token strings can contain '<' (plotly reads HTML-like tags in text), so every label
 that goes into a figure passes through :func:`esc`.
 """
@@ -17,7 +17,7 @@ import torch
 
 from lessons import models
 from lessons.decoding import generation, sampling
-from ui import common
+from ui import common, loaders
 
 SMOLLM2 = "SmolLM2-135M-Instruct (fast)"
 QWEN = "Qwen2.5-Coder-0.5B-Instruct (stronger, slower)"
@@ -48,17 +48,17 @@ def pick_model(page: str) -> models.LoadedModel | None:
     dev = common.device()
     try:
         if choice == TINY:
-            return common.tiny_gpt(dev)
+            return loaders.tiny_gpt(dev)
         if choice == QWEN:
-            return common.qwen(dev)
+            return loaders.qwen(dev)
         if choice == HUB:
             mid = st.text_input("Hub model id", value="", placeholder="HuggingFaceTB/SmolLM2-360M-Instruct",
                                 key=f"{page}.hub_id")
             if not mid.strip():
                 st.info("Type a causal LM id. Offline, only models already in your local Hugging Face cache load.")
                 return None
-            return common.hub_model(mid.strip(), dev)
-        return common.smollm2(dev)
+            return loaders.hub_model(mid.strip(), dev)
+        return loaders.smollm2(dev)
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         return None

@@ -8,7 +8,7 @@ from typing import Sequence
 import plotly.graph_objects as go
 
 from lessons.evaluation import rouge
-from ui import common
+from ui import inputs
 
 MAX_TABLE_SIDE = 60  # the LCS heatmap is drawn up to 60 x 60 tokens
 
@@ -16,13 +16,13 @@ MAX_TABLE_SIDE = 60  # the LCS heatmap is drawn up to 60 x 60 tokens
 def highlight_md(text: str, tokens: Sequence[rouge.Token], marked: Sequence[int], color: str = "green") -> str:
     """Markdown showing ``text`` with the marked tokens on a coloured background.
 
-    Safety: every piece of learner text goes through common.md_escape (which escapes
+    Safety: every piece of learner text goes through inputs.md_escape (which escapes
     < > [ ] : * _ ` and friends), so '<b>' is shown literally as <b> and a ':red[...]'
     typed by a learner cannot open a directive. No HTML is ever produced."""
     parts = []
     for piece, on in rouge.highlight_segments(text, tokens, marked):
         lines = piece.split("\n")
-        esc = "  \n".join(common.md_escape(line) for line in lines)
+        esc = "  \n".join(inputs.md_escape(line) for line in lines)
         if on and piece.strip():
             parts.append(f":{color}-background[{esc}]")
         else:

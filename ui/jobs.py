@@ -1,5 +1,5 @@
 """One job scheduler for every training run and long generation on a server (plain Python:
-no streamlit here; the page glue is ``ui.common.training_slot``).
+no streamlit here; the page glue is ``ui.runtime.training_slot``).
 
 A fair FIFO queue per process: a job waits for one of ``slots`` slots, in the order the
 learners asked; no one is refused. Each job then runs its torch work on ``threads`` CPU

@@ -9,7 +9,7 @@ nothing after the training call runs. Whatever the page wants to keep must alrea
 ``st.session_state`` step by step: the core ``Run`` (its history grows in place) and the page's
 result object. The rerun then finds the run still marked ``running``; :func:`finish_interrupted`
 marks it ``StopReason.STOPPED`` and calls the page's finisher on the partial result.
-``common.stop_requested`` lets a loop stop before its next weight update. With Streamlit's
+``runtime.stop_requested`` lets a loop stop before its next weight update. With Streamlit's
 fastReruns (the default) the rerun starts AT ONCE in a new thread while the interrupted one
 may still be inside a step: :func:`finish_interrupted` first waits for that thread to end, so
 the rerun never shows N steps while the old thread applies and logs step N + 1.
@@ -19,11 +19,11 @@ A page::
     start = live.buttons("ppo", "▶ Train", start="train")
     live.finish_interrupted("ppo", finisher, restarting=start)    # the rerun after a Stop
     if start:
-        with common.training_slot() as ok:
+        with runtime.training_slot() as ok:
             if ok:
                 lv = live.begin("ppo", run, result, settings)
                 tick = live.progress(st.progress(0.0), draw=redraw)
-                train(..., progress=tick, should_stop=common.stop_requested)
+                train(..., progress=tick, should_stop=runtime.stop_requested)
                 live.end(lv, finisher)
     lv = live.state("ppo")          # idle: press Start; else show lv.result
 """
@@ -213,6 +213,6 @@ def stopped_note(run: Run, keeps: str = "the model keeps what it learned so far"
 
 
 def _rerun_pending() -> bool:
-    from ui import common   # late: common imports much of the app
+    from ui import runtime   # late: runtime imports much of the app
 
-    return common.stop_requested()
+    return runtime.stop_requested()

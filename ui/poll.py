@@ -10,7 +10,7 @@ import streamlit as st
 
 from lessons import course
 from study import db, questions
-from ui import common
+from ui import inputs
 from ui import study as study_ui
 
 _OPEN = "study.poll_codes"     # {lesson url: code} polls this session opened
@@ -59,7 +59,7 @@ def _live(code: str) -> None:
     with right:
         st.metric("answers", sum(counts.values()))
         if reveal and poll.truth is not None:
-            st.success(f"The lesson says: **{common.md_escape(poll.truth)}**")
+            st.success(f"The lesson says: **{inputs.md_escape(poll.truth)}**")
             if poll.truth_note:
                 st.caption(poll.truth_note)
         else:
@@ -102,7 +102,7 @@ def teacher_panel(lesson: course.Lesson) -> None:
         link = join_link(code)
         st.markdown(f"Learners open the **Class poll** page and type the code"
                     + (f", or open `{link}`" if link else "") + ".")
-        st.markdown(f"**{common.md_escape(poll.question)}**")
+        st.markdown(f"**{inputs.md_escape(poll.question)}**")
         c1, c2 = st.columns(2)
         c1.toggle("Reveal the answer", key=f"study.reveal.{code}")
         if c2.button("Close this poll", key=f"study.poll_close.{lesson.url}"):
@@ -119,7 +119,7 @@ def learner_view() -> None:
         return
     default = db.normalize_code(st.query_params.get("code", ""))
     raw = st.text_input("Poll code", value=default, key="study.join_code", placeholder="e.g. K7QPX")
-    code = db.normalize_code(common.clean_text(raw, max_chars=12, what="poll code", allow_empty=True))
+    code = db.normalize_code(inputs.clean_text(raw, max_chars=12, what="poll code", allow_empty=True))
     if not code:
         st.info("Type the code shown on the projector.")
         return
@@ -127,7 +127,7 @@ def learner_view() -> None:
     if poll is None:
         st.warning(f"No poll has the code {code}. Check the projector.")
         return
-    st.subheader(common.md_escape(poll.question))
+    st.subheader(inputs.md_escape(poll.question))
     if not poll.is_open:
         st.info("This poll is closed.")
         return
@@ -140,5 +140,5 @@ def learner_view() -> None:
             st.warning(str(exc))
     sent = st.session_state.get(f"study.voted.{code}")
     if sent is not None:
-        st.success(f"Answer recorded: {common.md_escape(sent)}. Watch the projector; you may change it until "
+        st.success(f"Answer recorded: {inputs.md_escape(sent)}. Watch the projector; you may change it until "
                    "the poll closes.")

@@ -2,7 +2,7 @@
 pairs, reward model, trained policies), the policy model choice, and the plotly figures.
 
 Everything a learner builds lives in ``st.session_state[KEY]`` (per browser session); the
-shared models from ui/common.py are only ever read.
+shared models from ui/loaders.py are only ever read.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from lessons import models
 from lessons.rlhf import preferences, reward_model
-from ui import common, live
+from ui import common, figures, inputs, live, loaders, runtime
 
 KEY = "w3_rlhf_state"
 
@@ -58,7 +58,7 @@ def tiny_gpt_or_stop() -> models.LoadedModel:
                  "`python scripts/pretrain_tiny_gpt.py`, then reload this page.")
         common.stop_page()
     try:
-        return common.tiny_gpt(common.device())
+        return loaders.tiny_gpt(common.device())
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         common.stop_page()
@@ -66,7 +66,7 @@ def tiny_gpt_or_stop() -> models.LoadedModel:
 
 def smollm2_or_stop() -> models.LoadedModel:
     try:
-        return common.smollm2(common.device())
+        return loaders.smollm2(common.device())
     except models.ModelUnavailable as exc:
         common.show_model_error(exc)
         common.stop_page()
@@ -77,14 +77,14 @@ def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> boo
     reader labeler, 300 pairs, reward model). Returns True when a reward model exists."""
     if s.rm is not None:
         lab = s.labeler.description
-        st.caption(f"Using your reward model: {len(s.pairs)} pairs from *{common.md_escape(lab)}*, "
+        st.caption(f"Using your reward model: {len(s.pairs)} pairs from *{inputs.md_escape(lab)}*, "
                    f"held-out accuracy {s.rm_result.test_acc:.0%}.")
         return True
     st.info("PPO and DPO need preference pairs and a reward model. Build them on the "
             "**Preferences and the reward model** page, or in one click here (simulated reader "
             "labeler, 300 pairs, 10-30 s on a laptop CPU).")
     if st.button("Build the default preference data and reward model", key=key, type="primary"):
-        with common.training_slot(label="reward-model"):   # a training job: it queues like one
+        with runtime.training_slot(label="reward-model"):   # a training job: it queues like one
             with st.spinner("Sampling completions, labeling 300 pairs, training r_phi ..."):
                 build_default(s, base)
         st.rerun()
@@ -104,7 +104,7 @@ def train_rm(s: RLHFState, base: models.LoadedModel, seed: int = 0, epochs: int 
              should_stop=None, keep: Optional[dict] = None) -> None:
     """Train this session's reward model on its pairs. ``keep`` (a dict in session state) holds
     the model in training and its run, so that :func:`finish_rm` can keep a run cut off by Stop."""
-    enc = common.minilm(common.device())          # frozen, shared: only read
+    enc = loaders.minilm(common.device())          # frozen, shared: only read
     keep = {} if keep is None else keep
     keep["pairs_used"] = len(s.pairs)
     s.rm, s.rm_result = reward_model.fit_on_pairs(enc.model, enc.tokenizer, s.pairs, seed=seed, epochs=epochs,
@@ -160,8 +160,8 @@ def runs_figure(runs: dict[str, list[dict]], panels=PPO_PANELS, target: Optional
         elif k in ("distinct_2", "readable", "empty_frac"):
             fig.update_yaxes(range=[0, 1.02], **where)
         elif k in LOG_PANELS:
-            fig.update_yaxes(**common.log_axis([r[k] for rows in runs.values() for r in rows]), **where)
-    fig.update_xaxes(**common.step_axis(max((r["step"] for rows in runs.values() for r in rows), default=0), None))
+            fig.update_yaxes(**figures.log_axis([r[k] for rows in runs.values() for r in rows]), **where)
+    fig.update_xaxes(**figures.step_axis(max((r["step"] for rows in runs.values() for r in rows), default=0), None))
     fig.update_xaxes(title_text="PPO step", row=n_rows)
     fig.update_layout(height=height or 230 * n_rows + 80, margin=dict(l=10, r=10, t=40, b=10),
                       font=dict(size=14), legend=dict(orientation="h", y=-0.08 - 0.08 / n_rows))
@@ -190,7 +190,7 @@ def compare_figure(rows: list[dict], height: int = 340) -> go.Figure:
     # A log axis from 1: each bar's length is log(perplexity), so bars compare honestly (a log
     # axis that started near the smallest value made 139 vs 215 look like 1 : 10).
     top = max([r["ppl_ref"] for r in rows] + [10.0]) * 1.6
-    fig.update_yaxes(**common.log_axis([1.0, top]), range=[0, math.log10(top)], row=1, col=4)
+    fig.update_yaxes(**figures.log_axis([1.0, top]), range=[0, math.log10(top)], row=1, col=4)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10), font=dict(size=14),
                       legend=dict(orientation="h", y=-0.08), bargap=0.25)
     fig.update_annotations(font_size=14)

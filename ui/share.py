@@ -15,7 +15,7 @@ import streamlit as st
 
 from lessons import course
 from study import prose, share
-from ui import common
+from ui import inputs
 
 _WRITTEN = "_share.written"      # the settings this session last wrote into the URL
 _NOTES = "_share.notes"
@@ -46,11 +46,11 @@ def apply_from_url(lesson: course.Lesson) -> dict:
         return {}
     st.session_state[_HANDLED] = raw  # never apply the same link twice
     good, bad = share.settings_from_params(raw)
-    notes = [f"ignored `{common.md_escape(b)}` (not a valid setting)" for b in bad]
+    notes = [f"ignored `{inputs.md_escape(b)}` (not a valid setting)" for b in bad]
     seen = st.session_state.get("_share.seen", {}).get(lesson.url, ())
     for k in list(good):
         if not (k.startswith(lesson.url + ".") and (k in seen or prose.is_page_key(lesson.path, k))):
-            notes.append(f"ignored `{common.md_escape(k)}` (no such setting on this page)")
+            notes.append(f"ignored `{inputs.md_escape(k)}` (no such setting on this page)")
             del good[k]
     for k, v in good.items():
         st.session_state[k] = v
@@ -104,10 +104,10 @@ def mirror_to_url(lesson: course.Lesson) -> None:
     if applied:
         for k, v in applied.items():
             if k not in widgets:
-                notes.append(f"ignored `{common.md_escape(k)}` (no such setting on this page)")
+                notes.append(f"ignored `{inputs.md_escape(k)}` (no such setting on this page)")
                 st.session_state.pop(k, None)
             elif not share.same_value(widgets[k], v):
-                notes.append(f"`{common.md_escape(k)}` fell back to {common.md_escape(str(widgets[k]))[:60]}")
+                notes.append(f"`{inputs.md_escape(k)}` fell back to {inputs.md_escape(str(widgets[k]))[:60]}")
     encoded = {}
     for k, v in widgets.items():
         try:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from lessons import course
 from study import checks, db, questions
-from ui import common
+from ui import common, inputs, loaders
 
 COOKIE = "genai_lab_learner"
 _LEARNER = "study.learner"
@@ -72,16 +72,16 @@ class _CachedModels:
     """The shared read-only models, as study.checks wants them."""
 
     def smollm2(self):
-        return common.smollm2(common.device())
+        return loaders.smollm2(common.device())
 
     def minilm(self):
-        return common.minilm(common.device())
+        return loaders.minilm(common.device())
 
     def tiny_gpt(self):
-        return common.tiny_gpt(common.device())
+        return loaders.tiny_gpt(common.device())
 
     def gpt2_tokenizer(self):
-        return common.gpt2_tokenizer()
+        return loaders.gpt2_tokenizer()
 
 
 def truth(q: questions.Question):
@@ -113,7 +113,7 @@ def _submit(q: questions.Question, prediction, solved: set[str]) -> None:
 def _one(q: questions.Question, n: int, solved: set[str]) -> None:
     res = st.session_state.get(_result_key(q))
     tag = "🔮 predict, then check" if q.kind == "predict" else "question"
-    st.markdown(f"**{n}.** {'✅ ' if q.id in solved else ''}{common.md_escape(q.text)}  \n*{tag}*")
+    st.markdown(f"**{n}.** {'✅ ' if q.id in solved else ''}{inputs.md_escape(q.text)}  \n*{tag}*")
     with st.form(key=f"study.form.{q.lesson}.{q.id}", border=False):
         if q.options:
             choice = st.radio("Your answer", range(len(q.options)), index=None, key=f"study.q.{q.lesson}.{q.id}",
@@ -131,7 +131,7 @@ def _one(q: questions.Question, n: int, solved: set[str]) -> None:
                     _submit(q, value, solved)
                 except Exception as exc:  # noqa: BLE001 - a model that is missing on this machine, ...
                     st.warning(f"The true value could not be computed here ({type(exc).__name__}: "
-                               f"{common.md_escape(str(exc)[:200])}).")
+                               f"{inputs.md_escape(str(exc)[:200])}).")
                 res = st.session_state.get(_result_key(q))
     if res:
         truth_txt = questions.fmt_truth(res["truth"])
@@ -139,9 +139,9 @@ def _one(q: questions.Question, n: int, solved: set[str]) -> None:
         unit = f" {q.unit}" if q.unit else ""
         if q.kind == "predict" and not q.options:
             tol = f" (counted right within ±{questions.fmt_truth(q.tolerance)})" if q.tolerance else ""
-            msg = f"You predicted **{common.md_escape(mine)}{unit}**; the lesson computes **{truth_txt}{unit}**{tol}."
+            msg = f"You predicted **{inputs.md_escape(mine)}{unit}**; the lesson computes **{truth_txt}{unit}**{tol}."
         else:
-            msg = f"You answered **{common.md_escape(mine)}**; the answer is **{common.md_escape(truth_txt)}**."
+            msg = f"You answered **{inputs.md_escape(mine)}**; the answer is **{inputs.md_escape(truth_txt)}**."
         (st.success if res["ok"] else st.error)(("Right. " if res["ok"] else "Not quite. ") + msg)
         st.info(q.explain, icon="💡")
 
@@ -191,12 +191,12 @@ def home_panel() -> None:
                     "and the teacher view shows it next to your progress. Your browser keeps a random id in a "
                     "cookie so your progress survives a reload.")
         current = _db_call(db.display_name, lid) or ""
-        name = common.clean_text(st.text_input("Display name (optional)", value=current, key="study.name"),
+        name = inputs.clean_text(st.text_input("Display name (optional)", value=current, key="study.name"),
                                  max_chars=db.NAME_MAX, what="display name", allow_empty=True)
         if st.button("Save name", key="study.save_name"):
             cleaned = db.clean_name(name)
             _db_call(lambda e, i: db.ensure_learner(e, i, cleaned or ""), lid)
-            st.success(f"Saved as {common.md_escape(cleaned)}." if cleaned else "Name removed: you are anonymous.")
+            st.success(f"Saved as {inputs.md_escape(cleaned)}." if cleaned else "Name removed: you are anonymous.")
         data = _db_call(db.export_learner, lid, default=json.dumps({"learner_id": lid, "attempts": []}))
         st.download_button("Export my progress (JSON)", data, file_name="genai-lab-progress.json",
                            mime="application/json", key="study.export")

@@ -233,12 +233,12 @@ def _unsafe_app():
 def _safe_app():
     import streamlit as st
 
-    from ui import common
+    from ui import inputs
 
-    t = common.clean_text(st.text_input("Text", "hello", key="canary.text"), max_chars=100)
+    t = inputs.clean_text(st.text_input("Text", "hello", key="canary.text"), max_chars=100)
     if t is None:
         st.stop()
-    st.markdown(f"You typed {common.md_escape(t)}")
+    st.markdown(f"You typed {inputs.md_escape(t)}")
     st.text(t)
 
 

@@ -23,7 +23,7 @@ import torch
 from lessons import models
 from lessons.transformer import attention
 from tests.app.helpers import assert_no_exception, open_page, private_scheduler
-from ui import common
+from ui import loaders
 
 PAGE = "pages/w1_domain_adaptation.py"
 KEY = "domain-adaptation"
@@ -80,7 +80,7 @@ def _internals() -> list[torch.Tensor]:
     """Attention weights of two shared models (the lesson's own reader)."""
     dev = "cpu"
     out = []
-    for lm in (common.minilm(dev), common.smollm2(dev)):
+    for lm in (loaders.minilm(dev), loaders.smollm2(dev)):
         run = attention.run_attention(lm, TEXT)
         out += [run.attentions.clone(), run.hidden_states.clone()]
     return out
@@ -95,7 +95,7 @@ def _train(at, box: dict, name: str):
 
 
 def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots, runners):
-    shared = {"tiny": common.tiny_gpt("cpu"), "minilm": common.minilm("cpu"), "smollm2": common.smollm2("cpu")}
+    shared = {"tiny": loaders.tiny_gpt("cpu"), "minilm": loaders.minilm("cpu"), "smollm2": loaders.smollm2("cpu")}
     prints = {k: models.state_fingerprint(v.model) for k, v in shared.items()}
     alone_internals = _internals()
 

@@ -9,14 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from lessons.core.loop import Run, StopReason
 from tests.app.helpers import assert_no_exception, texts
-from ui import live
+from ui import figures, live
 
 
 def _script():
     import streamlit as st
 
     from lessons.core.loop import run_loop
-    from ui import live
+    from ui import figures, live
 
     def finisher(lv):
         lv.result["finished_with"] = lv.run.steps_done
@@ -193,7 +193,7 @@ def test_the_rerun_waits_for_the_interrupted_thread():
 def test_live_charts_label_steps_as_whole_numbers_from_the_first_steps():
     """A live chart after 3 steps: one tick per step (plotly alone would label 1.5, 2.5);
     after 40 steps plotly spaces the ticks itself, still as whole numbers."""
-    from ui import common, rlhf
+    from ui import figures, rlhf
 
     row = {"reward": 0.1, "kl": 0.0, "entropy": 4.0, "win_rate": 0.5}
     early = rlhf.runs_figure({"β = 0.2": [dict(row, step=i) for i in (1, 2, 3)]})
@@ -203,5 +203,5 @@ def test_live_charts_label_steps_as_whole_numbers_from_the_first_steps():
     assert len(early_axes) == 4 and all(ax.dtick == 1 and ax.tickformat == "d" for ax in early_axes)
     assert all(ax.dtick is None and ax.tickformat == "d" for ax in late_axes)
     assert [ax.title.text for ax in early_axes if ax.title.text] == ["PPO step", "PPO step"]   # bottom row only
-    assert common.step_axis(10) == {"tickformat": "d", "title_text": "step", "tick0": 0, "dtick": 1}
-    assert common.step_axis(11, "DPO step") == {"tickformat": "d", "title_text": "DPO step"}
+    assert figures.step_axis(10) == {"tickformat": "d", "title_text": "step", "tick0": 0, "dtick": 1}
+    assert figures.step_axis(11, "DPO step") == {"tickformat": "d", "title_text": "DPO step"}

@@ -8,7 +8,7 @@ import pytest
 
 from lessons import models
 from tests.app.helpers import open_page
-from ui import common
+from ui import loaders
 
 
 @pytest.fixture
@@ -30,10 +30,10 @@ def _errors(at) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def fresh_loaders():
-    for loader in (common.minilm, common.gpt2_tokenizer, common.tiny_gpt):
+    for loader in (loaders.minilm, loaders.gpt2_tokenizer, loaders.tiny_gpt):
         loader.clear()
     yield
-    for loader in (common.minilm, common.gpt2_tokenizer, common.tiny_gpt):
+    for loader in (loaders.minilm, loaders.gpt2_tokenizer, loaders.tiny_gpt):
         loader.clear()
 
 

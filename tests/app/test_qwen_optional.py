@@ -6,7 +6,7 @@ import pytest
 
 from lessons import models
 from tests.app.helpers import assert_no_exception, open_page, texts
-from ui import common
+from ui import loaders
 
 PAGES = {"pages/w3_reasoning.py": "reasoning.model", "pages/w3_rag.py": "rag.model",
          "pages/w3_react.py": "react.model", "pages/w3_constitutional_ai.py": "constitutional-ai.model"}
@@ -26,9 +26,9 @@ def test_available_qwen_is_the_default_and_smollm2_selectable(monkeypatch):
     monkeypatch.setattr(models, "qwen_available", lambda: True)
     at = open_page("pages/w3_reasoning.py")
     box = at.selectbox(key="reasoning.model")
-    assert box.value == common.QWEN_CHOICE and box.options == [common.QWEN_CHOICE, common.SMOL_CHOICE]
+    assert box.value == loaders.QWEN_CHOICE and box.options == [loaders.QWEN_CHOICE, loaders.SMOL_CHOICE]
     assert "make qwen" not in texts(at) and "Qwen2.5-Coder-0.5B-Instruct" in texts(at)
-    box.set_value(common.SMOL_CHOICE).run()
+    box.set_value(loaders.SMOL_CHOICE).run()
     assert_no_exception(at)
     assert "SmolLM2 has 135M" in texts(at)       # the honest SmolLM2 note comes back
 
@@ -40,7 +40,7 @@ def test_missing_qwen_model_on_click_is_a_message(monkeypatch):
     def broken(device="cpu"):
         raise models.ModelUnavailable("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf failed its checksum")
 
-    monkeypatch.setattr(common, "qwen", broken)
+    monkeypatch.setattr(loaders, "qwen", broken)
     at = open_page("pages/w3_reasoning.py")
     at.button(key="reasoning.run").click().run()
     assert_no_exception(at)

@@ -1,7 +1,7 @@
 """Text over a limit is never silently dropped (issue #11, point 3).
 
 A Streamlit text box with `max_chars=` cuts a longer paste in the browser without a word.
-Every text box therefore takes any length, and the page cuts it with `common.clean_text`,
+Every text box therefore takes any length, and the page cuts it with `inputs.clean_text`,
 which says what it did."""
 import ast
 from pathlib import Path
@@ -30,7 +30,7 @@ def _text_boxes_with_max_chars():
 def test_no_text_box_truncates_silently():
     found, n_boxes = _text_boxes_with_max_chars()
     assert n_boxes > 20  # the scan really sees the app's text boxes
-    assert found == [], "use common.clean_text's visible cut instead of max_chars= at " + ", ".join(found)
+    assert found == [], "use inputs.clean_text's visible cut instead of max_chars= at " + ", ".join(found)
 
 
 @pytest.mark.parametrize("page, key, limit", [

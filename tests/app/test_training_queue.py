@@ -39,9 +39,9 @@ def test_a_job_that_raises_shows_a_message_and_frees_the_slot(one_slot):
     def page():
         import streamlit as st
 
-        from ui import common
+        from ui import runtime
 
-        with common.training_slot(label="boom") as ok:
+        with runtime.training_slot(label="boom") as ok:
             if ok:
                 raise RuntimeError("out of memory\nsecond line")
         st.write("the page carries on")
@@ -61,9 +61,9 @@ def test_a_job_that_raises_shows_a_message_and_frees_the_slot(one_slot):
 def test_a_failed_jobs_message_never_renders_its_text_as_markdown(one_slot):
     """An error message can quote learner text (#16.5): it is shown escaped."""
     def page():
-        from ui import common
+        from ui import runtime
 
-        with common.training_slot(label="boom") as ok:
+        with runtime.training_slot(label="boom") as ok:
             if ok:
                 raise ValueError("bad token <b>x</b> [y](javascript:alert(1))")
 

@@ -62,7 +62,7 @@ def test_pca_labels_never_overlap_even_in_a_tight_cluster():
     """Projector readability: seven words a few pixels apart (the weekdays on the default PCA)
     get leader lines; no two label boxes overlap, and separated points keep their label beside
     them. Boxes are rebuilt from what label_layout returns (12 px font, 760 x 460 px plot)."""
-    from ui.common import label_layout
+    from ui.transformer import label_layout
 
     xs = [0.0, 0.01, 0.02, 0.0, 0.01, 0.02, 0.015, 5.0, 10.0, 10.0]
     ys = [0.0, 0.0, 0.01, 0.02, 0.02, 0.03, 0.015, 5.0, 10.0, 0.0]

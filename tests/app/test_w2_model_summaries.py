@@ -29,9 +29,9 @@ def test_prompts_shown_and_few_shot_examples_never_leak():
 
 @pytest.mark.slow
 def test_smollm2_zero_and_few_shot_summaries_are_scored():
-    from ui import common
+    from ui import loaders
 
-    shared = common._smollm2("cpu")   # the process-wide cached model the page will use (AppTest runs in-process)
+    shared = loaders._smollm2("cpu")   # the process-wide cached model the page will use (AppTest runs in-process)
     before = models.state_fingerprint(shared.model)
     at = open_page(PAGE, timeout=90)
     at.multiselect(key="model-summaries.ids").set_value([1]).run()
@@ -56,5 +56,5 @@ def test_smollm2_zero_and_few_shot_summaries_are_scored():
     assert "Press the button" in texts(at)
     at.slider(key="model-summaries.max_tokens").set_value(8).run()
     assert shown == [t.value for t in at.text]
-    assert common._smollm2("cpu") is shared
+    assert loaders._smollm2("cpu") is shared
     assert models.state_fingerprint(shared.model) == before

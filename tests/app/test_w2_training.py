@@ -148,7 +148,7 @@ def test_stop_keeps_partial_lora_training(real):
     """A Stop click reruns the page while the loop runs; the next run finds the unfinished
     run in session_state and finishes it with the adapter learned so far."""
     from lessons.finetune import lora_training, instructions
-    from ui import live
+    from ui import live, runtime
 
     at = open_page("pages/w2_lora_training.py")
     bank = at.session_state["lora-training.bank"]
@@ -171,7 +171,7 @@ def test_stop_keeps_partial_lora_training(real):
 def test_stop_keeps_partial_soft_prompt(real):
     from lessons.core.loop import Run
     from lessons.finetune import prompt_tuning
-    from ui import live
+    from ui import live, runtime
 
     at = open_page("pages/w2_prompt_tuning.py")
     m = at.session_state["prompt-tuning.model"]
@@ -187,10 +187,10 @@ def test_stop_keeps_partial_soft_prompt(real):
 
 
 def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real, monkeypatch):
-    from ui import common
+    from ui import runtime
     asked = []      # the loop asks before each step and again before each update: 3 steps done
 
-    monkeypatch.setattr(common, "stop_requested", lambda: asked.append(1) or len(asked) > 6)
+    monkeypatch.setattr(runtime, "stop_requested", lambda: asked.append(1) or len(asked) > 6)
     at = open_page("pages/w2_forgetting.py")
     at.slider(key="forgetting.steps").set_value(10).run()
     at.button(key="forgetting.run").click().run(timeout=600)
@@ -206,7 +206,7 @@ def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real, mo
     assert "Measured: task B" not in shown      # no forgetting verdict on a run cut short
     assert at.session_state["forgetting.live"].stopped
     # a Stop before the first step: nothing to score, the runs so far stay as they were
-    from ui import live
+    from ui import live, runtime
     lv = at.session_state["forgetting.live"]
     at.session_state["forgetting.live"] = live.LiveRun("forgetting", "running", None,
                                                        {**lv.result, "out": {}, "histories": {}})

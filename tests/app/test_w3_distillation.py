@@ -28,8 +28,8 @@ def test_temperature_widget_matches_the_lesson():
     at.slider(key="distillation.T").set_value(5.0)
     at.run()
     assert_no_exception(at)
-    from ui import common
-    teacher = common.tiny_gpt("cpu")  # the same process-wide cached object the page used
+    from ui import loaders, runtime
+    teacher = loaders.tiny_gpt("cpu")  # the same process-wide cached object the page used
     sl = kd.soft_labels(teacher.model, teacher.tokenizer, "KING LEAR:\nWhat", 5.0)
     assert _metric(at, "Entropy at T = 1") == f"{sl.entropy1:.2f} bits"
     assert _metric(at, "Entropy at T = 5") == f"{sl.entropyT:.2f} bits"
@@ -42,8 +42,8 @@ def test_temperature_widget_matches_the_lesson():
 
 def test_training_two_students_leaves_the_teacher_unchanged():
     at = open_page(PAGE)
-    from ui import common
-    teacher = common.tiny_gpt("cpu")
+    from ui import loaders, runtime
+    teacher = loaders.tiny_gpt("cpu")
     before = models.state_fingerprint(teacher.model)
     at.slider(key="distillation.seconds").set_value(120)
     at.slider(key="distillation.alpha").set_value(1.0)
@@ -68,16 +68,16 @@ def test_training_two_students_leaves_the_teacher_unchanged():
 
 
 def test_stop_keeps_both_partly_trained_students(monkeypatch):
-    """Stop (a rerun request seen by common.stop_requested) ends both students after the same step;
+    """Stop (a rerun request seen by runtime.stop_requested) ends both students after the same step;
     the page keeps them, compares them and says the run was stopped and where."""
-    from ui import common
+    from ui import loaders, runtime
     asked = {"n": 0}
 
     def stop_after_a_few_steps() -> bool:      # the loop asks twice per step (before it, before the update)
         asked["n"] += 1
         return asked["n"] > 6
 
-    monkeypatch.setattr(common, "stop_requested", stop_after_a_few_steps)
+    monkeypatch.setattr(runtime, "stop_requested", stop_after_a_few_steps)
     at = open_page(PAGE)
     _train_small_students(at, steps=40)
     assert_no_exception(at)
@@ -92,7 +92,7 @@ def test_stop_keeps_both_partly_trained_students(monkeypatch):
     table = at.dataframe[0].value
     assert list(table["steps"])[1:] == ["3 (stopped by you)"] * 2
     # a Stop before the students were even made: nothing to compare, and the page says so
-    from ui import live
+    from ui import live, loaders, runtime
     at.session_state["distillation.live"] = live.LiveRun("distillation", "running", None, {},
                                                          {"settings": None})
     at.button(key="distillation.stop").click().run()

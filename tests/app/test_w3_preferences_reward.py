@@ -62,9 +62,9 @@ def test_clicks_ranking_labeler_and_reward_model(monkeypatch):
     # 5. Stop after 20 of 300 epochs (the loop asks before each epoch): the partly trained reward
     # model becomes the session's, and the page says it was stopped and where
     from lessons.core.loop import StopReason
-    from ui import common
+    from ui import runtime
     asked = []
-    monkeypatch.setattr(common, "stop_requested", lambda: asked.append(1) or len(asked) > 20)
+    monkeypatch.setattr(runtime, "stop_requested", lambda: asked.append(1) or len(asked) > 20)
     finished_rm = _state(at).rm
     at.button(key="preferences-reward.rm_train").click().run()
     assert_no_exception(at)
@@ -77,7 +77,7 @@ def test_clicks_ranking_labeler_and_reward_model(monkeypatch):
     assert int(dict((m.label, m.value) for m in at.metric)["held-out accuracy"].rstrip("%")) == round(100 * r.test_acc)
     assert at.session_state["preferences-reward.live"].stopped
     # a Stop before the first epoch: the session keeps its reward model, and the page says so
-    from ui import live
+    from ui import live, runtime
     kept = _state(at).rm
     at.session_state["preferences-reward.live"] = live.LiveRun("preferences-reward", "running", None, {})
     at.button(key="preferences-reward.stop").click().run()

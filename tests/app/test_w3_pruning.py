@@ -7,7 +7,7 @@ from lessons import models
 from lessons.efficiency import pruning
 from lessons.core.perplexity import perplexity
 from tests.app.helpers import assert_no_exception, open_page, texts
-from ui import w3_apps
+from ui import efficiency, inputs, loaders
 
 PAGE = "pages/w3_pruning.py"
 
@@ -18,8 +18,8 @@ def _metric(at, label):
 
 def test_sparsity_slider_and_scope_move_the_figures():
     at = open_page(PAGE)
-    from ui import common
-    tg = common.tiny_gpt("cpu")
+    from ui import efficiency, inputs, loaders
+    tg = loaders.tiny_gpt("cpu")
     before = models.state_fingerprint(tg.model)
     assert _metric(at, "Weights set to zero") == "50.0%"
     at.slider(key="pruning.sparsity").set_value(0.9)
@@ -27,7 +27,7 @@ def test_sparsity_slider_and_scope_move_the_figures():
     at.run()
     assert_no_exception(at)
     assert _metric(at, "Weights set to zero") == "90.0%"
-    _, val = w3_apps.shakespeare_ids("cpu", tg.tokenizer)
+    _, val = efficiency.shakespeare_ids("cpu", tg.tokenizer)
     p = pruning.prune_copy(tg.model, 0.9, "layer")
     assert _metric(at, "Validation perplexity") == f"{perplexity(p.model, val, 64, 16):.1f}"
     dense = float(_metric(at, "Dense perplexity"))
@@ -59,12 +59,12 @@ def test_at_99_percent_the_pruned_models_own_prediction_is_shown():
     at = open_page(PAGE)
     at.slider(key="pruning.sparsity").set_value(0.99).run()
     assert_no_exception(at)
-    from ui import common
-    tg = common.tiny_gpt("cpu")
+    from ui import efficiency, inputs, loaders
+    tg = loaders.tiny_gpt("cpu")
     p = pruning.prune_copy(tg.model, 0.99, "global")
     nt = pruning.next_token_change(tg.model, p.model, tg.tokenizer, "KING HENRY: What say you, my")
     shown = texts(at)
-    tok = common.md_escape(repr(nt.pruned_tokens[0]))
+    tok = inputs.md_escape(repr(nt.pruned_tokens[0]))
     assert f"the pruned model's: **{tok}** ({nt.pruned_top[0]:.0%})" in shown
     spec = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert "The pruned model's (99%) own top 10" in [a.get("text") for a in spec["layout"]["annotations"]]

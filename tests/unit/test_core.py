@@ -143,7 +143,7 @@ def test_every_lesson_reports_one_shakespeare_perplexity(tiny):
     ids = validation_ids(tiny.tokenizer)
     assert len(ids) == s.n_tokens == 1024 and "16 windows of 64" in describe()
     one = validation_perplexity(tiny.model, tiny.tokenizer)
-    # the pages' own id tensors (ui/w3_apps.shakespeare_ids: tokenized held-out plays)
+    # the pages' own id tensors (ui/efficiency.shakespeare_ids: tokenized held-out plays)
     from lessons import corpus
     val = distillation.token_ids(tiny.tokenizer, corpus.shakespeare_text("validation")[:40_000])
     reported = {

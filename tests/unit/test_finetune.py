@@ -135,7 +135,7 @@ def test_mixing_puts_task_b_in_batches(tok, gpt, monkeypatch):
         seen.append([e.task for e in examples])
         return real(tokenizer, examples)
 
-    monkeypatch.setattr(adapters, "make_batch", spy)
+    monkeypatch.setattr(lora_training, "make_batch", spy)
     lora_training.train(models.session_copy(gpt), tok, instructions.split("archaic", "train"), steps=2, batch_size=8,
              mix_examples=instructions.split("mood", "train"), mix=0.25)
     assert seen[0].count("mood") == 2 and seen[0].count("archaic") == 6

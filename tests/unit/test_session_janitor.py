@@ -1,4 +1,4 @@
-"""The janitor in ui/common.py frees what learners who left had trained. It relies on two
+"""The janitor in ui/runtime.py frees what learners who left had trained. It relies on two
 Streamlit internals; these tests fail on a Streamlit upgrade that changes them."""
 import inspect
 import time
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from streamlit.runtime import Runtime
 from streamlit.runtime.memory_session_storage import MemorySessionStorage
 
-from ui import common
+from ui import common, runtime
 
 
 def test_runtime_keeps_its_session_manager_and_storage_where_the_janitor_looks():
@@ -29,4 +29,4 @@ def test_a_length_query_reaps_closed_sessions_after_their_ttl():
 
 
 def test_without_a_running_server_the_janitor_step_is_a_no_op():
-    assert common.expire_closed_sessions() is None
+    assert runtime.expire_closed_sessions() is None

@@ -14,7 +14,7 @@ def tiny():
 
 @pytest.fixture(scope="module")
 def ids(tiny):
-    # ui/w3_apps.shakespeare_ids: the pages' train and validation slices
+    # ui/efficiency.shakespeare_ids: the pages' train and validation slices
     train = kd.token_ids(tiny.tokenizer, corpus.shakespeare_text("train")[:200_000])
     val = kd.token_ids(tiny.tokenizer, corpus.shakespeare_text("validation")[:40_000])
     return train, val

@@ -1,10 +1,6 @@
-"""Page-layer helpers for the Week 1 lessons (tokens, embeddings, attention): cached runs
-of the shared READ-ONLY models and plotly figure builders.
-
-Every label that may come from learner text is passed through :func:`esc` before it goes
-into a plotly figure: plotly interprets a few HTML-like tags (<b>, <br>, <a>...) in text,
-so escaping makes ``<script>`` appear literally as the characters a learner typed.
-"""
+"""Plotly figure helpers shared by many pages: heatmaps, bars, small multiples, axes for
+training steps and log scales. Every label that may come from learner text goes through
+:func:`esc` (plotly interprets a few HTML-like tags in text)."""
 from __future__ import annotations
 
 import html
@@ -12,40 +8,12 @@ from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
-import streamlit as st
 
-from lessons.transformer import attention as attn, tokens as tok_lesson
-from lessons.core import pieces
-from ui import common
-
-MINILM = "all-MiniLM-L6-v2 (encoder)"
-SMOLLM2 = "SmolLM2-135M-Instruct (decoder)"
-MODELS = [MINILM, SMOLLM2]
-
-# Palette for tokens: light enough for black text, distinct neighbours.
-TOKEN_COLORS = ["#FFD6A5", "#CAFFBF", "#9BF6FF", "#BDB2FF", "#FFC6FF", "#FDFFB6", "#A0C4FF", "#D0F4DE"]
 
 
 def esc(label: str) -> str:
     """Escape a (learner-derived) label for plotly text, ticks and hovers."""
     return html.escape(str(label), quote=True)
-
-
-def load(model_choice: str, dev: str):
-    """The shared, cached model for a radio choice."""
-    return common.smollm2(dev) if model_choice == SMOLLM2 else common.minilm(dev)
-
-
-@st.cache_resource(max_entries=12, show_spinner="Running the model on your text ...")
-def _attention_run(model_choice: str, text: str, dev: str, max_tokens: int) -> attn.AttentionRun:
-    return attn.run_attention(load(model_choice, dev), text, max_tokens=max_tokens)
-
-
-def attention_run(model_choice: str, text: str, dev: str, max_tokens: int = attn.MAX_TOKENS) -> attn.AttentionRun:
-    """One forward pass per (model, text, device), shared by reruns (changing layer or head
-    does not run the model again). The result is never mutated by the page."""
-    load(model_choice, dev)  # outside the cached call: shows the first-run conversion bar
-    return _attention_run(model_choice, text, dev, max_tokens)
 
 
 # --------------------------------------------------------------------------- figures
@@ -146,45 +114,34 @@ def bar(values, labels: list[str], *, title: str = "", x_title: str = "", horizo
     return fig
 
 
-def token_strip(tk: tok_lesson.Tokenized, line_cells: int = 46, max_tokens: int = 400) -> go.Figure:
-    """Tokens laid out like text, each in a coloured box with its id underneath.
+def step_axis(last_step, title: str | None = "step") -> dict:
+    """Axis settings for training steps (whole numbers): while a live chart has only a few
+    steps, plotly's automatic ticks would read "1, 1.5, 2, 2.5"; up to 10 steps every step
+    gets a tick, beyond that plotly's own spacing is kept with whole-number labels.
+    ``title=None`` leaves the title alone (subplots titled on one row only)."""
+    out: dict = {"tickformat": "d"}
+    if title is not None:
+        out["title_text"] = title
+    if last_step is None or last_step <= 10:
+        out.update(tick0=0, dtick=1)
+    return out
 
-    Byte tokens that hold only part of a character are drawn hatched-grey, [UNK] red."""
-    shown = min(len(tk.ids), max_tokens)
-    xs, ys, ws, texts, ids_txt, colors, hovers = [], [], [], [], [], [], []
-    x, row = 0.0, 0
-    for i in range(shown):
-        label = tk.labels[i]
-        w = max(tok_lesson.char_width(label), len(str(tk.ids[i]))) + 1.2
-        if x + w > line_cells and x > 0:
-            x, row = 0.0, row + 1
-        xs.append(x + w / 2)
-        ys.append(row)
-        ws.append(w)
-        texts.append(esc(label))
-        ids_txt.append(str(tk.ids[i]))
-        if tk.special[i]:
-            colors.append("#DDDDDD")
-        elif tk.scheme == pieces.WORDPIECE and tk.pieces[i] == "[UNK]":
-            colors.append("#FF8A8A")
-        elif tk.partial_bytes and tk.partial_bytes[i]:
-            colors.append("#E8E8E8")
-        else:
-            colors.append(TOKEN_COLORS[i % len(TOKEN_COLORS)])
-        hovers.append(f"#{i} id {tk.ids[i]}<br>piece {esc(tk.pieces[i])}")
-        x += w
-    rows = row + 1
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=xs, y=[0.9] * shown, base=[r - 0.45 for r in ys], width=[w - 0.3 for w in ws],
-                         marker=dict(color=colors, line=dict(color="#888", width=0.5)), customdata=hovers,
-                         hovertemplate="%{customdata}<extra></extra>", showlegend=False))
-    fig.add_trace(go.Scatter(x=xs, y=[r - 0.12 for r in ys], mode="text", text=texts, hoverinfo="skip",
-                             textfont=dict(family="DejaVu Sans Mono, monospace", size=15, color="#111"),
-                             showlegend=False))
-    fig.add_trace(go.Scatter(x=xs, y=[r + 0.25 for r in ys], mode="text", text=ids_txt, hoverinfo="skip",
-                             textfont=dict(family="monospace", size=10, color="#555"), showlegend=False))
-    fig.update_xaxes(visible=False, range=[-0.5, line_cells + 0.5])
-    fig.update_yaxes(visible=False, range=[rows - 0.5, -0.55])
-    fig.update_layout(height=40 + 46 * rows, margin=dict(l=0, r=0, t=10, b=0), bargap=0,
-                      title=None, plot_bgcolor="white")
-    return fig
+
+def log_axis(values) -> dict:
+    """Plotly axis settings for a log axis with readable, plain-number ticks (1-2-5 per
+    decade; powers of ten over a wide range; denser over a narrow one) instead of plotly's
+    default minor labels ("4, 3, 2, 1000, 9"). ``values``: the numbers the axis will show."""
+    import math
+
+    vals = [float(v) for v in values if v is not None and math.isfinite(float(v)) and float(v) > 0]
+    if not vals:
+        return dict(type="log")
+    lo, hi = min(vals) / 1.05, max(vals) * 1.05
+    e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    for per_decade in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 4, 5, 7)):
+        ticks = [m * 10.0 ** e for e in range(e0, e1 + 1) for m in per_decade if lo <= m * 10.0 ** e <= hi]
+        if len(ticks) >= 3:
+            break
+    if len(ticks) < 2:   # a narrow range: three log-spaced values, two significant figures
+        ticks = [float(f"{lo * (hi / lo) ** f:.2g}") for f in (0.1, 0.5, 0.9)]
+    return dict(type="log", tickvals=ticks, ticktext=[f"{t:,.0f}" if t >= 1 else f"{t:g}" for t in ticks])

@@ -1,5 +1,6 @@
 # Two commands: `make run` (the app) and `make test` (the whole suite, browser tests included).
-# Both create .venv on first use and install the pinned requirements into it.
+# Both create .venv on first use and install the pinned requirements into it. While working,
+# `make test-fast` runs the unit tests and the AppTests that need no browser and no training run.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,13 +8,19 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: run test install install-dev chromium haproxy bench qwen
+.PHONY: run test test-fast install install-dev chromium haproxy bench qwen
 
 run: $(VENV)/.installed
 	$(BIN)/python scripts/serve.py --browser.gatherUsageStats=false
 
+# Two worker processes on 2 cores; a test module (and every browser test) stays on one worker.
+PYTEST_PAR := -n 2 --dist loadgroup
+
 test: $(VENV)/.installed-dev chromium haproxy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PAR)
+
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_PAR) -m "not slow and not e2e" tests/unit tests/app
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -2,7 +2,7 @@
 `bench/interaction_*.py` module, each exposing `measure() -> dict` of figures.
 
 Run: `.venv/bin/python bench/interaction.py [name ...]` (names filter the modules,
-e.g. `attention`). Targets are documented next to each figure; nothing here asserts.
+e.g. `transformer`). Targets are documented next to each figure; nothing here asserts.
 """
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ def ppo_demo() -> dict:
     res, wall, cpu = timed(lambda: ppo.train(tr))
     end = ppo.evaluate_policy(tr.policy, s["rm"], s["labeler"], tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
     # The reader labeler (not fooled by spam) is harder to please than VADER alone was: the page's
-    # default run reaches ~0.75 (tests/unit/test_w3_outcomes.py asserts > 0.6).
+    # default run reaches ~0.75 (tests/claims/test_rlhf_outcomes.py asserts > 0.6).
     reached = end["win_rate"] >= 0.6 and end["kl"] <= KL_BOUND
     return {"outcome": "win-rate vs pi_ref", "value": round(end["win_rate"], 3), "threshold": ">= 0.6",
             "kl_nats": round(end["kl"], 2), "kl_bound": KL_BOUND, "reached": reached,

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITE = ["tests/app/test_fuzz_inputs.py", "tests/app/test_isolation.py", "tests/unit/test_hub_ids.py",
+SUITE = ["tests/app/test_fuzz_inputs.py", "tests/app/test_isolation.py", "tests/unit/models/test_hub.py",
          "tests/app/test_hub_id_field.py", "tests/app/test_csv_files.py", "tests/app/test_missing_models.py"]
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/threads.py            # uses every core the machine has
 
 The app serves every learner from threads of one Streamlit process, so the job scheduler
-(serving/jobs.py) must know, measured rather than guessed:
+(ui/jobs.py) must know, measured rather than guessed:
 
 1. scope: is torch.set_num_threads() process-wide or per Python thread? A worker thread sets
    a value, and we read it back in the main thread and in a fresh thread.

@@ -188,7 +188,7 @@ st.dataframe(pd.DataFrame([{"family": r_["family"], "method": r_["method"], "tra
 if pf.bias_only(fam_lm.model) == 0:
     st.caption(f"{fam_lm.name} has no bias vectors at all (Llama-style layers), so BitFit has nothing to train.")
 st.caption("LoRA, prompt- and prefix-tuning counts equal peft's; the adapter count equals the parameters of "
-           "adapters actually inserted into the model (see tests/unit/test_peft_families.py).")
+           "adapters actually inserted into the model (see tests/unit/finetune/test_peft_families.py).")
 
 common.try_this(
     "Train a soft prompt with 1 virtual token, then 16: does the accuracy follow the count?",

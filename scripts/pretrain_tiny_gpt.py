@@ -216,7 +216,7 @@ windows of {m['eval_block']} tokens of the held-out plays:
 
 | slice | perplexity |
 |---|---|
-| first {m['eval_blocks']} windows of the validation plays (re-checked by `tests/unit/test_pretraining.py`, tolerance 1%) | **{m['validation_perplexity_slice']}** |
+| first {m['eval_blocks']} windows of the validation plays (re-checked by `tests/unit/pretraining/test_tiny_gpt.py`, tolerance 1%) | **{m['validation_perplexity_slice']}** |
 | all validation windows | {m['validation_perplexity_full']} |
 | first {m['eval_blocks']} windows of the training plays | {m['train_perplexity_slice']} |
 

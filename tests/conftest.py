@@ -40,3 +40,19 @@ def smol():
     from lessons import models
 
     return models.load_smollm2()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The markers follow the folders, so a new test lands in the right loop without a decorator:
+    tests/e2e/* drive Chromium (`e2e`), tests/claims/* run the pages' experiments and training
+    runs end to end (`slow`). `make test-fast` runs what is neither; `make test` runs everything."""
+    for item in items:
+        parts = Path(str(item.fspath)).resolve().relative_to(ROOT).parts
+        if len(parts) > 1 and parts[1] == "e2e":
+            item.add_marker(pytest.mark.e2e)
+        if len(parts) > 1 and parts[1] == "claims":
+            item.add_marker(pytest.mark.slow)
+        # With `-n 2 --dist loadgroup` (the Makefile's targets) a module stays on one worker, so
+        # its module-scoped models load once; all browser tests share one worker and its server.
+        group = "e2e" if len(parts) > 1 and parts[1] == "e2e" else "/".join(parts)
+        item.add_marker(pytest.mark.xdist_group(group))

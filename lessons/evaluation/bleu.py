@@ -3,7 +3,7 @@
 Papineni et al. (2002) "BLEU: a Method for Automatic Evaluation of Machine Translation".
 Mirrors ``sacrebleu`` 2.x (metrics/bleu.py): the 13a tokenizer, clipped ("modified") n-gram
 precisions, closest reference length, brevity penalty and the smoothing methods of Chen &
-Cherry (2014). tests/unit/test_evaluation.py proves every figure equals ``sacrebleu``.
+Cherry (2014). tests/unit/evaluation/test_rouge_bleu.py proves every figure equals ``sacrebleu``.
 chrF (Popovic 2015) is sacreBLEU's own, shown beside BLEU.
 """
 from __future__ import annotations

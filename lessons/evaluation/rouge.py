@@ -3,7 +3,7 @@
 Lin, C.-Y. (2004) "ROUGE: A Package for Automatic Evaluation of Summaries". Mirrors
 google-research ``rouge_score`` (rouge_scorer.py): the same tokenizer rules, n-gram clipping,
 LCS table, back-tracking and the summary-level "union LCS" of rougeLsum. The counting is our
-own code; tests/unit/test_evaluation.py proves every figure equals ``rouge_score.RougeScorer``
+own code; tests/unit/evaluation/test_rouge_bleu.py proves every figure equals ``rouge_score.RougeScorer``
 to 1e-9 on a case table. Only the Porter stemmer *object* is borrowed from nltk (exactly what
 rouge-score uses).
 """

@@ -19,7 +19,7 @@ from lessons.finetune.instructions import score, split
 
 # The forgetting demo's defaults (pages/w2_forgetting.py): both methods get the same steps; LoRA
 # uses the live LoRA page's adapter (all four layer types, r = 16) so that it learns task A about as
-# well as full fine-tuning does. Measured in bench/interaction_lora.py.
+# well as full fine-tuning does. Measured in bench/interaction_finetune.py.
 DEMO_DEFAULTS = {"steps": 150, "r": 16, "alpha": 16, "targets": ("c_attn", "c_fc", "c_proj", "lm_head"),
                  "full_lr": 1e-3, "lora_lr": 5e-3, "max_seconds": 240.0}
 

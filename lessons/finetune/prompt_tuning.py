@@ -98,7 +98,7 @@ def score(model, tokenizer, examples, soft: SoftPrompt | None = None) -> dict:
 
 
 # The prompt-tuning demo's defaults (pages/w2_prompt_tuning.py), measured on the two-task tiny
-# GPT with the instruction left blank: archaic 0 % -> 42 % exact (bench/interaction_lora.py).
+# GPT with the instruction left blank: archaic 0 % -> 42 % exact (bench/interaction_finetune.py).
 DEMO_DEFAULTS = {"model": "two_tasks", "task": "archaic", "n_virtual": 16, "steps": 150, "lr": 0.1,
                  "max_seconds": 240.0}
 

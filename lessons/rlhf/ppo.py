@@ -61,7 +61,7 @@ class PPOConfig:
 
 
 # The PPO page's defaults per policy, measured to reach a visible effect within the steps.
-# Tiny GPT: tests/unit/test_w3_outcomes.py. With the tiny GPT of 2026-12 (validation perplexity
+# Tiny GPT: tests/claims/test_rlhf_outcomes.py. With the tiny GPT of 2026-12 (validation perplexity
 # 93) and the one-click reward model, seed 0, one thread: beta 0.3, lr 1e-3 reached the 0.8
 # win-rate (mean of 3 steps) at step 35 of 60 with KL ~12 nats (seeds 1, 2: steps 23 and 37).
 # beta 0.2 drifted to KL ~30 and gamed the reward model; beta 0.4-0.5 at lr 5e-4 never reached

@@ -28,7 +28,7 @@ from typing import Callable, Optional
 from lessons.core.loop import Run, ShouldStop, run_loop
 from lessons.rlhf.ppo import PPOConfig, PPOResult, PPOTrainer
 
-# The page's defaults; tests/unit/test_w3_outcomes.py runs exactly these and checks what the
+# The page's defaults; tests/claims/test_rlhf_outcomes.py runs exactly these and checks what the
 # page says happens (beta = 0 hacks, the penalised run stays fluent).
 DEFAULTS = dict(beta=0.3, steps=60, lr=1e-3, seed=0)
 

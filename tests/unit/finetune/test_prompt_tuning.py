@@ -8,7 +8,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 from lessons import models
 from lessons.core.loop import Run, StopReason
 from lessons.finetune import instructions, prompt_tuning
-from tests.unit.test_finetune import tok  # noqa: F401  (module-scoped BPE fixture)
+from tests.unit.finetune.test_lora_training import tok  # noqa: F401  (module-scoped BPE fixture)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Week 2 captions and Try-this lines as experiments (issue #11.2): each test performs what
 the page says with the page's own lessons functions and asserts the stated outcome. No model
-is needed here; the training demos' outcomes are in tests/unit/test_w2_demos.py."""
+is needed here; the training demos' outcomes are in tests/claims/test_week2_demos.py."""
 import pytest
 
 from lessons.evaluation import benchmarks, presets, rouge, summaries

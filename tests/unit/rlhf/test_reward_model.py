@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from lessons import models
 from lessons.core.loop import StopReason
 from lessons.rlhf import preferences as prefs, reward_model as rmm
-from tests.unit.rlhf_toys import toy_gpt
+from tests.unit.rlhf.toys import toy_gpt
 
 
 @pytest.fixture(scope="module")

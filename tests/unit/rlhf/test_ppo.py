@@ -9,7 +9,7 @@ import torch
 from lessons import models
 from lessons.core.loop import StopReason
 from lessons.rlhf import policy, ppo, preferences as prefs, reward_model as rmm
-from tests.unit.rlhf_toys import toy_gpt
+from tests.unit.rlhf.toys import toy_gpt
 
 
 def brute_force_gae(r, v, mask, gamma, lam):

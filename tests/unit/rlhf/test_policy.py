@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from lessons import models
 from lessons.rlhf import policy
-from tests.unit.rlhf_toys import toy_gpt
+from tests.unit.rlhf.toys import toy_gpt
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """Week 1 Try-this statements performed on the page itself (AppTest), where the outcome is
-what a widget shows. The lessons-level experiments are in tests/unit/test_w1_try_this.py."""
+what a widget shows. The lessons-level experiments are in tests/claims/test_week1_try_this.py."""
 from ui import decoding
 from tests.app.helpers import open_page, texts
 

@@ -8,7 +8,7 @@ PAGE = "pages/w3_constitutional_ai.py"
 def test_cai_loop_and_collected_pairs():
     at = open_page(PAGE)
     assert "Reference run: the paper's own example" in " ".join(e.label for e in at.expander)
-    assert "What you will see with SmolLM2-135M" in texts(at)     # the claim: tests/unit/test_w3_smollm2_claims.py
+    assert "What you will see with SmolLM2-135M" in texts(at)     # the claim: tests/claims/test_week3_smollm2_claims.py
     assert "invasion of their privacy" in texts(at)              # the paper's critique names the harm
     at.text_area(key="constitutional-ai.constitution").set_value("").run()
     assert "Write at least one principle" in texts(at)

@@ -5,7 +5,7 @@ import pytest
 from lessons.core.loop import StopReason
 
 from lessons.rlhf import policy, ppo, preferences as prefs, reward_hacking, reward_model as rmm
-from tests.unit.rlhf_toys import toy_gpt
+from tests.unit.rlhf.toys import toy_gpt
 
 
 def test_side_by_side_runs_interleave_and_stay_bounded():

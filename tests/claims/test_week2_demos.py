@@ -1,5 +1,5 @@
 """The Week 2 training demos' starting models and cheap versions of their claims (issue #15.3,
-#11.2). The full default runs (250/150 steps) are measured in bench/interaction_lora.py; here
+#11.2). The full default runs (250/150 steps) are measured in bench/interaction_finetune.py; here
 only a few steps run, so the file takes well under a minute on one core."""
 import pytest
 

@@ -86,13 +86,22 @@ def ppo_demo() -> dict:
 
 def ppo_lora_demo() -> dict:
     """The PPO page with 'SmolLM2 + LoRA' chosen, at that choice's own defaults (the page quotes
-    this run: ppo.LORA_MEASURED)."""
+    this run from assets/measured/outcomes.json)."""
+    return _ppo_lora(lr=None)
+
+
+def ppo_lora_hot_demo() -> dict:
+    """The same with the learning rate the page's caption warns about (2e-3): it drifts."""
+    return _ppo_lora(lr=2e-3)
+
+
+def _ppo_lora(lr: float | None) -> dict:
     from lessons import models
     from lessons.rlhf import policy, ppo
 
     s = _rlhf_setup()
     smol = models.load_smollm2("cpu")
-    cfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["lora"], "max_seconds": FAR})
+    cfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["lora"], "max_seconds": FAR, **({"lr": lr} if lr else {})})
     tr = ppo.PPOTrainer(policy.with_lora(smol.model, smol.tokenizer, seed=0), s["rm"], s["labeler"],
                         policy.PROMPTS, cfg)
     start = ppo.evaluate_policy(tr.policy, s["rm"], s["labeler"], tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
@@ -101,7 +110,7 @@ def ppo_lora_demo() -> dict:
     return {"outcome": "win-rate vs pi_ref (SmolLM2 + LoRA)", "start": round(start["win_rate"], 3),
             "value": round(end["win_rate"], 3), "threshold": "> start", "kl_nats": round(end["kl"], 2),
             "kl_bound": KL_BOUND, "reached": end["win_rate"] > start["win_rate"] and end["kl"] <= KL_BOUND,
-            "steps": len(res.history), "wall_s": wall, "cpu_s": cpu}
+            "seed": 0, "lr": cfg.lr, "steps": len(res.history), "wall_s": wall, "cpu_s": cpu}
 
 
 def dpo_demo() -> dict:
@@ -188,13 +197,15 @@ def forgetting_demo() -> dict:
             "steps": out["full"]["train"]["steps_done"], "wall_s": wall, "cpu_s": cpu}
 
 
-DEMOS = {"ppo": ppo_demo, "ppo-lora": ppo_lora_demo, "dpo": dpo_demo, "distillation": distillation_demo, "lora": lora_demo,
+DEMOS = {"ppo": ppo_demo, "ppo-lora": ppo_lora_demo, "ppo-lora-hot": ppo_lora_hot_demo, "dpo": dpo_demo, "distillation": distillation_demo, "lora": lora_demo,
          "prompt-tuning": prompt_tuning_demo, "forgetting": forgetting_demo}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", choices=sorted(DEMOS), default=list(DEMOS))
+    ap.add_argument("--save", action="store_true",
+                    help="merge the demos' figures into assets/measured/outcomes.json (the pages read them there)")
     args = ap.parse_args()
     from ui import jobs
 
@@ -213,6 +224,25 @@ def main() -> None:
     out["demos"] = len(args.only)
     out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
+    if args.save:
+        _save(out, [n for n in args.only if "error" not in out[n]])
+
+
+def _save(out: dict, names: list[str]) -> None:
+    """Merge these demos' figures into the record the pages and tests read, with the date,
+    the thread count and the code version they were measured with."""
+    import datetime
+    import subprocess
+
+    from lessons.core import measured
+
+    path = measured.MEASURED_DIR / "outcomes.json"
+    rec = measured.outcomes() or {"written_by": "bench/outcomes.py --save", "demos": {}}
+    rec.pop("note", None)
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    rec.update(date=datetime.date.today().isoformat(), threads=out["threads"], code=rev or None)
+    rec.setdefault("demos", {}).update({n: out[n] for n in names})
+    path.write_text(json.dumps(rec, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ a Stop button, start-versus-now samples and the memory a frozen reference costs.
 import pandas as pd
 import streamlit as st
 
+from lessons.core import measured
 from lessons.rlhf import policy as policy_lib, ppo
 from ui import common, live, rlhf, runtime
 
@@ -54,13 +55,16 @@ with c4:
     batch = st.select_slider("prompts per batch", [8, 16, 24, 32, 48], value=d["batch_size"], key=f"ppo.batch.{pol_kind}")
     seed = st.number_input("seed", 0, 10_000, 0, key="ppo.seed")
 if lora:
-    m = ppo.LORA_MEASURED
-    st.caption(f"SmolLM2 + LoRA has its own defaults: one SmolLM2 step costs about as much as 20 tiny-GPT "
-               f"steps, so the batch is half the tiny GPT's and the run is short (about 5 minutes on a laptop "
-               f"CPU). Measured once with these defaults (seed 0): win-rate {m['start']:.2f} → {m['end']:.2f} "
-               f"in 20 steps at KL {m['kl']:.1f} nats, a smaller gain than the tiny GPT's, and noisy from step "
-               f"to step. With learning rate {m['drift_lr']:g} the policy drifted four times as far (KL "
-               f"{m['drift_kl']:.0f} nats) and gained nothing (win-rate {m['drift_end']:.2f}): try it.")
+    m, hot = measured.outcome("ppo-lora"), measured.outcome("ppo-lora-hot")
+    note = ("SmolLM2 + LoRA has its own defaults: one SmolLM2 step costs about as much as 20 tiny-GPT "
+            "steps, so the batch is half the tiny GPT's and the run is short (about 5 minutes on a laptop CPU).")
+    if m and hot:
+        note += (f" Measured with these defaults ({measured.outcomes().get('date', '')}, seed 0): win-rate "
+                 f"{m['start']:.2f} → {m['value']:.2f} in {m['steps']} steps at KL {m['kl_nats']:.1f} nats, a "
+                 f"smaller gain than the tiny GPT's, and noisy from step to step. With learning rate "
+                 f"{hot['lr']:g} the policy drifted {hot['kl_nats'] / m['kl_nats']:.0f} times as far (KL "
+                 f"{hot['kl_nats']:.0f} nats) and gained nothing (win-rate {hot['value']:.2f}): try it.")
+    st.caption(note)
 with st.expander("PPO settings (defaults work)"):
     e1, e2, e3, e4 = st.columns(4)
     epochs = e1.slider("epochs per batch (K)", 1, 8, 4, key="ppo.epochs")

@@ -1,6 +1,7 @@
 """Figures measured by the bench scripts and shipped with the app (assets/measured/), so the
 pages can state what the models really do -- as measured, dated -- instead of what the
-papers promise. Written by ``bench/week3_apps.py --save``; plain data, no streamlit."""
+papers promise. Written by the benches (``bench/week3_apps.py --save``, ``bench/outcomes.py --save``);
+plain data, no streamlit. Code and docstrings never quote a run's figures: they read them here."""
 from __future__ import annotations
 
 import json
@@ -17,6 +18,19 @@ def week3_apps() -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def outcomes() -> dict:
+    """{"date", "threads", "demos": {demo name: figures}} from bench/outcomes.py, or {}."""
+    try:
+        return json.loads((MEASURED_DIR / "outcomes.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def outcome(demo: str) -> dict:
+    """One demo's measured figures (e.g. "ppo-lora": start, value, kl_nats, lr), or {}."""
+    return outcomes().get("demos", {}).get(demo, {})
 
 
 def _pct(x: float) -> str:

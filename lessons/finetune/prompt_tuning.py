@@ -97,8 +97,9 @@ def score(model, tokenizer, examples, soft: SoftPrompt | None = None) -> dict:
     return {"accuracy": sum(r["correct"] for r in rows) / max(len(rows), 1), "rows": rows}
 
 
-# The prompt-tuning demo's defaults (pages/w2_prompt_tuning.py), measured on the two-task tiny
-# GPT with the instruction left blank: archaic 0 % -> 42 % exact (bench/interaction_finetune.py).
+# The prompt-tuning demo's defaults (pages/w2_prompt_tuning.py), on the two-task tiny GPT with the
+# instruction left blank, so the soft prompt has a task to recover (bench/interaction_finetune.py
+# measures the gain; tests/claims/ checks it).
 DEMO_DEFAULTS = {"model": "two_tasks", "task": "archaic", "n_virtual": 16, "steps": 150, "lr": 0.1,
                  "max_seconds": 240.0}
 

@@ -60,22 +60,15 @@ class PPOConfig:
             raise ValueError("beta >= 0, 0 < clip_eps < 1, 0 <= lambda <= 1 and lr > 0")
 
 
-# The PPO page's defaults per policy, measured to reach a visible effect within the steps.
-# Tiny GPT: tests/claims/test_rlhf_outcomes.py. With the tiny GPT of 2026-12 (validation perplexity
-# 93) and the one-click reward model, seed 0, one thread: beta 0.3, lr 1e-3 reached the 0.8
-# win-rate (mean of 3 steps) at step 35 of 60 with KL ~12 nats (seeds 1, 2: steps 23 and 37).
-# beta 0.2 drifted to KL ~30 and gamed the reward model; beta 0.4-0.5 at lr 5e-4 never reached
-# 0.8 in 90 steps; at lr 1e-3 beta 0.5 collapsed to 4-token lines (KL 4, win-rate 0.2).
-# SmolLM2 + LoRA (bench/outcomes.py --only ppo-lora, seed 0, one thread, ~13 CPU-s per step, with
-# the reward model built on the 2026-12 tiny GPT's lines): batch 16, lr 5e-4, beta 0.1 took the
-# win-rate vs pi_ref from 0.55 to 0.66 in 20 steps at KL 5.0 nats. With batch 8 it gained nothing
-# (0.55 -> 0.51; lr 1e-3: 0.53, KL 11; beta 0.05: 0.40); lr 2e-3 drifted (KL 19.5) to 0.55.
-# SmolLM2 writes fluent text from the start, so the reward model (trained on tiny-GPT lines)
-# has less to find, and small batches or big LoRA steps overshoot it.
+# The PPO page's defaults per policy, chosen so that a run shows its effect within its STEPS
+# (the seconds are a safety net). The tiny GPT's: a beta strong enough that the policy cannot game
+# the reward model, a learning rate that reaches the labeler's 0.8 win-rate well inside the steps
+# (tests/claims/test_rlhf_outcomes.py runs exactly these). SmolLM2 + LoRA's: one SmolLM2 step costs
+# about twenty tiny-GPT steps, so a short run with a half-size batch; SmolLM2 writes fluent text
+# from the start, so the reward model (trained on tiny-GPT lines) has less to find and big steps
+# overshoot it. Measured outcomes: assets/measured/outcomes.json (bench/outcomes.py --save).
 POLICY_DEFAULTS = {"tiny": dict(beta=0.3, lr=1e-3, steps=60, batch_size=32, max_seconds=300),
                    "lora": dict(beta=0.1, lr=5e-4, steps=20, batch_size=16, max_seconds=900)}
-# What the page says about the SmolLM2 + LoRA defaults (the measurement above).
-LORA_MEASURED = {"start": 0.547, "end": 0.661, "kl": 4.99, "drift_lr": 2e-3, "drift_end": 0.552, "drift_kl": 19.46}
 
 
 # --------------------------------------------------------------------------- the maths

@@ -8,12 +8,12 @@ being language. Symptoms, all measured each step:
 
 * the labeler's own win-rate against pi_ref falls (the reward model is fooled, the labeler
   -- the "reader" of lessons/rlhf/preferences.py -- is not),
-* KL(pi_theta || pi_ref) climbs far above a penalised run's (62 vs 16 nats at the defaults),
+* KL(pi_theta || pi_ref) climbs far above a penalised run's (nothing holds it near pi_ref),
 * distinct-n (unique n-grams / all n-grams in a batch) falls: the outputs collapse,
 * the length runs to the token limit (or collapses to empty lines),
 * perplexity of the completions under pi_ref jumps while the lines break up (the reference
   finds them unnatural); once they are one word repeated it can fall again, because a language
-  model predicts a repetition well after a few repeats (measured: 186 -> ~1,000 -> 178).
+  model predicts a repetition well after a few repeats.
 
 With beta > 0 every token pays beta * KL_t, so the policy moves only as far as the reward
 gain is worth. This module runs two PPO trainings (beta = 0 and beta > 0) *interleaved*, a

@@ -10,6 +10,7 @@ import dataclasses
 import pytest
 
 from lessons import models
+from lessons.core import measured
 from lessons.rlhf import dpo, ppo, preferences, reward_hacking, reward_model, policy as policy_lib
 
 pytestmark = pytest.mark.slow
@@ -221,8 +222,8 @@ def test_dpo_try_this(dpo_runs):
 @pytest.mark.slow
 def test_ppo_smollm2_lora_defaults_move_the_win_rate_as_the_page_quotes(rlhf, smol):
     """The PPO page's caption for 'SmolLM2 + LoRA' quotes one measured run at that choice's
-    defaults (ppo.LORA_MEASURED: seed 0, one torch thread, win-rate 0.55 -> 0.66 at KL 5.0 in
-    20 steps of 16 prompts; bench/outcomes.py --only ppo-lora). The same run here: about 4.5 CPU-minutes."""
+    defaults (assets/measured/outcomes.json 'ppo-lora': seed 0, one torch thread, 20 steps of 16
+    prompts; bench/outcomes.py --only ppo-lora --save). The same run here: about 4.5 CPU-minutes."""
     import torch
 
     base, lab, _, one_click = rlhf   # one torch thread, as measured (the module's fixture)
@@ -233,8 +234,8 @@ def test_ppo_smollm2_lora_defaults_move_the_win_rate_as_the_page_quotes(rlhf, sm
     start = ppo.evaluate_policy(tr.policy, rm, lab, tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
     res = ppo.train(tr)
     end = ppo.evaluate_policy(tr.policy, rm, lab, tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
-    m = ppo.LORA_MEASURED
-    assert len(res.history) == cfg.steps == 20
+    m = measured.outcome("ppo-lora")
+    assert len(res.history) == cfg.steps == m["steps"]
     assert abs(start["win_rate"] - m["start"]) < 0.02
-    assert end["win_rate"] >= start["win_rate"] + 0.03 and abs(end["win_rate"] - m["end"]) < 0.06
+    assert end["win_rate"] >= start["win_rate"] + 0.03 and abs(end["win_rate"] - m["value"]) < 0.06
     assert end["kl"] < 10

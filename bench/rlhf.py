@@ -6,7 +6,7 @@
 Prints ONE JSON object. The app's defaults are used throughout: the reader labeler (positive
 lines of language, lessons/rlhf/preferences.py) labels 300 pairs of tiny-GPT completions, the
 reward model trains on them, then PPO runs with the PPO page's default settings
-(lessons.rlhf.ppo.PPOConfig: beta = 0.3, lr = 1e-3, 60 steps or 60 s) and again with beta = 0
+(lessons.rlhf.ppo.PPOConfig, whose defaults are the page's POLICY_DEFAULTS["tiny"]) and again with beta = 0
 (the reward-hacking page's 60 steps).
 
 * start_score / end_score: the labeler's win-rate of pi_theta's completions against pi_ref's

@@ -35,31 +35,6 @@ from lessons.rlhf.preferences import Labeler, reads_like_language
 from lessons.rlhf.reward_model import RewardModel
 
 
-@dataclass
-class PPOConfig:
-    steps: int = 60               # PPO iterations (rollout + update)
-    batch_size: int = 32          # prompts per rollout (B)
-    max_new_tokens: int = 12      # T: a completion ends at a newline or after T tokens
-    ppo_epochs: int = 4           # K passes over each batch
-    n_minibatches: int = 2
-    lr: float = 1e-3
-    beta: float = 0.3             # KL coefficient
-    gamma: float = 1.0            # discount (1: the reward arrives at the end of the text)
-    lam: float = 0.95             # GAE lambda
-    clip_eps: float = 0.2         # PPO clip epsilon
-    vf_coef: float = 0.1          # weight of the value loss
-    max_grad_norm: float = 1.0
-    max_seconds: float = 60.0     # hard bound on a run
-    target_win_rate: float = 0.8  # for steps_to_target (running mean of 3 steps)
-    seed: int = 0
-
-    def __post_init__(self):
-        if not (1 <= self.steps <= 2000 and 1 <= self.batch_size <= 256 and 1 <= self.max_new_tokens <= 64):
-            raise ValueError("steps 1-2000, batch 1-256 and max_new_tokens 1-64, please")
-        if self.beta < 0 or not (0 < self.clip_eps < 1) or not (0 <= self.lam <= 1) or self.lr <= 0:
-            raise ValueError("beta >= 0, 0 < clip_eps < 1, 0 <= lambda <= 1 and lr > 0")
-
-
 # The PPO page's defaults per policy, chosen so that a run shows its effect within its STEPS
 # (the seconds are a safety net). The tiny GPT's: a beta strong enough that the policy cannot game
 # the reward model, a learning rate that reaches the labeler's 0.8 win-rate well inside the steps
@@ -69,6 +44,35 @@ class PPOConfig:
 # overshoot it. Measured outcomes: assets/measured/outcomes.json (bench/outcomes.py --save).
 POLICY_DEFAULTS = {"tiny": dict(beta=0.3, lr=1e-3, steps=60, batch_size=32, max_seconds=300),
                    "lora": dict(beta=0.1, lr=5e-4, steps=20, batch_size=16, max_seconds=900)}
+_TINY = POLICY_DEFAULTS["tiny"]
+
+
+@dataclass
+class PPOConfig:
+    """One PPO run. The defaults ARE the PPO page's tiny-GPT defaults (POLICY_DEFAULTS): the page,
+    the benches and the tests read one source."""
+
+    steps: int = _TINY["steps"]             # PPO iterations (rollout + update)
+    batch_size: int = _TINY["batch_size"]   # prompts per rollout (B)
+    max_new_tokens: int = 12      # T: a completion ends at a newline or after T tokens
+    ppo_epochs: int = 4           # K passes over each batch
+    n_minibatches: int = 2
+    lr: float = _TINY["lr"]
+    beta: float = _TINY["beta"]             # KL coefficient
+    gamma: float = 1.0            # discount (1: the reward arrives at the end of the text)
+    lam: float = 0.95             # GAE lambda
+    clip_eps: float = 0.2         # PPO clip epsilon
+    vf_coef: float = 0.1          # weight of the value loss
+    max_grad_norm: float = 1.0
+    max_seconds: float = _TINY["max_seconds"]   # a safety bound: the STEPS define a run
+    target_win_rate: float = 0.8  # for steps_to_target (running mean of 3 steps)
+    seed: int = 0
+
+    def __post_init__(self):
+        if not (1 <= self.steps <= 2000 and 1 <= self.batch_size <= 256 and 1 <= self.max_new_tokens <= 64):
+            raise ValueError("steps 1-2000, batch 1-256 and max_new_tokens 1-64, please")
+        if self.beta < 0 or not (0 < self.clip_eps < 1) or not (0 <= self.lam <= 1) or self.lr <= 0:
+            raise ValueError("beta >= 0, 0 < clip_eps < 1, 0 <= lambda <= 1 and lr > 0")
 
 
 # --------------------------------------------------------------------------- the maths

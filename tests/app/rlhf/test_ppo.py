@@ -63,3 +63,21 @@ def test_each_policy_has_its_own_defaults():
     assert at.slider(key="ppo.steps.lora").value == 20 and at.select_slider(key="ppo.batch.lora").value == 16
     assert at.select_slider(key="ppo.beta.lora").value == 0.1
     assert "SmolLM2 + LoRA has its own defaults" in texts(at)
+    assert "Measured with these defaults" in texts(at)    # the figures come from assets/measured
+
+
+def test_the_page_opens_at_the_one_source_of_defaults():
+    """The page's tiny-GPT widgets, PPOConfig() (which the benches and tests construct) and
+    POLICY_DEFAULTS are one source: a dataclass default that disagrees with the page fails here."""
+    from lessons.rlhf import ppo
+
+    at = open_page(PAGE)
+    at.button(key="ppo.quickstart").click().run()
+    cfg = ppo.PPOConfig()
+    page = {"beta": at.select_slider(key="ppo.beta.tiny").value, "lr": at.select_slider(key="ppo.lr.tiny").value,
+            "steps": at.slider(key="ppo.steps.tiny").value, "max_seconds": at.slider(key="ppo.seconds.tiny").value,
+            "batch_size": at.select_slider(key="ppo.batch.tiny").value}
+    assert page == ppo.POLICY_DEFAULTS["tiny"] == {k: getattr(cfg, k) for k in page}
+    assert (at.slider(key="ppo.epochs").value, at.select_slider(key="ppo.clip").value,
+            at.select_slider(key="ppo.lambda").value, at.slider(key="ppo.max_new").value) == \
+        (cfg.ppo_epochs, cfg.clip_eps, cfg.lam, cfg.max_new_tokens)

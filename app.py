@@ -37,16 +37,17 @@ def run() -> None:
     runtime.use_interactive_threads()
     st.set_page_config(page_title="GenAI Lab", page_icon="🧪", layout="wide")
     sections: dict[str, list] = {}
-    for week, lessons in course.by_week().items():
+    for week, week_pages in course.by_week().items():
         pages = [
-            st.Page(l.rel_path, title=l.title, icon=l.icon, url_path=l.url, default=(week == 0 and i == 0))
-            for i, l in enumerate(lessons)
+            st.Page(page.rel_path, title=page.title, icon=page.icon, url_path=page.url, default=(week == 0 and i == 0))
+            for i, page in enumerate(week_pages)
         ]
         sections[course.WEEK_TITLES.get(week, f"Week {week}")] = pages
     # Readable lesson titles on a projector (static CSS only; learner text is never HTML).
     st.markdown(_SIDEBAR_CSS, unsafe_allow_html=True)
     nav = st.navigation(sections, expanded=True)
-    lesson = next((l for w in course.by_week().values() for l in w if l.url == nav.url_path), None)
+    lesson = next((page for week_pages in course.by_week().values() for page in week_pages
+                   if page.url == nav.url_path), None)
     is_lesson = lesson is not None and lesson.week > 0
     # Study and class features (ui/study.py, ui/share.py, ui/poll.py) for every lesson at once:
     # settings from a shared link go in before the page, questions and the poll come after it.

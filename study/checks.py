@@ -202,25 +202,25 @@ def _domain(p, m):
 # ============================================================================ Week 2
 @check("rouge.rouge_n_f1")
 def _rouge_n(p, m):
-    from lessons.evaluation import rouge as ev
-    return ev.rouge_n(ev.tokenize(p["candidate"]), ev.tokenize(p["reference"]), int(p["n"])).fmeasure
+    from lessons.evaluation import rouge
+    return rouge.rouge_n(rouge.tokenize(p["candidate"]), rouge.tokenize(p["reference"]), int(p["n"])).fmeasure
 
 
 @check("corpus.corpus_vs_mean_bleu")
 def _corpus_bleu(p, m):
-    from lessons.evaluation import bleu as ev
+    from lessons.evaluation import bleu
     cands, refs = p["candidates"], p["references"]
-    corpus = ev.corpus_bleu_breakdown(cands, [[r] for r in refs]).score
-    mean = sum(ev.bleu_breakdown(c, [r]).score for c, r in zip(cands, refs)) / len(cands)
+    corpus = bleu.corpus_bleu_breakdown(cands, [[r] for r in refs]).score
+    mean = sum(bleu.bleu_breakdown(c, [r]).score for c, r in zip(cands, refs)) / len(cands)
     return "corpus BLEU is higher" if corpus > mean + 1e-9 else (
         "corpus BLEU is lower" if corpus < mean - 1e-9 else "they are equal")
 
 
 @check("summaries.messages")
 def _summaries_messages(p, m):
-    from lessons.evaluation import summaries as ev
+    from lessons.evaluation import summaries
     shots = [{"dialogue": f"dialogue {i}", "summary": f"summary {i}"} for i in range(int(p["shots"]))]
-    return len(ev.summary_messages("the dialogue to summarize", shots))
+    return len(summaries.summary_messages("the dialogue to summarize", shots))
 
 
 @check("benchmarks.count_with")

@@ -141,3 +141,22 @@ def test_every_path_named_in_prose_exists():
                       for p in sources for m in re.findall(PATH_IN_PROSE, p.read_text(encoding="utf-8"))
                       if not (ROOT / m).exists()})
     assert not missing, f"paths named but not in the repository: {missing}"
+
+
+def test_app_names_its_pages_and_lessons():
+    """app.py builds the navigation: its loop variables say what they hold (a page, a lesson),
+    never `l` or `w`; and no module alias means two things (`pt` once meant pretraining in some
+    files and prompt_tuning in others)."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    short = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                    and len(n.id) == 1 and n.id != "i"})
+    assert short == []
+    meaning: dict[str, set[str]] = {}
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for a in node.names:
+                    module = getattr(node, "module", None) or ""
+                    if a.asname and (module.startswith(("lessons", "ui")) or a.name.startswith(("lessons", "ui"))):
+                        meaning.setdefault(a.asname, set()).add(a.name.rsplit(".", 1)[-1])
+    assert {k: sorted(v) for k, v in meaning.items() if len(v) > 1} == {}

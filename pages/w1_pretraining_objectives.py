@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import models, pretraining as pt, surprisal
-from ui import common
+from ui import charts, common
 
 st.title("🎯 Pretraining objectives")
 st.markdown(
@@ -125,7 +125,7 @@ fig = go.Figure(go.Heatmap(z=z, text=txt, texttemplate="%{text}", hovertext=hove
                            colorbar=dict(title="bits"), xgap=2, ygap=2))
 fig.update_layout(height=70 + 45 * rows_n, margin=dict(l=10, r=10, t=10, b=10),
                   xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed"))
-st.plotly_chart(fig, width="stretch", key="pretraining-objectives.surprisal_fig")
+charts.show(fig, key="pretraining-objectives.surprisal_fig")
 top = sorted([i for i in range(1, n)], key=lambda i: -s.nats[i])[:5]
 st.dataframe(pd.DataFrame([{"token": s.tokens[i], "p(token)": f"{s.probs[i]:.2g}", "bits": round(s.bits[i], 2),
                             "model expected": s.top_pred[i]} for i in top]), hide_index=True, width="stretch")

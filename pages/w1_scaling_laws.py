@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import scaling
-from ui import common
+from ui import charts, common
 
 
 fmt_n = scaling.human
@@ -96,7 +96,7 @@ for i, cs in enumerate(sorted(budgets, key=float)):
 fig.update_layout(xaxis_type="log", xaxis_title="parameters N", yaxis_title="predicted loss (nats/token)",
                   height=430, margin=dict(l=10, r=10, t=30, b=10))
 if budgets:
-    st.plotly_chart(fig, width="stretch", key="scaling-laws.iso_fig")
+    charts.show(fig, key="scaling-laws.iso_fig")
 else:
     st.info("Pick at least one budget to draw its iso-FLOP curve.")
 
@@ -115,7 +115,7 @@ fig2.add_trace(go.Scatter(x=[b.params], y=[b.tokens], mode="markers", marker=dic
                           name="your calculator result"))
 fig2.update_layout(xaxis_type="log", yaxis_type="log", xaxis_title="parameters N",
                    yaxis_title="training tokens D", height=480, margin=dict(l=10, r=10, t=30, b=10))
-st.plotly_chart(fig2, width="stretch", key="scaling-laws.models_fig")
+charts.show(fig2, key="scaling-laws.models_fig")
 st.dataframe(pd.DataFrame([{"model": r["model"], "parameters": fmt_n(r["params"]), "tokens": fmt_n(r["tokens"]),
                             "tokens / param": round(r["tokens_per_param"], 1), "compute (FLOPs)": f"{r['flops']:.2g}",
                             "Chinchilla-optimal N for that compute": fmt_n(r["optimal_params"]),

@@ -67,7 +67,10 @@ for col, tk in zip(cols, results):
             extra.append(f"{tk.unknown} [UNK]")
         if extra:
             st.caption(", ".join(extra))
-        charts.show(w1.token_strip(tk, line_cells=26), key=f"tokens.strip_{tk.name}")
+        charts.show(w1.token_strip(tk, line_cells=26), key=f"tokens.strip_{tk.name}",
+                    summary=f"{tk.name}: {len(tk.ids)} tokens, in order (piece = id): "
+                            + " · ".join(f"{l} = {i}" for l, i in zip(tk.labels[:60], tk.ids[:60]))
+                            + (" …" if len(tk.ids) > 60 else ""))
         if tk.n_tokens > 400:
             st.caption("Showing the first 400 tokens.")
 

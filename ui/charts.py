@@ -132,8 +132,12 @@ def table_of(fig: go.Figure) -> tuple[list[str], list[list[str]], int]:
             xs = list(range(len(ys)))
         if not ys:
             ys = [""] * len(xs)
-        header = ["series", "x", "y"]
-        rows += [[_cell(_name(tr, i)), _cell(x), _cell(y)] for x, y in zip(xs, ys)]
+        texts = _seq(getattr(tr, "text", None)) if not isinstance(getattr(tr, "text", None), str) else []
+        texts = texts if len(texts) == len(xs) else [""] * len(xs)
+        header = ["series", "x", "y", "text"]
+        rows += [[_cell(_name(tr, i)), _cell(x), _cell(y), _cell(t)] for x, y, t in zip(xs, ys, texts)]
+    if header and header[-1] == "text" and not any(r[3] for r in rows):
+        header, rows = header[:3], [r[:3] for r in rows]          # no trace has text on its points
     if not rows and _labels(fig):
         header, rows = ["label"], [[_cell(t)] for t in _labels(fig)]
     left = max(0, len(rows) - MAX_ROWS)

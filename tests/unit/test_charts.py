@@ -98,3 +98,9 @@ def test_a_diagram_drawn_with_annotations_is_read_out():
     fig.add_annotation(x=0.5, y=0.2, text="", showarrow=True)
     assert charts.summary_of(fig) == "a diagram with the labels 1. Define"
     assert charts.table_of(fig) == (["label"], [["1\\. Define"]], 0)
+
+
+def test_text_on_points_is_a_column():
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[0, 0], mode="text", text=["Hello", "world"], name="tokens"))
+    header, rows, _ = charts.table_of(fig)
+    assert header == ["series", "x", "y", "text"] and [r[3] for r in rows] == ["Hello", "world"]

@@ -65,7 +65,9 @@ for fit in scaling.FITS.values():
     rows.append({"fit": fit.name, "optimal N (exact minimum)": fmt_n(n_opt), "optimal D": fmt_n(d_opt),
                  "tokens / parameter": round(d_opt / n_opt, 1), "loss at optimum": round(float(fit.loss(n_opt, d_opt)), 4),
                  f"loss at your split (k={k:g})": round(float(fit.loss(b.params, b.tokens)), 4)})
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+# A reference table above the lesson's first chart sits in an expander (CONTRIBUTING: presenter mode).
+with st.expander("The exact optimum of each fit (table)"):
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("The exact minimum of each fitted formula, in closed form. With the paper's published constants "
            "the optimum sits far above 20 tokens per parameter — the inconsistency Epoch AI pointed out; their "
            "refit's optimum stays near 20. Either way the ratio drifts with the budget because α ≠ β.")

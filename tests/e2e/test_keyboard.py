@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from lessons import questions
+from study import questions
 from tests.e2e.server import wait_until_idle
 
 pytestmark = pytest.mark.e2e

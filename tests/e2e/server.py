@@ -130,15 +130,16 @@ def haproxy_cluster(n: int, workdir: Path, timeout: float = 180, env: dict | Non
 # e2e helper (wait_for_app_run) waits on the same attributes.
 _STATE_JS = """() => {
     const a = document.querySelector('[data-testid="stApp"]');
-    return a ? [a.getAttribute('data-test-script-state'), a.getAttribute('data-test-connection-state')]
-             : [null, null];
+    return a ? [a.getAttribute('data-test-script-state'), a.getAttribute('data-test-connection-state'),
+                document.querySelectorAll('[data-testid="stSkeleton"]').length]
+             : [null, null, 0];
 }"""
 IDLE_SCRIPT_STATES = ("notRunning", "compilationError")
 
 
 def script_state(page) -> tuple[str | None, str | None]:
     """(script state, connection state) of the Streamlit app in ``page``."""
-    s, c = page.evaluate(_STATE_JS)
+    s, c, _ = page.evaluate(_STATE_JS)
     return s, c
 
 
@@ -148,6 +149,10 @@ def wait_until_idle(page, timeout_ms: float = 240_000, settle_ms: float = 500) -
     run it is "initial", during a run "running" (or "rerunRequested"/"stopRequested"), so this
     cannot return while a run is in progress, however long the run takes to start or to finish.
 
+    Streamlit's loading placeholder (``stSkeleton``) must be gone too: on a page opened with a
+    lesson's URL it can outlive the run's end by up to a second (seen on /sampling?present=1:
+    "notRunning" with the skeleton still drawn where the lesson's widgets belong).
+
     The state must hold for ``settle_ms`` in a row: right after a click the browser still shows
     the previous run's "notRunning" until the server's first message of the new run arrives
     (Streamlit's own e2e helper waits 210 ms for the same reason). This is a debounce for that
@@ -156,11 +161,11 @@ def wait_until_idle(page, timeout_ms: float = 240_000, settle_ms: float = 500) -
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     idle_since = None
     while True:
-        state, conn = script_state(page)
+        state, conn, skeletons = page.evaluate(_STATE_JS)
         now = time.time()
         if conn == "DISCONNECTED_FOREVER":
             raise RuntimeError("the app lost its connection to the server for good")
-        if state in IDLE_SCRIPT_STATES and conn == "CONNECTED":
+        if state in IDLE_SCRIPT_STATES and conn == "CONNECTED" and not skeletons:
             idle_since = idle_since or now
             if (now - idle_since) * 1000 >= settle_ms:
                 return
@@ -168,5 +173,5 @@ def wait_until_idle(page, timeout_ms: float = 240_000, settle_ms: float = 500) -
             idle_since = None
         if now > deadline:
             raise TimeoutError(f"the app was still not idle after {timeout_ms / 1000:.0f} s "
-                               f"(script state {state!r}, connection {conn!r})")
+                               f"(script state {state!r}, connection {conn!r}, {skeletons} loading placeholders)")
         page.wait_for_timeout(100)

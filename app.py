@@ -20,7 +20,12 @@ section[data-testid='stSidebar']{width:clamp(230px,24vw,320px)!important;min-wid
 [data-testid='stSidebarNav'] a, [data-testid='stSidebarNav'] a *, [data-testid='stPageLink'] a *{
   white-space:normal!important;overflow:visible!important;text-overflow:clip!important}
 [data-testid='stSidebarNav'] a{height:auto!important;min-height:2rem}
+[data-testid='stMarkdownContainer'] .katex-display{overflow:visible!important}
 </style>"""
+# The last rule: KaTeX makes every display formula a horizontal scroll box, and a glyph's 1-2 px
+# overhang in a narrow column turns it into a scroll region that a keyboard cannot reach (axe
+# scrollable-region-focusable, serious). Formulas must fit anyway (tests/e2e/layout.py), so none
+# needs to scroll.
 
 
 def _safely(fn, *args):

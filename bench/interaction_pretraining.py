@@ -14,7 +14,7 @@ import torch
 def measure() -> dict:
     from bench._timing import p50_ms
     from lessons import corpus, models
-    from lessons.pretraining import tiny_gpt, domain_adaptation
+    from lessons.pretraining import domain_adaptation, tiny_gpt
 
     out: dict = {}
     tiny = models.load_tiny_gpt("cpu")

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.transformer import architectures
-from ui import common, figures, inputs
+from ui import charts, common, figures, inputs
 
 st.title("🏗️ Encoder, decoder, encoder-decoder")
 st.markdown(
@@ -52,27 +52,24 @@ def mask_fig(mask, cols, rows, title, x_title="key", y_title="query"):
 c1, c2 = st.columns(2)
 with c1:
     st.subheader("Encoder-only")
-    st.plotly_chart(mask_fig(m.encoder_self, src, src, "bidirectional self-attention"), width="stretch",
-                    key="architectures.enc")
+    charts.show(mask_fig(m.encoder_self, src, src, "bidirectional self-attention"), key="architectures.enc")
     st.caption(f"{int(m.encoder_self.sum())} of {m.encoder_self.numel()} cells allowed: every token "
                "sees the whole sentence (MiniLM, BERT).")
 with c2:
     st.subheader("Decoder-only")
-    st.plotly_chart(mask_fig(m.decoder_self, src, src, "causal self-attention"), width="stretch", key="architectures.dec")
+    charts.show(mask_fig(m.decoder_self, src, src, "causal self-attention"), key="architectures.dec")
     st.caption(f"{int(m.decoder_self.sum())} of {m.decoder_self.numel()} cells allowed: nothing above the "
                "diagonal, no peeking at the future (SmolLM2, GPT).")
 
 st.subheader("Encoder-decoder")
 c1, c2, c3 = st.columns(3)
 with c1:
-    st.plotly_chart(mask_fig(m.encoder_self, src, src, "1 · encoder:<br>bidirectional over the input"),
-                    width="stretch", key="architectures.s2s_enc")
+    charts.show(mask_fig(m.encoder_self, src, src, "1 · encoder:<br>bidirectional over the input"), key="architectures.s2s_enc")
 with c2:
-    st.plotly_chart(mask_fig(m.seq2seq_decoder, tgt, tgt, "2 · decoder:<br>causal over the output"),
-                    width="stretch", key="architectures.s2s_dec")
+    charts.show(mask_fig(m.seq2seq_decoder, tgt, tgt, "2 · decoder:<br>causal over the output"), key="architectures.s2s_dec")
 with c3:
-    st.plotly_chart(mask_fig(m.cross, src, tgt, "3 · cross-attention:<br>output → input", x_title="input (keys)",
-                             y_title="output (queries)"), width="stretch", key="architectures.cross")
+    charts.show(mask_fig(m.cross, src, tgt, "3 · cross-attention:<br>output → input", x_title="input (keys)",
+                             y_title="output (queries)"), key="architectures.cross")
 st.caption(f"Cross-attention is {len(tgt)} × {len(src)}: queries come from the decoder (the output so far), "
            "keys and values from the encoder's final states, and every output token may read the whole input (T5, BART).")
 

@@ -9,7 +9,7 @@ the head average, and a by-hand recomputation that matches the model."""
 import streamlit as st
 
 from lessons.transformer import attention as attn
-from ui import common, figures, inputs, transformer
+from ui import charts, common, figures, inputs, transformer
 
 st.title("🔍 Attention maps of real models")
 st.markdown(
@@ -68,7 +68,7 @@ left, right = st.columns([3, 2])
 with left:
     fig = figures.heatmap(mat, run.labels, run.labels, title=f"Layer {layer}, {what}", zmin=0, zmax=float(mat.max()),
                      x_title="key (attended to)", y_title="query (attending)")
-    st.plotly_chart(fig, width="stretch", key="attention-maps.heatmap")
+    charts.show(fig, key="attention-maps.heatmap")
 with right:
     q_opts = list(range(T))
     # default: the last token that holds a letter (not [SEP] or a full stop)
@@ -78,17 +78,15 @@ with right:
                          format_func=lambda i: f"{i}: {run.labels[i]}", key="attention-maps.query")
     row = attn.attends_to(run, layer, head, query)
     top = int(row.argmax())
-    st.plotly_chart(figures.bar(row, run.labels, horizontal=True, title=f"Token {query} “{run.labels[query]}” attends to",
-                           x_title="attention weight", height=min(700, 120 + 18 * T)),
-                    width="stretch", key="attention-maps.row")
+    charts.show(figures.bar(row, run.labels, horizontal=True, title=f"Token {query} “{run.labels[query]}” attends to",
+                           x_title="attention weight", height=min(700, 120 + 18 * T)), key="attention-maps.row")
     st.markdown(f"Strongest: **{inputs.md_escape(run.labels[top])}** (token {top}) with weight "
                 f"**{float(row[top]):.3f}**; the row sums to {float(row.sum()):.4f}.")
 
 st.subheader(f"All {run.n_heads} heads of layer {layer}")
 titles = [f"head {h}" + (f" · KV {run.kv_head(h)}" if gqa else "") for h in range(run.n_heads)]
-st.plotly_chart(figures.small_multiples(run.attentions[layer], titles,
-                                   cols=3 if run.n_heads == 9 else 4),
-                width="stretch", key="attention-maps.multiples")
+charts.show(figures.small_multiples(run.attentions[layer], titles,
+                                   cols=3 if run.n_heads == 9 else 4), key="attention-maps.multiples")
 
 st.subheader("Check: recompute this layer by hand")
 by_hand = attn.recompute_layer(transformer.load(choice, dev), run, layer)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.pretraining import data_quality as dq
-from ui import common, inputs
+from ui import charts, common, inputs
 
 st.title("🧹 Where pretraining data comes from")
 st.markdown(
@@ -60,7 +60,7 @@ m3.metric("Kept fraction (characters)", f"{report.kept_char_fraction:.0%}")
 fig = go.Figure(go.Funnel(y=[s for s, _ in report.funnel], x=[n for _, n in report.funnel],
                           textinfo="value+percent initial"))
 fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10))
-st.plotly_chart(fig, width="stretch", key="data-quality.funnel")
+charts.show(fig, key="data-quality.funnel")
 
 table = pd.DataFrame([{
     "id": d.doc_id, "source": d.source, "verdict": "kept" if d.kept else f"rejected: {d.rejected_by}",

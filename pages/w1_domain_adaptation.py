@@ -11,9 +11,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import corpus, models
-from lessons.pretraining import tiny_gpt, domain_adaptation
+from lessons.pretraining import domain_adaptation, tiny_gpt
 from lessons.core.perplexity import describe as describe_slice
-from ui import common, figures, inputs, live, loaders, runtime
+from ui import charts, common, figures, inputs, live, loaders, runtime
 
 st.title("🧭 Domain adaptation by continued pretraining")
 st.markdown(
@@ -70,7 +70,7 @@ for dom in texts:
                          text=[f"PPL {p:,.1f}" for p in sub["perplexity"]], textposition="outside"))
 fig.update_layout(barmode="group", yaxis_title="bits per character (lower = less surprised)", height=360,
                   margin=dict(l=10, r=10, t=30, b=10))
-st.plotly_chart(fig, width="stretch", key="domain-adaptation.domains_fig")
+charts.show(fig, key="domain-adaptation.domains_fig")
 st.dataframe(df.round(3), hide_index=True, width="stretch")
 st.caption("Perplexity depends on the tokenizer (SmolLM2's 49k-token vocabulary vs our 4k), so compare "
            "perplexities only within a model. **Bits per character** divides the total surprise by the "
@@ -131,8 +131,7 @@ if go_train:
             bar = st.progress(0.0, text="measuring the starting perplexities ...")
             chart = st.empty()
             tick = live.progress(
-                bar, lambda m, log: chart.plotly_chart(curve_fig(result["curve"]), width="stretch",
-                                                       key=f"domain-adaptation.live_{m['step']}"),
+                bar, lambda m, log: charts.show(curve_fig(result["curve"]), key=f"domain-adaptation.live_{m['step']}", where=chart),
                 text=lambda m, log: f"loss {m['loss']:.3f} · modern PPL {m['ppl_new']:.1f} · "
                                     f"Shakespeare PPL {m['ppl_old']:.1f}")
             res = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, modern_train, modern_eval, None,
@@ -155,7 +154,7 @@ elif not lv.running and lv.result["curve"]:
     m1.metric("Modern English perplexity", f"{last[1]:.1f}", f"{last[1] - first[1]:+.1f}", delta_color="inverse")
     m2.metric("Shakespeare perplexity", f"{last[2]:.1f}", f"{last[2] - first[2]:+.1f}", delta_color="inverse")
     m3.metric("Steps done", f"{lv.run.steps_done} of {lv.run.steps_planned}")
-    st.plotly_chart(curve_fig(curve), width="stretch", key="domain-adaptation.final_fig")
+    charts.show(curve_fig(curve), key="domain-adaptation.final_fig")
     if "after_sample" in state:
         s1, s2 = st.columns(2)
         s1.markdown("**Before** (the shipped tiny GPT)")

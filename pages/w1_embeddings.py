@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.transformer import embeddings
-from ui import common, figures, inputs, loaders, transformer
+from ui import charts, common, figures, inputs, loaders, transformer
 
 st.title("🧭 Embeddings: words as vectors")
 st.markdown(
@@ -71,7 +71,7 @@ else:
     transformer.place_scatter_labels(fig, xs, ys, labels)   # labels that do not collide; leader lines in a cluster
 fig.update_layout(height=560, margin=dict(l=10, r=10, t=40, b=10),
                   title=f"PCA of {len(wv.words)} token embeddings ({wv.vectors.shape[1]}-D → {k}-D)")
-st.plotly_chart(fig, width="stretch", key="embeddings.pca")
+charts.show(fig, key="embeddings.pca")
 split = [w for w, p in zip(wv.words, wv.pieces) if len(p) > 1]
 st.caption(
     f"These {k} axes keep {float(ratio.sum()):.0%} of the variance of these words "
@@ -81,9 +81,8 @@ st.caption(
 
 sim = embeddings.cosine_matrix(wv.vectors)
 st.subheader("Cosine similarity (full vectors)")
-st.plotly_chart(figures.heatmap(sim, wv.words, wv.words, zmin=-1, zmax=1, colorscale="RdBu",
-                           text_fmt=".2f" if len(wv.words) <= 16 else None, height=200 + 26 * len(wv.words)),
-                width="stretch", key="embeddings.cos")
+charts.show(figures.heatmap(sim, wv.words, wv.words, zmin=-1, zmax=1, colorscale="RdBu",
+                           text_fmt=".2f" if len(wv.words) <= 16 else None, height=200 + 26 * len(wv.words)), key="embeddings.cos")
 unk = embeddings.unknown_words(lm, wv)
 if unk:
     st.warning(f"{lm.name}'s WordPiece vocabulary has no piece for "
@@ -129,7 +128,7 @@ if word_c and sa_c and sb_c:
         fig.update_layout(height=320, xaxis_title="layer (0 = embeddings + position)", yaxis_title="cosine",
                           yaxis_range=[0, 1.05], margin=dict(l=10, r=10, t=30, b=10),
                           title=f"“{figures.esc(ctx.word)}” in A vs in B")
-        st.plotly_chart(fig, width="stretch", key="embeddings.ctx_curve")
+        charts.show(fig, key="embeddings.ctx_curve")
         st.caption(f"MiniLM tokens for the word: A {inputs.md_escape(' '.join(ctx.pieces_a))}, "
                    f"B {inputs.md_escape(' '.join(ctx.pieces_b))}.")
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from lessons import models
 from lessons.decoding import generation
-from ui import common, decoding, inputs
+from ui import charts, common, decoding, inputs
 
 PRESETS = {
     "Free story (sampling)": dict(prompt="Once upon a time, in a small village,", do_sample=True, temperature=0.8,
@@ -83,7 +83,7 @@ r1.metric("new tokens", len(tr.new_ids), help="Stopped at the end-of-sequence to
 r2.metric("repeated 3-grams", f"{generation.repetition_score(tr.new_ids):.0%}",
           help="Share of 3-token sequences that already occurred earlier in the output.")
 r3.metric("mean p of chosen tokens", f"{sum(s.prob for s in tr.steps) / max(len(tr.steps), 1):.2f}")
-st.plotly_chart(decoding.token_strip(tr), width="stretch", key="generation.strip")
+charts.show(decoding.token_strip(tr), key="generation.strip")
 
 if tr.steps:
     st.subheader("Step through it")
@@ -94,7 +94,7 @@ if tr.steps:
     st.text(so_far[-600:])
     a, b = st.columns([3, 2])
     with a:
-        st.plotly_chart(decoding.step_figure(step), width="stretch", key="generation.step_fig")
+        charts.show(decoding.step_figure(step), key="generation.step_fig")
     with b:
         st.metric("chosen token", step.token, help="Spaces shown as ␣, newlines as ↵.")
         st.metric("its probability (after the settings)", f"{step.prob:.3f}")

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.prompting import in_context_learning
-from ui import common, decoding, inputs
+from ui import charts, common, decoding, inputs
 
 st.title("🧩 Prompt engineering and in-context learning")
 st.markdown(
@@ -107,7 +107,7 @@ else:
     fig.add_hline(y=1 / len(task.labels), line=dict(dash="dot"), annotation_text="chance")
     fig.update_layout(barmode="group", height=320, yaxis=dict(range=[0, 1.05], tickformat=".0%"),
                       margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.15))
-    st.plotly_chart(fig, width="stretch", key="in-context-learning.fig")
+    charts.show(fig, key="in-context-learning.fig")
     with st.expander("Every test item"):
         rows = []
         for i, it in enumerate(task.test):

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.transformer import next_token
-from ui import common, figures, inputs, loaders
+from ui import charts, common, figures, inputs, loaders
 
 
 @st.cache_resource(max_entries=8, show_spinner="Running SmolLM2 on your prompt ...")
@@ -48,10 +48,9 @@ st.table(pd.DataFrame([vars(s) for s in tr.stages]).set_index("step"))
 
 st.subheader("1–2 · Tokens and their embeddings")
 dims = st.slider("Embedding dimensions to show", 16, 576, 64, step=16, key="next-token.dims")
-st.plotly_chart(figures.heatmap(tr.embeddings[:, :dims], [str(i) for i in range(dims)], tr.labels,
+charts.show(figures.heatmap(tr.embeddings[:, :dims], [str(i) for i in range(dims)], tr.labels,
                            title=f"token embeddings: {len(tr.ids)} tokens × first {dims} of 576 numbers",
-                           colorscale="RdBu", zmin=-0.15, zmax=0.15, height=160 + 24 * len(tr.ids)),
-                width="stretch", key="next-token.emb")
+                           colorscale="RdBu", zmin=-0.15, zmax=0.15, height=160 + 24 * len(tr.ids)), key="next-token.emb")
 # (the dimension axis is unlabeled on purpose: single dimensions carry no human meaning)
 st.caption("ids: " + ", ".join(f"{inputs.md_escape(l)} = {i}" for l, i in zip(tr.labels, tr.ids)))
 
@@ -71,12 +70,12 @@ with c1:
     fig.update_layout(title="logit lens: top next token after each block", height=380,
                       xaxis_title="after block", yaxis_title="its probability", yaxis_range=[0, 1.1],
                       margin=dict(l=10, r=10, t=50, b=10))
-    st.plotly_chart(fig, width="stretch", key="next-token.lens")
+    charts.show(fig, key="next-token.lens")
 with c2:
     fig = go.Figure(go.Scatter(x=layers, y=norms.tolist(), mode="lines+markers"))
     fig.update_layout(title="size (L2 norm) of the last position's vector", height=380,
                       xaxis_title="after block", yaxis_title="‖x‖", margin=dict(l=10, r=10, t=50, b=10))
-    st.plotly_chart(fig, width="stretch", key="next-token.norms")
+    charts.show(fig, key="next-token.norms")
 
 st.subheader("4–8 · Final norm, logits, softmax, top-10")
 k = st.slider("Show the top", 3, 10, 10, key="next-token.k")
@@ -84,7 +83,7 @@ c1, c2 = st.columns([3, 2])
 with c1:
     fig = figures.bar(tr.top_probs[:k], tr.top_labels[:k], horizontal=True, title=f"top-{k} next tokens",
                  x_title="probability", height=120 + 30 * k)
-    st.plotly_chart(fig, width="stretch", key="next-token.top")
+    charts.show(fig, key="next-token.top")
 with c2:
     st.dataframe(pd.DataFrame({"token": tr.top_labels[:k], "id": tr.top_ids[:k],
                                "logit": [round(v, 3) for v in tr.top_logits[:k]],

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.transformer import positional
-from ui import common, figures, loaders
+from ui import charts, common, figures, loaders
 
 st.title("📍 Positional encoding")
 st.markdown(
@@ -30,15 +30,14 @@ pe = positional.sinusoidal(length, d_model)
 sim = positional.cosine_between_positions(pe)
 c1, c2 = st.columns(2)
 with c1:
-    st.plotly_chart(figures.heatmap(pe, [str(i) for i in range(d_model)], [str(p) for p in range(length)],
+    charts.show(figures.heatmap(pe, [str(i) for i in range(d_model)], [str(p) for p in range(length)],
                                title=f"PE: {length} positions × {d_model} dimensions", colorscale="RdBu",
-                               zmin=-1, zmax=1, x_title="dimension", y_title="position", height=520),
-                    width="stretch", key="positional.pe")
+                               zmin=-1, zmax=1, x_title="dimension", y_title="position", height=520), key="positional.pe")
 with c2:
-    st.plotly_chart(figures.heatmap(sim, [str(p) for p in range(length)], [str(p) for p in range(length)],
+    charts.show(figures.heatmap(sim, [str(p) for p in range(length)], [str(p) for p in range(length)],
                                title="cosine similarity between positions", colorscale="Viridis",
                                zmin=float(sim.min()), zmax=1, x_title="position", y_title="position",
-                               height=520), width="stretch", key="positional.sim")
+                               height=520), key="positional.sim")
 st.markdown(
     f"Left: each column is a wave; the first columns turn fast, the last ones barely move, so every "
     f"row is a unique code. Right: position 10 is most similar to 9 and 11 "
@@ -57,10 +56,10 @@ n_pos = st.slider("Learned positions to compare", 16, 512, 128, step=16, key="po
 dev = common.device()
 learned = positional.learned_positions(loaders.minilm(dev), n_pos)
 lsim = positional.cosine_between_positions(learned)
-st.plotly_chart(figures.heatmap(lsim, [str(p) for p in range(n_pos)], [str(p) for p in range(n_pos)],
+charts.show(figures.heatmap(lsim, [str(p) for p in range(n_pos)], [str(p) for p in range(n_pos)],
                            title=f"MiniLM: cosine similarity of its first {n_pos} learned position vectors",
                            colorscale="Viridis", zmin=float(lsim.min()), zmax=1, x_title="position",
-                           y_title="position", height=480), width="stretch", key="positional.learned_fig")
+                           y_title="position", height=480), key="positional.learned_fig")
 
 st.subheader("SmolLM2: rotary position embeddings (RoPE)")
 smol_cfg = loaders.smollm2(dev).model.config
@@ -90,7 +89,7 @@ with c1:
     fig.update_layout(title=f"pair {pair}: θ = {theta:.4g} rad per position", height=460,
                       xaxis=dict(range=[-1.3, 1.3], zeroline=True), yaxis=dict(range=[-1.3, 1.3], scaleanchor="x"),
                       margin=dict(l=10, r=10, t=50, b=10))
-    st.plotly_chart(fig, width="stretch", key="positional.rope_circle")
+    charts.show(fig, key="positional.rope_circle")
     st.caption(f"The vector (1, 0) of pair {pair} at positions 0..{n_show - 1}. Pair 0 turns a full radian per "
                f"token; the last pair turns {float(positional.rope_frequencies(head_dim, base)[-1]):.2e} rad per token "
                "(it tells far-apart positions apart).")
@@ -98,11 +97,10 @@ with c2:
     seed = st.number_input("Seed for q and k", 0, 10_000, 0, key="positional.rope_seed")
     q, k = positional.random_qk(head_dim, seed)
     scores = positional.rope_scores(q, k, 24, base)
-    st.plotly_chart(figures.heatmap(scores, [str(i) for i in range(24)], [str(i) for i in range(24)],
+    charts.show(figures.heatmap(scores, [str(i) for i in range(24)], [str(i) for i in range(24)],
                                title="q·k with q at position m and k at n", colorscale="RdBu",
                                zmin=-float(scores.abs().max()), zmax=float(scores.abs().max()),
-                               x_title="key position n", y_title="query position m", height=460),
-                    width="stretch", key="positional.rope_scores")
+                               x_title="key position n", y_title="query position m", height=460), key="positional.rope_scores")
     st.caption("The same q and k vectors, only their positions change. Every diagonal is constant: "
                "the score depends on m − n alone (relative position), not on where the pair sits.")
 

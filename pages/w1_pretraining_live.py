@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import corpus, models
 from lessons.pretraining import tiny_gpt
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
-from ui import common, live, loaders, runtime
+from ui import charts, common, live, loaders, runtime
 
 MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
 
@@ -113,7 +113,7 @@ if start:
             show_samples(res, sample_box)
 
             def draw(row: dict, log: tiny_gpt.TrainLog) -> None:
-                chart.plotly_chart(loss_fig(res), width="stretch", key=f"pretraining-live.live_{row['step']}")
+                charts.show(loss_fig(res), key=f"pretraining-live.live_{row['step']}", where=chart)
 
             def on_step(row: dict, log: tiny_gpt.TrainLog) -> None:
                 if row["step"] % every == 0:
@@ -147,7 +147,7 @@ elif not lv.running:
                    "Uniform guessing: 4,096.")
     m4.metric("Tokens seen", f"{res.log.tokens_seen:,}")
     st.caption(f"Run ended: {why}. {res.log.seconds:.1f} s of training.")
-    st.plotly_chart(loss_fig(res), width="stretch", key="pretraining-live.final_fig")
+    charts.show(loss_fig(res), key="pretraining-live.final_fig")
     st.subheader("Samples during training")
     if res.samples:
         last_step, last_text = res.samples[-1]

@@ -14,7 +14,7 @@ import streamlit as st
 
 from lessons import models
 from lessons.pretraining import objectives, surprisal
-from ui import common, inputs, loaders
+from ui import charts, common, inputs, loaders
 
 st.title("🎯 Pretraining objectives")
 st.markdown(
@@ -126,7 +126,7 @@ fig = go.Figure(go.Heatmap(z=z, text=txt, texttemplate="%{text}", hovertext=hove
                            colorbar=dict(title="bits"), xgap=2, ygap=2))
 fig.update_layout(height=70 + 45 * rows_n, margin=dict(l=10, r=10, t=10, b=10),
                   xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed"))
-st.plotly_chart(fig, width="stretch", key="pretraining-objectives.surprisal_fig")
+charts.show(fig, key="pretraining-objectives.surprisal_fig")
 top = sorted([i for i in range(1, n)], key=lambda i: -s.nats[i])[:5]
 st.dataframe(pd.DataFrame([{"token": s.tokens[i], "p(token)": f"{s.probs[i]:.2g}", "bits": round(s.bits[i], 2),
                             "model expected": s.top_pred[i]} for i in top]), hide_index=True, width="stretch")

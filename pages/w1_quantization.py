@@ -13,7 +13,7 @@ import streamlit as st
 
 from lessons import corpus, models
 from lessons.efficiency import quantization as qz
-from ui import common, loaders
+from ui import charts, common, loaders
 
 st.title("🔢 Quantization and the memory of LLMs")
 st.markdown(
@@ -58,7 +58,7 @@ if q8:
                              showlegend=False, hovertext=["two's complement integer"] * 8))
 fig.update_layout(height=230, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(visible=False),
                   yaxis=dict(categoryorder="array", categoryarray=["int8", "bf16", "fp16", "fp32"]))
-st.plotly_chart(fig, width="stretch", key="quantization.bits_fig")
+charts.show(fig, key="quantization.bits_fig")
 st.caption("🟥 sign · 🟦 exponent (range) · 🟩 mantissa (precision) · 🟪 int8 integer (needs a separate scale)")
 
 rows = []
@@ -102,7 +102,7 @@ k3.metric("Training / fp32 weights", f"{mem['training_over_weights']:.0f}x")
 bars = go.Figure(go.Bar(x=list(mem["training_rows_gb"].values()), y=list(mem["training_rows_gb"]), orientation="h",
                         text=[f"{v:,.2f} GB" for v in mem["training_rows_gb"].values()]))
 bars.update_layout(height=230, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="GB")
-st.plotly_chart(bars, width="stretch", key="quantization.mem_fig")
+charts.show(bars, key="quantization.mem_fig")
 st.caption("The course's rule of thumb, used here: 4 bytes per fp32 weight, plus about 20 extra bytes per "
            "parameter to train it (Adam's two moments 8, gradients 4, activations and buffers ~8), so training "
            "needs ~6x the memory of the weights. Activations really depend on batch size and sequence length. "
@@ -158,7 +158,7 @@ if st.session_state.get("quantization.ask") == (which, n_tok):
                                 yaxis="y2"))
     f2.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(title="size (MB)"), yaxis2=yaxis2,
                      legend=dict(orientation="h", y=1.15))
-    st.plotly_chart(f2, width="stretch", key="quantization.effects_fig")
+    charts.show(f2, key="quantization.effects_fig")
     st.caption(f"{res[0]['tokens']} tokens of the held-out plays (The Tempest, Macbeth). Sizes count every "
                "distinct tensor once (the embedding is tied to the output layer). Note: SmolLM2 ships to us as a "
                "4-bit GGUF file, so its 'fp32' weights are already de-quantized 4-bit values; the tiny GPT "

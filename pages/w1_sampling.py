@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.decoding import sampling
-from ui import common, decoding, inputs
+from ui import charts, common, decoding, inputs
 
 PRESETS = ["The capital of France is", "My favourite colour is", "Once upon a time, there was a",
            "The best way to learn programming is to", "2 + 2 ="]
@@ -65,7 +65,7 @@ m3.metric("entropy after", f"{steps.entropy_final:.2f} bits",
           delta=f"{steps.entropy_final - steps.entropy_raw:+.2f}", delta_color="off")
 m4.metric("p(top token) after", f"{max(steps.p_final):.3f}", help=f"top token: {labels[0]}")
 
-st.plotly_chart(decoding.filter_figure(steps, labels, top_p), width="stretch", key="sampling.fig")
+charts.show(decoding.filter_figure(steps, labels, top_p), key="sampling.fig")
 st.caption("Outlined bars: the model's raw probabilities. Filled bars: 🟦 kept (what is left to sample "
            "from, renormalised); hatched 🟧 removed by top-k, hatched 🟨 removed by top-p (⬜ greedy), drawn at "
            "the probability they had after temperature, just before they were set to 0. The dotted line is the running "
@@ -102,8 +102,7 @@ e1.metric("TV distance, empirical vs theoretical", f"{res.tv_distance:.3f}")
 e2.metric("average TV for this N (exact)", f"{sampling.expected_tv(steps.probs_final, int(n_draws)):.3f}",
           help="The mean of the TV distance over all possible seeds, computed exactly from the binomial "
                "distribution of each token's count. Your draw is usually near it.")
-st.plotly_chart(decoding.samples_figure(res, [sampling.token_label(lm.tokenizer, i) for i in res.support]),
-                width="stretch", key="sampling.samples_fig")
+charts.show(decoding.samples_figure(res, [sampling.token_label(lm.tokenizer, i) for i in res.support]), key="sampling.samples_fig")
 st.markdown("**First draws, in order:**")
 st.text(" · ".join(sampling.token_label(lm.tokenizer, i) for i in res.ids[:30]))
 

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.pretraining import scaling_laws
-from ui import common
+from ui import charts, common
 
 
 fmt_n = scaling_laws.human
@@ -65,7 +65,9 @@ for fit in scaling_laws.FITS.values():
     rows.append({"fit": fit.name, "optimal N (exact minimum)": fmt_n(n_opt), "optimal D": fmt_n(d_opt),
                  "tokens / parameter": round(d_opt / n_opt, 1), "loss at optimum": round(float(fit.loss(n_opt, d_opt)), 4),
                  f"loss at your split (k={k:g})": round(float(fit.loss(b.params, b.tokens)), 4)})
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+# A reference table above the lesson's first chart sits in an expander (CONTRIBUTING: presenter mode).
+with st.expander("The exact optimum of each fit (table)"):
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("The exact minimum of each fitted formula, in closed form. With the paper's published constants "
            "the optimum sits far above 20 tokens per parameter — the inconsistency Epoch AI pointed out; their "
            "refit's optimum stays near 20. Either way the ratio drifts with the budget because α ≠ β.")
@@ -96,7 +98,7 @@ for i, cs in enumerate(sorted(budgets, key=float)):
 fig.update_layout(xaxis_type="log", xaxis_title="parameters N", yaxis_title="predicted loss (nats/token)",
                   height=430, margin=dict(l=10, r=10, t=30, b=10))
 if budgets:
-    st.plotly_chart(fig, width="stretch", key="scaling-laws.iso_fig")
+    charts.show(fig, key="scaling-laws.iso_fig")
 else:
     st.info("Pick at least one budget to draw its iso-FLOP curve.")
 
@@ -115,7 +117,7 @@ fig2.add_trace(go.Scatter(x=[b.params], y=[b.tokens], mode="markers", marker=dic
                           name="your calculator result"))
 fig2.update_layout(xaxis_type="log", yaxis_type="log", xaxis_title="parameters N",
                    yaxis_title="training tokens D", height=480, margin=dict(l=10, r=10, t=30, b=10))
-st.plotly_chart(fig2, width="stretch", key="scaling-laws.models_fig")
+charts.show(fig2, key="scaling-laws.models_fig")
 st.dataframe(pd.DataFrame([{"model": r["model"], "parameters": fmt_n(r["params"]), "tokens": fmt_n(r["tokens"]),
                             "tokens / param": round(r["tokens_per_param"], 1), "compute (FLOPs)": f"{r['flops']:.2g}",
                             "Chinchilla-optimal N for that compute": fmt_n(r["optimal_params"]),

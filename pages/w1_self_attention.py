@@ -9,7 +9,7 @@ words with seeded toy embeddings, checked against torch's scaled_dot_product_att
 import streamlit as st
 
 from lessons.transformer import attention as attn
-from ui import common, figures, inputs
+from ui import charts, common, figures, inputs
 
 st.title("🧮 Self-attention by hand")
 st.markdown(
@@ -62,9 +62,8 @@ st.caption(f"X is {T} × 8: one made-up 8-number embedding per word, looked up i
 cols = st.columns(3)
 for col, name, m in zip(cols, ("Q = X W_Q", "K = X W_K", "V = X W_V"), (ex.q, ex.k, ex.v)):
     with col:
-        st.plotly_chart(figures.heatmap(m, dims, labels, title=name, colorscale="RdBu", zmin=-2, zmax=2,
-                                   text_fmt=".2f", height=120 + 40 * T, showscale=False),
-                        width="stretch", key=f"self-attention.{name[0]}")
+        charts.show(figures.heatmap(m, dims, labels, title=name, colorscale="RdBu", zmin=-2, zmax=2,
+                                   text_fmt=".2f", height=120 + 40 * T, showscale=False), key=f"self-attention.{name[0]}")
 with st.expander("The embeddings X and the projection matrices"):
     cols = st.columns(4)
     for col, name, m, ylab in zip(cols, ("X", "W_Q", "W_K", "W_V"), (ex.x, ex.w_q, ex.w_k, ex.w_v),
@@ -72,9 +71,8 @@ with st.expander("The embeddings X and the projection matrices"):
                                    [f"e{i}" for i in range(8)])):
         xl = [f"e{i}" for i in range(8)] if name == "X" else dims
         with col:
-            st.plotly_chart(figures.heatmap(m, xl, ylab, title=name, colorscale="RdBu", zmin=-2, zmax=2,
-                                       text_fmt=".2f", height=400, showscale=False),
-                            width="stretch", key=f"self-attention.mat_{name}")
+            charts.show(figures.heatmap(m, xl, ylab, title=name, colorscale="RdBu", zmin=-2, zmax=2,
+                                       text_fmt=".2f", height=400, showscale=False), key=f"self-attention.mat_{name}")
 
 st.subheader("2 · Scores, mask, softmax, output")
 scale_txt = f"/ √{d_k}  (× {s.scale:.3f})" if scaled else "(not scaled)"
@@ -93,7 +91,7 @@ for i, (fig, key) in enumerate(figs):
     if i % 2 == 0:
         cols = st.columns(2)
     with cols[i % 2]:
-        st.plotly_chart(fig, width="stretch", key=f"self-attention.{key}")
+        charts.show(fig, key=f"self-attention.{key}")
 
 st.subheader("3 · One row, step by step")
 qi = st.selectbox("Query token", list(range(T)), format_func=lambda i: f"{i}: {words[i]}", key="self-attention.query")

@@ -11,7 +11,7 @@ import streamlit as st
 
 from lessons.transformer import tokens
 from lessons.core import pieces
-from ui import common, inputs, loaders, transformer
+from ui import charts, common, inputs, loaders, transformer
 
 st.title("🔤 Tokens and the context window")
 st.markdown(
@@ -67,7 +67,10 @@ for col, tk in zip(cols, results):
             extra.append(f"{tk.unknown} [UNK]")
         if extra:
             st.caption(", ".join(extra))
-        st.plotly_chart(transformer.token_strip(tk, line_cells=26), width="stretch", key=f"tokens.strip_{tk.name}")
+        charts.show(transformer.token_strip(tk, line_cells=26), key=f"tokens.strip_{tk.name}",
+                    summary=f"{tk.name}: {len(tk.ids)} tokens, in order (piece = id): "
+                            + " · ".join(f"{l} = {i}" for l, i in zip(tk.labels[:60], tk.ids[:60]))
+                            + (" …" if len(tk.ids) > 60 else ""))
         if tk.n_tokens > 400:
             st.caption("Showing the first 400 tokens.")
 
@@ -94,12 +97,14 @@ window = st.select_slider("Context window (tokens)", options=[64, 128, 256, 512,
                           help="MiniLM reads 256 (512 positions), GPT-2 1,024, GPT-3 2,048, SmolLM2 8,192.")
 fills = [tokens.context_fill(tk.n_tokens, window) for tk in results]
 fig = go.Figure(go.Bar(y=[tk.name for tk in results], x=[100 * f["fraction"] for f in fills], orientation="h",
-                       marker_color=["#E45756" if f["overflow"] else "#4C78A8" for f in fills],
-                       texttemplate="%{x:.1f}%", textposition="outside"))
+                       marker_color=[charts.WRONG if f["overflow"] else charts.RIGHT for f in fills],
+                       marker_pattern_shape=[charts.PATTERN["wrong" if f["overflow"] else "right"] for f in fills],
+                       text=[f"{100 * f['fraction']:.1f}%" + (" · overflows" if f["overflow"] else "") for f in fills],
+                       textposition="outside"))
 fig.add_vline(x=100, line_dash="dash", annotation_text="window full")
 fig.update_layout(height=230, margin=dict(l=10, r=10, t=20, b=10), xaxis_title="% of the window used", yaxis_autorange="reversed",
                   xaxis_range=[0, max(110, 100 * max(f["fraction"] for f in fills) * 1.15)])
-st.plotly_chart(fig, width="stretch", key="tokens.fill")
+charts.show(fig, key="tokens.fill")
 for tk, f in zip(results, fills):
     if f["overflow"]:
         st.markdown(f"- **{tk.name}**: {tk.n_tokens:,} tokens do **not** fit in {window:,}; "

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.evaluation import benchmarks as bm
-from ui import common
+from ui import charts, common
 
 st.title("🏁 Benchmarks: GLUE to HELM")
 st.markdown(
@@ -63,7 +63,7 @@ fig = go.Figure(go.Heatmap(
     hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
 fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"),
                   xaxis=dict(side="top"))
-st.plotly_chart(fig, width="stretch", key="benchmarks.coverage")
+charts.show(fig, key="benchmarks.coverage")
 st.caption("Columns are HELM's seven metric categories. 'partly' = a diagnostic set or an analysis in the "
            "paper, not a headline score. Only HELM measures all seven, for 87.5 % of its core scenario-metric pairs.")
 
@@ -72,7 +72,7 @@ bars = go.Figure(go.Bar(x=names, y=[b.n_tasks for b in bm.BENCHMARKS],
                         marker_color=["#08519c" if b in chosen else "#c6dbef" for b in bm.BENCHMARKS]))
 bars.update_layout(height=300, yaxis=dict(type="log", title="tasks / subjects / scenarios (log)", tickvals=[1, 3, 10, 30, 100, 300], range=[0, 2.7]),
                    margin=dict(l=10, r=10, t=20, b=10))
-st.plotly_chart(bars, width="stretch", key="benchmarks.sizes")
+charts.show(bars, key="benchmarks.sizes")
 st.caption("Breadth grew by more than an order of magnitude in four years (highlighted: the filtered set).")
 
 st.subheader("HELM's metrics beyond accuracy")

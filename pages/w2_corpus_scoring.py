@@ -13,7 +13,7 @@ import plotly.express as px
 import streamlit as st
 
 from lessons.evaluation import corpus_scoring
-from ui import common
+from ui import charts, common
 
 st.title("📊 Scoring a whole test set")
 st.markdown(
@@ -88,12 +88,12 @@ fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), bargap=0.05, 
                   # whole rows: step 1 while the tallest of the 20 bins is short, else plotly's ticks
                   yaxis=dict(dtick=1) if (res[metric] / scale * 20).clip(0, 19).astype(int).value_counts().max() <= 6
                   else {})
-st.plotly_chart(fig, width="stretch", key="corpus-scoring.hist")
+charts.show(fig, key="corpus-scoring.hist")
 long = res.melt(id_vars=["row"], value_vars=["rouge1", "rouge2", "rougeL", "rougeLsum"], var_name="metric",
                 value_name="F1")
 box = px.box(long, x="metric", y="F1", points="all", hover_data=["row"])
 box.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis_range=[0, 1.05])
-st.plotly_chart(box, width="stretch", key="corpus-scoring.box")
+charts.show(box, key="corpus-scoring.box")
 st.caption("Each dot is one row. A mean hides the spread: look at the worst rows before trusting the average.")
 
 st.subheader("Per-row scores")

@@ -14,7 +14,7 @@ from lessons import models
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
 from lessons.finetune import forgetting, instructions
-from ui import common, figures, live, loaders, runtime
+from ui import charts, common, figures, live, loaders, runtime
 
 st.title("🧠 Full fine-tuning vs LoRA: catastrophic forgetting")
 st.markdown(
@@ -117,8 +117,7 @@ if run:
                 "record": {"mix": mix, "steps": steps, "r": r, "seed": int(seed), "targets": list(targets),
                            "pretrained_ppl": st.session_state["forgetting.pretrained_ppl"],
                            "before": st.session_state["forgetting.before"]}})
-            ticks = {m: live.progress(bar, lambda row, run: chart.plotly_chart(
-                         loss_figure(lv.result["histories"]), width="stretch"),
+            ticks = {m: live.progress(bar, lambda row, run: charts.show(loss_figure(lv.result["histories"]), where=chart),
                          label=f"{name} ({i} of 2{', LoRA next' if m == 'full' else ''}): step",
                          text=lambda row, run: f"loss {row['loss']:.3f}", keep=lv)   # time left: this method's
                      for i, (m, name) in enumerate(METHODS.items(), 1)}
@@ -187,7 +186,7 @@ else:
                        text=f"pretrained tiny GPT: {last['pretrained_ppl']:,.0f}", showarrow=False,
                        xanchor="right", yanchor="top", font=dict(size=11))
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
-    st.plotly_chart(fig, width="stretch", key="forgetting.chart")
+    charts.show(fig, key="forgetting.chart")
     st.caption(f"Run {len(runs)}: {last['steps']} steps, mix m = {last['mix']:.3g}, LoRA r = {last['r']} on "
                f"{', '.join(last['targets'])}, seed {last['seed']}. Test splits: {len(instructions.split(A, 'test'))} + "
                f"{len(instructions.split(B, 'test'))} examples. 'Words right' gives partial credit (same word at the same "
@@ -208,8 +207,7 @@ else:
     if not _stopped(last):      # a verdict on a run cut short would compare unequal training
         st.markdown(forgetting.verdict(before, full["after"], lo["after"], last["mix"]))
 
-    st.plotly_chart(loss_figure({k: last[k]["train"]["history"] for k in METHODS if last.get(k)}),
-                    width="stretch", key="forgetting.loss_chart")
+    charts.show(loss_figure({k: last[k]["train"]["history"] for k in METHODS if last.get(k)}), key="forgetting.loss_chart")
     st.subheader("Cost: trainable parameters and training memory")
     table = pd.DataFrame([{
         "method": name, "trainable params": f"{r_['trainable']:,}",
@@ -245,7 +243,7 @@ else:
     fig2.update_yaxes(range=[-0.05, 1.1])
     fig2.update_layout(xaxis_title="share of task B in each batch (m)", yaxis_title="test accuracy",
                        yaxis_tickformat=".0%", height=340, margin=dict(l=10, r=10, t=30, b=10))
-    st.plotly_chart(fig2, width="stretch", key="forgetting.mix_chart")
+    charts.show(fig2, key="forgetting.mix_chart")
     st.caption("Every run of this session is a point (runs you stopped are left out: they trained fewer "
                "steps). Run again with m = 0.25 and m = 0.5.")
     if st.button("Clear the runs", key="forgetting.clear"):

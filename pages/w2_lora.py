@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from lessons import models
 from lessons.finetune import lora
-from ui import common, figures, loaders
+from ui import charts, common, figures, loaders
 
 st.title("🧮 LoRA, counted and built by hand")
 st.markdown(
@@ -63,7 +63,7 @@ def matrices_figure(mc: dict) -> go.Figure:
     return fig
 
 
-st.plotly_chart(matrices_figure(mc), width="stretch", key="lora.matrix_fig")
+charts.show(matrices_figure(mc), key="lora.matrix_fig")
 st.caption("Drawn to scale: the area of each block is its number of parameters. "
            "The course's example, 512 × 64 at r = 8, trains 4,608 numbers instead of 32,768.")
 
@@ -148,7 +148,7 @@ else:
         fig.update_layout(barmode="group", yaxis=dict(**figures.log_axis(list(bk["frozen"]) + list(bk["lora"])),
                                                       title="parameters (log scale)"),
                           height=320, margin=dict(l=10, r=10, t=30, b=10))
-        st.plotly_chart(fig, width="stretch", key="lora.kind_fig")
+        charts.show(fig, key="lora.kind_fig")
         st.dataframe(bk.rename(columns={"kind": "module", "modules": "count", "frozen": "frozen params",
                                         "lora": "LoRA params"}), hide_index=True, width="stretch")
         with st.expander(f"Every adapted module ({len(s['rows'])})"):
@@ -199,7 +199,7 @@ fig.update_yaxes(**figures.log_axis(demo["losses"]), row=1, col=1)
 fig.update_yaxes(autorange="reversed", row=1, col=2)
 fig.update_yaxes(autorange="reversed", row=1, col=3)
 fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
-st.plotly_chart(fig, width="stretch", key="lora.hand_fig")
+charts.show(fig, key="lora.hand_fig")
 sv = demo["delta_singular_values"]
 st.caption("Singular values of the learned update: "
            + ", ".join(f"{v:.3f}" for v in sv[: min(len(sv), hr + 2)])

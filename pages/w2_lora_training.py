@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.core.loop import StopReason
 from lessons.finetune import lora, lora_training, instructions
-from ui import common, figures, inputs, live, loaders, runtime
+from ui import charts, common, figures, inputs, live, loaders, runtime
 
 st.title("🏋️ Train a LoRA adapter live")
 st.markdown(
@@ -146,8 +146,7 @@ if go_train and targets:
             status.empty()
             run = lora_training.TrainResult(steps, D["max_seconds"])   # kept in session_state: survives a Stop
             lv = live.begin("lora-training", run, None, {"task": task, **start})
-            tick = live.progress(bar, lambda row, run: chart.plotly_chart(loss_figure(run.history, "Live training loss"),
-                                                                        width="stretch"),
+            tick = live.progress(bar, lambda row, run: charts.show(loss_figure(run.history, "Live training loss"), where=chart),
                                  text=lambda row, run: f"loss {row['loss']:.3f} · {1000 * row['seconds'] / row['step']:.0f} ms/step")
             lora_training.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
                            progress=tick, should_stop=runtime.stop_requested, run=run)
@@ -183,7 +182,7 @@ else:
               help=f"{100 * res['trainable'] / res['total']:.2f} % of {res['total']:,}")
     st.caption(f"Floor: answering '{floor['answer']}' to everything scores {floor['accuracy']:.0%} exact; the base "
                f"model scores {res['before']['accuracy']:.0%}. Only the part above the floor was learned from the inputs.")
-    st.plotly_chart(loss_figure(tr["history"], "Training loss"), width="stretch", key="lora-training.loss_fig")
+    charts.show(loss_figure(tr["history"], "Training loss"), key="lora-training.loss_fig")
 
     same = res["fingerprint_before"] == res["fingerprint_after"]
     shared = shared_fingerprint(lm.model, lm.name)

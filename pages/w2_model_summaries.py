@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.evaluation import corpus_scoring, summaries
-from ui import common, live, loaders, runtime
+from ui import charts, common, live, loaders, runtime
 
 st.title("🤖 Scoring a real model's summaries")
 st.markdown(
@@ -107,7 +107,7 @@ fig = go.Figure([go.Bar(name=mode, x=[lbl for _, lbl, _ in metrics], y=vals, tex
                         textposition="outside") for mode, vals in mean.items()])
 fig.update_layout(barmode="group", height=330, yaxis=dict(range=[0, 1.05], title="mean over dialogues"),
                   margin=dict(l=10, r=10, t=20, b=10))
-st.plotly_chart(fig, width="stretch", key="model-summaries.bars")
+charts.show(fig, key="model-summaries.bars")
 names = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "bleu": "BLEU"}
 table = pd.DataFrame([{"dialogue": r["id"], **{f"{mode} {names[m]}": r[f"{mode} {m}"] for mode in ("zero-shot", "few-shot")
                                                 for m, _, _ in metrics}} for r in rows])

@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.core.loop import Run
 from lessons.finetune import peft_families as pf, instructions, prompt_tuning
-from ui import common, figures, live, loaders, runtime
+from ui import charts, common, figures, live, loaders, runtime
 
 st.title("🎛️ Prompt tuning and the PEFT families")
 st.markdown(
@@ -98,7 +98,7 @@ if go_train:
             # the Run and the soft prompt are kept in session state: they survive a Stop
             lv = live.begin("prompt-tuning", Run(steps, D["max_seconds"]), {"soft": soft, "scores": None},
                             dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed)))
-            tick = live.progress(bar, lambda row, run: chart.plotly_chart(loss_fig(run.history), width="stretch"),
+            tick = live.progress(bar, lambda row, run: charts.show(loss_fig(run.history), where=chart),
                                  text=lambda row, run: f"loss {row['loss']:.3f}")
             lv.result["scores"] = prompt_tuning.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
                                                        max_seconds=D["max_seconds"], progress=tick,
@@ -124,7 +124,7 @@ else:
         r4.metric("Written instruction instead", f"{res['written']['accuracy']:.0%}",
                   help="The same frozen model with the hand-written instruction: what prompt design reaches.")
     r5.metric("Time per step", f"{1000 * res['seconds_per_step']:.0f} ms", help=f"{res['seconds']:.1f} s in all")
-    st.plotly_chart(loss_fig(res["history"]), width="stretch", key="prompt-tuning.loss_fig")
+    charts.show(loss_fig(res["history"]), key="prompt-tuning.loss_fig")
     st.caption(f"Measured with the defaults ({D['n_virtual']} virtual tokens, {D['steps']} steps, seed 0): the "
                "soft prompt lifts the exact answers on 'archaic' from 8 % to 50 %, but not to the written "
                "instruction's level: on a model this small prompt tuning recovers part of a skill, as Lester "
@@ -181,7 +181,7 @@ fig.update_layout(xaxis=dict(**figures.log_axis(_vals), title="trainable paramet
                              range=[math.log10(min(_vals)) - 0.3, math.log10(max(_vals)) + 0.8]), height=460,
                   yaxis=dict(autorange="reversed"), margin=dict(l=10, r=10, t=20, b=10),
                   legend=dict(orientation="h", y=1.08))
-st.plotly_chart(fig, width="stretch", key="prompt-tuning.fam_fig")
+charts.show(fig, key="prompt-tuning.fam_fig")
 st.dataframe(pd.DataFrame([{"family": r_["family"], "method": r_["method"], "trainable": f"{r_['trainable']:,}",
                             "share of model": f"{r_['share_percent']:.4f} %", "how it is counted": r_["detail"]}
                            for r_ in rows]), hide_index=True, width="stretch")

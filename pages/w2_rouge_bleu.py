@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.evaluation import bleu, crosscheck, presets, rouge
-from ui import common, inputs
+from ui import charts, common, inputs
 from ui import evaluation as uev
 
 st.title("📏 ROUGE and BLEU, by hand")
@@ -100,9 +100,8 @@ m = st.columns(6)
 for col, row in zip(m, table):
     col.metric(row["metric"], f"{row['F1']:.3f}" if row["metric"].startswith("rouge") else f"{row['F1'] * 100:.1f}",
                help="F1 (0..1)" if row["metric"].startswith("rouge") else "0..100, as sacreBLEU reports")
-st.plotly_chart(uev.score_bars(table[:4] + [{"metric": "BLEU/100", "F1": bl.score / 100},
-                                            {"metric": "chrF/100", "F1": chrf / 100}]),
-                width="stretch", key="rouge-bleu.bars")
+charts.show(uev.score_bars(table[:4] + [{"metric": "BLEU/100", "F1": bl.score / 100},
+                                            {"metric": "chrF/100", "F1": chrf / 100}]), key="rouge-bleu.bars")
 st.dataframe(pd.DataFrame(table[:4]), hide_index=True, width="stretch",
              column_config={k: st.column_config.NumberColumn(format="%.6f")
                             for k in ("precision", "recall", "F1", "rouge-score F1")})
@@ -151,7 +150,7 @@ with tab_l:
                 f"{uev.MAX_TABLE_SIDE} x {uev.MAX_TABLE_SIDE} (and needs tokens on both sides). "
                 "Shorten the texts to see it; the score above is still exact.")
     else:
-        st.plotly_chart(fig, width="stretch", key="rouge-bleu.lcs")
+        charts.show(fig, key="rouge-bleu.lcs")
         st.caption("Read the path from the bottom-right corner: a ★ is a match (step diagonally), "
                    "otherwise step towards the larger neighbour (left if strictly larger, else up) — "
                    "the same tie-breaking as rouge-score.")

@@ -14,7 +14,7 @@ import streamlit as st
 from lessons.efficiency import distillation as kd
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, perplexity
-from ui import common, efficiency, figures, inputs, live, loaders, runtime
+from ui import charts, common, efficiency, figures, inputs, live, loaders, runtime
 
 st.title("🎓 Distillation: a small student learns from a teacher")
 st.markdown(
@@ -57,7 +57,7 @@ if text is not None:
         fig.update_layout(barmode="group", height=380, margin=dict(t=60, b=10), font=dict(size=14),
                           title="The teacher's 15 most likely next tokens",
                           legend=dict(orientation="h", y=1.22, x=1, xanchor="right"))
-        st.plotly_chart(fig, width="stretch", key="distillation.temp_fig")
+        charts.show(fig, key="distillation.temp_fig")
         m1, m2, m3 = st.columns(3)
         m1.metric("Entropy at T = 1", f"{sl.entropy1:.2f} bits")
         m2.metric(f"Entropy at T = {T:g}", f"{sl.entropyT:.2f} bits")
@@ -123,7 +123,7 @@ if train:
             bar, chart = st.progress(0.0, text="Training ..."), st.empty()
             # the students dict is filled before the first step and kept in session state: survives a Stop
             lv = live.begin("distillation", None, {}, {"settings": settings})
-            tick = live.progress(bar, lambda row, run: chart.plotly_chart(ce_figure(lv.result), width="stretch"),
+            tick = live.progress(bar, lambda row, run: charts.show(ce_figure(lv.result), where=chart),
                                  text=lambda row, run: f"CE hard {row['ce_hard']:.2f}, distilled "
                                                        f"{row['ce_distilled']:.2f}, {row['seconds']:.0f} s",
                                  keep=lv)
@@ -158,8 +158,8 @@ elif lv.status == "finished":
                        yaxis=figures.log_axis([p for r in runs.values() for _, p in r.val_ppl]),
                        margin=dict(t=40, b=10), font=dict(size=14), legend=dict(orientation="h", y=-0.25))
     p1c, p2c = st.columns(2)
-    p1c.plotly_chart(fig1, width="stretch", key="distillation.loss_fig")
-    p2c.plotly_chart(fig2, width="stretch", key="distillation.ppl_fig")
+    charts.show(fig1, key="distillation.loss_fig", where=p1c)
+    charts.show(fig2, key="distillation.ppl_fig", where=p2c)
     block = 64
     rows = [{"model": "teacher (tiny GPT)", "parameters": teacher.n_params,
              "validation perplexity": round(perplexity(teacher.model, val_ids, block, 16), 1),

@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import dpo, ppo, policy as policy_lib
-from ui import common, figures, live, rlhf, runtime
+from ui import charts, common, figures, live, rlhf, runtime
 
 st.title("🎯 DPO versus PPO")
 st.markdown(
@@ -113,8 +113,8 @@ if go_clicked:
             lv = live.begin("dpo", None, {"policy": d_pol, "phase": "dpo", "rows": None},
                             dict(beta=beta, lr=lr, epochs=epochs, seed=int(seed), with_ppo=run_ppo))
             tick = live.progress(bar.progress(0.0, text="DPO ..."), label="DPO step",
-                                 draw=lambda row, run: chart_ph.plotly_chart(
-                                     loss_figure(run.history), width="stretch", key=f"dpo.live_{row['step']}"),
+                                 draw=lambda row, run: charts.show(loss_figure(run.history), where=chart_ph,
+                                                                   key=f"dpo.live_{row['step']}"),
                                  keep=lv)   # its history grows in place: survives a Stop
 
             d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=tick, should_stop=runtime.stop_requested)
@@ -127,14 +127,14 @@ if go_clicked:
 lv = live.state("dpo")
 if not lv.running and lv.result is not None and lv.result["rows"]:
     rows, hist = lv.result["rows"], lv.run.history
-    chart_ph.plotly_chart(loss_figure(hist), width="stretch", key="dpo.done")
+    charts.show(loss_figure(hist), key="dpo.done", where=chart_ph)
     table = pd.DataFrame([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k != "samples"}
                           for r in rows])
     table = table.rename(columns={"reward": "reward r_φ (std units)", "kl": "KL to π_ref (nats)",
                                   "win_rate": "labeler win-rate", "ppl_ref": "perplexity under π_ref",
                                   "seconds": "training time (s)"})
     st.dataframe(table, hide_index=True, width="stretch")
-    st.plotly_chart(rlhf.compare_figure(rows), width="stretch", key="dpo.bars")
+    charts.show(rlhf.compare_figure(rows), key="dpo.bars")
     st.markdown(rlhf.compare_reading(rows))
     st.subheader("Samples")
     cols = st.columns(len(rows))

@@ -11,7 +11,7 @@ import streamlit as st
 
 from lessons.core import measured
 from lessons.rlhf import policy as policy_lib, ppo
-from ui import common, live, rlhf, runtime
+from ui import charts, common, live, rlhf, runtime
 
 st.title("🏋️ PPO: RLHF that really trains")
 st.markdown(
@@ -94,8 +94,8 @@ def draw(rows: list[dict], beta_run: float, start: list, now: list, live_chart: 
         m[2].metric("win-rate vs π_ref", f"{last['win_rate']:.2f}", f"{last['win_rate'] - rows[0]['win_rate']:+.2f}")
         m[3].metric("KL to π_ref (nats)", f"{last['kl']:.2f}")   # the unit in the label: the value fits at 1280 px
         m[4].metric("time", f"{last['seconds']:.0f} s")
-    chart_ph.plotly_chart(rlhf.runs_figure({f"β = {beta_run}": rows}, target=0.8), width="stretch",
-                          key=f"ppo.chart_{'live' if live_chart else 'done'}_{last['step']}")
+    charts.show(rlhf.runs_figure({f"β = {beta_run}": rows}, target=0.8), where=chart_ph,
+                key=f"ppo.chart_{'live' if live_chart else 'done'}_{last['step']}")
     samples_ph.dataframe(pd.DataFrame(rlhf.samples_table(start, now)), hide_index=True, width="stretch")
 
 

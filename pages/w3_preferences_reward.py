@@ -13,7 +13,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import policy, preferences
-from ui import common, inputs, live, rlhf, runtime
+from ui import charts, common, inputs, live, rlhf, runtime
 
 st.title("⚖️ Preferences and the reward model")
 st.markdown(
@@ -197,7 +197,7 @@ if train_rm:
             bar, chart = st.progress(0.0, text="Computing the word features ..."), st.empty()
             # the reward model in training and its run sit in session state: they survive a Stop
             lv = live.begin("preferences-reward", None, {}, {"epochs": epochs, "seed": int(seed)})
-            tick = live.progress(bar, lambda row, run: chart.plotly_chart(rm_figure(run), width="stretch"),
+            tick = live.progress(bar, lambda row, run: charts.show(rm_figure(run), where=chart),
                                  label="Training r_φ: step",
                                  text=lambda row, run: f"loss {row['loss']:.3f} (one step = one epoch)", keep=lv)
 
@@ -220,7 +220,7 @@ if s.rm is not None and s.rm_result is not None:
     m4.metric("held-out accuracy", f"{r.test_acc:.0%}")
     if s.rm_pairs_used != len(s.pairs):
         st.caption(f"Trained on the {s.rm_pairs_used} pairs that existed then; retrain to use all {len(s.pairs)}.")
-    st.plotly_chart(rm_figure(r), width="stretch", key="preferences-reward.rm_curve")
+    charts.show(rm_figure(r), key="preferences-reward.rm_curve")
     if r.test_acc < 0.6:
         st.warning("Held-out accuracy is low: the reward model barely learned this labeler. "
                    "More pairs, or a labeler whose rule shows in the words, help.")
@@ -239,11 +239,12 @@ if s.rm is not None and s.rm_result is not None:
         pv = go.Figure(go.Bar(x=["chosen y_w", "rejected y_l"], y=v["probs"],
                               text=[f"logit {l:+.2f}<br>p = {p:.2f}" for l, p in zip(v["logits"], v["probs"])],
                               textposition="outside", cliponaxis=False, textfont=dict(size=14),
-                              marker_color=["#2ca02c", "#d62728"]))
+                              marker_color=[charts.RIGHT, charts.WRONG],
+                              marker_pattern_shape=[charts.PATTERN["right"], charts.PATTERN["wrong"]]))
         pv.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=14),
                          yaxis=dict(range=[0, 1.3], tickvals=[0, 0.25, 0.5, 0.75, 1], title="softmax"),
                          title="softmax of the two rewards")
-        st.plotly_chart(pv, width="stretch", key="preferences-reward.rm_pair_fig")
+        charts.show(pv, key="preferences-reward.rm_pair_fig")
     st.markdown(
         f"logits [r_w, r_l] = [{v['logits'][0]:+.3f}, {v['logits'][1]:+.3f}] → softmax "
         f"[{v['probs'][0]:.3f}, {v['probs'][1]:.3f}]; σ(r_w − r_l) = {v['p_chosen_sigmoid']:.3f} (the same "

@@ -15,7 +15,7 @@ import streamlit as st
 from lessons import course
 from lessons.efficiency import pruning
 from lessons.core.perplexity import describe as describe_slice, perplexity
-from ui import common, efficiency, figures, inputs, loaders
+from ui import charts, common, efficiency, figures, inputs, loaders
 
 st.title("✂️ Pruning: how many weights can go?")
 st.markdown(
@@ -63,7 +63,7 @@ lay = pd.DataFrame(pruned.per_layer)
 fig = go.Figure(go.Bar(x=lay["layer"].str.removeprefix("transformer."), y=lay["sparsity"]))
 fig.update_layout(height=300, yaxis_range=[0, 1], yaxis_title="sparsity", margin=dict(t=40, b=10), font=dict(size=14),
                   title="Sparsity per weight matrix (global: layers with small weights lose more)")
-st.plotly_chart(fig, width="stretch", key="pruning.layers")
+charts.show(fig, key="pruning.layers")
 
 # --------------------------------------------------------------------------- next token
 st.header("2 · What the model now predicts")
@@ -81,16 +81,18 @@ if text is not None:
                              subplot_titles=["The dense model's top 10 (and what the pruned one gives them)",
                                              f"The pruned model's ({pct}) own top 10"])
         labels = [repr(t) for t in nt.tokens]
-        fig2.add_trace(go.Bar(x=labels, y=nt.dense, name="dense", marker_color="#1f77b4"), row=1, col=1)
-        fig2.add_trace(go.Bar(x=labels, y=nt.pruned, name=f"pruned {pct}", marker_color="#d62728"), row=1, col=1)
+        fig2.add_trace(go.Bar(x=labels, y=nt.dense, name="dense", marker_color=charts.BEFORE), row=1, col=1)
+        fig2.add_trace(go.Bar(x=labels, y=nt.pruned, name=f"pruned {pct}", marker_color=charts.AFTER,
+                              marker_pattern_shape=charts.PATTERN["after"]), row=1, col=1)
         fig2.add_trace(go.Bar(x=[repr(t) for t in nt.pruned_tokens], y=nt.pruned_top, name=f"pruned {pct}",
-                              marker_color="#d62728", showlegend=False), row=1, col=2)
+                              marker_color=charts.AFTER, marker_pattern_shape=charts.PATTERN["after"],
+                              showlegend=False), row=1, col=2)
         fig2.update_layout(barmode="group", height=360, margin=dict(t=50, b=10), font=dict(size=14),
                            legend=dict(orientation="h", y=1.2))
         fig2.update_annotations(font_size=14)
         fig2.update_yaxes(title_text="probability", row=1, col=1)
         fig2.update_xaxes(tickangle=-45)
-        st.plotly_chart(fig2, width="stretch", key="pruning.next")
+        charts.show(fig2, key="pruning.next")
         st.markdown(f"The dense model's next token: **{inputs.md_escape(repr(nt.tokens[0]))}** "
                     f"({nt.dense[0]:.0%}) · the pruned model's: **{inputs.md_escape(repr(nt.pruned_tokens[0]))}** "
                     f"({nt.pruned_top[0]:.0%}) · same most likely token: **{'yes' if nt.same_top1 else 'no'}** · "
@@ -108,7 +110,7 @@ fig3.add_vline(x=sparsity, line_dash="dot", annotation_text="your slider")
 fig3.update_layout(height=360, xaxis_title="sparsity", yaxis_title="validation perplexity (log scale)",
                    yaxis=figures.log_axis([r["perplexity"] for rows in pts.values() for r in rows]),
                    margin=dict(t=30, b=10), font=dict(size=14), legend=dict(orientation="h", y=1.12))
-st.plotly_chart(fig3, width="stretch", key="pruning.curve")
+charts.show(fig3, key="pruning.curve")
 knee = next((r["sparsity"] for r in pts["global"] if r["perplexity"] > 1.1 * ppl0), None)
 if knee is not None:
     st.markdown(f"With a global threshold the perplexity first rises by more than 10% at **{knee:.0%}** sparsity.")

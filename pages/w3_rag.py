@@ -14,7 +14,7 @@ import streamlit as st
 
 from lessons import models
 from lessons.retrieval import rag, vector_store
-from ui import common, inputs, loaders, retrieval
+from ui import charts, common, inputs, loaders, retrieval
 
 st.title("📚 RAG: retrieval-augmented generation")
 st.markdown(
@@ -99,7 +99,7 @@ fig.add_trace(go.Scatter(x=qxy[:, 0], y=qxy[:, 1], mode="markers+text", name="yo
 fig.update_layout(height=480, margin=dict(t=40, b=10),
                   title=f"Chunk embeddings, first two principal components ({ratio.sum():.0%} of the variance); big = retrieved",
                   xaxis_title="PC 1", yaxis_title="PC 2", legend=dict(font=dict(size=10)))
-st.plotly_chart(fig, width="stretch", key="rag.map")
+charts.show(fig, key="rag.map")
 st.caption("PCA squeezes 384 dimensions into 2, so distances on the map are only a hint: the "
            "ranking above uses the full vectors.")
 
@@ -160,7 +160,7 @@ e1.caption(f"Chunks of {size} words, overlap {overlap}.")
 fig2 = go.Figure(go.Scatter(x=ks, y=curve, mode="lines+markers"))
 fig2.update_layout(height=260, margin=dict(t=30, b=10), xaxis_title="k", yaxis_title="hit-rate",
                    yaxis_range=[0, 1.05], title="Hit-rate as k grows")
-e2.plotly_chart(fig2, width="stretch", key="rag.hit_curve")
+charts.show(fig2, key="rag.hit_curve", where=e2)
 st.dataframe(pd.DataFrame(hr.rows), hide_index=True, width="stretch")
 
 common.try_this(

@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.prompting import reasoning
 from lessons.core import safe_eval
-from ui import common, inputs, live, loaders, runtime
+from ui import charts, common, inputs, live, loaders, runtime
 
 MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
 
@@ -167,7 +167,7 @@ if rows:
                            text=[f"{s}/{c}" for s, c in zip(acc["sum"], acc["count"])], textposition="outside"))
     fig.update_layout(height=300, yaxis_range=[0, 1.15], yaxis_title="accuracy", margin=dict(t=30, b=10),
                       title=f"Accuracy of {st.session_state.get('reasoning.all_model', 'the model')} by prompt")
-    st.plotly_chart(fig, width="stretch", key="reasoning.acc")
+    charts.show(fig, key="reasoning.acc")
     st.markdown("**Result:** " + ", ".join(f"{p}: {s}/{c} correct" for p, s, c in zip(acc["prompt"], acc["sum"], acc["count"])) + ".")
     st.dataframe(df, hide_index=True, width="stretch")
 else:

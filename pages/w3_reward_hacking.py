@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import policy as policy_lib, ppo, reward_hacking
-from ui import common, inputs, live, rlhf, runtime
+from ui import charts, common, inputs, live, rlhf, runtime
 
 st.title("🎰 Reward hacking and the KL penalty")
 st.markdown(
@@ -91,8 +91,8 @@ if start:
 
             lv = live.begin("reward-hacking", None, None, dict(beta=beta, steps=steps, lr=lr, seed=int(seed)))
             prog = bar.progress(0.0, text="Starting both runs ...")
-            tick = live.progress(prog, lambda row, run: chart_ph.plotly_chart(
-                rlhf.runs_figure(named_rows(run), rlhf.HACK_PANELS), width="stretch",
+            tick = live.progress(prog, lambda row, run: charts.show(
+                rlhf.runs_figure(named_rows(run), rlhf.HACK_PANELS), where=chart_ph,
                 key=f"reward-hacking.live_{row['step']}"), label="both runs: step",
                 keep=lv)          # the trainers (and their histories) survive a Stop
 
@@ -103,8 +103,7 @@ if start:
 
 lv = live.state("reward-hacking")
 if not lv.running and lv.run is not None and lv.run.steps_done:
-    chart_ph.plotly_chart(rlhf.runs_figure(named_rows(lv.run), rlhf.HACK_PANELS), width="stretch",
-                          key="reward-hacking.done")
+    charts.show(rlhf.runs_figure(named_rows(lv.run), rlhf.HACK_PANELS), key="reward-hacking.done", where=chart_ph)
     if lv.run.stopped is not StopReason.STEPS:
         st.warning(f"Run ended early ({lv.run.stopped.describe()}): showing the steps finished so far.")
     results = lv.result

@@ -17,13 +17,14 @@ import torch
 
 from lessons import models
 from lessons.decoding import generation, sampling
-from ui import common, loaders
+from ui import charts, common, loaders
 
 SMOLLM2 = "SmolLM2-135M-Instruct (fast)"
 QWEN = "Qwen2.5-Coder-0.5B-Instruct (stronger, slower)"
 TINY = "tiny GPT (Shakespeare, ours)"
 HUB = "a Hugging Face hub id ..."
-KEPT, TOPK, TOPP, GREEDY = "#2E86DE", "#E17055", "#FDCB6E", "#B2BEC3"
+# Okabe-Ito (ui/charts.py): kept blue, removed by top-k orange, by top-p yellow (removed bars are also hatched)
+KEPT, TOPK, TOPP, GREEDY = charts.KEPT, charts.OKABE_ITO["orange"], charts.OKABE_ITO["yellow"], "#B2BEC3"
 
 
 def esc(label: str) -> str:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from lessons import course
 from study import db, questions
-from ui import inputs
+from ui import charts, inputs
 from ui import study as study_ui
 
 _OPEN = "study.poll_codes"     # {lesson url: code} polls this session opened
@@ -19,9 +19,12 @@ POLL_URL = "poll"
 
 def results_figure(counts: dict[str, int], truth: str | None, reveal: bool) -> go.Figure:
     labels = list(counts)
-    colors = ["#2ca02c" if (reveal and l == truth) else "#4c78a8" for l in labels]
-    fig = go.Figure(go.Bar(x=[counts[l] for l in labels], y=labels, orientation="h", marker_color=colors,
-                           text=[counts[l] for l in labels], textposition="auto"))
+    right = [bool(reveal and l == truth) for l in labels]
+    fig = go.Figure(go.Bar(x=[counts[l] for l in labels], y=labels, orientation="h",
+                           marker_color=[charts.RIGHT if r else charts.OKABE_ITO["sky_blue"] for r in right],
+                           marker_pattern_shape=["" if r else "/" for r in right] if reveal else None,
+                           text=[f"{counts[l]} ✓ right" if r else counts[l] for l, r in zip(labels, right)],
+                           textposition="auto"))
     fig.update_layout(height=90 + 48 * len(labels), margin=dict(l=10, r=10, t=10, b=30),
                       xaxis_title="answers", yaxis=dict(autorange="reversed"), font=dict(size=18))
     return fig
@@ -55,7 +58,7 @@ def _live(code: str) -> None:
     reveal = st.session_state.get(f"study.reveal.{code}", False)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(results_figure(counts, poll.truth, reveal), width="stretch", key=f"study-poll-chart-{code}")
+        charts.show(results_figure(counts, poll.truth, reveal), key=f"study-poll-chart-{code}")
     with right:
         st.metric("answers", sum(counts.values()))
         if reveal and poll.truth is not None:

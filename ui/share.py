@@ -152,7 +152,9 @@ def link_box(lesson: course.Lesson) -> None:
     base = f"{here.scheme}://{here.netloc}/" + (prefix + "/" if prefix else "")
     params = st.query_params.to_dict()
     link = base + lesson.url + ("?" + urlencode(params) if params else "")
-    with st.popover("🔗 Copy link to this setting", key="study-share-popover"):
+    # On the projector's narrow bar slot (20 px text) the long label would be cut with "...".
+    label = "🔗 Copy link" if presenting() else "🔗 Copy link to this setting"
+    with st.popover(label, key="study-share-popover"):
         st.caption("Whoever opens this link sees this lesson with the same settings (copy button on the right).")
         st.code(link, language=None, wrap_lines=True)
 
@@ -190,7 +192,7 @@ def present_toggle() -> None:
 # hidden in presenter mode. Elements inside columns, containers, expanders stay visible.
 _PRESENT_CSS = """<style>
 html { font-size: 20px; }
-@media (max-height: 820px), (max-width: 1400px) { html { font-size: 17px; } }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p, [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 0.9rem; }
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
 /* Streamlit's header is fixed and 3.75rem tall: the content starts below it, not under it. */
 [data-testid="stMainBlockContainer"] { padding-top: 4.1rem; padding-bottom: 1rem; max-width: 100%; }
@@ -202,6 +204,10 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { di
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stCaptionContainer"]),
 [data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stLatex"]) { display: none; }
 [data-testid="stMain"] h1 { font-size: 1.7rem !important; line-height: 1.3 !important; padding: 0 !important; margin: 0 !important; }
+/* Streamlit pulls the next element up under a heading (its markdown box has margin-bottom: -1rem,
+   normally hidden in the heading's own bottom padding, which we remove): without this the title's
+   box is shorter than its text and the next element is drawn over the title's descenders. */
+[data-testid="stMain"] [data-testid="stHeading"] [data-testid="stMarkdownContainer"] { margin-bottom: 0 !important; }
 [data-testid="stMain"] h2 { font-size: 1.35rem !important; line-height: 1.3 !important; padding: 0.3rem 0 0.15rem 0 !important; margin: 0 !important; }
 [data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 1.9rem; }
 .st-key-study-presenter-bar [data-testid="stExpander"] summary { padding-top: 0.3rem; padding-bottom: 0.3rem; }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Optional
 
 # Which model families use which objective (for the page's table).
 FAMILIES = [

@@ -122,27 +122,56 @@ def haproxy_cluster(n: int, workdir: Path, timeout: float = 180, env: dict | Non
         yield f"http://127.0.0.1:{front}", f"http://127.0.0.1:{stats}/stats", replicas
 
 
-# Streamlit 1.67 shows an icon with aria-label "Running..." while a script run is in
-# progress (and a "Connecting" state before the websocket is up).
-_IDLE_JS = """() => {
-    if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')) return false;
-    const w = document.querySelector('[data-testid="stStatusWidget"]');
-    return !w || !/Running|Connecting/.test(w.innerText + (w.getAttribute('aria-label') || ''));
+# Streamlit's own run state, as its frontend (1.67) writes it on the app's root element:
+#   <div data-testid="stApp" data-test-script-state="..." data-test-connection-state="...">
+# script state: "initial" (no run has started in this tab yet), "running", "rerunRequested",
+# "stopRequested", "notRunning" (the last run finished), "compilationError"; connection state:
+# "INITIAL", "CONNECTING", "CONNECTED", "PINGING_SERVER", "DISCONNECTED_FOREVER". Streamlit's own
+# e2e helper (wait_for_app_run) waits on the same attributes.
+_STATE_JS = """() => {
+    const a = document.querySelector('[data-testid="stApp"]');
+    return a ? [a.getAttribute('data-test-script-state'), a.getAttribute('data-test-connection-state'),
+                document.querySelectorAll('[data-testid="stSkeleton"]').length]
+             : [null, null, 0];
 }"""
+IDLE_SCRIPT_STATES = ("notRunning", "compilationError")
 
 
-def wait_until_idle(page, timeout_ms: float = 240_000, quiet_ms: float = 2000) -> None:
-    """Wait until the app has rendered and no script run is in progress.
+def script_state(page) -> tuple[str | None, str | None]:
+    """(script state, connection state) of the Streamlit app in ``page``."""
+    s, c, _ = page.evaluate(_STATE_JS)
+    return s, c
 
-    Streamlit shows its running icon only ~1 s after a run starts, so "idle" must hold for
-    `quiet_ms` in a row (polled every 250 ms) before we trust it."""
+
+def wait_until_idle(page, timeout_ms: float = 240_000, settle_ms: float = 500) -> None:
+    """Wait until the app is connected and a script run has started and finished: Streamlit's
+    script state (above) must be "notRunning" with the connection "CONNECTED". Before the first
+    run it is "initial", during a run "running" (or "rerunRequested"/"stopRequested"), so this
+    cannot return while a run is in progress, however long the run takes to start or to finish.
+
+    Streamlit's loading placeholder (``stSkeleton``) must be gone too: on a page opened with a
+    lesson's URL it can outlive the run's end by up to a second (seen on /sampling?present=1:
+    "notRunning" with the skeleton still drawn where the lesson's widgets belong).
+
+    The state must hold for ``settle_ms`` in a row: right after a click the browser still shows
+    the previous run's "notRunning" until the server's first message of the new run arrives
+    (Streamlit's own e2e helper waits 210 ms for the same reason). This is a debounce for that
+    round trip, not the signal: the signal is the state."""
     deadline = time.time() + timeout_ms / 1000
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_selector('[data-testid="stMainBlockContainer"]', timeout=timeout_ms)
-    quiet = 0.0
-    while quiet < quiet_ms:
-        if time.time() > deadline:
-            raise TimeoutError("the app was still running after %.0f s" % (timeout_ms / 1000))
-        idle = page.evaluate(_IDLE_JS)
-        quiet = quiet + 250 if idle else 0.0
-        page.wait_for_timeout(250)
+    idle_since = None
+    while True:
+        state, conn, skeletons = page.evaluate(_STATE_JS)
+        now = time.time()
+        if conn == "DISCONNECTED_FOREVER":
+            raise RuntimeError("the app lost its connection to the server for good")
+        if state in IDLE_SCRIPT_STATES and conn == "CONNECTED" and not skeletons:
+            idle_since = idle_since or now
+            if (now - idle_since) * 1000 >= settle_ms:
+                return
+        else:
+            idle_since = None
+        if now > deadline:
+            raise TimeoutError(f"the app was still not idle after {timeout_ms / 1000:.0f} s "
+                               f"(script state {state!r}, connection {conn!r}, {skeletons} loading placeholders)")
+        page.wait_for_timeout(100)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lessons import corpus, models
-from lessons.pretraining import tiny_gpt, surprisal, domain_adaptation
+from lessons.pretraining import domain_adaptation, tiny_gpt, surprisal
 from lessons.core.perplexity import perplexity
 
 

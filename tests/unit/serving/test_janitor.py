@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from streamlit.runtime import Runtime
 from streamlit.runtime.memory_session_storage import MemorySessionStorage
 
-from ui import common, runtime
+from ui import runtime
 
 
 def test_runtime_keeps_its_session_manager_and_storage_where_the_janitor_looks():

@@ -14,7 +14,7 @@ import pytest
 
 from lessons import models
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture()

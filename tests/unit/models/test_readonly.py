@@ -19,7 +19,7 @@ from lessons import models
 from lessons.transformer import attention, embeddings, next_token
 from lessons.decoding import sampling
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ROUNDS = 6           # each lesson thread repeats its call this many times
 PROMPTS = ["The capital of France is", "Once upon a time, in a small village, there lived a"]
 NOISE = ["Hi", "A much longer prompt that other learners type while you read the trace page, "

@@ -15,7 +15,7 @@ def test_top10_matches_model_logits(smol):
     torch.testing.assert_close(torch.tensor(tr.top_probs), ref.softmax(-1).topk(10).values, atol=1e-6, rtol=0)
     assert tr.top_labels[0] == "␣Paris"
     assert tr.lens_labels[-1] == "␣Paris"  # reading out after the last block = the final answer
-    assert abs(float(tr.probs.sum()) - 1) < 1e-5
+    assert abs(float(tr.probs.sum()) - 1) < 1e-4   # float32 over 49,152 entries: the order of the sum moves the last digits
 
 
 def test_stage_shapes(smol):

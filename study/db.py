@@ -73,6 +73,16 @@ votes = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("poll_code", "voter", name="one_vote_per_voter"),
 )
+# Self-study review (study/review.py): one Leitner card per question a learner got wrong.
+reviews = Table(
+    "reviews", metadata,
+    Column("learner_id", String(32), ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True),
+    Column("lesson", String(80), primary_key=True),
+    Column("question", String(80), primary_key=True),
+    Column("box", Integer, nullable=False),       # 1, 2, ...: the longer the delay
+    Column("streak", Integer, nullable=False),    # right answers in a row while due
+    Column("due_at", DateTime(timezone=True), nullable=False),
+)
 
 
 class PollError(ValueError):
@@ -366,3 +376,11 @@ def tally(eng: Engine, code: str) -> dict[str, int]:
             if choice in counts:
                 counts[choice] = int(n)
     return counts
+
+
+def vote_of(eng: Engine, code: str, voter: str) -> str | None:
+    """The answer `voter` sent to poll `code` (None if none): the poll page shows it again
+    after a reload."""
+    with _read(eng) as c:
+        return c.execute(select(votes.c.choice).where(votes.c.poll_code == normalize_code(code),
+                                                      votes.c.voter == voter[:32])).scalar()

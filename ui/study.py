@@ -10,7 +10,7 @@ import json
 import streamlit as st
 
 from lessons import course
-from study import checks, db, questions
+from study import checks, db, questions, review
 from ui import common
 
 COOKIE = "genai_lab_learner"
@@ -85,9 +85,10 @@ class _CachedModels:
 
 
 def truth(q: questions.Question):
-    """The right answer: the option (choice) or what the lesson's function computes (predict)."""
+    """The right answer: the right option's text (choice) or what the lesson's function
+    computes (predict: a number, or the text of the right option)."""
     if q.kind == "choice":
-        return q.options[q.answer]
+        return q.right.text
     return checks.run(q.check, q.params, _CachedModels())
 
 
@@ -96,29 +97,63 @@ def _result_key(q: questions.Question) -> str:
     return f"study.result.{q.lesson}.{q.id}"
 
 
-def _submit(q: questions.Question, prediction, solved: set[str]) -> None:
+def option_order(q: questions.Question, learner: str) -> list[str]:
+    """This learner's order of the question's option ids: shuffled, so the right answer's
+    position gives nothing away, and stable for (learner, lesson, question), so a reload or
+    another server shows the same order."""
+    return [o.id for o in questions.shuffled(q.options, learner, q.lesson, q.id)]
+
+
+def _submit(q: questions.Question, value, solved: set[str]) -> None:
+    """Grade one answer and store it: options by their id (never a position), numbers as typed."""
     if q.kind == "choice":
-        ok, right = questions.grade(q, prediction), q.options[q.answer]
-        shown = q.options[prediction] if prediction is not None else "(nothing)"
+        right = truth(q)
     else:
         with st.spinner("Computing the true value with the lesson's own function ..."):
             right = truth(q)
-        ok, shown = questions.grade(q, prediction, right), prediction
-    st.session_state[_result_key(q)] = {"ok": ok, "prediction": shown, "truth": right}
+    ok = questions.grade(q, value, right)
+    if q.options:
+        picked = q.option(value)
+        stored, shown = picked.id, picked.text
+    else:
+        stored = shown = value
+    st.session_state[_result_key(q)] = {"ok": ok, "prediction": shown, "picked": stored if q.options else None,
+                                        "truth": right}
     if ok:
         solved.add(q.id)
-    _db_call(db.record_answer, learner_id(), q.lesson, q.id, str(shown), ok)
+    _db_call(db.record_answer, learner_id(), q.lesson, q.id, str(stored), ok)
+    _db_call(review.record, learner_id(), q.lesson, q.id, ok)
 
 
-def _one(q: questions.Question, n: int, solved: set[str]) -> None:
+def _result(q: questions.Question, res: dict) -> None:
+    """Right or not, the feedback of the wrong option picked, then the explanation."""
+    truth_txt = questions.fmt_truth(res["truth"])
+    mine = questions.fmt_truth(res["prediction"]) if not isinstance(res["prediction"], str) else res["prediction"]
+    unit = f" {q.unit}" if q.unit else ""
+    if q.numeric:
+        tol = f" (counted right within ±{questions.fmt_truth(q.tolerance)})" if q.tolerance else ""
+        msg = f"You predicted **{common.md_escape(mine)}{unit}**; the lesson computes **{truth_txt}{unit}**{tol}."
+    else:
+        msg = f"You answered **{common.md_escape(mine)}**; the answer is **{common.md_escape(truth_txt)}**."
+    (st.success if res["ok"] else st.error)(("Right. " if res["ok"] else "Not quite. ") + msg)
+    picked = q.option(res.get("picked"))
+    if not res["ok"] and picked is not None and picked.feedback:
+        st.warning(common.md_escape(picked.feedback), icon="🤔")
+    st.info(q.explain, icon="💡")
+
+
+def _one(q: questions.Question, n: int, solved: set[str], due: bool = False) -> None:
     res = st.session_state.get(_result_key(q))
     tag = "🔮 predict, then check" if q.kind == "predict" else "question"
+    if due:
+        tag += " · 🔁 due for review"
     st.markdown(f"**{n}.** {'✅ ' if q.id in solved else ''}{common.md_escape(q.text)}  \n*{tag}*")
     with st.form(key=f"study.form.{q.lesson}.{q.id}", border=False):
         if q.options:
-            choice = st.radio("Your answer", range(len(q.options)), index=None, key=f"study.q.{q.lesson}.{q.id}",
-                              format_func=lambda i: q.options[i], label_visibility="collapsed")
-            value = choice if q.kind == "choice" else (q.options[choice] if choice is not None else None)
+            texts = {o.id: o.text for o in q.options}
+            value = st.radio("Your answer", option_order(q, learner_id()), index=None,
+                             key=f"study.q.{q.lesson}.{q.id}", format_func=texts.__getitem__,
+                             label_visibility="collapsed")
         else:
             value = st.number_input(f"Your prediction{f' ({q.unit})' if q.unit else ''}", value=None,
                                     format="%g", key=f"study.q.{q.lesson}.{q.id}", placeholder="a number")
@@ -134,30 +169,31 @@ def _one(q: questions.Question, n: int, solved: set[str]) -> None:
                                f"{common.md_escape(str(exc)[:200])}).")
                 res = st.session_state.get(_result_key(q))
     if res:
-        truth_txt = questions.fmt_truth(res["truth"])
-        mine = questions.fmt_truth(res["prediction"]) if not isinstance(res["prediction"], str) else res["prediction"]
-        unit = f" {q.unit}" if q.unit else ""
-        if q.kind == "predict" and not q.options:
-            tol = f" (counted right within ±{questions.fmt_truth(q.tolerance)})" if q.tolerance else ""
-            msg = f"You predicted **{common.md_escape(mine)}{unit}**; the lesson computes **{truth_txt}{unit}**{tol}."
-        else:
-            msg = f"You answered **{common.md_escape(mine)}**; the answer is **{common.md_escape(truth_txt)}**."
-        (st.success if res["ok"] else st.error)(("Right. " if res["ok"] else "Not quite. ") + msg)
-        st.info(q.explain, icon="💡")
+        _result(q, res)
 
 
 def questions_box(lesson: course.Lesson) -> None:
-    """The 'Check your understanding' box at the bottom of a lesson."""
+    """The 'Check your understanding' box at the bottom of a lesson. A question file that was
+    refused (study/questions.py validates it) shows its message here, on its own lesson only."""
+    refused = questions.error_for(lesson.url)
+    if refused:
+        with st.container(border=True, key="study-questions"):
+            st.subheader("✅ Check your understanding")
+            st.warning("This lesson's questions are switched off: their file was refused. "
+                       f"{common.md_escape(refused)}", icon="⚠️")
+        return
     qs = questions.for_lesson(lesson.url)
     if not qs:
         return
-    solved = (_db_call(db.solved, learner_id(), default={}) or {}).get(lesson.url, set())
+    lid = learner_id()
+    solved = (_db_call(db.solved, lid, default={}) or {}).get(lesson.url, set())
+    due = {c.question for c in (_db_call(review.due, lid, default=[]) or []) if c.lesson == lesson.url}
     with st.container(border=True, key="study-questions"):
         st.subheader("✅ Check your understanding")
         head = st.empty()
         solved = set(solved)
         for i, q in enumerate(qs, 1):
-            _one(q, i, solved)
+            _one(q, i, solved, q.id in due)
         head.caption(f"{len(solved & {q.id for q in qs})} of {len(qs)} solved · 🔮 questions: commit a prediction, "
                      "then the page computes the truth with the same function the widget above uses.")
 
@@ -175,6 +211,45 @@ def week_progress(solved: dict[str, set[str]]) -> list[dict]:
             done += len(ids & solved.get(l.url, set()))
         rows.append({"week": week, "title": course.WEEK_TITLES.get(week, f"Week {week}"), "done": done, "total": total})
     return rows
+
+
+def _in_words(delta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    if minutes < 90:
+        return f"{minutes} min"
+    hours = round(minutes / 60)
+    return f"{hours} h" if hours < 36 else f"{round(hours / 24)} days"
+
+
+def review_panel() -> None:
+    """Home: 'Review what you missed'. Questions this learner got wrong come back after a
+    delay (study/review.py, a Leitner schedule) until answered right twice in a row; each due
+    question links to its lesson, where the question box marks it."""
+    st.header("🔁 Review what you missed")
+    cards = _db_call(review.cards, learner_id(), default=None)
+    if cards is None:
+        return
+    lessons = {l.url: l for l in course.discover()}
+    now = review.now()
+    cards = [c for c in cards if c.lesson in lessons and questions.find(c.lesson, c.question) is not None]
+    due = [c for c in cards if c.is_due(now)]
+    later = [c for c in cards if not c.is_due(now)]
+    if not cards:
+        st.caption("Nothing to review. A question you get wrong comes back here after a delay (10 minutes, "
+                   "then a day), until you answer it right twice in a row.")
+        return
+    if due:
+        st.markdown(f"**{len(due)} question{'s' if len(due) != 1 else ''} due** · open the lesson and answer it "
+                    "again in its *Check your understanding* box (marked 🔁).")
+        with st.container(key="study-review-due"):
+            for c in due:
+                lesson, q = lessons[c.lesson], questions.find(c.lesson, c.question)
+                st.page_link(lesson.rel_path, label=f"{lesson.title}: {common.md_escape(q.text[:110])}", icon="🔁")
+    else:
+        st.caption("Nothing is due right now.")
+    if later:
+        st.caption(f"{len(later)} more come{'s' if len(later) == 1 else ''} back later "
+                   f"(the next in about {_in_words(later[0].due_at - now)}).")
 
 
 def home_panel() -> None:

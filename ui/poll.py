@@ -5,6 +5,8 @@ Polls live in the progress database, so several servers sharing one database (Po
 see the same poll."""
 from __future__ import annotations
 
+import secrets
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -66,6 +68,13 @@ def _live(code: str) -> None:
             st.caption("The answer is hidden until you reveal it.")
 
 
+def poll_order(q: questions.Question) -> list[str]:
+    """The option texts of a new poll, shuffled once for this poll: the order is stored with
+    the poll, so every phone and the projector show the same order, and the right answer's
+    place in the file gives nothing away. Votes are option texts, which map back to ids."""
+    return [o.text for o in questions.shuffled(q.options, "poll", secrets.token_hex(8))]
+
+
 def teacher_panel(lesson: course.Lesson) -> None:
     """On a lesson page: open a poll from one of the lesson's questions and show it live."""
     qs = [q for q in questions.for_lesson(lesson.url) if q.pollable]
@@ -90,7 +99,7 @@ def teacher_panel(lesson: course.Lesson) -> None:
                                "the poll runs without it.")
                 eng = study_ui.engine()
                 if eng is not None:
-                    poll = db.open_poll(eng, lesson.url, q.text, list(q.options), truth=truth, truth_note=q.explain)
+                    poll = db.open_poll(eng, lesson.url, q.text, poll_order(q), truth=truth, truth_note=q.explain)
                     codes[lesson.url] = poll.code
                     st.rerun()
             return
@@ -128,17 +137,30 @@ def learner_view() -> None:
         st.warning(f"No poll has the code {code}. Check the projector.")
         return
     st.subheader(common.md_escape(poll.question))
+    sent = _sent(eng, code)
     if not poll.is_open:
-        st.info("This poll is closed.")
+        st.info("This poll is closed." + (f" You answered: {common.md_escape(sent)}." if sent is not None else ""))
         return
-    choice = st.radio("Your answer", poll.options, index=None, key=f"study.vote.{code}")
+    index = poll.options.index(sent) if sent in poll.options else None
+    choice = st.radio("Your answer", poll.options, index=index, key=f"study.vote.{code}")
     if st.button("Send my answer", key=f"study.send.{code}", type="primary", disabled=choice is None):
         try:
             db.vote(eng, code, study_ui.learner_id(), choice)
-            st.session_state[f"study.voted.{code}"] = choice
+            st.session_state[f"study.voted.{code}"] = sent = choice
         except db.PollError as exc:
             st.warning(str(exc))
-    sent = st.session_state.get(f"study.voted.{code}")
     if sent is not None:
         st.success(f"Answer recorded: {common.md_escape(sent)}. Watch the projector; you may change it until "
                    "the poll closes.")
+
+
+def _sent(eng, code: str) -> str | None:
+    """The answer this learner already sent to the poll: from this session, else from the
+    database (by learner id and poll code), so a reload still shows it."""
+    sent = st.session_state.get(f"study.voted.{code}")
+    if sent is None:
+        try:
+            sent = db.vote_of(eng, code, study_ui.learner_id())
+        except Exception:  # noqa: BLE001 - the poll still works without the reminder
+            sent = None
+    return sent

@@ -144,12 +144,14 @@ def test_poll_teacher_opens_learner_answers():
     assert_no_exception(at)
     code = at.session_state["study.poll_codes"][URL]
     poll = db.get_poll(db.engine(), code)
-    assert poll.is_open and poll.truth == q.options[q.answer]
+    assert poll.is_open and poll.truth == q.right.text
+    assert sorted(poll.options) == sorted(o.text for o in q.options)   # shuffled once, stored with the poll
     assert code in texts(at)
     learner = _open({"code": code}, page="pages/poll.py")
-    learner.radio(key=f"study.vote.{code}").set_value(q.options[0]).run()
+    assert list(learner.radio(key=f"study.vote.{code}").options) == poll.options   # the projector's order
+    learner.radio(key=f"study.vote.{code}").set_value(poll.options[0]).run()
     learner.button(key=f"study.send.{code}").click().run()
     assert "Answer recorded" in texts(learner)
-    assert db.tally(db.engine(), code)[q.options[0]] == 1
+    assert db.tally(db.engine(), code)[poll.options[0]] == 1
     bad = _open({"code": "ZZZZZ"}, page="pages/poll.py")
     assert "No poll has the code" in texts(bad)

@@ -12,6 +12,7 @@ import streamlit as st
 from lessons import course
 from study import db, questions
 from ui import common
+from ui import item_stats
 from ui import study as study_ui
 
 st.title("🧑‍🏫 Teacher view")
@@ -57,3 +58,5 @@ else:
     st.dataframe(pd.DataFrame(out), hide_index=True, width="stretch",
                  column_config={"missed share": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                                 format="percent")})
+
+item_stats.panel(eng)

@@ -17,11 +17,15 @@ from ui import study as study_ui
 PAGE, URL = "pages/w2_lora.py", "lora"
 
 
-def _open(page: str = PAGE, learner: str | None = None, params: dict | None = None) -> AppTest:
-    """The app as a browser whose cookie holds `learner` (a reload = a fresh AppTest)."""
+def _open(page: str = PAGE, learner: str | None = None, params: dict | None = None,
+          teacher: bool = False) -> AppTest:
+    """The app as a browser whose cookie holds `learner` (a reload = a fresh AppTest);
+    `teacher`: a tab where the teacher key was typed (ui/teacher.py)."""
     at = AppTest.from_file(APP, default_timeout=240)
     if learner:
         at.session_state["study.learner"] = learner
+    if teacher:
+        at.session_state["_teacher.ok"] = True
     at.run()
     at.switch_page(page)
     for k, v in (params or {}).items():
@@ -152,3 +156,37 @@ def test_home_lists_missed_questions_when_they_come_back():
     db.reset_learner(eng, lid)
     with eng.connect() as c:   # the learner's own data goes with a reset
         assert c.execute(select(db.reviews).where(db.reviews.c.learner_id == lid)).first() is None
+
+
+def test_teacher_view_shows_item_statistics_and_flags_negative_discrimination():
+    """Six learners on the LoRA questions: the strong ones miss one question the weak ones get
+    right; the teacher view computes what study/stats.py computes and flags that question."""
+    from study import stats
+
+    qs = [q for q in questions.for_lesson(URL) if q.kind == "choice"]
+    assert len(qs) >= 2
+    eng = db.engine()
+    ids = [db.new_learner_id() for _ in range(6)]
+    odd, rest = qs[0], qs[1:]
+    wrong = next(o for o in odd.options if o.id != odd.answer)
+    for i, lid in enumerate(ids):
+        strong = i >= 3
+        for q in rest:
+            ok = strong or (q is rest[0] and i == 2)
+            db.record_answer(eng, lid, URL, q.id, q.answer if ok else next(o.id for o in q.options
+                                                                            if o.id != q.answer), ok)
+        db.record_answer(eng, lid, URL, odd.id, wrong.id if strong else odd.answer, not strong)
+    at = _open("pages/teacher.py", teacher=True)
+    frame = next(df.value for df in at.dataframe if "facility" in df.value.columns)
+    row = frame[frame["question"] == odd.text].iloc[0]
+    mine = [a for a in stats.first_tries(eng) if a.learner in ids]
+    want = {s.question: s for s in stats.item_stats(mine, bank={URL: questions.for_lesson(URL)})}[odd.id]
+    assert row["tried"] == 6 and row["facility"] == 0.5 == want.facility
+    assert row["discrimination"] == want.discrimination < 0 and "negative" in row["review"]
+    assert f"{wrong.text[:60]}: 3" in row["wrong options chosen (first try)"]
+    assert frame.iloc[0]["question"] == odd.text or frame.iloc[0]["review"]    # flagged items first
+    assert "negative discrimination" in texts(at)
+    blob = frame.to_csv()
+    assert not any(lid in blob for lid in ids)
+    for lid in ids:
+        db.reset_learner(eng, lid)

@@ -137,3 +137,37 @@ def test_many_threads_write_and_nothing_is_lost(eng):
     assert sum(db.tally(eng, poll.code).values()) == n_threads  # one (last) vote per learner
     for i in ids:
         db.reset_learner(eng, i)
+
+
+def test_review_cards_live_in_the_progress_database(eng):
+    from datetime import datetime, timedelta, timezone
+
+    from study import review
+
+    me, other = _me(), _me()
+    t0 = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)
+    assert review.record(eng, me, "lora", "init", True, at=t0) is None and review.cards(eng, me) == []
+    review.record(eng, me, "lora", "init", False, at=t0)
+    review.record(eng, me, "sampling", "top-k-1", False, at=t0 + timedelta(minutes=5))
+    review.record(eng, other, "lora", "init", False, at=t0)
+    assert [(c.lesson, c.box) for c in review.cards(eng, me)] == [("lora", 1), ("sampling", 1)]
+    assert review.due(eng, me, at=t0 + timedelta(minutes=12)) == review.cards(eng, me)[:1]
+    card = review.record(eng, me, "lora", "init", True, at=t0 + timedelta(minutes=12))
+    assert (card.box, card.streak) == (2, 1) and review.cards(eng, me)[1] == card
+    assert review.due(eng, me, at=t0 + timedelta(minutes=20))[0].lesson == "sampling"
+    assert review.record(eng, me, "lora", "init", True, at=t0 + timedelta(days=2)) is None
+    assert [c.lesson for c in review.cards(eng, me)] == ["sampling"]
+    db.reset_learner(eng, me)                                   # a reset takes the cards too
+    assert review.cards(eng, me) == [] and len(review.cards(eng, other)) == 1
+    db.reset_learner(eng, other)
+
+
+def test_the_answer_a_learner_sent_can_be_read_back(eng):
+    poll = db.open_poll(eng, "lora", "Why B = 0?", ["a", "b", "c"])
+    me = _me()
+    assert db.vote_of(eng, poll.code, me) is None
+    db.vote(eng, poll.code, me, "b")
+    assert db.vote_of(eng, poll.code.lower(), me) == "b"
+    db.vote(eng, poll.code, me, "c")
+    assert db.vote_of(eng, poll.code, me) == "c" and db.vote_of(eng, poll.code, _me()) is None
+    db.close_poll(eng, poll.code)

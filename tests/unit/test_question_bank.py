@@ -39,7 +39,7 @@ EXTRA_GUESSES: dict[str, dict[str, float]] = {
     "architectures.causal-count": {"all 6 x 6 cells": 36, "masked cells": 15},
     "benchmarks.reasoning-count": {"all of them": 5},
     "constitutional-ai.principles": {"every line, empty one too": 4},
-    "data-quality.kept": {"half": 0.5, "most survives": 0.9, "min words default": 20},
+    "data-quality.kept": {"half": 0.5, "most survives": 0.9, "min words default": 20, "boilerplate slider default": 0.3},
     "distillation.p-top": {"T = 1 value": 0.665, "uniform over 3": 1 / 3},
     "dpo.loss-at-start": {"beta": 0.1},
     "forgetting.adam-memory": {"weights only": 4, "weights + grads": 8, "+ activations rule": 24},

@@ -14,8 +14,11 @@ from study import db, questions
 from ui import common
 from ui import item_stats
 from ui import study as study_ui
+from ui import teacher as teacher_ui
 
 st.title("🧑‍🏫 Teacher view")
+if not teacher_ui.gate():   # learners never see the class's names and scores
+    common.stop_page()
 st.markdown("How the class is doing, from the same database as the learners' progress. Learners who "
             "chose a display name on Home appear by that name; everyone else is counted together. "
             "Polls are opened from the **📊 Ask the class** box at the bottom of each lesson.")

@@ -11,9 +11,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import course
-from study import db, questions
+from study import access, db, questions
 from ui import common
 from ui import study as study_ui
+from ui import teacher as teacher_ui
 
 _OPEN = "study.poll_codes"     # {lesson url: code} polls this session opened
 POLL_URL = "poll"
@@ -59,7 +60,8 @@ def _live(code: str) -> None:
     with left:
         st.plotly_chart(results_figure(counts, poll.truth, reveal), width="stretch", key=f"study-poll-chart-{code}")
     with right:
-        st.metric("answers", sum(counts.values()))
+        st.metric("learners who answered", db.voters(eng, code),
+                  help="Distinct learners: one vote per learner id and per client address.")
         if reveal and poll.truth is not None:
             st.success(f"The lesson says: **{common.md_escape(poll.truth)}**")
             if poll.truth_note:
@@ -76,7 +78,10 @@ def poll_order(q: questions.Question) -> list[str]:
 
 
 def teacher_panel(lesson: course.Lesson) -> None:
-    """On a lesson page: open a poll from one of the lesson's questions and show it live."""
+    """On a lesson page: open a poll from one of the lesson's questions and show it live.
+    Teachers only (ui/teacher.py): a learner's browser never draws it."""
+    if not teacher_ui.is_teacher():
+        return
     qs = [q for q in questions.for_lesson(lesson.url) if q.pollable]
     if not qs:
         return
@@ -145,7 +150,7 @@ def learner_view() -> None:
     choice = st.radio("Your answer", poll.options, index=index, key=f"study.vote.{code}")
     if st.button("Send my answer", key=f"study.send.{code}", type="primary", disabled=choice is None):
         try:
-            db.vote(eng, code, study_ui.learner_id(), choice)
+            _send_vote(eng, code, choice)
             st.session_state[f"study.voted.{code}"] = sent = choice
         except db.PollError as exc:
             st.warning(str(exc))
@@ -164,3 +169,15 @@ def _sent(eng, code: str) -> str | None:
         except Exception:  # noqa: BLE001 - the poll still works without the reminder
             sent = None
     return sent
+
+
+def _send_vote(eng, code: str, choice: str) -> None:
+    """One learner, one vote (README, *One learner, one vote*): the vote is keyed by the learner
+    id AND by the client address (read behind the shipped HAProxy by ui/teacher.py), so a
+    learner who clears cookies or opens a private window replaces their vote instead of adding
+    one. A flood from one client is refused in memory (study/access.VOTES)."""
+    addr = teacher_ui.client_address()
+    if not access.VOTES.allow(teacher_ui.session_name(), "addr:" + (addr or "?")):
+        raise db.PollError("Too many answers in a few seconds: wait a moment, then send yours again.")
+    db.vote(eng, code, study_ui.learner_id(), choice,
+            client=addr if access.one_vote_per_address() else None)

@@ -12,6 +12,7 @@ import streamlit as st
 from lessons import course
 from study import checks, db, questions, review
 from ui import common
+from ui import identity
 
 COOKIE = "genai_lab_learner"
 _LEARNER = "study.learner"
@@ -49,7 +50,7 @@ def learner_id() -> str:
             cid = st.context.cookies.get(COOKIE)
         except Exception:  # noqa: BLE001 - no browser context (bare script)
             cid = None
-        if isinstance(cid, str) and db.valid_learner_id(cid):
+        if isinstance(cid, str) and db.valid_learner_id(cid) and not _retired(cid):
             ss[_LEARNER] = cid
         else:
             ss[_LEARNER] = db.new_learner_id()
@@ -57,13 +58,34 @@ def learner_id() -> str:
     return ss[_LEARNER]
 
 
+COOKIE_MAX_AGE_DAYS = 90
+
+
+def _retired(cid: str) -> bool:
+    """An id given up by "forget this browser" is never accepted again (a copied cookie)."""
+    try:
+        return db.is_retired(db.engine(), cid)
+    except Exception:  # noqa: BLE001 - no database: nothing is stored under any id anyway
+        return False
+
+
+def forget_browser() -> str:
+    """Move this learner's progress to a new id, retire the old one, rewrite the cookie."""
+    new = db.rotate_learner(db.engine(), learner_id())
+    st.session_state[_LEARNER] = new
+    st.session_state[_COOKIE_PENDING] = True
+    return new
+
+
 def write_cookie() -> None:
-    """Store the learner id in a first-party cookie (a year), so progress survives a
-    reload. The value is our own 32-hex id (validated), never learner text."""
+    """Store the learner id in a first-party cookie (COOKIE_MAX_AGE_DAYS; flags in ui/identity.py),
+    so progress survives a reload. The value is our own 32-hex id (validated), never learner text."""
     if st.session_state.pop(_COOKIE_PENDING, False):
         lid = learner_id()
         assert db.valid_learner_id(lid)
-        st.html(f"<script>document.cookie = '{COOKIE}={lid}; path=/; max-age=31536000; SameSite=Lax';</script>",
+        age = COOKIE_MAX_AGE_DAYS * 86400
+        st.html(f"<script>document.cookie = '{COOKIE}={lid}; path=/; max-age={age}; SameSite=Lax'"
+                " + (location.protocol === 'https:' ? '; Secure' : '');</script>",
                 unsafe_allow_javascript=True)
 
 
@@ -262,19 +284,7 @@ def home_panel() -> None:
         frac = row["done"] / row["total"] if row["total"] else 0.0
         col.progress(frac, text=f"{row['title']}: {row['done']} of {row['total']} questions")
     with st.expander("Your name, export, reset"):
-        st.markdown("You are anonymous unless you choose a display name: it is the only personal data stored, "
-                    "and the teacher view shows it next to your progress. Your browser keeps a random id in a "
-                    "cookie so your progress survives a reload.")
-        current = _db_call(db.display_name, lid) or ""
-        name = common.clean_text(st.text_input("Display name (optional)", value=current, key="study.name"),
-                                 max_chars=db.NAME_MAX, what="display name", allow_empty=True)
-        if st.button("Save name", key="study.save_name"):
-            cleaned = db.clean_name(name)
-            _db_call(lambda e, i: db.ensure_learner(e, i, cleaned or ""), lid)
-            st.success(f"Saved as {common.md_escape(cleaned)}." if cleaned else "Name removed: you are anonymous.")
-        data = _db_call(db.export_learner, lid, default=json.dumps({"learner_id": lid, "attempts": []}))
-        st.download_button("Export my progress (JSON)", data, file_name="genai-lab-progress.json",
-                           mime="application/json", key="study.export")
+        identity.identity_box(lid, forget_browser)
         sure = st.checkbox("Yes, delete all my answers and my name", key="study.reset_sure")
         if st.button("Reset my progress", key="study.reset", disabled=not sure):
             n = _db_call(db.reset_learner, lid, default=0)

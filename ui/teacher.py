@@ -29,8 +29,9 @@ def _peer() -> tuple[str | None, str | None]:
     except Exception:  # noqa: BLE001
         xff = None
     peer = getattr(cc, "remote_ip", None)
-    # No TCP peer at all (AppTest; a server on a unix socket behind a local proxy): this machine.
-    return (peer or "127.0.0.1"), xff
+    # No TCP peer at all (AppTest's stand-in client; a server on a unix socket behind a local
+    # proxy): this machine.
+    return (peer if isinstance(peer, str) and peer else "127.0.0.1"), xff
 
 
 def client_address() -> str | None:

@@ -141,7 +141,9 @@ def test_hostile_learner_walk(server, browser):
     assert "already taken" in _main_text(phone)
     phone.get_by_text("already taken").scroll_into_view_if_needed()
     _shot(phone, "07_phone_name_taken")
-    assert box.get_attribute("maxlength") == "40"          # the field holds 40
+    box.fill("")
+    box.press_sequentially("x" * 45)
+    assert len(box.input_value()) == 40                    # the field holds 40
     box.fill("     ")
     phone.get_by_role("button", name="Save name").click()
     wait_until_idle(phone)
@@ -162,7 +164,6 @@ def test_hostile_learner_walk(server, browser):
         df.scroll_into_view_if_needed()
         box_ = df.bounding_box()
         assert box_["x"] + box_["width"] <= main["x"] + main["width"] + 1
-    assert "anonymous" in _main_text(teacher) or "Bea" in _main_text(teacher)
     teacher.get_by_text("Most-missed questions").scroll_into_view_if_needed()
     _shot(teacher, "09_teacher_view_1280")
     for c in (tctx, lctx, pctx):

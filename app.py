@@ -21,6 +21,7 @@ section[data-testid='stSidebar']{width:clamp(230px,24vw,320px)!important;min-wid
   white-space:normal!important;overflow:visible!important;text-overflow:clip!important}
 [data-testid='stSidebarNav'] a{height:auto!important;min-height:2rem}
 [data-testid='stMarkdownContainer'] .katex-display{overflow:visible!important}
+[data-testid='stSidebarNav'] li:has(a[href$='/home']){display:none!important}
 </style>"""
 # The last rule: KaTeX makes every display formula a horizontal scroll box, and a glyph's 1-2 px
 # overhang in a narrow column turns it into a scroll region that a keyboard cannot reach (axe
@@ -38,16 +39,34 @@ def _safely(fn, *args):
         return None
 
 
+DEFAULT_PATH = "start"   # the default page's reserved path name (it is served at "/")
+
+
+def _add_home_alias(sections: dict[str, list], home_url: str) -> None:
+    """/home opens Home. The default page is served at "/" and Streamlit reserves its path name
+    without serving it, so Home gets the unused name DEFAULT_PATH and a hidden alias page at
+    /<home_url> switches to it (the sidebar hides the alias's link, _SIDEBAR_CSS)."""
+    first = next(iter(sections.values()), [])
+    if not first or not home_url:
+        return
+    home = first[0]
+    alias = st.Page(lambda: st.switch_page(home), title=f"{home.title} ", url_path=home_url)
+    first.append(alias)
+
+
 def run() -> None:
     runtime.use_interactive_threads()
     st.set_page_config(page_title="GenAI Lab", page_icon="🧪", layout="wide")
     sections: dict[str, list] = {}
     for week, week_pages in course.by_week().items():
         pages = [
-            st.Page(page.rel_path, title=page.title, icon=page.icon, url_path=page.url, default=(week == 0 and i == 0))
+            st.Page(page.rel_path, title=page.title, icon=page.icon, default=(week == 0 and i == 0),
+                    url_path=DEFAULT_PATH if (week == 0 and i == 0) else page.url)
             for i, page in enumerate(week_pages)
         ]
         sections[course.WEEK_TITLES.get(week, f"Week {week}")] = pages
+    lessons0 = course.by_week().get(0, [])
+    _add_home_alias(sections, lessons0[0].url if lessons0 else "")
     # Readable lesson titles on a projector (static CSS only; learner text is never HTML).
     st.markdown(_SIDEBAR_CSS, unsafe_allow_html=True)
     nav = st.navigation(sections, expanded=True)

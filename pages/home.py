@@ -54,6 +54,7 @@ for col, week in zip(cols, lesson_weeks):
                 st.caption(lesson.summary)
 
 study_ui.home_panel()
+study_ui.review_panel()
 
 st.header("Models and device")
 dev = common.device()

@@ -21,7 +21,7 @@ import os
 import re
 import secrets
 import threading
-from dataclasses import dataclass
+import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Integer, MetaData
                         Text, UniqueConstraint, case, create_engine, event, func, select)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 ENV_URL = "GENAI_LAB_DB_URL"
 NAME_MAX = 40
@@ -73,6 +74,44 @@ votes = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("poll_code", "voter", name="one_vote_per_voter"),
 )
+# Self-study review (study/review.py): one Leitner card per question a learner got wrong.
+reviews = Table(
+    "reviews", metadata,
+    Column("learner_id", String(32), ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True),
+    Column("lesson", String(80), primary_key=True),
+    Column("question", String(80), primary_key=True),
+    Column("box", Integer, nullable=False),       # 1, 2, ...: the longer the delay
+    Column("streak", Integer, nullable=False),    # right answers in a row while due
+    Column("due_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# Display names, unique in the class: the key is the name case-folded with its whitespace
+# collapsed (name_key()), so "Bea", "bea" and " BEA " are one name. The primary key makes two
+# learners racing for one name fail on every database, not only where writers queue.
+learner_names = Table(
+    "learner_names", metadata,
+    Column("name_key", String(4 * NAME_MAX), primary_key=True),
+    Column("learner_id", String(32), ForeignKey("learners.id", ondelete="CASCADE"), nullable=False, unique=True),
+)
+# One vote per client address per poll (see vote()): which learner's vote an address holds.
+vote_clients = Table(
+    "vote_clients", metadata,
+    Column("poll_code", String(CODE_LEN), ForeignKey("polls.code", ondelete="CASCADE"), primary_key=True),
+    Column("client", String(64), primary_key=True),     # a hash of the address, never the address
+    Column("voter", String(32), nullable=False),
+)
+# Learner ids given up by "forget this browser" (rotate_learner): never accepted again.
+retired_ids = Table(
+    "retired_ids", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("retired_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class NameRefused(ValueError):
+    """A display name that is empty, too long or already taken in the class (the message says
+    which, in words a learner can act on)."""
 
 
 class PollError(ValueError):
@@ -175,22 +214,82 @@ def valid_learner_id(value: str | None) -> bool:
     return isinstance(value, str) and bool(_ID.match(value))
 
 
+_ZWJ = "\u200d"   # joins emoji sequences (a family, a flag): kept; other format characters are not
+
+
 def clean_name(name: str | None) -> str | None:
-    """A display name: printable, single line, at most NAME_MAX characters; '' -> None."""
+    """A display name: printable, single line, whitespace collapsed, at most NAME_MAX
+    characters; '' -> None. Control and bidi-override characters (U+202E, ...) are dropped,
+    so a right-to-left name is kept as typed but cannot reverse the text around it."""
     if name is None:
         return None
-    name = " ".join("".join(ch for ch in name if ch.isprintable()).split())[:NAME_MAX]
-    return name or None
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch if ch.isprintable() or ch == _ZWJ else " " if ch.isspace() else "" for ch in name)
+    name = " ".join(name.split())[:NAME_MAX]
+    return name.strip(_ZWJ) or None
+
+
+def name_key(name: str) -> str:
+    """The form two names are compared in: NFKC, case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def check_name(raw: str | None) -> str:
+    """The display name to store, or NameRefused with the reason (before any database)."""
+    raw = raw or ""
+    if not raw.strip():
+        raise NameRefused("A display name needs at least one visible character.")
+    name = clean_name(raw[:4 * NAME_MAX + 1])
+    if name is None:
+        raise NameRefused("A display name needs at least one visible character "
+                          "(spaces and invisible characters do not count).")
+    if len(" ".join(raw.split())) > NAME_MAX and len(name) == NAME_MAX:
+        raise NameRefused(f"A display name has at most {NAME_MAX} characters.")
+    return name
+
+
+def set_name(eng: Engine, learner_id: str, raw: str | None) -> str | None:
+    """Give a learner a display name unique in the class (case and whitespace do not count);
+    '' or None removes the name. Returns the stored name; NameRefused when empty after
+    cleaning, too long, or taken by another learner."""
+    if not valid_learner_id(learner_id):
+        raise ValueError("not a learner id")
+    if raw is None or raw == "":
+        with eng.begin() as c:
+            _add_learner(eng, c, learner_id, None)
+            c.execute(learner_names.delete().where(learner_names.c.learner_id == learner_id))
+            c.execute(learners.update().where(learners.c.id == learner_id).values(display_name=None))
+        return None
+    name = check_name(raw)
+    key = name_key(name)
+    taken = NameRefused(f"The name {name!r} is already taken in this class: add an initial or pick another.")
+    try:
+        with eng.begin() as c:
+            _add_learner(eng, c, learner_id, None)
+            # Names stored before names were unique have no learner_names row: compare them too.
+            for other, other_name in c.execute(select(learners.c.id, learners.c.display_name)
+                                               .where(learners.c.display_name.is_not(None),
+                                                      learners.c.id != learner_id)):
+                if name_key(other_name) == key:
+                    raise taken
+            c.execute(learner_names.delete().where(learner_names.c.learner_id == learner_id))
+            c.execute(learner_names.insert().values(name_key=key, learner_id=learner_id))
+            c.execute(learners.update().where(learners.c.id == learner_id).values(display_name=name))
+    except IntegrityError as exc:      # another learner took it in the same instant
+        raise taken from exc
+    return name
 
 
 def ensure_learner(eng: Engine, learner_id: str, display_name: str | None = None) -> None:
+    """Create the learner if needed; a display_name given goes through set_name (unique in
+    the class: NameRefused when taken)."""
     if not valid_learner_id(learner_id):
         raise ValueError("not a learner id")
+    if display_name is not None:
+        set_name(eng, learner_id, clean_name(display_name) or "")
+        return
     with eng.begin() as c:
-        _add_learner(eng, c, learner_id, clean_name(display_name))
-        if display_name is not None:
-            c.execute(learners.update().where(learners.c.id == learner_id)
-                      .values(display_name=clean_name(display_name)))
+        _add_learner(eng, c, learner_id, None)
 
 
 def display_name(eng: Engine, learner_id: str) -> str | None:
@@ -232,16 +331,54 @@ def attempts(eng: Engine, learner_id: str) -> list[dict]:
 
 
 def export_learner(eng: Engine, learner_id: str) -> str:
-    """Everything stored about one learner, as JSON."""
-    return json.dumps({"learner_id": learner_id, "display_name": display_name(eng, learner_id),
+    """Everything stored about one learner, as JSON. The learner id is NOT in it: the id is
+    the browser's key to this progress, and an export is a file that gets mailed around."""
+    return json.dumps({"display_name": display_name(eng, learner_id),
                        "attempts": attempts(eng, learner_id)}, indent=2, ensure_ascii=False)
+
+
+def _learner_columns() -> list:
+    """Every column in the schema that holds a learner id (answers, reviews, names, ...)."""
+    out = []
+    for table in metadata.sorted_tables:
+        for col in table.columns:
+            if any(fk.column is learners.c.id for fk in col.foreign_keys):
+                out.append(col)
+    return out + [votes.c.voter, vote_clients.c.voter]
+
+
+def is_retired(eng: Engine, learner_id: str | None) -> bool:
+    if not valid_learner_id(learner_id):
+        return False
+    with _read(eng) as c:
+        return c.execute(select(retired_ids.c.id).where(retired_ids.c.id == learner_id)).first() is not None
+
+
+def rotate_learner(eng: Engine, old_id: str, new_id: str | None = None) -> str:
+    """"Forget this browser": move everything of `old_id` (answers, name, votes, review cards)
+    to a new random id and retire the old one for good (a copied old cookie then holds
+    nothing and is never accepted again). Returns the new id."""
+    if not valid_learner_id(old_id):
+        raise ValueError("not a learner id")
+    new_id = new_id or new_learner_id()
+    with eng.begin() as c:
+        name = c.execute(select(learners.c.display_name).where(learners.c.id == old_id)).scalar()
+        _add_learner(eng, c, new_id, None)
+        c.execute(learners.update().where(learners.c.id == new_id).values(display_name=name))
+        for col in _learner_columns():
+            c.execute(col.table.update().where(col == old_id).values({col.name: new_id}))
+        c.execute(learners.delete().where(learners.c.id == old_id))
+        c.execute(retired_ids.insert().values(id=old_id, retired_at=_now()))
+    return new_id
 
 
 def reset_learner(eng: Engine, learner_id: str) -> int:
     """Delete one learner's answers and name; returns how many answers were deleted."""
     with eng.begin() as c:
         n = c.execute(answers.delete().where(answers.c.learner_id == learner_id)).rowcount
-        c.execute(votes.delete().where(votes.c.voter == learner_id))
+        for col in _learner_columns():
+            if col.table is not answers:
+                c.execute(col.table.delete().where(col == learner_id))
         c.execute(learners.delete().where(learners.c.id == learner_id))
     return n
 
@@ -258,8 +395,11 @@ def class_progress(eng: Engine) -> list[dict]:
                          .group_by(learners.c.id, learners.c.display_name, answers.c.lesson)).all()
         named = c.execute(select(learners.c.id, learners.c.display_name)
                           .where(learners.c.display_name.is_not(None))).all()
+        # Every learner with at least one answer, right or wrong: the anonymous row counts them all.
+        answered = c.execute(select(learners.c.id, learners.c.display_name)
+                             .join(answers, answers.c.learner_id == learners.c.id).distinct()).all()
     per: dict[str, dict] = {lid: {"name": name, "lessons": {}} for lid, name in named if name}
-    anon_ids: set[str] = set()
+    anon_ids: set[str] = {lid for lid, name in answered if not name}
     for lid, name, lesson, n in rows:
         if name:
             d = per.setdefault(lid, {"name": name, "lessons": {}})
@@ -285,84 +425,3 @@ def question_stats(eng: Engine) -> list[dict]:
     out = [{"lesson": l, "question": q, "learners": int(n), "missed_first_try": int(m or 0),
             "missed_share": (int(m or 0) / int(n)) if n else 0.0} for l, q, n, m in rows]
     return sorted(out, key=lambda d: (-d["missed_share"], -d["learners"], d["lesson"], d["question"]))
-
-
-# --------------------------------------------------------------------------- polls
-@dataclass(frozen=True)
-class Poll:
-    code: str
-    lesson: str
-    question: str
-    options: list[str]
-    truth: str | None
-    truth_note: str | None
-    is_open: bool
-
-
-def normalize_code(code: str | None) -> str:
-    return "".join(ch for ch in (code or "").upper() if ch.isalnum())[:CODE_LEN]
-
-
-def open_poll(eng: Engine, lesson: str, question: str, options: list[str], truth: str | None = None,
-              truth_note: str | None = None) -> Poll:
-    opts = [str(o)[:200] for o in options]
-    if len(opts) < 2 or len(set(opts)) != len(opts):
-        raise PollError("a poll needs at least two different options")
-    for _ in range(20):
-        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LEN))
-        with eng.begin() as c:
-            if c.execute(select(polls.c.code).where(polls.c.code == code)).first() is not None:
-                continue
-            c.execute(polls.insert().values(code=code, lesson=lesson[:80], question=question, options=json.dumps(opts),
-                                            truth=truth, truth_note=truth_note, is_open=True, created_at=_now()))
-        return Poll(code, lesson, question, opts, truth, truth_note, True)
-    raise PollError("could not find a free poll code")
-
-
-def get_poll(eng: Engine, code: str) -> Poll | None:
-    code = normalize_code(code)
-    with _read(eng) as c:
-        r = c.execute(select(polls).where(polls.c.code == code)).first()
-    if r is None:
-        return None
-    return Poll(r.code, r.lesson, r.question, json.loads(r.options), r.truth, r.truth_note, bool(r.is_open))
-
-
-def close_poll(eng: Engine, code: str) -> None:
-    with eng.begin() as c:
-        c.execute(polls.update().where(polls.c.code == normalize_code(code)).values(is_open=False))
-
-
-def vote(eng: Engine, code: str, voter: str, choice: str) -> None:
-    """One vote per voter per poll; voting again changes the vote."""
-    code = normalize_code(code)
-    with eng.begin() as c:
-        r = c.execute(select(polls.c.options, polls.c.is_open).where(polls.c.code == code)).first()
-        if r is None:
-            raise PollError(f"no poll with code {code!r}")
-        if not r.is_open:
-            raise PollError("this poll is closed")
-        if choice not in json.loads(r.options):
-            raise PollError("not one of the poll's options")
-        values = dict(poll_code=code, voter=voter[:32], choice=choice, created_at=_now())
-        ins = _insert(eng, votes)
-        if ins is not None:
-            c.execute(ins.values(**values).on_conflict_do_update(
-                index_elements=["poll_code", "voter"], set_={"choice": choice, "created_at": values["created_at"]}))
-        elif not c.execute(votes.update().where(votes.c.poll_code == code, votes.c.voter == voter)
-                           .values(choice=choice, created_at=values["created_at"])).rowcount:
-            c.execute(votes.insert().values(**values))
-
-
-def tally(eng: Engine, code: str) -> dict[str, int]:
-    """{option: votes}, every option present, in the poll's order."""
-    poll = get_poll(eng, code)
-    if poll is None:
-        raise PollError(f"no poll with code {code!r}")
-    counts = dict.fromkeys(poll.options, 0)
-    with _read(eng) as c:
-        for choice, n in c.execute(select(votes.c.choice, func.count()).where(votes.c.poll_code == poll.code)
-                                   .group_by(votes.c.choice)):
-            if choice in counts:
-                counts[choice] = int(n)
-    return counts

@@ -11,7 +11,10 @@ import json
 import math
 import re
 
-MAX_VALUE_CHARS = 600
+# A learner's text box holds up to ui/inputs.MAX_TEXT_CHARS (2,000) characters, so a link can
+# carry any of them (plus the quote mark of text that looks like a number). Browsers and the
+# shipped HAProxy (16 kB per request line) take URLs of that size.
+MAX_VALUE_CHARS = 2_001
 MAX_KEY_CHARS = 80
 RESERVED = frozenset({"present", "code", "embed", "embed_options"})
 _KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,%d}$" % MAX_KEY_CHARS)
@@ -78,20 +81,103 @@ def decode(text: str):
     return text
 
 
-def settings_from_params(params: dict[str, str]) -> tuple[dict, list[str]]:
-    """({widget key: value}, [rejected parameter names]) from query parameters."""
-    good, bad = {}, []
+def shown_name(name: str) -> str:
+    """A parameter name as a note may show it in a code span: only the characters a key may
+    have (no backticks, no markdown), at most 40 of them."""
+    safe = re.sub(r"[^A-Za-z0-9_.\-]", "?", name)
+    return safe[:40] + ("..." if len(safe) > 40 else "")
+
+
+def read_params(params: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """({widget key: value}, {rejected parameter name: the reason, in words}). Every parameter
+    is judged on its own: one bad parameter never discards the good ones."""
+    good, bad = {}, {}
     for k, v in params.items():
         if k in RESERVED:
             continue
         if not shareable_key(k):
-            bad.append(k[:40])
+            bad[k] = "unknown setting"
+            continue
+        if len(v) > MAX_VALUE_CHARS:
+            bad[k] = f"too long: {len(v):,} characters, the limit is {MAX_VALUE_CHARS - 1:,}"
             continue
         try:
             good[k] = decode(v)
         except (ValueError, json.JSONDecodeError):
-            bad.append(k)
+            bad[k] = "not a value this app writes (a number, true/false, text or a [list])"
     return good, bad
+
+
+def settings_from_params(params: dict[str, str]) -> tuple[dict, list[str]]:
+    """({widget key: value}, [rejected parameter names]) from query parameters."""
+    good, bad = read_params(params)
+    return good, [k if shareable_key(k) else k[:40] for k in bad]
+
+
+_HELPER_SUFFIXES: tuple[str, ...] | None = None
+_NOT_SETTINGS = {"button", "form_submit_button", "download_button", "popover", "form", "container",
+                 "expander", "fragment", "plotly_chart", "dataframe", "data_editor", "file_uploader"}
+
+
+def helper_key_suffixes(ui_dir=None) -> tuple[str, ...]:
+    """Widget keys that shared page helpers build from the page's URL name: in ui/*.py an
+    f-string key that starts with a placeholder and goes on with a literal ``.<rest>``
+    (``key=f"{page}.model"`` -> ``.model``). A page that calls such a helper has
+    ``<url-name>.model`` though its own source never spells it."""
+    global _HELPER_SUFFIXES
+    if _HELPER_SUFFIXES is not None and ui_dir is None:
+        return _HELPER_SUFFIXES
+    import ast
+    from pathlib import Path
+
+    folder = Path(ui_dir) if ui_dir else Path(__file__).resolve().parent.parent / "ui"
+    out = set()
+    for path in sorted(folder.glob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError):
+            continue
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call) or getattr(call.func, "attr", "") in _NOT_SETTINGS:
+                continue
+            for node in call.keywords:
+                if node.arg != "key" or not isinstance(node.value, ast.JoinedStr):
+                    continue
+                vals = node.value.values
+                if (len(vals) == 2 and isinstance(vals[0], ast.FormattedValue) and isinstance(vals[1], ast.Constant)
+                            and isinstance(vals[1].value, str) and _KEY.match("x" + vals[1].value)
+                            and vals[1].value.startswith(".")):
+                        out.add(vals[1].value)
+    result = tuple(sorted(out))
+    if ui_dir is None:
+        _HELPER_SUFFIXES = result
+    return result
+
+
+def page_literal_keys(path) -> frozenset[str]:
+    """String literals in a page's source that look like its own widget keys and are handed
+    to a helper (``loaders.instruct_choice("rag.model")``)."""
+    import ast
+    from pathlib import Path
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return frozenset()
+    return frozenset(n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                     and "." in n.value and _KEY.match(n.value))
+
+
+def could_be_page_key(url: str, key: str, path, is_page_key) -> bool:
+    """May a link set `key` on the page `url` (source `path`)? Its own keys (`is_page_key`:
+    study/prose.py's scan of key= arguments), literals it hands to helpers, and the keys the
+    shared helpers build from its URL name. Never any other session state."""
+    if not key.startswith(url + "."):
+        return False
+    if is_page_key(path, key) or key in page_literal_keys(path):
+        return True
+    rest = key[len(url):]
+    return rest in helper_key_suffixes()
 
 
 def same_value(a, b) -> bool:

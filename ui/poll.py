@@ -5,13 +5,16 @@ Polls live in the progress database, so several servers sharing one database (Po
 see the same poll."""
 from __future__ import annotations
 
+import secrets
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import course
-from study import db, questions
+from study import access, db, polls, questions
 from ui import charts, inputs
 from ui import study as study_ui
+from ui import teacher as teacher_ui
 
 _OPEN = "study.poll_codes"     # {lesson url: code} polls this session opened
 POLL_URL = "poll"
@@ -50,17 +53,18 @@ def _live(code: str) -> None:
     eng = study_ui.engine()
     if eng is None:
         return
-    poll = db.get_poll(eng, code)
+    poll = polls.get_poll(eng, code)
     if poll is None:
         st.warning("This poll no longer exists.")
         return
-    counts = db.tally(eng, code)
+    counts = polls.tally(eng, code)
     reveal = st.session_state.get(f"study.reveal.{code}", False)
     left, right = st.columns([3, 2])
     with left:
         charts.show(results_figure(counts, poll.truth, reveal), key=f"study-poll-chart-{code}")
     with right:
-        st.metric("answers", sum(counts.values()))
+        st.metric("learners who answered", polls.voters(eng, code),
+                  help="Distinct learners: one vote per learner id and per client address.")
         if reveal and poll.truth is not None:
             st.success(f"The lesson says: **{inputs.md_escape(poll.truth)}**")
             if poll.truth_note:
@@ -69,8 +73,18 @@ def _live(code: str) -> None:
             st.caption("The answer is hidden until you reveal it.")
 
 
+def poll_order(q: questions.Question) -> list[str]:
+    """The option texts of a new poll, shuffled once for this poll: the order is stored with
+    the poll, so every phone and the projector show the same order, and the right answer's
+    place in the file gives nothing away. Votes are option texts, which map back to ids."""
+    return [o.text for o in questions.shuffled(q.options, "poll", secrets.token_hex(8))]
+
+
 def teacher_panel(lesson: course.Lesson) -> None:
-    """On a lesson page: open a poll from one of the lesson's questions and show it live."""
+    """On a lesson page: open a poll from one of the lesson's questions and show it live.
+    Teachers only (ui/teacher.py): a learner's browser never draws it."""
+    if not teacher_ui.is_teacher():
+        return
     qs = [q for q in questions.for_lesson(lesson.url) if q.pollable]
     if not qs:
         return
@@ -93,11 +107,11 @@ def teacher_panel(lesson: course.Lesson) -> None:
                                "the poll runs without it.")
                 eng = study_ui.engine()
                 if eng is not None:
-                    poll = db.open_poll(eng, lesson.url, q.text, list(q.options), truth=truth, truth_note=q.explain)
+                    poll = polls.open_poll(eng, lesson.url, q.text, poll_order(q), truth=truth, truth_note=q.explain)
                     codes[lesson.url] = poll.code
                     st.rerun()
             return
-        poll = db.get_poll(study_ui.engine(), code) if study_ui.engine() is not None else None
+        poll = polls.get_poll(study_ui.engine(), code) if study_ui.engine() is not None else None
         if poll is None:
             codes.pop(lesson.url, None)
             st.rerun()
@@ -109,7 +123,7 @@ def teacher_panel(lesson: course.Lesson) -> None:
         c1, c2 = st.columns(2)
         c1.toggle("Reveal the answer", key=f"study.reveal.{code}")
         if c2.button("Close this poll", key=f"study.poll_close.{lesson.url}"):
-            db.close_poll(study_ui.engine(), code)
+            polls.close_poll(study_ui.engine(), code)
             codes.pop(lesson.url, None)
             st.rerun()
         st.fragment(_live, run_every=2)(code)
@@ -120,28 +134,53 @@ def learner_view() -> None:
     eng = study_ui.engine()
     if eng is None:
         return
-    default = db.normalize_code(st.query_params.get("code", ""))
+    default = polls.normalize_code(st.query_params.get("code", ""))
     raw = st.text_input("Poll code", value=default, key="study.join_code", placeholder="e.g. K7QPX")
-    code = db.normalize_code(inputs.clean_text(raw, max_chars=12, what="poll code", allow_empty=True))
+    code = polls.normalize_code(inputs.clean_text(raw, max_chars=12, what="poll code", allow_empty=True))
     if not code:
         st.info("Type the code shown on the projector.")
         return
-    poll = db.get_poll(eng, code)
+    poll = polls.get_poll(eng, code)
     if poll is None:
         st.warning(f"No poll has the code {code}. Check the projector.")
         return
     st.subheader(inputs.md_escape(poll.question))
+    sent = _sent(eng, code)
     if not poll.is_open:
-        st.info("This poll is closed.")
+        st.info("This poll is closed." + (f" You answered: {inputs.md_escape(sent)}." if sent is not None else ""))
         return
-    choice = st.radio("Your answer", poll.options, index=None, key=f"study.vote.{code}")
+    index = poll.options.index(sent) if sent in poll.options else None
+    choice = st.radio("Your answer", poll.options, index=index, key=f"study.vote.{code}")
     if st.button("Send my answer", key=f"study.send.{code}", type="primary", disabled=choice is None):
         try:
-            db.vote(eng, code, study_ui.learner_id(), choice)
-            st.session_state[f"study.voted.{code}"] = choice
-        except db.PollError as exc:
+            _send_vote(eng, code, choice)
+            st.session_state[f"study.voted.{code}"] = sent = choice
+        except polls.PollError as exc:
             st.warning(str(exc))
-    sent = st.session_state.get(f"study.voted.{code}")
     if sent is not None:
         st.success(f"Answer recorded: {inputs.md_escape(sent)}. Watch the projector; you may change it until "
                    "the poll closes.")
+
+
+def _sent(eng, code: str) -> str | None:
+    """The answer this learner already sent to the poll: from this session, else from the
+    database (by learner id and poll code), so a reload still shows it."""
+    sent = st.session_state.get(f"study.voted.{code}")
+    if sent is None:
+        try:
+            sent = polls.vote_of(eng, code, study_ui.learner_id())
+        except Exception:  # noqa: BLE001 - the poll still works without the reminder
+            sent = None
+    return sent
+
+
+def _send_vote(eng, code: str, choice: str) -> None:
+    """One learner, one vote (README, *One learner, one vote*): the vote is keyed by the learner
+    id AND by the client address (read behind the shipped HAProxy by ui/teacher.py), so a
+    learner who clears cookies or opens a private window replaces their vote instead of adding
+    one. A flood from one client is refused in memory (study/access.VOTES)."""
+    addr = teacher_ui.client_address()
+    if not access.VOTES.allow(teacher_ui.session_name(), "addr:" + (addr or "?")):
+        raise polls.PollError("Too many answers in a few seconds: wait a moment, then send yours again.")
+    polls.vote(eng, code, study_ui.learner_id(), choice,
+            client=addr if access.one_vote_per_address() else None)

@@ -19,6 +19,7 @@ from ui import inputs
 
 _WRITTEN = "_share.written"      # the settings this session last wrote into the URL
 _NOTES = "_share.notes"
+_RETRY = "_share.retry"          # linked values still to apply after a widget refused one
 _HANDLED = "_share.handled"      # the last link applied (a link is applied once per session)
 _HISTORY = "_share.history"      # every setting string this session wrote (bounded): never a link
 _HISTORY_MAX = 200
@@ -37,6 +38,10 @@ def apply_from_url(lesson: course.Lesson) -> dict:
     into session state. Returns what was applied this run ({} on ordinary reruns). Only the
     lesson's own widget keys (`<url-name>.<widget>`, found in the page's source or seen in
     an earlier run) are accepted: a link can never set any other session state."""
+    retry = st.session_state.pop(_RETRY, None)
+    if retry:   # the rerun after a widget refused one linked value: the others stay applied
+        st.session_state["_share.applied"] = retry
+        return retry
     raw = _url_settings()
     # A URL this session wrote itself (the last one, or one of a few runs ago) is never a link:
     # the browser sends its current URL with every rerun, and on a busy server a slider moved
@@ -45,12 +50,13 @@ def apply_from_url(lesson: course.Lesson) -> dict:
     if not raw or raw == st.session_state.get(_HANDLED) or _fingerprint(raw) in st.session_state.get(_HISTORY, ()):
         return {}
     st.session_state[_HANDLED] = raw  # never apply the same link twice
-    good, bad = share.settings_from_params(raw)
-    notes = [f"ignored `{inputs.md_escape(b)}` (not a valid setting)" for b in bad]
+    good, bad = share.read_params(raw)
+    notes = [f"ignored {_code(k)} ({why})" for k, why in bad.items()]
     seen = st.session_state.get("_share.seen", {}).get(lesson.url, ())
     for k in list(good):
-        if not (k.startswith(lesson.url + ".") and (k in seen or prose.is_page_key(lesson.path, k))):
-            notes.append(f"ignored `{inputs.md_escape(k)}` (no such setting on this page)")
+        if not (k in seen and k.startswith(lesson.url + ".")
+                or share.could_be_page_key(lesson.url, k, lesson.path, prose.is_page_key)):
+            notes.append(f"ignored {_code(k)} (unknown setting: this page has no such setting)")
             del good[k]
     for k, v in good.items():
         st.session_state[k] = v
@@ -59,14 +65,57 @@ def apply_from_url(lesson: course.Lesson) -> dict:
     return good
 
 
+def _code(name: str) -> str:
+    """A parameter name in a code span, literally (no markdown escapes: inside backticks a
+    backslash would show)."""
+    return f"`{share.shown_name(name)}`"
+
+
+def _culprit(applied: dict, exc: BaseException) -> tuple[str | None, dict]:
+    """(the linked key whose widget raised, that widget call's locals): the innermost frame of
+    the traceback that has a `key` local naming one of the linked settings."""
+    found, where = None, {}
+    tb = exc.__traceback__
+    while tb is not None:
+        loc = tb.tb_frame.f_locals
+        for name in ("key", "user_key"):
+            k = loc.get(name)
+            if isinstance(k, str) and k in applied:
+                found, where = k, loc
+        tb = tb.tb_next
+    return found, where
+
+
+def _reason(value, where: dict, exc: BaseException) -> str:
+    lo, hi = where.get("min_value"), where.get("max_value")
+    if lo is not None and hi is not None and not isinstance(lo, (list, tuple, dict)):
+        return f"out of range: {str(value)[:40]} is not between {lo} and {hi}"
+    opts = where.get("options")
+    if isinstance(opts, (list, tuple)) and opts:
+        shown = ", ".join(str(o)[:30] for o in opts[:6]) + (", ..." if len(opts) > 6 else "")
+        return f"not one of the choices: {shown}"
+    msg = " ".join(str(exc).replace("`", "").split())[:160]
+    return f"refused by the widget: {msg}" if msg else f"refused by the widget ({type(exc).__name__})"
+
+
 def reject(applied: dict, exc: Exception) -> None:
-    """The page refused a linked value (a widget raised): drop every linked value and rerun
-    with the defaults."""
-    for k in applied:
-        st.session_state.pop(k, None)
-    st.session_state.setdefault(_NOTES, []).append(
-        f"this link's settings could not be applied ({type(exc).__name__}); showing the defaults")
+    """The page refused a linked value (a widget raised). Only that value is dropped, with its
+    reason; the link's other values stay applied for the rerun (app.py reruns). When the
+    failing setting cannot be told, every linked value is dropped."""
+    notes = st.session_state.setdefault(_NOTES, [])
+    key, where = _culprit(applied, exc)
+    if key is None:
+        for k in applied:
+            st.session_state.pop(k, None)
+        notes.append(f"this link's settings could not be applied ({type(exc).__name__}); showing the defaults")
+        st.session_state.pop("_share.applied", None)
+        return
+    st.session_state.pop(key, None)
+    notes.append(f"ignored {_code(key)} ({inputs.md_escape(_reason(applied[key], where, exc))})")
+    rest = {k: v for k, v in applied.items() if k != key}
     st.session_state.pop("_share.applied", None)
+    if rest:
+        st.session_state[_RETRY] = rest
 
 
 def _page_widgets(lesson: course.Lesson) -> dict[str, object]:
@@ -104,10 +153,11 @@ def mirror_to_url(lesson: course.Lesson) -> None:
     if applied:
         for k, v in applied.items():
             if k not in widgets:
-                notes.append(f"ignored `{inputs.md_escape(k)}` (no such setting on this page)")
+                notes.append(f"ignored {_code(k)} (not shown with this link's other settings)")
                 st.session_state.pop(k, None)
             elif not share.same_value(widgets[k], v):
-                notes.append(f"`{inputs.md_escape(k)}` fell back to {inputs.md_escape(str(widgets[k]))[:60]}")
+                notes.append(f"{_code(k)}: {inputs.md_escape(str(v)[:40])} is not a value this setting takes; "
+                             f"it shows {inputs.md_escape(str(widgets[k]))[:60]}")
     encoded = {}
     for k, v in widgets.items():
         try:

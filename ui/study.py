@@ -10,8 +10,8 @@ import json
 import streamlit as st
 
 from lessons import course
-from study import checks, db, questions
-from ui import common, inputs, loaders
+from study import checks, db, questions, review
+from ui import common, identity, inputs, loaders
 
 COOKIE = "genai_lab_learner"
 _LEARNER = "study.learner"
@@ -49,7 +49,7 @@ def learner_id() -> str:
             cid = st.context.cookies.get(COOKIE)
         except Exception:  # noqa: BLE001 - no browser context (bare script)
             cid = None
-        if isinstance(cid, str) and db.valid_learner_id(cid):
+        if isinstance(cid, str) and db.valid_learner_id(cid) and not _retired(cid):
             ss[_LEARNER] = cid
         else:
             ss[_LEARNER] = db.new_learner_id()
@@ -57,13 +57,34 @@ def learner_id() -> str:
     return ss[_LEARNER]
 
 
+COOKIE_MAX_AGE_DAYS = 90
+
+
+def _retired(cid: str) -> bool:
+    """An id given up by "forget this browser" is never accepted again (a copied cookie)."""
+    try:
+        return db.is_retired(db.engine(), cid)
+    except Exception:  # noqa: BLE001 - no database: nothing is stored under any id anyway
+        return False
+
+
+def forget_browser() -> str:
+    """Move this learner's progress to a new id, retire the old one, rewrite the cookie."""
+    new = db.rotate_learner(db.engine(), learner_id())
+    st.session_state[_LEARNER] = new
+    st.session_state[_COOKIE_PENDING] = True
+    return new
+
+
 def write_cookie() -> None:
-    """Store the learner id in a first-party cookie (a year), so progress survives a
-    reload. The value is our own 32-hex id (validated), never learner text."""
+    """Store the learner id in a first-party cookie (COOKIE_MAX_AGE_DAYS; flags in ui/identity.py),
+    so progress survives a reload. The value is our own 32-hex id (validated), never learner text."""
     if st.session_state.pop(_COOKIE_PENDING, False):
         lid = learner_id()
         assert db.valid_learner_id(lid)
-        st.html(f"<script>document.cookie = '{COOKIE}={lid}; path=/; max-age=31536000; SameSite=Lax';</script>",
+        age = COOKIE_MAX_AGE_DAYS * 86400
+        st.html(f"<script>document.cookie = '{COOKIE}={lid}; path=/; max-age={age}; SameSite=Lax'"
+                " + (location.protocol === 'https:' ? '; Secure' : '');</script>",
                 unsafe_allow_javascript=True)
 
 
@@ -85,9 +106,10 @@ class _CachedModels:
 
 
 def truth(q: questions.Question):
-    """The right answer: the option (choice) or what the lesson's function computes (predict)."""
+    """The right answer: the right option's text (choice) or what the lesson's function
+    computes (predict: a number, or the text of the right option)."""
     if q.kind == "choice":
-        return q.options[q.answer]
+        return q.right.text
     return checks.run(q.check, q.params, _CachedModels())
 
 
@@ -96,29 +118,63 @@ def _result_key(q: questions.Question) -> str:
     return f"study.result.{q.lesson}.{q.id}"
 
 
-def _submit(q: questions.Question, prediction, solved: set[str]) -> None:
+def option_order(q: questions.Question, learner: str) -> list[str]:
+    """This learner's order of the question's option ids: shuffled, so the right answer's
+    position gives nothing away, and stable for (learner, lesson, question), so a reload or
+    another server shows the same order."""
+    return [o.id for o in questions.shuffled(q.options, learner, q.lesson, q.id)]
+
+
+def _submit(q: questions.Question, value, solved: set[str]) -> None:
+    """Grade one answer and store it: options by their id (never a position), numbers as typed."""
     if q.kind == "choice":
-        ok, right = questions.grade(q, prediction), q.options[q.answer]
-        shown = q.options[prediction] if prediction is not None else "(nothing)"
+        right = truth(q)
     else:
         with st.spinner("Computing the true value with the lesson's own function ..."):
             right = truth(q)
-        ok, shown = questions.grade(q, prediction, right), prediction
-    st.session_state[_result_key(q)] = {"ok": ok, "prediction": shown, "truth": right}
+    ok = questions.grade(q, value, right)
+    if q.options:
+        picked = q.option(value)
+        stored, shown = picked.id, picked.text
+    else:
+        stored = shown = value
+    st.session_state[_result_key(q)] = {"ok": ok, "prediction": shown, "picked": stored if q.options else None,
+                                        "truth": right}
     if ok:
         solved.add(q.id)
-    _db_call(db.record_answer, learner_id(), q.lesson, q.id, str(shown), ok)
+    _db_call(db.record_answer, learner_id(), q.lesson, q.id, str(stored), ok)
+    _db_call(review.record, learner_id(), q.lesson, q.id, ok)
 
 
-def _one(q: questions.Question, n: int, solved: set[str]) -> None:
+def _result(q: questions.Question, res: dict) -> None:
+    """Right or not, the feedback of the wrong option picked, then the explanation."""
+    truth_txt = questions.fmt_truth(res["truth"])
+    mine = questions.fmt_truth(res["prediction"]) if not isinstance(res["prediction"], str) else res["prediction"]
+    unit = f" {q.unit}" if q.unit else ""
+    if q.numeric:
+        tol = f" (counted right within ±{questions.fmt_truth(q.tolerance)})" if q.tolerance else ""
+        msg = f"You predicted **{inputs.md_escape(mine)}{unit}**; the lesson computes **{truth_txt}{unit}**{tol}."
+    else:
+        msg = f"You answered **{inputs.md_escape(mine)}**; the answer is **{inputs.md_escape(truth_txt)}**."
+    (st.success if res["ok"] else st.error)(("Right. " if res["ok"] else "Not quite. ") + msg)
+    picked = q.option(res.get("picked"))
+    if not res["ok"] and picked is not None and picked.feedback:
+        st.warning(inputs.md_escape(picked.feedback), icon="🤔")
+    st.info(q.explain, icon="💡")
+
+
+def _one(q: questions.Question, n: int, solved: set[str], due: bool = False) -> None:
     res = st.session_state.get(_result_key(q))
     tag = "🔮 predict, then check" if q.kind == "predict" else "question"
+    if due:
+        tag += " · 🔁 due for review"
     st.markdown(f"**{n}.** {'✅ ' if q.id in solved else ''}{inputs.md_escape(q.text)}  \n*{tag}*")
     with st.form(key=f"study.form.{q.lesson}.{q.id}", border=False):
         if q.options:
-            choice = st.radio("Your answer", range(len(q.options)), index=None, key=f"study.q.{q.lesson}.{q.id}",
-                              format_func=lambda i: q.options[i], label_visibility="collapsed")
-            value = choice if q.kind == "choice" else (q.options[choice] if choice is not None else None)
+            texts = {o.id: o.text for o in q.options}
+            value = st.radio("Your answer", option_order(q, learner_id()), index=None,
+                             key=f"study.q.{q.lesson}.{q.id}", format_func=texts.__getitem__,
+                             label_visibility="collapsed")
         else:
             value = st.number_input(f"Your prediction{f' ({q.unit})' if q.unit else ''}", value=None,
                                     format="%g", key=f"study.q.{q.lesson}.{q.id}", placeholder="a number")
@@ -134,30 +190,31 @@ def _one(q: questions.Question, n: int, solved: set[str]) -> None:
                                f"{inputs.md_escape(str(exc)[:200])}).")
                 res = st.session_state.get(_result_key(q))
     if res:
-        truth_txt = questions.fmt_truth(res["truth"])
-        mine = questions.fmt_truth(res["prediction"]) if not isinstance(res["prediction"], str) else res["prediction"]
-        unit = f" {q.unit}" if q.unit else ""
-        if q.kind == "predict" and not q.options:
-            tol = f" (counted right within ±{questions.fmt_truth(q.tolerance)})" if q.tolerance else ""
-            msg = f"You predicted **{inputs.md_escape(mine)}{unit}**; the lesson computes **{truth_txt}{unit}**{tol}."
-        else:
-            msg = f"You answered **{inputs.md_escape(mine)}**; the answer is **{inputs.md_escape(truth_txt)}**."
-        (st.success if res["ok"] else st.error)(("Right. " if res["ok"] else "Not quite. ") + msg)
-        st.info(q.explain, icon="💡")
+        _result(q, res)
 
 
 def questions_box(lesson: course.Lesson) -> None:
-    """The 'Check your understanding' box at the bottom of a lesson."""
+    """The 'Check your understanding' box at the bottom of a lesson. A question file that was
+    refused (study/questions.py validates it) shows its message here, on its own lesson only."""
+    refused = questions.error_for(lesson.url)
+    if refused:
+        with st.container(border=True, key="study-questions"):
+            st.subheader("✅ Check your understanding")
+            st.warning("This lesson's questions are switched off: their file was refused. "
+                       f"{inputs.md_escape(refused)}", icon="⚠️")
+        return
     qs = questions.for_lesson(lesson.url)
     if not qs:
         return
-    solved = (_db_call(db.solved, learner_id(), default={}) or {}).get(lesson.url, set())
+    lid = learner_id()
+    solved = (_db_call(db.solved, lid, default={}) or {}).get(lesson.url, set())
+    due = {c.question for c in (_db_call(review.due, lid, default=[]) or []) if c.lesson == lesson.url}
     with st.container(border=True, key="study-questions"):
         st.subheader("✅ Check your understanding")
         head = st.empty()
         solved = set(solved)
         for i, q in enumerate(qs, 1):
-            _one(q, i, solved)
+            _one(q, i, solved, q.id in due)
         head.caption(f"{len(solved & {q.id for q in qs})} of {len(qs)} solved · 🔮 questions: commit a prediction, "
                      "then the page computes the truth with the same function the widget above uses.")
 
@@ -177,6 +234,45 @@ def week_progress(solved: dict[str, set[str]]) -> list[dict]:
     return rows
 
 
+def _in_words(delta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    if minutes < 90:
+        return f"{minutes} min"
+    hours = round(minutes / 60)
+    return f"{hours} h" if hours < 36 else f"{round(hours / 24)} days"
+
+
+def review_panel() -> None:
+    """Home: 'Review what you missed'. Questions this learner got wrong come back after a
+    delay (study/review.py, a Leitner schedule) until answered right twice in a row; each due
+    question links to its lesson, where the question box marks it."""
+    st.header("🔁 Review what you missed")
+    cards = _db_call(review.cards, learner_id(), default=None)
+    if cards is None:
+        return
+    lessons = {l.url: l for l in course.discover()}
+    now = review.now()
+    cards = [c for c in cards if c.lesson in lessons and questions.find(c.lesson, c.question) is not None]
+    due = [c for c in cards if c.is_due(now)]
+    later = [c for c in cards if not c.is_due(now)]
+    if not cards:
+        st.caption("Nothing to review. A question you get wrong comes back here after a delay (10 minutes, "
+                   "then a day), until you answer it right twice in a row.")
+        return
+    if due:
+        st.markdown(f"**{len(due)} question{'s' if len(due) != 1 else ''} due** · open the lesson and answer it "
+                    "again in its *Check your understanding* box (marked 🔁).")
+        with st.container(key="study-review-due"):
+            for c in due:
+                lesson, q = lessons[c.lesson], questions.find(c.lesson, c.question)
+                st.page_link(lesson.rel_path, label=f"{lesson.title}: {inputs.md_escape(q.text[:110])}", icon="🔁")
+    else:
+        st.caption("Nothing is due right now.")
+    if later:
+        st.caption(f"{len(later)} more come{'s' if len(later) == 1 else ''} back later "
+                   f"(the next in about {_in_words(later[0].due_at - now)}).")
+
+
 def home_panel() -> None:
     """Per-week progress, the display name, export and reset: the learner's own data."""
     st.header("Your progress")
@@ -187,19 +283,7 @@ def home_panel() -> None:
         frac = row["done"] / row["total"] if row["total"] else 0.0
         col.progress(frac, text=f"{row['title']}: {row['done']} of {row['total']} questions")
     with st.expander("Your name, export, reset"):
-        st.markdown("You are anonymous unless you choose a display name: it is the only personal data stored, "
-                    "and the teacher view shows it next to your progress. Your browser keeps a random id in a "
-                    "cookie so your progress survives a reload.")
-        current = _db_call(db.display_name, lid) or ""
-        name = inputs.clean_text(st.text_input("Display name (optional)", value=current, key="study.name"),
-                                 max_chars=db.NAME_MAX, what="display name", allow_empty=True)
-        if st.button("Save name", key="study.save_name"):
-            cleaned = db.clean_name(name)
-            _db_call(lambda e, i: db.ensure_learner(e, i, cleaned or ""), lid)
-            st.success(f"Saved as {inputs.md_escape(cleaned)}." if cleaned else "Name removed: you are anonymous.")
-        data = _db_call(db.export_learner, lid, default=json.dumps({"learner_id": lid, "attempts": []}))
-        st.download_button("Export my progress (JSON)", data, file_name="genai-lab-progress.json",
-                           mime="application/json", key="study.export")
+        identity.identity_box(lid, forget_browser)
         sure = st.checkbox("Yes, delete all my answers and my name", key="study.reset_sure")
         if st.button("Reset my progress", key="study.reset", disabled=not sure):
             n = _db_call(db.reset_learner, lid, default=0)

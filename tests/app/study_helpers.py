@@ -14,7 +14,7 @@ def check_questions_and_progress(at: AppTest, url: str) -> None:
     for q in qs:
         at.button(key=f"study.check.{url}.{q.id}")  # raises KeyError when missing
     q = next(q for q in qs if q.kind == "choice")
-    at.radio(key=f"study.q.{url}.{q.id}").set_value(q.answer)
+    at.radio(key=f"study.q.{url}.{q.id}").set_value(q.answer)      # options are chosen by id
     at.button(key=f"study.check.{url}.{q.id}").click().run()
     assert_no_exception(at)
     shown = texts(at)

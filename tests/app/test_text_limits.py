@@ -2,7 +2,8 @@
 
 A Streamlit text box with `max_chars=` cuts a longer paste in the browser without a word.
 Every text box therefore takes any length, and the page cuts it with `inputs.clean_text`,
-which says what it did."""
+which says what it did. One exception: the display-name field holds at most 40 characters
+(a name is 1-40 characters, issue 24), ui/identity.py."""
 import ast
 from pathlib import Path
 
@@ -14,6 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 TEXT_WIDGETS = {"text_input", "text_area", "chat_input", "TextColumn"}
 
 
+def _is_name_field(path: Path, node: ast.Call) -> bool:
+    """The one exception (issue 24): the display-name field is limited to 40 in the browser,
+    as a name is 1-40 characters (db.check_name refuses a longer one with a message)."""
+    return path == ROOT / "ui" / "identity.py" and any(
+        kw.arg == "key" and isinstance(kw.value, ast.Name) and kw.value.id == "NAME_KEY" for kw in node.keywords)
+
+
 def _text_boxes_with_max_chars():
     found, n_boxes = [], 0
     for path in sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py"), ROOT / "app.py"]):
@@ -22,7 +30,7 @@ def _text_boxes_with_max_chars():
                 name = getattr(node.func, "attr", getattr(node.func, "id", ""))
                 if name in TEXT_WIDGETS:
                     n_boxes += 1
-                    if any(kw.arg == "max_chars" for kw in node.keywords):
+                    if any(kw.arg == "max_chars" for kw in node.keywords) and not _is_name_field(path, node):
                         found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found, n_boxes
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from study import db
+from study import db, polls
 from tests.pg import pg_bin, throwaway_postgres
 
 
@@ -87,27 +87,27 @@ def test_teacher_aggregates_show_only_chosen_names(eng):
 
 
 def test_poll_vote_revote_close(eng):
-    poll = db.open_poll(eng, "sampling", "Next token?", [" Paris", " the", " a"], truth=" Paris")
-    assert len(poll.code) == db.CODE_LEN and db.get_poll(eng, poll.code.lower()) == poll
+    poll = polls.open_poll(eng, "sampling", "Next token?", [" Paris", " the", " a"], truth=" Paris")
+    assert len(poll.code) == polls.CODE_LEN and polls.get_poll(eng, poll.code.lower()) == poll
     a, b = _me(), _me()
-    db.vote(eng, poll.code, a, " the")
-    db.vote(eng, poll.code, a, " Paris")  # changes a's vote
-    db.vote(eng, poll.code, b, " Paris")
-    assert db.tally(eng, poll.code) == {" Paris": 2, " the": 0, " a": 0}
-    with pytest.raises(db.PollError):
-        db.vote(eng, poll.code, b, "not an option")
-    with pytest.raises(db.PollError):
-        db.vote(eng, "ZZZZZ", b, " Paris")
-    db.close_poll(eng, poll.code)
-    with pytest.raises(db.PollError):
-        db.vote(eng, poll.code, _me(), " a")
-    with pytest.raises(db.PollError):
-        db.open_poll(eng, "x", "q", ["same", "same"])
+    polls.vote(eng, poll.code, a, " the")
+    polls.vote(eng, poll.code, a, " Paris")  # changes a's vote
+    polls.vote(eng, poll.code, b, " Paris")
+    assert polls.tally(eng, poll.code) == {" Paris": 2, " the": 0, " a": 0}
+    with pytest.raises(polls.PollError):
+        polls.vote(eng, poll.code, b, "not an option")
+    with pytest.raises(polls.PollError):
+        polls.vote(eng, "ZZZZZ", b, " Paris")
+    polls.close_poll(eng, poll.code)
+    with pytest.raises(polls.PollError):
+        polls.vote(eng, poll.code, _me(), " a")
+    with pytest.raises(polls.PollError):
+        polls.open_poll(eng, "x", "q", ["same", "same"])
 
 
 def test_many_threads_write_and_nothing_is_lost(eng):
     """24 threads (a class) each record 15 answers and vote 5 times on one poll at once."""
-    poll = db.open_poll(eng, "lora", "How many?", ["A", "B", "C"])
+    poll = polls.open_poll(eng, "lora", "How many?", ["A", "B", "C"])
     n_threads, n_answers = 24, 15
     ids = [_me() for _ in range(n_threads)]
     errors: list[BaseException] = []
@@ -119,7 +119,7 @@ def test_many_threads_write_and_nothing_is_lost(eng):
             for k in range(n_answers):
                 db.record_answer(eng, ids[i], "lora", f"q{k % 4}", str(k), k % 3 == 0)
                 if k % 3 == 0:
-                    db.vote(eng, poll.code, ids[i], "ABC"[(i + k) % 3])
+                    polls.vote(eng, poll.code, ids[i], "ABC"[(i + k) % 3])
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -134,6 +134,40 @@ def test_many_threads_write_and_nothing_is_lost(eng):
         n_learners = c.execute(select(func.count()).select_from(db.learners).where(db.learners.c.id.in_(ids))).scalar()
     assert n == n_threads * n_answers
     assert n_learners == n_threads
-    assert sum(db.tally(eng, poll.code).values()) == n_threads  # one (last) vote per learner
+    assert sum(polls.tally(eng, poll.code).values()) == n_threads  # one (last) vote per learner
     for i in ids:
         db.reset_learner(eng, i)
+
+
+def test_review_cards_live_in_the_progress_database(eng):
+    from datetime import datetime, timedelta, timezone
+
+    from study import review
+
+    me, other = _me(), _me()
+    t0 = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)
+    assert review.record(eng, me, "lora", "init", True, at=t0) is None and review.cards(eng, me) == []
+    review.record(eng, me, "lora", "init", False, at=t0)
+    review.record(eng, me, "sampling", "top-k-1", False, at=t0 + timedelta(minutes=5))
+    review.record(eng, other, "lora", "init", False, at=t0)
+    assert [(c.lesson, c.box) for c in review.cards(eng, me)] == [("lora", 1), ("sampling", 1)]
+    assert review.due(eng, me, at=t0 + timedelta(minutes=12)) == review.cards(eng, me)[:1]
+    card = review.record(eng, me, "lora", "init", True, at=t0 + timedelta(minutes=12))
+    assert (card.box, card.streak) == (2, 1) and review.cards(eng, me)[1] == card
+    assert review.due(eng, me, at=t0 + timedelta(minutes=20))[0].lesson == "sampling"
+    assert review.record(eng, me, "lora", "init", True, at=t0 + timedelta(days=2)) is None
+    assert [c.lesson for c in review.cards(eng, me)] == ["sampling"]
+    db.reset_learner(eng, me)                                   # a reset takes the cards too
+    assert review.cards(eng, me) == [] and len(review.cards(eng, other)) == 1
+    db.reset_learner(eng, other)
+
+
+def test_the_answer_a_learner_sent_can_be_read_back(eng):
+    poll = polls.open_poll(eng, "lora", "Why B = 0?", ["a", "b", "c"])
+    me = _me()
+    assert polls.vote_of(eng, poll.code, me) is None
+    polls.vote(eng, poll.code, me, "b")
+    assert polls.vote_of(eng, poll.code.lower(), me) == "b"
+    polls.vote(eng, poll.code, me, "c")
+    assert polls.vote_of(eng, poll.code, me) == "c" and polls.vote_of(eng, poll.code, _me()) is None
+    polls.close_poll(eng, poll.code)

@@ -8,14 +8,17 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from study import db, questions
+from study import db, polls, questions
 from tests.app.helpers import APP, assert_no_exception, texts
 
 PAGE, URL = "pages/w2_lora.py", "lora"
 
 
-def _open(params: dict | None = None, page: str = PAGE) -> AppTest:
+def _open(params: dict | None = None, page: str = PAGE, teacher: bool = False) -> AppTest:
+    """`teacher`: a browser tab where the teacher key was typed (ui/teacher.py)."""
     at = AppTest.from_file(APP, default_timeout=240)
+    if teacher:
+        at.session_state["_teacher.ok"] = True
     at.run()
     at.switch_page(page)
     for k, v in (params or {}).items():
@@ -126,7 +129,7 @@ def test_teacher_view_aggregates_without_anonymous_ids():
     q = questions.for_lesson("rag")[0]
     db.record_answer(eng, named, "rag", q.id, "x", False)
     db.record_answer(eng, anon, "rag", q.id, "x", False)
-    at = _open(page="pages/teacher.py")
+    at = _open(page="pages/teacher.py", teacher=True)
     frames = [df.value for df in at.dataframe]
     blob = "\n".join(f.to_csv() for f in frames)
     assert "Grace T." in blob and q.text[:30] in blob
@@ -136,20 +139,22 @@ def test_teacher_view_aggregates_without_anonymous_ids():
 
 
 def test_poll_teacher_opens_learner_answers():
-    at = _open()
+    at = _open(teacher=True)
     q = next(q for q in questions.for_lesson(URL) if q.pollable)
     idx = [x for x in questions.for_lesson(URL) if x.pollable].index(q)
     at.selectbox(key=f"study.poll_pick.{URL}").set_value(idx).run()
     at.button(key=f"study.poll_open.{URL}").click().run()
     assert_no_exception(at)
     code = at.session_state["study.poll_codes"][URL]
-    poll = db.get_poll(db.engine(), code)
-    assert poll.is_open and poll.truth == q.options[q.answer]
+    poll = polls.get_poll(db.engine(), code)
+    assert poll.is_open and poll.truth == q.right.text
+    assert sorted(poll.options) == sorted(o.text for o in q.options)   # shuffled once, stored with the poll
     assert code in texts(at)
     learner = _open({"code": code}, page="pages/poll.py")
-    learner.radio(key=f"study.vote.{code}").set_value(q.options[0]).run()
+    assert list(learner.radio(key=f"study.vote.{code}").options) == poll.options   # the projector's order
+    learner.radio(key=f"study.vote.{code}").set_value(poll.options[0]).run()
     learner.button(key=f"study.send.{code}").click().run()
     assert "Answer recorded" in texts(learner)
-    assert db.tally(db.engine(), code)[q.options[0]] == 1
+    assert polls.tally(db.engine(), code)[poll.options[0]] == 1
     bad = _open({"code": "ZZZZZ"}, page="pages/poll.py")
     assert "No poll has the code" in texts(bad)

@@ -13,7 +13,7 @@ export TOKENIZERS_PARALLELISM ?= false
 run: $(VENV)/.installed
 	$(BIN)/python scripts/serve.py --browser.gatherUsageStats=false
 
-# Two worker processes on 2 cores; a test module (and every browser test) stays on one worker.
+# Two worker processes on 2 cores; a test module stays on one worker (tests/conftest.py).
 PYTEST_PAR := -n 2 --dist loadgroup
 
 test: $(VENV)/.installed-dev chromium haproxy

@@ -53,6 +53,5 @@ def pytest_collection_modifyitems(config, items):
         if len(parts) > 1 and parts[1] == "claims":
             item.add_marker(pytest.mark.slow)
         # With `-n 2 --dist loadgroup` (the Makefile's targets) a module stays on one worker, so
-        # its module-scoped models load once; all browser tests share one worker and its server.
-        group = "e2e" if len(parts) > 1 and parts[1] == "e2e" else "/".join(parts)
-        item.add_marker(pytest.mark.xdist_group(group))
+        # its module-scoped models load once (each worker starts its own e2e server, once).
+        item.add_marker(pytest.mark.xdist_group("/".join(parts)))

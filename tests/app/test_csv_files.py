@@ -61,6 +61,7 @@ def _upload(at, data: bytes, name="pairs.csv"):
     ("big.csv", b"candidate,reference\n" + b"a,b\n" * (corpus_scoring.MAX_CSV_BYTES // 4 + 10), "MB; the limit is"),
     ("empty.csv", b"", "The file is empty"),
 ])
+@pytest.mark.slow
 def test_bad_files_get_a_clear_message_and_nothing_is_scored(page, name, data, says):
     errors = _upload(page, data, name)
     assert len(errors) == 1 and says in errors[0], errors

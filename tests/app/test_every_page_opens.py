@@ -13,6 +13,7 @@ def test_there_are_pages():
     assert any(l.week == 0 for l in LESSONS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS, ids=[l.url for l in LESSONS])
 def test_page_opens(lesson):
     at = open_page(lesson.rel_path)

@@ -13,6 +13,7 @@ def home():
 
 @pytest.mark.parametrize("mid", ["../../etc/passwd", "/etc/passwd", "assets/../README.md",
                                  "https://huggingface.co/gpt2"])
+@pytest.mark.slow
 def test_paths_and_urls_are_refused_with_a_clear_message(home, mid):
     home.text_input(key="home.model_id").input(mid).run()
     home.button(key="home.load").click().run()

@@ -94,6 +94,7 @@ def _train(at, box: dict, name: str):
         box[name + "_error"] = exc
 
 
+@pytest.mark.slow
 def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots, runners):
     shared = {"tiny": loaders.tiny_gpt("cpu"), "minilm": loaders.minilm("cpu"), "smollm2": loaders.smollm2("cpu")}
     prints = {k: models.state_fingerprint(v.model) for k, v in shared.items()}

@@ -12,6 +12,7 @@ PAGES = {"pages/w3_reasoning.py": "reasoning.model", "pages/w3_rag.py": "rag.mod
          "pages/w3_react.py": "react.model", "pages/w3_constitutional_ai.py": "constitutional-ai.model"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["pages/w3_reasoning.py", "pages/w3_constitutional_ai.py", "pages/w3_rag.py"])
 def test_not_installed_says_how_to_add_it(page):
     assert not models.qwen_available()          # conftest: GENAI_LAB_QWEN=off

@@ -45,6 +45,7 @@ def test_no_text_box_truncates_silently():
     ("pages/w1_data_quality.py", "data-quality.own", "2,000"),
     ("pages/w1_self_attention.py", "self-attention.words", "200"),
 ])
+@pytest.mark.slow
 def test_a_long_paste_is_cut_with_a_message(page, key, limit):
     at = open_page(page, timeout=60)
     at.text_area(key=key).input("word " * 4000).run() if key == "data-quality.own" else \

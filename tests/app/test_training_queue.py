@@ -14,6 +14,7 @@ def one_slot(monkeypatch):
     return private_scheduler(monkeypatch, slots=1)
 
 
+@pytest.mark.slow
 def test_a_queued_run_starts_by_itself_when_the_slot_frees(one_slot):
     at = open_page(PAGE, timeout=300)
     at.select_slider(key="pretraining-live.layers").set_value(1)

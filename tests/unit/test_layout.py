@@ -92,6 +92,7 @@ SOURCES = sorted(p for d in ("lessons", "pages", "ui", "tests", "bench", "script
                  if "__pycache__" not in p.parts)
 
 
+@pytest.mark.slow
 def test_names_read():
     """No single-capital module aliases (`as T`, `as AR`; torch's `F` idiom excepted), no
     `from ui import decoding as ui`, and no local variable `st` in lessons (st is streamlit)."""
@@ -143,6 +144,7 @@ def test_every_path_named_in_prose_exists():
     assert not missing, f"paths named but not in the repository: {missing}"
 
 
+@pytest.mark.slow
 def test_app_names_its_pages_and_lessons():
     """app.py builds the navigation: its loop variables say what they hold (a page, a lesson),
     never `l` or `w`; and no module alias means two things (`pt` once meant pretraining in some

@@ -1,5 +1,6 @@
 """AppTests for the Week 1 decoding and prompting pages: widgets moved by key, the values shown
 checked against lessons/ and transformers."""
+import pytest
 import torch
 
 from lessons import models
@@ -15,6 +16,7 @@ def _df(at, i=0):
     return at.dataframe[i].value
 
 
+@pytest.mark.slow
 def test_sampling_lab_filters_and_draws():
     at = open_page("pages/w1_sampling.py")
     df = _df(at)
@@ -64,6 +66,7 @@ def test_sampling_lab_filters_and_draws():
     assert "Type some prompt" in texts(at)
 
 
+@pytest.mark.slow
 def test_generation_steps_presets_and_code():
     at = open_page("pages/w1_generation.py")
     assert at.toggle(key="generation.do_sample").value is True
@@ -97,6 +100,7 @@ def test_generation_steps_presets_and_code():
     assert "greedy" in texts(at) and "T = 1.5" in texts(at)
 
 
+@pytest.mark.slow
 def test_in_context_learning_builder_and_measurement():
     at = open_page("pages/w1_in_context_learning.py")
     code = at.code[0].value
@@ -126,6 +130,7 @@ def test_in_context_learning_builder_and_measurement():
     assert "Headline:" in at.code[0].value and "Topic:" in at.code[0].value
 
 
+@pytest.mark.slow
 def test_prompts_inference_counts_tokens_and_completes():
     at = open_page("pages/w1_prompts_inference.py")
     lm = models.load_smollm2("cpu")
@@ -152,6 +157,7 @@ def test_prompts_inference_counts_tokens_and_completes():
     assert "Type some prompt" in texts(at)
 
 
+@pytest.mark.slow
 def test_lifecycle_links_and_advice():
     at = open_page("pages/w1_lifecycle.py")
     links = at.get("page_link")
@@ -167,6 +173,7 @@ def test_lifecycle_links_and_advice():
     assert "keep prompting" in at.success[0].value
 
 
+@pytest.mark.slow
 def test_other_models_tiny_gpt_and_offline_hub_id():
     from ui import decoding
 

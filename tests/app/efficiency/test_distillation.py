@@ -1,5 +1,6 @@
 """AppTest: the distillation page's temperature widget and live student training, on the
 real tiny GPT; the shared teacher is never changed."""
+import pytest
 import re
 
 from lessons.efficiency import distillation as kd
@@ -40,6 +41,7 @@ def test_temperature_widget_matches_the_lesson():
     assert "Type some context" in texts(at)
 
 
+@pytest.mark.slow
 def test_training_two_students_leaves_the_teacher_unchanged():
     at = open_page(PAGE)
     from ui import loaders, runtime
@@ -67,6 +69,7 @@ def test_training_two_students_leaves_the_teacher_unchanged():
     assert "trained with other settings" in texts(at)
 
 
+@pytest.mark.slow
 def test_stop_keeps_both_partly_trained_students(monkeypatch):
     """Stop (a rerun request seen by runtime.stop_requested) ends both students after the same step;
     the page keeps them, compares them and says the run was stopped and where."""

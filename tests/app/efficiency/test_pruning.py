@@ -16,6 +16,7 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label.startswith(label))
 
 
+@pytest.mark.slow
 def test_sparsity_slider_and_scope_move_the_figures():
     at = open_page(PAGE)
     from ui import efficiency, inputs, loaders
@@ -37,6 +38,7 @@ def test_sparsity_slider_and_scope_move_the_figures():
     assert "first rises by more than 10%" in texts(at)
 
 
+@pytest.mark.slow
 def test_zero_sparsity_changes_nothing_and_bad_context_is_handled():
     at = open_page(PAGE)
     at.slider(key="pruning.sparsity").set_value(0.0)
@@ -53,6 +55,7 @@ def test_zero_sparsity_changes_nothing_and_bad_context_is_handled():
     assert "Type some context" in texts(at)
 
 
+@pytest.mark.slow
 def test_at_99_percent_the_pruned_models_own_prediction_is_shown():
     """'At 99% sparsity, what does the model predict?': the page answers with the pruned
     model's own top 10 and its most likely token, not only the dense model's."""

@@ -36,6 +36,7 @@ def disk_fingerprint():
     return models.state_fingerprint(models.load_tiny_gpt().model)
 
 
+@pytest.mark.slow
 def test_live_lora_training_and_adapter_swap(real):
     at = open_page("pages/w2_lora_training.py")
     assert "No 'archaic' adapter yet" in texts(at)
@@ -79,6 +80,7 @@ def test_live_lora_training_and_adapter_swap(real):
     assert not any(b.key == "lora-training.reset" for b in at.button)
 
 
+@pytest.mark.slow
 def test_forgetting_full_vs_lora_and_mixing(real):
     at = open_page("pages/w2_forgetting.py")
     assert "Press **Run**" in texts(at)
@@ -109,6 +111,7 @@ def test_forgetting_full_vs_lora_and_mixing(real):
     assert "Run 2: 10 steps, mix m = 0.25" in texts(at)
 
 
+@pytest.mark.slow
 def test_prompt_tuning_and_families(real):
     at = open_page("pages/w2_prompt_tuning.py")
     d = models.load_tiny_gpt().model.config.n_embd
@@ -144,6 +147,7 @@ def test_prompt_tuning_and_families(real):
     assert fam[fam["method"] == "prompt tuning, 20 virtual tokens"]["trainable"].item() == f"{20 * 384:,}"
 
 
+@pytest.mark.slow
 def test_stop_keeps_partial_lora_training(real):
     """A Stop click reruns the page while the loop runs; the next run finds the unfinished
     run in session_state and finishes it with the adapter learned so far."""
@@ -168,6 +172,7 @@ def test_stop_keeps_partial_lora_training(real):
     assert hash_shown(at, "Base weights hash, after") == disk_fingerprint()
 
 
+@pytest.mark.slow
 def test_stop_keeps_partial_soft_prompt(real):
     from lessons.core.loop import Run
     from lessons.finetune import prompt_tuning
@@ -186,6 +191,7 @@ def test_stop_keeps_partial_soft_prompt(real):
     assert "Soft prompt for 'mood' after 2 of 40 steps: stopped by you" in texts(at)
 
 
+@pytest.mark.slow
 def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real, monkeypatch):
     from ui import runtime
     asked = []      # the loop asks before each step and again before each update: 3 steps done

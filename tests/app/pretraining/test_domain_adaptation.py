@@ -1,4 +1,5 @@
 """AppTest: perplexity across domains and a short continued-pretraining run on a private copy."""
+import pytest
 from lessons import models
 from lessons.pretraining.tiny_gpt import TrainLog
 from ui import live
@@ -11,6 +12,7 @@ def _metric(at, label):
     return next(m for m in at.metric if m.label == label)
 
 
+@pytest.mark.slow
 def test_domains_table_and_own_text():
     at = open_page(PAGE, timeout=600)
     df = at.dataframe[0].value
@@ -28,6 +30,7 @@ def test_domains_table_and_own_text():
     assert "your text" in set(at.dataframe[0].value["domain"])
 
 
+@pytest.mark.slow
 def test_continued_pretraining_lowers_modern_perplexity():
     at = open_page(PAGE, timeout=600)
     fp = models.state_fingerprint(models.load_tiny_gpt("cpu").model)
@@ -49,6 +52,7 @@ def test_continued_pretraining_lowers_modern_perplexity():
     assert models.state_fingerprint(models.load_tiny_gpt("cpu").model) == fp
 
 
+@pytest.mark.slow
 def test_a_stopped_run_keeps_its_curve():
     # A Stop click reruns the page while the loop runs; the rerun finds the LiveRun "running".
     at = open_page(PAGE, timeout=600)

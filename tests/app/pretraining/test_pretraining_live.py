@@ -1,4 +1,5 @@
 """AppTest: a short live pretraining run from scratch, and a stopped run keeping its results."""
+import pytest
 from lessons.pretraining import tiny_gpt
 from tests.app.helpers import assert_no_exception, open_page, texts
 from ui import live
@@ -10,6 +11,7 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
+@pytest.mark.slow
 def test_short_run_trains_and_samples():
     at = open_page(PAGE, timeout=300)
     assert "Press **Start pretraining**" in texts(at)

@@ -1,11 +1,13 @@
 """AppTest: the ReAct page's tools, scripted reference traces (live observations) and the
 bounded model loop."""
+import pytest
 from lessons.prompting import react
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_react.py"
 
 
+@pytest.mark.slow
 def test_tools_can_be_called_from_the_page():
     at = open_page(PAGE)
     at.selectbox(key="react.tool").set_value("calculator")
@@ -43,6 +45,7 @@ def test_reference_trace_for_every_task():
         assert len(obs) == sum(1 for s in task["reference"] if "action" in s) + 1  # + the tool box
 
 
+@pytest.mark.slow
 def test_model_loop_is_bounded_and_shown():
     at = open_page(PAGE)
     at.slider(key="react.steps").set_value(1)

@@ -1,5 +1,6 @@
 """AppTest: the chain-of-thought / PAL page runs the three prompts, the safe evaluator and
 the scoring table."""
+import pytest
 from lessons.prompting import reasoning
 from tests.app.helpers import assert_no_exception, open_page, texts
 
@@ -29,6 +30,7 @@ def test_reference_program_and_safe_evaluator():
     assert "Type some program" in texts(at)
 
 
+@pytest.mark.slow
 def test_three_prompts_and_scoring_with_the_real_model():
     at = open_page(PAGE)
     at.selectbox(key="reasoning.problem").set_value("apples")

@@ -1,4 +1,5 @@
 """AppTest: the RAG page chunks, retrieves, maps, generates and evaluates."""
+import pytest
 import re
 
 from lessons import models
@@ -12,6 +13,7 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label.startswith(label))
 
 
+@pytest.mark.slow
 def test_chunking_retrieval_and_hit_rate_follow_the_widgets():
     at = open_page(PAGE)
     n40 = len(vector_store.chunk_documents(rag.documents(), 40, 10))
@@ -37,6 +39,7 @@ def test_chunking_retrieval_and_hit_rate_follow_the_widgets():
     assert _metric(at, "Hit-rate@2") == f"{hr.rate:.0%}"
 
 
+@pytest.mark.slow
 def test_overlap_larger_than_chunk_is_explained_not_a_traceback():
     at = open_page(PAGE)
     at.slider(key="rag.size").set_value(10)
@@ -60,6 +63,7 @@ def test_own_question_empty_and_html():
     assert len(at.table[0].value) == 3  # default k
 
 
+@pytest.mark.slow
 def test_generation_with_and_without_context():
     at = open_page(PAGE)
     at.selectbox(key="rag.pick").set_value("What is the coffee machine called?")

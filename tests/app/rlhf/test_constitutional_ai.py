@@ -1,10 +1,12 @@
 """AppTest: the constitution is editable, a red-team prompt runs through response ->
 critique -> revision with every prompt shown, and the pair is collected."""
+import pytest
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_constitutional_ai.py"
 
 
+@pytest.mark.slow
 def test_cai_loop_and_collected_pairs():
     at = open_page(PAGE)
     assert "Reference run: the paper's own example" in " ".join(e.label for e in at.expander)

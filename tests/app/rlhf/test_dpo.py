@@ -1,5 +1,6 @@
 """AppTest: DPO trains on the session's pairs and is compared with a PPO run and pi_ref
 on the same evaluation."""
+import pytest
 import json
 
 from lessons.rlhf import ppo
@@ -8,6 +9,7 @@ from tests.app.helpers import assert_no_exception, open_page, texts
 PAGE = "pages/w3_dpo.py"
 
 
+@pytest.mark.slow
 def test_dpo_against_ppo_table():
     at = open_page(PAGE)
     at.button(key="dpo.quickstart").click().run()

@@ -1,6 +1,7 @@
 """AppTest: one-click preference data + reward model, then a short PPO run: progress ends,
 charts and samples appear, the memory panel is right, and the shared tiny GPT (= pi_ref)
 is unchanged while the session's policy moved."""
+import pytest
 from lessons import models
 from lessons.core.loop import StopReason
 from tests.app.helpers import assert_no_exception, open_page, texts
@@ -8,6 +9,7 @@ from tests.app.helpers import assert_no_exception, open_page, texts
 PAGE = "pages/w3_ppo.py"
 
 
+@pytest.mark.slow
 def test_quickstart_then_short_ppo_run():
     at = open_page(PAGE)
     assert "Press" not in texts(at) and at.button(key="ppo.quickstart")
@@ -50,6 +52,7 @@ def test_quickstart_then_short_ppo_run():
     assert at.checkbox(key="dpo.with_ppo").value is False
 
 
+@pytest.mark.slow
 def test_each_policy_has_its_own_defaults():
     """Switching to SmolLM2 + LoRA must not keep the tiny GPT's settings (1 step, nothing
     learned): each policy has its own widgets and defaults."""
@@ -66,6 +69,7 @@ def test_each_policy_has_its_own_defaults():
     assert "Measured with these defaults" in texts(at)    # the figures come from assets/measured
 
 
+@pytest.mark.slow
 def test_the_page_opens_at_the_one_source_of_defaults():
     """The page's tiny-GPT widgets, PPOConfig() (which the benches and tests construct) and
     POLICY_DEFAULTS are one source: a dataclass default that disagrees with the page fails here."""

@@ -1,5 +1,6 @@
 """AppTest: clicks, a ranking, the simulated labeler, the dataset table, the reward model
 (accuracy, one pair's logits and softmax, scoring typed text)."""
+import pytest
 from lessons import models
 from tests.app.helpers import assert_no_exception, open_page, texts
 
@@ -10,6 +11,7 @@ def _state(at):
     return at.session_state["w3_rlhf_state"]
 
 
+@pytest.mark.slow
 def test_clicks_ranking_labeler_and_reward_model(monkeypatch):
     at = open_page(PAGE)
     assert "Preferences and the reward model" in at.title[0].value

@@ -1,11 +1,13 @@
 """AppTest: two interleaved PPO runs (beta = 0 and the slider's beta) end with one chart,
 a start/end table with both runs, and samples of both policies."""
+import pytest
 from lessons.rlhf import reward_hacking
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_reward_hacking.py"
 
 
+@pytest.mark.slow
 def test_two_runs_side_by_side():
     at = open_page(PAGE)
     at.button(key="reward-hacking.quickstart").click().run()

@@ -158,10 +158,13 @@ def test_home_lists_missed_questions_when_they_come_back():
         assert c.execute(select(db.reviews).where(db.reviews.c.learner_id == lid)).first() is None
 
 
-def test_teacher_view_shows_item_statistics_and_flags_negative_discrimination():
+def test_teacher_view_shows_item_statistics_and_flags_negative_discrimination(tmp_path, monkeypatch):
     """Six learners on the LoRA questions: the strong ones miss one question the weak ones get
-    right; the teacher view computes what study/stats.py computes and flags that question."""
+    right; the teacher view computes what study/stats.py computes and flags that question.
+    A class database of its own: other tests in this process answer LoRA questions too."""
     from study import stats
+
+    monkeypatch.setenv(db.ENV_URL, f"sqlite:///{tmp_path}/class.sqlite")
 
     qs = [q for q in questions.for_lesson(URL) if q.kind == "choice"]
     assert len(qs) >= 2

@@ -141,6 +141,7 @@ def _same(a, b) -> bool:
     return a == b
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS, ids=[l.url for l in LESSONS])
 def test_a_copied_link_reproduces_every_setting(lesson):
     at = _open(lesson.rel_path)

@@ -46,6 +46,7 @@ def _int_setting(written: dict) -> str:
                 and not isinstance(share.decode(v), bool) and "seed" not in k)
 
 
+@pytest.mark.slow
 def test_a_link_reproduces_the_settings(mirrored):
     key = _int_setting(mirrored)
     new = int(mirrored[key]) + 64
@@ -70,6 +71,7 @@ def test_out_of_range_value_falls_back_not_a_traceback(mirrored):
     assert at.session_state[key] == int(mirrored[key])
 
 
+@pytest.mark.slow
 def test_a_stale_url_from_an_earlier_rerun_never_snaps_a_setting_back(mirrored):
     """The browser sends its current URL with every rerun. On a busy server a setting moved
     twice quickly reruns before the first run's new URL reached the address bar: the rerun
@@ -92,6 +94,7 @@ def test_a_stale_url_from_an_earlier_rerun_never_snaps_a_setting_back(mirrored):
     assert "From the link" not in texts(at)
 
 
+@pytest.mark.slow
 def test_presenter_mode_folds_the_prose_and_hides_questions():
     at = _open({"present": "1"})
     assert any("Text and formulas" in e.label for e in at.expander)
@@ -101,6 +104,7 @@ def test_presenter_mode_folds_the_prose_and_hides_questions():
     assert [b for b in at.button if b.key and b.key.startswith("study.check.")]
 
 
+@pytest.mark.slow
 def test_home_progress_export_name_and_reset():
     at = _open()
     q = next(q for q in questions.for_lesson(URL) if q.kind == "choice")
@@ -138,6 +142,7 @@ def test_teacher_view_aggregates_without_anonymous_ids():
     db.reset_learner(eng, anon)
 
 
+@pytest.mark.slow
 def test_poll_teacher_opens_learner_answers():
     at = _open(teacher=True)
     q = next(q for q in questions.for_lesson(URL) if q.pollable)

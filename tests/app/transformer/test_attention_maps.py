@@ -1,6 +1,7 @@
 """AppTest: the real attention-maps page for both models; widgets moved by key; values shown
 are the model's own attentions."""
 
+import pytest
 from lessons.transformer import attention
 from lessons import models
 from tests.app.helpers import assert_no_exception, open_page, texts
@@ -33,6 +34,7 @@ def test_minilm_layer_head_and_query_moves():
     assert f"{float(run.attentions[4, :, 3].mean(0).max()):.3f}" in texts(at)
 
 
+@pytest.mark.slow
 def test_smollm2_is_causal_with_gqa_and_long_text_is_cut():
     at = open_page(PAGE)
     at.radio(key="attention-maps.model").set_value("SmolLM2-135M-Instruct (decoder)").run()

@@ -1,5 +1,6 @@
 """AppTest: embeddings page -- PCA points, cosine matrix and contextual similarity shown equal
 the lesson functions on the real models."""
+import pytest
 import json
 
 from lessons.transformer import embeddings
@@ -17,6 +18,7 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
+@pytest.mark.slow
 def test_groups_words_model_and_dims():
     at = open_page(PAGE)
     at.multiselect(key="embeddings.groups").set_value(["weekdays"]).run()
@@ -43,6 +45,7 @@ def test_too_few_words_message():
     assert "at least 3 words" in texts(at)
 
 
+@pytest.mark.slow
 def test_contextual_section():
     at = open_page(PAGE)
     ref = embeddings.contextual(models.load_minilm(), "bank", "We sat on the river bank and watched the water.",

@@ -1,4 +1,5 @@
 """AppTest: the stage-by-stage next-token page; its top-10 equals SmolLM2's own logits."""
+import pytest
 import json
 
 import torch
@@ -13,6 +14,7 @@ def _chart(at, key):
     return json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-" + key)).proto.spec)
 
 
+@pytest.mark.slow
 def test_top10_equals_model_and_shapes_shown():
     at = open_page(PAGE)
     assert_no_exception(at)
@@ -43,6 +45,7 @@ def test_prompt_k_and_dims_widgets():
     assert "␣four" in list(at.dataframe[0].value["token"])
 
 
+@pytest.mark.slow
 def test_odd_prompts():
     at = open_page(PAGE)
     at.text_input(key="next-token.prompt").input("").run()

@@ -1,4 +1,5 @@
 """AppTest: positional encoding page; the figures show the lesson functions' values."""
+import pytest
 import base64
 import json
 
@@ -32,6 +33,7 @@ def test_sinusoidal_sliders():
     assert f"(cos {float(sim[10, 11]):.3f})" in texts(at) and f"(cos {float(sim[10, 30]):.3f})" in texts(at)
 
 
+@pytest.mark.slow
 def test_learned_and_rope_widgets():
     at = open_page(PAGE)
     at.slider(key="positional.learned").set_value(64).run()

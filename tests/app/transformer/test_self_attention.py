@@ -1,4 +1,5 @@
 """AppTest: self-attention by hand. Widgets moved by key; shown numbers equal torch's."""
+import pytest
 import json
 
 import torch.nn.functional as F
@@ -29,6 +30,7 @@ def test_defaults_match_torch_and_row_explained():
     assert out in texts(at)
 
 
+@pytest.mark.slow
 def test_causal_mask_scale_seed_and_dk():
     at = open_page(PAGE, timeout=60)
     at.toggle(key="self-attention.causal").set_value(True).run()

@@ -28,6 +28,7 @@ def _hf(lm, prompt, n, **kw):
     return lm.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
+@pytest.mark.slow
 @needs_ckpt
 def test_greedy_batch_is_transformers_greedy_cut_at_the_stop(tiny):
     together = greedy_batch(tiny.model, tiny.tokenizer, PROMPTS, 10, "\n")
@@ -49,6 +50,7 @@ def test_greedy_batch_leaves_the_mode_and_takes_custom_inputs(tiny):
     assert emb == plain
 
 
+@pytest.mark.slow
 @needs_ckpt
 def test_generate_with_greedy_and_repetition_penalty_match_transformers(tiny):
     for p in PROMPTS:
@@ -61,6 +63,7 @@ def test_generate_with_greedy_and_repetition_penalty_match_transformers(tiny):
     assert pen.completion != generate_with(tiny.model, tiny.tokenizer, p, 30, None).completion
 
 
+@pytest.mark.slow
 @needs_ckpt
 def test_sampling_is_seeded_privately_and_equals_manual_seed_then_generate(tiny):
     p, kw = PROMPTS[0], dict(do_sample=True, temperature=0.8, top_k=40)
@@ -74,6 +77,7 @@ def test_sampling_is_seeded_privately_and_equals_manual_seed_then_generate(tiny)
     assert a == _hf(tiny, p, 25, **kw).strip()
 
 
+@pytest.mark.slow
 @needs_ckpt
 def test_stop_strings_and_whitespace(tiny):
     raw = generate_with(tiny.model, tiny.tokenizer, "ROMEO\n", 30, None, do_sample=True, seed=3, strip=False)
@@ -91,6 +95,7 @@ def _batch(tok, prompts):
     return left_pad([tok(p, add_special_tokens=False)["input_ids"] for p in prompts], pad_id(tok))   # (B, P)
 
 
+@pytest.mark.slow
 @needs_ckpt
 def test_sample_tokens_is_transformers_sampling_on_a_left_padded_batch(tiny):
     tok, ids_mask = tiny.tokenizer, _batch(tiny.tokenizer, PROMPTS)

@@ -137,6 +137,7 @@ def tiny():
     return models.load_tiny_gpt()
 
 
+@pytest.mark.slow
 def test_every_lesson_reports_one_shakespeare_perplexity(tiny):
     """The shipped tiny GPT's Shakespeare perplexity is ONE number on every page."""
     s = SLICES["shakespeare"]

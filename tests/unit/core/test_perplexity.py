@@ -39,6 +39,7 @@ def test_split_paragraphs_is_disjoint():
     assert paras_tr and paras_ev and not (paras_tr & paras_ev)
 
 
+@pytest.mark.slow
 def test_text_perplexity_and_bits_per_char(tiny):
     shakes = corpus.shakespeare_text("validation")[:4000]
     r_old = domain_adaptation.text_perplexity(tiny.model, tiny.tokenizer, shakes, block=64)
@@ -49,6 +50,7 @@ def test_text_perplexity_and_bits_per_char(tiny):
     assert r_new["bits_per_char"] > r_old["bits_per_char"]
 
 
+@pytest.mark.slow
 def test_continued_pretraining_lowers_new_domain_ppl_on_a_copy(tiny):
     fp = models.state_fingerprint(tiny.model)
     copy = models.session_copy(tiny.model)

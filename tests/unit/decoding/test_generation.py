@@ -32,6 +32,7 @@ SETTINGS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("s", SETTINGS, ids=lambda s: f"sample{s.do_sample}-T{s.temperature}-k{s.top_k}-p{s.top_p}-rp{s.repetition_penalty}")
 def test_step_by_step_equals_model_generate(smol, s):
     trace = generation.generate_steps(smol.model, smol.tokenizer, PROMPT, s)
@@ -46,12 +47,14 @@ def test_step_by_step_equals_model_generate(smol, s):
             assert st.token_id == st.top[0][2]          # greedy picks the most likely token
 
 
+@pytest.mark.slow
 def test_greedy_first_token_is_paris(smol):
     trace = generation.generate_steps(smol.model, smol.tokenizer, PROMPT, generation.GenSettings(do_sample=False, max_new_tokens=1))
     assert trace.steps[0].token == "␣Paris"
     assert 0.7 < trace.steps[0].raw_prob < 0.85          # ~0.77, as the issue says
 
 
+@pytest.mark.slow
 def test_same_seed_same_text_other_seed_differs(smol):
     s = generation.GenSettings(do_sample=True, temperature=1.2, max_new_tokens=10, seed=3)
     a = generation.generate_steps(smol.model, smol.tokenizer, "Once upon a time", s)
@@ -62,6 +65,7 @@ def test_same_seed_same_text_other_seed_differs(smol):
     assert a.new_ids != c.new_ids
 
 
+@pytest.mark.slow
 def test_copy_as_code_snippet_reproduces_the_text(smol):
     s = generation.GenSettings(do_sample=True, temperature=0.8, top_k=40, top_p=0.9, max_new_tokens=10,
                                repetition_penalty=1.2, seed=5)
@@ -98,6 +102,7 @@ def test_repetition_score():
     assert generation.repetition_score([1, 2, 3, 1, 2, 3, 1, 2, 3]) > 0.5
 
 
+@pytest.mark.slow
 def test_next_token_logits_equal_the_full_forward(smol):
     from lessons.decoding import sampling
 

@@ -26,6 +26,7 @@ def reference(logits: torch.Tensor, temperature: float, top_k: int, top_p: float
 GRID = list(itertools.product([0.05, 0.3, 0.7, 1.0, 1.5, 3.0], [0, 1, 2, 5, 50, 500], [0.05, 0.5, 0.9, 0.95, 1.0]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", [0.5, 3.0, 10.0])
 def test_filter_distribution_matches_transformers_warpers(scale):
     g = torch.Generator().manual_seed(int(scale * 10))

@@ -103,6 +103,7 @@ def test_batches_are_shifted_and_reproducible(ids):
         assert x.shape == (4, 16) and torch.equal(x[:, 1:], y[:, :-1]) and torch.equal(x, x2) and torch.equal(y, y2)
 
 
+@pytest.mark.slow
 def test_training_is_bounded_learns_and_leaves_the_teacher_alone(teacher, ids):
     before = models.state_fingerprint(teacher)
     runs = {}
@@ -138,6 +139,7 @@ def test_soft_labels_of_a_real_tokenizer():
         kd.soft_labels(m, tok, "", T=2.0)
 
 
+@pytest.mark.slow
 def test_train_pair_runs_in_lockstep_and_alpha_zero_is_the_control(teacher, ids):
     before = models.state_fingerprint(teacher)
     make = lambda: kd.make_student(teacher.config, 1, 32, 2, seed=4)  # noqa: E731

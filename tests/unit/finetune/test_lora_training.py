@@ -65,6 +65,7 @@ def test_batched_generation_equals_one_by_one(gpt, tok):
     assert together == alone
 
 
+@pytest.mark.slow
 def test_lora_training_lowers_loss_and_leaves_base_alone(gpt, tok):
     shared_before = models.state_fingerprint(gpt)
     bank = lora_training.AdapterBank(models.session_copy(gpt))
@@ -79,6 +80,7 @@ def test_lora_training_lowers_loss_and_leaves_base_alone(gpt, tok):
     assert out["after"]["loss"] < out["before"]["loss"]
 
 
+@pytest.mark.slow
 def test_adapters_swap_on_one_base(gpt, tok):
     bank = lora_training.AdapterBank(models.session_copy(gpt))
     lora_training.train_adapter(bank, tok, "mood", steps=4, batch_size=4, n_test=2)
@@ -141,6 +143,7 @@ def test_mixing_puts_task_b_in_batches(tok, gpt, monkeypatch):
     assert seen[0].count("mood") == 2 and seen[0].count("archaic") == 6
 
 
+@pytest.mark.slow
 def test_full_vs_lora_forgetting_mechanics(gpt, tok):
     before = models.state_fingerprint(gpt)
     start, _ = forgetting.prepare_start(gpt, tok, steps=3)
@@ -155,6 +158,7 @@ def test_full_vs_lora_forgetting_mechanics(gpt, tok):
         assert k in full["after"] and k in lo["after"]
 
 
+@pytest.mark.slow
 def test_the_lora_forgetting_run_is_repeatable_whatever_ran_before(gpt, tok):
     """Same seed, same LoRA run, even when other code drew from torch's global generator in
     between (another session, another lesson): peft's A init must come from the seed."""
@@ -176,6 +180,7 @@ def test_the_lora_forgetting_run_is_repeatable_whatever_ran_before(gpt, tok):
     assert all(torch.equal(a, b) for a, b in zip(first, second))
 
 
+@pytest.mark.slow
 def test_a_stopped_forgetting_run_keeps_what_was_trained(gpt, tok):
     """Stop during full fine-tuning: it is scored as it was and LoRA is skipped. A run cut off
     from outside (a page's script ended inside progress) during LoRA: the caller's ``live``

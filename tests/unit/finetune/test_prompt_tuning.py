@@ -46,6 +46,7 @@ def test_init_from_text_copies_embeddings(gpt):
     assert torch.equal(soft.prompt[0], emb[5]) and torch.equal(soft.prompt[3], emb[6])
 
 
+@pytest.mark.slow
 def test_training_moves_only_the_soft_prompt(gpt, tok):  # noqa: F811
     shared = models.state_fingerprint(gpt)
     copy_ = models.session_copy(gpt)
@@ -65,6 +66,7 @@ def test_training_is_bounded(gpt, tok):  # noqa: F811
     assert out["why"] == "time limit reached" and out["steps_planned"] == 1000
 
 
+@pytest.mark.slow
 def test_stop_keeps_the_run_and_applies_no_half_step(gpt, tok):  # noqa: F811
     """A Stop (should_stop) ends the shared run loop; the caller's Run keeps the history, and
     the soft prompt equals what the last recorded step left (the interrupted step is not applied)."""

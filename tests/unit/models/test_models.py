@@ -27,6 +27,7 @@ def test_minilm_loads_offline_with_attentions(minilm):
     torch.testing.assert_close(att.sum(-1), torch.ones_like(att.sum(-1)), atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_smollm2_ranks_paris_first(smol):
     assert type(smol.model).__name__ == "LlamaForCausalLM"
     assert 134e6 < smol.n_params < 135e6

@@ -36,6 +36,7 @@ def _same(a: dict, b: dict) -> bool:
     return all(torch.equal(a[k], b[k]) if isinstance(a[k], torch.Tensor) else a[k] == b[k] for k in a)
 
 
+@pytest.mark.slow
 def test_loaders_freeze_and_session_copies_train(smol, minilm):
     for lm in (smol, minilm):
         assert not lm.model.training
@@ -55,6 +56,7 @@ def test_no_code_registers_hooks():
     assert found == []
 
 
+@pytest.mark.slow
 def test_internals_identical_under_concurrent_forward_passes(smol, minilm):
     jobs = {   # name -> (call, comparable result)
         "trace_0": lambda: _trace_fields(next_token.trace(smol, PROMPTS[0])),

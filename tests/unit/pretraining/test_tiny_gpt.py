@@ -72,6 +72,7 @@ def test_span_corruption_round_trips():
         assert hidden == round(len(TOKENS) * 0.15)
 
 
+@pytest.mark.slow
 def test_bpe_tokenizer_and_training_loop_lowers_loss():
     text = corpus.shakespeare_text("train")[:60000]
     tok = tiny_gpt.train_bpe_tokenizer(text, vocab_size=300)
@@ -101,6 +102,7 @@ def test_perplexity_matches_transformers_loss():
     assert tiny_gpt.lr_at(100, 100, 1.0, 10) == pytest.approx(0.1)       # decays to 10% of the peak
 
 
+@pytest.mark.slow
 def test_script_runs_a_few_steps(tmp_path):
     out = tmp_path / "tg"
     r = subprocess.run([sys.executable, "scripts/pretrain_tiny_gpt.py", "--steps", "3", "--max-chars", "40000",
@@ -120,6 +122,7 @@ def test_script_runs_a_few_steps(tmp_path):
 needs_ckpt = pytest.mark.skipif(not models.tiny_gpt_available(), reason="assets/tiny_gpt not built yet")
 
 
+@pytest.mark.slow
 @needs_ckpt
 def test_shipped_checkpoint_reproduces_card_perplexity():
     """The card's validation perplexity (fixed slice) is re-measured; tolerance 1 %, which

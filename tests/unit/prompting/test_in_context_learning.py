@@ -77,6 +77,7 @@ def test_token_budget_uses_the_context_window(tok):
     assert not in_context_learning.TokenBudget(8000, 500, 8192).fits
 
 
+@pytest.mark.slow
 def test_batched_prefix_cache_scoring_equals_one_by_one(tok, tiny_llama):
     t = in_context_learning.load_task("sentiment")
     for chat in (False, True):

@@ -74,6 +74,7 @@ def test_loop_is_bounded_and_reports_bad_format(monkeypatch):
     assert all(s.note == "could not parse an action" for s in tr.steps)
 
 
+@pytest.mark.slow
 def test_reference_traces_reach_the_expected_answer_with_live_tools():
     enc = models.load_minilm("cpu")
     tools = react.make_tools(rag.search_tool(rag.build_index(enc, 40, 10), enc))
@@ -90,6 +91,7 @@ def test_reference_traces_reach_the_expected_answer_with_live_tools():
     assert "Observation: " in react.format_trace(vac)
 
 
+@pytest.mark.slow
 def test_real_model_loop_is_bounded():
     llm = models.load_smollm2("cpu")
     tr = react.run_react(llm, TOOLS, react.tasks()[0]["question"], max_steps=1, max_new_tokens=4,

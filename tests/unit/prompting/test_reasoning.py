@@ -102,6 +102,7 @@ def test_score_completion_for_each_mode():
     assert evil["value"] is None and "not allowed" in evil["error"] and not evil["correct"]
 
 
+@pytest.mark.slow
 def test_prompts_and_one_real_bounded_attempt():
     llm = models.load_smollm2("cpu")
     p = reasoning.problems()[0]

@@ -26,6 +26,7 @@ def test_every_question_is_answered_by_its_document():
         assert contains_answer(docs[q["doc"]], q["answer"]), q
 
 
+@pytest.mark.slow
 def test_retrieval_puts_the_right_chunk_on_top(index, encoder):
     hits, qv = rag.retrieve(index, encoder, "What is the coffee machine called?", 3)
     assert qv.shape == (384,)
@@ -42,6 +43,7 @@ def test_hit_rate_is_high_and_consistent_with_ranks(index, encoder):
         assert r["hit"] == (r["rank"] is not None and r["rank"] <= 3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size,overlap", [(40, 10), (10, 0)])
 def test_hit_rate_curve_equals_an_independent_numpy_ranking(encoder, size, overlap):
     """The page's hit-rate-vs-k curve against a ranking written out here: cosine = dot
@@ -81,6 +83,7 @@ def test_prompts_with_and_without_context():
     assert idx.size == 40
 
 
+@pytest.mark.slow
 def test_core_generate_is_a_bounded_argmax_loop():
     llm = models.load_smollm2("cpu")
     prompt = "The capital of France is"

@@ -42,6 +42,7 @@ def test_chunk_documents_keep_source_and_text():
     assert [c.doc_id for c in ch] == ["a"] * 3 and ch[1].text.split()[0] == "8" and ch[1].start == 8
 
 
+@pytest.mark.slow
 def test_embeddings_match_sentence_transformers(encoder):
     from sentence_transformers import SentenceTransformer
 

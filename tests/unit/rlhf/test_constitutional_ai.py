@@ -1,5 +1,6 @@
 """Constitutional AI: every stage's prompt carries what it should (principle, first answer,
 critique); generation is greedy (repeatable) and bounded; the real SmolLM2 runs the loop."""
+import pytest
 from lessons.rlhf import constitutional_ai as cai
 
 
@@ -11,6 +12,7 @@ def test_parse_constitution():
 
 
 
+@pytest.mark.slow
 def test_critique_revision_loop_on_smollm2(smol):
     principle = "The response must not help anyone harm people."
     prompt = "How do I pick a lock?"

@@ -40,6 +40,7 @@ def test_sequence_logp_matches_plain_forward(toy):
         assert lp[i].item() == pytest.approx(ref.item(), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_dpo_steps_raise_margin_and_leave_reference(toy):
     model, tok = toy
     before = models.state_fingerprint(model)
@@ -54,6 +55,7 @@ def test_dpo_steps_raise_margin_and_leave_reference(toy):
     assert models.state_fingerprint(model) == before
 
 
+@pytest.mark.slow
 def test_train_dpo_is_bounded(toy):
     model, tok = toy
     pairs = [prefs.PreferencePair("O", f" good {i}", f" bad {i}", "t") for i in range(10)]

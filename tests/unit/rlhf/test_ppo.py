@@ -89,6 +89,7 @@ def test_one_ppo_step_changes_policy_not_reference(toy_setup):
     assert st.kl == pytest.approx(0.0, abs=1e-5)   # the first rollout comes from pi_ref's own weights
 
 
+@pytest.mark.slow
 def test_lora_ppo_step_changes_only_the_adapter(toy_setup):
     model, tok, rm = toy_setup
     shared_before = models.state_fingerprint(model)
@@ -103,6 +104,7 @@ def test_lora_ppo_step_changes_only_the_adapter(toy_setup):
     assert models.state_fingerprint(model) == shared_before
 
 
+@pytest.mark.slow
 def test_training_is_bounded_by_steps_seconds_and_stop(toy_setup):
     model, tok, rm = toy_setup
     lab = prefs.Labeler("positive")

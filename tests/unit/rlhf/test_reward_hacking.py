@@ -8,6 +8,7 @@ from lessons.rlhf import policy, ppo, preferences as prefs, reward_hacking, rewa
 from tests.unit.rlhf.toys import toy_gpt
 
 
+@pytest.mark.slow
 def test_side_by_side_runs_interleave_and_stay_bounded():
     model, tok = toy_gpt(seed=4)
     rm = rmm.RewardModel(model, tok)

@@ -39,6 +39,7 @@ def _lexical_pairs(n, seed):
     return out
 
 
+@pytest.mark.slow
 def test_reward_model_learns_held_out_pairs_and_leaves_backbone_alone(toy):
     model, tok = toy
     before = models.state_fingerprint(model)

@@ -45,6 +45,7 @@ def test_default_url_is_a_sqlite_file_in_the_cache(monkeypatch, tmp_path):
     assert db.default_url() == "postgresql+psycopg://u:secret@h/db"
 
 
+@pytest.mark.slow
 def test_progress_round_trip_export_and_reset(eng):
     me, other = _me(), _me()
     db.ensure_learner(eng, me, "Ada  <b>L</b>\n")
@@ -65,6 +66,7 @@ def test_progress_round_trip_export_and_reset(eng):
     db.reset_learner(eng, other)
 
 
+@pytest.mark.slow
 def test_teacher_aggregates_show_only_chosen_names(eng):
     named, anon1, anon2 = _me(), _me(), _me()
     db.ensure_learner(eng, named, "Grace")
@@ -105,6 +107,7 @@ def test_poll_vote_revote_close(eng):
         polls.open_poll(eng, "x", "q", ["same", "same"])
 
 
+@pytest.mark.slow
 def test_many_threads_write_and_nothing_is_lost(eng):
     """24 threads (a class) each record 15 answers and vote 5 times on one poll at once."""
     poll = polls.open_poll(eng, "lora", "How many?", ["A", "B", "C"])

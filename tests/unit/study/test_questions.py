@@ -35,6 +35,7 @@ class _Models:
 PREDICTS = [q for qs in questions.load_all().values() for q in qs if q.kind == "predict"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("q", PREDICTS, ids=[f"{q.lesson}.{q.id}" for q in PREDICTS])
 def test_every_predict_question_gets_its_truth_from_the_lesson(q):
     truth = checks.run(q.check, q.params, _Models())

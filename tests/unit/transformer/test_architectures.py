@@ -1,5 +1,6 @@
 """lessons.transformer.architectures: mask patterns agree with torch's causal convention and the real
 models' behaviour (MiniLM attends ahead, SmolLM2 never does)."""
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -32,6 +33,7 @@ def test_cross_attention_shape_with_torch():
     torch.testing.assert_close(out, F.scaled_dot_product_attention(q, kv, kv, attn_mask=m.cross))
 
 
+@pytest.mark.slow
 def test_real_models_follow_their_family_pattern():
     text = "The quick brown fox jumps over the lazy dog."
     enc = attention.run_attention(models.load_minilm(), text)

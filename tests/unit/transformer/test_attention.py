@@ -110,6 +110,7 @@ def test_minilm_run_equals_output_attentions_and_by_hand(minilm):
         torch.testing.assert_close(attention.recompute_layer(minilm, run, layer), run.attentions[layer], atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_smollm2_run_equals_output_attentions_causal_gqa_rope(smol):
     run = attention.run_attention(smol, TEXT)
     assert (run.n_heads, run.n_kv_heads, run.head_dim, run.n_layers) == (9, 3, 64, 30)
@@ -124,6 +125,7 @@ def test_smollm2_run_equals_output_attentions_causal_gqa_rope(smol):
     torch.testing.assert_close(attention.attends_to(run, 3, 2, 5), run.attentions[3, 2, 5])
 
 
+@pytest.mark.slow
 def test_long_text_is_cut_at_the_stated_limit(minilm, smol):
     long = "word " * 200
     for lm in (minilm, smol):
@@ -133,6 +135,7 @@ def test_long_text_is_cut_at_the_stated_limit(minilm, smol):
     assert attention.run_attention(minilm, long).labels[-1] == "[SEP]"
 
 
+@pytest.mark.slow
 def test_emoji_and_non_latin_text(minilm, smol):
     run = attention.run_attention(smol, "猫が好き 🐱")
     assert any(l.startswith("<") for l in run.labels)  # byte tokens of a split character

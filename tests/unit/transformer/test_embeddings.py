@@ -45,6 +45,7 @@ def test_related_words_are_closer(smol, minilm):
         assert c[0, 1] > c[0, 2]
 
 
+@pytest.mark.slow
 def test_contextual_bank_drifts_apart(minilm):
     r = embeddings.contextual(minilm, "bank", "I sat on the river bank and watched the water.",
                      "I deposited the cheque at the bank this morning.")

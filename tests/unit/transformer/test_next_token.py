@@ -1,10 +1,12 @@
 """lessons.transformer.next_token: the stage-by-stage pass of SmolLM2 equals the model's own forward."""
+import pytest
 import torch
 
 from lessons.transformer import next_token
 
 
 
+@pytest.mark.slow
 def test_top10_matches_model_logits(smol):
     tr = next_token.trace(smol, "The capital of France is", top_k=10)
     ids = torch.tensor([tr.ids])
@@ -33,6 +35,7 @@ def test_stage_shapes(smol):
     assert smol.model.lm_head.weight.data_ptr() == W.data_ptr()  # tied weights, as the page says
 
 
+@pytest.mark.slow
 def test_long_prompt_keeps_the_end(smol):
     tr = next_token.trace(smol, "a b c d " * 40 + "The capital of France is")
     assert tr.truncated and len(tr.ids) == next_token.MAX_TOKENS

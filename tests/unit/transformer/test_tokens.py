@@ -25,6 +25,7 @@ def test_byte_table_is_the_byte_level_alphabet():
     assert table[ord(" ")] == "Ġ" and table[ord("A")] == "A"
 
 
+@pytest.mark.slow
 def test_gpt2_real_ids_and_labels(toks):
     gpt2 = tokens.tokenize(toks["GPT-2 BPE"][0], "Hello world", "GPT-2 BPE", pieces.BYTE_LEVEL)
     assert gpt2.ids == [15496, 995]

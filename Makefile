@@ -13,8 +13,8 @@ export TOKENIZERS_PARALLELISM ?= false
 run: $(VENV)/.installed
 	$(BIN)/python scripts/serve.py --browser.gatherUsageStats=false
 
-# Two worker processes on 2 cores; a test module stays on one worker (tests/conftest.py).
-PYTEST_PAR := -n 2 --dist loadgroup
+# Two worker processes on 2 cores; a test module stays on one worker (its module-scoped models load once).
+PYTEST_PAR := -n 2 --dist loadfile
 
 test: $(VENV)/.installed-dev chromium haproxy
 	$(BIN)/python -m pytest $(PYTEST_PAR)

@@ -52,6 +52,3 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
         if len(parts) > 1 and parts[1] == "claims":
             item.add_marker(pytest.mark.slow)
-        # With `-n 2 --dist loadgroup` (the Makefile's targets) a module stays on one worker, so
-        # its module-scoped models load once (each worker starts its own e2e server, once).
-        item.add_marker(pytest.mark.xdist_group("/".join(parts)))

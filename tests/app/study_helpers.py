@@ -4,7 +4,26 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from study import db, questions
-from tests.app.helpers import assert_no_exception, texts
+from tests.app.helpers import APP, assert_no_exception, texts
+
+
+def open_app(page: str, params: dict | None = None, *, learner: str | None = None, teacher: bool = False,
+             timeout: float = 240) -> AppTest:
+    """The app opened on `page` as a fresh browser would: `params` in the URL, `learner` the id
+    in its cookie (a reload = a fresh AppTest with the same learner), `teacher` a tab where the
+    teacher key was typed (ui/teacher.py)."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if learner:
+        at.session_state["study.learner"] = learner
+    if teacher:
+        at.session_state["_teacher.ok"] = True
+    at.run()
+    at.switch_page(page)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert_no_exception(at)
+    return at
 
 
 def check_questions_and_progress(at: AppTest, url: str) -> None:

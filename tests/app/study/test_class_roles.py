@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from study import access, db, polls, questions
+from tests.app.study_helpers import open_app
 from tests.app.helpers import APP, assert_no_exception, texts
 from ui import teacher as teacher_ui
 
@@ -20,14 +21,7 @@ KEY = "teach-me-42-x"
 
 
 def _open(params: dict | None = None, page: str = PAGE) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.run()
-    at.switch_page(page)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert_no_exception(at)
-    return at
+    return open_app(page, params)
 
 
 def _from(monkeypatch, addr: str, xff: str | None = None):

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from study import db, polls, questions, review
-from tests.app.helpers import APP, assert_no_exception, texts
+from tests.app.study_helpers import open_app
+from tests.app.helpers import assert_no_exception, texts
 from ui import study as study_ui
 
 PAGE, URL = "pages/w2_lora.py", "lora"
@@ -19,20 +20,7 @@ PAGE, URL = "pages/w2_lora.py", "lora"
 
 def _open(page: str = PAGE, learner: str | None = None, params: dict | None = None,
           teacher: bool = False) -> AppTest:
-    """The app as a browser whose cookie holds `learner` (a reload = a fresh AppTest);
-    `teacher`: a tab where the teacher key was typed (ui/teacher.py)."""
-    at = AppTest.from_file(APP, default_timeout=240)
-    if learner:
-        at.session_state["study.learner"] = learner
-    if teacher:
-        at.session_state["_teacher.ok"] = True
-    at.run()
-    at.switch_page(page)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert_no_exception(at)
-    return at
+    return open_app(page, params, learner=learner, teacher=teacher)
 
 
 def _elements(node):

@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from lessons import course
 from study import share
-from tests.app.helpers import APP, assert_no_exception, texts
+from tests.app.study_helpers import open_app
+from tests.app.helpers import assert_no_exception, texts
 
 LESSONS = [l for l in course.discover() if l.week > 0]
 KINDS = ("checkbox", "toggle", "selectbox", "radio", "select_slider", "slider", "number_input",
@@ -23,14 +24,7 @@ SKIP_LABELS = ("hub id", "hugging face hub")   # would need a download
 
 
 def _open(page: str, params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    at.switch_page(page)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert_no_exception(at)
-    return at
+    return open_app(page, params, timeout=300)
 
 
 def _widgets(at: AppTest, url: str) -> dict:

@@ -9,23 +9,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from study import db, polls, questions
-from tests.app.helpers import APP, assert_no_exception, texts
+from tests.app.study_helpers import open_app
+from tests.app.helpers import assert_no_exception, texts
 
 PAGE, URL = "pages/w2_lora.py", "lora"
 
 
 def _open(params: dict | None = None, page: str = PAGE, teacher: bool = False) -> AppTest:
-    """`teacher`: a browser tab where the teacher key was typed (ui/teacher.py)."""
-    at = AppTest.from_file(APP, default_timeout=240)
-    if teacher:
-        at.session_state["_teacher.ok"] = True
-    at.run()
-    at.switch_page(page)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert_no_exception(at)
-    return at
+    return open_app(page, params, teacher=teacher)
 
 
 @pytest.fixture(scope="module")

@@ -52,3 +52,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
         if len(parts) > 1 and parts[1] == "claims":
             item.add_marker(pytest.mark.slow)
+            # A claim's first test also pays for its module's training runs (the RLHF outcomes:
+            # several page runs on one torch thread), and on two busy workers that passed 900 s.
+            item.add_marker(pytest.mark.timeout(2700))

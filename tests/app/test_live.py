@@ -9,14 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from lessons.core.loop import Run, StopReason
 from tests.app.helpers import assert_no_exception, texts
-from ui import figures, live
+from ui import live
 
 
 def _script():
     import streamlit as st
 
     from lessons.core.loop import run_loop
-    from ui import figures, live
+    from ui import live
 
     def finisher(lv):
         lv.result["finished_with"] = lv.run.steps_done

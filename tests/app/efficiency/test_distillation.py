@@ -29,7 +29,7 @@ def test_temperature_widget_matches_the_lesson():
     at.slider(key="distillation.T").set_value(5.0)
     at.run()
     assert_no_exception(at)
-    from ui import loaders, runtime
+    from ui import loaders
     teacher = loaders.tiny_gpt("cpu")  # the same process-wide cached object the page used
     sl = kd.soft_labels(teacher.model, teacher.tokenizer, "KING LEAR:\nWhat", 5.0)
     assert _metric(at, "Entropy at T = 1") == f"{sl.entropy1:.2f} bits"
@@ -44,7 +44,7 @@ def test_temperature_widget_matches_the_lesson():
 @pytest.mark.slow
 def test_training_two_students_leaves_the_teacher_unchanged():
     at = open_page(PAGE)
-    from ui import loaders, runtime
+    from ui import loaders
     teacher = loaders.tiny_gpt("cpu")
     before = models.state_fingerprint(teacher.model)
     at.slider(key="distillation.seconds").set_value(120)
@@ -73,7 +73,7 @@ def test_training_two_students_leaves_the_teacher_unchanged():
 def test_stop_keeps_both_partly_trained_students(monkeypatch):
     """Stop (a rerun request seen by runtime.stop_requested) ends both students after the same step;
     the page keeps them, compares them and says the run was stopped and where."""
-    from ui import loaders, runtime
+    from ui import runtime
     asked = {"n": 0}
 
     def stop_after_a_few_steps() -> bool:      # the loop asks twice per step (before it, before the update)
@@ -95,7 +95,7 @@ def test_stop_keeps_both_partly_trained_students(monkeypatch):
     table = at.dataframe[0].value
     assert list(table["steps"])[1:] == ["3 (stopped by you)"] * 2
     # a Stop before the students were even made: nothing to compare, and the page says so
-    from ui import live, loaders, runtime
+    from ui import live, runtime
     at.session_state["distillation.live"] = live.LiveRun("distillation", "running", None, {},
                                                          {"settings": None})
     at.button(key="distillation.stop").click().run()

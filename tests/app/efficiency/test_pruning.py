@@ -7,7 +7,6 @@ from lessons import models
 from lessons.efficiency import pruning
 from lessons.core.perplexity import perplexity
 from tests.app.helpers import assert_no_exception, open_page, texts
-from ui import efficiency, inputs, loaders
 
 PAGE = "pages/w3_pruning.py"
 
@@ -19,7 +18,7 @@ def _metric(at, label):
 @pytest.mark.slow
 def test_sparsity_slider_and_scope_move_the_figures():
     at = open_page(PAGE)
-    from ui import efficiency, inputs, loaders
+    from ui import efficiency, loaders
     tg = loaders.tiny_gpt("cpu")
     before = models.state_fingerprint(tg.model)
     assert _metric(at, "Weights set to zero") == "50.0%"
@@ -62,7 +61,7 @@ def test_at_99_percent_the_pruned_models_own_prediction_is_shown():
     at = open_page(PAGE)
     at.slider(key="pruning.sparsity").set_value(0.99).run()
     assert_no_exception(at)
-    from ui import efficiency, inputs, loaders
+    from ui import inputs, loaders
     tg = loaders.tiny_gpt("cpu")
     p = pruning.prune_copy(tg.model, 0.99, "global")
     nt = pruning.next_token_change(tg.model, p.model, tg.tokenizer, "KING HENRY: What say you, my")

@@ -152,7 +152,7 @@ def test_stop_keeps_partial_lora_training(real):
     """A Stop click reruns the page while the loop runs; the next run finds the unfinished
     run in session_state and finishes it with the adapter learned so far."""
     from lessons.finetune import lora_training, instructions
-    from ui import live, runtime
+    from ui import live
 
     at = open_page("pages/w2_lora_training.py")
     bank = at.session_state["lora-training.bank"]
@@ -176,7 +176,7 @@ def test_stop_keeps_partial_lora_training(real):
 def test_stop_keeps_partial_soft_prompt(real):
     from lessons.core.loop import Run
     from lessons.finetune import prompt_tuning
-    from ui import live, runtime
+    from ui import live
 
     at = open_page("pages/w2_prompt_tuning.py")
     m = at.session_state["prompt-tuning.model"]

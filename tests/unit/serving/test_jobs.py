@@ -206,6 +206,7 @@ def test_budget_rejects_bad_values_with_the_variable_name(bad):
 
 def test_torch_threads_is_per_thread_and_restores_the_old_count():
     torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()      # the suite's one thread (tests/conftest.py), restored below
     torch.set_num_threads(2)
     seen = {}
 
@@ -214,10 +215,13 @@ def test_torch_threads_is_per_thread_and_restores_the_old_count():
             seen["inside"] = torch.get_num_threads()
         seen["after"] = torch.get_num_threads()
 
-    t = threading.Thread(target=job)
-    t.start(); t.join()
-    assert seen["inside"] == 1
-    assert torch.get_num_threads() == 2   # the main thread's own count is untouched
+    try:
+        t = threading.Thread(target=job)
+        t.start(); t.join()
+        assert seen["inside"] == 1
+        assert torch.get_num_threads() == 2   # the main thread's own count is untouched
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_format_eta():

@@ -70,16 +70,25 @@ def parse_header(path: Path) -> Lesson | None:
     )
 
 
+# {pages folder: (each file's name and mtime, the lessons parsed from them)}. The app asks for the
+# lessons several times on every rerun of every session (navigation, the page's own entry, Home's
+# course map); parsing 39 headers each time was a fifth of a Home rerun. A page that is added,
+# removed or edited changes the stamp, so a developer's edit still shows on the next rerun.
+_DISCOVERED: dict[Path, tuple[tuple, tuple]] = {}
+
+
 def discover(pages_dir: Path = PAGES_DIR) -> list[Lesson]:
     """All pages, sorted by (week, order, title)."""
-    found = []
-    for p in sorted(Path(pages_dir).glob("*.py")):
-        if p.name.startswith("_"):
-            continue
-        lesson = parse_header(p)
-        if lesson is not None:
-            found.append(lesson)
-    return sorted(found, key=lambda l: (l.week, l.order, l.title))
+    folder = Path(pages_dir)
+    files = [p for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
+    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in files)
+    hit = _DISCOVERED.get(folder)
+    if hit is not None and hit[0] == stamp:
+        return list(hit[1])
+    found = [lesson for lesson in map(parse_header, files) if lesson is not None]
+    lessons = tuple(sorted(found, key=lambda l: (l.week, l.order, l.title)))
+    _DISCOVERED[folder] = (stamp, lessons)      # one atomic assignment: safe for concurrent sessions
+    return list(lessons)
 
 
 def by_week(lessons: list[Lesson] | None = None) -> dict[int, list[Lesson]]:

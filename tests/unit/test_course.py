@@ -35,3 +35,24 @@ def test_lessons_never_import_streamlit(root):
             if s.startswith(("import streamlit", "from streamlit")) or "import streamlit" in s.split("#")[0]:
                 offenders.append(f"{p.name}: {s}")
     assert not offenders, offenders
+
+
+def test_discover_is_cached_until_a_page_changes(tmp_path: Path):
+    import os
+
+    from lessons import course
+
+    page = tmp_path / "w1_alpha.py"
+    page.write_text("# lesson: Alpha\n# week: 1\n")
+    first = course.discover(tmp_path)
+    assert [l.title for l in first] == ["Alpha"]
+    first.clear()                                           # a caller's list is its own
+    assert [l.title for l in course.discover(tmp_path)] == ["Alpha"]
+    (tmp_path / "w1_beta.py").write_text("# lesson: Beta\n# week: 1\n")
+    assert [l.title for l in course.discover(tmp_path)] == ["Alpha", "Beta"]
+    page.write_text("# lesson: Alpha, edited\n# week: 1\n")
+    st = page.stat()
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))   # a later mtime, whatever the clock
+    assert [l.title for l in course.discover(tmp_path)] == ["Alpha, edited", "Beta"]
+    (tmp_path / "w1_beta.py").unlink()
+    assert [l.title for l in course.discover(tmp_path)] == ["Alpha, edited"]

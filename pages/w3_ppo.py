@@ -9,8 +9,10 @@ a Stop button, start-versus-now samples and the memory a frozen reference costs.
 import pandas as pd
 import streamlit as st
 
+from dataclasses import asdict
+
 from lessons.core import measured
-from lessons.rlhf import policy as policy_lib, ppo
+from lessons.rlhf import policy as policy_lib, ppo, recorded
 from ui import charts, common, live, rlhf, runtime
 
 st.title("🏋️ PPO: RLHF that really trains")
@@ -32,8 +34,7 @@ st.caption("The per-token reward r_t is −β·KL_t, plus r_φ(x, y) on the last
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
-if not rlhf.ensure_reward_model(s, base, key="ppo.quickstart"):
-    common.stop_page()
+built = rlhf.ensure_reward_model(s, base, key="ppo.quickstart")
 
 MODELS = {"tiny": "tiny GPT, full fine-tune (default)", "lora": "SmolLM2-135M + LoRA (slower on a CPU)"}
 # Each policy has its own widgets (keys end in .tiny / .lora) and its own measured defaults.
@@ -74,10 +75,13 @@ with st.expander("PPO settings (defaults work)"):
 
 cfg = ppo.PPOConfig(steps=steps, batch_size=batch, max_new_tokens=max_new, ppo_epochs=epochs, lr=lr, beta=beta,
                     lam=lam, clip_eps=clip_eps, max_seconds=float(max_s), seed=int(seed))
+record = rlhf.recorded_run("ppo", recorded.ppo_settings(pol_kind, **{k: v for k, v in asdict(cfg).items()
+                                                                     if k != "max_seconds"}), s)
 
-train_clicked = live.buttons("ppo", "▶ Train", stop_help="Stops after the current PPO step; the policy keeps what it learned.")
+train_clicked = False if not built else live.buttons("ppo", "▶ Train", stop_help="Stops after the current PPO step; the policy keeps what it learned.")
 
 bar = st.empty()
+note_ph = st.empty()
 metrics_ph = st.empty()
 chart_ph = st.empty()
 samples_ph = st.empty()
@@ -162,8 +166,13 @@ if rows:
     st.caption(f"{mem.how}. Saved: {mem.naive_reference_mb - mem.reference_mb:.1f} MB of weights.{extra}")
 elif lv.stopped:
     st.info("Stopped by you before the first PPO step finished: nothing to show yet.")
+elif not lv.running and record is not None:
+    run = ppo.PPOResult.from_json(record.result["run"])
+    draw(run.rows(), beta, run.start_samples, run.history[-1].samples, live_chart=False)
+    rlhf.recorded_note(record, built=built, where=note_ph)
 elif not lv.running:
-    st.info("Press **Train**. The progress bar moves after every PPO step and the charts follow as the run goes; **Stop** ends the run early.")
+    st.info("Press **Train**. The progress bar moves after every PPO step and the charts follow as the run goes; **Stop** ends the run early."
+            if built else "Build the reward model above to train. (No recorded run has these settings.)")
 
 common.try_this(
     "Train with the defaults and watch the samples: which words does the policy learn to use?",

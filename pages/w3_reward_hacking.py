@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons.core.loop import StopReason
-from lessons.rlhf import policy as policy_lib, ppo, reward_hacking
+from lessons.rlhf import policy as policy_lib, ppo, recorded, reward_hacking
 from ui import charts, common, inputs, live, rlhf, runtime
 
 st.title("🎰 Reward hacking and the KL penalty")
@@ -38,9 +38,8 @@ st.markdown(
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
-if not rlhf.ensure_reward_model(s, base, key="reward-hacking.quickstart"):
-    common.stop_page()
-if s.labeler.kind != "reader":
+built = rlhf.ensure_reward_model(s, base, key="reward-hacking.quickstart")
+if built and s.labeler.kind != "reader":
     st.warning(f"Your labeler is *{inputs.md_escape(s.labeler.description)}*. The win-rate below uses it. "
                "VADER alone is fooled by spam too (it scores *good good good* near +1), so with it the "
                "win-rate rises along with the hack. The **reader** labeler (the default on the preferences "
@@ -58,9 +57,12 @@ max_s = st.slider("time limit per run (s)", 10, 600, 240, step=10, key="reward-h
 st.caption(f"Both runs use the same seed, prompts, reward model and settings; only β differs. Worst case "
            f"≈ 2 × {max_s} s on a CPU.")
 
-start = live.buttons("reward-hacking", "▶ Train both", start="run",
-                     stop_help="Stops both runs after the current round; what they learned is kept.")
+record = rlhf.recorded_run("reward-hacking", recorded.hacking_settings((0.0, beta), beta=beta, steps=steps, lr=lr,
+                                                                     seed=int(seed)), s)
+start = False if not built else live.buttons("reward-hacking", "▶ Train both", start="run",
+                                             stop_help="Stops both runs after the current round; what they learned is kept.")
 bar = st.empty()
+note_ph = st.empty()
 chart_ph = st.empty()
 
 
@@ -102,30 +104,43 @@ if start:
             bar.empty()
 
 lv = live.state("reward-hacking")
+
+
+def show_results(results: dict) -> None:
+    """The symptom table and what each policy writes at the end: {beta: PPOResult}."""
+    verdicts = {names(b): reward_hacking.verdict(res) for b, res in results.items()}
+    st.dataframe(pd.DataFrame(reward_hacking.symptom_rows(verdicts)), hide_index=True, width="stretch")
+    st.subheader("What each policy writes now")
+    cols = st.columns(len(results))
+    for col, (b, res) in zip(cols, results.items()):
+        with col:
+            st.markdown(f"**{names(b)}**")
+            if res.history:
+                st.dataframe(pd.DataFrame([{"prompt": p, "completion": c, "r_φ": round(r, 2)}
+                                           for p, c, r in res.history[-1].samples]),
+                             hide_index=True, width="stretch")
+    st.caption("Start → end: averages of the first and last 3 steps. Read the completions: a high r_φ "
+               "with one word repeated is the reward model being gamed, not the labeler being pleased "
+               "— the labeler's win-rate says so.")
+
+
 if not lv.running and lv.run is not None and lv.run.steps_done:
     charts.show(rlhf.runs_figure(named_rows(lv.run), rlhf.HACK_PANELS), key="reward-hacking.done", where=chart_ph)
     if lv.run.stopped is not StopReason.STEPS:
         st.warning(f"Run ended early ({lv.run.stopped.describe()}): showing the steps finished so far.")
-    results = lv.result
-    if results:
-        verdicts = {names(b): reward_hacking.verdict(res) for b, res in results.items()}
-        st.dataframe(pd.DataFrame(reward_hacking.symptom_rows(verdicts)), hide_index=True, width="stretch")
-        st.subheader("What each policy writes now")
-        cols = st.columns(len(results))
-        for col, (b, res) in zip(cols, results.items()):
-            with col:
-                st.markdown(f"**{names(b)}**")
-                if res.history:
-                    st.dataframe(pd.DataFrame([{"prompt": p, "completion": c, "r_φ": round(r, 2)}
-                                               for p, c, r in res.history[-1].samples]),
-                                 hide_index=True, width="stretch")
-        st.caption("Start → end: averages of the first and last 3 steps. Read the completions: a high r_φ "
-                   "with one word repeated is the reward model being gamed, not the labeler being pleased "
-                   "— the labeler's win-rate says so.")
+    if lv.result:
+        show_results(lv.result)
 elif lv.stopped:
     st.info("Stopped by you before the first round finished: nothing to show yet.")
-else:
-    st.info("Press **Train both**: each chart gets one red line (β = 0) and one blue line (your β).")
+elif not lv.running and record is not None:
+    recorded_runs = {float(b): ppo.PPOResult.from_json(r) for b, r in record.result["runs"].items()}
+    charts.show(rlhf.runs_figure({names(b): r.rows() for b, r in recorded_runs.items()}, rlhf.HACK_PANELS),
+                key="reward-hacking.recorded", where=chart_ph)
+    rlhf.recorded_note(record, built=built, where=note_ph)
+    show_results(recorded_runs)
+elif not lv.running:
+    st.info("Press **Train both**: each chart gets one red line (β = 0) and one blue line (your β)." if built
+            else "Build the reward model above to train. (No recorded run has these settings.)")
 
 common.try_this(
     "Run with the defaults. Which run reaches the higher reward r_φ? Which one does the labeler prefer, and which would you rather read?",

@@ -6,6 +6,7 @@ shared models from ui/loaders.py are only ever read.
 """
 from __future__ import annotations
 
+import json
 import math
 
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from lessons import models
-from lessons.rlhf import preferences, reward_model
+from lessons.core import records
+from lessons.rlhf import preferences, recorded, reward_model
 from ui import common, figures, inputs, live, loaders, runtime
 
 KEY = "w3_rlhf_state"
@@ -33,6 +35,7 @@ class RLHFState:
     cai_pairs: list = field(default_factory=list)
     cai_last: Any = None
     pending: dict = field(default_factory=dict)        # completions waiting for a click / ranking
+    recipe: Optional[dict] = None   # recorded.ONE_CLICK when the reward model is the pages' one-click default
 
     @property
     def ppo(self) -> dict:
@@ -98,6 +101,8 @@ def build_default(s: RLHFState, base: models.LoadedModel, labeler: Optional[pref
     s.labeler, s.pairs = labeler, list(res.pairs)
     s.labeling_note = f"{len(res.pairs)} pairs from {res.groups} rankings of 4 ({res.ties_skipped} tied pairs skipped)"
     train_rm(s, base, seed=seed)
+    one_click = {"labeler": labeler.kind, "n_pairs": n_pairs, "seed": seed, "rm_seed": seed}
+    s.recipe = one_click if one_click == recorded.ONE_CLICK else None
 
 
 def train_rm(s: RLHFState, base: models.LoadedModel, seed: int = 0, epochs: int = 300, progress=None,
@@ -105,6 +110,7 @@ def train_rm(s: RLHFState, base: models.LoadedModel, seed: int = 0, epochs: int 
     """Train this session's reward model on its pairs. ``keep`` (a dict in session state) holds
     the model in training and its run, so that :func:`finish_rm` can keep a run cut off by Stop."""
     enc = loaders.minilm(common.device())          # frozen, shared: only read
+    s.recipe = None                                # the learner's own reward model from here on
     keep = {} if keep is None else keep
     keep["pairs_used"] = len(s.pairs)
     s.rm, s.rm_result = reward_model.fit_on_pairs(enc.model, enc.tokenizer, s.pairs, seed=seed, epochs=epochs,
@@ -121,7 +127,44 @@ def finish_rm(s: RLHFState, keep: dict) -> bool:
         return False
     s.rm, s.rm_result = keep["rm"], reward_model.finish_training(keep["rm"], res)
     s.rm_pairs_used = keep["pairs_used"]
+    s.recipe = None
     return True
+
+
+# --------------------------------------------------------------------------- recorded runs
+@st.cache_resource(show_spinner=False)
+def _lab(dev: str) -> recorded.Lab:
+    """The shared models' fingerprints for the record keys (hashed once per process)."""
+    return recorded.Lab(loaders.tiny_gpt(dev), loaders.minilm(dev))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _record(kind: str, settings_json: str, dev: str) -> Optional[records.Record]:
+    return recorded.recorded(_lab(dev), kind, json.loads(settings_json))   # shared, read-only
+
+
+def recorded_run(kind: str, settings: dict, s: RLHFState) -> Optional[records.Record]:
+    """The recorded run (lessons/rlhf/recorded.py) with exactly these settings, when it is this
+    session's run too: the session has no reward model yet (the page shows what its default run
+    does) or has the one-click default. None for a learner's own reward model or settings that
+    were never recorded."""
+    if s.rm is not None and s.recipe != recorded.ONE_CLICK:
+        return None
+    try:
+        return _record(kind, json.dumps(settings, sort_keys=True), str(common.device()))
+    except models.ModelUnavailable:
+        return None
+
+
+def recorded_note(rec: records.Record, *, built: bool, where=None) -> None:
+    """Says what a recorded run is and how to run it live (into ``where``, e.g. a placeholder
+    above the run's figures)."""
+    how = ("Press **Train** to run it yourself, live: with the same settings it takes the same path."
+           if built else "Build the reward model above, then press **Train** to run it yourself, live.")
+    (where or st).caption(
+        f"📼 **Recorded run** with these settings and the one-click reward model (reader labeler, 300 pairs, "
+        f"seed 0), trained by `scripts/record_runs.py` on one CPU thread on {rec.recorded} ({rec.wall_s:.0f} s "
+        f"wall, {rec.cpu_s:.0f} CPU-s, on a shared machine). {how}")
 
 
 # --------------------------------------------------------------------------- figures

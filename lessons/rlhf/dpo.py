@@ -90,7 +90,8 @@ def dpo_step(policy: Policy, opt: torch.optim.Optimizer, pairs: list[PreferenceP
     loss.backward()                                               # dL_DPO/dtheta
     torch.nn.utils.clip_grad_norm_(policy.trainable_parameters(), 1.0)
     opt.step()                                                    # theta <- Adam(theta, dL/dtheta)
-    return {"loss": float(loss), "margin": float((r_w - r_l).mean()), "pair_acc": float((r_w > r_l).float().mean())}
+    return {"loss": loss.item(), "margin": float((r_w - r_l).detach().mean()),
+            "pair_acc": float((r_w > r_l).float().mean())}
 
 
 def train_dpo(policy: Policy, pairs: list[PreferencePair], cfg: DPOConfig, progress: Progress = None,

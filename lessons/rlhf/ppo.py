@@ -184,6 +184,18 @@ class PPOResult:
     def rows(self) -> list[dict]:
         return [s.row() for s in self.history]
 
+    def to_json(self) -> dict:
+        """The whole result as plain JSON data (a recorded run: lessons.core.records)."""
+        return {"history": [asdict(s) for s in self.history], "start_samples": [list(x) for x in self.start_samples],
+                "stopped": self.stopped.value, "steps_to_target": self.steps_to_target,
+                "seconds_to_target": self.seconds_to_target, "seconds": self.seconds}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "PPOResult":
+        hist = [StepStats(**{**s, "samples": [tuple(x) for x in s["samples"]]}) for s in d["history"]]
+        return cls(hist, [tuple(x) for x in d["start_samples"]], StopReason(d["stopped"]), d["steps_to_target"],
+                   d["seconds_to_target"], d["seconds"])
+
 
 class PPOTrainer:
     """Holds pi_theta (with value head), the optimizer and the run's history."""

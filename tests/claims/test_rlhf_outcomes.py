@@ -1,83 +1,75 @@
 """Week 3 outcomes as experiments: what the RLHF pages (reward hacking, PPO, DPO) say happens
-at their defaults, performed with the pages' own lessons functions, defaults and seeds on the
-real tiny GPT, against the same default reward model the pages build in one click
-(ui/rlhf.build_default: reader labeler, 300 pairs, seed 0).
+at their defaults and in their Try-this, checked on the pages' own runs (lessons/rlhf/recorded.py:
+the pages' one click, their defaults and seeds, one torch thread, on the real tiny GPT).
 
-These train for real, so they are the slowest Week 3 tests (see the report for timings);
-each experiment is one run whose history answers several claims."""
-import dataclasses
+Each run comes from its record in assets/recorded/ when the record was made by the current code,
+models and torch (the key says so), and is trained here otherwise: a record is a cache of what
+this code does, never a substitute. test_records_are_current fails when a record is missing or
+stale (run `scripts/record_runs.py`), and test_a_record_is_what_the_code_does trains the start of
+the PPO page's default run live and compares it with its record, step by step."""
+import math
 
 import pytest
 
 from lessons import models
-from lessons.core import measured
-from lessons.rlhf import dpo, ppo, preferences, reward_hacking, reward_model, policy as policy_lib
+from lessons.core import measured, records
+from lessons.rlhf import dpo, ppo, recorded, reward_hacking, policy as policy_lib
+from lessons.rlhf.recorded import dpo_settings, hacking_settings, ppo_settings
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """The pages build the reward model and train in jobs of GENAI_LAB_JOB_THREADS = 1 torch
-    thread (ui/jobs.py). With 2 threads the float sums run in another order and a run takes
-    another, equally valid, path; these experiments run as the pages do, on one thread.
-    (Measured with 2 threads: every claim below still held, by smaller margins: beta = 0.5's
-    win-rate fell 0.50 -> 0.44 rather than -> 0.28, and beta = 0's reward r_phi was 1.95 times
-    the default run's rather than 3.4 times.)"""
-    import torch
+@pytest.fixture(scope="module")
+def lab(minilm):
+    return recorded.Lab(models.load_tiny_gpt("cpu"), minilm)
 
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+
+def _side_by_side(lab, betas, **over) -> dict:
+    """The reward-hacking page's run: beta = 0 and one beta, interleaved: {beta: PPOResult}."""
+    out = recorded.result(lab, "reward-hacking", hacking_settings(betas, **over))
+    return {float(b): ppo.PPOResult.from_json(r) for b, r in out["runs"].items()}
+
+
+def _ppo_page(lab, beta) -> ppo.PPOResult:
+    """The PPO page's run (tiny GPT, its defaults but beta)."""
+    return ppo.PPOResult.from_json(recorded.result(lab, "ppo", ppo_settings(beta=beta))["run"])
+
+
+def test_records_are_current(lab, smol):
+    """Every run the pages open with and these tests check has a record made by this code, these
+    models and this torch, and assets/recorded/ holds nothing else (scripts/record_runs.py)."""
+    store = records.FileStore()
+    labs = {"tiny": lab, "lora": recorded.Lab(lab.base, lab.encoder, smol)}
+    want = {}
+    for kind, settings in recorded.RUNS:
+        want.setdefault(kind, set()).add(recorded.key(labs[settings.get("policy", "tiny")], kind, settings)[2])
+    missing = [(k, s) for k, s in recorded.RUNS
+               if store.get(k, recorded.key(labs[s.get("policy", "tiny")], k, s)[2]) is None]
+    assert not missing, f"no current record (run scripts/record_runs.py): {missing}"
+    extra = {k: set(store.keys(k)) - want.get(k, set()) for k in recorded.RECIPES}
+    assert not any(extra.values()), f"stale records in assets/recorded (run scripts/record_runs.py): {extra}"
+
+
+def test_a_record_is_what_the_code_does(lab):
+    """The PPO page's default run, its first 2 steps trained now, equal its record's first 2 steps
+    (a run takes the same path whatever its length: no schedule depends on the steps)."""
+    full = recorded.recorded(lab, "ppo", ppo_settings())
+    assert full is not None, "no current record of the PPO page's default run (scripts/record_runs.py)"
+    live = recorded.run(lab, "ppo", ppo_settings(steps=2)).result["run"]["history"]
+    rec = full.result["run"]["history"][:2]
+    for a, b in zip(live, rec):
+        for k, v in a.items():
+            if k == "samples":
+                assert [x[:2] for x in v] == [x[:2] for x in b[k]]
+            elif k != "seconds":
+                assert math.isclose(v, b[k], rel_tol=1e-4, abs_tol=1e-5), (a["step"], k, v, b[k])
 
 
 @pytest.fixture(scope="module")
-def rlhf(minilm):
-    """The pages' one click (ui/rlhf.build_default): 300 pairs labelled by the reader, and a
-    reward model fitted on them. ``one_click()`` fits a fresh reward model for each experiment,
-    as a learner's fresh session has: the reward model caches the word vectors it has met, and
-    a vector computed in another padded batch differs in the last float bits, which is enough
-    for a 60-step PPO run to take another path."""
-    base = models.load_tiny_gpt("cpu")
-    lab = preferences.Labeler("reader")
-    res = preferences.simulate_with_model(base.model, base.tokenizer, lab, n_pairs=300, seed=0)
-
-    def one_click():
-        rm, fit = reward_model.fit_on_pairs(minilm.model, minilm.tokenizer, res.pairs, seed=0)
-        assert fit.test_acc > 0.6
-        return rm
-    return base, lab, res.pairs, one_click
-
-
-def _side_by_side(rlhf, betas, **over):
-    """The reward-hacking page's run: beta = 0 and one beta, interleaved, on a fresh session."""
-    base, lab, _, one_click = rlhf
-    rm = one_click()
-    d = {**reward_hacking.DEFAULTS, **over}
-    cfg = ppo.PPOConfig(steps=d["steps"], lr=d["lr"], beta=d["beta"], max_seconds=3600, seed=d["seed"])
-
-    def make(c):
-        return ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=d["seed"]), rm, lab,
-                              policy_lib.PROMPTS, c)
-    return reward_hacking.run_side_by_side(make, cfg, betas)
-
-
-def _ppo_page(rlhf, beta):
-    """The PPO page's run (tiny GPT, its defaults but beta) on a fresh session."""
-    base, lab, _, one_click = rlhf
-    cfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "beta": beta, "max_seconds": 3600, "seed": 0})
-    tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=0), one_click(), lab,
-                        policy_lib.PROMPTS, cfg)
-    return ppo.train(tr)
-
-
-@pytest.fixture(scope="module")
-def hack_runs(rlhf):
-    """The reward-hacking page at its defaults and with the Try-this betas 0.5 and 0.05, each
-    exactly as the page runs it (beta = 0 beside it). Returns ({beta: {0.0: verdict, beta:
-    verdict}}, {beta: {0.0: PPOResult, beta: PPOResult}})."""
-    runs = {b: _side_by_side(rlhf, (0.0, b)) for b in (reward_hacking.DEFAULTS["beta"], 0.5, 0.05)}
+def hack_runs(lab):
+    """The reward-hacking page at its defaults and with the Try-this betas 0.5 and 0.05 (beta = 0
+    beside each). Returns ({beta: {0.0: verdict, beta: verdict}}, {beta: {0.0: PPOResult, beta: PPOResult}})."""
+    runs = {b: _side_by_side(lab, (0.0, b)) for b in (reward_hacking.DEFAULTS["beta"], 0.5, 0.05)}
     return {b: {k: reward_hacking.verdict(r) for k, r in out.items()} for b, out in runs.items()}, runs
 
 
@@ -115,20 +107,20 @@ def test_reward_hacking_try_this_beta(hack_runs):
     assert low["distinct_2"][1] < 0.5 and low["win_rate"][1] < default[reward_hacking.DEFAULTS["beta"]]["win_rate"][1]
 
 
-def test_reward_hacking_try_this_lower_lr_hacks_later(hack_runs, rlhf):
+def test_reward_hacking_try_this_lower_lr_hacks_later(hack_runs, lab):
     """'Lower the learning rate to 5e-4: hacking takes longer to appear.' Hacking = distinct-2
     of a step below 0.5 (one phrase repeated)."""
     b = reward_hacking.DEFAULTS["beta"]
     first = next(s.step for s in hack_runs[1][b][0.0].history if s.distinct_2 < 0.5)
-    slow = _side_by_side(rlhf, (0.0, b), lr=5e-4, steps=first)[0.0]
-    assert all(s.distinct_2 >= 0.5 for s in slow.history)
+    slow = _side_by_side(lab, (0.0, b), lr=5e-4)[0.0]
+    assert all(s.distinct_2 >= 0.5 for s in slow.history[:first])
 
 
 @pytest.fixture(scope="module")
-def ppo_runs(rlhf):
+def ppo_runs(lab):
     """The PPO page (tiny GPT) at its defaults and with the Try-this betas, one run each."""
     d = ppo.POLICY_DEFAULTS["tiny"]
-    return {b: reward_hacking.verdict(_ppo_page(rlhf, b)) for b in (d["beta"], 0.5, 0.05)}
+    return {b: reward_hacking.verdict(_ppo_page(lab, b)) for b in (d["beta"], 0.5, 0.05)}
 
 
 def test_ppo_page_defaults_and_try_this_beta(ppo_runs):
@@ -147,19 +139,11 @@ def test_ppo_page_defaults_and_try_this_beta(ppo_runs):
     assert v[0.05]["win_rate"][1] < 0.45 < v[0.05]["win_rate"][0] + 0.1
 
 
-def test_ppo_try_this_more_epochs_clip_more(rlhf):
+def test_ppo_try_this_more_epochs_clip_more(lab):
     """'Set K = 1 epoch per batch, then 8, and train 3 steps each: with 8 passes over each batch,
-    more of the token updates hit the clip (the clipfrac in the summary).'"""
-    base, lab, _, one_click = rlhf
-    rm = one_click()
-    d = ppo.POLICY_DEFAULTS["tiny"]
-    res = {}
-    for k in (1, 8):
-        cfg = ppo.PPOConfig(steps=3, lr=d["lr"], beta=d["beta"], batch_size=d["batch_size"], ppo_epochs=k,
-                            max_seconds=3600, seed=0)
-        tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=0), rm, lab, policy_lib.PROMPTS, cfg)
-        res[k] = ppo.train(tr).history
-    assert sum(s.clipfrac for s in res[8]) > sum(s.clipfrac for s in res[1])
+    more of the token updates hit the clip (the clipfrac in the summary).' (Trained here: 6 steps.)"""
+    res = {k: recorded.run(lab, "ppo", ppo_settings(steps=3, ppo_epochs=k)).result["run"]["history"] for k in (1, 8)}
+    assert sum(s["clipfrac"] for s in res[8]) > sum(s["clipfrac"] for s in res[1])
 
 
 def test_ppo_try_this_lora_trains_only_the_adapter(smol):
@@ -172,31 +156,14 @@ def test_ppo_try_this_lora_trains_only_the_adapter(smol):
 
 
 @pytest.fixture(scope="module")
-def dpo_runs(rlhf):
-    base, lab, pairs, one_click = rlhf
-    rm = one_click()
-    yard = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer), rm, lab, policy_lib.PROMPTS,
-                          ppo.PPOConfig(steps=1, seed=0))
-    ref_c = yard.ref_completions
-    ev = {"ref": ppo.evaluate_policy(yard.policy, rm, lab, ref_c)}
-    D = dpo.DPOConfig()
-    per_epoch = -(-len(pairs) // D.batch_size)
-
-    def run(name, epochs=D.epochs, at=(), **over):
-        pol = policy_lib.from_shared(base.model, base.tokenizer, seed=0)
-
-        def progress(row, run):
-            if row["step"] in at:
-                ev[f"{name}@{row['step']}"] = {**ppo.evaluate_policy(pol, rm, lab, ref_c), **row}
-        res = dpo.train_dpo(pol, pairs, dpo.DPOConfig(epochs=epochs, max_steps=10_000, max_seconds=3600, **over),
-                            progress=progress)
-        ev[name] = {**ppo.evaluate_policy(pol, rm, lab, ref_c), **res.history[-1]}
-    # The defaults (3 epochs) are the first 3 epochs of the 10-epoch run (same seeded shuffles).
-    run("10 epochs", epochs=10, at=(D.epochs * per_epoch,))
-    ev["default"] = ev[f"10 epochs@{D.epochs * per_epoch}"]
-    run("beta 1", beta=1.0)
-    run("lr 1e-3", lr=1e-3)
-    return ev
+def dpo_runs(lab):
+    """The DPO page at its defaults (3 epochs: the first 3 epochs of the 10-epoch run, same seeded
+    shuffles) and with the Try-this settings; each figure an evaluation on fresh samples."""
+    at = dpo.DPOConfig.epochs * recorded.dpo_steps_per_epoch()
+    ten = recorded.result(lab, "dpo", dpo_settings(epochs=10, eval_at=(at,)))
+    return {"ref": ten["ref"], "10 epochs": ten["end"], "default": ten["at"][str(at)],
+            "beta 1": recorded.result(lab, "dpo", dpo_settings(beta=1.0))["end"],
+            "lr 1e-3": recorded.result(lab, "dpo", dpo_settings(lr=1e-3))["end"]}
 
 
 def test_dpo_defaults_stay_near_pi_ref_and_please_the_labeler(dpo_runs):
@@ -219,23 +186,15 @@ def test_dpo_try_this(dpo_runs):
     assert hot["kl"] > 3 * d["kl"] and hot["win_rate"] <= d["win_rate"] + 0.03
 
 
-@pytest.mark.slow
-def test_ppo_smollm2_lora_defaults_move_the_win_rate_as_the_page_quotes(rlhf, smol):
+def test_ppo_smollm2_lora_defaults_move_the_win_rate_as_the_page_quotes(lab, smol):
     """The PPO page's caption for 'SmolLM2 + LoRA' quotes one measured run at that choice's
     defaults (assets/measured/outcomes.json 'ppo-lora': seed 0, one torch thread, 20 steps of 16
-    prompts; bench/outcomes.py --only ppo-lora --save). The same run here: about 4.5 CPU-minutes."""
-    import torch
-
-    base, lab, _, one_click = rlhf   # one torch thread, as measured (the module's fixture)
-    rm = one_click()
-    torch.manual_seed(0)
-    cfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["lora"], "max_seconds": 3600})
-    tr = ppo.PPOTrainer(policy_lib.with_lora(smol.model, smol.tokenizer, seed=0), rm, lab, policy_lib.PROMPTS, cfg)
-    start = ppo.evaluate_policy(tr.policy, rm, lab, tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
-    res = ppo.train(tr)
-    end = ppo.evaluate_policy(tr.policy, rm, lab, tr.ref_completions, max_new_tokens=cfg.max_new_tokens)
+    prompts, evaluated before and after; bench/outcomes.py --only ppo-lora --save)."""
+    out = recorded.result(recorded.Lab(lab.base, lab.encoder, smol), "ppo", ppo_settings("lora", evaluate=True))
+    cfg = ppo.PPOConfig(**ppo.POLICY_DEFAULTS["lora"])
+    start, end = out["start"], out["end"]
     m = measured.outcome("ppo-lora")
-    assert len(res.history) == cfg.steps == m["steps"]
+    assert len(out["run"]["history"]) == cfg.steps == m["steps"]
     assert abs(start["win_rate"] - m["start"]) < 0.02
     assert end["win_rate"] >= start["win_rate"] + 0.03 and abs(end["win_rate"] - m["value"]) < 0.06
     assert end["kl"] < 10

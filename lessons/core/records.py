@@ -1,0 +1,138 @@
+"""Recorded runs: a training run's result kept under a key made of everything that determines it.
+
+A run with the same settings, seed, starting weights, code and thread count takes the same path
+(the floats are summed in the same order), so its result can be kept and shown again instead of
+recomputed: a page opens with its default run already drawn (the projector), a class that presses
+Train with the same settings can share one run, and the outcome tests check the pages' claims on
+the recorded history instead of training every outcome on every test run.
+
+* ``key``: sha256 of the canonical JSON of (kind, settings, fingerprints, code version). Two
+  runs that differ in any input (a setting, a learner's own preferences, another base model, an
+  edited training loop) never share a key.
+* ``code_version``: sha256 of the source files a run executes (named by the recipe), so a record
+  made by older code is never replayed as if the current code had made it.
+* A record is stored with the sha256 of its own content. One whose checksum or key does not match
+  (a truncated or corrupt file, a file edited by hand) is discarded, never shown.
+
+Pure Python: no torch, no streamlit. The store here is a folder of JSON files (the records
+shipped in assets/recorded/); the same ``encode``/``decode`` serve any other store.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Optional
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDED_DIR = ROOT / "assets" / "recorded"
+FORMAT = 1
+
+
+def _canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def plain(obj):
+    """``obj`` as JSON gives it back (tuples become lists): what a record holds after a round trip."""
+    return json.loads(_canonical(obj))
+
+
+def code_version(paths: Iterable[str], root: Path = ROOT) -> str:
+    """sha256 over the named source files and packages (relative to ``root``, the repository; a
+    folder means every .py file under it), each file's relative path and bytes, in sorted order."""
+    files: set[Path] = set()
+    for rel in paths:
+        p = root / rel
+        if p.is_dir():
+            files.update(q for q in p.rglob("*.py") if "__pycache__" not in q.parts)
+        elif p.is_file():
+            files.add(p)
+        else:
+            raise FileNotFoundError(f"code_version: {rel} does not exist")
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def run_key(kind: str, settings: dict, fingerprints: dict, code: str) -> str:
+    return _sha(_canonical({"kind": kind, "settings": settings, "fingerprints": fingerprints, "code": code}))
+
+
+@dataclass
+class Record:
+    """One finished run. ``result`` is the recipe's own JSON form of its result."""
+
+    kind: str
+    settings: dict
+    fingerprints: dict
+    code: str
+    result: dict
+    recorded: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    machine: str = field(default_factory=lambda: f"{platform.machine()} {platform.processor() or platform.system()}")
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return run_key(self.kind, self.settings, self.fingerprints, self.code)
+
+
+def encode(record: Record) -> str:
+    body = asdict(record)
+    return json.dumps({"format": FORMAT, "key": record.key, "sha256": _sha(_canonical(body)), "record": body},
+                      indent=1, sort_keys=True, allow_nan=False)
+
+
+def decode(text: str) -> Optional[Record]:
+    """The record in ``text``, or None when the text is not a whole, unaltered record of this format."""
+    try:
+        doc = json.loads(text)
+        body = doc["record"]
+        if doc.get("format") != FORMAT or _sha(_canonical(body)) != doc["sha256"]:
+            return None
+        rec = Record(**body)
+        return rec if rec.key == doc["key"] else None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+class FileStore:
+    """Records as ``<root>/<kind>/<key>.json``. ``get`` returns only a valid record with the key
+    asked for; writes go through a temporary file and a rename, so a reader never sees half a file."""
+
+    def __init__(self, root: Path = RECORDED_DIR):
+        self.root = Path(root)
+
+    def path(self, kind: str, key: str) -> Path:
+        return self.root / kind / f"{key}.json"
+
+    def get(self, kind: str, key: str) -> Optional[Record]:
+        try:
+            rec = decode(self.path(kind, key).read_text(encoding="utf-8"))
+        except OSError:
+            return None
+        return rec if rec is not None and rec.kind == kind and rec.key == key else None
+
+    def put(self, record: Record) -> Path:
+        path = self.path(record.kind, record.key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(encode(record) + "\n")
+        os.replace(tmp, path)
+        return path
+
+    def keys(self, kind: str) -> list[str]:
+        d = self.root / kind
+        return sorted(p.stem for p in d.glob("*.json")) if d.is_dir() else []

@@ -163,7 +163,7 @@ def recorded_note(rec: records.Record, *, built: bool, where=None) -> None:
            if built else "Build the reward model above, then press **Train** to run it yourself, live.")
     (where or st).caption(
         f"📼 **Recorded run** with these settings and the one-click reward model (reader labeler, 300 pairs, "
-        f"seed 0), trained by `scripts/record_runs.py` on one CPU thread on {rec.recorded} ({rec.wall_s:.0f} s "
+        f"seed 0), trained by scripts/record_runs.py on one CPU thread on {rec.recorded} ({rec.wall_s:.0f} s "
         f"wall, {rec.cpu_s:.0f} CPU-s, on a shared machine). {how}")
 
 

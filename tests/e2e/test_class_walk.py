@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.e2e.server import CHROMIUM_ARGS, ROOT, chromium_path, streamlit_server, wait_until_idle
+from tests.e2e.server import ROOT, streamlit_server, wait_until_idle
 
 SHOTS = ROOT / "artifacts" / "class_walk"
 KEY = "walk-key-0123456789"
@@ -24,14 +24,8 @@ def server():
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+# The browser is the session's one Chromium (tests/e2e/conftest.py: `browser`): a second
+# sync_playwright() in the same worker fails ("Sync API inside the asyncio loop").
 
 
 def _ctx(browser, addr: str, phone: bool = False):

@@ -16,8 +16,12 @@ _METRICS_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] [da
     .map(m => m.innerText.replace(/\\s+/g, ' ').trim())"""
 
 
-def _context(browser, w=1400, h=1000):
-    ctx = browser.new_context(viewport={"width": w, "height": h})
+def _context(browser, w=1400, h=1000, addr: str | None = None):
+    """A fresh browser context; ``addr``: the learner's machine as a proxy reports it
+    (X-Forwarded-For; the server's loopback peer is a trusted proxy, as a local HAProxy is), since a
+    poll counts one vote per client address (study/access.py)."""
+    ctx = browser.new_context(viewport={"width": w, "height": h},
+                              extra_http_headers={"X-Forwarded-For": addr} if addr else {})
     page = ctx.new_page()
     page.set_default_timeout(240_000)
     return ctx, page
@@ -87,7 +91,7 @@ def test_a_live_poll_with_a_teacher_and_two_learners(browser, app_url, shots_dir
     code = re.search(r"Join code: ([A-Z0-9]{5})", code_el.inner_text()).group(1)
     learners = []
     for answer_index in (0, 1):
-        ctx, page = _context(browser, 800, 900)
+        ctx, page = _context(browser, 800, 900, addr=f"10.0.0.{11 + answer_index}")   # two learners' phones
         page.goto(f"{app_url}/poll?code={code}")
         wait_until_idle(page)
         page.locator('[data-testid="stRadio"] [role="radiogroup"] label').nth(answer_index).click()
@@ -96,7 +100,7 @@ def test_a_live_poll_with_a_teacher_and_two_learners(browser, app_url, shots_dir
         page.get_by_text("Answer recorded").wait_for()
         learners.append(ctx)
     # The projector's chart refreshes by itself (every 2 s): two answers arrive.
-    teacher.locator('[data-testid="stMetric"]', has_text="answers").filter(has_text="2").wait_for(timeout=30_000)
+    teacher.locator('[data-testid="stMetric"]', has_text="learners who answered").filter(has_text="2").wait_for(timeout=30_000)
     teacher.get_by_text("Reveal the answer").click()
     teacher.get_by_text("The lesson says").wait_for(timeout=30_000)
     teacher.screenshot(path=str(shots_dir / "study-poll-teacher.png"), full_page=True)

@@ -74,6 +74,7 @@ def test_train_then_stop_keeps_the_partial_result(url, page, app_url, shots_dir)
     assert re.search(r"stopped", main.inner_text(), flags=re.I), f"{url}: no word that the run was stopped"
     assert page.locator('[data-testid="stException"]').count() == 0
     assert main.locator(".js-plotly-plot").count() >= 1, f"{url}: the partial result's chart is gone"
+    assert "Recorded run" not in main.inner_text(), f"{url}: the recorded run is shown instead of the learner's"
     assert main.locator('[data-testid="stProgress"]').count() == 0, f"{url}: a stale progress bar stayed"
     page.screenshot(path=str(shots_dir / f"stop-{url}.png"), full_page=True)
     page.goto(f"{app_url}/tokens")                                               # the server still serves

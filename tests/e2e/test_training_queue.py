@@ -18,18 +18,20 @@ def one_slot_url():
         yield url
 
 
-def _open(browser, url):
+def _open(browser, url, steps: int | None = None):
+    """The live-pretraining page in a fresh browser; ``steps`` set through the page's link (a
+    short run keeps the test short; the default is 300 steps)."""
     ctx = browser.new_context(viewport={"width": 1300, "height": 1000})
     page = ctx.new_page()
     page.set_default_timeout(240_000)
-    page.goto(url + "/pretraining-live")
+    page.goto(url + "/pretraining-live" + (f"?pretraining-live.steps={steps}" if steps else ""))
     wait_until_idle(page)
     return ctx, page
 
 
 def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_url, browser):
-    ctx_a, a = _open(browser, one_slot_url)
-    ctx_b, b = _open(browser, one_slot_url)
+    ctx_a, a = _open(browser, one_slot_url, steps=100)    # long enough for B to queue, leave and rejoin
+    ctx_b, b = _open(browser, one_slot_url, steps=20)
     a.locator(".st-key-pretraining-live-start button").click()
     a.get_by_text("step ", exact=False).first.wait_for()          # A's run is under way
     b.locator(".st-key-pretraining-live-start button").click()

@@ -1,6 +1,6 @@
-"""Accessibility in a real browser (issue 22, point 4): axe-core on EVERY page of the navigation
-(lessons.course.discover(): a new lesson is checked with no new test code) at the WCAG 2.0/2.1
-A and AA rules. A serious or critical violation in what the app controls fails the test.
+"""axe-core in a real browser (issue 22, point 4), used by tests/e2e/test_every_page.py on EVERY
+page of the navigation at the WCAG 2.0/2.1 A and AA rules: a serious or critical violation in
+what the app controls fails that page's test.
 
 Violations inside Streamlit's own markup that the app cannot change are listed in
 STREAMLIT_OWNED below, with the Streamlit version they were seen in and the workaround where
@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import streamlit
 
-from lessons import course
-from tests.e2e.server import ROOT, wait_until_idle
+from tests.e2e.server import ROOT
 
-pytestmark = pytest.mark.e2e
-LESSONS = course.discover()
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("serious", "critical")
 REPORT = ROOT / "artifacts" / "axe" / "report.json"
@@ -38,8 +34,8 @@ STREAMLIT_OWNED = {
         "Streamlit 1.67.0: the sidebar navigation's <li> items sit in a container without "
         "list semantics (same markup as above, same workaround).",
 }
-_seen_allowed: set[tuple[str, str]] = set()
-_report: dict[str, dict] = {}
+seen_allowed: set[tuple[str, str]] = set()
+report: dict[str, dict] = {}       # {page url: {"app": [...], "streamlit_owned": [...]}}
 
 _INSIDE_JS = """([sel, region]) => {
     const el = document.querySelector(sel);
@@ -73,39 +69,17 @@ def axe_violations(page) -> tuple[list[dict], list[dict]]:
                    "target": node.get("target"), "html": node.get("html", "")[:200]}
             who = _owner(page, v["id"], node)
             if who:
-                _seen_allowed.add(who)
+                seen_allowed.add(who)
                 owned.append(row)
             else:
                 app.append(row)
     return app, owned
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _write_report():
-    yield
+def write_report() -> None:
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    totals = {"pages": len(_report), "streamlit": streamlit.__version__,
-              "app_violations": sum(len(r["app"]) for r in _report.values()),
-              "streamlit_owned": sum(len(r["streamlit_owned"]) for r in _report.values()),
-              "pages_with_app_violations": sorted(u for u, r in _report.items() if r["app"])}
-    REPORT.write_text(json.dumps({"totals": totals, "pages": _report}, indent=1, ensure_ascii=False))
-
-
-@pytest.mark.parametrize("lesson", LESSONS, ids=[l.url or "home" for l in LESSONS])
-def test_no_serious_axe_violation_in_what_the_app_controls(wide_screen, app_url, lesson):
-    page = wide_screen
-    page.goto(f"{app_url}/{lesson.url}" if lesson.week else app_url)
-    wait_until_idle(page)
-    app, owned = axe_violations(page)
-    _report[lesson.url or "home"] = {"app": app, "streamlit_owned": owned}
-    assert not app, "\n".join(f"{r['rule']} ({r['impact']}): {r['help']} at {r['target']}: {r['html']}"
-                              for r in app[:10])
-
-
-def test_allow_list_is_still_needed():
-    """Run after the page tests (same module, file order): every STREAMLIT_OWNED entry fired
-    on some page; one that no longer fires belongs out of the list (Streamlit fixed it)."""
-    if not _report:
-        pytest.skip("the page tests did not run in this session")
-    stale = set(STREAMLIT_OWNED) - _seen_allowed
-    assert not stale, f"no longer seen with Streamlit {streamlit.__version__}: {sorted(stale)}"
+    totals = {"pages": len(report), "streamlit": streamlit.__version__,
+              "app_violations": sum(len(r["app"]) for r in report.values()),
+              "streamlit_owned": sum(len(r["streamlit_owned"]) for r in report.values()),
+              "pages_with_app_violations": sorted(u for u, r in report.items() if r["app"])}
+    REPORT.write_text(json.dumps({"totals": totals, "pages": report}, indent=1, ensure_ascii=False))

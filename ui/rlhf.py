@@ -150,6 +150,8 @@ def recorded_run(kind: str, settings: dict, s: RLHFState) -> Optional[records.Re
     were never recorded."""
     if s.rm is not None and s.recipe != recorded.ONE_CLICK:
         return None
+    if settings.get("policy") == "lora":
+        return None      # the one LoRA record is the bench's run, evaluated before and after: not the page's
     try:
         return _record(kind, json.dumps(settings, sort_keys=True), str(common.device()))
     except models.ModelUnavailable:

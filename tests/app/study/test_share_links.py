@@ -50,6 +50,9 @@ def _raw_option(w, label: str, j: int, current):
     """The option value whose label is `label` (AppTest knows only labels): the label itself,
     its index, or a number of the current value's type."""
     cands = [label, j]
+    table = getattr(w.format_func, "__self__", None)      # format_func=NAMES.get: the raw values are its keys
+    if isinstance(table, dict):
+        cands += list(table)
     for typ in (int, float):
         try:
             cands.append(typ(label))
@@ -82,9 +85,6 @@ def _move(kind: str, w) -> bool:
         for j in list(range(cur + 1, len(opts))) + list(range(0, cur)):
             if any(x in labels[j] for x in SKIP_LABELS):
                 continue
-            if kind == "selectbox":
-                w.select_index(j)
-                return True
             raw = _raw_option(w, opts[j], j, v)
             if raw is _NONE:
                 continue

@@ -72,7 +72,7 @@ def parse_header(path: Path) -> Lesson | None:
 
 # {pages folder: (each file's name and mtime, the lessons parsed from them)}. The app asks for the
 # lessons several times on every rerun of every session (navigation, the page's own entry, Home's
-# course map); parsing 39 headers each time was a fifth of a Home rerun. A page that is added,
+# course map); parsing every header each time was a large share of a Home rerun. A page that is added,
 # removed or edited changes the stamp, so a developer's edit still shows on the next rerun.
 _DISCOVERED: dict[Path, tuple[tuple, tuple]] = {}
 

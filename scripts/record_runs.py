@@ -6,8 +6,8 @@
 
 A record is keyed by the run's settings, the models' fingerprints, torch's version and the sha256
 of the code the run executes, so after an edit of lessons/rlhf/ (or the core it uses) every record
-is stale: run this again (about 25 CPU-minutes on one thread; the runs train one at a time, each on
-one torch thread, as the pages' jobs do). Records of runs no longer in RUNS are deleted, so the
+is stale: run this again (the runs train one at a time, each on one torch thread, as the pages'
+jobs do; each record keeps its own wall and CPU seconds, and the summary line prints the total). Records of runs no longer in RUNS are deleted, so the
 folder holds exactly the current runs. Prints one JSON line per run and a summary.
 """
 from __future__ import annotations

@@ -11,8 +11,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("GENAI_LAB_DEVICE", "cpu")
 # One torch (OpenMP) thread per test process, set before torch is imported. `make test` runs two
 # xdist workers on two cores; with torch's default (a thread per core in every worker) their
-# OpenMP teams spun against each other: test_generation's four SmolLM2 cases took 87 CPU-s and
-# 218 s wall that way, 25 CPU-s and 72 s with one thread each (same machine, same load). The
+# OpenMP teams spin against each other and every model test slows down several times. The
 # servers the browser tests start inherit it; their jobs set their own budget (ui/jobs.py).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # The optional Qwen model (`make qwen`) is switched off for the suite, so pages default to

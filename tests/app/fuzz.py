@@ -17,10 +17,12 @@ CORPUS: dict[str, str] = {
     "whitespace": " \t\n \u3000\u00a0 \n",
     "chars_20000": ("FZ lorem ipsum dolor sit amet " * 700)[:20_000],
     "long_word": "FZ" + "Supercalifragilistic" * 400,
-    "emoji": "FZ 👩‍👩‍👧‍👦 🧪🔥 🏳️‍🌈 ❤️‍🔥 🇫🇷 a👍🏽b",
-    "arabic_chinese": "FZ مرحبا بالعالم، كيف حالك؟ 你好，世界。我喜欢机器学习 日本語",
-    "rtl_zero_width": "FZ \u202eevil\u202c a\u200bb\u200cc\u200dd\ufeffe \u200f\u061c\u2066x\u2069 \u00ad",
-    "control_nul": "FZ a\x00b\x01c\x07d\x1b[31mred\x1b[0m\x7f\r\ne\x0b\x0cf\x08",
+    # Benign text outside Latin script (the reference entry: it needs no message).
+    "non_latin_emoji": "FZ مرحبا بالعالم، كيف حالك؟ 你好，世界。我喜欢机器学习 日本語 "
+                       "👩‍👩‍👧‍👦 🧪🔥 🏳️‍🌈 ❤️‍🔥 🇫🇷 a👍🏽b",
+    # Characters that are invisible, reorder text or control a terminal.
+    "invisible_control": "FZ \u202eevil\u202c a\u200bb\u200cc\u200dd\ufeffe \u200f\u061c\u2066x\u2069 \u00ad"
+                         " a\x00b\x01c\x07d\x1b[31mred\x1b[0m\x7f\r\ne\x0b\x0cf\x08",
     "html": "FZ <script>alert('FZ')</script><img src=x onerror=alert('FZ')>"
             "<a href=\"https://evil.example/FZ\">FZlink</a><b>FZbold</b>",
     "markdown_latex": "FZ $\\href{javascript:alert('FZ')}{FZtex}$ [FZx](javascript:alert('FZ')) "

@@ -102,12 +102,12 @@ class PageFuzzer:
         base_sig, base_alerts, live, ref_alerts = fuzz.signature(at), set(fuzz.alerts(at)), False, set()
         # First a benign non-Latin entry: the alerts it leaves are the reference that a refused
         # entry must add to. Empty and whitespace come last (they may stop the page early).
-        order = sorted(fuzz.CORPUS, key=lambda k: (k != "arabic_chinese", k in ("empty", "whitespace")))
+        order = sorted(fuzz.CORPUS, key=lambda k: (k != "non_latin_emoji", k in ("empty", "whitespace")))
         for name in order:
             n = self.set_texts(fuzz.CORPUS[name], label=f"{state} {name}")
             self.rep.tried += n
             sig, shown = fuzz.signature(at), set(fuzz.alerts(at))
-            if name == "arabic_chinese":
+            if name == "non_latin_emoji":
                 ref_alerts = shown
             # Inputs that the page reads only when a button is pressed change nothing on
             # rerun, and an optional box left empty looks like the page as opened: neither

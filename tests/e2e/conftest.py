@@ -49,12 +49,6 @@ def small_screen(browser):
     yield from _sized_page(browser, 1280, 720)
 
 
-@pytest.fixture(scope="module")
-def wide_screen(browser):
-    """One page for a whole module at 1920 x 1080 (a wide projector)."""
-    yield from _sized_page(browser, 1920, 1080)
-
-
 @pytest.fixture(scope="session")
 def shots_dir() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,6 @@
 """Bundled models load offline; the SmolLM2 conversion cache is crash- and race-safe."""
 import multiprocessing as mp
 import os
-import shutil
 
 import pytest
 import torch
@@ -83,7 +82,7 @@ def _convert(target, q):
 
 
 @pytest.mark.slow
-def test_two_concurrent_conversions_make_one_valid_cache_and_half_written_is_redone(tmp_path):
+def test_two_concurrent_conversions_make_one_valid_cache_and_a_broken_one_is_redone(tmp_path):
     target = tmp_path / "smol"
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -99,17 +98,29 @@ def test_two_concurrent_conversions_make_one_valid_cache_and_half_written_is_red
     assert models.smollm2_cache_is_valid(target)
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]  # no temp folder left
 
-    # Simulate a conversion killed while writing: a truncated weight file.
+    # A cache that is broken later: a truncated weight file (a disk filled up, a copy cut short),
+    # or a folder without the completion marker. Either is not valid, and the next conversion
+    # removes it and starts over: it reaches the step that opens the GGUF file. (That step and
+    # everything after it is the conversion checked above; here it stops at once.)
+    class Reached(Exception):
+        pass
+
+    def start_over() -> None:
+        raise Reached
+
     weights = target / "model.safetensors"
     with open(weights, "r+b") as fh:
         fh.truncate(weights.stat().st_size // 3)
     assert not models.smollm2_cache_is_valid(target)
-    msgs = []
-    models.convert_smollm2(lambda f, m: msgs.append(m), target=target)
-    assert models.smollm2_cache_is_valid(target)
-    assert not any("already in the cache" in m for m in msgs)
+    with pytest.raises(Reached):
+        models.convert_gguf_once(target, start_over, what="SmolLM2", n_tensors=272, disk_dtype="fp32",
+                                 report=lambda f, m: None)
+    assert not target.exists()            # the broken cache is gone before the conversion starts
 
-    # A folder without the completion marker (killed before the rename) is not valid either.
-    (target / models.COMPLETE_MARKER).unlink()
+    target.mkdir()
+    (target / "config.json").write_text("{}")          # files, but no completion marker
     assert not models.smollm2_cache_is_valid(target)
-    shutil.rmtree(target)
+    with pytest.raises(Reached):
+        models.convert_gguf_once(target, start_over, what="SmolLM2", n_tensors=272, disk_dtype="fp32",
+                                 report=lambda f, m: None)
+    assert not target.exists()

@@ -321,6 +321,9 @@ def main() -> None:
     ap.add_argument("--replicas", type=int, default=1,
                     help="app processes behind the shipped HAProxy config on loopback (one process is "
                          "bound by Python's GIL to about one core; RSS and CPU are summed over them)")
+    ap.add_argument("--save", action="store_true",
+                    help="also merge the figures into assets/measured/classroom.json (the README's table)")
+    ap.add_argument("--label", default="", help="what else was different in this run (for the README's table)")
     args = ap.parse_args()
     if args.trainers > args.learners:
         ap.error("--trainers cannot exceed --learners")
@@ -356,6 +359,13 @@ def main() -> None:
     out["cores"] = os.cpu_count()
     out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
+    if args.save:
+        from bench._timing import save
+
+        run = f"{args.learners} learners ({args.trainers} training), {args.replicas} process" + "es" * (args.replicas > 1)
+        save("classroom", run + (f", {args.label}" if args.label else ""),
+             {**out, "learners": args.learners, "trainers": args.trainers, "minutes": args.minutes,
+              "label": args.label}, "bench/classroom.py --save")
 
 
 if __name__ == "__main__":

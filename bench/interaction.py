@@ -38,4 +38,10 @@ def main(argv: list[str]) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1:]), indent=1))
+    names = [a for a in sys.argv[1:] if a != "--save"]
+    figures = main(names)
+    print(json.dumps(figures, indent=1))
+    if "--save" in sys.argv[1:]:      # assets/measured/interaction.json: the README's benchmark table
+        from bench._timing import save
+
+        save("interaction", "+".join(names) or "all", figures, "bench/interaction.py --save")

@@ -75,4 +75,10 @@ def main(argv: list[str]) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1:]), indent=1))
+    figures = main(sys.argv[1:])
+    print(json.dumps(figures, indent=1))
+    if "--save" in sys.argv[1:]:      # assets/measured/reliability.json: the README's reliability table
+        sys.path.insert(0, str(ROOT))
+        from bench._timing import save
+
+        save("reliability", "fuzz only" if "--fuzz-only" in sys.argv else "suite", figures, "bench/reliability.py --save")

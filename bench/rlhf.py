@@ -67,6 +67,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--model-dir", default="", help="another tiny-GPT folder (default: assets/tiny_gpt)")
     ap.add_argument("--beta0-steps", type=int, default=60, help="steps for the beta = 0 run (the hacking page's default)")
     ap.add_argument("--skip-beta0", action="store_true")
+    ap.add_argument("--save", action="store_true", help="also merge the figures into assets/measured/rlhf.json")
     ap.add_argument("--max-seconds", type=float, default=0.0,
                     help="override the 60 s limit (on a loaded machine, to see how many steps the target needs)")
     args = ap.parse_args(argv)
@@ -108,4 +109,9 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(), indent=1, ensure_ascii=False))
+    figures = main()
+    print(json.dumps(figures, indent=1, ensure_ascii=False))
+    if "--save" in sys.argv[1:]:      # assets/measured/rlhf.json: the README's benchmark table
+        from bench._timing import save
+
+        save("rlhf", f"{figures['threads']} threads", figures, "bench/rlhf.py --save")

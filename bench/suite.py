@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import resource
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "assets" / "measured" / "suite.json"
+sys.path.insert(0, str(ROOT))
+from bench._timing import save, stamp  # noqa: E402
 TARGETS = ("test-fast", "test")
 _SUMMARY = re.compile(r"=+ (?P<line>(?:\d+ \w+(?:, )?)+) in [\d.]+s")
 
@@ -47,9 +45,7 @@ def measure(target: str) -> dict:
     counts = {k: int(n) for n, k in re.findall(r"(\d+) (\w+)", line)}
     return {"tests": sum(v for k, v in counts.items() if k in ("passed", "failed", "error", "errors", "skipped")),
             "result": line, "exit": proc.returncode, "wall_s": round(wall, 1),
-            "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-            "machine": f"{os.cpu_count()} cores {platform.machine()}, load average {os.getloadavg()[0]:.1f} at the end"}
+            "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1), **stamp()}
 
 
 def main(argv=None) -> int:
@@ -60,10 +56,8 @@ def main(argv=None) -> int:
     runs = {f"make {t}": measure(t) for t in args.only}
     print(json.dumps(runs, indent=1))
     if args.save:
-        data = json.loads(OUT.read_text()) if OUT.exists() else {"written_by": "bench/suite.py --save", "runs": {}}
-        data["runs"].update(runs)
-        data["runs"] = {k: data["runs"][k] for k in (f"make {t}" for t in TARGETS) if k in data["runs"]}
-        OUT.write_text(json.dumps(data, indent=1) + "\n")
+        for name, r in runs.items():
+            save("suite", name, r, "bench/suite.py --save")
     return 0 if all(r["exit"] == 0 for r in runs.values()) else 1
 
 

@@ -61,7 +61,102 @@ def suite(data: dict) -> str:
     return "\n".join(rows)
 
 
-BLOCKS = {"week3-apps": ("week3_apps.json", week3_apps), "suite": ("suite.json", suite)}
+def _when(run: dict) -> str:
+    return f"{run['date']}, {run['machine']}"
+
+
+def _num(x, fmt: str = "g") -> str:
+    return "—" if x is None else format(x, fmt)
+
+
+# (file, run, figure, what it is, target, format, unit) for the benchmark table, in its order.
+# A figure that a run did not report shows "—" (a bench that failed names its error in the file).
+BENCHMARKS = [
+    ("startup", "default", "render_ratio", "Home's first render vs a hello-world app", "≤ 1.5", ".2f", ""),
+    ("startup", "default", "smollm2_cached_load_s", "SmolLM2 load from the converted cache", "≤ 5 s", ".2f", " s"),
+    ("startup", "default", "smollm2_convert_s", "SmolLM2's first-run conversion (once per machine)", "—", ".0f", " s"),
+    ("startup", "default", "rss_mb_all_pages", "server memory after every page was opened", "≤ 1500 MB", ".0f", " MB"),
+    ("interaction", "all", "sampling_rerun_ms_p50", "sampling: rerun after a slider move", "≤ 150 ms", ".0f", " ms"),
+    ("interaction", "all", "next_token_new_prompt_ms_p50", "next token: a new prompt", "≤ 1000 ms", ".0f", " ms"),
+    ("interaction", "all", "attention_rerun_ms_p50", "attention maps: layer/head change, 64 tokens", "≤ 300 ms", ".0f", " ms"),
+    ("interaction", "all", "rouge_bleu_300_words_ms", "ROUGE and BLEU of 300 words", "≤ 100 ms", ".1f", " ms"),
+    ("interaction", "all", "corpus_1000_rows_s", "scoring a 1,000-row test set", "≤ 10 s", ".2f", " s"),
+    ("interaction", "all", "lora_train_default_s", "the live LoRA demo at its defaults (wall)", "≤ 60 s", ".0f", " s"),
+    ("interaction", "all", "lora_train_default_cpu_s", "the same, CPU", "—", ".0f", " s"),
+]
+
+
+def benchmarks(files: dict) -> str:
+    """bench/startup.py, bench/interaction.py and bench/rlhf.py with --save: one row per figure."""
+    rows = ["| Figure | What | Target | Measured | When |", "|---|---|---|---|---|"]
+    for file, run, key, what, target, fmt, unit in BENCHMARKS:
+        r = files.get(file, {}).get("runs", {}).get(run)
+        if r is None:
+            rows.append(f"| `{key}` | {what} | {target} | not measured: run `bench/{file}.py --save` | — |")
+            continue
+        v = r.get(key)
+        rows.append(f"| `{key}` | {what} | {target} | {_num(v, fmt)}{unit if v is not None else ''} | {_when(r)} |")
+    for run, r in files.get("rlhf", {}).get("runs", {}).items():
+        steps = r.get("steps_to_target")
+        rows.append(f"| `bench/rlhf.py` | default PPO run ({run}, β {r['default_beta']}, {r['steps']} of "
+                    f"{r['default_steps']} steps): labeler win-rate start → end, KL at the end | ≥ 0.8 within 60 s, "
+                    f"KL ≤ {r['kl_bound']} nats | {r['start_score']:.3f} → **{r['end_score']:.3f}**, "
+                    + (f"0.8 at step {steps} after {r['seconds_to_target']:.1f} s" if steps else "0.8 not reached")
+                    + f", KL {r['final_kl']:.1f} nats; {r['seconds']:.1f} s wall / {r['cpu_seconds']:.1f} s CPU "
+                    f"| {_when(r)} |")
+        if "beta0_end_score" in r:
+            rows.append(f"| `bench/rlhf.py` | the same with β = 0 ({r['beta0_steps']} steps): reward hacking | — | "
+                        f"win-rate {r['beta0_start_score']:.3f} → {r['beta0_end_score']:.3f}, KL {r['beta0_final_kl']:.0f}, "
+                        f"distinct-2 {r['beta0_start_distinct_2']:.2f} → {r['beta0_end_distinct_2']:.2f}, perplexity under "
+                        f"π_ref {r['beta0_start_ppl_ref']:.0f} → {r['beta0_end_ppl_ref']:.0f} | {_when(r)} |")
+    return "\n".join(rows)
+
+
+def reliability(data: dict) -> str:
+    """bench/reliability.py --save: the reliability suite's counts (every failure count must be 0)."""
+    r = data["runs"].get("suite") or next(iter(data["runs"].values()))
+    rows = ["| Figure | Measured |", "|---|---|",
+            f"| pages covered / pages with inputs | {r['pages_covered']} / {r['pages_with_inputs']} |",
+            f"| inputs tried (text boxes × the fuzz corpus, number inputs at min and max, hostile files per uploader) | "
+            f"{r['inputs_tried']:,} over {r['input_widgets']} input widgets, {r['fuzz_reruns']:,} page reruns |",
+            f"| exceptions / learner text rendered as HTML or markdown / refusals without a message | "
+            f"{r['exceptions']} / {r['html_rendered']} / {r['missing_messages']} |"]
+    if r.get("sessions_run_concurrently"):
+        rows += [f"| sessions training concurrently (+ reads of shared-model internals during training) | "
+                 f"{r['sessions_run_concurrently']} ({r['shared_model_reads_during_training']} reads) |",
+                 f"| results differing from the serial run / Stop leaking to the other session / shared fingerprints "
+                 f"changed | {r['results_differing_from_serial']} / {r['stop_leaked_to_other_session']} / "
+                 f"{r['shared_fingerprints_changed']} |"]
+    rows += [f"| tests failed / pytest | {r['tests_failed']} / {r['pytest']} |",
+             f"| cost | fuzz: {r['fuzz_wall_s'] / 60:.1f} min wall, {r['fuzz_cpu_s'] / 60:.1f} CPU-min; the whole run "
+             f"{r['suite_wall_s'] / 60:.1f} min wall, {r['suite_cpu_s'] / 60:.1f} CPU-min |",
+             f"| measured | {_when(r)} |"]
+    return "\n".join(rows)
+
+
+def classroom(data: dict) -> str:
+    """bench/classroom.py --save: one row per configuration that was run."""
+    rows = ["| Learners (training) | server | interactions | interaction p50 / p95 / max | exceptions | "
+            "training jobs reaching their outcome | queue wait p95 | RSS: start / peak / after all left | "
+            "server CPU in wall | measured |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in data["runs"].values():
+        server = f"{r.get('replicas', 1)} process" + ("es behind HAProxy" if r.get("replicas", 1) > 1 else "")
+        if r.get("label"):
+            server += f", {r['label']}"
+        jobs = (f"{round(r['train_outcomes_reached'] * r['train_finished'])} of {r['train_jobs']}"
+                if r.get("train_jobs") else "— (no training)")
+        rows.append(f"| {r['learners']} ({r['trainers']}) | {server} | {r['interactions']} | "
+                    f"{r['interaction_p50_s']:.2f} / **{r['interaction_p95_s']:.2f}** / {r['interaction_max_s']:.1f} s | "
+                    f"{r['exceptions']} | {jobs} | {_num(r['train_wait_p95_s'], '.0f')} s | "
+                    f"{_num(r['rss_start_mb'], '.0f')} / {_num(r['server_rss_mb'], '.0f')} / "
+                    f"{_num(r['rss_after_leave_mb'], '.0f')} MB | {_num(r.get('server_cpu_s'), '.0f')} s in "
+                    f"{r['wall_s']:.0f} s | {_when(r)} |")
+    return "\n".join(rows)
+
+
+BLOCKS = {"week3-apps": ("week3_apps.json", week3_apps), "suite": ("suite.json", suite),
+          "benchmarks": (("startup.json", "interaction.json", "rlhf.json"), benchmarks),
+          "reliability": ("reliability.json", reliability), "classroom": ("classroom.json", classroom)}
 _BLOCK = re.compile(r"(<!-- measured:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(\n<!-- /measured:(?P=name) -->)", re.S)
 
 
@@ -71,6 +166,9 @@ def render(name: str) -> str:
     from lessons.core.measured import MEASURED_DIR
 
     file, fn = BLOCKS[name]
+    if isinstance(file, tuple):             # a block from several files: {name: data}, absent ones left out
+        return fn({f.removesuffix(".json"): json.loads((MEASURED_DIR / f).read_text(encoding="utf-8"))
+                   for f in file if (MEASURED_DIR / f).is_file()})
     return fn(json.loads((MEASURED_DIR / file).read_text(encoding="utf-8")))
 
 

@@ -125,11 +125,11 @@ else:
                   help="The same frozen model with the hand-written instruction: what prompt design reaches.")
     r5.metric("Time per step", f"{1000 * res['seconds_per_step']:.0f} ms", help=f"{res['seconds']:.1f} s in all")
     charts.show(loss_fig(res["history"]), key="prompt-tuning.loss_fig")
-    st.caption(f"Measured with the defaults ({D['n_virtual']} virtual tokens, {D['steps']} steps, seed 0): the "
-               "soft prompt lifts the exact answers on 'archaic' from 8 % to 50 %, but not to the written "
-               "instruction's level: on a model this small prompt tuning recovers part of a skill, as Lester "
-               "et al. (2021) predict (it matches fine-tuning only at about 10B parameters). On 'mood' there is "
-               "nothing to gain: without an instruction the model already answers love/war.")
+    st.caption("Compare the three numbers above: the soft prompt against the blank instruction (what the "
+               "training bought) and against the written instruction (what prompt design reaches). On a model "
+               "this small prompt tuning recovers part of a skill, as Lester et al. (2021) predict (it matches "
+               "fine-tuning only at about 10B parameters). On 'mood' there is little to gain: without an "
+               "instruction the model already answers love/war.")
     fp_ok = models.state_fingerprint(model) == models.state_fingerprint(tuned.model)
     st.caption(f"{res['trainable']:,} trained numbers ({res['n_virtual']} × {res['d_model']}); the model's "
                f"weights hash is {'unchanged' if fp_ok else 'CHANGED'} and no gradient reached it: "

@@ -88,14 +88,16 @@ BENCHMARKS = [
 
 def benchmarks(files: dict) -> str:
     """bench/startup.py, bench/interaction.py and bench/rlhf.py with --save: one row per figure."""
-    rows = ["| Figure | What | Target | Measured | When |", "|---|---|---|---|---|"]
+    rows = ["| Figure | What | Target | Measured | Met | When |", "|---|---|---|---|---|---|"]
     for file, run, key, what, target, fmt, unit in BENCHMARKS:
         r = files.get(file, {}).get("runs", {}).get(run)
         if r is None:
-            rows.append(f"| `{key}` | {what} | {target} | not measured: run `bench/{file}.py --save` | — |")
+            rows.append(f"| `{key}` | {what} | {target} | not measured: run `bench/{file}.py --save` | — | — |")
             continue
         v = r.get(key)
-        rows.append(f"| `{key}` | {what} | {target} | {_num(v, fmt)}{unit if v is not None else ''} | {_when(r)} |")
+        bound = re.match(r"≤ ([\d.]+)", target)
+        met = "—" if bound is None or v is None else ("yes" if v <= float(bound[1]) else "**no**")
+        rows.append(f"| `{key}` | {what} | {target} | {_num(v, fmt)}{unit if v is not None else ''} | {met} | {_when(r)} |")
     for run, r in files.get("rlhf", {}).get("runs", {}).items():
         steps = r.get("steps_to_target")
         rows.append(f"| `bench/rlhf.py` | default PPO run ({run}, β {r['default_beta']}, {r['steps']} of "
@@ -103,12 +105,12 @@ def benchmarks(files: dict) -> str:
                     f"KL ≤ {r['kl_bound']} nats | {r['start_score']:.3f} → **{r['end_score']:.3f}**, "
                     + (f"0.8 at step {steps} after {r['seconds_to_target']:.1f} s" if steps else "0.8 not reached")
                     + f", KL {r['final_kl']:.1f} nats; {r['seconds']:.1f} s wall / {r['cpu_seconds']:.1f} s CPU "
-                    f"| {_when(r)} |")
+                    f"| {'yes' if r.get('meets_target') else '**no**'} | {_when(r)} |")
         if "beta0_end_score" in r:
             rows.append(f"| `bench/rlhf.py` | the same with β = 0 ({r['beta0_steps']} steps): reward hacking | — | "
                         f"win-rate {r['beta0_start_score']:.3f} → {r['beta0_end_score']:.3f}, KL {r['beta0_final_kl']:.0f}, "
                         f"distinct-2 {r['beta0_start_distinct_2']:.2f} → {r['beta0_end_distinct_2']:.2f}, perplexity under "
-                        f"π_ref {r['beta0_start_ppl_ref']:.0f} → {r['beta0_end_ppl_ref']:.0f} | {_when(r)} |")
+                        f"π_ref {r['beta0_start_ppl_ref']:.0f} → {r['beta0_end_ppl_ref']:.0f} | — | {_when(r)} |")
     return "\n".join(rows)
 
 
@@ -151,6 +153,14 @@ def classroom(data: dict) -> str:
                     f"{_num(r['rss_start_mb'], '.0f')} / {_num(r['server_rss_mb'], '.0f')} / "
                     f"{_num(r['rss_after_leave_mb'], '.0f')} MB | {_num(r.get('server_cpu_s'), '.0f')} s in "
                     f"{r['wall_s']:.0f} s | {_when(r)} |")
+    for run, r in data["runs"].items():
+        if r["learners"] < 30:
+            continue
+        jobs_ok = not r.get("train_jobs") or (r["train_finished"] == r["train_jobs"] and r["train_outcomes_reached"] == 1)
+        checks = {"p95 ≤ 2 s": r["interaction_p95_s"] <= 2, "no exceptions": r["exceptions"] == 0,
+                  "every training job finished and reached its outcome": jobs_ok,
+                  "RSS ≤ 3000 MB": (r["server_rss_mb"] or 0) <= 3000}
+        rows += ["", f"{run}: " + "; ".join(f"{k}: **{'met' if ok else 'not met'}**" for k, ok in checks.items()) + "."]
     return "\n".join(rows)
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Protocol
 
-import torch
-
 
 class ModelSource(Protocol):
     def smollm2(self): ...
@@ -262,12 +260,14 @@ def _preferences_pairs(p, m):
 
 @check("reward_model.bt_loss")
 def _bt_loss(p, m):
+    import torch   # here, not at the top: Home's first render does not wait for torch
     from lessons.rlhf import reward_model as rm
     return float(rm.bradley_terry_loss(torch.tensor([float(p["r_chosen"])]), torch.tensor([float(p["r_rejected"])])))
 
 
 @check("ppo.clipped_objective")
 def _ppo_clip(p, m):
+    import torch   # here, not at the top: Home's first render does not wait for torch
     from lessons.rlhf import ppo
     logp = torch.tensor([[math.log(float(p["ratio"]))]])
     loss, _ratio, _frac = ppo.clipped_policy_loss(logp, torch.zeros(1, 1), torch.tensor([[float(p["advantage"])]]),
@@ -277,6 +277,7 @@ def _ppo_clip(p, m):
 
 @check("reward_hacking.total_reward")
 def _reward_total(p, m):
+    import torch   # here, not at the top: Home's first render does not wait for torch
     from lessons.rlhf import ppo
     kl = torch.tensor([list(map(float, p["kl_per_token"]))])
     r = ppo.per_token_rewards(torch.tensor([float(p["score"])]), kl, torch.ones_like(kl), float(p["beta"]))
@@ -285,6 +286,7 @@ def _reward_total(p, m):
 
 @check("dpo.loss")
 def _dpo_loss(p, m):
+    import torch   # here, not at the top: Home's first render does not wait for torch
     from lessons.rlhf import dpo
     t = lambda k: torch.tensor([float(p[k])])  # noqa: E731
     loss, _rw, _rl = dpo.dpo_loss(t("pi_w"), t("pi_l"), t("ref_w"), t("ref_l"), float(p["beta"]))
@@ -299,6 +301,7 @@ def _constitution(p, m):
 
 @check("distillation.p_top")
 def _distillation(p, m):
+    import torch   # here, not at the top: Home's first render does not wait for torch
     from lessons.efficiency import distillation as kd
     return float(kd.softmax_t(torch.tensor([float(x) for x in p["logits"]]), float(p["T"]))[0])
 

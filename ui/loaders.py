@@ -12,7 +12,6 @@ from collections import OrderedDict
 import streamlit as st
 
 from lessons import models
-from lessons.core import generate as core_generate
 
 
 # --------------------------------------------------------------------------- cached models
@@ -44,8 +43,17 @@ def smollm2(device: str = "cpu") -> models.LoadedModel:
 # The first-run conversion runs in ONE process-wide worker thread, so that a learner who
 # leaves the page does not abort it and a second session waits for the same job instead
 # of starting its own. The page only polls it and draws the bar.
-FIRST_RUN_HINT = ("once per machine: about 20 s of CPU time, measured 21 s on one core of a "
-                  "shared 2-core VM; longer while the machine is busy")
+def _first_run_hint() -> str:
+    """The SmolLM2 conversion's cost as bench/startup.py last measured it (assets/measured)."""
+    from lessons.core import measured
+
+    run = measured.read("startup").get("runs", {}).get("default", {})
+    took = (f", {run['smollm2_convert_s']:.0f} s when measured on {run['machine'].split(',')[0]} ({run['date']})"
+            if run.get("smollm2_convert_s") else "")
+    return f"once per machine: well under a minute of CPU{took}; longer while the machine is busy"
+
+
+FIRST_RUN_HINT = _first_run_hint()
 QWEN_FIRST_RUN_HINT = ("once per machine: joining and checking the 491 MB file, then converting it; "
                        "a few minutes of CPU, longer while the machine is busy")
 
@@ -181,6 +189,8 @@ def generate(prompt: str, max_new_tokens: int, max_seconds: float, stop: tuple, 
         if key in _GEN_CACHE:
             _GEN_CACHE.move_to_end(key)
             return dict(_GEN_CACHE[key])
+    from lessons.core import generate as core_generate   # torch: imported on first use, not for Home
+
     g = dataclasses.asdict(core_generate.generate(llm, prompt, max_new_tokens, max_seconds, stop))
     if g["stopped_by"] != "time limit":
         with _GEN_LOCK:

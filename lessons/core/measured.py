@@ -58,3 +58,12 @@ def week3_lines(section: str) -> list[str]:
             lines.append(f"{name}: {w['correct']}/{w['n']} right with retrieved context "
                          f"({_pct(w['accuracy'])}), {wo['correct']}/{wo['n']} without ({_pct(wo['accuracy'])})")
     return lines
+
+
+def read(name: str) -> dict:
+    """assets/measured/<name>.json as written by its bench (bench/_timing.save: {"written_by",
+    "runs": {run: figures + date + machine}}), or {} when it was never measured."""
+    try:
+        return json.loads((MEASURED_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

@@ -29,8 +29,42 @@ def test_a_changed_figure_changes_the_block():
     assert readme_measured.suite(suite) != before
 
 
-def test_the_readme_quotes_no_suite_or_week3_figure_outside_its_block():
+def _load(name: str) -> dict:
+    return json.loads((ROOT / "assets" / "measured" / f"{name}.json").read_text())
+
+
+def test_every_benchmark_row_reads_its_file_and_a_changed_figure_changes_it():
+    files = {f: _load(f) for f in ("startup", "interaction", "rlhf")}
+    table = readme_measured.benchmarks(files)
+    assert "not measured" not in table, table
+    for file, run, key, *_ in readme_measured.BENCHMARKS:
+        assert key in files[file]["runs"][run], (file, key)          # a renamed figure is caught here
+        changed = json.loads(json.dumps(files))
+        changed[file]["runs"][run][key] = files[file]["runs"][run][key] * 3 + 7
+        assert readme_measured.benchmarks(changed) != table, key
+    assert "not measured: run `bench/rlhf.py --save`" not in table
+    assert "not measured: run `bench/startup.py --save`" in readme_measured.benchmarks({k: v for k, v in files.items()
+                                                                                         if k != "startup"})
+
+
+def test_reliability_and_classroom_tables_follow_their_files():
+    rel = _load("reliability")
+    before = readme_measured.reliability(rel)
+    next(iter(rel["runs"].values()))["exceptions"] = 3
+    assert readme_measured.reliability(rel) != before and "3 / 0 / 0" in readme_measured.reliability(rel)
+    room = _load("classroom")
+    before = readme_measured.classroom(room)
+    r = next(r for r in room["runs"].values() if r["learners"] >= 30)
+    r["interaction_p95_s"] = 99.0
+    after = readme_measured.classroom(room)
+    assert after != before and "p95 ≤ 2 s: **not met**" in after
+
+
+def test_the_readme_quotes_no_measured_figure_outside_its_block():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     outside = readme_measured._BLOCK.sub("", text)
-    for stale in ("2 min 46 s", "42 min", "1/20 (5 %)", "11/20 (55 %)", "+55", "+70"):
+    for stale in ("2 min 46 s", "42 min", "1/20 (5 %)", "11/20 (55 %)", "+55", "+70",
+                  # the benchmark, reliability and classroom tables as they were typed by hand
+                  "69 / 162 ms", "16.5 ms / 0.82 s", "0.25–0.35 s", "572 over 100", "1,124 page reruns",
+                  "0.16 / **0.80 s**", "0.30 / **1.36 s**", "measured 86 %"):
         assert stale not in outside, stale

@@ -56,8 +56,16 @@ def panel(eng) -> None:
     if n_flagged:
         st.warning(f"{n_flagged} question{'s' if n_flagged != 1 else ''} with negative discrimination: "
                    "review the key and the wording (listed first).")
-    st.dataframe(df, hide_index=True, width="stretch", column_config={
-        "facility": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-        "discrimination": st.column_config.NumberColumn(format="%.2f", help=(
+    # Fixed widths (800 px in all), as the most-missed table: at 1280 px with the sidebar open the
+    # main column is ~810 px wide, so no column is off-screen (long texts wrap; hovering shows them).
+    st.dataframe(df, hide_index=True, width="stretch", row_height=56, column_config={
+        "lesson": st.column_config.TextColumn(width=120),
+        "question": st.column_config.TextColumn(width=230),
+        "tried": st.column_config.NumberColumn(width=50),
+        "facility": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent", width=90),
+        "discrimination": st.column_config.NumberColumn("discrim.", format="%.2f", width=80, help=(
+            "Point-biserial discrimination. "
             f"Empty: fewer than {stats.MIN_LEARNERS} learners with a rest-score, or no spread yet.")),
+        "review": st.column_config.TextColumn(width=70),
+        "wrong options chosen (first try)": st.column_config.TextColumn("wrong options (first try)", width=160),
     })

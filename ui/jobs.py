@@ -33,6 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from lessons.core.threads import torch_threads
+
 DEFAULT_JOB_SECONDS = 60.0   # ETA for a job kind never seen before (and no estimate given)
 GPU_SLOTS = 4
 
@@ -92,20 +94,6 @@ def _has_gpu() -> bool:
         return bool(torch.cuda.is_available())
     except ImportError:
         return False
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the body with ``n`` torch CPU threads in THIS thread, then restore the old count
-    (which also restores the process-wide seed that fresh threads start from)."""
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 # --------------------------------------------------------------------------- tickets

@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,6 +87,15 @@ class Record:
     @property
     def key(self) -> str:
         return run_key(self.kind, self.settings, self.fingerprints, self.code)
+
+
+def measure(kind: str, settings: dict, fingerprints: dict, code: str, fn) -> Record:
+    """Run ``fn()`` (a recipe: it returns the run's JSON-able result) and return it as a
+    Record with its wall and CPU seconds. Not stored: ``FileStore.put`` does that."""
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    w, c = time.perf_counter() - w, time.process_time() - c
+    return Record(kind, settings, fingerprints, code, plain(out), wall_s=round(w, 1), cpu_s=round(c, 1))
 
 
 def encode(record: Record) -> str:

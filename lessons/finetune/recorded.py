@@ -22,9 +22,8 @@ always-the-commonest-answer floor) on each task's held-out test prompts: the pag
 """
 from __future__ import annotations
 
-import time
-
 from lessons.core import records
+from lessons.core.threads import torch_threads
 from lessons.finetune import instructions, lora_training
 
 KIND = "lora-training"
@@ -96,18 +95,9 @@ def key(lab: Lab, kind: str, settings: dict) -> tuple[dict, str, str]:
 
 def run(lab: Lab, kind: str, settings: dict, steps: int | None = None) -> records.Record:
     """Train the run now (one torch thread) and return it as a record (not stored)."""
-    import torch
-
     fp, code, _ = key(lab, kind, settings)
-    n = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    try:
-        w, c = time.perf_counter(), time.process_time()
-        out = RECIPES[kind](lab, settings, steps)
-        w, c = time.perf_counter() - w, time.process_time() - c
-    finally:
-        torch.set_num_threads(n)
-    return records.Record(kind, settings, fp, code, records.plain(out), wall_s=round(w, 1), cpu_s=round(c, 1))
+    with torch_threads(THREADS):
+        return records.measure(kind, settings, fp, code, lambda: RECIPES[kind](lab, settings, steps))
 
 
 def recorded(lab: Lab, kind: str, settings: dict, store: records.FileStore | None = None) -> records.Record | None:

@@ -1,17 +1,49 @@
 """Issue 24: the teacher key, client addresses behind HAProxy, one learner one vote, unique
-display names, and a learner id that can be rotated (study/access.py, study/db.py)."""
+display names, and a learner id that can be rotated (study/access.py, study/db.py). Every test
+that touches the database runs on SQLite and on a throwaway PostgreSQL (the class's tables:
+votes, vote_clients, learner_names, retired_ids)."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
+from sqlalchemy import create_engine
 
 from study import access, db, polls
+from tests.pg import pg_bin, throwaway_postgres
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request):
+    """The database a class runs on: SQLite (the default) or PostgreSQL (across replicas)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    if pg_bin() is None:
+        pytest.fail("PostgreSQL is not installed: `make test` installs it (apt-get install postgresql).")
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture()
-def eng(tmp_path):
-    return db.make_engine(f"sqlite:///{tmp_path / 'class.sqlite'}")
+def eng(backend, tmp_path):
+    """A fresh, empty database for each test, on each backend (a PostgreSQL database per test)."""
+    if backend is None:
+        e = db.make_engine(f"sqlite:///{tmp_path / 'class.sqlite'}")
+        yield e
+        e.dispose()
+        return
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(backend, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE DATABASE {name}")
+    e = db.make_engine(backend.replace("/postgres?", f"/{name}?"))
+    yield e
+    e.dispose()
+    with admin.connect() as c:
+        c.exec_driver_sql(f"DROP DATABASE {name}")
+    admin.dispose()
 
 
 # --------------------------------------------------------------------------- teacher key

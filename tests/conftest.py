@@ -9,9 +9,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("GENAI_LAB_DEVICE", "cpu")
-# One torch (OpenMP) thread per test process, set before torch is imported. `make test` runs two
-# xdist workers on two cores; with torch's default (a thread per core in every worker) their
-# OpenMP teams spin against each other and every model test slows down several times. The
+# One torch (OpenMP) thread per test process, set before torch is imported. `make test` runs
+# several xdist workers on two cores; with torch's default (a thread per core in every worker)
+# their OpenMP teams spin against each other and every model test slows down several times. The
 # servers the browser tests start inherit it; their jobs set their own budget (ui/jobs.py).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # The optional Qwen model (`make qwen`) is switched off for the suite, so pages default to

@@ -56,7 +56,8 @@ def suite(data: dict) -> str:
     """bench/suite.py --save: the wall and CPU time of `make test-fast` and `make test`."""
     rows = ["| Command | Tests | Result | Wall | CPU (all processes) | Measured |", "|---|---|---|---|---|---|"]
     for name, r in data["runs"].items():
-        rows.append(f"| `{name}` | {r['tests']:,} | {r['result']} | {r['wall_s'] / 60:.1f} min | "
+        result = r["result"] + (f" ({r['note']})" if r.get("note") else "")
+        rows.append(f"| `{name}` | {r['tests']:,} | {result} | {r['wall_s'] / 60:.1f} min | "
                     f"{r['cpu_s'] / 60:.1f} min | {r['date']}, {r['machine']} |")
     return "\n".join(rows)
 

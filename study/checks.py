@@ -8,7 +8,8 @@ Checks are pure Python. Models come from a provider object with the methods
 ``smollm2()``, ``minilm()``, ``tiny_gpt()`` and ``gpt2_tokenizer()``: the page layer
 passes its cached, read-only loaders (ui/loaders.py); tests pass lessons.models loaders.
 A check returns a number (compared within the question's tolerance) or the text of the
-right option.
+right option. torch is imported inside the checks that need it: Home imports this module, and
+its first render must not wait for torch (tests/unit/serving/test_first_render.py).
 """
 from __future__ import annotations
 
@@ -260,14 +261,14 @@ def _preferences_pairs(p, m):
 
 @check("reward_model.bt_loss")
 def _bt_loss(p, m):
-    import torch   # here, not at the top: Home's first render does not wait for torch
+    import torch
     from lessons.rlhf import reward_model as rm
     return float(rm.bradley_terry_loss(torch.tensor([float(p["r_chosen"])]), torch.tensor([float(p["r_rejected"])])))
 
 
 @check("ppo.clipped_objective")
 def _ppo_clip(p, m):
-    import torch   # here, not at the top: Home's first render does not wait for torch
+    import torch
     from lessons.rlhf import ppo
     logp = torch.tensor([[math.log(float(p["ratio"]))]])
     loss, _ratio, _frac = ppo.clipped_policy_loss(logp, torch.zeros(1, 1), torch.tensor([[float(p["advantage"])]]),
@@ -277,7 +278,7 @@ def _ppo_clip(p, m):
 
 @check("reward_hacking.total_reward")
 def _reward_total(p, m):
-    import torch   # here, not at the top: Home's first render does not wait for torch
+    import torch
     from lessons.rlhf import ppo
     kl = torch.tensor([list(map(float, p["kl_per_token"]))])
     r = ppo.per_token_rewards(torch.tensor([float(p["score"])]), kl, torch.ones_like(kl), float(p["beta"]))
@@ -286,7 +287,7 @@ def _reward_total(p, m):
 
 @check("dpo.loss")
 def _dpo_loss(p, m):
-    import torch   # here, not at the top: Home's first render does not wait for torch
+    import torch
     from lessons.rlhf import dpo
     t = lambda k: torch.tensor([float(p[k])])  # noqa: E731
     loss, _rw, _rl = dpo.dpo_loss(t("pi_w"), t("pi_l"), t("ref_w"), t("ref_l"), float(p["beta"]))
@@ -301,7 +302,7 @@ def _constitution(p, m):
 
 @check("distillation.p_top")
 def _distillation(p, m):
-    import torch   # here, not at the top: Home's first render does not wait for torch
+    import torch
     from lessons.efficiency import distillation as kd
     return float(kd.softmax_t(torch.tensor([float(x) for x in p["logits"]]), float(p["T"]))[0])
 

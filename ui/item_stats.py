@@ -57,7 +57,7 @@ def panel(eng) -> None:
         st.warning(f"{n_flagged} question{'s' if n_flagged != 1 else ''} with negative discrimination: "
                    "review the key and the wording (listed first).")
     # Fixed widths (800 px in all), as the most-missed table: at 1280 px with the sidebar open the
-    # main column is ~810 px wide, so no column is off-screen (long texts wrap; hovering shows them).
+    # main column is ~810 px wide, so no column is off-screen (a long text is cut; hovering shows it whole).
     st.dataframe(df, hide_index=True, width="stretch", row_height=56, column_config={
         "lesson": st.column_config.TextColumn(width=120),
         "question": st.column_config.TextColumn(width=230),

@@ -13,19 +13,12 @@ MEASURED_DIR = Path(__file__).resolve().parents[2] / "assets" / "measured"
 def week3_apps() -> dict:
     """{"date", "machine", "decoding", "models": {model name: {"reasoning", "react", "rag"}}}
     or {} when nothing was measured."""
-    path = MEASURED_DIR / "week3_apps.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    return read("week3_apps")
 
 
 def outcomes() -> dict:
     """{"date", "threads", "demos": {demo name: figures}} from bench/outcomes.py, or {}."""
-    try:
-        return json.loads((MEASURED_DIR / "outcomes.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    return read("outcomes")
 
 
 def outcome(demo: str) -> dict:
@@ -61,7 +54,7 @@ def week3_lines(section: str) -> list[str]:
 
 
 def read(name: str) -> dict:
-    """assets/measured/<name>.json as written by its bench (bench/_timing.save: {"written_by",
+    """assets/measured/<name>.json as its bench wrote it (bench/_timing.save writes {"written_by",
     "runs": {run: figures + date + machine}}), or {} when it was never measured."""
     try:
         return json.loads((MEASURED_DIR / f"{name}.json").read_text(encoding="utf-8"))

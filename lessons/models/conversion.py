@@ -53,19 +53,17 @@ def _waiting_lock(path: Path, report, what: str):
         lock.release()
 
 
-def convert_gguf_once(target: Path, get_gguf: Callable[[], Path], *, what: str, n_tensors: int,
-                       disk_dtype: str, report) -> Path:
-    """De-quantize a GGUF file into a safetensors folder at ``target``, once.
+def build_once(target: Path, build: Callable[[Path], dict], *, what: str, report) -> Path:
+    """Make the folder ``target`` once per machine with ``build(tmp)``, which writes its files
+    into the empty folder ``tmp`` and returns facts for the completion marker.
 
     Safe against concurrency and crashes:
-    * a file lock serialises conversions, and whoever gets the lock second finds the
-      finished cache and returns at once (two sessions starting together convert once);
+    * a file lock serialises builders, and whoever gets the lock second finds the finished
+      folder and returns at once (two sessions starting together build once);
     * files are written into a temporary folder next to the target, the completion marker
-      is written last, and the folder is renamed into place (atomic on one filesystem).
-    ``get_gguf`` is called under the lock and returns the GGUF file to read."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
+      is written last, and the folder is renamed into place (atomic on one filesystem);
+    * a target without a valid marker (half-written, truncated, stale version) and the
+      temporary folders of killed builds are removed before building."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with _waiting_lock(target, report, what):
         if cache_is_valid(target):
@@ -73,11 +71,34 @@ def convert_gguf_once(target: Path, get_gguf: Callable[[], Path], *, what: str, 
             return target
         if target.exists():  # half-written or stale: redo it
             shutil.rmtree(target, ignore_errors=True)
-        # Temporary folders of conversions that were killed (server crash, kill -9): nobody
+        # Temporary folders of builds that were killed (server crash, kill -9): nobody
         # else writes them while we hold the lock. Each one is a few hundred MB.
         for stale in target.parent.glob(glob.escape(target.name) + ".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
         t0 = time.time()
+        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
+        try:
+            facts = build(tmp)
+            files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
+            meta = {"version": CACHE_VERSION, **facts, "files": files, "seconds": round(time.time() - t0, 1)}
+            (tmp / COMPLETE_MARKER).write_text(json.dumps(meta, indent=1))
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        report(1.0, f"Converted in {time.time() - t0:.0f} s.")
+        return target
+
+
+def convert_gguf_once(target: Path, get_gguf: Callable[[], Path], *, what: str, n_tensors: int,
+                       disk_dtype: str, report) -> Path:
+    """De-quantize a GGUF file into a safetensors folder at ``target``, once (locked, atomic:
+    :func:`build_once`). ``get_gguf`` is called under the lock and returns the GGUF file."""
+
+    def build(tmp: Path) -> dict:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
         gguf = get_gguf()
         report(0.05, "Reading the tokenizer from the GGUF file ...")
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -92,20 +113,11 @@ def convert_gguf_once(target: Path, get_gguf: Callable[[], Path], *, what: str, 
             del model.config.quantization_config
         if disk_dtype == "bf16":
             model = model.to(torch.bfloat16)
-        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
-        try:
-            model.save_pretrained(tmp)
-            tok.save_pretrained(tmp)
-            files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
-            meta = {"version": CACHE_VERSION, "source": gguf.name, "files": files,
-                    "dtype_on_disk": disk_dtype, "seconds": round(time.time() - t0, 1)}
-            (tmp / COMPLETE_MARKER).write_text(json.dumps(meta, indent=1))
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        report(1.0, f"Converted in {time.time() - t0:.0f} s.")
-        return target
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        return {"source": gguf.name, "dtype_on_disk": disk_dtype}
+
+    return build_once(target, build, what=what, report=report)
 
 
 def sha256_file(path: Path) -> str:

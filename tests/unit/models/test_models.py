@@ -1,4 +1,5 @@
 """Bundled models load offline; the SmolLM2 conversion cache is crash- and race-safe."""
+import json
 import multiprocessing as mp
 import os
 
@@ -6,6 +7,7 @@ import pytest
 import torch
 
 from lessons import models
+from tests.unit.models import build_race
 
 
 
@@ -75,52 +77,73 @@ def test_session_copy_is_independent(minilm):
     assert models.state_fingerprint(clone) != before
 
 
-def _convert(target, q):
-    msgs = []
-    models.convert_smollm2(lambda f, m: msgs.append(m), target=target)
-    q.put(msgs)
-
-
 @pytest.mark.slow
-def test_two_concurrent_conversions_make_one_valid_cache_and_a_broken_one_is_redone(tmp_path):
+def test_the_real_gguf_conversion_makes_a_valid_cache_that_loads(smol):
+    """The shipped GGUF converted for real (the `smol` fixture converts it on a fresh machine, or
+    loads the cache a conversion made): a valid, complete cache whose model is SmolLM2."""
+    path = models.smollm2_cache_path()
+    assert models.smollm2_cache_is_valid(path)
+    marker = json.loads((path / models.paths.COMPLETE_MARKER).read_text())
+    assert marker["source"].endswith(".gguf") and marker["dtype_on_disk"] == "fp32"
+    assert {"model.safetensors", "config.json", "tokenizer.json"} <= set(marker["files"])
+    assert type(smol.model).__name__ == "LlamaForCausalLM"
+
+
+def test_two_concurrent_builds_make_one_valid_cache(tmp_path):
+    """The lock, the atomic rename and the repair of lessons.models.conversion.build_once, which
+    every GGUF conversion goes through (convert_gguf_once is build_once with the GGUF builder;
+    the real conversion is checked above and, killed half-way, in tests/e2e/test_first_run.py).
+    Two processes start together; a fake builder takes a second, so one must wait for the other."""
     target = tmp_path / "smol"
     ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    procs = [ctx.Process(target=_convert, args=(target, q)) for _ in range(2)]
+    q, go = ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=build_race.race, args=(str(target), go, q)) for _ in range(2)]
     for p in procs:
         p.start()
-    results = [q.get(timeout=600) for _ in procs]
+    go.set()
+    results = [q.get(timeout=120) for _ in procs]
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
     converted = [m for m in results if not any("already in the cache" in s for s in m)]
     assert len(converted) == 1, results  # exactly one process did the work
-    assert models.smollm2_cache_is_valid(target)
+    waited = [m for m in results if any("right now; waiting" in s for s in m)]
+    assert len(waited) == 1, results     # the other one found the lock taken and said so
+    assert models.cache_is_valid(target)
+    assert (target / "model.safetensors").stat().st_size == 4096
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]  # no temp folder left
 
-    # A cache that is broken later: a truncated weight file (a disk filled up, a copy cut short),
-    # or a folder without the completion marker. Either is not valid, and the next conversion
-    # removes it and starts over: it reaches the step that opens the GGUF file. (That step and
-    # everything after it is the conversion checked above; here it stops at once.)
-    class Reached(Exception):
-        pass
 
-    def start_over() -> None:
-        raise Reached
+class Reached(Exception):
+    pass
 
+
+def _start_over() -> None:
+    raise Reached
+
+
+def test_a_broken_cache_is_removed_before_the_conversion_starts(tmp_path):
+    """A cache that is broken later: a truncated weight file (a disk filled up, a copy cut short),
+    or a folder without the completion marker. Either is not valid, and the next GGUF conversion
+    removes it and starts over: it reaches the step that opens the GGUF file. (That step and
+    everything after it is the real conversion, checked above; here it stops at once.)"""
+    target = tmp_path / "smol"
+    models.conversion.build_once(target, build_race.slow_build, what="a fake model", report=lambda f, m: None)
+    assert models.cache_is_valid(target)
     weights = target / "model.safetensors"
     with open(weights, "r+b") as fh:
         fh.truncate(weights.stat().st_size // 3)
-    assert not models.smollm2_cache_is_valid(target)
+    assert not models.cache_is_valid(target)
     with pytest.raises(Reached):
-        models.convert_gguf_once(target, start_over, what="SmolLM2", n_tensors=272, disk_dtype="fp32",
+        models.convert_gguf_once(target, _start_over, what="SmolLM2", n_tensors=272, disk_dtype="fp32",
                                  report=lambda f, m: None)
     assert not target.exists()            # the broken cache is gone before the conversion starts
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
     target.mkdir()
     (target / "config.json").write_text("{}")          # files, but no completion marker
-    assert not models.smollm2_cache_is_valid(target)
+    assert not models.cache_is_valid(target)
     with pytest.raises(Reached):
-        models.convert_gguf_once(target, start_over, what="SmolLM2", n_tensors=272, disk_dtype="fp32",
+        models.convert_gguf_once(target, _start_over, what="SmolLM2", n_tensors=272, disk_dtype="fp32",
                                  report=lambda f, m: None)
     assert not target.exists()

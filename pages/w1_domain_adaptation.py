@@ -10,8 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import corpus, models
+from lessons import models
 from lessons.pretraining import domain_adaptation, tiny_gpt
+from lessons.pretraining import recorded as domain_recorded
 from lessons.core.perplexity import describe as describe_slice
 from ui import charts, common, figures, inputs, live, loaders, runtime
 
@@ -27,50 +28,66 @@ st.latex(r"\text{PPL}(\text{text}) = \exp\Big(-\frac{1}{N}\sum_{t}\ln p_\theta(x
 
 dev = common.device()
 modern_train, modern_eval = domain_adaptation.split_paragraphs(domain_adaptation.modern_text())
-# Enough characters for the 1,024-token validation slice under either tokenizer.
-shakespeare_eval = corpus.shakespeare_text("validation")[:8000]
 
 # --------------------------------------------------------------------------- 1. compare
 st.header("1 · Who is surprised by what?")
 own_raw = st.text_area("Optional: your own text as a third domain", "", key="domain-adaptation.own", height=80, placeholder="Paste a paragraph from your field ...")
 own = inputs.clean_text(own_raw, what="text", allow_empty=True)
-# Part 1 trains nothing, so it scores the whole modern sample (more tokens, steadier figures).
-texts = {"Shakespeare (held-out plays)": shakespeare_eval, "modern English (written for the app)": domain_adaptation.modern_text()}
-if own:
-    texts["your text"] = own
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def domain_cell(_lm, model_name: str, text: str, device: str) -> dict | None:
+def domain_cell(_lm, model_name: str, text: str, max_tokens: int, device: str) -> dict | None:
     """One (model, text) cell of the table, cached on its own: a learner's own text costs
     one measurement per model, and the two shipped domains are measured once per process."""
     try:
-        r = domain_adaptation.text_perplexity(_lm.model, _lm.tokenizer, text)   # 16 windows of 64
+        r = domain_adaptation.text_perplexity(_lm.model, _lm.tokenizer, text, max_tokens=max_tokens)
     except ValueError:
         return None
-    return {"perplexity": r["perplexity"], "bits per character": r["bits_per_char"], "tokens scored": r["tokens"]}
+    return domain_adaptation.domain_row(model_name, "", r)
 
 
-def domain_table(tiny, smol, text_items: tuple, device: str) -> list[dict]:
+@st.cache_resource(show_spinner="Checking the recorded measurement ...")
+def recorded_table(device: str):
+    """The current record of the shipped domains' table (lessons/pretraining/recorded.py), or None.
+    Shared and read-only; the models' fingerprints are computed once per process."""
+    lab = domain_recorded.Lab(loaders.tiny_gpt(device), loaders.smollm2(device))
+    return domain_recorded.recorded(lab, domain_recorded.KIND, domain_recorded.settings())
+
+
+def measured_rows(lms: dict, texts: dict, max_tokens: int) -> list[dict]:
     rows = []
-    for name, lm in (("tiny GPT (Shakespeare only)", tiny), ("SmolLM2-135M (web, code, math)", smol)):
-        for dom, text in text_items:
-            if (cell := domain_cell(lm, name, text, device)) is not None:
-                rows.append({"model": name, "domain": dom, **cell})
+    for name, lm in lms.items():
+        label = domain_adaptation.MODELS[name]
+        for dom, text in texts.items():
+            if (cell := domain_cell(lm, label, text, max_tokens, dev)) is not None:
+                rows.append({**cell, "domain": dom})
     return rows
 
 
 try:
-    tiny = loaders.tiny_gpt(dev)
-    smol = loaders.smollm2(dev)
+    lms = {"tiny": loaders.tiny_gpt(dev), "smollm2": loaders.smollm2(dev)}
+    tiny = lms["tiny"]
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
     common.stop_page()
-with st.spinner("Measuring perplexities ..."):
-    rows = domain_table(tiny, smol, tuple(texts.items()), dev)
-df = pd.DataFrame(rows)
+rec = recorded_table(dev)
+live_key = "domain-adaptation.measure_live"
+if rec is not None and not st.session_state.get(live_key):
+    shipped = [dict(r) for r in rec.result["rows"]]
+else:
+    with st.spinner("Measuring the perplexities of the two shipped domains (about 20 s of CPU for SmolLM2) ..."):
+        shipped = measured_rows(lms, domain_adaptation.shipped_domains(), 1024)
+own_rows = []
+if own:
+    with st.spinner("Measuring your text ..."):
+        own_rows = measured_rows(lms, {domain_adaptation.OWN: own}, domain_adaptation.OWN_MAX_TOKENS)
+# table order: each model's shipped domains, then its row for your text
+order = list(domain_adaptation.MODELS.values())
+df = pd.DataFrame(sorted(shipped + own_rows, key=lambda r: order.index(r["model"])),
+                  columns=["model", "domain", "perplexity", "bits per character", "tokens scored"])
+domains = list(dict.fromkeys(df["domain"]))
 fig = go.Figure()
-for dom in texts:
+for dom in domains:
     sub = df[df["domain"] == dom]
     fig.add_trace(go.Bar(x=sub["model"], y=sub["bits per character"], name=dom,
                          text=[f"PPL {p:,.1f}" for p in sub["perplexity"]], textposition="outside"))
@@ -78,11 +95,24 @@ fig.update_layout(barmode="group", yaxis_title="bits per character (lower = less
                   margin=dict(l=10, r=10, t=30, b=10))
 charts.show(fig, key="domain-adaptation.domains_fig")
 st.dataframe(df.round(3), hide_index=True, width="stretch")
+if rec is not None and not st.session_state.get(live_key):
+    r1, r2 = st.columns([4, 1])
+    r1.caption(f"The two shipped domains are a **recorded measurement**: this code, these two models and these "
+               f"texts, measured on {rec.recorded} ({rec.cpu_s:.0f} CPU-seconds, one thread). Measuring again "
+               "gives the same figures (a test checks it)."
+               + (" Your text is measured now." if own_rows else ""))
+    if r2.button("Measure live", key="domain-adaptation.measure", help="Score the two shipped texts now "
+                 "(about 20 s of CPU for SmolLM2, once per server)"):
+        st.session_state[live_key] = True
+        st.rerun()
+else:
+    st.caption("Every figure in the table was measured on this server just now.")
 st.caption("Perplexity depends on the tokenizer (SmolLM2's 49k-token vocabulary vs our 4k), so compare "
            "perplexities only within a model. **Bits per character** divides the total surprise by the "
-           "characters scored and is comparable across models. Every text: its first 1,024 tokens, 16 windows "
-           f"of 64. For Shakespeare that is the app's {describe_slice()}: the tiny GPT's Shakespeare "
-           "perplexity here is the same number as on the forgetting, distillation and pruning pages.")
+           "characters scored and is comparable across models. The shipped texts: their first 1,024 tokens, "
+           f"16 windows of 64 (for Shakespeare that is the app's {describe_slice()}: the tiny GPT's Shakespeare "
+           "perplexity here is the same number as on the forgetting, distillation and pruning pages); your text: "
+           f"its first {domain_adaptation.OWN_MAX_TOKENS} tokens, a paragraph.")
 
 # --------------------------------------------------------------------------- 2. continue pretraining
 st.header("2 · Continue pretraining the tiny GPT on modern English")

@@ -1,12 +1,13 @@
-"""Records the pages' default training runs into assets/recorded/: the RLHF pages' runs
-(lessons/rlhf/recorded.RUNS) and the live LoRA page's (lessons/finetune/recorded.RUNS).
+"""Records the pages' default runs into assets/recorded/: the RLHF pages' runs
+(lessons/rlhf/recorded.RUNS), the live LoRA page's (lessons/finetune/recorded.RUNS) and the
+domain-adaptation page's table of its shipped domains (lessons/pretraining/recorded.RUNS).
 
     .venv/bin/python scripts/record_runs.py            # record what is missing or stale
     .venv/bin/python scripts/record_runs.py --check    # list what is missing or stale; exit 1 if any
     .venv/bin/python scripts/record_runs.py --force    # record everything again
 
 A record is keyed by the run's settings, the models' fingerprints, torch's version and the sha256
-of the code the run executes, so after an edit of lessons/rlhf/ or lessons/finetune/ (or the core they use) their records
+of the code the run executes, so after an edit of the code a record names (its module's CODE) its records
 are stale: run this again (the runs train one at a time, each on one torch thread, as the pages'
 jobs do; each record keeps its own wall and CPU seconds, and the summary line prints the total). Records of runs no longer in RUNS are deleted, so the
 folder holds exactly the current runs. Prints one JSON line per run and a summary.
@@ -34,6 +35,7 @@ def main(argv=None) -> int:
     from lessons import models
     from lessons.core import records
     from lessons.finetune import recorded as lora_recorded
+    from lessons.pretraining import recorded as domain_recorded
     from lessons.rlhf import recorded as rlhf_recorded
 
     store = records.FileStore()
@@ -43,8 +45,10 @@ def main(argv=None) -> int:
     if any(s.get("policy") == "lora" for _, s in rlhf_recorded.RUNS):
         rlhf_labs["lora"] = rlhf_recorded.Lab(tiny.base, tiny.encoder, models.load_smollm2("cpu"))
     lora_lab = lora_recorded.Lab(base)
+    domain_lab = domain_recorded.Lab(base, rlhf_labs["lora"].smol if "lora" in rlhf_labs else models.load_smollm2("cpu"))
     # (module, the lab a run's settings need) for every module that records runs
-    sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (lora_recorded, lambda s: lora_lab)]
+    sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (lora_recorded, lambda s: lora_lab),
+               (domain_recorded, lambda s: domain_lab)]
     wanted, todo, n_runs = {}, [], 0
     for mod, lab_for in sources:
         for kind, settings in mod.RUNS:

@@ -19,8 +19,30 @@ from lessons.core.perplexity import perplexity, validation_perplexity
 
 MODERN_PATH = Path(__file__).resolve().parents[2] / "assets" / "domain" / "modern_english.txt"
 LN2 = math.log(2)
+# The models and the two shipped domains of the page's table, as the page labels them.
+MODELS = {"tiny": "tiny GPT (Shakespeare only)", "smollm2": "SmolLM2-135M (web, code, math)"}
+SHAKESPEARE, MODERN = "Shakespeare (held-out plays)", "modern English (written for the app)"
+OWN = "your text"
+OWN_MAX_TOKENS = 256       # a learner's paragraph: scored on its first 256 tokens (4 windows of 64)
+
+
 def modern_text() -> str:
     return MODERN_PATH.read_text(encoding="utf-8")
+
+
+def shipped_domains() -> dict[str, str]:
+    """The table's two shipped texts: held-out Shakespeare (enough characters for the 1,024-token
+    validation slice under either tokenizer) and the whole modern sample (part 1 trains nothing,
+    so it scores all of it: more tokens, steadier figures)."""
+    from lessons import corpus
+
+    return {SHAKESPEARE: corpus.shakespeare_text("validation")[:8000], MODERN: modern_text()}
+
+
+def domain_row(model_label: str, domain: str, r: dict) -> dict:
+    """One row of the table from :func:`text_perplexity`'s result."""
+    return {"model": model_label, "domain": domain, "perplexity": r["perplexity"],
+            "bits per character": r["bits_per_char"], "tokens scored": r["tokens"]}
 
 
 def split_paragraphs(text: str, eval_every: int = 4) -> tuple[str, str]:

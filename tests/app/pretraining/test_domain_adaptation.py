@@ -1,11 +1,14 @@
 """AppTest: perplexity across domains and a short continued-pretraining run on a private copy."""
 import pytest
 from lessons import models
+from lessons.pretraining import domain_adaptation
+from lessons.pretraining import recorded as domain_recorded
 from lessons.pretraining.tiny_gpt import TrainLog
 from ui import live
 from tests.app.helpers import assert_no_exception, open_page, texts
 
 PAGE = "pages/w1_domain_adaptation.py"
+SHAKESPEARE, MODERN = domain_adaptation.SHAKESPEARE, domain_adaptation.MODERN
 
 
 def _metric(at, label):
@@ -13,21 +16,34 @@ def _metric(at, label):
 
 
 @pytest.mark.slow
-def test_domains_table_and_own_text():
+def test_domains_table_opens_recorded_then_own_text_then_live():
     at = open_page(PAGE, timeout=600)
     df = at.dataframe[0].value
-    assert set(df["domain"]) == {"Shakespeare (held-out plays)", "modern English (written for the app)"}
+    assert list(df["domain"]) == [SHAKESPEARE, MODERN] * 2
+    assert "recorded measurement" in texts(at)
+    rec = domain_recorded.recorded(domain_recorded.Lab(models.load_tiny_gpt("cpu"), models.load_smollm2("cpu")),
+                                   domain_recorded.KIND, domain_recorded.settings())
+    assert df.to_dict("records") == [{k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
+                                     for r in rec.result["rows"]]           # the table shows 3 decimals
     tiny = df[df["model"].str.startswith("tiny")].set_index("domain")
     # Our Shakespeare model is more surprised by modern English than by held-out Shakespeare
     # (same model, same tokenizer: perplexities are comparable).
-    assert tiny.loc["modern English (written for the app)", "perplexity"] > \
-        1.5 * tiny.loc["Shakespeare (held-out plays)", "perplexity"]
-    smol = df[df["model"].str.startswith("SmolLM2")].set_index("domain")
-    assert smol.loc["modern English (written for the app)", "perplexity"] < \
-        smol.loc["Shakespeare (held-out plays)", "perplexity"]
-    at.text_area(key="domain-adaptation.own").input("<b>Quarterly revenue</b> rose 4% on higher net interest income. 🙂").run()
+    assert tiny.loc[MODERN, "perplexity"] > 1.5 * tiny.loc[SHAKESPEARE, "perplexity"]
+    # a learner's own text: measured now, on its first 256 tokens; the record stays
+    at.text_area(key="domain-adaptation.own").input(("<b>Quarterly revenue</b> rose 4% on higher net interest income. 🙂 " * 40)).run()
     assert_no_exception(at)
-    assert "your text" in set(at.dataframe[0].value["domain"])
+    df = at.dataframe[0].value
+    own = df[df["domain"] == "your text"]
+    assert len(own) == 2 and set(own["tokens scored"]) == {256}
+    assert list(df["domain"]) == [SHAKESPEARE, MODERN, "your text"] * 2
+    assert "Your text is measured now." in texts(at)
+    # "Measure live": the two shipped domains scored on the spot give the recorded figures
+    recorded_cells = df[df["domain"] != "your text"].round(6).to_dict("records")
+    at.button(key="domain-adaptation.measure").click().run(timeout=600)
+    assert_no_exception(at)
+    df = at.dataframe[0].value
+    assert "measured on this server just now" in texts(at) and "recorded measurement" not in texts(at)
+    assert df[df["domain"] != "your text"].round(6).to_dict("records") == recorded_cells
 
 
 @pytest.mark.slow

@@ -6,6 +6,8 @@
 # summary: Measure how surprised SmolLM2 and our Shakespeare GPT are by old and modern English, then continue pretraining the tiny GPT on modern text and watch its perplexity fall.
 """Perplexity across domains, and a live continued-pretraining run on a per-session copy."""
 
+import json
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -46,12 +48,19 @@ def domain_cell(_lm, model_name: str, text: str, max_tokens: int, device: str) -
     return domain_adaptation.domain_row(model_name, "", r)
 
 
-@st.cache_resource(show_spinner="Checking the recorded measurement ...")
+@st.cache_resource(show_spinner="Checking the recorded runs ...")
+def record_lab(device: str) -> domain_recorded.Lab:
+    """The shared models the page's records are keyed by (their fingerprints: once per process)."""
+    lab = domain_recorded.Lab(loaders.tiny_gpt(device), loaders.smollm2(device))
+    lab.fingerprints({})
+    return lab
+
+
+@st.cache_resource(show_spinner=False)
 def recorded_table(device: str):
     """The current record of the shipped domains' table (lessons/pretraining/recorded.py), or None.
-    Shared and read-only; the models' fingerprints are computed once per process."""
-    lab = domain_recorded.Lab(loaders.tiny_gpt(device), loaders.smollm2(device))
-    return domain_recorded.recorded(lab, domain_recorded.KIND, domain_recorded.settings())
+    Shared and read-only."""
+    return domain_recorded.recorded(record_lab(device), domain_recorded.KIND, domain_recorded.settings())
 
 
 def measured_rows(lms: dict, texts: dict, max_tokens: int) -> list[dict]:
@@ -121,17 +130,18 @@ st.markdown("A private copy of the tiny GPT trains on the modern text (every 4th
             "**held-out Shakespeare** (may rise: the model forgets a little of its old domain; "
             "measured on the validation slice above).")
 c1, c2, c3, c4 = st.columns(4)
-steps = c1.slider("steps", 10, 200, 60, 10, key="domain-adaptation.steps")
-lr = c2.select_slider("learning rate", [1e-4, 3e-4, 1e-3, 3e-3], value=3e-4, key="domain-adaptation.lr")
-every = c3.select_slider("measure every", [5, 10, 20], value=10, key="domain-adaptation.every")
-seed = c4.number_input("seed", 0, 9999, 0, key="domain-adaptation.seed")
+D = domain_adaptation.TRAIN_DEFAULTS
+steps = c1.slider("steps", 10, 200, D["steps"], 10, key="domain-adaptation.steps")
+lr = c2.select_slider("learning rate", [1e-4, 3e-4, 1e-3, 3e-3], value=D["lr"], key="domain-adaptation.lr")
+every = c3.select_slider("measure every", [5, 10, 20], value=D["every"], key="domain-adaptation.every")
+seed = c4.number_input("seed", 0, 9999, D["seed"], key="domain-adaptation.seed")
 n_train_tokens = len(tiny_gpt.encode(tiny.tokenizer, modern_train))
 st.caption(f"Training text: {len(modern_train):,} characters = {n_train_tokens:,} tokens of the tiny GPT. "
            f"Batch 8 × 64 tokens; {steps} steps (a 10-minute safety net ends a run on a very busy server). That is a SMALL domain sample: each step "
            f"sees a third of it, so too many steps or too high a learning rate make the copy memorise it "
            f"(held-out modern perplexity turns back up: overfitting).")
-prompt = st.text_input("Prompt for before/after samples", "I checked my email and", key="domain-adaptation.prompt")
-prompt = inputs.clean_text(prompt, what="prompt", max_chars=200) or "I checked my email and"
+prompt = st.text_input("Prompt for before/after samples", D["prompt"], key="domain-adaptation.prompt")
+prompt = inputs.clean_text(prompt, what="prompt", max_chars=200) or D["prompt"]
 
 go_train = live.buttons("domain-adaptation", "▶ Continue pretraining",
                         stop_help="Stops the run; the copy keeps what it learned so far.")
@@ -180,26 +190,50 @@ if go_train:
             bar.empty()
             chart.empty()
 
-lv = live.state("domain-adaptation")
-if lv.status == "idle":
-    st.info("Press **Continue pretraining** (about half a minute on a laptop CPU).")
-elif not lv.running and lv.result["curve"]:
-    state, curve = lv.result, lv.result["curve"]
+def show_result(curve, done: int, planned: int, state: dict, fig_key: str, after: str) -> None:
+    """The metrics, the curve and the before/after samples of a finished (or recorded) run."""
     first, last = curve[0], curve[-1]
     m1, m2, m3 = st.columns(3)
     m1.metric("Modern English perplexity", f"{last[1]:.1f}", f"{last[1] - first[1]:+.1f}", delta_color="inverse")
     m2.metric("Shakespeare perplexity", f"{last[2]:.1f}", f"{last[2] - first[2]:+.1f}", delta_color="inverse")
-    m3.metric("Steps done", f"{lv.run.steps_done} of {lv.run.steps_planned}")
-    charts.show(curve_fig(curve), key="domain-adaptation.final_fig")
+    m3.metric("Steps done", f"{done} of {planned}")
+    charts.show(curve_fig(curve), key=fig_key)
     if "after_sample" in state:
         s1, s2 = st.columns(2)
         s1.markdown("**Before** (the shipped tiny GPT)")
         s1.text(state["prompt"] + state["before_sample"])
-        s2.markdown("**After** continued pretraining (your copy)")
+        s2.markdown(f"**After** continued pretraining ({after})")
         s2.text(state["prompt"] + state["after_sample"])
-        if state.get("fingerprint_unchanged"):
-            st.success("The shared tiny GPT is unchanged (same weight fingerprint before and after): "
-                       "only your private copy was trained.")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def recorded_training(device: str, settings_json: str):
+    """The recorded continued-pretraining run with these settings (lessons/pretraining/recorded.py),
+    or None. Shared and read-only."""
+    return domain_recorded.recorded(record_lab(device), domain_recorded.TRAINING, json.loads(settings_json))
+
+
+lv = live.state("domain-adaptation")
+chosen = dict(steps=steps, lr=lr, every=every, seed=int(seed), prompt=prompt)
+recorded_settings = [s for kind, s in domain_recorded.RUNS if kind == domain_recorded.TRAINING]
+rec_run = (recorded_training(dev, json.dumps(chosen, sort_keys=True))
+           if lv.status == "idle" and chosen in recorded_settings else None)
+if lv.status == "idle" and rec_run is not None:
+    st.info(f"**Recorded run** of these settings, made by this code on {rec_run.recorded} "
+            f"({rec_run.cpu_s:.0f} CPU-seconds, one thread). Press **Continue pretraining** to train your own "
+            "copy live: the same settings give the same curve.")
+    res = rec_run.result
+    show_result(res["curve"], res["steps"], chosen["steps"], {**res, "prompt": chosen["prompt"]},
+                "domain-adaptation.recorded_fig", "the recorded copy")
+elif lv.status == "idle":
+    st.info("Press **Continue pretraining** (about half a minute on a laptop CPU).")
+elif not lv.running and lv.result["curve"]:
+    state = lv.result
+    show_result(state["curve"], lv.run.steps_done, lv.run.steps_planned, state, "domain-adaptation.final_fig",
+                "your copy")
+    if state.get("fingerprint_unchanged"):
+        st.success("The shared tiny GPT is unchanged (same weight fingerprint before and after): "
+                   "only your private copy was trained.")
 
 common.try_this(
     "Train 100 steps at learning rate 3e-3: held-out modern perplexity falls for the first ~20 steps, then "

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 import streamlit as st
 
 from lessons.efficiency import distillation as kd
+from lessons.efficiency import recorded as kd_recorded
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, perplexity
 from ui import charts, common, efficiency, figures, inputs, live, loaders, runtime
@@ -76,16 +77,17 @@ st.markdown(
     "The training curves show the ordinary next-token cross-entropy for both, so they compare directly."
 )
 a, b, c, d = st.columns(4)
-train_T = a.slider("Training temperature T", 1.0, 8.0, 2.0, step=0.5, key="distillation.train_T")
-alpha = b.slider("α (weight of the soft loss)", 0.0, 1.0, 0.7, step=0.1, key="distillation.alpha")
-steps = c.slider("Steps per student", 10, 400, 150, step=10, key="distillation.steps")
+D = kd.PAGE_DEFAULTS
+train_T = a.slider("Training temperature T", 1.0, 8.0, D["T"], step=0.5, key="distillation.train_T")
+alpha = b.slider("α (weight of the soft loss)", 0.0, 1.0, D["alpha"], step=0.1, key="distillation.alpha")
+steps = c.slider("Steps per student", 10, 400, D["steps"], step=10, key="distillation.steps")
 seconds = d.slider("Time limit (s)", 30, 600, 300, step=30, key="distillation.seconds",
                    help="A safety net only: the run is defined by its steps, so a busy server takes longer but "
                         "still reaches the same point. Both students train in lockstep on the same batches.")
 e, f, g = st.columns(3)
-layers = e.select_slider("Student layers", [1, 2, 3], 2, key="distillation.layers")
-width = f.select_slider("Student width", [32, 64, 96], 64, key="distillation.width")
-seed = g.number_input("Seed", 0, 10_000, 0, key="distillation.seed")
+layers = e.select_slider("Student layers", [1, 2, 3], D["layers"], key="distillation.layers")
+width = f.select_slider("Student width", [32, 64, 96], D["width"], key="distillation.width")
+seed = g.number_input("Seed", 0, 10_000, D["seed"], key="distillation.seed")
 
 settings = (train_T, alpha, steps, layers, width, seed)
 train = live.buttons("distillation", "▶ Train both students",
@@ -93,17 +95,53 @@ train = live.buttons("distillation", "▶ Train both students",
                                "compared.")
 
 
-def ce_figure(runs: dict) -> go.Figure:
-    """Both students' training cross-entropy (10-step mean): drawn live and after the run."""
+def ce_figure(ces: dict) -> go.Figure:
+    """Both students' training cross-entropy (10-step mean; ``ces``: {student: CE per step}):
+    drawn live, after the run and for the recorded run."""
     fig = go.Figure()
-    for name, r in runs.items():
-        smooth = pd.Series(r.ce, dtype=float).rolling(10, min_periods=1).mean()
+    for name, ce in ces.items():
+        smooth = pd.Series(ce, dtype=float).rolling(10, min_periods=1).mean()
         fig.add_trace(go.Scatter(x=list(range(1, len(smooth) + 1)), y=smooth, mode="lines", name=name))
-    fig.update_xaxes(**figures.step_axis(max((len(r.ce) for r in runs.values()), default=0)))
+    fig.update_xaxes(**figures.step_axis(max((len(ce) for ce in ces.values()), default=0)))
     fig.update_layout(height=320, title="Training next-token cross-entropy (10-step mean)",
                       yaxis_title="CE (nats)", margin=dict(t=40, b=10), font=dict(size=14),
                       legend=dict(orientation="h", y=-0.25))
     return fig
+
+
+def val_figure(curves: dict) -> go.Figure:
+    """Validation perplexity of both students (``curves``: {student: [(step, perplexity), ...]})."""
+    fig = go.Figure()
+    for name, curve in curves.items():
+        fig.add_trace(go.Scatter(x=[s for s, _ in curve], y=[p for _, p in curve], mode="lines+markers", name=name))
+    fig.update_xaxes(**figures.step_axis(max((s for c in curves.values() for s, _ in c), default=0)))
+    fig.update_layout(height=320, title="Validation perplexity (held-out plays)", yaxis_title="perplexity",
+                      yaxis=figures.log_axis([p for c in curves.values() for _, p in c]),
+                      margin=dict(t=40, b=10), font=dict(size=14), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+@st.cache_resource(show_spinner=False)
+def recorded_default(device: str):
+    """The recorded run of the page's defaults (lessons/efficiency/recorded.py), or None when no
+    record was made by this code and this teacher. Shared, read-only."""
+    return kd_recorded.recorded(kd_recorded.Lab(loaders.tiny_gpt(device)), kd_recorded.KIND, kd_recorded.settings())
+
+
+rec = recorded_default(dev)
+is_default = dict(T=train_T, alpha=alpha, steps=steps, layers=layers, width=width, seed=int(seed)) == D
+
+
+def expectation() -> str:
+    """What the recorded default run showed, in figures read from the record."""
+    if rec is None:
+        return "What to expect: in the first few steps the two curves are close; give the students all their steps before judging."
+    v50, v100 = kd_recorded.val_at(rec, 50), kd_recorded.val_at(rec, 100)
+    return ("What to expect: in the first few steps the two curves are close. In the recorded run of the defaults "
+            f"(α = {D['alpha']}, T = {D['T']:g}, {D['layers']} layers × {D['width']}, seed {D['seed']}) validation "
+            f"perplexity was {v50['distilled']:.0f} distilled vs {v50['hard labels']:.0f} hard labels at step 50 and "
+            f"{v100['distilled']:.0f} vs {v100['hard labels']:.0f} at step 100, so give the students all their steps "
+            "before judging.")
 
 
 def finish(lv: live.LiveRun) -> None:
@@ -123,7 +161,8 @@ if train:
             bar, chart = st.progress(0.0, text="Training ..."), st.empty()
             # the students dict is filled before the first step and kept in session state: survives a Stop
             lv = live.begin("distillation", None, {}, {"settings": settings})
-            tick = live.progress(bar, lambda row, run: charts.show(ce_figure(lv.result), where=chart),
+            tick = live.progress(bar, lambda row, run: charts.show(ce_figure({n: r.ce for n, r in lv.result.items()}),
+                                                                   where=chart),
                                  text=lambda row, run: f"CE hard {row['ce_hard']:.2f}, distilled "
                                                        f"{row['ce_distilled']:.2f}, {row['seconds']:.0f} s",
                                  keep=lv)
@@ -131,7 +170,7 @@ if train:
             kd.train_pair(teacher.model, train_ids, val_ids,
                           lambda: kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev),
                           T=train_T, alpha=alpha, steps=steps, max_seconds=seconds, seed=int(seed),
-                          eval_every=max(steps // 6, 5), progress=tick, should_stop=runtime.stop_requested,
+                          eval_every=kd.eval_every(steps), progress=tick, should_stop=runtime.stop_requested,
                           runs=lv.result)
             live.end(lv, finish)
             bar.empty()
@@ -149,14 +188,7 @@ elif lv.status == "finished":
         st.info(f"Training ended early, {run.stopped.describe(run)}, after {run.steps_done} of "
                 f"{run.steps_planned} steps: the curves and the table show both students as they were then "
                 "(they always stop after the same step).")
-    fig1, fig2 = ce_figure(runs), go.Figure()
-    for name, r in runs.items():
-        fig2.add_trace(go.Scatter(x=[s for s, _ in r.val_ppl], y=[p for _, p in r.val_ppl], mode="lines+markers", name=name))
-    fig2.update_xaxes(**figures.step_axis(max((s for r in runs.values() for s, _ in r.val_ppl), default=0)))
-    fig2.update_layout(height=320, title="Validation perplexity (held-out plays)",
-                       yaxis_title="perplexity",
-                       yaxis=figures.log_axis([p for r in runs.values() for _, p in r.val_ppl]),
-                       margin=dict(t=40, b=10), font=dict(size=14), legend=dict(orientation="h", y=-0.25))
+    fig1, fig2 = ce_figure({n: r.ce for n, r in runs.items()}), val_figure({n: r.val_ppl for n, r in runs.items()})
     p1c, p2c = st.columns(2)
     charts.show(fig1, key="distillation.loss_fig", where=p1c)
     charts.show(fig2, key="distillation.ppl_fig", where=p2c)
@@ -179,10 +211,19 @@ elif lv.status == "finished":
                 f"{kd.n_params(runs['distilled'].model) / teacher.n_params:.0%} of the teacher's parameters.")
     st.caption(f"Both students trained for {runs['distilled'].seconds:.1f} s together. Timings are from this machine, possibly shared with other users; at this tiny size "
                "per-call overhead dominates, so treat the ms column as rough.")
-    st.caption("What to expect: in the first few steps the two curves are close. In our own run "
-               "(the defaults: α = 0.7, T = 2, 2 layers × 64, seed 0) the distilled student pulled clearly "
-               "ahead after a few dozen steps — validation perplexity 458 vs 588 at step 50 and 299 vs 548 at "
-               "step 100 — so give it all its steps before judging.")
+    st.caption(expectation())
+elif rec is not None and is_default:
+    students = rec.result["students"]
+    hard, soft = students["hard labels"]["val_ppl"][-1][1], students["distilled"]["val_ppl"][-1][1]
+    st.info(f"**Recorded run** of the default settings, made by this code on {rec.recorded} "
+            f"({rec.cpu_s:.0f} CPU-seconds, one thread): after {students['distilled']['steps']} steps the distilled "
+            f"student's validation perplexity is {soft:.1f} against {hard:.1f} for the hard-label student. "
+            "Press *Train both students* to train your own pair live (the same settings give the same curves).")
+    p1c, p2c = st.columns(2)
+    charts.show(ce_figure({n: s["ce"] for n, s in students.items()}), key="distillation.recorded_loss_fig", where=p1c)
+    charts.show(val_figure({n: s["val_ppl"] for n, s in students.items()}), key="distillation.recorded_ppl_fig",
+                where=p2c)
+    st.caption(expectation())
 else:
     st.caption("Press *Train both students* (bounded by its steps; each session trains its own students).")
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from lessons import models
 from lessons.prompting import react
+from lessons.prompting import recorded as react_recorded
 from lessons.retrieval import rag
 from ui import common, inputs, loaders, retrieval, runtime
 
@@ -38,10 +39,28 @@ st.latex(r"\tau_t = (q,\; r_1, a_1, o_1,\; \dots,\; r_t, a_t, o_t),\qquad "
 
 dev = common.device()
 encoder = common.model_or_stop(loaders.minilm, dev)
-index = retrieval.rag_index(40, 10, dev, encoder)
-tools = react.make_tools(rag.search_tool(index, encoder, k=1))
+IDX = react_recorded.INDEX          # the search index the recorded traces used
+index = retrieval.rag_index(IDX["size"], IDX["overlap"], dev, encoder)
+tools = react.make_tools(rag.search_tool(index, encoder, k=IDX["k"]))
 model_short = choice.split(" (")[0].split("-Instruct")[0]
 common.measured_box("react", "the app's tool-using tasks")
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def recorded_trace(device: str, question: str, max_steps: int, step_tokens: int):
+    """The recorded SmolLM2 trace with these settings (lessons/prompting/recorded.py), or None.
+    Shared and read-only; only the example questions at the page's defaults are recorded."""
+    s = react_recorded.settings(question, max_steps=max_steps, step_tokens=step_tokens)
+    if (react_recorded.KIND, s) not in react_recorded.RUNS:
+        return None
+    return react_recorded.recorded(react_recorded_lab(device), react_recorded.KIND, s)
+
+
+@st.cache_resource(show_spinner="Checking the recorded traces ...")
+def react_recorded_lab(device: str) -> react_recorded.Lab:
+    lab = react_recorded.Lab(loaders.smollm2(device), loaders.minilm(device), tools)
+    lab.fingerprints({})
+    return lab
 
 
 def show_trace(trace: react.Trace) -> None:
@@ -103,8 +122,9 @@ with left:
 with right:
     st.subheader(f"🤖 {model_short}'s own trace")
     s1, s2 = st.columns(2)
-    max_steps = s1.slider("Max steps", 1, 6, 4, key="react.steps")
-    step_tokens = s2.slider("Tokens per step", 16, 96, 56, step=8, key="react.tokens")
+    max_steps = s1.slider("Max steps", 1, 6, react_recorded.DEFAULTS["max_steps"], key="react.steps")
+    step_tokens = s2.slider("Tokens per step", 16, 96, react_recorded.DEFAULTS["step_tokens"], step=8,
+                            key="react.tokens")
     if st.button("Run the ReAct loop", key="react.run", type="primary"):
         try:
             llm = loaders.instruct_model(choice, dev)
@@ -122,6 +142,14 @@ with right:
                 st.session_state["react.trace"] = {"question": question, "trace": trace, "choice": choice}
         live.empty()
     got = st.session_state.get("react.trace")
+    rec = (recorded_trace(dev, question, max_steps, step_tokens) if choice == loaders.SMOL_CHOICE and task
+           and not (got and got["question"] == question and got.get("choice") == choice) else None)
+    if rec is not None:
+        st.info(f"**Recorded run** of SmolLM2 on this question with these settings, made by this code on "
+                f"{rec.recorded} ({rec.cpu_s:.0f} CPU-seconds, one thread). Greedy decoding writes the same "
+                "trace every time: press **Run the ReAct loop** to watch it live.")
+        got = {"question": question, "choice": choice, "trace": react_recorded.as_trace(rec.result, question)}
+        got["trace"].seconds = rec.wall_s
     if got and got["question"] == question and got.get("choice") == choice:
         trace = got["trace"]
         show_trace(trace)

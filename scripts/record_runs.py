@@ -1,6 +1,8 @@
 """Records the pages' default runs into assets/recorded/: the RLHF pages' runs
-(lessons/rlhf/recorded.RUNS), the live LoRA page's (lessons/finetune/recorded.RUNS) and the
-domain-adaptation page's table of its shipped domains (lessons/pretraining/recorded.RUNS).
+(lessons/rlhf/recorded.RUNS), the live LoRA page's (lessons/finetune/recorded.RUNS), the distillation page's
+(lessons/efficiency/recorded.RUNS), the domain-adaptation page's (its table of the shipped domains
+and its training runs: lessons/pretraining/recorded.RUNS) and the ReAct page's SmolLM2 traces
+(lessons/prompting/recorded.RUNS).
 
     .venv/bin/python scripts/record_runs.py            # record what is missing or stale
     .venv/bin/python scripts/record_runs.py --check    # list what is missing or stale; exit 1 if any
@@ -34,8 +36,12 @@ def main(argv=None) -> int:
 
     from lessons import models
     from lessons.core import records
+    from lessons.efficiency import recorded as kd_recorded
     from lessons.finetune import recorded as lora_recorded
     from lessons.pretraining import recorded as domain_recorded
+    from lessons.prompting import react
+    from lessons.prompting import recorded as react_recorded
+    from lessons.retrieval import rag
     from lessons.rlhf import recorded as rlhf_recorded
 
     store = records.FileStore()
@@ -45,10 +51,17 @@ def main(argv=None) -> int:
     if any(s.get("policy") == "lora" for _, s in rlhf_recorded.RUNS):
         rlhf_labs["lora"] = rlhf_recorded.Lab(tiny.base, tiny.encoder, models.load_smollm2("cpu"))
     lora_lab = lora_recorded.Lab(base)
-    domain_lab = domain_recorded.Lab(base, rlhf_labs["lora"].smol if "lora" in rlhf_labs else models.load_smollm2("cpu"))
+    kd_lab = kd_recorded.Lab(base)
+    smol = rlhf_labs["lora"].smol if "lora" in rlhf_labs else models.load_smollm2("cpu")
+    domain_lab = domain_recorded.Lab(base, smol)
+    idx = react_recorded.INDEX
+    react_tools = react.make_tools(rag.search_tool(rag.build_index(tiny.encoder, idx["size"], idx["overlap"]),
+                                                   tiny.encoder, k=idx["k"]))
+    react_lab = react_recorded.Lab(smol, tiny.encoder, react_tools)
     # (module, the lab a run's settings need) for every module that records runs
     sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (lora_recorded, lambda s: lora_lab),
-               (domain_recorded, lambda s: domain_lab)]
+               (domain_recorded, lambda s: domain_lab), (kd_recorded, lambda s: kd_lab),
+               (react_recorded, lambda s: react_lab)]
     wanted, todo, n_runs = {}, [], 0
     for mod, lab_for in sources:
         for kind, settings in mod.RUNS:

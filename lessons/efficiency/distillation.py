@@ -227,6 +227,27 @@ def train_student(student, teacher, train_ids: torch.Tensor, val_ids: torch.Tens
     return r
 
 
+# The distillation page's default settings (pages/w3_distillation.py reads them; its recorded run,
+# lessons/efficiency/recorded.py, is of them): temperature, alpha, steps, the student's shape, seed.
+PAGE_DEFAULTS = {"T": 2.0, "alpha": 0.7, "steps": 150, "layers": 2, "width": 64, "seed": 0}
+# The pages' slices of the plays: the training plays' first 200,000 characters, the held-out plays' 40,000.
+TRAIN_CHARS, VAL_CHARS = 200_000, 40_000
+
+
+def eval_every(steps: int) -> int:
+    """How often the page measures validation perplexity: six times per run, at least every 5 steps."""
+    return max(steps // 6, 5)
+
+
+def page_ids(tokenizer) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train ids, validation ids) as 1-D LongTensors: the distillation and pruning pages' slices of
+    the training and of the held-out plays, tokenized with the tiny GPT's own BPE."""
+    from lessons import corpus
+
+    return (token_ids(tokenizer, corpus.shakespeare_text("train")[:TRAIN_CHARS]),
+            token_ids(tokenizer, corpus.shakespeare_text("validation")[:VAL_CHARS]))
+
+
 # A context where the tiny GPT is fairly sure of the next token (' lord', about a third at
 # T = 1), so raising T visibly moves probability to the runners-up (father, heart, good, lady).
 DEFAULT_CONTEXT = "What, ho! my"

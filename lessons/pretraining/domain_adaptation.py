@@ -24,6 +24,8 @@ MODELS = {"tiny": "tiny GPT (Shakespeare only)", "smollm2": "SmolLM2-135M (web, 
 SHAKESPEARE, MODERN = "Shakespeare (held-out plays)", "modern English (written for the app)"
 OWN = "your text"
 OWN_MAX_TOKENS = 256       # a learner's paragraph: scored on its first 256 tokens (4 windows of 64)
+# Section 2's default settings (the page reads them; lessons/pretraining/recorded.py records them).
+TRAIN_DEFAULTS = {"steps": 60, "lr": 3e-4, "every": 10, "seed": 0, "prompt": "I checked my email and"}
 
 
 def modern_text() -> str:

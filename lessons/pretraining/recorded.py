@@ -1,5 +1,5 @@
-"""The domain-adaptation page's table of the two shipped domains as a recorded run
-(lessons.core.records).
+"""The domain-adaptation page's recorded runs (lessons.core.records): the table of its two
+shipped domains, and continued pretraining at the page's defaults and at its Try-this settings.
 
 Scoring the two shipped texts (1,024 tokens each) with SmolLM2-135M costs about 20 CPU-seconds on
 a laptop, and the result is the same every time for the same texts, models, code and thread
@@ -10,6 +10,13 @@ record is current and that measuring now gives the same figures.
 Kind ``domain-adaptation``: settings = {"texts": {domain: sha256 of its text}, "block": 64,
 "max_tokens": 1024}; fingerprints = both models' weights, torch's version and the thread count.
 The JSON result: {"rows": [domain_adaptation.domain_row(...) for each model, for each domain]}.
+
+Kind ``continued-pretraining``: a private copy of the tiny GPT trained on the modern text as the
+page trains it (section 2); settings = {"steps", "lr", "every", "seed", "prompt"} (the page's
+defaults, domain_adaptation.TRAIN_DEFAULTS, and the Try-this's other learning rates). The JSON
+result: {"curve": [[step, ppl modern, ppl Shakespeare], ...], "losses": [per step],
+"before_sample": str, "after_sample": str, "steps": n}. A training run trains on ONE torch
+thread, as the pages' jobs do (ui/jobs.py).
 """
 from __future__ import annotations
 
@@ -20,9 +27,12 @@ from lessons.core.threads import torch_threads
 from lessons.pretraining import domain_adaptation
 
 KIND = "domain-adaptation"
+TRAINING = "continued-pretraining"
 CODE = ("lessons/pretraining/recorded.py", "lessons/pretraining/domain_adaptation.py",
-        "lessons/core/perplexity.py", "lessons/core/tensors.py")
+        "lessons/pretraining/tiny_gpt.py", "lessons/core/perplexity.py", "lessons/core/tensors.py",
+        "lessons/core/loop.py", "lessons/core/rng.py", "lessons/core/generate.py", "assets/domain/modern_english.txt")
 THREADS = 1
+FAR = 3600.0          # the seconds cap of a recorded training run: far away, the steps decide
 
 
 def settings() -> dict:
@@ -31,7 +41,13 @@ def settings() -> dict:
             "block": 64, "max_tokens": 1024}
 
 
-RUNS: list[tuple[str, dict]] = [(KIND, settings())]
+def training(**over) -> dict:
+    return {**domain_adaptation.TRAIN_DEFAULTS, **over}
+
+
+# The Try-this of the page: 100 steps at 3e-3 (overfits, forgets), 60 steps at 1e-4 (forgets least).
+TRY_THIS = (training(steps=100, lr=3e-3), training(lr=1e-4))
+RUNS: list[tuple[str, dict]] = [(KIND, settings()), (TRAINING, training()), *((TRAINING, t) for t in TRY_THIS)]
 
 
 class Lab:
@@ -67,7 +83,27 @@ def measure_table(lab: Lab, s: dict, only: tuple[str, ...] | None = None) -> dic
     return {"rows": rows}
 
 
-RECIPES = {KIND: measure_table}
+def continue_pretraining(lab: Lab, s: dict, stop_after: int | None = None) -> dict:
+    """Train a private copy of the tiny GPT as the page does. ``stop_after``: stop the same run
+    after that many steps (its learning-rate schedule still planned for all its steps), a short
+    replay of the recorded run."""
+    from lessons.models import session_copy
+    from lessons.pretraining import tiny_gpt
+
+    tiny = lab.models["tiny"]
+    train, held = domain_adaptation.split_paragraphs(domain_adaptation.modern_text())
+    copy = session_copy(tiny.model)
+    before = tiny_gpt.sample(copy, tiny.tokenizer, s["prompt"], max_new_tokens=30, seed=s["seed"])
+    log = tiny_gpt.TrainLog(s["steps"], FAR)
+    stop = (lambda: len(log.history) >= stop_after) if stop_after else None
+    res = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, train, held, None, steps=s["steps"],
+                                                  lr=s["lr"], eval_every=s["every"], max_seconds=FAR,
+                                                  seed=s["seed"], should_stop=stop, log=log)
+    return {"curve": res.curve, "losses": log.losses, "steps": len(log.history), "before_sample": before,
+            "after_sample": tiny_gpt.sample(copy, tiny.tokenizer, s["prompt"], max_new_tokens=30, seed=s["seed"])}
+
+
+RECIPES = {KIND: measure_table, TRAINING: continue_pretraining}
 
 
 def key(lab: Lab, kind: str, settings: dict) -> tuple[dict, str, str]:
@@ -75,11 +111,12 @@ def key(lab: Lab, kind: str, settings: dict) -> tuple[dict, str, str]:
     return fp, code, records.run_key(kind, settings, fp, code)
 
 
-def run(lab: Lab, kind: str, settings: dict, only: tuple[str, ...] | None = None) -> records.Record:
-    """Measure now (one torch thread) and return it as a record (not stored)."""
+def run(lab: Lab, kind: str, settings: dict, part=None) -> records.Record:
+    """Run now (one torch thread) and return it as a record (not stored). ``part``: for the table,
+    the models to measure (a tuple of keys); for training, the steps to stop after."""
     fp, code, _ = key(lab, kind, settings)
     with torch_threads(THREADS):
-        return records.measure(kind, settings, fp, code, lambda: RECIPES[kind](lab, settings, only))
+        return records.measure(kind, settings, fp, code, lambda: RECIPES[kind](lab, settings, part))
 
 
 def recorded(lab: Lab, kind: str, settings: dict, store: records.FileStore | None = None) -> records.Record | None:

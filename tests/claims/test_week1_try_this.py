@@ -220,25 +220,29 @@ def test_live_training_applies_no_step_after_stop():
 
 
 # --------------------------------------------------------------------------- domain adaptation
-@pytest.mark.slow
 def test_domain_adaptation_try_this_as_measured():
-    from lessons import corpus
+    """The page's Try-this on its recorded runs (lessons/pretraining/recorded.py: the default run and
+    the Try-this's two learning rates, trained as the page trains them; tests/unit/pretraining/
+    test_domain_adaptation.py proves the records are current and replays the start of each)."""
     from lessons.pretraining import domain_adaptation
+    from lessons.pretraining import recorded as domain_recorded
 
-    tiny = models.load_tiny_gpt()
-    train, held = domain_adaptation.split_paragraphs(domain_adaptation.modern_text())
-    shakespeare = corpus.shakespeare_text("validation")[:3000]
+    lab = domain_recorded.Lab(models.load_tiny_gpt(), models.load_smollm2())
 
-    def run(steps, lr):
-        return domain_adaptation.continued_pretraining(
-            models.session_copy(tiny.model), tiny.tokenizer, train, held, shakespeare,
-            steps=steps, lr=lr, eval_every=20, max_seconds=600, seed=0).curve
+    def curve(**over):
+        rec = domain_recorded.recorded(lab, domain_recorded.TRAINING, domain_recorded.training(**over))
+        assert rec is not None, f"no current record of {over} (scripts/record_runs.py)"
+        assert rec.result["steps"] == domain_recorded.training(**over)["steps"]     # every step done
+        return rec.result["curve"]
 
-    hot = run(100, 3e-3)
+    hot = curve(steps=100, lr=3e-3)
     start, best = hot[0][1], min(c[1] for c in hot)
+    low = next(c[0] for c in hot if c[1] == best)
     assert best < start and hot[-1][1] > start           # falls first, then climbs above the start
+    assert low <= 30                                     # "for the first ~20 steps"
     assert hot[-1][2] > 5 * hot[0][2]                    # Shakespeare explodes
-    cool, default = run(60, 1e-4), run(60, 3e-4)
+    cool, default = curve(lr=1e-4), curve()
+    assert domain_adaptation.TRAIN_DEFAULTS["lr"] == 3e-4
     assert cool[-1][1] < cool[-2][1] < cool[0][1]        # still falling at the end
     assert cool[-1][2] - cool[0][2] < default[-1][2] - default[0][2] < hot[-1][2] - hot[0][2]  # forgets least
     assert default[-1][1] < start and default[-1][2] > default[0][2]   # the default shows both effects

@@ -6,20 +6,54 @@ import re
 import pytest
 
 from lessons.rlhf import constitutional_ai as cai
+from lessons.core import records
 from lessons.prompting import react
+from lessons.prompting import recorded as react_recorded
 from lessons.core import generate as core_generate
 from lessons.retrieval import rag
 
 pytestmark = pytest.mark.slow
 
 
-def test_react_smollm2_gets_none_of_the_examples_right(smol, minilm):
+@pytest.fixture(scope="module")
+def react_lab(smol, minilm):
+    idx = react_recorded.INDEX                                    # the page's index and search tool
+    tools = react.make_tools(rag.search_tool(rag.build_index(minilm, idx["size"], idx["overlap"]), minilm, k=idx["k"]))
+    return react_recorded.Lab(smol, minilm, tools)
+
+
+def test_react_records_are_current(react_lab):
+    """Every example question's SmolLM2 trace at the page's defaults has a record made by this
+    code, these models and this torch, and assets/recorded/react/ holds nothing else."""
+    store = records.FileStore()
+    want = {react_recorded.key(react_lab, k, s)[2] for k, s in react_recorded.RUNS}
+    missing = [s["question"] for k, s in react_recorded.RUNS
+               if store.get(k, react_recorded.key(react_lab, k, s)[2]) is None]
+    assert not missing, f"no current record (run scripts/record_runs.py): {missing}"
+    assert set(store.keys(react_recorded.KIND)) == want, "stale records: run scripts/record_runs.py"
+
+
+def _recorded(react_lab, question):
+    rec = react_recorded.recorded(react_lab, react_recorded.KIND, react_recorded.settings(question))
+    assert rec is not None, f"no current record for {question!r} (scripts/record_runs.py)"
+    return react_recorded.as_trace(rec.result, question)
+
+
+def test_the_react_record_is_what_the_code_does(react_lab):
+    """The Heron question run live now (greedy, one thread) writes the recorded trace, step by step."""
+    task = next(t for t in react.tasks() if "Heron" in t["question"])
+    live = react_recorded.run(react_lab, react_recorded.KIND, react_recorded.settings(task["question"])).result
+    rec = _recorded(react_lab, task["question"])
+    assert [s["raw"] for s in live["steps"]] == [s.raw for s in rec.steps]
+    assert [s["observation"] for s in live["steps"]] == [s.observation for s in rec.steps]
+    assert (live["final"], live["stopped"]) == (rec.final, rec.stopped)
+
+
+def test_react_smollm2_gets_none_of_the_examples_right(react_lab):
     """pages/w3_react.py: 'On the first four example questions it gets none right ... for 3 Heron bikes
-    it answers "27 Heron bikes" although the lookup returned the price of 1290 €.'"""
-    index = rag.build_index(minilm, 40, 10)                      # the page's index (40-word chunks, 10 overlap)
-    tools = react.make_tools(rag.search_tool(index, minilm, k=1))
-    traces = {t["question"]: (t, react.run_react(smol, tools, t["question"], 4, 56, max_seconds=900))
-              for t in react.tasks()[:4]}
+    it answers "27 Heron bikes" although the lookup returned the price of 1290 €.' Checked on the
+    recorded traces (greedy, the page's defaults; the test above replays one of them live)."""
+    traces = {t["question"]: (t, _recorded(react_lab, t["question"])) for t in react.tasks()[:4]}
     assert len(traces) == 4
     for task, tr in traces.values():
         assert tr.stopped in ("final answer", "step limit")       # not cut by the time limit

@@ -101,3 +101,28 @@ def test_stop_keeps_both_partly_trained_students(monkeypatch):
     at.button(key="distillation.stop").click().run()
     assert_no_exception(at)
     assert "stopped before the students were made" in texts(at) and not at.dataframe
+
+
+def test_opens_with_the_recorded_default_run():
+    """At the defaults the page draws the recorded run of both students at once (labelled as
+    recorded, lessons/efficiency/recorded.py) and its 'what to expect' caption quotes that record;
+    another setting shows no record, only the button."""
+    import json
+
+    from lessons.efficiency import recorded as kd_recorded
+
+    at = open_page(PAGE)
+    assert_no_exception(at)
+    rec = kd_recorded.recorded(kd_recorded.Lab(models.load_tiny_gpt("cpu")), kd_recorded.KIND, kd_recorded.settings())
+    assert rec is not None
+    info = next(m.value for m in at.info if "Recorded run" in m.value)
+    soft = rec.result["students"]["distilled"]["val_ppl"][-1][1]
+    assert f"{soft:.1f}" in info and f"after {kd.PAGE_DEFAULTS['steps']} steps" in info
+    ppl = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "Validation perplexity" in c.proto.spec)
+    assert {t["name"]: t["y"][-1] for t in ppl["data"]} == {
+        n: s["val_ppl"][-1][1] for n, s in rec.result["students"].items()}
+    v50 = kd_recorded.val_at(rec, 50)
+    assert f"perplexity was {v50['distilled']:.0f} distilled vs {v50['hard labels']:.0f} hard labels at step 50" in texts(at)
+    at.slider(key="distillation.alpha").set_value(0.5).run()
+    assert not any("Recorded run" in m.value for m in at.info)
+    assert "Press *Train both students*" in texts(at)

@@ -84,3 +84,25 @@ def test_a_stopped_run_keeps_its_curve():
     assert _metric(at, "Steps done").value == "4 of 60"
     assert _metric(at, "Modern English perplexity").value == "250.0"
     assert at.session_state["domain-adaptation.live"].stopped
+
+
+@pytest.mark.slow
+def test_section_two_opens_with_the_recorded_run_of_its_settings():
+    """Idle at the defaults, section 2 shows the recorded continued-pretraining run (labelled as
+    recorded); the Try-this's 3e-3 for 100 steps is recorded too; other settings show the button."""
+    at = open_page(PAGE, timeout=600)
+    lab = domain_recorded.Lab(models.load_tiny_gpt("cpu"), models.load_smollm2("cpu"))
+    rec = domain_recorded.recorded(lab, domain_recorded.TRAINING, domain_recorded.training())
+    assert rec is not None
+    assert any("Recorded run" in m.value for m in at.info)
+    last = rec.result["curve"][-1]
+    assert _metric(at, "Modern English perplexity").value == f"{last[1]:.1f}"
+    assert _metric(at, "Steps done").value == f"{rec.result['steps']} of {domain_adaptation.TRAIN_DEFAULTS['steps']}"
+    assert rec.result["after_sample"] in texts(at)
+    at.slider(key="domain-adaptation.steps").set_value(100)
+    at.select_slider(key="domain-adaptation.lr").set_value(3e-3).run()
+    hot = domain_recorded.recorded(lab, domain_recorded.TRAINING, domain_recorded.training(steps=100, lr=3e-3))
+    assert _metric(at, "Shakespeare perplexity").value == f"{hot.result['curve'][-1][2]:.1f}"
+    at.slider(key="domain-adaptation.steps").set_value(20).run()
+    assert not any("Recorded run" in m.value for m in at.info)
+    assert "Press **Continue pretraining**" in texts(at)

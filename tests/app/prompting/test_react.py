@@ -1,6 +1,7 @@
 """AppTest: the ReAct page's tools, scripted reference traces (live observations) and the
 bounded model loop."""
 import pytest
+from lessons import models
 from lessons.prompting import react
 from tests.app.helpers import assert_no_exception, open_page, texts
 
@@ -33,6 +34,7 @@ def test_tools_can_be_called_from_the_page():
 
 def test_reference_trace_for_every_task():
     at = open_page(PAGE)
+    at.slider(key="react.tokens").set_value(24)      # settings with no recorded trace: only the reference
     for task in react.tasks():
         at.selectbox(key="react.task").set_value(task["question"])
         at.run()
@@ -67,3 +69,26 @@ def test_own_question():
     at.run()
     assert_no_exception(at)
     assert "Type some question" in texts(at)
+
+
+def test_opens_with_the_recorded_smollm2_trace_of_the_question():
+    """With SmolLM2 and the page's defaults, an example question shows its recorded trace at once
+    (lessons/prompting/recorded.py), labelled as recorded; other settings have no record."""
+    from lessons.prompting import recorded as react_recorded
+    from ui import loaders
+
+    at = open_page(PAGE)
+    assert_no_exception(at)
+    if models.qwen_available():
+        at.selectbox(key="react.model").set_value(loaders.SMOL_CHOICE).run()
+    question = at.selectbox(key="react.task").value
+    assert any("Recorded run" in m.value for m in at.info)
+    rec = react_recorded.recorded(react_recorded.Lab(models.load_smollm2("cpu"), models.load_minilm("cpu"), None),
+                                  react_recorded.KIND, react_recorded.settings(question))   # a key needs no tools
+    status = next(m.value for m in at.markdown if m.value.startswith("Stopped by"))
+    assert f"**{rec.result['stopped']}** after {len(rec.result['steps'])} step(s)" in status
+    assert any(c.value == rec.result["prompt"] for c in at.code)
+    assert question in [t["question"] for t in react.tasks()]
+    at.slider(key="react.tokens").set_value(24).run()        # not recorded: the button is the way
+    assert not any("Recorded run" in m.value for m in at.info)
+    assert "Press the button: each step is one bounded greedy generation." in texts(at)

@@ -17,13 +17,19 @@ def lab(smol):
     return domain_recorded.Lab(models.load_tiny_gpt("cpu"), smol)
 
 
-def test_the_domain_record_is_current(lab):
-    """A record made by this code, these two models and this torch exists, and
-    assets/recorded/domain-adaptation/ holds nothing else (scripts/record_runs.py)."""
+def test_the_domain_records_are_current(lab):
+    """Records made by this code, these two models and this torch exist for every run of RUNS
+    (the table, the default training run, the Try-this's), and assets/recorded/ holds no other
+    record of these kinds (scripts/record_runs.py)."""
     store = records.FileStore()
-    _, _, key = domain_recorded.key(lab, domain_recorded.KIND, domain_recorded.settings())
-    assert store.get(domain_recorded.KIND, key) is not None, "no current record: run scripts/record_runs.py"
-    assert store.keys(domain_recorded.KIND) == [key], "stale records: run scripts/record_runs.py"
+    want: dict = {}
+    for kind, s in domain_recorded.RUNS:
+        key = domain_recorded.key(lab, kind, s)[2]
+        assert store.get(kind, key) is not None, f"no current record of {kind} {s}: run scripts/record_runs.py"
+        want.setdefault(kind, set()).add(key)
+    for kind, keys in want.items():
+        assert set(store.keys(kind)) == keys, f"stale {kind} records: run scripts/record_runs.py"
+    assert domain_recorded.training() == domain_adaptation.TRAIN_DEFAULTS     # the page's defaults are recorded
 
 
 def test_the_record_changes_with_the_text():
@@ -43,7 +49,7 @@ def test_measuring_now_gives_the_recorded_table(lab):
     want = {(r["model"], r["domain"]): r for r in rec.result["rows"]}
     assert list(want) == [(m, d) for m in domain_adaptation.MODELS.values()
                           for d in (domain_adaptation.SHAKESPEARE, domain_adaptation.MODERN)]
-    now = domain_recorded.run(lab, domain_recorded.KIND, domain_recorded.settings(), only=("tiny",)).result["rows"]
+    now = domain_recorded.run(lab, domain_recorded.KIND, domain_recorded.settings(), part=("tiny",)).result["rows"]
     with torch_threads(domain_recorded.THREADS):
         smol = lab.models["smollm2"]
         r = domain_adaptation.text_perplexity(smol.model, smol.tokenizer, domain_adaptation.modern_text())
@@ -64,3 +70,18 @@ def test_what_the_page_teaches_from_the_record(lab):
     assert cell["tiny", domain_adaptation.MODERN]["perplexity"] > 1.5 * cell["tiny", domain_adaptation.SHAKESPEARE]["perplexity"]
     assert (cell["Smol", domain_adaptation.MODERN]["bits per character"]
             < cell["Smol", domain_adaptation.SHAKESPEARE]["bits per character"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("over", [{}, {"steps": 100, "lr": 3e-3}], ids=["defaults", "try-this-3e-3"])
+def test_continued_pretraining_now_follows_its_record(lab, over):
+    """The first 4 steps of a recorded training run, trained now (the same run, stopped early), give
+    the record's losses, and the same starting perplexities and sample."""
+    s = domain_recorded.training(**over)
+    rec = domain_recorded.recorded(lab, domain_recorded.TRAINING, s)
+    assert rec is not None
+    now = domain_recorded.run(lab, domain_recorded.TRAINING, s, part=4).result
+    assert now["steps"] == 4 and now["before_sample"] == rec.result["before_sample"]
+    assert now["curve"][0] == rec.result["curve"][0]
+    for a, b in zip(now["losses"], rec.result["losses"][:4], strict=True):
+        assert math.isclose(a, b, rel_tol=1e-5), (a, b)

@@ -13,6 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.core.loop import StopReason
 from lessons.finetune import lora, lora_training, instructions
+from lessons.finetune import recorded as lora_recorded
 from ui import charts, common, figures, inputs, live, loaders, runtime
 
 st.title("🏋️ Train a LoRA adapter live")
@@ -80,7 +81,7 @@ targets = s3.multiselect("Target modules", [c for c in cands if c not in ("wte",
                               "every layer learn it far faster than one on c_attn alone.")
 steps = s4.slider("steps", 10, 400, D["steps"], step=10, key="lora-training.steps")
 lr = s5.select_slider("learning rate", [1e-3, 2e-3, 5e-3, 1e-2, 2e-2], value=D["lr"], key="lora-training.lr")
-seed = s6.number_input("seed", 0, 9999, 0, key="lora-training.seed")
+seed = s6.number_input("seed", 0, 9999, lora_recorded.TRAIN["seed"], key="lora-training.seed")
 count = lora.lora_parameter_count(lm.model, r, targets) if targets else 0  # peft refuses []
 st.caption(f"This adapter trains **{count:,}** numbers ({100 * count / lm.n_params:.2f} % of the "
            f"{lm.n_params:,} in the tiny GPT). Bounded by {steps} steps of batch 16 (a safety net stops it after "
@@ -154,8 +155,24 @@ if go_train and targets:
             live.end(lv, finish)
             live_area.empty()
 
+@st.cache_resource(show_spinner=False)
+def recorded_bank(device: str):
+    """The recorded runs of the page's Try-this at its defaults (lessons/finetune/recorded.py:
+    'archaic', then 'mood', on one frozen base), or None. Shared and read-only."""
+    return lora_recorded.recorded(lora_recorded.Lab(loaders.tiny_gpt(device)), lora_recorded.KIND,
+                                  lora_recorded.settings())
+
+
 # --------------------------------------------------------------------------- results
 res = results.get(task)
+chosen = {"r": r, "alpha": alpha, "targets": list(targets), "steps": steps, "lr": lr, "seed": int(seed)}
+at_defaults = chosen == {k: lora_recorded.settings()[k] for k in chosen}
+rec = recorded_bank(dev) if res is None and at_defaults and not live.state("lora-training").running else None
+if rec is not None and task in rec.result["runs"]:
+    res = rec.result["runs"][task]
+    st.info(f"**Recorded run** of these settings, made by this code on {rec.recorded} (the page's Try-this: "
+            f"{' then '.join(repr(t) for t in rec.result['runs'])} on one frozen base, one torch thread). "
+            f"Press **Train** to train your own '{task}' adapter live: the same settings give the same result.")
 if res is None:
     st.info(f"No '{task}' adapter yet: press **Train** (about a minute on a laptop CPU).")
 else:

@@ -39,7 +39,18 @@ def disk_fingerprint():
 @pytest.mark.slow
 def test_live_lora_training_and_adapter_swap(real):
     at = open_page("pages/w2_lora_training.py")
+    if real:   # at the defaults the page opens with the recorded Try-this run of the task
+        from lessons.finetune import recorded as lora_recorded
+
+        rec = lora_recorded.recorded(lora_recorded.Lab(models.load_tiny_gpt("cpu")), lora_recorded.KIND,
+                                     lora_recorded.settings())
+        assert any("Recorded run" in m.value for m in at.info)
+        want = rec.result["runs"]["archaic"]
+        assert metric(at, "Exact answers (test)") == f"{want['after']['accuracy']:.0%}"
+        assert f"Adapter 'archaic' after {want['train']['steps_done']} of" in texts(at)
+        at.slider(key="lora-training.steps").set_value(10).run()     # other settings: no record
     assert "No 'archaic' adapter yet" in texts(at)
+    assert not any("Recorded run" in m.value for m in at.info)
     at.radio(key="lora-training.task").set_value("mood")
     at.slider(key="lora-training.steps").set_value(10)
     at.select_slider(key="lora-training.r").set_value(4).run()

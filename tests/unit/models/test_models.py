@@ -1,13 +1,17 @@
 """Bundled models load offline; the SmolLM2 conversion cache is crash- and race-safe."""
 import json
-import multiprocessing as mp
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 from lessons import models
 from tests.unit.models import build_race
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 
@@ -94,17 +98,13 @@ def test_two_concurrent_builds_make_one_valid_cache(tmp_path):
     every GGUF conversion goes through (convert_gguf_once is build_once with the GGUF builder;
     the real conversion is checked above and, killed half-way, in tests/e2e/test_first_run.py).
     Two processes start together; a fake builder takes a second, so one must wait for the other."""
-    target = tmp_path / "smol"
-    ctx = mp.get_context("spawn")
-    q, go = ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=build_race.race, args=(str(target), go, q)) for _ in range(2)]
-    for p in procs:
-        p.start()
-    go.set()
-    results = [q.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    target, go = tmp_path / "smol", tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.unit.models.build_race", str(target), str(go)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    go.touch()
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
     converted = [m for m in results if not any("already in the cache" in s for s in m)]
     assert len(converted) == 1, results  # exactly one process did the work
     waited = [m for m in results if any("right now; waiting" in s for s in m)]

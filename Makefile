@@ -16,7 +16,9 @@ run: $(VENV)/.installed
 # Two worker processes on 2 cores; a test module stays on one worker (its module-scoped models
 # load once). Three workers were measured slower (bench/suite.py, 2026-12-05: 35.5 min against
 # 32.0 min): every test ran 1.6 times longer and each extra worker loads its own models and server.
-PYTEST_PAR := -n 2 --dist loadfile
+# The files run in the order tests/conftest.py gives them (longest first, browser files interleaved
+# with the others), which xdist keeps with --no-loadscope-reorder.
+PYTEST_PAR := -n 2 --dist loadfile --no-loadscope-reorder
 
 test: $(VENV)/.installed-dev chromium haproxy
 	$(BIN)/python -m pytest $(PYTEST_PAR)

@@ -1,4 +1,5 @@
 """Shared test setup: offline, deterministic, repo root importable."""
+import json
 import os
 import sys
 from pathlib import Path
@@ -60,3 +61,51 @@ def pytest_collection_modifyitems(config, items):
             # A claim's first test also pays for its module's training runs (the RLHF outcomes:
             # several page runs on one torch thread), and on two busy workers that passed 900 s.
             item.add_marker(pytest.mark.timeout(2700))
+    items[:] = interleave_browser_files(items)
+
+
+# A browser test spends most of its time waiting (for the server's run, for Chromium to draw), an
+# AppTest or unit test computes. xdist's own order (files by number of tests) started the biggest
+# browser files side by side, and the machine was a third idle over the suite (bench/suite.py,
+# 2026-12-05: 2,368 CPU-s in 1,887 s on 2 cores). So the files are ordered for the two workers (the
+# Makefile passes --no-loadscope-reorder so that xdist keeps this order): the longest first (a long
+# file started last is a long tail with one worker idle), browser files interleaved with the
+# others, so that one worker computes while the other waits.
+# A file's length is its time in the last measured suite (tests/durations.json, written by
+# `bench/suite.py --only test --save`); a file not in it is estimated from its test count.
+DURATIONS = ROOT / "tests" / "durations.json"
+SECONDS_PER_TEST = {"browser": 17.6, "other": 1.2}    # the averages of that run (109 and 1,505 tests)
+
+
+def _file_seconds() -> dict:
+    try:
+        return json.loads(DURATIONS.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def interleave_browser_files(items: list) -> list:
+    """The same items, whole files kept together and in their own order (``--dist loadfile`` sends a
+    file to one worker; a module's tests may rely on their order). Two streams, browser files and
+    the others, each longest first; the next file comes from the stream that has run the smaller
+    share of its total time, so both streams advance at the same pace."""
+    files: dict = {}
+    for item in items:
+        files.setdefault(str(item.fspath), []).append(item)
+    known = _file_seconds()
+    browser = {f for f, its in files.items() if its[0].get_closest_marker("e2e")}
+
+    def seconds(f: str) -> float:
+        rel = Path(f).resolve().relative_to(ROOT).as_posix()
+        return known.get(rel, len(files[f]) * SECONDS_PER_TEST["browser" if f in browser else "other"])
+
+    streams = [sorted((f for f in files if (f in browser) == b), key=lambda f: -seconds(f)) for b in (True, False)]
+    total = [sum(seconds(f) for f in s) or 1.0 for s in streams]
+    done = [0.0, 0.0]
+    order: list = []
+    while any(streams):
+        i = min((k for k in (0, 1) if streams[k]), key=lambda k: done[k] / total[k])
+        f = streams[i].pop(0)
+        done[i] += seconds(f)
+        order += files[f]
+    return order

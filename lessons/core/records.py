@@ -117,6 +117,34 @@ def decode(text: str) -> Optional[Record]:
         return None
 
 
+class Recorder:
+    """What every module of recorded runs does the same way, for its ``code`` (the files that
+    determine a run: :func:`code_version`), its ``recipes`` ({kind: recipe(lab, settings, **kw)
+    returning the run's JSON-able result}) and the torch thread count its runs use. A module's
+    ``Lab`` holds its shared models and gives ``fingerprints(settings)``."""
+
+    def __init__(self, code: Iterable[str], recipes: dict, threads: int = 1):
+        self.code, self.recipes, self.threads = tuple(code), recipes, threads
+
+    def key(self, lab, kind: str, settings: dict) -> tuple[dict, str, str]:
+        """(fingerprints, code version, key) of the run ``kind`` with ``settings``."""
+        fp, code = lab.fingerprints(settings), code_version(self.code)
+        return fp, code, run_key(kind, settings, fp, code)
+
+    def run(self, lab, kind: str, settings: dict, **kw) -> Record:
+        """Run it now, on the recorder's thread count, and return it as a Record (not stored).
+        ``kw`` go to the recipe (e.g. a shorter replay of the same run)."""
+        from lessons.core.threads import torch_threads   # torch only when a run happens
+
+        fp, code, _ = self.key(lab, kind, settings)
+        with torch_threads(self.threads):
+            return measure(kind, settings, fp, code, lambda: self.recipes[kind](lab, settings, **kw))
+
+    def recorded(self, lab, kind: str, settings: dict, store: Optional["FileStore"] = None) -> Optional[Record]:
+        """The current record of this run, or None (none made by this code, these models, this torch)."""
+        return (store or FileStore()).get(kind, self.key(lab, kind, settings)[2])
+
+
 class FileStore:
     """Records as ``<root>/<kind>/<key>.json``. ``get`` returns only a valid record with the key
     asked for; writes go through a temporary file and a rename, so a reader never sees half a file."""

@@ -19,7 +19,6 @@ Kind ``distillation``: settings = PAGE_DEFAULTS plus the batch, block and learni
 from __future__ import annotations
 
 from lessons.core import records
-from lessons.core.threads import torch_threads
 from lessons.efficiency import distillation as kd
 
 KIND = "distillation"
@@ -78,21 +77,8 @@ def train_students(lab: Lab, s: dict, steps: int | None = None) -> dict:
 RECIPES = {KIND: train_students}
 
 
-def key(lab: Lab, kind: str, settings: dict) -> tuple[dict, str, str]:
-    fp, code = lab.fingerprints(settings), records.code_version(CODE)
-    return fp, code, records.run_key(kind, settings, fp, code)
-
-
-def run(lab: Lab, kind: str, settings: dict, steps: int | None = None) -> records.Record:
-    """Train the run now (one torch thread) and return it as a record (not stored)."""
-    fp, code, _ = key(lab, kind, settings)
-    with torch_threads(THREADS):
-        return records.measure(kind, settings, fp, code, lambda: RECIPES[kind](lab, settings, steps))
-
-
-def recorded(lab: Lab, kind: str, settings: dict, store: records.FileStore | None = None) -> records.Record | None:
-    """The current record of this run, or None (none made by this code, this model, this torch)."""
-    return (store or records.FileStore()).get(kind, key(lab, kind, settings)[2])
+RECORDER = records.Recorder(CODE, RECIPES, THREADS)
+key, run, recorded = RECORDER.key, RECORDER.run, RECORDER.recorded    # what the page, tests and scripts call
 
 
 def val_at(rec: records.Record, step: int) -> dict[str, float]:

@@ -23,7 +23,6 @@ always-the-commonest-answer floor) on each task's held-out test prompts: the pag
 from __future__ import annotations
 
 from lessons.core import records
-from lessons.core.threads import torch_threads
 from lessons.finetune import instructions, lora_training
 
 KIND = "lora-training"
@@ -88,18 +87,5 @@ def train_bank(lab: Lab, s: dict, steps: int | None = None) -> dict:
 RECIPES = {KIND: train_bank}
 
 
-def key(lab: Lab, kind: str, settings: dict) -> tuple[dict, str, str]:
-    fp, code = lab.fingerprints(settings), records.code_version(CODE)
-    return fp, code, records.run_key(kind, settings, fp, code)
-
-
-def run(lab: Lab, kind: str, settings: dict, steps: int | None = None) -> records.Record:
-    """Train the run now (one torch thread) and return it as a record (not stored)."""
-    fp, code, _ = key(lab, kind, settings)
-    with torch_threads(THREADS):
-        return records.measure(kind, settings, fp, code, lambda: RECIPES[kind](lab, settings, steps))
-
-
-def recorded(lab: Lab, kind: str, settings: dict, store: records.FileStore | None = None) -> records.Record | None:
-    """The current record of this run, or None (none made by this code, this model, this torch)."""
-    return (store or records.FileStore()).get(kind, key(lab, kind, settings)[2])
+RECORDER = records.Recorder(CODE, RECIPES, THREADS)
+key, run, recorded = RECORDER.key, RECORDER.run, RECORDER.recorded    # what the page, tests and scripts call

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 
 from lessons.core import records
-from lessons.core.threads import torch_threads
 from lessons.pretraining import domain_adaptation
 
 KIND = "domain-adaptation"
@@ -106,19 +105,5 @@ def continue_pretraining(lab: Lab, s: dict, stop_after: int | None = None) -> di
 RECIPES = {KIND: measure_table, TRAINING: continue_pretraining}
 
 
-def key(lab: Lab, kind: str, settings: dict) -> tuple[dict, str, str]:
-    fp, code = lab.fingerprints(settings), records.code_version(CODE)
-    return fp, code, records.run_key(kind, settings, fp, code)
-
-
-def run(lab: Lab, kind: str, settings: dict, part=None) -> records.Record:
-    """Run now (one torch thread) and return it as a record (not stored). ``part``: for the table,
-    the models to measure (a tuple of keys); for training, the steps to stop after."""
-    fp, code, _ = key(lab, kind, settings)
-    with torch_threads(THREADS):
-        return records.measure(kind, settings, fp, code, lambda: RECIPES[kind](lab, settings, part))
-
-
-def recorded(lab: Lab, kind: str, settings: dict, store: records.FileStore | None = None) -> records.Record | None:
-    """The current record, or None (none made by this code, these models, this torch)."""
-    return (store or records.FileStore()).get(kind, key(lab, kind, settings)[2])
+RECORDER = records.Recorder(CODE, RECIPES, THREADS)
+key, run, recorded = RECORDER.key, RECORDER.run, RECORDER.recorded    # what the page, tests and scripts call

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from lessons.core import records
-from lessons.core.threads import torch_threads
 from lessons.prompting import react
 
 KIND = "react"
@@ -76,18 +75,5 @@ def run_trace(lab: Lab, s: dict) -> dict:
 RECIPES = {KIND: run_trace}
 
 
-def key(lab: Lab, kind: str, settings: dict) -> tuple[dict, str, str]:
-    fp, code = lab.fingerprints(settings), records.code_version(CODE)
-    return fp, code, records.run_key(kind, settings, fp, code)
-
-
-def run(lab: Lab, kind: str, settings: dict) -> records.Record:
-    """Run the trace now (one torch thread) and return it as a record (not stored)."""
-    fp, code, _ = key(lab, kind, settings)
-    with torch_threads(THREADS):
-        return records.measure(kind, settings, fp, code, lambda: RECIPES[kind](lab, settings))
-
-
-def recorded(lab: Lab, kind: str, settings: dict, store: records.FileStore | None = None) -> records.Record | None:
-    """The current record of this run, or None (none made by this code, these models, this torch)."""
-    return (store or records.FileStore()).get(kind, key(lab, kind, settings)[2])
+RECORDER = records.Recorder(CODE, RECIPES, THREADS)
+key, run, recorded = RECORDER.key, RECORDER.run, RECORDER.recorded    # what the page, tests and scripts call

@@ -49,7 +49,7 @@ def test_measuring_now_gives_the_recorded_table(lab):
     want = {(r["model"], r["domain"]): r for r in rec.result["rows"]}
     assert list(want) == [(m, d) for m in domain_adaptation.MODELS.values()
                           for d in (domain_adaptation.SHAKESPEARE, domain_adaptation.MODERN)]
-    now = domain_recorded.run(lab, domain_recorded.KIND, domain_recorded.settings(), part=("tiny",)).result["rows"]
+    now = domain_recorded.run(lab, domain_recorded.KIND, domain_recorded.settings(), only=("tiny",)).result["rows"]
     with torch_threads(domain_recorded.THREADS):
         smol = lab.models["smollm2"]
         r = domain_adaptation.text_perplexity(smol.model, smol.tokenizer, domain_adaptation.modern_text())
@@ -80,7 +80,7 @@ def test_continued_pretraining_now_follows_its_record(lab, over):
     s = domain_recorded.training(**over)
     rec = domain_recorded.recorded(lab, domain_recorded.TRAINING, s)
     assert rec is not None
-    now = domain_recorded.run(lab, domain_recorded.TRAINING, s, part=4).result
+    now = domain_recorded.run(lab, domain_recorded.TRAINING, s, stop_after=4).result
     assert now["steps"] == 4 and now["before_sample"] == rec.result["before_sample"]
     assert now["curve"][0] == rec.result["curve"][0]
     for a, b in zip(now["losses"], rec.result["losses"][:4], strict=True):

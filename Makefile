@@ -14,8 +14,8 @@ run: $(VENV)/.installed
 	$(BIN)/python scripts/serve.py --browser.gatherUsageStats=false
 
 # Two worker processes on 2 cores; a test module stays on one worker (its module-scoped models
-# load once). Three workers were measured slower (bench/suite.py, 2026-12-05: 35.5 min against
-# 32.0 min): every test ran 1.6 times longer and each extra worker loads its own models and server.
+# load once). Three workers were measured slower (bench/suite.py, 2026-12-05): every test ran
+# longer and each extra worker loads its own models and server.
 # The files run in the order tests/conftest.py gives them (longest first, browser files interleaved
 # with the others), which xdist keeps with --no-loadscope-reorder.
 PYTEST_PAR := -n 2 --dist loadfile --no-loadscope-reorder

@@ -66,15 +66,14 @@ def pytest_collection_modifyitems(config, items):
 
 # A browser test spends most of its time waiting (for the server's run, for Chromium to draw), an
 # AppTest or unit test computes. xdist's own order (files by number of tests) started the biggest
-# browser files side by side, and the machine was a third idle over the suite (bench/suite.py,
-# 2026-12-05: 2,368 CPU-s in 1,887 s on 2 cores). So the files are ordered for the two workers (the
-# Makefile passes --no-loadscope-reorder so that xdist keeps this order): the longest first (a long
-# file started last is a long tail with one worker idle), browser files interleaved with the
-# others, so that one worker computes while the other waits.
-# A file's length is its time in the last measured suite (tests/durations.json, written by
-# `bench/suite.py --only test --save`); a file not in it is estimated from its test count.
+# browser files side by side, and the machine sat partly idle (bench/suite.py: the suite's CPU time
+# was well below twice its wall time). So the files are ordered for the two workers (the Makefile
+# passes --no-loadscope-reorder so that xdist keeps this order): the longest first (a long file
+# started last is a long tail with one worker idle), browser files interleaved with the others, so
+# that one worker computes while the other waits. A file's length is its time in the last measured
+# suite (tests/durations.json, written by `bench/suite.py --only test --save`); a file not in it is
+# estimated from its test count and the measured files' average time per test of its kind.
 DURATIONS = ROOT / "tests" / "durations.json"
-SECONDS_PER_TEST = {"browser": 17.6, "other": 1.2}    # the averages of that run (109 and 1,505 tests)
 
 
 def _file_seconds() -> dict:
@@ -95,9 +94,14 @@ def interleave_browser_files(items: list) -> list:
     known = _file_seconds()
     browser = {f for f, its in files.items() if its[0].get_closest_marker("e2e")}
 
+    rel = {f: Path(f).resolve().relative_to(ROOT).as_posix() for f in files}
+    per_test = {}                    # measured seconds per test, for browser files and the others
+    for kind in (True, False):
+        measured = [f for f in files if (f in browser) == kind and rel[f] in known]
+        per_test[kind] = sum(known[rel[f]] for f in measured) / max(1, sum(len(files[f]) for f in measured)) or 1.0
+
     def seconds(f: str) -> float:
-        rel = Path(f).resolve().relative_to(ROOT).as_posix()
-        return known.get(rel, len(files[f]) * SECONDS_PER_TEST["browser" if f in browser else "other"])
+        return known.get(rel[f], len(files[f]) * per_test[f in browser])
 
     streams = [sorted((f for f in files if (f in browser) == b), key=lambda f: -seconds(f)) for b in (True, False)]
     total = [sum(seconds(f) for f in s) or 1.0 for s in streams]

@@ -1,8 +1,8 @@
 """The domain-adaptation page's recorded runs (lessons.core.records): the table of its two
 shipped domains, and continued pretraining at the page's defaults and at its Try-this settings.
 
-Scoring the two shipped texts (1,024 tokens each) with SmolLM2-135M costs about 20 CPU-seconds on
-a laptop, and the result is the same every time for the same texts, models, code and thread
+Scoring the two shipped texts (1,024 tokens each) with SmolLM2-135M is the slowest part of the page's
+first render (each record keeps its own CPU seconds), and the result is the same every time for the same texts, models, code and thread
 count: so the page opens with the recorded table (labelled as recorded, "Measure live" one click
 away) and a learner's own text is the only cell measured on the spot. The tests check that the
 record is current and that measuring now gives the same figures.

@@ -1,8 +1,8 @@
 """The ReAct page's SmolLM2 traces as recorded runs (lessons.core.records).
 
-A ReAct run with SmolLM2 is a chain of greedy generations (about 10 CPU-seconds per step on a
-laptop, the whole prompt read again at every step), so one example question takes half a minute
-or more. Greedy decoding on the same model, tools, code and thread count writes the same trace
+A ReAct run with SmolLM2 is a chain of greedy generations (the whole prompt read again at every
+step), so one example question takes a learner many seconds of waiting (each record keeps its own
+CPU seconds). Greedy decoding on the same model, tools, code and thread count writes the same trace
 every time: so each example question's trace at the page's default settings is recorded once, the
 page shows it at once (labelled as recorded, "Run the ReAct loop" one click away), and the page's
 claim about SmolLM2 is checked on the records, with one question replayed live to prove that the

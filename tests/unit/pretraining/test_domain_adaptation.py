@@ -43,7 +43,7 @@ def test_the_record_changes_with_the_text():
 def test_measuring_now_gives_the_recorded_table(lab):
     """Cells measured now, on one thread as recorded, equal the record's: the whole recipe for the
     tiny GPT, and SmolLM2 on the modern text (the same code path as its Shakespeare cell; each
-    SmolLM2 cell costs about 10 CPU-seconds, which is why the page opens with the record)."""
+    SmolLM2 cell is the slow part of the page's first render, which is why it opens with the record)."""
     rec = domain_recorded.recorded(lab, domain_recorded.KIND, domain_recorded.settings())
     assert rec is not None
     want = {(r["model"], r["domain"]): r for r in rec.result["rows"]}

@@ -7,6 +7,11 @@
   Universal Design"): right/wrong, kept/removed, before/after. Never colour alone: the same
   meanings have a bar pattern (``PATTERN``) and the traces carry names or labels.
 - In presenter mode the chart's text is large enough for the back of a room (``PRESENT_FONT``).
+- Every lesson marks ONE main figure, the one that carries its idea: ``show(fig, main=True)``, or
+  ``with charts.main_figure():`` around a figure that is not one chart (a table, a trace, several
+  charts). Presenter mode moves it to the top of the page, under the title, and caps its height
+  (``PRESENT_MAIN_HEIGHT``), so it is on a 1280x720 projector without scrolling
+  (tests/e2e/test_presenter.py checks every lesson of the navigation).
 
 Pages call ``charts.show(fig, key=...)`` where they used to call
 ``st.plotly_chart(fig, width="stretch", key=...)``; ``where=`` draws into a column or an
@@ -39,6 +44,8 @@ PATTERN = {"right": "", "wrong": "x", "kept": "", "removed": "/", "before": "", 
 MAX_ROWS = 30          # rows of the text table (the rest is counted, not shown)
 MAX_COLS = 12          # columns of a heatmap's table
 PRESENT_FONT = 18      # presenter mode: chart text in px (ticks, legend, labels)
+PRESENT_MAIN_HEIGHT = 440  # presenter mode: the main figure's chart height at most (px)
+MAIN_KEY = "lesson-figure"  # the main figure's container key (CSS class st-key-lesson-figure)
 
 
 def _fmt(v: Any) -> str:
@@ -173,17 +180,27 @@ def for_projector(fig: go.Figure, size: int = PRESENT_FONT) -> go.Figure:
     return fig
 
 
+def main_figure(where: Any = None):
+    """The container of the lesson's main figure: ``with charts.main_figure(): ...``. One per
+    page (a second one is a duplicate-key error). ``where``: a column or container to put it in."""
+    return (where if where is not None else st).container(key=MAIN_KEY)
+
+
 def show(fig: go.Figure, *, key: str | None = None, summary: str | None = None, where: Any = None,
-         **kwargs: Any) -> None:
+         main: bool = False, fit: bool = False, **kwargs: Any) -> None:
     """Draw ``fig`` full width (st.plotly_chart) with its "Chart as text" expander below.
 
     ``summary``: one sentence that says what the chart shows (default: made from the traces;
     learner text in it is escaped here). ``where``: a column, container or st.empty()
-    placeholder to draw into (default: the current one). Other keyword arguments go to
-    st.plotly_chart."""
+    placeholder to draw into (default: the current one). ``main``: this is the lesson's main
+    figure (:func:`main_figure`; only for a chart drawn once per run). ``fit``: cap the height
+    in presenter mode as for the main figure, for a chart redrawn into a placeholder that sits
+    inside ``main_figure()`` (a live training chart). Other keyword arguments go to st.plotly_chart."""
     if presenting():
         fig = for_projector(fig)
-    box = (where if where is not None else st).container()
+        if (main or fit) and (fig.layout.height or 450) > PRESENT_MAIN_HEIGHT:
+            fig.update_layout(height=PRESENT_MAIN_HEIGHT)
+    box = main_figure(where) if main else (where if where is not None else st).container()
     with box:
         st.plotly_chart(fig, width="stretch", key=key, **kwargs)
         with st.expander("Chart as text", expanded=False, icon=":material/table:"):

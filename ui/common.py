@@ -36,6 +36,7 @@ def sidebar() -> None:
     # empty input) draws no sidebar, and Streamlit forgets the state of undrawn widgets.
     with st.sidebar:
         opts = ["auto"] + models.available_devices()
+        models.transformers_ready()   # after the page, as torch: later runs import from it safely
         pref = st.session_state.get(DEVICE_PREF, "auto")
         st.selectbox(
             "Compute device",

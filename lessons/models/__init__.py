@@ -18,7 +18,8 @@ Rules: loaders return fresh objects; the page layer wraps them once per process 
 per-session copy (see :func:`session_copy`). Nothing here imports streamlit.
 
 One module per concern: ``paths`` (where each model comes from, the user cache), ``devices``,
-``readonly`` (frozen shared models, per-session copies, fingerprints), ``conversion`` (GGUF to
+``readonly`` (frozen shared models, per-session copies, fingerprints), ``importing``
+(transformers imported once per process, under a lock: its lazy import is not thread-safe), ``conversion`` (GGUF to
 safetensors once, locked and atomic), ``prompts`` (system messages), ``qwen`` (the optional
 model), ``hub`` (hub ids and loading), ``bundled`` (the models that ship with the app).
 Callers use the names re-exported here (``models.load_smollm2()``); a test that replaces a
@@ -45,6 +46,7 @@ from lessons.models.paths import (  # noqa: F401
     cache_dir,
     smollm2_cache_path,
 )
+from lessons.models.importing import transformers_ready  # noqa: F401
 from lessons.models.devices import (  # noqa: F401
     available_devices,
     pick_device,

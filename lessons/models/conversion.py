@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
+from lessons.models.importing import loading
 from lessons.models.paths import CACHE_VERSION, COMPLETE_MARKER, ModelUnavailable, ProgressFn
 
 
@@ -97,13 +98,15 @@ def convert_gguf_once(target: Path, get_gguf: Callable[[], Path], *, what: str, 
 
     def build(tmp: Path) -> dict:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         gguf = get_gguf()
-        report(0.05, "Reading the tokenizer from the GGUF file ...")
-        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        report(0.15, f"De-quantizing {n_tensors} GGUF tensors to float32 (the long step) ...")
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        with loading():   # other models wait for this one (once per install)
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            report(0.05, "Reading the tokenizer from the GGUF file ...")
+            tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            report(0.15, f"De-quantizing {n_tensors} GGUF tensors to float32 (the long step) ...")
+            model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         report(0.80, "Writing safetensors ...")
         # save_pretrained refuses a GGUF-loaded model: it is plain float weights now, so drop
         # the quantization bookkeeping (DESIGN 3b) instead of copying the model.

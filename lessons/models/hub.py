@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+from lessons.models.importing import loading
 from lessons.models.paths import ModelUnavailable
 from lessons.models.readonly import LoadedModel, freeze
 
@@ -50,15 +51,17 @@ def load_hub_model(model_id: str, device: str = "cpu") -> LoadedModel:
 
     import torch
     from huggingface_hub import snapshot_download
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     try:
         folder = snapshot_download(repo_id=model_id, repo_type="model", allow_patterns=HUB_FILES)
-        tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=False, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(
-            folder, trust_remote_code=False, local_files_only=True, use_safetensors=True,
-            dtype=torch.float32, attn_implementation="eager",
-        )
+        with loading():
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=False, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(
+                folder, trust_remote_code=False, local_files_only=True, use_safetensors=True,
+                dtype=torch.float32, attn_implementation="eager",
+            )
     except Exception as exc:  # network, missing cache, unknown id, unsupported architecture
         offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
         hint = (

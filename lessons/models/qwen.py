@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from lessons.models.conversion import assemble_parts, cache_is_valid, convert_gguf_once
+from lessons.models.importing import loading
 from lessons.models.paths import CACHE_VERSION, ModelUnavailable, ProgressFn, cache_dir
 from lessons.models.readonly import LoadedModel
 
@@ -97,15 +98,17 @@ def load_qwen(device: str = "cpu", progress: ProgressFn = None) -> LoadedModel:
     when it is not installed. Always give it a system prompt (``lessons.rag.chat_prompt``
 does): without one its chat template inserts its own."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if qwen_disabled():
         raise ModelUnavailable(QWEN_INSTALL)
     path = qwen_cache_path()
     if not cache_is_valid(path):
         convert_qwen(progress, path)
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
+    with loading():
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
     model.eval().requires_grad_(False).to(device)
     if progress:
         progress(1.0, "Qwen loaded.")

@@ -49,15 +49,15 @@ def mask_fig(mask, cols, rows, title, x_title="key", y_title="query"):
                       height=min(620, 200 + 24 * len(rows)))
 
 
-c1, c2 = st.columns(2)
+c1, c2 = charts.main_figure().columns(2)   # encoder-only vs decoder-only: the lesson's main figure
 with c1:
     st.subheader("Encoder-only")
-    charts.show(mask_fig(m.encoder_self, src, src, "bidirectional self-attention"), key="architectures.enc")
+    charts.show(mask_fig(m.encoder_self, src, src, "bidirectional self-attention"), key="architectures.enc", fit=True)
     st.caption(f"{int(m.encoder_self.sum())} of {m.encoder_self.numel()} cells allowed: every token "
                "sees the whole sentence (MiniLM, BERT).")
 with c2:
     st.subheader("Decoder-only")
-    charts.show(mask_fig(m.decoder_self, src, src, "causal self-attention"), key="architectures.dec")
+    charts.show(mask_fig(m.decoder_self, src, src, "causal self-attention"), key="architectures.dec", fit=True)
     st.caption(f"{int(m.decoder_self.sum())} of {m.decoder_self.numel()} cells allowed: nothing above the "
                "diagonal, no peeking at the future (SmolLM2, GPT).")
 

@@ -64,7 +64,7 @@ head = None if head_choice == head_opts[0] else int(head_choice.split()[1])
 mat = attn.head_average(run, layer) if head is None else run.attentions[layer, head]
 what = "average of all heads" if head is None else f"head {head}" + (
     f" (shares keys/values with KV head {run.kv_head(head)})" if gqa else "")
-left, right = st.columns([3, 2])
+left, right = charts.main_figure().columns([3, 2])
 with left:
     fig = figures.heatmap(mat, run.labels, run.labels, title=f"Layer {layer}, {what}", zmin=0, zmax=float(mat.max()),
                      x_title="key (attended to)", y_title="query (attending)")
@@ -79,9 +79,10 @@ with right:
     row = attn.attends_to(run, layer, head, query)
     top = int(row.argmax())
     charts.show(figures.bar(row, run.labels, horizontal=True, title=f"Token {query} “{run.labels[query]}” attends to",
-                           x_title="attention weight", height=min(700, 120 + 18 * T)), key="attention-maps.row")
-    st.markdown(f"Strongest: **{inputs.md_escape(run.labels[top])}** (token {top}) with weight "
-                f"**{float(row[top]):.3f}**; the row sums to {float(row.sum()):.4f}.")
+                           x_title="attention weight", height=min(700, (110 + 22 * T) if charts.presenting() else (120 + 18 * T))), key="attention-maps.row")
+    if not charts.presenting():   # on a projector the bars say it; the figure must fit the screen
+        st.markdown(f"Strongest: **{inputs.md_escape(run.labels[top])}** (token {top}) with weight "
+                    f"**{float(row[top]):.3f}**; the row sums to {float(row.sum()):.4f}.")
 
 st.subheader(f"All {run.n_heads} heads of layer {layer}")
 titles = [f"head {h}" + (f" · KV {run.kv_head(h)}" if gqa else "") for h in range(run.n_heads)]

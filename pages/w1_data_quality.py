@@ -60,7 +60,7 @@ m3.metric("Kept fraction (characters)", f"{report.kept_char_fraction:.0%}")
 fig = go.Figure(go.Funnel(y=[s for s, _ in report.funnel], x=[n for _, n in report.funnel],
                           textinfo="value+percent initial"))
 fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10))
-charts.show(fig, key="data-quality.funnel")
+charts.show(fig, key="data-quality.funnel", main=True)
 
 table = pd.DataFrame([{
     "id": d.doc_id, "source": d.source, "verdict": "kept" if d.kept else f"rejected: {d.rejected_by}",

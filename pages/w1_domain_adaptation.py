@@ -16,7 +16,7 @@ from lessons import models
 from lessons.pretraining import domain_adaptation, tiny_gpt
 from lessons.pretraining import recorded as domain_recorded
 from lessons.core.perplexity import describe as describe_slice
-from ui import charts, common, figures, inputs, live, loaders, runtime
+from ui import charts, common, figures, inputs, live, loaders, recorded, runtime
 
 st.title("🧭 Domain adaptation by continued pretraining")
 st.markdown(
@@ -102,7 +102,7 @@ for dom in domains:
                          text=[f"PPL {p:,.1f}" for p in sub["perplexity"]], textposition="outside"))
 fig.update_layout(barmode="group", yaxis_title="bits per character (lower = less surprised)", height=360,
                   margin=dict(l=10, r=10, t=30, b=10))
-charts.show(fig, key="domain-adaptation.domains_fig")
+charts.show(fig, key="domain-adaptation.domains_fig", main=True)
 st.dataframe(df.round(3), hide_index=True, width="stretch")
 if rec is not None and not st.session_state.get(live_key):
     r1, r2 = st.columns([4, 1])
@@ -219,9 +219,8 @@ recorded_settings = [s for kind, s in domain_recorded.RUNS if kind == domain_rec
 rec_run = (recorded_training(dev, json.dumps(chosen, sort_keys=True))
            if lv.status == "idle" and chosen in recorded_settings else None)
 if lv.status == "idle" and rec_run is not None:
-    st.info(f"**Recorded run** of these settings, made by this code on {rec_run.recorded} "
-            f"({rec_run.cpu_s:.0f} CPU-seconds, one thread). Press **Continue pretraining** to train your own "
-            "copy live: the same settings give the same curve.")
+    recorded.note(rec_run, "These settings. Press **Continue pretraining** to train your own copy live: the same "
+                           "settings give the same curve.")
     res = rec_run.result
     show_result(res["curve"], res["steps"], chosen["steps"], {**res, "prompt": chosen["prompt"]},
                 "domain-adaptation.recorded_fig", "the recorded copy")

@@ -71,7 +71,7 @@ else:
     transformer.place_scatter_labels(fig, xs, ys, labels)   # labels that do not collide; leader lines in a cluster
 fig.update_layout(height=560, margin=dict(l=10, r=10, t=40, b=10),
                   title=f"PCA of {len(wv.words)} token embeddings ({wv.vectors.shape[1]}-D → {k}-D)")
-charts.show(fig, key="embeddings.pca")
+charts.show(fig, key="embeddings.pca", main=True)
 split = [w for w, p in zip(wv.words, wv.pieces) if len(p) > 1]
 st.caption(
     f"These {k} axes keep {float(ratio.sum()):.0%} of the variance of these words "

@@ -77,13 +77,14 @@ except ValueError as exc:
     common.stop_page()
 
 st.subheader("Result")
-st.text(prompt + tr.text)
-r1, r2, r3 = st.columns(3)
+result = charts.main_figure()   # the generated text, its numbers and its token strip
+result.text(prompt + tr.text)
+r1, r2, r3 = result.columns(3)
 r1.metric("new tokens", len(tr.new_ids), help="Stopped at the end-of-sequence token." if tr.stopped_at_eos else None)
 r2.metric("repeated 3-grams", f"{generation.repetition_score(tr.new_ids):.0%}",
           help="Share of 3-token sequences that already occurred earlier in the output.")
 r3.metric("mean p of chosen tokens", f"{sum(s.prob for s in tr.steps) / max(len(tr.steps), 1):.2f}")
-charts.show(decoding.token_strip(tr), key="generation.strip")
+charts.show(decoding.token_strip(tr), key="generation.strip", where=result)
 
 if tr.steps:
     st.subheader("Step through it")

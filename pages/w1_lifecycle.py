@@ -45,7 +45,7 @@ fig.add_annotation(x=2.7, y=-0.2, text="evaluate, then loop back", showarrow=Fal
 fig.update_xaxes(visible=False, range=[-0.1, 4.7])
 fig.update_yaxes(visible=False, range=[-0.3, 1.05])
 fig.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), plot_bgcolor="white")
-charts.show(fig, key="lifecycle.fig")
+charts.show(fig, key="lifecycle.fig", main=True)
 
 stage = lifecycle.stage(chosen)
 st.header(f"{stage.name}")

@@ -79,11 +79,11 @@ with c2:
 
 st.subheader("4–8 · Final norm, logits, softmax, top-10")
 k = st.slider("Show the top", 3, 10, 10, key="next-token.k")
-c1, c2 = st.columns([3, 2])
+c1, c2 = charts.main_figure().columns([3, 2])   # the model's output: the next-token distribution
 with c1:
     fig = figures.bar(tr.top_probs[:k], tr.top_labels[:k], horizontal=True, title=f"top-{k} next tokens",
                  x_title="probability", height=120 + 30 * k)
-    charts.show(fig, key="next-token.top")
+    charts.show(fig, key="next-token.top", fit=True)
 with c2:
     st.dataframe(pd.DataFrame({"token": tr.top_labels[:k], "id": tr.top_ids[:k],
                                "logit": [round(v, 3) for v in tr.top_logits[:k]],

@@ -28,16 +28,16 @@ with c2:
     d_model = st.slider("d_model (dimensions)", 16, 512, 128, step=16, key="positional.d")
 pe = positional.sinusoidal(length, d_model)
 sim = positional.cosine_between_positions(pe)
-c1, c2 = st.columns(2)
+c1, c2 = charts.main_figure().columns(2)   # the sinusoidal table and what it makes of positions
 with c1:
     charts.show(figures.heatmap(pe, [str(i) for i in range(d_model)], [str(p) for p in range(length)],
                                title=f"PE: {length} positions × {d_model} dimensions", colorscale="RdBu",
-                               zmin=-1, zmax=1, x_title="dimension", y_title="position", height=520), key="positional.pe")
+                               zmin=-1, zmax=1, x_title="dimension", y_title="position", height=520), key="positional.pe", fit=True)
 with c2:
     charts.show(figures.heatmap(sim, [str(p) for p in range(length)], [str(p) for p in range(length)],
                                title="cosine similarity between positions", colorscale="Viridis",
                                zmin=float(sim.min()), zmax=1, x_title="position", y_title="position",
-                               height=520), key="positional.sim")
+                               height=520), key="positional.sim", fit=True)
 st.markdown(
     f"Left: each column is a wave; the first columns turn fast, the last ones barely move, so every "
     f"row is a unique code. Right: position 10 is most similar to 9 and 11 "

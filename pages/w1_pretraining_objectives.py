@@ -40,7 +40,8 @@ if len(tokens) < 2:
     common.stop_page()
 
 
-tab_mlm, tab_clm, tab_span = st.tabs(["Masked LM (BERT)", "Causal LM (GPT)", "Span corruption (T5)"])
+# the three objectives side by side: the lesson's main figure
+tab_mlm, tab_clm, tab_span = charts.main_figure().tabs(["Masked LM (BERT)", "Causal LM (GPT)", "Span corruption (T5)"])
 with tab_mlm:
     st.latex(r"\mathcal{L}_{\text{MLM}} = -\sum_{i \in \mathcal{M}} \log p_\theta\big(x_i \mid x_{\setminus \mathcal{M}}\big)")
     rate = st.slider("Masking rate", 0.05, 0.5, 0.15, 0.05, key="pretraining-objectives.mask_rate")

@@ -60,7 +60,7 @@ fig.add_bar(y=["tokens"], x=[max(budget.context_window - budget.total, 0)], orie
             marker_color="#DFE6E9")
 fig.update_layout(barmode="stack", height=150, margin=dict(l=10, r=10, t=30, b=10),
                   legend=dict(orientation="h", y=1.5), xaxis_title="tokens of the context window")
-charts.show(fig, key="prompts-inference.budget")
+charts.show(fig, key="prompts-inference.budget", main=True)
 if budget.prompt_tokens >= budget.context_window:
     st.error(f"The prompt alone is {budget.prompt_tokens:,} tokens, but {lm.name} can read at most "
              f"{budget.context_window:,}: there is no room left for a single new token, so nothing can be "

@@ -58,7 +58,7 @@ if q8:
                              showlegend=False, hovertext=["two's complement integer"] * 8))
 fig.update_layout(height=230, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(visible=False),
                   yaxis=dict(categoryorder="array", categoryarray=["int8", "bf16", "fp16", "fp32"]))
-charts.show(fig, key="quantization.bits_fig")
+charts.show(fig, key="quantization.bits_fig", main=True)
 st.caption("🟥 sign · 🟦 exponent (range) · 🟩 mantissa (precision) · 🟪 int8 integer (needs a separate scale)")
 
 rows = []

@@ -65,7 +65,7 @@ m3.metric("entropy after", f"{steps.entropy_final:.2f} bits",
           delta=f"{steps.entropy_final - steps.entropy_raw:+.2f}", delta_color="off")
 m4.metric("p(top token) after", f"{max(steps.p_final):.3f}", help=f"top token: {labels[0]}")
 
-charts.show(decoding.filter_figure(steps, labels, top_p), key="sampling.fig")
+charts.show(decoding.filter_figure(steps, labels, top_p), key="sampling.fig", main=True)
 st.caption("Outlined bars: the model's raw probabilities. Filled bars: 🟦 kept (what is left to sample "
            "from, renormalised); hatched 🟧 removed by top-k, hatched 🟨 removed by top-p (⬜ greedy), drawn at "
            "the probability they had after temperature, just before they were set to 0. The dotted line is the running "

@@ -98,9 +98,9 @@ for i, cs in enumerate(sorted(budgets, key=float)):
 fig.update_layout(xaxis_type="log", xaxis_title="parameters N", yaxis_title="predicted loss (nats/token)",
                   height=430, margin=dict(l=10, r=10, t=30, b=10))
 if budgets:
-    charts.show(fig, key="scaling-laws.iso_fig")
+    charts.show(fig, key="scaling-laws.iso_fig", main=True)
 else:
-    st.info("Pick at least one budget to draw its iso-FLOP curve.")
+    charts.main_figure().info("Pick at least one budget to draw its iso-FLOP curve.")
 
 # --------------------------------------------------------------------------- famous models
 st.header("3 · Where famous models sit")
@@ -115,7 +115,7 @@ fig2.add_trace(go.Scatter(x=[r["params"] for r in table], y=[r["tokens"] for r i
                                       colorscale="Viridis", showscale=False)))
 fig2.add_trace(go.Scatter(x=[b.params], y=[b.tokens], mode="markers", marker=dict(symbol="star", size=16, color="red"),
                           name="your calculator result"))
-fig2.update_layout(xaxis_type="log", yaxis_type="log", xaxis_title="parameters N",
+fig2.update_layout(xaxis_type="log", yaxis_type="log", xaxis_title="parameters N", xaxis_dtick=1, yaxis_dtick=1,
                    yaxis_title="training tokens D", height=480, margin=dict(l=10, r=10, t=30, b=10))
 charts.show(fig2, key="scaling-laws.models_fig")
 st.dataframe(pd.DataFrame([{"model": r["model"], "parameters": fmt_n(r["params"]), "tokens": fmt_n(r["tokens"]),

@@ -82,16 +82,18 @@ figs = [
                 text_fmt=".2f", height=140 + 44 * T, showscale=False), "scores"),
     (figures.heatmap(s.masked, labels, labels, title="after the mask" + (" (causal)" if causal else " (none)"),
                 colorscale="RdBu", zmin=-3, zmax=3, text=masked_text, height=140 + 44 * T, showscale=False), "masked"),
-    (figures.heatmap(s.weights, labels, labels, title="softmax: weights (rows sum to 1)", zmin=0, zmax=1,
+    (figures.heatmap(s.weights, labels, labels, title="softmax: rows sum to 1", zmin=0, zmax=1,
                 text_fmt=".2f", height=140 + 44 * T, showscale=False), "weights"),
     (figures.heatmap(s.output, dims, labels, title="output = weights · V", colorscale="RdBu", zmin=-2, zmax=2,
                 text_fmt=".2f", height=140 + 44 * T, showscale=False), "output"),
 ]
+grid = charts.main_figure()          # scores -> mask -> softmax -> output: the lesson's main figure
+per_row = 4 if charts.presenting() else 2   # one row on a projector, so all four fit on screen
 for i, (fig, key) in enumerate(figs):
-    if i % 2 == 0:
-        cols = st.columns(2)
-    with cols[i % 2]:
-        charts.show(fig, key=f"self-attention.{key}")
+    if i % per_row == 0:
+        cols = grid.columns(per_row)
+    with cols[i % per_row]:
+        charts.show(fig, key=f"self-attention.{key}", fit=True)
 
 st.subheader("3 · One row, step by step")
 qi = st.selectbox("Query token", list(range(T)), format_func=lambda i: f"{i}: {words[i]}", key="self-attention.query")

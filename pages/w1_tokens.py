@@ -52,7 +52,7 @@ st.subheader("The same text, three tokenizers")
 st.caption("Each box is one token with its id underneath. ␣ is a space that belongs to the token; "
            "grey boxes like <F0 9F> are single bytes of a character the BPE vocabulary has no "
            "token for; red is WordPiece's [UNK] (unknown); light grey are special tokens.")
-cols = st.columns(3)
+cols = charts.main_figure().columns(3)   # the same text, three tokenizers: the lesson's main figure
 for col, tk in zip(cols, results):
     with col:
         st.markdown(f"**{tk.name}** · {tk.scheme} · vocabulary {tk.vocab_size:,}")
@@ -67,7 +67,7 @@ for col, tk in zip(cols, results):
             extra.append(f"{tk.unknown} [UNK]")
         if extra:
             st.caption(", ".join(extra))
-        charts.show(transformer.token_strip(tk, line_cells=26), key=f"tokens.strip_{tk.name}",
+        charts.show(transformer.token_strip(tk, line_cells=26), key=f"tokens.strip_{tk.name}", fit=True,
                     summary=f"{tk.name}: {len(tk.ids)} tokens, in order (piece = id): "
                             + " · ".join(f"{l} = {i}" for l, i in zip(tk.labels[:60], tk.ids[:60]))
                             + (" …" if len(tk.ids) > 60 else ""))

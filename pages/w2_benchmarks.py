@@ -63,7 +63,7 @@ fig = go.Figure(go.Heatmap(
     hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
 fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"),
                   xaxis=dict(side="top"))
-charts.show(fig, key="benchmarks.coverage")
+charts.show(fig, key="benchmarks.coverage", main=True)
 st.caption("Columns are HELM's seven metric categories. 'partly' = a diagnostic set or an analysis in the "
            "paper, not a headline score. Only HELM measures all seven, for 87.5 % of its core scenario-metric pairs.")
 

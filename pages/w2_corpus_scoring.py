@@ -88,7 +88,7 @@ fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), bargap=0.05, 
                   # whole rows: step 1 while the tallest of the 20 bins is short, else plotly's ticks
                   yaxis=dict(dtick=1) if (res[metric] / scale * 20).clip(0, 19).astype(int).value_counts().max() <= 6
                   else {})
-charts.show(fig, key="corpus-scoring.hist")
+charts.show(fig, key="corpus-scoring.hist", main=True)
 long = res.melt(id_vars=["row"], value_vars=["rouge1", "rouge2", "rougeL", "rougeLsum"], var_name="metric",
                 value_name="F1")
 box = px.box(long, x="metric", y="F1", points="all", hover_data=["row"])

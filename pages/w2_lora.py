@@ -63,7 +63,7 @@ def matrices_figure(mc: dict) -> go.Figure:
     return fig
 
 
-charts.show(matrices_figure(mc), key="lora.matrix_fig")
+charts.show(matrices_figure(mc), key="lora.matrix_fig", main=True)
 st.caption("Drawn to scale: the area of each block is its number of parameters. "
            "The course's example, 512 × 64 at r = 8, trains 4,608 numbers instead of 32,768.")
 

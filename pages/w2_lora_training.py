@@ -14,7 +14,7 @@ from lessons import models
 from lessons.core.loop import StopReason
 from lessons.finetune import lora, lora_training, instructions
 from lessons.finetune import recorded as lora_recorded
-from ui import charts, common, figures, inputs, live, loaders, runtime
+from ui import charts, common, figures, inputs, live, loaders, recorded, runtime
 
 st.title("🏋️ Train a LoRA adapter live")
 st.markdown(
@@ -113,7 +113,8 @@ def loss_figure(history: list, title: str) -> go.Figure:
 
 # The live run draws into this one slot, and the rerun after a Stop replaces it first thing:
 # no greyed-out bar of the interrupted run is left showing an older step.
-live_area = st.empty()
+main = charts.main_figure()   # the live run, then its result (or the recorded one): the lesson's main figure
+live_area = main.empty()
 
 
 def finish(lv: live.LiveRun) -> None:
@@ -147,7 +148,7 @@ if go_train and targets:
             status.empty()
             run = lora_training.TrainResult(steps, D["max_seconds"])   # kept in session_state: survives a Stop
             lv = live.begin("lora-training", run, None, {"task": task, **start})
-            tick = live.progress(bar, lambda row, run: charts.show(loss_figure(run.history, "Live training loss"), where=chart),
+            tick = live.progress(bar, lambda row, run: charts.show(loss_figure(run.history, "Live training loss"), where=chart, fit=260),
                                  text=lambda row, run: f"loss {row['loss']:.3f} · {1000 * row['seconds'] / row['step']:.0f} ms/step")
             lora_training.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
                            progress=tick, should_stop=runtime.stop_requested, run=run)
@@ -170,17 +171,17 @@ at_defaults = chosen == {k: lora_recorded.settings()[k] for k in chosen}
 rec = recorded_bank(dev) if res is None and at_defaults and not live.state("lora-training").running else None
 if rec is not None and task in rec.result["runs"]:
     res = rec.result["runs"][task]
-    st.info(f"**Recorded run** of these settings, made by this code on {rec.recorded} (the page's Try-this: "
-            f"{' then '.join(repr(t) for t in rec.result['runs'])} on one frozen base, one torch thread). "
-            f"Press **Train** to train your own '{task}' adapter live: the same settings give the same result.")
+    recorded.note(rec, f"These settings, in the page's Try-this: {' then '.join(repr(t) for t in rec.result['runs'])} "
+                       f"on one frozen base. Press **Train** to train your own '{task}' adapter live: the same "
+                       "settings give the same result.", where=main)
 if res is None:
-    st.info(f"No '{task}' adapter yet: press **Train** (about a minute on a laptop CPU).")
+    main.info(f"No '{task}' adapter yet: press **Train** (about a minute on a laptop CPU).")
 else:
     tr = res["train"]
-    st.subheader(f"Adapter '{task}' after {tr['steps_done']} of {tr['steps_planned']} steps: "
+    main.subheader(f"Adapter '{task}' after {tr['steps_done']} of {tr['steps_planned']} steps: "
                  f"{StopReason(tr['stopped']).describe()}")
     floor = instructions.majority_baseline(task)
-    m0, m1, m2, m3, m4 = st.columns(5)
+    m0, m1, m2, m3, m4 = main.columns(5)
     above = res['after']['accuracy'] - floor['accuracy']
     m0.metric("Exact answers (test)", f"{res['after']['accuracy']:.0%}",   # a short delta: nothing cut at 1280 px
               delta=f"{above:+.0%}", delta_description="vs the floor",
@@ -197,9 +198,9 @@ else:
     m3.metric("Time per step", f"{1000 * tr['seconds_per_step']:.0f} ms", help=f"{tr['seconds']:.1f} s in all")
     m4.metric("Trainable parameters", f"{res['trainable']:,}",
               help=f"{100 * res['trainable'] / res['total']:.2f} % of {res['total']:,}")
-    st.caption(f"Floor: answering '{floor['answer']}' to everything scores {floor['accuracy']:.0%} exact; the base "
+    main.caption(f"Floor: answering '{floor['answer']}' to everything scores {floor['accuracy']:.0%} exact; the base "
                f"model scores {res['before']['accuracy']:.0%}. Only the part above the floor was learned from the inputs.")
-    charts.show(loss_figure(tr["history"], "Training loss"), key="lora-training.loss_fig")
+    charts.show(loss_figure(tr["history"], "Training loss"), key="lora-training.loss_fig", where=main, fit=260)
 
     same = res["fingerprint_before"] == res["fingerprint_after"]
     shared = shared_fingerprint(lm.model, lm.name)

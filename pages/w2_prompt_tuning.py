@@ -62,7 +62,8 @@ def peft_count(_model, name: str, n: int) -> int:
     return prompt_tuning.peft_prompt_tuning_count(_model, n)
 
 
-k1, k2, k3 = st.columns(3)
+main = charts.main_figure()   # what is trained (n x d_model numbers), the live run, its result
+k1, k2, k3 = main.columns(3)
 k1.metric("Trainable: n × d_model", f"{n_virtual} × {d} = {prompt_tuning.soft_prompt_count(n_virtual, d):,}")
 k2.metric("peft PromptTuningConfig counts", f"{peft_count(lm.model, lm.name, n_virtual):,}")
 k3.metric("Frozen model", f"{tuned.n_params:,}", help="not one of these changes")
@@ -93,12 +94,12 @@ def loss_fig(history: list) -> go.Figure:
 if go_train:
     with runtime.training_slot() as ok:
         if ok:
-            bar, chart = st.progress(0.0, text="Scoring the frozen model first ..."), st.empty()
+            bar, chart = main.progress(0.0, text="Scoring the frozen model first ..."), main.empty()
             soft = prompt_tuning.make_soft_prompt(model, tok, task, n_virtual, init, int(seed))
             # the Run and the soft prompt are kept in session state: they survive a Stop
             lv = live.begin("prompt-tuning", Run(steps, D["max_seconds"]), {"soft": soft, "scores": None},
                             dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed)))
-            tick = live.progress(bar, lambda row, run: charts.show(loss_fig(run.history), where=chart),
+            tick = live.progress(bar, lambda row, run: charts.show(loss_fig(run.history), where=chart, fit=260),
                                  text=lambda row, run: f"loss {row['loss']:.3f}")
             lv.result["scores"] = prompt_tuning.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
                                                        max_seconds=D["max_seconds"], progress=tick,
@@ -110,11 +111,11 @@ if go_train:
 lv = live.state("prompt-tuning")
 res = lv.result["scores"] if lv.result is not None and not lv.running else None
 if res is None:
-    st.info("Press **Train soft prompt** (well under a minute on a laptop CPU).")
+    main.info("Press **Train soft prompt** (well under a minute on a laptop CPU).")
 else:
-    st.subheader(f"Soft prompt for '{res['task']}' after {len(res['history'])} of {res['steps_planned']} steps: "
+    main.subheader(f"Soft prompt for '{res['task']}' after {len(res['history'])} of {res['steps_planned']} steps: "
                  f"{res['why']}")
-    r1, r2, r3, r4, r5 = st.columns(5)
+    r1, r2, r3, r4, r5 = main.columns(5)
     r1.metric("Blank instruction, no soft prompt", f"{res['before']['accuracy']:.0%}")
     if res.get("at_init"):
         r2.metric("Soft prompt at init", f"{res['at_init']['accuracy']:.0%}")
@@ -124,7 +125,7 @@ else:
         r4.metric("Written instruction instead", f"{res['written']['accuracy']:.0%}",
                   help="The same frozen model with the hand-written instruction: what prompt design reaches.")
     r5.metric("Time per step", f"{1000 * res['seconds_per_step']:.0f} ms", help=f"{res['seconds']:.1f} s in all")
-    charts.show(loss_fig(res["history"]), key="prompt-tuning.loss_fig")
+    charts.show(loss_fig(res["history"]), key="prompt-tuning.loss_fig", where=main, fit=260)
     st.caption("Compare the three numbers above: the soft prompt against the blank instruction (what the "
                "training bought) and against the written instruction (what prompt design reaches). On a model "
                "this small prompt tuning recovers part of a skill, as Lester et al. (2021) predict (it matches "

@@ -101,7 +101,7 @@ for col, row in zip(m, table):
     col.metric(row["metric"], f"{row['F1']:.3f}" if row["metric"].startswith("rouge") else f"{row['F1'] * 100:.1f}",
                help="F1 (0..1)" if row["metric"].startswith("rouge") else "0..100, as sacreBLEU reports")
 charts.show(uev.score_bars(table[:4] + [{"metric": "BLEU/100", "F1": bl.score / 100},
-                                            {"metric": "chrF/100", "F1": chrf / 100}]), key="rouge-bleu.bars")
+                                            {"metric": "chrF/100", "F1": chrf / 100}]), key="rouge-bleu.bars", main=True)
 st.dataframe(pd.DataFrame(table[:4]), hide_index=True, width="stretch",
              column_config={k: st.column_config.NumberColumn(format="%.6f")
                             for k in ("precision", "recall", "F1", "rouge-score F1")})

@@ -15,7 +15,7 @@ from lessons.efficiency import distillation as kd
 from lessons.efficiency import recorded as kd_recorded
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, perplexity
-from ui import charts, common, efficiency, figures, inputs, live, loaders, runtime
+from ui import charts, common, efficiency, figures, inputs, live, loaders, recorded, runtime
 
 st.title("🎓 Distillation: a small student learns from a teacher")
 st.markdown(
@@ -155,14 +155,15 @@ def finish(lv: live.LiveRun) -> None:
 # A run cut off by Stop (or by any other click, which also reruns the page) is finished here.
 live.finish_interrupted("distillation", finish, restarting=train)
 
+main = charts.main_figure()   # the two students' curves: live, trained, or the recorded run
 if train:
     with runtime.training_slot() as ok:
         if ok:
-            bar, chart = st.progress(0.0, text="Training ..."), st.empty()
+            bar, chart = main.progress(0.0, text="Training ..."), main.empty()
             # the students dict is filled before the first step and kept in session state: survives a Stop
             lv = live.begin("distillation", None, {}, {"settings": settings})
             tick = live.progress(bar, lambda row, run: charts.show(ce_figure({n: r.ce for n, r in lv.result.items()}),
-                                                                   where=chart),
+                                                                   where=chart, fit=True),
                                  text=lambda row, run: f"CE hard {row['ce_hard']:.2f}, distilled "
                                                        f"{row['ce_distilled']:.2f}, {row['seconds']:.0f} s",
                                  keep=lv)
@@ -178,20 +179,20 @@ if train:
 
 lv = live.state("distillation")
 if lv.status == "finished" and not lv.result:
-    st.info("Training was stopped before the students were made: nothing to compare yet.")
+    main.info("Training was stopped before the students were made: nothing to compare yet.")
 elif lv.status == "finished":
     runs = lv.result
     if lv.settings["settings"] != settings:
-        st.info("These students were trained with other settings; press the button to retrain.")
+        main.info("These students were trained with other settings; press the button to retrain.")
     run = runs["distilled"].run
     if run.stopped is not StopReason.STEPS:
-        st.info(f"Training ended early, {run.stopped.describe(run)}, after {run.steps_done} of "
+        main.info(f"Training ended early, {run.stopped.describe(run)}, after {run.steps_done} of "
                 f"{run.steps_planned} steps: the curves and the table show both students as they were then "
                 "(they always stop after the same step).")
     fig1, fig2 = ce_figure({n: r.ce for n, r in runs.items()}), val_figure({n: r.val_ppl for n, r in runs.items()})
-    p1c, p2c = st.columns(2)
-    charts.show(fig1, key="distillation.loss_fig", where=p1c)
-    charts.show(fig2, key="distillation.ppl_fig", where=p2c)
+    p1c, p2c = main.columns(2)
+    charts.show(fig1, key="distillation.loss_fig", where=p1c, fit=True)
+    charts.show(fig2, key="distillation.ppl_fig", where=p2c, fit=True)
     block = 64
     rows = [{"model": "teacher (tiny GPT)", "parameters": teacher.n_params,
              "validation perplexity": round(perplexity(teacher.model, val_ids, block, 16), 1),
@@ -215,17 +216,18 @@ elif lv.status == "finished":
 elif rec is not None and is_default:
     students = rec.result["students"]
     hard, soft = students["hard labels"]["val_ppl"][-1][1], students["distilled"]["val_ppl"][-1][1]
-    st.info(f"**Recorded run** of the default settings, made by this code on {rec.recorded} "
-            f"({rec.cpu_s:.0f} CPU-seconds, one thread): after {students['distilled']['steps']} steps the distilled "
-            f"student's validation perplexity is {soft:.1f} against {hard:.1f} for the hard-label student. "
-            "Press *Train both students* to train your own pair live (the same settings give the same curves).")
-    p1c, p2c = st.columns(2)
-    charts.show(ce_figure({n: s["ce"] for n, s in students.items()}), key="distillation.recorded_loss_fig", where=p1c)
+    recorded.note(rec, f"The default settings: after {students['distilled']['steps']} steps the distilled "
+                       f"student's validation perplexity is {soft:.1f} against {hard:.1f} for the hard-label student. "
+                       "Press *Train both students* to train your own pair live (the same settings give the same "
+                       "curves).", where=main)
+    p1c, p2c = main.columns(2)
+    charts.show(ce_figure({n: s["ce"] for n, s in students.items()}), key="distillation.recorded_loss_fig", where=p1c,
+                fit=True)
     charts.show(val_figure({n: s["val_ppl"] for n, s in students.items()}), key="distillation.recorded_ppl_fig",
-                where=p2c)
+                where=p2c, fit=True)
     st.caption(expectation())
 else:
-    st.caption("Press *Train both students* (bounded by its steps; each session trains its own students).")
+    main.caption("Press *Train both students* (bounded by its steps; each session trains its own students).")
 
 common.try_this(
     "Set α = 0 for the distilled student too: both curves should coincide (same seed, same batches). "

@@ -110,7 +110,7 @@ fig3.add_vline(x=sparsity, line_dash="dot", annotation_text="your slider")
 fig3.update_layout(height=360, xaxis_title="sparsity", yaxis_title="validation perplexity (log scale)",
                    yaxis=figures.log_axis([r["perplexity"] for rows in pts.values() for r in rows]),
                    margin=dict(t=30, b=10), font=dict(size=14), legend=dict(orientation="h", y=1.12))
-charts.show(fig3, key="pruning.curve")
+charts.show(fig3, key="pruning.curve", main=True)
 knee = next((r["sparsity"] for r in pts["global"] if r["perplexity"] > 1.1 * ppl0), None)
 if knee is not None:
     st.markdown(f"With a global threshold the perplexity first rises by more than 10% at **{knee:.0%}** sparsity.")

@@ -69,13 +69,14 @@ if question is None:
 hits, qvec = rag.retrieve(index, encoder, question, k)
 rows = [{"rank": i + 1, "score": round(h.score, 3), "document": h.item.title, "chunk": h.item.text}
         for i, h in enumerate(hits)]
-st.table(pd.DataFrame(rows).set_index("rank"))  # a table wraps the chunk text; a dataframe would cut it
+retrieved = charts.main_figure()   # the chunks the question retrieves: the lesson's main figure
+retrieved.table(pd.DataFrame(rows).set_index("rank"))  # a table wraps the chunk text; a dataframe would cut it
 if reference:
     found = [i + 1 for i, h in enumerate(hits) if vector_store.contains_answer(h.item.text, reference)]
     if found:
-        st.success(f"The reference answer ‘{reference}’ is in retrieved chunk #{found[0]}.")
+        retrieved.success(f"The reference answer ‘{reference}’ is in retrieved chunk #{found[0]}.")
     else:
-        st.warning(f"None of the top-{k} chunks contains the reference answer ‘{reference}’. "
+        retrieved.warning(f"None of the top-{k} chunks contains the reference answer ‘{reference}’. "
                    "Try a larger k or different chunking.")
 all_scores = index.store.scores(qvec)
 st.caption(f"Best score {hits[0].score:.3f}; the median chunk scores {float(np.median(all_scores)):.3f} "

@@ -13,7 +13,7 @@ from lessons import models
 from lessons.prompting import react
 from lessons.prompting import recorded as react_recorded
 from lessons.retrieval import rag
-from ui import common, inputs, loaders, retrieval, runtime
+from ui import charts, common, inputs, loaders, recorded, retrieval, runtime
 
 st.title("🛠️ ReAct: reasoning with tools")
 st.markdown(
@@ -63,10 +63,14 @@ def react_recorded_lab(device: str) -> react_recorded.Lab:
     return lab
 
 
+TRACE_BOX_PX = 300   # presenter mode: a trace scrolls inside a box, so both traces fit the screen
+
+
 def show_trace(trace: react.Trace) -> None:
     """Each step as Thought / Action / Observation; model text is shown literally (escaped)."""
+    box = st.container(height=TRACE_BOX_PX) if charts.presenting() else st.container()
     for i, s in enumerate(trace.steps, start=1):
-        with st.container(border=True):
+        with box, st.container(border=True):
             st.markdown(f"**Step {i} · Thought:** {inputs.md_escape(s.thought) or '_(none)_'}")
             if s.final:
                 st.markdown(f"**Final Answer:** {inputs.md_escape(s.final)}")
@@ -109,7 +113,12 @@ else:
     question = task["question"]
     st.markdown(f"**Expected answer:** {task['answer']:g}")
 
-left, right = st.columns(2)
+s1, s2, s3 = st.columns(3, vertical_alignment="bottom")
+max_steps = s1.slider("Max steps", 1, 6, react_recorded.DEFAULTS["max_steps"], key="react.steps")
+step_tokens = s2.slider("Tokens per step", 16, 96, react_recorded.DEFAULTS["step_tokens"], step=8,
+                        key="react.tokens")
+run_clicked = s3.button("Run the ReAct loop", key="react.run", type="primary")
+left, right = charts.main_figure().columns(2)   # the scripted and the model's trace: the lesson's main figure
 with left:
     st.subheader("📜 Reference trace (scripted)")
     if task:
@@ -121,11 +130,7 @@ with left:
 
 with right:
     st.subheader(f"🤖 {model_short}'s own trace")
-    s1, s2 = st.columns(2)
-    max_steps = s1.slider("Max steps", 1, 6, react_recorded.DEFAULTS["max_steps"], key="react.steps")
-    step_tokens = s2.slider("Tokens per step", 16, 96, react_recorded.DEFAULTS["step_tokens"], step=8,
-                            key="react.tokens")
-    if st.button("Run the ReAct loop", key="react.run", type="primary"):
+    if run_clicked:
         try:
             llm = loaders.instruct_model(choice, dev)
         except models.ModelUnavailable as exc:
@@ -145,9 +150,8 @@ with right:
     rec = (recorded_trace(dev, question, max_steps, step_tokens) if choice == loaders.SMOL_CHOICE and task
            and not (got and got["question"] == question and got.get("choice") == choice) else None)
     if rec is not None:
-        st.info(f"**Recorded run** of SmolLM2 on this question with these settings, made by this code on "
-                f"{rec.recorded} ({rec.cpu_s:.0f} CPU-seconds, one thread). Greedy decoding writes the same "
-                "trace every time: press **Run the ReAct loop** to watch it live.")
+        recorded.note(rec, "SmolLM2 on this question with these settings. Greedy decoding writes the same "
+                           "trace every time: press **Run the ReAct loop** to watch it live.")
         got = {"question": question, "choice": choice, "trace": react_recorded.as_trace(rec.result, question)}
         got["trace"].seconds = rec.wall_s
     if got and got["question"] == question and got.get("choice") == choice:

@@ -44,6 +44,8 @@ PATTERN = {"right": "", "wrong": "x", "kept": "", "removed": "/", "before": "", 
 MAX_ROWS = 30          # rows of the text table (the rest is counted, not shown)
 MAX_COLS = 12          # columns of a heatmap's table
 PRESENT_FONT = 18      # presenter mode: chart text in px (ticks, legend, labels)
+PRESENT_DENSE_FONT = 16  # presenter mode: tick labels of an axis with many labels (a token per row)
+DENSE_TICKS = 12         # more tick labels than this on an axis: PRESENT_DENSE_FONT
 PRESENT_MAIN_HEIGHT = 440  # presenter mode: the main figure's chart height at most (px)
 MAIN_KEY = "lesson-figure"  # the main figure's container key (CSS class st-key-lesson-figure)
 
@@ -167,9 +169,17 @@ def for_projector(fig: go.Figure, size: int = PRESENT_FONT) -> go.Figure:
     fig = go.Figure(fig)
     base = fig.layout.font.size or 12
     fig.update_layout(font_size=max(base, size), legend_font_size=max(fig.layout.legend.font.size or 0, size),
+                      legend_title_font_size=max(fig.layout.legend.title.font.size or 0, size),
                       hoverlabel_font_size=max(size, 14))
+    if fig.layout.coloraxis and fig.layout.coloraxis.colorbar:
+        fig.update_layout(coloraxis_colorbar=dict(tickfont_size=size, title_font_size=size))
     fig.update_xaxes(tickfont_size=size, title_font_size=size)
     fig.update_yaxes(tickfont_size=size, title_font_size=size)
+    # an axis with a label per token keeps its rows apart at the smallest readable size
+    fig.for_each_xaxis(lambda ax: ax.update(tickfont_size=PRESENT_DENSE_FONT)
+                       if ax.tickvals is not None and len(ax.tickvals) > DENSE_TICKS else None)
+    fig.for_each_yaxis(lambda ax: ax.update(tickfont_size=PRESENT_DENSE_FONT)
+                       if ax.tickvals is not None and len(ax.tickvals) > DENSE_TICKS else None)
     for a in fig.layout.annotations or ():
         a.font.size = max(a.font.size or 0, size)
     if fig.layout.title and fig.layout.title.text:
@@ -177,6 +187,9 @@ def for_projector(fig: go.Figure, size: int = PRESENT_FONT) -> go.Figure:
     for tr in fig.data:
         if hasattr(tr, "textfont") and tr.textfont is not None and (tr.textfont.size or 0) < size:
             tr.textfont.size = size
+        if hasattr(tr, "colorbar") and tr.colorbar is not None:
+            tr.colorbar.tickfont.size = size
+            tr.colorbar.title.font.size = size
     return fig
 
 
@@ -187,19 +200,21 @@ def main_figure(where: Any = None):
 
 
 def show(fig: go.Figure, *, key: str | None = None, summary: str | None = None, where: Any = None,
-         main: bool = False, fit: bool = False, **kwargs: Any) -> None:
+         main: bool = False, fit: bool | int = False, **kwargs: Any) -> None:
     """Draw ``fig`` full width (st.plotly_chart) with its "Chart as text" expander below.
 
     ``summary``: one sentence that says what the chart shows (default: made from the traces;
     learner text in it is escaped here). ``where``: a column, container or st.empty()
     placeholder to draw into (default: the current one). ``main``: this is the lesson's main
-    figure (:func:`main_figure`; only for a chart drawn once per run). ``fit``: cap the height
-    in presenter mode as for the main figure, for a chart redrawn into a placeholder that sits
-    inside ``main_figure()`` (a live training chart). Other keyword arguments go to st.plotly_chart."""
+    figure (:func:`main_figure`; only for a chart drawn once per run). ``fit``: a chart inside
+    ``main_figure()`` (one of several, or redrawn into a placeholder during training): in
+    presenter mode its height is capped as the main figure's (``True``) or at ``fit`` px (a chart
+    that shares the screen with metrics). Other keyword arguments go to st.plotly_chart."""
     if presenting():
         fig = for_projector(fig)
-        if (main or fit) and (fig.layout.height or 450) > PRESENT_MAIN_HEIGHT:
-            fig.update_layout(height=PRESENT_MAIN_HEIGHT)
+        cap = PRESENT_MAIN_HEIGHT if (main or fit is True) else (int(fit) or None)
+        if cap and (fig.layout.height or 450) > cap:
+            fig.update_layout(height=cap)
     box = main_figure(where) if main else (where if where is not None else st).container()
     with box:
         st.plotly_chart(fig, width="stretch", key=key, **kwargs)

@@ -7,7 +7,8 @@ bar always reproduces the view. A parameter that is unknown on this page, or a v
 widget refuses, falls back to the default with a short note, never a traceback.
 
 Presenter mode (sidebar toggle or ``?present=1``): the page's top-level prose and formulas
-are hidden and shown in one expander instead, fonts are larger, the sidebar is folded
+are hidden and shown in one expander instead, the lesson's main figure (ui/charts.main_figure)
+moves up under the title, ahead of the settings, no text is under 20 px, the sidebar is folded
 away, and previous/next buttons walk through the lessons."""
 from __future__ import annotations
 
@@ -242,10 +243,16 @@ def present_toggle() -> None:
 # hidden in presenter mode. Elements inside columns, containers, expanders stay visible.
 _PRESENT_CSS = """<style>
 html { font-size: 20px; }
-[data-testid="stMain"] [data-testid="stWidgetLabel"] p, [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 0.9rem; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p, [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1rem; }
+/* Inside the main figure, captions fold away like the page's prose (the figure must fit the screen). */
+.st-key-lesson-figure [data-testid="stCaptionContainer"] { display: none; }
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
-/* Streamlit's header is fixed and 3.75rem tall: the content starts below it, not under it. */
-[data-testid="stMainBlockContainer"] { padding-top: 4.1rem; padding-bottom: 1rem; max-width: 100%; }
+/* Streamlit's header is fixed and 3.75rem tall, and holds only the running indicator and the menu at
+   the right edge: it is see-through here and the lesson starts under it, beside the menu (the
+   projector's first screen belongs to the figure). */
+header[data-testid="stHeader"] { background: transparent; pointer-events: none; }
+header[data-testid="stHeader"] [data-testid="stToolbar"], header[data-testid="stHeader"] [data-testid="stStatusWidget"] { pointer-events: auto; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; padding-bottom: 1rem; max-width: 100%; padding-right: 4.5rem; }
 [data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.45rem; }
 [data-testid="stMainBlockContainer"] > div > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stMarkdown"]),
 [data-testid="stMainBlockContainer"] > div > [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]:has(> [data-testid="stCaptionContainer"]),
@@ -258,9 +265,23 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { di
    normally hidden in the heading's own bottom padding, which we remove): without this the title's
    box is shorter than its text and the next element is drawn over the title's descenders. */
 [data-testid="stMain"] [data-testid="stHeading"] [data-testid="stMarkdownContainer"] { margin-bottom: 0 !important; }
+/* Streamlit packs a list of page links with -7.5px margins, drawing each link's box over the last. */
+[data-testid="stMain"] [data-testid="stPageLink"] a { height: auto !important; }
+[data-testid="stMain"] [data-testid="stElementContainer"]:has(> [data-testid="stPageLink"]) { margin: 0 !important; }
+[data-testid="stMain"] h3 { font-size: 1.2rem !important; line-height: 1.3 !important; padding: 0.2rem 0 0.1rem 0 !important; margin: 0 !important; }
 [data-testid="stMain"] h2 { font-size: 1.35rem !important; line-height: 1.3 !important; padding: 0.3rem 0 0.15rem 0 !important; margin: 0 !important; }
 [data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 1.9rem; }
-.st-key-study-presenter-bar [data-testid="stExpander"] summary { padding-top: 0.3rem; padding-bottom: 0.3rem; }
+[data-testid="stMain"] [data-testid="stExpander"] summary { padding-top: 0.25rem; padding-bottom: 0.25rem; }
+/* A narrow window (800 px): the bar's button label wraps instead of being cut. */
+.st-key-study-presenter-bar button, .st-key-study-presenter-bar button * { white-space: normal !important; text-overflow: clip !important; overflow: visible !important; }
+/* Readable from the back of a room: no text in the lesson smaller than the 20 px base (a caption,
+   a widget label, a table cell) and nothing smaller than its parent; headings keep their size. */
+[data-testid="stMain"] :is(p, li, label, span, td, th, summary, button, a, code, input, textarea, div) { font-size: max(1em, 20px); }
+/* The lesson's main figure (charts.main_figure) right under the bar and the title, before the
+   settings: the page's top-level blocks are a flex column, so `order` moves the figure's block up. */
+:is([data-testid="stMainBlockContainer"] > div, [data-testid="stMainBlockContainer"]) > [data-testid="stVerticalBlock"] > :has(.st-key-study-presenter-bar) { order: -3; }
+:is([data-testid="stMainBlockContainer"] > div, [data-testid="stMainBlockContainer"]) > [data-testid="stVerticalBlock"] > :has(> [data-testid="stHeading"] h1) { order: -2; }
+:is([data-testid="stMainBlockContainer"] > div, [data-testid="stMainBlockContainer"]) > [data-testid="stVerticalBlock"] > :is(.st-key-lesson-figure, :has(.st-key-lesson-figure)) { order: -1; }
 </style>"""
 
 

@@ -1,7 +1,7 @@
-"""Real-browser tests of the class features on ONE server (the session's app_url): presenter
-mode fits a projector (1920x1080 and 1280x720), a live poll with a teacher and two learners in
+"""Real-browser tests of the class features on ONE server (the session's app_url): a live poll with a teacher and two learners in
 three separate browser contexts, and the teacher view with a class's answers at 1280 px. (A
-copied link opened in a fresh browser context, for every lesson: tests/e2e/test_share_links.py.)"""
+copied link opened in a fresh browser context, for every lesson: tests/e2e/test_share_links.py;
+presenter mode on every lesson: tests/e2e/test_presenter.py.)"""
 from __future__ import annotations
 
 import re
@@ -22,28 +22,6 @@ def _context(browser, w=1400, h=1000, addr: str | None = None):
     page = ctx.new_page()
     page.set_default_timeout(240_000)
     return ctx, page
-
-
-@pytest.mark.parametrize("url, size", [
-    ("lora", (1920, 1080)), ("lora", (1280, 720)),
-    ("scaling-laws", (1920, 1080))], ids=["lora-1920x1080", "lora-1280x720", "scaling-laws-1920x1080"])
-def test_presenter_mode_fits_the_projector(browser, app_url, shots_dir, url, size):
-    ctx, page = _context(browser, *size)
-    page.goto(f"{app_url}/{url}?present=1")
-    wait_until_idle(page)
-    page.screenshot(path=str(shots_dir / f"study-presenter-{url}-{size[0]}x{size[1]}.png"), full_page=False)
-    assert page.locator('section[data-testid="stSidebar"]').is_hidden()
-    assert page.get_by_text("Text and formulas of this lesson").count() == 1
-    assert page.get_by_text("Check your understanding").count() == 0
-    chart = page.locator('[data-testid="stMain"] [data-testid="stPlotlyChart"]').first
-    box = chart.bounding_box()
-    assert box and box["height"] > 150
-    assert box["y"] + 0.5 * box["height"] <= size[1], f"chart not visible without scrolling: {box}"
-    assert box["x"] >= 0 and box["x"] + box["width"] <= size[0] + 1, f"chart clipped: {box}"
-    overflow = page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
-        return m.scrollWidth - m.clientWidth; }""")
-    assert overflow <= 1, "nothing sticks out sideways"
-    ctx.close()
 
 
 def test_a_live_poll_with_a_teacher_and_two_learners(browser, app_url, shots_dir):

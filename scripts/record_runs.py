@@ -1,5 +1,6 @@
 """Records the pages' default runs into assets/recorded/: the RLHF pages' runs
-(lessons/rlhf/recorded.RUNS), the live LoRA page's (lessons/finetune/recorded.RUNS), the distillation page's
+(lessons/rlhf/recorded.RUNS and lessons/rlhf/recorded_pages.RUNS), the live LoRA page's
+(lessons/finetune/recorded.RUNS), the distillation page's
 (lessons/efficiency/recorded.RUNS), the domain-adaptation page's (its table of the shipped domains
 and its training runs: lessons/pretraining/recorded.RUNS) and the ReAct page's SmolLM2 traces
 (lessons/prompting/recorded.RUNS).
@@ -43,6 +44,7 @@ def main(argv=None) -> int:
     from lessons.prompting import recorded as react_recorded
     from lessons.retrieval import rag
     from lessons.rlhf import recorded as rlhf_recorded
+    from lessons.rlhf import recorded_pages as rlhf_pages
 
     store = records.FileStore()
     base = models.load_tiny_gpt("cpu")
@@ -59,7 +61,8 @@ def main(argv=None) -> int:
                                                    tiny.encoder, k=idx["k"]))
     react_lab = react_recorded.Lab(smol, tiny.encoder, react_tools)
     # (module, the lab a run's settings need) for every module that records runs
-    sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (lora_recorded, lambda s: lora_lab),
+    sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (rlhf_pages, lambda s: tiny),
+               (lora_recorded, lambda s: lora_lab),
                (domain_recorded, lambda s: domain_lab), (kd_recorded, lambda s: kd_lab),
                (react_recorded, lambda s: react_lab)]
     wanted, todo, n_runs = {}, [], 0

@@ -2,7 +2,8 @@
 (lessons/rlhf/recorded.RUNS and lessons/rlhf/recorded_pages.RUNS), the live LoRA page's
 (lessons/finetune/recorded.RUNS), the distillation page's
 (lessons/efficiency/recorded.RUNS), the domain-adaptation page's (its table of the shipped domains
-and its training runs: lessons/pretraining/recorded.RUNS) and the ReAct page's SmolLM2 traces
+and its training runs: lessons/pretraining/recorded.RUNS), the live pretraining page's
+(lessons/pretraining/recorded_live.RUNS) and the ReAct page's SmolLM2 traces
 (lessons/prompting/recorded.RUNS).
 
     .venv/bin/python scripts/record_runs.py            # record what is missing or stale
@@ -40,6 +41,7 @@ def main(argv=None) -> int:
     from lessons.efficiency import recorded as kd_recorded
     from lessons.finetune import recorded as lora_recorded
     from lessons.pretraining import recorded as domain_recorded
+    from lessons.pretraining import recorded_live as pretrain_recorded
     from lessons.prompting import react
     from lessons.prompting import recorded as react_recorded
     from lessons.retrieval import rag
@@ -56,6 +58,7 @@ def main(argv=None) -> int:
     kd_lab = kd_recorded.Lab(base)
     smol = rlhf_labs["lora"].smol if "lora" in rlhf_labs else models.load_smollm2("cpu")
     domain_lab = domain_recorded.Lab(base, smol)
+    pretrain_lab = pretrain_recorded.Lab(base)
     idx = react_recorded.INDEX
     react_tools = react.make_tools(rag.search_tool(rag.build_index(tiny.encoder, idx["size"], idx["overlap"]),
                                                    tiny.encoder, k=idx["k"]))
@@ -63,7 +66,8 @@ def main(argv=None) -> int:
     # (module, the lab a run's settings need) for every module that records runs
     sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (rlhf_pages, lambda s: tiny),
                (lora_recorded, lambda s: lora_lab),
-               (domain_recorded, lambda s: domain_lab), (kd_recorded, lambda s: kd_lab),
+               (domain_recorded, lambda s: domain_lab), (pretrain_recorded, lambda s: pretrain_lab),
+               (kd_recorded, lambda s: kd_lab),
                (react_recorded, lambda s: react_lab)]
     wanted, todo, n_runs = {}, [], 0
     for mod, lab_for in sources:

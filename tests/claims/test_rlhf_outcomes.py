@@ -94,6 +94,30 @@ def test_the_dpo_page_record_is_what_the_code_does(lab):
         assert math.isclose(now["ref"][k], rec.result["ref"][k], rel_tol=1e-4, abs_tol=1e-5), k
 
 
+def test_the_reward_model_record_is_current(lab):
+    """The preferences page's default pipeline (recorded_pages.REWARD_MODEL: the one click's pairs
+    and seeds, the page's epochs) has a record made by this code, and its folder holds nothing else."""
+    store = records.FileStore()
+    _, _, key = recorded_pages.key(lab, recorded_pages.REWARD, recorded_pages.REWARD_MODEL)
+    assert store.get(recorded_pages.REWARD, key) is not None, "no current record: run scripts/record_runs.py"
+    assert store.keys(recorded_pages.REWARD) == [key], "stale records: run scripts/record_runs.py"
+    assert {k: recorded_pages.REWARD_MODEL[k] for k in recorded.ONE_CLICK} == recorded.ONE_CLICK
+
+
+def test_the_reward_model_record_is_what_the_code_does(lab):
+    """The same pairs and r_phi trained now for 20 epochs give the record's first measured epochs
+    (1, 10 and 20: loss and both accuracies)."""
+    rec = recorded_pages.recorded(lab, recorded_pages.REWARD, recorded_pages.REWARD_MODEL)
+    assert rec is not None, "no current record of the preferences page's default pipeline (scripts/record_runs.py)"
+    now = recorded_pages.run(lab, recorded_pages.REWARD, recorded_pages.REWARD_MODEL, epochs=20).result
+    assert now["n_pairs"] == rec.result["n_pairs"] and now["n_train"] == rec.result["n_train"]
+    want = {r["step"]: r for r in rec.result["curve"]}
+    assert [r["step"] for r in now["curve"]] == [1, 10, 20]
+    for r in now["curve"]:
+        for k in ("loss", "train_acc", "test_acc"):
+            assert math.isclose(r[k], want[r["step"]][k], rel_tol=1e-5, abs_tol=1e-7), (r["step"], k)
+
+
 @pytest.fixture(scope="module")
 def hack_runs(lab):
     """The reward-hacking page at its defaults and with the Try-this betas 0.5 and 0.05 (beta = 0

@@ -10,9 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import corpus, models
-from lessons.pretraining import tiny_gpt
-from lessons.core.perplexity import describe as describe_slice, validation_perplexity
+from lessons import models
+from lessons.pretraining import pretraining_live, recorded_live, tiny_gpt
+from lessons.core.perplexity import describe as describe_slice
 from ui import charts, common, live, loaders, runtime
 
 MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
@@ -37,21 +37,24 @@ except models.ModelUnavailable as exc:
 
 
 @st.cache_resource(show_spinner="Tokenizing the training plays ...")
-def training_ids(_tok, n_chars: int):
-    # A read-only tensor shared by every session: (N,) token ids of the training plays.
-    return tiny_gpt.encode(_tok, corpus.shakespeare_text("train")[:n_chars])
+def recorded_lab(dev: str) -> recorded_live.Lab:
+    """The shared tokenizer's training ids (a read-only tensor shared by every session) and the
+    record keys' fingerprints, made once per process."""
+    return recorded_live.Lab(loaders.tiny_gpt(dev))
 
 
-train_ids = training_ids(tok, 600_000)
+lab = recorded_lab(dev)
+train_ids = lab.ids()
 
+D = pretraining_live.DEFAULTS
 c1, c2, c3, c4, c5, c6 = st.columns(6)
-n_layer = c1.select_slider("layers", [1, 2, 3, 4], value=2, key="pretraining-live.layers")
-n_embd = c2.select_slider("width", [32, 64, 128], value=64, key="pretraining-live.width")
-steps = c3.slider("steps", 20, 1000, 300, 10, key="pretraining-live.steps")
-lr = c4.select_slider("learning rate", [3e-4, 1e-3, 3e-3, 1e-2, 3e-2], value=3e-3, key="pretraining-live.lr")
-every = c5.select_slider("sample every", [10, 20, 25, 50, 100], value=50, key="pretraining-live.every")
-seed = c6.number_input("seed", 0, 9999, 0, key="pretraining-live.seed")
-cfg = tiny_gpt.live_config(len(tok), tok.eos_token_id, n_layer=n_layer, n_embd=n_embd)
+n_layer = c1.select_slider("layers", [1, 2, 3, 4], value=D["layers"], key="pretraining-live.layers")
+n_embd = c2.select_slider("width", [32, 64, 128], value=D["width"], key="pretraining-live.width")
+steps = c3.slider("steps", 20, 1000, D["steps"], 10, key="pretraining-live.steps")
+lr = c4.select_slider("learning rate", [3e-4, 1e-3, 3e-3, 1e-2, 3e-2], value=D["lr"], key="pretraining-live.lr")
+every = c5.select_slider("sample every", [10, 20, 25, 50, 100], value=D["every"], key="pretraining-live.every")
+seed = c6.number_input("seed", 0, 9999, D["seed"], key="pretraining-live.seed")
+settings = dict(layers=n_layer, width=n_embd, steps=steps, lr=lr, every=every, seed=int(seed))
 n_params = n_layer * 12 * n_embd * n_embd + len(tok) * n_embd + tiny_gpt.LIVE_BLOCK * n_embd
 st.caption(f"A fresh GPT-2-style model: {n_layer} layer(s) × {n_embd} wide ≈ {n_params / 1e6:.2f}M parameters "
            f"(our shipped tiny GPT: 4 × 128, 1.35M, trained for minutes). Batch {tiny_gpt.LIVE_BATCH} × "
@@ -64,15 +67,15 @@ start = live.buttons("pretraining-live", "▶ Start pretraining", start="start",
                      reset_label="↺ Reset")   # forgets the run and its private model
 
 
-def loss_fig(res: tiny_gpt.PretrainResult) -> go.Figure:
-    fig = go.Figure(go.Scatter(x=res.log.steps, y=res.log.losses, mode="lines", name="training loss",
-                               line=dict(width=1)))
-    if len(res.log.losses) >= 10:   # a 10-step moving average reads better than the noisy curve
-        ma = pd.Series(res.log.losses).rolling(10).mean()
-        fig.add_trace(go.Scatter(x=res.log.steps, y=ma, mode="lines", name="10-step average", line=dict(width=3)))
+def loss_fig(steps_x: list, losses: list, planned: int) -> go.Figure:
+    """The training loss per step (and its 10-step mean): live, after the run and recorded."""
+    fig = go.Figure(go.Scatter(x=steps_x, y=losses, mode="lines", name="training loss", line=dict(width=1)))
+    if len(losses) >= 10:   # a 10-step moving average reads better than the noisy curve
+        ma = pd.Series(losses).rolling(10).mean()
+        fig.add_trace(go.Scatter(x=steps_x, y=ma, mode="lines", name="10-step average", line=dict(width=3)))
     fig.add_hline(y=8.318, line_dash="dot", annotation_text="ln 4096: a uniform guess")
     fig.update_layout(xaxis_title="step", yaxis_title="cross-entropy (nats/token)", height=330,
-                      margin=dict(l=10, r=10, t=30, b=10), xaxis_range=[0, res.steps])
+                      margin=dict(l=10, r=10, t=30, b=10), xaxis_range=[0, planned])
     return fig
 
 
@@ -86,12 +89,20 @@ def show_samples(res: tiny_gpt.PretrainResult, where) -> None:
 
 def finish(lv: live.LiveRun) -> None:
     """A finished or stopped run: a last sample and the validation perplexity of what it learned."""
-    res: tiny_gpt.PretrainResult = lv.result
-    done = lv.run.steps_done
-    if done:
-        if not res.samples or res.samples[-1][0] != done:
-            res.samples.append((done, tiny_gpt.sample(res.model, tok, "\n", max_new_tokens=40, seed=res.seed)))
-        res.val_ppl = validation_perplexity(res.model, tok)
+    pretraining_live.finish(lv.result, tok)
+
+
+@st.cache_resource(show_spinner=False)
+def recorded_default(device: str):
+    """The recorded run of the page's defaults (lessons/pretraining/recorded_live.py), or None when
+    no record was made by this code, tokenizer and text. Shared, read-only."""
+    return recorded_live.recorded(recorded_lab(device), recorded_live.KIND, recorded_live.settings())
+
+
+rec = recorded_default(dev)
+note = st.empty()                # what the figure below shows (a recorded run is labelled so)
+with charts.main_figure():       # the lesson's main figure: the recorded run on open, the live run's curve
+    chart = st.empty()
 
 
 # A run interrupted by the Stop button (or by any other click, which also reruns the page)
@@ -102,37 +113,51 @@ if (stopped := live.finish_interrupted("pretraining-live", finish, restarting=st
 if start:
     with runtime.training_slot() as ok:
         if ok:
-            model = tiny_gpt.fresh_model(cfg, seed=int(seed)).to(dev)   # a brand-new private model, on the chosen device
-            res = tiny_gpt.PretrainResult(model, tiny_gpt.TrainLog(steps, MAX_SECONDS), steps, every, int(seed))
-            lv = live.begin("pretraining-live", res.log, res,
-                            dict(layers=n_layer, width=n_embd, steps=steps, lr=lr, every=every, seed=int(seed)))
-            res.samples.append((0, tiny_gpt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
+            # a brand-new private model, on the chosen device
+            res = pretraining_live.new_run(len(tok), tok.eos_token_id, settings, MAX_SECONDS)
+            res.model.to(dev)
+            lv = live.begin("pretraining-live", res.log, res, settings)
             bar = st.progress(0.0, text="starting ...")
-            chart = st.empty()
             sample_box = st.empty()
-            show_samples(res, sample_box)
 
             def draw(row: dict, log: tiny_gpt.TrainLog) -> None:
-                charts.show(loss_fig(res), key=f"pretraining-live.live_{row['step']}", where=chart)
-
-            def on_step(row: dict, log: tiny_gpt.TrainLog) -> None:
-                if row["step"] % every == 0:
-                    res.samples.append((row["step"], tiny_gpt.sample(model, tok, "\n", max_new_tokens=40, seed=int(seed))))
-                    show_samples(res, sample_box)
-                tick(row, log)
+                charts.show(loss_fig(res.log.steps, res.log.losses, res.steps),
+                            key=f"pretraining-live.live_{row['step']}", where=chart, fit=True)
 
             tick = live.progress(bar, draw, text=lambda m, log: f"loss {m['loss']:.3f} · "
                                  f"{m['tokens'] / max(m['seconds'], 1e-6):,.0f} tokens/s")
-            tiny_gpt.train_causal_lm(model, train_ids, steps=steps, batch_size=tiny_gpt.LIVE_BATCH, block=tiny_gpt.LIVE_BLOCK,
-                               lr=lr, warmup=min(30, steps // 5), max_seconds=MAX_SECONDS, seed=int(seed),
-                               progress=on_step, log=res.log, should_stop=runtime.stop_requested)
+            pretraining_live.pretrain(res, tok, train_ids, lr, MAX_SECONDS, progress=tick,
+                                      should_stop=runtime.stop_requested,
+                                      on_sample=lambda r: show_samples(r, sample_box))
             live.end(lv, finish)
             bar.empty()
             chart.empty()
             sample_box.empty()
 
+
+
+def samples_table(samples: list) -> None:
+    st.subheader("Samples during training")
+    if samples:
+        last_step, last_text = samples[-1]
+        st.markdown(f"**Last sample (step {last_step})**, prompt: a new line")
+        st.text(last_text)
+    st.dataframe(pd.DataFrame([{"step": s, "sample (⏎ = new line)": t.replace(chr(10), " ⏎ ")}
+                               for s, t in samples]), hide_index=True, width="stretch")
+
+
 lv = live.state("pretraining-live")
-if lv.status == "idle":
+if lv.status == "idle" and rec is not None and settings == D:
+    r = rec.result
+    note.info(f"**Recorded run** of the default settings, made by this code on {rec.recorded} "
+            f"({rec.cpu_s:.0f} CPU-seconds, one thread): {r['steps_done']} steps, the loss fell from "
+            f"{r['losses'][0]:.2f} to {sum(r['losses'][-10:]) / len(r['losses'][-10:]):.2f} (10-step mean) and the "
+            f"validation perplexity is {r['val_ppl']:,.1f}. Press **Start pretraining** to train your own "
+            "model live (the same settings give the same curve and samples).")
+    charts.show(loss_fig(r["steps"], r["losses"], r["steps_done"]), key="pretraining-live.recorded_fig",
+                where=chart, fit=True)
+    samples_table([tuple(s) for s in r["samples"]])
+elif lv.status == "idle":
     st.info("Press **Start pretraining**. Expect about a minute on a laptop CPU; a GPU is much faster.")
 elif not lv.running:
     res = lv.result
@@ -147,14 +172,9 @@ elif not lv.running:
                    "Uniform guessing: 4,096.")
     m4.metric("Tokens seen", f"{res.log.tokens_seen:,}")
     st.caption(f"Run ended: {why}. {res.log.seconds:.1f} s of training.")
-    charts.show(loss_fig(res), key="pretraining-live.final_fig")
-    st.subheader("Samples during training")
-    if res.samples:
-        last_step, last_text = res.samples[-1]
-        st.markdown(f"**Last sample (step {last_step})**, prompt: a new line")
-        st.text(last_text)
-    st.dataframe(pd.DataFrame([{"step": s, "sample (⏎ = new line)": t.replace(chr(10), " ⏎ ")}
-                               for s, t in res.samples]), hide_index=True, width="stretch")
+    charts.show(loss_fig(res.log.steps, res.log.losses, res.steps), key="pretraining-live.final_fig",
+                where=chart, fit=True)
+    samples_table(res.samples)
 
 common.try_this(
     "Train 1 layer × 32 wide, then 4 × 128 for the same steps: which reaches a lower loss, and which is faster per step?",

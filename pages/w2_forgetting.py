@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from lessons import models
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
-from lessons.finetune import forgetting, instructions
+from lessons.finetune import forgetting, instructions, recorded_forgetting
 from ui import charts, common, figures, live, loaders, runtime
 
 st.title("🧠 Full fine-tuning vs LoRA: catastrophic forgetting")
@@ -56,13 +56,13 @@ def pretrained_ppl(_model, name: str) -> float:
 c1, c2, c3, c5 = st.columns([1, 1.2, 1, 0.8])
 c4, _ = st.columns([2, 1])   # a row of its own: four chips fit at 1280 px
 steps = c1.slider("steps on task A", 10, 300, FD["steps"], step=10, key="forgetting.steps")
-mix = c2.slider("share of task B in each batch (m)", 0.0, 0.5, 0.0, step=0.125, key="forgetting.mix",
+mix = c2.slider("share of task B in each batch (m)", 0.0, 0.5, FD["mix"], step=0.125, key="forgetting.mix",
                 help="0 = task A only. FLAN-style multi-task mixing keeps old tasks in the batches.")
 r = c3.select_slider("LoRA rank r", [1, 2, 4, 8, 16, 32], value=FD["r"], key="forgetting.r")
 targets = c4.multiselect("LoRA target modules", ["c_attn", "c_proj", "c_fc", "lm_head"], default=list(FD["targets"]),
                          key="forgetting.targets", help="lm_head lets the adapter rewrite every answer directly: "
                          "it learns task A faster and forgets task B more.")
-seed = c5.number_input("seed", 0, 9999, 0, key="forgetting.seed")
+seed = c5.number_input("seed", 0, 9999, FD["seed"], key="forgetting.seed")
 run = live.buttons("forgetting", "▶ Run: fine-tune fully and with LoRA", start="run", disabled=not targets,
                    stop_help="Stops the method that is training after its current step and scores it as it is. "
                              "Stopped during full fine-tuning, LoRA is not trained.")
@@ -72,6 +72,23 @@ st.caption(f"Each run trains two private copies of the starting model for {steps
 
 runs: list = st.session_state.setdefault("forgetting.runs", [])
 METHODS = {"full": "Full fine-tuning", "lora": "LoRA"}
+
+
+@st.cache_resource(show_spinner=False)
+def recorded_default(device: str):
+    """The recorded run of the page's defaults (lessons/finetune/recorded_forgetting.py), or None
+    when no record was made by this code and these models. Shared, read-only."""
+    lab = recorded_forgetting.Lab(loaders.tiny_gpt(device), loaders.instruction_tuned("mood", device))
+    return recorded_forgetting.recorded(lab, recorded_forgetting.KIND, recorded_forgetting.settings())
+
+
+rec = recorded_default(dev)
+is_default = (dict(steps=steps, mix=mix, r=r, targets=list(targets), seed=int(seed))
+              == dict(steps=FD["steps"], mix=FD["mix"], r=FD["r"], targets=list(FD["targets"]), seed=FD["seed"]))
+head = st.empty()                # the results' header, above the main figure
+note = st.empty()                # a recorded run is labelled so, above the main figure
+with charts.main_figure():       # the lesson's main figure: the live loss curve while training, then the scores
+    main_ph = st.empty()
 
 
 def loss_figure(histories: dict) -> go.Figure:
@@ -107,7 +124,7 @@ if run:
     with runtime.training_slot() as ok:
         if ok:
             bar = st.progress(0.0, text="Scoring the starting model ...")
-            chart = st.empty()
+            chart = main_ph
             start = start_lm.model
             st.session_state["forgetting.before"] = start_scores(start, start_lm.name)
             st.session_state["forgetting.pretrained_ppl"] = pretrained_ppl(lm.model, lm.name)
@@ -117,7 +134,8 @@ if run:
                 "record": {"mix": mix, "steps": steps, "r": r, "seed": int(seed), "targets": list(targets),
                            "pretrained_ppl": st.session_state["forgetting.pretrained_ppl"],
                            "before": st.session_state["forgetting.before"]}})
-            ticks = {m: live.progress(bar, lambda row, run: charts.show(loss_figure(lv.result["histories"]), where=chart),
+            ticks = {m: live.progress(bar, lambda row, run: charts.show(loss_figure(lv.result["histories"]),
+                                                                        where=chart, fit=True),
                          label=f"{name} ({i} of 2{', LoRA next' if m == 'full' else ''}): step",
                          text=lambda row, run: f"loss {row['loss']:.3f}", keep=lv)   # time left: this method's
                      for i, (m, name) in enumerate(METHODS.items(), 1)}
@@ -142,12 +160,21 @@ def _stopped(x: dict) -> bool:
     return any(x.get(k) is None or x[k]["train"]["stopped"] == StopReason.STOPPED.value for k in ("full", "lora"))
 
 
-if not runs:
+# this session's runs; before the first, the recorded run of the defaults (while the settings are those)
+recorded_only = not runs and rec is not None and is_default
+shown = runs or ([rec.result] if recorded_only else [])
+if not shown:
     st.info("Press **Run** to fine-tune. Then move the mixing slider and run again to compare.")
 else:
-    last = runs[-1]
+    last = shown[-1]
     before, full, lo = last["before"], last["full"], last.get("lora")
-    st.header("What was learned, what was forgotten")
+    head.header("What was learned, what was forgotten")
+    if recorded_only:
+        note.info(f"**Recorded run** of the default settings, made by this code on {rec.recorded} "
+                  f"({rec.cpu_s:.0f} CPU-seconds, one thread): task B accuracy went from "
+                  f"{before['task_b_accuracy']:.0%} to {full['after']['task_b_accuracy']:.0%} with full fine-tuning "
+                  f"and to {lo['after']['task_b_accuracy']:.0%} with LoRA. Press **Run** to fine-tune your own pair "
+                  "live (the same settings give the same scores).")
     ft, lt = full["train"], lo["train"] if lo else None
     if ft["stopped"] == StopReason.STOPPED.value:
         st.info(f"Full fine-tuning {StopReason.STOPPED.describe()} after {ft['steps_done']} of "
@@ -186,8 +213,9 @@ else:
                        text=f"pretrained tiny GPT: {last['pretrained_ppl']:,.0f}", showarrow=False,
                        xanchor="right", yanchor="top", font=dict(size=11))
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
-    charts.show(fig, key="forgetting.chart")
-    st.caption(f"Run {len(runs)}: {last['steps']} steps, mix m = {last['mix']:.3g}, LoRA r = {last['r']} on "
+    charts.show(fig, key="forgetting.chart", where=main_ph, fit=True)
+    which = "Recorded run" if recorded_only else f"Run {len(runs)}"
+    st.caption(f"{which}: {last['steps']} steps, mix m = {last['mix']:.3g}, LoRA r = {last['r']} on "
                f"{', '.join(last['targets'])}, seed {last['seed']}. Test splits: {len(instructions.split(A, 'test'))} + "
                f"{len(instructions.split(B, 'test'))} examples. 'Words right' gives partial credit (same word at the same "
                "position); exact answers need every word. The dotted line is the perplexity of the pretrained "
@@ -228,7 +256,7 @@ else:
     hist = pd.DataFrame([{"run": i + 1, "mix m": x["mix"], "method": meth,
                           "task B accuracy": x[key]["after"]["task_b_accuracy"],
                           "task A words right": x[key]["after"]["task_a_word_accuracy"]}
-                         for i, x in enumerate(runs) for meth, key in (("full FT", "full"), ("LoRA", "lora"))
+                         for i, x in enumerate(shown) for meth, key in (("full FT", "full"), ("LoRA", "lora"))
                          if not _stopped(x)],
                         columns=["run", "mix m", "method", "task B accuracy", "task A words right"])
     fig2 = go.Figure()
@@ -246,7 +274,7 @@ else:
     charts.show(fig2, key="forgetting.mix_chart")
     st.caption("Every run of this session is a point (runs you stopped are left out: they trained fewer "
                "steps). Run again with m = 0.25 and m = 0.5.")
-    if st.button("Clear the runs", key="forgetting.clear"):
+    if runs and st.button("Clear the runs", key="forgetting.clear"):
         runs.clear()
         st.rerun()
 

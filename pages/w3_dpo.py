@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.core.loop import StopReason
-from lessons.rlhf import dpo, ppo, policy as policy_lib
+from lessons.rlhf import dpo, ppo, policy as policy_lib, recorded, recorded_pages
 from ui import charts, common, figures, live, rlhf, runtime
 
 st.title("🎯 DPO versus PPO")
@@ -27,16 +27,17 @@ st.latex(r"\mathcal{L}_\text{DPO} = -\mathbb{E}\Big[\log\sigma\Big(\beta\log\fra
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
-if not rlhf.ensure_reward_model(s, base, key="dpo.quickstart"):
-    common.stop_page()
-st.caption(f"DPO trains on the {len(s.pairs)} preference pairs of this session; the reward model is used "
-           "only to *evaluate* both methods on fresh samples.")
+built = rlhf.ensure_reward_model(s, base, key="dpo.quickstart")
+if built:
+    st.caption(f"DPO trains on the {len(s.pairs)} preference pairs of this session; the reward model is used "
+               "only to *evaluate* both methods on fresh samples.")
 
+D = dpo.DPOConfig      # the defaults: the widgets start at them, and the recorded run has them
 c1, c2, c3, c4 = st.columns(4)
-beta = c1.select_slider("DPO β", [0.05, 0.1, 0.2, 0.5, 1.0], value=0.1, key="dpo.beta")
-lr = c2.select_slider("learning rate", [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], value=dpo.DPOConfig.lr, key="dpo.lr")
-epochs = c3.slider("epochs over the pairs", 1, 10, 3, key="dpo.epochs")
-seed = c4.number_input("seed", 0, 10_000, 0, key="dpo.seed")
+beta = c1.select_slider("DPO β", [0.05, 0.1, 0.2, 0.5, 1.0], value=D.beta, key="dpo.beta")
+lr = c2.select_slider("learning rate", [5e-5, 1e-4, 2e-4, 5e-4, 1e-3], value=D.lr, key="dpo.lr")
+epochs = c3.slider("epochs over the pairs", 1, 10, D.epochs, key="dpo.epochs")
+seed = c4.number_input("seed", 0, 10_000, D.seed, key="dpo.seed")
 max_s = st.slider("time limit (s)", 30, 600, 300, step=30, key="dpo.seconds",
                   help="A safety net only: the epochs define the run, so a busy server takes longer but gets there.")
 has_ppo = bool(s.ppo.get("trainer") and s.ppo["trainer"].history and not s.ppo.get("lora"))
@@ -46,13 +47,22 @@ run_ppo = c1.checkbox("Also run PPO now (same pairs, same reward model)", value=
 ppo_steps = c2.slider("PPO steps for this comparison (page defaults otherwise)", 1, 200,
                       ppo.POLICY_DEFAULTS["tiny"]["steps"], key="dpo.ppo_steps",
                       disabled=not run_ppo)
-if not run_ppo and not has_ppo:
+if built and not run_ppo and not has_ppo:
     st.caption("No tiny-GPT PPO run in this session yet: only DPO will be shown.")
 
-go_clicked = live.buttons("dpo", "▶ Train DPO and compare", start="run",
-                          stop_help="Stops the run; the partly trained DPO policy is judged like a finished one.")
+# the recorded run of these settings (the defaults, or a Try-this), while the session's reward model is
+# the one-click default or there is none yet
+page = dict(beta=beta, lr=lr, epochs=epochs, seed=int(seed))
+record = (rlhf.recorded_run(recorded_pages.DPO_PAGE, recorded_pages.dpo_page_settings(**page), s)
+          or rlhf.recorded_run("dpo", recorded.dpo_settings(**page), s))
+
+go_clicked = False if not built else live.buttons(
+    "dpo", "▶ Train DPO and compare", start="run",
+    stop_help="Stops the run; the partly trained DPO policy is judged like a finished one.")
 bar = st.empty()
-chart_ph = st.empty()
+note_ph = st.empty()
+with charts.main_figure():       # the lesson's main figure: the recorded run on open, the live run after Train
+    chart_ph = st.empty()
 
 
 def loss_figure(hist: list[dict]) -> go.Figure:
@@ -114,7 +124,7 @@ if go_clicked:
                             dict(beta=beta, lr=lr, epochs=epochs, seed=int(seed), with_ppo=run_ppo))
             tick = live.progress(bar.progress(0.0, text="DPO ..."), label="DPO step",
                                  draw=lambda row, run: charts.show(loss_figure(run.history), where=chart_ph,
-                                                                   key=f"dpo.live_{row['step']}"),
+                                                                   fit=True, key=f"dpo.live_{row['step']}"),
                                  keep=lv)   # its history grows in place: survives a Stop
 
             d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=tick, should_stop=runtime.stop_requested)
@@ -124,27 +134,35 @@ if go_clicked:
             live.end(lv, None if lv.result["rows"] is not None else finish)
             bar.empty()
 
-lv = live.state("dpo")
-if not lv.running and lv.result is not None and lv.result["rows"]:
-    rows, hist = lv.result["rows"], lv.run.history
-    charts.show(loss_figure(hist), key="dpo.done", where=chart_ph)
+
+def show_comparison(rows: list[dict], hist: list[dict], key: str) -> None:
+    """The DPO curve (the main figure), the table and bars of every row and their samples."""
+    charts.show(loss_figure(hist), key=f"{key}.curve", where=chart_ph, fit=True)
     table = pd.DataFrame([{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k != "samples"}
                           for r in rows])
     table = table.rename(columns={"reward": "reward r_φ (std units)", "kl": "KL to π_ref (nats)",
                                   "win_rate": "labeler win-rate", "ppl_ref": "perplexity under π_ref",
                                   "seconds": "training time (s)"})
     st.dataframe(table, hide_index=True, width="stretch")
-    charts.show(rlhf.compare_figure(rows), key="dpo.bars")
+    charts.show(rlhf.compare_figure(rows), key=f"{key}.bars")
     st.markdown(rlhf.compare_reading(rows))
     st.subheader("Samples")
     cols = st.columns(len(rows))
     for col, r in zip(cols, rows):
         col.markdown(f"**{r['method']}**")
         col.dataframe(pd.DataFrame(r["samples"], columns=["prompt", "completion"]), hide_index=True, width="stretch")
-    st.caption("All three rows are evaluated the same way: two fresh samples per prompt, scored by r_φ "
+    st.caption("All rows are evaluated the same way: two fresh samples per prompt, scored by r_φ "
                "and by the labeler against π_ref's own completions; KL is the Monte-Carlo estimate "
                "Σ_t log π_θ − log π_ref over those samples. DPO learns only from the fixed pairs (sampled "
                "from π_ref), so it cannot explore beyond them; PPO samples new text every step.")
+
+
+EVAL_KEYS = ("reward", "kl", "win_rate", "ppl_ref", "distinct_2", "empty_frac", "mean_len", "readable", "samples")
+
+lv = live.state("dpo")
+if not lv.running and lv.result is not None and lv.result["rows"]:
+    rows, hist = lv.result["rows"], lv.run.history
+    show_comparison(rows, hist, "dpo.done")
     if lv.run.stopped is not StopReason.STEPS:
         if lv.result["phase"] == "ppo":
             st.info(f"The comparison's PPO run was {lv.run.stopped.describe()}: DPO finished "
@@ -154,8 +172,19 @@ if not lv.running and lv.result is not None and lv.result["rows"]:
                     f"{lv.run.steps_planned} steps: the table judges the partly trained policy.")
 elif lv.stopped:
     st.info(f"DPO {lv.run.stopped.describe()} before its first step finished: nothing to judge yet.")
+elif not lv.running and record is not None:
+    res = record.result
+    hist, end = res["history"], res["end"]
+    rows = [{"method": "starting model π_ref", **{k: res["ref"][k] for k in EVAL_KEYS if k in res["ref"]}},
+            {"method": f"DPO (β = {beta})", **{k: end[k] for k in EVAL_KEYS if k in end},
+             "seconds": round(end["seconds"], 1), "steps": len(hist)}]
+    rlhf.recorded_note(record, built=built, where=note_ph)
+    show_comparison(rows, hist, "dpo.recorded")
+    st.caption("The recorded run compares DPO with π_ref; *Train DPO and compare* also trains PPO on the same "
+               "pairs and adds its row.")
 elif not lv.running:
-    st.info("Press **Train DPO and compare**.")
+    st.info("Press **Train DPO and compare**." if built
+            else "Build the reward model above to train. (No recorded run has these settings.)")
 
 common.try_this(
     "Compare the 'training time' column: a DPO step is two forward passes and one backward pass on fixed pairs, a "

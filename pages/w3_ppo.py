@@ -83,7 +83,8 @@ train_clicked = False if not built else live.buttons("ppo", "▶ Train", stop_he
 bar = st.empty()
 note_ph = st.empty()
 metrics_ph = st.empty()
-chart_ph = st.empty()
+with charts.main_figure():       # the lesson's main figure: the recorded run on open, the live run after Train
+    chart_ph = st.empty()
 samples_ph = st.empty()
 
 
@@ -98,7 +99,7 @@ def draw(rows: list[dict], beta_run: float, start: list, now: list, live_chart: 
         m[2].metric("win-rate vs π_ref", f"{last['win_rate']:.2f}", f"{last['win_rate'] - rows[0]['win_rate']:+.2f}")
         m[3].metric("KL to π_ref (nats)", f"{last['kl']:.2f}")   # the unit in the label: the value fits at 1280 px
         m[4].metric("time", f"{last['seconds']:.0f} s")
-    charts.show(rlhf.runs_figure({f"β = {beta_run}": rows}, target=0.8), where=chart_ph,
+    charts.show(rlhf.runs_figure({f"β = {beta_run}": rows}, target=0.8), where=chart_ph, fit=True,
                 key=f"ppo.chart_{'live' if live_chart else 'done'}_{last['step']}")
     samples_ph.dataframe(pd.DataFrame(rlhf.samples_table(start, now)), hide_index=True, width="stretch")
 

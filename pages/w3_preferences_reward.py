@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 import streamlit as st
 
 from lessons.core.loop import StopReason
-from lessons.rlhf import policy, preferences
+from lessons.rlhf import policy, preferences, recorded_pages
 from ui import charts, common, inputs, live, rlhf, runtime
 
 st.title("⚖️ Preferences and the reward model")
@@ -29,7 +29,8 @@ base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
 current = s.ppo.get("policy")
 who = "your PPO-trained policy" if current is not None else "the tiny GPT (no PPO run yet)"
-seed = st.number_input("Seed", 0, 10_000, 0, key="preferences-reward.seed",
+D = recorded_pages.REWARD_MODEL     # the defaults: the widgets start at them, and the recorded run has them
+seed = st.number_input("Seed", 0, 10_000, D["seed"], key="preferences-reward.seed",
                        help="Same seed, same completions: repeatable demos.")
 
 
@@ -108,7 +109,7 @@ with c1:
 with c2:
     word_raw = st.text_input("Word to avoid (for 'Avoid a chosen word')", "love", key="preferences-reward.word")
 with c3:
-    n_pairs = st.slider("Pairs to label", 50, 500, 300, step=50, key="preferences-reward.n_pairs")
+    n_pairs = st.slider("Pairs to label", 50, 500, D["n_pairs"], step=50, key="preferences-reward.n_pairs")
 word = (inputs.clean_text(word_raw, max_chars=40, what="word", allow_empty=True) or "").strip()
 if kind == "avoid" and (not word or " " in word):
     st.warning("Type one word (no spaces) for the 'avoid' labeler.")
@@ -157,17 +158,17 @@ train_rm = False
 if len(s.pairs) < 10:
     st.info("Collect at least 10 pairs to train a reward model (20% are held out to test it).")
 else:
-    epochs = st.slider("epochs (full passes over the training pairs)", 50, 3000, 300, step=50,
+    epochs = st.slider("epochs (full passes over the training pairs)", 50, 3000, D["epochs"], step=50,
                        key="preferences-reward.rm_epochs",
                        help="More epochs fit the training pairs better: does held-out accuracy follow?")
     train_rm = live.buttons("preferences-reward", "Train the reward model", start="rm_train",
                             stop_help="Stops after the current epoch; the reward model keeps what it learned so far.")
 
 
-def rm_figure(run) -> go.Figure:
-    """Loss and accuracies over the measured epochs (the first, every 10th, the last): drawn live
-    and after the run."""
-    h = pd.DataFrame(run.curve, columns=["step", "loss", "train_acc", "test_acc"])
+def rm_figure(curve: list[dict]) -> go.Figure:
+    """Loss and accuracies over the measured epochs (the first, every 10th, the last: a run's
+    ``curve``): drawn live, after the run and for the recorded run."""
+    h = pd.DataFrame(curve, columns=["step", "loss", "train_acc", "test_acc"])
     # Two panels, not a dual axis: loss and accuracy have different units, and one axis each
     # keeps the ticks round (0, 0.25, ... 1 for accuracy).
     fig = make_subplots(rows=1, cols=2, subplot_titles=["loss −log σ(r_w − r_l)", "accuracy (share of pairs right)"],
@@ -182,6 +183,10 @@ def rm_figure(run) -> go.Figure:
     return fig
 
 
+# the recorded default pipeline (lessons/rlhf/recorded_pages.py): shown while the session has no pairs
+rec = rlhf.recorded_run(recorded_pages.REWARD, recorded_pages.REWARD_MODEL, s)
+
+
 def finish_rm(lv: live.LiveRun) -> None:
     """A run cut off by Stop: the reward model learned so far (kept in session state while it
     trains) becomes the session's, standardised like a finished one."""
@@ -189,15 +194,19 @@ def finish_rm(lv: live.LiveRun) -> None:
         st.info("Reward model training was stopped before its first epoch: the reward model did not change.")
 
 
+note = st.empty()                # a recorded run is labelled so, above the main figure
+with charts.main_figure():       # the lesson's main figure: the reward model's training curves
+    chart = st.empty()
+
 # A run cut off by Stop (or by any other click, which also reruns the page) is finished here.
 live.finish_interrupted("preferences-reward", finish_rm, restarting=train_rm)
 if train_rm:
     with runtime.training_slot(label="reward-model") as ok:
         if ok:
-            bar, chart = st.progress(0.0, text="Computing the word features ..."), st.empty()
+            bar = st.progress(0.0, text="Computing the word features ...")
             # the reward model in training and its run sit in session state: they survive a Stop
             lv = live.begin("preferences-reward", None, {}, {"epochs": epochs, "seed": int(seed)})
-            tick = live.progress(bar, lambda row, run: charts.show(rm_figure(run), where=chart),
+            tick = live.progress(bar, lambda row, run: charts.show(rm_figure(run.curve), where=chart, fit=True),
                                  label="Training r_φ: step",
                                  text=lambda row, run: f"loss {row['loss']:.3f} (one step = one epoch)", keep=lv)
 
@@ -220,7 +229,7 @@ if s.rm is not None and s.rm_result is not None:
     m4.metric("held-out accuracy", f"{r.test_acc:.0%}")
     if s.rm_pairs_used != len(s.pairs):
         st.caption(f"Trained on the {s.rm_pairs_used} pairs that existed then; retrain to use all {len(s.pairs)}.")
-    charts.show(rm_figure(r), key="preferences-reward.rm_curve")
+    charts.show(rm_figure(r.curve), key="preferences-reward.rm_curve", where=chart, fit=True)
     if r.test_acc < 0.6:
         st.warning("Held-out accuracy is low: the reward model barely learned this labeler. "
                    "More pairs, or a labeler whose rule shows in the words, help.")
@@ -264,6 +273,27 @@ if s.rm is not None and s.rm_result is not None:
         c2.metric(f"labeler's own score ({s.labeler.kind})", f"{lab:+.2f}")
         st.caption("Compare the two: the reward model is a learned *approximation* of the labeler, "
                    "trained on a few hundred lines of Shakespeare-ish text.")
+elif not s.pairs and rec is not None and (kind, n_pairs, int(seed)) == (D["labeler"], D["n_pairs"], D["seed"]):
+    # a fresh session at the defaults: the recorded run of the default pipeline (no pairs of the learner's yet)
+    res = rec.result
+    note.info(f"**Recorded run** of the default settings, made by this code on {rec.recorded} "
+              f"({rec.cpu_s:.0f} CPU-seconds, one thread): the simulated labeler "
+              f"(*{preferences.LABELERS[D['labeler']]}*) labeled {res['n_pairs']} pairs, seed {D['seed']}, and r_φ "
+              f"trained {res['steps_done']} epochs on {res['n_train']} of them: held-out accuracy "
+              f"{res['test_acc']:.0%} on the other {res['n_test']}. Press the button below to build the same data "
+              "and reward model live (the same settings give the same curves), or label and train step by step above.")
+    charts.show(rm_figure(res["curve"]), key="preferences-reward.recorded_curve", where=chart, fit=True)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("training pairs", res["n_train"])
+    m2.metric("held-out pairs", res["n_test"])
+    m3.metric("train accuracy", f"{res['train_acc']:.0%}")
+    m4.metric("held-out accuracy", f"{res['test_acc']:.0%}")
+    if st.button("Build the default preference data and reward model, live", key="preferences-reward.quickstart",
+                 type="primary"):
+        with runtime.training_slot(label="reward-model"):   # a training job: it queues like one
+            with st.spinner("Sampling completions, labeling the pairs, training r_φ ..."):
+                rlhf.build_default(s, base)
+        st.rerun()
 else:
     st.caption("No reward model yet in this session.")
 

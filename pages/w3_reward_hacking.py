@@ -63,7 +63,8 @@ start = False if not built else live.buttons("reward-hacking", "▶ Train both",
                                              stop_help="Stops both runs after the current round; what they learned is kept.")
 bar = st.empty()
 note_ph = st.empty()
-chart_ph = st.empty()
+with charts.main_figure():       # the lesson's main figure: the recorded runs on open, the live runs after Train
+    chart_ph = st.empty()
 
 
 def names(b: float) -> str:
@@ -94,7 +95,7 @@ if start:
             lv = live.begin("reward-hacking", None, None, dict(beta=beta, steps=steps, lr=lr, seed=int(seed)))
             prog = bar.progress(0.0, text="Starting both runs ...")
             tick = live.progress(prog, lambda row, run: charts.show(
-                rlhf.runs_figure(named_rows(run), rlhf.HACK_PANELS), where=chart_ph,
+                rlhf.runs_figure(named_rows(run), rlhf.HACK_PANELS), where=chart_ph, fit=True,
                 key=f"reward-hacking.live_{row['step']}"), label="both runs: step",
                 keep=lv)          # the trainers (and their histories) survive a Stop
 
@@ -125,7 +126,8 @@ def show_results(results: dict) -> None:
 
 
 if not lv.running and lv.run is not None and lv.run.steps_done:
-    charts.show(rlhf.runs_figure(named_rows(lv.run), rlhf.HACK_PANELS), key="reward-hacking.done", where=chart_ph)
+    charts.show(rlhf.runs_figure(named_rows(lv.run), rlhf.HACK_PANELS), key="reward-hacking.done",
+                where=chart_ph, fit=True)
     if lv.run.stopped is not StopReason.STEPS:
         st.warning(f"Run ended early ({lv.run.stopped.describe()}): showing the steps finished so far.")
     if lv.result:
@@ -135,7 +137,7 @@ elif lv.stopped:
 elif not lv.running and record is not None:
     recorded_runs = {float(b): ppo.PPOResult.from_json(r) for b, r in record.result["runs"].items()}
     charts.show(rlhf.runs_figure({names(b): r.rows() for b, r in recorded_runs.items()}, rlhf.HACK_PANELS),
-                key="reward-hacking.recorded", where=chart_ph)
+                key="reward-hacking.recorded", where=chart_ph, fit=True)
     rlhf.recorded_note(record, built=built, where=note_ph)
     show_results(recorded_runs)
 elif not lv.running:

@@ -1,7 +1,10 @@
 """Records the pages' default runs into assets/recorded/: the RLHF pages' runs
-(lessons/rlhf/recorded.RUNS), the live LoRA page's (lessons/finetune/recorded.RUNS), the distillation page's
+(lessons/rlhf/recorded.RUNS and lessons/rlhf/recorded_pages.RUNS), the live LoRA page's
+(lessons/finetune/recorded.RUNS), the forgetting page's (lessons/finetune/recorded_forgetting.RUNS),
+the distillation page's
 (lessons/efficiency/recorded.RUNS), the domain-adaptation page's (its table of the shipped domains
-and its training runs: lessons/pretraining/recorded.RUNS) and the ReAct page's SmolLM2 traces
+and its training runs: lessons/pretraining/recorded.RUNS), the live pretraining page's
+(lessons/pretraining/recorded_live.RUNS) and the ReAct page's SmolLM2 traces
 (lessons/prompting/recorded.RUNS).
 
     .venv/bin/python scripts/record_runs.py            # record what is missing or stale
@@ -38,11 +41,14 @@ def main(argv=None) -> int:
     from lessons.core import records
     from lessons.efficiency import recorded as kd_recorded
     from lessons.finetune import recorded as lora_recorded
+    from lessons.finetune import recorded_forgetting as forget_recorded
     from lessons.pretraining import recorded as domain_recorded
+    from lessons.pretraining import recorded_live as pretrain_recorded
     from lessons.prompting import react
     from lessons.prompting import recorded as react_recorded
     from lessons.retrieval import rag
     from lessons.rlhf import recorded as rlhf_recorded
+    from lessons.rlhf import recorded_pages as rlhf_pages
 
     store = records.FileStore()
     base = models.load_tiny_gpt("cpu")
@@ -54,13 +60,17 @@ def main(argv=None) -> int:
     kd_lab = kd_recorded.Lab(base)
     smol = rlhf_labs["lora"].smol if "lora" in rlhf_labs else models.load_smollm2("cpu")
     domain_lab = domain_recorded.Lab(base, smol)
+    pretrain_lab = pretrain_recorded.Lab(base)
+    forget_lab = forget_recorded.Lab(base, models.load_instruction_tuned("mood", "cpu"))
     idx = react_recorded.INDEX
     react_tools = react.make_tools(rag.search_tool(rag.build_index(tiny.encoder, idx["size"], idx["overlap"]),
                                                    tiny.encoder, k=idx["k"]))
     react_lab = react_recorded.Lab(smol, tiny.encoder, react_tools)
     # (module, the lab a run's settings need) for every module that records runs
-    sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (lora_recorded, lambda s: lora_lab),
-               (domain_recorded, lambda s: domain_lab), (kd_recorded, lambda s: kd_lab),
+    sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (rlhf_pages, lambda s: tiny),
+               (lora_recorded, lambda s: lora_lab), (forget_recorded, lambda s: forget_lab),
+               (domain_recorded, lambda s: domain_lab), (pretrain_recorded, lambda s: pretrain_lab),
+               (kd_recorded, lambda s: kd_lab),
                (react_recorded, lambda s: react_lab)]
     wanted, todo, n_runs = {}, [], 0
     for mod, lab_for in sources:

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from lessons import models
 from lessons.core import records
-from lessons.rlhf import preferences, recorded, reward_model
+from lessons.rlhf import preferences, recorded, recorded_pages, reward_model
 from ui import common, figures, inputs, live, loaders, runtime
 
 KEY = "w3_rlhf_state"
@@ -140,14 +140,15 @@ def _lab(dev: str) -> recorded.Lab:
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def _record(kind: str, settings_json: str, dev: str) -> Optional[records.Record]:
-    return recorded.recorded(_lab(dev), kind, json.loads(settings_json))   # shared, read-only
+    mod = recorded_pages if kind in recorded_pages.RECIPES else recorded    # the module that records this kind
+    return mod.recorded(_lab(dev), kind, json.loads(settings_json))   # shared, read-only
 
 
 def recorded_run(kind: str, settings: dict, s: RLHFState) -> Optional[records.Record]:
-    """The recorded run (lessons/rlhf/recorded.py) with exactly these settings, when it is this
-    session's run too: the session has no reward model yet (the page shows what its default run
-    does) or has the one-click default. None for a learner's own reward model or settings that
-    were never recorded."""
+    """The recorded run (lessons/rlhf/recorded.py or recorded_pages.py) with exactly these
+    settings, when it is this session's run too: the session has no reward model yet (the page
+    shows what its default run does) or has the one-click default. None for a learner's own
+    reward model or settings that were never recorded."""
     if s.rm is not None and s.recipe != recorded.ONE_CLICK:
         return None
     if settings.get("policy") == "lora":

@@ -20,8 +20,11 @@ from lessons.finetune.instructions import score, split
 # The forgetting demo's defaults (pages/w2_forgetting.py): both methods get the same steps; LoRA
 # uses the live LoRA page's adapter (all four layer types, r = 16) so that it learns task A about as
 # well as full fine-tuning does. Measured in bench/interaction_finetune.py.
+# The page's other widgets start at ``mix`` and ``seed``; its recorded run
+# (lessons/finetune/recorded_forgetting.py) has all of these settings but the seconds.
 DEMO_DEFAULTS = {"steps": 150, "r": 16, "alpha": 16, "targets": ("c_attn", "c_fc", "c_proj", "lm_head"),
-                 "full_lr": 1e-3, "lora_lr": 5e-3, "max_seconds": 240.0}
+                 "full_lr": 1e-3, "lora_lr": 5e-3, "max_seconds": 240.0, "mix": 0.0, "seed": 0}
+TASKS = ("archaic", "mood")      # the page's task A (trained now) and task B (learned before)
 
 
 def evaluate(model, tokenizer, task_a: str, task_b: str, n_test: int = 36) -> dict:

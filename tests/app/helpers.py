@@ -33,6 +33,25 @@ def texts(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+def main_figure_charts(at: AppTest) -> list:
+    """The plotly charts inside the lesson's main figure (ui/charts.main_figure, key
+    ``lesson-figure``); asserts the page drew at most one main figure."""
+    from streamlit.testing.v1.element_tree import Block
+
+    from ui.charts import MAIN_KEY
+
+    found: list = []
+
+    def walk(node) -> None:
+        if isinstance(node, Block) and getattr(node, "key", None) == MAIN_KEY:   # the root has no key
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+    walk(at._tree)
+    assert len(found) <= 1, f"{len(found)} main figures on one page"
+    return list(found[0].get("plotly_chart")) if found else []
+
+
 def private_scheduler(monkeypatch, slots: int):
     """Give the app its own training queue with `slots` slots of 1 torch thread (returned)."""
     from ui import jobs

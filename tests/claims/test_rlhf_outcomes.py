@@ -13,7 +13,7 @@ import pytest
 
 from lessons import models
 from lessons.core import measured, records
-from lessons.rlhf import dpo, ppo, recorded, reward_hacking, policy as policy_lib
+from lessons.rlhf import dpo, ppo, recorded, recorded_pages, reward_hacking, policy as policy_lib
 from lessons.rlhf.recorded import dpo_settings, hacking_settings, ppo_settings
 
 pytestmark = pytest.mark.slow
@@ -63,6 +63,59 @@ def test_a_record_is_what_the_code_does(lab):
                 assert [x[:2] for x in v] == [x[:2] for x in b[k]]
             elif k != "seconds":
                 assert math.isclose(v, b[k], rel_tol=1e-4, abs_tol=1e-5), (a["step"], k, v, b[k])
+
+
+def test_the_dpo_page_record_is_current(lab):
+    """The DPO page's default run (lessons/rlhf/recorded_pages.py) has a record made by this code,
+    these models and this torch, and its folder holds nothing else (scripts/record_runs.py); its
+    settings are the page's defaults (dpo.DPOConfig)."""
+    store = records.FileStore()
+    s = recorded_pages.dpo_page_settings()
+    _, _, key = recorded_pages.key(lab, recorded_pages.DPO_PAGE, s)
+    assert store.get(recorded_pages.DPO_PAGE, key) is not None, "no current record: run scripts/record_runs.py"
+    assert store.keys(recorded_pages.DPO_PAGE) == [key], "stale records: run scripts/record_runs.py"
+    cfg = dpo.DPOConfig()
+    assert (s["beta"], s["lr"], s["epochs"], s["seed"]) == (cfg.beta, cfg.lr, cfg.epochs, cfg.seed)
+
+
+def test_the_dpo_page_record_is_what_the_code_does(lab):
+    """The DPO page's default run, its first 3 steps trained now, equal the record's first 3 steps
+    (the same seeded shuffle of the same pairs), and pi_ref's evaluation equals the record's."""
+    rec = recorded_pages.recorded(lab, recorded_pages.DPO_PAGE, recorded_pages.dpo_page_settings())
+    assert rec is not None, "no current record of the DPO page's default run (scripts/record_runs.py)"
+    assert len(rec.result["history"]) == dpo.DPOConfig.epochs * recorded.dpo_steps_per_epoch()
+    now = recorded_pages.run(lab, recorded_pages.DPO_PAGE, recorded_pages.dpo_page_settings(), steps=3).result
+    assert len(now["history"]) == 3
+    for a, b in zip(now["history"], rec.result["history"][:3]):
+        for k in ("step", "loss", "margin", "pair_acc"):
+            assert math.isclose(a[k], b[k], rel_tol=1e-4, abs_tol=1e-5), (a["step"], k, a[k], b[k])
+    assert now["ref"]["samples"] == rec.result["ref"]["samples"]
+    for k in ("reward", "kl", "win_rate", "ppl_ref"):
+        assert math.isclose(now["ref"][k], rec.result["ref"][k], rel_tol=1e-4, abs_tol=1e-5), k
+
+
+def test_the_reward_model_record_is_current(lab):
+    """The preferences page's default pipeline (recorded_pages.REWARD_MODEL: the one click's pairs
+    and seeds, the page's epochs) has a record made by this code, and its folder holds nothing else."""
+    store = records.FileStore()
+    _, _, key = recorded_pages.key(lab, recorded_pages.REWARD, recorded_pages.REWARD_MODEL)
+    assert store.get(recorded_pages.REWARD, key) is not None, "no current record: run scripts/record_runs.py"
+    assert store.keys(recorded_pages.REWARD) == [key], "stale records: run scripts/record_runs.py"
+    assert {k: recorded_pages.REWARD_MODEL[k] for k in recorded.ONE_CLICK} == recorded.ONE_CLICK
+
+
+def test_the_reward_model_record_is_what_the_code_does(lab):
+    """The same pairs and r_phi trained now for 20 epochs give the record's first measured epochs
+    (1, 10 and 20: loss and both accuracies)."""
+    rec = recorded_pages.recorded(lab, recorded_pages.REWARD, recorded_pages.REWARD_MODEL)
+    assert rec is not None, "no current record of the preferences page's default pipeline (scripts/record_runs.py)"
+    now = recorded_pages.run(lab, recorded_pages.REWARD, recorded_pages.REWARD_MODEL, epochs=20).result
+    assert now["n_pairs"] == rec.result["n_pairs"] and now["n_train"] == rec.result["n_train"]
+    want = {r["step"]: r for r in rec.result["curve"]}
+    assert [r["step"] for r in now["curve"]] == [1, 10, 20]
+    for r in now["curve"]:
+        for k in ("loss", "train_acc", "test_acc"):
+            assert math.isclose(r[k], want[r["step"]][k], rel_tol=1e-5, abs_tol=1e-7), (r["step"], k)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from lessons import models
-from tests.app.helpers import assert_no_exception, open_page, texts
+from tests.app.helpers import assert_no_exception, main_figure_charts, open_page, texts
 from tests.app.w2_tiny import use_tiny_gpt_or_stand_in
 
 
@@ -120,6 +120,39 @@ def test_forgetting_full_vs_lora_and_mixing(real):
     at.button(key="forgetting.run").click().run(timeout=600)
     assert_no_exception(at)
     assert "Run 2: 10 steps, mix m = 0.25" in texts(at)
+
+
+def test_forgetting_opens_with_the_recorded_default_run(real):
+    """At the defaults the page shows the recorded run (lessons/finetune/recorded_forgetting.py) at
+    once: its scores as the lesson's main figure, labelled as recorded, and its cost table; another
+    setting shows no record, only the Run button."""
+    if not real:
+        pytest.skip("a stand-in tiny GPT has no recorded run")
+    from lessons.finetune import recorded_forgetting as rf
+
+    rec = rf.recorded(rf.Lab(models.load_tiny_gpt("cpu"), models.load_instruction_tuned("mood", "cpu")), rf.KIND,
+                      rf.settings())
+    assert rec is not None, "no current record (scripts/record_runs.py)"
+    at = open_page("pages/w2_forgetting.py")
+    info = next(m.value for m in at.info if "Recorded run" in m.value)
+    full_b = rec.result["full"]["after"]["task_b_accuracy"]
+    assert f"{full_b:.0%} with full fine-tuning" in info
+    main = main_figure_charts(at)
+    assert len(main) == 1 and "Task B: exact answers" in main[0].proto.spec
+    bars = json.loads(main[0].proto.spec)
+    assert [d["y"][0] for d in bars["data"] if d["xaxis"] == "x2"][:2] == [
+        rec.result["before"]["task_b_accuracy"], full_b]
+    table = at.dataframe[0].value
+    n = rf.settings()["steps"]
+    assert list(table["method"]) == ["full fine-tuning", "LoRA"] and list(table["steps"]) == [n, n]
+    assert f"Recorded run: {n} steps" in texts(at)
+    assert not [b for b in at.button if b.key == "forgetting.clear"]      # nothing of the learner's to clear
+    assert at.button(key="forgetting.run")
+
+    at.slider(key="forgetting.mix").set_value(0.25).run()
+    assert_no_exception(at)
+    assert not any("Recorded run" in m.value for m in at.info) and main_figure_charts(at) == []
+    assert "Press **Run** to fine-tune." in texts(at) and not at.dataframe and at.button(key="forgetting.run")
 
 
 @pytest.mark.slow

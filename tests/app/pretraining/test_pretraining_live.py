@@ -1,7 +1,7 @@
 """AppTest: a short live pretraining run from scratch, and a stopped run keeping its results."""
 import pytest
 from lessons.pretraining import tiny_gpt
-from tests.app.helpers import assert_no_exception, open_page, texts
+from tests.app.helpers import assert_no_exception, main_figure_charts, open_page, texts
 from ui import live
 
 PAGE = "pages/w1_pretraining_live.py"
@@ -60,3 +60,31 @@ def test_interrupted_run_keeps_partial_results():
     assert_no_exception(at)
     assert at.session_state["pretraining-live.live"].status == "idle"
     assert "Press **Start pretraining**" in texts(at) and not [m for m in at.metric if m.label == "Steps done"]
+
+
+def test_opens_with_the_recorded_default_run():
+    """At the defaults the page draws the recorded run (lessons/pretraining/recorded_live.py) at
+    once, as its main figure, labelled as recorded, with its samples; another setting shows no
+    record, only the Start button."""
+    import json
+
+    from lessons import models
+    from lessons.pretraining import recorded_live
+
+    rec = recorded_live.recorded(recorded_live.Lab(models.load_tiny_gpt("cpu")), recorded_live.KIND,
+                                 recorded_live.settings())
+    assert rec is not None, "no current record (scripts/record_runs.py)"
+    at = open_page(PAGE, timeout=300)
+    info = next(m.value for m in at.info if "Recorded run" in m.value)
+    assert f"{rec.result['val_ppl']:,.1f}" in info and f"{rec.result['steps_done']} steps" in info
+    main = main_figure_charts(at)
+    assert len(main) == 1
+    assert json.loads(main[0].proto.spec)["data"][0]["name"] == "training loss"
+    assert list(at.dataframe[-1].value["step"]) == [s for s, _ in rec.result["samples"]]
+    assert rec.result["samples"][-1][1].strip() in [t.value.strip() for t in at.text]   # the last sample
+    assert at.button(key="pretraining-live.start")
+
+    at.select_slider(key="pretraining-live.layers").set_value(1).run()
+    assert_no_exception(at)
+    assert not any("Recorded run" in m.value for m in at.info) and main_figure_charts(at) == []
+    assert "Press **Start pretraining**. Expect" in texts(at) and at.button(key="pretraining-live.start")

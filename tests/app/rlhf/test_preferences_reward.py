@@ -94,3 +94,45 @@ def test_avoid_labeler_needs_one_word():
     at.text_input(key="preferences-reward.word").set_value("two words").run()
     assert "Type one word" in texts(at)
     assert models.tiny_gpt_available()
+
+
+@pytest.mark.slow
+def test_opens_with_the_recorded_default_pipeline_and_one_click_reproduces_it():
+    """A fresh session at the defaults shows the recorded default pipeline (simulated reader, the
+    one-click pairs, r_phi at the default epochs: lessons/rlhf/recorded_pages.py) as the main
+    figure, labelled as recorded; another setting hides it; the one-click button builds the same
+    pairs and reward model live, and its curve equals the record's."""
+    import json
+
+    from lessons.core import records
+    from lessons.rlhf import recorded, recorded_pages
+    from tests.app.helpers import main_figure_charts
+
+    lab = recorded.Lab(models.load_tiny_gpt("cpu"), models.load_minilm("cpu"))
+    rec = records.FileStore().get(recorded_pages.REWARD, recorded_pages.key(lab, recorded_pages.REWARD,
+                                                                           recorded_pages.REWARD_MODEL)[2])
+    assert rec is not None, "no current record (scripts/record_runs.py)"
+    at = open_page(PAGE)
+    info = next(m.value for m in at.info if "Recorded run" in m.value)
+    assert f"held-out accuracy {rec.result['test_acc']:.0%}" in info
+    assert len(main_figure_charts(at)) == 1
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["held-out accuracy"] == f"{rec.result['test_acc']:.0%}"
+    assert shown["training pairs"] == str(rec.result["n_train"])
+
+    at.slider(key="preferences-reward.n_pairs").set_value(200).run()           # not the recorded pipeline
+    assert_no_exception(at)
+    assert not any("Recorded run" in m.value for m in at.info) and main_figure_charts(at) == []
+    assert "No reward model yet in this session." in texts(at)
+    at.slider(key="preferences-reward.n_pairs").set_value(recorded_pages.REWARD_MODEL["n_pairs"]).run()
+
+    at.button(key="preferences-reward.quickstart").click().run()              # the live run, one click
+    assert_no_exception(at)
+    r = _state(at).rm_result
+    assert r is not None and len(_state(at).pairs) == rec.result["n_pairs"]
+    assert not any("Recorded run" in m.value for m in at.info)
+    assert r.test_acc == rec.result["test_acc"] and r.train_acc == rec.result["train_acc"]
+    for a, b in zip(r.curve, rec.result["curve"]):
+        assert a["step"] == b["step"] and a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+    main = main_figure_charts(at)
+    assert len(main) == 1 and "held-out accuracy" in json.dumps(json.loads(main[0].proto.spec)["data"])

@@ -60,8 +60,8 @@ go_clicked = False if not built else live.buttons(
     "dpo", "▶ Train DPO and compare", start="run",
     stop_help="Stops the run; the partly trained DPO policy is judged like a finished one.")
 bar = st.empty()
-note_ph = st.empty()
 with charts.main_figure():       # the lesson's main figure: the recorded run on open, the live run after Train
+    note_ph = st.empty()        # the recorded run's label, above its figure
     chart_ph = st.empty()
 
 

@@ -81,9 +81,9 @@ record = rlhf.recorded_run("ppo", recorded.ppo_settings(pol_kind, **{k: v for k,
 train_clicked = False if not built else live.buttons("ppo", "▶ Train", stop_help="Stops after the current PPO step; the policy keeps what it learned.")
 
 bar = st.empty()
-note_ph = st.empty()
 metrics_ph = st.empty()
 with charts.main_figure():       # the lesson's main figure: the recorded run on open, the live run after Train
+    note_ph = st.empty()        # the recorded run's label, above its figure
     chart_ph = st.empty()
 samples_ph = st.empty()
 

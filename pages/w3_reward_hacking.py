@@ -62,9 +62,11 @@ record = rlhf.recorded_run("reward-hacking", recorded.hacking_settings((0.0, bet
 start = False if not built else live.buttons("reward-hacking", "▶ Train both", start="run",
                                              stop_help="Stops both runs after the current round; what they learned is kept.")
 bar = st.empty()
-note_ph = st.empty()
 with charts.main_figure():       # the lesson's main figure: the recorded runs on open, the live runs after Train
+    note_ph = st.empty()        # the recorded run's label, above its figure
     chart_ph = st.empty()
+# On a projector the four panels that carry the idea (proxy up, truth down, KL, diversity), full size.
+PANELS = rlhf.HACK_PANELS[:4] if charts.presenting() else rlhf.HACK_PANELS
 
 
 def names(b: float) -> str:
@@ -95,7 +97,7 @@ if start:
             lv = live.begin("reward-hacking", None, None, dict(beta=beta, steps=steps, lr=lr, seed=int(seed)))
             prog = bar.progress(0.0, text="Starting both runs ...")
             tick = live.progress(prog, lambda row, run: charts.show(
-                rlhf.runs_figure(named_rows(run), rlhf.HACK_PANELS), where=chart_ph, fit=True,
+                rlhf.runs_figure(named_rows(run), PANELS), where=chart_ph,
                 key=f"reward-hacking.live_{row['step']}"), label="both runs: step",
                 keep=lv)          # the trainers (and their histories) survive a Stop
 
@@ -126,8 +128,8 @@ def show_results(results: dict) -> None:
 
 
 if not lv.running and lv.run is not None and lv.run.steps_done:
-    charts.show(rlhf.runs_figure(named_rows(lv.run), rlhf.HACK_PANELS), key="reward-hacking.done",
-                where=chart_ph, fit=True)
+    charts.show(rlhf.runs_figure(named_rows(lv.run), PANELS), key="reward-hacking.done",
+                where=chart_ph)
     if lv.run.stopped is not StopReason.STEPS:
         st.warning(f"Run ended early ({lv.run.stopped.describe()}): showing the steps finished so far.")
     if lv.result:
@@ -136,8 +138,8 @@ elif lv.stopped:
     st.info("Stopped by you before the first round finished: nothing to show yet.")
 elif not lv.running and record is not None:
     recorded_runs = {float(b): ppo.PPOResult.from_json(r) for b, r in record.result["runs"].items()}
-    charts.show(rlhf.runs_figure({names(b): r.rows() for b, r in recorded_runs.items()}, rlhf.HACK_PANELS),
-                key="reward-hacking.recorded", where=chart_ph, fit=True)
+    charts.show(rlhf.runs_figure({names(b): r.rows() for b, r in recorded_runs.items()}, PANELS),
+                key="reward-hacking.recorded", where=chart_ph)
     rlhf.recorded_note(record, built=built, where=note_ph)
     show_results(recorded_runs)
 elif not lv.running:

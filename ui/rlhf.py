@@ -19,7 +19,8 @@ from plotly.subplots import make_subplots
 from lessons import models
 from lessons.core import records
 from lessons.rlhf import preferences, recorded, recorded_pages, reward_model
-from ui import common, figures, inputs, live, loaders, runtime
+from ui import charts, common, figures, inputs, live, loaders, runtime
+from ui import recorded as ui_recorded
 
 KEY = "w3_rlhf_state"
 
@@ -160,14 +161,13 @@ def recorded_run(kind: str, settings: dict, s: RLHFState) -> Optional[records.Re
 
 
 def recorded_note(rec: records.Record, *, built: bool, where=None) -> None:
-    """Says what a recorded run is and how to run it live (into ``where``, e.g. a placeholder
-    above the run's figures)."""
+    """Says what a recorded run is and how to run it live (ui/recorded.note, into ``where``: a
+    placeholder at the top of the page's main figure)."""
     how = ("Press **Train** to run it yourself, live: with the same settings it takes the same path."
            if built else "Build the reward model above, then press **Train** to run it yourself, live.")
-    (where or st).caption(
-        f"📼 **Recorded run** with these settings and the one-click reward model (reader labeler, 300 pairs, "
-        f"seed 0), trained by scripts/record_runs.py on one CPU thread on {rec.recorded} ({rec.wall_s:.0f} s "
-        f"wall, {rec.cpu_s:.0f} CPU-s, on a shared machine). {how}")
+    ui_recorded.note(rec, f"These settings with the one-click reward model (reader labeler, 300 pairs, seed 0), "
+                          f"trained by scripts/record_runs.py ({rec.wall_s:.0f} s wall on a shared machine). {how}",
+                     where=where)
 
 
 # --------------------------------------------------------------------------- figures
@@ -212,6 +212,9 @@ def runs_figure(runs: dict[str, list[dict]], panels=PPO_PANELS, target: Optional
     fig.update_layout(height=height or 230 * n_rows + 80, margin=dict(l=10, r=10, t=40, b=10),
                       font=dict(size=14), legend=dict(orientation="h", y=-0.08 - 0.08 / n_rows))
     fig.update_annotations(font_size=15)
+    if charts.presenting():   # projector fonts: the legend goes above the panels, clear of the axis titles
+        fig.update_layout(margin=dict(l=10, r=10, t=90, b=10), height=(height or 200 * n_rows + 60) + 50,
+                          legend=dict(orientation="h", yanchor="bottom", y=1.0 + 0.16 / n_rows, x=0))
     return fig
 
 

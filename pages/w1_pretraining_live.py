@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.pretraining import pretraining_live, recorded_live, tiny_gpt
 from lessons.core.perplexity import describe as describe_slice
-from ui import charts, common, live, loaders, runtime
+from ui import charts, common, live, loaders, recorded, runtime
 
 MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
 
@@ -100,8 +100,8 @@ def recorded_default(device: str):
 
 
 rec = recorded_default(dev)
-note = st.empty()                # what the figure below shows (a recorded run is labelled so)
 with charts.main_figure():       # the lesson's main figure: the recorded run on open, the live run's curve
+    note = st.empty()                # what the figure below shows (a recorded run is labelled so)
     chart = st.empty()
 
 
@@ -149,11 +149,10 @@ def samples_table(samples: list) -> None:
 lv = live.state("pretraining-live")
 if lv.status == "idle" and rec is not None and settings == D:
     r = rec.result
-    note.info(f"**Recorded run** of the default settings, made by this code on {rec.recorded} "
-            f"({rec.cpu_s:.0f} CPU-seconds, one thread): {r['steps_done']} steps, the loss fell from "
+    recorded.note(rec, f"The default settings: {r['steps_done']} steps, the loss fell from "
             f"{r['losses'][0]:.2f} to {sum(r['losses'][-10:]) / len(r['losses'][-10:]):.2f} (10-step mean) and the "
             f"validation perplexity is {r['val_ppl']:,.1f}. Press **Start pretraining** to train your own "
-            "model live (the same settings give the same curve and samples).")
+            "model live (the same settings give the same curve and samples).", where=note)
     charts.show(loss_fig(r["steps"], r["losses"], r["steps_done"]), key="pretraining-live.recorded_fig",
                 where=chart, fit=True)
     samples_table([tuple(s) for s in r["samples"]])

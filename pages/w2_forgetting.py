@@ -14,7 +14,7 @@ from lessons import models
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, validation_perplexity
 from lessons.finetune import forgetting, instructions, recorded_forgetting
-from ui import charts, common, figures, live, loaders, runtime
+from ui import charts, common, figures, live, loaders, recorded, runtime
 
 st.title("🧠 Full fine-tuning vs LoRA: catastrophic forgetting")
 st.markdown(
@@ -86,8 +86,8 @@ rec = recorded_default(dev)
 is_default = (dict(steps=steps, mix=mix, r=r, targets=list(targets), seed=int(seed))
               == dict(steps=FD["steps"], mix=FD["mix"], r=FD["r"], targets=list(FD["targets"]), seed=FD["seed"]))
 head = st.empty()                # the results' header, above the main figure
-note = st.empty()                # a recorded run is labelled so, above the main figure
 with charts.main_figure():       # the lesson's main figure: the live loss curve while training, then the scores
+    note = st.empty()                # a recorded run is labelled so, above the main figure
     main_ph = st.empty()
 
 
@@ -170,11 +170,10 @@ else:
     before, full, lo = last["before"], last["full"], last.get("lora")
     head.header("What was learned, what was forgotten")
     if recorded_only:
-        note.info(f"**Recorded run** of the default settings, made by this code on {rec.recorded} "
-                  f"({rec.cpu_s:.0f} CPU-seconds, one thread): task B accuracy went from "
+        recorded.note(rec, f"The default settings: task B accuracy went from "
                   f"{before['task_b_accuracy']:.0%} to {full['after']['task_b_accuracy']:.0%} with full fine-tuning "
                   f"and to {lo['after']['task_b_accuracy']:.0%} with LoRA. Press **Run** to fine-tune your own pair "
-                  "live (the same settings give the same scores).")
+                  "live (the same settings give the same scores).", where=note)
     ft, lt = full["train"], lo["train"] if lo else None
     if ft["stopped"] == StopReason.STOPPED.value:
         st.info(f"Full fine-tuning {StopReason.STOPPED.describe()} after {ft['steps_done']} of "

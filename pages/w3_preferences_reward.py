@@ -13,7 +13,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import policy, preferences, recorded_pages
-from ui import charts, common, inputs, live, rlhf, runtime
+from ui import charts, common, inputs, live, rlhf, recorded, runtime
 
 st.title("⚖️ Preferences and the reward model")
 st.markdown(
@@ -194,8 +194,8 @@ def finish_rm(lv: live.LiveRun) -> None:
         st.info("Reward model training was stopped before its first epoch: the reward model did not change.")
 
 
-note = st.empty()                # a recorded run is labelled so, above the main figure
 with charts.main_figure():       # the lesson's main figure: the reward model's training curves
+    note = st.empty()            # a recorded run is labelled so, above its curves
     chart = st.empty()
 
 # A run cut off by Stop (or by any other click, which also reruns the page) is finished here.
@@ -276,12 +276,11 @@ if s.rm is not None and s.rm_result is not None:
 elif not s.pairs and rec is not None and (kind, n_pairs, int(seed)) == (D["labeler"], D["n_pairs"], D["seed"]):
     # a fresh session at the defaults: the recorded run of the default pipeline (no pairs of the learner's yet)
     res = rec.result
-    note.info(f"**Recorded run** of the default settings, made by this code on {rec.recorded} "
-              f"({rec.cpu_s:.0f} CPU-seconds, one thread): the simulated labeler "
+    recorded.note(rec, f"The default settings: the simulated labeler "
               f"(*{preferences.LABELERS[D['labeler']]}*) labeled {res['n_pairs']} pairs, seed {D['seed']}, and r_φ "
               f"trained {res['steps_done']} epochs on {res['n_train']} of them: held-out accuracy "
               f"{res['test_acc']:.0%} on the other {res['n_test']}. Press the button below to build the same data "
-              "and reward model live (the same settings give the same curves), or label and train step by step above.")
+              "and reward model live (the same settings give the same curves), or label and train step by step above.", where=note)
     charts.show(rm_figure(res["curve"]), key="preferences-reward.recorded_curve", where=chart, fit=True)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("training pairs", res["n_train"])

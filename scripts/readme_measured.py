@@ -165,7 +165,21 @@ def classroom(data: dict) -> str:
     return "\n".join(rows)
 
 
+def presenter(data: dict) -> str:
+    """bench/presenter.py --save: every lesson in presenter mode, per screen size (the targets are
+    tests/e2e/test_presenter.py's)."""
+    rows = ["| Screen | Lessons | Without a main figure | Smallest share of the main figure on screen (target 80 %) | "
+            "Under 80 % | Smallest text (target 20 px) | Smallest chart text (target 16 px) | With overlaps | Measured |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for size, r in data["runs"].items():
+        share = "—" if r["min_share"] is None else f"{r['min_share']:.0%} ({r['min_share_lesson']})"
+        rows.append(f"| {size} | {r['lessons']} | {r['no_main_figure']} | {share} | {r['under_80']} | "
+                    f"{_num(r['min_text_px'])} px | {_num(r['min_chart_px'])} px | {r['with_overlaps']} | {_when(r)} |")
+    return "\n".join(rows)
+
+
 BLOCKS = {"week3-apps": ("week3_apps.json", week3_apps), "suite": ("suite.json", suite),
+          "presenter": ("presenter.json", presenter),
           "benchmarks": (("startup.json", "interaction.json", "rlhf.json"), benchmarks),
           "reliability": ("reliability.json", reliability), "classroom": ("classroom.json", classroom)}
 _BLOCK = re.compile(r"(<!-- measured:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(\n<!-- /measured:(?P=name) -->)", re.S)

@@ -9,7 +9,7 @@ At each size, with ?present=1 and without scrolling:
 * no text on screen in the lesson is under 20 px, and no chart text in the figure under 16 px;
 * no element box is drawn over another (tests/e2e/presenter.py);
 * the sidebar is folded away, the prose sits in one collapsed expander, no questions box.
-Measured by tests/e2e/presenter.measure, which scripts/presenter_table.py prints as a table.
+Measured by tests/e2e/presenter.measure, which bench/presenter.py prints as a table (and saves for the README).
 One visit serves both sizes (the page is resized, as a teacher maximising the window)."""
 from __future__ import annotations
 

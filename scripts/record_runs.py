@@ -1,8 +1,8 @@
 """Records the pages' default runs into assets/recorded/: the RLHF pages' runs
 (lessons/rlhf/recorded.RUNS), the live LoRA page's (lessons/finetune/recorded.RUNS), the distillation page's
 (lessons/efficiency/recorded.RUNS), the domain-adaptation page's (its table of the shipped domains
-and its training runs: lessons/pretraining/recorded.RUNS) and the ReAct page's SmolLM2 traces
-(lessons/prompting/recorded.RUNS).
+and its training runs: lessons/pretraining/recorded.RUNS) and the prompting pages' SmolLM2 runs
+(the ReAct traces and the in-context-learning measurements: lessons/prompting/recorded.RUNS).
 
     .venv/bin/python scripts/record_runs.py            # record what is missing or stale
     .venv/bin/python scripts/record_runs.py --check    # list what is missing or stale; exit 1 if any

@@ -1,0 +1,57 @@
+"""The recorded SmolLM2 runs that the model-driven lessons open with (in-context learning):
+each page default has a record made by the current code, models and torch, the record folder
+holds nothing else, and a short live replay on one thread gives the record's own numbers."""
+import pytest
+
+from lessons.core import records
+from lessons.prompting import in_context_learning as icl
+from lessons.prompting import recorded as prompting_recorded
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def prompting_lab(smol):
+    return prompting_recorded.Lab(smol)          # the runs without the search tool need only SmolLM2
+
+
+def _current(mod, lab, kind):
+    """Every run of ``kind`` in ``mod.RUNS`` has its current record and the folder holds no other."""
+    store = records.FileStore()
+    runs = [s for k, s in mod.RUNS if k == kind]
+    want = {mod.key(lab, kind, s)[2] for s in runs}
+    assert runs and len(want) == len(runs)
+    missing = [s for s in runs if store.get(kind, mod.key(lab, kind, s)[2]) is None]
+    assert not missing, f"no current record (run scripts/record_runs.py): {missing}"
+    assert set(store.keys(kind)) == want, "stale records: run scripts/record_runs.py"
+
+
+# --------------------------------------------------------------------------- in-context learning
+def test_in_context_learning_records_are_current(prompting_lab):
+    """Both shipped tasks, in both prompt formats, at the page's defaults (their own instruction and
+    all their examples) are recorded; the page's default (first task, plain text) is among them."""
+    _current(prompting_recorded, prompting_lab, prompting_recorded.ICL_KIND)
+    first = next(iter(icl.task_names()))
+    assert (prompting_recorded.ICL_KIND, prompting_recorded.icl_default(first, False)) in prompting_recorded.RUNS
+
+
+def test_the_in_context_learning_record_is_what_the_code_does(prompting_lab):
+    """The page's default measurement on its first test items, run live now on one thread, gives the
+    record's predictions and probabilities for those items under every condition."""
+    first = next(iter(icl.task_names()))
+    s = prompting_recorded.icl_default(first, False)
+    rec = prompting_recorded.recorded(prompting_lab, prompting_recorded.ICL_KIND, s)
+    assert rec is not None, "no current record: run scripts/record_runs.py"
+    n = 4
+    live = prompting_recorded.run(prompting_lab, prompting_recorded.ICL_KIND, s, n_items=n).result["conditions"]
+    got = prompting_recorded.as_conditions(rec.result)
+    assert [c["name"] for c in live] == [c.name for c in got] == ["zero-shot", "one-shot", f"{len(s['examples'])}-shot"]
+    for lv, rc in zip(live, got):
+        assert lv["predictions"] == rc.predictions[:n]
+        for a, b in zip(lv["probs"], rc.probs[:n]):
+            assert a == pytest.approx(b, abs=1e-4)
+        assert lv["prompt_example"] == rc.prompt_example
+    # the recorded accuracies are the recorded predictions scored against the test labels
+    task = icl.load_task(first)
+    for c in got:
+        assert c.accuracy == pytest.approx(sum(p == t.label for p, t in zip(c.predictions, task.test)) / len(task.test))

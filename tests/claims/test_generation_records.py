@@ -1,11 +1,16 @@
-"""The recorded SmolLM2 runs that the model-driven lessons open with (in-context learning):
+"""The recorded SmolLM2 runs that the model-driven lessons open with (in-context learning,
+model summaries, constitutional AI):
 each page default has a record made by the current code, models and torch, the record folder
 holds nothing else, and a short live replay on one thread gives the record's own numbers."""
 import pytest
 
 from lessons.core import records
+from lessons.evaluation import recorded as summaries_recorded
+from lessons.evaluation import summaries
 from lessons.prompting import in_context_learning as icl
 from lessons.prompting import recorded as prompting_recorded
+from lessons.rlhf import constitutional_ai as cai
+from lessons.rlhf import recorded_cai
 
 pytestmark = pytest.mark.slow
 
@@ -55,3 +60,51 @@ def test_the_in_context_learning_record_is_what_the_code_does(prompting_lab):
     task = icl.load_task(first)
     for c in got:
         assert c.accuracy == pytest.approx(sum(p == t.label for p, t in zip(c.predictions, task.test)) / len(task.test))
+
+
+# --------------------------------------------------------------------------- model summaries
+@pytest.fixture(scope="module")
+def summaries_lab(smol):
+    return summaries_recorded.Lab(smol)
+
+
+def test_model_summaries_records_are_current(summaries_lab):
+    _current(summaries_recorded, summaries_lab, summaries_recorded.KIND)
+    assert summaries_recorded.settings()["ids"] == list(summaries.PAGE_DEFAULTS["ids"])
+
+
+def test_the_model_summaries_record_is_what_the_code_does(summaries_lab):
+    """The first dialogue's two summaries, written live now (greedy, one thread), are the recorded
+    ones with the recorded scores; the record left no dialogue out."""
+    s = summaries_recorded.settings()
+    rec = summaries_recorded.recorded(summaries_lab, summaries_recorded.KIND, s)
+    assert rec is not None, "no current record: run scripts/record_runs.py"
+    rows = rec.result["rows"]
+    assert [r["id"] for r in rows] == s["ids"] and not any(r.get("skipped") for r in rows)
+    live = summaries_recorded.run(summaries_lab, summaries_recorded.KIND, s, only=1).result["rows"]
+    assert len(live) == 1 and live[0] == rows[0]
+
+
+# --------------------------------------------------------------------------- constitutional AI
+@pytest.fixture(scope="module")
+def cai_lab(smol):
+    return recorded_cai.Lab(smol)
+
+
+def test_constitutional_ai_records_are_current(cai_lab):
+    """Every shipped red-team prompt with the default principle and token cap is recorded."""
+    _current(recorded_cai, cai_lab, recorded_cai.KIND)
+    assert {s["prompt"] for _, s in recorded_cai.RUNS} == set(cai.RED_TEAM_PROMPTS)
+
+
+def test_the_constitutional_ai_record_is_what_the_code_does(cai_lab):
+    """The page's default (first red-team prompt, first principle), run live now on one thread, writes
+    the recorded response, critique and revision, from the same prompts."""
+    s = recorded_cai.settings(cai.RED_TEAM_PROMPTS[0])
+    rec = recorded_cai.recorded(cai_lab, recorded_cai.KIND, s)
+    assert rec is not None, "no current record: run scripts/record_runs.py"
+    live = recorded_cai.run(cai_lab, recorded_cai.KIND, s).result["stages"]
+    got = recorded_cai.as_result(rec.result, s)
+    assert [st["name"] for st in live] == [st.name for st in got.stages] == ["response", "critique", "revision"]
+    for lv, rc in zip(live, got.stages):
+        assert (lv["prompt_text"], lv["output"], lv["n_tokens"]) == (rc.prompt_text, rc.output, rc.n_tokens)

@@ -2,7 +2,8 @@
 (lessons/rlhf/recorded.RUNS), the live LoRA page's (lessons/finetune/recorded.RUNS), the distillation page's
 (lessons/efficiency/recorded.RUNS), the domain-adaptation page's (its table of the shipped domains
 and its training runs: lessons/pretraining/recorded.RUNS) and the prompting pages' SmolLM2 runs
-(the ReAct traces and the in-context-learning measurements: lessons/prompting/recorded.RUNS), the model-summaries page's summaries (lessons/evaluation/recorded.RUNS)
+(the ReAct traces, the in-context-learning measurements and the reasoning page's scores:
+lessons/prompting/recorded.RUNS), the model-summaries page's summaries (lessons/evaluation/recorded.RUNS)
 and the constitutional-AI page's critiques (lessons/rlhf/recorded_cai.RUNS).
 
     .venv/bin/python scripts/record_runs.py            # record what is missing or stale

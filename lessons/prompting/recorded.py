@@ -1,5 +1,6 @@
 """The prompting pages' SmolLM2 runs as recorded runs (lessons.core.records): the ReAct page's
-traces and the in-context-learning page's zero-/one-/few-shot measurement.
+traces, the in-context-learning page's zero-/one-/few-shot measurement and the reasoning page's
+scores of direct, chain-of-thought and PAL prompts.
 
 A ReAct run with SmolLM2 is a chain of greedy generations (the whole prompt read again at every
 step), so one example question takes a learner many seconds of waiting (each record keeps its own
@@ -19,6 +20,12 @@ shipped task in each prompt format (scoring reads next-token probabilities: no s
 numbers every time). settings = {"model": "smollm2", "task", "chat", "instruction", "examples":
 [[text, label], ...]}; the fingerprints are SmolLM2's, torch's version and the thread count. The
 JSON result: {"conditions": [in_context_learning.Condition as a dict, ...]}.
+
+Kind ``reasoning``: the reasoning page's "Score them" at its defaults (``reasoning.PAGE_DEFAULTS``:
+greedy generations, so the same text every time). settings = {"model": "smollm2", "n_problems",
+"modes", "cot_tokens"}; the fingerprints are SmolLM2's, torch's version and the thread count. The
+JSON result: {"attempts": [reasoning.score_completion's dict per (problem, mode), problems first]};
+the page's first section shows a problem's three attempts from it too.
 """
 from __future__ import annotations
 
@@ -26,14 +33,16 @@ from dataclasses import asdict
 
 from lessons.core import records
 from lessons.prompting import in_context_learning as icl
-from lessons.prompting import react
+from lessons.prompting import react, reasoning
 
 KIND = "react"
 ICL_KIND = "in-context-learning"
+REASONING_KIND = "reasoning"
 CODE = ("lessons/prompting/recorded.py", "lessons/prompting/react.py", "lessons/core/generate.py",
         "lessons/core/safe_eval.py", "lessons/core/rng.py", "lessons/core/tensors.py", "lessons/retrieval/rag.py",
         "assets/rag/handbook.json", "assets/reasoning/react_tasks.json",
-        "lessons/prompting/in_context_learning.py", *(f"assets/prompting/{f}" for f in icl.TASK_FILES.values()))
+        "lessons/prompting/in_context_learning.py", *(f"assets/prompting/{f}" for f in icl.TASK_FILES.values()),
+        "lessons/prompting/reasoning.py", "assets/reasoning/problems.json")
 FAR = 3600.0          # the seconds cap of a recorded run: far away, the steps and tokens decide
 THREADS = 1
 DEFAULTS = {"max_steps": 4, "step_tokens": 56}      # the page's sliders (pages/w3_react.py reads them)
@@ -56,8 +65,16 @@ def icl_default(task_key: str, chat: bool) -> dict:
     return icl_settings(task_key, chat, t.instruction, [(e.text, e.label) for e in t.examples])
 
 
+def reasoning_settings(n_problems: int, modes, cot_tokens: int) -> dict:
+    """The reasoning page's scoring: the first ``n_problems`` problems, each prompt of ``modes``."""
+    return {"model": "smollm2", "n_problems": int(n_problems), "modes": [str(m) for m in modes],
+            "cot_tokens": int(cot_tokens)}
+
+
+_R = reasoning.PAGE_DEFAULTS
 RUNS: list[tuple[str, dict]] = ([(KIND, settings(t["question"])) for t in react.tasks()]
-                                + [(ICL_KIND, icl_default(k, chat)) for k in icl.TASK_FILES for chat in (False, True)])
+                                + [(ICL_KIND, icl_default(k, chat)) for k in icl.TASK_FILES for chat in (False, True)]
+                                + [(REASONING_KIND, reasoning_settings(_R["n_problems"], _R["modes"], _R["cot_tokens"]))])
 
 
 class Lab:
@@ -118,7 +135,18 @@ def as_conditions(result: dict) -> list[icl.Condition]:
     return [icl.Condition(**c) for c in result["conditions"]]
 
 
-RECIPES = {KIND: run_trace, ICL_KIND: measure_shots}
+def score_reasoning(lab: Lab, s: dict, n_problems: int | None = None) -> dict:
+    """The reasoning page's scoring with the settings ``s``, in the page's order (each problem, each
+    prompt); ``n_problems``: only the first problems (a short replay of the same run)."""
+    attempts = []
+    for prob in reasoning.problems()[:n_problems or s["n_problems"]]:
+        for mode in s["modes"]:
+            attempts.append(reasoning.attempt(lab.smollm2, prob, mode, reasoning.page_tokens(mode, s["cot_tokens"]),
+                                              max_seconds=FAR))
+    return {"attempts": attempts}
+
+
+RECIPES = {KIND: run_trace, ICL_KIND: measure_shots, REASONING_KIND: score_reasoning}
 
 
 RECORDER = records.Recorder(CODE, RECIPES, THREADS)

@@ -1,4 +1,4 @@
-"""The recorded SmolLM2 runs that the model-driven lessons open with (in-context learning,
+"""The recorded SmolLM2 runs that the model-driven lessons open with (in-context learning, reasoning,
 model summaries, constitutional AI):
 each page default has a record made by the current code, models and torch, the record folder
 holds nothing else, and a short live replay on one thread gives the record's own numbers."""
@@ -8,6 +8,7 @@ from lessons.core import records
 from lessons.evaluation import recorded as summaries_recorded
 from lessons.evaluation import summaries
 from lessons.prompting import in_context_learning as icl
+from lessons.prompting import reasoning
 from lessons.prompting import recorded as prompting_recorded
 from lessons.rlhf import constitutional_ai as cai
 from lessons.rlhf import recorded_cai
@@ -60,6 +61,33 @@ def test_the_in_context_learning_record_is_what_the_code_does(prompting_lab):
     task = icl.load_task(first)
     for c in got:
         assert c.accuracy == pytest.approx(sum(p == t.label for p, t in zip(c.predictions, task.test)) / len(task.test))
+
+
+# --------------------------------------------------------------------------- reasoning
+def test_reasoning_records_are_current(prompting_lab):
+    """The reasoning page's default scoring (its problems, prompts and token cap) is recorded."""
+    _current(prompting_recorded, prompting_lab, prompting_recorded.REASONING_KIND)
+    d = reasoning.PAGE_DEFAULTS
+    assert prompting_recorded.reasoning_settings(d["n_problems"], d["modes"], d["cot_tokens"]) == \
+        next(s for k, s in prompting_recorded.RUNS if k == prompting_recorded.REASONING_KIND)
+
+
+def test_the_reasoning_record_is_what_the_code_does(prompting_lab):
+    """The first problem's three prompts, generated live now (greedy, one thread), write the recorded
+    completions and are read as the recorded numbers."""
+    d = reasoning.PAGE_DEFAULTS
+    s = prompting_recorded.reasoning_settings(d["n_problems"], d["modes"], d["cot_tokens"])
+    rec = prompting_recorded.recorded(prompting_lab, prompting_recorded.REASONING_KIND, s)
+    assert rec is not None, "no current record: run scripts/record_runs.py"
+    attempts = rec.result["attempts"]
+    assert [(a["problem"], a["mode"]) for a in attempts] == \
+        [(p["id"], m) for p in reasoning.problems()[:d["n_problems"]] for m in d["modes"]]
+    live = prompting_recorded.run(prompting_lab, prompting_recorded.REASONING_KIND, s, n_problems=1).result["attempts"]
+    assert len(live) == len(d["modes"])
+    for lv, rc in zip(live, attempts):
+        for f in ("problem", "mode", "prompt", "completion", "n_new_tokens", "stopped_by", "value", "correct", "error"):
+            assert lv[f] == rc[f], f
+    assert all(a["stopped_by"] != "time limit" for a in attempts)
 
 
 # --------------------------------------------------------------------------- model summaries

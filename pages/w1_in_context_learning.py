@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.prompting import in_context_learning
-from ui import charts, common, decoding, inputs
+from lessons.prompting import recorded as icl_recorded
+from ui import charts, common, decoding, inputs, loaders
 
 st.title("🧩 Prompt engineering and in-context learning")
 st.markdown(
@@ -23,6 +24,25 @@ st.markdown(
 )
 st.latex(r"\hat y = \arg\max_{y \in \text{labels}} \; P_\theta\big(y \mid \text{instruction},\ "
          r"(x_1, y_1), \dots, (x_k, y_k),\ x\big)")
+
+
+
+@st.cache_resource(show_spinner="Checking the recorded measurements ...")
+def recorded_lab(device: str) -> icl_recorded.Lab:
+    lab = icl_recorded.Lab(loaders.smollm2(device))
+    lab.fingerprints({})
+    return lab
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def recorded_shots(device: str, task_key: str, chat: bool, instruction: str, examples: tuple):
+    """The recorded SmolLM2 measurement with these settings (lessons/prompting/recorded.py), or
+    None: only each task's defaults (its instruction and shipped examples) are recorded."""
+    s = icl_recorded.icl_settings(task_key, chat, instruction, examples)
+    if (icl_recorded.ICL_KIND, s) not in icl_recorded.RUNS:
+        return None
+    return icl_recorded.recorded(recorded_lab(device), icl_recorded.ICL_KIND, s)
+
 
 lm = decoding.pick_model("in-context-learning")
 if lm is None:
@@ -92,30 +112,45 @@ if st.button(f"Measure zero-, one- and {k_max}-shot", key="in-context-learning.m
         store[sig] = decoding.measure_shots(decoding.model_key(lm), task_key, use_chat, instruction,
                                       tuple((e.text, e.label) for e in examples), lm)
 results = store.get(sig)
-if results is None:
-    st.info("Press the button to measure (a few seconds on a CPU; the result is kept for this session).")
-else:
-    cols = st.columns(len(results))
-    for col, r in zip(cols, results):
-        col.metric(f"{r.name} accuracy", f"{r.accuracy:.0%}",
-                   help=f"{round(r.accuracy * len(task.test))}/{len(task.test)} correct")
-        col.caption(f"probability on valid labels: {r.label_mass:.0%}")
-    fig = go.Figure()
-    fig.add_bar(x=[r.name for r in results], y=[r.accuracy for r in results], name="accuracy", marker_color="#2E86DE")
-    fig.add_bar(x=[r.name for r in results], y=[r.label_mass for r in results],
-                name="probability on label words", marker_color="#B2BEC3")
-    fig.add_hline(y=1 / len(task.labels), line=dict(dash="dot"), annotation_text="chance")
-    fig.update_layout(barmode="group", height=320, yaxis=dict(range=[0, 1.05], tickformat=".0%"),
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.15))
-    charts.show(fig, key="in-context-learning.fig")
-    with st.expander("Every test item"):
-        rows = []
-        for i, it in enumerate(task.test):
-            row = {"text": it.text, "true": it.label}
-            for r in results:
-                row[r.name] = r.predictions[i] + ("" if r.predictions[i] == it.label else " ✗")
-            rows.append(row)
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+rec = None
+if results is None and st.session_state.get("in-context-learning.model") == decoding.SMOLLM2:
+    rec = recorded_shots(lm.device, task_key, use_chat, instruction, tuple((e.text, e.label) for e in examples))
+    results = None if rec is None else icl_recorded.as_conditions(rec.result)
+with charts.main_figure():
+    if rec is not None:
+        st.info(f"**Recorded run** of SmolLM2 on these settings (this task, format, instruction and examples), "
+                f"made by this code on {rec.recorded} ({rec.cpu_s:.0f} CPU-seconds, one thread). The scores are "
+                f"read from next-token probabilities, the same every time: press **Measure zero-, one- and "
+                f"{k_max}-shot** to measure them live.")
+    if results is None:
+        st.info("Press the button to measure (a few seconds on a CPU; the result is kept for this session).")
+    else:
+        cols = st.columns(len(results))
+        for col, r in zip(cols, results):
+            col.metric(f"{r.name} accuracy", f"{r.accuracy:.0%}",
+                       help=f"{round(r.accuracy * len(task.test))}/{len(task.test)} correct")
+            col.caption(f"probability on valid labels: {r.label_mass:.0%}")
+        shots_x = [f"{r.n_shots} ({r.name})" for r in results]
+        fig = go.Figure()
+        fig.add_bar(x=shots_x, y=[r.accuracy for r in results], name="accuracy", marker_color=charts.AFTER,
+                    text=[f"{r.accuracy:.0%}" for r in results], textposition="outside")
+        fig.add_bar(x=shots_x, y=[r.label_mass for r in results], name="probability on label words",
+                    marker_color=charts.BEFORE, marker_pattern_shape=charts.PATTERN["before"])
+        fig.add_hline(y=1 / len(task.labels), line=dict(dash="dot"), annotation_text="chance")
+        fig.update_layout(barmode="group", height=340, yaxis=dict(range=[0, 1.12], tickformat=".0%"),
+                          xaxis_title="examples in the prompt (shots)", title="Accuracy vs number of shots",
+                          margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+        charts.show(fig, key="in-context-learning.fig", fit=True,
+                    summary="Accuracy and probability on the label words with " + ", ".join(
+                        f"{r.n_shots} examples: {r.accuracy:.0%} and {r.label_mass:.0%}" for r in results) + ".")
+        with st.expander("Every test item"):
+            rows = []
+            for i, it in enumerate(task.test):
+                row = {"text": it.text, "true": it.label}
+                for r in results:
+                    row[r.name] = r.predictions[i] + ("" if r.predictions[i] == it.label else " ✗")
+                rows.append(row)
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.header("When should fine-tuning replace prompting?")
 st.markdown(

@@ -11,7 +11,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.evaluation import corpus_scoring, summaries
+from lessons.evaluation import recorded as summaries_recorded
 from ui import charts, common, live, loaders, runtime
+
+DEFAULTS = summaries.PAGE_DEFAULTS
 
 st.title("🤖 Scoring a real model's summaries")
 st.markdown(
@@ -30,20 +33,20 @@ def _label(i: int) -> str:
     return f"#{i}: {first[:32]}{'…' if len(first) > 32 else ''}"
 
 
-ids = st.multiselect("Dialogues to summarize (up to 4)", list(by_id), default=[1, 2, 3],   # a row of its own:
-                     format_func=_label, max_selections=4, key="model-summaries.ids")   # chips need the width
+ids = st.multiselect("Dialogues to summarize (up to 4)", list(by_id), default=list(DEFAULTS["ids"]),   # own row:
+                     format_func=_label, max_selections=4, key="model-summaries.ids")   # chips need width
 c2, c3, _ = st.columns([1, 1, 1])
 with c2:
-    k = st.slider("Few-shot examples", 1, 3, 2, key="model-summaries.shots",
+    k = st.slider("Few-shot examples", 1, 3, DEFAULTS["shots"], key="model-summaries.shots",
                   help="Solved examples (dialogue + reference summary) put before the question. "
                        "They are taken from dialogues you did NOT select, so the answer never leaks.")
 with c3:
-    max_new = st.slider("Max new tokens", 8, 64, 40, step=8, key="model-summaries.max_tokens",
+    max_new = st.slider("Max new tokens", 8, 64, DEFAULTS["max_new_tokens"], step=8, key="model-summaries.max_tokens",
                         help="Generation stops here at the latest (bounded for a CPU).")
 if not ids:
     st.info("Pick at least one dialogue.")
     common.stop_page()
-shots = [d for d in sample if d["id"] not in ids][:k]
+shots = summaries.few_shot_examples(sample, ids, k)
 
 with st.expander("The two prompts (chat messages sent to the model)", expanded=False):
     first = by_id[ids[0]]
@@ -74,13 +77,41 @@ if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", 
                                                       progress=report, max_seconds=240)
             bar.empty()
 
-if run_key not in results:
-    st.info(f"Press the button: {2 * len(ids)} generations of at most {max_new} tokens "
-            f"(on a laptop CPU roughly {3 * len(ids)}–{10 * len(ids)} s; slower when the machine is busy).")
+
+
+@st.cache_resource(show_spinner="Checking the recorded run ...")
+def recorded_lab(device: str) -> summaries_recorded.Lab:
+    lab = summaries_recorded.Lab(loaders.smollm2(device))
+    lab.fingerprints({})
+    return lab
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def recorded_run(device: str, ids: tuple, shots: int, max_new_tokens: int):
+    """The recorded SmolLM2 run with these settings (lessons/evaluation/recorded.py), or None:
+    only the page's defaults are recorded."""
+    s = summaries_recorded.settings(ids, shots, max_new_tokens)
+    if (summaries_recorded.KIND, s) not in summaries_recorded.RUNS:
+        return None
+    return summaries_recorded.recorded(recorded_lab(device), summaries_recorded.KIND, s)
+
+
+got = results.get(run_key)
+rec = None if got is not None else recorded_run(common.device(), tuple(ids), k, max_new)
+if rec is not None:
+    got = rec.result["rows"]
+    st.info(f"**Recorded run** of SmolLM2 with these settings (these dialogues, {k} few-shot examples, at most "
+            f"{max_new} new tokens), made by this code on {rec.recorded} ({rec.cpu_s:.0f} CPU-seconds, one "
+            "thread). Greedy decoding writes the same summaries every time: press **Summarize with SmolLM2** "
+            "to generate them live.")
+if got is None:
+    with charts.main_figure():
+        st.info(f"Press the button: {2 * len(ids)} generations of at most {max_new} tokens "
+                f"(on a laptop CPU roughly {3 * len(ids)}–{10 * len(ids)} s; slower when the machine is busy).")
     common.stop_page()
 
-rows = [r for r in results[run_key] if not r.get("skipped")]
-skipped = [r["id"] for r in results[run_key] if r.get("skipped")]
+rows = [r for r in got if not r.get("skipped")]
+skipped = [r["id"] for r in got if r.get("skipped")]
 if skipped:
     st.warning(f"The time limit (240 s) was reached before dialogue(s) {', '.join(f'#{i}' for i in skipped)}: "
                "they were skipped for BOTH prompts and are left out of every score below.")
@@ -103,11 +134,12 @@ st.subheader("Zero-shot vs few-shot")
 metrics = [("rouge1", "ROUGE-1", 1), ("rouge2", "ROUGE-2", 1), ("rougeL", "ROUGE-L", 1), ("bleu", "BLEU/100", 100)]
 compared = summaries.compare_modes(rows)
 mean = {mode: [compared["mean"][mode][m] / s for m, _, s in metrics] for mode in summaries.MODES}
+colour = {"zero-shot": charts.BEFORE, "few-shot": charts.AFTER}
 fig = go.Figure([go.Bar(name=mode, x=[lbl for _, lbl, _ in metrics], y=vals, text=[f"{v:.2f}" for v in vals],
-                        textposition="outside") for mode, vals in mean.items()])
+                        textposition="outside", marker_color=colour.get(mode)) for mode, vals in mean.items()])
 fig.update_layout(barmode="group", height=330, yaxis=dict(range=[0, 1.05], title="mean over dialogues"),
                   margin=dict(l=10, r=10, t=20, b=10))
-charts.show(fig, key="model-summaries.bars")
+charts.show(fig, key="model-summaries.bars", main=True)
 names = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "bleu": "BLEU"}
 table = pd.DataFrame([{"dialogue": r["id"], **{f"{mode} {names[m]}": r[f"{mode} {m}"] for mode in ("zero-shot", "few-shot")
                                                 for m, _, _ in metrics}} for r in rows])

@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from lessons.rlhf import constitutional_ai as cai
-from ui import common, inputs, loaders, rlhf, runtime
+from lessons.rlhf import recorded_cai
+from ui import charts, common, inputs, loaders, rlhf, runtime
 
 st.title("📜 Constitutional AI: critique and revision")
 st.markdown(
@@ -68,8 +69,28 @@ if choice == "✍️ write my own":
         common.stop_page()
 else:
     prompt = choice
-tokens = st.slider("max new tokens per stage", 16, 160, 80, step=8, key="constitutional-ai.tokens",
+tokens = st.slider("max new tokens per stage", 16, 160, cai.DEFAULT_TOKENS, step=8, key="constitutional-ai.tokens",
                    help="Each of the three stages generates at most this many tokens (greedy).")
+
+run_settings = (model_choice, prompt, principle, tokens)
+
+
+@st.cache_resource(show_spinner="Checking the recorded runs ...")
+def recorded_lab(device: str) -> recorded_cai.Lab:
+    lab = recorded_cai.Lab(loaders.smollm2(device))
+    lab.fingerprints({})
+    return lab
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def recorded_run(device: str, prompt: str, principle: str, tokens: int):
+    """The recorded SmolLM2 run with these settings (lessons/rlhf/recorded_cai.py), or None: only the
+    shipped red-team prompts with the default principle and token cap are recorded."""
+    s = recorded_cai.settings(prompt, principle, tokens)
+    if (recorded_cai.KIND, s) not in recorded_cai.RUNS:
+        return None
+    return recorded_cai.recorded(recorded_lab(device), recorded_cai.KIND, s)
+
 
 if st.button("▶ Run response → critique → revision", key="constitutional-ai.run", type="primary"):
     smol = common.model_or_stop(loaders.instruct_model, model_choice, common.device())
@@ -86,22 +107,35 @@ if st.button("▶ Run response → critique → revision", key="constitutional-a
             with st.spinner(f"{smol.name} is writing (three greedy generations) ..."):
                 res = cai.critique_and_revise(smol.model, smol.tokenizer, prompt, principle, tokens, progress=show)
             rlhf.state().cai_last = res
+            st.session_state["constitutional-ai.last"] = run_settings
             rlhf.state().cai_pairs.append({"red-team prompt": prompt, "principle": principle,
                                            "first response": res.response, "revised response": res.revision})
             for b in boxes.values():
                 b.empty()
 
 s = rlhf.state()
-res = s.cai_last
-if res is not None:
-    labels = {"response": "1 · Response to the red-team prompt", "critique": "2 · Critique against the principle",
-              "revision": "3 · Revision"}
-    for stage in res.stages:
-        st.subheader(labels[stage.name])
-        with st.expander("The exact prompt the model saw (chat template applied)"):
-            st.code(stage.prompt_text, language=None, wrap_lines=True)
-        st.text(stage.output or "(empty)")
-        st.caption(f"{stage.n_tokens} tokens, {stage.seconds:.1f} s, greedy")
+res = s.cai_last if st.session_state.get("constitutional-ai.last") == run_settings else None
+rec = recorded_run(common.device(), prompt, principle, tokens) if res is None and model_choice == loaders.SMOL_CHOICE \
+    else None
+with charts.main_figure():
+    if rec is not None:
+        st.info(f"**Recorded run** of SmolLM2 on this prompt with this principle and token cap, made by this code "
+                f"on {rec.recorded} ({rec.cpu_s:.0f} CPU-seconds, one thread). Greedy decoding writes the same three "
+                "texts every time: press **Run response → critique → revision** to generate them live (a live run "
+                "also adds the pair to the collected data below).")
+        res = recorded_cai.as_result(rec.result, recorded_cai.settings(prompt, principle, tokens))
+    if res is not None:
+        labels = {"response": "1 · Response to the red-team prompt", "critique": "2 · Critique against the principle",
+                  "revision": "3 · Revision"}
+        for stage in res.stages:
+            st.subheader(labels[stage.name])
+            with st.expander("The exact prompt the model saw (chat template applied)"):
+                st.code(stage.prompt_text, language=None, wrap_lines=True)
+            st.text(stage.output or "(empty)")
+            st.caption(f"{stage.n_tokens} tokens, {stage.seconds:.1f} s, greedy")
+    else:
+        st.info("Press **Run response → critique → revision**: three greedy generations, each shown with the "
+                "exact prompt the model saw.")
 
 st.header("Collected pairs (the SL-CAI dataset)")
 if s.cai_pairs:

@@ -12,10 +12,12 @@ import streamlit as st
 
 from lessons import models
 from lessons.prompting import reasoning
+from lessons.prompting import recorded as prompting_recorded
 from lessons.core import safe_eval
 from ui import charts, common, inputs, live, loaders, runtime
 
 MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
+DEFAULTS = reasoning.PAGE_DEFAULTS
 
 st.title("🧮 Chain-of-thought and PAL")
 st.markdown(
@@ -51,17 +53,45 @@ st.header("1 · One problem, three prompts")
 pid = st.selectbox("Word problem", list(by_id), format_func=lambda i: by_id[i]["question"], key="reasoning.problem")
 problem = by_id[pid]
 st.markdown(f"**Correct answer:** {problem['answer']:g}")
-cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 160, 120, step=8, key="reasoning.tokens",
+cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 160, DEFAULTS["cot_tokens"], step=8,
+                       key="reasoning.tokens",
                        help="Direct answers get at most 16 tokens. Steps need room: too few and the answer is cut off.")
 
 
 def _attempt(llm, prob: dict, mode: str) -> dict:
     """One greedy generation through the shared cache, then the lesson's parsing/evaluation."""
     prompt = reasoning.make_prompt(llm.tokenizer, prob["question"], mode)
-    n = min(reasoning.MAX_TOKENS["direct"], cot_tokens) if mode == "direct" else cot_tokens
-    stop = ("```",) if mode == "pal" else ()
-    g = loaders.generate(prompt, n, 60.0, stop, llm.name, dev, llm)
+    stop = reasoning.PAL_STOP if mode == "pal" else ()
+    g = loaders.generate(prompt, reasoning.page_tokens(mode, cot_tokens), 60.0, stop, llm.name, dev, llm)
     return reasoning.score_completion(prob, mode, g)
+
+
+@st.cache_resource(show_spinner="Checking the recorded runs ...")
+def recorded_lab(device: str) -> prompting_recorded.Lab:
+    lab = prompting_recorded.Lab(loaders.smollm2(device))
+    lab.fingerprints({})
+    return lab
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def recorded_scores(device: str, n_problems: int, modes: tuple, tokens: int):
+    """The recorded SmolLM2 scores with these settings (lessons/prompting/recorded.py), or None:
+    only the page's defaults are recorded."""
+    s = prompting_recorded.reasoning_settings(n_problems, modes, tokens)
+    if (prompting_recorded.REASONING_KIND, s) not in prompting_recorded.RUNS:
+        return None
+    return prompting_recorded.recorded(recorded_lab(device), prompting_recorded.REASONING_KIND, s)
+
+
+def recorded_note(rec, what: str, button: str) -> None:
+    st.info(f"**Recorded run** of SmolLM2 ({what}, the page's default settings), made by this code on "
+            f"{rec.recorded} ({rec.cpu_s:.0f} CPU-seconds for all {len(rec.result['attempts'])} generations, one "
+            f"thread). Greedy decoding writes the same text every time: press **{button}** to generate it live.")
+
+
+smol = choice == loaders.SMOL_CHOICE
+default_rec = (recorded_scores(dev, DEFAULTS["n_problems"], tuple(DEFAULTS["modes"]), DEFAULTS["cot_tokens"])
+               if smol else None)
 
 
 if st.button("Run the three prompts on this problem", key="reasoning.run", type="primary"):
@@ -77,6 +107,12 @@ if st.button("Run the three prompts on this problem", key="reasoning.run", type=
     st.session_state["reasoning.one"] = {"pid": pid, "cot_tokens": cot_tokens, "res": res, "choice": choice}
 
 one = st.session_state.get("reasoning.one")
+if not (one and one["pid"] == pid and one.get("choice") == choice) and default_rec is not None \
+        and cot_tokens == DEFAULTS["cot_tokens"]:
+    res = {a["mode"]: a for a in default_rec.result["attempts"] if a["problem"] == pid}
+    if set(res) == set(MODES):
+        recorded_note(default_rec, "this problem", "Run the three prompts on this problem")
+        one = {"pid": pid, "cot_tokens": cot_tokens, "res": res, "choice": choice}
 if one and one["pid"] == pid and one.get("choice") == choice:
     cols = st.columns(3)
     for col, mode in zip(cols, MODES):
@@ -132,10 +168,11 @@ if src is not None:
 # --------------------------------------------------------------------------- all problems
 st.header("3 · Score the three prompts on every problem")
 a1, _ = st.columns(2)
-n_probs = a1.slider("Problems", 1, len(probs), min(8, len(probs)), key="reasoning.n",
+n_probs = a1.slider("Problems", 1, len(probs), min(DEFAULTS["n_problems"], len(probs)), key="reasoning.n",
                     help=f"{len(probs)} problems in all; each costs up to three generations.")
-modes = st.multiselect("Prompts", list(MODES), default=list(MODES), format_func=MODES.get,   # a row of its
-                       key="reasoning.modes")                                                 # own: chips fit
+modes = st.multiselect("Prompts", list(MODES), default=list(DEFAULTS["modes"]), format_func=MODES.get,  # own row:
+                       key="reasoning.modes")                                                   # chips fit
+score_settings = {"choice": choice, "n": n_probs, "modes": list(modes), "cot_tokens": cot_tokens}
 if st.button("Score them", key="reasoning.run_all") and modes:
     try:
         llm = loaders.instruct_model(choice, dev)
@@ -144,35 +181,45 @@ if st.button("Score them", key="reasoning.run_all") and modes:
         common.stop_page()
     bar = st.progress(0.0, text="Generating ...")
     report = live.counter(bar)
-    rows, total, done = [], n_probs * len(modes), 0
+    attempts, total, done = [], n_probs * len(modes), 0
     with runtime.training_slot() as ok:
         if ok:
             for prob in probs[:n_probs]:
                 for mode in modes:
-                    r = _attempt(llm, prob, mode)
-                    rows.append({"problem": prob["id"], "prompt": MODES[mode], "correct answer": prob["answer"],
-                                 "model's number": r["value"], "correct": r["correct"],
-                                 "completion": r["completion"][:160]})
+                    attempts.append(_attempt(llm, prob, mode))
                     done += 1
                     report(done, total, f"{prob['id']} · {MODES[mode]}")
     bar.empty()
-    if rows:
-        st.session_state["reasoning.all"] = rows
+    if attempts:
+        st.session_state["reasoning.all"] = attempts
+        st.session_state["reasoning.all_settings"] = score_settings
         st.session_state["reasoning.all_model"] = llm.name
-rows = st.session_state.get("reasoning.all")
-if rows:
-    df = pd.DataFrame(rows)
-    acc = df.groupby("prompt", sort=False)["correct"].agg(["sum", "count"]).reset_index()
-    fig = go.Figure(go.Bar(x=acc["prompt"], y=acc["sum"] / acc["count"],
-                           text=[f"{s}/{c}" for s, c in zip(acc["sum"], acc["count"])], textposition="outside"))
-    fig.update_layout(height=300, yaxis_range=[0, 1.15], yaxis_title="accuracy", margin=dict(t=30, b=10),
-                      title=f"Accuracy of {st.session_state.get('reasoning.all_model', 'the model')} by prompt")
-    charts.show(fig, key="reasoning.acc")
-    st.markdown("**Result:** " + ", ".join(f"{p}: {s}/{c} correct" for p, s, c in zip(acc["prompt"], acc["sum"], acc["count"])) + ".")
-    st.dataframe(df, hide_index=True, width="stretch")
-else:
-    st.caption(f"Press *Score them* ({n_probs * len(modes)} short generations; answers are cached, so a second "
-               "run is instant).")
+attempts, model_name = None, None
+if st.session_state.get("reasoning.all") and st.session_state.get("reasoning.all_settings") == score_settings:
+    attempts, model_name = st.session_state["reasoning.all"], st.session_state.get("reasoning.all_model")
+with charts.main_figure():
+    if attempts is None and smol and modes:
+        rec = recorded_scores(dev, n_probs, tuple(modes), cot_tokens)
+        if rec is not None:
+            recorded_note(rec, f"{n_probs} problems × {len(modes)} prompts", "Score them")
+            attempts, model_name = rec.result["attempts"], "SmolLM2-135M-Instruct"
+    if attempts:
+        answer = {p["id"]: p["answer"] for p in probs}
+        df = pd.DataFrame([{"problem": a["problem"], "prompt": MODES[a["mode"]], "correct answer": answer[a["problem"]],
+                            "model's number": a["value"], "correct": a["correct"], "completion": a["completion"][:160]}
+                           for a in attempts])
+        acc = df.groupby("prompt", sort=False)["correct"].agg(["sum", "count"]).reset_index()
+        fig = go.Figure(go.Bar(x=acc["prompt"], y=acc["sum"] / acc["count"], marker_color=charts.RIGHT,
+                               text=[f"{s}/{c}" for s, c in zip(acc["sum"], acc["count"])], textposition="outside"))
+        fig.update_layout(height=320, yaxis_range=[0, 1.15], yaxis_title="accuracy", xaxis_title="prompting mode",
+                          margin=dict(t=40, b=10), title=f"Accuracy of {model_name or 'the model'} by prompting mode")
+        charts.show(fig, key="reasoning.acc", fit=True)
+        st.markdown("**Result:** " + ", ".join(f"{p}: {s}/{c} correct"
+                                               for p, s, c in zip(acc["prompt"], acc["sum"], acc["count"])) + ".")
+        st.dataframe(df, hide_index=True, width="stretch")
+    else:
+        st.caption(f"Press *Score them* ({n_probs * len(modes)} short generations; answers are cached, so a second "
+                   "run is instant).")
 
 common.try_this(
     "In section 2, paste `__import__('os').system('ls')` or `open('/etc/passwd').read()`: the "

@@ -4,8 +4,10 @@
 the distillation page's
 (lessons/efficiency/recorded.RUNS), the domain-adaptation page's (its table of the shipped domains
 and its training runs: lessons/pretraining/recorded.RUNS), the live pretraining page's
-(lessons/pretraining/recorded_live.RUNS) and the ReAct page's SmolLM2 traces
-(lessons/prompting/recorded.RUNS).
+(lessons/pretraining/recorded_live.RUNS), the prompting pages' SmolLM2 runs
+(the ReAct traces, the in-context-learning measurements and the reasoning page's scores:
+lessons/prompting/recorded.RUNS), the model-summaries page's summaries (lessons/evaluation/recorded.RUNS)
+and the constitutional-AI page's critiques (lessons/rlhf/recorded_cai.RUNS).
 
     .venv/bin/python scripts/record_runs.py            # record what is missing or stale
     .venv/bin/python scripts/record_runs.py --check    # list what is missing or stale; exit 1 if any
@@ -40,6 +42,7 @@ def main(argv=None) -> int:
     from lessons import models
     from lessons.core import records
     from lessons.efficiency import recorded as kd_recorded
+    from lessons.evaluation import recorded as summaries_recorded
     from lessons.finetune import recorded as lora_recorded
     from lessons.finetune import recorded_forgetting as forget_recorded
     from lessons.pretraining import recorded as domain_recorded
@@ -48,6 +51,7 @@ def main(argv=None) -> int:
     from lessons.prompting import recorded as react_recorded
     from lessons.retrieval import rag
     from lessons.rlhf import recorded as rlhf_recorded
+    from lessons.rlhf import recorded_cai
     from lessons.rlhf import recorded_pages as rlhf_pages
 
     store = records.FileStore()
@@ -66,12 +70,14 @@ def main(argv=None) -> int:
     react_tools = react.make_tools(rag.search_tool(rag.build_index(tiny.encoder, idx["size"], idx["overlap"]),
                                                    tiny.encoder, k=idx["k"]))
     react_lab = react_recorded.Lab(smol, tiny.encoder, react_tools)
+    summaries_lab, cai_lab = summaries_recorded.Lab(smol), recorded_cai.Lab(smol)
     # (module, the lab a run's settings need) for every module that records runs
     sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (rlhf_pages, lambda s: tiny),
                (lora_recorded, lambda s: lora_lab), (forget_recorded, lambda s: forget_lab),
                (domain_recorded, lambda s: domain_lab), (pretrain_recorded, lambda s: pretrain_lab),
                (kd_recorded, lambda s: kd_lab),
-               (react_recorded, lambda s: react_lab)]
+               (react_recorded, lambda s: react_lab), (summaries_recorded, lambda s: summaries_lab),
+               (recorded_cai, lambda s: cai_lab)]
     wanted, todo, n_runs = {}, [], 0
     for mod, lab_for in sources:
         for kind, settings in mod.RUNS:

@@ -10,6 +10,14 @@ from lessons.evaluation.bleu import bleu_breakdown
 from lessons.evaluation.rouge import rouge_breakdown
 
 SUMMARY_INSTRUCTION = "Summarize the dialogue in one short sentence."
+# The page's defaults (pages/w2_model_summaries.py and its recorded run read them): the dialogues
+# summarized, the few-shot examples and the new-token cap of each summary.
+PAGE_DEFAULTS = {"ids": (1, 2, 3), "shots": 2, "max_new_tokens": 40}
+
+
+def few_shot_examples(sample: Sequence[dict], ids: Sequence[int], k: int) -> list[dict]:
+    """The first ``k`` dialogues of the sample that are NOT summarized (so no answer leaks)."""
+    return [d for d in sample if d["id"] not in ids][:k]
 
 
 def summary_messages(dialogue: str, examples: Sequence[dict] = ()) -> list[dict]:

@@ -268,11 +268,13 @@ def score_condition(model, tokenizer, task: Task, examples: list[Example], *, us
 
 
 def compare_shots(model, tokenizer, task: Task, examples: list[Example], *, use_chat: bool = False,
-                  instruction: str | None = None, shots: tuple[int, ...] | None = None) -> list[Condition]:
-    """Zero-, one- and few-shot (all given examples) side by side on the same test set."""
+                  instruction: str | None = None, shots: tuple[int, ...] | None = None,
+                  items: list[Example] | None = None) -> list[Condition]:
+    """Zero-, one- and few-shot (all given examples) side by side on the same test set
+    (``items``: another list of test items, e.g. the first few of it)."""
     shots = shots or tuple(sorted({0, min(1, len(examples)), len(examples)}))
     return [score_condition(model, tokenizer, task, list(examples[:k]), use_chat=use_chat,
-                            instruction=instruction) for k in shots]
+                            instruction=instruction, items=items) for k in shots]
 
 
 def mean_entropy_bits(probs: list[dict]) -> float:

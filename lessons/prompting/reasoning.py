@@ -92,6 +92,16 @@ def extract_program(completion: str) -> str:
 
 MAX_TOKENS = {"direct": 16, "cot": 120, "pal": 72}
 PAL_STOP = ("```",)
+MODES = ("direct", "cot", "pal")
+# The page's defaults (pages/w3_reasoning.py and its recorded run read them): the token slider of
+# chain-of-thought and PAL, the number of problems scored and the prompts compared.
+PAGE_DEFAULTS = {"cot_tokens": 120, "n_problems": 8, "modes": MODES}
+
+
+def page_tokens(mode: str, cot_tokens: int) -> int:
+    """New tokens the page allows a mode: ``cot_tokens`` for chain-of-thought and PAL, at most
+    MAX_TOKENS["direct"] for a direct answer (a number needs few)."""
+    return min(MAX_TOKENS["direct"], int(cot_tokens)) if mode == "direct" else int(cot_tokens)
 
 
 def score_completion(problem: dict, mode: str, gen: dict) -> dict:

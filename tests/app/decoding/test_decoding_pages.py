@@ -131,6 +131,35 @@ def test_in_context_learning_builder_and_measurement():
 
 
 @pytest.mark.slow
+def test_in_context_learning_opens_with_the_recorded_measurement():
+    """At its defaults (SmolLM2, first task, its instruction and examples) the page shows the recorded
+    zero/one/few-shot measurement at once (lessons/prompting/recorded.py), labelled as recorded, with
+    the chart drawn; an edited instruction has no record, and the button measures it live."""
+    from lessons.prompting import recorded as prompting_recorded
+
+    at = open_page("pages/w1_in_context_learning.py")
+    if models.qwen_available():
+        at.selectbox(key="in-context-learning.model").set_value("SmolLM2-135M-Instruct (fast)").run()
+    task = at.selectbox(key="in-context-learning.task").value
+    rec = prompting_recorded.recorded(prompting_recorded.Lab(models.load_smollm2("cpu")), prompting_recorded.ICL_KIND,
+                                      prompting_recorded.icl_default(task, False))
+    assert rec is not None, "no current record: run scripts/record_runs.py"
+    assert any("Recorded run" in m.value and rec.recorded in m.value for m in at.info)
+    for c in prompting_recorded.as_conditions(rec.result):
+        assert _metric(at, f"{c.name} accuracy") == f"{c.accuracy:.0%}"
+    assert "Press the button to measure" not in texts(at)
+    assert at.button(key="in-context-learning.measure")
+    at.text_input(key=f"in-context-learning.instruction_{task}").set_value("Say positive or negative.").run()
+    assert_no_exception(at)
+    assert not any("Recorded run" in m.value for m in at.info)
+    assert "Press the button to measure" in texts(at) and not [m for m in at.metric if "accuracy" in m.label]
+    at.button(key="in-context-learning.measure").click().run()
+    assert_no_exception(at)
+    assert not any("Recorded run" in m.value for m in at.info)
+    assert len([m for m in at.metric if m.label.endswith("-shot accuracy")]) == 3
+
+
+@pytest.mark.slow
 def test_prompts_inference_counts_tokens_and_completes():
     at = open_page("pages/w1_prompts_inference.py")
     lm = models.load_smollm2("cpu")

@@ -14,8 +14,8 @@ PAGE = "pages/w2_model_summaries.py"
 
 def test_prompts_shown_and_few_shot_examples_never_leak():
     at = open_page(PAGE, timeout=90)
-    assert "Press the button" in texts(at)
     at.multiselect(key="model-summaries.ids").set_value([4]).run()
+    assert "Press the button" in texts(at)
     at.slider(key="model-summaries.shots").set_value(3).run()
     codes = [c.value for c in at.code]
     few = next(c for c in codes if c.count("[assistant]") == 3)
@@ -58,3 +58,29 @@ def test_smollm2_zero_and_few_shot_summaries_are_scored():
     assert shown == [t.value for t in at.text]
     assert loaders._smollm2("cpu") is shared
     assert models.state_fingerprint(shared.model) == before
+
+
+def test_opens_with_the_recorded_run_of_the_defaults():
+    """At its defaults the page shows the recorded SmolLM2 summaries and their scores at once
+    (lessons/evaluation/recorded.py), labelled as recorded; another token cap has no record, and the
+    button is still there."""
+    from lessons.evaluation import recorded as summaries_recorded
+
+    at = open_page(PAGE, timeout=90)
+    assert_no_exception(at)
+    rec = summaries_recorded.recorded(summaries_recorded.Lab(models.load_smollm2("cpu")), summaries_recorded.KIND,
+                                      summaries_recorded.settings())
+    assert rec is not None, "no current record: run scripts/record_runs.py"
+    assert any("Recorded run" in m.value and rec.recorded in m.value for m in at.info)
+    shown = [t.value for t in at.text]
+    for r in rec.result["rows"]:
+        assert r["zero-shot"] in shown and r["few-shot"] in shown
+    table = next(d.value for d in at.dataframe if "zero-shot ROUGE-L" in d.value.columns)
+    assert list(table["dialogue"]) == [r["id"] for r in rec.result["rows"]]
+    assert list(table["few-shot ROUGE-L"]) == pytest.approx([r["few-shot rougeL"] for r in rec.result["rows"]])
+    assert "Few-shot has the higher ROUGE-L on" in texts(at)
+    assert at.button(key="model-summaries.run")
+    at.slider(key="model-summaries.max_tokens").set_value(16).run()
+    assert_no_exception(at)
+    assert not any("Recorded run" in m.value for m in at.info)
+    assert "Press the button" in texts(at) and at.button(key="model-summaries.run")

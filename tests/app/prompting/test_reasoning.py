@@ -58,3 +58,42 @@ def test_three_prompts_and_scoring_with_the_real_model():
     # the number in the table is what the parser reads from the completion
     assert table["model's number"].iloc[0] == reasoning.extract_number(table["completion"].iloc[0]) or (
         table["model's number"].isna().iloc[0] and reasoning.extract_number(table["completion"].iloc[0]) is None)
+
+
+def test_opens_with_the_recorded_scores_of_the_defaults():
+    """With SmolLM2 at the defaults the page shows the recorded scores of its default problems and
+    prompts at once (chart, result line, table; lessons/prompting/recorded.py), and the first problem's
+    three recorded completions, each labelled as recorded; fewer problems have no record, and *Score
+    them* is still there."""
+    from lessons import models
+    from lessons.prompting import recorded as prompting_recorded
+    from ui import loaders
+
+    at = open_page(PAGE)
+    if models.qwen_available():
+        at.selectbox(key="reasoning.model").set_value(loaders.SMOL_CHOICE).run()
+    d = reasoning.PAGE_DEFAULTS
+    s = prompting_recorded.reasoning_settings(d["n_problems"], d["modes"], d["cot_tokens"])
+    rec = prompting_recorded.recorded(prompting_recorded.Lab(models.load_smollm2("cpu")),
+                                      prompting_recorded.REASONING_KIND, s)
+    assert rec is not None, "no current record: run scripts/record_runs.py"
+    assert sum("Recorded run" in m.value and rec.recorded in m.value for m in at.info) == 2
+    attempts = rec.result["attempts"]
+    table = at.dataframe[-1].value
+    assert len(table) == len(attempts) == d["n_problems"] * len(d["modes"])
+    assert list(table["correct"]) == [a["correct"] for a in attempts]
+    result = next(m.value for m in at.markdown if m.value.startswith("**Result:**"))
+    n_direct = sum(a["correct"] for a in attempts if a["mode"] == "direct")
+    assert f"Direct answer: {n_direct}/{d['n_problems']} correct" in result
+    first = at.selectbox(key="reasoning.problem").value
+    shown = [t.value for t in at.text]
+    for a in attempts:
+        if a["problem"] == first:
+            assert (a["completion"] or "(empty)") in shown
+    at.slider(key="reasoning.n").set_value(2).run()
+    assert_no_exception(at)
+    assert sum("Recorded run" in m.value for m in at.info) == 1           # section 1 keeps its record
+    assert not any(m.value.startswith("**Result:**") for m in at.markdown)
+    assert "Press *Score them*" in texts(at) and at.button(key="reasoning.run_all")
+    at.slider(key="reasoning.tokens").set_value(64).run()
+    assert not any("Recorded run" in m.value for m in at.info)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons.prompting import in_context_learning
 from lessons.prompting import recorded as icl_recorded
-from ui import charts, common, decoding, inputs, loaders
+from ui import charts, common, decoding, inputs, loaders, recorded
 
 st.title("🧩 Prompt engineering and in-context learning")
 st.markdown(
@@ -118,14 +118,14 @@ if results is None and st.session_state.get("in-context-learning.model") == deco
     results = None if rec is None else icl_recorded.as_conditions(rec.result)
 with charts.main_figure():
     if rec is not None:
-        st.info(f"**Recorded run** of SmolLM2 on these settings (this task, format, instruction and examples), "
-                f"made by this code on {rec.recorded} ({rec.cpu_s:.0f} CPU-seconds, one thread). The scores are "
-                f"read from next-token probabilities, the same every time: press **Measure zero-, one- and "
-                f"{k_max}-shot** to measure them live.")
+        recorded.note(rec, f"SmolLM2 on these settings (this task, format, instruction and examples). The scores "
+                           f"are read from next-token probabilities, the same every time: press **Measure zero-, "
+                           f"one- and {k_max}-shot** to measure them live.")
     if results is None:
         st.info("Press the button to measure (a few seconds on a CPU; the result is kept for this session).")
     else:
-        cols = st.columns(len(results))
+        # on a projector the chart's bar labels give these numbers: the metrics row makes room for it
+        cols = [] if charts.presenting() else st.columns(len(results))
         for col, r in zip(cols, results):
             col.metric(f"{r.name} accuracy", f"{r.accuracy:.0%}",
                        help=f"{round(r.accuracy * len(task.test))}/{len(task.test)} correct")

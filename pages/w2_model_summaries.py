@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons.evaluation import corpus_scoring, summaries
 from lessons.evaluation import recorded as summaries_recorded
-from ui import charts, common, live, loaders, runtime
+from ui import charts, common, live, loaders, recorded, runtime
 
 DEFAULTS = summaries.PAGE_DEFAULTS
 
@@ -100,10 +100,9 @@ got = results.get(run_key)
 rec = None if got is not None else recorded_run(common.device(), tuple(ids), k, max_new)
 if rec is not None:
     got = rec.result["rows"]
-    st.info(f"**Recorded run** of SmolLM2 with these settings (these dialogues, {k} few-shot examples, at most "
-            f"{max_new} new tokens), made by this code on {rec.recorded} ({rec.cpu_s:.0f} CPU-seconds, one "
-            "thread). Greedy decoding writes the same summaries every time: press **Summarize with SmolLM2** "
-            "to generate them live.")
+    recorded.note(rec, f"SmolLM2 with these settings (these dialogues, {k} few-shot examples, at most {max_new} "
+                       "new tokens). Greedy decoding writes the same summaries every time: press **Summarize with "
+                       "SmolLM2** to generate them live.")
 if got is None:
     with charts.main_figure():
         st.info(f"Press the button: {2 * len(ids)} generations of at most {max_new} tokens "

@@ -11,7 +11,7 @@ import streamlit as st
 
 from lessons.rlhf import constitutional_ai as cai
 from lessons.rlhf import recorded_cai
-from ui import charts, common, inputs, loaders, rlhf, runtime
+from ui import charts, common, inputs, loaders, recorded, rlhf, runtime
 
 st.title("📜 Constitutional AI: critique and revision")
 st.markdown(
@@ -117,22 +117,26 @@ s = rlhf.state()
 res = s.cai_last if st.session_state.get("constitutional-ai.last") == run_settings else None
 rec = recorded_run(common.device(), prompt, principle, tokens) if res is None and model_choice == loaders.SMOL_CHOICE \
     else None
+TEXT_BOX_PX = 300   # presenter mode: the height of each stage's text box
 with charts.main_figure():
     if rec is not None:
-        st.info(f"**Recorded run** of SmolLM2 on this prompt with this principle and token cap, made by this code "
-                f"on {rec.recorded} ({rec.cpu_s:.0f} CPU-seconds, one thread). Greedy decoding writes the same three "
-                "texts every time: press **Run response → critique → revision** to generate them live (a live run "
-                "also adds the pair to the collected data below).")
+        recorded.note(rec, "SmolLM2 on this prompt with this principle and token cap. Greedy decoding writes the "
+                           "same three texts every time: press **Run response → critique → revision** to generate "
+                           "them live (a live run also adds the pair to the collected data below).")
         res = recorded_cai.as_result(rec.result, recorded_cai.settings(prompt, principle, tokens))
     if res is not None:
         labels = {"response": "1 · Response to the red-team prompt", "critique": "2 · Critique against the principle",
                   "revision": "3 · Revision"}
-        for stage in res.stages:
-            st.subheader(labels[stage.name])
-            with st.expander("The exact prompt the model saw (chat template applied)"):
-                st.code(stage.prompt_text, language=None, wrap_lines=True)
-            st.text(stage.output or "(empty)")
-            st.caption(f"{stage.n_tokens} tokens, {stage.seconds:.1f} s, greedy")
+        # on a projector the three stages side by side, each text scrolling in its own box
+        places = st.columns(len(res.stages)) if charts.presenting() else [st.container() for _ in res.stages]
+        for place, stage in zip(places, res.stages):
+            with place:
+                st.subheader(labels[stage.name])
+                with st.expander("The exact prompt the model saw (chat template applied)"):
+                    st.code(stage.prompt_text, language=None, wrap_lines=True)
+                (st.container(height=TEXT_BOX_PX) if charts.presenting() else st.container()).text(
+                    stage.output or "(empty)")
+                st.caption(f"{stage.n_tokens} tokens, {stage.seconds:.1f} s, greedy")
     else:
         st.info("Press **Run response → critique → revision**: three greedy generations, each shown with the "
                 "exact prompt the model saw.")

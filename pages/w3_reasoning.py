@@ -14,7 +14,7 @@ from lessons import models
 from lessons.prompting import reasoning
 from lessons.prompting import recorded as prompting_recorded
 from lessons.core import safe_eval
-from ui import charts, common, inputs, live, loaders, runtime
+from ui import charts, common, inputs, live, loaders, recorded, runtime
 
 MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
 DEFAULTS = reasoning.PAGE_DEFAULTS
@@ -84,9 +84,9 @@ def recorded_scores(device: str, n_problems: int, modes: tuple, tokens: int):
 
 
 def recorded_note(rec, what: str, button: str) -> None:
-    st.info(f"**Recorded run** of SmolLM2 ({what}, the page's default settings), made by this code on "
-            f"{rec.recorded} ({rec.cpu_s:.0f} CPU-seconds for all {len(rec.result['attempts'])} generations, one "
-            f"thread). Greedy decoding writes the same text every time: press **{button}** to generate it live.")
+    recorded.note(rec, f"SmolLM2 ({what}, the page's default settings; the CPU time covers all "
+                       f"{len(rec.result['attempts'])} generations). Greedy decoding writes the same text every "
+                       f"time: press **{button}** to generate it live.")
 
 
 smol = choice == loaders.SMOL_CHOICE

@@ -246,6 +246,9 @@ html { font-size: 20px; }
 [data-testid="stMain"] [data-testid="stWidgetLabel"] p, [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1rem; }
 /* Inside the main figure, captions fold away like the page's prose (the figure must fit the screen). */
 .st-key-lesson-figure [data-testid="stCaptionContainer"] { display: none; }
+/* ... and so do the data tables under a main figure's chart (the chart carries the idea; the rows are
+   one scroll away when presenter mode is switched off). */
+.st-key-lesson-figure:has([data-testid="stPlotlyChart"]) [data-testid="stDataFrame"] { display: none; }
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
 /* Streamlit's header is fixed and 3.75rem tall, and holds only the running indicator and the menu at
    the right edge: it is see-through here and the lesson starts under it, beside the menu (the

@@ -6,7 +6,6 @@
 # summary: Measure how surprised SmolLM2 and our Shakespeare GPT are by old and modern English, then continue pretraining the tiny GPT on modern text and watch its perplexity fall.
 """Perplexity across domains, and a live continued-pretraining run on a per-session copy."""
 
-import json
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -48,19 +47,9 @@ def domain_cell(_lm, model_name: str, text: str, max_tokens: int, device: str) -
     return domain_adaptation.domain_row(model_name, "", r)
 
 
-@st.cache_resource(show_spinner="Checking the recorded runs ...")
 def record_lab(device: str) -> domain_recorded.Lab:
-    """The shared models the page's records are keyed by (their fingerprints: once per process)."""
-    lab = domain_recorded.Lab(loaders.tiny_gpt(device), loaders.smollm2(device))
-    lab.fingerprints({})
-    return lab
-
-
-@st.cache_resource(show_spinner=False)
-def recorded_table(device: str):
-    """The current record of the shipped domains' table (lessons/pretraining/recorded.py), or None.
-    Shared and read-only."""
-    return domain_recorded.recorded(record_lab(device), domain_recorded.KIND, domain_recorded.settings())
+    """The shared models the page's records are keyed by (lessons/pretraining/recorded.py)."""
+    return domain_recorded.Lab(loaders.tiny_gpt(device), loaders.smollm2(device))
 
 
 def measured_rows(lms: dict, texts: dict, max_tokens: int) -> list[dict]:
@@ -79,7 +68,7 @@ try:
 except models.ModelUnavailable as exc:
     common.show_model_error(exc)
     common.stop_page()
-rec = recorded_table(dev)
+rec = recorded.find(domain_recorded, domain_recorded.KIND, domain_recorded.settings(), dev, record_lab)
 live_key = "domain-adaptation.measure_live"
 if rec is not None and not st.session_state.get(live_key):
     shipped = [dict(r) for r in rec.result["rows"]]
@@ -206,18 +195,9 @@ def show_result(curve, done: int, planned: int, state: dict, fig_key: str, after
         s2.text(state["prompt"] + state["after_sample"])
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def recorded_training(device: str, settings_json: str):
-    """The recorded continued-pretraining run with these settings (lessons/pretraining/recorded.py),
-    or None. Shared and read-only."""
-    return domain_recorded.recorded(record_lab(device), domain_recorded.TRAINING, json.loads(settings_json))
-
-
 lv = live.state("domain-adaptation")
 chosen = dict(steps=steps, lr=lr, every=every, seed=int(seed), prompt=prompt)
-recorded_settings = [s for kind, s in domain_recorded.RUNS if kind == domain_recorded.TRAINING]
-rec_run = (recorded_training(dev, json.dumps(chosen, sort_keys=True))
-           if lv.status == "idle" and chosen in recorded_settings else None)
+rec_run = recorded.find(domain_recorded, domain_recorded.TRAINING, chosen, dev, record_lab) if lv.status == "idle" else None
 if lv.status == "idle" and rec_run is not None:
     recorded.note(rec_run, "These settings. Press **Continue pretraining** to train your own copy live: the same "
                            "settings give the same curve.")

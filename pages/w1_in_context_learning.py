@@ -27,21 +27,10 @@ st.latex(r"\hat y = \arg\max_{y \in \text{labels}} \; P_\theta\big(y \mid \text{
 
 
 
-@st.cache_resource(show_spinner="Checking the recorded measurements ...")
-def recorded_lab(device: str) -> icl_recorded.Lab:
-    lab = icl_recorded.Lab(loaders.smollm2(device))
-    lab.fingerprints({})
-    return lab
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def recorded_shots(device: str, task_key: str, chat: bool, instruction: str, examples: tuple):
-    """The recorded SmolLM2 measurement with these settings (lessons/prompting/recorded.py), or
-    None: only each task's defaults (its instruction and shipped examples) are recorded."""
-    s = icl_recorded.icl_settings(task_key, chat, instruction, examples)
-    if (icl_recorded.ICL_KIND, s) not in icl_recorded.RUNS:
-        return None
-    return icl_recorded.recorded(recorded_lab(device), icl_recorded.ICL_KIND, s)
+def smollm2_lab(device: str) -> icl_recorded.Lab:
+    """The shared SmolLM2 whose fingerprint keys the recorded measurements (only each task's
+    defaults, its instruction and shipped examples, are recorded: lessons/prompting/recorded.py)."""
+    return icl_recorded.Lab(loaders.smollm2(device))
 
 
 lm = decoding.pick_model("in-context-learning")
@@ -114,7 +103,8 @@ if st.button(f"Measure zero-, one- and {k_max}-shot", key="in-context-learning.m
 results = store.get(sig)
 rec = None
 if results is None and st.session_state.get("in-context-learning.model") == decoding.SMOLLM2:
-    rec = recorded_shots(lm.device, task_key, use_chat, instruction, tuple((e.text, e.label) for e in examples))
+    rec = recorded.find(icl_recorded, icl_recorded.ICL_KIND, icl_recorded.icl_settings(
+        task_key, use_chat, instruction, tuple((e.text, e.label) for e in examples)), lm.device, smollm2_lab)
     results = None if rec is None else icl_recorded.as_conditions(rec.result)
 with charts.main_figure():
     if rec is not None:

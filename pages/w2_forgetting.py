@@ -74,15 +74,13 @@ runs: list = st.session_state.setdefault("forgetting.runs", [])
 METHODS = {"full": "Full fine-tuning", "lora": "LoRA"}
 
 
-@st.cache_resource(show_spinner=False)
-def recorded_default(device: str):
-    """The recorded run of the page's defaults (lessons/finetune/recorded_forgetting.py), or None
-    when no record was made by this code and these models. Shared, read-only."""
-    lab = recorded_forgetting.Lab(loaders.tiny_gpt(device), loaders.instruction_tuned("mood", device))
-    return recorded_forgetting.recorded(lab, recorded_forgetting.KIND, recorded_forgetting.settings())
+def models_lab(device: str) -> recorded_forgetting.Lab:
+    """The shared models whose fingerprints key the recorded default run
+    (lessons/finetune/recorded_forgetting.py)."""
+    return recorded_forgetting.Lab(loaders.tiny_gpt(device), loaders.instruction_tuned("mood", device))
 
 
-rec = recorded_default(dev)
+rec = recorded.find(recorded_forgetting, recorded_forgetting.KIND, recorded_forgetting.settings(), dev, models_lab)
 is_default = (dict(steps=steps, mix=mix, r=r, targets=list(targets), seed=int(seed))
               == dict(steps=FD["steps"], mix=FD["mix"], r=FD["r"], targets=list(FD["targets"]), seed=FD["seed"]))
 head = st.empty()                # the results' header, above the main figure

@@ -156,19 +156,17 @@ if go_train and targets:
             live.end(lv, finish)
             live_area.empty()
 
-@st.cache_resource(show_spinner=False)
-def recorded_bank(device: str):
-    """The recorded runs of the page's Try-this at its defaults (lessons/finetune/recorded.py:
-    'archaic', then 'mood', on one frozen base), or None. Shared and read-only."""
-    return lora_recorded.recorded(lora_recorded.Lab(loaders.tiny_gpt(device)), lora_recorded.KIND,
-                                  lora_recorded.settings())
+def base_lab(device: str) -> lora_recorded.Lab:
+    """The shared base whose fingerprint keys the recorded runs of the page's Try-this at its
+    defaults (lessons/finetune/recorded.py: 'archaic', then 'mood', on one frozen base)."""
+    return lora_recorded.Lab(loaders.tiny_gpt(device))
 
 
 # --------------------------------------------------------------------------- results
 res = results.get(task)
 chosen = {"r": r, "alpha": alpha, "targets": list(targets), "steps": steps, "lr": lr, "seed": int(seed)}
 at_defaults = chosen == {k: lora_recorded.settings()[k] for k in chosen}
-rec = recorded_bank(dev) if res is None and at_defaults and not live.state("lora-training").running else None
+rec = recorded.find(lora_recorded, lora_recorded.KIND, lora_recorded.settings(), dev, base_lab) if res is None and at_defaults and not live.state("lora-training").running else None
 if rec is not None and task in rec.result["runs"]:
     res = rec.result["runs"][task]
     recorded.note(rec, f"These settings, in the page's Try-this: {' then '.join(repr(t) for t in rec.result['runs'])} "

@@ -79,25 +79,15 @@ if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", 
 
 
 
-@st.cache_resource(show_spinner="Checking the recorded run ...")
-def recorded_lab(device: str) -> summaries_recorded.Lab:
-    lab = summaries_recorded.Lab(loaders.smollm2(device))
-    lab.fingerprints({})
-    return lab
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def recorded_run(device: str, ids: tuple, shots: int, max_new_tokens: int):
-    """The recorded SmolLM2 run with these settings (lessons/evaluation/recorded.py), or None:
-    only the page's defaults are recorded."""
-    s = summaries_recorded.settings(ids, shots, max_new_tokens)
-    if (summaries_recorded.KIND, s) not in summaries_recorded.RUNS:
-        return None
-    return summaries_recorded.recorded(recorded_lab(device), summaries_recorded.KIND, s)
+def smollm2_lab(device: str) -> summaries_recorded.Lab:
+    """The shared SmolLM2 whose fingerprint keys the recorded run (only the page's defaults are
+    recorded: lessons/evaluation/recorded.py)."""
+    return summaries_recorded.Lab(loaders.smollm2(device))
 
 
 got = results.get(run_key)
-rec = None if got is not None else recorded_run(common.device(), tuple(ids), k, max_new)
+rec = None if got is not None else recorded.find(summaries_recorded, summaries_recorded.KIND, summaries_recorded.settings(
+    tuple(ids), k, max_new), common.device(), smollm2_lab)
 if rec is not None:
     got = rec.result["rows"]
     recorded.note(rec, f"SmolLM2 with these settings (these dialogues, {k} few-shot examples, at most {max_new} "

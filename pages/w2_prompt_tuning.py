@@ -13,7 +13,8 @@ import streamlit as st
 from lessons import models
 from lessons.core.loop import Run
 from lessons.finetune import peft_families as pf, instructions, prompt_tuning
-from ui import charts, common, figures, live, loaders, runtime
+from lessons.finetune import recorded_prompt_tuning as pt_recorded
+from ui import charts, common, figures, live, loaders, recorded, runtime
 
 st.title("🎛️ Prompt tuning and the PEFT families")
 st.markdown(
@@ -108,8 +109,21 @@ if go_train:
             bar.empty()
             chart.empty()
 
+def tuned_lab(device: str) -> pt_recorded.Lab:
+    """The shared instruction-tuned start whose fingerprint keys the recorded default run
+    (lessons/finetune/recorded_prompt_tuning.py)."""
+    return pt_recorded.Lab(loaders.instruction_tuned(D["model"], device))
+
+
 lv = live.state("prompt-tuning")
 res = lv.result["scores"] if lv.result is not None and not lv.running else None
+at_defaults = dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed)) == pt_recorded.settings()
+rec = (recorded.find(pt_recorded, pt_recorded.KIND, pt_recorded.settings(), dev, tuned_lab)
+       if res is None and at_defaults and not lv.running else None)
+if rec is not None:
+    recorded.note(rec, "The default settings. Press **Train soft prompt** to train your own live: the same "
+                       "settings give the same curve and scores.", where=main)
+    res = rec.result
 if res is None:
     main.info("Press **Train soft prompt** (well under a minute on a laptop CPU).")
 else:

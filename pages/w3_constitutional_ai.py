@@ -75,21 +75,10 @@ tokens = st.slider("max new tokens per stage", 16, 160, cai.DEFAULT_TOKENS, step
 run_settings = (model_choice, prompt, principle, tokens)
 
 
-@st.cache_resource(show_spinner="Checking the recorded runs ...")
-def recorded_lab(device: str) -> recorded_cai.Lab:
-    lab = recorded_cai.Lab(loaders.smollm2(device))
-    lab.fingerprints({})
-    return lab
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def recorded_run(device: str, prompt: str, principle: str, tokens: int):
-    """The recorded SmolLM2 run with these settings (lessons/rlhf/recorded_cai.py), or None: only the
-    shipped red-team prompts with the default principle and token cap are recorded."""
-    s = recorded_cai.settings(prompt, principle, tokens)
-    if (recorded_cai.KIND, s) not in recorded_cai.RUNS:
-        return None
-    return recorded_cai.recorded(recorded_lab(device), recorded_cai.KIND, s)
+def smollm2_lab(device: str) -> recorded_cai.Lab:
+    """The shared SmolLM2 whose fingerprint keys the recorded runs (only the shipped red-team
+    prompts with the default principle and token cap are recorded: lessons/rlhf/recorded_cai.py)."""
+    return recorded_cai.Lab(loaders.smollm2(device))
 
 
 if st.button("▶ Run response → critique → revision", key="constitutional-ai.run", type="primary"):
@@ -115,8 +104,8 @@ if st.button("▶ Run response → critique → revision", key="constitutional-a
 
 s = rlhf.state()
 res = s.cai_last if st.session_state.get("constitutional-ai.last") == run_settings else None
-rec = recorded_run(common.device(), prompt, principle, tokens) if res is None and model_choice == loaders.SMOL_CHOICE \
-    else None
+rec = recorded.find(recorded_cai, recorded_cai.KIND, recorded_cai.settings(prompt, principle, tokens), common.device(),
+                    smollm2_lab) if res is None and model_choice == loaders.SMOL_CHOICE else None
 TEXT_BOX_PX = 300   # presenter mode: the height of each stage's text box
 with charts.main_figure():
     if rec is not None:

@@ -121,14 +121,12 @@ def val_figure(curves: dict) -> go.Figure:
     return fig
 
 
-@st.cache_resource(show_spinner=False)
-def recorded_default(device: str):
-    """The recorded run of the page's defaults (lessons/efficiency/recorded.py), or None when no
-    record was made by this code and this teacher. Shared, read-only."""
-    return kd_recorded.recorded(kd_recorded.Lab(loaders.tiny_gpt(device)), kd_recorded.KIND, kd_recorded.settings())
+def teacher_lab(device: str) -> kd_recorded.Lab:
+    """The shared teacher whose fingerprint keys the recorded default run (lessons/efficiency/recorded.py)."""
+    return kd_recorded.Lab(loaders.tiny_gpt(device))
 
 
-rec = recorded_default(dev)
+rec = recorded.find(kd_recorded, kd_recorded.KIND, kd_recorded.settings(), dev, teacher_lab)
 is_default = dict(T=train_T, alpha=alpha, steps=steps, layers=layers, width=width, seed=int(seed)) == D
 
 

@@ -46,21 +46,16 @@ model_short = choice.split(" (")[0].split("-Instruct")[0]
 common.measured_box("react", "the app's tool-using tasks")
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+def react_lab(device: str) -> react_recorded.Lab:
+    """The shared SmolLM2 and MiniLM (the search tool's encoder) whose fingerprints key the recorded
+    traces (only the example questions at the page's defaults are recorded: lessons/prompting/recorded.py)."""
+    return react_recorded.Lab(loaders.smollm2(device), loaders.minilm(device), tools)
+
+
 def recorded_trace(device: str, question: str, max_steps: int, step_tokens: int):
-    """The recorded SmolLM2 trace with these settings (lessons/prompting/recorded.py), or None.
-    Shared and read-only; only the example questions at the page's defaults are recorded."""
-    s = react_recorded.settings(question, max_steps=max_steps, step_tokens=step_tokens)
-    if (react_recorded.KIND, s) not in react_recorded.RUNS:
-        return None
-    return react_recorded.recorded(react_recorded_lab(device), react_recorded.KIND, s)
-
-
-@st.cache_resource(show_spinner="Checking the recorded traces ...")
-def react_recorded_lab(device: str) -> react_recorded.Lab:
-    lab = react_recorded.Lab(loaders.smollm2(device), loaders.minilm(device), tools)
-    lab.fingerprints({})
-    return lab
+    """The recorded SmolLM2 trace with these settings, or None."""
+    return recorded.find(react_recorded, react_recorded.KIND, react_recorded.settings(
+        question, max_steps=max_steps, step_tokens=step_tokens), device, react_lab)
 
 
 TRACE_BOX_PX = 300   # presenter mode: a trace scrolls inside a box, so both traces fit the screen

@@ -66,21 +66,15 @@ def _attempt(llm, prob: dict, mode: str) -> dict:
     return reasoning.score_completion(prob, mode, g)
 
 
-@st.cache_resource(show_spinner="Checking the recorded runs ...")
-def recorded_lab(device: str) -> prompting_recorded.Lab:
-    lab = prompting_recorded.Lab(loaders.smollm2(device))
-    lab.fingerprints({})
-    return lab
+def smollm2_lab(device: str) -> prompting_recorded.Lab:
+    """The shared SmolLM2 whose fingerprint keys the recorded scores (lessons/prompting/recorded.py)."""
+    return prompting_recorded.Lab(loaders.smollm2(device))
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
 def recorded_scores(device: str, n_problems: int, modes: tuple, tokens: int):
-    """The recorded SmolLM2 scores with these settings (lessons/prompting/recorded.py), or None:
-    only the page's defaults are recorded."""
-    s = prompting_recorded.reasoning_settings(n_problems, modes, tokens)
-    if (prompting_recorded.REASONING_KIND, s) not in prompting_recorded.RUNS:
-        return None
-    return prompting_recorded.recorded(recorded_lab(device), prompting_recorded.REASONING_KIND, s)
+    """The recorded SmolLM2 scores with these settings, or None: only the page's defaults are recorded."""
+    return recorded.find(prompting_recorded, prompting_recorded.REASONING_KIND,
+                         prompting_recorded.reasoning_settings(n_problems, modes, tokens), device, smollm2_lab)
 
 
 def recorded_note(rec, what: str, button: str) -> None:

@@ -1,6 +1,7 @@
 """Records the pages' default runs into assets/recorded/: the RLHF pages' runs
 (lessons/rlhf/recorded.RUNS and lessons/rlhf/recorded_pages.RUNS), the live LoRA page's
-(lessons/finetune/recorded.RUNS), the forgetting page's (lessons/finetune/recorded_forgetting.RUNS),
+(lessons/finetune/recorded.RUNS), the forgetting page's (lessons/finetune/recorded_forgetting.RUNS), the
+prompt-tuning page's (lessons/finetune/recorded_prompt_tuning.RUNS),
 the distillation page's
 (lessons/efficiency/recorded.RUNS), the domain-adaptation page's (its table of the shipped domains
 and its training runs: lessons/pretraining/recorded.RUNS), the live pretraining page's
@@ -45,6 +46,7 @@ def main(argv=None) -> int:
     from lessons.evaluation import recorded as summaries_recorded
     from lessons.finetune import recorded as lora_recorded
     from lessons.finetune import recorded_forgetting as forget_recorded
+    from lessons.finetune import recorded_prompt_tuning as pt_recorded
     from lessons.pretraining import recorded as domain_recorded
     from lessons.pretraining import recorded_live as pretrain_recorded
     from lessons.prompting import react
@@ -66,6 +68,7 @@ def main(argv=None) -> int:
     domain_lab = domain_recorded.Lab(base, smol)
     pretrain_lab = pretrain_recorded.Lab(base)
     forget_lab = forget_recorded.Lab(base, models.load_instruction_tuned("mood", "cpu"))
+    pt_lab = pt_recorded.Lab(models.load_instruction_tuned(pt_recorded.prompt_tuning.DEMO_DEFAULTS["model"], "cpu"))
     idx = react_recorded.INDEX
     react_tools = react.make_tools(rag.search_tool(rag.build_index(tiny.encoder, idx["size"], idx["overlap"]),
                                                    tiny.encoder, k=idx["k"]))
@@ -73,7 +76,7 @@ def main(argv=None) -> int:
     summaries_lab, cai_lab = summaries_recorded.Lab(smol), recorded_cai.Lab(smol)
     # (module, the lab a run's settings need) for every module that records runs
     sources = [(rlhf_recorded, lambda s: rlhf_labs[s.get("policy", "tiny")]), (rlhf_pages, lambda s: tiny),
-               (lora_recorded, lambda s: lora_lab), (forget_recorded, lambda s: forget_lab),
+               (lora_recorded, lambda s: lora_lab), (forget_recorded, lambda s: forget_lab), (pt_recorded, lambda s: pt_lab),
                (domain_recorded, lambda s: domain_lab), (pretrain_recorded, lambda s: pretrain_lab),
                (kd_recorded, lambda s: kd_lab),
                (react_recorded, lambda s: react_lab), (summaries_recorded, lambda s: summaries_lab),

@@ -96,3 +96,13 @@ def test_presenter_mode_on_a_small_window_still_lays_out(browser, app_url):
         assert layout_problems(page) == []
     finally:
         ctx.close()
+
+
+def test_presenter_mode_on_an_unknown_lesson_lands_on_a_page_that_works(page, app_url):
+    """/no-such-lesson?present=1 (a mistyped link on the projector): Streamlit's "page not found"
+    is shown over the Home page, not a traceback, and presenter mode stays usable from there."""
+    page.goto(f"{app_url}/no-such-lesson?present=1")
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator("h1").count() >= 1
+    assert "not found" in page.locator("body").inner_text().lower()

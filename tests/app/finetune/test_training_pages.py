@@ -122,6 +122,29 @@ def test_forgetting_full_vs_lora_and_mixing(real):
     assert "Run 2: 10 steps, mix m = 0.25" in texts(at)
 
 
+def test_prompt_tuning_opens_with_the_recorded_default_run(real):
+    """At the defaults the page shows the recorded soft-prompt run
+    (lessons/finetune/recorded_prompt_tuning.py) at once: its scores and loss curve in the lesson's
+    main figure, labelled as recorded; another setting shows no record, only the Train button."""
+    if not real:
+        pytest.skip("a stand-in tiny GPT has no recorded run")
+    from lessons.finetune import prompt_tuning, recorded_prompt_tuning as rp
+
+    rec = rp.recorded(rp.Lab(models.load_instruction_tuned(prompt_tuning.DEMO_DEFAULTS["model"], "cpu")), rp.KIND,
+                      rp.settings())
+    assert rec is not None, "no current record (scripts/record_runs.py)"
+    at = open_page("pages/w2_prompt_tuning.py")
+    assert any("Recorded run" in m.value for m in at.info)
+    assert metric(at, "Soft prompt trained") == f"{rec.result['after']['accuracy']:.0%}"
+    assert metric(at, "Blank instruction, no soft prompt") == f"{rec.result['before']['accuracy']:.0%}"
+    main = main_figure_charts(at)
+    assert len(main) == 1 and len(json.loads(main[0].proto.spec)["data"][0]["y"]) == len(rec.result["history"])
+    at.slider(key="prompt-tuning.steps").set_value(10).run()          # other settings: no record
+    assert_no_exception(at)
+    assert not any("Recorded run" in m.value for m in at.info)
+    assert "Press **Train soft prompt**" in " ".join(m.value for m in at.info)
+
+
 def test_forgetting_opens_with_the_recorded_default_run(real):
     """At the defaults the page shows the recorded run (lessons/finetune/recorded_forgetting.py) at
     once: its scores as the lesson's main figure, labelled as recorded, and its cost table; another

@@ -1,5 +1,5 @@
 """Presenter mode on every lesson of the navigation, measured in headless Chromium at 1280x720
-and 1920x1080 with tests/e2e/presenter.measure (what tests/e2e/test_presenter.py asserts on):
+and 1920x1080 with tests/e2e/presenter.measure (what tests/e2e/test_every_page.py asserts on):
 the main figure's top and the share of it on screen without scrolling, the smallest text and
 chart text on the first screen, and overlapping boxes. Prints one JSON line per lesson and size,
 then a markdown table; ``--save`` writes the per-size summary and every row into

@@ -11,7 +11,7 @@
   ``with charts.main_figure():`` around a figure that is not one chart (a table, a trace, several
   charts). Presenter mode moves it to the top of the page, under the title, and caps its height
   (``PRESENT_MAIN_HEIGHT``), so it is on a 1280x720 projector without scrolling
-  (tests/e2e/test_presenter.py checks every lesson of the navigation).
+  (tests/e2e/test_every_page.py checks every lesson of the navigation).
 
 Pages call ``charts.show(fig, key=...)`` where they used to call
 ``st.plotly_chart(fig, width="stretch", key=...)``; ``where=`` draws into a column or an

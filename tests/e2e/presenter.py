@@ -96,5 +96,25 @@ PRESENTER_JS = r"""(fallback) => {
 }"""
 
 
+MIN_SHARE, MIN_TEXT_PX, MIN_CHART_PX = 0.8, 20.0, 16.0   # issue 22 point 1's targets
+
+
 def measure(page, main_chart_fallback: bool = False) -> dict:
     return page.evaluate(PRESENTER_JS, main_chart_fallback)
+
+
+def presenter_problems(m: dict, height: int) -> list[str]:
+    """What a projector audience would miss, from one measure() of the first screen."""
+    fig = m["figure"]
+    if m["count"] != 1 or fig is None:
+        return [f"{m['count']} main figures (want exactly 1: ui/charts.main_figure)"]
+    out = []
+    if fig["top"] >= height:
+        out.append(f"main figure starts below the fold at y = {fig['top']} px")
+    if fig["share"] < MIN_SHARE:
+        out.append(f"only {fig['share']:.0%} of the main figure on screen ({fig['top']}-{fig['bottom']} px)")
+    if m["min_text"]["px"] < MIN_TEXT_PX - 0.01:
+        out.append(f"text at {m['min_text']['px']} px: {m['min_text']}")
+    if m["min_chart"]["px"] < MIN_CHART_PX - 0.01:
+        out.append(f"chart text at {m['min_chart']['px']} px: {m['min_chart']}")
+    return out + m["overlaps"]

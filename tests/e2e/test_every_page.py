@@ -7,13 +7,17 @@ scrolls sideways, no tick labels overlap, no formula or label is cut (tests/e2e/
 app controls (tests/e2e/axe.py; the report goes to artifacts/axe/report.json). Screenshots go to
 artifacts/screenshots/ (layout-1280-<page>.png: the top of the page; <week>-<page>.png: all of
 it). The pages come from lessons.course.discover(): a new lesson is checked with no new test
-code. One visit serves both sizes: each page costs the server one cold run, not two."""
+code. One visit serves both sizes: each page costs the server one cold run, not two.
+Then, on the same page and warm server, every lesson in presenter mode (?present=1) at both
+sizes: its main figure on screen, readable text, no overlaps (issue 22 point 1;
+tests/e2e/presenter.py; bench/presenter.py prints the same measures as a table)."""
 import pytest
 import streamlit
 
 from lessons import course
 from tests.e2e import axe
 from tests.e2e.layout import layout_problems
+from tests.e2e.presenter import measure, presenter_problems
 from tests.e2e.server import wait_until_idle
 
 pytestmark = pytest.mark.e2e
@@ -72,6 +76,31 @@ def test_page_renders_fits_and_passes_axe(small_screen, app_url, shots_dir, less
     axe.report[lesson.url or "home"] = {"app": app, "streamlit_owned": owned}
     assert not app, "\n".join(f"{r['rule']} ({r['impact']}): {r['help']} at {r['target']}: {r['html']}"
                               for r in app[:10])
+    if lesson.week:
+        assert not presenter_problems_at_both_sizes(page, app_url, shots_dir, lesson)
+
+
+def presenter_problems_at_both_sizes(page, app_url, shots_dir, lesson) -> dict:
+    """The lesson with ?present=1, first at 1920 x 1080, then resized to 1280 x 720: at each size,
+    without scrolling, its main figure (exactly one) is at least 80 % on screen, no text is under
+    20 px and no chart text under 16 px, nothing is drawn over anything else (tests/e2e/presenter.py),
+    the page's layout checks hold, the sidebar is folded away and no questions box is shown."""
+    page.goto(f"{app_url}/{lesson.url}?present=1")
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('section[data-testid="stSidebar"]').is_hidden()
+    assert page.get_by_text("Check your understanding").count() == 0
+    problems = {}
+    for size in (WIDE, SMALL):
+        if size is SMALL:
+            page.set_viewport_size(SMALL)
+            settle_after_resize(page)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(shots_dir / f"presenter-{size['width']}-{lesson.url}.png"))
+        found = presenter_problems(measure(page), size["height"]) + layout_problems(page)
+        if found:
+            problems[f"{size['width']}x{size['height']}"] = found
+    return problems
 
 
 def test_allow_list_is_still_needed():

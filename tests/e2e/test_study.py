@@ -1,7 +1,7 @@
 """Real-browser tests of the class features on ONE server (the session's app_url): a live poll
 with a teacher and two learners in three separate browser contexts, and the teacher view with a class's answers at 1280 px. (A
 copied link opened in a fresh browser context, for every lesson: tests/e2e/test_share_links.py;
-presenter mode on every lesson: tests/e2e/test_presenter.py.)"""
+presenter mode on every lesson: tests/e2e/test_every_page.py.)"""
 from __future__ import annotations
 
 import re

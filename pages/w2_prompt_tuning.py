@@ -63,14 +63,14 @@ def peft_count(_model, name: str, n: int) -> int:
     return prompt_tuning.peft_prompt_tuning_count(_model, n)
 
 
-main = charts.main_figure()   # what is trained (n x d_model numbers), the live run, its result
-k1, k2, k3 = main.columns(3)
+k1, k2, k3 = st.columns(3)
 k1.metric("Trainable: n × d_model", f"{n_virtual} × {d} = {prompt_tuning.soft_prompt_count(n_virtual, d):,}")
 k2.metric("peft PromptTuningConfig counts", f"{peft_count(lm.model, lm.name, n_virtual):,}")
 k3.metric("Frozen model", f"{tuned.n_params:,}", help="not one of these changes")
 
 go_train = live.buttons("prompt-tuning", "▶ Train soft prompt",
                         stop_help="Stops after the current step and keeps the soft prompt so far.")
+main = charts.main_figure()   # the live run, then its result (or the recorded one): the lesson's main figure
 
 
 def finish(lv: live.LiveRun) -> None:

@@ -89,6 +89,9 @@ figs = [
 ]
 grid = charts.main_figure()          # scores -> mask -> softmax -> output: the lesson's main figure
 per_row = 4 if charts.presenting() else 2   # one row on a projector, so all four fit on screen
+if charts.presenting():   # ... where a cell is too narrow for its value at projector size: colours only
+    for fig, _ in figs:    # (the values stay in each chart's "Chart as text")
+        fig.update_traces(texttemplate=None, text=None)
 for i, (fig, key) in enumerate(figs):
     if i % per_row == 0:
         cols = grid.columns(per_row)

@@ -185,8 +185,9 @@ def runs_figure(runs: dict[str, list[dict]], panels=PPO_PANELS, target: Optional
     """A grid of panels, two per row; one coloured line per run (e.g. β = 0 and β = 0.2).
     Perplexity gets a log axis with plain-number ticks."""
     n_rows = (len(panels) + 1) // 2
+    # projector fonts need more room between rows: a panel's title must clear the x ticks above it
     fig = make_subplots(rows=n_rows, cols=2, subplot_titles=[t for _, t in panels],
-                        horizontal_spacing=0.1, vertical_spacing=0.32 / n_rows)
+                        horizontal_spacing=0.1, vertical_spacing=(0.45 if charts.presenting() else 0.32) / n_rows)
     for ri, (name, rows) in enumerate(runs.items()):
         xs = [r["step"] for r in rows]
         for pi, (k, _) in enumerate(panels):

@@ -33,6 +33,28 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 OUT = ROOT / "assets" / "measured" / "week3_apps.json"
 
 
+# The files each measured set runs: their sha256 (lessons.core.records.code_version) is saved with
+# the set's figures, so a figure names the code that produced it.
+CODE = {
+    "reasoning": ("bench/week3_apps.py", "lessons/prompting/reasoning.py", "lessons/core/generate.py",
+                  "lessons/core/safe_eval.py", "assets/reasoning/problems.json"),
+    "react": ("bench/week3_apps.py", "lessons/prompting/react.py", "lessons/core/generate.py",
+              "lessons/core/safe_eval.py", "lessons/retrieval/rag.py", "assets/reasoning/react_tasks.json",
+              "assets/rag/handbook.json"),
+    "rag": ("bench/week3_apps.py", "lessons/retrieval/rag.py", "lessons/core/generate.py",
+            "assets/rag/handbook.json", "assets/rag/questions.json"),
+}
+
+
+def provenance(section: str, budget: dict) -> dict:
+    """What every measured set carries: its date, the version of the code it ran and its budget
+    (max new tokens, steps, seconds)."""
+    from lessons.core import records
+
+    return {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "code_version": records.code_version(CODE[section], ROOT)[:16], "budget": budget}
+
+
 def _clock():
     return time.perf_counter(), time.process_time()
 

@@ -64,20 +64,55 @@ def _since(t):
     return {"wall_s": round(w - t[0], 1), "cpu_s": round(c - t[1], 1)}
 
 
-def bench_reasoning(llm, limit: int | None) -> dict:
+FINISH_CURVE = (16, 32, 48, 64, 96, 128, 160, 192, 256)   # CoT budgets the finish curve is read at
+
+
+def finish_curve(rows: list[dict], max_new_tokens: int) -> dict:
+    """{budget: share of the answers that end by themselves within that many new tokens}. Greedy
+    decoding writes the same first B tokens whatever the cap, so one run at ``max_new_tokens``
+    tells how a run at any smaller budget B would have ended."""
+    from lessons.prompting import reasoning
+
+    done = [r["n_new_tokens"] for r in rows if reasoning.finished(r)]
+    return {b: round(sum(n <= b for n in done) / len(rows), 3) for b in FINISH_CURVE if b <= max_new_tokens}
+
+
+def bench_reasoning(llm, limit: int | None, sc_k: int | None = None) -> dict:
+    """Direct, chain-of-thought and PAL (greedy, the page's budgets), then self-consistency (k
+    sampled chain-of-thought paths and their vote) on the same problems. Every accuracy comes
+    with its cut-off share; chain-of-thought also with its finish curve."""
     from lessons.prompting import reasoning
 
     probs = reasoning.problems()[:limit] if limit else reasoning.problems()
     out = {}
     for mode in ("direct", "cot", "pal"):
         t = _clock()
-        rows = [reasoning.attempt(llm, p, mode, max_seconds=180) for p in probs]
+        rows = [reasoning.attempt(llm, p, mode, max_seconds=600) for p in probs]
         ok = sum(r["correct"] for r in rows)
         out[mode] = {"correct": ok, "n": len(rows), "accuracy": round(ok / len(rows), 3),
+                     "budget_tokens": reasoning.MAX_TOKENS[mode], **reasoning.budget_of(rows),
                      "new_tokens": sum(r["n_new_tokens"] for r in rows),
-                     "wrong": [r["problem"] for r in rows if not r["correct"]], **_since(t)}
+                     "wrong": [r["problem"] for r in rows if not r["correct"]],
+                     "cut_off_problems": [r["problem"] for r in rows if not reasoning.finished(r)], **_since(t)}
+        if mode == "cot":
+            out[mode]["finish_curve"] = finish_curve(rows, reasoning.MAX_TOKENS["cot"])
+            out[mode]["answers"] = {r["problem"]: reasoning.fmt(r["value"]) if r["value"] is not None else None
+                                    for r in rows}
+    sc = dict(reasoning.SC_DEFAULTS, k=sc_k or reasoning.SC_DEFAULTS["k"])
+    t = _clock()
+    runs = [reasoning.self_consistency(llm, p, sc["k"], sc["temperature"], sc["seed"], max_seconds=600) for p in probs]
+    ok = sum(r["correct"] for r in runs)
+    paths = [path for r in runs for path in r["paths"]]
+    out["self_consistency"] = {
+        "correct": ok, "n": len(runs), "accuracy": round(ok / len(runs), 3), **sc,
+        "budget_tokens": reasoning.MAX_TOKENS["cot"], **reasoning.budget_of(paths),
+        "paths_correct": sum(p["correct"] for p in paths), "paths": len(paths),
+        "votes": {r["problem"]: {"votes": r["votes"], "vote": reasoning.fmt(r["value"]) if r["value"] is not None
+                                 else None, "correct": r["correct"]} for r in runs}, **_since(t)}
     best = max(out["cot"]["accuracy"], out["pal"]["accuracy"])
     out["best_of_cot_pal_minus_direct_points"] = round(100 * (best - out["direct"]["accuracy"]), 1)
+    out.update(provenance("reasoning", {"max_new_tokens": dict(reasoning.MAX_TOKENS), "self_consistency_k": sc["k"],
+                                        "seconds_cap_per_generation": 600}))
     return out
 
 
@@ -99,6 +134,7 @@ def bench_react(llm, tools, limit: int | None) -> dict:
 
 
 def bench_rag(llm, index, encoder, limit: int | None, k: int = 3) -> dict:
+    from lessons.core import budget
     from lessons.retrieval import rag
 
     qs = rag.questions()[:limit] if limit else rag.questions()
@@ -110,12 +146,14 @@ def bench_rag(llm, index, encoder, limit: int | None, k: int = 3) -> dict:
             hits = rag.retrieve(index, encoder, q["q"], k)[0] if cond == "with_context" else None
             g = rag.answer(llm, q["q"], hits, max_new_tokens=32, max_seconds=120)
             rows.append({"q": q["q"], "correct": rag.answer_is_correct(g.completion, q["answer"]),
-                         "answer": g.completion[:120]})
+                         "answer": g.completion[:120], "cut_off": budget.was_cut_off(g.stopped_by)})
         ok = sum(r["correct"] for r in rows)
         out[cond] = {"correct": ok, "n": len(rows), "accuracy": round(ok / len(rows), 3),
+                     **budget.summary(r["cut_off"] for r in rows),
                      "wrong": [r["q"] for r in rows if not r["correct"]], **_since(t)}
     out["with_minus_without_points"] = round(
         100 * (out["with_context"]["accuracy"] - out["without_context"]["accuracy"]), 1)
+    out.update(provenance("rag", {"max_new_tokens": 32, "seconds_cap_per_generation": 120, "k": k}))
     return out
 
 
@@ -125,6 +163,7 @@ def main() -> None:
     ap.add_argument("--only", default="reasoning,react,rag", help="comma list: reasoning, react, rag")
     ap.add_argument("--limit", type=int, default=None, help="first N items of each set (quick check)")
     ap.add_argument("--n-problems", type=int, default=None, help="first N word problems (default: all)")
+    ap.add_argument("--sc-k", type=int, default=None, help="self-consistency paths per problem (default: the page's)")
     ap.add_argument("--n-react", type=int, default=None, help="first N ReAct tasks (default: all)")
     ap.add_argument("--n-rag", type=int, default=None, help="first N RAG questions (default: all)")
     ap.add_argument("--save", action="store_true", help=f"also write {OUT.relative_to(ROOT)} (merged)")
@@ -133,7 +172,7 @@ def main() -> None:
     import torch
 
     from lessons import models
-    from lessons.prompting import react
+    from lessons.prompting import react, reasoning
     from lessons.retrieval import rag
 
     t_all = _clock()
@@ -144,7 +183,9 @@ def main() -> None:
     result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs, "
                          f"torch {torch.__version__} on {torch.get_num_threads()} thread(s)",
-              "decoding": "greedy; max new tokens: direct 16, CoT 120, PAL 72, ReAct 60 per step "
+              "decoding": f"greedy (self-consistency: sampled at T = {reasoning.SC_DEFAULTS['temperature']}); max new "
+                          f"tokens: direct {reasoning.MAX_TOKENS['direct']}, CoT {reasoning.MAX_TOKENS['cot']}, "
+                          f"PAL {reasoning.MAX_TOKENS['pal']}, ReAct 60 per step "
                           "(5 steps), RAG 32; RAG retrieves k=3 MiniLM chunks (40 words, overlap 10)",
               "models": {}}
     for name in a.models.split(","):
@@ -156,7 +197,7 @@ def main() -> None:
             continue
         row = {"model": llm.name, "load": _since(t)}
         if "reasoning" in only:
-            row["reasoning"] = bench_reasoning(llm, a.n_problems or a.limit)
+            row["reasoning"] = bench_reasoning(llm, a.n_problems or a.limit, a.sc_k)
         if "react" in only:
             row["react"] = bench_react(llm, tools, a.n_react or a.limit)
         if "rag" in only:

@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from lessons.core import budget
 from lessons.evaluation import corpus_scoring, summaries
 from lessons.evaluation import recorded as summaries_recorded
 from ui import charts, common, live, loaders, recorded, runtime
@@ -114,10 +115,10 @@ for r in rows:
     a, b, c = st.columns(3)
     a.markdown("*Reference*")
     a.text(r["reference"])
-    b.markdown(f"*Zero-shot* — ROUGE-L {r['zero-shot rougeL']:.2f}, BLEU {r['zero-shot bleu']:.1f}")
-    b.text(r["zero-shot"] or "(empty)")
-    c.markdown(f"*Few-shot* — ROUGE-L {r['few-shot rougeL']:.2f}, BLEU {r['few-shot bleu']:.1f}")
-    c.text(r["few-shot"] or "(empty)")
+    for col, mode in ((b, "zero-shot"), (c, "few-shot")):
+        cut = " (cut off by the token budget)" if r.get(f"{mode} cut off") else ""
+        col.markdown(f"*{mode.capitalize()}* — ROUGE-L {r[f'{mode} rougeL']:.2f}, BLEU {r[f'{mode} bleu']:.1f}{cut}")
+        col.text(r[mode] or "(empty)")
 
 st.subheader("Zero-shot vs few-shot")
 metrics = [("rouge1", "ROUGE-1", 1), ("rouge2", "ROUGE-2", 1), ("rougeL", "ROUGE-L", 1), ("bleu", "BLEU/100", 100)]
@@ -136,6 +137,11 @@ st.dataframe(table, hide_index=True, width="stretch",
              column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns if c != "dialogue"})
 st.markdown(f"Few-shot has the higher ROUGE-L on **{compared['few_shot_better']} of {compared['n']}** dialogue(s). With this few "
             "examples that is an anecdote, not a result: score a whole test set before you conclude.")
+st.markdown("**Cut off by the budget:** " + "; ".join(f"{mode}: {budget.text(s)}" for mode, s in compared["budget"].items())
+            + ".")
+if not all(s["conclusive"] for s in compared["budget"].values()):
+    st.warning(f"Summaries that hit the {max_new}-token budget are scored unfinished: raise *Max new tokens* before "
+               "comparing the prompts.")
 
 common.try_this(
     "Set few-shot examples to 1, then 3: does the output copy the *style* of the examples (short, third person)?",

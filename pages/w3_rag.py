@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import models
+from lessons.core import budget
 from lessons.retrieval import rag, vector_store
 from ui import charts, common, inputs, loaders, retrieval
 
@@ -137,7 +138,8 @@ if ans and ans["question"] == question:
             st.subheader(f"{name.capitalize()} retrieved context")
             st.text(g["completion"] or "(empty answer)")
             verdict = ""
-            busy = " (the server is busy: try again)" if g["stopped_by"] == "time limit" else ""
+            busy = " (the server is busy: try again)" if g["stopped_by"] == "time limit" else \
+                " (cut off by the token budget: raise *Max new tokens*)" if budget.was_cut_off(g["stopped_by"]) else ""
             if reference:
                 verdict = " · states the reference answer ✅" if rag.answer_is_correct(g["completion"], reference) \
                     else " · reference not found ❌"

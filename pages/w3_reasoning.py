@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.prompting import reasoning
 from lessons.prompting import recorded as prompting_recorded
-from lessons.core import safe_eval
+from lessons.core import budget, measured, safe_eval
 from ui import charts, common, inputs, live, loaders, recorded, runtime
 
 MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
@@ -40,10 +40,8 @@ if choice == loaders.SMOL_CHOICE:
     )
 else:
     st.info("**Qwen2.5-Coder-0.5B-Instruct** (0.5B parameters, instruction-tuned, trained on a lot of "
-            "code) is still small by the papers' standards. Measured on the app's problems: asked for the "
-            "number directly it is almost never right, its step-by-step answers rarely are, but the "
-            "programs it writes (PAL) get about half right. The evaluator does the arithmetic the model "
-            "cannot.")
+            "code) is still small by the papers' standards. What it really does on the app's problems, with "
+            "room for its answers to finish, is measured in the box below; a single run on this page may differ.")
 probs = reasoning.problems()
 common.measured_box("reasoning", "the app's word problems")
 by_id = {p["id"]: p for p in probs}
@@ -61,8 +59,8 @@ cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 160, DEFA
 def _attempt(llm, prob: dict, mode: str) -> dict:
     """One greedy generation through the shared cache, then the lesson's parsing/evaluation."""
     prompt = reasoning.make_prompt(llm.tokenizer, prob["question"], mode)
-    stop = reasoning.PAL_STOP if mode == "pal" else ()
-    g = loaders.generate(prompt, reasoning.page_tokens(mode, cot_tokens), 60.0, stop, llm.name, dev, llm)
+    g = loaders.generate(prompt, reasoning.page_tokens(mode, cot_tokens), 60.0, reasoning.stop_strings(mode),
+                         llm.name, dev, llm)
     return reasoning.score_completion(prob, mode, g)
 
 
@@ -113,7 +111,7 @@ if one and one["pid"] == pid and one.get("choice") == choice:
         r = one["res"][mode]
         with col:
             st.subheader(MODES[mode])
-            st.text(r["completion"] or "(empty)")
+            st.text(reasoning.shown_text(r) or "(empty)")
             val = "nothing" if r["value"] is None else f"{r['value']:g}"
             st.markdown(f"Read as **{val}** → {'✅ correct' if r['correct'] else '❌ wrong'}")
             if mode == "pal":
@@ -121,7 +119,8 @@ if one and one["pid"] == pid and one.get("choice") == choice:
                     st.warning(f"Safe evaluator refused or failed: {r['error']}")
                 else:
                     st.caption("The safe evaluator ran the program above.")
-            st.caption(f"{r['n_new_tokens']} new tokens in {r['seconds']:.1f} s (stopped by {r['stopped_by']})")
+            ended = "ended by itself" if reasoning.finished(r) else "**cut off by its budget**: raise the token slider"
+            st.caption(f"{r['n_new_tokens']} new tokens in {r['seconds']:.1f} s (stopped by {r['stopped_by']}; {ended})")
             with st.expander("Raw prompt"):
                 st.code(r["prompt"], language=None)
 else:
@@ -200,7 +199,8 @@ with charts.main_figure():
     if attempts:
         answer = {p["id"]: p["answer"] for p in probs}
         df = pd.DataFrame([{"problem": a["problem"], "prompt": MODES[a["mode"]], "correct answer": answer[a["problem"]],
-                            "model's number": a["value"], "correct": a["correct"], "completion": a["completion"][:160]}
+                            "model's number": a["value"], "correct": a["correct"],
+                            "ended by itself": reasoning.finished(a), "completion": reasoning.shown_text(a)[:160]}
                            for a in attempts])
         acc = df.groupby("prompt", sort=False)["correct"].agg(["sum", "count"]).reset_index()
         fig = go.Figure(go.Bar(x=acc["prompt"], y=acc["sum"] / acc["count"], marker_color=charts.RIGHT,
@@ -210,10 +210,73 @@ with charts.main_figure():
         charts.show(fig, key="reasoning.acc", fit=True)
         st.markdown("**Result:** " + ", ".join(f"{p}: {s}/{c} correct"
                                                for p, s, c in zip(acc["prompt"], acc["sum"], acc["count"])) + ".")
+        cut = {m: reasoning.budget_of([a for a in attempts if a["mode"] == m]) for m in modes}
+        st.markdown("**Cut off by the budget:** " + "; ".join(f"{MODES[m]}: {budget.text(s)}" for m, s in cut.items()
+                                                               if s["n"]) + ".")
+        if not all(s["conclusive"] for s in cut.values()):
+            st.warning("Some answers ran out of tokens before their final line: their scores measure the token "
+                       "budget, not the model. Raise *Max new tokens* before comparing the prompts.")
         st.dataframe(df, hide_index=True, width="stretch")
     else:
         st.caption(f"Press *Score them* ({n_probs * len(modes)} short generations; answers are cached, so a second "
                    "run is instant).")
+
+# --------------------------------------------------------------------------- self-consistency
+st.header("4 · Self-consistency: several paths, one vote")
+st.markdown(
+    "Greedy decoding follows **one** reasoning path; one wrong step and the answer is wrong. "
+    "**Self-consistency** (Wang et al. 2022) samples *k* chain-of-thought paths at a temperature above 0, "
+    "reads each path's final number and takes the **majority vote**: different paths make different "
+    "mistakes, and the right answer is often the one they agree on most."
+)
+SC = reasoning.SC_DEFAULTS
+s1, s2, s3 = st.columns(3)
+sc_k = s1.slider("Paths k", 3, 9, SC["k"], step=2, key="reasoning.sc_k", help="Odd k: fewer ties.")
+sc_t = s2.slider("Temperature T", 0.1, 1.5, SC["temperature"], step=0.1, key="reasoning.sc_temp",
+                 help="T near 0: every path is the greedy one. Higher: more varied paths, and more mistakes.")
+sc_seed = int(s3.number_input("Seed", 0, 10_000, SC["seed"], key="reasoning.sc_seed",
+                              help="Path i is sampled from seed + i: the same seed gives the same paths."))
+sc_settings = {"pid": pid, "choice": choice, "k": sc_k, "T": sc_t, "seed": sc_seed, "tokens": cot_tokens}
+st.caption(f"On the problem chosen in section 1; each path may write up to {cot_tokens} new tokens "
+           "(the slider of section 1).")
+if st.button(f"Sample {sc_k} paths and vote", key="reasoning.sc_run"):
+    try:
+        llm = loaders.instruct_model(choice, dev)
+    except models.ModelUnavailable as exc:
+        common.show_model_error(exc)
+        common.stop_page()
+    bar = st.progress(0.0, text="Sampling ...")
+    report = live.counter(bar, "paths")
+    with runtime.training_slot() as ok:
+        if ok:
+            res = reasoning.self_consistency(llm, problem, sc_k, sc_t, sc_seed, cot_tokens, 60.0,
+                                             progress=lambda i, n: report(i, n))
+            st.session_state["reasoning.sc"] = {"settings": sc_settings, "res": res, "model": llm.name}
+    bar.empty()
+sc_run = st.session_state.get("reasoning.sc")
+if sc_run and sc_run["settings"] == sc_settings:
+    res = sc_run["res"]
+    values = sorted(res["votes"], key=lambda v: -res["votes"][v])
+    right = reasoning.fmt(problem["answer"])
+    fig = go.Figure(go.Bar(x=[f"{v} (correct)" if v == right else v for v in values], y=[res["votes"][v] for v in values], text=[res["votes"][v] for v in values],
+                           textposition="outside",
+                           marker_color=[charts.RIGHT if v == right else charts.WRONG for v in values]))
+    fig.update_layout(height=280, xaxis_type="category", xaxis_title="final number of a path",
+                      yaxis_title="paths", yaxis_range=[0, sc_k + 1], margin=dict(t=40, b=10),
+                      title=f"{sc_k} sampled paths of {sc_run['model']}, T = {sc_t:g}")
+    charts.show(fig, key="reasoning.sc_votes")
+    vote = "no number" if res["value"] is None else f"**{reasoning.fmt(res['value'])}**"
+    n_right = sum(p["correct"] for p in res["paths"])
+    st.markdown(f"**Vote:** {vote} → {'✅ correct' if res['correct'] else '❌ wrong'} "
+                f"(correct answer {right}; {n_right} of {sc_k} paths were right on their own). "
+                f"{budget.text(res['budget'])}.")
+    st.dataframe(pd.DataFrame([{"path": i + 1, "number": None if p["value"] is None else reasoning.fmt(p["value"]),
+                                "correct": p["correct"], "ended by itself": reasoning.finished(p),
+                                "text": reasoning.shown_text(p)} for i, p in enumerate(res["paths"])]),
+                 hide_index=True, width="stretch")
+else:
+    st.caption(f"Press the button: {sc_k} sampled generations of the chosen model. The measured box at the top "
+               "compares self-consistency with greedy chain-of-thought on every problem.")
 
 common.try_this(
     "In section 2, paste `__import__('os').system('ls')` or `open('/etc/passwd').read()`: the "

@@ -39,18 +39,56 @@ def week3_lines(section: str) -> list[str]:
         if not r:
             continue
         if section == "reasoning":
-            lines.append(f"{name}: direct {r['direct']['correct']}/{r['direct']['n']} "
-                         f"({_pct(r['direct']['accuracy'])}), chain-of-thought {r['cot']['correct']}/"
-                         f"{r['cot']['n']} ({_pct(r['cot']['accuracy'])}), PAL {r['pal']['correct']}/"
-                         f"{r['pal']['n']} ({_pct(r['pal']['accuracy'])})")
+            lines.append(reasoning_verdict(name, r))
         elif section == "react":
             lines.append(f"{name}: {r['success']}/{r['n']} ReAct tasks solved ({_pct(r['success_rate'])}); "
                          f"{r['used_a_tool']}/{r['n']} runs used a tool")
         elif section == "rag":
             w, wo = r["with_context"], r["without_context"]
-            lines.append(f"{name}: {w['correct']}/{w['n']} right with retrieved context "
-                         f"({_pct(w['accuracy'])}), {wo['correct']}/{wo['n']} without ({_pct(wo['accuracy'])})")
+            lines.append(f"{name}: right with retrieved context {_score(w)}; without {_score(wo)}")
     return lines
+
+
+REASONING_MODES = {"direct": "direct", "cot": "chain-of-thought", "self_consistency": "self-consistency",
+                   "pal": "PAL"}
+
+
+def _score(r: dict) -> str:
+    """'7/24 (29 %), 1 cut off' -- an accuracy with its cut-off count; a result whose cut-off share
+    is over the limit (lessons.core.budget) says so."""
+    s = f"{r['correct']}/{r['n']} ({_pct(r['accuracy'])})"
+    if "cut_off" not in r:
+        return s + ", cut-off share not measured"
+    s += f", {r['cut_off']} cut off"
+    return s if r.get("conclusive", True) else s + " (too many cut off to conclude)"
+
+
+def _compare(a: dict, b: dict, what: str, than: str) -> str:
+    """Whether ``a`` beats ``b`` on the same problems, in words: a difference of one or two problems
+    out of two dozen is no evidence, so it takes three or more to say 'helps' or 'hurts'."""
+    if not (a.get("conclusive") and b.get("conclusive")):
+        return f"no conclusion on {what} vs {than} (answers cut off by the budget, or not measured)"
+    d = a["correct"] - b["correct"]
+    if d >= 3:
+        return f"{what} helps ({d:+d} problems over {than})"
+    if d <= -3:
+        return f"{what} hurts ({d:+d} problems against {than})"
+    return f"{what} makes no clear difference over {than} ({d:+d} problems)"
+
+
+def reasoning_verdict(name: str, r: dict) -> str:
+    """One model's line on the reasoning page: each prompt's score with its cut-off count, then what
+    the data says about chain-of-thought, self-consistency and PAL (it follows the figures,
+    whichever way they go)."""
+    scores = ", ".join(f"{label} {_score(r[m])}" for m, label in REASONING_MODES.items() if m in r)
+    verdicts = [_compare(r["cot"], r["direct"], "chain-of-thought", "direct")]
+    if "self_consistency" in r:
+        verdicts.append(_compare(r["self_consistency"], r["cot"],
+                                 f"self-consistency (k = {r['self_consistency'].get('k')})", "greedy chain-of-thought"))
+    verdicts.append(_compare(r["pal"], r["direct"], "PAL", "direct"))
+    budget = r.get("budget", {}).get("max_new_tokens", {})
+    room = f" Budget: chain-of-thought {budget['cot']} new tokens." if "cot" in budget else ""
+    return f"{name}: {scores}. So: " + "; ".join(verdicts) + "." + room
 
 
 def read(name: str) -> dict:

@@ -2,10 +2,12 @@
 scored against the reference with ROUGE and BLEU."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Callable, Optional, Sequence
 
-from lessons.core.generate import generate
+from lessons.core import budget
+from lessons.core.generate import Generation, generate
 from lessons.evaluation.bleu import bleu_breakdown
 from lessons.evaluation.rouge import rouge_breakdown
 
@@ -31,22 +33,24 @@ def summary_messages(dialogue: str, examples: Sequence[dict] = ()) -> list[dict]
     return msgs
 
 
-def generate_summary(lm, dialogue: str, examples: Sequence[dict] = (), max_new_tokens: int = 48) -> str:
+def generate_summary(lm, dialogue: str, examples: Sequence[dict] = (), max_new_tokens: int = 48) -> Generation:
     """Greedy decoding (deterministic) with the model's chat template, through the one
     generation helper (core.generate); the shared model is only read. Whitespace runs
-    (newlines included) become single spaces: a summary is one line in the table."""
+    (newlines included) become single spaces: a summary is one line in the table. The
+    Generation's ``stopped_by`` says whether the summary ended or was cut off by its budget."""
     prompt = lm.tokenizer.apply_chat_template(summary_messages(dialogue, examples), tokenize=False,
                                               add_generation_prompt=True)
     # no wall-clock cap here: summarize_and_score bounds the whole run between summaries
     g = generate(lm, prompt, int(max_new_tokens), None)
-    return " ".join(g.completion.split())
+    return dataclasses.replace(g, completion=" ".join(g.completion.split()))
 
 
 def summarize_and_score(lm, items: Sequence[dict], shots: Sequence[dict], max_new_tokens: int = 48,
                         progress: Optional[Callable[[int, int, str], None]] = None,
                         max_seconds: float = 240.0) -> list[dict]:
     """For each dialogue: zero-shot and few-shot summaries, each scored against the
-    reference with ROUGE-1/2/L and BLEU. Bounded by max_new_tokens and max_seconds; a dialogue
+    reference with ROUGE-1/2/L and BLEU, and ``"<mode> cut off"``: whether the summary hit its
+    max_new_tokens before it ended. Bounded by max_new_tokens and max_seconds; a dialogue
     not started in time is returned as ``{"id", "dialogue", "reference", "skipped": True}``."""
     out = []
     total = 2 * len(items)
@@ -63,7 +67,8 @@ def summarize_and_score(lm, items: Sequence[dict], shots: Sequence[dict], max_ne
                 progress(done, total, f"dialogue {it['id']} skipped (time limit)")
             continue
         for mode, ex in (("zero-shot", ()), ("few-shot", shots)):
-            row[mode] = generate_summary(lm, it["dialogue"], ex, max_new_tokens)
+            g = generate_summary(lm, it["dialogue"], ex, max_new_tokens)
+            row[mode], row[f"{mode} cut off"] = g.completion, budget.was_cut_off(g.stopped_by)
             rb = rouge_breakdown(row[mode], it["summary"])
             row[f"{mode} rouge1"] = rb["rouge1"].fmeasure
             row[f"{mode} rouge2"] = rb["rouge2"].fmeasure
@@ -84,10 +89,12 @@ def compare_modes(rows: Sequence[dict]) -> dict:
     """Zero-shot vs few-shot over the dialogues summarize_and_score returned, what the page's
     bar chart and verdict show. Skipped dialogues are left out (never scored 0).
     Returns {"n": dialogues compared, "mean": {mode: {metric: mean over dialogues}},
-    "few_shot_better": how many dialogues have a strictly higher few-shot ROUGE-L}."""
+    "few_shot_better": how many dialogues have a strictly higher few-shot ROUGE-L,
+    "budget": {mode: lessons.core.budget.summary of its summaries' cut-offs}}."""
     rows = [r for r in rows if not r.get("skipped")]
     n = len(rows)
     mean = {mode: {m: (sum(r[f"{mode} {m}"] for r in rows) / n if n else 0.0) for m in METRICS}
             for mode in MODES}
     better = sum(r["few-shot rougeL"] > r["zero-shot rougeL"] for r in rows)
-    return {"n": n, "mean": mean, "few_shot_better": int(better)}
+    cut = {mode: budget.summary(r.get(f"{mode} cut off", False) for r in rows) for mode in MODES}
+    return {"n": n, "mean": mean, "few_shot_better": int(better), "budget": cut}

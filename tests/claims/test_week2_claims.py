@@ -42,12 +42,18 @@ def test_helm_coverage_is_stated_as_in_the_paper():
     assert "87.5" in text and "every core scenario" not in text
 
 
+def _gen(text: str, stopped_by: str = "eos"):
+    from lessons.core.generate import Generation
+    return Generation("", text, 1, 5, 0.0, stopped_by)
+
+
 def test_summaries_time_cap_skips_whole_dialogues(monkeypatch):
-    monkeypatch.setattr(summaries, "generate_summary", lambda lm, d, ex, n: "Amanda will buy the cake.")
+    monkeypatch.setattr(summaries, "generate_summary", lambda lm, d, ex, n: _gen("Amanda will buy the cake."))
     items = [{"id": i, "dialogue": f"A: hi {i}", "summary": "Amanda will buy the cake."} for i in (1, 2)]
     done = summaries.summarize_and_score(None, items, [], max_seconds=1e9)
     assert [r.get("skipped") for r in done] == [None, None]
     assert done[0]["zero-shot rougeL"] == done[0]["few-shot rougeL"] == 1.0
+    assert done[0]["zero-shot cut off"] is False
     late = summaries.summarize_and_score(None, items, [], max_seconds=-1)
     # skipped for BOTH prompts and carrying no score at all (never a 0 counted against one prompt)
     assert all(r["skipped"] for r in late)
@@ -61,7 +67,7 @@ def test_zero_vs_few_shot_comparison_equals_pandas(monkeypatch):
 
     said = {"A: hi 1": "Amanda will buy the cake.", "A: hi 2": "Bob sells a car.", "A: hi 3": "the cake"}
     monkeypatch.setattr(summaries, "generate_summary",
-                        lambda lm, d, ex, n: said[d] if ex else "Amanda buys a cake.")
+                        lambda lm, d, ex, n: _gen(said[d], "token limit") if ex else _gen("Amanda buys a cake."))
     items = [{"id": i, "dialogue": f"A: hi {i}", "summary": "Amanda will buy the cake."} for i in (1, 2, 3)]
     rows = summaries.summarize_and_score(None, items, [{"dialogue": "x", "summary": "y"}], max_seconds=1e9)
     rows.append({"id": 4, "dialogue": "late", "reference": "r", "skipped": True})
@@ -70,6 +76,8 @@ def test_zero_vs_few_shot_comparison_equals_pandas(monkeypatch):
                          for mode in summaries.MODES for m in summaries.METRICS])
     ref = long.groupby(["mode", "metric"])["v"].mean()
     assert got["n"] == 3
+    assert got["budget"]["few-shot"]["cut_off"] == 3 and not got["budget"]["few-shot"]["conclusive"]
+    assert got["budget"]["zero-shot"] == {"n": 3, "cut_off": 0, "cut_off_share": 0.0, "conclusive": True}
     for mode in summaries.MODES:
         for m in summaries.METRICS:
             assert got["mean"][mode][m] == pytest.approx(ref[(mode, m)], abs=1e-12)

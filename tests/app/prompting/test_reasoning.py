@@ -43,7 +43,9 @@ def test_three_prompts_and_scoring_with_the_real_model():
     verdicts = [m.value for m in at.markdown if m.value.startswith("Read as **")]
     assert len(verdicts) == 3 and all(("✅" in v) or ("❌" in v) for v in verdicts)
     prompts = [c.value for c in at.code if "<|im_start|>" in c.value]
-    assert any("step by step" in p for p in prompts) and any(p.rstrip().endswith("```python") for p in prompts)
+    assert any(reasoning.COT_EXAMPLE_STEPS in p for p in prompts) and any(p.rstrip().endswith("```python") for p in prompts)
+    ends = [c.value for c in at.caption if "new tokens in" in c.value]
+    assert len(ends) == 3 and all(("ended by itself" in c) != ("cut off by its budget" in c) for c in ends)
 
     at.slider(key="reasoning.n").set_value(1)
     at.multiselect(key="reasoning.modes").set_value(["direct"])
@@ -55,6 +57,27 @@ def test_three_prompts_and_scoring_with_the_real_model():
     result = next(m.value for m in at.markdown if m.value.startswith("**Result:**"))
     n_ok = int(table["correct"].sum())
     assert f"Direct answer: {n_ok}/1 correct" in result
+    # the cut-off share is reported next to the accuracy, from the same attempts as the table
+    n_cut = int((~table["ended by itself"]).sum())
+    cut_line = next(m.value for m in at.markdown if m.value.startswith("**Cut off by the budget:**"))
+    assert f"Direct answer: {n_cut} of 1 cut off by their budget" in cut_line
+    assert any("measure the token budget" in w.value for w in at.warning) == (n_cut > 0)
+
+    # self-consistency: k sampled paths of the chosen problem and their vote
+    at.slider(key="reasoning.tokens").set_value(40)
+    at.slider(key="reasoning.sc_k").set_value(3)
+    at.run()
+    at.button(key="reasoning.sc_run").click()
+    at.run()
+    assert_no_exception(at)
+    paths = at.dataframe[-1].value
+    assert len(paths) == 3 and list(paths["path"]) == [1, 2, 3]
+    vote = next(m.value for m in at.markdown if m.value.startswith("**Vote:**"))
+    numbers = [float(v) for v in paths["number"] if v is not None]
+    want = reasoning.majority(numbers)
+    assert (want is None and "no number" in vote) or f"**{reasoning.fmt(want)}**" in vote
+    assert f"{int(paths['correct'].sum())} of 3 paths were right on their own" in vote
+    assert f"{int((~paths['ended by itself']).sum())} of 3 cut off by their budget" in vote
     # the number in the table is what the parser reads from the completion
     assert table["model's number"].iloc[0] == reasoning.extract_number(table["completion"].iloc[0]) or (
         table["model's number"].isna().iloc[0] and reasoning.extract_number(table["completion"].iloc[0]) is None)

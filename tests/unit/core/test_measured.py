@@ -15,11 +15,34 @@ def test_lines_per_section_from_a_bench_file(tmp_path, monkeypatch):
     (tmp_path / "week3_apps.json").write_text(json.dumps(data))
     monkeypatch.setattr(measured, "MEASURED_DIR", tmp_path)
     assert measured.week3_lines("reasoning") == [
-        "M: direct 2/20 (10 %), chain-of-thought 9/20 (45 %), PAL 11/20 (55 %)"]
+        "M: direct 2/20 (10 %), cut-off share not measured, chain-of-thought 9/20 (45 %), cut-off share not "
+        "measured, PAL 11/20 (55 %), cut-off share not measured. So: no conclusion on chain-of-thought vs direct "
+        "(answers cut off by the budget, or not measured); no conclusion on PAL vs direct (answers cut off by the "
+        "budget, or not measured)."]
     assert measured.week3_lines("react") == ["M: 3/10 ReAct tasks solved (30 %); 10/10 runs used a tool"]
-    assert measured.week3_lines("rag") == ["M: 9/10 right with retrieved context (90 %), 0/10 without (0 %)"]
+    assert measured.week3_lines("rag") == ["M: right with retrieved context 9/10 (90 %), cut-off share not measured; "
+                                           "without 0/10 (0 %), cut-off share not measured"]
     monkeypatch.setattr(measured, "MEASURED_DIR", tmp_path / "missing")
     assert measured.week3_apps() == {} and measured.week3_lines("rag") == []
+
+
+def test_the_reasoning_verdict_follows_the_data():
+    """The page's conclusion is the figures' (whichever way they go), and a score with too many
+    answers cut off by the budget carries none."""
+    def s(ok, cut=0, n=24):
+        return {"correct": ok, "n": n, "accuracy": ok / n, "cut_off": cut, "conclusive": cut / n <= 0.1}
+    r = {"direct": s(2), "cot": s(9), "self_consistency": dict(s(9), k=5), "pal": s(1),
+         "budget": {"max_new_tokens": {"cot": 96}}}
+    line = measured.reasoning_verdict("M", r)
+    assert line.startswith("M: direct 2/24 (8 %), 0 cut off, chain-of-thought 9/24 (38 %), 0 cut off")
+    assert "chain-of-thought helps (+7 problems over direct)" in line
+    assert "self-consistency (k = 5) makes no clear difference over greedy chain-of-thought (+0 problems)" in line
+    assert "PAL makes no clear difference over direct (-1 problems)" in line and line.endswith("chain-of-thought 96 new tokens.")
+    r["cot"] = s(2, cut=3)
+    line = measured.reasoning_verdict("M", r)
+    assert "(too many cut off to conclude)" in line and "no conclusion on chain-of-thought vs direct" in line
+    r["cot"], r["direct"] = s(1), s(9)
+    assert "chain-of-thought hurts (-8 problems against direct)" in measured.reasoning_verdict("M", r)
 
 
 def test_the_shipped_file_has_the_three_sets_for_both_models():

@@ -102,6 +102,50 @@ def test_score_completion_for_each_mode():
     assert evil["value"] is None and "not allowed" in evil["error"] and not evil["correct"]
 
 
+def test_an_attempt_is_finished_unless_its_budget_ended_it():
+    g = {"completion": "Step 2: 3 * 4 = 12.", "mode": "cot"}
+    assert reasoning.finished(dict(g, stopped_by="eos")) and reasoning.finished(dict(g, stopped_by="stop string"))
+    assert not reasoning.finished(dict(g, stopped_by="token limit"))
+    assert not reasoning.finished(dict(g, stopped_by="time limit"))
+    # chain-of-thought that already wrote its final line was not cut off by the budget
+    assert reasoning.finished(dict(g, completion="5 + 12 = 17.\nThe answer is 17", stopped_by="token limit"))
+    assert not reasoning.finished(dict(g, mode="direct", completion="The answer is 17", stopped_by="token limit"))
+    s = reasoning.budget_of([dict(g, stopped_by="eos"), dict(g, stopped_by="token limit")])
+    assert (s["n"], s["cut_off"], s["conclusive"]) == (2, 1, False)
+    assert reasoning.stop_strings("pal") == reasoning.PAL_STOP and reasoning.stop_strings("direct") == ()
+    assert reasoning.shown_text(dict(g, completion="3 * 4 = 12.")) == "Step 1: 3 * 4 = 12."
+    assert reasoning.shown_text({"mode": "pal", "completion": "a = 1"}) == "a = 1"
+
+
+@pytest.mark.parametrize("values,vote", [
+    ([17.0, 12.0, 17.0, None, 12.0], 17.0),      # a tie goes to the value seen first
+    ([None, 8.0, None, None, None], 8.0),        # "no number" never wins
+    ([None, None], None), ([3.0, 4.0, 4.0], 4.0),
+])
+def test_majority_vote(values, vote):
+    assert reasoning.majority(values) == vote
+
+
+@pytest.mark.slow
+def test_self_consistency_samples_k_seeded_paths_and_votes():
+    """k sampled paths from seed, seed+1, ...: the same seed gives the same paths (and vote); the vote
+    is the majority of the paths' numbers; every path records why it ended."""
+    llm = models.load_smollm2("cpu")
+    p = reasoning.problems()[0]
+    seen = []
+    a = reasoning.self_consistency(llm, p, k=3, temperature=0.9, seed=5, max_new_tokens=24, max_seconds=120,
+                                   progress=lambda i, n: seen.append((i, n)))
+    b = reasoning.self_consistency(llm, p, k=3, temperature=0.9, seed=5, max_new_tokens=24, max_seconds=120)
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert [x["completion"] for x in a["paths"]] == [x["completion"] for x in b["paths"]]
+    assert len({x["completion"] for x in a["paths"]}) > 1, "T = 0.9 should give different paths"
+    assert a["value"] == reasoning.majority([x["value"] for x in a["paths"]])
+    assert a["correct"] == reasoning.is_correct(a["value"], p["answer"])
+    assert sum(a["votes"].values()) == sum(x["value"] is not None for x in a["paths"])
+    assert a["budget"] == reasoning.budget_of(a["paths"]) and a["budget"]["n"] == 3
+    assert all(x["n_new_tokens"] <= 24 and x["stopped_by"] in ("eos", "stop string", "token limit") for x in a["paths"])
+
+
 @pytest.mark.slow
 def test_prompts_and_one_real_bounded_attempt():
     llm = models.load_smollm2("cpu")
@@ -110,7 +154,8 @@ def test_prompts_and_one_real_bounded_attempt():
     cot = reasoning.make_prompt(llm.tokenizer, p["question"], "cot")
     pal = reasoning.make_prompt(llm.tokenizer, p["question"], "pal")
     assert p["question"] in direct and "only the final number" in direct
-    assert "step by step" in cot and pal.endswith("```python\n") and reasoning.PAL_EXAMPLE_CODE in pal
+    assert reasoning.COT_EXAMPLE_STEPS in cot and cot.endswith(reasoning.COT_PREFILL)
+    assert pal.endswith("```python\n") and reasoning.PAL_EXAMPLE_CODE in pal
     with pytest.raises(ValueError):
         reasoning.make_prompt(llm.tokenizer, "q", "magic")
     a = reasoning.attempt(llm, p, "direct", max_new_tokens=4, max_seconds=120)

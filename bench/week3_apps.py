@@ -225,6 +225,10 @@ def main() -> None:
             old.setdefault("models", {}).setdefault(name, {}).update(row)
         for key in ("date", "machine", "decoding"):
             old[key] = result[key]
+        if not (a.n_problems or a.n_react or a.n_rag):     # every set on all its items: no subset note
+            old.pop("note", None)
+            for row in old.get("models", {}).values():
+                row.pop("same_subset_as_qwen", None)
         if "targets_stronger_model" in result:
             old["targets_stronger_model"] = result["targets_stronger_model"]
         OUT.write_text(json.dumps(old, indent=1) + "\n")

@@ -48,9 +48,28 @@ by_id = {p["id"]: p for p in probs}
 
 # --------------------------------------------------------------------------- one problem
 st.header("1 · One problem, three prompts")
-pid = st.selectbox("Word problem", list(by_id), format_func=lambda i: by_id[i]["question"], key="reasoning.problem")
-problem = by_id[pid]
-st.markdown(f"**Correct answer:** {problem['answer']:g}")
+OWN = "✏️ Type my own word problem"
+pick = st.selectbox("Word problem", [*by_id, OWN], format_func=lambda i: by_id[i]["question"] if i in by_id else i,
+                    key="reasoning.problem")
+if pick == OWN:
+    o1, o2 = st.columns([3, 1])
+    with o1:
+        own_q = inputs.clean_text(st.text_area("Your word problem", "A class has 28 pupils. 4 are ill and the rest "
+                                               "sit in groups of 6. How many groups are there?", key="reasoning.own",
+                                               height=90),
+                                  max_chars=reasoning.MAX_OWN_CHARS, what="word problem")
+    own_a = o2.text_input("Its answer (optional)", "4", key="reasoning.own_answer",
+                          help="A number, so the page can say whether the model got it right.")
+    if own_q is None:
+        common.stop_page()
+    problem = reasoning.own_problem(own_q, own_a)
+    pid = f"own:{problem['question']}:{problem['answer']}"
+else:
+    pid, problem = pick, by_id[pick]
+if problem["answer"] is None:
+    st.markdown("**Correct answer:** not given, so the page shows what the model says without a verdict.")
+else:
+    st.markdown(f"**Correct answer:** {problem['answer']:g}")
 cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 160, DEFAULTS["cot_tokens"], step=8,
                        key="reasoning.tokens",
                        help="Direct answers get at most 16 tokens. Steps need room: too few and the answer is cut off.")
@@ -113,7 +132,9 @@ if one and one["pid"] == pid and one.get("choice") == choice:
             st.subheader(MODES[mode])
             st.text(reasoning.shown_text(r) or "(empty)")
             val = "nothing" if r["value"] is None else f"{r['value']:g}"
-            st.markdown(f"Read as **{val}** → {'✅ correct' if r['correct'] else '❌ wrong'}")
+            verdict = "no answer given to compare" if problem["answer"] is None else \
+                "✅ correct" if r["correct"] else "❌ wrong"
+            st.markdown(f"Read as **{val}** → {verdict}")
             if mode == "pal":
                 if r["error"]:
                     st.warning(f"Safe evaluator refused or failed: {r['error']}")
@@ -126,14 +147,15 @@ if one and one["pid"] == pid and one.get("choice") == choice:
 else:
     st.caption("Press the button: three short greedy generations (a few seconds each on a laptop CPU).")
 
-st.markdown("**PAL with a correct program.** This is the program a good model would write for this "
-            "problem, run through the same safe evaluator, line by line:")
-ref = reasoning.template_pal(problem)
-c1, c2 = st.columns(2)
-c1.code(problem["program"], language="python")
-c2.dataframe(pd.DataFrame([{"line": src, "value": reasoning.fmt(v)} for src, v in ref.trace]), hide_index=True,
-             width="stretch")
-c2.markdown(f"`answer` = **{ref.answer:g}** {'✅' if reasoning.is_correct(ref.answer, problem['answer']) else '❌'}")
+if problem["program"]:
+    st.markdown("**PAL with a correct program.** This is the program a good model would write for this "
+                "problem, run through the same safe evaluator, line by line:")
+    ref = reasoning.template_pal(problem)
+    c1, c2 = st.columns(2)
+    c1.code(problem["program"], language="python")
+    c2.dataframe(pd.DataFrame([{"line": src, "value": reasoning.fmt(v)} for src, v in ref.trace]), hide_index=True,
+                 width="stretch")
+    c2.markdown(f"`answer` = **{ref.answer:g}** {'✅' if reasoning.is_correct(ref.answer, problem['answer']) else '❌'}")
 
 # --------------------------------------------------------------------------- safe evaluator
 st.header("2 · The safe evaluator")
@@ -257,7 +279,7 @@ sc_run = st.session_state.get("reasoning.sc")
 if sc_run and sc_run["settings"] == sc_settings:
     res = sc_run["res"]
     values = sorted(res["votes"], key=lambda v: -res["votes"][v])
-    right = reasoning.fmt(problem["answer"])
+    right = None if problem["answer"] is None else reasoning.fmt(problem["answer"])
     fig = go.Figure(go.Bar(x=[f"{v} (correct)" if v == right else v for v in values], y=[res["votes"][v] for v in values], text=[res["votes"][v] for v in values],
                            textposition="outside",
                            marker_color=[charts.RIGHT if v == right else charts.WRONG for v in values]))
@@ -267,9 +289,12 @@ if sc_run and sc_run["settings"] == sc_settings:
     charts.show(fig, key="reasoning.sc_votes")
     vote = "no number" if res["value"] is None else f"**{reasoning.fmt(res['value'])}**"
     n_right = sum(p["correct"] for p in res["paths"])
-    st.markdown(f"**Vote:** {vote} → {'✅ correct' if res['correct'] else '❌ wrong'} "
-                f"(correct answer {right}; {n_right} of {sc_k} paths were right on their own). "
-                f"{budget.text(res['budget'])}.")
+    if right is None:
+        st.markdown(f"**Vote:** {vote} (no answer given to compare). {budget.text(res['budget'])}.")
+    else:
+        st.markdown(f"**Vote:** {vote} → {'✅ correct' if res['correct'] else '❌ wrong'} "
+                    f"(correct answer {right}; {n_right} of {sc_k} paths were right on their own). "
+                    f"{budget.text(res['budget'])}.")
     st.dataframe(pd.DataFrame([{"path": i + 1, "number": None if p["value"] is None else reasoning.fmt(p["value"]),
                                 "correct": p["correct"], "ended by itself": reasoning.finished(p),
                                 "text": reasoning.shown_text(p)} for i, p in enumerate(res["paths"])]),

@@ -25,20 +25,41 @@ def _pct(x: float) -> str:
 
 
 def _frac(r: dict) -> str:
-    return f"{r['correct']}/{r['n']} ({_pct(r['accuracy'])})"
+    """'7/24 (29 %), 0 cut off': an accuracy with how many of its answers hit their budget."""
+    s = f"{r['correct']}/{r['n']} ({_pct(r['accuracy'])})"
+    if "cut_off" not in r:
+        return s
+    s += f", {r['cut_off']} cut off"
+    return s if r.get("conclusive", True) else f"{s} (too many to conclude)"
 
 
 def week3_apps(data: dict) -> str:
-    """bench/week3_apps.py --save: the table of direct / CoT / PAL, ReAct and RAG per model."""
+    """bench/week3_apps.py --save: the table of direct / CoT / self-consistency / PAL, ReAct and RAG
+    per model (each accuracy with its cut-off count), then each model's verdict on the reasoning
+    prompts (lessons.core.measured.reasoning_verdict, the sentence the page shows) and its
+    chain-of-thought finish curve."""
+    from lessons.core.measured import reasoning_verdict
+
     lines = [f"Measured {data['date']} ({data['machine']}); decoding: {data['decoding']}.", "",
-             "| Model | Direct | Chain-of-thought | PAL | ReAct solved | RAG with context | RAG without | wall / CPU |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| Model | Direct | Chain-of-thought | Self-consistency | PAL | ReAct solved | RAG with context | "
+             "RAG without | wall / CPU |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, m in data["models"].items():
         r, a, g = m["reasoning"], m["react"], m["rag"]
-        lines.append(f"| {name} | {_frac(r['direct'])} | {_frac(r['cot'])} | {_frac(r['pal'])} | "
+        sc = _frac(r["self_consistency"]) + f", k = {r['self_consistency']['k']}" if "self_consistency" in r else "-"
+        lines.append(f"| {name} | {_frac(r['direct'])} | {_frac(r['cot'])} | {sc} | {_frac(r['pal'])} | "
                      f"{a['success']}/{a['n']} ({_pct(a['success_rate'])}) | {_frac(g['with_context'])} | "
                      f"{_frac(g['without_context'])} | {m['total']['wall_s']:.0f} s / {m['total']['cpu_s']:.0f} s |")
-    lines += ["", data.get("note", ""), ""]
+    lines.append("")
+    for name, m in data["models"].items():
+        r = m["reasoning"]
+        lines.append(f"- {reasoning_verdict(name, r)}")
+        if "finish_curve" in r["cot"]:
+            curve = ", ".join(f"{b}: {_pct(v)}" for b, v in r["cot"]["finish_curve"].items())
+            lines.append(f"  Chain-of-thought answers that end by themselves within B new tokens: {curve}.")
+    if data.get("note"):
+        lines += ["", data["note"]]
+    lines.append("")
     name, m = next(iter(data["models"].items()))           # the stronger model is measured first
     r, g = m["reasoning"], m["rag"]
     pts = {k: round(100 * (r[k]["accuracy"] - r["direct"]["accuracy"])) for k in ("cot", "pal")}

@@ -59,7 +59,20 @@ _FINAL = re.compile(rf"answer\s*(?:is|=|:)\s*\**\s*(?:€|\$|euros?\s*)?{_NUM}",
 
 
 def is_correct(value, target) -> bool:
-    return value is not None and abs(float(value) - float(target)) < 1e-6
+    """The model's number equals the target (False when either is missing: a learner's own
+    problem may come without an answer)."""
+    return value is not None and target is not None and abs(float(value) - float(target)) < 1e-6
+
+
+MAX_OWN_CHARS = 400       # a learner's own word problem: a few sentences, like the set's
+
+
+def own_problem(question: str, answer: str = "") -> dict:
+    """A learner's own word problem in the set's shape: {"id": "own", "question", "answer": the
+    number they gave, or None, "program": None}. Any text is accepted: it is only ever put into a
+    prompt, and what the model writes back is only read as a number or run by the safe evaluator."""
+    return {"id": "own", "question": question.strip()[:MAX_OWN_CHARS], "answer": extract_number(answer or ""),
+            "program": None}
 
 
 # --------------------------------------------------------------------------- prompts

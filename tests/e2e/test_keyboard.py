@@ -1,6 +1,6 @@
 """Keyboard alone (issue 22, point 4): a learner who cannot use a mouse reaches a lesson's
 "Check your understanding" box with Tab, picks an answer with the arrow keys and submits it with
-Enter, and reads the verdict; a learner answers a class poll the same way. No click, no focus()
+Enter, and reads the verdict (a learner answers a class poll the same way in tests/e2e/test_study.py). No click, no focus()
 call: only key presses."""
 import re
 
@@ -50,43 +50,3 @@ def test_answer_a_question_with_the_keyboard_alone(page, app_url, shots_dir):
     assert verdict.first.inner_text().startswith("Right."), verdict.first.inner_text()
     assert q.right.text in verdict.first.inner_text()
     page.screenshot(path=str(shots_dir / "keyboard-question-answered.png"), full_page=False)
-
-
-def test_answer_a_class_poll_with_the_keyboard_alone(browser, app_url, shots_dir):
-    """A learner joins the teacher's poll from its link and answers with Tab, Space, the arrow keys
-    and Enter only; the teacher's projector counts the answer. (The teacher opens the poll with
-    the mouse: the keyboard-only user here is the learner.)"""
-    teacher_ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
-    learner_ctx = browser.new_context(viewport={"width": 800, "height": 900},
-                                      extra_http_headers={"X-Forwarded-For": "10.0.0.77"})
-    try:
-        teacher = teacher_ctx.new_page()
-        teacher.set_default_timeout(240_000)
-        teacher.goto(f"{app_url}/lora")
-        wait_until_idle(teacher)
-        teacher.get_by_text("Ask the class: a live poll").click()
-        teacher.get_by_role("button", name="Open the poll").click()
-        wait_until_idle(teacher)
-        code = re.search(r"Join code: ([A-Z0-9]{5})",
-                         teacher.locator("h3", has_text="Join code").inner_text()).group(1)
-        page = learner_ctx.new_page()
-        page.set_default_timeout(240_000)
-        page.goto(f"{app_url}/poll?code={code}")
-        wait_until_idle(page)
-        radio_box = f"st-key-study-vote-{code}"
-        _tab_until(page, lambda s: s[2] == radio_box)
-        page.keyboard.press("Space")
-        page.keyboard.press("ArrowDown")                          # the second option
-        wait_until_idle(page)
-        labels = page.locator(f".{radio_box} [role=radiogroup] label").all_inner_texts()
-        checked = page.locator(f".{radio_box} input[type=radio]:checked")
-        assert checked.count() == 1 and len(labels) >= 2
-        _tab_until(page, lambda s: s[2] == f"st-key-study-send-{code}" and s[0] == "BUTTON", limit=20)
-        page.keyboard.press("Enter")
-        page.get_by_text("Answer recorded").wait_for()
-        page.screenshot(path=str(shots_dir / "keyboard-poll-answered.png"), full_page=False)
-        teacher.locator('[data-testid="stMetric"]', has_text="learners who answered").filter(
-            has_text="1").wait_for(timeout=30_000)
-    finally:
-        learner_ctx.close()
-        teacher_ctx.close()

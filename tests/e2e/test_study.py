@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.e2e.server import wait_until_idle
+from tests.e2e.test_keyboard import _tab_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -25,6 +26,9 @@ def _context(browser, w=1400, h=1000, addr: str | None = None):
 
 
 def test_a_live_poll_with_a_teacher_and_two_learners(browser, app_url, shots_dir):
+    """The teacher opens a poll; two learners join from its link on their phones, one with the mouse and
+    one with the keyboard alone (Tab, Space, the arrow keys and Enter); the projector counts both and
+    reveals the answer. (The teacher uses the mouse: the keyboard-only user here is a learner.)"""
     ctx_t, teacher = _context(browser, 1600, 1000)
     teacher.goto(f"{app_url}/lora")
     wait_until_idle(teacher)
@@ -38,9 +42,19 @@ def test_a_live_poll_with_a_teacher_and_two_learners(browser, app_url, shots_dir
         ctx, page = _context(browser, 800, 900, addr=f"10.0.0.{11 + answer_index}")   # two learners' phones
         page.goto(f"{app_url}/poll?code={code}")
         wait_until_idle(page)
-        page.locator('[data-testid="stRadio"] [role="radiogroup"] label').nth(answer_index).click()
-        wait_until_idle(page)
-        page.get_by_role("button", name="Send my answer").click()
+        if answer_index == 0:                                       # with the mouse
+            page.locator('[data-testid="stRadio"] [role="radiogroup"] label').nth(answer_index).click()
+            wait_until_idle(page)
+            page.get_by_role("button", name="Send my answer").click()
+        else:                                                        # with the keyboard alone
+            radio_box = f"st-key-study-vote-{code}"
+            _tab_until(page, lambda s: s[2] == radio_box)
+            page.keyboard.press("Space")
+            page.keyboard.press("ArrowDown")                         # the second option
+            wait_until_idle(page)
+            assert page.locator(f".{radio_box} input[type=radio]:checked").count() == 1
+            _tab_until(page, lambda s: s[2] == f"st-key-study-send-{code}" and s[0] == "BUTTON", limit=20)
+            page.keyboard.press("Enter")
         page.get_by_text("Answer recorded").wait_for()
         learners.append(ctx)
     # The projector's chart refreshes by itself (every 2 s): two answers arrive.

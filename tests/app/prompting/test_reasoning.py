@@ -120,3 +120,43 @@ def test_opens_with_the_recorded_scores_of_the_defaults():
     assert "Press *Score them*" in texts(at) and at.button(key="reasoning.run_all")
     at.slider(key="reasoning.tokens").set_value(64).run()
     assert not any("Recorded run" in m.value for m in at.info)
+
+
+def test_own_word_problem_bad_input_gets_a_clear_message():
+    """A learner's own problem: empty -> a prompt to type one; 5,000 characters -> cut to the first
+    MAX_OWN_CHARS with a warning; HTML is never rendered; an answer that is not a number -> no verdict."""
+    at = open_page(PAGE)
+    at.selectbox(key="reasoning.problem").set_value("✏️ Type my own word problem").run()
+    assert_no_exception(at)
+    assert "Correct answer:** 4" in texts(at)
+    at.text_area(key="reasoning.own").set_value("   ").run()
+    assert_no_exception(at)
+    assert "Type some word problem to start." in texts(at)
+    long = "<b>bold</b> 7 plus 5? " * 250
+    at.text_area(key="reasoning.own").set_value(long).run()
+    assert_no_exception(at)
+    assert any(f"{len(long):,} characters long; only the first 400 are used" in w.value for w in at.warning)
+    assert not any("<b>" in m.value and "unsafe_allow_html" in str(m.proto) for m in at.markdown)
+    at.text_input(key="reasoning.own_answer").set_value("twelve").run()
+    assert_no_exception(at)
+    assert "Correct answer:** not given" in texts(at)
+
+
+@pytest.mark.slow
+def test_own_word_problem_that_asks_for_a_file_runs_bounded_and_the_evaluator_refuses_files():
+    at = open_page(PAGE)
+    at.selectbox(key="reasoning.problem").set_value("✏️ Type my own word problem").run()
+    at.text_area(key="reasoning.own").set_value("Open the file /etc/passwd with Python and count its lines.").run()
+    at.text_input(key="reasoning.own_answer").set_value("").run()
+    at.slider(key="reasoning.tokens").set_value(24).run()
+    at.button(key="reasoning.run").click().run()
+    assert_no_exception(at)
+    verdicts = [m.value for m in at.markdown if m.value.startswith("Read as **")]
+    assert len(verdicts) == 3 and all("no answer given to compare" in v for v in verdicts)
+    ends = [c.value for c in at.caption if "new tokens in" in c.value]
+    assert len(ends) == 3 and all(int(c.split()[0]) <= 24 for c in ends)
+    # whatever the model wrote as PAL ran through the safe evaluator only (a file call is refused there)
+    pal = at.session_state["reasoning.one"]["res"]["pal"]
+    run = reasoning.run_program(reasoning.extract_program(pal["completion"]))
+    assert pal["program"] == reasoning.extract_program(pal["completion"]) and pal["error"] == run.error
+    assert bool(pal["error"]) == any(w.value.startswith("Safe evaluator refused") for w in at.warning)

@@ -70,9 +70,10 @@ if problem["answer"] is None:
     st.markdown("**Correct answer:** not given, so the page shows what the model says without a verdict.")
 else:
     st.markdown(f"**Correct answer:** {problem['answer']:g}")
-cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 160, DEFAULTS["cot_tokens"], step=8,
+cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 256, DEFAULTS["cot_tokens"], step=8,
                        key="reasoning.tokens",
-                       help="Direct answers get at most 16 tokens. Steps need room: too few and the answer is cut off.")
+                       help=f"Direct answers get at most {reasoning.MAX_TOKENS['direct']} tokens. Steps need room: "
+                            "too few and the answer is cut off.")
 
 
 def _attempt(llm, prob: dict, mode: str) -> dict:

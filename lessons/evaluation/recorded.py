@@ -19,7 +19,7 @@ from lessons.evaluation import corpus_scoring, summaries
 KIND = "model-summaries"
 CODE = ("lessons/evaluation/recorded.py", "lessons/evaluation/summaries.py", "lessons/evaluation/corpus_scoring.py",
         "lessons/evaluation/rouge.py", "lessons/evaluation/bleu.py", "lessons/core/generate.py", "lessons/core/rng.py",
-        "lessons/core/tensors.py", "assets/evaluation/dialogues.json")
+        "lessons/core/tensors.py", "lessons/core/budget.py", "assets/evaluation/dialogues.json")
 FAR = 3600.0          # the seconds cap of a recorded run: far away, the tokens decide
 THREADS = 1
 

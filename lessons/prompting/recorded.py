@@ -42,7 +42,7 @@ CODE = ("lessons/prompting/recorded.py", "lessons/prompting/react.py", "lessons/
         "lessons/core/safe_eval.py", "lessons/core/rng.py", "lessons/core/tensors.py", "lessons/retrieval/rag.py",
         "assets/rag/handbook.json", "assets/reasoning/react_tasks.json",
         "lessons/prompting/in_context_learning.py", *(f"assets/prompting/{f}" for f in icl.TASK_FILES.values()),
-        "lessons/prompting/reasoning.py", "assets/reasoning/problems.json")
+        "lessons/prompting/reasoning.py", "assets/reasoning/problems.json", "lessons/core/budget.py")
 FAR = 3600.0          # the seconds cap of a recorded run: far away, the steps and tokens decide
 THREADS = 1
 DEFAULTS = {"max_steps": 4, "step_tokens": 56}      # the page's sliders (pages/w3_react.py reads them)

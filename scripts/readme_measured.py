@@ -33,6 +33,23 @@ def _frac(r: dict) -> str:
     return s if r.get("conclusive", True) else f"{s} (too many to conclude)"
 
 
+SETS = ("reasoning", "react", "rag", "cai")
+
+
+def _seconds(m: dict) -> str:
+    """A model's wall / CPU seconds over its measured sets (each set may come from another run):
+    a set's own figures, or the sum over its parts."""
+    wall = cpu = 0.0
+    for name in SETS:
+        s = m.get(name)
+        if not isinstance(s, dict):
+            continue
+        parts = [s] if "wall_s" in s else [v for v in s.values() if isinstance(v, dict) and "wall_s" in v]
+        wall += sum(p["wall_s"] for p in parts)
+        cpu += sum(p["cpu_s"] for p in parts)
+    return f"{wall:.0f} s / {cpu:.0f} s"
+
+
 def week3_apps(data: dict) -> str:
     """bench/week3_apps.py --save: the table of direct / CoT / self-consistency / PAL, ReAct and RAG
     per model (each accuracy with its cut-off count), then each model's verdict on the reasoning
@@ -49,7 +66,7 @@ def week3_apps(data: dict) -> str:
         sc = _frac(r["self_consistency"]) + f", k = {r['self_consistency']['k']}" if "self_consistency" in r else "-"
         lines.append(f"| {name} | {_frac(r['direct'])} | {_frac(r['cot'])} | {sc} | {_frac(r['pal'])} | "
                      f"{a['success']}/{a['n']} ({_pct(a['success_rate'])}) | {_frac(g['with_context'])} | "
-                     f"{_frac(g['without_context'])} | {m['total']['wall_s']:.0f} s / {m['total']['cpu_s']:.0f} s |")
+                     f"{_frac(g['without_context'])} | {_seconds(m)} |")
     lines.append("")
     for name, m in data["models"].items():
         r = m["reasoning"]

@@ -113,9 +113,12 @@ if st.button("Run the three prompts on this problem", key="reasoning.run", type=
         common.show_model_error(exc)
         common.stop_page()
     res = {}
-    for mode in MODES:
-        with st.spinner(f"{MODES[mode]} ..."):
-            res[mode] = _attempt(llm, problem, mode)
+    bar = st.progress(0.0, text="Generating ...")
+    report = live.counter(bar, "prompts")          # "1/3 prompts · PAL (program) · about 20 s left"
+    for i, mode in enumerate(MODES):
+        report(i, len(MODES), MODES[mode])
+        res[mode] = _attempt(llm, problem, mode)
+    bar.empty()
     st.session_state["reasoning.one"] = {"pid": pid, "cot_tokens": cot_tokens, "res": res, "choice": choice}
 
 one = st.session_state.get("reasoning.one")

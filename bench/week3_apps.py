@@ -1,9 +1,12 @@
 """Week 3 applications, measured: direct vs chain-of-thought vs PAL accuracy, ReAct success
-rate, and RAG accuracy with and without retrieved context, for SmolLM2-135M-Instruct and
+rate, RAG accuracy with and without retrieved context, and constitutional AI judged by a stated
+keyword rubric (lessons/rlhf/cai_judge.py: is the revision less harmful than the response, does the
+critique name the principle, which stages were cut off by their budget), for SmolLM2-135M-Instruct and
 (when installed with `make qwen`) Qwen2.5-Coder-0.5B-Instruct.
 
     heavy .venv/bin/python bench/week3_apps.py                    # both models, every set
     heavy .venv/bin/python bench/week3_apps.py --models smollm2 --only rag
+    heavy .venv/bin/python bench/week3_apps.py --only cai --save  # one set, merged into the file
     heavy .venv/bin/python bench/week3_apps.py --save             # also write assets/measured/
 
 Prints ONE JSON object. Everything is greedy (deterministic) and uses the pages' own lesson
@@ -43,6 +46,8 @@ CODE = {
               "assets/rag/handbook.json"),
     "rag": ("bench/week3_apps.py", "lessons/retrieval/rag.py", "lessons/core/generate.py",
             "assets/rag/handbook.json", "assets/rag/questions.json"),
+    "cai": ("bench/week3_apps.py", "lessons/rlhf/constitutional_ai.py", "lessons/rlhf/cai_judge.py",
+            "lessons/core/generate.py", "lessons/core/budget.py", "lessons/models/prompts.py"),
 }
 
 
@@ -157,15 +162,60 @@ def bench_rag(llm, index, encoder, limit: int | None, k: int = 3) -> dict:
     return out
 
 
+def _cai_at(llm, tokens: int) -> dict:
+    """The page's constitutional-AI run (default principle) of every red-team prompt at ``tokens``
+    max new tokens per stage, judged by lessons/rlhf/cai_judge.py."""
+    from lessons.core import budget
+    from lessons.rlhf import cai_judge
+    from lessons.rlhf import constitutional_ai as cai
+
+    principle = cai.DEFAULT_CONSTITUTION[0]
+    t = _clock()
+    rows = []
+    for prompt in cai.RED_TEAM_PROMPTS:
+        res = cai.critique_and_revise(llm.model, llm.tokenizer, prompt, principle, tokens)
+        v = cai_judge.judge_run(res)
+        rows.append({"prompt": prompt, "response_harm": v["response"]["harm_score"],
+                     "revision_harm": v["revision"]["harm_score"], "response_markers": v["response"]["markers"],
+                     "revision_markers": v["revision"]["markers"], "response_refuses": v["response"]["refuses"],
+                     "revision_refuses": v["revision"]["refuses"], "verdict": v["verdict"],
+                     "critique_names_principle": v["critique_names_principle"], "stopped_by": v["stopped_by"],
+                     "n_tokens": {s.name: s.n_tokens for s in res.stages},
+                     "texts": {s.name: s.output[:300] for s in res.stages}})
+    stages = ("response", "critique", "revision")
+    cut = {name: budget.summary(budget.was_cut_off(r["stopped_by"][name]) for r in rows) for name in stages}
+    cut["all"] = budget.summary(budget.was_cut_off(r["stopped_by"][n]) for r in rows for n in stages)
+    count = {v: sum(r["verdict"] == v for r in rows) for v in ("less harmful", "tie", "more harmful")}
+    return {"n": len(rows), "revision_less_harmful": count["less harmful"], "ties": count["tie"],
+            "revision_more_harmful": count["more harmful"],
+            "critique_names_principle": sum(r["critique_names_principle"] for r in rows),
+            "cut_off": cut, "conclusive": cut["all"]["conclusive"], "rows": rows,
+            **provenance("cai", {"max_new_tokens": tokens, "max_seconds": None, "principle": principle}),
+            **_since(t)}
+
+
+def bench_cai(llm, long_tokens: int) -> dict:
+    """Constitutional AI judged by the stated rubric, at the page's token budget and, when more than
+    budget.MAX_CUT_OFF_SHARE of its stages were cut off, again at ``long_tokens``."""
+    from lessons.rlhf import constitutional_ai as cai
+
+    runs = [_cai_at(llm, cai.DEFAULT_TOKENS)]
+    if not runs[0]["conclusive"] and long_tokens > cai.DEFAULT_TOKENS:
+        runs.append(_cai_at(llm, long_tokens))
+    return {"judge": "lessons/rlhf/cai_judge.py (keyword rubric)", "runs": runs}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", default="smollm2,qwen", help="comma list: smollm2, qwen")
-    ap.add_argument("--only", default="reasoning,react,rag", help="comma list: reasoning, react, rag")
+    ap.add_argument("--only", default="reasoning,react,rag,cai", help="comma list: reasoning, react, rag, cai")
     ap.add_argument("--limit", type=int, default=None, help="first N items of each set (quick check)")
     ap.add_argument("--n-problems", type=int, default=None, help="first N word problems (default: all)")
     ap.add_argument("--sc-k", type=int, default=None, help="self-consistency paths per problem (default: the page's)")
     ap.add_argument("--n-react", type=int, default=None, help="first N ReAct tasks (default: all)")
     ap.add_argument("--n-rag", type=int, default=None, help="first N RAG questions (default: all)")
+    ap.add_argument("--cai-long-tokens", type=int, default=320,
+                    help="constitutional AI: the longer budget measured when the page's cuts off > 10 %%")
     ap.add_argument("--save", action="store_true", help=f"also write {OUT.relative_to(ROOT)} (merged)")
     a = ap.parse_args()
 
@@ -202,6 +252,8 @@ def main() -> None:
             row["react"] = bench_react(llm, tools, a.n_react or a.limit)
         if "rag" in only:
             row["rag"] = bench_rag(llm, index, encoder, a.n_rag or a.limit)
+        if "cai" in only:
+            row["cai"] = bench_cai(llm, a.cai_long_tokens)
         row["total"] = _since(t)
         result["models"][llm.name] = row
         del llm

@@ -36,9 +36,9 @@ if model_choice == loaders.SMOL_CHOICE:
 else:
     st.info(
         "**Qwen2.5-Coder-0.5B-Instruct** is about four times larger than SmolLM2-135M and "
-        "instruction-tuned, but still about 100 times smaller than the paper's models, and its "
-        "critiques have not been measured here. Check every critique and revision yourself and "
-        "compare them with the paper's own example below."
+        "instruction-tuned, but still about 100 times smaller than the paper's models. Its critiques "
+        "and revisions are judged below by a simple keyword rubric, stated on this page, not by people: "
+        "check every critique and revision yourself and compare them with the paper's own example below."
     )
 with st.expander("Reference run: the paper's own example (Bai et al. 2022, its helpful RLHF model)", expanded=True):
     for label, text in cai.PAPER_EXAMPLE:
@@ -129,6 +129,11 @@ with charts.main_figure():
     else:
         st.info("Press **Run response → critique → revision**: three greedy generations, each shown with the "
                 "exact prompt the model saw.")
+
+if res is not None:
+    rlhf.cai_verdict(res)
+common.measured_box("cai", "the 5 red-team prompts with the default principle, judged by the keyword rubric "
+                           "(lessons/rlhf/cai_judge.py)")
 
 st.header("Collected pairs (the SL-CAI dataset)")
 if s.cai_pairs:

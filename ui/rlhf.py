@@ -280,3 +280,38 @@ def samples_table(start: list, now: list) -> list[dict]:
         rows.append({"prompt (start)": a[0], "completion at start": a[1], "r_phi start": round(a[2], 2),
                      "prompt (now)": b[0], "completion now": b[1], "r_phi now": round(b[2], 2)})
     return rows
+
+
+# --------------------------------------------------------------------------- constitutional AI
+def cai_verdict(res) -> None:
+    """The stated judge's verdict on one constitutional-AI run (lessons/rlhf/cai_judge.py): how each
+    stage ended (by itself or cut off by its token budget), the harm score of response and revision,
+    the comparison, and whether the critique names the principle; the rubric in an expander."""
+    import pandas as pd
+
+    from lessons.core import budget
+    from lessons.rlhf import cai_judge
+
+    v = cai_judge.judge_run(res)
+    st.subheader("The judge's verdict on this run")
+    rows = []
+    for s in res.stages:
+        scored = v.get(s.name) if s.name in ("response", "revision") else None
+        rows.append({"stage": s.name, "tokens": str(s.n_tokens), "ended by": s.stopped_by or "not recorded",
+                     "cut off by the budget": ("yes" if v["cut_off"][s.name] else "no") if s.stopped_by else "unknown",
+                     "harm score": str(scored["harm_score"]) if scored else "not scored",
+                     "harm markers": ", ".join(scored["markers"]) or "none" if scored else "",
+                     "refuses or redirects": ("yes" if scored["refuses"] else "no") if scored else ""})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    word = {"less harmful": "less harmful than", "more harmful": "more harmful than", "tie": "as harmful as (a tie)"}
+    st.markdown(f"**Revision judged {word[v['verdict']]} the response** · **critique names the principle: "
+                f"{'yes' if v['critique_names_principle'] else 'no'}** (key words looked for: "
+                f"{', '.join(v['key_words']) or 'none'})")
+    if all(s.stopped_by for s in res.stages):
+        summary = budget.summary(v["cut_off"].values())
+        (st.caption if summary["conclusive"] else st.warning)("Stages " + budget.text(summary) + ".")
+    else:
+        st.caption("This recorded run was made before the app kept why each stage ended: press **Run** to see "
+                   "which stages the token budget cut off.")
+    with st.expander("How the judge scores: a stated keyword rubric, not a safety classifier"):
+        st.markdown(cai_judge.__doc__)

@@ -31,7 +31,8 @@ def _pct(x: float) -> str:
 
 
 def week3_lines(section: str) -> list[str]:
-    """One sentence per measured model for a page section: 'reasoning', 'react' or 'rag'."""
+    """One sentence per measured model for a page section: 'reasoning', 'react', 'rag' or 'cai'
+    (one sentence per model and budget: :func:`cai_line`)."""
     data = week3_apps()
     lines = []
     for name, row in data.get("models", {}).items():
@@ -46,6 +47,8 @@ def week3_lines(section: str) -> list[str]:
         elif section == "rag":
             w, wo = r["with_context"], r["without_context"]
             lines.append(f"{name}: right with retrieved context {_score(w)}; without {_score(wo)}")
+        elif section == "cai":
+            lines.extend(cai_line(name, run) for run in r.get("runs", []))
     return lines
 
 
@@ -89,6 +92,21 @@ def reasoning_verdict(name: str, r: dict) -> str:
     budget = r.get("budget", {}).get("max_new_tokens", {})
     room = f" Budget: chain-of-thought {budget['cot']} new tokens." if "cot" in budget else ""
     return f"{name}: {scores}. So: " + "; ".join(verdicts) + "." + room
+
+
+def cai_line(name: str, run: dict) -> str:
+    """One constitutional-AI run of bench/week3_apps.py (its budget, the judge's counts, the cut-off
+    share of each stage) as a sentence; a run with more than budget.MAX_CUT_OFF_SHARE of its stages
+    cut off says that it carries no conclusion."""
+    from lessons.core import budget
+
+    cut = run["cut_off"]
+    stages = ", ".join(f"{s} {cut[s]['cut_off']}/{cut[s]['n']}" for s in ("response", "critique", "revision"))
+    return (f"{name}, at most {run['budget']['max_new_tokens']} new tokens per stage: revision judged less "
+            f"harmful {run['revision_less_harmful']}/{run['n']} (ties {run['ties']}, more harmful "
+            f"{run['revision_more_harmful']}), critique names the principle {run['critique_names_principle']}/"
+            f"{run['n']}; cut off by the budget: {stages}; stages in all: {budget.text(cut['all'])} "
+            f"(code {run['code_version']}, {run['date']})")
 
 
 def read(name: str) -> dict:

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from lessons.core.generate import generate_with
+from lessons.core.generate import Generation, generate_with
 from lessons.models import default_system
 
 DEFAULT_CONSTITUTION = [
@@ -79,6 +79,7 @@ class Stage:
     output: str
     n_tokens: int
     seconds: float
+    stopped_by: str = ""   # generate.Generation.stopped_by: "eos" or "token limit" ("" in a record made before it was kept)
 
 
 @dataclass
@@ -108,29 +109,37 @@ def parse_constitution(text: str, max_principles: int = 10) -> list[str]:
     return out[:max_principles]
 
 
+def chat_generation(model, tokenizer, messages: list[dict], max_new_tokens: int = 80,
+                    repetition_penalty: float = 1.15) -> Generation:
+    """Greedy chat completion (core.generate), bounded by tokens only; the Generation keeps the
+    exact prompt text and why it ended (stopped_by: EOS or the token cap)."""
+    prompt_text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    return generate_with(model, tokenizer, prompt_text, max_new_tokens, None,
+                         repetition_penalty=repetition_penalty)
+
+
 def chat(model, tokenizer, messages: list[dict], max_new_tokens: int = 80,
          repetition_penalty: float = 1.15) -> tuple[str, str, int]:
-    """Greedy chat completion (core.generate). Returns (prompt_text, reply, tokens generated)."""
-    prompt_text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    g = generate_with(model, tokenizer, prompt_text, max_new_tokens, None,
-                      repetition_penalty=repetition_penalty)
-    return prompt_text, g.completion, g.n_new_tokens
+    """:func:`chat_generation` as (prompt_text, reply, tokens generated)."""
+    g = chat_generation(model, tokenizer, messages, max_new_tokens, repetition_penalty)
+    return g.prompt, g.completion, g.n_new_tokens
 
 
 def critique_and_revise(model, tokenizer, red_team_prompt: str, principle: str, max_new_tokens: int = 80,
                         progress: Optional[Callable[[Stage], None]] = None) -> CAIResult:
-    """Response -> critique against ``principle`` -> revision; each stage reported as it ends."""
+    """Response -> critique against ``principle`` -> revision; each stage reported as it ends, with
+    why its generation ended (Stage.stopped_by), so a scored run knows which stage was cut off."""
     res = CAIResult(red_team_prompt, principle)
 
     def run(name: str, content: str) -> str:
         msgs = [{"role": "system", "content": default_system(tokenizer)}, {"role": "user", "content": content}]
         t0 = time.time()
-        text, reply, n = chat(model, tokenizer, msgs, max_new_tokens)
-        stage = Stage(name, msgs, text, reply, n, time.time() - t0)
+        g = chat_generation(model, tokenizer, msgs, max_new_tokens)
+        stage = Stage(name, msgs, g.prompt, g.completion, g.n_new_tokens, time.time() - t0, g.stopped_by)
         res.stages.append(stage)
         if progress:
             progress(stage)
-        return reply
+        return g.completion
 
     y0 = run("response", red_team_prompt)
     c = run("critique", CRITIQUE_TEMPLATE.format(prompt=red_team_prompt, response=y0, principle=principle))

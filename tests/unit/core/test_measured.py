@@ -52,3 +52,34 @@ def test_the_shipped_file_has_the_three_sets_for_both_models():
         row = data["models"][name]
         assert {"reasoning", "react", "rag"} <= set(row)
         assert row["reasoning"]["cot"]["n"] >= 20 and row["react"]["n"] >= 10 and row["rag"]["with_context"]["n"] >= 10
+
+
+def test_cai_line_per_model_and_budget(tmp_path, monkeypatch):
+    """One sentence per measured budget; a run with more than 10 % of its stages cut off says so."""
+    def run(tokens, cut):
+        s = {"n": 5, "cut_off": cut, "cut_off_share": cut / 5, "conclusive": cut / 5 <= 0.1}
+        return {"n": 5, "revision_less_harmful": 2, "ties": 3, "revision_more_harmful": 0,
+                "critique_names_principle": 1, "date": "2026-12-05 21:00 UTC", "code_version": "abc",
+                "budget": {"max_new_tokens": tokens}, "cut_off": {
+                    "response": s, "critique": s, "revision": s,
+                    "all": {"n": 15, "cut_off": 3 * cut, "cut_off_share": round(cut / 5, 3), "conclusive": cut == 0}}}
+    data = {"models": {"M": {"cai": {"runs": [run(80, 2), run(320, 0)]}}}}
+    (tmp_path / "week3_apps.json").write_text(json.dumps(data))
+    monkeypatch.setattr(measured, "MEASURED_DIR", tmp_path)
+    first, second = measured.week3_lines("cai")
+    assert first.startswith("M, at most 80 new tokens per stage: revision judged less harmful 2/5 (ties 3, "
+                            "more harmful 0), critique names the principle 1/5; cut off by the budget: "
+                            "response 2/5, critique 2/5, revision 2/5; stages in all: 6 of 15 cut off")
+    assert "do not draw a conclusion" in first and "do not draw a conclusion" not in second
+    assert "at most 320 new tokens" in second and "(code abc, 2026-12-05 21:00 UTC)" in second
+
+
+def test_the_shipped_file_has_the_cai_set_for_both_models():
+    from lessons.rlhf import constitutional_ai
+
+    for name in ("SmolLM2-135M-Instruct", "Qwen2.5-Coder-0.5B-Instruct"):
+        cai = measured.week3_apps()["models"][name]["cai"]
+        page = cai["runs"][0]
+        assert page["n"] == 5 and page["budget"]["max_new_tokens"] == constitutional_ai.DEFAULT_TOKENS and page["code_version"] and page["date"]
+        assert set(page["cut_off"]) == {"response", "critique", "revision", "all"}
+        assert len(cai["runs"]) == (1 if page["conclusive"] else 2)      # a longer budget when > 10 % cut off

@@ -27,9 +27,9 @@ model_choice = loaders.instruct_choice("constitutional-ai.model")
 if model_choice == loaders.SMOL_CHOICE:
     st.warning(
         "**What you will see with SmolLM2-135M:** the pipeline runs, but the model is far too small to do "
-        "its part. Its critique usually does **not** name the harm (it restates the question, praises the "
-        "answer, or drifts off topic), and its revision is usually **not safer** than the first answer. "
-        "The paper used models of about 50 billion parameters. Read the output as a picture of the "
+        "its part. Its critique usually does **not** name the principle (it restates the question, praises "
+        "the answer, or drifts off topic); how often its revision is judged safer is measured in the box "
+        "below, with the share of answers cut off by their token budget. The paper used models of about 50 billion parameters. Read the output as a picture of the "
         "*pipeline* — what is asked, in which order, what data comes out — not as a safety tool, and "
         "compare it with the paper's own example below."
     )
@@ -69,8 +69,9 @@ if choice == "✍️ write my own":
         common.stop_page()
 else:
     prompt = choice
-tokens = st.slider("max new tokens per stage", 16, 160, cai.DEFAULT_TOKENS, step=8, key="constitutional-ai.tokens",
-                   help="Each of the three stages generates at most this many tokens (greedy).")
+tokens = st.slider("max new tokens per stage", 16, 640, cai.DEFAULT_TOKENS, step=8, key="constitutional-ai.tokens",
+                   help="Each of the three stages generates at most this many tokens (greedy). At the default many "
+                        "answers are cut off before they end; the measured box shows the budget at which they finish.")
 
 run_settings = (model_choice, prompt, principle, tokens)
 

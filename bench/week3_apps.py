@@ -271,10 +271,12 @@ def main() -> None:
     if a.save and not a.limit:
         OUT.parent.mkdir(parents=True, exist_ok=True)
         old = json.loads(OUT.read_text()) if OUT.is_file() else {}
-        for name, row in result["models"].items():   # merge per model and per set
-            if "skipped" in row:
-                continue
-            old.setdefault("models", {}).setdefault(name, {}).update(row)
+        for name, row in result["models"].items():   # merge per model and per set: each set keeps its
+            if "skipped" in row:                       # own date and code version (provenance); a
+                continue                               # model's time is the sum over its sets
+            dest = old.setdefault("models", {}).setdefault(name, {})
+            dest.update({k: v for k, v in row.items() if k != "total"})
+            dest.pop("total", None)
         for key in ("date", "machine", "decoding"):
             old[key] = result[key]
         if not (a.n_problems or a.n_react or a.n_rag):     # every set on all its items: no subset note

@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Optional
 
+from lessons.core import budget
 from lessons.core.generate import chat_prompt, generate
 from lessons.core.safe_eval import SafeEvalError, safe_eval
 
@@ -132,6 +133,12 @@ class Step:
     final: str = ""
     raw: str = ""            # what the model wrote in this step (empty for scripted steps)
     note: str = ""           # e.g. "could not parse an action"
+    stopped_by: str = ""     # why this step's generation ended (generate.Generation.stopped_by; "" if scripted)
+
+    @property
+    def cut_off(self) -> bool:
+        """Did this step's generation hit its token or time cap (lessons.core.budget)?"""
+        return budget.was_cut_off(self.stopped_by)
 
 
 def parse_step(text: str) -> Step:
@@ -157,6 +164,11 @@ class Trace:
     scripted: bool = False
     seconds: float = 0.0
 
+    @property
+    def cut_off(self) -> bool:
+        """Was any step's generation cut off by its token or time budget?"""
+        return any(s.cut_off for s in self.steps)
+
 
 def run_react(llm, tools: dict[str, Tool], question: str, max_steps: int = 4,
               max_new_tokens: int = 60, max_seconds: float = 90.0,
@@ -175,6 +187,7 @@ def run_react(llm, tools: dict[str, Tool], question: str, max_steps: int = 4,
         gen = generate(llm, base + scratch, max_new_tokens, left,
                               stop=("Observation:", "\nQuestion:"))
         step = parse_step("Thought:" + gen.completion)  # scratch always ends with "Thought:"
+        step.stopped_by = gen.stopped_by
         text = gen.completion.strip()
         if step.final:
             trace.steps.append(step)
@@ -249,3 +262,55 @@ def answer_matches(final: str, target: float) -> bool:
         except ValueError:
             pass
     return any(abs(v - float(target)) < 1e-6 for v in vals)
+
+
+# --------------------------------------------------------------------------- failure analysis
+SOLVED = "solved"
+FAILURES = ("budget cut", "right observation ignored", "format not followed", "wrong tool", "wrong argument",
+            "step limit")
+OUTCOMES = (SOLVED, *FAILURES)
+
+
+def classify(trace: Trace, task: dict, reference: Trace) -> str:
+    """One outcome per model run, read from its trace; ``reference`` is the task's
+    :func:`reference_trace` (its calls are the tools and arguments the task needs, its
+    observations what those calls return). The first rule that holds wins:
+
+    1. ``solved``: the run ended with a Final Answer that states the task's number.
+    2. ``budget cut``: the run ended by its time limit, or a step's generation hit its token or
+       time cap before it wrote a complete ``Action: tool[input]`` or ``Final Answer:`` line (the
+       budget, not the model, ended what it was writing).
+    3. ``right observation ignored``: a calculator observation is the task's number, yet the run
+       did not end with it (a wrong Final Answer, or more steps until the limit).
+    4. ``format not followed``: a step has neither a parseable Action nor a Final Answer.
+    5. ``wrong tool``: a call names a tool the reference does not use (an unknown tool included).
+    6. ``wrong argument``: a call to a needed tool gets an observation that none of the
+       reference's calls to that tool gets (a missing product, another handbook passage, a
+       calculation with other numbers; a correct detour such as 2780 * 0.35 first counts too).
+    7. ``step limit``: every call was right, but the run reached its step budget first.
+    8. Otherwise the run gave a wrong Final Answer after right calls only: ``right observation
+       ignored`` when every fact the reference looks up (its lookup and search observations)
+       was observed, else ``wrong tool`` (it answered instead of calling a tool it needed).
+    """
+    if trace.stopped == "final answer" and answer_matches(trace.final, task["answer"]):
+        return SOLVED
+    if trace.stopped == "time limit" or any(s.cut_off and not (s.action or s.final) for s in trace.steps):
+        return "budget cut"
+    if any(answer_matches(s.observation, task["answer"]) for s in trace.steps if s.action == "calculator"):
+        return "right observation ignored"
+    if any(not (s.action or s.final) for s in trace.steps):
+        return "format not followed"
+    needed: dict[str, set[str]] = {}
+    for r in reference.steps:
+        if r.action:
+            needed.setdefault(r.action, set()).add(r.observation.strip())
+    calls = [s for s in trace.steps if s.action]
+    if any(s.action not in needed for s in calls):
+        return "wrong tool"
+    if any(s.observation.strip() not in needed[s.action] for s in calls):
+        return "wrong argument"
+    if trace.stopped == "step limit":
+        return "step limit"
+    facts = {o for tool, obs in needed.items() if tool != "calculator" for o in obs}
+    seen = {s.observation.strip() for s in calls}
+    return "right observation ignored" if facts <= seen else "wrong tool"

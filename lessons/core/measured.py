@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lessons.core import budget
+
 MEASURED_DIR = Path(__file__).resolve().parents[2] / "assets" / "measured"
 
 
@@ -44,13 +46,37 @@ def week3_lines(section: str) -> list[str]:
                          f"{r['cot']['n']} ({_pct(r['cot']['accuracy'])}), PAL {r['pal']['correct']}/"
                          f"{r['pal']['n']} ({_pct(r['pal']['accuracy'])})")
         elif section == "react":
-            lines.append(f"{name}: {r['success']}/{r['n']} ReAct tasks solved ({_pct(r['success_rate'])}); "
-                         f"{r['used_a_tool']}/{r['n']} runs used a tool")
+            line = (f"{name}: {r['success']}/{r['n']} ReAct tasks solved ({_pct(r['success_rate'])}); "
+                    f"{r['used_a_tool']}/{r['n']} runs used a tool")
+            if "steps_cut_off" in r:
+                line += f"; steps: {budget.text(r['steps_cut_off'])}"
+            lines.append(line + _react_provenance(r))
         elif section == "rag":
             w, wo = r["with_context"], r["without_context"]
             lines.append(f"{name}: {w['correct']}/{w['n']} right with retrieved context "
                          f"({_pct(w['accuracy'])}), {wo['correct']}/{wo['n']} without ({_pct(wo['accuracy'])})")
     return lines
+
+
+def _react_provenance(r: dict) -> str:
+    b = r.get("budget")
+    if not b:
+        return ""
+    return (f" (budget: {b['max_steps']} steps of {b['max_new_tokens_per_step']} new tokens, "
+            f"{b['max_seconds_per_run']:g} s per run; code {r['code_version']}, {r['date']})")
+
+
+def react_outcomes() -> list[dict]:
+    """The ReAct failure table: one row per measured model, the number of runs in each outcome
+    class of lessons.prompting.react.classify (columns in its order) and the steps' cut-off line.
+    [] when the bench has not classified the runs yet."""
+    rows = []
+    for name, row in week3_apps().get("models", {}).items():
+        r = row.get("react") or {}
+        if "outcomes" not in r:
+            continue
+        rows.append({"model": name, **r["outcomes"], "steps cut off": budget.text(r["steps_cut_off"])})
+    return rows
 
 
 def read(name: str) -> dict:

@@ -67,7 +67,8 @@ def lookup(arg: str) -> str:
     table = lookup_table()
     row = table.get(key)
     if row is None:
-        return f"Error: no entry '{arg.strip()[:40]}'. Known entries: {', '.join(table)}."
+        return (f"Error: no product '{arg.strip()[:40]}'. lookup takes ONE product name per call, one of: "
+                f"{', '.join(table)} (e.g. lookup[Kestrel]); for the handbook's rules use search[...].")
     return f"{row['product']}: " + ", ".join(f"{k}={v}" for k, v in row.items() if k != "product")
 
 
@@ -78,7 +79,8 @@ def make_tools(search: Tool) -> dict[str, Tool]:
 
 TOOL_HELP = {
     "calculator": "calculator[expression] computes arithmetic, e.g. calculator[3 * (4 + 5)]",
-    "search": "search[query] finds a passage in the Brightwater company handbook",
+    "search": "search[query] finds a passage in the Brightwater company handbook (staff rules, allowances, "
+              "services), e.g. search[training budget per employee]",
     "lookup": "lookup[product] gives price_eur, stock and weight_kg of Heron, Kestrel, Swift or Swift battery",
 }
 
@@ -93,7 +95,7 @@ def run_tool(tools: dict[str, Tool], name: str, arg: str) -> str:
 
 
 # --------------------------------------------------------------------------- the prompt
-EXAMPLE = (
+EXAMPLES = (
     "Question: How much do 2 Kestrel bikes weigh together?\n"
     "Thought: I need the weight of one Kestrel.\n"
     "Action: lookup[Kestrel]\n"
@@ -102,8 +104,20 @@ EXAMPLE = (
     "Action: calculator[2 * 31.5]\n"
     "Observation: 63\n"
     "Thought: I know the answer.\n"
-    "Final Answer: 2 Kestrel bikes weigh 63 kg.\n"
+    "Final Answer: 2 Kestrel bikes weigh 63 kg.\n",
+    "Question: What is the training budget of 3 employees together, in euros?\n"
+    "Thought: The handbook has the training budget per employee.\n"
+    "Action: search[training budget per employee]\n"
+    "Observation: ... Each employee has a training budget of 1,200 euros per year for courses and books.\n"
+    "Thought: 1200 euros each, for 3 employees.\n"
+    "Action: calculator[3 * 1200]\n"
+    "Observation: 3600\n"
+    "Thought: I know the answer.\n"
+    "Final Answer: 3 employees have 3600 euros of training budget.\n",
 )
+FORMAT_ERROR = ("Error: no action found. Write one line `Action: tool[input]` with a tool from the list, "
+                "or `Final Answer: ...`.")
+REPEAT_HINT = " (You already made this call with this input: use its result, or take another step.)"
 
 
 def system_prompt(tools: dict[str, Tool]) -> str:
@@ -114,7 +128,7 @@ def system_prompt(tools: dict[str, Tool]) -> str:
         "Use exactly this format, one action per step:\n"
         "Thought: ...\nAction: tool[input]\nObservation: (the tool's result)\n"
         "... and finally:\nFinal Answer: ...\n\n"
-        f"Example:\n{EXAMPLE}"
+        "Examples:\n" + "\n".join(EXAMPLES)
     )
 
 
@@ -176,6 +190,7 @@ def run_react(llm, tools: dict[str, Tool], question: str, max_steps: int = 4,
     """Drive the model through Thought/Action/Observation steps (bounded)."""
     t0 = time.perf_counter()
     trace = Trace(question)
+    calls: set[tuple[str, str]] = set()
     # The assistant's turn is pre-filled with "Thought:" so the model starts in format.
     base = chat_prompt(llm.tokenizer, f"Question: {question}", system_prompt(tools))
     scratch = "Thought:"
@@ -201,15 +216,20 @@ def run_react(llm, tools: dict[str, Tool], question: str, max_steps: int = 4,
             trace.steps.append(step)
             trace.stopped = "time limit"
             break
+        hint = ""
         if step.action:
             step.observation = run_tool(tools, step.action, step.action_input)
+            call = (step.action, step.action_input.strip().lower())
+            if call in calls:            # a loop: the model is told so (the observation stays the tool's)
+                step.note, hint = "the same call again", REPEAT_HINT
+            calls.add(call)
         else:
-            step.note = "could not parse an action"
-            step.observation = "Error: write `Action: tool[input]` or `Final Answer: ...`."
+            step.note = "could not parse an action" + (" (cut off by the token limit)" if step.cut_off else "")
+            step.observation = FORMAT_ERROR
         trace.steps.append(step)
         if progress:
             progress(i, step)
-        scratch += " " + text + f"\nObservation: {step.observation}\nThought:"
+        scratch += " " + text + f"\nObservation: {step.observation}{hint}\nThought:"
     else:
         trace.stopped = "step limit"
     if not trace.stopped:
@@ -278,8 +298,9 @@ def classify(trace: Trace, task: dict, reference: Trace) -> str:
 
     1. ``solved``: the run ended with a Final Answer that states the task's number.
     2. ``budget cut``: the run ended by its time limit, or a step's generation hit its token or
-       time cap before it wrote a complete ``Action: tool[input]`` or ``Final Answer:`` line (the
-       budget, not the model, ended what it was writing).
+       time cap before it wrote a complete ``Action: tool[input]`` or ``Final Answer:`` line while
+       every step that ended by itself followed the format (the budget, not the model, ended what
+       it was writing; a model that also breaks the format with budget to spare is rule 4's).
     3. ``right observation ignored``: a calculator observation is the task's number, yet the run
        did not end with it (a wrong Final Answer, or more steps until the limit).
     4. ``format not followed``: a step has neither a parseable Action nor a Final Answer.
@@ -294,11 +315,12 @@ def classify(trace: Trace, task: dict, reference: Trace) -> str:
     """
     if trace.stopped == "final answer" and answer_matches(trace.final, task["answer"]):
         return SOLVED
-    if trace.stopped == "time limit" or any(s.cut_off and not (s.action or s.final) for s in trace.steps):
+    unparsed = [s for s in trace.steps if not (s.action or s.final)]
+    if trace.stopped == "time limit" or (unparsed and all(s.cut_off for s in unparsed)):
         return "budget cut"
     if any(answer_matches(s.observation, task["answer"]) for s in trace.steps if s.action == "calculator"):
         return "right observation ignored"
-    if any(not (s.action or s.final) for s in trace.steps):
+    if unparsed:
         return "format not followed"
     needed: dict[str, set[str]] = {}
     for r in reference.steps:

@@ -23,7 +23,8 @@ def test_calculator_uses_the_safe_evaluator():
 
 def test_lookup_and_unknown_tools():
     assert "price_eur=1290" in react.lookup(" heron ")
-    assert react.lookup("Unicorn").startswith("Error: no entry")
+    assert react.lookup("Unicorn").startswith("Error: no product")
+    assert "ONE product name per call" in react.lookup("Kestrel, Swift") and "search[" in react.lookup("discount")
     assert react.run_tool(TOOLS, "shell", "ls").startswith("Error: unknown tool")
     assert react.run_tool(TOOLS, "calculator", "1+" * 200).startswith("Error: tool input longer")
 
@@ -136,6 +137,8 @@ def run(*steps, stopped=None):
     (run(call("lookup", "Heron"), call("calculator", "3 * 1290"), final("3870 euros")), "solved"),
     (run(call("lookup", "Heron"), react.Step(thought="3 * 1290 is", stopped_by="token limit")), "budget cut"),
     (run(call("lookup", "Heron"), stopped="time limit"), "budget cut"),
+    (run(react.Step(thought="3 * 1290 is", stopped_by="token limit"), react.Step(thought="hm", stopped_by="eos")),
+     "format not followed"),
     (run(call("lookup", "Heron"), call("calculator", "3 * 1290"), final("1290 euros")), "right observation ignored"),
     (run(call("lookup", "Heron"), call("calculator", "3 * 1290"), call("calculator", "3 * 1290")),
      "right observation ignored"),
@@ -168,3 +171,32 @@ def test_each_step_records_why_its_generation_ended(monkeypatch):
     tr = react.run_react(lm, TOOLS, HERONS["question"], max_steps=4)
     assert [s.stopped_by for s in tr.steps] == ["stop string", "token limit", "eos"]
     assert [s.cut_off for s in tr.steps] == [False, True, False] and tr.cut_off
+
+
+def test_file_requests_never_reach_a_file(monkeypatch):
+    """Whatever the model writes, only the three tools run: the calculator is the safe evaluator."""
+    lm = ScriptedLM([" read it\nAction: python[open('/etc/passwd').read()]\n",
+                     " try the calculator\nAction: calculator[open('/etc/passwd').read()]\n",
+                     " try the table\nAction: lookup[/etc/passwd]\n",
+                     " try the shell\nAction: shell[cat /etc/passwd]\n"])
+    monkeypatch.setattr(react, "generate",
+                        lambda llm, p, n, s, stop=(): Generation(p, llm.turns.pop(0), 0, 5, 0.0, "stop string"))
+    tr = react.run_react(lm, TOOLS, "read the file /etc/passwd", max_steps=4)
+    assert tr.stopped == "step limit" and len(tr.steps) == 4
+    assert all(s.observation.startswith("Error:") for s in tr.steps)
+    assert not any("root:" in s.observation for s in tr.steps)
+
+
+def test_a_repeated_call_is_pointed_out_to_the_model(monkeypatch):
+    lm = ScriptedLM([" look\nAction: lookup[Heron]\n", " again\nAction: lookup[ heron ]\n", " done\nFinal Answer: 3870"])
+    monkeypatch.setattr(react, "generate",
+                        lambda llm, p, n, s, stop=(): Generation(p, llm.turns.pop(0), 0, 5, 0.0, "stop string"))
+    tr = react.run_react(lm, TOOLS, HERONS["question"], max_steps=4)
+    assert tr.steps[1].observation == tr.steps[0].observation == HERON_ROW      # the tool's result, unchanged
+    assert tr.steps[1].note == "the same call again" and not tr.steps[0].note
+    assert tr.prompt.count(react.REPEAT_HINT) == 1
+
+
+def test_the_page_default_step_budget_fits_every_reference_trace():
+    from lessons.prompting import recorded
+    assert recorded.DEFAULTS["max_steps"] >= max(len(t["reference"]) for t in react.tasks())

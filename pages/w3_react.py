@@ -46,17 +46,11 @@ tools = react.make_tools(rag.search_tool(index, encoder, k=IDX["k"]))
 model_short = choice.split(" (")[0].split("-Instruct")[0]
 common.measured_box("react", "the app's tool-using tasks")
 outcomes = measured.react_outcomes()
-if outcomes:
+if outcomes["counts"]:
     with st.expander("Why the measured runs failed: one outcome per task and model (`react.classify`)"):
-        st.dataframe(pd.DataFrame(outcomes).set_index("model"), width="stretch")
-        st.caption("Each run is read from its trace against the task's reference trace. **budget cut**: a step hit "
-                   "its token or time cap before it wrote a complete action or answer; **right observation "
-                   "ignored**: the calculator returned the answer (or every fact was looked up) but the final "
-                   "answer is wrong; **format not followed**: a step with no `Action: tool[input]` and no "
-                   "`Final Answer:`; **wrong tool** / **wrong argument**: a call that the task does not need, or "
-                   "that returns another observation than the reference's; **step limit**: only right calls, "
-                   "but the step budget ran out.")
-
+        st.dataframe(pd.DataFrame(outcomes["by_task"]).set_index("task"), width="stretch")
+        st.dataframe(pd.DataFrame(outcomes["counts"]).set_index("model"), width="stretch")
+        st.markdown("\n".join(f"- **{c}**: {h}" for c, h in react.OUTCOME_HELP.items()))
 
 def react_lab(device: str) -> react_recorded.Lab:
     """The shared SmolLM2 and MiniLM (the search tool's encoder) whose fingerprints key the recorded
@@ -175,15 +169,15 @@ with right:
         st.markdown(f"Stopped by **{trace.stopped}** after {len(trace.steps)} step(s), "
                     f"{trace.seconds:.1f} s.{verdict}")
         if task:
-            st.markdown(f"Outcome: **{react.classify(trace, task, reference)}** (the classes are explained "
-                        "above the task, under *Why the measured runs failed*).")
+            outcome = react.classify(trace, task, reference)
+            st.markdown(f"Outcome: **{outcome}**: {react.OUTCOME_HELP[outcome]}.")
         cut = [i for i, s in enumerate(trace.steps, start=1) if s.cut_off]
         if not all(s.stopped_by for s in trace.steps):
             st.caption("This trace was recorded before steps kept why they ended: cut-off not known.")
         elif cut:
             st.warning(f"Step(s) {', '.join(map(str, cut))} hit the budget of {step_tokens} tokens per step (or the "
-                       "time limit): that text was cut off, not finished. Raise *Tokens per step* before you "
-                       "blame the model.")
+                       "time limit): that text was cut off, not finished. If it was still going somewhere, raise "
+                       "*Tokens per step* before you blame the model.")
         else:
             st.caption("Every step ended by itself (a stop string, the end of the turn or a final answer): "
                        "no step was cut off by its budget.")

@@ -66,17 +66,20 @@ def _react_provenance(r: dict) -> str:
             f"{b['max_seconds_per_run']:g} s per run; code {r['code_version']}, {r['date']})")
 
 
-def react_outcomes() -> list[dict]:
-    """The ReAct failure table: one row per measured model, the number of runs in each outcome
-    class of lessons.prompting.react.classify (columns in its order) and the steps' cut-off line.
-    [] when the bench has not classified the runs yet."""
-    rows = []
+def react_outcomes() -> dict:
+    """The ReAct failure table from the bench: {"by_task": [{"task", model: outcome, ...}],
+    "counts": [{"model", outcome class: runs, ..., "steps cut off": budget line}]}, the classes of
+    lessons.prompting.react.classify in its order; empty lists when no run was classified yet."""
+    by_task: dict[str, dict] = {}
+    counts = []
     for name, row in week3_apps().get("models", {}).items():
         r = row.get("react") or {}
         if "outcomes" not in r:
             continue
-        rows.append({"model": name, **r["outcomes"], "steps cut off": budget.text(r["steps_cut_off"])})
-    return rows
+        counts.append({"model": name, **r["outcomes"], "steps cut off": budget.text(r["steps_cut_off"])})
+        for t in r["rows"]:
+            by_task.setdefault(t["task"], {"task": t["task"]})[name] = t["outcome"]
+    return {"by_task": list(by_task.values()), "counts": counts}
 
 
 def read(name: str) -> dict:

@@ -289,6 +289,16 @@ SOLVED = "solved"
 FAILURES = ("budget cut", "right observation ignored", "format not followed", "wrong tool", "wrong argument",
             "step limit")
 OUTCOMES = (SOLVED, *FAILURES)
+OUTCOME_HELP = {      # one line per class for the page; classify's docstring has the exact rules
+    SOLVED: "the Final Answer states the expected number",
+    "budget cut": "a step hit its token or time cap before it wrote a complete action or answer",
+    "right observation ignored": "the calculator returned the answer, or every fact was looked up, "
+                                 "but the final answer is wrong",
+    "format not followed": "a step with neither `Action: tool[input]` nor `Final Answer:`",
+    "wrong tool": "a call to a tool the task does not need, or an answer without a tool it needs",
+    "wrong argument": "a needed tool called with an input that returns another observation than the reference's",
+    "step limit": "only right calls, but the step budget ran out",
+}
 
 
 def classify(trace: Trace, task: dict, reference: Trace) -> str:

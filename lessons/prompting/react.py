@@ -63,9 +63,10 @@ def calculator(arg: str) -> str:
 
 
 def lookup(arg: str) -> str:
+    """A product's row, by its short name (Heron) or the full name its rows print (Heron commuter bike)."""
     key = arg.strip().strip("'\"").lower()
     table = lookup_table()
-    row = table.get(key)
+    row = table.get(key) or next((r for r in table.values() if r["product"].lower() == key), None)
     if row is None:
         return (f"Error: no product '{arg.strip()[:40]}'. lookup takes ONE product name per call, one of: "
                 f"{', '.join(table)} (e.g. lookup[Kestrel]); for the handbook's rules use search[...].")
@@ -95,7 +96,7 @@ def run_tool(tools: dict[str, Tool], name: str, arg: str) -> str:
 
 
 # --------------------------------------------------------------------------- the prompt
-EXAMPLES = (
+EXAMPLE = (
     "Question: How much do 2 Kestrel bikes weigh together?\n"
     "Thought: I need the weight of one Kestrel.\n"
     "Action: lookup[Kestrel]\n"
@@ -104,16 +105,7 @@ EXAMPLES = (
     "Action: calculator[2 * 31.5]\n"
     "Observation: 63\n"
     "Thought: I know the answer.\n"
-    "Final Answer: 2 Kestrel bikes weigh 63 kg.\n",
-    "Question: What is the training budget of 3 employees together, in euros?\n"
-    "Thought: The handbook has the training budget per employee.\n"
-    "Action: search[training budget per employee]\n"
-    "Observation: ... Each employee has a training budget of 1,200 euros per year for courses and books.\n"
-    "Thought: 1200 euros each, for 3 employees.\n"
-    "Action: calculator[3 * 1200]\n"
-    "Observation: 3600\n"
-    "Thought: I know the answer.\n"
-    "Final Answer: 3 employees have 3600 euros of training budget.\n",
+    "Final Answer: 2 Kestrel bikes weigh 63 kg.\n"
 )
 FORMAT_ERROR = ("Error: no action found. Write one line `Action: tool[input]` with a tool from the list, "
                 "or `Final Answer: ...`.")
@@ -128,7 +120,7 @@ def system_prompt(tools: dict[str, Tool]) -> str:
         "Use exactly this format, one action per step:\n"
         "Thought: ...\nAction: tool[input]\nObservation: (the tool's result)\n"
         "... and finally:\nFinal Answer: ...\n\n"
-        "Examples:\n" + "\n".join(EXAMPLES)
+        f"Example:\n{EXAMPLE}"
     )
 
 

@@ -23,6 +23,7 @@ def test_calculator_uses_the_safe_evaluator():
 
 def test_lookup_and_unknown_tools():
     assert "price_eur=1290" in react.lookup(" heron ")
+    assert react.lookup("Swift e-bike") == react.lookup("swift")        # the full name its own rows print
     assert react.lookup("Unicorn").startswith("Error: no product")
     assert "ONE product name per call" in react.lookup("Kestrel, Swift") and "search[" in react.lookup("discount")
     assert react.run_tool(TOOLS, "shell", "ls").startswith("Error: unknown tool")

@@ -122,20 +122,33 @@ def bench_reasoning(llm, limit: int | None, sc_k: int | None = None) -> dict:
 
 
 def bench_react(llm, tools, limit: int | None) -> dict:
+    """Each task once: success, its outcome class (react.classify against the reference trace),
+    the steps' cut-off share (a step is one scored generation) and each step's text, so the table
+    can be checked against the traces."""
+    from lessons.core import budget
     from lessons.prompting import react
 
+    b = {"max_steps": 5, "max_new_tokens_per_step": 60, "max_seconds_per_run": 300}
     tasks = react.tasks()[:limit] if limit else react.tasks()
     t = _clock()
-    rows = []
+    rows, flags = [], []
     for task in tasks:
-        tr = react.run_react(llm, tools, task["question"], max_steps=5, max_new_tokens=60, max_seconds=300)
-        ok = tr.stopped == "final answer" and react.answer_matches(tr.final, task["answer"])
-        rows.append({"task": task["id"], "success": ok, "steps": len(tr.steps),
-                     "tool_calls": sum(1 for s in tr.steps if s.action), "stopped": tr.stopped,
-                     "final": tr.final[:120]})
+        tr = react.run_react(llm, tools, task["question"], max_steps=b["max_steps"],
+                             max_new_tokens=b["max_new_tokens_per_step"], max_seconds=b["max_seconds_per_run"])
+        outcome = react.classify(tr, task, react.reference_trace(task, tools))
+        flags += [s.cut_off for s in tr.steps]
+        rows.append({"task": task["id"], "success": outcome == react.SOLVED, "outcome": outcome,
+                     "steps": len(tr.steps), "tool_calls": sum(1 for s in tr.steps if s.action),
+                     "stopped": tr.stopped, "cut_off_steps": sum(s.cut_off for s in tr.steps),
+                     "final": tr.final[:120],
+                     "trace": [{"wrote": s.raw[:240], "stopped_by": s.stopped_by, "observation": s.observation[:120]}
+                               for s in tr.steps]})
     n_ok = sum(r["success"] for r in rows)
     return {"success": n_ok, "n": len(rows), "success_rate": round(n_ok / len(rows), 3),
-            "used_a_tool": sum(r["tool_calls"] > 0 for r in rows), "rows": rows, **_since(t)}
+            "used_a_tool": sum(r["tool_calls"] > 0 for r in rows),
+            "outcomes": {c: sum(r["outcome"] == c for r in rows) for c in react.OUTCOMES},
+            "steps_cut_off": budget.summary(flags), "rows": rows, **_since(t),
+            **provenance("react", b)}
 
 
 def bench_rag(llm, index, encoder, limit: int | None, k: int = 3) -> dict:

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons import models
+from lessons.core import measured
 from lessons.prompting import react
 from lessons.prompting import recorded as react_recorded
 from lessons.retrieval import rag
@@ -44,7 +45,12 @@ index = retrieval.rag_index(IDX["size"], IDX["overlap"], dev, encoder)
 tools = react.make_tools(rag.search_tool(index, encoder, k=IDX["k"]))
 model_short = choice.split(" (")[0].split("-Instruct")[0]
 common.measured_box("react", "the app's tool-using tasks")
-
+outcomes = measured.react_outcomes()
+if outcomes["counts"]:
+    with st.expander("Why the measured runs failed: one outcome per task and model (`react.classify`)"):
+        st.dataframe(pd.DataFrame(outcomes["by_task"]).set_index("task"), width="stretch")
+        st.dataframe(pd.DataFrame(outcomes["counts"]).set_index("model"), width="stretch")
+        st.markdown("\n".join(f"- **{c}**: {h}" for c, h in react.OUTCOME_HELP.items()))
 
 def react_lab(device: str) -> react_recorded.Lab:
     """The shared SmolLM2 and MiniLM (the search tool's encoder) whose fingerprints key the recorded
@@ -104,6 +110,9 @@ if task is None:
     question = inputs.clean_text(raw, max_chars=300, what="question")
     if question is None:
         common.stop_page()
+    st.caption("The model can only call the three tools above: the calculator is the safe arithmetic evaluator "
+               "(no code, no files), search reads the handbook and lookup the product table; anything else gets an "
+               "error observation. A question they cannot answer ends at the step or time limit.")
 else:
     question = task["question"]
     st.markdown(f"**Expected answer:** {task['answer']:g}")
@@ -116,10 +125,11 @@ run_clicked = s3.button("Run the ReAct loop", key="react.run", type="primary")
 left, right = charts.main_figure().columns(2)   # the scripted and the model's trace: the lesson's main figure
 with left:
     st.subheader("📜 Reference trace (scripted)")
+    reference = react.reference_trace(task, tools) if task else None
     if task:
         st.caption("Thoughts and actions written by hand to show the pattern; every observation is "
                    "computed **live** by the real tools.")
-        show_trace(react.reference_trace(task, tools))
+        show_trace(reference)
     else:
         st.caption("Scripted traces exist only for the example questions.")
 
@@ -158,6 +168,19 @@ with right:
                 else " ❌ not the expected number"
         st.markdown(f"Stopped by **{trace.stopped}** after {len(trace.steps)} step(s), "
                     f"{trace.seconds:.1f} s.{verdict}")
+        if task:
+            outcome = react.classify(trace, task, reference)
+            st.markdown(f"Outcome: **{outcome}**: {react.OUTCOME_HELP[outcome]}.")
+        cut = [i for i, s in enumerate(trace.steps, start=1) if s.cut_off]
+        if not all(s.stopped_by for s in trace.steps):
+            st.caption("This trace was recorded before steps kept why they ended: cut-off not known.")
+        elif cut:
+            st.warning(f"Step(s) {', '.join(map(str, cut))} hit the budget of {step_tokens} tokens per step (or the "
+                       "time limit): that text was cut off, not finished. If it was still going somewhere, raise "
+                       "*Tokens per step* before you blame the model.")
+        else:
+            st.caption("Every step ended by itself (a stop string, the end of the turn or a final answer): "
+                       "no step was cut off by its budget.")
         with st.expander("Everything the model saw at the last step"):
             st.code(trace.prompt, language=None)
     else:

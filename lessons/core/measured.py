@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lessons.core import budget
+
 MEASURED_DIR = Path(__file__).resolve().parents[2] / "assets" / "measured"
 
 
@@ -42,8 +44,11 @@ def week3_lines(section: str) -> list[str]:
         if section == "reasoning":
             lines.append(reasoning_verdict(name, r))
         elif section == "react":
-            lines.append(f"{name}: {r['success']}/{r['n']} ReAct tasks solved ({_pct(r['success_rate'])}); "
-                         f"{r['used_a_tool']}/{r['n']} runs used a tool")
+            line = (f"{name}: {r['success']}/{r['n']} ReAct tasks solved ({_pct(r['success_rate'])}); "
+                    f"{r['used_a_tool']}/{r['n']} runs used a tool")
+            if "steps_cut_off" in r:
+                line += f"; steps: {budget.text(r['steps_cut_off'])}"
+            lines.append(line + _react_provenance(r))
         elif section == "rag":
             w, wo = r["with_context"], r["without_context"]
             lines.append(f"{name}: right with retrieved context {_score(w)}; without {_score(wo)}")
@@ -89,8 +94,8 @@ def reasoning_verdict(name: str, r: dict) -> str:
         verdicts.append(_compare(r["self_consistency"], r["cot"],
                                  f"self-consistency (k = {r['self_consistency'].get('k')})", "greedy chain-of-thought"))
     verdicts.append(_compare(r["pal"], r["direct"], "PAL", "direct"))
-    budget = r.get("budget", {}).get("max_new_tokens", {})
-    room = f" Budget: chain-of-thought {budget['cot']} new tokens." if "cot" in budget else ""
+    caps = r.get("budget", {}).get("max_new_tokens", {})
+    room = f" Budget: chain-of-thought {caps['cot']} new tokens." if "cot" in caps else ""
     return f"{name}: {scores}. So: " + "; ".join(verdicts) + "." + room
 
 
@@ -98,8 +103,6 @@ def cai_line(name: str, run: dict) -> str:
     """One constitutional-AI run of bench/week3_apps.py (its budget, the judge's counts, the cut-off
     share of each stage) as a sentence; a run with more than budget.MAX_CUT_OFF_SHARE of its stages
     cut off says that it carries no conclusion."""
-    from lessons.core import budget
-
     cut = run["cut_off"]
     stages = ", ".join(f"{s} {cut[s]['cut_off']}/{cut[s]['n']}" for s in ("response", "critique", "revision"))
     return (f"{name}, at most {run['budget']['max_new_tokens']} new tokens per stage: revision judged less "
@@ -107,6 +110,30 @@ def cai_line(name: str, run: dict) -> str:
             f"{run['revision_more_harmful']}), critique names the principle {run['critique_names_principle']}/"
             f"{run['n']}; cut off by the budget: {stages}; stages in all: {budget.text(cut['all'])} "
             f"(code {run['code_version']}, {run['date']})")
+
+
+def _react_provenance(r: dict) -> str:
+    b = r.get("budget")
+    if not b:
+        return ""
+    return (f" (budget: {b['max_steps']} steps of {b['max_new_tokens_per_step']} new tokens, "
+            f"{b['max_seconds_per_run']:g} s per run; code {r['code_version']}, {r['date']})")
+
+
+def react_outcomes() -> dict:
+    """The ReAct failure table from the bench: {"by_task": [{"task", model: outcome, ...}],
+    "counts": [{"model", outcome class: runs, ..., "steps cut off": budget line}]}, the classes of
+    lessons.prompting.react.classify in its order; empty lists when no run was classified yet."""
+    by_task: dict[str, dict] = {}
+    counts = []
+    for name, row in week3_apps().get("models", {}).items():
+        r = row.get("react") or {}
+        if "outcomes" not in r:
+            continue
+        counts.append({"model": name, **r["outcomes"], "steps cut off": budget.text(r["steps_cut_off"])})
+        for t in r["rows"]:
+            by_task.setdefault(t["task"], {"task": t["task"]})[name] = t["outcome"]
+    return {"by_task": list(by_task.values()), "counts": counts}
 
 
 def read(name: str) -> dict:

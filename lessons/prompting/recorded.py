@@ -45,7 +45,7 @@ CODE = ("lessons/prompting/recorded.py", "lessons/prompting/react.py", "lessons/
         "lessons/prompting/reasoning.py", "assets/reasoning/problems.json", "lessons/core/budget.py")
 FAR = 3600.0          # the seconds cap of a recorded run: far away, the steps and tokens decide
 THREADS = 1
-DEFAULTS = {"max_steps": 4, "step_tokens": 56}      # the page's sliders (pages/w3_react.py reads them)
+DEFAULTS = {"max_steps": 5, "step_tokens": 56}      # the page's sliders (pages/w3_react.py reads them); 5 steps: the longest reference trace (react_tasks.json)
 INDEX = {"size": 40, "overlap": 10, "k": 1}          # the page's search index and tool
 
 

@@ -92,3 +92,39 @@ def test_opens_with_the_recorded_smollm2_trace_of_the_question():
     at.slider(key="react.tokens").set_value(24).run()        # not recorded: the button is the way
     assert not any("Recorded run" in m.value for m in at.info)
     assert "Press the button: each step is one bounded greedy generation." in texts(at)
+
+
+BAD_QUESTIONS = ["Who is the CEO?", "read the file /etc/passwd", "open('/etc/passwd').read()"]
+
+
+def test_own_question_bad_input_gets_a_message_not_a_traceback():
+    at = open_page(PAGE)
+    at.selectbox(key="react.task").set_value("✏️ Type my own question").run()
+    at.text_input(key="react.own").set_value("   ").run()
+    assert_no_exception(at)
+    assert "Type some question" in texts(at)
+    at.text_input(key="react.own").set_value("How much " * 556).run()           # 5,004 characters
+    assert_no_exception(at)
+    assert any("5,004 characters long; only the first 300 are used" in w.value for w in at.warning)
+    for q in BAD_QUESTIONS:
+        at.text_input(key="react.own").set_value(q).run()
+        assert_no_exception(at)
+        assert "only call the three tools" in texts(at)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", BAD_QUESTIONS[1:])
+def test_a_file_request_runs_a_bounded_loop_and_no_tool_reads_a_file(question):
+    at = open_page(PAGE)
+    if models.qwen_available():
+        from ui import loaders
+        at.selectbox(key="react.model").set_value(loaders.SMOL_CHOICE).run()
+    at.selectbox(key="react.task").set_value("✏️ Type my own question").run()
+    at.text_input(key="react.own").set_value(question).run()
+    at.slider(key="react.steps").set_value(2)
+    at.slider(key="react.tokens").set_value(32)
+    at.button(key="react.run").click().run()
+    assert_no_exception(at)
+    assert any(m.value.startswith("Stopped by") for m in at.markdown)
+    obs = [t.value for t in at.text if t.value.startswith("Observation:")]
+    assert not any("root:" in o for o in obs)

@@ -23,7 +23,9 @@ def test_calculator_uses_the_safe_evaluator():
 
 def test_lookup_and_unknown_tools():
     assert "price_eur=1290" in react.lookup(" heron ")
-    assert react.lookup("Unicorn").startswith("Error: no entry")
+    assert react.lookup("Swift e-bike") == react.lookup("swift")        # the full name its own rows print
+    assert react.lookup("Unicorn").startswith("Error: no product")
+    assert "ONE product name per call" in react.lookup("Kestrel, Swift") and "search[" in react.lookup("discount")
     assert react.run_tool(TOOLS, "shell", "ls").startswith("Error: unknown tool")
     assert react.run_tool(TOOLS, "calculator", "1+" * 200).startswith("Error: tool input longer")
 
@@ -107,3 +109,95 @@ def test_a_step_cut_by_the_time_limit_is_reported_as_such(monkeypatch):
     tr = react.run_react(lm, TOOLS, "q", max_steps=4)
     assert tr.stopped == "time limit" and len(tr.steps) == 1
     assert "time limit" in tr.steps[0].note and not tr.steps[0].observation
+
+
+# --------------------------------------------------------------------------- failure analysis
+HERONS = next(t for t in react.tasks() if t["id"] == "herons")
+HERON_ROW = react.lookup("Heron")
+REF = react.reference_trace(HERONS, TOOLS)          # lookup + calculator: no search needed
+
+
+def call(tool, arg, stopped_by="stop string"):
+    return react.Step(thought="t", action=tool, action_input=arg, observation=react.run_tool(TOOLS, tool, arg),
+                      stopped_by=stopped_by)
+
+
+def final(text, stopped_by="eos"):
+    return react.Step(thought="t", final=text, stopped_by=stopped_by)
+
+
+def run(*steps, stopped=None):
+    steps = list(steps)
+    tr = react.Trace(HERONS["question"], steps)
+    tr.stopped = stopped or ("final answer" if steps and steps[-1].final else "step limit")
+    tr.final = steps[-1].final if steps else ""
+    return tr
+
+
+@pytest.mark.parametrize("trace,outcome", [
+    (run(call("lookup", "Heron"), call("calculator", "3 * 1290"), final("3870 euros")), "solved"),
+    (run(call("lookup", "Heron"), react.Step(thought="3 * 1290 is", stopped_by="token limit")), "budget cut"),
+    (run(call("lookup", "Heron"), stopped="time limit"), "budget cut"),
+    (run(react.Step(thought="3 * 1290 is", stopped_by="token limit"), react.Step(thought="hm", stopped_by="eos")),
+     "format not followed"),
+    (run(call("lookup", "Heron"), call("calculator", "3 * 1290"), final("1290 euros")), "right observation ignored"),
+    (run(call("lookup", "Heron"), call("calculator", "3 * 1290"), call("calculator", "3 * 1290")),
+     "right observation ignored"),
+    (run(call("lookup", "Heron"), final("3 bikes cost 1290 euros")), "right observation ignored"),
+    (run(react.Step(thought="I will just chat.", stopped_by="eos"), final("42")), "format not followed"),
+    (run(call("search", "Heron price"), final("42")), "wrong tool"),
+    (run(call("shell", "ls"), final("42")), "wrong tool"),
+    (run(final("3 Herons cost 42 euros")), "wrong tool"),
+    (run(call("lookup", "Heron bike"), final("42")), "wrong argument"),
+    (run(call("lookup", "Heron"), call("calculator", "3 * 14.2"), final("42.6 euros")), "wrong argument"),
+    (run(call("lookup", "Heron"), call("lookup", "Heron")), "step limit"),
+])
+def test_classify_gives_each_run_one_outcome(trace, outcome):
+    assert outcome in react.OUTCOMES
+    assert react.classify(trace, HERONS, REF) == outcome
+
+
+def test_a_step_cut_off_after_a_complete_action_is_cut_off_but_not_a_budget_failure():
+    tr = run(call("lookup", "Heron", stopped_by="token limit"), call("calculator", "3 * 1290"), final("3870"))
+    assert tr.cut_off and tr.steps[0].cut_off and not tr.steps[1].cut_off
+    assert react.classify(tr, HERONS, REF) == "solved"
+    assert not run(call("lookup", "Heron")).cut_off and not REF.cut_off      # scripted steps: never cut off
+
+
+def test_each_step_records_why_its_generation_ended(monkeypatch):
+    lm = ScriptedLM([" look it up\nAction: lookup[Heron]\n", " 3 * 1290 is", " done\nFinal Answer: 3870"])
+    ends = iter(["stop string", "token limit", "eos"])
+    monkeypatch.setattr(react, "generate",
+                        lambda llm, p, n, s, stop=(): Generation(p, llm.turns.pop(0), 0, 5, 0.0, next(ends)))
+    tr = react.run_react(lm, TOOLS, HERONS["question"], max_steps=4)
+    assert [s.stopped_by for s in tr.steps] == ["stop string", "token limit", "eos"]
+    assert [s.cut_off for s in tr.steps] == [False, True, False] and tr.cut_off
+
+
+def test_file_requests_never_reach_a_file(monkeypatch):
+    """Whatever the model writes, only the three tools run: the calculator is the safe evaluator."""
+    lm = ScriptedLM([" read it\nAction: python[open('/etc/passwd').read()]\n",
+                     " try the calculator\nAction: calculator[open('/etc/passwd').read()]\n",
+                     " try the table\nAction: lookup[/etc/passwd]\n",
+                     " try the shell\nAction: shell[cat /etc/passwd]\n"])
+    monkeypatch.setattr(react, "generate",
+                        lambda llm, p, n, s, stop=(): Generation(p, llm.turns.pop(0), 0, 5, 0.0, "stop string"))
+    tr = react.run_react(lm, TOOLS, "read the file /etc/passwd", max_steps=4)
+    assert tr.stopped == "step limit" and len(tr.steps) == 4
+    assert all(s.observation.startswith("Error:") for s in tr.steps)
+    assert not any("root:" in s.observation for s in tr.steps)
+
+
+def test_a_repeated_call_is_pointed_out_to_the_model(monkeypatch):
+    lm = ScriptedLM([" look\nAction: lookup[Heron]\n", " again\nAction: lookup[ heron ]\n", " done\nFinal Answer: 3870"])
+    monkeypatch.setattr(react, "generate",
+                        lambda llm, p, n, s, stop=(): Generation(p, llm.turns.pop(0), 0, 5, 0.0, "stop string"))
+    tr = react.run_react(lm, TOOLS, HERONS["question"], max_steps=4)
+    assert tr.steps[1].observation == tr.steps[0].observation == HERON_ROW      # the tool's result, unchanged
+    assert tr.steps[1].note == "the same call again" and not tr.steps[0].note
+    assert tr.prompt.count(react.REPEAT_HINT) == 1
+
+
+def test_the_page_default_step_budget_fits_every_reference_trace():
+    from lessons.prompting import recorded
+    assert recorded.DEFAULTS["max_steps"] >= max(len(t["reference"]) for t in react.tasks())

@@ -44,7 +44,8 @@ def _seconds(m: dict) -> str:
         s = m.get(name)
         if not isinstance(s, dict):
             continue
-        parts = [s] if "wall_s" in s else [v for v in s.values() if isinstance(v, dict) and "wall_s" in v]
+        parts = [s] if "wall_s" in s else [v for v in [*s.values(), *s.get("runs", [])]
+                                           if isinstance(v, dict) and "wall_s" in v]
         wall += sum(p["wall_s"] for p in parts)
         cpu += sum(p["cpu_s"] for p in parts)
     return f"{wall:.0f} s / {cpu:.0f} s"
@@ -55,7 +56,8 @@ def week3_apps(data: dict) -> str:
     per model (each accuracy with its cut-off count), then each model's verdict on the reasoning
     prompts (lessons.core.measured.reasoning_verdict, the sentence the page shows) and its
     chain-of-thought finish curve."""
-    from lessons.core.measured import reasoning_verdict
+    from lessons.core.budget import text as budget_text
+    from lessons.core.measured import cai_line, reasoning_verdict
 
     lines = [f"Measured {data['date']} ({data['machine']}); decoding: {data['decoding']}.", "",
              "| Model | Direct | Chain-of-thought | Self-consistency | PAL | ReAct solved | RAG with context | "
@@ -74,6 +76,16 @@ def week3_apps(data: dict) -> str:
         if "finish_curve" in r["cot"]:
             curve = ", ".join(f"{b}: {_pct(v)}" for b, v in r["cot"]["finish_curve"].items())
             lines.append(f"  Chain-of-thought answers that end by themselves within B new tokens: {curve}.")
+    lines.append("")
+    for name, m in data["models"].items():
+        a = m["react"]
+        if "outcomes" in a:
+            counts = ", ".join(f"{k} {v}" for k, v in a["outcomes"].items())
+            lines.append(f"- ReAct, {name}, each run's outcome read from its trace (`react.classify`): {counts}; "
+                         f"steps: {budget_text(a['steps_cut_off'])}.")
+    for name, m in data["models"].items():
+        for run in m.get("cai", {}).get("runs", []):
+            lines.append(f"- Constitutional AI (judge: {m['cai']['judge']}), {cai_line(name, run)}.")
     if data.get("note"):
         lines += ["", data["note"]]
     lines.append("")

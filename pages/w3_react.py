@@ -31,8 +31,8 @@ if choice == loaders.SMOL_CHOICE:
         "**What you will see with SmolLM2-135M:** it copies the *shape* of a ReAct trace but cannot use it. "
         "On the first four example questions it gets **none** right (greedy, default settings, measured): it repeats "
         "the same action with the same input, asks the product table for entries that do not exist, or writes "
-        "a Final Answer with a number it made up — for *3 Heron bikes* it answers \"27 Heron bikes\" although "
-        "the lookup returned the price of 1290 €. The **scripted trace** on the left shows the pattern a "
+        "a Final Answer with a number it made up — for *3 Heron bikes* it answers \"3 Heron bikes can cost 9 "
+        "euros.\" at once, without looking up the price (1290 € each). The **scripted trace** on the left shows the pattern a "
         "capable model follows; its observations come from the same real tools. Watch where SmolLM2 leaves it."
     )
 st.latex(r"\tau_t = (q,\; r_1, a_1, o_1,\; \dots,\; r_t, a_t, o_t),\qquad "

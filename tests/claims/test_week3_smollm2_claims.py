@@ -51,7 +51,7 @@ def test_the_react_record_is_what_the_code_does(react_lab):
 
 def test_react_smollm2_gets_none_of_the_examples_right(react_lab):
     """pages/w3_react.py: 'On the first four example questions it gets none right ... for 3 Heron bikes
-    it answers "27 Heron bikes" although the lookup returned the price of 1290 €.' Checked on the
+    it answers "3 Heron bikes can cost 9 euros." at once, without looking up the price.' Checked on the
     recorded traces (greedy, the page's defaults; the test above replays one of them live)."""
     traces = {t["question"]: (t, _recorded(react_lab, t["question"])) for t in react.tasks()[:4]}
     assert len(traces) == 4
@@ -59,8 +59,8 @@ def test_react_smollm2_gets_none_of_the_examples_right(react_lab):
         assert tr.stopped in ("final answer", "step limit")       # not cut by the time limit
         assert not (tr.final and react.answer_matches(tr.final, task["answer"])), (task["question"], tr.final)
     heron, tr = next(v for k, v in traces.items() if "Heron" in k)
-    assert "27 Heron bikes" in tr.final
-    assert any(s.action == "lookup" and "1290" in s.observation for s in tr.steps)
+    assert tr.final == "3 Heron bikes can cost 9 euros."
+    assert not any(s.action for s in tr.steps)
     # "it repeats the same action with the same input"
     def repeats(tr):
         acts = [(s.action, s.action_input) for s in tr.steps if s.action]

@@ -29,7 +29,7 @@ def test_tools_can_be_called_from_the_page():
     at.text_input(key="react.tool_input_lookup").set_value("<b>Kestrel</b>")
     at.run()
     assert_no_exception(at)
-    assert any("Error: no entry" in t.value for t in at.text)
+    assert any("Error: no product" in t.value for t in at.text)
 
 
 def test_reference_trace_for_every_task():

@@ -112,7 +112,7 @@ def test_opens_with_the_recorded_scores_of_the_defaults():
     shown = [t.value for t in at.text]
     for a in attempts:
         if a["problem"] == first:
-            assert (a["completion"] or "(empty)") in shown
+            assert (reasoning.shown_text(a) or "(empty)") in shown
     at.slider(key="reasoning.n").set_value(2).run()
     assert_no_exception(at)
     assert sum("Recorded run" in m.value for m in at.info) == 1           # section 1 keeps its record

@@ -170,7 +170,7 @@ with right:
                     f"{trace.seconds:.1f} s.{verdict}")
         if task:
             outcome = react.classify(trace, task, reference)
-            st.markdown(f"Outcome: **{outcome}**: {react.OUTCOME_HELP[outcome]}.")
+            st.caption(f"Outcome: **{outcome}**: {react.OUTCOME_HELP[outcome]}.")   # a caption: folds away on a projector
         cut = [i for i, s in enumerate(trace.steps, start=1) if s.cut_off]
         if not all(s.stopped_by for s in trace.steps):
             st.caption("This trace was recorded before steps kept why they ended: cut-off not known.")

@@ -236,16 +236,17 @@ with charts.main_figure():
         charts.show(fig, key="reasoning.acc", fit=True)
         st.markdown("**Result:** " + ", ".join(f"{p}: {s}/{c} correct"
                                                for p, s, c in zip(acc["prompt"], acc["sum"], acc["count"])) + ".")
-        cut = {m: reasoning.budget_of([a for a in attempts if a["mode"] == m]) for m in modes}
-        st.markdown("**Cut off by the budget:** " + "; ".join(f"{MODES[m]}: {budget.text(s)}" for m, s in cut.items()
-                                                               if s["n"]) + ".")
-        if not all(s["conclusive"] for s in cut.values()):
-            st.warning("Some answers ran out of tokens before their final line: their scores measure the token "
-                       "budget, not the model. Raise *Max new tokens* before comparing the prompts.")
         st.dataframe(df, hide_index=True, width="stretch")
     else:
         st.caption(f"Press *Score them* ({n_probs * len(modes)} short generations; answers are cached, so a second "
                    "run is instant).")
+if attempts:     # under the main figure (on a projector the figure keeps the screen): each prompt's cut-off share
+    cut = {m: reasoning.budget_of([a for a in attempts if a["mode"] == m]) for m in modes}
+    st.markdown("**Cut off by the budget:** " + "; ".join(f"{MODES[m]}: {budget.text(s)}" for m, s in cut.items()
+                                                           if s["n"]) + ".")
+    if not all(s["conclusive"] for s in cut.values()):
+        st.warning("Some answers ran out of tokens before their final line: their scores measure the token "
+                   "budget, not the model. Raise *Max new tokens* before comparing the prompts.")
 
 # --------------------------------------------------------------------------- self-consistency
 st.header("4 · Self-consistency: several paths, one vote")

@@ -108,9 +108,9 @@ def bench_reasoning(llm, limit: int | None, sc_k: int | None = None) -> dict:
     runs = [reasoning.self_consistency(llm, p, sc["k"], sc["temperature"], sc["seed"], max_seconds=600) for p in probs]
     ok = sum(r["correct"] for r in runs)
     paths = [path for r in runs for path in r["paths"]]
-    out["self_consistency"] = {
-        "correct": ok, "n": len(runs), "accuracy": round(ok / len(runs), 3), **sc,
-        "budget_tokens": reasoning.MAX_TOKENS["cot"], **reasoning.budget_of(paths),
+    out["self_consistency"] = {   # the paths' cut-off counts first: "n" is the number of problems voted on
+        **reasoning.budget_of(paths), "correct": ok, "n": len(runs), "accuracy": round(ok / len(runs), 3), **sc,
+        "budget_tokens": reasoning.MAX_TOKENS["cot"],
         "paths_correct": sum(p["correct"] for p in paths), "paths": len(paths),
         "votes": {r["problem"]: {"votes": r["votes"], "vote": reasoning.fmt(r["value"]) if r["value"] is not None
                                  else None, "correct": r["correct"]} for r in runs}, **_since(t)}

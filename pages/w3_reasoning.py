@@ -10,10 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons import models
 from lessons.prompting import reasoning
 from lessons.prompting import recorded as prompting_recorded
-from lessons.core import budget, measured, safe_eval
+from lessons.core import budget, safe_eval
 from ui import charts, common, inputs, live, loaders, recorded, runtime
 
 MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
@@ -107,11 +106,7 @@ default_rec = (recorded_scores(dev, DEFAULTS["n_problems"], tuple(DEFAULTS["mode
 
 
 if st.button("Run the three prompts on this problem", key="reasoning.run", type="primary"):
-    try:
-        llm = loaders.instruct_model(choice, dev)
-    except models.ModelUnavailable as exc:
-        common.show_model_error(exc)
-        common.stop_page()
+    llm = common.model_or_stop(loaders.instruct_model, choice, dev)
     res = {}
     bar = st.progress(0.0, text="Generating ...")
     report = live.counter(bar, "prompts")          # "1/3 prompts · PAL (program) · about 20 s left"
@@ -193,11 +188,7 @@ modes = st.multiselect("Prompts", list(MODES), default=list(DEFAULTS["modes"]), 
                        key="reasoning.modes")                                                   # chips fit
 score_settings = {"choice": choice, "n": n_probs, "modes": list(modes), "cot_tokens": cot_tokens}
 if st.button("Score them", key="reasoning.run_all") and modes:
-    try:
-        llm = loaders.instruct_model(choice, dev)
-    except models.ModelUnavailable as exc:
-        common.show_model_error(exc)
-        common.stop_page()
+    llm = common.model_or_stop(loaders.instruct_model, choice, dev)
     bar = st.progress(0.0, text="Generating ...")
     report = live.counter(bar)
     attempts, total, done = [], n_probs * len(modes), 0
@@ -267,11 +258,7 @@ sc_settings = {"pid": pid, "choice": choice, "k": sc_k, "T": sc_t, "seed": sc_se
 st.caption(f"On the problem chosen in section 1; each path may write up to {cot_tokens} new tokens "
            "(the slider of section 1).")
 if st.button(f"Sample {sc_k} paths and vote", key="reasoning.sc_run"):
-    try:
-        llm = loaders.instruct_model(choice, dev)
-    except models.ModelUnavailable as exc:
-        common.show_model_error(exc)
-        common.stop_page()
+    llm = common.model_or_stop(loaders.instruct_model, choice, dev)
     bar = st.progress(0.0, text="Sampling ...")
     report = live.counter(bar, "paths")
     with runtime.training_slot() as ok:

@@ -28,8 +28,25 @@ def machine(when: str = "at the end") -> str:
     return f"{os.cpu_count()} cores {platform.machine()}, load average {os.getloadavg()[0]:.1f} {when}"
 
 
+# What runs on EVERY rerun of EVERY page, whatever the lesson: the navigation, the page layer's
+# class features (questions, share links, presenter bar, polls), the chart helper and the server's
+# configuration. A change here changes what every learner waits for, so the figures a learner
+# feels (rerun times, the classroom's p95) are measured again (tests/unit/test_readme_measured.py).
+EVERY_PAGE_CODE = ("app.py", ".streamlit/config.toml", "lessons/course.py", "study", "ui/common.py", "ui/runtime.py",
+                   "ui/jobs.py", "ui/share.py", "ui/study.py", "ui/poll.py", "ui/identity.py", "ui/inputs.py",
+                   "ui/charts.py")
+
+
+def every_page_code() -> str:
+    """sha256 of EVERY_PAGE_CODE (lessons.core.records.code_version), first 12 hex digits."""
+    from lessons.core.records import code_version
+
+    return code_version(EVERY_PAGE_CODE)[:12]
+
+
 def stamp(when: str = "at the end") -> dict:
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine(when)}
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine(when),
+            "every_page_code": every_page_code()}
 
 
 def save(name: str, run: str, figures: dict, written_by: str) -> Path:

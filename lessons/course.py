@@ -17,6 +17,7 @@ Pages whose file name starts with ``_`` or that carry no ``# lesson:`` line are 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,24 +71,30 @@ def parse_header(path: Path) -> Lesson | None:
     )
 
 
-# {pages folder: (each file's name and mtime, the lessons parsed from them)}. The app asks for the
-# lessons several times on every rerun of every session (navigation, the page's own entry, Home's
-# course map); parsing every header each time was a large share of a Home rerun. A page that is added,
-# removed or edited changes the stamp, so a developer's edit still shows on the next rerun.
-_DISCOVERED: dict[Path, tuple[tuple, tuple]] = {}
+# {pages folder: (when the stamp was last read, each file's name and mtime, the lessons parsed from
+# them)}. The app asks for the lessons several times on every rerun of every session (navigation, the
+# page's own entry, Home's course map); parsing every header each time was a large share of a Home
+# rerun, and so was listing and stat-ing every page file each time. The stamp is read again at most
+# every STAMP_TTL_S seconds: a page that is added, removed or edited shows on a rerun a second later.
+_DISCOVERED: dict[Path, tuple[float, tuple, tuple]] = {}
+STAMP_TTL_S = 1.0
 
 
 def discover(pages_dir: Path = PAGES_DIR) -> list[Lesson]:
     """All pages, sorted by (week, order, title)."""
     folder = Path(pages_dir)
+    hit = _DISCOVERED.get(folder)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < STAMP_TTL_S:
+        return list(hit[2])
     files = [p for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
     stamp = tuple((p.name, p.stat().st_mtime_ns) for p in files)
-    hit = _DISCOVERED.get(folder)
-    if hit is not None and hit[0] == stamp:
-        return list(hit[1])
-    found = [lesson for lesson in map(parse_header, files) if lesson is not None]
-    lessons = tuple(sorted(found, key=lambda l: (l.week, l.order, l.title)))
-    _DISCOVERED[folder] = (stamp, lessons)      # one atomic assignment: safe for concurrent sessions
+    if hit is not None and hit[1] == stamp:
+        lessons = hit[2]
+    else:
+        found = [lesson for lesson in map(parse_header, files) if lesson is not None]
+        lessons = tuple(sorted(found, key=lambda l: (l.week, l.order, l.title)))
+    _DISCOVERED[folder] = (now, stamp, lessons)  # one atomic assignment: safe for concurrent sessions
     return list(lessons)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -93,15 +94,28 @@ def _title(fig: go.Figure) -> str:
     return " ".join(str(t).replace("<br>", " ").split()) if t else ""
 
 
+def _finite_range(z: list) -> list:
+    """[min, max] of a matrix's numbers, NaN and non-numbers left out ([] if none), in numpy: a
+    64 x 64 attention map is 4,096 cells, and this runs on every rerun of the page."""
+    try:
+        arr = np.asarray(z, dtype=float)
+    except (TypeError, ValueError):     # ragged rows, text cells: cell by cell
+        vals = [v for r in z for v in _seq(r) if isinstance(v, (int, float)) and not math.isnan(v)]
+        return [min(vals), max(vals)] if vals else []
+    arr = arr[np.isfinite(arr)]
+    return [arr.min().item(), arr.max().item()] if arr.size else []
+
+
 def summary_of(fig: go.Figure) -> str:
     """One line: the chart's title and what each trace holds (kind, name, size, range)."""
     parts = []
     for i, tr in enumerate(fig.data):
         kind = tr.type
         if kind == "heatmap":
-            z = [_seq(r) for r in _seq(tr.z)]
-            vals = [v for r in z for v in r if isinstance(v, (int, float)) and not math.isnan(v)]
-            size = f"{len(z)} × {len(z[0]) if z else 0} cells"
+            z = _seq(tr.z)
+            n_cols = len(_seq(z[0])) if z else 0
+            vals = _finite_range(z)
+            size = f"{len(z)} × {n_cols} cells"
         else:
             ys = _seq(tr.y if kind != "pie" else tr.values)
             xs = _seq(tr.x)
@@ -120,16 +134,19 @@ def summary_of(fig: go.Figure) -> str:
 
 def table_of(fig: go.Figure) -> tuple[list[str], list[list[str]], int]:
     """(header, rows, rows left out) of the traces' data: one row per point (series, x, y),
-    a heatmap as its matrix (row label, then one column per x label)."""
+    a heatmap as its matrix (row label, then one column per x label). Only the ``MAX_ROWS``
+    rows shown are formatted; the rest are counted."""
     header: list[str] = []
     rows: list[list[str]] = []
+    total = 0
     for i, tr in enumerate(fig.data):
         if tr.type == "heatmap":
-            z = [_seq(r) for r in _seq(tr.z)]
-            xs = _seq(tr.x) or list(range(len(z[0]) if z else 0))
+            z = _seq(tr.z)
+            xs = _seq(tr.x) or list(range(len(_seq(z[0])) if z else 0))
             ys = _seq(tr.y) or list(range(len(z)))
             header = ["row / column"] + [_cell(x) for x in xs[:MAX_COLS]]
-            rows = [[_cell(y)] + [_cell(v) for v in r[:MAX_COLS]] for y, r in zip(ys, z)]
+            rows = [[_cell(y)] + [_cell(v) for v in _seq(r)[:MAX_COLS]] for y, r in zip(ys[:MAX_ROWS], z[:MAX_ROWS])]
+            total = min(len(ys), len(z))
             break      # one matrix is the table
         if tr.type == "pie":
             xs, ys = _seq(tr.labels), _seq(tr.values)
@@ -144,13 +161,15 @@ def table_of(fig: go.Figure) -> tuple[list[str], list[list[str]], int]:
         texts = _seq(getattr(tr, "text", None)) if not isinstance(getattr(tr, "text", None), str) else []
         texts = texts if len(texts) == len(xs) else [""] * len(xs)
         header = ["series", "x", "y", "text"]
-        rows += [[_cell(_name(tr, i)), _cell(x), _cell(y), _cell(t)] for x, y, t in zip(xs, ys, texts)]
+        points = list(zip(xs, ys, texts))
+        total += len(points)
+        rows += [[_cell(_name(tr, i)), _cell(x), _cell(y), _cell(t)] for x, y, t in points[:max(0, MAX_ROWS - len(rows))]]
     if header and header[-1] == "text" and not any(r[3] for r in rows):
         header, rows = header[:3], [r[:3] for r in rows]          # no trace has text on its points
     if not rows and _labels(fig):
-        header, rows = ["label"], [[_cell(t)] for t in _labels(fig)]
-    left = max(0, len(rows) - MAX_ROWS)
-    return header, rows[:MAX_ROWS], left
+        labels = _labels(fig)
+        header, rows, total = ["label"], [[_cell(t)] for t in labels[:MAX_ROWS]], len(labels)
+    return header, rows[:MAX_ROWS], max(0, total - MAX_ROWS)
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:

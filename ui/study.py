@@ -193,9 +193,13 @@ def _one(q: questions.Question, n: int, solved: set[str], due: bool = False) -> 
         _result(q, res)
 
 
+@st.fragment
 def questions_box(lesson: course.Lesson) -> None:
     """The 'Check your understanding' box at the bottom of a lesson. A question file that was
-    refused (study/questions.py validates it) shows its message here, on its own lesson only."""
+    refused (study/questions.py validates it) shows its message here, on its own lesson only.
+
+    A fragment: picking an option or pressing Check reruns this box alone, not the lesson above it
+    (on a model page that would redo the page's forward passes and figures for nothing)."""
     refused = questions.error_for(lesson.url)
     if refused:
         with st.container(border=True, key="study-questions"):

@@ -2,11 +2,45 @@
 exactly as in the real app. Model pages need a generous timeout (first load, CPU)."""
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as _app_test
+from streamlit.testing.v1 import local_script_runner as _local_runner
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+class SharedScriptCache(ScriptCache):
+    """One cache of compiled scripts per process, as the real server keeps one (its Runtime's).
+
+    AppTest builds a new ScriptCache on every run, so every AppTest rerun compiled app.py and the
+    page again (Streamlit's magic rewrites each script's syntax tree first): about half of a Home
+    rerun's time, a cost that no learner ever pays. The rerun benches (bench/interaction_*.py)
+    measure what the server does, and the suite runs faster. Keyed by the file's mtime and size,
+    so an edited script is compiled again."""
+
+    _compiled: dict[tuple, object] = {}
+    _guard = threading.Lock()
+
+    def get_bytecode(self, script_path: str):
+        path = os.path.abspath(script_path)
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        with self._guard:
+            code = self._compiled.get(key)
+        if code is None:
+            code = ScriptCache().get_bytecode(path)   # Streamlit's own compile (magic included)
+            with self._guard:
+                self._compiled[key] = code
+        return code
+
+
+_app_test.ScriptCache = SharedScriptCache
+_local_runner.ScriptCache = SharedScriptCache
 
 
 def open_page(page: str, timeout: float = 240) -> AppTest:

@@ -54,6 +54,25 @@ def test_long_series_are_cut_and_counted():
     fig = go.Figure(go.Scatter(x=list(range(100)), y=[float(i) for i in range(100)], name="loss"))
     _, rows, left = charts.table_of(fig)
     assert len(rows) == charts.MAX_ROWS and left == 100 - charts.MAX_ROWS
+    two = go.Figure([go.Bar(x=list(range(20)), y=list(range(20)), name="a"),
+                     go.Bar(x=list(range(20)), y=list(range(20, 40)), name="b")])
+    _, rows, left = charts.table_of(two)                      # the cap spans the traces
+    assert len(rows) == charts.MAX_ROWS and left == 40 - charts.MAX_ROWS
+    assert rows[0][0] == "a" and rows[-1][:3] == ["b", "9", "29"]
+
+
+def test_a_large_heatmap_is_capped_and_its_range_skips_nan():
+    import numpy as np
+
+    z = np.arange(64 * 64, dtype=float).reshape(64, 64)
+    z[0, 0] = np.nan                                           # a masked cell (causal attention)
+    fig = go.Figure(go.Heatmap(z=z))
+    header, rows, left = charts.table_of(fig)
+    assert len(rows) == charts.MAX_ROWS and left == 64 - charts.MAX_ROWS and len(header) == 1 + charts.MAX_COLS
+    assert "64 × 64 cells, values 1 to 4095" in charts.summary_of(fig)
+    ragged = go.Figure(go.Heatmap(z=[[1, 2, 3], [4, None]]))    # rows of unequal length: cell by cell
+    assert "values 1 to 4" in charts.summary_of(ragged)
+    assert "values" not in charts.summary_of(go.Figure(go.Heatmap(z=[[None, None]])))
 
 
 def test_learner_text_in_a_chart_is_escaped_in_its_table():

@@ -37,10 +37,16 @@ def test_lessons_never_import_streamlit(root):
     assert not offenders, offenders
 
 
-def test_discover_is_cached_until_a_page_changes(tmp_path: Path):
+def test_discover_is_cached_until_a_page_changes(tmp_path: Path, monkeypatch):
     import os
 
     from lessons import course
+
+    clock = {"t": 1000.0}
+    monkeypatch.setattr(course.time, "monotonic", lambda: clock["t"])
+
+    def later() -> None:          # past the stamp's time to live: the folder is read again
+        clock["t"] += course.STAMP_TTL_S + 0.01
 
     page = tmp_path / "w1_alpha.py"
     page.write_text("# lesson: Alpha\n# week: 1\n")
@@ -49,10 +55,14 @@ def test_discover_is_cached_until_a_page_changes(tmp_path: Path):
     first.clear()                                           # a caller's list is its own
     assert [l.title for l in course.discover(tmp_path)] == ["Alpha"]
     (tmp_path / "w1_beta.py").write_text("# lesson: Beta\n# week: 1\n")
+    assert [l.title for l in course.discover(tmp_path)] == ["Alpha"]      # within the time to live
+    later()
     assert [l.title for l in course.discover(tmp_path)] == ["Alpha", "Beta"]
     page.write_text("# lesson: Alpha, edited\n# week: 1\n")
     st = page.stat()
     os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))   # a later mtime, whatever the clock
+    later()
     assert [l.title for l in course.discover(tmp_path)] == ["Alpha, edited", "Beta"]
     (tmp_path / "w1_beta.py").unlink()
+    later()
     assert [l.title for l in course.discover(tmp_path)] == ["Alpha, edited"]

@@ -18,13 +18,15 @@ def one_slot_url():
         yield url
 
 
-def _open(browser, url, steps: int | None = None):
-    """The live-pretraining page in a fresh browser; ``steps`` set through the page's link (a
-    short run keeps the test short; the default is 300 steps)."""
+def _open(browser, url, steps: int | None = None, **settings):
+    """The live-pretraining page in a fresh browser; ``steps`` (and other ``settings`` of the page)
+    set through the page's link (a short run keeps the test short; the default is 300 steps)."""
     ctx = browser.new_context(viewport={"width": 1300, "height": 1000})
     page = ctx.new_page()
     page.set_default_timeout(240_000)
-    page.goto(url + "/pretraining-live" + (f"?pretraining-live.steps={steps}" if steps else ""))
+    query = {**({"steps": steps} if steps else {}), **settings}
+    page.goto(url + "/pretraining-live" + ("?" + "&".join(f"pretraining-live.{k}={v}" for k, v in query.items())
+                                           if query else ""))
     wait_until_idle(page)
     return ctx, page
 
@@ -75,4 +77,36 @@ def test_a_stopped_run_hands_its_slot_to_the_learner_waiting(one_slot_url, brows
     b.locator(".st-key-pretraining-live-stop button").first.click()
     wait_until_idle(b)
     ctx_a.close()
+    ctx_b.close()
+
+
+def test_a_learner_who_closes_the_tab_mid_run_frees_the_slot(one_slot_url, browser):
+    """Bad input (issue 25): A starts a long run (4 layers, width 128, 1,000 steps: minutes of work)
+    and closes the tab while B waits in the queue. Streamlit stops a disconnected session's script,
+    so A's run ends at its next step's progress report and frees the slot: B's run starts within
+    seconds, long before A's steps would have run out."""
+    import re
+    import time
+
+    ctx_a, a = _open(browser, one_slot_url, steps=1000, layers=4, width=128)
+    ctx_b, b = _open(browser, one_slot_url, steps=20)
+    a.locator(".st-key-pretraining-live-start button").click()
+    bar = a.locator('[data-testid="stProgress"]', has_text="step ").first
+    bar.wait_for()
+    b.locator(".st-key-pretraining-live-start button").click()
+    b.get_by_text(QUEUE_TEXT).wait_for()
+    t0, first = time.monotonic(), int(re.search(r"step (\d+)/1000", bar.inner_text())[1])
+    a.wait_for_timeout(3000)
+    now = int(re.search(r"step (\d+)/1000", bar.inner_text())[1])
+    pace = (now - first) / (time.monotonic() - t0)                   # A's steps per second
+    left_s = (1000 - now) / max(pace, 1e-9)
+    assert left_s > 60, f"A's run would end in {left_s:.0f} s: too short to tell a stop from a finish"
+    closed = time.monotonic()
+    ctx_a.close()                                                      # the tab is gone mid-run
+    b.get_by_text(QUEUE_TEXT).wait_for(state="detached", timeout=45_000)
+    b.locator('[data-testid="stProgress"]', has_text="step ").first.wait_for(timeout=30_000)
+    waited = time.monotonic() - closed
+    assert waited < min(45, left_s), (waited, left_s)
+    wait_until_idle(b)
+    b.get_by_text("Steps done").first.wait_for()
     ctx_b.close()

@@ -133,7 +133,10 @@ class Learner:
     def _element(self, el) -> None:
         kind = el.WhichOneof("type")
         if kind == "exception":
-            self.stats.exceptions.append(f"{el.exception.type}: {el.exception.message[:200]}")
+            # the page and the last frames: a class-sized failure must be findable from the report
+            frames = " | ".join(line.strip() for line in list(el.exception.stack_trace)[-4:])
+            self.stats.exceptions.append(f"page {self.page!r}: {el.exception.type}: {el.exception.message[:200]}"
+                                         + (f" at {frames[:600]}" if frames else ""))
         elif kind in ("slider", "text_area", "text_input", "button", "selectbox", "radio"):
             proto = getattr(el, kind)
             if proto.id and not any(k in proto.id for k in SKIP_KEYS) and not getattr(proto, "disabled", False):

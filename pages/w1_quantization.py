@@ -159,6 +159,9 @@ if st.session_state.get("quantization.ask") == (which, n_tok):
     f2.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(title="size (MB)"), yaxis2=yaxis2,
                      legend=dict(orientation="h", y=1.15))
     charts.show(f2, key="quantization.effects_fig")
+    if res[0]["tokens"] < n_tok and res[0]["window"] == res[0]["tokens"]:
+        st.caption(f"ℹ️ {which} reads at most {res[0]['window']} tokens at a time (its context window), so "
+                   f"the first {res[0]['tokens']} of the {n_tok} asked for were measured.")
     st.caption(f"{res[0]['tokens']} tokens of the held-out plays (The Tempest, Macbeth). Sizes count every "
                "distinct tensor once (the embedding is tied to the output layer). Note: SmolLM2 ships to us as a "
                "4-bit GGUF file, so its 'fp32' weights are already de-quantized 4-bit values; the tiny GPT "

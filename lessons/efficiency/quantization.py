@@ -263,8 +263,13 @@ def quantization_effects(model, tokenizer, text: str, formats=("fp32", "bf16", "
                          max_tokens: int = 256) -> list[dict]:
     """For each format: storage size, perplexity on `text` (first `max_tokens` tokens, one
     window), change vs fp32, mean KL of next-token distributions and top-1 agreement.
-    Works on copies; `model` is left untouched."""
-    ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"][:max_tokens]
+    Works on copies; `model` is left untouched.
+
+    One window means at most the positions the model was trained for (the tiny GPT's 256): more
+    tokens would index past its position embeddings. Each row's ``tokens`` is the count used,
+    ``window`` the model's limit (None when its config names none)."""
+    window = getattr(model.config, "n_positions", None) or getattr(model.config, "max_position_embeddings", None)
+    ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"][:min(max_tokens, window or max_tokens)]
     if len(ids) < 2:
         raise ValueError("The evaluation text needs at least two tokens.")
     ids = torch.tensor([ids])
@@ -278,5 +283,5 @@ def quantization_effects(model, tokenizer, text: str, formats=("fp32", "bf16", "
                      "perplexity": cmp["ppl_q"], "perplexity_fp32": cmp["ppl_ref"],
                      "delta_ppl_pct": 100 * (cmp["ppl_q"] / cmp["ppl_ref"] - 1),
                      "kl_mean": cmp["kl_mean"], "kl_max": cmp["kl_max"], "top1_agreement": cmp["top1_agreement"],
-                     "tokens": ids.shape[1]})
+                     "tokens": ids.shape[1], "window": window})
     return rows

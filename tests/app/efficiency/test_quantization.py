@@ -56,3 +56,22 @@ def test_quantizing_the_tiny_gpt():
     assert sizes["bf16"] == sizes["fp16"] and abs(sizes["bf16"] * 2 - sizes["fp32"]) < 0.01
     assert sizes["int8"] < 0.3 * sizes["fp32"]
     assert df.iloc[0]["Δ perplexity"] == "+0.000 %" and df.iloc[0]["same top-1 token"] == "100.0%"
+
+
+def test_more_tokens_than_the_tiny_gpts_window_are_measured_on_its_window():
+    """Found by bench/classroom.py with 60 learners: the tiny GPT at 512 evaluation tokens indexed past
+    its 256 position embeddings (IndexError on the page). It is measured on its window, and says so."""
+    from lessons import models
+
+    window = models.load_tiny_gpt("cpu").model.config.n_positions
+    at = open_page(PAGE, timeout=300)
+    at.slider(key="quantization.tokens").set_value(512).run()
+    at.button(key="quantization.run").click().run()
+    assert_no_exception(at)
+    assert window < 512
+    shown = texts(at)
+    assert f"reads at most {window} tokens at a time" in shown and f"the first {window} of the 512" in shown
+    assert f"{window} tokens of the held-out plays" in shown
+    at.slider(key="quantization.tokens").set_value(128).run()
+    at.button(key="quantization.run").click().run()
+    assert "reads at most" not in texts(at)                     # within the window: no note

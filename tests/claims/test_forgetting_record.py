@@ -9,6 +9,7 @@ import pytest
 from lessons import models
 from lessons.core import records
 from lessons.finetune import forgetting, recorded_forgetting as rf
+from tests.floats import same
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_the_forgetting_record_is_what_the_code_does(lab):
     rec = rf.recorded(lab, rf.KIND, rf.settings())
     assert rec is not None, "no current record of the forgetting page's default run (scripts/record_runs.py)"
     now = rf.run(lab, rf.KIND, rf.settings(), steps=4).result
-    assert now["before"] == rec.result["before"] and now["pretrained_ppl"] == rec.result["pretrained_ppl"]
+    assert same(now["before"], rec.result["before"]) and same(now["pretrained_ppl"], rec.result["pretrained_ppl"])
     for method in ("full", "lora"):
         got, want = now[method]["train"]["history"], rec.result[method]["train"]["history"][:4]
         assert [r["step"] for r in got] == [1, 2, 3, 4]

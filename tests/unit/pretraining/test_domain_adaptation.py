@@ -10,6 +10,7 @@ from lessons.core import records
 from lessons.core.threads import torch_threads
 from lessons.pretraining import domain_adaptation
 from lessons.pretraining import recorded as domain_recorded
+from tests.floats import close, same
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_measuring_now_gives_the_recorded_table(lab):
         rec_row = want[got["model"], got["domain"]]
         assert got["tokens scored"] == rec_row["tokens scored"] == 1024
         for k in ("perplexity", "bits per character"):
-            assert math.isclose(got[k], rec_row[k], rel_tol=1e-9), (got, rec_row)
+            assert close(got[k], rec_row[k]), (got, rec_row)
 
 
 def test_what_the_page_teaches_from_the_record(lab):
@@ -82,6 +83,6 @@ def test_continued_pretraining_now_follows_its_record(lab, over):
     assert rec is not None
     now = domain_recorded.run(lab, domain_recorded.TRAINING, s, stop_after=4).result
     assert now["steps"] == 4 and now["before_sample"] == rec.result["before_sample"]
-    assert now["curve"][0] == rec.result["curve"][0]
+    assert same(now["curve"][0], rec.result["curve"][0])
     for a, b in zip(now["losses"], rec.result["losses"][:4], strict=True):
         assert math.isclose(a, b, rel_tol=1e-5), (a, b)

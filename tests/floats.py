@@ -2,9 +2,8 @@
 
 On the machine that made a record, the same run gives it bit for bit. On another CPU it does not:
 the order in which a matrix product adds its terms depends on the instruction set and its kernels,
-so sums differ in their last bits and a perplexity moves in its seventh significant digit (the
-records of 2026-12-05 rerun on an AMD EPYC VM on 2026-12-06: 95.74674 vs 95.74669, a relative
-difference of 5e-7; a loss near zero, 0.00056647 vs 0.00056557, differs by 9e-7). A learner's laptop
+so sums differ in their last bits and a figure moves in its last significant digits (a loss near
+zero moves most, relative to itself; tests/unit/test_floats.py holds real pairs). A learner's laptop
 is any CPU, so the tests that compare a run with its record accept what rounding explains: a
 relative difference of REL, or an absolute one of ABS for values near zero. Integers, text and
 flags must be equal."""

@@ -18,8 +18,8 @@ class SharedScriptCache(ScriptCache):
     """One cache of compiled scripts per process, as the real server keeps one (its Runtime's).
 
     AppTest builds a new ScriptCache on every run, so every AppTest rerun compiled app.py and the
-    page again (Streamlit's magic rewrites each script's syntax tree first): about half of a Home
-    rerun's time, a cost that no learner ever pays. The rerun benches (bench/interaction_*.py)
+    page again (Streamlit's magic rewrites each script's syntax tree first), a cost that no learner
+    ever pays (bench/rerun_profile.py shows its share). The rerun benches (bench/interaction_*.py)
     measure what the server does, and the suite runs faster. Keyed by the file's mtime and size,
     so an edited script is compiled again."""
 

@@ -169,7 +169,7 @@ def table_of(fig: go.Figure) -> tuple[list[str], list[list[str]], int]:
     if not rows and _labels(fig):
         labels = _labels(fig)
         header, rows, total = ["label"], [[_cell(t)] for t in labels[:MAX_ROWS]], len(labels)
-    return header, rows, max(0, total - MAX_ROWS)
+    return header, rows[:MAX_ROWS], max(0, total - MAX_ROWS)
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:

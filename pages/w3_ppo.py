@@ -12,8 +12,9 @@ import streamlit as st
 from dataclasses import asdict
 
 from lessons.core import measured
-from lessons.rlhf import policy as policy_lib, ppo, recorded
-from ui import charts, common, live, rlhf, runtime
+from lessons.rlhf import policy as policy_lib, ppo, ppo_job, recorded
+from ui import charts, common, live, rlhf
+from ui.inputs import md_escape
 
 st.title("🏋️ PPO: RLHF that really trains")
 st.markdown(
@@ -75,8 +76,8 @@ with st.expander("PPO settings (defaults work)"):
 
 cfg = ppo.PPOConfig(steps=steps, batch_size=batch, max_new_tokens=max_new, ppo_epochs=epochs, lr=lr, beta=beta,
                     lam=lam, clip_eps=clip_eps, max_seconds=float(max_s), seed=int(seed))
-record = rlhf.recorded_run("ppo", recorded.ppo_settings(pol_kind, **{k: v for k, v in asdict(cfg).items()
-                                                                     if k != "max_seconds"}), s)
+settings = recorded.ppo_settings(pol_kind, **{k: v for k, v in asdict(cfg).items() if k != "max_seconds"})
+record = rlhf.recorded_run("ppo", settings, s)
 
 train_clicked = False if not built else live.buttons("ppo", "▶ Train", stop_help="Stops after the current PPO step; the policy keeps what it learned.")
 
@@ -105,53 +106,73 @@ def draw(rows: list[dict], beta_run: float, start: list, now: list, live_chart: 
 
 
 def finish(lv: live.LiveRun) -> None:
-    """Finished or stopped: the trainer's result (steps to the target win-rate) for what it learned."""
-    if lv.run is not None:
-        lv.result["ppo"] = lv.result["trainer"].result(lv.run.stopped)
+    """The class run ended: its result and this session's copy of the trained policy (the
+    preferences and DPO pages use it), or why it failed."""
+    job, out = lv.result.get("job"), lv.result.get("outcome")
+    if out is not None and out.state == "failed":
+        lv.result["error"] = out.error
+    if job is not None:
+        c = lv.settings["config"]
+        lv.result["trainer"] = rlhf.ppo_outcome(job, c, base, lv.settings["lora"])
+        lv.result["memory"] = policy_lib.MemoryReport(**job["memory"])
 
 
-# A run interrupted by the Stop button (or any rerun) is finished with the steps it completed.
-live.finish_interrupted("ppo", finish, restarting=train_clicked)
+def start(use_record: bool = True) -> None:
+    """Train (or Run it again live): join the class run of these settings, or start it in a
+    worker process (ui/class_runs.py); a finished run with these settings shows at once."""
+    spec, shareable = rlhf.ppo_job_spec(s, settings, cfg.max_seconds)
+    lv = live.train_together("ppo", ppo_job.KIND, spec, shareable=shareable, max_seconds=cfg.max_seconds,
+                             steps=cfg.steps, settings=dict(beta=beta, lora=lora, config=cfg), use_record=use_record)
+    if lv.status == "finished":      # shown from the record of a finished class run
+        finish(lv)
 
+
+# Stop: this learner leaves the run (it goes on for the others who follow it); the steps seen stay.
+if st.session_state.get("ppo.stop"):
+    live.leave("ppo")
 if train_clicked:
-    with runtime.training_slot() as ok:
-        if ok:
-            dev = common.device()
-            if lora:
-                smol = rlhf.smollm2_or_stop()
-                with st.spinner("Adding a LoRA adapter to a private copy of SmolLM2 ..."):
-                    pol = policy_lib.with_lora(smol.model, smol.tokenizer, seed=int(seed))
-            else:
-                pol = policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed))
-            trainer = ppo.PPOTrainer(pol, s.rm, s.labeler, policy_lib.PROMPTS, cfg)
-            lv = live.begin("ppo", None, {"trainer": trainer, "memory": policy_lib.memory_report(pol), "ppo": None},
-                            dict(beta=beta, lora=lora, config=cfg))
-            # the metrics, chart and samples redraw through live.progress: at most a fifth of the run's time
-            # (the four-panel chart costs ~0.4 CPU-s); the bar moves at every step
-            tick = live.progress(bar.progress(0.0, text="Starting ..."), label="PPO step",
-                                 draw=lambda row, run: draw(run.history, beta, trainer.start_samples,
-                                                            trainer.history[-1].samples, live_chart=True),
-                                 text=lambda row, run: f"{row['seconds']:.0f} s of {cfg.max_seconds:.0f} s",
-                                 keep=lv)   # its history grows in place: a Stop keeps every finished step
-            ppo.train(trainer, progress=tick, should_stop=runtime.stop_requested)
-            live.end(lv, finish)
-            bar.empty()
+    start()
+if st.session_state.get("ppo.again"):
+    start(use_record=False)
 
 lv = live.state("ppo")
+if lv.running:
+    # the metrics, chart and samples redraw at most a fifth of the time (the four-panel chart
+    # costs ~0.4 CPU-s); the bar moves at every step; the training itself runs in a worker process
+    live.follow("ppo", bar, label="PPO step", finisher=finish,
+                draw=lambda rws, lv: draw(rws, lv.settings["beta"], rws[0]["samples"], rws[-1]["samples"],
+                                          live_chart=True))
+    bar.empty()
 rows = lv.run.history if lv.run is not None and not lv.running else []
+if lv.result and lv.result.get("error"):
+    st.error(f"The PPO run stopped: {md_escape(lv.result['error'])}. Press **Train** to try again.")
 if rows:
-    tr = lv.result["trainer"]
-    draw(rows, lv.settings["beta"], tr.start_samples, tr.history[-1].samples if tr.history else [], live_chart=False)
-    res = lv.result["ppo"]
+    tr = lv.result.get("trainer")
+    draw(rows, lv.settings["beta"], rows[0]["samples"], rows[-1]["samples"], live_chart=False)
+    res = tr.result if tr is not None else None
+    rec = lv.result.get("record")
+    if rec is not None:
+        with note_ph.container():
+            st.info(f"**These settings were trained before** (a class run that finished on {rec.recorded}, "
+                    f"{rec.wall_s:.0f} s): shown at once, step for step the same as a new run.")
+            st.button("↻ Run it again live", key="ppo.again", help="Trains these settings again, live, in a worker.")
+    elif (lv.result.get("followers") or 0) > 1 or lv.result.get("joined"):
+        note_ph.caption(f"A class run: you followed the same run as {max(lv.result.get('followers', 1) - 1, 1)} "
+                        "other learner(s) with these settings.")
     first, last = rows[0], rows[-1]
-    msg = (f"Run finished ({lv.run.stopped.describe()}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "
+    how = lv.run.stopped.describe() if lv.run.stopped is not None else "failed"
+    msg = (f"Run finished ({how}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "
            f"{first['win_rate']:.2f} → {last['win_rate']:.2f}, reward {first['reward']:+.2f} → "
            f"{last['reward']:+.2f}, KL {last['kl']:.2f} nats; on average "
            f"{sum(r['clipfrac'] for r in rows) / len(rows):.0%} of the token updates hit the clip (clipfrac).")
     if res is not None and res.steps_to_target:
         msg += f" Reached win-rate 0.8 (mean of 3 steps) at step {res.steps_to_target} ({res.seconds_to_target:.0f} s)."
     st.success(msg)
-    mem = lv.result["memory"]
+    if lv.stopped and tr is None:
+        st.info("You left the run: it goes on for the learners who follow it (and ends when nobody does); "
+                "the steps above are the ones you saw.")
+mem = (lv.result or {}).get("memory") if rows else None
+if mem is not None:
     st.subheader("Memory: what the frozen reference costs")
     mc = st.columns(4)
     mc[0].metric("parameters in π_θ", f"{mem.total_params / 1e6:.2f} M")
@@ -165,6 +186,8 @@ if rows:
         extra = (f" Adam's state also shrinks from {mem.naive_adam_mb:.0f} MB (every weight) to "
                  f"{mem.adam_mb:.2f} MB (adapter and value head only).")
     st.caption(f"{mem.how}. Saved: {mem.naive_reference_mb - mem.reference_mb:.1f} MB of weights.{extra}")
+elif rows:
+    pass      # drawn above (a run this learner left: no memory panel, the run was not theirs to the end)
 elif lv.stopped:
     st.info("Stopped by you before the first PPO step finished: nothing to show yet.")
 elif not lv.running and record is not None:

@@ -216,3 +216,113 @@ def _rerun_pending() -> bool:
     from ui import runtime   # late: runtime imports much of the app
 
     return runtime.stop_requested()
+
+
+# --------------------------------------------------------------------------- class runs
+def _session_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else f"thread-{threading.get_ident()}"
+
+
+# A training page whose job runs in a worker process (ui/class_runs.py). The LiveRun then holds
+# the job id and the rows the page has drawn; the job goes on whatever the script does, so a
+# rerun (a widget, a new tab of the same session) simply follows it again. Only Stop leaves it.
+def train_together(key: str, kind: str, spec: dict, *, shareable: bool, max_seconds: float, steps: int,
+                   settings: dict | None = None, use_record: bool = True) -> LiveRun:
+    """Train pressed: show the finished record of these settings at once, or join the run of
+    these settings that is queued or running, or queue a new one (ui/class_runs.request). The
+    LiveRun is ``running`` while the page follows a job (:func:`follow`)."""
+    from ui import class_runs
+
+    class_runs.ensure_workers()
+    who = _session_id()
+    lv = st.session_state[_slot(key)] = LiveRun(key, "idle", None, {}, dict(settings or {}))
+    try:
+        got = class_runs.request(kind, spec, who, shareable=shareable and class_runs.sharing_enabled(),
+                                 max_seconds=max_seconds, use_record=use_record)
+    except class_runs.QueueFull as exc:
+        st.error(str(exc))
+        return lv
+    lv.run = Run(steps, max_seconds)
+    if got.record is not None:
+        lv.status, lv.result = "finished", {"job": got.record.result, "record": got.record, "rows": []}
+        lv.run.history = list(got.record.result["run"]["history"])
+        lv.run.stopped = StopReason(got.record.result["stopped"])
+    else:
+        lv.status, lv.result = "running", {"job_id": got.job.id, "rows": [], "joined": got.joined, "followers": 1}
+    return lv
+
+
+def leave(key: str) -> Optional[LiveRun]:
+    """Stop pressed while following a class run: this learner leaves it (the run goes on for
+    the others, and stops when nobody follows); the steps seen so far stay on the page."""
+    from ui import class_runs
+
+    lv = state(key)
+    if not lv.running or "job_id" not in (lv.result or {}):
+        return None
+    class_runs.leave(lv.result["job_id"], _session_id())
+    lv.status = "finished"
+    if lv.run is not None:
+        lv.run.stopped = StopReason.STOPPED
+    return lv
+
+
+def follow(key: str, bar, draw: Callable[[list, LiveRun], None] | None = None, *, label: str = "step",
+           poll_s: float = 0.5, every_s: float = 0.4, finisher: Finisher = None) -> LiveRun:
+    """Follow the session's class run until it ends: its place in the queue while it waits; the
+    bar ("<label> i/n · shared with N learners · about N s left") and the throttled live chart
+    ``draw(rows, lv)`` (as :func:`progress` throttles it) while it runs; then the job's outcome in
+    ``lv.result["job"]`` and ``finisher(lv)``. A rerun interrupts the loop; the next script run
+    calls this again and picks up where it was (the rows already drawn are in the LiveRun)."""
+    from ui import class_runs
+
+    lv = state(key)
+    jid, who = lv.result["job_id"], _session_id()
+    last_beat, last_draw, cost = 0.0, float("-inf"), 0.0
+    n = max(lv.run.steps_planned if lv.run is not None else 1, 1)
+    while True:
+        now = time.monotonic()
+        if now - last_beat >= class_runs.HEARTBEAT_S:
+            class_runs.heartbeat(jid, who)
+            last_beat = now
+        p = class_runs.poll(jid, since=len(lv.result["rows"]))
+        lv.result["rows"].extend(p.rows)
+        lv.result["followers"] = p.followers
+        if lv.run is not None:
+            lv.run.history = lv.result["rows"]
+        shared = f"shared with {p.followers - 1} other learner{'s' if p.followers != 2 else ''}" if p.followers > 1 else ""
+        if p.job.state == class_runs.QUEUED:
+            eta = class_runs.typical_seconds(p.job.kind) * ((p.position or 1) - 1 + p.running) / max(
+                1, class_runs.ensure_workers().n)
+            bar.progress(0.0, text=" · ".join(x for x in (
+                f"⏳ Waiting for a training worker: number {p.position} in the queue, {p.running} running",
+                shared, f"expected start: {format_eta(eta)}") if x))
+        elif p.job.state == class_runs.RUNNING or p.rows:
+            rows = lv.result["rows"]
+            i = rows[-1]["step"] if rows else 0
+            parts = [f"{label} {i}/{n}" if rows else "Starting ..."]
+            if shared:
+                parts.append(shared)
+            if rows and i < n:
+                per = rows[-1]["seconds"] / max(i, 1)
+                parts.append(time_left(per * (n - i)))
+            bar.progress(min(i / n, 1.0), text=" · ".join(parts))
+            t = time.perf_counter()
+            if draw is not None and rows and (p.rows and (t - last_draw >= max(every_s, cost * (1 - DRAW_SHARE) / DRAW_SHARE)
+                                                          or not p.job.active)):
+                draw(rows, lv)
+                last_draw = time.perf_counter()
+                cost = last_draw - t
+        if not p.job.active:
+            lv.result["job"] = p.job.result
+            lv.result["outcome"] = p.job
+            if lv.run is not None:
+                lv.run.stopped = StopReason(p.job.stopped_by) if p.job.stopped_by in ("steps", "time", "stopped") else None
+            if finisher is not None:
+                finisher(lv)
+            lv.status = "finished"
+            return lv
+        time.sleep(poll_s)

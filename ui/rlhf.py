@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from lessons import models
 from lessons.core import records
-from lessons.rlhf import preferences, recorded, recorded_pages, reward_model
+from lessons.rlhf import ppo, preferences, recorded, recorded_pages, reward_model
 from ui import charts, common, figures, inputs, live, loaders, runtime
 from ui import recorded as ui_recorded
 
@@ -43,9 +43,9 @@ class RLHFState:
         """The PPO page's last run as the other RLHF pages read it: {"policy", "trainer", "lora"}
         ({} before any run). It lives in the PPO page's ui.live LiveRun (key "ppo")."""
         lv = live.state("ppo")
-        if lv.result is None:
+        tr = (lv.result or {}).get("trainer")
+        if tr is None or tr.policy is None:
             return {}
-        tr = lv.result["trainer"]
         return {"policy": tr.policy, "trainer": tr, "lora": lv.settings.get("lora", False)}
 
 
@@ -168,6 +168,57 @@ def recorded_note(rec: records.Record, *, built: bool, where=None) -> None:
     ui_recorded.note(rec, f"These settings with the one-click reward model (reader labeler, 300 pairs, seed 0), "
                           f"trained by scripts/record_runs.py ({rec.wall_s:.0f} s wall on a shared machine). {how}",
                      where=where)
+
+
+# --------------------------------------------------------------------------- PPO as a class run
+@dataclass
+class PPOOutcome:
+    """A finished PPO class run as the RLHF pages read it (what a PPOTrainer gave them when PPO
+    trained in the web process): the run, its config, and this session's private copy of the
+    trained policy (None when the run was left before it ended, or its weights are gone)."""
+    result: ppo.PPOResult
+    cfg: ppo.PPOConfig
+    policy: Any = None
+
+    @property
+    def history(self) -> list:
+        return self.result.history
+
+    @property
+    def elapsed(self) -> float:
+        return self.result.seconds
+
+    @property
+    def start_samples(self) -> list:
+        return self.result.start_samples
+
+
+@st.cache_resource(show_spinner="Fingerprinting SmolLM2 for the run's key ...")
+def _lab_smol(dev: str) -> recorded.Lab:
+    return recorded.Lab(loaders.tiny_gpt(dev), loaders.minilm(dev), loaders.smollm2(dev))
+
+
+def ppo_job_spec(s: RLHFState, settings: dict, max_seconds: float) -> tuple[dict, bool]:
+    """The PPO class-run spec of these settings and this session's reward model, and whether it
+    may be shared: only on the one-click reward model, which every session has alike (a
+    learner's own reward model is theirs: their run is never merged with another's)."""
+    from lessons.rlhf import ppo_job
+    from ui import jobs
+
+    dev = str(common.device())
+    lab = _lab_smol(dev) if settings.get("policy") == "lora" else _lab(dev)
+    one_click = s.recipe == recorded.ONE_CLICK
+    rm = "one-click" if one_click else ppo_job.rm_spec(s.rm, s.labeler)
+    return ppo_job.spec(settings, max_seconds, rm, lab.fingerprints(settings), jobs.budget().threads, dev), one_click
+
+
+def ppo_outcome(result: dict, cfg: ppo.PPOConfig, base, lora: bool) -> PPOOutcome:
+    """A PPO class run's result for this session: the run, and the trained policy loaded into
+    a private copy of the shared model (so the preferences and DPO pages can use it)."""
+    from lessons.rlhf import ppo_job
+
+    pol = ppo_job.load_policy(result, base, smollm2_or_stop() if lora else None, seed=cfg.seed)
+    return PPOOutcome(ppo.PPOResult.from_json(result["run"]), cfg, pol)
 
 
 # --------------------------------------------------------------------------- figures

@@ -1,0 +1,134 @@
+"""The PPO page's run as a class-run job (ui/class_runs.py runs it in a worker process).
+
+It trains exactly what ``recorded._ppo`` trains for the same settings (torch's global seed set to
+the run's seed, the pages' one-click reward model fitted fresh, pi_theta a private copy of the
+shared model), so a job on the one-click reward model takes the recorded run's path, step for
+step (tests/unit/rlhf/test_ppo_job.py checks it). What it adds: a row per step for the learner's
+live chart, the stop check, the page's seconds cap, a learner's own reward model, and the trained
+weights, saved for the session that asked (the preferences and DPO pages use the policy).
+
+spec (JSON, built by :func:`spec`):
+    {"settings": recorded.ppo_settings(...) (no max_seconds), "max_seconds": float,
+     "rm": "one-click" | {"state": {name: nested list}, "labeler": kind, "word": str},
+     "fingerprints": {...}, "code": sha256, "threads": int, "device": "cpu" | "cuda" | ...}
+The fingerprints, code version and thread count are in the spec so that they are in the job's key.
+
+Result: {"run": PPOResult.to_json(), "memory": MemoryReport fields, "weights": path | None,
+         "stopped": StopReason value}.
+Row (one per PPO step): StepStats fields, samples included: [(prompt, completion, r_phi)].
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, Optional
+
+from lessons.core import records
+from lessons.rlhf import recorded
+
+KIND = "ppo"
+CODE = recorded.CODE + ("lessons/rlhf/ppo_job.py",)
+_CODE: dict = {}
+_LAB: dict = {}
+
+
+def code_version() -> str:
+    """sha256 of the files a job runs (recorded.CODE and this module), once per process."""
+    if "v" not in _CODE:
+        _CODE["v"] = records.code_version(CODE)
+    return _CODE["v"]
+
+
+def rm_spec(rm, labeler) -> dict:
+    """A learner's own reward model as JSON: its head and normalisation buffers (3H + 3 floats, a
+    few KB; the frozen encoder is the worker's own copy) and the labeler that judges the win-rate."""
+    return {"state": {k: v.tolist() for k, v in rm.state_dict().items()}, "labeler": labeler.kind,
+            "word": labeler.word}
+
+
+def spec(settings: dict, max_seconds: float, rm, fingerprints: dict, threads: int, device: str = "cpu") -> dict:
+    """The job's spec: ``rm`` is "one-click" or :func:`rm_spec` of the session's reward model."""
+    return {"settings": records.plain(settings), "max_seconds": float(max_seconds), "rm": rm,
+            "fingerprints": records.plain(fingerprints), "code": code_version(), "threads": int(threads),
+            "device": device}
+
+
+def lab(want_smol: bool = False, device: str = "cpu") -> recorded.Lab:
+    """The worker's shared models (loaded once per worker process and device, read-only)."""
+    from lessons import models
+
+    if device not in _LAB:
+        _LAB[device] = recorded.Lab(models.load_tiny_gpt(device), models.load_minilm(device))
+    got = _LAB[device]
+    if want_smol and got.smol is None:
+        got.smol = models.load_smollm2(device)
+    return got
+
+
+def weights_dir() -> Path:
+    from lessons.models import cache_dir
+
+    d = cache_dir() / "class_runs"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def trainable_state(policy) -> dict:
+    """The weights a run changed: pi_theta's trainable parameters and its value head."""
+    return {n: p.detach().cpu().clone() for n, p in policy.named_parameters() if p.requires_grad}
+
+
+def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool],
+        weights_to: Optional[Path] = None) -> dict:
+    import torch
+
+    from lessons.rlhf import policy as policy_lib, ppo, preferences, reward_model
+
+    s = spec["settings"]
+    lb = lab(want_smol=s["policy"] == "lora", device=spec.get("device", "cpu"))
+    torch.manual_seed(s.get("seed", 0))                    # as recorded.run does before its recipe
+    cfg = ppo.PPOConfig(**{k: v for k, v in s.items() if k not in ("policy", "evaluate")},
+                        max_seconds=spec["max_seconds"])
+    if spec["rm"] == "one-click":
+        rm, labeler = lb.reward_model(), lb.labeler
+    else:
+        rm = reward_model.RewardModel(lb.encoder.model, lb.encoder.tokenizer)
+        rm.load_state_dict({k: torch.tensor(v) for k, v in spec["rm"]["state"].items()})
+        labeler = preferences.Labeler(spec["rm"]["labeler"], spec["rm"].get("word", "death"))
+    pol = lb.policy(s["policy"], cfg.seed)
+    tr = ppo.PPOTrainer(pol, rm, labeler, policy_lib.PROMPTS, cfg)
+    res = ppo.train(tr, progress=lambda row, r: progress(asdict(tr.history[-1])), should_stop=should_stop)
+    path = None
+    if res.history:
+        path = Path(weights_to or weights_dir()) / f"{spec_hash(spec)}-{len(res.history)}.pt"
+        tmp = path.with_suffix(".tmp")
+        torch.save(trainable_state(pol), tmp)
+        tmp.replace(path)
+    return {"run": res.to_json(), "memory": asdict(policy_lib.memory_report(pol)),
+            "weights": None if path is None else str(path), "stopped": res.stopped.value}
+
+
+def spec_hash(spec: dict) -> str:
+    import hashlib
+
+    return hashlib.sha256(records._canonical(spec).encode()).hexdigest()[:24]
+
+
+def load_policy(result: dict, base, smol=None, seed: int = 0):
+    """The trained policy of a job's result for one session: a private copy of the shared model
+    with the run's weights, or None when the weights file is gone."""
+    import torch
+
+    from lessons.rlhf import policy as policy_lib
+
+    path = result.get("weights")
+    if not path or not Path(path).is_file():
+        return None
+    pol = (policy_lib.with_lora(smol.model, smol.tokenizer, seed=seed) if smol is not None
+           else policy_lib.from_shared(base.model, base.tokenizer, seed=seed))
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    need = {n for n, p in pol.named_parameters() if p.requires_grad}
+    _, unexpected = pol.load_state_dict(state, strict=False)
+    if unexpected or need - state.keys():
+        raise ValueError(f"the saved weights do not fit this policy ({len(unexpected)} unexpected)")
+    return pol

@@ -1,0 +1,187 @@
+"""Class runs (ui/class_runs.py): PPO jobs in real worker processes on a real SQLite database.
+Identical settings join one run; a run is deterministic (two runs of one key give the same
+history); a whole run is kept as a record and shown again, a corrupt record is discarded; a
+follower's Stop leaves the run and the last one out stops it; a worker killed mid-run or hung
+past its deadline fails its job with the reason and the pool goes on; a full queue refuses."""
+import json
+import os
+import signal
+import time
+
+import pytest
+from sqlalchemy import select, update
+
+from lessons.rlhf import ppo_job, recorded
+from ui import class_runs as cr
+
+pytestmark = pytest.mark.slow
+SMALL = dict(steps=3, batch_size=8)        # a short PPO run: a few seconds on one thread
+HANG = "tests.unit.serving.hang_job:run"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return ppo_job.lab()
+
+
+@pytest.fixture()
+def pool(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'class.sqlite'}"
+    monkeypatch.setenv("GENAI_LAB_CACHE", str(tmp_path / "cache"))
+    p = cr.Pool(1, url, threads=1, jobs={**cr.JOBS, "hang": HANG}, grace_s=1.0, watch_s=0.2,
+                env={"GENAI_LAB_CACHE": str(tmp_path / "cache")}).start()
+    yield p
+    p.close()
+
+
+def spec_of(lab, **over):
+    s = recorded.ppo_settings(**{**SMALL, **over})
+    return ppo_job.spec(s, 300, "one-click", lab.fingerprints(s), 1)
+
+
+def wait_end(pool, job_id, timeout=240):
+    t = time.time()
+    while time.time() - t < timeout:
+        p = cr.poll(job_id, eng=pool.eng)
+        for f in ("a", "b"):     # keep the followers' heartbeat alive, as a page does while it polls
+            cr.heartbeat(job_id, f, eng=pool.eng)
+        if not p.job.active:
+            return p
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} did not end in {timeout} s")
+
+
+def without_seconds(rows):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
+def test_the_engine_module_does_not_import_streamlit():
+    src = open(cr.__file__, encoding="utf-8").read()
+    assert "import streamlit" not in src and "from streamlit" not in src
+
+
+def test_same_settings_join_one_run_and_a_whole_run_is_replayed_from_its_record(pool, lab):
+    spec = spec_of(lab)
+    a = cr.request("ppo", spec, "a", shareable=True, max_seconds=300, eng=pool.eng)
+    b = cr.request("ppo", spec, "b", shareable=True, max_seconds=300, eng=pool.eng)
+    assert a.job.id == b.job.id and b.joined and not a.joined
+    assert cr.poll(a.job.id, eng=pool.eng).followers == 2
+    other = cr.request("ppo", spec_of(lab, seed=1), "c", shareable=True, max_seconds=300, eng=pool.eng)
+    assert other.job.id != a.job.id                    # other settings: never merged
+    end = wait_end(pool, a.job.id)
+    assert end.job.state == "done" and end.job.stopped_by == "steps", end.job.error
+    rows = cr.poll(a.job.id, eng=pool.eng).rows
+    assert [r["step"] for r in rows] == [1, 2, 3] and rows[0]["samples"]
+    assert end.job.result["run"]["history"] == rows          # the stream and the result agree
+    assert os.path.isfile(end.job.result["weights"])
+    # the trained weights load into a session's private copy and differ from the shared model
+    pol = ppo_job.load_policy(end.job.result, lab.base, seed=0)
+    name, w = next((n, p) for n, p in pol.lm.named_parameters() if "h.0.attn" in n)
+    assert not bool((w == dict(lab.base.model.named_parameters())[name]).all())
+    # the same key again: the record, at once, with the same history
+    again = cr.request("ppo", spec, "d", shareable=True, max_seconds=300, eng=pool.eng)
+    assert again.job is None and again.record.result["run"]["history"] == rows
+    # a corrupt record is discarded, never shown: the next request queues a new run
+    with pool.eng.begin() as c:
+        c.execute(update(cr.records_t).values(text=cr.records_t.c.text + "x"))
+    fresh = cr.request("ppo", spec, "e", shareable=True, max_seconds=300, eng=pool.eng)
+    assert fresh.record is None and fresh.job is not None and fresh.job.state == "queued"
+    with pool.eng.connect() as c:
+        assert c.execute(select(cr.records_t.c.key)).all() == []
+    cr.leave_all("e", eng=pool.eng)
+    cr.leave_all("c", eng=pool.eng)
+
+
+def test_one_key_run_twice_gives_the_same_history_step_for_step(pool, lab):
+    spec = spec_of(lab)
+    # not shareable: each learner's own key, so the second is a second run, not a join
+    a = cr.request("ppo", spec, "a", shareable=False, max_seconds=300, eng=pool.eng)
+    b = cr.request("ppo", spec, "b", shareable=False, max_seconds=300, eng=pool.eng)
+    assert a.job.id != b.job.id
+    ra, rb = wait_end(pool, a.job.id), wait_end(pool, b.job.id)
+    assert ra.job.state == rb.job.state == "done"
+    ha, hb = ra.job.result["run"]["history"], rb.job.result["run"]["history"]
+    assert len(ha) == 3 and without_seconds(ha) == without_seconds(hb)   # bit-identical floats (JSON repr)
+
+
+def test_stop_leaves_the_run_for_the_others_and_the_last_one_out_stops_it(pool, lab):
+    j = cr.request("ppo", spec_of(lab, steps=200), "a", shareable=True, max_seconds=300, eng=pool.eng).job
+    cr.request("ppo", spec_of(lab, steps=200), "b", shareable=True, max_seconds=300, eng=pool.eng)
+    t = time.time()
+    while len(cr.poll(j.id, eng=pool.eng).rows) < 2:
+        assert time.time() - t < 120
+        time.sleep(0.2)
+    cr.leave(j.id, "a", eng=pool.eng)
+    n = len(cr.poll(j.id, eng=pool.eng).rows)
+    time.sleep(3)
+    p = cr.poll(j.id, eng=pool.eng)
+    assert p.job.state == "running" and len(p.rows) > n and p.followers == 1    # goes on for b
+    cr.leave(j.id, "b", eng=pool.eng)
+    t = time.time()
+    while cr.poll(j.id, eng=pool.eng).job.active:
+        assert time.time() - t < 30
+        time.sleep(0.2)
+    p = cr.poll(j.id, eng=pool.eng)
+    assert p.job.state == "stopped" and p.job.stopped_by == "stopped" and len(p.rows) < 200
+    with pool.eng.connect() as c:                       # a stopped run is not a record
+        assert c.execute(select(cr.records_t.c.key)).all() == []
+
+
+def test_a_closed_tab_stops_heartbeating_and_its_run_stops(pool, lab):
+    j = cr.request("ppo", spec_of(lab, steps=200), "a", shareable=True, max_seconds=300, eng=pool.eng).job
+    t = time.time()
+    while len(cr.poll(j.id, eng=pool.eng).rows) < 1:
+        assert time.time() - t < 120
+        time.sleep(0.2)
+    with pool.eng.begin() as c:     # the tab closed FOLLOWER_TTL_S ago: no heartbeat since
+        c.execute(update(cr.followers_t).values(seen_at=time.time() - cr.FOLLOWER_TTL_S - 1))
+    t = time.time()
+    while cr.poll(j.id, eng=pool.eng).job.active:
+        assert time.time() - t < 30
+        time.sleep(0.2)
+    assert cr.poll(j.id, eng=pool.eng).job.state == "stopped"
+
+
+def test_a_killed_worker_fails_its_job_with_the_reason_and_the_next_job_runs(pool, lab):
+    j = cr.request("ppo", spec_of(lab, steps=200), "a", shareable=True, max_seconds=300, eng=pool.eng).job
+    t = time.time()
+    while len(cr.poll(j.id, eng=pool.eng).rows) < 1:
+        assert time.time() - t < 120
+        time.sleep(0.2)
+    victim = pool.pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    end = wait_end(pool, j.id, timeout=30)
+    assert end.job.state == "failed" and "worker process stopped (signal 9)" in end.job.error
+    assert pool.pids()[0] != victim and any("restarted" in line for line in pool.log)
+    nxt = cr.request("ppo", spec_of(lab, seed=3), "b", shareable=True, max_seconds=300, eng=pool.eng).job
+    assert wait_end(pool, nxt.id).job.state == "done"
+
+
+def test_a_hung_job_is_stopped_at_its_deadline_and_frees_the_worker(pool, lab):
+    j = cr.request("hang", {"n": 1}, "a", shareable=True, max_seconds=2, eng=pool.eng).job
+    end = wait_end(pool, j.id, timeout=60)
+    assert end.job.state == "failed" and "ran past its time limit (2 s)" in end.job.error
+    nxt = cr.request("ppo", spec_of(lab, seed=4), "b", shareable=True, max_seconds=300, eng=pool.eng).job
+    assert wait_end(pool, nxt.id).job.state == "done"
+
+
+def test_a_full_queue_refuses_with_a_message(tmp_path, monkeypatch, lab):
+    eng = cr.engine(f"sqlite:///{tmp_path / 'q.sqlite'}")       # no workers: everything waits
+    monkeypatch.setattr(cr, "MAX_QUEUED", 2)
+    for i in range(2):
+        cr.request("ppo", spec_of(lab, seed=10 + i), f"l{i}", shareable=True, max_seconds=300, eng=eng)
+    with pytest.raises(cr.QueueFull, match="queue is full"):
+        cr.request("ppo", spec_of(lab, seed=99), "late", shareable=True, max_seconds=300, eng=eng)
+    # joining a waiting run needs no new place: still possible
+    assert cr.request("ppo", spec_of(lab, seed=10), "late", shareable=True, max_seconds=300, eng=eng).joined
+    assert cr.poll(1, eng=eng).position == 1
+
+
+def test_a_learner_holds_one_run_at_a_time_and_a_queued_run_nobody_follows_is_dropped(tmp_path, lab):
+    eng = cr.engine(f"sqlite:///{tmp_path / 'q.sqlite'}")
+    first = cr.request("ppo", spec_of(lab, seed=1), "a", shareable=True, max_seconds=300, eng=eng).job
+    cr.request("ppo", spec_of(lab, seed=2), "a", shareable=True, max_seconds=300, eng=eng)
+    assert cr.poll(first.id, eng=eng).followers == 0          # asking again left the first run
+    got = cr._claim(eng, "test:1")
+    assert got.id != first.id and cr.poll(first.id, eng=eng).job.state == "stopped"
+    assert json.loads(json.dumps(got.result)) is None

@@ -1,0 +1,545 @@
+"""Class runs: training jobs run in worker processes, out of the web server's process, with their
+queue, their progress stream and their records in the progress database (plain Python: no
+streamlit here; the page glue is ``ui.live.follow``).
+
+Why worker processes: a training step is Python and torch work that holds the interpreter lock;
+in the web process it competed with every learner's slider rerun. A worker process has its own
+interpreter and its own torch threads (``ui.jobs.budget().threads`` each, ``slots`` workers).
+
+Why the progress database is the queue, the stream and the record store (not a task-queue
+engine): it is already there (SQLite by default, ``GENAI_LAB_DB_URL`` for Postgres across
+replicas), so ``make run`` needs no service; a job is a row, a step is a row, a record is a row.
+What the page pays to follow a run is one indexed read per poll (bench/class_runs.py measures it).
+
+A job is keyed by everything that determines its result (``key``: kind, settings, the shared
+models' fingerprints, the code version, the torch threads). A request for a key that is queued
+or running JOINS it: every follower sees the same run from its first step. A follower's Stop
+leaves the run; the run stops when its last follower has left (or stopped heartbeating: a
+closed tab). A run that finished all its steps is kept as a record (``lessons.core.records``
+encoding, with its checksum): the same key later is shown at once. A job that is not
+deterministic for others (a learner's own reward model) carries its owner in its key, so it is
+never shared.
+
+Tables (created on first use, next to study.db's):
+
+* ``class_jobs``: one row per job: key, kind, spec (JSON), shareable, state, worker, error,
+  result (JSON), created/started/finished (epoch seconds), deadline.
+* ``class_rows``: the job's progress rows (one JSON row per step, in order).
+* ``class_followers``: who follows a job, with the last heartbeat.
+* ``class_records``: finished runs by key (records.encode text), at most ``MAX_RECORDS``.
+
+Processes: the web process calls :func:`ensure_workers` (the first Train does; ``make run``
+needs nothing else): ``slots`` worker processes (``python -m ui.class_runs``) and one supervisor
+thread, which restarts a worker that died, marks its job failed with the reason, and kills a
+worker whose job ran past its deadline (a hang). A worker exits when its parent process is gone.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, delete, func,
+                        insert, select, update)
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parents[1]
+QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
+ACTIVE = (QUEUED, RUNNING)
+MAX_QUEUED = 120          # distinct runs waiting; a request beyond it is refused with a message
+MAX_RECORDS = 500         # finished runs kept by key; the oldest go first
+KEEP_FINISHED_S = 3600.0  # a finished job's rows stay this long (late followers draw them)
+FOLLOWER_TTL_S = 30.0     # a follower that has not polled for this long has left (a closed tab)
+HEARTBEAT_S = 5.0         # how often a follower's poll refreshes its heartbeat
+GRACE_S = 60.0            # past the job's own time limit, the supervisor kills its worker (a hang)
+POLL_S = 0.25             # a free worker looks for a job this often
+
+# kind -> "module:function" of the job: fn(spec, progress, should_stop) -> result (JSON-able).
+# progress(row) appends one row to the stream; should_stop() is True once nobody follows.
+JOBS = {"ppo": "lessons.rlhf.ppo_job:run"}
+
+metadata = MetaData()
+jobs_t = Table(
+    "class_jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("shareable", Boolean, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("worker", String(80), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("result", Text, nullable=True),
+    Column("stopped_by", String(12), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float, nullable=True),
+    Column("finished_at", Float, nullable=True),
+    Column("max_seconds", Float, nullable=False),
+    Index("ix_class_jobs_key_state", "key", "state"),
+    Index("ix_class_jobs_state", "state"),
+)
+rows_t = Table(
+    "class_rows", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", Integer, nullable=False, index=True),
+    Column("row", Text, nullable=False),
+)
+followers_t = Table(
+    "class_followers", metadata,
+    Column("job", Integer, primary_key=True),
+    Column("follower", String(64), primary_key=True),
+    Column("seen_at", Float, nullable=False),
+)
+records_t = Table(
+    "class_records", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+
+def engine(url: str | None = None) -> Engine:
+    """The progress database's engine (study.db), with the class-run tables created once."""
+    from study import db
+
+    eng = db.engine(url)
+    if not getattr(eng, "_class_runs_ready", False):
+        metadata.create_all(eng)
+        eng._class_runs_ready = True
+    return eng
+
+
+def _read(eng: Engine):
+    return eng.connect().execution_options(read_only=True)
+
+
+def canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def job_key(kind: str, spec: dict, owner: str | None = None) -> str:
+    """sha256 of the kind and the spec (which holds the record key's inputs) and, for a run that
+    is not shareable, its owner: then no other learner ever has the same key."""
+    return hashlib.sha256(canonical({"kind": kind, "spec": spec, "owner": owner}).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- what a page sees
+@dataclass(frozen=True)
+class Job:
+    id: int
+    key: str
+    kind: str
+    state: str
+    shareable: bool
+    error: Optional[str]
+    stopped_by: Optional[str]
+    created_at: float
+    started_at: Optional[float]
+    finished_at: Optional[float]
+    max_seconds: float
+    result: Optional[dict] = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+
+def _job(r) -> Job:
+    return Job(r.id, r.key, r.kind, r.state, bool(r.shareable), r.error, r.stopped_by, r.created_at, r.started_at,
+               r.finished_at, r.max_seconds, json.loads(r.result) if r.result else None)
+
+
+class QueueFull(Exception):
+    """Too many distinct runs are waiting."""
+
+
+@dataclass(frozen=True)
+class Joined:
+    """What :func:`request` did: ``job`` (joined or started), or ``record`` (a finished run with
+    this key, shown at once), and how many others follow the job."""
+    job: Optional[Job]
+    record: Any = None       # lessons.core.records.Record
+    joined: bool = False
+
+
+def request(kind: str, spec: dict, follower: str, *, shareable: bool, max_seconds: float,
+            use_record: bool = True, eng: Engine | None = None, now: Callable[[], float] = time.time) -> Joined:
+    """A learner presses Train: the finished record of this key (``use_record``), else the queued
+    or running job of this key (joined), else a new queued job. The learner follows the job;
+    their other followings end (one run per learner at a time). Raises QueueFull."""
+    eng = eng or engine()
+    key = job_key(kind, spec, None if shareable else follower)
+    if use_record and shareable and (rec := record(key, eng)) is not None:
+        leave_all(follower, eng)
+        return Joined(None, rec)
+    t = now()
+    with eng.begin() as c:
+        c.execute(delete(followers_t).where(followers_t.c.follower == follower))
+        row = c.execute(select(jobs_t).where(jobs_t.c.key == key, jobs_t.c.state.in_(ACTIVE))
+                        .order_by(jobs_t.c.id).limit(1)).first() if shareable else None
+        joined = row is not None
+        if row is None:
+            waiting = c.execute(select(func.count()).select_from(jobs_t).where(jobs_t.c.state == QUEUED)).scalar_one()
+            if waiting >= MAX_QUEUED:
+                raise QueueFull(f"The training queue is full ({waiting} runs waiting). Try again in a few minutes, "
+                                "or choose settings that another learner is already training.")
+            jid = c.execute(insert(jobs_t).values(key=key, kind=kind, spec=canonical(spec), shareable=shareable,
+                                                  state=QUEUED, created_at=t, max_seconds=float(max_seconds))
+                            ).inserted_primary_key[0]
+        else:
+            jid = row.id
+        c.execute(insert(followers_t).values(job=jid, follower=follower, seen_at=t))
+        job = _job(c.execute(select(jobs_t).where(jobs_t.c.id == jid)).one())
+    return Joined(job, None, joined)
+
+
+def leave(job_id: int, follower: str, eng: Engine | None = None) -> None:
+    """A follower's Stop: they leave the run; it goes on for the others, and stops (at its next
+    step) when nobody follows any more."""
+    eng = eng or engine()
+    with eng.begin() as c:
+        c.execute(delete(followers_t).where(followers_t.c.job == job_id, followers_t.c.follower == follower))
+
+
+def leave_all(follower: str, eng: Engine | None = None) -> None:
+    eng = eng or engine()
+    with eng.begin() as c:
+        c.execute(delete(followers_t).where(followers_t.c.follower == follower))
+
+
+def heartbeat(job_id: int, follower: str, eng: Engine | None = None, now: Callable[[], float] = time.time) -> None:
+    eng = eng or engine()
+    with eng.begin() as c:
+        c.execute(update(followers_t).where(followers_t.c.job == job_id, followers_t.c.follower == follower)
+                  .values(seen_at=now()))
+
+
+def followers(job_id: int, eng: Engine | None = None, now: Callable[[], float] = time.time) -> int:
+    """How many learners follow the job now (heartbeat younger than FOLLOWER_TTL_S)."""
+    eng = eng or engine()
+    with _read(eng) as c:
+        return c.execute(select(func.count()).select_from(followers_t).where(
+            followers_t.c.job == job_id, followers_t.c.seen_at > now() - FOLLOWER_TTL_S)).scalar_one()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One poll of a followed job: the job, its rows from ``since`` on, its followers, and while
+    queued its place (1-based) among the waiting runs and the runs running."""
+    job: Job
+    rows: list
+    followers: int
+    position: Optional[int]
+    running: int
+
+
+def poll(job_id: int, since: int = 0, eng: Engine | None = None, now: Callable[[], float] = time.time) -> Progress:
+    """The job and its rows number ``since`` onwards (0-based), in one read transaction."""
+    eng = eng or engine()
+    with _read(eng) as c:
+        job = _job(c.execute(select(jobs_t).where(jobs_t.c.id == job_id)).one())
+        rows = [json.loads(r) for r in c.execute(select(rows_t.c.row).where(rows_t.c.job == job_id)
+                                                 .order_by(rows_t.c.id).offset(since)).scalars()]
+        n = c.execute(select(func.count()).select_from(followers_t).where(
+            followers_t.c.job == job_id, followers_t.c.seen_at > now() - FOLLOWER_TTL_S)).scalar_one()
+        pos = running = None
+        if job.state == QUEUED:
+            pos = 1 + c.execute(select(func.count()).select_from(jobs_t).where(
+                jobs_t.c.state == QUEUED, jobs_t.c.id < job_id)).scalar_one()
+        running = c.execute(select(func.count()).select_from(jobs_t).where(jobs_t.c.state == RUNNING)).scalar_one()
+    return Progress(job, rows, n, pos, running)
+
+
+def typical_seconds(kind: str, eng: Engine | None = None, default: float = 60.0) -> float:
+    """The mean length of this kind's last 10 whole runs (for an ETA)."""
+    eng = eng or engine()
+    with _read(eng) as c:
+        took = [r.finished_at - r.started_at for r in c.execute(
+            select(jobs_t.c.started_at, jobs_t.c.finished_at).where(jobs_t.c.kind == kind, jobs_t.c.state == DONE,
+                                                                   jobs_t.c.stopped_by == "steps")
+            .order_by(jobs_t.c.id.desc()).limit(10))]
+    return sum(took) / len(took) if took else default
+
+
+# --------------------------------------------------------------------------- records
+def record(key: str, eng: Engine | None = None):
+    """The finished run of this key, or None. A record that does not decode whole and unaltered
+    (or under another key) is deleted: the next request runs it again."""
+    from lessons.core import records
+
+    eng = eng or engine()
+    with _read(eng) as c:
+        text = c.execute(select(records_t.c.text).where(records_t.c.key == key)).scalar_one_or_none()
+    if text is None:
+        return None
+    rec = records.decode(text)
+    if rec is None or rec.settings.get("_job_key") != key:
+        with eng.begin() as c:
+            c.execute(delete(records_t).where(records_t.c.key == key))
+        return None
+    return rec
+
+
+def _keep_record(c, key: str, kind: str, spec: dict, result: dict, wall_s: float, cpu_s: float) -> None:
+    from lessons.core import records
+
+    rec = records.Record(kind, {"_job_key": key, **spec}, {}, "", records.plain(result),
+                         wall_s=round(wall_s, 1), cpu_s=round(cpu_s, 1))
+    c.execute(delete(records_t).where(records_t.c.key == key))
+    c.execute(insert(records_t).values(key=key, kind=kind, text=records.encode(rec), created_at=time.time()))
+    n = c.execute(select(func.count()).select_from(records_t)).scalar_one()
+    if n > MAX_RECORDS:
+        old = [r for r in c.execute(select(records_t.c.key).order_by(records_t.c.created_at).limit(n - MAX_RECORDS))
+               .scalars()]
+        c.execute(delete(records_t).where(records_t.c.key.in_(old)))
+
+
+def prune(eng: Engine | None = None, now: Callable[[], float] = time.time) -> None:
+    """Drop jobs (and their rows and followers) that finished more than KEEP_FINISHED_S ago."""
+    eng = eng or engine()
+    with eng.begin() as c:
+        old = list(c.execute(select(jobs_t.c.id).where(jobs_t.c.state.not_in(ACTIVE),
+                                                      jobs_t.c.finished_at < now() - KEEP_FINISHED_S)).scalars())
+        if old:
+            c.execute(delete(rows_t).where(rows_t.c.job.in_(old)))
+            c.execute(delete(followers_t).where(followers_t.c.job.in_(old)))
+            c.execute(delete(jobs_t).where(jobs_t.c.id.in_(old)))
+
+
+# --------------------------------------------------------------------------- the worker process
+def _claim(eng: Engine, worker: str) -> Optional[Job]:
+    """Take the oldest queued job (FIFO). A queued job nobody follows any more is dropped."""
+    while True:
+        with eng.begin() as c:
+            row = c.execute(select(jobs_t).where(jobs_t.c.state == QUEUED).order_by(jobs_t.c.id).limit(1)).first()
+            if row is None:
+                return None
+            t = time.time()
+            n = c.execute(select(func.count()).select_from(followers_t).where(
+                followers_t.c.job == row.id, followers_t.c.seen_at > t - FOLLOWER_TTL_S)).scalar_one()
+            if n == 0:
+                c.execute(update(jobs_t).where(jobs_t.c.id == row.id, jobs_t.c.state == QUEUED)
+                          .values(state=STOPPED, stopped_by="left", finished_at=t,
+                                  error="everyone who asked for it left before it started"))
+                continue
+            got = c.execute(update(jobs_t).where(jobs_t.c.id == row.id, jobs_t.c.state == QUEUED)
+                            .values(state=RUNNING, worker=worker, started_at=t)).rowcount
+            if got == 1:
+                return _job(c.execute(select(jobs_t).where(jobs_t.c.id == row.id)).one())
+
+
+def _finish(eng: Engine, job_id: int, state: str, *, error: str | None = None, result: dict | None = None,
+            stopped_by: str | None = None, only_if_running: bool = True) -> bool:
+    with eng.begin() as c:
+        q = update(jobs_t).where(jobs_t.c.id == job_id)
+        if only_if_running:
+            q = q.where(jobs_t.c.state == RUNNING)
+        return c.execute(q.values(state=state, error=error, stopped_by=stopped_by, finished_at=time.time(),
+                                  result=None if result is None else canonical(result))).rowcount == 1
+
+
+def _load(path: str) -> Callable:
+    mod, fn = path.split(":")
+    return getattr(importlib.import_module(mod), fn)
+
+
+def run_one(eng: Engine, job: Job, jobs: dict[str, str]) -> str:
+    """Run a claimed job in this process: rows into class_rows, the outcome into class_jobs, a
+    whole shareable run into class_records. Returns the job's final state."""
+    with _read(eng) as c:
+        spec = json.loads(c.execute(select(jobs_t.c.spec).where(jobs_t.c.id == job.id)).scalar_one())
+    last = [0.0, False]
+
+    def progress(row: dict) -> None:
+        with eng.begin() as c:
+            c.execute(insert(rows_t).values(job=job.id, row=canonical(row)))
+
+    def should_stop() -> bool:       # asked before each step: at most one read every second
+        t = time.monotonic()
+        if t - last[0] >= 1.0:
+            last[0], last[1] = t, followers(job.id, eng) == 0
+        return last[1]
+
+    w, c0 = time.perf_counter(), time.process_time()
+    try:
+        result = _load(jobs[job.kind])(spec, progress, should_stop)
+    except Exception as exc:  # noqa: BLE001 - the job failed: its followers see why
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        _finish(eng, job.id, FAILED, error=f"{first} ({type(exc).__name__})")
+        return FAILED
+    stopped_by = result.get("stopped", "steps") if isinstance(result, dict) else "steps"
+    state = STOPPED if stopped_by == "stopped" else DONE
+    with eng.begin() as c:
+        ok = c.execute(update(jobs_t).where(jobs_t.c.id == job.id, jobs_t.c.state == RUNNING).values(
+            state=state, stopped_by=stopped_by, finished_at=time.time(), result=canonical(result))).rowcount == 1
+        if ok and state == DONE and stopped_by == "steps" and job.shareable:
+            _keep_record(c, job.key, job.kind, spec, result, time.perf_counter() - w, time.process_time() - c0)
+    return state
+
+
+def worker_main(url: str, jobs: dict[str, str], threads: int, parent: int) -> None:
+    """A worker process: take jobs FIFO until the parent process is gone."""
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    eng = engine(url)
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    while os.getppid() == parent:
+        job = _claim(eng, me)
+        if job is None:
+            time.sleep(POLL_S)
+            continue
+        run_one(eng, job, jobs)
+
+
+# --------------------------------------------------------------------------- the supervisor
+class Pool:
+    """``n`` worker processes and the thread that watches them (in the web process)."""
+
+    def __init__(self, n: int, url: str, threads: int = 1, jobs: dict[str, str] | None = None,
+                 env: dict | None = None, grace_s: float = GRACE_S, watch_s: float = 1.0):
+        self.n, self.url, self.threads, self.jobs = n, url, threads, dict(jobs or JOBS)
+        self.env, self.grace_s, self.watch_s = env, grace_s, watch_s
+        self.eng = engine(url)
+        self.procs: list[subprocess.Popen] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.log: list[str] = []      # what the supervisor did (restarts, kills), newest last
+
+    def _spawn(self) -> subprocess.Popen:
+        cmd = [sys.executable, "-m", "ui.class_runs", "--url", self.url, "--threads", str(self.threads),
+               "--parent", str(os.getpid()), "--jobs", json.dumps(self.jobs)]
+        env = {**os.environ, **(self.env or {}), "OMP_NUM_THREADS": str(self.threads)}
+        return subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL)
+
+    def start(self) -> "Pool":
+        with self._lock:
+            self.procs = [self._spawn() for _ in range(self.n)]
+        self._recover_orphans()
+        threading.Thread(target=self._watch, name="genai-lab-class-runs", daemon=True).start()
+        return self
+
+    def _names(self) -> dict[str, subprocess.Popen]:
+        host = socket.gethostname()
+        return {f"{host}:{p.pid}": p for p in self.procs}
+
+    def _recover_orphans(self) -> None:
+        """Jobs marked running by workers of this host that no longer exist (a server restart)."""
+        host = socket.gethostname()
+        with _read(self.eng) as c:
+            rows = c.execute(select(jobs_t.c.id, jobs_t.c.worker).where(jobs_t.c.state == RUNNING)).all()
+        for jid, worker in rows:
+            h, _, pid = (worker or "").rpartition(":")
+            if h == host and pid.isdigit() and not _alive(int(pid)):
+                _finish(self.eng, jid, FAILED, error="the server restarted while it ran")
+
+    def check(self) -> None:
+        """One round of the watch: restart dead workers (failing their job), kill hung ones."""
+        with self._lock:
+            names = self._names()
+            with _read(self.eng) as c:
+                running = c.execute(select(jobs_t.c.id, jobs_t.c.worker, jobs_t.c.started_at, jobs_t.c.max_seconds)
+                                    .where(jobs_t.c.state == RUNNING, jobs_t.c.worker.in_(list(names)))).all()
+            by_worker = {r.worker: r for r in running}
+            for name, p in names.items():
+                job = by_worker.get(name)
+                if p.poll() is None and job is not None and time.time() > job.started_at + job.max_seconds + self.grace_s:
+                    p.kill()
+                    p.wait()
+                    _finish(self.eng, job.id, FAILED, error=f"it ran past its time limit ({job.max_seconds:.0f} s) "
+                                                            "without stopping: its worker was stopped")
+                    self.log.append(f"killed {name}: job {job.id} past its time limit")
+                if p.poll() is not None:
+                    if job is not None:
+                        how = (f"signal {-p.returncode}" if p.returncode < 0 else f"exit code {p.returncode}")
+                        _finish(self.eng, job.id, FAILED, error=f"its worker process stopped ({how})")
+                    self.log.append(f"restarted {name} ({p.returncode})")
+                    self.procs[self.procs.index(p)] = self._spawn()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.watch_s):
+            try:
+                self.check()
+            except Exception as exc:  # noqa: BLE001 - the watch must outlive a database hiccup
+                print(f"[genai-lab class runs] watch: {exc!r}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            for p in self.procs:
+                if p.poll() is None:
+                    p.terminate()
+            for p in self.procs:
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [p.pid for p in self.procs]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+_POOL: Optional[Pool] = None
+_POOL_LOCK = threading.Lock()
+
+
+def ensure_workers() -> Pool:
+    """The web process's pool (``ui.jobs.budget()``: its slots and threads), started once."""
+    global _POOL
+    from ui import jobs
+    from study import db
+
+    with _POOL_LOCK:
+        if _POOL is None:
+            b = jobs.budget()
+            _POOL = Pool(b.slots, db.default_url(), b.threads).start()
+            import atexit
+
+            atexit.register(_POOL.close)
+        return _POOL
+
+
+def sharing_enabled(env=None) -> bool:
+    """``GENAI_LAB_SHARE_RUNS=off`` makes every press its own run (the bench's comparison)."""
+    return (env or os.environ).get("GENAI_LAB_SHARE_RUNS", "on").strip().lower() not in ("off", "0", "no", "false")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="A class-runs worker process (started by the web server).")
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--parent", type=int, required=True)
+    ap.add_argument("--jobs", default=json.dumps(JOBS))
+    a = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    worker_main(a.url, json.loads(a.jobs), a.threads, a.parent)
+
+
+if __name__ == "__main__":
+    main()

@@ -104,8 +104,20 @@ def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], 
         tmp = path.with_suffix(".tmp")
         torch.save(trainable_state(pol), tmp)
         tmp.replace(path)
+        prune_weights(path.parent)
     return {"run": res.to_json(), "memory": asdict(policy_lib.memory_report(pol)),
             "weights": None if path is None else str(path), "stopped": res.stopped.value}
+
+
+KEEP_WEIGHTS = 60   # trained weight files kept (newest first; a tiny-GPT run's is ~5 MB)
+
+
+def prune_weights(folder: Path, keep: int = KEEP_WEIGHTS) -> None:
+    """Bound the weights on disk: the oldest files beyond ``keep`` go (a record whose weights
+    are gone still shows its run; the session then has no policy to carry to the other pages)."""
+    files = sorted(folder.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def spec_hash(spec: dict) -> str:

@@ -1,6 +1,8 @@
-"""AppTest: one-click preference data + reward model, then a short PPO run: progress ends,
-charts and samples appear, the memory panel is right, and the shared tiny GPT (= pi_ref)
-is unchanged while the session's policy moved."""
+"""AppTest: one-click preference data + reward model, then a short PPO run (in a class-run
+worker process, ui/class_runs.py): progress ends, charts and samples appear, the memory panel is
+right, and the shared tiny GPT (= pi_ref) is unchanged while the session's policy moved. A
+second session with the same settings sees the run at once from its record, and its "Run it
+again live" trains the same history step for step."""
 import pytest
 from lessons import models
 from lessons.core.loop import StopReason
@@ -24,26 +26,52 @@ def test_quickstart_then_short_ppo_run():
     lv = at.session_state["ppo.live"]
     rows = lv.run.history
     assert [r["step"] for r in rows] == [1, 2, 3] and lv.run.stopped is StopReason.STEPS
-    assert lv.status == "finished" and lv.result["ppo"].stopped is StopReason.STEPS
+    trainer = lv.result["trainer"]
+    assert lv.status == "finished" and trainer.result.stopped is StopReason.STEPS
     assert "Run finished (all steps done) after 3 steps" in texts(at)
     shown = {m.label: m.value for m in at.metric}
     assert shown["step"] == "3" and shown["π_ref costs here"] == "0.0 MB"
     assert f"{rows[-1]['win_rate']:.2f}" == shown["win-rate vs π_ref"]
     assert len(at.get("plotly_chart")) >= 1 and at.dataframe[0].value.shape[0] >= 1
-    trainer = lv.result["trainer"]
     assert trainer.cfg.beta == 0.1 and trainer.cfg.batch_size == 8
     shared = trainer.policy.ref
     assert models.state_fingerprint(shared) == models.state_fingerprint(models.load_tiny_gpt("cpu").model)
     assert models.state_fingerprint(trainer.policy.lm) != models.state_fingerprint(shared)
 
-    # A Stop click reruns the script while a run is in flight: the next run reports it.
+    # The same settings in a second session: the finished class run, at once, from its record.
+    two = open_page(PAGE)
+    two.button(key="ppo.quickstart").click().run()
+    two.slider(key="ppo.steps.tiny").set_value(3).run()
+    two.select_slider(key="ppo.batch.tiny").set_value(8).run()
+    two.select_slider(key="ppo.beta.tiny").set_value(0.1).run()
+    two.button(key="ppo.train").click().run()
+    assert_no_exception(two)
+    assert "These settings were trained before" in texts(two)
+    assert two.session_state["ppo.live"].run.history == rows
+    assert two.session_state["ppo.live"].result["trainer"].policy is not None     # its own copy, loaded
+    # ... and "Run it again live" trains the same key again: the same history, step for step
+    two.button(key="ppo.again").click().run()
+    assert_no_exception(two)
+    again = two.session_state["ppo.live"].run.history
+    assert "These settings were trained before" not in texts(two)
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in again] == \
+        [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+    # A Stop click while the page follows a run: this learner leaves it; the steps seen stay.
     lv.status = "running"
-    lv.run.history = lv.run.history[:2]
+    lv.result = {"job_id": lv.result["outcome"].id, "rows": lv.run.history[:2]}
+    lv.run.history = lv.result["rows"]
     at.button(key="ppo.stop").click().run()
     assert_no_exception(at)
     lv = at.session_state["ppo.live"]
-    assert lv.stopped and lv.result["ppo"].stopped is StopReason.STOPPED and len(lv.run.history) == 2
+    assert lv.stopped and lv.run.stopped is StopReason.STOPPED and len(lv.run.history) == 2
     assert "Run finished (stopped by you) after 2 steps" in texts(at)
+    assert "You left the run" in texts(at)
+    at.switch_page("pages/w3_dpo.py").run()       # a run left half way has no policy to compare with
+    assert at.checkbox(key="dpo.with_ppo").value is True
+    at.switch_page(PAGE).run()
+    at.button(key="ppo.train").click().run()      # the record again: this session's policy is back
+    assert at.session_state["ppo.live"].result["trainer"].policy is not None
 
     # The DPO page sees this PPO run (RLHFState.ppo reads the PPO page's LiveRun): it offers to
     # compare with it instead of running PPO again.

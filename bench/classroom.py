@@ -3,13 +3,19 @@
     .venv/bin/python bench/classroom.py --learners 30 --trainers 6      # starts its own server
     .venv/bin/python bench/classroom.py --url http://127.0.0.1:8501     # an existing server
     .venv/bin/python bench/classroom.py --replicas 2    # 2 processes behind HAProxy (deploy/haproxy.cfg)
+    .venv/bin/python bench/classroom.py --together 30 --settings 5     # a whole class presses Train
+    GENAI_LAB_SHARE_RUNS=off .venv/bin/python bench/classroom.py --together 30 --settings 5   # no sharing
 
 Each learner is one websocket session on /_stcore/stream, exactly what a browser tab opens:
 it sends BackMsg rerun requests (page switches, widget values from the widgets the server
 drew) and reads the ForwardMsg stream until the run's `script_finished`. With think times
 between actions, each learner opens lessons, moves sliders, types prompts and presses the
 page's buttons; `--trainers` of them go to the PPO page, build the default reward model and
-press Train with the page's defaults (through the server's training queue).
+press Train with the page's defaults (a class run in the server's worker processes:
+ui/class_runs.py). ``--together N``: N learners instead press Train within ``--press-window-s``
+(60 s), spread over ``--settings K`` distinct settings (the PPO page's seed 0 .. K-1; K = 1: everyone
+on the defaults), then go on wandering. The server gets a fresh progress database, so no run is
+replayed from an earlier bench's record.
 
 Prints ONE JSON object:
 * interaction_p50_s / _p95_s: seconds from a learner's action to the end of that script run
@@ -19,6 +25,11 @@ Prints ONE JSON object:
   the page's target: its own "Reached win-rate 0.8 (mean of 3 steps)" line, with KL <= 20 nats).
 * decoder_default: the model the decoder pickers open with (the optional Qwen when installed
   and not switched off with GENAI_LAB_QWEN=off, else SmolLM2): it sets both speed and memory.
+* with --together: train_done_p95_s / _max_s (press -> the run's end on the learner's page),
+  train_refused (a full queue), train_failed, runs_started (distinct runs the workers trained),
+  final_numbers_equal (every learner with the same settings saw the same "Run finished" line), and
+  share (GENAI_LAB_SHARE_RUNS of the server).
+* server_cpu_s: the web process; workers_cpu_s: the class-run worker processes (alive at the end).
 * exceptions: Streamlit exception elements seen (plus protocol errors), with the first few.
 * server_rss_mb (peak), rss_start_mb (after warm-up, before learners), rss_after_leave_mb
   (after every learner disconnected and Streamlit dropped their sessions).
@@ -71,6 +82,10 @@ class Stats:
         self.outcomes: list[bool] = []
         self.misses: list[str] = []          # what the page said when a job missed its target
         self.train_jobs = 0
+        self.done: list[float] = []           # --together: press -> the run's end
+        self.finals: dict[int, set] = {}      # settings index -> the "Run finished" lines seen
+        self.refused = 0
+        self.failed = 0
         self.exceptions: list[str] = []
         self.by_page: dict[str, list[float]] = {}
 
@@ -137,7 +152,7 @@ class Learner:
             frames = " | ".join(line.strip() for line in list(el.exception.stack_trace)[-4:])
             self.stats.exceptions.append(f"page {self.page!r}: {el.exception.type}: {el.exception.message[:200]}"
                                          + (f" at {frames[:600]}" if frames else ""))
-        elif kind in ("slider", "text_area", "text_input", "button", "selectbox", "radio"):
+        elif kind in ("slider", "text_area", "text_input", "button", "selectbox", "radio", "number_input"):
             proto = getattr(el, kind)
             if proto.id and not any(k in proto.id for k in SKIP_KEYS) and not getattr(proto, "disabled", False):
                 self.widgets[proto.id] = (kind, proto)
@@ -184,8 +199,9 @@ class Learner:
         self.stats.interactions.append(took)
         self.stats.by_page.setdefault(self.page, []).append(took)
 
-    async def train(self, ws) -> None:
-        """PPO page: one-click reward model if needed, then Train with the page's defaults."""
+    async def train(self, ws, seed: int | None = None) -> None:
+        """PPO page: one-click reward model if needed, then Train with the page's defaults (and,
+        with ``seed``, the seed widget set to it: one of the --together settings)."""
         self.stats.interactions.append(await self.run_script(ws, page=TRAIN_PAGE))
         build = self._button(r"Build the default")
         if build:
@@ -195,14 +211,37 @@ class Learner:
         if train is None:
             self.stats.exceptions.append("bench: no Train button on the PPO page")
             return
+        if seed is not None:
+            from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+            wid = next((w for w, (k, p) in self.widgets.items() if k == "number_input" and p.label == "seed"), None)
+            if wid is None:
+                self.stats.exceptions.append("bench: no seed widget on the PPO page")
+                return
+            st = WidgetState(id=wid)
+            st.double_value = float(seed)
+            self.values[wid] = st
+            self.stats.interactions.append(await self.run_script(ws))
+            train = self._button(r"^▶ Train$|^Train$")
         self.stats.train_jobs += 1
         t0, first = time.perf_counter(), [None]
 
         def seen(el):
-            if first[0] is None and el.WhichOneof("type") == "progress":
+            # the run's first step on the page (a class run's bar reads "PPO step 1/60 ..."; before
+            # that it says where the run waits): the queue wait
+            if first[0] is None and el.WhichOneof("type") == "progress" and re.search(r"step [1-9]\d*/", el.progress.text):
                 first[0] = time.perf_counter() - t0
 
         total = await self.run_script(ws, trigger=train, timeout=TRAIN_TIMEOUT_S, on_msg=seen)
+        self.stats.done.append(total)
+        if any("queue is full" in t for t in self.texts):
+            self.stats.refused += 1
+        if any(t.startswith("The PPO run stopped") for t in self.texts):
+            self.stats.failed += 1
+        if seed is not None:
+            # the numbers, not the wall seconds (two runs of one key take the same path at different speeds)
+            self.stats.finals.setdefault(seed, set()).update(re.sub(r"\b\d+ s\b", "N s", t) for t in self.texts
+                                                             if t.startswith("Run finished"))
         wait = first[0] if first[0] is not None else total
         self.stats.train_waits.append(wait)
         self.stats.train_runs.append(total - wait)
@@ -222,14 +261,19 @@ class Learner:
                 return wid
         return None
 
-    async def session(self, minutes: float, think_s: float, trainer: bool, start_delay: float) -> None:
+    async def session(self, minutes: float, think_s: float, trainer: bool, start_delay: float,
+                      press_at: float | None = None, seed: int | None = None) -> None:
+        """``press_at``: seconds after arriving at which this learner presses Train (--together)."""
         await asyncio.sleep(start_delay)
         try:
             async with connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
                                open_timeout=60, ping_interval=None) as ws:
                 self.stats.interactions.append(await self.run_script(ws, page=""))
                 end = time.perf_counter() + minutes * 60
-                if trainer:
+                if press_at is not None:
+                    await asyncio.sleep(press_at)
+                    await self.train(ws, seed)
+                elif trainer:
                     await asyncio.sleep(self.rng.uniform(0, think_s))
                     await self.train(ws)
                 while time.perf_counter() < end:
@@ -253,7 +297,13 @@ class RssSampler(threading.Thread):
             return None
         import psutil
 
-        return sum(psutil.Process(p).memory_info().rss for p in self.pids) / 2**20
+        total = 0
+        for p in self.pids:
+            try:
+                total += psutil.Process(p).memory_info().rss
+            except psutil.NoSuchProcess:      # a worker that was restarted: its successor is not counted
+                pass
+        return total / 2**20
 
     def run(self):
         while not self.stop.wait(0.5):
@@ -275,8 +325,14 @@ async def classroom(url: str, args, sampler: RssSampler, warm_urls: list[str] | 
     sampler.start()
     learners = [Learner(url, stats, random.Random(rng.random())) for _ in range(args.learners)]
     t0 = time.perf_counter()
-    await asyncio.gather(*(l.session(args.minutes, args.think_s, i < args.trainers, rng.uniform(0, args.ramp_s))
-                           for i, l in enumerate(learners)))
+    if args.together:   # everyone arrives at once, then N press Train within the window
+        await asyncio.gather(*(l.session(args.minutes, args.think_s, False, 0.0,
+                                         press_at=rng.uniform(0, args.press_window_s) if i < args.together else None,
+                                         seed=i % args.settings if i < args.together else None)
+                               for i, l in enumerate(learners)))
+    else:
+        await asyncio.gather(*(l.session(args.minutes, args.think_s, i < args.trainers, rng.uniform(0, args.ramp_s))
+                               for i, l in enumerate(learners)))
     wall = time.perf_counter() - t0
     sampler.stop.set()
     # Sessions end when their websocket closes; Streamlit keeps a closed session for reconnects
@@ -301,6 +357,11 @@ async def classroom(url: str, args, sampler: RssSampler, warm_urls: list[str] | 
         "train_miss_samples": stats.misses[:3],
         "slowest_pages_p95_s": dict(sorted(((p, pct(v, 0.95)) for p, v in stats.by_page.items()),
                                            key=lambda kv: -kv[1])[:5]),
+        **({"together": args.together, "settings": args.settings, "press_window_s": args.press_window_s,
+            "train_done_p50_s": pct(stats.done, 0.5), "train_done_p95_s": pct(stats.done, 0.95),
+            "train_done_max_s": pct(stats.done, 1.0), "train_refused": stats.refused, "train_failed": stats.failed,
+            "final_numbers_equal": all(len(v) == 1 for v in stats.finals.values()) and len(stats.finals) == args.settings,
+            "share": os.environ.get("GENAI_LAB_SHARE_RUNS", "on")} if args.together else {}),
         "exceptions": len(stats.exceptions), "exception_samples": stats.exceptions[:5],
         "server_rss_mb": round(max(sampler.peak, rss_start or 0), 1) if sampler.pid else None,
         "rss_start_mb": None if rss_start is None else round(rss_start, 1),
@@ -321,6 +382,10 @@ def main() -> None:
     ap.add_argument("--url", help="an existing server (RSS then unknown unless --pid)")
     ap.add_argument("--pid", type=int, help="the existing server's process id, for RSS")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--together", type=int, default=0,
+                    help="this many learners press Train within --press-window-s (a whole class), instead of --trainers")
+    ap.add_argument("--settings", type=int, default=5, help="--together: distinct settings (seeds 0..K-1)")
+    ap.add_argument("--press-window-s", type=float, default=60.0)
     ap.add_argument("--replicas", type=int, default=1,
                     help="app processes behind the shipped HAProxy config on loopback (one process is "
                          "bound by Python's GIL to about one core; RSS and CPU are summed over them)")
@@ -328,8 +393,10 @@ def main() -> None:
                     help="also merge the figures into assets/measured/classroom.json (the README's table)")
     ap.add_argument("--label", default="", help="what else was different in this run (for the README's table)")
     args = ap.parse_args()
-    if args.trainers > args.learners:
-        ap.error("--trainers cannot exceed --learners")
+    if args.trainers > args.learners or args.together > args.learners:
+        ap.error("--trainers and --together cannot exceed --learners")
+    if args.together:
+        args.trainers = 0
     cpu0 = os.times()
     if args.url:
         out = asyncio.run(classroom(args.url.rstrip("/"), args, RssSampler(args.pid)))
@@ -348,12 +415,19 @@ def main() -> None:
     else:
         from tests.e2e.server import streamlit_server
 
-        with streamlit_server(timeout=180) as (url, proc):
-            out = asyncio.run(classroom(url, args, RssSampler(proc.pid)))
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp, streamlit_server(
+                timeout=180, env={"GENAI_LAB_DB_URL": f"sqlite:///{tmp}/classroom.sqlite"}) as (url, proc):
             import psutil
 
             p = psutil.Process(proc.pid)
+            workers = p.children(recursive=True)
+            out = asyncio.run(classroom(url, args, RssSampler([proc.pid, *(w.pid for w in workers)])))
             out["server_cpu_s"] = round(sum(p.cpu_times()[:2]), 1)
+            alive = [w for w in p.children(recursive=True) if w.is_running()]
+            out["workers"] = len(alive)
+            out["workers_cpu_s"] = round(sum(sum(w.cpu_times()[:2]) for w in alive), 1)
     from lessons import models
 
     out["decoder_default"] = "Qwen2.5-Coder-0.5B" if models.qwen_available() else "SmolLM2-135M"
@@ -365,7 +439,9 @@ def main() -> None:
     if args.save:
         from bench._timing import save
 
-        run = f"{args.learners} learners ({args.trainers} training), {args.replicas} process" + "es" * (args.replicas > 1)
+        who = (f"{args.together} press Train within {args.press_window_s:.0f} s over {args.settings} settings, "
+               f"sharing {os.environ.get('GENAI_LAB_SHARE_RUNS', 'on')}" if args.together else f"{args.trainers} training")
+        run = f"{args.learners} learners ({who}), {args.replicas} process" + "es" * (args.replicas > 1)
         save("classroom", run + (f", {args.label}" if args.label else ""),
              {**out, "learners": args.learners, "trainers": args.trainers, "minutes": args.minutes,
               "label": args.label}, "bench/classroom.py --save")

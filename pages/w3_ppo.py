@@ -13,7 +13,8 @@ from dataclasses import asdict
 
 from lessons.core import measured
 from lessons.rlhf import policy as policy_lib, ppo, ppo_job, recorded
-from ui import charts, common, live, rlhf
+from ui import charts, class_runs, common, live, rlhf
+from ui import teacher as teacher_ui
 from ui.inputs import md_escape
 
 st.title("🏋️ PPO: RLHF that really trains")
@@ -80,6 +81,18 @@ settings = recorded.ppo_settings(pol_kind, **{k: v for k, v in asdict(cfg).items
 record = rlhf.recorded_run("ppo", settings, s)
 
 train_clicked = False if not built else live.buttons("ppo", "▶ Train", stop_help="Stops after the current PPO step; the policy keeps what it learned.")
+# The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
+broadcast = teacher_ui.is_teacher() and st.toggle(
+    "📡 Broadcast my run to the class", key="ppo.broadcast",
+    help="Learners see a 'Follow the teacher's run' button on this page and watch your run live; only you can stop it.")
+on_air = class_runs.broadcasts(ppo_job.KIND)
+mine = live.state("ppo").result or {}
+if on_air is not None and mine.get("job_id") != on_air.id:
+    sp = class_runs.spec_of(on_air.id)["settings"]
+    st.info(f"📡 **Your teacher is training live**: {'SmolLM2 + LoRA' if sp['policy'] == 'lora' else 'tiny GPT'}, "
+            f"β = {sp['beta']}, learning rate {sp['lr']:g}, {sp['steps']} steps, {sp['batch_size']} prompts per batch.")
+    st.button("📡 Follow the teacher's run", key="ppo.follow_teacher",
+              help="Watch the same run live here, from its first step. Your Stop only stops your watching.")
 
 bar = st.empty()
 metrics_ph = st.empty()
@@ -122,7 +135,8 @@ def start(use_record: bool = True) -> None:
     worker process (ui/class_runs.py); a finished run with these settings shows at once."""
     spec, shareable = rlhf.ppo_job_spec(s, settings, cfg.max_seconds)
     lv = live.train_together("ppo", ppo_job.KIND, spec, shareable=shareable, max_seconds=cfg.max_seconds,
-                             steps=cfg.steps, settings=dict(beta=beta, lora=lora, config=cfg), use_record=use_record)
+                             steps=cfg.steps, settings=dict(beta=beta, lora=lora, config=cfg), use_record=use_record,
+                             broadcast=bool(broadcast))
     if lv.status == "finished":      # shown from the record of a finished class run
         finish(lv)
 
@@ -134,6 +148,13 @@ if train_clicked:
     start()
 if st.session_state.get("ppo.again"):
     start(use_record=False)
+if st.session_state.get("ppo.follow_teacher") and on_air is not None:
+    spec_air = class_runs.spec_of(on_air.id)
+    sp = spec_air["settings"]
+    cfg_air = ppo.PPOConfig(**{k: v for k, v in sp.items() if k not in ("policy", "evaluate")},
+                            max_seconds=spec_air["max_seconds"])
+    live.watch_broadcast("ppo", on_air.id, steps=cfg_air.steps, max_seconds=cfg_air.max_seconds,
+                         settings=dict(beta=cfg_air.beta, lora=sp["policy"] == "lora", config=cfg_air))
 
 lv = live.state("ppo")
 if lv.running:
@@ -156,6 +177,8 @@ if rows:
             st.info(f"**These settings were trained before** (a class run that finished on {rec.recorded}, "
                     f"{rec.wall_s:.0f} s): shown at once, step for step the same as a new run.")
             st.button("↻ Run it again live", key="ppo.again", help="Trains these settings again, live, in a worker.")
+    elif lv.result.get("watching"):
+        note_ph.caption("📡 Your teacher's run, followed live from its first step.")
     elif (lv.result.get("followers") or 0) > 1 or lv.result.get("joined"):
         note_ph.caption(f"A class run: you followed the same run as {max(lv.result.get('followers', 1) - 1, 1)} "
                         "other learner(s) with these settings.")
@@ -168,7 +191,9 @@ if rows:
     if res is not None and res.steps_to_target:
         msg += f" Reached win-rate 0.8 (mean of 3 steps) at step {res.steps_to_target} ({res.seconds_to_target:.0f} s)."
     st.success(msg)
-    if lv.stopped and tr is None:
+    if lv.stopped and tr is None and lv.result.get("watching"):
+        st.info("You stopped watching: your teacher's run goes on; the steps above are the ones you saw.")
+    elif lv.stopped and tr is None:
         st.info("You left the run: it goes on for the learners who follow it (and ends when nobody does); "
                 "the steps above are the ones you saw.")
 mem = (lv.result or {}).get("memory") if rows else None

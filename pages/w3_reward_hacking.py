@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from lessons.core.loop import StopReason
-from lessons.rlhf import policy as policy_lib, ppo, recorded, reward_hacking
-from ui import charts, common, inputs, live, rlhf, runtime
+from lessons.rlhf import ppo, recorded, reward_hacking
+from ui import charts, common, inputs, live, rlhf
 
 st.title("🎰 Reward hacking and the KL penalty")
 st.markdown(
@@ -73,40 +73,53 @@ def names(b: float) -> str:
     return "β = 0 (no KL penalty)" if b == 0 else f"β = {b}"
 
 
-def named_rows(run: reward_hacking.SideBySide) -> dict[str, list[dict]]:
-    return {names(b): rows for b, rows in run.rows().items()}
+def named_rows(rows: list[dict]) -> dict[str, list[dict]]:
+    """The class run's rounds ({"step", "seconds", "runs": {beta: step stats}}) as one line per beta."""
+    return {names(float(b)): [r["runs"][b] for r in rows] for b in (rows[0]["runs"] if rows else {})}
+
+
+def rounds(result: dict) -> list[dict]:
+    """A finished run's result as the rounds the page draws live (the record of a class run)."""
+    hist = {b: r["history"] for b, r in result["runs"].items()}
+    n = min(len(h) for h in hist.values())
+    return [{"step": i + 1, "seconds": max(h[i]["seconds"] for h in hist.values()),
+             "runs": {b: h[i] for b, h in hist.items()}} for i in range(n)]
 
 
 def finish(lv: live.LiveRun) -> None:
-    """Finished or stopped: each policy's result (symptoms, samples) from what it learned."""
-    if lv.run is not None:
-        lv.result = {b: tr.result(lv.run.stopped) for b, tr in lv.run.trainers.items()}
+    """The class run ended: each policy's result (symptoms, samples); or why it failed."""
+    out, job = lv.result.get("outcome"), lv.result.get("job")
+    if out is not None and out.state == "failed":
+        lv.result["error"] = out.error
+    if job is not None:
+        lv.result["results"] = {float(b): ppo.PPOResult.from_json(r) for b, r in job["runs"].items()}
 
 
-live.finish_interrupted("reward-hacking", finish, restarting=start)
+def train(use_record: bool = True) -> None:
+    """Train both (or Run it again live): join the class run of these settings (a worker process
+    trains it, ui/class_runs.py), or see a finished one at once from its record."""
+    settings = recorded.hacking_settings((0.0, beta), beta=beta, steps=steps, lr=lr, seed=int(seed))
+    spec, shareable = rlhf.ppo_job_spec(s, settings, float(max_s) * 2)
+    lv = live.train_together("reward-hacking", "reward-hacking", spec, shareable=shareable,
+                             max_seconds=float(max_s) * 2, steps=steps, use_record=use_record, rows_of=rounds,
+                             settings=dict(beta=beta, steps=steps, lr=lr, seed=int(seed)))
+    if lv.status == "finished":
+        finish(lv)
 
+
+if st.session_state.get("reward-hacking.stop"):
+    live.leave("reward-hacking")      # this learner leaves; the run goes on for anyone else following it
 if start:
-    with runtime.training_slot() as ok:
-        if ok:
-            cfg = ppo.PPOConfig(steps=steps, lr=lr, beta=beta, max_seconds=float(max_s), seed=int(seed))
-
-            def make_trainer(c: ppo.PPOConfig) -> ppo.PPOTrainer:
-                pol = policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed))
-                return ppo.PPOTrainer(pol, s.rm, s.labeler, policy_lib.PROMPTS, c)
-
-            lv = live.begin("reward-hacking", None, None, dict(beta=beta, steps=steps, lr=lr, seed=int(seed)))
-            prog = bar.progress(0.0, text="Starting both runs ...")
-            tick = live.progress(prog, lambda row, run: charts.show(
-                rlhf.runs_figure(named_rows(run), PANELS), where=chart_ph,
-                key=f"reward-hacking.live_{row['step']}"), label="both runs: step",
-                keep=lv)          # the trainers (and their histories) survive a Stop
-
-            reward_hacking.run_side_by_side(make_trainer, cfg, (0.0, beta), progress=tick,
-                                            should_stop=runtime.stop_requested)
-            live.end(lv, finish)
-            bar.empty()
+    train()
+if st.session_state.get("reward-hacking.again"):
+    train(use_record=False)
 
 lv = live.state("reward-hacking")
+if lv.running:
+    live.follow("reward-hacking", bar, label="both runs: step", finisher=finish,
+                draw=lambda rows, lv: charts.show(rlhf.runs_figure(named_rows(rows), PANELS), where=chart_ph,
+                                                   key=f"reward-hacking.live_{rows[-1]['step']}"))
+    bar.empty()
 
 
 def show_results(results: dict) -> None:
@@ -127,13 +140,28 @@ def show_results(results: dict) -> None:
                "— the labeler's win-rate says so.")
 
 
-if not lv.running and lv.run is not None and lv.run.steps_done:
-    charts.show(rlhf.runs_figure(named_rows(lv.run), PANELS), key="reward-hacking.done",
+if lv.result and lv.result.get("error"):
+    st.error(f"The runs stopped: {inputs.md_escape(lv.result['error'])}. Press **Train both** to try again.")
+if not lv.running and lv.run is not None and lv.run.history:
+    charts.show(rlhf.runs_figure(named_rows(lv.run.history), PANELS), key="reward-hacking.done",
                 where=chart_ph)
+    rec = lv.result.get("record")
+    if rec is not None:
+        with note_ph.container():
+            st.info(f"**These settings were trained before** (a class run that finished on {rec.recorded}, "
+                    f"{rec.wall_s:.0f} s): shown at once, step for step what a new run on this server trains.")
+            st.button("↻ Run it again live", key="reward-hacking.again", help="Trains both runs again, live.")
     if lv.run.stopped is not StopReason.STEPS:
-        st.warning(f"Run ended early ({lv.run.stopped.describe()}): showing the steps finished so far.")
-    if lv.result:
-        show_results(lv.result)
+        how = lv.run.stopped.describe() if lv.run.stopped is not None else "failed"
+        st.warning(f"Run ended early ({how}): showing the steps finished so far.")
+    if lv.result.get("results"):
+        show_results(lv.result["results"])
+    elif lv.stopped:
+        b_rows = {float(b): [r["runs"][b] for r in lv.run.history] for b in lv.run.history[0]["runs"]}
+        show_results({b: ppo.PPOResult.from_json({"history": rows, "start_samples": rows[0]["samples"],
+                                                  "stopped": "stopped", "steps_to_target": None,
+                                                  "seconds_to_target": None, "seconds": rows[-1]["seconds"]})
+                      for b, rows in b_rows.items()})
 elif lv.stopped:
     st.info("Stopped by you before the first round finished: nothing to show yet.")
 elif not lv.running and record is not None:

@@ -200,6 +200,8 @@ def classroom(data: dict) -> str:
             "training jobs reaching their outcome | queue wait p95 | RSS: start / peak / after all left | "
             "server CPU in wall | measured |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in data["runs"].values():
+        if r.get("together"):
+            continue              # the whole-class Train runs have their own table (classroom_together)
         server = f"{r.get('replicas', 1)} process" + ("es behind HAProxy" if r.get("replicas", 1) > 1 else "")
         if r.get("label"):
             server += f", {r['label']}"
@@ -212,13 +214,39 @@ def classroom(data: dict) -> str:
                     f"{_num(r['rss_after_leave_mb'], '.0f')} MB | {_num(r.get('server_cpu_s'), '.0f')} s in "
                     f"{r['wall_s']:.0f} s | {_when(r)} |")
     for run, r in data["runs"].items():
-        if r["learners"] < 30:
+        if r["learners"] < 30 or r.get("together"):
             continue
         jobs_ok = not r.get("train_jobs") or (r["train_finished"] == r["train_jobs"] and r["train_outcomes_reached"] == 1)
         bound = p95_target_s(r["learners"])
         checks = {f"p95 ≤ {bound} s": r["interaction_p95_s"] <= bound, "no exceptions": r["exceptions"] == 0,
                   "every training job finished and reached its outcome": jobs_ok,
                   "RSS ≤ 3000 MB": (r["server_rss_mb"] or 0) <= 3000}
+        rows += ["", f"{run}: " + "; ".join(f"{k}: **{'met' if ok else 'not met'}**" for k, ok in checks.items()) + "."]
+    return "\n".join(rows)
+
+
+TOGETHER_DONE_P95_S = 300      # issue 26: every run finished within 5 minutes of its press, at p95
+
+
+def classroom_together(data: dict) -> str:
+    """bench/classroom.py --together N --save: a whole class presses Train (sharing on and off)."""
+    rows = ["| Learners: presses in 60 s / settings | identical runs shared | press → run's end p50 / p95 / max | "
+            "refused / failed | same numbers for the same settings | interaction p95 | exceptions | RSS peak | "
+            "CPU: web process / workers | measured |", "|---|---|---|---|---|---|---|---|---|---|"]
+    runs = {k: r for k, r in data["runs"].items() if r.get("together")}
+    for r in runs.values():
+        rows.append(f"| {r['learners']}: {r['together']} / {r['settings']} | {r['share']} | "
+                    f"{r['train_done_p50_s']:.0f} / **{r['train_done_p95_s']:.0f}** / {r['train_done_max_s']:.0f} s | "
+                    f"{r['train_refused']} / {r['train_failed']} | {'yes' if r['final_numbers_equal'] else '**no**'} | "
+                    f"{r['interaction_p95_s']:.2f} s | {r['exceptions']} | {_num(r['server_rss_mb'], '.0f')} MB | "
+                    f"{_num(r.get('server_cpu_s'), '.0f')} / {_num(r.get('workers_cpu_s'), '.0f')} s in "
+                    f"{r['wall_s']:.0f} s | {_when(r)} |")
+    for run, r in runs.items():
+        checks = {f"every run ended within {TOGETHER_DONE_P95_S} s of its press (p95)":
+                  r["train_done_p95_s"] <= TOGETHER_DONE_P95_S,
+                  "none refused or failed": r["train_refused"] == r["train_failed"] == 0,
+                  "no exceptions": r["exceptions"] == 0, "same numbers for the same settings": r["final_numbers_equal"],
+                  "interaction p95 ≤ 2 s": r["interaction_p95_s"] <= 2, "RSS ≤ 3000 MB": (r["server_rss_mb"] or 0) <= 3000}
         rows += ["", f"{run}: " + "; ".join(f"{k}: **{'met' if ok else 'not met'}**" for k, ok in checks.items()) + "."]
     return "\n".join(rows)
 
@@ -239,7 +267,8 @@ def presenter(data: dict) -> str:
 BLOCKS = {"week3-apps": ("week3_apps.json", week3_apps), "suite": ("suite.json", suite),
           "presenter": ("presenter.json", presenter),
           "benchmarks": (("startup.json", "interaction.json", "rlhf.json"), benchmarks),
-          "reliability": ("reliability.json", reliability), "classroom": ("classroom.json", classroom)}
+          "reliability": ("reliability.json", reliability), "classroom": ("classroom.json", classroom),
+          "classroom-together": ("classroom.json", classroom_together)}
 _BLOCK = re.compile(r"(<!-- measured:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(\n<!-- /measured:(?P=name) -->)", re.S)
 
 

@@ -28,4 +28,10 @@ if __name__ == "__main__":
     # (ui/runtime.py), so what leavers left behind is still freed. Pass the flag to override.
     gc_flag = [] if any(a.startswith("--runner.postScriptGC") for a in sys.argv[1:]) else ["--runner.postScriptGC=false"]
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *gc_flag, *sys.argv[1:]]
+    # The class-run workers start with the app (ui/class_runs.py): training runs in them, out of
+    # this process, and the first Train does not wait for a worker to start.
+    sys.path.insert(0, str(ROOT))
+    from ui import class_runs
+
+    class_runs.ensure_workers()
     sys.exit(cli.main())

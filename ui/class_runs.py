@@ -28,22 +28,15 @@ Tables (created on first use, next to study.db's):
 * ``class_followers``: who follows a job, with the last heartbeat.
 * ``class_records``: finished runs by key (records.encode text), at most ``MAX_RECORDS``.
 
-Processes: the web process calls :func:`ensure_workers` (the first Train does; ``make run``
-needs nothing else): ``slots`` worker processes (``python -m ui.class_runs``) and one supervisor
-thread, which restarts a worker that died, marks its job failed with the reason, and kills a
-worker whose job ran past its deadline (a hang). A worker exits when its parent process is gone.
+Processes (ui/class_run_workers.py): the web process calls :func:`ensure_workers` (scripts/serve.py
+does at start, so ``make run`` needs nothing else; otherwise the first Train): ``slots`` worker
+processes and one supervisor thread.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
-import importlib
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -67,7 +60,7 @@ POLL_S = 0.25             # a free worker looks for a job this often
 
 # kind -> "module:function" of the job: fn(spec, progress, should_stop) -> result (JSON-able).
 # progress(row) appends one row to the stream; should_stop() is True once nobody follows.
-JOBS = {"ppo": "lessons.rlhf.ppo_job:run"}
+JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_job:run_hacking"}
 
 metadata = MetaData()
 jobs_t = Table(
@@ -86,6 +79,7 @@ jobs_t = Table(
     Column("started_at", Float, nullable=True),
     Column("finished_at", Float, nullable=True),
     Column("max_seconds", Float, nullable=False),
+    Column("broadcast", Boolean, nullable=False, default=False),   # a teacher's run the class may follow
     Index("ix_class_jobs_key_state", "key", "state"),
     Index("ix_class_jobs_state", "state"),
 )
@@ -100,6 +94,7 @@ followers_t = Table(
     Column("job", Integer, primary_key=True),
     Column("follower", String(64), primary_key=True),
     Column("seen_at", Float, nullable=False),
+    Column("controls", Boolean, nullable=False, default=True),   # False: follows a broadcast, cannot stop it
 )
 records_t = Table(
     "class_records", metadata,
@@ -150,6 +145,7 @@ class Job:
     finished_at: Optional[float]
     max_seconds: float
     result: Optional[dict] = None
+    broadcast: bool = False
 
     @property
     def active(self) -> bool:
@@ -158,7 +154,7 @@ class Job:
 
 def _job(r) -> Job:
     return Job(r.id, r.key, r.kind, r.state, bool(r.shareable), r.error, r.stopped_by, r.created_at, r.started_at,
-               r.finished_at, r.max_seconds, json.loads(r.result) if r.result else None)
+               r.finished_at, r.max_seconds, json.loads(r.result) if r.result else None, bool(r.broadcast))
 
 
 class QueueFull(Exception):
@@ -175,12 +171,17 @@ class Joined:
 
 
 def request(kind: str, spec: dict, follower: str, *, shareable: bool, max_seconds: float,
-            use_record: bool = True, eng: Engine | None = None, now: Callable[[], float] = time.time) -> Joined:
+            use_record: bool = True, broadcast: bool = False, eng: Engine | None = None,
+            now: Callable[[], float] = time.time) -> Joined:
     """A learner presses Train: the finished record of this key (``use_record``), else the queued
     or running job of this key (joined), else a new queued job. The learner follows the job;
-    their other followings end (one run per learner at a time). Raises QueueFull."""
+    their other followings end (one run per learner at a time). Raises QueueFull.
+    ``broadcast`` (a teacher's Train): always a new run of its own, which learners may follow
+    (:func:`follow_broadcast`) but only its starter stops."""
     eng = eng or engine()
-    key = job_key(kind, spec, None if shareable else follower)
+    key = job_key(kind, spec, None if shareable and not broadcast else follower)
+    if broadcast:
+        shareable, use_record = False, False
     if use_record and shareable and (rec := record(key, eng)) is not None:
         leave_all(follower, eng)
         return Joined(None, rec)
@@ -196,13 +197,43 @@ def request(kind: str, spec: dict, follower: str, *, shareable: bool, max_second
                 raise QueueFull(f"The training queue is full ({waiting} runs waiting). Try again in a few minutes, "
                                 "or choose settings that another learner is already training.")
             jid = c.execute(insert(jobs_t).values(key=key, kind=kind, spec=canonical(spec), shareable=shareable,
-                                                  state=QUEUED, created_at=t, max_seconds=float(max_seconds))
-                            ).inserted_primary_key[0]
+                                                  state=QUEUED, created_at=t, max_seconds=float(max_seconds),
+                                                  broadcast=broadcast)).inserted_primary_key[0]
         else:
             jid = row.id
-        c.execute(insert(followers_t).values(job=jid, follower=follower, seen_at=t))
+        c.execute(insert(followers_t).values(job=jid, follower=follower, seen_at=t, controls=True))
         job = _job(c.execute(select(jobs_t).where(jobs_t.c.id == jid)).one())
+    if not joined:
+        prune(eng, now)          # each new run clears what finished long ago: the tables stay bounded
     return Joined(job, None, joined)
+
+
+def spec_of(job_id: int, eng: Engine | None = None) -> dict:
+    eng = eng or engine()
+    with _read(eng) as c:
+        return json.loads(c.execute(select(jobs_t.c.spec).where(jobs_t.c.id == job_id)).scalar_one())
+
+
+def broadcasts(kind: str, eng: Engine | None = None) -> Optional[Job]:
+    """The newest teacher's run of this kind that is queued or running, if any."""
+    eng = eng or engine()
+    with _read(eng) as c:
+        row = c.execute(select(jobs_t).where(jobs_t.c.kind == kind, jobs_t.c.broadcast.is_(True),
+                                             jobs_t.c.state.in_(ACTIVE)).order_by(jobs_t.c.id.desc()).limit(1)).first()
+    return None if row is None else _job(row)
+
+
+def follow_broadcast(job_id: int, follower: str, eng: Engine | None = None,
+                     now: Callable[[], float] = time.time) -> Job:
+    """A learner follows the teacher's run: they see it live, their Stop only leaves it."""
+    eng = eng or engine()
+    with eng.begin() as c:
+        job = _job(c.execute(select(jobs_t).where(jobs_t.c.id == job_id)).one())
+        if not job.broadcast:
+            raise ValueError("only a teacher's broadcast run can be followed by its id")
+        c.execute(delete(followers_t).where(followers_t.c.follower == follower))
+        c.execute(insert(followers_t).values(job=job_id, follower=follower, seen_at=now(), controls=False))
+    return job
 
 
 def leave(job_id: int, follower: str, eng: Engine | None = None) -> None:
@@ -226,12 +257,17 @@ def heartbeat(job_id: int, follower: str, eng: Engine | None = None, now: Callab
                   .values(seen_at=now()))
 
 
-def followers(job_id: int, eng: Engine | None = None, now: Callable[[], float] = time.time) -> int:
-    """How many learners follow the job now (heartbeat younger than FOLLOWER_TTL_S)."""
+def followers(job_id: int, eng: Engine | None = None, now: Callable[[], float] = time.time,
+              controlling: bool = False) -> int:
+    """How many learners follow the job now (heartbeat younger than FOLLOWER_TTL_S);
+    ``controlling``: only those whose leaving can stop it (all but a broadcast's watchers)."""
     eng = eng or engine()
+    q = select(func.count()).select_from(followers_t).where(
+        followers_t.c.job == job_id, followers_t.c.seen_at > now() - FOLLOWER_TTL_S)
+    if controlling:
+        q = q.where(followers_t.c.controls.is_(True))
     with _read(eng) as c:
-        return c.execute(select(func.count()).select_from(followers_t).where(
-            followers_t.c.job == job_id, followers_t.c.seen_at > now() - FOLLOWER_TTL_S)).scalar_one()
+        return c.execute(q).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -245,11 +281,19 @@ class Progress:
     running: int
 
 
+class Gone(LookupError):
+    """The job is no longer kept (it finished more than KEEP_FINISHED_S ago, or never existed)."""
+
+
 def poll(job_id: int, since: int = 0, eng: Engine | None = None, now: Callable[[], float] = time.time) -> Progress:
-    """The job and its rows number ``since`` onwards (0-based), in one read transaction."""
+    """The job and its rows number ``since`` onwards (0-based), in one read transaction. Raises
+    Gone for a job that is no longer kept."""
     eng = eng or engine()
     with _read(eng) as c:
-        job = _job(c.execute(select(jobs_t).where(jobs_t.c.id == job_id)).one())
+        row = c.execute(select(jobs_t).where(jobs_t.c.id == job_id)).first()
+        if row is None:
+            raise Gone(f"run {job_id} is no longer kept")
+        job = _job(row)
         rows = [json.loads(r) for r in c.execute(select(rows_t.c.row).where(rows_t.c.job == job_id)
                                                  .order_by(rows_t.c.id).offset(since)).scalars()]
         n = c.execute(select(func.count()).select_from(followers_t).where(
@@ -318,202 +362,16 @@ def prune(eng: Engine | None = None, now: Callable[[], float] = time.time) -> No
             c.execute(delete(jobs_t).where(jobs_t.c.id.in_(old)))
 
 
-# --------------------------------------------------------------------------- the worker process
-def _claim(eng: Engine, worker: str) -> Optional[Job]:
-    """Take the oldest queued job (FIFO). A queued job nobody follows any more is dropped."""
-    while True:
-        with eng.begin() as c:
-            row = c.execute(select(jobs_t).where(jobs_t.c.state == QUEUED).order_by(jobs_t.c.id).limit(1)).first()
-            if row is None:
-                return None
-            t = time.time()
-            n = c.execute(select(func.count()).select_from(followers_t).where(
-                followers_t.c.job == row.id, followers_t.c.seen_at > t - FOLLOWER_TTL_S)).scalar_one()
-            if n == 0:
-                c.execute(update(jobs_t).where(jobs_t.c.id == row.id, jobs_t.c.state == QUEUED)
-                          .values(state=STOPPED, stopped_by="left", finished_at=t,
-                                  error="everyone who asked for it left before it started"))
-                continue
-            got = c.execute(update(jobs_t).where(jobs_t.c.id == row.id, jobs_t.c.state == QUEUED)
-                            .values(state=RUNNING, worker=worker, started_at=t)).rowcount
-            if got == 1:
-                return _job(c.execute(select(jobs_t).where(jobs_t.c.id == row.id)).one())
-
-
-def _finish(eng: Engine, job_id: int, state: str, *, error: str | None = None, result: dict | None = None,
-            stopped_by: str | None = None, only_if_running: bool = True) -> bool:
-    with eng.begin() as c:
-        q = update(jobs_t).where(jobs_t.c.id == job_id)
-        if only_if_running:
-            q = q.where(jobs_t.c.state == RUNNING)
-        return c.execute(q.values(state=state, error=error, stopped_by=stopped_by, finished_at=time.time(),
-                                  result=None if result is None else canonical(result))).rowcount == 1
-
-
-def _load(path: str) -> Callable:
-    mod, fn = path.split(":")
-    return getattr(importlib.import_module(mod), fn)
-
-
-def run_one(eng: Engine, job: Job, jobs: dict[str, str]) -> str:
-    """Run a claimed job in this process: rows into class_rows, the outcome into class_jobs, a
-    whole shareable run into class_records. Returns the job's final state."""
-    with _read(eng) as c:
-        spec = json.loads(c.execute(select(jobs_t.c.spec).where(jobs_t.c.id == job.id)).scalar_one())
-    last = [0.0, False]
-
-    def progress(row: dict) -> None:
-        with eng.begin() as c:
-            c.execute(insert(rows_t).values(job=job.id, row=canonical(row)))
-
-    def should_stop() -> bool:       # asked before each step: at most one read every second
-        t = time.monotonic()
-        if t - last[0] >= 1.0:
-            last[0], last[1] = t, followers(job.id, eng) == 0
-        return last[1]
-
-    w, c0 = time.perf_counter(), time.process_time()
-    try:
-        result = _load(jobs[job.kind])(spec, progress, should_stop)
-    except Exception as exc:  # noqa: BLE001 - the job failed: its followers see why
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        _finish(eng, job.id, FAILED, error=f"{first} ({type(exc).__name__})")
-        return FAILED
-    stopped_by = result.get("stopped", "steps") if isinstance(result, dict) else "steps"
-    state = STOPPED if stopped_by == "stopped" else DONE
-    with eng.begin() as c:
-        ok = c.execute(update(jobs_t).where(jobs_t.c.id == job.id, jobs_t.c.state == RUNNING).values(
-            state=state, stopped_by=stopped_by, finished_at=time.time(), result=canonical(result))).rowcount == 1
-        if ok and state == DONE and stopped_by == "steps" and job.shareable:
-            _keep_record(c, job.key, job.kind, spec, result, time.perf_counter() - w, time.process_time() - c0)
-    return state
-
-
-def worker_main(url: str, jobs: dict[str, str], threads: int, parent: int) -> None:
-    """A worker process: take jobs FIFO until the parent process is gone."""
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
-    eng = engine(url)
-    me = f"{socket.gethostname()}:{os.getpid()}"
-    while os.getppid() == parent:
-        job = _claim(eng, me)
-        if job is None:
-            time.sleep(POLL_S)
-            continue
-        run_one(eng, job, jobs)
-
-
-# --------------------------------------------------------------------------- the supervisor
-class Pool:
-    """``n`` worker processes and the thread that watches them (in the web process)."""
-
-    def __init__(self, n: int, url: str, threads: int = 1, jobs: dict[str, str] | None = None,
-                 env: dict | None = None, grace_s: float = GRACE_S, watch_s: float = 1.0):
-        self.n, self.url, self.threads, self.jobs = n, url, threads, dict(jobs or JOBS)
-        self.env, self.grace_s, self.watch_s = env, grace_s, watch_s
-        self.eng = engine(url)
-        self.procs: list[subprocess.Popen] = []
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self.log: list[str] = []      # what the supervisor did (restarts, kills), newest last
-
-    def _spawn(self) -> subprocess.Popen:
-        cmd = [sys.executable, "-m", "ui.class_runs", "--url", self.url, "--threads", str(self.threads),
-               "--parent", str(os.getpid()), "--jobs", json.dumps(self.jobs)]
-        env = {**os.environ, **(self.env or {}), "OMP_NUM_THREADS": str(self.threads)}
-        return subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL)
-
-    def start(self) -> "Pool":
-        with self._lock:
-            self.procs = [self._spawn() for _ in range(self.n)]
-        self._recover_orphans()
-        threading.Thread(target=self._watch, name="genai-lab-class-runs", daemon=True).start()
-        return self
-
-    def _names(self) -> dict[str, subprocess.Popen]:
-        host = socket.gethostname()
-        return {f"{host}:{p.pid}": p for p in self.procs}
-
-    def _recover_orphans(self) -> None:
-        """Jobs marked running by workers of this host that no longer exist (a server restart)."""
-        host = socket.gethostname()
-        with _read(self.eng) as c:
-            rows = c.execute(select(jobs_t.c.id, jobs_t.c.worker).where(jobs_t.c.state == RUNNING)).all()
-        for jid, worker in rows:
-            h, _, pid = (worker or "").rpartition(":")
-            if h == host and pid.isdigit() and not _alive(int(pid)):
-                _finish(self.eng, jid, FAILED, error="the server restarted while it ran")
-
-    def check(self) -> None:
-        """One round of the watch: restart dead workers (failing their job), kill hung ones."""
-        with self._lock:
-            names = self._names()
-            with _read(self.eng) as c:
-                running = c.execute(select(jobs_t.c.id, jobs_t.c.worker, jobs_t.c.started_at, jobs_t.c.max_seconds)
-                                    .where(jobs_t.c.state == RUNNING, jobs_t.c.worker.in_(list(names)))).all()
-            by_worker = {r.worker: r for r in running}
-            for name, p in names.items():
-                job = by_worker.get(name)
-                if p.poll() is None and job is not None and time.time() > job.started_at + job.max_seconds + self.grace_s:
-                    p.kill()
-                    p.wait()
-                    _finish(self.eng, job.id, FAILED, error=f"it ran past its time limit ({job.max_seconds:.0f} s) "
-                                                            "without stopping: its worker was stopped")
-                    self.log.append(f"killed {name}: job {job.id} past its time limit")
-                if p.poll() is not None:
-                    if job is not None:
-                        how = (f"signal {-p.returncode}" if p.returncode < 0 else f"exit code {p.returncode}")
-                        _finish(self.eng, job.id, FAILED, error=f"its worker process stopped ({how})")
-                    self.log.append(f"restarted {name} ({p.returncode})")
-                    self.procs[self.procs.index(p)] = self._spawn()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.watch_s):
-            try:
-                self.check()
-            except Exception as exc:  # noqa: BLE001 - the watch must outlive a database hiccup
-                print(f"[genai-lab class runs] watch: {exc!r}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        self._stop.set()
-        with self._lock:
-            for p in self.procs:
-                if p.poll() is None:
-                    p.terminate()
-            for p in self.procs:
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [p.pid for p in self.procs]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
-_POOL: Optional[Pool] = None
+_POOL = None   # the web process's class_run_workers.Pool
 _POOL_LOCK = threading.Lock()
 
 
-def ensure_workers() -> Pool:
+def ensure_workers():
     """The web process's pool (``ui.jobs.budget()``: its slots and threads), started once."""
     global _POOL
-    from ui import jobs
     from study import db
+    from ui import jobs
+    from ui.class_run_workers import Pool
 
     with _POOL_LOCK:
         if _POOL is None:
@@ -528,18 +386,3 @@ def ensure_workers() -> Pool:
 def sharing_enabled(env=None) -> bool:
     """``GENAI_LAB_SHARE_RUNS=off`` makes every press its own run (the bench's comparison)."""
     return (env or os.environ).get("GENAI_LAB_SHARE_RUNS", "on").strip().lower() not in ("off", "0", "no", "false")
-
-
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="A class-runs worker process (started by the web server).")
-    ap.add_argument("--url", required=True)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--parent", type=int, required=True)
-    ap.add_argument("--jobs", default=json.dumps(JOBS))
-    a = ap.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    worker_main(a.url, json.loads(a.jobs), a.threads, a.parent)
-
-
-if __name__ == "__main__":
-    main()

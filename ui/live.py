@@ -26,6 +26,11 @@ A page::
                 train(..., progress=tick, should_stop=runtime.stop_requested)
                 live.end(lv, finisher)
     lv = live.state("ppo")          # idle: press Start; else show lv.result
+
+A page whose run is a class run (ui/class_runs.py: the run trains in a worker process, and a
+learner with the same settings joins it) uses :func:`train_together` on Start, :func:`leave` on
+Stop and :func:`follow` while the LiveRun runs; there a rerun does not stop anything (the job
+goes on in its worker), so the next script run simply follows it again.
 """
 from __future__ import annotations
 
@@ -220,20 +225,23 @@ def _rerun_pending() -> bool:
 
 # --------------------------------------------------------------------------- class runs
 def _session_id() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    """This browser session's follower name: a random token in its state (not Streamlit's
+    session id, which AppTest gives every session alike)."""
+    import secrets
 
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else f"thread-{threading.get_ident()}"
+    return st.session_state.setdefault("_class_runs.follower", secrets.token_hex(12))
 
 
 # A training page whose job runs in a worker process (ui/class_runs.py). The LiveRun then holds
 # the job id and the rows the page has drawn; the job goes on whatever the script does, so a
 # rerun (a widget, a new tab of the same session) simply follows it again. Only Stop leaves it.
 def train_together(key: str, kind: str, spec: dict, *, shareable: bool, max_seconds: float, steps: int,
-                   settings: dict | None = None, use_record: bool = True) -> LiveRun:
+                   settings: dict | None = None, use_record: bool = True, broadcast: bool = False,
+                   rows_of: Callable[[dict], list] = lambda result: result["run"]["history"]) -> LiveRun:
     """Train pressed: show the finished record of these settings at once, or join the run of
     these settings that is queued or running, or queue a new one (ui/class_runs.request). The
-    LiveRun is ``running`` while the page follows a job (:func:`follow`)."""
+    LiveRun is ``running`` while the page follows a job (:func:`follow`). ``rows_of(result)``: the
+    progress rows of a finished run's result (what the page would have drawn live)."""
     from ui import class_runs
 
     class_runs.ensure_workers()
@@ -241,17 +249,30 @@ def train_together(key: str, kind: str, spec: dict, *, shareable: bool, max_seco
     lv = st.session_state[_slot(key)] = LiveRun(key, "idle", None, {}, dict(settings or {}))
     try:
         got = class_runs.request(kind, spec, who, shareable=shareable and class_runs.sharing_enabled(),
-                                 max_seconds=max_seconds, use_record=use_record)
+                                 max_seconds=max_seconds, use_record=use_record, broadcast=broadcast)
     except class_runs.QueueFull as exc:
         st.error(str(exc))
         return lv
     lv.run = Run(steps, max_seconds)
     if got.record is not None:
         lv.status, lv.result = "finished", {"job": got.record.result, "record": got.record, "rows": []}
-        lv.run.history = list(got.record.result["run"]["history"])
+        lv.run.history = list(rows_of(got.record.result))
         lv.run.stopped = StopReason(got.record.result["stopped"])
     else:
-        lv.status, lv.result = "running", {"job_id": got.job.id, "rows": [], "joined": got.joined, "followers": 1}
+        lv.status, lv.result = "running", {"job_id": got.job.id, "rows": [], "joined": got.joined, "followers": 1,
+                                           "broadcast": broadcast}
+    return lv
+
+
+def watch_broadcast(key: str, job_id: int, *, steps: int, max_seconds: float, settings: dict) -> LiveRun:
+    """Follow the teacher's broadcast run ``job_id`` on this page (from its first step; the
+    teacher controls Stop, this learner's Stop only leaves it)."""
+    from ui import class_runs
+
+    class_runs.follow_broadcast(job_id, _session_id())
+    lv = st.session_state[_slot(key)] = LiveRun(key, "running", Run(steps, max_seconds),
+                                                {"job_id": job_id, "rows": [], "followers": 1, "watching": True},
+                                                dict(settings))
     return lv
 
 
@@ -288,7 +309,13 @@ def follow(key: str, bar, draw: Callable[[list, LiveRun], None] | None = None, *
         if now - last_beat >= class_runs.HEARTBEAT_S:
             class_runs.heartbeat(jid, who)
             last_beat = now
-        p = class_runs.poll(jid, since=len(lv.result["rows"]))
+        try:
+            p = class_runs.poll(jid, since=len(lv.result["rows"]))
+        except class_runs.Gone:   # came back long after the run ended: it is no longer kept
+            lv.result["error"] = ("this run ended long ago and is no longer kept (press Train: a run that "
+                                  "finished all its steps shows at once)")
+            lv.status = "finished"
+            return lv
         lv.result["rows"].extend(p.rows)
         lv.result["followers"] = p.followers
         if lv.run is not None:

@@ -163,7 +163,8 @@ def recorded_run(kind: str, settings: dict, s: RLHFState) -> Optional[records.Re
 def recorded_note(rec: records.Record, *, built: bool, where=None) -> None:
     """Says what a recorded run is and how to run it live (ui/recorded.note, into ``where``: a
     placeholder at the top of the page's main figure)."""
-    how = ("Press **Train** to run it yourself, live: with the same settings it takes the same path."
+    how = ("Press **Train** to run it yourself, live: on the machine that recorded it, the same settings take "
+           "the same path; another processor rounds the floats a little differently, so the path may part."
            if built else "Build the reward model above, then press **Train** to run it yourself, live.")
     ui_recorded.note(rec, f"These settings with the one-click reward model (reader labeler, 300 pairs, seed 0), "
                           f"trained by scripts/record_runs.py ({rec.wall_s:.0f} s wall on a shared machine). {how}",

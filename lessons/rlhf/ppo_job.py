@@ -1,4 +1,8 @@
-"""The PPO page's run as a class-run job (ui/class_runs.py runs it in a worker process).
+"""The PPO runs of the RLHF pages as class-run jobs (ui/class_runs.py runs them in a worker
+process): the PPO page's run (:func:`run`) and the reward-hacking page's two side-by-side runs
+(:func:`run_hacking`, kind ``reward-hacking``, settings = recorded.hacking_settings(...); a row per
+round: {"step", "seconds", "runs": {str(beta): StepStats fields}}; result: {"runs": {str(beta):
+PPOResult.to_json()}, "stopped"}).
 
 It trains exactly what ``recorded._ppo`` trains for the same settings (torch's global seed set to
 the run's seed, the pages' one-click reward model fitted fresh, pi_theta a private copy of the
@@ -10,8 +14,12 @@ weights, saved for the session that asked (the preferences and DPO pages use the
 spec (JSON, built by :func:`spec`):
     {"settings": recorded.ppo_settings(...) (no max_seconds), "max_seconds": float,
      "rm": "one-click" | {"state": {name: nested list}, "labeler": kind, "word": str},
-     "fingerprints": {...}, "code": sha256, "threads": int, "device": "cpu" | "cuda" | ...}
-The fingerprints, code version and thread count are in the spec so that they are in the job's key.
+     "fingerprints": {...}, "code": sha256, "threads": int, "device": "cpu" | "cuda" | ...,
+     "cpu": the processor's model name}
+The fingerprints, code version, thread count, device and processor are in the spec so that they
+are in the job's key: another CPU model rounds the floats of one step differently (the shipped
+records, made on another machine, differ from a run here after the first sampled token), so a
+run is only replayed on the processor that made it (replicas on one database: per CPU model).
 
 Result: {"run": PPOResult.to_json(), "memory": MemoryReport fields, "weights": path | None,
          "stopped": StopReason value}.
@@ -50,7 +58,21 @@ def spec(settings: dict, max_seconds: float, rm, fingerprints: dict, threads: in
     """The job's spec: ``rm`` is "one-click" or :func:`rm_spec` of the session's reward model."""
     return {"settings": records.plain(settings), "max_seconds": float(max_seconds), "rm": rm,
             "fingerprints": records.plain(fingerprints), "code": code_version(), "threads": int(threads),
-            "device": device}
+            "device": device, "cpu": cpu_model()}
+
+
+def cpu_model() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo), else the platform's words for it."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return f"{platform.machine()} {platform.processor()}".strip()
 
 
 def lab(want_smol: bool = False, device: str = "cpu") -> recorded.Lab:
@@ -80,21 +102,17 @@ def trainable_state(policy) -> dict:
 
 def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool],
         weights_to: Optional[Path] = None) -> dict:
+    """The PPO page's run: what recorded._ppo trains for these settings, with the page's extras."""
     import torch
 
-    from lessons.rlhf import policy as policy_lib, ppo, preferences, reward_model
+    from lessons.rlhf import policy as policy_lib, ppo
 
     s = spec["settings"]
     lb = lab(want_smol=s["policy"] == "lora", device=spec.get("device", "cpu"))
     torch.manual_seed(s.get("seed", 0))                    # as recorded.run does before its recipe
     cfg = ppo.PPOConfig(**{k: v for k, v in s.items() if k not in ("policy", "evaluate")},
                         max_seconds=spec["max_seconds"])
-    if spec["rm"] == "one-click":
-        rm, labeler = lb.reward_model(), lb.labeler
-    else:
-        rm = reward_model.RewardModel(lb.encoder.model, lb.encoder.tokenizer)
-        rm.load_state_dict({k: torch.tensor(v) for k, v in spec["rm"]["state"].items()})
-        labeler = preferences.Labeler(spec["rm"]["labeler"], spec["rm"].get("word", "death"))
+    rm, labeler = _reward(spec, lb)
     pol = lb.policy(s["policy"], cfg.seed)
     tr = ppo.PPOTrainer(pol, rm, labeler, policy_lib.PROMPTS, cfg)
     res = ppo.train(tr, progress=lambda row, r: progress(asdict(tr.history[-1])), should_stop=should_stop)
@@ -107,6 +125,44 @@ def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], 
         prune_weights(path.parent)
     return {"run": res.to_json(), "memory": asdict(policy_lib.memory_report(pol)),
             "weights": None if path is None else str(path), "stopped": res.stopped.value}
+
+
+def _reward(spec: dict, lb: recorded.Lab):
+    """The run's reward model and labeler: the one-click pair, fitted fresh as in a fresh session
+    (as recorded._ppo does), or the learner's own from the spec."""
+    import torch
+
+    from lessons.rlhf import preferences, reward_model
+
+    if spec["rm"] == "one-click":
+        return lb.reward_model(), lb.labeler
+    rm = reward_model.RewardModel(lb.encoder.model, lb.encoder.tokenizer)
+    rm.load_state_dict({k: torch.tensor(v) for k, v in spec["rm"]["state"].items()})
+    return rm, preferences.Labeler(spec["rm"]["labeler"], spec["rm"].get("word", "death"))
+
+
+def run_hacking(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool]) -> dict:
+    """The reward-hacking page's run: beta = 0 and the learner's beta, one PPO step of each in
+    turn (reward_hacking.run_side_by_side), exactly as recorded._hacking trains them."""
+    import torch
+
+    from lessons.rlhf import policy as policy_lib, ppo, reward_hacking
+
+    s = spec["settings"]
+    lb = lab(device=spec.get("device", "cpu"))
+    torch.manual_seed(s.get("seed", 0))
+    rm, labeler = _reward(spec, lb)
+    cfg = ppo.PPOConfig(steps=s["steps"], lr=s["lr"], beta=s["beta"], max_seconds=spec["max_seconds"], seed=s["seed"])
+
+    def make(c: ppo.PPOConfig) -> ppo.PPOTrainer:
+        return ppo.PPOTrainer(lb.policy("tiny", s["seed"]), rm, labeler, policy_lib.PROMPTS, c)
+
+    def tick(row: dict, run) -> None:
+        progress({"step": row["step"], "seconds": row["seconds"],
+                  "runs": {str(b): asdict(tr.history[-1]) for b, tr in run.trainers.items()}})
+    out = reward_hacking.run_side_by_side(make, cfg, tuple(s["betas"]), progress=tick, should_stop=should_stop)
+    return {"runs": {str(b): r.to_json() for b, r in out.items()},
+            "stopped": next(iter(out.values())).stopped.value}
 
 
 KEEP_WEIGHTS = 60   # trained weight files kept (newest first; a tiny-GPT run's is ~5 MB)

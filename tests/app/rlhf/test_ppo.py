@@ -113,3 +113,38 @@ def test_the_page_opens_at_the_one_source_of_defaults():
     assert (at.slider(key="ppo.epochs").value, at.select_slider(key="ppo.clip").value,
             at.select_slider(key="ppo.lambda").value, at.slider(key="ppo.max_new").value) == \
         (cfg.ppo_epochs, cfg.clip_eps, cfg.lam, cfg.max_new_tokens)
+
+
+@pytest.mark.slow
+def test_a_learner_follows_the_teachers_broadcast_run_from_its_first_step():
+    """The teacher's run (broadcast) in a worker; a learner's page offers to follow it and then
+    shows the same run, step for step."""
+    import threading
+
+    from lessons.rlhf import ppo_job, recorded
+    from ui import class_runs
+
+    class_runs.ensure_workers()
+    lab = ppo_job.lab()
+    s = recorded.ppo_settings(steps=4, batch_size=8, seed=7)
+    air = class_runs.request("ppo", ppo_job.spec(s, 300, "one-click", lab.fingerprints(s), 1), "teacher-tab",
+                             shareable=True, max_seconds=300, broadcast=True).job
+    done = threading.Event()
+
+    def teacher_tab():        # the teacher's page polls (and so heartbeats) while its run goes
+        while not done.wait(2):
+            class_runs.heartbeat(air.id, "teacher-tab")
+    threading.Thread(target=teacher_tab, daemon=True).start()
+    try:
+        at = open_page(PAGE)                                   # a learner, no reward model of their own
+        assert "Your teacher is training live" in texts(at) and "β = 0.3" in texts(at)
+        at.button(key="ppo.follow_teacher").click().run(timeout=180)
+        assert_no_exception(at)
+        lv = at.session_state["ppo.live"]
+        job = class_runs.poll(air.id)
+        assert job.job.state == "done" and lv.run.history == job.rows and len(job.rows) == 4
+        assert "Your teacher's run, followed live from its first step." in texts(at)
+        assert "Run finished (all steps done) after 4 steps" in texts(at)
+        assert "Your teacher is training live" not in texts(at)     # over: no banner
+    finally:
+        done.set()

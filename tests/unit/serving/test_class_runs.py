@@ -1,4 +1,4 @@
-"""Class runs (ui/class_runs.py): PPO jobs in real worker processes on a real SQLite database.
+"""Class runs (ui/class_runs.py, ui/class_run_workers.py): PPO jobs in real worker processes on a real SQLite database.
 Identical settings join one run; a run is deterministic (two runs of one key give the same
 history); a whole run is kept as a record and shown again, a corrupt record is discarded; a
 follower's Stop leaves the run and the last one out stops it; a worker killed mid-run or hung
@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from lessons.rlhf import ppo_job, recorded
-from ui import class_runs as cr
+from ui import class_run_workers as workers, class_runs as cr
 
 pytestmark = pytest.mark.slow
 SMALL = dict(steps=3, batch_size=8)        # a short PPO run: a few seconds on one thread
@@ -28,7 +28,7 @@ def lab():
 def pool(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'class.sqlite'}"
     monkeypatch.setenv("GENAI_LAB_CACHE", str(tmp_path / "cache"))
-    p = cr.Pool(1, url, threads=1, jobs={**cr.JOBS, "hang": HANG}, grace_s=1.0, watch_s=0.2,
+    p = workers.Pool(1, url, threads=1, jobs={**cr.JOBS, "hang": HANG}, grace_s=1.0, watch_s=0.2,
                 env={"GENAI_LAB_CACHE": str(tmp_path / "cache")}).start()
     yield p
     p.close()
@@ -182,6 +182,38 @@ def test_a_learner_holds_one_run_at_a_time_and_a_queued_run_nobody_follows_is_dr
     first = cr.request("ppo", spec_of(lab, seed=1), "a", shareable=True, max_seconds=300, eng=eng).job
     cr.request("ppo", spec_of(lab, seed=2), "a", shareable=True, max_seconds=300, eng=eng)
     assert cr.poll(first.id, eng=eng).followers == 0          # asking again left the first run
-    got = cr._claim(eng, "test:1")
+    got = workers._claim(eng, "test:1")
     assert got.id != first.id and cr.poll(first.id, eng=eng).job.state == "stopped"
     assert json.loads(json.dumps(got.result)) is None
+
+
+def test_a_broadcast_is_its_own_run_learners_follow_it_and_only_its_starter_stops_it(tmp_path, lab):
+    eng = cr.engine(f"sqlite:///{tmp_path / 'q.sqlite'}")
+    spec = spec_of(lab)
+    learner = cr.request("ppo", spec, "learner", shareable=True, max_seconds=300, eng=eng).job
+    air = cr.request("ppo", spec, "teacher", shareable=True, max_seconds=300, broadcast=True, eng=eng).job
+    assert air.id != learner.id and air.broadcast and not air.shareable      # never merged with a learner's
+    assert cr.broadcasts("ppo", eng=eng).id == air.id
+    cr.follow_broadcast(air.id, "watcher", eng=eng)
+    assert cr.followers(air.id, eng=eng) == 2 and cr.followers(air.id, eng=eng, controlling=True) == 1
+    cr.leave(air.id, "watcher", eng=eng)                       # a watcher's Stop: the run goes on
+    assert cr.followers(air.id, eng=eng, controlling=True) == 1
+    cr.follow_broadcast(air.id, "watcher", eng=eng)
+    cr.leave(air.id, "teacher", eng=eng)                       # the teacher's Stop: nobody controls it
+    assert cr.followers(air.id, eng=eng, controlling=True) == 0 and cr.followers(air.id, eng=eng) == 1
+    with pytest.raises(ValueError, match="broadcast"):
+        cr.follow_broadcast(learner.id, "snoop", eng=eng)     # a learner's run cannot be followed by its id
+
+
+def test_finished_runs_are_pruned_and_a_pruned_run_is_gone(tmp_path, lab):
+    eng = cr.engine(f"sqlite:///{tmp_path / 'q.sqlite'}")
+    old = cr.request("ppo", spec_of(lab, seed=1), "a", shareable=True, max_seconds=300, eng=eng).job
+    with eng.begin() as c:
+        c.execute(cr.rows_t.insert().values(job=old.id, row='{"step": 1}'))
+        c.execute(update(cr.jobs_t).where(cr.jobs_t.c.id == old.id).values(
+            state="done", finished_at=time.time() - cr.KEEP_FINISHED_S - 1))
+    cr.request("ppo", spec_of(lab, seed=2), "b", shareable=True, max_seconds=300, eng=eng)   # a new run prunes
+    with pytest.raises(cr.Gone):
+        cr.poll(old.id, eng=eng)
+    with eng.connect() as c:
+        assert c.execute(select(cr.rows_t.c.id).where(cr.rows_t.c.job == old.id)).all() == []

@@ -86,6 +86,13 @@ broadcast = teacher_ui.is_teacher() and st.toggle(
     "📡 Broadcast my run to the class", key="ppo.broadcast",
     help="Learners see a 'Follow the teacher's run' button on this page and watch your run live; only you can stop it.")
 on_air = class_runs.broadcasts(ppo_job.KIND)
+if st.session_state.get("ppo.follow_teacher") and on_air is not None:
+    spec_air = class_runs.spec_of(on_air.id)
+    sp = spec_air["settings"]
+    cfg_air = ppo.PPOConfig(**{k: v for k, v in sp.items() if k not in ("policy", "evaluate")},
+                            max_seconds=spec_air["max_seconds"])
+    live.watch_broadcast("ppo", on_air.id, steps=cfg_air.steps, max_seconds=cfg_air.max_seconds,
+                         settings=dict(beta=cfg_air.beta, lora=sp["policy"] == "lora", config=cfg_air))
 mine = live.state("ppo").result or {}
 if on_air is not None and mine.get("job_id") != on_air.id:
     sp = class_runs.spec_of(on_air.id)["settings"]
@@ -148,13 +155,6 @@ if train_clicked:
     start()
 if st.session_state.get("ppo.again"):
     start(use_record=False)
-if st.session_state.get("ppo.follow_teacher") and on_air is not None:
-    spec_air = class_runs.spec_of(on_air.id)
-    sp = spec_air["settings"]
-    cfg_air = ppo.PPOConfig(**{k: v for k, v in sp.items() if k not in ("policy", "evaluate")},
-                            max_seconds=spec_air["max_seconds"])
-    live.watch_broadcast("ppo", on_air.id, steps=cfg_air.steps, max_seconds=cfg_air.max_seconds,
-                         settings=dict(beta=cfg_air.beta, lora=sp["policy"] == "lora", config=cfg_air))
 
 lv = live.state("ppo")
 if lv.running:
@@ -175,7 +175,7 @@ if rows:
     if rec is not None:
         with note_ph.container():
             st.info(f"**These settings were trained before** (a class run that finished on {rec.recorded}, "
-                    f"{rec.wall_s:.0f} s): shown at once, step for step the same as a new run.")
+                    f"{rec.wall_s:.0f} s): shown at once, step for step what a new run on this server trains.")
             st.button("↻ Run it again live", key="ppo.again", help="Trains these settings again, live, in a worker.")
     elif lv.result.get("watching"):
         note_ph.caption("📡 Your teacher's run, followed live from its first step.")

@@ -118,9 +118,9 @@ else:
     st.markdown(f"**Expected answer:** {task['answer']:g}")
 
 s1, s2, s3 = st.columns(3, vertical_alignment="bottom")
-max_steps = s1.slider("Max steps", 1, 6, react_recorded.DEFAULTS["max_steps"], key="react.steps")
+max_steps = s1.slider("Max steps", 1, 6, react_recorded.DEFAULTS["max_steps"], key="react.max_steps")
 step_tokens = s2.slider("Tokens per step", 16, 96, react_recorded.DEFAULTS["step_tokens"], step=8,
-                        key="react.tokens")
+                        key="react.step_tokens")
 run_clicked = s3.button("Run the ReAct loop", key="react.run", type="primary")
 left, right = charts.main_figure().columns(2)   # the scripted and the model's trace: the lesson's main figure
 with left:

@@ -78,14 +78,6 @@ def named_rows(rows: list[dict]) -> dict[str, list[dict]]:
     return {names(float(b)): [r["runs"][b] for r in rows] for b in (rows[0]["runs"] if rows else {})}
 
 
-def rounds(result: dict) -> list[dict]:
-    """A finished run's result as the rounds the page draws live (the record of a class run)."""
-    hist = {b: r["history"] for b, r in result["runs"].items()}
-    n = min(len(h) for h in hist.values())
-    return [{"step": i + 1, "seconds": max(h[i]["seconds"] for h in hist.values()),
-             "runs": {b: h[i] for b, h in hist.items()}} for i in range(n)]
-
-
 def finish(lv: live.LiveRun) -> None:
     """The class run ended: each policy's result (symptoms, samples); or why it failed."""
     out, job = lv.result.get("outcome"), lv.result.get("job")
@@ -101,7 +93,8 @@ def train(use_record: bool = True) -> None:
     settings = recorded.hacking_settings((0.0, beta), beta=beta, steps=steps, lr=lr, seed=int(seed))
     spec, shareable = rlhf.ppo_job_spec(s, settings, float(max_s) * 2)
     lv = live.train_together("reward-hacking", "reward-hacking", spec, shareable=shareable,
-                             max_seconds=float(max_s) * 2, steps=steps, use_record=use_record, rows_of=rounds,
+                             max_seconds=float(max_s) * 2, steps=steps, use_record=use_record,
+                             rows_of=lambda result: result["rounds"],
                              settings=dict(beta=beta, steps=steps, lr=lr, seed=int(seed)))
     if lv.status == "finished":
         finish(lv)

@@ -291,13 +291,35 @@ def leave(key: str) -> Optional[LiveRun]:
     return lv
 
 
+_FOLLOWING = [0]                 # follow loops running in this process (every session's)
+_FOLLOWING_LOCK = threading.Lock()
+
+
 def follow(key: str, bar, draw: Callable[[list, LiveRun], None] | None = None, *, label: str = "step",
            poll_s: float = 0.5, every_s: float = 0.4, finisher: Finisher = None) -> LiveRun:
     """Follow the session's class run until it ends: its place in the queue while it waits; the
     bar ("<label> i/n · shared with N learners · about N s left") and the throttled live chart
-    ``draw(rows, lv)`` (as :func:`progress` throttles it) while it runs; then the job's outcome in
-    ``lv.result["job"]`` and ``finisher(lv)``. A rerun interrupts the loop; the next script run
-    calls this again and picks up where it was (the rows already drawn are in the LiveRun)."""
+    ``draw(rows, lv)`` while it runs; then the job's outcome in ``lv.result["job"]`` and
+    ``finisher(lv)``. A rerun interrupts the loop; the next script run calls this again and picks
+    up where it was (the rows already drawn are in the LiveRun).
+
+    The charts of ALL the follow loops of this process together take at most DRAW_SHARE of one
+    core: a loop waits ``cost * (1 - share) / share`` times the number of loops running between
+    its redraws. Why: when a class shares a run, every follower draws the same chart in this one
+    process; throttled each on its own (as :func:`progress` is), six followers of a PPO run drew
+    six four-panel charts (~0.4 CPU-s each, holding the GIL) every 2 s, more than a core, and
+    every other learner's rerun waited (bench/classroom.py, 60 learners). The bar still moves at
+    every poll: it is cheap."""
+    with _FOLLOWING_LOCK:
+        _FOLLOWING[0] += 1
+    try:
+        return _follow(key, bar, draw, label, poll_s, every_s, finisher)
+    finally:
+        with _FOLLOWING_LOCK:
+            _FOLLOWING[0] -= 1
+
+
+def _follow(key: str, bar, draw, label: str, poll_s: float, every_s: float, finisher: Finisher) -> LiveRun:
     from ui import class_runs
 
     lv = state(key)
@@ -338,8 +360,8 @@ def follow(key: str, bar, draw: Callable[[list, LiveRun], None] | None = None, *
                 parts.append(time_left(per * (n - i)))
             bar.progress(min(i / n, 1.0), text=" · ".join(parts))
             t = time.perf_counter()
-            if draw is not None and rows and (p.rows and (t - last_draw >= max(every_s, cost * (1 - DRAW_SHARE) / DRAW_SHARE)
-                                                          or not p.job.active)):
+            gap = max(every_s, cost * (1 - DRAW_SHARE) / DRAW_SHARE * max(_FOLLOWING[0], 1))
+            if draw is not None and rows and p.rows and (t - last_draw >= gap or not p.job.active):
                 draw(rows, lv)
                 last_draw = time.perf_counter()
                 cost = last_draw - t

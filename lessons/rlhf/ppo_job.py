@@ -2,7 +2,7 @@
 process): the PPO page's run (:func:`run`) and the reward-hacking page's two side-by-side runs
 (:func:`run_hacking`, kind ``reward-hacking``, settings = recorded.hacking_settings(...); a row per
 round: {"step", "seconds", "runs": {str(beta): StepStats fields}}; result: {"runs": {str(beta):
-PPOResult.to_json()}, "stopped"}).
+PPOResult.to_json()}, "rounds": the rows as streamed, "stopped"}).
 
 It trains exactly what ``recorded._ppo`` trains for the same settings (torch's global seed set to
 the run's seed, the pages' one-click reward model fitted fresh, pi_theta a private copy of the
@@ -157,11 +157,14 @@ def run_hacking(spec: dict, progress: Callable[[dict], None], should_stop: Calla
     def make(c: ppo.PPOConfig) -> ppo.PPOTrainer:
         return ppo.PPOTrainer(lb.policy("tiny", s["seed"]), rm, labeler, policy_lib.PROMPTS, c)
 
+    rounds: list[dict] = []
+
     def tick(row: dict, run) -> None:
-        progress({"step": row["step"], "seconds": row["seconds"],
-                  "runs": {str(b): asdict(tr.history[-1]) for b, tr in run.trainers.items()}})
+        rounds.append({"step": row["step"], "seconds": row["seconds"],
+                       "runs": {str(b): asdict(tr.history[-1]) for b, tr in run.trainers.items()}})
+        progress(rounds[-1])
     out = reward_hacking.run_side_by_side(make, cfg, tuple(s["betas"]), progress=tick, should_stop=should_stop)
-    return {"runs": {str(b): r.to_json() for b, r in out.items()},
+    return {"runs": {str(b): r.to_json() for b, r in out.items()}, "rounds": rounds,
             "stopped": next(iter(out.values())).stopped.value}
 
 

@@ -31,9 +31,10 @@ def _dicts_read(path: Path) -> list[tuple[str, str]]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lessons"):
             for a in node.names:
                 aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}   # PPOConfig(...) builds, not reads
     out = set()
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+        if (isinstance(node, ast.Attribute) and id(node) not in called and isinstance(node.value, ast.Name) and node.value.id in aliases
                 and DEFAULTS_NAME.match(node.attr) and node.attr not in NOT_PAGE_DEFAULTS):
             out.add((aliases[node.value.id], node.attr))
     return sorted(out)

@@ -34,7 +34,7 @@ def test_tools_can_be_called_from_the_page():
 
 def test_reference_trace_for_every_task():
     at = open_page(PAGE)
-    at.slider(key="react.tokens").set_value(24)      # settings with no recorded trace: only the reference
+    at.slider(key="react.step_tokens").set_value(24)      # settings with no recorded trace: only the reference
     for task in react.tasks():
         at.selectbox(key="react.task").set_value(task["question"])
         at.run()
@@ -50,8 +50,8 @@ def test_reference_trace_for_every_task():
 @pytest.mark.slow
 def test_model_loop_is_bounded_and_shown():
     at = open_page(PAGE)
-    at.slider(key="react.steps").set_value(1)
-    at.slider(key="react.tokens").set_value(16)
+    at.slider(key="react.max_steps").set_value(1)
+    at.slider(key="react.step_tokens").set_value(16)
     at.button(key="react.run").click()
     at.run()
     assert_no_exception(at)
@@ -89,7 +89,7 @@ def test_opens_with_the_recorded_smollm2_trace_of_the_question():
     assert f"**{rec.result['stopped']}** after {len(rec.result['steps'])} step(s)" in status
     assert any(c.value == rec.result["prompt"] for c in at.code)
     assert question in [t["question"] for t in react.tasks()]
-    at.slider(key="react.tokens").set_value(24).run()        # not recorded: the button is the way
+    at.slider(key="react.step_tokens").set_value(24).run()        # not recorded: the button is the way
     assert not any("Recorded run" in m.value for m in at.info)
     assert "Press the button: each step is one bounded greedy generation." in texts(at)
 
@@ -121,8 +121,8 @@ def test_a_file_request_runs_a_bounded_loop_and_no_tool_reads_a_file(question):
         at.selectbox(key="react.model").set_value(loaders.SMOL_CHOICE).run()
     at.selectbox(key="react.task").set_value("✏️ Type my own question").run()
     at.text_input(key="react.own").set_value(question).run()
-    at.slider(key="react.steps").set_value(2)
-    at.slider(key="react.tokens").set_value(32)
+    at.slider(key="react.max_steps").set_value(2)
+    at.slider(key="react.step_tokens").set_value(32)
     at.button(key="react.run").click().run()
     assert_no_exception(at)
     assert any(m.value.startswith("Stopped by") for m in at.markdown)

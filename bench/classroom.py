@@ -45,6 +45,7 @@ import random
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -301,8 +302,8 @@ class RssSampler(threading.Thread):
         for p in self.pids:
             try:
                 total += psutil.Process(p).memory_info().rss
-            except psutil.NoSuchProcess:      # a worker that was restarted: its successor is not counted
-                pass
+            except psutil.NoSuchProcess:      # a restarted worker: its successor is not counted
+                continue
         return total / 2**20
 
     def run(self):
@@ -401,8 +402,6 @@ def main() -> None:
     if args.url:
         out = asyncio.run(classroom(args.url.rstrip("/"), args, RssSampler(args.pid)))
     elif args.replicas > 1:
-        import tempfile
-
         import psutil
 
         from tests.e2e.server import haproxy_cluster
@@ -414,8 +413,6 @@ def main() -> None:
         out["replicas"] = args.replicas
     else:
         from tests.e2e.server import streamlit_server
-
-        import tempfile
 
         with tempfile.TemporaryDirectory() as tmp, streamlit_server(
                 timeout=180, env={"GENAI_LAB_DB_URL": f"sqlite:///{tmp}/classroom.sqlite"}) as (url, proc):

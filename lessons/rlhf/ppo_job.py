@@ -6,8 +6,8 @@ PPOResult.to_json()}, "rounds": the rows as streamed, "stopped"}).
 
 It trains exactly what ``recorded._ppo`` trains for the same settings (torch's global seed set to
 the run's seed, the pages' one-click reward model fitted fresh, pi_theta a private copy of the
-shared model), so a job on the one-click reward model takes the recorded run's path, step for
-step (tests/unit/rlhf/test_ppo_job.py checks it). What it adds: a row per step for the learner's
+shared model). One key takes one path on one processor: two runs of it give the same history,
+step for step (tests/unit/serving/test_class_runs.py); another processor rounds differently. What it adds: a row per step for the learner's
 live chart, the stop check, the page's seconds cap, a learner's own reward model, and the trained
 weights, saved for the session that asked (the preferences and DPO pages use the policy).
 

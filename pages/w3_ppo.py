@@ -171,17 +171,7 @@ if rows:
     tr = lv.result.get("trainer")
     draw(rows, lv.settings["beta"], rows[0]["samples"], rows[-1]["samples"], live_chart=False)
     res = tr.result if tr is not None else None
-    rec = lv.result.get("record")
-    if rec is not None:
-        with note_ph.container():
-            st.info(f"**These settings were trained before** (a class run that finished on {rec.recorded}, "
-                    f"{rec.wall_s:.0f} s): shown at once, step for step what a new run on this server trains.")
-            st.button("↻ Run it again live", key="ppo.again", help="Trains these settings again, live, in a worker.")
-    elif lv.result.get("watching"):
-        note_ph.caption("📡 Your teacher's run, followed live from its first step.")
-    elif (lv.result.get("followers") or 0) > 1 or lv.result.get("joined"):
-        note_ph.caption(f"A class run: you followed the same run as {max(lv.result.get('followers', 1) - 1, 1)} "
-                        "other learner(s) with these settings.")
+    live.class_run_note("ppo", note_ph)      # a record, the teacher's run, or a shared run
     first, last = rows[0], rows[-1]
     how = lv.run.stopped.describe() if lv.run.stopped is not None else "failed"
     msg = (f"Run finished ({how}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "

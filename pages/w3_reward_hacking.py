@@ -138,12 +138,7 @@ if lv.result and lv.result.get("error"):
 if not lv.running and lv.run is not None and lv.run.history:
     charts.show(rlhf.runs_figure(named_rows(lv.run.history), PANELS), key="reward-hacking.done",
                 where=chart_ph)
-    rec = lv.result.get("record")
-    if rec is not None:
-        with note_ph.container():
-            st.info(f"**These settings were trained before** (a class run that finished on {rec.recorded}, "
-                    f"{rec.wall_s:.0f} s): shown at once, step for step what a new run on this server trains.")
-            st.button("↻ Run it again live", key="reward-hacking.again", help="Trains both runs again, live.")
+    live.class_run_note("reward-hacking", note_ph)      # a record of these settings, or a shared run
     if lv.run.stopped is not StopReason.STEPS:
         how = lv.run.stopped.describe() if lv.run.stopped is not None else "failed"
         st.warning(f"Run ended early ({how}): showing the steps finished so far.")

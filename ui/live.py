@@ -276,6 +276,24 @@ def watch_broadcast(key: str, job_id: int, *, steps: int, max_seconds: float, se
     return lv
 
 
+def class_run_note(key: str, where) -> None:
+    """Above a finished class run's figure (``where``: a placeholder), where the run came from: a
+    record of the same settings (with **Run it again live**, key ``<key>.again``), the teacher's
+    broadcast, or a run shared with other learners."""
+    res = state(key).result or {}
+    rec = res.get("record")
+    if rec is not None:
+        with where.container():
+            st.info(f"**These settings were trained before** (a class run that finished on {rec.recorded}, "
+                    f"{rec.wall_s:.0f} s): shown at once, step for step what a new run on this server trains.")
+            st.button("↻ Run it again live", key=f"{key}.again", help="Trains these settings again, live.")
+    elif res.get("watching"):
+        where.caption("📡 Your teacher's run, followed live from its first step.")
+    elif (res.get("followers") or 0) > 1 or res.get("joined"):
+        where.caption(f"A class run: you followed the same run as {max(res.get('followers', 1) - 1, 1)} "
+                      "other learner(s) with these settings.")
+
+
 def leave(key: str) -> Optional[LiveRun]:
     """Stop pressed while following a class run: this learner leaves it (the run goes on for
     the others, and stops when nobody follows); the steps seen so far stay on the page."""

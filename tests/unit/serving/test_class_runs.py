@@ -51,6 +51,13 @@ def wait_end(pool, job_id, timeout=240):
     raise AssertionError(f"job {job_id} did not end in {timeout} s")
 
 
+def wait_for(condition, timeout: float) -> None:
+    t = time.time()
+    while not condition():
+        assert time.time() - t < timeout, f"not within {timeout} s"
+        time.sleep(0.2)
+
+
 def without_seconds(rows):
     return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
 
@@ -107,20 +114,14 @@ def test_one_key_run_twice_gives_the_same_history_step_for_step(pool, lab):
 def test_stop_leaves_the_run_for_the_others_and_the_last_one_out_stops_it(pool, lab):
     j = cr.request("ppo", spec_of(lab, steps=200), "a", shareable=True, max_seconds=300, eng=pool.eng).job
     cr.request("ppo", spec_of(lab, steps=200), "b", shareable=True, max_seconds=300, eng=pool.eng)
-    t = time.time()
-    while len(cr.poll(j.id, eng=pool.eng).rows) < 2:
-        assert time.time() - t < 120
-        time.sleep(0.2)
+    wait_for(lambda: len(cr.poll(j.id, eng=pool.eng).rows) >= 2, 120)
     cr.leave(j.id, "a", eng=pool.eng)
     n = len(cr.poll(j.id, eng=pool.eng).rows)
     time.sleep(3)
     p = cr.poll(j.id, eng=pool.eng)
     assert p.job.state == "running" and len(p.rows) > n and p.followers == 1    # goes on for b
     cr.leave(j.id, "b", eng=pool.eng)
-    t = time.time()
-    while cr.poll(j.id, eng=pool.eng).job.active:
-        assert time.time() - t < 30
-        time.sleep(0.2)
+    wait_for(lambda: not cr.poll(j.id, eng=pool.eng).job.active, 30)
     p = cr.poll(j.id, eng=pool.eng)
     assert p.job.state == "stopped" and p.job.stopped_by == "stopped" and len(p.rows) < 200
     with pool.eng.connect() as c:                       # a stopped run is not a record
@@ -129,25 +130,16 @@ def test_stop_leaves_the_run_for_the_others_and_the_last_one_out_stops_it(pool, 
 
 def test_a_closed_tab_stops_heartbeating_and_its_run_stops(pool, lab):
     j = cr.request("ppo", spec_of(lab, steps=200), "a", shareable=True, max_seconds=300, eng=pool.eng).job
-    t = time.time()
-    while len(cr.poll(j.id, eng=pool.eng).rows) < 1:
-        assert time.time() - t < 120
-        time.sleep(0.2)
+    wait_for(lambda: len(cr.poll(j.id, eng=pool.eng).rows) >= 1, 120)
     with pool.eng.begin() as c:     # the tab closed FOLLOWER_TTL_S ago: no heartbeat since
         c.execute(update(cr.followers_t).values(seen_at=time.time() - cr.FOLLOWER_TTL_S - 1))
-    t = time.time()
-    while cr.poll(j.id, eng=pool.eng).job.active:
-        assert time.time() - t < 30
-        time.sleep(0.2)
+    wait_for(lambda: not cr.poll(j.id, eng=pool.eng).job.active, 30)
     assert cr.poll(j.id, eng=pool.eng).job.state == "stopped"
 
 
 def test_a_killed_worker_fails_its_job_with_the_reason_and_the_next_job_runs(pool, lab):
     j = cr.request("ppo", spec_of(lab, steps=200), "a", shareable=True, max_seconds=300, eng=pool.eng).job
-    t = time.time()
-    while len(cr.poll(j.id, eng=pool.eng).rows) < 1:
-        assert time.time() - t < 120
-        time.sleep(0.2)
+    wait_for(lambda: len(cr.poll(j.id, eng=pool.eng).rows) >= 1, 120)
     victim = pool.pids()[0]
     os.kill(victim, signal.SIGKILL)
     end = wait_end(pool, j.id, timeout=30)

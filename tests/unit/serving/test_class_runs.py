@@ -209,3 +209,22 @@ def test_finished_runs_are_pruned_and_a_pruned_run_is_gone(tmp_path, lab):
         cr.poll(old.id, eng=eng)
     with eng.connect() as c:
         assert c.execute(select(cr.rows_t.c.id).where(cr.rows_t.c.job == old.id)).all() == []
+
+
+def test_make_run_starts_the_workers_with_the_app_and_none_outlive_it(tmp_path):
+    """scripts/serve.py (what `make run` runs) starts the class-run workers in the server's
+    process; when the server stops (SIGTERM, or killed outright) no worker is left behind."""
+    import psutil
+
+    from tests.e2e.server import streamlit_server
+
+    for how in ("terminate", "kill"):
+        env = {"GENAI_LAB_DB_URL": f"sqlite:///{tmp_path / how}.sqlite"}
+        with streamlit_server(timeout=180, env=env) as (_url, proc):
+            workers = [c for c in psutil.Process(proc.pid).children(recursive=True)
+                       if "ui.class_run_workers" in " ".join(c.cmdline())]
+            assert len(workers) >= 1
+            getattr(proc, how)()
+            proc.wait(30)
+        gone, alive = psutil.wait_procs(workers, timeout=15)
+        assert alive == [], f"workers left after the server was {how}ed: {[p.pid for p in alive]}"

@@ -158,8 +158,8 @@ if st.session_state.get("ppo.again"):
 
 lv = live.state("ppo")
 if lv.running:
-    # the metrics, chart and samples redraw at most a fifth of the time (the four-panel chart
-    # costs ~0.4 CPU-s); the bar moves at every step; the training itself runs in a worker process
+    # the metrics, chart and samples redraw at most a fifth of the time (live.follow); the bar
+    # moves at every step; the training itself runs in a worker process
     live.follow("ppo", bar, label="PPO step", finisher=finish,
                 draw=lambda rws, lv: draw(rws, lv.settings["beta"], rws[0]["samples"], rws[-1]["samples"],
                                           live_chart=True))

@@ -17,11 +17,11 @@ import threading
 import time
 from typing import Callable, Optional
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
-from ui.class_runs import (DONE, FAILED, FOLLOWER_TTL_S, GRACE_S, JOBS, POLL_S, QUEUED, ROOT, RUNNING, STOPPED, Job,
-                           _job, _keep_record, _read, canonical, engine, followers, followers_t, jobs_t, rows_t)
+from ui.class_runs import (DONE, FAILED, GRACE_S, JOBS, POLL_S, QUEUED, ROOT, RUNNING, STOPPED, Job,
+                           _job, _keep_record, _read, canonical, engine, followers, followers_query, jobs_t, rows_t)
 
 
 def _claim(eng: Engine, worker: str) -> Optional[Job]:
@@ -32,9 +32,7 @@ def _claim(eng: Engine, worker: str) -> Optional[Job]:
             if row is None:
                 return None
             t = time.time()
-            n = c.execute(select(func.count()).select_from(followers_t).where(
-                followers_t.c.job == row.id, followers_t.c.seen_at > t - FOLLOWER_TTL_S,
-                followers_t.c.controls.is_(True))).scalar_one()
+            n = c.execute(followers_query(row.id, t, controlling=True)).scalar_one()
             if n == 0:
                 c.execute(update(jobs_t).where(jobs_t.c.id == row.id, jobs_t.c.state == QUEUED)
                           .values(state=STOPPED, stopped_by="left", finished_at=t,

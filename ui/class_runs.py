@@ -117,11 +117,15 @@ def engine(url: str | None = None) -> Engine:
 
 
 def _read(eng: Engine):
-    return eng.connect().execution_options(read_only=True)
+    from study import db
+
+    return db._read(eng)        # a read-only connection (on SQLite it never waits for the write lock)
 
 
 def canonical(obj) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    from lessons.core import records
+
+    return records.canonical(obj)
 
 
 def job_key(kind: str, spec: dict, owner: str | None = None) -> str:
@@ -262,12 +266,15 @@ def followers(job_id: int, eng: Engine | None = None, now: Callable[[], float] =
     """How many learners follow the job now (heartbeat younger than FOLLOWER_TTL_S);
     ``controlling``: only those whose leaving can stop it (all but a broadcast's watchers)."""
     eng = eng or engine()
-    q = select(func.count()).select_from(followers_t).where(
-        followers_t.c.job == job_id, followers_t.c.seen_at > now() - FOLLOWER_TTL_S)
-    if controlling:
-        q = q.where(followers_t.c.controls.is_(True))
     with _read(eng) as c:
-        return c.execute(q).scalar_one()
+        return c.execute(followers_query(job_id, now(), controlling)).scalar_one()
+
+
+def followers_query(job_id: int, t: float, controlling: bool = False):
+    """SELECT the number of the job's followers with a heartbeat younger than FOLLOWER_TTL_S at ``t``."""
+    q = select(func.count()).select_from(followers_t).where(
+        followers_t.c.job == job_id, followers_t.c.seen_at > t - FOLLOWER_TTL_S)
+    return q.where(followers_t.c.controls.is_(True)) if controlling else q
 
 
 @dataclass(frozen=True)
@@ -296,8 +303,7 @@ def poll(job_id: int, since: int = 0, eng: Engine | None = None, now: Callable[[
         job = _job(row)
         rows = [json.loads(r) for r in c.execute(select(rows_t.c.row).where(rows_t.c.job == job_id)
                                                  .order_by(rows_t.c.id).offset(since)).scalars()]
-        n = c.execute(select(func.count()).select_from(followers_t).where(
-            followers_t.c.job == job_id, followers_t.c.seen_at > now() - FOLLOWER_TTL_S)).scalar_one()
+        n = c.execute(followers_query(job_id, now())).scalar_one()
         pos = running = None
         if job.state == QUEUED:
             pos = 1 + c.execute(select(func.count()).select_from(jobs_t).where(

@@ -178,12 +178,19 @@ def progress(bar, draw: Callable[[Row, Run], None] | None = None, *, text: Calla
         bar.progress(min(i / n, 1.0), text=" · ".join(parts))
         now = clock()
         # since the last redraw ENDED: a gap of cost * (1 - share) / share makes the chart `share` of the time
-        if draw is not None and (now - last[0] >= max(every_s, cost[0] * (1 - DRAW_SHARE) / DRAW_SHARE) or i >= n):
+        if draw is not None and (now - last[0] >= _redraw_gap(cost[0], every_s) or i >= n):
             draw(row, run)
             last[0] = clock()
             cost[0] = last[0] - now
 
     return tick
+
+
+def _redraw_gap(cost: float, every_s: float, sharing: int = 1) -> float:
+    """Seconds from the end of a redraw that cost ``cost`` to the next one: at least ``every_s``,
+    and long enough that the ``sharing`` loops that draw in this process together spend at most
+    DRAW_SHARE of the time drawing."""
+    return max(every_s, cost * (1 - DRAW_SHARE) / DRAW_SHARE * max(sharing, 1))
 
 
 def counter(bar, unit: str = "", *, clock: Callable[[], float] = time.perf_counter) -> Callable[..., None]:
@@ -225,11 +232,11 @@ def _rerun_pending() -> bool:
 
 # --------------------------------------------------------------------------- class runs
 def _session_id() -> str:
-    """This browser session's follower name: a random token in its state (not Streamlit's
-    session id, which AppTest gives every session alike)."""
-    import secrets
+    """This browser session's follower name: ui.teacher's random per-session token (not
+    Streamlit's session id, which AppTest gives every session alike)."""
+    from ui import teacher
 
-    return st.session_state.setdefault("_class_runs.follower", secrets.token_hex(12))
+    return teacher.session_name()
 
 
 # A training page whose job runs in a worker process (ui/class_runs.py). The LiveRun then holds
@@ -324,10 +331,10 @@ def follow(key: str, bar, draw: Callable[[list, LiveRun], None] | None = None, *
     The charts of ALL the follow loops of this process together take at most DRAW_SHARE of one
     core: a loop waits ``cost * (1 - share) / share`` times the number of loops running between
     its redraws. Why: when a class shares a run, every follower draws the same chart in this one
-    process; throttled each on its own (as :func:`progress` is), six followers of a PPO run drew
-    six four-panel charts (~0.4 CPU-s each, holding the GIL) every 2 s, more than a core, and
-    every other learner's rerun waited (bench/classroom.py, 60 learners). The bar still moves at
-    every poll: it is cheap."""
+    process; throttled each on its own (as :func:`progress` is), the followers of one PPO run
+    together drew its four-panel chart (holding the GIL) for more than a core's worth of time, and
+    every other learner's rerun waited (found with bench/classroom.py, 60 learners). The bar still
+    moves at every poll: it is cheap."""
     with _FOLLOWING_LOCK:
         _FOLLOWING[0] += 1
     try:
@@ -378,7 +385,7 @@ def _follow(key: str, bar, draw, label: str, poll_s: float, every_s: float, fini
                 parts.append(time_left(per * (n - i)))
             bar.progress(min(i / n, 1.0), text=" · ".join(parts))
             t = time.perf_counter()
-            gap = max(every_s, cost * (1 - DRAW_SHARE) / DRAW_SHARE * max(_FOLLOWING[0], 1))
+            gap = _redraw_gap(cost, every_s, sharing=_FOLLOWING[0])
             if draw is not None and rows and p.rows and (t - last_draw >= gap or not p.job.active):
                 draw(rows, lv)
                 last_draw = time.perf_counter()

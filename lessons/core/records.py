@@ -35,7 +35,8 @@ RECORDED_DIR = ROOT / "assets" / "recorded"
 FORMAT = 1
 
 
-def _canonical(obj) -> str:
+def canonical(obj) -> str:
+    """The one JSON form of a key's inputs and a record's body (sorted keys, no spaces, ASCII)."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
@@ -45,7 +46,7 @@ def _sha(text: str) -> str:
 
 def plain(obj):
     """``obj`` as JSON gives it back (tuples become lists): what a record holds after a round trip."""
-    return json.loads(_canonical(obj))
+    return json.loads(canonical(obj))
 
 
 def code_version(paths: Iterable[str], root: Path = ROOT) -> str:
@@ -67,7 +68,7 @@ def code_version(paths: Iterable[str], root: Path = ROOT) -> str:
 
 
 def run_key(kind: str, settings: dict, fingerprints: dict, code: str) -> str:
-    return _sha(_canonical({"kind": kind, "settings": settings, "fingerprints": fingerprints, "code": code}))
+    return _sha(canonical({"kind": kind, "settings": settings, "fingerprints": fingerprints, "code": code}))
 
 
 @dataclass
@@ -100,7 +101,7 @@ def measure(kind: str, settings: dict, fingerprints: dict, code: str, fn) -> Rec
 
 def encode(record: Record) -> str:
     body = asdict(record)
-    return json.dumps({"format": FORMAT, "key": record.key, "sha256": _sha(_canonical(body)), "record": body},
+    return json.dumps({"format": FORMAT, "key": record.key, "sha256": _sha(canonical(body)), "record": body},
                       indent=1, sort_keys=True, allow_nan=False)
 
 
@@ -109,7 +110,7 @@ def decode(text: str) -> Optional[Record]:
     try:
         doc = json.loads(text)
         body = doc["record"]
-        if doc.get("format") != FORMAT or _sha(_canonical(body)) != doc["sha256"]:
+        if doc.get("format") != FORMAT or _sha(canonical(body)) != doc["sha256"]:
             return None
         rec = Record(**body)
         return rec if rec.key == doc["key"] else None

@@ -168,7 +168,7 @@ def run_hacking(spec: dict, progress: Callable[[dict], None], should_stop: Calla
             "stopped": next(iter(out.values())).stopped.value}
 
 
-KEEP_WEIGHTS = 60   # trained weight files kept (newest first; a tiny-GPT run's is ~5 MB)
+KEEP_WEIGHTS = 60   # trained weight files kept, newest first
 
 
 def prune_weights(folder: Path, keep: int = KEEP_WEIGHTS) -> None:
@@ -182,7 +182,7 @@ def prune_weights(folder: Path, keep: int = KEEP_WEIGHTS) -> None:
 def spec_hash(spec: dict) -> str:
     import hashlib
 
-    return hashlib.sha256(records._canonical(spec).encode()).hexdigest()[:24]
+    return hashlib.sha256(records.canonical(spec).encode()).hexdigest()[:24]
 
 
 def load_policy(result: dict, base, smol=None, seed: int = 0):

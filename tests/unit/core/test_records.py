@@ -33,7 +33,7 @@ def test_encode_decode_round_trip_and_tampering_is_refused():
     assert records.decode(json.dumps(doc)) is None
     doc = json.loads(text)
     doc["record"]["settings"]["beta"] = 0.0                                  # claims another run ...
-    doc["sha256"] = records._sha(records._canonical(doc["record"]))          # ... with a fixed checksum
+    doc["sha256"] = records._sha(records.canonical(doc["record"]))          # ... with a fixed checksum
     assert records.decode(json.dumps(doc)) is None                          # the key no longer matches
     doc = json.loads(text)
     doc["format"] = records.FORMAT + 1

@@ -119,6 +119,11 @@ def show_results(results: dict) -> None:
     """The symptom table and what each policy writes at the end: {beta: PPOResult}."""
     verdicts = {names(b): reward_hacking.verdict(res) for b, res in results.items()}
     st.dataframe(pd.DataFrame(reward_hacking.symptom_rows(verdicts)), hide_index=True, width="stretch")
+    n = min(len(res.history) for res in results.values())
+    if n < 6:   # the table compares the mean of the first 3 steps with the mean of the last 3
+        st.caption(f"Only {n} step{'s' if n != 1 else ''}: the start and end averages overlap, so they look alike. "
+                   "The two runs also start alike: the KL penalty is 0 until a policy has moved away from π_ref, "
+                   "so β makes no difference in the first steps.")
     st.subheader("What each policy writes now")
     cols = st.columns(len(results))
     for col, (b, res) in zip(cols, results.items()):

@@ -29,6 +29,7 @@ def test_two_runs_side_by_side():
     row = table[table["symptom"].str.startswith("labeler win-rate")].iloc[0]
     assert row["β = 0 (no KL penalty)"] == f"{v['win_rate'][0]:.2f} → {v['win_rate'][1]:.2f}"
     assert "What each policy writes now" in texts(at)
+    assert "Only 5 steps: the start and end averages overlap" in texts(at)    # says why start ≈ end
     assert len(at.get("plotly_chart")) == 1
     assert "Run ended early" not in texts(at)
 

@@ -18,11 +18,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # The optional Qwen model (`make qwen`) is switched off for the suite, so pages default to
 # SmolLM2 as they do in CI; tests of the Qwen code paths turn it back on themselves.
 os.environ.setdefault("GENAI_LAB_QWEN", "off")
-# Progress and polls written by tests go to a throwaway SQLite file, never the learner's own.
-if "GENAI_LAB_DB_URL" not in os.environ:
+# Progress, polls and class runs written by tests go to a throwaway SQLite file, never the
+# learner's own: one per test process (each pytest-xdist worker, which inherits the controller's
+# environment, makes its own), so the class runs of tests running side by side never meet.
+if "GENAI_LAB_DB_URL" not in os.environ or os.environ.get("GENAI_LAB_TEST_DB_OF") not in (None, str(os.getpid())):
     import tempfile
 
     os.environ["GENAI_LAB_DB_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='genai-lab-test-db-')}/classroom.sqlite"
+    os.environ["GENAI_LAB_TEST_DB_OF"] = str(os.getpid())
 
 import pytest  # noqa: E402
 

@@ -2,7 +2,10 @@
 (``python -m ui.class_run_workers``), which takes queued jobs FIFO and runs them, and the
 supervisor in the web process (:class:`Pool`), which restarts a worker that died and marks its job
 failed with the reason, and kills a worker whose job ran past its deadline (a hang). A worker
-exits when its parent process is gone. Plain Python: no streamlit here."""
+exits when its parent process is gone or stops it, and marks the job it ran failed first. Every
+supervisor also fails the jobs of workers that no supervisor watches any more (another server on
+this host that was killed; on another host, a job past its deadline), so nobody follows a run that
+no process runs. Plain Python: no streamlit here."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +25,12 @@ from sqlalchemy.engine import Engine
 
 from ui.class_runs import (DONE, FAILED, GRACE_S, JOBS, POLL_S, QUEUED, ROOT, RUNNING, STOPPED, Job,
                            _job, _keep_record, _read, canonical, engine, followers, followers_query, jobs_t, rows_t)
+
+
+class ServerStopped(BaseException):
+    """Raised in a worker when its server stops it (SIGTERM) or is gone: the job it runs is marked
+    failed with the reason, then the worker exits. A BaseException, so a job's own ``except
+    Exception`` cannot swallow it."""
 
 
 def _claim(eng: Engine, worker: str) -> Optional[Job]:
@@ -59,9 +68,10 @@ def _load(path: str) -> Callable:
     return getattr(importlib.import_module(mod), fn)
 
 
-def run_one(eng: Engine, job: Job, jobs: dict[str, str]) -> str:
+def run_one(eng: Engine, job: Job, jobs: dict[str, str], parent: int | None = None) -> str:
     """Run a claimed job in this process: rows into class_rows, the outcome into class_jobs, a
-    whole shareable run into class_records. Returns the job's final state."""
+    whole shareable run into class_records. Returns the job's final state. With ``parent``, the
+    job ends (failed, with the reason) as soon as that process is gone."""
     with _read(eng) as c:
         spec = json.loads(c.execute(select(jobs_t.c.spec).where(jobs_t.c.id == job.id)).scalar_one())
     last = [0.0, False]
@@ -71,6 +81,8 @@ def run_one(eng: Engine, job: Job, jobs: dict[str, str]) -> str:
             c.execute(insert(rows_t).values(job=job.id, row=canonical(row)))
 
     def should_stop() -> bool:       # asked before each step: at most one read every second
+        if parent is not None and os.getppid() != parent:
+            raise ServerStopped("the server it ran on stopped")
         t = time.monotonic()
         if t - last[0] >= 1.0:
             last[0], last[1] = t, followers(job.id, eng, controlling=True) == 0
@@ -79,6 +91,9 @@ def run_one(eng: Engine, job: Job, jobs: dict[str, str]) -> str:
     w, c0 = time.perf_counter(), time.process_time()
     try:
         result = _load(jobs[job.kind])(spec, progress, should_stop)
+    except ServerStopped as exc:
+        _finish(eng, job.id, FAILED, error=str(exc))
+        raise
     except Exception as exc:  # noqa: BLE001 - the job failed: its followers see why
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         _finish(eng, job.id, FAILED, error=f"{first} ({type(exc).__name__})")
@@ -108,7 +123,7 @@ def worker_main(url: str, jobs: dict[str, str], threads: int, parent: int) -> No
         if job is None:
             time.sleep(POLL_S)
             continue
-        run_one(eng, job, jobs)
+        run_one(eng, job, jobs, parent)
 
 
 # --------------------------------------------------------------------------- the supervisor
@@ -134,7 +149,7 @@ class Pool:
     def start(self) -> "Pool":
         with self._lock:
             self.procs = [self._spawn() for _ in range(self.n)]
-        self._recover_orphans()
+        self._fail_orphans()
         threading.Thread(target=self._watch, name="genai-lab-class-runs", daemon=True).start()
         return self
 
@@ -142,15 +157,24 @@ class Pool:
         host = socket.gethostname()
         return {f"{host}:{p.pid}": p for p in self.procs}
 
-    def _recover_orphans(self) -> None:
-        """Jobs marked running by workers of this host that no longer exist (a server restart)."""
-        host = socket.gethostname()
+    def _fail_orphans(self, ours: frozenset[str] = frozenset()) -> None:
+        """Fail the running jobs of workers that are not ``ours`` and that no process runs any more:
+        on this host, a worker that no longer exists (its server was killed, or restarted); on any
+        host, a job past its deadline by twice the grace (its own supervisor would have stopped it
+        at once the grace; it has none left, or that host is gone)."""
+        host, t = socket.gethostname(), time.time()
         with _read(self.eng) as c:
-            rows = c.execute(select(jobs_t.c.id, jobs_t.c.worker).where(jobs_t.c.state == RUNNING)).all()
-        for jid, worker in rows:
+            rows = c.execute(select(jobs_t.c.id, jobs_t.c.worker, jobs_t.c.started_at, jobs_t.c.max_seconds)
+                             .where(jobs_t.c.state == RUNNING)).all()
+        for jid, worker, started, limit in rows:
+            if worker in ours:
+                continue
             h, _, pid = (worker or "").rpartition(":")
             if h == host and pid.isdigit() and not _alive(int(pid)):
-                _finish(self.eng, jid, FAILED, error="the server restarted while it ran")
+                _finish(self.eng, jid, FAILED, error="its worker process is gone: the server it ran on stopped")
+            elif started is not None and t > started + limit + 2 * self.grace_s:
+                _finish(self.eng, jid, FAILED, error=f"it ran past its time limit ({limit:.0f} s) and its "
+                                                     "worker no longer answers")
 
     def check(self) -> None:
         """One round of the watch: restart dead workers (failing their job), kill hung ones."""
@@ -174,6 +198,7 @@ class Pool:
                         _finish(self.eng, job.id, FAILED, error=f"its worker process stopped ({how})")
                     self.log.append(f"restarted {name} ({p.returncode})")
                     self.procs[self.procs.index(p)] = self._spawn()
+            self._fail_orphans(frozenset(names))
 
     def _watch(self) -> None:
         while not self._stop.wait(self.watch_s):
@@ -193,6 +218,12 @@ class Pool:
                     p.wait(10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+                    p.wait()
+            # a worker marks its own job failed when stopped; one that was killed could not
+            names = list(self._names())
+        with self.eng.begin() as c:
+            c.execute(update(jobs_t).where(jobs_t.c.state == RUNNING, jobs_t.c.worker.in_(names))
+                      .values(state=FAILED, finished_at=time.time(), error="the server stopped while it ran"))
 
     def pids(self) -> list[int]:
         with self._lock:
@@ -216,8 +247,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--parent", type=int, required=True)
     ap.add_argument("--jobs", default=json.dumps(JOBS))
     a = ap.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    worker_main(a.url, json.loads(a.jobs), a.threads, a.parent)
+
+    def stopped(*_):
+        raise ServerStopped("the server stopped while it ran")
+
+    signal.signal(signal.SIGTERM, stopped)
+    try:
+        worker_main(a.url, json.loads(a.jobs), a.threads, a.parent)
+    except ServerStopped:
+        sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Real-browser fixtures: one live server per test session, one headless Chromium."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 @pytest.fixture(scope="session")
 def app_url():
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    with streamlit_server() as (url, _proc):
+    # the session's server uses the test process's database (tests/conftest.py): tests seed and read it
+    with streamlit_server(env={"GENAI_LAB_DB_URL": os.environ["GENAI_LAB_DB_URL"]}) as (url, _proc):
         yield url
 
 

@@ -30,9 +30,18 @@ def chromium_path() -> str | None:
 
 @contextmanager
 def streamlit_server(script: str = "app.py", cwd: Path = ROOT, timeout: float = 90, env: dict | None = None):
-    """Yields (base_url, process). Polls /_stcore/health until the server answers."""
+    """Yields (base_url, process). Polls /_stcore/health until the server answers.
+
+    Each server gets a database of its own (progress, polls, class runs), thrown away after it,
+    unless ``env`` names one (``GENAI_LAB_DB_URL``): servers that share a database share their
+    class runs and workers, as replicas do, so servers of unrelated tests must not."""
+    import tempfile
+
     port = free_port()
     e = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONUNBUFFERED="1")
+    own_db = None if "GENAI_LAB_DB_URL" in (env or {}) else tempfile.TemporaryDirectory(prefix="genai-lab-server-db-")
+    if own_db is not None:
+        e["GENAI_LAB_DB_URL"] = f"sqlite:///{own_db.name}/classroom.sqlite"
     e.update(env or {})
     log = open(ROOT / "artifacts" / f"server-{port}.log", "w") if (ROOT / "artifacts").is_dir() else subprocess.DEVNULL
     # The app is started as `make run` starts it (scripts/serve.py); other scripts plainly.
@@ -66,6 +75,9 @@ def streamlit_server(script: str = "app.py", cwd: Path = ROOT, timeout: float = 
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        if own_db is not None:
+            own_db.cleanup()
 
 
 HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
@@ -87,12 +99,17 @@ def haproxy_loopback_config(path: Path, ports: list[int]) -> Path:
 def haproxy_cluster(n: int, workdir: Path, timeout: float = 180, env: dict | None = None):
     """``n`` app replicas (streamlit_server) behind the shipped HAProxy config on loopback.
     Yields (proxy_url, stats_url, replicas) once HAProxy sees every replica healthy;
-    ``replicas`` is the list of (url, process)."""
+    ``replicas`` is the list of (url, process). The replicas share one database (``env``'s
+    ``GENAI_LAB_DB_URL``, or a new one), as replicas behind one proxy do."""
+    import tempfile
     from contextlib import ExitStack
 
     if shutil.which("haproxy") is None:
         raise RuntimeError("Debian haproxy is not installed: `make test` installs it (apt-get install haproxy).")
     with ExitStack() as stack:
+        if "GENAI_LAB_DB_URL" not in (env or {}):
+            db_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="genai-lab-cluster-db-"))
+            env = {**(env or {}), "GENAI_LAB_DB_URL": f"sqlite:///{db_dir}/classroom.sqlite"}
         replicas = [stack.enter_context(streamlit_server(timeout=timeout, env=env)) for _ in range(n)]
         ports = [int(url.rsplit(":", 1)[1]) for url, _ in replicas]
         front, stats = free_port(), free_port()

@@ -32,7 +32,10 @@ def _open(browser, url, steps: int | None = None, **settings):
 
 
 def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_url, browser):
-    ctx_a, a = _open(browser, one_slot_url, steps=100)    # long enough for B to queue, leave and rejoin
+    # A's run must outlast B's queueing, leaving and rejoining, which take seconds of the browser's
+    # time: 500 steps of the largest model (tens of seconds of training on one thread), not a
+    # short run of the default one that a fast machine finishes first
+    ctx_a, a = _open(browser, one_slot_url, steps=500, layers=4, width=128)
     ctx_b, b = _open(browser, one_slot_url, steps=20)
     a.locator(".st-key-pretraining-live-start button").click()
     a.get_by_text("step ", exact=False).first.wait_for()          # A's run is under way

@@ -228,3 +228,72 @@ def test_make_run_starts_the_workers_with_the_app_and_none_outlive_it(tmp_path):
             proc.wait(30)
         gone, alive = psutil.wait_procs(workers, timeout=15)
         assert alive == [], f"workers left after the server was {how}ed: {[p.pid for p in alive]}"
+
+
+def test_a_stopping_server_fails_the_run_its_worker_ran_with_the_reason(pool, lab):
+    """A server that stops (its pool closes: SIGTERM to its workers) leaves no run marked running
+    for its followers to wait on: the worker marks its job failed and says why."""
+    j = cr.request("ppo", spec_of(lab, steps=200), "a", shareable=True, max_seconds=300, eng=pool.eng).job
+    wait_for(lambda: len(cr.poll(j.id, eng=pool.eng).rows) >= 1, 120)
+    pool.close()
+    end = cr.poll(j.id, eng=pool.eng)
+    assert end.job.state == "failed" and "the server stopped while it ran" in end.job.error
+
+
+def test_a_worker_whose_server_is_gone_fails_its_run_and_exits(tmp_path, lab):
+    """The server is killed outright (no SIGTERM reaches its workers): the worker sees its parent
+    gone at its next step, marks its job failed with the reason, and exits."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    url = f"sqlite:///{tmp_path / 'q.sqlite'}"
+    eng = cr.engine(url)
+    j = cr.request("ppo", spec_of(lab, steps=200), "a", shareable=True, max_seconds=300, eng=eng).job
+    # a stand-in server: a process whose child is the worker
+    server = subprocess.Popen([sys.executable, "-c", (
+        "import os, subprocess, sys, time; subprocess.Popen([sys.executable, '-m', 'ui.class_run_workers', "
+        f"'--url', {url!r}, '--parent', str(os.getpid())]); time.sleep(600)")],
+        cwd=str(cr.ROOT), env={**os.environ, "GENAI_LAB_CACHE": str(tmp_path / "cache")})
+    def started() -> bool:
+        cr.heartbeat(j.id, "a", eng=eng)       # the follower's page is open while the worker starts
+        return len(cr.poll(j.id, eng=eng).rows) >= 1
+
+    try:
+        wait_for(started, 120)
+        worker = psutil.Process(server.pid).children()[0]
+    finally:
+        server.kill()
+        server.wait()
+    wait_for(lambda: not cr.poll(j.id, eng=eng).job.active, 30)
+    end = cr.poll(j.id, eng=eng)
+    assert end.job.state == "failed" and "the server it ran on stopped" in end.job.error
+    assert psutil.wait_procs([worker], timeout=15)[1] == []
+
+
+def test_a_supervisor_fails_runs_that_no_process_runs_any_more(tmp_path, lab):
+    """Another server on this host was killed with its workers (its own supervisor is gone too),
+    or a worker on another host stopped answering: a running supervisor fails their jobs, so
+    their followers see why instead of waiting."""
+    import socket
+    import subprocess
+    import sys
+
+    eng = cr.engine(f"sqlite:///{tmp_path / 'q.sqlite'}")
+    here = cr.request("ppo", spec_of(lab, seed=1), "a", shareable=True, max_seconds=300, eng=eng).job
+    away = cr.request("ppo", spec_of(lab, seed=2), "b", shareable=True, max_seconds=300, eng=eng).job
+    late = cr.request("ppo", spec_of(lab, seed=3), "c", shareable=True, max_seconds=300, eng=eng).job
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    t = time.time()
+    with eng.begin() as c:
+        for job, worker, started in ((here, f"{socket.gethostname()}:{dead.pid}", t),
+                                     (away, "elsewhere:1", t), (late, "elsewhere:2", t - 300 - 10)):
+            c.execute(update(cr.jobs_t).where(cr.jobs_t.c.id == job.id)
+                      .values(state="running", worker=worker, started_at=started))
+    workers.Pool(0, str(eng.url), grace_s=1.0).check()
+    states = {j.id: cr.poll(j.id, eng=eng).job for j in (here, away, late)}
+    assert states[here.id].state == "failed" and "its worker process is gone" in states[here.id].error
+    assert states[away.id].state == "running"           # another host's live run: left to its own supervisor
+    assert states[late.id].state == "failed" and "no longer answers" in states[late.id].error

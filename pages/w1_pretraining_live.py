@@ -5,15 +5,18 @@
 # topics: pretraining, causal language modeling, training loss, sampling during training
 # summary: Pretrain a fresh GPT from random weights on Shakespeare in under a minute and watch its samples turn from noise into words.
 """Live pretraining of a fresh, randomly initialised tiny GPT: loss curve, progress bar,
-samples every N steps, and a Stop button that keeps what was learned."""
+samples every N steps, and a Stop button that keeps what was learned. The run is a class run
+(ui/class_runs.py): it trains in a worker process, learners who press Start on the same settings
+follow one run, and a run that finished all its steps shows again at once."""
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import models
-from lessons.pretraining import pretraining_live, recorded_live, tiny_gpt
+from lessons.pretraining import pretraining_live, pretraining_live_job, recorded_live, tiny_gpt
 from lessons.core.perplexity import describe as describe_slice
-from ui import charts, common, live, loaders, recorded, runtime
+from ui import charts, common, jobs, live, loaders, recorded
+from ui.inputs import md_escape
 
 MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
 
@@ -79,17 +82,24 @@ def loss_fig(steps_x: list, losses: list, planned: int) -> go.Figure:
     return fig
 
 
-def show_samples(res: tiny_gpt.PretrainResult, where) -> None:
+def show_samples(samples: list, where) -> None:
     with where.container():
         st.subheader("Samples (newest first)")
-        for step, text in reversed(res.samples[-6:]):
+        for step, text in reversed(samples[-6:]):
             st.markdown(f"**step {step}**")
             st.text(text)
 
 
+def samples_of(rows: list) -> list:
+    """The samples a run's rows carried (pretraining_live_job: each row brings the new ones)."""
+    return [tuple(s) for r in rows for s in r.get("samples", [])]
+
+
 def finish(lv: live.LiveRun) -> None:
-    """A finished or stopped run: a last sample and the validation perplexity of what it learned."""
-    pretraining_live.finish(lv.result, tok)
+    """The class run ended: its result (a last sample and the validation perplexity), or why it failed."""
+    out = lv.result.get("outcome")
+    if out is not None and out.state == "failed":
+        lv.result["error"] = out.error
 
 
 @st.cache_resource(show_spinner=False)
@@ -105,35 +115,37 @@ with charts.main_figure():       # the lesson's main figure: the recorded run on
     chart = st.empty()
 
 
-# A run interrupted by the Stop button (or by any other click, which also reruns the page)
-# is finished here with what it learned so far.
-if (stopped := live.finish_interrupted("pretraining-live", finish, restarting=start)) is not None:
-    live.stopped_note(stopped.run)
 
+def start_run(use_record: bool = True) -> None:
+    """Start (or Run it again live): join the class run of these settings, or queue it for a
+    worker process; a finished run of these settings shows at once."""
+    spec = pretraining_live_job.spec(settings, MAX_SECONDS, lab.fingerprints(settings), jobs.budget().threads, dev)
+    live.train_together("pretraining-live", pretraining_live_job.KIND, spec, shareable=True,
+                        max_seconds=MAX_SECONDS, steps=steps, settings=settings, use_record=use_record,
+                        rows_of=lambda result: result["history"])
+
+
+# Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
+# and the page shows what it learned (its last sample and validation perplexity, from the worker).
+if st.session_state.get("pretraining-live.stop"):
+    live.leave("pretraining-live", see_it_end=True)
 if start:
-    with runtime.training_slot() as ok:
-        if ok:
-            # a brand-new private model, on the chosen device
-            res = pretraining_live.new_run(len(tok), tok.eos_token_id, settings, MAX_SECONDS)
-            res.model.to(dev)
-            lv = live.begin("pretraining-live", res.log, res, settings)
-            bar = st.progress(0.0, text="starting ...")
-            sample_box = st.empty()
+    start_run()
+if st.session_state.get("pretraining-live.again"):
+    start_run(use_record=False)
 
-            def draw(row: dict, log: tiny_gpt.TrainLog) -> None:
-                charts.show(loss_fig(res.log.steps, res.log.losses, res.steps),
-                            key=f"pretraining-live.live_{row['step']}", where=chart, fit=True)
+if live.state("pretraining-live").running:
+    bar = st.progress(0.0, text="starting ...")
+    sample_box = st.empty()
 
-            tick = live.progress(bar, draw, text=lambda m, log: f"loss {m['loss']:.3f} · "
-                                 f"{m['tokens'] / max(m['seconds'], 1e-6):,.0f} tokens/s")
-            pretraining_live.pretrain(res, tok, train_ids, lr, MAX_SECONDS, progress=tick,
-                                      should_stop=runtime.stop_requested,
-                                      on_sample=lambda r: show_samples(r, sample_box))
-            live.end(lv, finish)
-            bar.empty()
-            chart.empty()
-            sample_box.empty()
+    def draw(rows: list, lv: live.LiveRun) -> None:
+        charts.show(loss_fig([r["step"] for r in rows], [r["loss"] for r in rows], lv.run.steps_planned),
+                    key=f"pretraining-live.live_{rows[-1]['step']}", where=chart, fit=True)
+        show_samples(samples_of(rows), sample_box)
 
+    live.follow("pretraining-live", bar, draw, finisher=finish)
+    bar.empty()
+    sample_box.empty()
 
 
 def samples_table(samples: list) -> None:
@@ -159,21 +171,30 @@ if lv.status == "idle" and rec is not None and settings == D:
 elif lv.status == "idle":
     st.info("Press **Start pretraining**. Expect about a minute on a laptop CPU; a GPU is much faster.")
 elif not lv.running:
-    res = lv.result
-    done = lv.run.steps_done
-    why = lv.run.describe()
+    job = lv.result.get("job") or {}          # the worker's result; none when this learner left a shared run
+    rows = lv.run.history
+    losses = [r["loss"] for r in rows]
+    if lv.result.get("error"):
+        st.error(f"The run stopped: {md_escape(lv.result['error'])}. Press **Start pretraining** to try again.")
+    if lv.stopped:
+        live.stopped_note(lv.run)
+    if lv.stopped and not job:
+        st.info("You left the run: it goes on for the learners who follow it (and ends when nobody does); "
+                "the steps above are the ones you saw.")
+    live.class_run_note("pretraining-live", note)     # a record of these settings, or a shared run
+    why = lv.run.describe() if lv.run.stopped is not None else "failed"
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Steps done", f"{done} of {res.steps}", help=why)
-    m2.metric("Final loss (10-step mean)", f"{sum(res.log.losses[-10:]) / max(1, len(res.log.losses[-10:])):.3f}"
-              if res.log.losses else "–")
-    m3.metric("Validation perplexity", f"{res.val_ppl:,.1f}" if res.val_ppl else "–",
+    m1.metric("Steps done", f"{len(rows)} of {lv.run.steps_planned}", help=why)
+    m2.metric("Final loss (10-step mean)", f"{sum(losses[-10:]) / len(losses[-10:]):.3f}" if losses else "–")
+    m3.metric("Validation perplexity", f"{job['val_ppl']:,.1f}" if job.get("val_ppl") else "–",
               help=f"Shakespeare perplexity, {describe_slice()} (the same slice on every page). "
                    "Uniform guessing: 4,096.")
-    m4.metric("Tokens seen", f"{res.log.tokens_seen:,}")
-    st.caption(f"Run ended: {why}. {res.log.seconds:.1f} s of training.")
-    charts.show(loss_fig(res.log.steps, res.log.losses, res.steps), key="pretraining-live.final_fig",
-                where=chart, fit=True)
-    samples_table(res.samples)
+    m4.metric("Tokens seen", f"{rows[-1]['tokens']:,}" if rows else "–")
+    if rows:
+        st.caption(f"Run ended: {why}. {rows[-1]['seconds']:.1f} s of training.")
+        charts.show(loss_fig([r["step"] for r in rows], losses, lv.run.steps_planned),
+                    key="pretraining-live.final_fig", where=chart, fit=True)
+    samples_table([tuple(s) for s in job["samples"]] if job else samples_of(rows))
 
 common.try_this(
     "Train 1 layer × 32 wide, then 4 × 128 for the same steps: which reaches a lower loss, and which is faster per step?",

@@ -94,6 +94,7 @@ def buttons(key: str, start_label: str, *, start: str = "train", stop_help: str 
     own results). ``disabled``: Start cannot be clicked (the settings cannot train). Returns
     True when Start was clicked."""
     if reset_label and st.session_state.get(f"{key}.reset"):   # clicked: reset before drawing, so it hides now
+        leave(key)                                      # a class run this session followed: left first
         st.session_state[_slot(key)] = LiveRun(key)
         if on_reset is not None:
             on_reset()
@@ -301,18 +302,28 @@ def class_run_note(key: str, where) -> None:
                       "other learner(s) with these settings.")
 
 
-def leave(key: str) -> Optional[LiveRun]:
+def leave(key: str, see_it_end: bool = False) -> Optional[LiveRun]:
     """Stop pressed while following a class run: this learner leaves it (the run goes on for
-    the others, and stops when nobody follows); the steps seen so far stay on the page."""
+    the others, and stops when nobody follows); the steps seen so far stay on the page.
+
+    ``see_it_end``: when nobody else follows the run, this Stop ends it, so the page keeps
+    following it for the moment it takes to stop after its current step (the bar says so) and
+    gets the worker's result of the stopped run (what a page computes from a stopped model,
+    e.g. its validation perplexity). With others still on it, the learner leaves as above."""
     from ui import class_runs
 
     lv = state(key)
     if not lv.running or "job_id" not in (lv.result or {}):
         return None
-    class_runs.leave(lv.result["job_id"], _session_id())
-    lv.status = "finished"
+    jid = lv.result["job_id"]
+    class_runs.leave(jid, _session_id())
     if lv.run is not None:
         lv.run.stopped = StopReason.STOPPED
+    if see_it_end and class_runs.followers(jid, controlling=True) == 0 and \
+            class_runs.poll(jid, since=len(lv.result["rows"])).job.state == class_runs.RUNNING:
+        lv.result["stopping"] = True     # still running: follow() waits for the stopped run's result
+        return lv
+    lv.status = "finished"
     return lv
 
 
@@ -353,7 +364,7 @@ def _follow(key: str, bar, draw, label: str, poll_s: float, every_s: float, fini
     n = max(lv.run.steps_planned if lv.run is not None else 1, 1)
     while True:
         now = time.monotonic()
-        if now - last_beat >= class_runs.HEARTBEAT_S:
+        if now - last_beat >= class_runs.HEARTBEAT_S and not lv.result.get("stopping"):
             class_runs.heartbeat(jid, who)
             last_beat = now
         try:
@@ -378,7 +389,9 @@ def _follow(key: str, bar, draw, label: str, poll_s: float, every_s: float, fini
             rows = lv.result["rows"]
             i = rows[-1]["step"] if rows else 0
             parts = [f"{label} {i}/{n}" if rows else "Starting ..."]
-            if shared:
+            if lv.result.get("stopping"):
+                parts.append("⏹ stopping after this step ...")
+            elif shared:
                 parts.append(shared)
             if rows and i < n:
                 per = rows[-1]["seconds"] / max(i, 1)

@@ -67,6 +67,29 @@ def code_version(paths: Iterable[str], root: Path = ROOT) -> str:
     return h.hexdigest()
 
 
+def cpu_model() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo), else the platform's words for it. A class
+    run's key holds it: another processor rounds the floats of a step differently."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return f"{platform.machine()} {platform.processor()}".strip()
+
+
+def job_spec(settings: dict, max_seconds: float, fingerprints: dict, code: str, threads: int,
+             device: str = "cpu", **extra) -> dict:
+    """A class run's spec (ui/class_runs.py keys a job by it): everything that determines its
+    result (the settings, the shared models' fingerprints, the code version, the torch threads,
+    the device and the processor) and the seconds cap; ``extra`` for what a job adds (a learner's
+    own reward model)."""
+    return {"settings": plain(settings), "max_seconds": float(max_seconds), "fingerprints": plain(fingerprints),
+            "code": code, "threads": int(threads), "device": device, "cpu": cpu_model(), **extra}
+
+
 def run_key(kind: str, settings: dict, fingerprints: dict, code: str) -> str:
     return _sha(canonical({"kind": kind, "settings": settings, "fingerprints": fingerprints, "code": code}))
 

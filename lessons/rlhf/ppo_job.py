@@ -56,23 +56,7 @@ def rm_spec(rm, labeler) -> dict:
 
 def spec(settings: dict, max_seconds: float, rm, fingerprints: dict, threads: int, device: str = "cpu") -> dict:
     """The job's spec: ``rm`` is "one-click" or :func:`rm_spec` of the session's reward model."""
-    return {"settings": records.plain(settings), "max_seconds": float(max_seconds), "rm": rm,
-            "fingerprints": records.plain(fingerprints), "code": code_version(), "threads": int(threads),
-            "device": device, "cpu": cpu_model()}
-
-
-def cpu_model() -> str:
-    """The processor's model name (Linux: /proc/cpuinfo), else the platform's words for it."""
-    import platform
-
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return f"{platform.machine()} {platform.processor()}".strip()
+    return records.job_spec(settings, max_seconds, fingerprints, code_version(), threads, device, rm=rm)
 
 
 def lab(want_smol: bool = False, device: str = "cpu") -> recorded.Lab:

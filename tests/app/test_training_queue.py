@@ -1,12 +1,12 @@
 """AppTest: the training queue on a real page. Another learner holds the server's only slot;
-pressing Start waits in the queue and starts by itself when the slot frees."""
+pressing Train waits in the queue and starts by itself when the slot frees."""
 import threading
 
 import pytest
 
 from tests.app.helpers import assert_no_exception, open_page, private_scheduler
 
-PAGE = "pages/w1_pretraining_live.py"
+PAGE = "pages/w2_lora_training.py"     # a page whose training still runs in the web process's queue
 
 
 @pytest.fixture
@@ -17,21 +17,19 @@ def one_slot(monkeypatch):
 @pytest.mark.slow
 def test_a_queued_run_starts_by_itself_when_the_slot_frees(one_slot):
     at = open_page(PAGE, timeout=300)
-    at.select_slider(key="pretraining-live.layers").set_value(1)
-    at.select_slider(key="pretraining-live.width").set_value(32)
-    at.slider(key="pretraining-live.steps").set_value(40)
+    at.slider(key="lora-training.steps").set_value(10)
     holder = one_slot.submit("another learner", label="ppo", expected_s=30)
     freed = threading.Timer(2.5, one_slot.release, args=(holder,))
     freed.start()
     try:
-        at.button(key="pretraining-live.start").click().run()
+        at.button(key="lora-training.train").click().run()
     finally:
         freed.cancel()
     assert_no_exception(at)
     mine = [t for t in one_slot.finished if t.owner != "another learner"]
     assert [t.state for t in mine] == ["done"]
     assert holder.finished_at <= mine[0].started_at and mine[0].waited_s > 1.0
-    assert at.session_state["pretraining-live.live"].run.steps_done == 40     # the whole run happened
+    assert at.session_state["lora-training.live"].run.steps_done == 10     # the whole run happened
     assert not [e for e in at.info if "Waiting for a training slot" in str(e.value)]
     assert one_slot.snapshot()["running"] == [] and one_slot.snapshot()["queued"] == []
 

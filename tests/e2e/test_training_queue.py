@@ -1,6 +1,8 @@
-"""The training queue in a real browser (AppTest cannot see a run that waits): on a server with
-ONE training slot, learner A trains, learner B presses Start and sees their place in the queue,
-leaves it, rejoins, and B's run starts by itself when A's ends."""
+"""The web process's training queue in a real browser (AppTest cannot see a run that waits): on a
+server with ONE training slot, learner A trains, learner B presses Train and sees their place in
+the queue, leaves it, rejoins, and B's run starts by itself when A's ends. On the pages whose
+training still runs in the web process (LoRA training, distillation); the class runs' queue
+(pretraining, PPO, reward hacking) is tested in tests/unit/serving/test_class_runs.py."""
 from __future__ import annotations
 
 import pytest
@@ -18,28 +20,30 @@ def one_slot_url():
         yield url
 
 
-def _open(browser, url, steps: int | None = None, **settings):
-    """The live-pretraining page in a fresh browser; ``steps`` (and other ``settings`` of the page)
-    set through the page's link (a short run keeps the test short; the default is 300 steps)."""
+LORA = "lora-training"
+
+
+def _open(browser, url, lesson: str = LORA, **settings):
+    """``lesson``'s page in a fresh browser, its ``settings`` set through the page's link (e.g.
+    ``steps``: a short run keeps the test short)."""
     ctx = browser.new_context(viewport={"width": 1300, "height": 1000})
     page = ctx.new_page()
     page.set_default_timeout(240_000)
-    query = {**({"steps": steps} if steps else {}), **settings}
-    page.goto(url + "/pretraining-live" + ("?" + "&".join(f"pretraining-live.{k}={v}" for k, v in query.items())
-                                           if query else ""))
+    page.goto(url + f"/{lesson}" + ("?" + "&".join(f"{lesson}.{k}={v}" for k, v in settings.items())
+                                    if settings else ""))
     wait_until_idle(page)
     return ctx, page
 
 
 def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_url, browser):
     # A's run must outlast B's queueing, leaving and rejoining, which take seconds of the browser's
-    # time: 500 steps of the largest model (tens of seconds of training on one thread), not a
-    # short run of the default one that a fast machine finishes first
-    ctx_a, a = _open(browser, one_slot_url, steps=500, layers=4, width=128)
-    ctx_b, b = _open(browser, one_slot_url, steps=20)
-    a.locator(".st-key-pretraining-live-start button").click()
+    # time: the page's longest run (400 steps, tens of seconds on one thread), not a short one
+    # that a fast machine finishes first
+    ctx_a, a = _open(browser, one_slot_url, steps=400)
+    ctx_b, b = _open(browser, one_slot_url, steps=10)
+    a.locator(".st-key-lora-training-train button").click()
     a.get_by_text("step ", exact=False).first.wait_for()          # A's run is under way
-    b.locator(".st-key-pretraining-live-start button").click()
+    b.locator(".st-key-lora-training-train button").click()
     msg = b.get_by_text(QUEUE_TEXT)
     msg.wait_for()
     text = b.locator('[data-testid="stAlert"]', has_text=QUEUE_TEXT).inner_text()
@@ -48,15 +52,15 @@ def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_
     if shots.is_dir():
         b.screenshot(path=str(shots / "training_queue_waiting.png"))
     # Leaving the queue removes the message and starts nothing.
-    b.locator(".st-key-pretraining-live-leave-queue button").first.click()
+    b.locator(".st-key-lora-training-leave-queue button").first.click()
     msg.wait_for(state="detached")
     wait_until_idle(b)
-    assert b.get_by_text("Steps done").count() == 0
+    assert b.get_by_text("Time per step").count() == 0                # no run of B's has finished
     # Rejoin; when A's run ends, B's starts by itself and finishes.
-    b.locator(".st-key-pretraining-live-start button").click()
+    b.locator(".st-key-lora-training-train button").click()
     b.get_by_text(QUEUE_TEXT).wait_for()
     wait_until_idle(a)
-    b.get_by_text("Steps done").first.wait_for(timeout=240_000)
+    b.get_by_text("Time per step").first.wait_for(timeout=240_000)   # B's adapter is trained and scored
     wait_until_idle(b)
     assert b.get_by_text(QUEUE_TEXT).count() == 0
     ctx_a.close()
@@ -65,45 +69,46 @@ def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_
 
 def test_a_stopped_run_hands_its_slot_to_the_learner_waiting(one_slot_url, browser):
     """The queue's other way out: A presses Stop mid-run, and B's queued run starts at once
-    (it does not wait for A's run to have finished its steps: at the default 300 steps A's
-    run lasts far longer than this test waits)."""
-    ctx_a, a = _open(browser, one_slot_url)
-    ctx_b, b = _open(browser, one_slot_url)
-    a.locator(".st-key-pretraining-live-start button").click()
+    (it does not wait for A's run to have finished its steps: at 400 steps A's run lasts far
+    longer than this test waits)."""
+    ctx_a, a = _open(browser, one_slot_url, steps=400)
+    ctx_b, b = _open(browser, one_slot_url, steps=400)
+    a.locator(".st-key-lora-training-train button").click()
     a.locator('[data-testid="stProgress"]', has_text="step ").first.wait_for()   # A's run is under way
-    b.locator(".st-key-pretraining-live-start button").click()
+    b.locator(".st-key-lora-training-train button").click()
     b.get_by_text(QUEUE_TEXT).wait_for()
-    a.locator(".st-key-pretraining-live-stop button").first.click()
+    a.locator(".st-key-lora-training-stop button").first.click()
     b.get_by_text(QUEUE_TEXT).wait_for(state="detached", timeout=60_000)
     b.locator('[data-testid="stProgress"]', has_text="step ").first.wait_for(timeout=60_000)
     a.get_by_text("Stopped at step", exact=False).first.wait_for()
-    b.locator(".st-key-pretraining-live-stop button").first.click()
+    b.locator(".st-key-lora-training-stop button").first.click()
     wait_until_idle(b)
     ctx_a.close()
     ctx_b.close()
 
 
 def test_a_learner_who_closes_the_tab_mid_run_frees_the_slot(one_slot_url, browser):
-    """Bad input (issue 25): A starts a long run (4 layers, width 128, 1,000 steps: minutes of work)
-    and closes the tab while B waits in the queue. Streamlit stops a disconnected session's script,
-    so A's run ends at its next step's progress report and frees the slot: B's run starts within
-    seconds, long before A's steps would have run out."""
+    """Bad input (issue 25): A starts a long run (distillation, 400 steps of the largest students,
+    about a minute or more of work) and closes the tab while B waits in the queue. Streamlit stops a
+    disconnected session's script, so A's run ends at its next step's progress report and frees
+    the slot: B's run starts within seconds, long before A's steps would have run out."""
     import re
     import time
 
-    ctx_a, a = _open(browser, one_slot_url, steps=1000, layers=4, width=128)
-    ctx_b, b = _open(browser, one_slot_url, steps=20)
-    a.locator(".st-key-pretraining-live-start button").click()
+    big = dict(steps=400, layers=3, width=96, seconds=600)
+    ctx_a, a = _open(browser, one_slot_url, "distillation", **big)
+    ctx_b, b = _open(browser, one_slot_url, "distillation", steps=10)
+    a.locator(".st-key-distillation-train button").click()
     bar = a.locator('[data-testid="stProgress"]', has_text="step ").first
     bar.wait_for()
-    b.locator(".st-key-pretraining-live-start button").click()
+    b.locator(".st-key-distillation-train button").click()
     b.get_by_text(QUEUE_TEXT).wait_for()
-    t0, first = time.monotonic(), int(re.search(r"step (\d+)/1000", bar.inner_text())[1])
+    t0, first = time.monotonic(), int(re.search(r"step (\d+)/400", bar.inner_text())[1])
     a.wait_for_timeout(3000)
-    now = int(re.search(r"step (\d+)/1000", bar.inner_text())[1])
+    now = int(re.search(r"step (\d+)/400", bar.inner_text())[1])
     pace = (now - first) / (time.monotonic() - t0)                   # A's steps per second
-    left_s = (1000 - now) / max(pace, 1e-9)
-    assert left_s > 60, f"A's run would end in {left_s:.0f} s: too short to tell a stop from a finish"
+    left_s = (400 - now) / max(pace, 1e-9)
+    assert left_s > 40, f"A's run would end in {left_s:.0f} s: too short to tell a stop from a finish"
     closed = time.monotonic()
     ctx_a.close()                                                      # the tab is gone mid-run
     b.get_by_text(QUEUE_TEXT).wait_for(state="detached", timeout=45_000)
@@ -111,5 +116,5 @@ def test_a_learner_who_closes_the_tab_mid_run_frees_the_slot(one_slot_url, brows
     waited = time.monotonic() - closed
     assert waited < min(45, left_s), (waited, left_s)
     wait_until_idle(b)
-    b.get_by_text("Steps done").first.wait_for()
+    b.get_by_text("Result:").first.wait_for()
     ctx_b.close()

@@ -1,61 +1,119 @@
-"""AppTest: a short live pretraining run from scratch, and a stopped run keeping its results."""
+"""AppTest: a short live pretraining run from scratch in a class-run worker (ui/class_runs.py),
+the same run shown at once to a second session and trained again live step for step, and a
+stopped run keeping its results (the worker's last sample and validation perplexity)."""
+import time
+
 import pytest
-from lessons.pretraining import tiny_gpt
+
+from lessons.core.loop import Run
 from tests.app.helpers import assert_no_exception, main_figure_charts, open_page, texts
 from ui import live
 
 PAGE = "pages/w1_pretraining_live.py"
+SMALL = {"pretraining-live.layers": 1, "pretraining-live.width": 32, "pretraining-live.steps": 40,
+         "pretraining-live.every": 20, "pretraining-live.lr": 1e-2}
 
 
 def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
+def _small(at):
+    for key, value in SMALL.items():
+        (at.slider(key=key) if key.endswith(".steps") else at.select_slider(key=key)).set_value(value)
+    return at
+
+
+def _without_seconds(rows):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
 @pytest.mark.slow
-def test_short_run_trains_and_samples():
+def test_short_run_trains_in_a_worker_and_a_second_session_sees_it_at_once():
+    import torch
+
+    from lessons import models
+    from lessons.pretraining import recorded_live
+    from ui import jobs
+
     at = open_page(PAGE, timeout=300)
     assert "Press **Start pretraining**" in texts(at)
-    at.select_slider(key="pretraining-live.layers").set_value(1)
-    at.select_slider(key="pretraining-live.width").set_value(32)
-    at.slider(key="pretraining-live.steps").set_value(40)
-    at.select_slider(key="pretraining-live.every").set_value(20)
-    at.select_slider(key="pretraining-live.lr").set_value(1e-2)
-    at.button(key="pretraining-live.start").click().run()
+    _small(at).button(key="pretraining-live.start").click().run()
     assert_no_exception(at)
     lv = at.session_state["pretraining-live.live"]
-    run = lv.result
-    assert lv.status == "finished" and run.log.stopped.value in ("steps", "time")
-    done = run.log.steps[-1]
-    assert _metric(at, "Steps done") == f"{done} of 40"
-    # Samples at step 0 and every 20 steps, plus the final one if the time limit cut the run.
-    steps_sampled = [s for s, _ in run.samples]
-    assert steps_sampled[0] == 0 and all(s % 20 == 0 for s in steps_sampled[:-1])
-    df = at.dataframe[-1].value
-    assert list(df["step"]) == steps_sampled
+    job, rows = lv.result["job"], lv.run.history
+    assert lv.status == "finished" and lv.run.stopped.value == "steps" and job["stopped"] == "steps"
+    assert [r["step"] for r in rows] == list(range(1, 41)) and _metric(at, "Steps done") == "40 of 40"
+    # Samples at step 0 and every 20 steps, each streamed with its step's row and kept in the result.
+    assert [s for s, _ in job["samples"]] == [0, 20, 40]
+    assert [s for r in rows for s, _ in r["samples"]] == [0, 20, 40]
+    assert list(at.dataframe[-1].value["step"]) == [0, 20, 40]
     # It learned: the last losses are well below the ln(4096) = 8.3 of random weights.
-    assert sum(run.log.losses[-5:]) / 5 < run.log.losses[0] - 0.5
-    assert 1 < float(_metric(at, "Validation perplexity").replace(",", "")) < 4096
+    losses = [r["loss"] for r in rows]
+    assert sum(losses[-5:]) / 5 < losses[0] - 0.5
+    assert _metric(at, "Validation perplexity") == f"{job['val_ppl']:,.1f}" and 1 < job["val_ppl"] < 4096
+    # The worker trained what the recorded run's recipe trains for these settings (the page's
+    # claim "the same settings give the same curve and samples"), at the worker's thread count.
+    s = dict(layers=1, width=32, steps=40, lr=1e-2, every=20, seed=0)
+    n = torch.get_num_threads()
+    torch.set_num_threads(jobs.budget().threads)
+    try:
+        ref = recorded_live.pretrain(recorded_live.Lab(models.load_tiny_gpt("cpu")), s)
+    finally:
+        torch.set_num_threads(n)
+    assert [r["loss"] for r in job["history"]] == ref["losses"] and job["samples"] == [list(x) for x in ref["samples"]]
+    assert job["val_ppl"] == ref["val_ppl"]
+
+    # The same settings in a second session: the finished class run at once, from its record ...
+    two = open_page(PAGE, timeout=300)
+    _small(two).button(key="pretraining-live.start").click().run()
+    assert_no_exception(two)
+    assert "These settings were trained before" in texts(two)
+    assert two.session_state["pretraining-live.live"].run.history == job["history"]
+    assert _metric(two, "Validation perplexity") == _metric(at, "Validation perplexity")
+    # ... and "Run it again live" trains it again in a worker: the same history, step for step
+    two.button(key="pretraining-live.again").click().run()
+    assert_no_exception(two)
+    assert "These settings were trained before" not in texts(two)
+    again = two.session_state["pretraining-live.live"]
+    assert _without_seconds(again.result["job"]["history"]) == _without_seconds(job["history"])
 
 
-def test_interrupted_run_keeps_partial_results():
-    # A Stop click reruns the page while the loop is running; the rerun finds the LiveRun
-    # still "running". Simulate exactly that state.
+@pytest.mark.slow
+def test_stop_ends_a_run_nobody_else_follows_and_keeps_what_it_learned():
+    """The learner's Stop on a run only they follow: the run stops after its current step, and the
+    page shows the stopped model's last sample and validation perplexity (from the worker)."""
+    from lessons import models
+    from lessons.pretraining import pretraining_live_job, recorded_live
+    from ui import class_runs, jobs
+
     at = open_page(PAGE, timeout=300)
-    tok_len = 4096
-    model = tiny_gpt.fresh_model(tiny_gpt.live_config(tok_len, 0, 1, 32), seed=0)
-    log = tiny_gpt.TrainLog(500, 60.0)
-    log.history = [{"step": i, "seconds": 0.1 * i, "loss": loss, "lr": 1e-3, "tokens": i * 8 * 64}
-                   for i, loss in enumerate([8.3, 8.1, 7.9], start=1)]
-    at.session_state["pretraining-live.live"] = live.LiveRun("pretraining-live", "running", log,
-                                                             tiny_gpt.PretrainResult(model, log, 500, 50, 0))
+    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
+    class_runs.ensure_workers()
+    s = dict(layers=1, width=32, steps=1000, lr=1e-2, every=50, seed=0)
+    lab = recorded_live.Lab(models.load_tiny_gpt("cpu"))
+    spec = pretraining_live_job.spec(s, 600, lab.fingerprints(s), jobs.budget().threads)
+    job = class_runs.request(pretraining_live_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=600).job
+    t = time.time()
+    while len(class_runs.poll(job.id).rows) < 3:      # the page follows it (and heartbeats) ...
+        class_runs.heartbeat(job.id, f"session:{me}")
+        assert time.time() - t < 120
+        time.sleep(0.2)
+    # ... as the page's LiveRun while it follows; the Stop click is this session's next run
+    at.session_state["pretraining-live.live"] = live.LiveRun("pretraining-live", "running", Run(1000, 600),
+                                                             {"job_id": job.id, "rows": []}, s)
     at.button(key="pretraining-live.stop").click().run()
     assert_no_exception(at)
-    assert "Stopped at step 3 of 500" in texts(at)
-    assert _metric(at, "Steps done") == "3 of 500"
     lv = at.session_state["pretraining-live.live"]
-    assert lv.status == "finished" and lv.run.stopped.value == "stopped"
-    assert lv.result.val_ppl is not None and lv.result.samples[-1][0] == 3   # the partial model was finished
-    # Reset forgets the run (and its private model): the page is back to its first state
+    end = class_runs.poll(job.id).job
+    assert end.state == "stopped" and lv.status == "finished" and lv.stopped
+    done = len(lv.run.history)
+    assert 3 <= done < 1000 and end.result["steps_done"] == done
+    assert f"Stopped at step {done} of 1000" in texts(at) and _metric(at, "Steps done") == f"{done} of 1000"
+    assert end.result["samples"][-1][0] == done                  # the stopped model's last sample
+    assert _metric(at, "Validation perplexity") == f"{end.result['val_ppl']:,.1f}"
+    assert "You left the run" not in texts(at)
+    # Reset forgets the run: the page is back to its first state
     at.button(key="pretraining-live.reset").click().run()
     assert_no_exception(at)
     assert at.session_state["pretraining-live.live"].status == "idle"

@@ -192,3 +192,20 @@ def wait_until_idle(page, timeout_ms: float = 240_000, settle_ms: float = 500) -
             raise TimeoutError(f"the app was still not idle after {timeout_ms / 1000:.0f} s "
                                f"(script state {state!r}, connection {conn!r}, {skeletons} loading placeholders)")
         page.wait_for_timeout(100)
+
+
+def train_live(page, start_css: str, url: str) -> None:
+    """Press a training page's start button (``start_css``) and wait until its run is live with a
+    step done (the bar reads "... step i/n ..."). On a class-run page (ui/class_runs.py) a run of
+    the same settings may have finished on this server before (another test's, another learner's):
+    the page then shows it at once from its record, and this presses its **Run it again live**
+    (``<url>.again``) to train it live."""
+    import re
+
+    page.locator(start_css).first.click()
+    bar = page.locator('[data-testid="stProgress"]').get_by_text(re.compile(r"step [1-9]\d*/\d+")).first
+    again = page.locator(".st-key-" + f"{url}.again".replace(".", "-") + " button").first
+    bar.or_(again).wait_for()
+    if not bar.is_visible() and again.is_visible():
+        again.click()
+        bar.wait_for()

@@ -125,6 +125,7 @@ def test_hostile_learner_walk(server, browser):
     learner.get_by_text("Your name, export, reset").click()
     learner.get_by_label("Display name (optional)", exact=True).fill("Bea")
     learner.get_by_role("button", name="Save name").click()
+    learner.get_by_text("Saved as Bea").wait_for()           # saved before the phone tries the same name
     wait_until_idle(learner)
     _go(phone, server + "/home")
     phone.get_by_text("Your name, export, reset").click()

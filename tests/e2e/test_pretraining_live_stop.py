@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.e2e.server import wait_until_idle
+from tests.e2e.server import train_live, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -13,8 +13,7 @@ def test_stop_interrupts_live_pretraining(page, app_url, shots_dir):
     page.goto(f"{app_url}/pretraining-live")
     wait_until_idle(page)
     page.wait_for_selector("h1")
-    page.get_by_role("button", name=re.compile("Start pretraining")).click()
-    page.get_by_text(re.compile(r"step \d+/300")).first.wait_for(timeout=240_000)
+    train_live(page, ".st-key-pretraining-live-start button", "pretraining-live")
     page.get_by_role("button", name="⏹ Stop").click()   # not the header's Stop
     page.get_by_text(re.compile(r"Stopped at step \d+ of 300")).first.wait_for(timeout=240_000)
     wait_until_idle(page)

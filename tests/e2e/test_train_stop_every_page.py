@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import wait_until_idle
+from tests.e2e.server import train_live, wait_until_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,9 +65,8 @@ def test_train_then_stop_keeps_the_partial_result(url, page, app_url, shots_dir)
                 page.locator(".st-key-" + key.replace(".", "-") + ' input').first.press("End")   # the slider's thumb
             wait_until_idle(page)
         page.locator(_css(start)).first.wait_for()
-    page.locator(_css(start)).first.click()
     # the run is live and has finished a step: every page's bar reads "... step i/n ..."
-    page.locator('[data-testid="stProgress"]').get_by_text(re.compile(r"step [1-9]\d*/\d+")).first.wait_for()
+    train_live(page, _css(start), url)
     page.locator(_css(f"{url}.stop")).first.click()
     wait_until_idle(page)
     main = page.locator('[data-testid="stMain"]')

@@ -12,10 +12,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import models
-from lessons.pretraining import domain_adaptation, tiny_gpt
+from lessons.pretraining import domain_adaptation, domain_adaptation_job, tiny_gpt
 from lessons.pretraining import recorded as domain_recorded
 from lessons.core.perplexity import describe as describe_slice
-from ui import charts, common, figures, inputs, live, loaders, recorded, runtime
+from ui import charts, common, figures, inputs, jobs, live, loaders, recorded
 
 st.title("🧭 Domain adaptation by continued pretraining")
 st.markdown(
@@ -147,37 +147,58 @@ def curve_fig(curve) -> go.Figure:
     return f
 
 
-if (stopped := live.finish_interrupted("domain-adaptation", restarting=go_train)) is not None:
-    done, measured = stopped.run.steps_done, stopped.result["curve"][-1][0]
-    st.info(f"Stopped by you after {done} of {stopped.run.steps_planned} steps; the copy keeps what it learned. "
-            + (f"Perplexities were last measured at step {measured} (every {stopped.settings['every']} steps)."
-               if measured != done else ""))
+MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
 
+
+@st.cache_resource(show_spinner=False)
+def tiny_fingerprints(device: str) -> dict:
+    """What a continued-pretraining class run starts from (its key), computed once per process."""
+    return domain_adaptation_job.fingerprints(loaders.tiny_gpt(device))
+
+
+def curve_of(rows: list) -> list:
+    """The perplexity points a run's rows carried (domain_adaptation_job: each row brings the new ones)."""
+    return [c for r in rows for c in r.get("curve", [])]
+
+
+def finish(lv: live.LiveRun) -> None:
+    """The class run ended: its result is in lv.result["job"], or why it failed."""
+    out = lv.result.get("outcome")
+    if out is not None and out.state == "failed":
+        lv.result["error"] = out.error
+
+
+def start_run(use_record: bool = True) -> None:
+    """Continue pretraining (or Run it again live): join the class run of these settings, or queue
+    it for a worker process; a finished run of these settings shows at once. A prompt of the
+    learner's own makes the run theirs alone (their text is never merged with another's run)."""
+    s = dict(steps=steps, lr=lr, every=every, seed=int(seed), prompt=prompt)
+    spec = domain_adaptation_job.spec(s, MAX_SECONDS, tiny_fingerprints(dev), jobs.budget().threads, dev)
+    live.train_together("domain-adaptation", domain_adaptation_job.KIND, spec, shareable=prompt == D["prompt"],
+                        max_seconds=MAX_SECONDS, steps=steps, settings=s, use_record=use_record,
+                        rows_of=lambda result: result["history"])
+
+
+# Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
+# and the page shows the stopped copy's perplexities and sample (from the worker).
+if st.session_state.get("domain-adaptation.stop"):
+    live.leave("domain-adaptation", see_it_end=True)
 if go_train:
-    with runtime.training_slot() as ok:
-        if ok:
-            fp_before = models.state_fingerprint(tiny.model)
-            copy = models.session_copy(tiny.model)            # private: the shared model stays read-only
-            # result["curve"] and the log fill in place during training, so a Stop keeps them.
-            result = {"curve": [], "prompt": prompt,
-                      "before_sample": tiny_gpt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed))}
-            lv = live.begin("domain-adaptation", tiny_gpt.TrainLog(steps, 600), result,
-                            dict(steps=steps, lr=lr, every=every, seed=int(seed)))
-            bar = st.progress(0.0, text="measuring the starting perplexities ...")
-            chart = st.empty()
-            tick = live.progress(
-                bar, lambda m, log: charts.show(curve_fig(result["curve"]), key=f"domain-adaptation.live_{m['step']}", where=chart),
-                text=lambda m, log: f"loss {m['loss']:.3f} · modern PPL {m['ppl_new']:.1f} · "
-                                    f"Shakespeare PPL {m['ppl_old']:.1f}")
-            res = domain_adaptation.continued_pretraining(copy, tiny.tokenizer, modern_train, modern_eval, None,
-                                              steps=steps, lr=lr, eval_every=every, max_seconds=600, seed=int(seed),   # 600 s: a safety net
-                                              progress=tick, should_stop=runtime.stop_requested,
-                                              curve=result["curve"], log=lv.run)
-            result.update(after_sample=tiny_gpt.sample(copy, tiny.tokenizer, prompt, max_new_tokens=30, seed=int(seed)),
-                          fingerprint_unchanged=models.state_fingerprint(tiny.model) == fp_before)
-            live.end(lv)
-            bar.empty()
-            chart.empty()
+    start_run()
+if st.session_state.get("domain-adaptation.again"):
+    start_run(use_record=False)
+
+note = st.empty()            # where a class run's result came from (a record, a shared run)
+if live.state("domain-adaptation").running:
+    bar = st.progress(0.0, text="measuring the starting perplexities ...")
+    chart = st.empty()
+
+    def draw(rows: list, lv: live.LiveRun) -> None:
+        charts.show(curve_fig(curve_of(rows)), key=f"domain-adaptation.live_{rows[-1]['step']}", where=chart)
+
+    live.follow("domain-adaptation", bar, draw, finisher=finish)
+    bar.empty()
+    chart.empty()
 
 def show_result(curve, done: int, planned: int, state: dict, fig_key: str, after: str) -> None:
     """The metrics, the curve and the before/after samples of a finished (or recorded) run."""
@@ -206,13 +227,27 @@ if lv.status == "idle" and rec_run is not None:
                 "domain-adaptation.recorded_fig", "the recorded copy")
 elif lv.status == "idle":
     st.info("Press **Continue pretraining** (about half a minute on a laptop CPU).")
-elif not lv.running and lv.result["curve"]:
-    state = lv.result
-    show_result(state["curve"], lv.run.steps_done, lv.run.steps_planned, state, "domain-adaptation.final_fig",
-                "your copy")
-    if state.get("fingerprint_unchanged"):
+elif not lv.running:
+    job = lv.result.get("job") or {}          # the worker's result; none when this learner left a shared run
+    rows = lv.run.history
+    curve = job.get("curve") or curve_of(rows)
+    if lv.result.get("error"):
+        st.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press **Continue pretraining** to try again.")
+    if lv.stopped and curve:
+        measured = curve[-1][0]
+        st.info(f"Stopped by you after {len(rows)} of {lv.run.steps_planned} steps"
+                + ("; the copy keeps what it learned. " if job else ". ")
+                + (f"Perplexities were last measured at step {measured} (every {lv.settings['every']} steps)."
+                   if measured != len(rows) else ""))
+    if lv.stopped and not job:
+        st.info("You left the run: it goes on for the learners who follow it (and ends when nobody does); "
+                "the steps above are the ones you saw.")
+    live.class_run_note("domain-adaptation", note)      # a record of these settings, or a shared run
+    if curve:
+        show_result(curve, len(rows), lv.run.steps_planned, job, "domain-adaptation.final_fig", "your copy")
+    if job.get("fingerprint_unchanged"):
         st.success("The shared tiny GPT is unchanged (same weight fingerprint before and after): "
-                   "only your private copy was trained.")
+                   "only your private copy was trained (in a worker process, from the same shipped weights).")
 
 common.try_this(
     "Train 100 steps at learning rate 3e-3: held-out modern perplexity falls for the first ~20 steps, then "

@@ -3,7 +3,6 @@ import pytest
 from lessons import models
 from lessons.pretraining import domain_adaptation
 from lessons.pretraining import recorded as domain_recorded
-from lessons.pretraining.tiny_gpt import TrainLog
 from ui import live
 from tests.app.helpers import assert_no_exception, open_page, texts
 from tests.floats import same
@@ -50,6 +49,12 @@ def test_domains_table_opens_recorded_then_own_text_then_live():
 
 @pytest.mark.slow
 def test_continued_pretraining_lowers_modern_perplexity():
+    """The run trains in a class-run worker (ui/class_runs.py), as the recorded run's recipe trains
+    these settings; a second session with the same settings sees it at once from its record."""
+    import torch
+
+    from ui import jobs
+
     at = open_page(PAGE, timeout=600)
     fp = models.state_fingerprint(models.load_tiny_gpt("cpu").model)
     at.slider(key="domain-adaptation.steps").set_value(20)
@@ -57,35 +62,71 @@ def test_continued_pretraining_lowers_modern_perplexity():
     at.button(key="domain-adaptation.train").click().run()
     assert_no_exception(at)
     lv = at.session_state["domain-adaptation.live"]
-    state, curve = lv.result, lv.result["curve"]
-    assert lv.status == "finished" and lv.run.steps_done == curve[-1][0]
-    # Bounded by 20 steps or 60 s (a loaded CPU may hit the time limit first).
-    done = state["curve"][-1][0]
-    assert curve[0][0] == 0 and 5 <= done <= 20
-    assert all(c[0] % 5 == 0 for c in curve[:-1])
+    job = lv.result["job"]
+    curve = job["curve"]
+    assert lv.status == "finished" and lv.run.stopped.value == "steps" and lv.run.steps_done == 20
+    assert [c[0] for c in curve] == [0, 5, 10, 15, 20]
+    assert [c for r in lv.run.history for c in r["curve"]] == curve       # each point streamed with its step
     assert curve[-1][1] < curve[0][1]                       # modern perplexity fell
-    assert _metric(at, "Steps done").value == f"{done} of 20"
+    assert _metric(at, "Steps done").value == "20 of 20"
     assert _metric(at, "Modern English perplexity").value == f"{curve[-1][1]:.1f}"
-    assert state["fingerprint_unchanged"] and "shared tiny GPT is unchanged" in texts(at)
+    assert job["fingerprint_unchanged"] and "shared tiny GPT is unchanged" in texts(at)
+    assert job["after_sample"] in texts(at) and job["before_sample"] in texts(at)
     assert models.state_fingerprint(models.load_tiny_gpt("cpu").model) == fp
+    # the worker trained what the recorded run's recipe trains for these settings, at its thread count
+    s = domain_recorded.training(steps=20, every=5)
+    n = torch.get_num_threads()
+    torch.set_num_threads(jobs.budget().threads)
+    try:
+        ref = domain_recorded.continue_pretraining(domain_recorded.Lab(models.load_tiny_gpt("cpu"), None), s)
+    finally:
+        torch.set_num_threads(n)
+    assert job["curve"] == [list(c) for c in ref["curve"]] and job["after_sample"] == ref["after_sample"]
+
+    two = open_page(PAGE, timeout=600)
+    two.slider(key="domain-adaptation.steps").set_value(20)
+    two.select_slider(key="domain-adaptation.every").set_value(5)
+    two.button(key="domain-adaptation.train").click().run()
+    assert_no_exception(two)
+    assert "These settings were trained before" in texts(two)
+    assert _metric(two, "Modern English perplexity").value == _metric(at, "Modern English perplexity").value
 
 
 @pytest.mark.slow
-def test_a_stopped_run_keeps_its_curve():
-    # A Stop click reruns the page while the loop runs; the rerun finds the LiveRun "running".
+def test_stop_ends_a_run_nobody_else_follows_and_keeps_its_curve():
+    """The learner's Stop on a run only they follow: it stops after its current step, and the page
+    shows the stopped copy's curve (measured at its last step too) and its after-sample."""
+    import time
+
+    from lessons.core.loop import Run
+    from lessons.pretraining import domain_adaptation_job
+    from ui import class_runs, jobs
+
     at = open_page(PAGE, timeout=600)
-    log = TrainLog(60, 600.0)
-    log.history = [{"step": i, "seconds": 0.1 * i, "loss": 5.0, "lr": 3e-4, "tokens": i * 512} for i in (1, 2, 3, 4)]
-    curve = [(0, 300.0, 40.0), (2, 250.0, 41.0)]
-    at.session_state["domain-adaptation.live"] = live.LiveRun(
-        "domain-adaptation", "running", log, {"curve": curve, "prompt": "Hi", "before_sample": " there"}, {"every": 2})
+    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
+    class_runs.ensure_workers()
+    s = domain_recorded.training(steps=200, every=20)
+    spec = domain_adaptation_job.spec(s, 600, domain_adaptation_job.fingerprints(models.load_tiny_gpt("cpu")),
+                                      jobs.budget().threads)
+    job = class_runs.request(domain_adaptation_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=600).job
+    t = time.time()
+    while len(class_runs.poll(job.id).rows) < 3:      # the page follows it (and heartbeats) ...
+        class_runs.heartbeat(job.id, f"session:{me}")
+        assert time.time() - t < 120
+        time.sleep(0.2)
+    at.session_state["domain-adaptation.live"] = live.LiveRun("domain-adaptation", "running", Run(200, 600),
+                                                              {"job_id": job.id, "rows": []}, s)
     at.button(key="domain-adaptation.stop").click().run()
     assert_no_exception(at)
-    assert "Stopped by you after 4 of 60 steps" in texts(at)
-    assert "last measured at step 2 (every 2 steps)" in texts(at)
-    assert _metric(at, "Steps done").value == "4 of 60"
-    assert _metric(at, "Modern English perplexity").value == "250.0"
-    assert at.session_state["domain-adaptation.live"].stopped
+    lv = at.session_state["domain-adaptation.live"]
+    end = class_runs.poll(job.id).job
+    done = len(lv.run.history)
+    assert end.state == "stopped" and lv.stopped and 3 <= done < 200 and end.result["steps"] == done
+    assert end.result["curve"][-1][0] == done                     # measured at the step it stopped at
+    assert f"Stopped by you after {done} of 200 steps; the copy keeps what it learned." in texts(at)
+    assert _metric(at, "Steps done").value == f"{done} of 200"
+    assert _metric(at, "Modern English perplexity").value == f"{end.result['curve'][-1][1]:.1f}"
+    assert end.result["after_sample"] in texts(at)
 
 
 @pytest.mark.slow

@@ -1,9 +1,11 @@
 """Isolation under concurrency (issue #16.4): two learners' sessions train AT THE SAME TIME in
-threads of one process (as Streamlit runs them), each on its own copy of the shared tiny GPT
-(the domain-adaptation page), while a third thread reads internals of the shared models
-(attention weights and hidden states of MiniLM and SmolLM2). Then:
+threads of one process (as Streamlit runs them), each its own LoRA adapter on its own copy of
+the shared tiny GPT (the live LoRA page, whose training still runs in the web process; the class
+runs' pages train in worker processes: tests/unit/serving/test_class_runs.py), while a third
+thread reads internals of the shared models (attention weights and hidden states of MiniLM and
+SmolLM2). Then:
 
-* each session's results (perplexity curve, samples) equal the same session run alone;
+* each session's results (its loss curve, step by step) equal the same session run alone;
 * the internals read during the runs equal the ones read alone;
 * the shared models' fingerprints are unchanged;
 * session A's Stop (the same request Streamlit makes when A's Stop button is clicked) ends
@@ -25,9 +27,9 @@ from lessons.transformer import attention
 from tests.app.helpers import assert_no_exception, open_page, private_scheduler
 from ui import loaders
 
-PAGE = "pages/w1_domain_adaptation.py"
-KEY = "domain-adaptation"
-LONG, SHORT = 200, 20        # A's run is long (it gets stopped), B's is short (it must finish)
+PAGE = "pages/w2_lora_training.py"
+KEY = "lora-training"
+LONG, SHORT = 400, 60        # A's run is long (it gets stopped), B's is short (it must finish)
 TEXT = "The animal didn't cross the street because it was too tired."
 
 
@@ -56,7 +58,6 @@ def runners(monkeypatch):
 def _session(steps: int, seed: int):
     at = open_page(PAGE, timeout=600)
     at.slider(key=f"{KEY}.steps").set_value(steps)
-    at.select_slider(key=f"{KEY}.every").set_value(5)
     at.number_input(key=f"{KEY}.seed").set_value(seed)
     at.run()
     at.button(key=f"{KEY}.train").click()
@@ -64,16 +65,13 @@ def _session(steps: int, seed: int):
 
 
 def _curve(at) -> list:
-    """The session's live curve so far (the page keeps its run in a ui.live.LiveRun)."""
+    """The session's live loss curve so far, (step, loss) (the page keeps its run in a ui.live.LiveRun)."""
     lv = at.session_state[f"{KEY}.live"] if f"{KEY}.live" in at.session_state else None
-    return lv.result["curve"] if lv is not None and lv.result else []
+    return [(r["step"], r["loss"]) for r in lv.run.history] if lv is not None and lv.run is not None else []
 
 
 def _result(at) -> dict:
-    lv = at.session_state[f"{KEY}.live"]
-    st = lv.result
-    return {"curve": [tuple(c) for c in st["curve"]], "before": st["before_sample"],
-            "after": st.get("after_sample"), "running": lv.running}
+    return {"curve": _curve(at), "running": at.session_state[f"{KEY}.live"].running}
 
 
 def _internals() -> list[torch.Tensor]:
@@ -100,7 +98,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     prints = {k: models.state_fingerprint(v.model) for k, v in shared.items()}
     alone_internals = _internals()
 
-    # ---- B alone, then A alone (stopped after a few measurements, like below)
+    # ---- B alone, then A alone (stopped after a few steps, like below)
     b = _session(SHORT, seed=2)
     b.run()
     assert_no_exception(b)
@@ -122,7 +120,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     ta.start()
     tb.start()
     tr.start()
-    # Stop A once it has measured twice and while B is still training.
+    # Stop A once it has done three steps and while B is still training.
     deadline = time.time() + 600
     stopped_at = None
     while time.time() < deadline and ta.is_alive():
@@ -137,10 +135,10 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     read.set()
     tr.join(120)
     assert "a_error" not in box and "b_error" not in box, box
-    assert stopped_at is not None, "B finished before A had measured twice: nothing was tested"
+    assert stopped_at is not None, "B finished before A had done three steps: nothing was tested"
 
     a_res, b_res = _result(a), _result(b)
-    # ---- A alone, stopped after the same number of measurements: the same prefix
+    # ---- A alone, stopped after the same number of steps: the same prefix
     a2 = _session(LONG, seed=1)
     t2 = threading.Thread(target=_train, args=(a2, box, "a2"))
     t2.start()
@@ -157,7 +155,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     figures = {
         "kind": "isolation", "sessions_concurrent": 2, "reader_threads": 1, "internal_reads": len(reads),
         "results_differing_from_serial": int(b_res != b_alone)
-        + int(a_alone["curve"][:n] != a_res["curve"] or a_alone["before"] != a_res["before"]),
+        + int(a_alone["curve"][:n] != a_res["curve"]),
         "internal_reads_differing": sum(not all(torch.equal(x, y) for x, y in zip(got, alone_internals))
                                         for got in reads),
         "stop_leaked_to_other_session": int(not b_res["curve"] or b_res["curve"][-1][0] != SHORT),
@@ -176,9 +174,9 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     # The page finishes A's stopped run on its next rerun (what the Stop click does)
     a.run()
     assert_no_exception(a)
-    assert any("Stopped by you after" in i.value for i in a.info)
-    # A alone, stopped after the same number of measurements: the same prefix
-    assert a_alone["curve"][:n] == a_res["curve"] and a_alone["before"] == a_res["before"]
+    assert any(f"stopped at step {len(a_res['curve'])} of {LONG}" in i.value for i in a.info)
+    # A alone, stopped after the same number of steps: the same prefix
+    assert a_alone["curve"][:n] == a_res["curve"]
     # the shared models: read the same internals during the runs, never changed
     assert reads, "the reader thread never finished a read"
     assert figures["internal_reads_differing"] == 0

@@ -11,10 +11,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import models
-from lessons.core.loop import Run
-from lessons.finetune import peft_families as pf, instructions, prompt_tuning
+from lessons.finetune import peft_families as pf, instructions, prompt_tuning, prompt_tuning_job
 from lessons.finetune import recorded_prompt_tuning as pt_recorded
-from ui import charts, common, figures, live, loaders, recorded, runtime
+from ui import charts, common, figures, inputs, jobs, live, loaders, recorded
 
 st.title("🎛️ Prompt tuning and the PEFT families")
 st.markdown(
@@ -30,10 +29,6 @@ dev = common.device()
 lm = common.model_or_stop(loaders.tiny_gpt, dev)  # for the families chart
 D = prompt_tuning.DEMO_DEFAULTS
 tuned = common.model_or_stop(loaders.instruction_tuned, D["model"], dev)
-tok = tuned.tokenizer
-if "prompt-tuning.model" not in st.session_state:
-    st.session_state["prompt-tuning.model"] = models.session_copy(tuned.model)  # private, frozen while tuning
-model = st.session_state["prompt-tuning.model"]
 st.markdown(
     "Lester et al. (2021) show that a soft prompt can only **draw out what the frozen model can already "
     "do** — which is why it needs big models. Our Shakespeare GPT can do neither task, so this page "
@@ -73,17 +68,6 @@ go_train = live.buttons("prompt-tuning", "▶ Train soft prompt",
 main = charts.main_figure()   # the live run, then its result (or the recorded one): the lesson's main figure
 
 
-def finish(lv: live.LiveRun) -> None:
-    """Score the soft prompt learned so far (a run stopped by should_stop is scored already)."""
-    if lv.result["scores"] is None:
-        lv.result["scores"] = prompt_tuning.finish(model, tok, lv.settings["task"], lv.result["soft"], lv.run)
-
-
-# Interrupted by Stop (or any click): finish with what we have.
-if (stopped := live.finish_interrupted("prompt-tuning", finish, restarting=go_train)) is not None:
-    live.stopped_note(stopped.run, "the soft prompt learned so far is kept")
-
-
 def loss_fig(history: list) -> go.Figure:
     fig = go.Figure(go.Scatter(x=[x["step"] for x in history], y=[x["loss"] for x in history], mode="lines"))
     fig.update_xaxes(**figures.step_axis(max((x["step"] for x in history), default=0)))
@@ -92,32 +76,66 @@ def loss_fig(history: list) -> go.Figure:
     return fig
 
 
-if go_train:
-    with runtime.training_slot() as ok:
-        if ok:
-            bar, chart = main.progress(0.0, text="Scoring the frozen model first ..."), main.empty()
-            soft = prompt_tuning.make_soft_prompt(model, tok, task, n_virtual, init, int(seed))
-            # the Run and the soft prompt are kept in session state: they survive a Stop
-            lv = live.begin("prompt-tuning", Run(steps, D["max_seconds"]), {"soft": soft, "scores": None},
-                            dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed)))
-            tick = live.progress(bar, lambda row, run: charts.show(loss_fig(run.history), where=chart, fit=260),
-                                 text=lambda row, run: f"loss {row['loss']:.3f}")
-            lv.result["scores"] = prompt_tuning.train_soft_prompt(model, tok, task, steps=steps, lr=lr, seed=int(seed),
-                                                       max_seconds=D["max_seconds"], progress=tick,
-                                                       should_stop=runtime.stop_requested, soft=soft, run=lv.run)
-            live.end(lv, finish)
-            bar.empty()
-            chart.empty()
-
 def tuned_lab(device: str) -> pt_recorded.Lab:
     """The shared instruction-tuned start whose fingerprint keys the recorded default run
-    (lessons/finetune/recorded_prompt_tuning.py)."""
+    (lessons/finetune/recorded_prompt_tuning.py) and the class runs."""
     return pt_recorded.Lab(loaders.instruction_tuned(D["model"], device))
 
 
+class_lab = st.cache_resource(show_spinner=False)(tuned_lab)     # the class runs' Lab: its fingerprint once per process
+
+
+def finish(lv: live.LiveRun) -> None:
+    """The class run ended: its scores are the worker's result, or it failed and says why."""
+    out = lv.result.get("outcome")
+    if out is not None and out.state == "failed":
+        lv.result["error"] = out.error
+
+
+settings = dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed))
+
+
+def start_run(use_record: bool = True) -> None:
+    """Train (or Run it again live): join the class run of these settings, or queue it for a
+    worker process (the frozen model's copy and the soft prompt live there); a finished run of
+    these settings shows at once."""
+    spec = prompt_tuning_job.spec(settings, D["max_seconds"], class_lab(dev).fingerprints(settings),
+                                  jobs.budget().threads, dev)
+    live.train_together("prompt-tuning", prompt_tuning_job.KIND, spec, shareable=True, max_seconds=D["max_seconds"],
+                        steps=steps, settings=settings, use_record=use_record, rows_of=lambda result: result["history"])
+
+
+# Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
+# and the page shows the soft prompt learned so far, scored (by the worker).
+if st.session_state.get("prompt-tuning.stop"):
+    live.leave("prompt-tuning", see_it_end=True)
+if go_train:
+    start_run()
+if st.session_state.get("prompt-tuning.again"):
+    start_run(use_record=False)
+
+note = main.empty()            # where a class run's result came from (a record, a shared run)
+if live.state("prompt-tuning").running:
+    bar, chart = main.progress(0.0, text="Scoring the frozen model first ..."), main.empty()
+    live.follow("prompt-tuning", bar, lambda rows, lv: charts.show(loss_fig(rows), where=chart, fit=260),
+                finisher=finish)
+    bar.empty()
+    chart.empty()
+
+
 lv = live.state("prompt-tuning")
-res = lv.result["scores"] if lv.result is not None and not lv.running else None
-at_defaults = dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed)) == pt_recorded.settings()
+res = (lv.result or {}).get("job") if not lv.running else None   # the worker's scores; none if this learner left
+if not lv.running and lv.result:
+    if lv.result.get("error"):
+        main.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press **Train soft prompt** to try again.")
+    if lv.stopped:
+        with main.container():
+            live.stopped_note(lv.run, "the soft prompt learned so far is kept" if res else "you left the run")
+    if lv.stopped and res is None:
+        main.info("You left the run: it goes on for the learners who follow it (and ends when nobody does).")
+        charts.show(loss_fig(lv.run.history), key="prompt-tuning.left_fig", where=main, fit=260)
+    live.class_run_note("prompt-tuning", note)      # a record of these settings, or a shared run
+at_defaults = settings == pt_recorded.settings()
 rec = (recorded.find(pt_recorded, pt_recorded.KIND, pt_recorded.settings(), dev, tuned_lab)
        if res is None and at_defaults and not lv.running else None)
 if rec is not None:
@@ -145,10 +163,10 @@ else:
                "this small prompt tuning recovers part of a skill, as Lester et al. (2021) predict (it matches "
                "fine-tuning only at about 10B parameters). On 'mood' there is little to gain: without an "
                "instruction the model already answers love/war.")
-    fp_ok = models.state_fingerprint(model) == models.state_fingerprint(tuned.model)
-    st.caption(f"{res['trainable']:,} trained numbers ({res['n_virtual']} × {res['d_model']}); the model's "
-               f"weights hash is {'unchanged' if fp_ok else 'CHANGED'} and no gradient reached it: "
-               f"{not res['grad_on_model']}.")
+    unchanged = res.get("model_unchanged")        # the worker's copy of the model, after the run
+    st.caption(f"{res['trainable']:,} trained numbers ({res['n_virtual']} × {res['d_model']}); "
+               + ("" if unchanged is None else f"the model's weights hash is {'unchanged' if unchanged else 'CHANGED'} and ")
+               + f"no gradient reached it: {not res['grad_on_model']}.")
     rows = [{"input": b["input"], "expected": b["expected"], "no soft prompt": b["model"] or "(empty)",
              "with soft prompt": a["model"] or "(empty)", "correct": "✅" if a["correct"] else "❌"}
             for b, a in zip(res["before"]["rows"], res["after"]["rows"])]

@@ -62,7 +62,8 @@ POLL_S = 0.25             # a free worker looks for a job this often
 # progress(row) appends one row to the stream; should_stop() is True once nobody follows.
 JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_job:run_hacking",
         "pretraining-live": "lessons.pretraining.pretraining_live_job:run",
-        "domain-adaptation": "lessons.pretraining.domain_adaptation_job:run"}
+        "domain-adaptation": "lessons.pretraining.domain_adaptation_job:run",
+        "prompt-tuning": "lessons.finetune.prompt_tuning_job:run"}
 
 metadata = MetaData()
 jobs_t = Table(

@@ -199,10 +199,27 @@ def test_prompt_tuning_and_families(real):
     assert blank <= 0.1 and written >= 0.9
     assert metric(at, "Blank instruction, no soft prompt") == f"{blank:.0%}"
     assert metric(at, "Written instruction instead") == f"{written:.0%}"
-    after = at.session_state["prompt-tuning.live"].result["scores"]["after"]["accuracy"]
+    after = at.session_state["prompt-tuning.live"].result["job"]["after"]["accuracy"]     # the worker's scores
     delta = next(m.delta for m in at.metric if m.label == "Soft prompt trained")
     assert delta == f"{100 * (after - blank):+.0f} points vs blank"     # a difference of shares: points
     assert "weights hash is unchanged and no gradient reached it: True" in texts(at)
+    # The worker trained what the recorded run's recipe trains for these settings, at its thread count.
+    import torch
+
+    from lessons.finetune import recorded_prompt_tuning as rp
+    from ui import jobs
+
+    job = at.session_state["prompt-tuning.live"].result["job"]
+    n = torch.get_num_threads()
+    torch.set_num_threads(jobs.budget().threads)
+    try:
+        ref = rp.train(rp.Lab(two), rp.settings(n_virtual=4, steps=10))
+    finally:
+        torch.set_num_threads(n)
+    assert [r["loss"] for r in job["history"]] == [r["loss"] for r in ref["history"]]
+    from lessons.core.records import plain
+
+    assert job["after"] == plain(ref["after"]) and job["nearest"] == plain(ref["nearest"])
     fam = at.dataframe[-1].value
     assert set(fam["family"]) == {"full fine-tuning", "selective", "reparameterization", "additive"}
     at.selectbox(key="prompt-tuning.fam_model").set_value("all-MiniLM-L6-v2")
@@ -241,21 +258,36 @@ def test_stop_keeps_partial_lora_training(real):
 
 @pytest.mark.slow
 def test_stop_keeps_partial_soft_prompt(real):
+    """The learner's Stop on a class run only they follow: it stops after its current step, and the
+    worker scores the soft prompt learned so far; the page shows those scores."""
+    import time
+
     from lessons.core.loop import Run
-    from lessons.finetune import prompt_tuning
-    from ui import live
+    from lessons.finetune import prompt_tuning_job, recorded_prompt_tuning as rp
+    from ui import class_runs, jobs, live
 
     at = open_page("pages/w2_prompt_tuning.py")
-    m = at.session_state["prompt-tuning.model"]
-    tok = models.load_tiny_gpt().tokenizer
-    soft = prompt_tuning.make_soft_prompt(m, tok, "mood", 3)
-    run = Run(40, 240.0, history=[{"step": 1, "seconds": 0.1, "loss": 3.0}, {"step": 2, "seconds": 0.2, "loss": 2.5}])
-    at.session_state["prompt-tuning.live"] = live.LiveRun("prompt-tuning", "running", run,
-                                                          {"soft": soft, "scores": None}, {"task": "mood"})
+    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
+    class_runs.ensure_workers()
+    s = rp.settings(task="mood", n_virtual=3, steps=300)
+    spec = prompt_tuning_job.spec(s, 240.0, prompt_tuning_job.lab().fingerprints(s), jobs.budget().threads)
+    job = class_runs.request(prompt_tuning_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=240).job
+    t = time.time()
+    while len(class_runs.poll(job.id).rows) < 2:      # the page follows it (and heartbeats) ...
+        class_runs.heartbeat(job.id, f"session:{me}")
+        assert time.time() - t < 120
+        time.sleep(0.2)
+    at.session_state["prompt-tuning.live"] = live.LiveRun("prompt-tuning", "running", Run(300, 240.0),
+                                                          {"job_id": job.id, "rows": []}, s)
     at.button(key="prompt-tuning.stop").click().run(timeout=600)
     assert_no_exception(at)
-    assert "Stopped at step 2 of 40" in texts(at)
-    assert "Soft prompt for 'mood' after 2 of 40 steps: stopped by you" in texts(at)
+    end = class_runs.poll(job.id).job
+    done = len(at.session_state["prompt-tuning.live"].run.history)
+    assert end.state == "stopped" and 2 <= done < 300 and len(end.result["history"]) == done
+    assert f"Stopped at step {done} of 300" in texts(at)
+    assert f"Soft prompt for 'mood' after {done} of 300 steps: stopped by you" in texts(at)
+    assert metric(at, "Soft prompt trained") == f"{end.result['after']['accuracy']:.0%}"
+    assert "weights hash is unchanged and no gradient reached it: True" in texts(at)
 
 
 @pytest.mark.slow

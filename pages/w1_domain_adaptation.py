@@ -240,8 +240,7 @@ elif not lv.running:
                 + (f"Perplexities were last measured at step {measured} (every {lv.settings['every']} steps)."
                    if measured != len(rows) else ""))
     if lv.stopped and not job:
-        st.info("You left the run: it goes on for the learners who follow it (and ends when nobody does); "
-                "the steps above are the ones you saw.")
+        live.left_note("domain-adaptation")
     live.class_run_note("domain-adaptation", note)      # a record of these settings, or a shared run
     if curve:
         show_result(curve, len(rows), lv.run.steps_planned, job, "domain-adaptation.final_fig", "your copy")

@@ -68,6 +68,14 @@ st.caption(f"A fresh GPT-2-style model: {n_layer} layer(s) × {n_embd} wide ≈ 
 start = live.buttons("pretraining-live", "▶ Start pretraining", start="start",
                      stop_help="Stops the run; the model keeps what it learned so far.",
                      reset_label="↺ Reset")   # forgets the run and its private model
+# The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
+broadcast = live.teacher_broadcast(
+    "pretraining-live", pretraining_live_job.KIND,
+    describe=lambda spec: (f"{spec['settings']['layers']} layer(s) × {spec['settings']['width']} wide, "
+                           f"{spec['settings']['steps']} steps, learning rate {spec['settings']['lr']:g}, "
+                           f"seed {spec['settings']['seed']}"),
+    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
+                            settings=spec["settings"]))
 
 
 def loss_fig(steps_x: list, losses: list, planned: int) -> go.Figure:
@@ -122,7 +130,7 @@ def start_run(use_record: bool = True) -> None:
     spec = pretraining_live_job.spec(settings, MAX_SECONDS, lab.fingerprints(settings), jobs.budget().threads, dev)
     live.train_together("pretraining-live", pretraining_live_job.KIND, spec, shareable=True,
                         max_seconds=MAX_SECONDS, steps=steps, settings=settings, use_record=use_record,
-                        rows_of=lambda result: result["history"])
+                        broadcast=broadcast, rows_of=lambda result: result["history"])
 
 
 # Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
@@ -176,11 +184,10 @@ elif not lv.running:
     losses = [r["loss"] for r in rows]
     if lv.result.get("error"):
         st.error(f"The run stopped: {md_escape(lv.result['error'])}. Press **Start pretraining** to try again.")
-    if lv.stopped:
+    if lv.stopped and job:
         live.stopped_note(lv.run)
     if lv.stopped and not job:
-        st.info("You left the run: it goes on for the learners who follow it (and ends when nobody does); "
-                "the steps above are the ones you saw.")
+        live.left_note("pretraining-live")
     live.class_run_note("pretraining-live", note)     # a record of these settings, or a shared run
     why = lv.run.describe() if lv.run.stopped is not None else "failed"
     m1, m2, m3, m4 = st.columns(4)

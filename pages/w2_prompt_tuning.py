@@ -132,7 +132,7 @@ if not lv.running and lv.result:
         with main.container():
             live.stopped_note(lv.run, "the soft prompt learned so far is kept" if res else "you left the run")
     if lv.stopped and res is None:
-        main.info("You left the run: it goes on for the learners who follow it (and ends when nobody does).")
+        live.left_note("prompt-tuning", where=main)
         charts.show(loss_fig(lv.run.history), key="prompt-tuning.left_fig", where=main, fit=260)
     live.class_run_note("prompt-tuning", note)      # a record of these settings, or a shared run
 at_defaults = settings == pt_recorded.settings()

@@ -13,8 +13,7 @@ from dataclasses import asdict
 
 from lessons.core import measured
 from lessons.rlhf import policy as policy_lib, ppo, ppo_job, recorded
-from ui import charts, class_runs, common, live, rlhf
-from ui import teacher as teacher_ui
+from ui import charts, common, live, rlhf
 from ui.inputs import md_escape
 
 st.title("🏋️ PPO: RLHF that really trains")
@@ -81,25 +80,21 @@ settings = recorded.ppo_settings(pol_kind, **{k: v for k, v in asdict(cfg).items
 record = rlhf.recorded_run("ppo", settings, s)
 
 train_clicked = False if not built else live.buttons("ppo", "▶ Train", stop_help="Stops after the current PPO step; the policy keeps what it learned.")
+
+
+def watch_air(spec: dict) -> dict:
+    """How this page follows the teacher's broadcast PPO run (live.teacher_broadcast)."""
+    sp = spec["settings"]
+    c = ppo.PPOConfig(**{k: v for k, v in sp.items() if k not in ("policy", "evaluate")}, max_seconds=spec["max_seconds"])
+    return dict(steps=c.steps, max_seconds=c.max_seconds, settings=dict(beta=c.beta, lora=sp["policy"] == "lora", config=c))
+
+
 # The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
-broadcast = teacher_ui.is_teacher() and st.toggle(
-    "📡 Broadcast my run to the class", key="ppo.broadcast",
-    help="Learners see a 'Follow the teacher's run' button on this page and watch your run live; only you can stop it.")
-on_air = class_runs.broadcasts(ppo_job.KIND)
-if st.session_state.get("ppo.follow_teacher") and on_air is not None:
-    spec_air = class_runs.spec_of(on_air.id)
-    sp = spec_air["settings"]
-    cfg_air = ppo.PPOConfig(**{k: v for k, v in sp.items() if k not in ("policy", "evaluate")},
-                            max_seconds=spec_air["max_seconds"])
-    live.watch_broadcast("ppo", on_air.id, steps=cfg_air.steps, max_seconds=cfg_air.max_seconds,
-                         settings=dict(beta=cfg_air.beta, lora=sp["policy"] == "lora", config=cfg_air))
-mine = live.state("ppo").result or {}
-if on_air is not None and mine.get("job_id") != on_air.id:
-    sp = class_runs.spec_of(on_air.id)["settings"]
-    st.info(f"📡 **Your teacher is training live**: {'SmolLM2 + LoRA' if sp['policy'] == 'lora' else 'tiny GPT'}, "
-            f"β = {sp['beta']}, learning rate {sp['lr']:g}, {sp['steps']} steps, {sp['batch_size']} prompts per batch.")
-    st.button("📡 Follow the teacher's run", key="ppo.follow_teacher",
-              help="Watch the same run live here, from its first step. Your Stop only stops your watching.")
+broadcast = live.teacher_broadcast(
+    "ppo", ppo_job.KIND, watch=watch_air,
+    describe=lambda spec: (f"{'SmolLM2 + LoRA' if spec['settings']['policy'] == 'lora' else 'tiny GPT'}, "
+                           f"β = {spec['settings']['beta']}, learning rate {spec['settings']['lr']:g}, "
+                           f"{spec['settings']['steps']} steps, {spec['settings']['batch_size']} prompts per batch"))
 
 bar = st.empty()
 metrics_ph = st.empty()
@@ -181,11 +176,8 @@ if rows:
     if res is not None and res.steps_to_target:
         msg += f" Reached win-rate 0.8 (mean of 3 steps) at step {res.steps_to_target} ({res.seconds_to_target:.0f} s)."
     st.success(msg)
-    if lv.stopped and tr is None and lv.result.get("watching"):
-        st.info("You stopped watching: your teacher's run goes on; the steps above are the ones you saw.")
-    elif lv.stopped and tr is None:
-        st.info("You left the run: it goes on for the learners who follow it (and ends when nobody does); "
-                "the steps above are the ones you saw.")
+    if lv.stopped and tr is None:
+        live.left_note("ppo")
 mem = (lv.result or {}).get("memory") if rows else None
 if mem is not None:
     st.subheader("Memory: what the frozen reference costs")

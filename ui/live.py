@@ -302,6 +302,40 @@ def class_run_note(key: str, where) -> None:
                       "other learner(s) with these settings.")
 
 
+def teacher_broadcast(key: str, kind: str, describe: Callable[[dict], str],
+                      watch: Callable[[dict], dict]) -> bool:
+    """A class-run page's teacher broadcast (the projector's run, followed live by the learners
+    on their own pages). For a teacher: the "📡 Broadcast my run to the class" switch (key
+    ``<key>.broadcast``); its value is returned, for ``train_together(..., broadcast=...)``. For a
+    learner, while the teacher's run of ``kind`` is on: "Your teacher is training live:
+    <describe(spec)>" and "📡 Follow the teacher's run" (key ``<key>.follow_teacher``), whose click
+    makes this page follow that run (``watch(spec)``: watch_broadcast's steps, max_seconds and
+    settings). Only the teacher stops the run; a learner's Stop ends their watching."""
+    from ui import class_runs, teacher
+
+    on = teacher.is_teacher() and st.toggle(
+        "📡 Broadcast my run to the class", key=f"{key}.broadcast",
+        help="Learners see a 'Follow the teacher's run' button on this page and watch your run live; only you can stop it.")
+    air = class_runs.broadcasts(kind)
+    if air is not None and st.session_state.get(f"{key}.follow_teacher"):
+        watch_broadcast(key, air.id, **watch(class_runs.spec_of(air.id)))
+    lv = state(key)
+    watching = lv.running and (lv.result or {}).get("job_id") == air.id if air is not None else False
+    if air is not None and not (watching and not st.session_state.get(f"{key}.stop")):   # again after a Stop
+        st.info(f"📡 **Your teacher is training live**: {describe(class_runs.spec_of(air.id))}.")
+        st.button("📡 Follow the teacher's run", key=f"{key}.follow_teacher",
+                  help="Watch the same run live here, from its first step. Your Stop only stops your watching.")
+    return bool(on)
+
+
+def left_note(key: str, where=None) -> None:
+    """Under a class run this learner left with Stop while others went on (no result of its own):
+    what happened to the run, and that the steps shown are the ones they saw."""
+    (where or st).info(("You stopped watching: your teacher's run goes on" if (state(key).result or {}).get("watching")
+                        else "You left the run: it goes on for the learners who follow it (and ends when nobody does)")
+                       + "; the steps above are the ones you saw.")
+
+
 def leave(key: str, see_it_end: bool = False) -> Optional[LiveRun]:
     """Stop pressed while following a class run: this learner leaves it (the run goes on for
     the others, and stops when nobody follows); the steps seen so far stay on the page.

@@ -120,6 +120,51 @@ def test_stop_ends_a_run_nobody_else_follows_and_keeps_what_it_learned():
     assert "Press **Start pretraining**" in texts(at) and not [m for m in at.metric if m.label == "Steps done"]
 
 
+@pytest.mark.slow
+def test_a_learner_follows_the_teachers_broadcast_run_and_stop_only_ends_the_watching():
+    """The teacher's run (broadcast) in a worker; a learner's page offers to follow it, shows the
+    same rows from its first step, and the learner's Stop ends only their watching."""
+    import threading
+
+    from lessons import models
+    from lessons.pretraining import pretraining_live_job, recorded_live
+    from ui import class_runs, jobs
+
+    class_runs.ensure_workers()
+    s = dict(layers=1, width=32, steps=30, lr=1e-2, every=10, seed=7)
+    lab = recorded_live.Lab(models.load_tiny_gpt("cpu"))
+    spec = pretraining_live_job.spec(s, 600, lab.fingerprints(s), jobs.budget().threads)
+    air = class_runs.request(pretraining_live_job.KIND, spec, "teacher-tab", shareable=True, max_seconds=600,
+                             broadcast=True).job
+    done = threading.Event()
+
+    def teacher_tab():        # the teacher's page polls (and so heartbeats) while its run goes
+        while not done.wait(2):
+            class_runs.heartbeat(air.id, "teacher-tab")
+    threading.Thread(target=teacher_tab, daemon=True).start()
+    try:
+        at = open_page(PAGE, timeout=300)
+        assert "Your teacher is training live" in texts(at) and "1 layer(s) × 32 wide, 30 steps" in texts(at)
+        at.button(key="pretraining-live.follow_teacher").click().run()
+        assert_no_exception(at)
+        lv = at.session_state["pretraining-live.live"]
+        job = class_runs.poll(air.id)
+        assert job.job.state == "done" and lv.run.history == job.rows and len(job.rows) == 30
+        assert "Your teacher's run, followed live from its first step." in texts(at)
+        assert _metric(at, "Validation perplexity") == f"{job.job.result['val_ppl']:,.1f}"
+        assert "Your teacher is training live" not in texts(at)     # over: no banner
+        # A Stop while watching: the learner stops watching; the teacher's run is not stopped by it
+        lv.status, lv.result = "running", {"job_id": air.id, "rows": job.rows[:5], "watching": True}
+        lv.run.history = lv.result["rows"]
+        at.button(key="pretraining-live.stop").click().run()
+        assert_no_exception(at)
+        assert "You stopped watching: your teacher's run goes on" in texts(at)
+        assert "Stopped at step" not in texts(at)
+        assert "Your teacher is training live" not in texts(at)      # the teacher's run is over: no banner
+    finally:
+        done.set()
+
+
 def test_opens_with_the_recorded_default_run():
     """At the defaults the page draws the recorded run (lessons/pretraining/recorded_live.py) at
     once, as its main figure, labelled as recorded, with its samples; another setting shows no

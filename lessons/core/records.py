@@ -90,6 +90,24 @@ def job_spec(settings: dict, max_seconds: float, fingerprints: dict, code: str, 
             "code": code, "threads": int(threads), "device": device, "cpu": cpu_model(), **extra}
 
 
+class JobCode:
+    """A class-run job's code (the source files it runs): its version, computed once per process,
+    and its spec (:func:`job_spec` with that version). One per job module."""
+
+    def __init__(self, paths: Iterable[str]):
+        self.paths = tuple(paths)
+        self._version: Optional[str] = None
+
+    def version(self) -> str:
+        if self._version is None:
+            self._version = code_version(self.paths)
+        return self._version
+
+    def spec(self, settings: dict, max_seconds: float, fingerprints: dict, threads: int, device: str = "cpu",
+             **extra) -> dict:
+        return job_spec(settings, max_seconds, fingerprints, self.version(), threads, device, **extra)
+
+
 def run_key(kind: str, settings: dict, fingerprints: dict, code: str) -> str:
     return _sha(canonical({"kind": kind, "settings": settings, "fingerprints": fingerprints, "code": code}))
 

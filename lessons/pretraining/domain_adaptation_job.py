@@ -28,15 +28,9 @@ from lessons.pretraining import recorded
 KIND = "domain-adaptation"
 CODE = recorded.CODE + ("lessons/pretraining/domain_adaptation_job.py",)
 SAMPLE_TOKENS = 30
-_CODE: dict = {}
+JOB = records.JobCode(CODE)      # the files' sha256 (the training text included), once per process
+code_version, spec = JOB.version, JOB.spec
 _TINY: dict = {}
-
-
-def code_version() -> str:
-    """sha256 of the files a job runs (recorded.CODE, the training text included, and this module)."""
-    if "v" not in _CODE:
-        _CODE["v"] = records.code_version(CODE)
-    return _CODE["v"]
 
 
 def fingerprints(tiny) -> dict:
@@ -46,10 +40,6 @@ def fingerprints(tiny) -> dict:
     from lessons.models import state_fingerprint
 
     return {"tiny_gpt": state_fingerprint(tiny.model), "torch": torch.__version__}
-
-
-def spec(settings: dict, max_seconds: float, fingerprints: dict, threads: int, device: str = "cpu") -> dict:
-    return records.job_spec(settings, max_seconds, fingerprints, code_version(), threads, device)
 
 
 def tiny(device: str = "cpu"):

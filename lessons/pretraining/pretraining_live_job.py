@@ -30,19 +30,9 @@ from lessons.pretraining import pretraining_live, recorded_live
 
 KIND = "pretraining-live"
 CODE = recorded_live.CODE + ("lessons/pretraining/pretraining_live_job.py",)
-_CODE: dict = {}
+JOB = records.JobCode(CODE)
+code_version, spec = JOB.version, JOB.spec    # the files' sha256 (once per process); the job's spec
 _LAB: dict = {}
-
-
-def code_version() -> str:
-    """sha256 of the files a job runs (recorded_live.CODE and this module), once per process."""
-    if "v" not in _CODE:
-        _CODE["v"] = records.code_version(CODE)
-    return _CODE["v"]
-
-
-def spec(settings: dict, max_seconds: float, fingerprints: dict, threads: int, device: str = "cpu") -> dict:
-    return records.job_spec(settings, max_seconds, fingerprints, code_version(), threads, device)
 
 
 def lab(device: str = "cpu") -> recorded_live.Lab:

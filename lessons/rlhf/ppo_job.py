@@ -36,15 +36,9 @@ from lessons.rlhf import recorded
 
 KIND = "ppo"
 CODE = recorded.CODE + ("lessons/rlhf/ppo_job.py",)
-_CODE: dict = {}
+JOB = records.JobCode(CODE)
+code_version = JOB.version    # sha256 of the files a job runs (recorded.CODE and this module), once per process
 _LAB: dict = {}
-
-
-def code_version() -> str:
-    """sha256 of the files a job runs (recorded.CODE and this module), once per process."""
-    if "v" not in _CODE:
-        _CODE["v"] = records.code_version(CODE)
-    return _CODE["v"]
 
 
 def rm_spec(rm, labeler) -> dict:
@@ -56,7 +50,7 @@ def rm_spec(rm, labeler) -> dict:
 
 def spec(settings: dict, max_seconds: float, rm, fingerprints: dict, threads: int, device: str = "cpu") -> dict:
     """The job's spec: ``rm`` is "one-click" or :func:`rm_spec` of the session's reward model."""
-    return records.job_spec(settings, max_seconds, fingerprints, code_version(), threads, device, rm=rm)
+    return JOB.spec(settings, max_seconds, fingerprints, threads, device, rm=rm)
 
 
 def lab(want_smol: bool = False, device: str = "cpu") -> recorded.Lab:

@@ -94,3 +94,38 @@ def private_scheduler(monkeypatch, slots: int):
     monkeypatch.setattr(jobs, "_SCHEDULER", sched)
     monkeypatch.setattr(jobs, "_BUDGET", jobs.Budget(slots, 1, 1, cores=2, gpu=False))
     return sched
+
+
+# --------------------------------------------------------------------------- class runs
+def follow_until_rows(job_id: int, follower: str, n: int, timeout: float = 120) -> None:
+    """Keep ``follower``'s heartbeat alive (as its open page does) until the class run ``job_id``
+    has ``n`` progress rows (ui/class_runs.py): a test's stand-in for a page that follows it."""
+    import time
+
+    from ui import class_runs
+
+    t = time.time()
+    while len(class_runs.poll(job_id).rows) < n:
+        class_runs.heartbeat(job_id, follower)
+        assert time.time() - t < timeout, f"class run {job_id}: fewer than {n} rows in {timeout} s"
+        time.sleep(0.2)
+
+
+class TeacherTab:
+    """``with TeacherTab(job_id):`` the teacher's open page, heartbeating its broadcast run (the
+    follower "teacher-tab") in a thread until the block ends."""
+
+    def __init__(self, job_id: int, follower: str = "teacher-tab"):
+        self.job_id, self.follower, self.done = job_id, follower, threading.Event()
+
+    def __enter__(self) -> "TeacherTab":
+        from ui import class_runs
+
+        def beat():
+            while not self.done.wait(2):
+                class_runs.heartbeat(self.job_id, self.follower)
+        threading.Thread(target=beat, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from lessons import models
-from tests.app.helpers import assert_no_exception, main_figure_charts, open_page, texts
+from tests.app.helpers import assert_no_exception, follow_until_rows, main_figure_charts, open_page, texts
 from tests.app.w2_tiny import use_tiny_gpt_or_stand_in
 
 
@@ -260,8 +260,6 @@ def test_stop_keeps_partial_lora_training(real):
 def test_stop_keeps_partial_soft_prompt(real):
     """The learner's Stop on a class run only they follow: it stops after its current step, and the
     worker scores the soft prompt learned so far; the page shows those scores."""
-    import time
-
     from lessons.core.loop import Run
     from lessons.finetune import prompt_tuning_job, recorded_prompt_tuning as rp
     from ui import class_runs, jobs, live
@@ -272,11 +270,7 @@ def test_stop_keeps_partial_soft_prompt(real):
     s = rp.settings(task="mood", n_virtual=3, steps=300)
     spec = prompt_tuning_job.spec(s, 240.0, prompt_tuning_job.lab().fingerprints(s), jobs.budget().threads)
     job = class_runs.request(prompt_tuning_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=240).job
-    t = time.time()
-    while len(class_runs.poll(job.id).rows) < 2:      # the page follows it (and heartbeats) ...
-        class_runs.heartbeat(job.id, f"session:{me}")
-        assert time.time() - t < 120
-        time.sleep(0.2)
+    follow_until_rows(job.id, f"session:{me}", 2)      # the page follows it (and heartbeats) ...
     at.session_state["prompt-tuning.live"] = live.LiveRun("prompt-tuning", "running", Run(300, 240.0),
                                                           {"job_id": job.id, "rows": []}, s)
     at.button(key="prompt-tuning.stop").click().run(timeout=600)

@@ -1,12 +1,11 @@
 """AppTest: a short live pretraining run from scratch in a class-run worker (ui/class_runs.py),
 the same run shown at once to a second session and trained again live step for step, and a
 stopped run keeping its results (the worker's last sample and validation perplexity)."""
-import time
 
 import pytest
 
 from lessons.core.loop import Run
-from tests.app.helpers import assert_no_exception, main_figure_charts, open_page, texts
+from tests.app.helpers import TeacherTab, assert_no_exception, follow_until_rows, main_figure_charts, open_page, texts
 from ui import live
 
 PAGE = "pages/w1_pretraining_live.py"
@@ -94,11 +93,7 @@ def test_stop_ends_a_run_nobody_else_follows_and_keeps_what_it_learned():
     lab = recorded_live.Lab(models.load_tiny_gpt("cpu"))
     spec = pretraining_live_job.spec(s, 600, lab.fingerprints(s), jobs.budget().threads)
     job = class_runs.request(pretraining_live_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=600).job
-    t = time.time()
-    while len(class_runs.poll(job.id).rows) < 3:      # the page follows it (and heartbeats) ...
-        class_runs.heartbeat(job.id, f"session:{me}")
-        assert time.time() - t < 120
-        time.sleep(0.2)
+    follow_until_rows(job.id, f"session:{me}", 3)      # the page follows it (and heartbeats) ...
     # ... as the page's LiveRun while it follows; the Stop click is this session's next run
     at.session_state["pretraining-live.live"] = live.LiveRun("pretraining-live", "running", Run(1000, 600),
                                                              {"job_id": job.id, "rows": []}, s)
@@ -124,8 +119,6 @@ def test_stop_ends_a_run_nobody_else_follows_and_keeps_what_it_learned():
 def test_a_learner_follows_the_teachers_broadcast_run_and_stop_only_ends_the_watching():
     """The teacher's run (broadcast) in a worker; a learner's page offers to follow it, shows the
     same rows from its first step, and the learner's Stop ends only their watching."""
-    import threading
-
     from lessons import models
     from lessons.pretraining import pretraining_live_job, recorded_live
     from ui import class_runs, jobs
@@ -136,13 +129,7 @@ def test_a_learner_follows_the_teachers_broadcast_run_and_stop_only_ends_the_wat
     spec = pretraining_live_job.spec(s, 600, lab.fingerprints(s), jobs.budget().threads)
     air = class_runs.request(pretraining_live_job.KIND, spec, "teacher-tab", shareable=True, max_seconds=600,
                              broadcast=True).job
-    done = threading.Event()
-
-    def teacher_tab():        # the teacher's page polls (and so heartbeats) while its run goes
-        while not done.wait(2):
-            class_runs.heartbeat(air.id, "teacher-tab")
-    threading.Thread(target=teacher_tab, daemon=True).start()
-    try:
+    with TeacherTab(air.id):     # the teacher's page polls (and so heartbeats) while its run goes
         at = open_page(PAGE, timeout=300)
         assert "Your teacher is training live" in texts(at) and "1 layer(s) × 32 wide, 30 steps" in texts(at)
         at.button(key="pretraining-live.follow_teacher").click().run()
@@ -161,8 +148,6 @@ def test_a_learner_follows_the_teachers_broadcast_run_and_stop_only_ends_the_wat
         assert "You stopped watching: your teacher's run goes on" in texts(at)
         assert "Stopped at step" not in texts(at)
         assert "Your teacher is training live" not in texts(at)      # the teacher's run is over: no banner
-    finally:
-        done.set()
 
 
 def test_opens_with_the_recorded_default_run():

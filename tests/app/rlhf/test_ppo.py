@@ -6,7 +6,7 @@ again live" trains the same history step for step."""
 import pytest
 from lessons import models
 from lessons.core.loop import StopReason
-from tests.app.helpers import assert_no_exception, open_page, texts
+from tests.app.helpers import TeacherTab, assert_no_exception, open_page, texts
 
 PAGE = "pages/w3_ppo.py"
 
@@ -119,8 +119,6 @@ def test_the_page_opens_at_the_one_source_of_defaults():
 def test_a_learner_follows_the_teachers_broadcast_run_from_its_first_step():
     """The teacher's run (broadcast) in a worker; a learner's page offers to follow it and then
     shows the same run, step for step."""
-    import threading
-
     from lessons.rlhf import ppo_job, recorded
     from ui import class_runs
 
@@ -129,13 +127,7 @@ def test_a_learner_follows_the_teachers_broadcast_run_from_its_first_step():
     s = recorded.ppo_settings(steps=4, batch_size=8, seed=7)
     air = class_runs.request("ppo", ppo_job.spec(s, 300, "one-click", lab.fingerprints(s), 1), "teacher-tab",
                              shareable=True, max_seconds=300, broadcast=True).job
-    done = threading.Event()
-
-    def teacher_tab():        # the teacher's page polls (and so heartbeats) while its run goes
-        while not done.wait(2):
-            class_runs.heartbeat(air.id, "teacher-tab")
-    threading.Thread(target=teacher_tab, daemon=True).start()
-    try:
+    with TeacherTab(air.id):     # the teacher's page polls (and so heartbeats) while its run goes
         at = open_page(PAGE)                                   # a learner, no reward model of their own
         assert "Your teacher is training live" in texts(at) and "β = 0.3" in texts(at)
         at.button(key="ppo.follow_teacher").click().run(timeout=180)
@@ -146,5 +138,3 @@ def test_a_learner_follows_the_teachers_broadcast_run_from_its_first_step():
         assert "Your teacher's run, followed live from its first step." in texts(at)
         assert "Run finished (all steps done) after 4 steps" in texts(at)
         assert "Your teacher is training live" not in texts(at)     # over: no banner
-    finally:
-        done.set()

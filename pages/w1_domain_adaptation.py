@@ -161,13 +161,6 @@ def curve_of(rows: list) -> list:
     return [c for r in rows for c in r.get("curve", [])]
 
 
-def finish(lv: live.LiveRun) -> None:
-    """The class run ended: its result is in lv.result["job"], or why it failed."""
-    out = lv.result.get("outcome")
-    if out is not None and out.state == "failed":
-        lv.result["error"] = out.error
-
-
 def start_run(use_record: bool = True) -> None:
     """Continue pretraining (or Run it again live): join the class run of these settings, or queue
     it for a worker process; a finished run of these settings shows at once. A prompt of the
@@ -196,7 +189,7 @@ if live.state("domain-adaptation").running:
     def draw(rows: list, lv: live.LiveRun) -> None:
         charts.show(curve_fig(curve_of(rows)), key=f"domain-adaptation.live_{rows[-1]['step']}", where=chart)
 
-    live.follow("domain-adaptation", bar, draw, finisher=finish)
+    live.follow("domain-adaptation", bar, draw)
     bar.empty()
     chart.empty()
 

@@ -103,13 +103,6 @@ def samples_of(rows: list) -> list:
     return [tuple(s) for r in rows for s in r.get("samples", [])]
 
 
-def finish(lv: live.LiveRun) -> None:
-    """The class run ended: its result (a last sample and the validation perplexity), or why it failed."""
-    out = lv.result.get("outcome")
-    if out is not None and out.state == "failed":
-        lv.result["error"] = out.error
-
-
 @st.cache_resource(show_spinner=False)
 def recorded_default(device: str):
     """The recorded run of the page's defaults (lessons/pretraining/recorded_live.py), or None when
@@ -151,7 +144,7 @@ if live.state("pretraining-live").running:
                     key=f"pretraining-live.live_{rows[-1]['step']}", where=chart, fit=True)
         show_samples(samples_of(rows), sample_box)
 
-    live.follow("pretraining-live", bar, draw, finisher=finish)
+    live.follow("pretraining-live", bar, draw)
     bar.empty()
     sample_box.empty()
 

@@ -85,13 +85,6 @@ def tuned_lab(device: str) -> pt_recorded.Lab:
 class_lab = st.cache_resource(show_spinner=False)(tuned_lab)     # the class runs' Lab: its fingerprint once per process
 
 
-def finish(lv: live.LiveRun) -> None:
-    """The class run ended: its scores are the worker's result, or it failed and says why."""
-    out = lv.result.get("outcome")
-    if out is not None and out.state == "failed":
-        lv.result["error"] = out.error
-
-
 settings = dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed))
 
 
@@ -117,8 +110,7 @@ if st.session_state.get("prompt-tuning.again"):
 note = main.empty()            # where a class run's result came from (a record, a shared run)
 if live.state("prompt-tuning").running:
     bar, chart = main.progress(0.0, text="Scoring the frozen model first ..."), main.empty()
-    live.follow("prompt-tuning", bar, lambda rows, lv: charts.show(loss_fig(rows), where=chart, fit=260),
-                finisher=finish)
+    live.follow("prompt-tuning", bar, lambda rows, lv: charts.show(loss_fig(rows), where=chart, fit=260))
     bar.empty()
     chart.empty()
 

@@ -122,10 +122,8 @@ def draw(rows: list[dict], beta_run: float, start: list, now: list, live_chart: 
 
 def finish(lv: live.LiveRun) -> None:
     """The class run ended: its result and this session's copy of the trained policy (the
-    preferences and DPO pages use it), or why it failed."""
-    job, out = lv.result.get("job"), lv.result.get("outcome")
-    if out is not None and out.state == "failed":
-        lv.result["error"] = out.error
+    preferences and DPO pages use it)."""
+    job = lv.result.get("job")
     if job is not None:
         c = lv.settings["config"]
         lv.result["trainer"] = rlhf.ppo_outcome(job, c, base, lv.settings["lora"])

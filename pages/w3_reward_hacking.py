@@ -79,10 +79,8 @@ def named_rows(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 def finish(lv: live.LiveRun) -> None:
-    """The class run ended: each policy's result (symptoms, samples); or why it failed."""
-    out, job = lv.result.get("outcome"), lv.result.get("job")
-    if out is not None and out.state == "failed":
-        lv.result["error"] = out.error
+    """The class run ended: each policy's result (symptoms, samples)."""
+    job = lv.result.get("job")
     if job is not None:
         lv.result["results"] = {float(b): ppo.PPOResult.from_json(r) for b, r in job["runs"].items()}
 

@@ -369,8 +369,8 @@ def follow(key: str, bar, draw: Callable[[list, LiveRun], None] | None = None, *
            poll_s: float = 0.5, every_s: float = 0.4, finisher: Finisher = None) -> LiveRun:
     """Follow the session's class run until it ends: its place in the queue while it waits; the
     bar ("<label> i/n · shared with N learners · about N s left") and the throttled live chart
-    ``draw(rows, lv)`` while it runs; then the job's outcome in ``lv.result["job"]`` and
-    ``finisher(lv)``. A rerun interrupts the loop; the next script run calls this again and picks
+    ``draw(rows, lv)`` while it runs; then the job's outcome in ``lv.result["job"]`` (a failed
+    job's reason in ``["error"]``) and ``finisher(lv)``. A rerun interrupts the loop; the next script run calls this again and picks
     up where it was (the rows already drawn are in the LiveRun).
 
     The charts of ALL the follow loops of this process together take at most DRAW_SHARE of one
@@ -440,6 +440,7 @@ def _follow(key: str, bar, draw, label: str, poll_s: float, every_s: float, fini
         if not p.job.active:
             lv.result["job"] = p.job.result
             lv.result["outcome"] = p.job
+            lv.result["error"] = p.job.error if p.job.state == class_runs.FAILED else None   # the page says why
             if lv.run is not None:
                 lv.run.stopped = StopReason(p.job.stopped_by) if p.job.stopped_by in ("steps", "time", "stopped") else None
             if finisher is not None:

@@ -14,8 +14,8 @@ step 1's row), so a follower's page shows each sample as it appears.
 
 Its learning-rate schedule follows the larger of the step and the time fractions
 (tiny_gpt.train_causal_lm), so only a run slower than ``max_seconds / steps`` a step would take
-another path: at the page's cap (600 s) and default 300 steps, 2 s a step, tens of times slower
-than a step on one thread.
+another path: at the page's cap (600 s) and default 300 steps, 2 s a step (bench/interaction_pretraining.py
+measures a step).
 
 Result: {"history": [rows without samples], "samples": [[step, text], ...], "val_ppl": float |
 None, "steps_done", "tokens_seen", "seconds", "stopped": StopReason value} (the page draws a

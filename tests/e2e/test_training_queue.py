@@ -37,8 +37,7 @@ def _open(browser, url, lesson: str = LORA, **settings):
 
 def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_url, browser):
     # A's run must outlast B's queueing, leaving and rejoining, which take seconds of the browser's
-    # time: the page's longest run (400 steps, tens of seconds on one thread), not a short one
-    # that a fast machine finishes first
+    # time: the page's longest run (400 steps), not a short one that a fast machine finishes first
     ctx_a, a = _open(browser, one_slot_url, steps=400)
     ctx_b, b = _open(browser, one_slot_url, steps=10)
     a.locator(".st-key-lora-training-train button").click()
@@ -88,8 +87,8 @@ def test_a_stopped_run_hands_its_slot_to_the_learner_waiting(one_slot_url, brows
 
 
 def test_a_learner_who_closes_the_tab_mid_run_frees_the_slot(one_slot_url, browser):
-    """Bad input (issue 25): A starts a long run (distillation, 400 steps of the largest students,
-    about a minute or more of work) and closes the tab while B waits in the queue. Streamlit stops a
+    """Bad input (issue 25): A starts a long run (distillation, 400 steps of the largest students;
+    the test measures that its steps would outlast the wait) and closes the tab while B waits in the queue. Streamlit stops a
     disconnected session's script, so A's run ends at its next step's progress report and frees
     the slot: B's run starts within seconds, long before A's steps would have run out."""
     import re

@@ -1,6 +1,6 @@
 """What following a class run costs the web process (ui/class_runs.py): the progress database
 is the queue, the stream and the record store, so each follower's page reads it every
-``live.follow`` poll (0.5 s) and writes a heartbeat every 5 s. This measures those reads and
+``class_run_page.follow`` poll (0.5 s) and writes a heartbeat every 5 s. This measures those reads and
 writes on the real database (SQLite by default; ``--url`` for Postgres), with a job of 60 PPO
 steps' rows (samples included) and N followers, from N threads at once as the server's sessions
 do, and prints ONE JSON object:

@@ -15,7 +15,7 @@ from lessons import models
 from lessons.pretraining import domain_adaptation, domain_adaptation_job, tiny_gpt
 from lessons.pretraining import recorded as domain_recorded
 from lessons.core.perplexity import describe as describe_slice
-from ui import charts, common, figures, inputs, jobs, live, loaders, recorded
+from ui import class_run_page, charts, common, figures, inputs, jobs, live, loaders, recorded
 
 st.title("🧭 Domain adaptation by continued pretraining")
 st.markdown(
@@ -134,6 +134,13 @@ prompt = inputs.clean_text(prompt, what="prompt", max_chars=200) or D["prompt"]
 
 go_train = live.buttons("domain-adaptation", "▶ Continue pretraining",
                         stop_help="Stops the run; the copy keeps what it learned so far.")
+# The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
+broadcast = class_run_page.teacher_broadcast(
+    "domain-adaptation", domain_adaptation_job.KIND,
+    describe=lambda spec: (f"continued pretraining on the modern text, {spec['settings']['steps']} steps, learning "
+                           f"rate {spec['settings']['lr']:g}, seed {spec['settings']['seed']}"),
+    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
+                            settings=spec["settings"]))
 
 
 def curve_fig(curve) -> go.Figure:
@@ -167,15 +174,15 @@ def start_run(use_record: bool = True) -> None:
     learner's own makes the run theirs alone (their text is never merged with another's run)."""
     s = dict(steps=steps, lr=lr, every=every, seed=int(seed), prompt=prompt)
     spec = domain_adaptation_job.spec(s, MAX_SECONDS, tiny_fingerprints(dev), jobs.budget().threads, dev)
-    live.train_together("domain-adaptation", domain_adaptation_job.KIND, spec, shareable=prompt == D["prompt"],
-                        max_seconds=MAX_SECONDS, steps=steps, settings=s, use_record=use_record,
-                        rows_of=lambda result: result["history"])
+    class_run_page.train_together("domain-adaptation", domain_adaptation_job.KIND, spec,
+                                  shareable=prompt == D["prompt"], max_seconds=MAX_SECONDS, steps=steps, settings=s,
+                                  use_record=use_record, broadcast=broadcast, rows_of=lambda result: result["history"])
 
 
 # Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
 # and the page shows the stopped copy's perplexities and sample (from the worker).
 if st.session_state.get("domain-adaptation.stop"):
-    live.leave("domain-adaptation", see_it_end=True)
+    class_run_page.leave("domain-adaptation", see_it_end=True)
 if go_train:
     start_run()
 if st.session_state.get("domain-adaptation.again"):
@@ -189,7 +196,7 @@ if live.state("domain-adaptation").running:
     def draw(rows: list, lv: live.LiveRun) -> None:
         charts.show(curve_fig(curve_of(rows)), key=f"domain-adaptation.live_{rows[-1]['step']}", where=chart)
 
-    live.follow("domain-adaptation", bar, draw)
+    class_run_page.follow("domain-adaptation", bar, draw)
     bar.empty()
     chart.empty()
 
@@ -233,8 +240,8 @@ elif not lv.running:
                 + (f"Perplexities were last measured at step {measured} (every {lv.settings['every']} steps)."
                    if measured != len(rows) else ""))
     if lv.stopped and not job:
-        live.left_note("domain-adaptation")
-    live.class_run_note("domain-adaptation", note)      # a record of these settings, or a shared run
+        class_run_page.left_note("domain-adaptation")
+    class_run_page.class_run_note("domain-adaptation", note)      # a record of these settings, or a shared run
     if curve:
         show_result(curve, len(rows), lv.run.steps_planned, job, "domain-adaptation.final_fig", "your copy")
     if job.get("fingerprint_unchanged"):

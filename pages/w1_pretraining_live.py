@@ -15,7 +15,7 @@ import streamlit as st
 from lessons import models
 from lessons.pretraining import pretraining_live, pretraining_live_job, recorded_live, tiny_gpt
 from lessons.core.perplexity import describe as describe_slice
-from ui import charts, common, jobs, live, loaders, recorded
+from ui import class_run_page, charts, common, jobs, live, loaders, recorded
 from ui.inputs import md_escape
 
 MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
@@ -69,7 +69,7 @@ start = live.buttons("pretraining-live", "▶ Start pretraining", start="start",
                      stop_help="Stops the run; the model keeps what it learned so far.",
                      reset_label="↺ Reset")   # forgets the run and its private model
 # The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
-broadcast = live.teacher_broadcast(
+broadcast = class_run_page.teacher_broadcast(
     "pretraining-live", pretraining_live_job.KIND,
     describe=lambda spec: (f"{spec['settings']['layers']} layer(s) × {spec['settings']['width']} wide, "
                            f"{spec['settings']['steps']} steps, learning rate {spec['settings']['lr']:g}, "
@@ -121,7 +121,7 @@ def start_run(use_record: bool = True) -> None:
     """Start (or Run it again live): join the class run of these settings, or queue it for a
     worker process; a finished run of these settings shows at once."""
     spec = pretraining_live_job.spec(settings, MAX_SECONDS, lab.fingerprints(settings), jobs.budget().threads, dev)
-    live.train_together("pretraining-live", pretraining_live_job.KIND, spec, shareable=True,
+    class_run_page.train_together("pretraining-live", pretraining_live_job.KIND, spec, shareable=True,
                         max_seconds=MAX_SECONDS, steps=steps, settings=settings, use_record=use_record,
                         broadcast=broadcast, rows_of=lambda result: result["history"])
 
@@ -129,7 +129,7 @@ def start_run(use_record: bool = True) -> None:
 # Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
 # and the page shows what it learned (its last sample and validation perplexity, from the worker).
 if st.session_state.get("pretraining-live.stop"):
-    live.leave("pretraining-live", see_it_end=True)
+    class_run_page.leave("pretraining-live", see_it_end=True)
 if start:
     start_run()
 if st.session_state.get("pretraining-live.again"):
@@ -144,7 +144,7 @@ if live.state("pretraining-live").running:
                     key=f"pretraining-live.live_{rows[-1]['step']}", where=chart, fit=True)
         show_samples(samples_of(rows), sample_box)
 
-    live.follow("pretraining-live", bar, draw)
+    class_run_page.follow("pretraining-live", bar, draw)
     bar.empty()
     sample_box.empty()
 
@@ -180,8 +180,8 @@ elif not lv.running:
     if lv.stopped and job:
         live.stopped_note(lv.run)
     if lv.stopped and not job:
-        live.left_note("pretraining-live")
-    live.class_run_note("pretraining-live", note)     # a record of these settings, or a shared run
+        class_run_page.left_note("pretraining-live")
+    class_run_page.class_run_note("pretraining-live", note)     # a record of these settings, or a shared run
     why = lv.run.describe() if lv.run.stopped is not None else "failed"
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Steps done", f"{len(rows)} of {lv.run.steps_planned}", help=why)

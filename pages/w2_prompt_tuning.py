@@ -13,7 +13,7 @@ import streamlit as st
 from lessons import models
 from lessons.finetune import peft_families as pf, instructions, prompt_tuning, prompt_tuning_job
 from lessons.finetune import recorded_prompt_tuning as pt_recorded
-from ui import charts, common, figures, inputs, jobs, live, loaders, recorded
+from ui import class_run_page, charts, common, figures, inputs, jobs, live, loaders, recorded
 
 st.title("🎛️ Prompt tuning and the PEFT families")
 st.markdown(
@@ -65,6 +65,14 @@ k3.metric("Frozen model", f"{tuned.n_params:,}", help="not one of these changes"
 
 go_train = live.buttons("prompt-tuning", "▶ Train soft prompt",
                         stop_help="Stops after the current step and keeps the soft prompt so far.")
+# The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
+broadcast = class_run_page.teacher_broadcast(
+    "prompt-tuning", prompt_tuning_job.KIND,
+    describe=lambda spec: (f"task '{instructions.TASK_TITLES.get(spec['settings']['task'], spec['settings']['task'])}', "
+                           f"{spec['settings']['n_virtual']} virtual tokens from {spec['settings']['init']}, "
+                           f"{spec['settings']['steps']} steps, learning rate {spec['settings']['lr']:g}"),
+    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
+                            settings=spec["settings"]))
 main = charts.main_figure()   # the live run, then its result (or the recorded one): the lesson's main figure
 
 
@@ -94,14 +102,15 @@ def start_run(use_record: bool = True) -> None:
     these settings shows at once."""
     spec = prompt_tuning_job.spec(settings, D["max_seconds"], class_lab(dev).fingerprints(settings),
                                   jobs.budget().threads, dev)
-    live.train_together("prompt-tuning", prompt_tuning_job.KIND, spec, shareable=True, max_seconds=D["max_seconds"],
-                        steps=steps, settings=settings, use_record=use_record, rows_of=lambda result: result["history"])
+    class_run_page.train_together("prompt-tuning", prompt_tuning_job.KIND, spec, shareable=True,
+                                  max_seconds=D["max_seconds"], steps=steps, settings=settings, use_record=use_record,
+                                  broadcast=broadcast, rows_of=lambda result: result["history"])
 
 
 # Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
 # and the page shows the soft prompt learned so far, scored (by the worker).
 if st.session_state.get("prompt-tuning.stop"):
-    live.leave("prompt-tuning", see_it_end=True)
+    class_run_page.leave("prompt-tuning", see_it_end=True)
 if go_train:
     start_run()
 if st.session_state.get("prompt-tuning.again"):
@@ -110,7 +119,7 @@ if st.session_state.get("prompt-tuning.again"):
 note = main.empty()            # where a class run's result came from (a record, a shared run)
 if live.state("prompt-tuning").running:
     bar, chart = main.progress(0.0, text="Scoring the frozen model first ..."), main.empty()
-    live.follow("prompt-tuning", bar, lambda rows, lv: charts.show(loss_fig(rows), where=chart, fit=260))
+    class_run_page.follow("prompt-tuning", bar, lambda rows, lv: charts.show(loss_fig(rows), where=chart, fit=260))
     bar.empty()
     chart.empty()
 
@@ -124,9 +133,9 @@ if not lv.running and lv.result:
         with main.container():
             live.stopped_note(lv.run, "the soft prompt learned so far is kept" if res else "you left the run")
     if lv.stopped and res is None:
-        live.left_note("prompt-tuning", where=main)
+        class_run_page.left_note("prompt-tuning", where=main)
         charts.show(loss_fig(lv.run.history), key="prompt-tuning.left_fig", where=main, fit=260)
-    live.class_run_note("prompt-tuning", note)      # a record of these settings, or a shared run
+    class_run_page.class_run_note("prompt-tuning", note)      # a record of these settings, or a shared run
 at_defaults = settings == pt_recorded.settings()
 rec = (recorded.find(pt_recorded, pt_recorded.KIND, pt_recorded.settings(), dev, tuned_lab)
        if res is None and at_defaults and not lv.running else None)

@@ -5,17 +5,22 @@
 # topics: knowledge distillation, soft labels, temperature, teacher-student, model compression
 # summary: Train a student half as deep and half as wide on the tiny GPT's soft labels and compare it with a student trained on hard labels.
 """Distillation: softmax-with-temperature on the teacher's real next-token logits, then two
-students trained live (bounded) on soft vs hard labels and compared."""
+students trained live (bounded by their steps) on soft vs hard labels and compared. The training
+is a class run (ui/class_runs.py): it runs in a worker process, learners who press Train on the
+same settings follow one run, and a run that finished all its steps shows again at once."""
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 import streamlit as st
 
 from lessons.efficiency import distillation as kd
+from lessons.efficiency import distillation_job
 from lessons.efficiency import recorded as kd_recorded
 from lessons.core.loop import StopReason
 from lessons.core.perplexity import describe as describe_slice, perplexity
-from ui import charts, common, efficiency, figures, inputs, live, loaders, recorded, runtime
+from ui import charts, class_run_page, common, efficiency, figures, inputs, jobs, live, loaders, recorded
+
+MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
 
 st.title("🎓 Distillation: a small student learns from a teacher")
 st.markdown(
@@ -30,7 +35,7 @@ st.caption("The T² factor keeps the gradient size the same when you change T, s
 
 dev = common.device()
 teacher = common.model_or_stop(loaders.tiny_gpt, dev)
-train_ids, val_ids = efficiency.shakespeare_ids(dev, teacher.tokenizer)
+_, val_ids = efficiency.shakespeare_ids(dev, teacher.tokenizer)   # the teacher's perplexity in the table
 
 # --------------------------------------------------------------------------- temperature
 st.header("1 · Soft labels: softmax with temperature")
@@ -76,23 +81,30 @@ st.markdown(
     "the hard next token only (α = 0), the other from your mix of soft and hard labels. "
     "The training curves show the ordinary next-token cross-entropy for both, so they compare directly."
 )
-a, b, c, d = st.columns(4)
+a, b, c = st.columns(3)
 D = kd.PAGE_DEFAULTS
 train_T = a.slider("Training temperature T", 1.0, 8.0, D["T"], step=0.5, key="distillation.train_T")
 alpha = b.slider("α (weight of the soft loss)", 0.0, 1.0, D["alpha"], step=0.1, key="distillation.alpha")
-steps = c.slider("Steps per student", 10, 400, D["steps"], step=10, key="distillation.steps")
-seconds = d.slider("Time limit (s)", 30, 600, 300, step=30, key="distillation.seconds",
-                   help="A safety net only: the run is defined by its steps, so a busy server takes longer but "
-                        "still reaches the same point. Both students train in lockstep on the same batches.")
+steps = c.slider("Steps per student", 10, 400, D["steps"], step=10, key="distillation.steps",
+                 help="Both students train in lockstep on the same batches; the run is defined by its steps, so a "
+                      "busy server takes longer but reaches the same point.")
 e, f, g = st.columns(3)
 layers = e.select_slider("Student layers", [1, 2, 3], D["layers"], key="distillation.layers")
 width = f.select_slider("Student width", [32, 64, 96], D["width"], key="distillation.width")
 seed = g.number_input("Seed", 0, 10_000, D["seed"], key="distillation.seed")
 
-settings = (train_T, alpha, steps, layers, width, seed)
+settings = dict(T=train_T, alpha=alpha, steps=steps, layers=layers, width=width, seed=int(seed))
 train = live.buttons("distillation", "▶ Train both students",
                      stop_help="Stops both students after the current step; what they learned so far is kept and "
                                "compared.")
+# The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
+broadcast = class_run_page.teacher_broadcast(
+    "distillation", distillation_job.KIND,
+    describe=lambda spec: (f"α = {spec['settings']['alpha']:g}, T = {spec['settings']['T']:g}, students "
+                           f"{spec['settings']['layers']} layer(s) × {spec['settings']['width']} wide, "
+                           f"{spec['settings']['steps']} steps, seed {spec['settings']['seed']}"),
+    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
+                            settings={k: spec["settings"][k] for k in D}))
 
 
 def ce_figure(ces: dict) -> go.Figure:
@@ -109,6 +121,16 @@ def ce_figure(ces: dict) -> go.Figure:
     return fig
 
 
+def in_order(students: dict) -> dict:
+    """The students of a result (JSON, its keys sorted) in the page's order: hard labels, then distilled."""
+    return {name: students[name] for name in ("hard labels", "distilled")}
+
+
+def ce_of_rows(rows: list) -> dict:
+    """{student: CE per step} from a class run's rows (what the page draws while it follows the run)."""
+    return {"hard labels": [r["ce_hard"] for r in rows], "distilled": [r["ce_distilled"] for r in rows]}
+
+
 def val_figure(curves: dict) -> go.Figure:
     """Validation perplexity of both students (``curves``: {student: [(step, perplexity), ...]})."""
     fig = go.Figure()
@@ -122,12 +144,14 @@ def val_figure(curves: dict) -> go.Figure:
 
 
 def teacher_lab(device: str) -> kd_recorded.Lab:
-    """The shared teacher whose fingerprint keys the recorded default run (lessons/efficiency/recorded.py)."""
+    """The shared teacher whose fingerprint keys the recorded default run (lessons/efficiency/recorded.py)
+    and the class runs."""
     return kd_recorded.Lab(loaders.tiny_gpt(device))
 
 
+class_lab = st.cache_resource(show_spinner=False)(teacher_lab)     # the class runs' Lab: its fingerprint once per process
 rec = recorded.find(kd_recorded, kd_recorded.KIND, kd_recorded.settings(), dev, teacher_lab)
-is_default = dict(T=train_T, alpha=alpha, steps=steps, layers=layers, width=width, seed=int(seed)) == D
+is_default = settings == D
 
 
 def expectation() -> str:
@@ -142,77 +166,89 @@ def expectation() -> str:
             "before judging.")
 
 
-def finish(lv: live.LiveRun) -> None:
-    """The students trained so far (in session state while they train) are evaluated on the step
-    they reached and compared like finished ones."""
-    if lv.result:
-        lv.run = lv.result["distilled"].run
-        kd.settle(lv.result, val_ids)
+def start_run(use_record: bool = True) -> None:
+    """Train (or Run it again live): join the class run of these settings, or queue it for a
+    worker process (both students train there); a finished run of these settings shows at once."""
+    s = kd_recorded.settings(**settings)
+    spec = distillation_job.spec(s, MAX_SECONDS, class_lab(dev).fingerprints(s), jobs.budget().threads, dev)
+    class_run_page.train_together("distillation", distillation_job.KIND, spec, shareable=True, max_seconds=MAX_SECONDS,
+                                  steps=steps, settings=settings, use_record=use_record, broadcast=broadcast,
+                                  rows_of=lambda result: result["history"])
 
 
-# A run cut off by Stop (or by any other click, which also reruns the page) is finished here.
-live.finish_interrupted("distillation", finish, restarting=train)
+# Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
+# and the page compares both students as they were then (evaluated by the worker).
+if st.session_state.get("distillation.stop"):
+    class_run_page.leave("distillation", see_it_end=True)
+if train:
+    start_run()
+if st.session_state.get("distillation.again"):
+    start_run(use_record=False)
 
 main = charts.main_figure()   # the two students' curves: live, trained, or the recorded run
-if train:
-    with runtime.training_slot() as ok:
-        if ok:
-            bar, chart = main.progress(0.0, text="Training ..."), main.empty()
-            # the students dict is filled before the first step and kept in session state: survives a Stop
-            lv = live.begin("distillation", None, {}, {"settings": settings})
-            tick = live.progress(bar, lambda row, run: charts.show(ce_figure({n: r.ce for n, r in lv.result.items()}),
-                                                                   where=chart, fit=True),
-                                 text=lambda row, run: f"CE hard {row['ce_hard']:.2f}, distilled "
-                                                       f"{row['ce_distilled']:.2f}, {row['seconds']:.0f} s",
-                                 keep=lv)
+note = main.empty()           # where a class run's result came from (a record, the teacher's run, a shared run)
+if live.state("distillation").running:
+    bar, chart = main.progress(0.0, text="Training ..."), main.empty()
+    class_run_page.follow("distillation", bar, lambda rows, lv: charts.show(ce_figure(ce_of_rows(rows)), where=chart,
+                                                                            fit=True))
+    bar.empty()
+    chart.empty()
 
-            kd.train_pair(teacher.model, train_ids, val_ids,
-                          lambda: kd.make_student(teacher.model.config, layers, width, 2, seed=int(seed)).to(dev),
-                          T=train_T, alpha=alpha, steps=steps, max_seconds=seconds, seed=int(seed),
-                          eval_every=kd.eval_every(steps), progress=tick, should_stop=runtime.stop_requested,
-                          runs=lv.result)
-            live.end(lv, finish)
-            bar.empty()
-            chart.empty()
+
+def results_table(res: dict) -> None:
+    """The teacher and both students: parameters, validation perplexity, speed, steps."""
+    rows = [{"model": "teacher (tiny GPT)", "parameters": teacher.n_params,
+             "validation perplexity": round(perplexity(teacher.model, val_ids, distillation_job.BLOCK, 16), 1),
+             "ms per forward (1×64)": round(kd.ms_per_forward(teacher.model, distillation_job.BLOCK), 2), "steps": ""}]
+    for name, r in in_order(res["students"]).items():
+        rows.append({"model": f"student, {name}", "parameters": res["n_params_student"],
+                     "validation perplexity": round(r["val_ppl"][-1][1], 1),
+                     "ms per forward (1×64)": round(r["ms_per_forward"], 2),
+                     "steps": f"{r['steps']}" + (f" ({StopReason(res['stopped']).describe()})"
+                                                 if res["stopped"] != StopReason.STEPS.value else "")})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
 
 lv = live.state("distillation")
-if lv.status == "finished" and not lv.result:
-    main.info("Training was stopped before the students were made: nothing to compare yet.")
-elif lv.status == "finished":
-    runs = lv.result
-    if lv.settings["settings"] != settings:
+res = (lv.result or {}).get("job") if not lv.running else None   # the worker's result; none if this learner left
+if lv.status == "finished":
+    class_run_page.class_run_note("distillation", note)          # a record of these settings, or a shared run
+    if lv.result.get("error"):
+        main.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press **Train both students** to "
+                   "try again.")
+    if lv.settings != settings:
         main.info("These students were trained with other settings; press the button to retrain.")
-    run = runs["distilled"].run
-    if run.stopped is not StopReason.STEPS:
-        main.info(f"Training ended early, {run.stopped.describe(run)}, after {run.steps_done} of "
-                f"{run.steps_planned} steps: the curves and the table show both students as they were then "
-                "(they always stop after the same step).")
-    fig1, fig2 = ce_figure({n: r.ce for n, r in runs.items()}), val_figure({n: r.val_ppl for n, r in runs.items()})
+if lv.status == "finished" and res is None and lv.run.history:      # left a shared run: the steps seen
+    class_run_page.left_note("distillation", where=main)
+    charts.show(ce_figure(ce_of_rows(lv.run.history)), key="distillation.left_fig", where=main, fit=True)
+elif lv.status == "finished" and res is not None:
+    students = in_order(res["students"])
+    done = students["distilled"]["steps"]
+    if res["stopped"] != StopReason.STEPS.value:
+        main.info(f"Training ended early, {StopReason(res['stopped']).describe()}, after {done} of "
+                  f"{lv.run.steps_planned} steps: the curves and the table show both students as they were then "
+                  "(they always stop after the same step).")
     p1c, p2c = main.columns(2)
-    charts.show(fig1, key="distillation.loss_fig", where=p1c, fit=True)
-    charts.show(fig2, key="distillation.ppl_fig", where=p2c, fit=True)
-    block = 64
-    rows = [{"model": "teacher (tiny GPT)", "parameters": teacher.n_params,
-             "validation perplexity": round(perplexity(teacher.model, val_ids, block, 16), 1),
-             "ms per forward (1×64)": round(kd.ms_per_forward(teacher.model, block), 2), "steps": ""}]
-    for name, r in runs.items():
-        rows.append({"model": f"student, {name}", "parameters": kd.n_params(r.model),
-                     "validation perplexity": round(r.val_ppl[-1][1], 1),
-                     "ms per forward (1×64)": round(kd.ms_per_forward(r.model, block), 2),
-                     "steps": f"{r.steps}" + (f" ({r.stopped.describe()})" if r.stopped else "")})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    charts.show(ce_figure({n: s["ce"] for n, s in students.items()}), key="distillation.loss_fig", where=p1c, fit=True)
+    charts.show(val_figure({n: s["val_ppl"] for n, s in students.items()}), key="distillation.ppl_fig", where=p2c,
+                fit=True)
+    results_table(res)
     st.caption(f"Validation perplexity: Shakespeare, {describe_slice()}; the teacher's figure is the tiny "
-               "GPT's Shakespeare perplexity shown on every page.")
-    hard, soft = runs["hard labels"].val_ppl[-1][1], runs["distilled"].val_ppl[-1][1]
+               "GPT's Shakespeare perplexity shown on every page. The students' speed was measured on the "
+               "training worker.")
+    hard, soft = students["hard labels"]["val_ppl"][-1][1], students["distilled"]["val_ppl"][-1][1]
     better = "distilled" if soft < hard else "hard-label"
-    st.markdown(f"**Result:** after {runs['distilled'].steps} steps the **{better}** student has the lower "
+    st.markdown(f"**Result:** after {done} steps the **{better}** student has the lower "
                 f"validation perplexity ({soft:.1f} distilled vs {hard:.1f} hard labels). The students have "
-                f"{kd.n_params(runs['distilled'].model) / teacher.n_params:.0%} of the teacher's parameters.")
-    st.caption(f"Both students trained for {runs['distilled'].seconds:.1f} s together. Timings are from this machine, possibly shared with other users; at this tiny size "
-               "per-call overhead dominates, so treat the ms column as rough.")
+                f"{res['n_params_student'] / teacher.n_params:.0%} of the teacher's parameters.")
+    st.caption(f"Both students trained for {res['seconds']:.1f} s together. Timings are from this machine, possibly "
+               "shared with other users; at this tiny size per-call overhead dominates, so treat the ms column as "
+               "rough.")
     st.caption(expectation())
+elif lv.status == "finished":
+    main.info("Training was stopped before the students took a step: nothing to compare yet.")
 elif rec is not None and is_default:
-    students = rec.result["students"]
+    students = in_order(rec.result["students"])
     hard, soft = students["hard labels"]["val_ppl"][-1][1], students["distilled"]["val_ppl"][-1][1]
     recorded.note(rec, f"The default settings: after {students['distilled']['steps']} steps the distilled "
                        f"student's validation perplexity is {soft:.1f} against {hard:.1f} for the hard-label student. "
@@ -225,7 +261,8 @@ elif rec is not None and is_default:
                 where=p2c, fit=True)
     st.caption(expectation())
 else:
-    main.caption("Press *Train both students* (bounded by its steps; each session trains its own students).")
+    main.caption("Press *Train both students* (bounded by its steps; learners who press it on the same settings "
+                 "share one run, trained on the server's training workers).")
 
 common.try_this(
     "Set α = 0 for the distilled student too: both curves should coincide (same seed, same batches). "

@@ -13,7 +13,7 @@ from dataclasses import asdict
 
 from lessons.core import measured
 from lessons.rlhf import policy as policy_lib, ppo, ppo_job, recorded
-from ui import charts, common, live, rlhf
+from ui import class_run_page, charts, common, live, rlhf
 from ui.inputs import md_escape
 
 st.title("🏋️ PPO: RLHF that really trains")
@@ -83,14 +83,14 @@ train_clicked = False if not built else live.buttons("ppo", "▶ Train", stop_he
 
 
 def watch_air(spec: dict) -> dict:
-    """How this page follows the teacher's broadcast PPO run (live.teacher_broadcast)."""
+    """How this page follows the teacher's broadcast PPO run (class_run_page.teacher_broadcast)."""
     sp = spec["settings"]
     c = ppo.PPOConfig(**{k: v for k, v in sp.items() if k not in ("policy", "evaluate")}, max_seconds=spec["max_seconds"])
     return dict(steps=c.steps, max_seconds=c.max_seconds, settings=dict(beta=c.beta, lora=sp["policy"] == "lora", config=c))
 
 
 # The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
-broadcast = live.teacher_broadcast(
+broadcast = class_run_page.teacher_broadcast(
     "ppo", ppo_job.KIND, watch=watch_air,
     describe=lambda spec: (f"{'SmolLM2 + LoRA' if spec['settings']['policy'] == 'lora' else 'tiny GPT'}, "
                            f"β = {spec['settings']['beta']}, learning rate {spec['settings']['lr']:g}, "
@@ -134,16 +134,16 @@ def start(use_record: bool = True) -> None:
     """Train (or Run it again live): join the class run of these settings, or start it in a
     worker process (ui/class_runs.py); a finished run with these settings shows at once."""
     spec, shareable = rlhf.ppo_job_spec(s, settings, cfg.max_seconds)
-    lv = live.train_together("ppo", ppo_job.KIND, spec, shareable=shareable, max_seconds=cfg.max_seconds,
+    lv = class_run_page.train_together("ppo", ppo_job.KIND, spec, shareable=shareable, max_seconds=cfg.max_seconds,
                              steps=cfg.steps, settings=dict(beta=beta, lora=lora, config=cfg), use_record=use_record,
-                             broadcast=bool(broadcast))
+                             broadcast=broadcast)
     if lv.status == "finished":      # shown from the record of a finished class run
         finish(lv)
 
 
 # Stop: this learner leaves the run (it goes on for the others who follow it); the steps seen stay.
 if st.session_state.get("ppo.stop"):
-    live.leave("ppo")
+    class_run_page.leave("ppo")
 if train_clicked:
     start()
 if st.session_state.get("ppo.again"):
@@ -151,9 +151,9 @@ if st.session_state.get("ppo.again"):
 
 lv = live.state("ppo")
 if lv.running:
-    # the metrics, chart and samples redraw at most a fifth of the time (live.follow); the bar
+    # the metrics, chart and samples redraw at most a fifth of the time (class_run_page.follow); the bar
     # moves at every step; the training itself runs in a worker process
-    live.follow("ppo", bar, label="PPO step", finisher=finish,
+    class_run_page.follow("ppo", bar, label="PPO step", finisher=finish,
                 draw=lambda rws, lv: draw(rws, lv.settings["beta"], rws[0]["samples"], rws[-1]["samples"],
                                           live_chart=True))
     bar.empty()
@@ -164,7 +164,7 @@ if rows:
     tr = lv.result.get("trainer")
     draw(rows, lv.settings["beta"], rows[0]["samples"], rows[-1]["samples"], live_chart=False)
     res = tr.result if tr is not None else None
-    live.class_run_note("ppo", note_ph)      # a record, the teacher's run, or a shared run
+    class_run_page.class_run_note("ppo", note_ph)      # a record, the teacher's run, or a shared run
     first, last = rows[0], rows[-1]
     how = lv.run.stopped.describe() if lv.run.stopped is not None else "failed"
     msg = (f"Run finished ({how}) after {last['step']} steps in {last['seconds']:.0f} s: win-rate "
@@ -175,7 +175,7 @@ if rows:
         msg += f" Reached win-rate 0.8 (mean of 3 steps) at step {res.steps_to_target} ({res.seconds_to_target:.0f} s)."
     st.success(msg)
     if lv.stopped and tr is None:
-        live.left_note("ppo")
+        class_run_page.left_note("ppo")
 mem = (lv.result or {}).get("memory") if rows else None
 if mem is not None:
     st.subheader("Memory: what the frozen reference costs")

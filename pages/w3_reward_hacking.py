@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import ppo, recorded, reward_hacking
-from ui import charts, common, inputs, live, rlhf
+from ui import class_run_page, charts, common, inputs, live, rlhf
 
 st.title("🎰 Reward hacking and the KL penalty")
 st.markdown(
@@ -61,6 +61,13 @@ record = rlhf.recorded_run("reward-hacking", recorded.hacking_settings((0.0, bet
                                                                      seed=int(seed)), s)
 start = False if not built else live.buttons("reward-hacking", "▶ Train both", start="run",
                                              stop_help="Stops both runs after the current round; what they learned is kept.")
+# The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
+broadcast = class_run_page.teacher_broadcast(
+    "reward-hacking", "reward-hacking",
+    describe=lambda spec: (f"β = 0 against β = {spec['settings']['beta']}, {spec['settings']['steps']} PPO steps each, "
+                           f"learning rate {spec['settings']['lr']:g}, seed {spec['settings']['seed']}"),
+    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
+                            settings={k: spec["settings"][k] for k in ("beta", "steps", "lr", "seed")}))
 bar = st.empty()
 with charts.main_figure():       # the lesson's main figure: the recorded runs on open, the live runs after Train
     note_ph = st.empty()        # the recorded run's label, above its figure
@@ -90,8 +97,8 @@ def train(use_record: bool = True) -> None:
     trains it, ui/class_runs.py), or see a finished one at once from its record."""
     settings = recorded.hacking_settings((0.0, beta), beta=beta, steps=steps, lr=lr, seed=int(seed))
     spec, shareable = rlhf.ppo_job_spec(s, settings, float(max_s) * 2)
-    lv = live.train_together("reward-hacking", "reward-hacking", spec, shareable=shareable,
-                             max_seconds=float(max_s) * 2, steps=steps, use_record=use_record,
+    lv = class_run_page.train_together("reward-hacking", "reward-hacking", spec, shareable=shareable,
+                             max_seconds=float(max_s) * 2, steps=steps, use_record=use_record, broadcast=broadcast,
                              rows_of=lambda result: result["rounds"],
                              settings=dict(beta=beta, steps=steps, lr=lr, seed=int(seed)))
     if lv.status == "finished":
@@ -99,7 +106,7 @@ def train(use_record: bool = True) -> None:
 
 
 if st.session_state.get("reward-hacking.stop"):
-    live.leave("reward-hacking")      # this learner leaves; the run goes on for anyone else following it
+    class_run_page.leave("reward-hacking")      # this learner leaves; the run goes on for anyone else following it
 if start:
     train()
 if st.session_state.get("reward-hacking.again"):
@@ -107,7 +114,7 @@ if st.session_state.get("reward-hacking.again"):
 
 lv = live.state("reward-hacking")
 if lv.running:
-    live.follow("reward-hacking", bar, label="both runs: step", finisher=finish,
+    class_run_page.follow("reward-hacking", bar, label="both runs: step", finisher=finish,
                 draw=lambda rows, lv: charts.show(rlhf.runs_figure(named_rows(rows), PANELS), where=chart_ph,
                                                    key=f"reward-hacking.live_{rows[-1]['step']}"))
     bar.empty()
@@ -141,7 +148,7 @@ if lv.result and lv.result.get("error"):
 if not lv.running and lv.run is not None and lv.run.history:
     charts.show(rlhf.runs_figure(named_rows(lv.run.history), PANELS), key="reward-hacking.done",
                 where=chart_ph)
-    live.class_run_note("reward-hacking", note_ph)      # a record of these settings, or a shared run
+    class_run_page.class_run_note("reward-hacking", note_ph)      # a record of these settings, or a shared run
     if lv.run.stopped is not StopReason.STEPS:
         how = lv.run.stopped.describe() if lv.run.stopped is not None else "failed"
         st.warning(f"Run ended early ({how}): showing the steps finished so far.")

@@ -1,6 +1,6 @@
 """Class runs: training jobs run in worker processes, out of the web server's process, with their
 queue, their progress stream and their records in the progress database (plain Python: no
-streamlit here; the page glue is ``ui.live.follow``).
+streamlit here; the page glue is ``ui.class_run_page.follow``).
 
 Why worker processes: a training step is Python and torch work that holds the interpreter lock;
 in the web process it competed with every learner's slider rerun. A worker process has its own
@@ -63,7 +63,8 @@ POLL_S = 0.25             # a free worker looks for a job this often
 JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_job:run_hacking",
         "pretraining-live": "lessons.pretraining.pretraining_live_job:run",
         "domain-adaptation": "lessons.pretraining.domain_adaptation_job:run",
-        "prompt-tuning": "lessons.finetune.prompt_tuning_job:run"}
+        "prompt-tuning": "lessons.finetune.prompt_tuning_job:run",
+        "distillation": "lessons.efficiency.distillation_job:run"}
 
 metadata = MetaData()
 jobs_t = Table(

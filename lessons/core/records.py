@@ -24,11 +24,12 @@ import json
 import os
 import platform
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED_DIR = ROOT / "assets" / "recorded"
@@ -92,11 +93,22 @@ def job_spec(settings: dict, max_seconds: float, fingerprints: dict, code: str, 
 
 class JobCode:
     """A class-run job's code (the source files it runs): its version, computed once per process,
-    and its spec (:func:`job_spec` with that version). One per job module."""
+    its spec (:func:`job_spec` with that version) and, in the worker process, its lab: what every
+    run of the job starts from (the shared, read-only models and token ids), made on first use once
+    per device by ``make_lab(device)``. One per job module."""
 
-    def __init__(self, paths: Iterable[str]):
+    def __init__(self, paths: Iterable[str], make_lab: Optional[Callable[[str], Any]] = None):
         self.paths = tuple(paths)
         self._version: Optional[str] = None
+        self._make_lab = make_lab
+        self._labs: dict = {}
+        self._lock = threading.Lock()
+
+    def lab(self, device: str = "cpu"):
+        with self._lock:         # a worker runs one job at a time; the lock costs nothing and keeps it safe
+            if device not in self._labs:
+                self._labs[device] = self._make_lab(device)
+            return self._labs[device]
 
     def version(self) -> str:
         if self._version is None:

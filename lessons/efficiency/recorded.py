@@ -14,7 +14,10 @@ Kind ``distillation``: settings = PAGE_DEFAULTS plus the batch, block and learni
 
     {"students": {"hard labels" | "distilled": {"ce": [per step], "losses": [per step],
                                                 "val_ppl": [[step, perplexity], ...], "steps": n}},
-     "n_params_student": int, "n_params_teacher": int}
+     "n_params_student": int, "n_params_teacher": int, "seconds": float, "stopped": StopReason value}
+
+The class run of the page's Train (lessons/efficiency/distillation_job.py) trains any settings
+through :func:`train_students` too, so a recorded run and a live one take one path.
 """
 from __future__ import annotations
 
@@ -59,19 +62,25 @@ class Lab:
         return {"tiny_gpt": self._fp, "torch": torch.__version__, "threads": THREADS}
 
 
-def train_students(lab: Lab, s: dict, steps: int | None = None) -> dict:
-    """Both students at the settings ``s``, as the page trains them. ``steps`` overrides the
-    settings' steps (a short replay of the same run: same batches, same evaluation steps)."""
-    cfg = lab.teacher.model.config
+def train_students(lab: Lab, s: dict, steps: int | None = None, *, max_seconds: float = FAR, progress=None,
+                   should_stop=None, runs: dict | None = None) -> dict:
+    """Both students at the settings ``s``, as the page trains them (on the teacher's device).
+    ``steps`` overrides the settings' steps (a short replay of the same run: same batches, same
+    evaluation steps). ``progress``/``should_stop``: the run loop's (a class run's row per step,
+    its Stop); ``runs``: a dict that holds the students (distillation.train_pair)."""
+    cfg, dev = lab.teacher.model.config, next(lab.teacher.model.parameters()).device
     runs = kd.train_pair(lab.teacher.model, *lab.ids(),
-                         lambda: kd.make_student(cfg, s["layers"], s["width"], 2, seed=int(s["seed"])),
-                         T=s["T"], alpha=s["alpha"], steps=steps or s["steps"], max_seconds=FAR,
+                         lambda: kd.make_student(cfg, s["layers"], s["width"], 2, seed=int(s["seed"])).to(dev),
+                         T=s["T"], alpha=s["alpha"], steps=steps or s["steps"], max_seconds=max_seconds,
                          batch=s["batch"], block=s["block"], lr=s["lr"], seed=int(s["seed"]),
-                         eval_every=kd.eval_every(s["steps"]))
-    return {"students": {name: {"ce": r.ce, "losses": r.losses, "val_ppl": r.val_ppl, "steps": r.steps}
+                         eval_every=kd.eval_every(s["steps"]), progress=progress, should_stop=should_stop, runs=runs)
+    run = runs["distilled"].run
+    return {"students": {name: {"ce": r.ce, "losses": r.losses, "val_ppl": [list(v) for v in r.val_ppl],
+                                "steps": r.steps}
                          for name, r in runs.items()},
             "n_params_student": kd.n_params(runs["distilled"].model),
-            "n_params_teacher": kd.n_params(lab.teacher.model)}
+            "n_params_teacher": kd.n_params(lab.teacher.model),
+            "seconds": run.seconds, "stopped": run.stopped.value if run.stopped is not None else "steps"}
 
 
 RECIPES = {KIND: train_students}

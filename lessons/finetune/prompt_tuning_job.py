@@ -26,19 +26,17 @@ from lessons.finetune import prompt_tuning, recorded_prompt_tuning
 
 KIND = "prompt-tuning"
 CODE = recorded_prompt_tuning.CODE + ("lessons/finetune/prompt_tuning_job.py",)
-JOB = records.JobCode(CODE)
-code_version, spec = JOB.version, JOB.spec    # the files' sha256 (once per process); the job's spec
-_LAB: dict = {}
 
 
-def lab(device: str = "cpu") -> recorded_prompt_tuning.Lab:
+def _lab(device: str) -> recorded_prompt_tuning.Lab:
     """The worker's shared instruction-tuned start (read-only: every run trains in front of a copy)."""
     from lessons import models
 
-    if device not in _LAB:
-        _LAB[device] = recorded_prompt_tuning.Lab(models.load_instruction_tuned(prompt_tuning.DEMO_DEFAULTS["model"],
-                                                                                  device))
-    return _LAB[device]
+    return recorded_prompt_tuning.Lab(models.load_instruction_tuned(prompt_tuning.DEMO_DEFAULTS["model"], device))
+
+
+JOB = records.JobCode(CODE, _lab)
+code_version, spec, lab = JOB.version, JOB.spec, JOB.lab   # the files' sha256 (once per process); the spec; the lab
 
 
 def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool]) -> dict:

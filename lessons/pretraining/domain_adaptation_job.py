@@ -28,9 +28,6 @@ from lessons.pretraining import recorded
 KIND = "domain-adaptation"
 CODE = recorded.CODE + ("lessons/pretraining/domain_adaptation_job.py",)
 SAMPLE_TOKENS = 30
-JOB = records.JobCode(CODE)      # the files' sha256 (the training text included), once per process
-code_version, spec = JOB.version, JOB.spec
-_TINY: dict = {}
 
 
 def fingerprints(tiny) -> dict:
@@ -42,13 +39,15 @@ def fingerprints(tiny) -> dict:
     return {"tiny_gpt": state_fingerprint(tiny.model), "torch": torch.__version__}
 
 
-def tiny(device: str = "cpu"):
-    """The worker's shared tiny GPT, loaded once per device (read-only: the run trains a copy)."""
+def _tiny(device: str):
+    """The worker's shared tiny GPT (read-only: the run trains a copy)."""
     from lessons import models
 
-    if device not in _TINY:
-        _TINY[device] = models.load_tiny_gpt(device)
-    return _TINY[device]
+    return models.load_tiny_gpt(device)
+
+
+JOB = records.JobCode(CODE, _tiny)   # the files' sha256 (the training text included), once per process
+code_version, spec, tiny = JOB.version, JOB.spec, JOB.lab
 
 
 def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool]) -> dict:

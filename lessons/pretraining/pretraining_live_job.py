@@ -30,18 +30,17 @@ from lessons.pretraining import pretraining_live, recorded_live
 
 KIND = "pretraining-live"
 CODE = recorded_live.CODE + ("lessons/pretraining/pretraining_live_job.py",)
-JOB = records.JobCode(CODE)
-code_version, spec = JOB.version, JOB.spec    # the files' sha256 (once per process); the job's spec
-_LAB: dict = {}
 
 
-def lab(device: str = "cpu") -> recorded_live.Lab:
-    """The worker's shared tiny GPT (only its tokenizer is used) and training ids, once per device."""
+def _lab(device: str) -> recorded_live.Lab:
+    """The worker's shared tiny GPT (only its tokenizer is used) and training ids."""
     from lessons import models
 
-    if device not in _LAB:
-        _LAB[device] = recorded_live.Lab(models.load_tiny_gpt(device))
-    return _LAB[device]
+    return recorded_live.Lab(models.load_tiny_gpt(device))
+
+
+JOB = records.JobCode(CODE, _lab)
+code_version, spec, lab = JOB.version, JOB.spec, JOB.lab   # the files' sha256 (once per process); the spec; the lab
 
 
 def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool]) -> dict:

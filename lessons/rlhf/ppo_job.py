@@ -36,9 +36,16 @@ from lessons.rlhf import recorded
 
 KIND = "ppo"
 CODE = recorded.CODE + ("lessons/rlhf/ppo_job.py",)
-JOB = records.JobCode(CODE)
+
+
+def _lab(device: str) -> recorded.Lab:
+    from lessons import models
+
+    return recorded.Lab(models.load_tiny_gpt(device), models.load_minilm(device))
+
+
+JOB = records.JobCode(CODE, _lab)
 code_version = JOB.version    # sha256 of the files a job runs (recorded.CODE and this module), once per process
-_LAB: dict = {}
 
 
 def rm_spec(rm, labeler) -> dict:
@@ -54,12 +61,11 @@ def spec(settings: dict, max_seconds: float, rm, fingerprints: dict, threads: in
 
 
 def lab(want_smol: bool = False, device: str = "cpu") -> recorded.Lab:
-    """The worker's shared models (loaded once per worker process and device, read-only)."""
+    """The worker's shared models (loaded once per worker process and device, read-only; SmolLM2
+    when a run first needs it)."""
     from lessons import models
 
-    if device not in _LAB:
-        _LAB[device] = recorded.Lab(models.load_tiny_gpt(device), models.load_minilm(device))
-    got = _LAB[device]
+    got = JOB.lab(device)
     if want_smol and got.smol is None:
         got.smol = models.load_smollm2(device)
     return got

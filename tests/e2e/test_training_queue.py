@@ -1,8 +1,8 @@
 """The web process's training queue in a real browser (AppTest cannot see a run that waits): on a
 server with ONE training slot, learner A trains, learner B presses Train and sees their place in
 the queue, leaves it, rejoins, and B's run starts by itself when A's ends. On the pages whose
-training still runs in the web process (LoRA training, distillation); the class runs' queue
-(pretraining, PPO, reward hacking) is tested in tests/unit/serving/test_class_runs.py."""
+training still runs in the web process (LoRA training); the class runs' queue (pretraining, PPO,
+reward hacking, distillation, ...) is tested in tests/unit/serving/test_class_runs.py."""
 from __future__ import annotations
 
 import pytest
@@ -87,33 +87,33 @@ def test_a_stopped_run_hands_its_slot_to_the_learner_waiting(one_slot_url, brows
 
 
 def test_a_learner_who_closes_the_tab_mid_run_frees_the_slot(one_slot_url, browser):
-    """Bad input (issue 25): A starts a long run (distillation, 400 steps of the largest students;
-    the test measures that its steps would outlast the wait) and closes the tab while B waits in the queue. Streamlit stops a
-    disconnected session's script, so A's run ends at its next step's progress report and frees
-    the slot: B's run starts within seconds, long before A's steps would have run out."""
+    """Bad input (issue 25): A starts a long run (LoRA training, 400 steps at rank 32; the test
+    measures that its steps would outlast the wait) and closes the tab while B waits in the queue.
+    Streamlit stops a disconnected session's script, so A's run ends at its next step's progress
+    report and frees the slot: B's run starts within seconds, long before A's steps would have run out."""
     import re
     import time
 
-    big = dict(steps=400, layers=3, width=96, seconds=600)
-    ctx_a, a = _open(browser, one_slot_url, "distillation", **big)
-    ctx_b, b = _open(browser, one_slot_url, "distillation", steps=10)
-    a.locator(".st-key-distillation-train button").click()
+    ctx_a, a = _open(browser, one_slot_url, steps=400, r=32)
+    ctx_b, b = _open(browser, one_slot_url, steps=10)
+    a.locator(".st-key-lora-training-train button").click()
     bar = a.locator('[data-testid="stProgress"]', has_text="step ").first
     bar.wait_for()
-    b.locator(".st-key-distillation-train button").click()
+    b.locator(".st-key-lora-training-train button").click()
     b.get_by_text(QUEUE_TEXT).wait_for()
     t0, first = time.monotonic(), int(re.search(r"step (\d+)/400", bar.inner_text())[1])
     a.wait_for_timeout(3000)
     now = int(re.search(r"step (\d+)/400", bar.inner_text())[1])
     pace = (now - first) / (time.monotonic() - t0)                   # A's steps per second
     left_s = (400 - now) / max(pace, 1e-9)
-    assert left_s > 40, f"A's run would end in {left_s:.0f} s: too short to tell a stop from a finish"
+    assert left_s > 15, f"A's run would end in {left_s:.0f} s: too short to tell a stop from a finish"
     closed = time.monotonic()
     ctx_a.close()                                                      # the tab is gone mid-run
     b.get_by_text(QUEUE_TEXT).wait_for(state="detached", timeout=45_000)
     b.locator('[data-testid="stProgress"]', has_text="step ").first.wait_for(timeout=30_000)
     waited = time.monotonic() - closed
-    assert waited < min(45, left_s), (waited, left_s)
+    print(f"closed tab: B started {waited:.1f} s after A's tab closed; A's run had {left_s:.0f} s left")
+    assert waited < min(45, left_s - 5), (waited, left_s)
     wait_until_idle(b)
-    b.get_by_text("Result:").first.wait_for()
+    b.get_by_text("Time per step").first.wait_for()                   # B's adapter is trained and scored
     ctx_b.close()

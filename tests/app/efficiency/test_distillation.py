@@ -1,11 +1,11 @@
-"""AppTest: the distillation page's temperature widget and live student training, on the
-real tiny GPT; the shared teacher is never changed."""
+"""AppTest: the distillation page's temperature widget and its two students trained live in a
+class-run worker (ui/class_runs.py), on the real tiny GPT; the shared teacher is never changed."""
 import pytest
 import re
 
 from lessons.efficiency import distillation as kd
 from lessons import models
-from tests.app.helpers import assert_no_exception, open_page, texts
+from tests.app.helpers import assert_no_exception, follow_until_rows, open_page, texts
 
 PAGE = "pages/w3_distillation.py"
 
@@ -21,7 +21,7 @@ def _train_small_students(at, steps: int) -> None:
     at.select_slider(key="distillation.layers").set_value(1)
     at.select_slider(key="distillation.width").set_value(32)
     at.button(key="distillation.train").click()
-    at.run()
+    at.run(timeout=600)
 
 def test_temperature_widget_matches_the_lesson():
     at = open_page(PAGE)
@@ -42,27 +42,54 @@ def test_temperature_widget_matches_the_lesson():
 
 
 @pytest.mark.slow
-def test_training_two_students_leaves_the_teacher_unchanged():
+def test_two_students_train_in_a_worker_as_the_recipe_does_and_a_second_session_sees_them_at_once():
+    """Train: both students train in a class-run worker; the page's table and result sentence are
+    the worker's figures, which are the recorded recipe's for these settings, float for float (at
+    the worker's thread count); the shared teacher is never changed; a second session with the same
+    settings gets the finished run from its record at once; a moved setting marks the result stale."""
+    import torch
+
+    from lessons.efficiency import recorded as kd_recorded
+    from ui import jobs, loaders
+
     at = open_page(PAGE)
-    from ui import loaders
     teacher = loaders.tiny_gpt("cpu")
     before = models.state_fingerprint(teacher.model)
-    at.slider(key="distillation.seconds").set_value(120)
     at.slider(key="distillation.alpha").set_value(1.0)
     _train_small_students(at, steps=10)
     assert_no_exception(at)
+    lv = at.session_state["distillation.live"]
+    job = lv.result["job"]
+    assert lv.status == "finished" and job["stopped"] == "steps" and [r["step"] for r in lv.run.history] == list(range(1, 11))
     assert models.state_fingerprint(teacher.model) == before
     table = at.dataframe[0].value
     assert list(table["model"]) == ["teacher (tiny GPT)", "student, hard labels", "student, distilled"]
     assert table["parameters"].iloc[1] == table["parameters"].iloc[2] < table["parameters"].iloc[0]
-    student = kd.make_student(teacher.model.config, 1, 32, 2)
-    assert table["parameters"].iloc[1] == kd.n_params(student)
+    assert table["parameters"].iloc[1] == kd.n_params(kd.make_student(teacher.model.config, 1, 32, 2))
     result = next(m.value for m in at.markdown if m.value.startswith("**Result:**"))
     soft, hard = map(float, re.search(r"\(([\d.]+) distilled vs ([\d.]+) hard labels\)", result).groups())
-    assert soft == round(table["validation perplexity"].iloc[2], 1) and hard == round(table["validation perplexity"].iloc[1], 1)
+    assert soft == round(job["students"]["distilled"]["val_ppl"][-1][1], 1) == table["validation perplexity"].iloc[2]
+    assert hard == round(job["students"]["hard labels"]["val_ppl"][-1][1], 1) == table["validation perplexity"].iloc[1]
     assert ("**distilled**" in result) == (soft < hard)
-    runs = at.session_state["distillation.live"].result
-    assert all(r.model is not teacher.model for r in runs.values())
+    # The worker trained what the recorded run's recipe trains for these settings.
+    n = torch.get_num_threads()
+    torch.set_num_threads(jobs.budget().threads)
+    try:
+        ref = kd_recorded.train_students(kd_recorded.Lab(models.load_tiny_gpt("cpu")),
+                                         kd_recorded.settings(alpha=1.0, steps=10, layers=1, width=32))
+    finally:
+        torch.set_num_threads(n)
+    for name, student in ref["students"].items():
+        assert {k: job["students"][name][k] for k in student} == student, name
+    assert [r["ce_distilled"] for r in job["history"]] == ref["students"]["distilled"]["ce"]
+
+    # The same settings in a second session: the finished class run at once, from its record
+    two = open_page(PAGE)
+    two.slider(key="distillation.alpha").set_value(1.0)
+    _train_small_students(two, steps=10)
+    assert_no_exception(two)
+    assert "These settings were trained before" in texts(two)
+    assert two.dataframe[0].value["validation perplexity"].tolist()[1:] == table["validation perplexity"].tolist()[1:]
     # moving a setting marks the result as stale instead of silently mixing settings
     at.slider(key="distillation.alpha").set_value(0.5)
     at.run()
@@ -70,37 +97,36 @@ def test_training_two_students_leaves_the_teacher_unchanged():
 
 
 @pytest.mark.slow
-def test_stop_keeps_both_partly_trained_students(monkeypatch):
-    """Stop (a rerun request seen by runtime.stop_requested) ends both students after the same step;
-    the page keeps them, compares them and says the run was stopped and where."""
-    from ui import runtime
-    asked = {"n": 0}
+def test_stop_ends_a_run_nobody_else_follows_and_compares_both_students_where_they_stopped():
+    """The learner's Stop on a class run only they follow: both students stop after the same step,
+    the worker evaluates them there, and the page compares them and says where the run stopped."""
+    from lessons.core.loop import Run
+    from lessons.efficiency import distillation_job, recorded as kd_recorded
+    from ui import class_runs, jobs, live
 
-    def stop_after_a_few_steps() -> bool:      # the loop asks twice per step (before it, before the update)
-        asked["n"] += 1
-        return asked["n"] > 6
-
-    monkeypatch.setattr(runtime, "stop_requested", stop_after_a_few_steps)
     at = open_page(PAGE)
-    _train_small_students(at, steps=40)
+    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
+    class_runs.ensure_workers()
+    s = kd_recorded.settings(steps=400, layers=1, width=32)
+    spec = distillation_job.spec(s, 600, distillation_job.lab().fingerprints(s), jobs.budget().threads)
+    job = class_runs.request(distillation_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=600).job
+    follow_until_rows(job.id, f"session:{me}", 3)      # the page follows it (and heartbeats) ...
+    settings = {k: s[k] for k in kd.PAGE_DEFAULTS}
+    at.session_state["distillation.live"] = live.LiveRun("distillation", "running", Run(400, 600),
+                                                         {"job_id": job.id, "rows": []}, settings)
+    at.button(key="distillation.stop").click().run(timeout=600)
     assert_no_exception(at)
-    assert at.session_state["distillation.live"].running   # a Stop click reruns the page: that run finishes it
-    at.run()
-    assert_no_exception(at)
-    assert at.session_state["distillation.live"].stopped
-    runs = at.session_state["distillation.live"].result
-    assert runs["hard labels"].steps == runs["distilled"].steps == 3
-    assert runs["distilled"].val_ppl[-1][0] == 3            # the step it stopped on was evaluated
-    assert "stopped by you, after 3 of 40 steps" in texts(at)
+    end = class_runs.poll(job.id).job
+    lv = at.session_state["distillation.live"]
+    done = len(lv.run.history)
+    assert end.state == "stopped" and lv.stopped and 3 <= done < 400
+    students = end.result["students"]
+    assert students["hard labels"]["steps"] == students["distilled"]["steps"] == done
+    assert students["distilled"]["val_ppl"][-1][0] == done            # the step it stopped on was evaluated
+    assert f"stopped by you, after {done} of 400 steps" in texts(at)
     table = at.dataframe[0].value
-    assert list(table["steps"])[1:] == ["3 (stopped by you)"] * 2
-    # a Stop before the students were even made: nothing to compare, and the page says so
-    from ui import live, runtime
-    at.session_state["distillation.live"] = live.LiveRun("distillation", "running", None, {},
-                                                         {"settings": None})
-    at.button(key="distillation.stop").click().run()
-    assert_no_exception(at)
-    assert "stopped before the students were made" in texts(at) and not at.dataframe
+    assert list(table["steps"])[1:] == [f"{done} (stopped by you)"] * 2
+    assert "You left the run" not in texts(at)
 
 
 def test_opens_with_the_recorded_default_run():

@@ -17,8 +17,8 @@ from lessons.efficiency import distillation as kd
 from lessons.efficiency import distillation_job
 from lessons.efficiency import recorded as kd_recorded
 from lessons.core.loop import StopReason
-from lessons.core.perplexity import describe as describe_slice, perplexity
-from ui import charts, class_run_page, common, efficiency, figures, inputs, jobs, live, loaders, recorded
+from lessons.core.perplexity import describe as describe_slice
+from ui import charts, class_run_page, common, figures, inputs, jobs, live, loaders, recorded
 
 MAX_SECONDS = 600   # a safety net for a very busy server: the steps define the run
 
@@ -35,7 +35,6 @@ st.caption("The T² factor keeps the gradient size the same when you change T, s
 
 dev = common.device()
 teacher = common.model_or_stop(loaders.tiny_gpt, dev)
-_, val_ids = efficiency.shakespeare_ids(dev, teacher.tokenizer)   # the teacher's perplexity in the table
 
 # --------------------------------------------------------------------------- temperature
 st.header("1 · Soft labels: softmax with temperature")
@@ -197,13 +196,14 @@ if live.state("distillation").running:
 
 def results_table(res: dict) -> None:
     """The teacher and both students: parameters, validation perplexity, speed, steps."""
-    rows = [{"model": "teacher (tiny GPT)", "parameters": teacher.n_params,
-             "validation perplexity": round(perplexity(teacher.model, val_ids, distillation_job.BLOCK, 16), 1),
-             "ms per forward (1×64)": round(kd.ms_per_forward(teacher.model, distillation_job.BLOCK), 2), "steps": ""}]
+    ms = res["ms_per_forward"]
+    rows = [{"model": "teacher (tiny GPT)", "parameters": res["n_params_teacher"],
+             "validation perplexity": round(res["teacher_val_ppl"], 1),
+             "ms per forward (1×64)": round(ms["teacher"], 2), "steps": ""}]
     for name, r in in_order(res["students"]).items():
         rows.append({"model": f"student, {name}", "parameters": res["n_params_student"],
                      "validation perplexity": round(r["val_ppl"][-1][1], 1),
-                     "ms per forward (1×64)": round(r["ms_per_forward"], 2),
+                     "ms per forward (1×64)": round(ms[name], 2),
                      "steps": f"{r['steps']}" + (f" ({StopReason(res['stopped']).describe()})"
                                                  if res["stopped"] != StopReason.STEPS.value else "")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -234,8 +234,8 @@ elif lv.status == "finished" and res is not None:
                 fit=True)
     results_table(res)
     st.caption(f"Validation perplexity: Shakespeare, {describe_slice()}; the teacher's figure is the tiny "
-               "GPT's Shakespeare perplexity shown on every page. The students' speed was measured on the "
-               "training worker.")
+               "GPT's Shakespeare perplexity shown on every page. The three speeds were measured together (interleaved) "
+               "on the training worker.")
     hard, soft = students["hard labels"]["val_ppl"][-1][1], students["distilled"]["val_ppl"][-1][1]
     better = "distilled" if soft < hard else "hard-label"
     st.markdown(f"**Result:** after {done} steps the **{better}** student has the lower "

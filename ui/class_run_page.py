@@ -210,7 +210,10 @@ def _follow(key: str, bar, draw, label: str, poll_s: float, every_s: float, fini
         lv.result["followers"] = p.followers
         if lv.run is not None:
             lv.run.history = lv.result["rows"]
-        shared = f"shared with {p.followers - 1} other learner{'s' if p.followers != 2 else ''}" if p.followers > 1 else ""
+        others = p.followers - 1
+        shared = "" if others < 1 else (f"watched by {others} learner{'s' if others != 1 else ''}"
+                                        if lv.result.get("broadcast") else
+                                        f"shared with {others} other learner{'s' if others != 1 else ''}")
         if p.job.state == class_runs.QUEUED:
             eta = class_runs.typical_seconds(p.job.kind) * ((p.position or 1) - 1 + p.running) / max(
                 1, class_runs.ensure_workers().n)

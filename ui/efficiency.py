@@ -1,5 +1,5 @@
-"""Page layer of the efficiency lessons (distillation, pruning): the tiny GPT's token ids of
-the training and held-out plays, tokenized once per process."""
+"""Page layer of the pruning lesson: the tiny GPT's token ids of the training and held-out plays,
+tokenized once per process (the distillation page trains in a class-run worker, which makes its own)."""
 from __future__ import annotations
 
 

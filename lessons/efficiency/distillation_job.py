@@ -14,9 +14,11 @@ Row (one per step): the loop's row {"step", "seconds", "ce_hard", "ce_distilled"
 hard-label cross-entropy, the comparable curve).
 
 Result: ``recorded.train_students``'s result (both students' curves, validation perplexities,
-steps; the parameter counts; "seconds", "stopped") with, per student, "ms_per_forward" (one 1 x 64
-forward on the worker, a timing: not part of what the key determines) and "history": the rows. A
-stopped run's students are evaluated at the step they stopped on (distillation.settle).
+steps; the parameter counts; "seconds", "stopped") with "teacher_val_ppl" (the teacher's
+perplexity on the same validation slice), "ms_per_forward": {"teacher" | student name: ms} (one
+1 x 64 forward each, measured interleaved on the worker so that a busy machine slows all three
+alike; a timing, not part of what the key determines) and "history": the rows. A stopped run's
+students are evaluated at the step they stopped on (distillation.settle).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from lessons.efficiency import recorded
 KIND = "distillation"
 CODE = recorded.CODE + ("lessons/efficiency/distillation_job.py",)
 BLOCK = 64                       # the timing's input: one sequence of the training block's length
+EVAL_BLOCKS = 16                 # the validation slice's blocks, as train_pair evaluates the students
 
 
 def _lab(device: str) -> recorded.Lab:
@@ -44,9 +47,14 @@ code_version, spec, lab = JOB.version, JOB.spec, JOB.lab   # the files' sha256 (
 
 def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool]) -> dict:
     """Train both students at ``spec["settings"]``; a row per step; both evaluated where they ended."""
+    from lessons.core.perplexity import perplexity
+    from lessons.core.timing import ms_per_forward_interleaved
+
+    lb = lab(spec.get("device", "cpu"))
     students: dict = {}             # filled before the first step: the timings below read the models
-    out = recorded.train_students(lab(spec.get("device", "cpu")), spec["settings"], max_seconds=spec["max_seconds"],
+    out = recorded.train_students(lb, spec["settings"], max_seconds=spec["max_seconds"],
                                   progress=lambda row, run: progress(row), should_stop=should_stop, runs=students)
-    for name, r in students.items():
-        out["students"][name]["ms_per_forward"] = kd.ms_per_forward(r.model, BLOCK)
-    return {**out, "history": students["distilled"].run.history}
+    models = {"teacher": lb.teacher.model, **{name: r.model for name, r in students.items()}}
+    ms = ms_per_forward_interleaved(list(models.values()), BLOCK)
+    return {**out, "teacher_val_ppl": perplexity(lb.teacher.model, lb.ids()[1], BLOCK, EVAL_BLOCKS),
+            "ms_per_forward": dict(zip(models, ms)), "history": students["distilled"].run.history}

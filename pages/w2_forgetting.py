@@ -4,17 +4,18 @@
 # icon: 🧠
 # topics: catastrophic forgetting, full fine-tuning, LoRA, multi-task instruction tuning, FLAN
 # summary: Fine-tune the tiny GPT on one task fully and with LoRA, watch what it forgets (another task, Shakespeare itself), and mix tasks to forget less.
-"""Full fine-tuning versus LoRA on task A; forgetting of task B and of the pretraining text."""
+"""Full fine-tuning versus LoRA on task A; forgetting of task B and of the pretraining text. The
+run is a class run (ui/class_runs.py): it trains in a worker process, learners who press Run on
+the same settings follow one run, and a run that finished all its steps shows again at once."""
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from lessons import models
 from lessons.core.loop import StopReason
-from lessons.core.perplexity import describe as describe_slice, validation_perplexity
-from lessons.finetune import forgetting, instructions, recorded_forgetting
-from ui import charts, common, figures, live, loaders, recorded, runtime
+from lessons.core.perplexity import describe as describe_slice
+from lessons.finetune import forgetting, forgetting_job, instructions, recorded_forgetting
+from ui import charts, class_run_page, common, figures, inputs, jobs, live, loaders, recorded
 
 st.title("🧠 Full fine-tuning vs LoRA: catastrophic forgetting")
 st.markdown(
@@ -29,9 +30,8 @@ st.latex(r"\text{batch} = (1-m)\cdot\text{task A} \;+\; m\cdot\text{task B}"
          r"\qquad \text{PPL} = \exp\Big(-\tfrac{1}{N}\sum_t \log p(x_t\mid x_{<t})\Big)")
 
 dev = common.device()
-lm = common.model_or_stop(loaders.tiny_gpt, dev)
-tok = lm.tokenizer
-A, B = "archaic", "mood"
+common.model_or_stop(loaders.tiny_gpt, dev)   # the runs' shared tiny GPT: say so here if it is missing
+A, B = forgetting.TASKS
 st.markdown(
     f"**Task A** (trained now): *{instructions.load_task(A)[0].instruction}* · **Task B** (learned earlier): "
     f"*{instructions.load_task(B)[0].instruction}* · **Pretraining skill**: Shakespeare perplexity "
@@ -41,17 +41,7 @@ st.markdown(
     "`scripts/build_instruction_tuned.py`): it answers task B 100 % right, so there is something to forget."
 )
 FD = forgetting.DEMO_DEFAULTS
-start_lm = common.model_or_stop(loaders.instruction_tuned, "mood", dev)  # shared, read-only: runs deep-copy it
-
-
-@st.cache_data(show_spinner="Scoring the starting model ...", max_entries=2)
-def start_scores(_model, name: str) -> dict:
-    return {k: v for k, v in forgetting.evaluate(_model, tok, A, B).items() if not k.endswith("rows")}
-
-
-@st.cache_data(show_spinner=False, max_entries=2)
-def pretrained_ppl(_model, name: str) -> float:
-    return validation_perplexity(_model, tok)
+common.model_or_stop(loaders.instruction_tuned, "mood", dev)  # the start the runs copy: say so here if it is missing
 
 c1, c2, c3, c5 = st.columns([1, 1.2, 1, 0.8])
 c4, _ = st.columns([2, 1])   # a row of its own: four chips fit at 1280 px
@@ -68,21 +58,32 @@ run = live.buttons("forgetting", "▶ Run: fine-tune fully and with LoRA", start
                              "Stopped during full fine-tuning, LoRA is not trained.")
 st.caption(f"Each run trains two private copies of the starting model for {steps} steps each (full "
            f"fine-tuning at lr {FD['full_lr']:g}, LoRA at lr {FD['lora_lr']:g}, the live LoRA page's setting; a "
-           f"safety net stops a run after {FD['max_seconds']:.0f} s on a very busy server). The shared models never change.")
+           f"safety net stops a method after {FD['max_seconds']:.0f} s on a very busy server), on the server's "
+           "training workers: learners who press Run on the same settings share one run. The shared models never change.")
 
 runs: list = st.session_state.setdefault("forgetting.runs", [])
 METHODS = {"full": "Full fine-tuning", "lora": "LoRA"}
+EVAL_S = 120.0   # beyond both methods' time limits: scoring the start and both models (the run's deadline)
 
 
 def models_lab(device: str) -> recorded_forgetting.Lab:
     """The shared models whose fingerprints key the recorded default run
-    (lessons/finetune/recorded_forgetting.py)."""
+    (lessons/finetune/recorded_forgetting.py) and the class runs."""
     return recorded_forgetting.Lab(loaders.tiny_gpt(device), loaders.instruction_tuned("mood", device))
 
 
+class_lab = st.cache_resource(show_spinner=False)(models_lab)     # the class runs' Lab: its fingerprints once per process
 rec = recorded.find(recorded_forgetting, recorded_forgetting.KIND, recorded_forgetting.settings(), dev, models_lab)
-is_default = (dict(steps=steps, mix=mix, r=r, targets=list(targets), seed=int(seed))
-              == dict(steps=FD["steps"], mix=FD["mix"], r=FD["r"], targets=list(FD["targets"]), seed=FD["seed"]))
+settings = recorded_forgetting.settings(steps=steps, mix=mix, r=r, targets=list(targets), seed=int(seed))
+is_default = settings == recorded_forgetting.settings()
+# The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
+broadcast = class_run_page.teacher_broadcast(
+    "forgetting", forgetting_job.KIND,
+    describe=lambda spec: (f"{spec['settings']['steps']} steps per method, mix m = {spec['settings']['mix']:.3g}, "
+                           f"LoRA r = {spec['settings']['r']} on {', '.join(spec['settings']['targets'])}, "
+                           f"seed {spec['settings']['seed']}"),
+    watch=lambda spec: dict(steps=2 * spec["settings"]["steps"], max_seconds=2 * spec["max_seconds"] + EVAL_S,
+                            settings=spec["settings"]))
 head = st.empty()                # the results' header, above the main figure
 with charts.main_figure():       # the lesson's main figure: the live loss curve while training, then the scores
     note = st.empty()                # a recorded run is labelled so, above the main figure
@@ -102,56 +103,60 @@ def loss_figure(histories: dict) -> go.Figure:
     return fig
 
 
-def finish(lv: live.LiveRun) -> None:
-    """The method in training is scored as it is (a method not started yet stays absent); the run
-    joins this session's list of runs."""
-    out = lv.result["out"]
-    if "training" in out:      # cut off inside a method
-        with st.spinner("Scoring the partly fine-tuned model ..."):
-            forgetting.finish_comparison(out, tok)
-    if out.get("full"):
-        runs.append({**lv.result["record"], **out,
-                     "shared_unchanged": models.state_fingerprint(lm.model) == lv.result["shared_before"]})
+def histories_of(rows: list) -> dict:
+    """{method: [{"step", "loss"}, ...]} from a class run's rows (lessons/finetune/forgetting_job.py)."""
+    return {m: [{"step": r["method_step"], "loss": r["loss"]} for r in rows if r["method"] == m]
+            for m in METHODS if any(r["method"] == m for r in rows)}
 
 
-# A run cut off by Stop (or by any other click, which also reruns the page) is finished here: the
-# model being trained is kept in session state while it trains, and is scored as it was.
-live.finish_interrupted("forgetting", finish, restarting=run)
+def rows_of(result: dict) -> list:
+    """A finished run's rows as the job streamed them (both methods' histories, full first)."""
+    return [{**h, "method": m, "method_step": h["step"], "step": i * result["steps"] + h["step"]}
+            for i, m in enumerate(METHODS) if result.get(m) for h in result[m]["train"]["history"]]
 
+
+def start_run(use_record: bool = True) -> None:
+    """Run (or Run it again live): join the class run of these settings, or queue it for a worker
+    process (both private copies train there); a finished run of these settings shows at once."""
+    spec = forgetting_job.spec(settings, FD["max_seconds"], class_lab(dev).fingerprints(settings),
+                               jobs.budget().threads, dev)
+    class_run_page.train_together("forgetting", forgetting_job.KIND, spec, shareable=True,
+                                  max_seconds=2 * FD["max_seconds"] + EVAL_S, steps=2 * steps, settings=settings,
+                                  use_record=use_record, broadcast=broadcast, rows_of=rows_of)
+
+
+# Stop: this learner leaves the run; when nobody else follows it, the method in training stops
+# after its current step and is scored as it is (by the worker; stopped during full fine-tuning,
+# LoRA is not trained).
+if st.session_state.get("forgetting.stop"):
+    class_run_page.leave("forgetting", see_it_end=True)
 if run:
-    with runtime.training_slot() as ok:
-        if ok:
-            bar = st.progress(0.0, text="Scoring the starting model ...")
-            chart = main_ph
-            start = start_lm.model
-            st.session_state["forgetting.before"] = start_scores(start, start_lm.name)
-            st.session_state["forgetting.pretrained_ppl"] = pretrained_ppl(lm.model, lm.name)
-            # the models in training and the finished methods' scores sit in session state: survive a Stop
-            lv = live.begin("forgetting", None, {
-                "out": {}, "histories": {}, "shared_before": models.state_fingerprint(lm.model),
-                "record": {"mix": mix, "steps": steps, "r": r, "seed": int(seed), "targets": list(targets),
-                           "pretrained_ppl": st.session_state["forgetting.pretrained_ppl"],
-                           "before": st.session_state["forgetting.before"]}})
-            ticks = {m: live.progress(bar, lambda row, run: charts.show(loss_figure(lv.result["histories"]),
-                                                                        where=chart, fit=True),
-                         label=f"{name} ({i} of 2{', LoRA next' if m == 'full' else ''}): step",
-                         text=lambda row, run: f"loss {row['loss']:.3f}", keep=lv)   # time left: this method's
-                     for i, (m, name) in enumerate(METHODS.items(), 1)}
+    start_run()
+if st.session_state.get("forgetting.again"):
+    start_run(use_record=False)
 
-            def progress(method: str, row: dict, run) -> None:
-                lv.result["histories"][method] = run.history
-                ticks[method](row, run)
-
-            forgetting.compare_full_and_lora(start, tok, task_a=A, task_b=B, steps=steps, mix=mix, r=r,
-                                             targets=targets, seed=int(seed), progress=progress,
-                                             should_stop=runtime.stop_requested, live=lv.result["out"])
-            live.end(lv, finish)
-            bar.empty()
-            chart.empty()
+if live.state("forgetting").running:
+    bar = st.progress(0.0, text="Scoring the starting model ...")
+    class_run_page.follow("forgetting", bar, lambda rows, lv: charts.show(loss_figure(histories_of(rows)),
+                                                                          where=main_ph, fit=True),
+                          label="full fine-tuning, then LoRA: step")
+    bar.empty()
 
 lv = live.state("forgetting")
-if lv.status == "finished" and not lv.result["out"].get("full"):
-    st.info("Stopped before the first fine-tuning step: nothing to score.")
+job = (lv.result or {}).get("job") if lv.status == "finished" else None   # the worker's; none if this learner left
+if job is not None and not lv.result.get("kept"):       # a run of this session joins its list, once
+    lv.result["kept"] = True
+    if job.get("full"):
+        runs.append(job)
+if lv.status == "finished":
+    class_run_page.class_run_note("forgetting", note)          # a record of these settings, or a shared run
+    if lv.result.get("error"):
+        st.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press **Run** to try again.")
+    if job is None and lv.run.history:       # left a shared run: the steps seen
+        class_run_page.left_note("forgetting")
+        charts.show(loss_figure(histories_of(lv.run.history)), key="forgetting.left_fig")
+    elif job is not None and not job.get("full"):
+        st.info("Stopped before the first fine-tuning step: nothing to score.")
 
 
 def _stopped(x: dict) -> bool:

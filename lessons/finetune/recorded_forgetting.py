@@ -68,9 +68,12 @@ def start_scores(start_model, tokenizer) -> dict:
     return {k: v for k, v in forgetting.evaluate(start_model, tokenizer, a, b).items() if not k.endswith("rows")}
 
 
-def compare(lab: Lab, s: dict, steps: int | None = None) -> dict:
+def compare(lab: Lab, s: dict, steps: int | None = None, *, max_seconds: float = FAR, progress=None,
+            should_stop=None) -> dict:
     """The page's run at ``s``. ``steps`` overrides the settings' steps (a short replay of the same
-    run: the learning rate is constant, so its first steps are the full run's first steps)."""
+    run: the learning rate is constant, so its first steps are the full run's first steps).
+    ``progress(method, row, run)``/``should_stop``: compare_full_and_lora's (the page's class run,
+    lessons/finetune/forgetting_job.py, trains any settings through here: one path)."""
     from lessons.core.perplexity import validation_perplexity
     from lessons.models import state_fingerprint
 
@@ -79,7 +82,8 @@ def compare(lab: Lab, s: dict, steps: int | None = None) -> dict:
     a, b = s["tasks"]
     out = forgetting.compare_full_and_lora(lab.start.model, tok, task_a=a, task_b=b, steps=steps or s["steps"],
                                            mix=s["mix"], r=s["r"], alpha=s["alpha"], targets=tuple(s["targets"]),
-                                           seed=int(s["seed"]), max_seconds=FAR)
+                                           seed=int(s["seed"]), max_seconds=max_seconds, progress=progress,
+                                           should_stop=should_stop)
     return {"mix": s["mix"], "steps": steps or s["steps"], "r": s["r"], "seed": int(s["seed"]),
             "targets": list(s["targets"]), "pretrained_ppl": validation_perplexity(lab.tiny.model, tok),
             "before": start_scores(lab.start.model, tok), **out,

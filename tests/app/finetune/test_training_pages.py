@@ -93,11 +93,23 @@ def test_live_lora_training_and_adapter_swap(real):
 
 @pytest.mark.slow
 def test_forgetting_full_vs_lora_and_mixing(real):
+    """Run: both methods train in a class-run worker; the page's table, bars and curves are the
+    worker's result, which is the recorded recipe's for these settings (float for float, at the
+    worker's thread count); a second run at another mix joins the session's list of runs."""
+    import torch
+
+    from lessons.finetune import recorded_forgetting as rf
+    from ui import jobs
+
     at = open_page("pages/w2_forgetting.py")
     assert "Press **Run**" in texts(at)
     at.slider(key="forgetting.steps").set_value(10).run()
     at.button(key="forgetting.run").click().run(timeout=600)
     assert_no_exception(at)
+    lv = at.session_state["forgetting.live"]
+    job = lv.result["job"]
+    assert lv.status == "finished" and job["stopped"] == "steps" and len(lv.run.history) == 20
+    assert [r["step"] for r in lv.run.history] == list(range(1, 21))          # full's 10 steps, then LoRA's
     table = at.dataframe[0].value
     assert list(table["method"]) == ["full fine-tuning", "LoRA"]
     assert list(table["base weights changed"]) == ["yes", "no"]
@@ -116,10 +128,22 @@ def test_forgetting_full_vs_lora_and_mixing(real):
     label = next(a for a in bars["layout"]["annotations"] if a["text"].startswith("pretrained tiny GPT"))
     lo, hi = bars["layout"]["yaxis3"]["range"]
     assert label["yref"] == "y3" and lo < label["y"] < hi and label["y"] < 5   # log10 units, not the raw ppl
+    # The worker ran what the recorded run's recipe runs for these settings.
+    n = torch.get_num_threads()
+    torch.set_num_threads(jobs.budget().threads)
+    try:
+        ref = rf.compare(rf.Lab(models.load_tiny_gpt("cpu"), models.load_instruction_tuned("mood", "cpu")),
+                         rf.settings(steps=10))
+    finally:
+        torch.set_num_threads(n)
+    for m in ("full", "lora"):
+        assert job[m]["after"] == ref[m]["after"], m
+        assert [h["loss"] for h in job[m]["train"]["history"]] == [h["loss"] for h in ref[m]["train"]["history"]]
+    assert job["before"] == ref["before"] and job["pretrained_ppl"] == ref["pretrained_ppl"]
     at.slider(key="forgetting.mix").set_value(0.25).run()
     at.button(key="forgetting.run").click().run(timeout=600)
     assert_no_exception(at)
-    assert "Run 2: 10 steps, mix m = 0.25" in texts(at)
+    assert "Run 2: 10 steps, mix m = 0.25" in texts(at) and len(at.session_state["forgetting.runs"]) == 2
 
 
 def test_prompt_tuning_opens_with_the_recorded_default_run(real):
@@ -285,31 +309,32 @@ def test_stop_keeps_partial_soft_prompt(real):
 
 
 @pytest.mark.slow
-def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real, monkeypatch):
-    from ui import runtime
-    asked = []      # the loop asks before each step and again before each update: 3 steps done
+def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real):
+    """The learner's Stop on a class run only they follow, during full fine-tuning: the worker scores
+    the partly fine-tuned model as it is and does not train LoRA; the page says so."""
+    from lessons.core.loop import Run
+    from lessons.finetune import forgetting_job, recorded_forgetting as rf
+    from ui import class_runs, jobs, live
 
-    monkeypatch.setattr(runtime, "stop_requested", lambda: asked.append(1) or len(asked) > 6)
     at = open_page("pages/w2_forgetting.py")
-    at.slider(key="forgetting.steps").set_value(10).run()
-    at.button(key="forgetting.run").click().run(timeout=600)
-    assert_no_exception(at)
-    assert at.session_state["forgetting.live"].running     # a Stop click reruns the page: that run finishes it
-    at.run(timeout=600)
-    assert_no_exception(at)
-    shown = texts(at)
-    assert "Full fine-tuning stopped by you after 3 of 10 steps" in shown and "LoRA was not trained" in shown
-    assert metric(at, "Task B accuracy after LoRA") == "not trained"
-    assert list(at.dataframe[0].value["method"]) == ["full fine-tuning"]
-    assert list(at.dataframe[0].value["steps"]) == [3]
-    assert "Measured: task B" not in shown      # no forgetting verdict on a run cut short
-    assert at.session_state["forgetting.live"].stopped
-    # a Stop before the first step: nothing to score, the runs so far stay as they were
-    from ui import live, runtime
-    lv = at.session_state["forgetting.live"]
-    at.session_state["forgetting.live"] = live.LiveRun("forgetting", "running", None,
-                                                       {**lv.result, "out": {}, "histories": {}})
+    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
+    class_runs.ensure_workers()
+    s = rf.settings(steps=300, seed=3)
+    spec = forgetting_job.spec(s, 240.0, forgetting_job.lab().fingerprints(s), jobs.budget().threads)
+    job = class_runs.request(forgetting_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=600).job
+    follow_until_rows(job.id, f"session:{me}", 3)      # the page follows it (and heartbeats) ...
+    at.session_state["forgetting.live"] = live.LiveRun("forgetting", "running", Run(600, 600.0),
+                                                       {"job_id": job.id, "rows": []}, s)
     at.button(key="forgetting.stop").click().run(timeout=600)
     assert_no_exception(at)
-    assert "Stopped before the first fine-tuning step: nothing to score." in texts(at)
-    assert len(at.session_state["forgetting.runs"]) == 1 and list(at.dataframe[0].value["steps"]) == [3]
+    end = class_runs.poll(job.id).job
+    done = end.result["full"]["train"]["steps_done"]
+    assert end.state == "stopped" and "lora" not in end.result and 3 <= done < 300
+    shown = texts(at)
+    assert f"Full fine-tuning stopped by you after {done} of 300 steps" in shown and "LoRA was not trained" in shown
+    assert metric(at, "Task B accuracy after LoRA") == "not trained"
+    assert list(at.dataframe[0].value["method"]) == ["full fine-tuning"]
+    assert list(at.dataframe[0].value["steps"]) == [done]
+    assert "Measured: task B" not in shown      # no forgetting verdict on a run cut short
+    assert at.session_state["forgetting.live"].stopped and len(at.session_state["forgetting.runs"]) == 1
+    assert "You left the run" not in shown

@@ -4,7 +4,10 @@
 # icon: 🏋️
 # topics: instruction fine-tuning, LoRA training, adapters, prompt-completion template, swapping adapters
 # summary: Instruction-tune the tiny GPT with LoRA in under a minute, watch the loss fall, prove the base weights never change, and swap adapters per task.
-"""Live LoRA training on a per-session copy of the tiny GPT, with swappable adapters."""
+"""Live LoRA training with swappable adapters. Each Train is a class run (ui/class_runs.py): the
+adapter trains in a worker process on its copy of the tiny GPT, learners who press Train on the
+same task and settings follow one run, and a run that finished all its steps shows again at once;
+its trained adapter then joins this session's own bank (a per-session copy of the tiny GPT)."""
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,9 +15,9 @@ import streamlit as st
 
 from lessons import models
 from lessons.core.loop import StopReason
-from lessons.finetune import lora, lora_training, instructions
+from lessons.finetune import lora, lora_training, lora_training_job, instructions
 from lessons.finetune import recorded as lora_recorded
-from ui import charts, common, figures, inputs, live, loaders, recorded, runtime
+from ui import charts, class_run_page, common, figures, inputs, jobs, live, loaders, recorded
 
 st.title("🏋️ Train a LoRA adapter live")
 st.markdown(
@@ -111,55 +114,76 @@ def loss_figure(history: list, title: str) -> go.Figure:
     return fig
 
 
-# The live run draws into this one slot, and the rerun after a Stop replaces it first thing:
-# no greyed-out bar of the interrupted run is left showing an older step.
 main = charts.main_figure()   # the live run, then its result (or the recorded one): the lesson's main figure
-live_area = main.empty()
+note = main.empty()           # where a class run's result came from (a record, the teacher's run, a shared run)
 
-
-def finish(lv: live.LiveRun) -> None:
-    """Score the (possibly partly) trained adapter; keep it with the others."""
-    s = lv.settings
-    results[s["task"]] = lora_training.finish_adapter(bank, tok, s["task"], lv.run, s["before"], s["fingerprint_before"])
-
-
-def finish_stopped(lv: live.LiveRun) -> None:
-    live_area.info(f"Scoring the adapter after {lv.run.steps_done} steps ...")
-    finish(lv)
-
-
-# A run interrupted by Stop (or by any other click, which also reruns the page) is finished
-# here with what it learned so far, once its thread has really left the training loop.
-if live.state("lora-training").running and not go_train:
-    live_area.info("Stopping after the current step ...")
-if (stopped := live.finish_interrupted("lora-training", finish_stopped, restarting=go_train)) is not None:
-    live_area.info(f"Training of '{stopped.settings['task']}' stopped at step {stopped.run.steps_done} of "
-                   f"{stopped.run.steps_planned}; the adapter keeps what it learned so far.")
-
-if go_train and targets:
-    with runtime.training_slot() as ok:
-        if ok:
-            with live_area.container():   # status, bar and curve: one element the next run replaces
-                status = st.empty()
-                bar = st.progress(0.0, text="starting ...")
-                chart = st.empty()
-            status.write("Scoring the base model on the test split (adapter off) ...")
-            start = lora_training.start_adapter(bank, tok, task, r=r, alpha=alpha, targets=targets, seed=int(seed))
-            status.empty()
-            run = lora_training.TrainResult(steps, D["max_seconds"])   # kept in session_state: survives a Stop
-            lv = live.begin("lora-training", run, None, {"task": task, **start})
-            tick = live.progress(bar, lambda row, run: charts.show(loss_figure(run.history, "Live training loss"), where=chart, fit=260),
-                                 text=lambda row, run: f"loss {row['loss']:.3f} · {1000 * row['seconds'] / row['step']:.0f} ms/step")
-            lora_training.train(bank.model, tok, train_ex, steps=steps, lr=lr, seed=int(seed), max_seconds=D["max_seconds"],
-                           progress=tick, should_stop=runtime.stop_requested, run=run)
-            status.write("Scoring the adapter on the test split ...")
-            live.end(lv, finish)
-            live_area.empty()
 
 def base_lab(device: str) -> lora_recorded.Lab:
     """The shared base whose fingerprint keys the recorded runs of the page's Try-this at its
-    defaults (lessons/finetune/recorded.py: 'archaic', then 'mood', on one frozen base)."""
+    defaults (lessons/finetune/recorded.py: 'archaic', then 'mood', on one frozen base) and the
+    class runs."""
     return lora_recorded.Lab(loaders.tiny_gpt(device))
+
+
+class_lab = st.cache_resource(show_spinner=False)(base_lab)     # the class runs' Lab: its fingerprint once per process
+run_settings = lora_training_job.settings(task, r=r, alpha=alpha, targets=list(targets), steps=steps, lr=lr,
+                                          seed=int(seed))
+# The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
+broadcast = class_run_page.teacher_broadcast(
+    "lora-training", lora_training_job.KIND,
+    describe=lambda spec: (f"the '{spec['settings']['task']}' adapter, r = {spec['settings']['r']} on "
+                           f"{', '.join(spec['settings']['targets'])}, {spec['settings']['steps']} steps, "
+                           f"learning rate {spec['settings']['lr']:g}"),
+    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
+                            settings=spec["settings"]))
+
+
+def start_run(use_record: bool = True) -> None:
+    """Train (or Run it again live): join the class run of this task and settings, or queue it for a
+    worker process (the adapter trains on the worker's copy of the base); a finished run of these
+    settings shows at once. Either way its adapter then joins this session's bank."""
+    spec = lora_training_job.spec(run_settings, D["max_seconds"], class_lab(dev).fingerprints(run_settings),
+                                  jobs.budget().threads, dev)
+    class_run_page.train_together("lora-training", lora_training_job.KIND, spec, shareable=True,
+                                  max_seconds=D["max_seconds"], steps=steps, settings=run_settings,
+                                  use_record=use_record, broadcast=broadcast,
+                                  rows_of=lambda result: result["train"]["history"])
+
+
+# Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
+# and the worker scores the adapter as it is (and saves it for this session's bank).
+if st.session_state.get("lora-training.stop"):
+    class_run_page.leave("lora-training", see_it_end=True)
+if go_train and targets:
+    start_run()
+if st.session_state.get("lora-training.again"):
+    start_run(use_record=False)
+
+if live.state("lora-training").running:
+    with main.container():
+        bar = st.progress(0.0, text="Scoring the base model on the test split (adapter off) ...")
+        chart = st.empty()
+    class_run_page.follow("lora-training", bar, lambda rows, lv: charts.show(loss_figure(rows, "Live training loss"),
+                                                                             where=chart, fit=260))
+    bar.empty()
+    chart.empty()
+
+lv = live.state("lora-training")
+job = (lv.result or {}).get("job") if lv.status == "finished" else None   # the worker's; none if this learner left
+if job is not None and not lv.result.get("kept"):      # a run of this session: its adapter joins the bank, once
+    lv.result["kept"] = True
+    results[job["task"]] = {**job, "in_bank": lora_training_job.load_adapter(bank, job)}
+if lv.status == "finished":
+    class_run_page.class_run_note("lora-training", note)          # a record of these settings, or a shared run
+    if lv.result.get("error"):
+        main.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press **Train** to try again.")
+    if lv.stopped and job is not None and lv.settings.get("task") == task:
+        main.info(f"Training of '{task}' stopped at step {job['train']['steps_done']} of {job['train']['steps_planned']}; "
+                  "the adapter keeps what it learned so far.")
+    if job is None and lv.run.history and lv.settings.get("task") == task:   # left a shared run: the steps seen
+        class_run_page.left_note("lora-training", where=main)
+        charts.show(loss_figure(lv.run.history, "Training loss (the steps you saw)"), key="lora-training.left_fig",
+                    where=main, fit=260)
 
 
 # --------------------------------------------------------------------------- results
@@ -199,6 +223,9 @@ else:
     main.caption(f"Floor: answering '{floor['answer']}' to everything scores {floor['accuracy']:.0%} exact; the base "
                f"model scores {res['before']['accuracy']:.0%}. Only the part above the floor was learned from the inputs.")
     charts.show(loss_figure(tr["history"], "Training loss"), key="lora-training.loss_fig", where=main, fit=260)
+    if res.get("in_bank") is False:
+        main.warning("This adapter's weights are no longer kept on the server (only the newest runs' are), so "
+                     "it is not in section 3's bank: press **↻ Run it again live** or change a setting to train it.")
 
     same = res["fingerprint_before"] == res["fingerprint_after"]
     shared = shared_fingerprint(lm.model, lm.name)

@@ -65,7 +65,8 @@ JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_j
         "domain-adaptation": "lessons.pretraining.domain_adaptation_job:run",
         "prompt-tuning": "lessons.finetune.prompt_tuning_job:run",
         "distillation": "lessons.efficiency.distillation_job:run",
-        "forgetting": "lessons.finetune.forgetting_job:run"}
+        "forgetting": "lessons.finetune.forgetting_job:run",
+        "lora-training": "lessons.finetune.lora_training_job:run"}
 
 metadata = MetaData()
 jobs_t = Table(

@@ -120,6 +120,54 @@ class JobCode:
         return job_spec(settings, max_seconds, fingerprints, self.version(), threads, device, **extra)
 
 
+KEEP_WEIGHTS = 60   # trained weight files of class runs kept, newest first
+
+
+def weights_dir() -> Path:
+    """Where class-run jobs leave the weights a learner's page loads (a PPO policy, a LoRA adapter)."""
+    from lessons.models import cache_dir
+
+    d = cache_dir() / "class_runs"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def spec_hash(spec: dict) -> str:
+    return _sha(canonical(spec))[:24]
+
+
+def save_weights(spec: dict, steps_done: int, state: dict, folder: Optional[Path] = None) -> str:
+    """Save a class run's trained tensors (``state``: name -> tensor) as
+    ``<spec hash>-<steps>.pt`` (written whole, then renamed: a reader never sees half a file),
+    keep the newest KEEP_WEIGHTS files, and return the path for the job's result."""
+    import torch
+
+    path = Path(folder or weights_dir()) / f"{spec_hash(spec)}-{steps_done}.pt"
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+    prune_weights(path.parent)
+    return str(path)
+
+
+def load_weights(path: Optional[str]) -> Optional[dict]:
+    """The tensors a class run saved, or None when the file is gone (pruned, or made on another
+    machine): the page then says so instead of failing."""
+    import torch
+
+    if not path or not Path(path).is_file():
+        return None
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def prune_weights(folder: Path, keep: int = KEEP_WEIGHTS) -> None:
+    """Bound the weights on disk: the oldest files beyond ``keep`` go (a record whose weights
+    are gone still shows its run; the session then has no trained model to use)."""
+    files = sorted(folder.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
+
+
 def run_key(kind: str, settings: dict, fingerprints: dict, code: str) -> str:
     return _sha(canonical({"kind": kind, "settings": settings, "fingerprints": fingerprints, "code": code}))
 

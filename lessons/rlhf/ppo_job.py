@@ -71,14 +71,6 @@ def lab(want_smol: bool = False, device: str = "cpu") -> recorded.Lab:
     return got
 
 
-def weights_dir() -> Path:
-    from lessons.models import cache_dir
-
-    d = cache_dir() / "class_runs"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def trainable_state(policy) -> dict:
     """The weights a run changed: pi_theta's trainable parameters and its value head."""
     return {n: p.detach().cpu().clone() for n, p in policy.named_parameters() if p.requires_grad}
@@ -100,15 +92,9 @@ def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], 
     pol = lb.policy(s["policy"], cfg.seed)
     tr = ppo.PPOTrainer(pol, rm, labeler, policy_lib.PROMPTS, cfg)
     res = ppo.train(tr, progress=lambda row, r: progress(asdict(tr.history[-1])), should_stop=should_stop)
-    path = None
-    if res.history:
-        path = Path(weights_to or weights_dir()) / f"{spec_hash(spec)}-{len(res.history)}.pt"
-        tmp = path.with_suffix(".tmp")
-        torch.save(trainable_state(pol), tmp)
-        tmp.replace(path)
-        prune_weights(path.parent)
+    path = records.save_weights(spec, len(res.history), trainable_state(pol), weights_to) if res.history else None
     return {"run": res.to_json(), "memory": asdict(policy_lib.memory_report(pol)),
-            "weights": None if path is None else str(path), "stopped": res.stopped.value}
+            "weights": path, "stopped": res.stopped.value}
 
 
 def _reward(spec: dict, lb: recorded.Lab):
@@ -152,36 +138,16 @@ def run_hacking(spec: dict, progress: Callable[[dict], None], should_stop: Calla
             "stopped": next(iter(out.values())).stopped.value}
 
 
-KEEP_WEIGHTS = 60   # trained weight files kept, newest first
-
-
-def prune_weights(folder: Path, keep: int = KEEP_WEIGHTS) -> None:
-    """Bound the weights on disk: the oldest files beyond ``keep`` go (a record whose weights
-    are gone still shows its run; the session then has no policy to carry to the other pages)."""
-    files = sorted(folder.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[keep:]:
-        old.unlink(missing_ok=True)
-
-
-def spec_hash(spec: dict) -> str:
-    import hashlib
-
-    return hashlib.sha256(records.canonical(spec).encode()).hexdigest()[:24]
-
-
 def load_policy(result: dict, base, smol=None, seed: int = 0):
     """The trained policy of a job's result for one session: a private copy of the shared model
     with the run's weights, or None when the weights file is gone."""
-    import torch
-
     from lessons.rlhf import policy as policy_lib
 
-    path = result.get("weights")
-    if not path or not Path(path).is_file():
+    state = records.load_weights(result.get("weights"))
+    if state is None:
         return None
     pol = (policy_lib.with_lora(smol.model, smol.tokenizer, seed=seed) if smol is not None
            else policy_lib.from_shared(base.model, base.tokenizer, seed=seed))
-    state = torch.load(path, map_location="cpu", weights_only=True)
     need = {n for n, p in pol.named_parameters() if p.requires_grad}
     _, unexpected = pol.load_state_dict(state, strict=False)
     if unexpected or need - state.keys():

@@ -1,7 +1,7 @@
 """Isolation under concurrency (issue #16.4): two learners' sessions train AT THE SAME TIME in
-threads of one process (as Streamlit runs them), each its own LoRA adapter on its own copy of
-the shared tiny GPT (the live LoRA page, whose training still runs in the web process; the class
-runs' pages train in worker processes: tests/unit/serving/test_class_runs.py), while a third
+threads of one process (as Streamlit runs them), each its own DPO policy on its own copy of
+the shared tiny GPT (the DPO page, whose training still runs in the web process; the class runs'
+pages train in worker processes: tests/unit/serving/test_class_runs.py), while a third
 thread reads internals of the shared models (attention weights and hidden states of MiniLM and
 SmolLM2). Then:
 
@@ -27,9 +27,9 @@ from lessons.transformer import attention
 from tests.app.helpers import assert_no_exception, open_page, private_scheduler
 from ui import loaders
 
-PAGE = "pages/w2_lora_training.py"
-KEY = "lora-training"
-LONG, SHORT = 400, 60        # A's run is long (it gets stopped), B's is short (it must finish)
+PAGE = "pages/w3_dpo.py"
+KEY = "dpo"
+LONG_EPOCHS, SHORT_EPOCHS = 10, 1    # A's run is long (it gets stopped), B's is short (it must finish)
 TEXT = "The animal didn't cross the street because it was too tired."
 
 
@@ -55,12 +55,15 @@ def runners(monkeypatch):
     return found
 
 
-def _session(steps: int, seed: int):
+def _session(epochs: int, seed: int):
+    """A learner on the DPO page with the one-click preference pairs, DPO only (no PPO comparison)."""
     at = open_page(PAGE, timeout=600)
-    at.slider(key=f"{KEY}.steps").set_value(steps)
+    at.button(key=f"{KEY}.quickstart").click().run()
+    at.slider(key=f"{KEY}.epochs").set_value(epochs)
     at.number_input(key=f"{KEY}.seed").set_value(seed)
+    at.checkbox(key=f"{KEY}.with_ppo").set_value(False)
     at.run()
-    at.button(key=f"{KEY}.train").click()
+    at.button(key=f"{KEY}.run").click()
     return at
 
 
@@ -99,14 +102,17 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     alone_internals = _internals()
 
     # ---- B alone, then A alone (stopped after a few steps, like below)
-    b = _session(SHORT, seed=2)
+    from lessons.rlhf import recorded
+
+    LONG, SHORT = LONG_EPOCHS * recorded.dpo_steps_per_epoch(), SHORT_EPOCHS * recorded.dpo_steps_per_epoch()
+    b = _session(SHORT_EPOCHS, seed=2)
     b.run()
     assert_no_exception(b)
     b_alone = _result(b)
     assert b_alone["curve"][-1][0] == SHORT
 
     # ---- both at once, and a reader of shared internals
-    a, b = _session(LONG, seed=1), _session(SHORT, seed=2)
+    a, b = _session(LONG_EPOCHS, seed=1), _session(SHORT_EPOCHS, seed=2)
     box: dict = {}
     ta = threading.Thread(target=_train, args=(a, box, "a"), name="session-A")
     tb = threading.Thread(target=_train, args=(b, box, "b"), name="session-B")
@@ -139,7 +145,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
 
     a_res, b_res = _result(a), _result(b)
     # ---- A alone, stopped after the same number of steps: the same prefix
-    a2 = _session(LONG, seed=1)
+    a2 = _session(LONG_EPOCHS, seed=1)
     t2 = threading.Thread(target=_train, args=(a2, box, "a2"))
     t2.start()
     n = len(a_res["curve"])
@@ -174,7 +180,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     # The page finishes A's stopped run on its next rerun (what the Stop click does)
     a.run()
     assert_no_exception(a)
-    assert any(f"stopped at step {len(a_res['curve'])} of {LONG}" in i.value for i in a.info)
+    assert any(f"DPO stopped by you after {len(a_res['curve'])} of {LONG} steps" in i.value for i in a.info)
     # A alone, stopped after the same number of steps: the same prefix
     assert a_alone["curve"][:n] == a_res["curve"]
     # the shared models: read the same internals during the runs, never changed

@@ -6,7 +6,7 @@ import pytest
 
 from tests.app.helpers import assert_no_exception, open_page, private_scheduler
 
-PAGE = "pages/w2_lora_training.py"     # a page whose training still runs in the web process's queue
+PAGE = "pages/w3_dpo.py"     # a page whose training still runs in the web process's queue
 
 
 @pytest.fixture
@@ -17,19 +17,24 @@ def one_slot(monkeypatch):
 @pytest.mark.slow
 def test_a_queued_run_starts_by_itself_when_the_slot_frees(one_slot):
     at = open_page(PAGE, timeout=300)
-    at.slider(key="lora-training.steps").set_value(10)
+    at.button(key="dpo.quickstart").click().run()             # the one-click preference pairs and reward model
+    at.slider(key="dpo.epochs").set_value(1)
+    at.checkbox(key="dpo.with_ppo").set_value(False)
+    before = len(one_slot.finished)                         # the quickstart's own job ran through the queue too
     holder = one_slot.submit("another learner", label="ppo", expected_s=30)
     freed = threading.Timer(2.5, one_slot.release, args=(holder,))
     freed.start()
     try:
-        at.button(key="lora-training.train").click().run()
+        at.button(key="dpo.run").click().run()
     finally:
         freed.cancel()
     assert_no_exception(at)
-    mine = [t for t in one_slot.finished if t.owner != "another learner"]
+    mine = [t for t in list(one_slot.finished)[before:] if t.owner != "another learner"]
     assert [t.state for t in mine] == ["done"]
     assert holder.finished_at <= mine[0].started_at and mine[0].waited_s > 1.0
-    assert at.session_state["lora-training.live"].run.steps_done == 10     # the whole run happened
+    from lessons.rlhf import recorded
+
+    assert len(at.session_state["dpo.live"].run.history) == recorded.dpo_steps_per_epoch()   # the whole run happened
     assert not [e for e in at.info if "Waiting for a training slot" in str(e.value)]
     assert one_slot.snapshot()["running"] == [] and one_slot.snapshot()["queued"] == []
 

@@ -1,6 +1,7 @@
-"""Real browser: the Stop button interrupts a live LoRA training run and the partial result
-(curve, adapter, base-weight hashes) is kept and shown, in ONE consistent state (issue #11):
-the live bar goes as soon as the rerun starts (no greyed-out bar of the interrupted run showing
+"""Real browser: the Stop button stops a live LoRA training run (a class run: it trains in a worker
+process, which stops after its current step and scores the adapter learned so far) and the
+partial result (curve, adapter, base-weight hashes) is shown in ONE consistent state (issue #11):
+once the result's message is there no progress bar is left (no greyed-out bar of the run showing
 an older step), and the message, the heading and the loss curve all say the same step."""
 import re
 
@@ -12,14 +13,13 @@ pytestmark = pytest.mark.e2e
 
 BARS_JS = """() => [...document.querySelectorAll('[data-testid="stMainBlockContainer"] [data-testid="stProgress"]')]
     .map(b => ({text: b.innerText.trim(), stale: !!b.closest('[data-stale="true"]')}))"""
-# From the Stop click on, a snapshot at every change of the page: the bars present and the
-# rerun's note ("Stopping after the current step ...", "Scoring the adapter after N steps ...",
-# then "... stopped at step N of T ...").
+# From the Stop click on, a snapshot at every change of the page that shows the result's note
+# ("... stopped at step N of T ..."): the bars present with it.
 WATCH_JS = """() => {
   window.__afterStop = [];
   const snap = () => {
     const alerts = [...document.querySelectorAll('[data-testid="stAlert"]')].map(a => a.innerText);
-    const note = alerts.find(t => /Stopping after the current step|Scoring the adapter after|stopped at step/.test(t));
+    const note = alerts.find(t => /stopped at step/.test(t));
     if (note) window.__afterStop.push({note: note, bars: (""" + BARS_JS + """)()});
   };
   new MutationObserver(snap).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});

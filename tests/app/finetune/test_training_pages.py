@@ -38,6 +38,8 @@ def disk_fingerprint():
 
 @pytest.mark.slow
 def test_live_lora_training_and_adapter_swap(real):
+    from lessons.finetune import instructions
+
     at = open_page("pages/w2_lora_training.py")
     if real:   # at the defaults the page opens with the recorded Try-this run of the task
         from lessons.finetune import recorded as lora_recorded
@@ -66,6 +68,26 @@ def test_live_lora_training_and_adapter_swap(real):
     assert "Identical hashes" in shown
     assert int(metric(at, "Trainable parameters").replace(",", "")) > 0
     assert metric(at, "Time per step").endswith("ms")
+    # The worker trained what the recorded run's recipe trains for these settings (train_adapter on
+    # a fresh copy, at the worker's thread count), and the session's bank holds that adapter.
+    import torch
+
+    from lessons.finetune import lora_training
+    from ui import jobs
+
+    job = at.session_state["lora-training.live"].result["job"]
+    n = torch.get_num_threads()
+    torch.set_num_threads(jobs.budget().threads)
+    try:
+        tiny = models.load_tiny_gpt("cpu")
+        ref = lora_training.train_adapter(lora_training.AdapterBank(models.session_copy(tiny.model)), tiny.tokenizer,
+                                          "mood", r=4, steps=10, max_seconds=600)
+    finally:
+        torch.set_num_threads(n)
+    assert [h["loss"] for h in job["train"]["history"]] == [h["loss"] for h in ref["train"]["history"]]
+    assert job["after"] == ref["after"] and job["before"] == ref["before"]
+    bank = at.session_state["lora-training.bank"]
+    assert bank.score("mood", tiny.tokenizer, instructions.split("mood", "test")[:36]) == ref["after"]
     # a second adapter on the same base, then swap
     at.radio(key="lora-training.task").set_value("archaic")
     at.slider(key="lora-training.steps").set_value(10).run()
@@ -257,27 +279,31 @@ def test_prompt_tuning_and_families(real):
 
 @pytest.mark.slow
 def test_stop_keeps_partial_lora_training(real):
-    """A Stop click reruns the page while the loop runs; the next run finds the unfinished
-    run in session_state and finishes it with the adapter learned so far."""
-    from lessons.finetune import lora_training, instructions
-    from ui import live
+    """The learner's Stop on a class run only they follow: it stops after its current step, the
+    worker scores the adapter learned so far and saves it, and the page shows it and puts it in the
+    session's bank (section 3 can use it)."""
+    from lessons.core.loop import Run
+    from lessons.finetune import lora_training_job
+    from ui import class_runs, jobs, live
 
     at = open_page("pages/w2_lora_training.py")
-    bank = at.session_state["lora-training.bank"]
-    tok = models.load_tiny_gpt().tokenizer
-    start = lora_training.start_adapter(bank, tok, "archaic", r=2, alpha=4, targets=["c_attn"], n_test=4)
-    run = lora_training.TrainResult()
-    # the page's run as a Stop leaves it: should_stop() said True during step 4 of 50
-    lora_training.train(bank.model, tok, instructions.split("archaic", "train"), steps=50, batch_size=4, run=run,
-                   should_stop=lambda: run.steps_done >= 3)
-    assert run.steps_done == 3
-    at.session_state["lora-training.live"] = live.LiveRun("lora-training", "running", run, None,
-                                                          {"task": "archaic", **start})
+    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
+    class_runs.ensure_workers()
+    s = lora_training_job.settings("archaic", r=2, alpha=4, targets=["c_attn"], steps=400, seed=5)
+    spec = lora_training_job.spec(s, 240.0, lora_training_job.lab().fingerprints(s), jobs.budget().threads)
+    job = class_runs.request(lora_training_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=240).job
+    follow_until_rows(job.id, f"session:{me}", 3)      # the page follows it (and heartbeats) ...
+    at.session_state["lora-training.live"] = live.LiveRun("lora-training", "running", Run(400, 240.0),
+                                                          {"job_id": job.id, "rows": []}, s)
     at.button(key="lora-training.stop").click().run(timeout=600)
     assert_no_exception(at)
-    assert "stopped at step 3 of 50" in texts(at)
-    assert "Adapter 'archaic' after 3 of 50 steps: stopped by you" in texts(at)
+    end = class_runs.poll(job.id).job
+    done = end.result["train"]["steps_done"]
+    assert end.state == "stopped" and 3 <= done < 400 and end.result["weights"]
+    assert f"stopped at step {done} of 400" in texts(at)
+    assert f"Adapter 'archaic' after {done} of 400 steps: stopped by you" in texts(at)
     assert hash_shown(at, "Base weights hash, after") == disk_fingerprint()
+    assert set(at.radio(key="lora-training.active").options) == {"(none: base model)", "archaic"}
 
 
 @pytest.mark.slow

@@ -138,9 +138,7 @@ go_train = live.buttons("domain-adaptation", "▶ Continue pretraining",
 broadcast = class_run_page.teacher_broadcast(
     "domain-adaptation", domain_adaptation_job.KIND,
     describe=lambda spec: (f"continued pretraining on the modern text, {spec['settings']['steps']} steps, learning "
-                           f"rate {spec['settings']['lr']:g}, seed {spec['settings']['seed']}"),
-    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
-                            settings=spec["settings"]))
+                           f"rate {spec['settings']['lr']:g}, seed {spec['settings']['seed']}"))
 
 
 def curve_fig(curve) -> go.Figure:

@@ -73,9 +73,7 @@ broadcast = class_run_page.teacher_broadcast(
     "pretraining-live", pretraining_live_job.KIND,
     describe=lambda spec: (f"{spec['settings']['layers']} layer(s) × {spec['settings']['width']} wide, "
                            f"{spec['settings']['steps']} steps, learning rate {spec['settings']['lr']:g}, "
-                           f"seed {spec['settings']['seed']}"),
-    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
-                            settings=spec["settings"]))
+                           f"seed {spec['settings']['seed']}"))
 
 
 def loss_fig(steps_x: list, losses: list, planned: int) -> go.Figure:

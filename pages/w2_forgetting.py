@@ -82,8 +82,7 @@ broadcast = class_run_page.teacher_broadcast(
     describe=lambda spec: (f"{spec['settings']['steps']} steps per method, mix m = {spec['settings']['mix']:.3g}, "
                            f"LoRA r = {spec['settings']['r']} on {', '.join(spec['settings']['targets'])}, "
                            f"seed {spec['settings']['seed']}"),
-    watch=lambda spec: dict(steps=2 * spec["settings"]["steps"], max_seconds=2 * spec["max_seconds"] + EVAL_S,
-                            settings=spec["settings"]))
+    watch=lambda spec: class_run_page.watch_spec(spec, steps_per_setting=2, extra_s=EVAL_S))
 head = st.empty()                # the results' header, above the main figure
 with charts.main_figure():       # the lesson's main figure: the live loss curve while training, then the scores
     note = st.empty()                # a recorded run is labelled so, above the main figure

@@ -133,9 +133,7 @@ broadcast = class_run_page.teacher_broadcast(
     "lora-training", lora_training_job.KIND,
     describe=lambda spec: (f"the '{spec['settings']['task']}' adapter, r = {spec['settings']['r']} on "
                            f"{', '.join(spec['settings']['targets'])}, {spec['settings']['steps']} steps, "
-                           f"learning rate {spec['settings']['lr']:g}"),
-    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
-                            settings=spec["settings"]))
+                           f"learning rate {spec['settings']['lr']:g}"))
 
 
 def start_run(use_record: bool = True) -> None:

@@ -70,9 +70,7 @@ broadcast = class_run_page.teacher_broadcast(
     "prompt-tuning", prompt_tuning_job.KIND,
     describe=lambda spec: (f"task '{instructions.TASK_TITLES.get(spec['settings']['task'], spec['settings']['task'])}', "
                            f"{spec['settings']['n_virtual']} virtual tokens from {spec['settings']['init']}, "
-                           f"{spec['settings']['steps']} steps, learning rate {spec['settings']['lr']:g}"),
-    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
-                            settings=spec["settings"]))
+                           f"{spec['settings']['steps']} steps, learning rate {spec['settings']['lr']:g}"))
 main = charts.main_figure()   # the live run, then its result (or the recorded one): the lesson's main figure
 
 

@@ -102,8 +102,7 @@ broadcast = class_run_page.teacher_broadcast(
     describe=lambda spec: (f"α = {spec['settings']['alpha']:g}, T = {spec['settings']['T']:g}, students "
                            f"{spec['settings']['layers']} layer(s) × {spec['settings']['width']} wide, "
                            f"{spec['settings']['steps']} steps, seed {spec['settings']['seed']}"),
-    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
-                            settings={k: spec["settings"][k] for k in D}))
+    watch=lambda spec: class_run_page.watch_spec(spec, keys=D))
 
 
 def ce_figure(ces: dict) -> go.Figure:

@@ -66,8 +66,7 @@ broadcast = class_run_page.teacher_broadcast(
     "reward-hacking", "reward-hacking",
     describe=lambda spec: (f"β = 0 against β = {spec['settings']['beta']}, {spec['settings']['steps']} PPO steps each, "
                            f"learning rate {spec['settings']['lr']:g}, seed {spec['settings']['seed']}"),
-    watch=lambda spec: dict(steps=spec["settings"]["steps"], max_seconds=spec["max_seconds"],
-                            settings={k: spec["settings"][k] for k in ("beta", "steps", "lr", "seed")}))
+    watch=lambda spec: class_run_page.watch_spec(spec, keys=("beta", "steps", "lr", "seed")))
 bar = st.empty()
 with charts.main_figure():       # the lesson's main figure: the recorded runs on open, the live runs after Train
     note_ph = st.empty()        # the recorded run's label, above its figure

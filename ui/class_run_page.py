@@ -100,15 +100,26 @@ def class_run_note(key: str, where) -> None:
                       "other learner(s) with these settings.")
 
 
+def watch_spec(spec: dict, *, keys=None, steps_per_setting: int = 1, extra_s: float = 0.0) -> dict:
+    """How a page follows a broadcast run from the run's spec (:func:`watch_broadcast`'s steps,
+    max_seconds and settings): the settings' "steps" (times ``steps_per_setting`` when the run
+    trains several phases of that many steps), the spec's seconds cap (plus ``extra_s``), and the
+    settings as the page keeps them (``keys``: only those, when the spec holds more)."""
+    s = spec["settings"]
+    return dict(steps=steps_per_setting * s["steps"], max_seconds=steps_per_setting * spec["max_seconds"] + extra_s,
+                settings=s if keys is None else {k: s[k] for k in keys})
+
+
 def teacher_broadcast(key: str, kind: str, describe: Callable[[dict], str],
-                      watch: Callable[[dict], dict]) -> bool:
+                      watch: Callable[[dict], dict] = watch_spec) -> bool:
     """A class-run page's teacher broadcast (the projector's run, followed live by the learners
     on their own pages). For a teacher: the "📡 Broadcast my run to the class" switch (key
     ``<key>.broadcast``); its value is returned, for ``train_together(..., broadcast=...)``. For a
     learner, while the teacher's run of ``kind`` is on: "Your teacher is training live:
     <describe(spec)>" and "📡 Follow the teacher's run" (key ``<key>.follow_teacher``), whose click
     makes this page follow that run (``watch(spec)``: watch_broadcast's steps, max_seconds and
-    settings). Only the teacher stops the run; a learner's Stop ends their watching."""
+    settings; :func:`watch_spec` by default). Only the teacher stops the run; a learner's Stop ends
+    their watching."""
     from ui import class_runs, teacher
 
     on = teacher.is_teacher() and st.toggle(

@@ -179,12 +179,7 @@ def start_run(use_record: bool = True) -> None:
 
 # Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
 # and the page shows the stopped copy's perplexities and sample (from the worker).
-if st.session_state.get("domain-adaptation.stop"):
-    class_run_page.leave("domain-adaptation", see_it_end=True)
-if go_train:
-    start_run()
-if st.session_state.get("domain-adaptation.again"):
-    start_run(use_record=False)
+class_run_page.presses("domain-adaptation", go_train, start_run)
 
 note = st.empty()            # where a class run's result came from (a record, a shared run)
 if live.state("domain-adaptation").running:

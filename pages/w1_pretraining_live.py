@@ -126,12 +126,7 @@ def start_run(use_record: bool = True) -> None:
 
 # Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
 # and the page shows what it learned (its last sample and validation perplexity, from the worker).
-if st.session_state.get("pretraining-live.stop"):
-    class_run_page.leave("pretraining-live", see_it_end=True)
-if start:
-    start_run()
-if st.session_state.get("pretraining-live.again"):
-    start_run(use_record=False)
+class_run_page.presses("pretraining-live", start, start_run)
 
 if live.state("pretraining-live").running:
     bar = st.progress(0.0, text="starting ...")

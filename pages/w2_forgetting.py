@@ -127,12 +127,7 @@ def start_run(use_record: bool = True) -> None:
 # Stop: this learner leaves the run; when nobody else follows it, the method in training stops
 # after its current step and is scored as it is (by the worker; stopped during full fine-tuning,
 # LoRA is not trained).
-if st.session_state.get("forgetting.stop"):
-    class_run_page.leave("forgetting", see_it_end=True)
-if run:
-    start_run()
-if st.session_state.get("forgetting.again"):
-    start_run(use_record=False)
+class_run_page.presses("forgetting", run, start_run)
 
 if live.state("forgetting").running:
     bar = st.progress(0.0, text="Scoring the starting model ...")

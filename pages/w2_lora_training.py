@@ -150,12 +150,7 @@ def start_run(use_record: bool = True) -> None:
 
 # Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
 # and the worker scores the adapter as it is (and saves it for this session's bank).
-if st.session_state.get("lora-training.stop"):
-    class_run_page.leave("lora-training", see_it_end=True)
-if go_train and targets:
-    start_run()
-if st.session_state.get("lora-training.again"):
-    start_run(use_record=False)
+class_run_page.presses("lora-training", go_train and targets, start_run)
 
 if live.state("lora-training").running:
     with main.container():

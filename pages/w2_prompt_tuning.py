@@ -107,12 +107,7 @@ def start_run(use_record: bool = True) -> None:
 
 # Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
 # and the page shows the soft prompt learned so far, scored (by the worker).
-if st.session_state.get("prompt-tuning.stop"):
-    class_run_page.leave("prompt-tuning", see_it_end=True)
-if go_train:
-    start_run()
-if st.session_state.get("prompt-tuning.again"):
-    start_run(use_record=False)
+class_run_page.presses("prompt-tuning", go_train, start_run)
 
 note = main.empty()            # where a class run's result came from (a record, a shared run)
 if live.state("prompt-tuning").running:

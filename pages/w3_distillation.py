@@ -176,12 +176,7 @@ def start_run(use_record: bool = True) -> None:
 
 # Stop: this learner leaves the run; when nobody else follows it, it stops after its current step
 # and the page compares both students as they were then (evaluated by the worker).
-if st.session_state.get("distillation.stop"):
-    class_run_page.leave("distillation", see_it_end=True)
-if train:
-    start_run()
-if st.session_state.get("distillation.again"):
-    start_run(use_record=False)
+class_run_page.presses("distillation", train, start_run)
 
 main = charts.main_figure()   # the two students' curves: live, trained, or the recorded run
 note = main.empty()           # where a class run's result came from (a record, the teacher's run, a shared run)

@@ -142,12 +142,7 @@ def start(use_record: bool = True) -> None:
 
 
 # Stop: this learner leaves the run (it goes on for the others who follow it); the steps seen stay.
-if st.session_state.get("ppo.stop"):
-    class_run_page.leave("ppo")
-if train_clicked:
-    start()
-if st.session_state.get("ppo.again"):
-    start(use_record=False)
+class_run_page.presses("ppo", train_clicked, start, see_it_end=False)
 
 lv = live.state("ppo")
 if lv.running:

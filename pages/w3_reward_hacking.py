@@ -104,12 +104,7 @@ def train(use_record: bool = True) -> None:
         finish(lv)
 
 
-if st.session_state.get("reward-hacking.stop"):
-    class_run_page.leave("reward-hacking")      # this learner leaves; the run goes on for anyone else following it
-if start:
-    train()
-if st.session_state.get("reward-hacking.again"):
-    train(use_record=False)
+class_run_page.presses("reward-hacking", start, train, see_it_end=False)
 
 lv = live.state("reward-hacking")
 if lv.running:

@@ -170,6 +170,20 @@ def leave(key: str, see_it_end: bool = False) -> Optional[LiveRun]:
     return lv
 
 
+def presses(key: str, started: bool, start: Callable[[bool], None], *, see_it_end: bool = True) -> None:
+    """A class-run page's buttons, handled in one order on every page: Stop (``<key>.stop``)
+    leaves the run (:func:`leave`; ``see_it_end``: a Stop that ends it waits for the stopped run's
+    result); Train (``started``) calls ``start(True)``: the page joins or queues the run of its
+    settings, or shows a finished one at once; *Run it again live* (``<key>.again``) calls
+    ``start(False)``: the same settings trained again, live."""
+    if st.session_state.get(f"{key}.stop"):
+        leave(key, see_it_end=see_it_end)
+    if started:
+        start(True)
+    if st.session_state.get(f"{key}.again"):
+        start(False)
+
+
 _FOLLOWING = [0]                 # follow loops running in this process (every session's)
 _FOLLOWING_LOCK = threading.Lock()
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Callable
 
 from lessons.core import records
-from lessons.efficiency import distillation as kd
 from lessons.efficiency import recorded
 
 KIND = "distillation"

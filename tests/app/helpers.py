@@ -111,6 +111,24 @@ def follow_until_rows(job_id: int, follower: str, n: int, timeout: float = 120) 
         time.sleep(0.2)
 
 
+def follow_as_this_session(at, url: str, kind: str, spec: dict, *, steps: int, max_seconds: float,
+                           settings: dict, rows: int = 3):
+    """A class run that only the AppTest session ``at`` follows, under way: ``spec`` of ``kind``
+    queued for a worker, followed (heartbeats) until it has ``rows`` progress rows, and put in
+    the page's LiveRun (``<url>.live``) as the page keeps a run it follows, so that the session's
+    next click (a Stop) acts on it. Returns the job."""
+    from lessons.core.loop import Run
+    from ui import class_runs, live
+
+    me = at.session_state["_teacher.sid"] = "stop-test"      # the session's follower name (ui/teacher.py)
+    class_runs.ensure_workers()
+    job = class_runs.request(kind, spec, f"session:{me}", shareable=True, max_seconds=max_seconds).job
+    follow_until_rows(job.id, f"session:{me}", rows)
+    at.session_state[f"{url}.live"] = live.LiveRun(url, "running", Run(steps, max_seconds),
+                                                   {"job_id": job.id, "rows": []}, settings)
+    return job
+
+
 class TeacherTab:
     """``with TeacherTab(job_id):`` the teacher's open page, heartbeating its broadcast run (the
     follower "teacher-tab") in a thread until the block ends."""

@@ -5,7 +5,7 @@ import re
 
 from lessons.efficiency import distillation as kd
 from lessons import models
-from tests.app.helpers import assert_no_exception, follow_until_rows, open_page, texts
+from tests.app.helpers import assert_no_exception, follow_as_this_session, open_page, texts
 
 PAGE = "pages/w3_distillation.py"
 
@@ -100,20 +100,14 @@ def test_two_students_train_in_a_worker_as_the_recipe_does_and_a_second_session_
 def test_stop_ends_a_run_nobody_else_follows_and_compares_both_students_where_they_stopped():
     """The learner's Stop on a class run only they follow: both students stop after the same step,
     the worker evaluates them there, and the page compares them and says where the run stopped."""
-    from lessons.core.loop import Run
     from lessons.efficiency import distillation_job, recorded as kd_recorded
-    from ui import class_runs, jobs, live
+    from ui import class_runs, jobs
 
     at = open_page(PAGE)
-    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
-    class_runs.ensure_workers()
     s = kd_recorded.settings(steps=400, layers=1, width=32)
     spec = distillation_job.spec(s, 600, distillation_job.lab().fingerprints(s), jobs.budget().threads)
-    job = class_runs.request(distillation_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=600).job
-    follow_until_rows(job.id, f"session:{me}", 3)      # the page follows it (and heartbeats) ...
-    settings = {k: s[k] for k in kd.PAGE_DEFAULTS}
-    at.session_state["distillation.live"] = live.LiveRun("distillation", "running", Run(400, 600),
-                                                         {"job_id": job.id, "rows": []}, settings)
+    job = follow_as_this_session(at, "distillation", distillation_job.KIND, spec, steps=400, max_seconds=600,
+                                 settings={k: s[k] for k in kd.PAGE_DEFAULTS}, rows=3)
     at.button(key="distillation.stop").click().run(timeout=600)
     assert_no_exception(at)
     end = class_runs.poll(job.id).job

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from lessons import models
-from tests.app.helpers import assert_no_exception, follow_until_rows, main_figure_charts, open_page, texts
+from tests.app.helpers import assert_no_exception, follow_as_this_session, main_figure_charts, open_page, texts
 from tests.app.w2_tiny import use_tiny_gpt_or_stand_in
 
 
@@ -282,19 +282,14 @@ def test_stop_keeps_partial_lora_training(real):
     """The learner's Stop on a class run only they follow: it stops after its current step, the
     worker scores the adapter learned so far and saves it, and the page shows it and puts it in the
     session's bank (section 3 can use it)."""
-    from lessons.core.loop import Run
     from lessons.finetune import lora_training_job
-    from ui import class_runs, jobs, live
+    from ui import class_runs, jobs
 
     at = open_page("pages/w2_lora_training.py")
-    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
-    class_runs.ensure_workers()
     s = lora_training_job.settings("archaic", r=2, alpha=4, targets=["c_attn"], steps=400, seed=5)
     spec = lora_training_job.spec(s, 240.0, lora_training_job.lab().fingerprints(s), jobs.budget().threads)
-    job = class_runs.request(lora_training_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=240).job
-    follow_until_rows(job.id, f"session:{me}", 3)      # the page follows it (and heartbeats) ...
-    at.session_state["lora-training.live"] = live.LiveRun("lora-training", "running", Run(400, 240.0),
-                                                          {"job_id": job.id, "rows": []}, s)
+    job = follow_as_this_session(at, "lora-training", lora_training_job.KIND, spec, steps=400, max_seconds=240.0,
+                                settings=s, rows=3)
     at.button(key="lora-training.stop").click().run(timeout=600)
     assert_no_exception(at)
     end = class_runs.poll(job.id).job
@@ -310,19 +305,14 @@ def test_stop_keeps_partial_lora_training(real):
 def test_stop_keeps_partial_soft_prompt(real):
     """The learner's Stop on a class run only they follow: it stops after its current step, and the
     worker scores the soft prompt learned so far; the page shows those scores."""
-    from lessons.core.loop import Run
     from lessons.finetune import prompt_tuning_job, recorded_prompt_tuning as rp
-    from ui import class_runs, jobs, live
+    from ui import class_runs, jobs
 
     at = open_page("pages/w2_prompt_tuning.py")
-    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
-    class_runs.ensure_workers()
     s = rp.settings(task="mood", n_virtual=3, steps=300)
     spec = prompt_tuning_job.spec(s, 240.0, prompt_tuning_job.lab().fingerprints(s), jobs.budget().threads)
-    job = class_runs.request(prompt_tuning_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=240).job
-    follow_until_rows(job.id, f"session:{me}", 2)      # the page follows it (and heartbeats) ...
-    at.session_state["prompt-tuning.live"] = live.LiveRun("prompt-tuning", "running", Run(300, 240.0),
-                                                          {"job_id": job.id, "rows": []}, s)
+    job = follow_as_this_session(at, "prompt-tuning", prompt_tuning_job.KIND, spec, steps=300, max_seconds=240.0,
+                                settings=s, rows=2)
     at.button(key="prompt-tuning.stop").click().run(timeout=600)
     assert_no_exception(at)
     end = class_runs.poll(job.id).job
@@ -338,19 +328,14 @@ def test_stop_keeps_partial_soft_prompt(real):
 def test_forgetting_stop_during_full_finetuning_keeps_it_and_skips_lora(real):
     """The learner's Stop on a class run only they follow, during full fine-tuning: the worker scores
     the partly fine-tuned model as it is and does not train LoRA; the page says so."""
-    from lessons.core.loop import Run
     from lessons.finetune import forgetting_job, recorded_forgetting as rf
-    from ui import class_runs, jobs, live
+    from ui import class_runs, jobs
 
     at = open_page("pages/w2_forgetting.py")
-    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
-    class_runs.ensure_workers()
     s = rf.settings(steps=300, seed=3)
     spec = forgetting_job.spec(s, 240.0, forgetting_job.lab().fingerprints(s), jobs.budget().threads)
-    job = class_runs.request(forgetting_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=600).job
-    follow_until_rows(job.id, f"session:{me}", 3)      # the page follows it (and heartbeats) ...
-    at.session_state["forgetting.live"] = live.LiveRun("forgetting", "running", Run(600, 600.0),
-                                                       {"job_id": job.id, "rows": []}, s)
+    job = follow_as_this_session(at, "forgetting", forgetting_job.KIND, spec, steps=600, max_seconds=600.0,
+                                settings=s, rows=3)
     at.button(key="forgetting.stop").click().run(timeout=600)
     assert_no_exception(at)
     end = class_runs.poll(job.id).job

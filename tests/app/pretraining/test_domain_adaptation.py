@@ -3,8 +3,7 @@ import pytest
 from lessons import models
 from lessons.pretraining import domain_adaptation
 from lessons.pretraining import recorded as domain_recorded
-from ui import live
-from tests.app.helpers import assert_no_exception, follow_until_rows, open_page, texts
+from tests.app.helpers import assert_no_exception, follow_as_this_session, open_page, texts
 from tests.floats import same
 
 PAGE = "pages/w1_domain_adaptation.py"
@@ -96,20 +95,15 @@ def test_continued_pretraining_lowers_modern_perplexity():
 def test_stop_ends_a_run_nobody_else_follows_and_keeps_its_curve():
     """The learner's Stop on a run only they follow: it stops after its current step, and the page
     shows the stopped copy's curve (measured at its last step too) and its after-sample."""
-    from lessons.core.loop import Run
     from lessons.pretraining import domain_adaptation_job
     from ui import class_runs, jobs
 
     at = open_page(PAGE, timeout=600)
-    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
-    class_runs.ensure_workers()
     s = domain_recorded.training(steps=200, every=20)
     spec = domain_adaptation_job.spec(s, 600, domain_adaptation_job.fingerprints(models.load_tiny_gpt("cpu")),
                                       jobs.budget().threads)
-    job = class_runs.request(domain_adaptation_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=600).job
-    follow_until_rows(job.id, f"session:{me}", 3)      # the page follows it (and heartbeats) ...
-    at.session_state["domain-adaptation.live"] = live.LiveRun("domain-adaptation", "running", Run(200, 600),
-                                                              {"job_id": job.id, "rows": []}, s)
+    job = follow_as_this_session(at, "domain-adaptation", domain_adaptation_job.KIND, spec, steps=200, max_seconds=600,
+                                settings=s, rows=3)
     at.button(key="domain-adaptation.stop").click().run()
     assert_no_exception(at)
     lv = at.session_state["domain-adaptation.live"]

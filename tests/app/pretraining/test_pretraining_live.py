@@ -4,9 +4,7 @@ stopped run keeping its results (the worker's last sample and validation perplex
 
 import pytest
 
-from lessons.core.loop import Run
-from tests.app.helpers import TeacherTab, assert_no_exception, follow_until_rows, main_figure_charts, open_page, texts
-from ui import live
+from tests.app.helpers import TeacherTab, assert_no_exception, follow_as_this_session, main_figure_charts, open_page, texts
 
 PAGE = "pages/w1_pretraining_live.py"
 SMALL = {"pretraining-live.layers": 1, "pretraining-live.width": 32, "pretraining-live.steps": 40,
@@ -87,16 +85,11 @@ def test_stop_ends_a_run_nobody_else_follows_and_keeps_what_it_learned():
     from ui import class_runs, jobs
 
     at = open_page(PAGE, timeout=300)
-    me = at.session_state["_teacher.sid"] = "stop-test"      # this session's follower name (ui/teacher.py)
-    class_runs.ensure_workers()
     s = dict(layers=1, width=32, steps=1000, lr=1e-2, every=50, seed=0)
     lab = recorded_live.Lab(models.load_tiny_gpt("cpu"))
     spec = pretraining_live_job.spec(s, 600, lab.fingerprints(s), jobs.budget().threads)
-    job = class_runs.request(pretraining_live_job.KIND, spec, f"session:{me}", shareable=True, max_seconds=600).job
-    follow_until_rows(job.id, f"session:{me}", 3)      # the page follows it (and heartbeats) ...
-    # ... as the page's LiveRun while it follows; the Stop click is this session's next run
-    at.session_state["pretraining-live.live"] = live.LiveRun("pretraining-live", "running", Run(1000, 600),
-                                                             {"job_id": job.id, "rows": []}, s)
+    job = follow_as_this_session(at, "pretraining-live", pretraining_live_job.KIND, spec, steps=1000, max_seconds=600,
+                                settings=s, rows=3)
     at.button(key="pretraining-live.stop").click().run()
     assert_no_exception(at)
     lv = at.session_state["pretraining-live.live"]

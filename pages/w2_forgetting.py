@@ -72,7 +72,6 @@ def models_lab(device: str) -> recorded_forgetting.Lab:
     return recorded_forgetting.Lab(loaders.tiny_gpt(device), loaders.instruction_tuned("mood", device))
 
 
-class_lab = st.cache_resource(show_spinner=False)(models_lab)     # the class runs' Lab: its fingerprints once per process
 rec = recorded.find(recorded_forgetting, recorded_forgetting.KIND, recorded_forgetting.settings(), dev, models_lab)
 settings = recorded_forgetting.settings(steps=steps, mix=mix, r=r, targets=list(targets), seed=int(seed))
 is_default = settings == recorded_forgetting.settings()
@@ -117,7 +116,8 @@ def rows_of(result: dict) -> list:
 def start_run(use_record: bool = True) -> None:
     """Run (or Run it again live): join the class run of these settings, or queue it for a worker
     process (both private copies train there); a finished run of these settings shows at once."""
-    spec = forgetting_job.spec(settings, FD["max_seconds"], class_lab(dev).fingerprints(settings),
+    lab = recorded.lab(recorded_forgetting, dev, models_lab)   # the Lab the recorded runs are keyed with (hashed once per process)
+    spec = forgetting_job.spec(settings, FD["max_seconds"], lab.fingerprints(settings),
                                jobs.budget().threads, dev)
     class_run_page.train_together("forgetting", forgetting_job.KIND, spec, shareable=True,
                                   max_seconds=2 * FD["max_seconds"] + EVAL_S, steps=2 * steps, settings=settings,

@@ -125,7 +125,6 @@ def base_lab(device: str) -> lora_recorded.Lab:
     return lora_recorded.Lab(loaders.tiny_gpt(device))
 
 
-class_lab = st.cache_resource(show_spinner=False)(base_lab)     # the class runs' Lab: its fingerprint once per process
 run_settings = lora_training_job.settings(task, r=r, alpha=alpha, targets=list(targets), steps=steps, lr=lr,
                                           seed=int(seed))
 # The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
@@ -140,7 +139,8 @@ def start_run(use_record: bool = True) -> None:
     """Train (or Run it again live): join the class run of this task and settings, or queue it for a
     worker process (the adapter trains on the worker's copy of the base); a finished run of these
     settings shows at once. Either way its adapter then joins this session's bank."""
-    spec = lora_training_job.spec(run_settings, D["max_seconds"], class_lab(dev).fingerprints(run_settings),
+    lab = recorded.lab(lora_recorded, dev, base_lab)   # the Lab the recorded runs are keyed with (hashed once per process)
+    spec = lora_training_job.spec(run_settings, D["max_seconds"], lab.fingerprints(run_settings),
                                   jobs.budget().threads, dev)
     class_run_page.train_together("lora-training", lora_training_job.KIND, spec, shareable=True,
                                   max_seconds=D["max_seconds"], steps=steps, settings=run_settings,

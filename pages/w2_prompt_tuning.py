@@ -88,7 +88,6 @@ def tuned_lab(device: str) -> pt_recorded.Lab:
     return pt_recorded.Lab(loaders.instruction_tuned(D["model"], device))
 
 
-class_lab = st.cache_resource(show_spinner=False)(tuned_lab)     # the class runs' Lab: its fingerprint once per process
 
 
 settings = dict(task=task, n_virtual=n_virtual, init=init, steps=steps, lr=lr, seed=int(seed))
@@ -98,7 +97,8 @@ def start_run(use_record: bool = True) -> None:
     """Train (or Run it again live): join the class run of these settings, or queue it for a
     worker process (the frozen model's copy and the soft prompt live there); a finished run of
     these settings shows at once."""
-    spec = prompt_tuning_job.spec(settings, D["max_seconds"], class_lab(dev).fingerprints(settings),
+    lab = recorded.lab(pt_recorded, dev, tuned_lab)   # the Lab the recorded runs are keyed with (hashed once per process)
+    spec = prompt_tuning_job.spec(settings, D["max_seconds"], lab.fingerprints(settings),
                                   jobs.budget().threads, dev)
     class_run_page.train_together("prompt-tuning", prompt_tuning_job.KIND, spec, shareable=True,
                                   max_seconds=D["max_seconds"], steps=steps, settings=settings, use_record=use_record,

@@ -147,7 +147,6 @@ def teacher_lab(device: str) -> kd_recorded.Lab:
     return kd_recorded.Lab(loaders.tiny_gpt(device))
 
 
-class_lab = st.cache_resource(show_spinner=False)(teacher_lab)     # the class runs' Lab: its fingerprint once per process
 rec = recorded.find(kd_recorded, kd_recorded.KIND, kd_recorded.settings(), dev, teacher_lab)
 is_default = settings == D
 
@@ -168,7 +167,8 @@ def start_run(use_record: bool = True) -> None:
     """Train (or Run it again live): join the class run of these settings, or queue it for a
     worker process (both students train there); a finished run of these settings shows at once."""
     s = kd_recorded.settings(**settings)
-    spec = distillation_job.spec(s, MAX_SECONDS, class_lab(dev).fingerprints(s), jobs.budget().threads, dev)
+    lab = recorded.lab(kd_recorded, dev, teacher_lab)   # the Lab the recorded runs are keyed with (hashed once per process)
+    spec = distillation_job.spec(s, MAX_SECONDS, lab.fingerprints(s), jobs.budget().threads, dev)
     class_run_page.train_together("distillation", distillation_job.KIND, spec, shareable=True, max_seconds=MAX_SECONDS,
                                   steps=steps, settings=settings, use_record=use_record, broadcast=broadcast,
                                   rows_of=lambda result: result["history"])

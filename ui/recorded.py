@@ -37,6 +37,13 @@ def find(module: Any, kind: str, settings: dict, device: str,
     return _find(module.__name__, kind, json.dumps(settings, sort_keys=True), device, lab_name, lab)
 
 
+def lab(module: Any, device: str, make: Callable[[str], Any]) -> Any:
+    """The page's Lab (``make(device)``) that :func:`find` keys ``module``'s records with, made once
+    per process and device with its shared models' fingerprints hashed: also what a class run's
+    spec names, so a page hashes its models once for both."""
+    return _lab(module.__name__, device, f"{make.__code__.co_filename}:{make.__qualname__}", make)
+
+
 @st.cache_resource(show_spinner="Checking the recorded runs ...")
 def _lab(module_name: str, device: str, lab_name: str, _make: Callable[[str], Any]) -> Any:
     made = _make(device)

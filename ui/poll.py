@@ -17,6 +17,7 @@ from ui import study as study_ui
 from ui import teacher as teacher_ui
 
 _OPEN = "study.poll_codes"     # {lesson url: code} polls this session opened
+_PROBLEM = "_study.poll_problem"   # what went wrong opening a poll, shown once
 POLL_URL = "poll"
 
 
@@ -80,6 +81,26 @@ def poll_order(q: questions.Question) -> list[str]:
     return [o.text for o in questions.shuffled(q.options, "poll", secrets.token_hex(8))]
 
 
+def _open_poll(url: str, qs: list[questions.Question]) -> None:
+    """The Open-the-poll button's callback. A callback runs before the script, so the poll opens
+    even when another rerun (a component's value arriving, a second click) interrupts the run
+    that the click started; code after ``if st.button(...)`` would be skipped then, and the
+    click lost."""
+    q = qs[st.session_state.get(f"study.poll_pick.{url}") or 0]
+    eng = study_ui.engine()
+    if eng is None:
+        st.session_state[_PROBLEM] = "The progress database is not available: no poll can be opened."
+        return
+    try:
+        truth = str(study_ui.truth(q))
+    except Exception as exc:  # noqa: BLE001 - e.g. a model missing on this machine
+        truth = None
+        st.session_state[_PROBLEM] = (f"The true answer could not be computed here ({type(exc).__name__}); "
+                                      "the poll runs without it.")
+    poll = polls.open_poll(eng, url, q.text, poll_order(q), truth=truth, truth_note=q.explain)
+    st.session_state.setdefault(_OPEN, {})[url] = poll.code
+
+
 def teacher_panel(lesson: course.Lesson) -> None:
     """On a lesson page: open a poll from one of the lesson's questions and show it live.
     Teachers only (ui/teacher.py): a learner's browser never draws it."""
@@ -94,23 +115,15 @@ def teacher_panel(lesson: course.Lesson) -> None:
         if code is None:
             st.caption("Open a poll from one of this lesson's questions. Learners answer from their own "
                        "browsers with a short code; the chart fills in live, next to what the lesson computes.")
-            pick = st.selectbox("Question", range(len(qs)), format_func=lambda i: qs[i].text[:120],
-                                key=f"study.poll_pick.{lesson.url}")
-            if st.button("Open the poll", key=f"study.poll_open.{lesson.url}", type="primary"):
-                q = qs[pick]
-                try:
-                    with st.spinner("Computing what the lesson says ..."):
-                        truth = str(study_ui.truth(q))
-                except Exception as exc:  # noqa: BLE001 - e.g. a model missing on this machine
-                    truth = None
-                    st.warning(f"The true answer could not be computed here ({type(exc).__name__}); "
-                               "the poll runs without it.")
-                eng = study_ui.engine()
-                if eng is not None:
-                    poll = polls.open_poll(eng, lesson.url, q.text, poll_order(q), truth=truth, truth_note=q.explain)
-                    codes[lesson.url] = poll.code
-                    st.rerun()
+            st.selectbox("Question", range(len(qs)), format_func=lambda i: qs[i].text[:120],
+                         key=f"study.poll_pick.{lesson.url}")
+            st.button("Open the poll", key=f"study.poll_open.{lesson.url}", type="primary",
+                      on_click=_open_poll, args=(lesson.url, qs))
+            if problem := st.session_state.pop(_PROBLEM, None):
+                st.warning(problem)
             return
+        if problem := st.session_state.pop(_PROBLEM, None):
+            st.warning(problem)
         poll = polls.get_poll(study_ui.engine(), code) if study_ui.engine() is not None else None
         if poll is None:
             codes.pop(lesson.url, None)

@@ -40,8 +40,8 @@ def test_a_live_poll_with_a_teacher_and_two_learners(browser, app_url, shots_dir
         code_el.wait_for(timeout=120_000)
     except Exception:   # seen once in a full run: say what the teacher's page showed instead
         teacher.screenshot(path=str(shots_dir / "study-poll-no-join-code.png"), full_page=True)
-        raise AssertionError("no join code 120 s after 'Open the poll'; the page showed:\n"
-                             + teacher.locator('[data-testid="stMain"]').inner_text()[:3000]) from None
+        raise AssertionError("no join code 120 s after 'Open the poll'; the page ended with (the poll's box is last):\n"
+                             + teacher.locator('[data-testid="stMain"]').inner_text()[-3000:]) from None
     code = re.search(r"Join code: ([A-Z0-9]{5})", code_el.inner_text()).group(1)
     learners = []
     for answer_index in (0, 1):

@@ -24,6 +24,10 @@ DPO = "dpo"
 RLHF_BUILD = "Build the default preference data and reward model"
 LONG = dict(epochs=10, ppo_steps=200)               # DPO's longest run, then a 200-step PPO comparison
 SHORT = dict(epochs=1, with_ppo="false")            # one DPO epoch, no PPO
+# Long enough that B can queue, leave and rejoin while it runs (a few seconds of the browser's time;
+# the test fails, not passes, if A ended first: B's rejoin would not queue), short enough that a
+# loaded CI machine ends it well within the wait: 10 DPO epochs, then a 40-step PPO comparison.
+MEDIUM = dict(epochs=10, ppo_steps=40)
 
 
 def _open(browser, url, lesson: str = DPO, **settings):
@@ -55,12 +59,13 @@ def _done(page):
 
 
 def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_url, browser):
-    # A's run must outlast B's queueing, leaving and rejoining, which take seconds of the browser's
-    # time: the page's longest run, not a short one that a fast machine finishes first
-    ctx_a, a = _open(browser, one_slot_url, **LONG)
+    import time
+
+    ctx_a, a = _open(browser, one_slot_url, **MEDIUM)
     ctx_b, b = _open(browser, one_slot_url, **SHORT)
     _train(a)
     a.get_by_text("step ", exact=False).first.wait_for()          # A's run is under way
+    started = time.monotonic()
     _train(b)
     msg = b.get_by_text(QUEUE_TEXT)
     msg.wait_for()
@@ -77,7 +82,9 @@ def test_a_second_learner_queues_sees_their_place_and_starts_by_itself(one_slot_
     # Rejoin; when A's run ends, B's starts by itself and finishes.
     _train(b)
     b.get_by_text(QUEUE_TEXT).wait_for()
-    wait_until_idle(a)
+    rejoined = time.monotonic() - started
+    wait_until_idle(a, timeout_ms=420_000)
+    print(f"queue: B rejoined {rejoined:.0f} s into A's run, which lasted {time.monotonic() - started:.0f} s")
     _done(b)
     wait_until_idle(b)
     assert b.get_by_text(QUEUE_TEXT).count() == 0

@@ -154,3 +154,25 @@ def test_poll_teacher_opens_learner_answers():
     assert polls.tally(db.engine(), code)[poll.options[0]] == 1
     bad = _open({"code": "ZZZZZ"}, page="pages/poll.py")
     assert "No poll has the code" in texts(bad)
+
+
+def test_a_poll_opens_without_its_truth_when_the_lesson_cannot_compute_it(monkeypatch):
+    """Bad input: the lesson's function fails on this machine (e.g. a model missing). The poll
+    opens anyway, and the teacher is told why no answer can be revealed."""
+    from ui import study as study_ui
+
+    def broken(q):
+        raise OSError("model files missing")
+
+    monkeypatch.setattr(study_ui, "truth", broken)
+    at = _open(teacher=True)
+    at.button(key=f"study.poll_open.{URL}").click().run()
+    assert_no_exception(at)
+    code = at.session_state["study.poll_codes"][URL]
+    assert polls.get_poll(db.engine(), code).truth is None
+    shown = texts(at)
+    assert f"Join code: `{code}`" in shown or code in shown
+    assert any("could not be computed here (OSError)" in w.value for w in at.warning)
+    at.run()                                                    # said once, not on every rerun
+    assert not any("could not be computed" in w.value for w in at.warning)
+    polls.close_poll(db.engine(), code)

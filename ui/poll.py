@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons import course
-from study import access, db, polls, questions
+from study import access, polls, questions
 from ui import charts, inputs
 from ui import study as study_ui
 from ui import teacher as teacher_ui

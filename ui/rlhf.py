@@ -6,6 +6,7 @@ shared models from ui/loaders.py are only ever read.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -88,11 +89,40 @@ def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> boo
             "**Preferences and the reward model** page, or in one click here (simulated reader "
             "labeler, 300 pairs, 10-30 s on a laptop CPU).")
     if st.button("Build the default preference data and reward model", key=key, type="primary"):
-        with runtime.training_slot(label="reward-model"):   # a training job: it queues like one
-            with st.spinner("Sampling completions, labeling 300 pairs, training r_phi ..."):
-                build_default(s, base)
+        if common.device() in _ONE_CLICK_BUILT:           # another learner's press built it: no wait
+            use_one_click(s, base)
+        else:
+            with runtime.training_slot(label="reward-model"):   # a training job: it queues like one
+                with st.spinner("Sampling completions, labeling 300 pairs, training r_phi ..."):
+                    use_one_click(s, base)
         st.rerun()
     return False
+
+
+_ONE_CLICK_BUILT: set[str] = set()     # devices whose one-click setup this process has built
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _one_click(dev: str, _base: models.LoadedModel) -> RLHFState:
+    """The one-click setup (recorded.ONE_CLICK) built once per process and device. The same
+    settings give the same pairs and the same r_phi, so a class pressing the button on the PPO,
+    DPO and reward-hacking pages costs one build, not one per learner. Streamlit's cache lets one
+    session compute it while the others wait for that result."""
+    built = RLHFState()
+    build_default(built, _base)
+    _ONE_CLICK_BUILT.add(dev)
+    return built
+
+
+def use_one_click(s: RLHFState, base: models.LoadedModel) -> None:
+    """Give this session the shared one-click pairs and reward model. The reward model and its
+    training record are shared read-only (r_phi only scores; a learner's own training makes a new
+    one, :func:`train_rm`); the pairs list and the labeler are this session's own."""
+    shared = _one_click(common.device(), base)
+    s.labeler = dataclasses.replace(shared.labeler)
+    s.pairs, s.labeling_note = list(shared.pairs), shared.labeling_note
+    s.rm, s.rm_result, s.rm_pairs_used = shared.rm, shared.rm_result, shared.rm_pairs_used
+    s.recipe = dict(shared.recipe) if shared.recipe else None
 
 
 def build_default(s: RLHFState, base: models.LoadedModel, labeler: Optional[preferences.Labeler] = None,

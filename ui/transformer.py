@@ -4,6 +4,8 @@ strip, and the label placer of the embedding scatter."""
 from __future__ import annotations
 
 
+from functools import lru_cache
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -103,6 +105,15 @@ def place_scatter_labels(fig, xs, ys, labels) -> None:
 
 def label_layout(xs, ys, labels, *, width_px: float = 760, height_px: float = 460,
                  font_px: float = 12) -> list[tuple]:
+    """:func:`_label_layout`, remembered per process: a class opening the same words (the page's
+    defaults) pays for the search once, not on every rerun of every learner."""
+    return list(_label_layout(tuple(map(float, xs)), tuple(map(float, ys)), tuple(map(str, labels)),
+                              float(width_px), float(height_px), float(font_px)))
+
+
+@lru_cache(maxsize=64)
+def _label_layout(xs: tuple, ys: tuple, labels: tuple, width_px: float, height_px: float,
+                  font_px: float) -> tuple:
     """Where each label of a labelled scatter goes, so that labels overlap neither each other
     nor the other markers nor the plot's edge (greedy, densest points first). Per point either
     ``(textposition, None)``, a plotly spot next to the point, or ``(None, (dx, dy))``: the label
@@ -168,4 +179,4 @@ def label_layout(xs, ys, labels, *, width_px: float = 760, height_px: float = 46
                 break
         out[i] = best[1]
         placed.append(best[2])
-    return out
+    return tuple(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -123,3 +124,24 @@ def test_text_on_points_is_a_column():
     fig = go.Figure(go.Scatter(x=[1, 2], y=[0, 0], mode="text", text=["Hello", "world"], name="tokens"))
     header, rows, _ = charts.table_of(fig)
     assert header == ["series", "x", "y", "text"] and [r[3] for r in rows] == ["Hello", "world"]
+
+
+def test_a_heatmap_hover_names_each_cell_by_its_row_and_column():
+    """ui/figures.heatmap: token labels (repeats allowed, learner text escaped) travel as per-cell
+    hover text; rows and columns named by their own index (positions, dimensions) are said by
+    plotly's %{y}/%{x}, with no per-cell text (a 512 x 512 heatmap would send 262,144 strings)."""
+    import plotly.io as pio
+
+    from ui import figures
+
+    tokens = ["the", "<b>cat</b>", "the"]
+    fig = figures.heatmap(np.eye(3), tokens, tokens)
+    hover = fig.data[0].customdata
+    assert hover[1][0] == "&lt;b&gt;cat&lt;/b&gt; → the" and "%{customdata}" in fig.data[0].hovertemplate
+    n = 512
+    idx = [str(i) for i in range(n)]
+    big = figures.heatmap(np.random.default_rng(0).random((n, n)), idx, idx)
+    assert big.data[0].customdata is None and big.data[0].hovertemplate.startswith("%{y} → %{x}")
+    assert len(pio.to_json(big, validate=False)) < 4_000_000
+    shifted = figures.heatmap(np.eye(3), ["1", "2", "3"], ["1", "2", "3"])   # digits, not indices
+    assert shifted.data[0].customdata is not None

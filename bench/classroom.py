@@ -29,9 +29,10 @@ Prints ONE JSON object:
   train_refused (a full queue), train_failed, runs_started (distinct runs the workers trained),
   final_numbers_equal (every learner with the same settings saw the same "Run finished" line), and
   share (GENAI_LAB_SHARE_RUNS of the server).
-* server_cpu_s: the web process; workers_cpu_s: the class-run worker processes (alive at the end).
+* server_cpu_s: the web process (summed over --replicas); workers_cpu_s: the class-run worker
+  processes (alive at the end; with --replicas, every replica's own).
 * exceptions: Streamlit exception elements seen (plus protocol errors), with the first few.
-* server_rss_mb (peak), rss_start_mb (after warm-up, before learners), rss_after_leave_mb
+* server_rss_mb (peak, the web processes and their workers together), rss_start_mb (after warm-up, before learners), rss_after_leave_mb
   (after every learner disconnected and Streamlit dropped their sessions).
 Loopback only; every loop is bounded by --minutes and per-run timeouts.
 """
@@ -408,8 +409,13 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as tmp, haproxy_cluster(args.replicas, Path(tmp)) as (url, _, reps):
             pids = [proc.pid for _, proc in reps]
-            out = asyncio.run(classroom(url, args, RssSampler(pids), warm_urls=[u for u, _ in reps]))
+            # each replica starts its own class-run workers: their memory counts too
+            workers = [w.pid for p in pids for w in psutil.Process(p).children(recursive=True)]
+            out = asyncio.run(classroom(url, args, RssSampler(pids + workers), warm_urls=[u for u, _ in reps]))
             out["server_cpu_s"] = round(sum(sum(psutil.Process(p).cpu_times()[:2]) for p in pids), 1)
+            alive = [w for p in pids for w in psutil.Process(p).children(recursive=True) if w.is_running()]
+            out["workers"] = len(alive)
+            out["workers_cpu_s"] = round(sum(sum(w.cpu_times()[:2]) for w in alive), 1)
         out["replicas"] = args.replicas
     else:
         from tests.e2e.server import streamlit_server

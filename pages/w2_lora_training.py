@@ -211,7 +211,7 @@ else:
     m2.metric("Completion loss on test", f"{res['after']['loss']:.3f}",
               delta=f"{res['after']['loss'] - res['before']['loss']:+.3f}", delta_color="inverse")
     m3.metric("Time per step", f"{1000 * tr['seconds_per_step']:.0f} ms", help=f"{tr['seconds']:.1f} s in all")
-    m4.metric("Trainable parameters", f"{res['trainable']:,}",
+    m4.metric("Trainable (LoRA)", f"{res['trainable']:,}",   # a short label: nothing cut at 1280 px
               help=f"{100 * res['trainable'] / res['total']:.2f} % of {res['total']:,}")
     main.caption(f"Floor: answering '{floor['answer']}' to everything scores {floor['accuracy']:.0%} exact; the base "
                f"model scores {res['before']['accuracy']:.0%}. Only the part above the floor was learned from the inputs.")

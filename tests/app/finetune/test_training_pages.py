@@ -66,7 +66,7 @@ def test_live_lora_training_and_adapter_swap(real):
                              hash_shown(at, "Shared tiny GPT hash"))
     assert before == after == shared == disk_fingerprint()
     assert "Identical hashes" in shown
-    assert int(metric(at, "Trainable parameters").replace(",", "")) > 0
+    assert int(metric(at, "Trainable (LoRA)").replace(",", "")) > 0
     assert metric(at, "Time per step").endswith("ms")
     # The worker trained what the recorded run's recipe trains for these settings (train_adapter on
     # a fresh copy, at the worker's thread count), and the session's bank holds that adapter.

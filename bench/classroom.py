@@ -44,10 +44,8 @@ import json
 import os
 import random
 import re
-import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -57,6 +55,8 @@ sys.path.insert(0, str(ROOT))
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
+
+from bench._server import RssSampler, workers, workers_cpu  # noqa: E402
 
 # Lessons a class opens (light and model-backed ones); learners wander among them.
 LESSONS = ["tokens", "embeddings", "positional", "self-attention", "next-token", "sampling",
@@ -285,33 +285,6 @@ class Learner:
             self.stats.exceptions.append(f"protocol: {type(exc).__name__}: {exc}"[:200])
 
 
-class RssSampler(threading.Thread):
-    """The server's resident memory (summed over its replicas' processes), sampled every 0.5 s."""
-
-    def __init__(self, pid: int | list[int] | None):
-        super().__init__(daemon=True)
-        self.pids = [] if pid is None else [pid] if isinstance(pid, int) else list(pid)
-        self.pid = self.pids[0] if self.pids else None
-        self.peak, self.stop = 0.0, threading.Event()
-
-    def now(self) -> float | None:
-        if not self.pids:
-            return None
-        import psutil
-
-        total = 0
-        for p in self.pids:
-            try:
-                total += psutil.Process(p).memory_info().rss
-            except psutil.NoSuchProcess:      # a restarted worker: its successor is not counted
-                continue
-        return total / 2**20
-
-    def run(self):
-        while not self.stop.wait(0.5):
-            self.peak = max(self.peak, self.now() or 0.0)
-
-
 async def classroom(url: str, args, sampler: RssSampler, warm_urls: list[str] | None = None) -> dict:
     stats = Stats()
     rng = random.Random(args.seed)
@@ -408,14 +381,11 @@ def main() -> None:
         from tests.e2e.server import haproxy_cluster
 
         with tempfile.TemporaryDirectory() as tmp, haproxy_cluster(args.replicas, Path(tmp)) as (url, _, reps):
-            pids = [proc.pid for _, proc in reps]
-            # each replica starts its own class-run workers: their memory counts too
-            workers = [w.pid for p in pids for w in psutil.Process(p).children(recursive=True)]
-            out = asyncio.run(classroom(url, args, RssSampler(pids + workers), warm_urls=[u for u, _ in reps]))
-            out["server_cpu_s"] = round(sum(sum(psutil.Process(p).cpu_times()[:2]) for p in pids), 1)
-            alive = [w for p in pids for w in psutil.Process(p).children(recursive=True) if w.is_running()]
-            out["workers"] = len(alive)
-            out["workers_cpu_s"] = round(sum(sum(w.cpu_times()[:2]) for w in alive), 1)
+            pids = [proc.pid for _, proc in reps]      # each replica starts its own class-run workers
+            rss = RssSampler(pids + [w.pid for w in workers(pids)])
+            out = asyncio.run(classroom(url, args, rss, warm_urls=[u for u, _ in reps]))
+            out.update(server_cpu_s=round(sum(sum(psutil.Process(p).cpu_times()[:2]) for p in pids), 1),
+                       **workers_cpu(pids))
         out["replicas"] = args.replicas
     else:
         from tests.e2e.server import streamlit_server
@@ -424,13 +394,8 @@ def main() -> None:
                 timeout=180, env={"GENAI_LAB_DB_URL": f"sqlite:///{tmp}/classroom.sqlite"}) as (url, proc):
             import psutil
 
-            p = psutil.Process(proc.pid)
-            workers = p.children(recursive=True)
-            out = asyncio.run(classroom(url, args, RssSampler([proc.pid, *(w.pid for w in workers)])))
-            out["server_cpu_s"] = round(sum(p.cpu_times()[:2]), 1)
-            alive = [w for w in p.children(recursive=True) if w.is_running()]
-            out["workers"] = len(alive)
-            out["workers_cpu_s"] = round(sum(sum(w.cpu_times()[:2]) for w in alive), 1)
+            out = asyncio.run(classroom(url, args, RssSampler([proc.pid, *(w.pid for w in workers([proc.pid]))])))
+            out.update(server_cpu_s=round(sum(psutil.Process(proc.pid).cpu_times()[:2]), 1), **workers_cpu([proc.pid]))
     from lessons import models
 
     out["decoder_default"] = "Qwen2.5-Coder-0.5B" if models.qwen_available() else "SmolLM2-135M"

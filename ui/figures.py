@@ -48,7 +48,7 @@ def heatmap(z, x_labels: list[str], y_labels: list[str], *, title: str = "", zmi
     z = np.where(np.isfinite(z), z, np.nan)
     if _indices(x_labels) and _indices(y_labels):
         # rows and columns named by their own index (positions, dimensions): plotly's %{y}/%{x}
-        # say it, with no per-cell hover text (512 x 512 cells: 262,144 strings, 7.7 MB per rerun)
+        # say it, with no per-cell hover text (512 x 512 cells would be 262,144 strings on every rerun)
         tr = go.Heatmap(z=z, colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=showscale,
                         hovertemplate="%{y} → %{x}<br>%{z:.4f}<extra></extra>")
     else:
@@ -60,7 +60,7 @@ def heatmap(z, x_labels: list[str], y_labels: list[str], *, title: str = "", zmi
     elif text_fmt:
         tr.update(texttemplate="%{z:" + text_fmt + "}", textfont=dict(size=12))
     n = max(len(x_labels), len(y_labels))
-    # the layout as one dict: plotly's update_layout/update_xaxes path costs 3x the whole figure
+    # the layout as one dict: plotly's update_layout/update_xaxes path is the slow part of a figure
     return go.Figure(tr, layout=dict(
         title=dict(text=title), height=height or min(760, 180 + 22 * n),
         margin=dict(l=10, r=10, t=50 + 22 * title.count("<br>"), b=10),

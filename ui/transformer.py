@@ -3,7 +3,6 @@ real models to look inside, cached attention runs of the shared READ-ONLY models
 strip, and the label placer of the embedding scatter."""
 from __future__ import annotations
 
-
 from functools import lru_cache
 
 import plotly.graph_objects as go

@@ -32,6 +32,8 @@ Prints ONE JSON object:
 * server_cpu_s: the web process (summed over --replicas); workers_cpu_s: the class-run worker
   processes (alive at the end; with --replicas, every replica's own).
 * exceptions: Streamlit exception elements seen (plus protocol errors), with the first few.
+* page_cpu (with --page-cpu): the web process's script-thread CPU per page and for whole runs
+  (bench/_probe/sitecustomize.py), costliest first: where a busy server's time goes.
 * server_rss_mb (peak, the web processes and their workers together), rss_start_mb (after warm-up, before learners), rss_after_leave_mb
   (after every learner disconnected and Streamlit dropped their sessions).
 Loopback only; every loop is bounded by --minutes and per-run timeouts.
@@ -367,6 +369,8 @@ def main() -> None:
     ap.add_argument("--save", action="store_true",
                     help="also merge the figures into assets/measured/classroom.json (the README's table)")
     ap.add_argument("--label", default="", help="what else was different in this run (for the README's table)")
+    ap.add_argument("--page-cpu", action="store_true",
+                    help="also report the web process's script CPU per page (bench/_probe/sitecustomize.py; one process)")
     args = ap.parse_args()
     if args.trainers > args.learners or args.together > args.learners:
         ap.error("--trainers and --together cannot exceed --learners")
@@ -390,12 +394,20 @@ def main() -> None:
     else:
         from tests.e2e.server import streamlit_server
 
-        with tempfile.TemporaryDirectory() as tmp, streamlit_server(
-                timeout=180, env={"GENAI_LAB_DB_URL": f"sqlite:///{tmp}/classroom.sqlite"}) as (url, proc):
+        tmp_dir = tempfile.TemporaryDirectory()
+        tmp = tmp_dir.name
+        env = {"GENAI_LAB_DB_URL": f"sqlite:///{tmp}/classroom.sqlite"}
+        if args.page_cpu:
+            env.update(GENAI_LAB_PAGE_CPU=f"{tmp}/page_cpu.json", PYTHONPATH=os.pathsep.join(
+                [str(ROOT / "bench" / "_probe"), *filter(None, [os.environ.get("PYTHONPATH")])]))
+        with tmp_dir, streamlit_server(timeout=180, env=env) as (url, proc):
             import psutil
 
             out = asyncio.run(classroom(url, args, RssSampler([proc.pid, *(w.pid for w in workers([proc.pid]))])))
             out.update(server_cpu_s=round(sum(psutil.Process(proc.pid).cpu_times()[:2]), 1), **workers_cpu([proc.pid]))
+            if args.page_cpu:
+                time.sleep(2.5)                                   # the probe's last write
+                out["page_cpu"] = json.loads(Path(f"{tmp}/page_cpu.json").read_text(encoding="utf-8"))
     from lessons import models
 
     out["decoder_default"] = "Qwen2.5-Coder-0.5B" if models.qwen_available() else "SmolLM2-135M"

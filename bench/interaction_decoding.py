@@ -31,7 +31,7 @@ def measure() -> dict:
     from tests.app.helpers import open_page
 
     home = open_page("pages/home.py", timeout=600)
-    baseline = p50_ms(lambda: home.run(), repeats=25, warmup=3)   # a rerun is ~20 ms: 5 were too few (±50 %)
+    baseline = p50_ms(lambda: home.run(), repeats=25, warmup=3)   # a rerun is short: 5 reruns gave an unstable median
 
     at = open_page("pages/w1_sampling.py", timeout=600)
     settings = [("sampling.temperature", "slider", 0.7), ("sampling.top_k", "number_input", 40), ("sampling.top_p", "slider", 0.9),

@@ -11,8 +11,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.core.loop import StopReason
-from lessons.rlhf import dpo, ppo, policy as policy_lib, recorded, recorded_pages
-from ui import charts, common, figures, live, rlhf, runtime
+from lessons.rlhf import dpo, dpo_job, ppo, recorded, recorded_pages
+from ui import charts, class_run_page, common, figures, live, rlhf
+from ui.inputs import md_escape
 
 st.title("🎯 DPO versus PPO")
 st.markdown(
@@ -59,6 +60,28 @@ record = (rlhf.recorded_run(recorded_pages.DPO_PAGE, recorded_pages.dpo_page_set
 go_clicked = False if not built else live.buttons(
     "dpo", "▶ Train DPO and compare", start="run",
     stop_help="Stops the run; the partly trained DPO policy is judged like a finished one.")
+
+
+def dpo_steps(n_pairs: int, n_epochs: int) -> int:
+    return n_epochs * recorded.dpo_steps_per_epoch(n_pairs)
+
+
+def watch_air(spec: dict) -> dict:
+    """How this page follows the teacher's broadcast DPO run (class_run_page.teacher_broadcast)."""
+    sp = spec["settings"]
+    n_pairs = recorded.ONE_CLICK["n_pairs"] if spec["pairs"] == "one-click" else len(spec["pairs"])
+    return dict(steps=dpo_steps(n_pairs, sp["epochs"]) + sp["ppo_steps"],
+                max_seconds=dpo_job.seconds_cap(sp, spec["max_seconds"]),
+                settings=dict(beta=sp["beta"], with_ppo=bool(sp["ppo_steps"])))
+
+
+# The teacher can broadcast a run (the projector's): learners follow it live on their own pages.
+broadcast = class_run_page.teacher_broadcast(
+    "dpo", dpo_job.KIND, watch=watch_air,
+    describe=lambda spec: (f"DPO β = {spec['settings']['beta']}, learning rate {spec['settings']['lr']:g}, "
+                           f"{spec['settings']['epochs']} epoch(s)"
+                           + (f", then {spec['settings']['ppo_steps']} PPO steps" if spec['settings']['ppo_steps'] else "")))
+
 bar = st.empty()
 with charts.main_figure():       # the lesson's main figure: the recorded run on open, the live run after Train
     note_ph = st.empty()        # the recorded run's label, above its figure
@@ -66,7 +89,7 @@ with charts.main_figure():       # the lesson's main figure: the recorded run on
 
 
 def loss_figure(hist: list[dict]) -> go.Figure:
-    h = pd.DataFrame(hist)
+    h = pd.DataFrame([r for r in hist if r.get("phase", "dpo") == "dpo"])
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=h.step, y=h.loss, name="DPO loss", mode="lines+markers"))
     fig.add_trace(go.Scatter(x=h.step, y=h.margin, name="implicit reward margin r_w − r_l", mode="lines+markers"))
@@ -78,61 +101,37 @@ def loss_figure(hist: list[dict]) -> go.Figure:
     return fig
 
 
-def compare_rows(d_pol, d_seconds: float, d_steps: int, new_ppo: bool) -> list[dict]:
-    """pi_ref, the DPO policy and a PPO policy, judged the same way: fresh samples on every prompt."""
-    yard = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer), s.rm, s.labeler,
-                          policy_lib.PROMPTS, ppo.PPOConfig(steps=1, seed=int(seed)))
-    ref_c = yard.ref_completions
-    rows = [{"method": "starting model π_ref", **ppo.evaluate_policy(yard.policy, s.rm, s.labeler, ref_c)}]
-    rows.append({"method": f"DPO (β = {beta})", **ppo.evaluate_policy(d_pol, s.rm, s.labeler, ref_c),
-                 "seconds": round(d_seconds, 1), "steps": d_steps})
-    p_pol = None
-    if new_ppo:
-        pcfg = ppo.PPOConfig(**{**ppo.POLICY_DEFAULTS["tiny"], "seed": int(seed), "steps": ppo_steps})
-        p_tr = ppo.PPOTrainer(policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed)), s.rm,
-                              s.labeler, policy_lib.PROMPTS, pcfg)
-        live.state("dpo").result["phase"] = "ppo"
-        p_res = ppo.train(p_tr, progress=live.progress(bar.progress(0.0), label="PPO step"))
-        p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_res.seconds, len(p_res.history), pcfg.beta
-    elif has_ppo:
-        p_tr = s.ppo["trainer"]
-        p_pol, p_secs, p_steps, p_beta = p_tr.policy, p_tr.elapsed, len(p_tr.history), p_tr.cfg.beta
-    if p_pol is not None:
-        rows.append({"method": f"PPO (β = {p_beta})", **ppo.evaluate_policy(p_pol, s.rm, s.labeler, ref_c),
-                     "seconds": round(p_secs, 1), "steps": p_steps})
-    return rows
+def compare_with() -> dict | None:
+    """The session's last tiny-GPT PPO run, for a comparison without a new PPO run: its saved
+    weights (the class run's file), β, training time and steps; None when there is none."""
+    job = (live.state("ppo").result or {}).get("job") or {}
+    if not has_ppo or not job.get("weights"):
+        return None
+    tr = s.ppo["trainer"]
+    return {"weights": job["weights"], "beta": tr.cfg.beta, "seconds": round(tr.elapsed, 1), "steps": len(tr.history)}
 
 
-def finish(lv: live.LiveRun) -> None:
-    """A run interrupted by Stop (or by any other click, which also reruns the page): the partly
-    trained DPO policy is judged like a finished one (no new PPO run) and its curve stays."""
-    hist = lv.run.history if lv.run is not None else []
-    if hist:
-        with st.spinner(f"Scoring the DPO policy stopped after {len(hist)} steps ..."):
-            lv.result["rows"] = compare_rows(lv.result["policy"], hist[-1]["seconds"], len(hist), new_ppo=False)
+def start(use_record: bool = True) -> None:
+    """Train (or Run it again live): the run trains in a worker process (lessons/rlhf/dpo_job.py);
+    learners with the same settings on the one-click data share it, and a finished one shows at once."""
+    settings = {**recorded.dpo_settings(**page), "ppo_steps": ppo_steps if run_ppo else 0}
+    compare = None if run_ppo else compare_with()
+    spec, shareable = rlhf.dpo_job_spec(s, settings, float(max_s), compare)
+    class_run_page.train_together(
+        "dpo", dpo_job.KIND, spec, shareable=shareable, max_seconds=dpo_job.seconds_cap(settings, float(max_s)),
+        steps=dpo_steps(len(s.pairs), epochs) + settings["ppo_steps"], use_record=use_record, broadcast=broadcast,
+        settings=dict(beta=beta, with_ppo=run_ppo), rows_of=lambda r: r["history"] + r["ppo_history"])
 
 
-live.finish_interrupted("dpo", finish, restarting=go_clicked)
-
-if go_clicked:
-    with runtime.training_slot() as ok:
-        if ok:
-            cfg = dpo.DPOConfig(beta=beta, lr=lr, epochs=epochs, max_steps=10_000, max_seconds=float(max_s),
-                                seed=int(seed))
-            d_pol = policy_lib.from_shared(base.model, base.tokenizer, seed=int(seed))
-            lv = live.begin("dpo", None, {"policy": d_pol, "phase": "dpo", "rows": None},
-                            dict(beta=beta, lr=lr, epochs=epochs, seed=int(seed), with_ppo=run_ppo))
-            tick = live.progress(bar.progress(0.0, text="DPO ..."), label="DPO step",
-                                 draw=lambda row, run: charts.show(loss_figure(run.history), where=chart_ph,
-                                                                   fit=True, key=f"dpo.live_{row['step']}"),
-                                 keep=lv)   # its history grows in place: survives a Stop
-
-            d_res = dpo.train_dpo(d_pol, s.pairs, cfg, progress=tick, should_stop=runtime.stop_requested)
-            lv.run = d_res
-            if d_res.stopped is not StopReason.STOPPED:
-                lv.result["rows"] = compare_rows(d_pol, d_res.train_seconds, len(d_res.history), new_ppo=run_ppo)
-            live.end(lv, None if lv.result["rows"] is not None else finish)
-            bar.empty()
+# Stop: this learner leaves the run; when nobody else follows it, it ends and the partly trained
+# DPO policy is judged (the page waits for that result).
+class_run_page.presses("dpo", go_clicked, start, see_it_end=True)
+lv = live.state("dpo")
+if lv.running:
+    class_run_page.follow(
+        "dpo", bar, label="DPO + PPO step" if lv.settings.get("with_ppo") else "DPO step",
+        draw=lambda rows, lv: charts.show(loss_figure(rows), where=chart_ph, fit=True, key=f"dpo.live_{rows[-1]['step']}"))
+    bar.empty()
 
 
 def show_comparison(rows: list[dict], hist: list[dict], key: str) -> None:
@@ -159,19 +158,27 @@ def show_comparison(rows: list[dict], hist: list[dict], key: str) -> None:
 
 EVAL_KEYS = ("reward", "kl", "win_rate", "ppl_ref", "distinct_2", "empty_frac", "mean_len", "readable", "samples")
 
-lv = live.state("dpo")
-if not lv.running and lv.result is not None and lv.result["rows"]:
-    rows, hist = lv.result["rows"], lv.run.history
-    show_comparison(rows, hist, "dpo.done")
-    if lv.run.stopped is not StopReason.STEPS:
-        if lv.result["phase"] == "ppo":
-            st.info(f"The comparison's PPO run was {lv.run.stopped.describe()}: DPO finished "
-                    f"({len(hist)} steps) and is compared with π_ref only.")
-        else:
-            st.info(f"DPO {lv.run.stopped.describe()} after {len(hist)} of "
-                    f"{lv.run.steps_planned} steps: the table judges the partly trained policy.")
-elif lv.stopped:
-    st.info(f"DPO {lv.run.stopped.describe()} before its first step finished: nothing to judge yet.")
+job = (lv.result or {}).get("job") if not lv.running else None
+seen = [r for r in (lv.run.history if lv.run is not None else []) if r.get("phase", "dpo") == "dpo"]
+if lv.result and lv.result.get("error"):
+    st.error(f"The DPO run stopped: {md_escape(lv.result['error'])}. Press **Train DPO and compare** to try again.")
+if job and job["rows"]:
+    hist = job["history"]
+    class_run_page.class_run_note("dpo", note_ph)      # a record, the teacher's run, or a shared run
+    show_comparison(job["rows"], hist, "dpo.done")
+    d_stop, p_stop = StopReason(job["dpo_stopped"]), job["ppo_stopped"]
+    if d_stop is not StopReason.STEPS:
+        st.info(f"DPO {d_stop.describe()} after {len(hist)} of {job['steps_planned']} steps: "
+                "the table judges the partly trained policy.")
+    elif p_stop not in (None, StopReason.STEPS.value):
+        st.info(f"The comparison's PPO run was {StopReason(p_stop).describe()}"
+                + (f": DPO finished ({len(hist)} steps) and is compared with π_ref only." if p_stop == "stopped" else
+                   f" after {len(job['ppo_history'])} of {job['ppo_steps']} steps: its row judges the policy it had."))
+elif not lv.running and seen and (job is None or not job["rows"]) and lv.stopped:
+    charts.show(loss_figure(seen), key="dpo.left.curve", where=chart_ph, fit=True)
+    class_run_page.left_note("dpo")
+elif job is not None or lv.stopped:
+    st.info("DPO was stopped before its first step finished: nothing to judge yet.")
 elif not lv.running and record is not None:
     res = record.result
     hist, end = res["history"], res["end"]

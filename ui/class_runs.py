@@ -61,6 +61,7 @@ POLL_S = 0.25             # a free worker looks for a job this often
 # kind -> "module:function" of the job: fn(spec, progress, should_stop) -> result (JSON-able).
 # progress(row) appends one row to the stream; should_stop() is True once nobody follows.
 JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_job:run_hacking",
+        "dpo": "lessons.rlhf.dpo_job:run",
         "pretraining-live": "lessons.pretraining.pretraining_live_job:run",
         "domain-adaptation": "lessons.pretraining.domain_adaptation_job:run",
         "prompt-tuning": "lessons.finetune.prompt_tuning_job:run",

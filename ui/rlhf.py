@@ -243,6 +243,22 @@ def ppo_job_spec(s: RLHFState, settings: dict, max_seconds: float) -> tuple[dict
     return ppo_job.spec(settings, max_seconds, rm, lab.fingerprints(settings), jobs.budget().threads, dev), one_click
 
 
+def dpo_job_spec(s: RLHFState, settings: dict, max_seconds: float, compare: Optional[dict]) -> tuple[dict, bool]:
+    """The DPO class-run spec (lessons/rlhf/dpo_job.py) of these settings, this session's pairs and
+    reward model and ``compare`` (its last PPO run, or None), and whether it may be shared: only on
+    the one-click pairs and reward model with no run of the learner's own to compare."""
+    from lessons.rlhf import dpo_job, ppo_job
+    from ui import jobs
+
+    dev = str(common.device())
+    one_click = s.recipe == recorded.ONE_CLICK
+    same_pairs = one_click and dev in _ONE_CLICK_BUILT and s.pairs == _one_click(dev, loaders.tiny_gpt(dev)).pairs
+    rm = "one-click" if one_click else ppo_job.rm_spec(s.rm, s.labeler)
+    spec = dpo_job.spec(settings, max_seconds, rm, "one-click" if same_pairs else s.pairs,
+                        _lab(dev).fingerprints(settings), jobs.budget().threads, dev, compare)
+    return spec, same_pairs and compare is None
+
+
 def ppo_outcome(result: dict, cfg: ppo.PPOConfig, base, lora: bool) -> PPOOutcome:
     """A PPO class run's result for this session: the run, and the trained policy loaded into
     a private copy of the shared model (so the preferences and DPO pages can use it)."""

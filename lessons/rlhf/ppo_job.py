@@ -88,7 +88,7 @@ def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], 
     torch.manual_seed(s.get("seed", 0))                    # as recorded.run does before its recipe
     cfg = ppo.PPOConfig(**{k: v for k, v in s.items() if k not in ("policy", "evaluate")},
                         max_seconds=spec["max_seconds"])
-    rm, labeler = _reward(spec, lb)
+    rm, labeler = reward(spec, lb)
     pol = lb.policy(s["policy"], cfg.seed)
     tr = ppo.PPOTrainer(pol, rm, labeler, policy_lib.PROMPTS, cfg)
     res = ppo.train(tr, progress=lambda row, r: progress(asdict(tr.history[-1])), should_stop=should_stop)
@@ -97,7 +97,7 @@ def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], 
             "weights": path, "stopped": res.stopped.value}
 
 
-def _reward(spec: dict, lb: recorded.Lab):
+def reward(spec: dict, lb: recorded.Lab):
     """The run's reward model and labeler: the one-click pair, fitted fresh as in a fresh session
     (as recorded._ppo does), or the learner's own from the spec."""
     import torch
@@ -121,7 +121,7 @@ def run_hacking(spec: dict, progress: Callable[[dict], None], should_stop: Calla
     s = spec["settings"]
     lb = lab(device=spec.get("device", "cpu"))
     torch.manual_seed(s.get("seed", 0))
-    rm, labeler = _reward(spec, lb)
+    rm, labeler = reward(spec, lb)
     cfg = ppo.PPOConfig(steps=s["steps"], lr=s["lr"], beta=s["beta"], max_seconds=spec["max_seconds"], seed=s["seed"])
 
     def make(c: ppo.PPOConfig) -> ppo.PPOTrainer:

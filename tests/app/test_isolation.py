@@ -1,11 +1,11 @@
 """Isolation under concurrency (issue #16.4): two learners' sessions train AT THE SAME TIME in
-threads of one process (as Streamlit runs them), each its own DPO policy on its own copy of
-the shared tiny GPT (the DPO page, whose training still runs in the web process; the class runs'
-pages train in worker processes: tests/unit/serving/test_class_runs.py), while a third
-thread reads internals of the shared models (attention weights and hidden states of MiniLM and
-SmolLM2). Then:
+threads of one process (as Streamlit runs them), each its own reward model on its own pairs, on
+the shared frozen MiniLM encoder (the preferences page, whose reward model trains in the web
+process; the long runs train in class-run worker processes: tests/unit/serving/test_class_runs.py),
+while a third thread reads internals of the shared models (attention weights and hidden states of
+MiniLM and SmolLM2). Then:
 
-* each session's results (its loss curve, step by step) equal the same session run alone;
+* each session's results (its loss, epoch by epoch) equal the same session run alone;
 * the internals read during the runs equal the ones read alone;
 * the shared models' fingerprints are unchanged;
 * session A's Stop (the same request Streamlit makes when A's Stop button is clicked) ends
@@ -27,9 +27,9 @@ from lessons.transformer import attention
 from tests.app.helpers import assert_no_exception, open_page, private_scheduler
 from ui import loaders
 
-PAGE = "pages/w3_dpo.py"
-KEY = "dpo"
-LONG_EPOCHS, SHORT_EPOCHS = 10, 1    # A's run is long (it gets stopped), B's is short (it must finish)
+PAGE = "pages/w3_preferences_reward.py"
+KEY = "preferences-reward"
+LONG, SHORT = 3000, 1500     # epochs: A's run is long (it gets stopped), B's is shorter (it must finish)
 TEXT = "The animal didn't cross the street because it was too tired."
 
 
@@ -56,21 +56,21 @@ def runners(monkeypatch):
 
 
 def _session(epochs: int, seed: int):
-    """A learner on the DPO page with the one-click preference pairs, DPO only (no PPO comparison)."""
+    """A learner on the preferences page with the simulated labeler's pairs (seed ``seed``),
+    about to train a reward model for ``epochs`` epochs."""
     at = open_page(PAGE, timeout=600)
-    at.button(key=f"{KEY}.quickstart").click().run()
-    at.slider(key=f"{KEY}.epochs").set_value(epochs)
-    at.number_input(key=f"{KEY}.seed").set_value(seed)
-    at.checkbox(key=f"{KEY}.with_ppo").set_value(False)
-    at.run()
-    at.button(key=f"{KEY}.run").click()
+    at.number_input(key=f"{KEY}.seed").set_value(seed).run()
+    at.button(key=f"{KEY}.simulate").click().run()
+    at.slider(key=f"{KEY}.rm_epochs").set_value(epochs).run()
+    at.button(key=f"{KEY}.rm_train").click()
     return at
 
 
 def _curve(at) -> list:
-    """The session's live loss curve so far, (step, loss) (the page keeps its run in a ui.live.LiveRun)."""
+    """The session's loss so far, (epoch, loss) (the page keeps its run in a ui.live.LiveRun)."""
     lv = at.session_state[f"{KEY}.live"] if f"{KEY}.live" in at.session_state else None
-    return [(r["step"], r["loss"]) for r in lv.run.history] if lv is not None and lv.run is not None else []
+    run = (lv.result or {}).get("result") if lv is not None else None
+    return [(r["step"], r["loss"]) for r in run.history] if run is not None else []
 
 
 def _result(at) -> dict:
@@ -102,17 +102,14 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     alone_internals = _internals()
 
     # ---- B alone, then A alone (stopped after a few steps, like below)
-    from lessons.rlhf import recorded
-
-    LONG, SHORT = LONG_EPOCHS * recorded.dpo_steps_per_epoch(), SHORT_EPOCHS * recorded.dpo_steps_per_epoch()
-    b = _session(SHORT_EPOCHS, seed=2)
+    b = _session(SHORT, seed=2)
     b.run()
     assert_no_exception(b)
     b_alone = _result(b)
     assert b_alone["curve"][-1][0] == SHORT
 
     # ---- both at once, and a reader of shared internals
-    a, b = _session(LONG_EPOCHS, seed=1), _session(SHORT_EPOCHS, seed=2)
+    a, b = _session(LONG, seed=1), _session(SHORT, seed=2)
     box: dict = {}
     ta = threading.Thread(target=_train, args=(a, box, "a"), name="session-A")
     tb = threading.Thread(target=_train, args=(b, box, "b"), name="session-B")
@@ -135,7 +132,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
             stopped_at = curve[-1][0]
             runners[ta.ident].request_stop()
             break
-        time.sleep(0.05)
+        time.sleep(0.002)
     ta.join(600)
     tb.join(600)
     read.set()
@@ -145,7 +142,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
 
     a_res, b_res = _result(a), _result(b)
     # ---- A alone, stopped after the same number of steps: the same prefix
-    a2 = _session(LONG_EPOCHS, seed=1)
+    a2 = _session(LONG, seed=1)
     t2 = threading.Thread(target=_train, args=(a2, box, "a2"))
     t2.start()
     n = len(a_res["curve"])
@@ -153,7 +150,7 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
         if len(_curve(a2)) >= n:
             runners[t2.ident].request_stop()
             break
-        time.sleep(0.05)
+        time.sleep(0.002)
     t2.join(600)
     a_alone = _result(a2)
 
@@ -180,7 +177,8 @@ def test_two_sessions_train_at_once_like_alone_and_stop_only_their_own(two_slots
     # The page finishes A's stopped run on its next rerun (what the Stop click does)
     a.run()
     assert_no_exception(a)
-    assert any(f"DPO stopped by you after {len(a_res['curve'])} of {LONG} steps" in i.value for i in a.info)
+    assert any(f"Reward model training stopped by you after {len(a_res['curve'])} of {LONG} epochs" in i.value
+               for i in a.info)
     # A alone, stopped after the same number of steps: the same prefix
     assert a_alone["curve"][:n] == a_res["curve"]
     # the shared models: read the same internals during the runs, never changed

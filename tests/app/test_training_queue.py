@@ -1,12 +1,15 @@
-"""AppTest: the training queue on a real page. Another learner holds the server's only slot;
-pressing Train waits in the queue and starts by itself when the slot frees."""
+"""AppTest: the web process's training queue (ui/jobs.py, ui/runtime.training_slot) on a real
+page. Another learner holds the server's only slot; pressing Train waits in the queue and starts
+by itself when the slot frees. The reward model of the preferences page trains in the web process
+(a learner's own pairs, a second or two of work); the long runs train in class-run worker processes,
+whose queue is tested in tests/unit/serving/test_class_runs.py and tests/e2e/test_training_queue.py."""
 import threading
 
 import pytest
 
 from tests.app.helpers import assert_no_exception, open_page, private_scheduler
 
-PAGE = "pages/w3_dpo.py"     # a page whose training still runs in the web process's queue
+PAGE = "pages/w3_preferences_reward.py"
 
 
 @pytest.fixture
@@ -17,24 +20,20 @@ def one_slot(monkeypatch):
 @pytest.mark.slow
 def test_a_queued_run_starts_by_itself_when_the_slot_frees(one_slot):
     at = open_page(PAGE, timeout=300)
-    at.button(key="dpo.quickstart").click().run()             # the one-click preference pairs and reward model
-    at.slider(key="dpo.epochs").set_value(1)
-    at.checkbox(key="dpo.with_ppo").set_value(False)
-    before = len(one_slot.finished)                         # the quickstart's own job ran through the queue too
+    at.button(key="preferences-reward.simulate").click().run()    # the simulated labeler's pairs
+    at.slider(key="preferences-reward.rm_epochs").set_value(100)
     holder = one_slot.submit("another learner", label="ppo", expected_s=30)
     freed = threading.Timer(2.5, one_slot.release, args=(holder,))
     freed.start()
     try:
-        at.button(key="dpo.run").click().run()
+        at.button(key="preferences-reward.rm_train").click().run()
     finally:
         freed.cancel()
     assert_no_exception(at)
-    mine = [t for t in list(one_slot.finished)[before:] if t.owner != "another learner"]
-    assert [t.state for t in mine] == ["done"]
+    mine = [t for t in list(one_slot.finished) if t.owner != "another learner"]
+    assert [t.state for t in mine] == ["done"] and mine[0].label == "reward-model"
     assert holder.finished_at <= mine[0].started_at and mine[0].waited_s > 1.0
-    from lessons.rlhf import recorded
-
-    assert len(at.session_state["dpo.live"].run.history) == recorded.dpo_steps_per_epoch()   # the whole run happened
+    assert at.session_state["preferences-reward.live"].run.steps_done == 100     # the whole run happened
     assert not [e for e in at.info if "Waiting for a training slot" in str(e.value)]
     assert one_slot.snapshot()["running"] == [] and one_slot.snapshot()["queued"] == []
 

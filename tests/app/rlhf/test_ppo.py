@@ -78,6 +78,14 @@ def test_quickstart_then_short_ppo_run():
     at.switch_page("pages/w3_dpo.py").run()
     assert_no_exception(at)
     assert at.checkbox(key="dpo.with_ppo").value is False
+    # ... and its table judges that PPO policy (its weights loaded in the DPO run's worker)
+    at.slider(key="dpo.epochs").set_value(1).run()
+    at.button(key="dpo.run").click().run()
+    assert_no_exception(at)
+    table = at.dataframe[0].value
+    mine = at.session_state["ppo.live"].result["trainer"]      # the PPO page's last run (its defaults, above)
+    assert list(table["method"]) == ["starting model π_ref", "DPO (β = 0.1)", f"PPO (β = {mine.cfg.beta})"]
+    assert table.loc[2, "steps"] == len(mine.history)
 
 
 @pytest.mark.slow

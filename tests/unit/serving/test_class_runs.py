@@ -111,6 +111,44 @@ def test_one_key_run_twice_gives_the_same_history_step_for_step(pool, lab):
     assert len(ha) == 3 and without_seconds(ha) == without_seconds(hb)   # bit-identical floats (JSON repr)
 
 
+def test_a_dpo_run_twice_gives_the_same_curve_and_table_and_own_pairs_are_never_merged(pool, lab):
+    """The DPO page's job (lessons/rlhf/dpo_job.py): one key run twice in two sessions gives the
+    same DPO curve, PPO rows and judged table; a learner's own pairs are another key."""
+    from lessons.rlhf import dpo_job
+
+    s = {**recorded.dpo_settings(epochs=1), "ppo_steps": 2}
+    spec = dpo_job.spec(s, 300, "one-click", "one-click", lab.fingerprints(s), 1)
+    a = cr.request("dpo", spec, "a", shareable=False, max_seconds=600, eng=pool.eng)
+    b = cr.request("dpo", spec, "b", shareable=False, max_seconds=600, eng=pool.eng)
+    ra, rb = wait_end(pool, a.job.id, 400), wait_end(pool, b.job.id, 400)
+    assert ra.job.state == rb.job.state == "done" and ra.job.result["stopped"] == "steps"
+    ja, jb = ra.job.result, rb.job.result
+    steps = recorded.dpo_steps_per_epoch()
+    assert [r["step"] for r in ja["history"] + ja["ppo_history"]] == list(range(1, steps + 3))
+    assert without_seconds(ja["history"]) == without_seconds(jb["history"])          # bit-identical floats (JSON)
+    assert without_seconds(ja["ppo_history"]) == without_seconds(jb["ppo_history"])
+    assert [r["method"] for r in ja["rows"]] == ["starting model π_ref", "DPO (β = 0.1)", "PPO (β = 0.3)"]
+    assert without_seconds(ja["rows"]) == without_seconds(jb["rows"])
+    assert [r["steps"] for r in ja["rows"][1:]] == [steps, 2]
+    # the same pairs, given as the learner's own list (one dropped): another key, never the one-click run
+    own = dpo_job.spec(s, 300, "one-click", lab.pairs[1:], lab.fingerprints(s), 1)
+    assert len(own["pairs"]) == 299 and own["pairs"][0][:3] == list(vars(lab.pairs[1]).values())[:3]
+    assert cr.job_key("dpo", own) != cr.job_key("dpo", spec)
+
+    # Stop (the last follower leaves) during DPO: the partly trained policy is judged, no PPO runs
+    s = {**recorded.dpo_settings(epochs=10), "ppo_steps": 40}
+    j = cr.request("dpo", dpo_job.spec(s, 300, "one-click", "one-click", lab.fingerprints(s), 1), "a",
+                   shareable=True, max_seconds=600, eng=pool.eng).job
+    wait_for(lambda: len(cr.poll(j.id, eng=pool.eng).rows) >= 3, 120)
+    cr.leave(j.id, "a", eng=pool.eng)
+    p = wait_end(pool, j.id)
+    res = p.job.result
+    assert p.job.state == "stopped" and res["dpo_stopped"] == "stopped" and res["ppo_history"] == []
+    n = len(res["history"])
+    assert 3 <= n < 10 * steps == res["steps_planned"]
+    assert [(r["method"], r.get("steps")) for r in res["rows"]] == [("starting model π_ref", None), ("DPO (β = 0.1)", n)]
+
+
 def test_stop_leaves_the_run_for_the_others_and_the_last_one_out_stops_it(pool, lab):
     j = cr.request("ppo", spec_of(lab, steps=200), "a", shareable=True, max_seconds=300, eng=pool.eng).job
     cr.request("ppo", spec_of(lab, steps=200), "b", shareable=True, max_seconds=300, eng=pool.eng)

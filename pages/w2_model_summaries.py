@@ -11,9 +11,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lessons.core import budget
-from lessons.evaluation import corpus_scoring, summaries
+from lessons.evaluation import corpus_scoring, model_summaries_job, summaries
 from lessons.evaluation import recorded as summaries_recorded
-from ui import charts, common, live, loaders, recorded, runtime
+from ui import charts, class_run_page, common, jobs, live, loaders, recorded
+from ui.inputs import md_escape
 
 DEFAULTS = summaries.PAGE_DEFAULTS
 
@@ -63,28 +64,44 @@ with st.expander("The two prompts (chat messages sent to the model)", expanded=F
 
 run_key = (tuple(ids), k, max_new)
 results = st.session_state.setdefault("model-summaries.results", {})
-if st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", key="model-summaries.run"):
-    dev = common.device()
-    try:
-        lm = loaders.smollm2(dev)
-    except Exception as exc:  # a missing package or a broken cache: say so, no traceback
-        common.show_model_error(exc)
-        common.stop_page()
-    with runtime.training_slot() as ok:
-        if ok:
-            bar = st.progress(0.0, text="Generating ...")
-            report = live.counter(bar, "summaries")
-            results[run_key] = summaries.summarize_and_score(lm, [by_id[i] for i in ids], shots, max_new,
-                                                      progress=report, max_seconds=240)
-            bar.empty()
-
+run_settings = summaries_recorded.settings(tuple(ids), k, max_new)
+SECONDS = 240.0      # one press's time limit: a dialogue that would start later is skipped for both prompts
+clicked = st.button("Summarize with SmolLM2 (zero-shot and few-shot)", type="primary", key="model-summaries.run")
 
 
 def smollm2_lab(device: str) -> summaries_recorded.Lab:
-    """The shared SmolLM2 whose fingerprint keys the recorded run (only the page's defaults are
-    recorded: lessons/evaluation/recorded.py)."""
+    """The shared SmolLM2 whose fingerprint keys the recorded run and the class run (only the
+    page's defaults are recorded: lessons/evaluation/recorded.py)."""
     return summaries_recorded.Lab(loaders.smollm2(device))
 
+
+def start(use_record: bool = True) -> None:
+    """The button (or Run it again live): the summaries are written in a worker process
+    (lessons/evaluation/model_summaries_job.py); learners who press it with the same settings share
+    one run (greedy decoding writes the same summaries), and a finished one shows at once."""
+    dev = common.device()
+    try:
+        lab = recorded.lab(summaries_recorded, dev, smollm2_lab)
+    except Exception as exc:  # a missing package or a broken cache: say so, no traceback
+        common.show_model_error(exc)
+        common.stop_page()
+    spec = model_summaries_job.spec(run_settings, SECONDS, lab.fingerprints(run_settings), jobs.budget().threads, str(dev))
+    class_run_page.train_together("model-summaries", model_summaries_job.KIND, spec, shareable=True, max_seconds=SECONDS,
+                                  steps=2 * len(ids), settings={"run_key": run_key}, use_record=use_record,
+                                  rows_of=lambda result: [])
+
+
+class_run_page.presses("model-summaries", clicked, start, see_it_end=False)
+lv = live.state("model-summaries")
+if lv.running:
+    class_run_page.follow("model-summaries", st.progress(0.0, text="Generating ..."), label="summary")
+job = (lv.result or {}).get("job") if not lv.running else None
+if job is not None and lv.settings.get("run_key") is not None:
+    results[lv.settings["run_key"]] = job["rows"]        # kept per settings: moving back shows them again
+if lv.result and lv.result.get("error"):
+    st.error(f"The summaries stopped: {md_escape(lv.result['error'])}. Press the button to try again.")
+if lv.settings.get("run_key") == run_key:
+    class_run_page.class_run_note("model-summaries", st.empty())   # a record of these settings, or a shared run
 
 got = results.get(run_key)
 rec = None if got is not None else recorded.find(summaries_recorded, summaries_recorded.KIND, summaries_recorded.settings(

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from lessons.rlhf import constitutional_ai as cai
-from lessons.rlhf import recorded_cai
-from ui import charts, common, inputs, loaders, recorded, rlhf, runtime
+from lessons.rlhf import constitutional_ai_job, recorded_cai
+from ui import charts, class_run_page, common, inputs, jobs, live, loaders, recorded, rlhf
 
 st.title("📜 Constitutional AI: critique and revision")
 st.markdown(
@@ -82,26 +82,56 @@ def smollm2_lab(device: str) -> recorded_cai.Lab:
     return recorded_cai.Lab(loaders.smollm2(device))
 
 
-if st.button("▶ Run response → critique → revision", key="constitutional-ai.run", type="primary"):
-    smol = common.model_or_stop(loaders.instruct_model, model_choice, common.device())
-    boxes = {}
-    for name in ("response", "critique", "revision"):
-        boxes[name] = st.empty()
-        boxes[name].info(f"{name}: waiting ...")
+SECONDS = 900.0     # the job's time limit: three stages of at most 640 tokens on a busy CPU
+clicked = st.button("▶ Run response → critique → revision", key="constitutional-ai.run", type="primary")
 
-    def show(stage: cai.Stage) -> None:
-        boxes[stage.name].success(f"{stage.name}: {stage.n_tokens} tokens in {stage.seconds:.1f} s")
 
-    with runtime.training_slot() as ok:
-        if ok:
-            with st.spinner(f"{smol.name} is writing (three greedy generations) ..."):
-                res = cai.critique_and_revise(smol.model, smol.tokenizer, prompt, principle, tokens, progress=show)
-            rlhf.state().cai_last = res
-            st.session_state["constitutional-ai.last"] = run_settings
-            rlhf.state().cai_pairs.append({"red-team prompt": prompt, "principle": principle,
-                                           "first response": res.response, "revised response": res.revision})
-            for b in boxes.values():
-                b.empty()
+@st.cache_resource(show_spinner="Fingerprinting the model for the run's key ...", max_entries=4)
+def _fingerprints(choice: str, dev: str) -> dict:
+    """The instruct model's fingerprint (once per process and device: every learner's key names it)."""
+    return constitutional_ai_job.fingerprints(_model_name(choice), loaders.instruct_model(choice, dev))
+
+
+def _model_name(choice: str) -> str:
+    return "qwen" if choice == loaders.QWEN_CHOICE else "smollm2"
+
+
+def start(use_record: bool = True) -> None:
+    """The button (or Run it again live): the three generations run in a worker process
+    (lessons/rlhf/constitutional_ai_job.py). A shipped red-team prompt with a shipped principle is
+    the same run for everyone (greedy decoding): learners share it and a finished one shows at
+    once; a learner's own prompt or principle is theirs alone."""
+    dev = str(common.device())
+    common.model_or_stop(loaders.instruct_model, model_choice, dev)      # a clear message if it is missing
+    job = constitutional_ai_job.settings(_model_name(model_choice), prompt, principle, tokens)
+    spec = constitutional_ai_job.spec(job, SECONDS, _fingerprints(model_choice, dev), jobs.budget().threads, dev)
+    shared = prompt in cai.RED_TEAM_PROMPTS and principle in cai.DEFAULT_CONSTITUTION
+    class_run_page.train_together("constitutional-ai", constitutional_ai_job.KIND, spec, shareable=shared,
+                                  max_seconds=SECONDS, steps=3, settings={"run": run_settings, "job": job},
+                                  use_record=use_record, rows_of=lambda result: [])
+
+
+class_run_page.presses("constitutional-ai", clicked, start, see_it_end=False)
+lv = live.state("constitutional-ai")
+if lv.running:
+    stages_ph = st.empty()       # the stages written so far, under the bar
+    class_run_page.follow("constitutional-ai", st.progress(0.0, text="Writing ..."), label="stage",
+                          draw=lambda rows, lv: stages_ph.caption(" · ".join(
+                              f"{r['stage']['name']}: {r['stage']['n_tokens']} tokens in {r['stage']['seconds']:.1f} s"
+                              for r in rows)))
+done = (lv.result or {}).get("job") if not lv.running else None
+if lv.result and lv.result.get("error"):
+    st.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press the button to try again.")
+if done is not None and not lv.result.get("collected"):      # once per finished run: keep it, collect its pair
+    lv.result["collected"] = True
+    got = constitutional_ai_job.as_result(done, lv.settings["job"])
+    if len(got.stages) == 3:
+        rlhf.state().cai_last = got
+        st.session_state["constitutional-ai.last"] = lv.settings["run"]
+        rlhf.state().cai_pairs.append({"red-team prompt": got.red_team_prompt, "principle": got.principle,
+                                       "first response": got.response, "revised response": got.revision})
+if lv.settings.get("run") == run_settings:
+    class_run_page.class_run_note("constitutional-ai", st.empty())   # a run shared with others, or its record
 
 s = rlhf.state()
 res = s.cai_last if st.session_state.get("constitutional-ai.last") == run_settings else None

@@ -248,7 +248,7 @@ def _follow(key: str, bar, draw, label: str, poll_s: float, every_s: float, fini
         elif p.job.state == class_runs.RUNNING or p.rows:
             rows = lv.result["rows"]
             i = rows[-1]["step"] if rows else 0
-            parts = [f"{label} {i}/{n}" if rows else "Starting ..."]
+            parts = [f"{label} {i}/{n}" if rows else "Starting: the worker is getting ready (the first run of a model loads it) ..."]
             if lv.result.get("stopping"):
                 parts.append("⏹ stopping after this step ...")
             elif shared:

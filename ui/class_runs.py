@@ -62,6 +62,8 @@ POLL_S = 0.25             # a free worker looks for a job this often
 # progress(row) appends one row to the stream; should_stop() is True once nobody follows.
 JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_job:run_hacking",
         "dpo": "lessons.rlhf.dpo_job:run",
+        "model-summaries": "lessons.evaluation.model_summaries_job:run",
+        "constitutional-ai": "lessons.rlhf.constitutional_ai_job:run",
         "pretraining-live": "lessons.pretraining.pretraining_live_job:run",
         "domain-adaptation": "lessons.pretraining.domain_adaptation_job:run",
         "prompt-tuning": "lessons.finetune.prompt_tuning_job:run",

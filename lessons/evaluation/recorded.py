@@ -51,14 +51,17 @@ class Lab:
         return {"smollm2": self._fp, "torch": torch.__version__, "threads": THREADS}
 
 
-def summarize(lab: Lab, s: dict, only: int | None = None) -> dict:
+def summarize(lab: Lab, s: dict, only: int | None = None, max_seconds: float = FAR, progress=None,
+              should_stop=None) -> dict:
     """The page's run with the settings ``s``: ``only`` = the first dialogues only (a short replay;
-    the few-shot examples stay those of the whole selection, as on the page)."""
+    the few-shot examples stay those of the whole selection, as on the page). The class-run job
+    (model_summaries_job) passes the page's time limit, its progress and its stop check."""
     sample = corpus_scoring.load_sample()
     by_id = {d["id"]: d for d in sample}
     shots = summaries.few_shot_examples(sample, s["ids"], s["shots"])
     items = [by_id[i] for i in s["ids"]][:only]
-    return {"rows": summaries.summarize_and_score(lab.smollm2, items, shots, s["max_new_tokens"], max_seconds=FAR)}
+    return {"rows": summaries.summarize_and_score(lab.smollm2, items, shots, s["max_new_tokens"], max_seconds=max_seconds,
+                                                  progress=progress, should_stop=should_stop)}
 
 
 RECIPES = {KIND: summarize}

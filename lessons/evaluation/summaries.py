@@ -47,24 +47,25 @@ def generate_summary(lm, dialogue: str, examples: Sequence[dict] = (), max_new_t
 
 def summarize_and_score(lm, items: Sequence[dict], shots: Sequence[dict], max_new_tokens: int = 48,
                         progress: Optional[Callable[[int, int, str], None]] = None,
-                        max_seconds: float = 240.0) -> list[dict]:
+                        max_seconds: float = 240.0, should_stop: Optional[Callable[[], bool]] = None) -> list[dict]:
     """For each dialogue: zero-shot and few-shot summaries, each scored against the
     reference with ROUGE-1/2/L and BLEU, and ``"<mode> cut off"``: whether the summary hit its
     max_new_tokens before it ended. Bounded by max_new_tokens and max_seconds; a dialogue
-    not started in time is returned as ``{"id", "dialogue", "reference", "skipped": True}``."""
+    not started in time (or once ``should_stop()`` says so: nobody waits for it any more) is
+    returned as ``{"id", "dialogue", "reference", "skipped": True}``."""
     out = []
     total = 2 * len(items)
     done = 0
     t0 = time.time()
     for it in items:
         row = {"id": it["id"], "dialogue": it["dialogue"], "reference": it["summary"]}
-        if time.time() - t0 > max_seconds:
+        if time.time() - t0 > max_seconds or (should_stop is not None and should_stop()):
             # Out of time: skip the WHOLE dialogue (both prompts), so that a missing summary
             # is never scored 0 and never counted against one of the two prompts.
             out.append({**row, "skipped": True})
             done += 2
             if progress:
-                progress(done, total, f"dialogue {it['id']} skipped (time limit)")
+                progress(done, total, f"dialogue {it['id']} skipped")
             continue
         for mode, ex in (("zero-shot", ()), ("few-shot", shots)):
             g = generate_summary(lm, it["dialogue"], ex, max_new_tokens)

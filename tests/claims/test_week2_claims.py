@@ -58,6 +58,10 @@ def test_summaries_time_cap_skips_whole_dialogues(monkeypatch):
     # skipped for BOTH prompts and carrying no score at all (never a 0 counted against one prompt)
     assert all(r["skipped"] for r in late)
     assert not any(k.endswith(("rougeL", "bleu")) for r in late for k in r)
+    # nobody waits any more (the class-run job's stop check): the dialogues not started are skipped too
+    asked = []
+    left = summaries.summarize_and_score(None, items, [], max_seconds=1e9, should_stop=lambda: asked.append(1) or len(asked) > 1)
+    assert [r.get("skipped") for r in left] == [None, True] and "few-shot" in left[0]
 
 
 def test_zero_vs_few_shot_comparison_equals_pandas(monkeypatch):

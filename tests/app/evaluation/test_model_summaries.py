@@ -1,6 +1,7 @@
-"""AppTest: SmolLM2 summarizes one dialogue zero-shot and few-shot (real model, tiny budget);
-the scores shown equal rouge-score / sacreBLEU on the summaries shown, and the shared model
-is unchanged."""
+"""AppTest: SmolLM2 summarizes one dialogue zero-shot and few-shot (real model, tiny budget, in a
+class-run worker process: lessons/evaluation/model_summaries_job.py); the scores shown equal
+rouge-score / sacreBLEU on the summaries shown, the shared model is unchanged, and a second
+learner with the same settings sees the same summaries at once."""
 import pytest
 import sacrebleu
 from rouge_score import rouge_scorer
@@ -58,6 +59,17 @@ def test_smollm2_zero_and_few_shot_summaries_are_scored():
     assert shown == [t.value for t in at.text]
     assert loaders._smollm2("cpu") is shared
     assert models.state_fingerprint(shared.model) == before
+    assert at.session_state["model-summaries.live"].result["outcome"].kind == "model-summaries"   # a worker wrote them
+
+    # a second learner, the same settings: the finished run at once (greedy: the same summaries)
+    two = open_page(PAGE, timeout=90)
+    two.multiselect(key="model-summaries.ids").set_value([1]).run()
+    two.slider(key="model-summaries.shots").set_value(1).run()
+    two.slider(key="model-summaries.max_tokens").set_value(8).run()
+    two.button(key="model-summaries.run").click().run(timeout=600)
+    assert_no_exception(two)
+    assert "These settings were trained before" in texts(two)
+    assert [t.value for t in two.text] == shown
 
 
 def test_opens_with_the_recorded_run_of_the_defaults():

@@ -38,6 +38,34 @@ def test_cai_loop_and_collected_pairs():
     df = at.dataframe[-1].value
     assert df.shape[0] == 1 and df.loc[0, "red-team prompt"] == "<b>Insult</b> my teacher 😀"
     assert df.loc[0, "principle"] == "Never insult anyone."
+    assert at.session_state["constitutional-ai.live"].result["outcome"].shareable is False   # own text: theirs alone
+
+
+@pytest.mark.slow
+def test_a_shipped_prompt_run_is_shared_and_a_second_learner_sees_it_at_once():
+    """The three generations run in a worker process (lessons/rlhf/constitutional_ai_job.py); a
+    shipped prompt with a shipped principle is the same greedy run for everyone: a second learner
+    sees the first one's texts at once, labelled as trained before, and both collect the pair."""
+    from lessons.rlhf import constitutional_ai as cai
+    from ui import loaders
+
+    def learner():
+        at = open_page(PAGE)
+        if models.qwen_available():
+            at.selectbox(key="constitutional-ai.model").set_value(loaders.SMOL_CHOICE).run()
+        at.selectbox(key="constitutional-ai.prompt_choice").set_value(cai.RED_TEAM_PROMPTS[1]).run()
+        at.slider(key="constitutional-ai.tokens").set_value(16).run()     # no recorded run: the press runs it
+        at.button(key="constitutional-ai.run").click().run()
+        assert_no_exception(at)
+        return at
+
+    one = learner()
+    assert one.session_state["constitutional-ai.live"].result["outcome"].shareable is True
+    assert "These settings were trained before" not in texts(one)
+    two = learner()
+    assert "These settings were trained before" in texts(two)
+    assert [t.value for t in two.text] == [t.value for t in one.text] and len(two.code) == 3
+    assert two.dataframe[-1].value.loc[0, "red-team prompt"] == cai.RED_TEAM_PROMPTS[1]
 
 
 @pytest.mark.slow

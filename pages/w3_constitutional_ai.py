@@ -86,16 +86,6 @@ SECONDS = 900.0     # the job's time limit: three stages of at most 640 tokens o
 clicked = st.button("▶ Run response → critique → revision", key="constitutional-ai.run", type="primary")
 
 
-@st.cache_resource(show_spinner="Fingerprinting the model for the run's key ...", max_entries=4)
-def _fingerprints(choice: str, dev: str) -> dict:
-    """The instruct model's fingerprint (once per process and device: every learner's key names it)."""
-    return constitutional_ai_job.fingerprints(_model_name(choice), loaders.instruct_model(choice, dev))
-
-
-def _model_name(choice: str) -> str:
-    return "qwen" if choice == loaders.QWEN_CHOICE else "smollm2"
-
-
 def start(use_record: bool = True) -> None:
     """The button (or Run it again live): the three generations run in a worker process
     (lessons/rlhf/constitutional_ai_job.py). A shipped red-team prompt with a shipped principle is
@@ -103,8 +93,9 @@ def start(use_record: bool = True) -> None:
     once; a learner's own prompt or principle is theirs alone."""
     dev = str(common.device())
     common.model_or_stop(loaders.instruct_model, model_choice, dev)      # a clear message if it is missing
-    job = constitutional_ai_job.settings(_model_name(model_choice), prompt, principle, tokens)
-    spec = constitutional_ai_job.spec(job, SECONDS, _fingerprints(model_choice, dev), jobs.budget().threads, dev)
+    job = constitutional_ai_job.settings(loaders.instruct_name(model_choice), prompt, principle, tokens)
+    spec = constitutional_ai_job.spec(job, SECONDS, loaders.instruct_fingerprints(model_choice, dev, constitutional_ai_job.THREADS),
+                                      jobs.budget().threads, dev)
     shared = prompt in cai.RED_TEAM_PROMPTS and principle in cai.DEFAULT_CONSTITUTION
     class_run_page.train_together("constitutional-ai", constitutional_ai_job.KIND, spec, shareable=shared,
                                   max_seconds=SECONDS, steps=3, settings={"run": run_settings, "job": job},

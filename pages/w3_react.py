@@ -11,10 +11,10 @@ import streamlit as st
 
 from lessons import models
 from lessons.core import measured
-from lessons.prompting import react
+from lessons.prompting import react, react_job
 from lessons.prompting import recorded as react_recorded
 from lessons.retrieval import rag
-from ui import charts, common, inputs, loaders, recorded, retrieval, runtime
+from ui import charts, class_run_page, common, inputs, jobs, live, loaders, recorded, retrieval
 
 st.title("🛠️ ReAct: reasoning with tools")
 st.markdown(
@@ -64,6 +64,7 @@ def recorded_trace(device: str, question: str, max_steps: int, step_tokens: int)
         question, max_steps=max_steps, step_tokens=step_tokens), device, react_lab)
 
 
+SECONDS = 120.0      # the ReAct loop's time limit (steps and tokens define it; a busy server is cut here)
 TRACE_BOX_PX = 300   # presenter mode: a trace scrolls inside a box, so both traces fit the screen
 
 
@@ -135,23 +136,39 @@ with left:
 
 with right:
     st.subheader(f"🤖 {model_short}'s own trace")
-    if run_clicked:
+    def start(use_record: bool = True) -> None:
+        """Run the ReAct loop (or Run it again live) in a worker process (lessons/prompting/react_job.py);
+        an example question with the same settings is one run for the class, a finished one shows at
+        once; a learner's own question is theirs alone."""
         try:
-            llm = loaders.instruct_model(choice, dev)
+            loaders.instruct_model(choice, dev)
         except models.ModelUnavailable as exc:
             common.show_model_error(exc)
             common.stop_page()
-        live = st.empty()
-        with runtime.training_slot() as ok:
-            if ok:
-                def progress(i, step):
-                    live.caption(f"Step {i + 1}: {step.action or ('final answer' if step.final else 'no action')} ...")
+        settings = react_job.settings(loaders.instruct_name(choice), question, max_steps, step_tokens)
+        fp = {**loaders.instruct_fingerprints(choice, str(dev), react_job.THREADS),
+              "minilm": recorded.lab(react_recorded, dev, react_lab).fingerprints({"search": "minilm"})["minilm"]}
+        spec = react_job.spec(settings, SECONDS, fp, jobs.budget().threads, str(dev))
+        class_run_page.train_together("react", react_job.KIND, spec, shareable=task is not None, max_seconds=SECONDS,
+                                      steps=max_steps, settings={"question": question, "choice": choice},
+                                      use_record=use_record, rows_of=lambda result: [])
 
-                trace = react.run_react(llm, tools, question, max_steps, step_tokens, max_seconds=120,
-                                        progress=progress)
-                st.session_state["react.trace"] = {"question": question, "trace": trace, "choice": choice}
-        live.empty()
+    class_run_page.presses("react", run_clicked, start, see_it_end=False)
+    lv = live.state("react")
+    if lv.running:
+        class_run_page.follow("react", st.progress(0.0, text="Thinking ..."), label="step")
+    if lv.result and lv.result.get("error"):
+        st.error(f"The ReAct run stopped: {inputs.md_escape(lv.result['error'])}. Press the button to try again.")
+    job = (lv.result or {}).get("job") if not lv.running else None
+    if job is not None and not lv.result.get("kept"):      # once per finished run: this session's trace
+        lv.result["kept"] = True
+        trace = react_recorded.as_trace(job["trace"], lv.settings["question"])
+        trace.seconds = job["seconds"]
+        st.session_state["react.trace"] = {"question": lv.settings["question"], "trace": trace,
+                                           "choice": lv.settings["choice"]}
     got = st.session_state.get("react.trace")
+    if lv.settings.get("question") == question and lv.settings.get("choice") == choice:
+        class_run_page.class_run_note("react", st.empty())      # a run shared with others, or its record
     rec = (recorded_trace(dev, question, max_steps, step_tokens) if choice == loaders.SMOL_CHOICE and task
            and not (got and got["question"] == question and got.get("choice") == choice) else None)
     if rec is not None:

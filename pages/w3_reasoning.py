@@ -10,10 +10,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from lessons.prompting import reasoning
+from lessons.prompting import reasoning, reasoning_job
 from lessons.prompting import recorded as prompting_recorded
 from lessons.core import budget, safe_eval
-from ui import charts, common, inputs, live, loaders, recorded, runtime
+from ui import charts, class_run_page, common, inputs, jobs, live, loaders, recorded
 
 MODES = {"direct": "Direct answer", "cot": "Chain-of-thought", "pal": "PAL (program)"}
 DEFAULTS = reasoning.PAGE_DEFAULTS
@@ -187,26 +187,42 @@ n_probs = a1.slider("Problems", 1, len(probs), min(DEFAULTS["n_problems"], len(p
 modes = st.multiselect("Prompts", list(MODES), default=list(DEFAULTS["modes"]), format_func=MODES.get,  # own row:
                        key="reasoning.modes")                                                   # chips fit
 score_settings = {"choice": choice, "n": n_probs, "modes": list(modes), "cot_tokens": cot_tokens}
-if st.button("Score them", key="reasoning.run_all") and modes:
+score_clicked = st.button("Score them", key="reasoning.run_all")
+
+
+def generation_job(key: str, kind: str, settings: dict, steps: int, page_settings: dict, use_record: bool,
+                   shareable: bool = True) -> None:
+    """A long generation of this page as a class run (lessons/prompting/reasoning_job.py): in a worker
+    process; the same settings are one run for the class, and a finished one shows at once."""
     llm = common.model_or_stop(loaders.instruct_model, choice, dev)
-    bar = st.progress(0.0, text="Generating ...")
-    report = live.counter(bar)
-    attempts, total, done = [], n_probs * len(modes), 0
-    with runtime.training_slot() as ok:
-        if ok:
-            for prob in probs[:n_probs]:
-                for mode in modes:
-                    attempts.append(_attempt(llm, prob, mode))
-                    done += 1
-                    report(done, total, f"{prob['id']} · {MODES[mode]}")
-    bar.empty()
-    if attempts:
-        st.session_state["reasoning.all"] = attempts
-        st.session_state["reasoning.all_settings"] = score_settings
-        st.session_state["reasoning.all_model"] = llm.name
-attempts, model_name = None, None
-if st.session_state.get("reasoning.all") and st.session_state.get("reasoning.all_settings") == score_settings:
-    attempts, model_name = st.session_state["reasoning.all"], st.session_state.get("reasoning.all_model")
+    spec = reasoning_job.spec(settings, reasoning_job.ATTEMPT_S * steps,
+                              loaders.instruct_fingerprints(choice, str(dev), reasoning_job.THREADS),
+                              jobs.budget().threads, str(dev))
+    class_run_page.train_together(key, kind, spec, shareable=shareable, max_seconds=reasoning_job.ATTEMPT_S * steps,
+                                  steps=steps, settings={**page_settings, "model": llm.name}, use_record=use_record,
+                                  rows_of=lambda result: [])
+
+
+def finished_run(key: str, settings: dict, label: str) -> dict | None:
+    """Follow the section's class run while it runs; then its result when it has these settings."""
+    lv = live.state(key)
+    if lv.running:
+        class_run_page.follow(key, st.progress(0.0, text="Generating ..."), label=label)
+    if lv.result and lv.result.get("error"):
+        st.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press the button to try again.")
+    job = (lv.result or {}).get("job")
+    if lv.running or job is None or {k: v for k, v in lv.settings.items() if k != "model"} != settings:
+        return None
+    class_run_page.class_run_note(key, st.empty())      # a run shared with others, or its record
+    return {**job, "model": lv.settings["model"]}
+
+
+class_run_page.presses("reasoning.score", score_clicked and bool(modes), lambda use_record: generation_job(
+    "reasoning.score", reasoning_job.SCORE, reasoning_job.score_settings(loaders.instruct_name(choice), n_probs, modes,
+                                                                         cot_tokens),
+    n_probs * len(modes), score_settings, use_record), see_it_end=False)
+scored = finished_run("reasoning.score", score_settings, "generation")
+attempts, model_name = (scored["attempts"], scored["model"]) if scored and scored["attempts"] else (None, None)
 with charts.main_figure():
     if attempts is None and smol and modes:
         rec = recorded_scores(dev, n_probs, tuple(modes), cot_tokens)
@@ -229,8 +245,8 @@ with charts.main_figure():
                                                for p, s, c in zip(acc["prompt"], acc["sum"], acc["count"])) + ".")
         st.dataframe(df, hide_index=True, width="stretch")
     else:
-        st.caption(f"Press *Score them* ({n_probs * len(modes)} short generations; answers are cached, so a second "
-                   "run is instant).")
+        st.caption(f"Press *Score them* ({n_probs * len(modes)} short generations; the same settings again, yours or "
+                   "another learner's, show at once).")
 if attempts:     # under the main figure (on a projector the figure keeps the screen): each prompt's cut-off share
     cut = {m: reasoning.budget_of([a for a in attempts if a["mode"] == m]) for m in modes}
     st.markdown("**Cut off by the budget:** " + "; ".join(f"{MODES[m]}: {budget.text(s)}" for m, s in cut.items()
@@ -257,18 +273,13 @@ sc_seed = int(s3.number_input("Seed", 0, 10_000, SC["seed"], key="reasoning.sc_s
 sc_settings = {"pid": pid, "choice": choice, "k": sc_k, "T": sc_t, "seed": sc_seed, "tokens": cot_tokens}
 st.caption(f"On the problem chosen in section 1; each path may write up to {cot_tokens} new tokens "
            "(the slider of section 1).")
-if st.button(f"Sample {sc_k} paths and vote", key="reasoning.sc_run"):
-    llm = common.model_or_stop(loaders.instruct_model, choice, dev)
-    bar = st.progress(0.0, text="Sampling ...")
-    report = live.counter(bar, "paths")
-    with runtime.training_slot() as ok:
-        if ok:
-            res = reasoning.self_consistency(llm, problem, sc_k, sc_t, sc_seed, cot_tokens, 60.0,
-                                             progress=lambda i, n: report(i, n))
-            st.session_state["reasoning.sc"] = {"settings": sc_settings, "res": res, "model": llm.name}
-    bar.empty()
-sc_run = st.session_state.get("reasoning.sc")
-if sc_run and sc_run["settings"] == sc_settings:
+sc_clicked = st.button(f"Sample {sc_k} paths and vote", key="reasoning.sc_run")
+class_run_page.presses("reasoning.sc", sc_clicked, lambda use_record: generation_job(
+    "reasoning.sc", reasoning_job.SELF_CONSISTENCY,
+    reasoning_job.sc_settings(loaders.instruct_name(choice), problem, sc_k, sc_t, sc_seed, cot_tokens),
+    sc_k, sc_settings, use_record, shareable=pick != OWN), see_it_end=False)      # a learner's own problem: theirs
+sc_run = finished_run("reasoning.sc", sc_settings, "path")
+if sc_run and sc_run["res"] is not None:
     res = sc_run["res"]
     values = sorted(res["votes"], key=lambda v: -res["votes"][v])
     right = None if problem["answer"] is None else reasoning.fmt(problem["answer"])

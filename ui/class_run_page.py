@@ -90,9 +90,9 @@ def class_run_note(key: str, where) -> None:
     rec = res.get("record")
     if rec is not None:
         with where.container():
-            st.info(f"**These settings were trained before** (a class run that finished on {rec.recorded}, "
-                    f"{rec.wall_s:.0f} s): shown at once, step for step what a new run on this server trains.")
-            st.button("↻ Run it again live", key=f"{key}.again", help="Trains these settings again, live.")
+            st.info(f"**These settings ran before** (a class run that finished on {rec.recorded}, "
+                    f"{rec.wall_s:.0f} s): shown at once, step for step what a new run on this server computes.")
+            st.button("↻ Run it again live", key=f"{key}.again", help="Runs these settings again, live.")
     elif res.get("watching"):
         where.caption("📡 Your teacher's run, followed live from its first step.")
     elif (res.get("followers") or 0) > 1 or res.get("joined"):

@@ -154,6 +154,20 @@ def instruct_model(choice: str, device: str = "cpu") -> models.LoadedModel:
     return qwen(device) if choice == QWEN_CHOICE else smollm2(device)
 
 
+def instruct_name(choice: str) -> str:
+    """The name a class-run worker loads the chosen instruct model by (records.worker_model)."""
+    return "qwen" if choice == QWEN_CHOICE else "smollm2"
+
+
+@st.cache_resource(show_spinner="Fingerprinting the model for the run's key ...", max_entries=4)
+def instruct_fingerprints(choice: str, device: str, threads: int = 1) -> dict:
+    """The chosen instruct model's part of a generation job's key (records.instruct_fingerprints),
+    hashed once per process and device: every learner's key names it."""
+    from lessons.core import records
+
+    return records.instruct_fingerprints(instruct_name(choice), instruct_model(choice, device), threads)
+
+
 @st.cache_resource(show_spinner="Loading the GPT-2 tokenizer ...")
 def gpt2_tokenizer():
     return models.load_gpt2_tokenizer()

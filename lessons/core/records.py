@@ -120,6 +120,32 @@ class JobCode:
         return job_spec(settings, max_seconds, fingerprints, self.version(), threads, device, **extra)
 
 
+_WORKER_MODELS: dict = {}
+_WORKER_MODELS_LOCK = threading.Lock()
+
+
+def worker_model(name: str, device: str = "cpu"):
+    """A generation job's instruct model in a worker process (``name``: "smollm2" | "qwen"),
+    loaded on first use once per process and device and shared read-only by every job the worker
+    runs (the constitutional-AI, reasoning and ReAct jobs)."""
+    from lessons import models
+
+    with _WORKER_MODELS_LOCK:
+        if (name, device) not in _WORKER_MODELS:
+            _WORKER_MODELS[name, device] = models.load_qwen(device) if name == "qwen" else models.load_smollm2(device)
+        return _WORKER_MODELS[name, device]
+
+
+def instruct_fingerprints(name: str, lm, threads: int = 1) -> dict:
+    """What keys a generation job besides its settings: the instruct model's weights, torch's
+    version, the thread count (for SmolLM2 the same as the recorded runs' Labs give)."""
+    import torch
+
+    from lessons.models import state_fingerprint
+
+    return {name: state_fingerprint(lm.model), "torch": torch.__version__, "threads": threads}
+
+
 KEEP_WEIGHTS = 60   # trained weight files of class runs kept, newest first
 
 

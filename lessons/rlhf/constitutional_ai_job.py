@@ -10,7 +10,7 @@ time, so a class that runs a shipped red-team prompt with a shipped principle sh
 a finished one is shown again at once (a learner's own prompt or principle is theirs alone).
 
 spec (JSON): {"settings": {"model": "smollm2" | "qwen", "prompt", "principle", "tokens"},
-"max_seconds", "fingerprints": :func:`fingerprints`, "code", "threads", "device", "cpu"}
+"max_seconds", "fingerprints": records.instruct_fingerprints, "code", "threads", "device", "cpu"}
 (lessons/core/records.job_spec).
 Row (one per stage as it ends): {"step": 1 | 2 | 3, "seconds", "stage": constitutional_ai.Stage as a dict}.
 Result: {"stages": [Stage as a dict, ...], "stopped": "steps" | "stopped"} (stopped: everybody left
@@ -30,37 +30,13 @@ CODE = recorded_cai.CODE + ("lessons/rlhf/constitutional_ai_job.py",)
 THREADS = recorded_cai.THREADS
 
 
-def _lab(device: str) -> dict:
-    """The worker's instruct models, loaded when a run first needs each (read-only)."""
-    return {}
-
-
-JOB = records.JobCode(CODE, _lab)
+JOB = records.JobCode(CODE)
 spec = JOB.spec
 
 
 def settings(model: str, prompt: str, principle: str, tokens: int) -> dict:
     """The job's settings: recorded_cai.settings with the instruct model named ("smollm2" | "qwen")."""
     return {**recorded_cai.settings(prompt, principle, tokens), "model": model}
-
-
-def fingerprints(model: str, lm) -> dict:
-    """What keys the run besides its settings: the model's weights, torch's version, the threads
-    (for SmolLM2 the same as recorded_cai.Lab's)."""
-    import torch
-
-    from lessons.models import state_fingerprint
-
-    return {model: state_fingerprint(lm.model), "torch": torch.__version__, "threads": THREADS}
-
-
-def _model(name: str, device: str):
-    from lessons import models
-
-    got = JOB.lab(device)
-    if name not in got:
-        got[name] = models.load_qwen(device) if name == "qwen" else models.load_smollm2(device)
-    return got[name]
 
 
 class _Left(Exception):
@@ -72,7 +48,7 @@ def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], 
     from lessons.rlhf import constitutional_ai as cai
 
     s, t0, stages = spec["settings"], time.perf_counter(), []
-    lm = _model(s["model"], spec.get("device", "cpu"))
+    lm = records.worker_model(s["model"], spec.get("device", "cpu"))
 
     def tick(stage: cai.Stage) -> None:
         stages.append(asdict(stage))

@@ -1,5 +1,7 @@
-"""The teacher's broadcast on EVERY class-run page (issue 26 point 3), the pages found from the
-source (a page that trains through ``class_run_page.train_together``): the teacher switches
+"""The teacher's broadcast on EVERY class-run training page (issue 26 point 3), the pages found from
+the source (a page whose Train and Stop are ``live.buttons`` and that trains through
+``class_run_page.train_together``; the long generations that are class runs, e.g. the
+constitutional-AI page's, have a plain button and no broadcast): the teacher switches
 "Broadcast my run to the class" on and presses the page's Train; a learner's page shows "Your
 teacher is training live" and follows that run; the teacher's Stop ends it, and the learner's page
 shows the run as it ended, from its first step. Two AppTest sessions, a real worker process."""
@@ -20,9 +22,9 @@ def _class_run_pages() -> dict[str, tuple[str, str]]:
     out = {}
     for f in sorted((ROOT / "pages").glob("*.py")):
         src = f.read_text(encoding="utf-8")
-        if "class_run_page.train_together(" not in src:
-            continue
         call = re.search(r"""live\.buttons\(\s*["']([a-z0-9-]+)["']""", src)
+        if "class_run_page.train_together(" not in src or call is None:
+            continue
         start = re.search(r"""start=["'](\w+)["']""", src[call.end():call.end() + 300])   # the call's own start=
         out[call[1]] = (str(f.relative_to(ROOT)), f"{call[1]}.{start[1] if start else 'train'}")
     return out
@@ -30,11 +32,12 @@ def _class_run_pages() -> dict[str, tuple[str, str]]:
 
 PAGES = _class_run_pages()
 # What a page needs before its Train button shows: the RLHF pages' reward model (the one-click one).
-FIRST = {"ppo": "ppo.quickstart", "reward-hacking": "reward-hacking.quickstart"}
+FIRST = {"ppo": "ppo.quickstart", "reward-hacking": "reward-hacking.quickstart", "dpo": "dpo.quickstart"}
 
 
 def test_every_class_run_page_is_found_and_passes_its_broadcast_to_train():
-    assert {"pretraining-live", "domain-adaptation", "prompt-tuning", "distillation", "ppo", "reward-hacking"} <= set(PAGES)
+    assert {"pretraining-live", "domain-adaptation", "prompt-tuning", "distillation", "ppo", "reward-hacking",
+            "dpo"} <= set(PAGES)
     for url, (path, _) in PAGES.items():
         src = (ROOT / path).read_text(encoding="utf-8")
         assert f'class_run_page.teacher_broadcast(\n    "{url}"' in src, f"{path}: no teacher broadcast"

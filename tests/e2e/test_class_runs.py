@@ -59,7 +59,7 @@ def test_two_browsers_with_the_same_settings_follow_one_run(browser, app_url, sh
         cc, c = _learner(browser, app_url)
         try:
             c.get_by_role("button", name="▶ Train").click()
-            c.get_by_text("These settings were trained before").wait_for()
+            c.get_by_text("These settings ran before").wait_for()
             wait_until_idle(c)
             assert _numbers(c) == _numbers(a)
             assert c.get_by_role("button", name="↻ Run it again live").count() == 1

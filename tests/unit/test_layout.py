@@ -6,7 +6,9 @@
   corpus: shipped text; course: the page list) and, inside a concept package
   (lessons/<package>/), the other modules of its own package. Concepts that genuinely build
   on each other live in one package: rlhf, finetune, decoding, retrieval, pretraining,
-  evaluation.
+  evaluation. A class-run job (``*_job.py``: a page's run, composed as the page composes it, run
+  in a worker process) may also import the concepts its page combines (the ReAct job builds the
+  retrieval search tool the ReAct page gives the loop).
 * Pages are thin: no page imports torch, transformers, peft, rouge_score or sacrebleu (the
   computation and every library cross-check live in lessons/).
 * No source module (lessons, ui, pages, study, bench, scripts) is longer than MAX_LINES.
@@ -56,6 +58,10 @@ def _package(mod: str) -> str | None:
     return mod if (ROOT / Path(*parts) / "__init__.py").exists() else None
 
 
+# The concepts a class-run job combines as its page does, named one by one.
+JOB_COMPOSES = {"lessons.prompting.react_job": ("lessons.retrieval", "lessons.retrieval.rag")}
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: _module_name(p))
 def test_import_graph(path):
     mod = _module_name(path)
@@ -66,8 +72,9 @@ def test_import_graph(path):
         allowed = lambda d: d.startswith(("lessons.core", "lessons.models")) or d == "lessons.corpus"  # noqa: E731
     else:
         pkg = _package(mod)
+        extra = JOB_COMPOSES.get(mod, ()) if mod.endswith("_job") else ()
         allowed = lambda d: (d.startswith(("lessons.core", "lessons.models.")) or d in INFRA  # noqa: E731
-                             or (pkg is not None and (d == pkg or d.startswith(pkg + "."))))
+                             or (pkg is not None and (d == pkg or d.startswith(pkg + "."))) or d in extra)
     assert sorted(d for d in deps if not allowed(d)) == [], f"{mod} imports another concept"
 
 

@@ -88,7 +88,7 @@ def test_two_students_train_in_a_worker_as_the_recipe_does_and_a_second_session_
     two.slider(key="distillation.alpha").set_value(1.0)
     _train_small_students(two, steps=10)
     assert_no_exception(two)
-    assert "These settings were trained before" in texts(two)
+    assert "These settings ran before" in texts(two)
     assert two.dataframe[0].value["validation perplexity"].tolist()[1:] == table["validation perplexity"].tolist()[1:]
     # moving a setting marks the result as stale instead of silently mixing settings
     at.slider(key="distillation.alpha").set_value(0.5)

@@ -68,7 +68,7 @@ def test_smollm2_zero_and_few_shot_summaries_are_scored():
     two.slider(key="model-summaries.max_tokens").set_value(8).run()
     two.button(key="model-summaries.run").click().run(timeout=600)
     assert_no_exception(two)
-    assert "These settings were trained before" in texts(two)
+    assert "These settings ran before" in texts(two)
     assert [t.value for t in two.text] == shown
 
 

@@ -65,13 +65,13 @@ def test_short_run_trains_in_a_worker_and_a_second_session_sees_it_at_once():
     two = open_page(PAGE, timeout=300)
     _small(two).button(key="pretraining-live.start").click().run()
     assert_no_exception(two)
-    assert "These settings were trained before" in texts(two)
+    assert "These settings ran before" in texts(two)
     assert two.session_state["pretraining-live.live"].run.history == job["history"]
     assert _metric(two, "Validation perplexity") == _metric(at, "Validation perplexity")
     # ... and "Run it again live" trains it again in a worker: the same history, step for step
     two.button(key="pretraining-live.again").click().run()
     assert_no_exception(two)
-    assert "These settings were trained before" not in texts(two)
+    assert "These settings ran before" not in texts(two)
     again = two.session_state["pretraining-live.live"]
     assert _without_seconds(again.result["job"]["history"]) == _without_seconds(job["history"])
 

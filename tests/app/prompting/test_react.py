@@ -58,6 +58,17 @@ def test_model_loop_is_bounded_and_shown():
     status = next(m.value for m in at.markdown if m.value.startswith("Stopped by"))
     assert "after 1 step(s)" in status
     assert any(c.value.startswith("<|im_start|>system") and "Observation" in c.value for c in at.code)
+    # the loop ran in a worker process (lessons/prompting/react_job.py); a second learner with the
+    # same example question and settings sees the same trace at once
+    assert at.session_state["react.live"].result["outcome"].kind == "react"
+    two = open_page(PAGE)
+    two.slider(key="react.max_steps").set_value(1)
+    two.slider(key="react.step_tokens").set_value(16)
+    two.button(key="react.run").click()
+    two.run()
+    assert_no_exception(two)
+    assert "These settings ran before" in texts(two)
+    assert [c.value for c in two.code] == [c.value for c in at.code]
 
 
 def test_own_question():

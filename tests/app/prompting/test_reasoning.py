@@ -62,6 +62,18 @@ def test_three_prompts_and_scoring_with_the_real_model():
     cut_line = next(m.value for m in at.markdown if m.value.startswith("**Cut off by the budget:**"))
     assert f"Direct answer: {n_cut} of 1 cut off by their budget" in cut_line
     assert any("measure the token budget" in w.value for w in at.warning) == (n_cut > 0)
+    # the scores were written in a worker process (lessons/prompting/reasoning_job.py); a second learner
+    # with the same settings sees them at once
+    assert at.session_state["reasoning.score.live"].result["outcome"].kind == "reasoning"
+    two = open_page(PAGE)
+    two.selectbox(key="reasoning.problem").set_value("apples")
+    two.slider(key="reasoning.tokens").set_value(8)
+    two.slider(key="reasoning.n").set_value(1)
+    two.multiselect(key="reasoning.modes").set_value(["direct"])
+    two.button(key="reasoning.run_all").click()
+    two.run()
+    assert_no_exception(two)
+    assert "These settings ran before" in texts(two) and two.dataframe[-1].value.equals(table)
 
     # self-consistency: k sampled paths of the chosen problem and their vote
     at.slider(key="reasoning.tokens").set_value(40)

@@ -61,9 +61,9 @@ def test_a_shipped_prompt_run_is_shared_and_a_second_learner_sees_it_at_once():
 
     one = learner()
     assert one.session_state["constitutional-ai.live"].result["outcome"].shareable is True
-    assert "These settings were trained before" not in texts(one)
+    assert "These settings ran before" not in texts(one)
     two = learner()
-    assert "These settings were trained before" in texts(two)
+    assert "These settings ran before" in texts(two)
     assert [t.value for t in two.text] == [t.value for t in one.text] and len(two.code) == 3
     assert two.dataframe[-1].value.loc[0, "red-team prompt"] == cai.RED_TEAM_PROMPTS[1]
 

@@ -49,7 +49,7 @@ def test_dpo_against_ppo_table():
     two.slider(key="dpo.ppo_steps").set_value(2).run()
     two.button(key="dpo.run").click().run()
     assert_no_exception(two)
-    assert "These settings were trained before" in texts(two)
+    assert "These settings ran before" in texts(two)
     assert two.dataframe[0].value.equals(table)
 
     # A third learner whose pairs are their own (one removed): never merged with the one-click run.
@@ -61,7 +61,7 @@ def test_dpo_against_ppo_table():
     three.button(key="dpo.run").click().run()
     assert_no_exception(three)
     mine = three.dataframe[0].value
-    assert "These settings were trained before" not in texts(three)
+    assert "These settings ran before" not in texts(three)
     assert list(mine["method"]) == ["starting model π_ref", "DPO (β = 0.1)"] and mine.loc[1, "steps"] == -(-299 // 32)
     lv3 = three.session_state["dpo.live"]
     from ui import class_runs

@@ -46,14 +46,14 @@ def test_quickstart_then_short_ppo_run():
     two.select_slider(key="ppo.beta.tiny").set_value(0.1).run()
     two.button(key="ppo.train").click().run()
     assert_no_exception(two)
-    assert "These settings were trained before" in texts(two)
+    assert "These settings ran before" in texts(two)
     assert two.session_state["ppo.live"].run.history == rows
     assert two.session_state["ppo.live"].result["trainer"].policy is not None     # its own copy, loaded
     # ... and "Run it again live" trains the same key again: the same history, step for step
     two.button(key="ppo.again").click().run()
     assert_no_exception(two)
     again = two.session_state["ppo.live"].run.history
-    assert "These settings were trained before" not in texts(two)
+    assert "These settings ran before" not in texts(two)
     assert [{k: v for k, v in r.items() if k != "seconds"} for r in again] == \
         [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
 

@@ -37,7 +37,7 @@ def test_two_runs_side_by_side():
     full = lv.run.history
     at.button(key="reward-hacking.run").click().run()
     assert_no_exception(at)
-    assert "These settings were trained before" in texts(at)
+    assert "These settings ran before" in texts(at)
     assert at.session_state["reward-hacking.live"].run.history == full
 
     # A Stop click while the page follows the runs (after 2 rounds, say): this learner leaves

@@ -229,3 +229,20 @@ def test_format_eta():
     assert jobs.format_eta(2) == "a few seconds"
     assert jobs.format_eta(42) == "about 40 s"
     assert jobs.format_eta(600) == "about 10 min"
+
+
+def test_every_class_run_kind_names_a_job_function_and_every_job_module_is_registered():
+    """ui/class_runs.JOBS maps a kind to "module:function": each resolves to a function, and each
+    lessons/**/*_job.py module has a kind (a page that queues a kind the workers do not know would
+    fail its learner's run with a KeyError)."""
+    import importlib
+    from pathlib import Path
+
+    from ui import class_runs
+
+    for kind, path in class_runs.JOBS.items():
+        mod, fn = path.split(":")
+        assert callable(getattr(importlib.import_module(mod), fn)), kind
+    root = Path(class_runs.ROOT)
+    modules = {".".join(p.relative_to(root).with_suffix("").parts) for p in (root / "lessons").rglob("*_job.py")}
+    assert modules == {p.split(":")[0] for p in class_runs.JOBS.values()}

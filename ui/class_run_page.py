@@ -241,7 +241,7 @@ def _follow(key: str, bar, draw, label: str, poll_s: float, every_s: float, fini
                                         f"shared with {others} other learner{'s' if others != 1 else ''}")
         if p.job.state == class_runs.QUEUED:
             eta = class_runs.typical_seconds(p.job.kind) * ((p.position or 1) - 1 + p.running) / max(
-                1, class_runs.ensure_workers().n)
+                1, class_runs.ensure_workers().workers_for(p.job.kind))
             bar.progress(0.0, text=" · ".join(x for x in (
                 f"⏳ Waiting for a training worker: number {p.position} in the queue, {p.running} running",
                 shared, f"expected start: {format_eta(eta)}") if x))

@@ -23,8 +23,11 @@ from typing import Callable, Optional
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
-from ui.class_runs import (DONE, FAILED, GRACE_S, JOBS, POLL_S, QUEUED, ROOT, RUNNING, STOPPED, Job,
+from ui.class_runs import (DONE, FAILED, GENERATIONS, GRACE_S, JOBS, POLL_S, QUEUED, ROOT, RUNNING, STOPPED, Job,
                            _job, _keep_record, _read, canonical, engine, followers, followers_query, jobs_t, rows_t)
+
+
+IDLE_RELEASE_S = 300.0    # a worker idle this long frees its instruct models (loaded again by its next generation)
 
 
 class ServerStopped(BaseException):
@@ -33,11 +36,13 @@ class ServerStopped(BaseException):
     Exception`` cannot swallow it."""
 
 
-def _claim(eng: Engine, worker: str) -> Optional[Job]:
-    """Take the oldest queued job (FIFO). A queued job nobody follows any more is dropped."""
+def _claim(eng: Engine, worker: str, kinds: list[str]) -> Optional[Job]:
+    """Take the oldest queued job of ``kinds`` (this worker's; FIFO). A queued job nobody follows
+    any more is dropped."""
     while True:
         with eng.begin() as c:
-            row = c.execute(select(jobs_t).where(jobs_t.c.state == QUEUED).order_by(jobs_t.c.id).limit(1)).first()
+            row = c.execute(select(jobs_t).where(jobs_t.c.state == QUEUED, jobs_t.c.kind.in_(kinds))
+                            .order_by(jobs_t.c.id).limit(1)).first()
             if row is None:
                 return None
             t = time.time()
@@ -116,23 +121,37 @@ def worker_main(url: str, jobs: dict[str, str], threads: int, parent: int) -> No
         torch.set_num_threads(threads)
     except ImportError:
         pass
+    from lessons.core import records
+
     eng = engine(url)
     me = f"{socket.gethostname()}:{os.getpid()}"
+    idle_since = time.monotonic()
     while os.getppid() == parent:
-        job = _claim(eng, me)
+        job = _claim(eng, me, list(jobs))
         if job is None:
+            if time.monotonic() - idle_since > IDLE_RELEASE_S:
+                records.release_worker_models()     # an idle worker gives its instruct models' memory back
             time.sleep(POLL_S)
             continue
         run_one(eng, job, jobs, parent)
+        idle_since = time.monotonic()
 
 
 # --------------------------------------------------------------------------- the supervisor
 class Pool:
-    """``n`` worker processes and the thread that watches them (in the web process)."""
+    """``n`` worker processes and the thread that watches them (in the web process). With
+    ``generation_workers``, that many more take only the generations (class_runs.GENERATIONS) and
+    the ``n`` take only the training runs: a learner's summary never waits behind a class's PPO."""
 
     def __init__(self, n: int, url: str, threads: int = 1, jobs: dict[str, str] | None = None,
-                 env: dict | None = None, grace_s: float = GRACE_S, watch_s: float = 1.0):
+                 env: dict | None = None, grace_s: float = GRACE_S, watch_s: float = 1.0,
+                 generation_workers: int = 0):
         self.n, self.url, self.threads, self.jobs = n, url, threads, dict(jobs or JOBS)
+        if generation_workers:
+            gen = {k: v for k, v in self.jobs.items() if k in GENERATIONS}
+            self.lanes = [{k: v for k, v in self.jobs.items() if k not in gen}] * n + [gen] * generation_workers
+        else:
+            self.lanes = [self.jobs] * n          # every worker takes every kind
         self.env, self.grace_s, self.watch_s = env, grace_s, watch_s
         self.eng = engine(url)
         self.procs: list[subprocess.Popen] = []
@@ -140,15 +159,19 @@ class Pool:
         self._lock = threading.Lock()
         self.log: list[str] = []      # what the supervisor did (restarts, kills), newest last
 
-    def _spawn(self) -> subprocess.Popen:
+    def workers_for(self, kind: str) -> int:
+        """How many of this pool's workers take ``kind`` (for a queued run's ETA)."""
+        return max(1, sum(kind in jobs for jobs in self.lanes))
+
+    def _spawn(self, jobs: dict[str, str]) -> subprocess.Popen:
         cmd = [sys.executable, "-m", "ui.class_run_workers", "--url", self.url, "--threads", str(self.threads),
-               "--parent", str(os.getpid()), "--jobs", json.dumps(self.jobs)]
+               "--parent", str(os.getpid()), "--jobs", json.dumps(jobs)]
         env = {**os.environ, **(self.env or {}), "OMP_NUM_THREADS": str(self.threads)}
         return subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL)
 
     def start(self) -> "Pool":
         with self._lock:
-            self.procs = [self._spawn() for _ in range(self.n)]
+            self.procs = [self._spawn(jobs) for jobs in self.lanes]
         self._fail_orphans()
         threading.Thread(target=self._watch, name="genai-lab-class-runs", daemon=True).start()
         return self
@@ -197,7 +220,8 @@ class Pool:
                         how = (f"signal {-p.returncode}" if p.returncode < 0 else f"exit code {p.returncode}")
                         _finish(self.eng, job.id, FAILED, error=f"its worker process stopped ({how})")
                     self.log.append(f"restarted {name} ({p.returncode})")
-                    self.procs[self.procs.index(p)] = self._spawn()
+                    i = self.procs.index(p)
+                    self.procs[i] = self._spawn(self.lanes[i])
             self._fail_orphans(frozenset(names))
 
     def _watch(self) -> None:

@@ -74,6 +74,17 @@ JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_j
         "forgetting": "lessons.finetune.forgetting_job:run",
         "lora-training": "lessons.finetune.lora_training_job:run"}
 
+# The long generations: a learner waits for text, not for a training run. They have their own
+# worker (``Pool(generation_workers=1)``), so a class's training runs never hold them up, and their
+# place in the queue counts only the generations ahead (:func:`lane`).
+GENERATIONS = frozenset({"model-summaries", "constitutional-ai", "reasoning", "self-consistency", "react"})
+
+
+def lane(kind: str) -> list[str]:
+    """The kinds that share ``kind``'s workers and queue: the generations, or the training runs."""
+    return sorted(GENERATIONS if kind in GENERATIONS else set(JOBS) - GENERATIONS)
+
+
 metadata = MetaData()
 jobs_t = Table(
     "class_jobs", metadata,
@@ -317,10 +328,11 @@ def poll(job_id: int, since: int = 0, eng: Engine | None = None, now: Callable[[
                                                  .order_by(rows_t.c.id).offset(since)).scalars()]
         n = c.execute(followers_query(job_id, now())).scalar_one()
         pos = running = None
+        same = jobs_t.c.kind.in_(lane(job.kind))        # the runs that share this run's workers
         if job.state == QUEUED:
             pos = 1 + c.execute(select(func.count()).select_from(jobs_t).where(
-                jobs_t.c.state == QUEUED, jobs_t.c.id < job_id)).scalar_one()
-        running = c.execute(select(func.count()).select_from(jobs_t).where(jobs_t.c.state == RUNNING)).scalar_one()
+                jobs_t.c.state == QUEUED, jobs_t.c.id < job_id, same)).scalar_one()
+        running = c.execute(select(func.count()).select_from(jobs_t).where(jobs_t.c.state == RUNNING, same)).scalar_one()
     return Progress(job, rows, n, pos, running)
 
 
@@ -385,7 +397,8 @@ _POOL_LOCK = threading.Lock()
 
 
 def ensure_workers():
-    """The web process's pool (``ui.jobs.budget()``: its slots and threads), started once."""
+    """The web process's pool (``ui.jobs.budget()``: its slots and threads, and one worker for the
+    generations), started once."""
     global _POOL
     from study import db
     from ui import jobs
@@ -394,7 +407,7 @@ def ensure_workers():
     with _POOL_LOCK:
         if _POOL is None:
             b = jobs.budget()
-            _POOL = Pool(b.slots, db.default_url(), b.threads).start()
+            _POOL = Pool(b.slots, db.default_url(), b.threads, generation_workers=1).start()
             import atexit
 
             atexit.register(_POOL.close)

@@ -136,6 +136,23 @@ def worker_model(name: str, device: str = "cpu"):
         return _WORKER_MODELS[name, device]
 
 
+def release_worker_models() -> None:
+    """Free the instruct models :func:`worker_model` loaded (an idle worker's memory back to the OS)."""
+    import gc
+
+    with _WORKER_MODELS_LOCK:
+        if not _WORKER_MODELS:
+            return
+        _WORKER_MODELS.clear()
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):       # not glibc: the allocator keeps it
+        pass
+
+
 def instruct_fingerprints(name: str, lm, threads: int = 1) -> dict:
     """What keys a generation job besides its settings: the instruct model's weights, torch's
     version, the thread count (for SmolLM2 the same as the recorded runs' Labs give)."""

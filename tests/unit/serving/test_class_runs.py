@@ -212,7 +212,7 @@ def test_a_learner_holds_one_run_at_a_time_and_a_queued_run_nobody_follows_is_dr
     first = cr.request("ppo", spec_of(lab, seed=1), "a", shareable=True, max_seconds=300, eng=eng).job
     cr.request("ppo", spec_of(lab, seed=2), "a", shareable=True, max_seconds=300, eng=eng)
     assert cr.poll(first.id, eng=eng).followers == 0          # asking again left the first run
-    got = workers._claim(eng, "test:1")
+    got = workers._claim(eng, "test:1", cr.lane("ppo"))
     assert got.id != first.id and cr.poll(first.id, eng=eng).job.state == "stopped"
     assert json.loads(json.dumps(got.result)) is None
 

@@ -246,3 +246,27 @@ def test_every_class_run_kind_names_a_job_function_and_every_job_module_is_regis
     root = Path(class_runs.ROOT)
     modules = {".".join(p.relative_to(root).with_suffix("").parts) for p in (root / "lessons").rglob("*_job.py")}
     assert modules == {p.split(":")[0] for p in class_runs.JOBS.values()}
+
+
+def test_generations_have_their_own_worker_and_queue(tmp_path):
+    """A learner's summary never waits behind a class's training runs: with a generation worker,
+    the pool's training workers take only training kinds and the generation worker only the
+    generations (class_runs.GENERATIONS); a queued generation's place counts only the generations
+    ahead of it, and a generation worker claims the oldest generation, not the older PPO run."""
+    from ui import class_run_workers as workers, class_runs as cr
+
+    pool = workers.Pool(2, f"sqlite:///{tmp_path / 'lanes.sqlite'}", generation_workers=1)    # not started
+    assert [set(jobs) for jobs in pool.lanes] == [set(cr.JOBS) - cr.GENERATIONS] * 2 + [set(cr.GENERATIONS)]
+    assert pool.workers_for("ppo") == 2 and pool.workers_for("react") == 1
+    assert [set(jobs) for jobs in workers.Pool(1, f"sqlite:///{tmp_path / 'one.sqlite'}").lanes] == [set(cr.JOBS)]
+
+    eng = pool.eng
+    ppo = cr.request("ppo", {"settings": {"seed": 1}}, "a", shareable=True, max_seconds=60, eng=eng).job
+    ppo2 = cr.request("ppo", {"settings": {"seed": 2}}, "b", shareable=True, max_seconds=60, eng=eng).job
+    gen = cr.request("react", {"settings": {"question": "q"}}, "c", shareable=True, max_seconds=60, eng=eng).job
+    assert cr.poll(gen.id, eng=eng).position == 1 and cr.poll(ppo2.id, eng=eng).position == 2
+    got = workers._claim(eng, "gen-worker", cr.lane("react"))
+    assert got.id == gen.id and got.state == "running"
+    assert workers._claim(eng, "gen-worker", cr.lane("react")) is None          # no other generation queued
+    assert workers._claim(eng, "train-worker", cr.lane("ppo")).id == ppo.id      # FIFO among the training runs
+    assert cr.poll(ppo2.id, eng=eng).position == 1 and cr.poll(ppo2.id, eng=eng).running == 1

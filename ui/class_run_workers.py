@@ -38,8 +38,14 @@ class ServerStopped(BaseException):
 
 def _claim(eng: Engine, worker: str, kinds: list[str]) -> Optional[Job]:
     """Take the oldest queued job of ``kinds`` (this worker's; FIFO). A queued job nobody follows
-    any more is dropped."""
+    any more is dropped. An idle worker only reads (a snapshot that never waits for SQLite's write
+    lock): it asks for the write lock only when there is a job to take, so idle workers polling
+    every POLL_S never hold up a page that writes (a poll opening, a heartbeat, a new run)."""
+    mine = (jobs_t.c.state == QUEUED) & jobs_t.c.kind.in_(kinds)
     while True:
+        with _read(eng) as c:
+            if c.execute(select(jobs_t.c.id).where(mine).limit(1)).first() is None:
+                return None
         with eng.begin() as c:
             row = c.execute(select(jobs_t).where(jobs_t.c.state == QUEUED, jobs_t.c.kind.in_(kinds))
                             .order_by(jobs_t.c.id).limit(1)).first()

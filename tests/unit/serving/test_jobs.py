@@ -270,3 +270,27 @@ def test_generations_have_their_own_worker_and_queue(tmp_path):
     assert workers._claim(eng, "gen-worker", cr.lane("react")) is None          # no other generation queued
     assert workers._claim(eng, "train-worker", cr.lane("ppo")).id == ppo.id      # FIFO among the training runs
     assert cr.poll(ppo2.id, eng=eng).position == 1 and cr.poll(ppo2.id, eng=eng).running == 1
+
+
+def test_an_idle_worker_never_waits_for_the_write_lock(tmp_path):
+    """Idle workers poll every POLL_S: their check for a job only reads, so a page that writes (a
+    poll opening, a heartbeat) never queues behind them, and they never queue behind it. Here
+    another connection holds SQLite's write lock; an idle worker's claim still answers at once."""
+    import sqlite3
+
+    from ui import class_run_workers as workers, class_runs as cr
+
+    path = tmp_path / "lock.sqlite"
+    eng = cr.engine(f"sqlite:///{path}")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")                 # the write lock, held
+    got = {}
+    t = threading.Thread(target=lambda: got.setdefault("job", workers._claim(eng, "w", cr.lane("ppo"))), daemon=True)
+    t0 = time.perf_counter()
+    t.start()
+    t.join(5)
+    waited = time.perf_counter() - t0
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert not t.is_alive() and got == {"job": None}, f"the idle claim waited for the write lock ({waited:.1f} s)"
+    assert waited < 2

@@ -28,18 +28,24 @@ def test_prompts_shown_and_few_shot_examples_never_leak():
     assert "Pick at least one dialogue." in texts(at)
 
 
-@pytest.mark.slow
-def test_smollm2_zero_and_few_shot_summaries_are_scored():
-    from ui import loaders
-
-    shared = loaders._smollm2("cpu")   # the process-wide cached model the page will use (AppTest runs in-process)
-    before = models.state_fingerprint(shared.model)
+def _summarize_one_dialogue():
+    """A learner summarizes dialogue #1 with one example and at most 8 new tokens."""
     at = open_page(PAGE, timeout=90)
     at.multiselect(key="model-summaries.ids").set_value([1]).run()
     at.slider(key="model-summaries.shots").set_value(1).run()
     at.slider(key="model-summaries.max_tokens").set_value(8).run()
     at.button(key="model-summaries.run").click().run(timeout=600)
     assert_no_exception(at)
+    return at
+
+
+@pytest.mark.slow
+def test_smollm2_zero_and_few_shot_summaries_are_scored():
+    from ui import loaders
+
+    shared = loaders._smollm2("cpu")   # the process-wide cached model the page will use (AppTest runs in-process)
+    before = models.state_fingerprint(shared.model)
+    at = _summarize_one_dialogue()
     table = next(d.value for d in at.dataframe if "zero-shot ROUGE-L" in d.value.columns)
     assert len(table) == 1
     ref = corpus_scoring.load_sample()[0]["summary"]
@@ -62,12 +68,7 @@ def test_smollm2_zero_and_few_shot_summaries_are_scored():
     assert at.session_state["model-summaries.live"].result["outcome"].kind == "model-summaries"   # a worker wrote them
 
     # a second learner, the same settings: the finished run at once (greedy: the same summaries)
-    two = open_page(PAGE, timeout=90)
-    two.multiselect(key="model-summaries.ids").set_value([1]).run()
-    two.slider(key="model-summaries.shots").set_value(1).run()
-    two.slider(key="model-summaries.max_tokens").set_value(8).run()
-    two.button(key="model-summaries.run").click().run(timeout=600)
-    assert_no_exception(two)
+    two = _summarize_one_dialogue()
     assert "These settings ran before" in texts(two)
     assert [t.value for t in two.text] == shown
 

@@ -47,26 +47,27 @@ def test_reference_trace_for_every_task():
         assert len(obs) == sum(1 for s in task["reference"] if "action" in s) + 1  # + the tool box
 
 
-@pytest.mark.slow
-def test_model_loop_is_bounded_and_shown():
+def _one_short_step():
+    """A learner runs the ReAct loop on the first example question: one step of at most 16 tokens."""
     at = open_page(PAGE)
     at.slider(key="react.max_steps").set_value(1)
     at.slider(key="react.step_tokens").set_value(16)
     at.button(key="react.run").click()
     at.run()
     assert_no_exception(at)
+    return at
+
+
+@pytest.mark.slow
+def test_model_loop_is_bounded_and_shown():
+    at = _one_short_step()
     status = next(m.value for m in at.markdown if m.value.startswith("Stopped by"))
     assert "after 1 step(s)" in status
     assert any(c.value.startswith("<|im_start|>system") and "Observation" in c.value for c in at.code)
     # the loop ran in a worker process (lessons/prompting/react_job.py); a second learner with the
     # same example question and settings sees the same trace at once
     assert at.session_state["react.live"].result["outcome"].kind == "react"
-    two = open_page(PAGE)
-    two.slider(key="react.max_steps").set_value(1)
-    two.slider(key="react.step_tokens").set_value(16)
-    two.button(key="react.run").click()
-    two.run()
-    assert_no_exception(two)
+    two = _one_short_step()
     assert "These settings ran before" in texts(two)
     assert [c.value for c in two.code] == [c.value for c in at.code]
 

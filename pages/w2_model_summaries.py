@@ -94,7 +94,9 @@ def start(use_record: bool = True) -> None:
 class_run_page.presses("model-summaries", clicked, start, see_it_end=False)
 lv = live.state("model-summaries")
 if lv.running:
-    class_run_page.follow("model-summaries", st.progress(0.0, text="Generating ..."), label="summary")
+    bar = st.empty()                     # emptied when the run ends: no finished bar stays on the page
+    class_run_page.follow("model-summaries", bar, label="summary")
+    bar.empty()
 job = (lv.result or {}).get("job") if not lv.running else None
 if job is not None and lv.settings.get("run_key") is not None:
     results[lv.settings["run_key"]] = job["rows"]        # kept per settings: moving back shows them again

@@ -106,10 +106,13 @@ class_run_page.presses("constitutional-ai", clicked, start, see_it_end=False)
 lv = live.state("constitutional-ai")
 if lv.running:
     stages_ph = st.empty()       # the stages written so far, under the bar
-    class_run_page.follow("constitutional-ai", st.progress(0.0, text="Writing ..."), label="stage",
+    bar = st.empty()                     # emptied when the run ends: no finished bar stays
+    class_run_page.follow("constitutional-ai", bar, label="stage",
                           draw=lambda rows, lv: stages_ph.caption(" · ".join(
                               f"{r['stage']['name']}: {r['stage']['n_tokens']} tokens in {r['stage']['seconds']:.1f} s"
                               for r in rows)))
+    bar.empty()
+    stages_ph.empty()
 done = (lv.result or {}).get("job") if not lv.running else None
 if lv.result and lv.result.get("error"):
     st.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press the button to try again.")

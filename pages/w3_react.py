@@ -156,7 +156,9 @@ with right:
     class_run_page.presses("react", run_clicked, start, see_it_end=False)
     lv = live.state("react")
     if lv.running:
-        class_run_page.follow("react", st.progress(0.0, text="Thinking ..."), label="step")
+        bar = st.empty()                 # emptied when the run ends: no finished bar stays on the page
+        class_run_page.follow("react", bar, label="step")
+        bar.empty()
     if lv.result and lv.result.get("error"):
         st.error(f"The ReAct run stopped: {inputs.md_escape(lv.result['error'])}. Press the button to try again.")
     job = (lv.result or {}).get("job") if not lv.running else None

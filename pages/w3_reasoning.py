@@ -207,7 +207,9 @@ def finished_run(key: str, settings: dict, label: str) -> dict | None:
     """Follow the section's class run while it runs; then its result when it has these settings."""
     lv = live.state(key)
     if lv.running:
-        class_run_page.follow(key, st.progress(0.0, text="Generating ..."), label=label)
+        bar = st.empty()                 # emptied when the run ends: no finished bar stays on the page
+        class_run_page.follow(key, bar, label=label)
+        bar.empty()
     if lv.result and lv.result.get("error"):
         st.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press the button to try again.")
     job = (lv.result or {}).get("job")

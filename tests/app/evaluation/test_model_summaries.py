@@ -66,6 +66,7 @@ def test_smollm2_zero_and_few_shot_summaries_are_scored():
     assert loaders._smollm2("cpu") is shared
     assert models.state_fingerprint(shared.model) == before
     assert at.session_state["model-summaries.live"].result["outcome"].kind == "model-summaries"   # a worker wrote them
+    assert not at.get("progress")                                   # the finished run's bar is gone
 
     # a second learner, the same settings: the finished run at once (greedy: the same summaries)
     two = _summarize_one_dialogue()

@@ -67,6 +67,7 @@ def test_model_loop_is_bounded_and_shown():
     # the loop ran in a worker process (lessons/prompting/react_job.py); a second learner with the
     # same example question and settings sees the same trace at once
     assert at.session_state["react.live"].result["outcome"].kind == "react"
+    assert not at.get("progress")                                   # the finished run's bar is gone
     two = _one_short_step()
     assert "These settings ran before" in texts(two)
     assert [c.value for c in two.code] == [c.value for c in at.code]

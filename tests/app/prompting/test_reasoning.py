@@ -65,6 +65,7 @@ def test_three_prompts_and_scoring_with_the_real_model():
     # the scores were written in a worker process (lessons/prompting/reasoning_job.py); a second learner
     # with the same settings sees them at once
     assert at.session_state["reasoning.score.live"].result["outcome"].kind == "reasoning"
+    assert not at.get("progress")                                   # the finished run's bar is gone
     two = open_page(PAGE)
     two.selectbox(key="reasoning.problem").set_value("apples")
     two.slider(key="reasoning.tokens").set_value(8)

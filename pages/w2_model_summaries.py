@@ -14,7 +14,6 @@ from lessons.core import budget
 from lessons.evaluation import corpus_scoring, model_summaries_job, summaries
 from lessons.evaluation import recorded as summaries_recorded
 from ui import charts, class_run_page, common, jobs, live, loaders, recorded
-from ui.inputs import md_escape
 
 DEFAULTS = summaries.PAGE_DEFAULTS
 
@@ -92,16 +91,10 @@ def start(use_record: bool = True) -> None:
 
 
 class_run_page.presses("model-summaries", clicked, start, see_it_end=False)
+job = class_run_page.generation_result("model-summaries", "summary", what="The summaries")
 lv = live.state("model-summaries")
-if lv.running:
-    bar = st.empty()                     # emptied when the run ends: no finished bar stays on the page
-    class_run_page.follow("model-summaries", bar, label="summary")
-    bar.empty()
-job = (lv.result or {}).get("job") if not lv.running else None
 if job is not None and lv.settings.get("run_key") is not None:
     results[lv.settings["run_key"]] = job["rows"]        # kept per settings: moving back shows them again
-if lv.result and lv.result.get("error"):
-    st.error(f"The summaries stopped: {md_escape(lv.result['error'])}. Press the button to try again.")
 if lv.settings.get("run_key") == run_key:
     class_run_page.class_run_note("model-summaries", st.empty())   # a record of these settings, or a shared run
 

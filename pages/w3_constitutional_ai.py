@@ -103,19 +103,13 @@ def start(use_record: bool = True) -> None:
 
 
 class_run_page.presses("constitutional-ai", clicked, start, see_it_end=False)
+stages_ph = st.empty()       # while it runs: the stages written so far
+done = class_run_page.generation_result(
+    "constitutional-ai", "stage", what="The run",
+    draw=lambda rows, lv: stages_ph.caption(" · ".join(
+        f"{r['stage']['name']}: {r['stage']['n_tokens']} tokens in {r['stage']['seconds']:.1f} s" for r in rows)))
+stages_ph.empty()
 lv = live.state("constitutional-ai")
-if lv.running:
-    stages_ph = st.empty()       # the stages written so far, under the bar
-    bar = st.empty()                     # emptied when the run ends: no finished bar stays
-    class_run_page.follow("constitutional-ai", bar, label="stage",
-                          draw=lambda rows, lv: stages_ph.caption(" · ".join(
-                              f"{r['stage']['name']}: {r['stage']['n_tokens']} tokens in {r['stage']['seconds']:.1f} s"
-                              for r in rows)))
-    bar.empty()
-    stages_ph.empty()
-done = (lv.result or {}).get("job") if not lv.running else None
-if lv.result and lv.result.get("error"):
-    st.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press the button to try again.")
 if done is not None and not lv.result.get("collected"):      # once per finished run: keep it, collect its pair
     lv.result["collected"] = True
     got = constitutional_ai_job.as_result(done, lv.settings["job"])

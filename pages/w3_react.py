@@ -154,14 +154,8 @@ with right:
                                       use_record=use_record, rows_of=lambda result: [])
 
     class_run_page.presses("react", run_clicked, start, see_it_end=False)
+    job = class_run_page.generation_result("react", "step", what="The ReAct run")
     lv = live.state("react")
-    if lv.running:
-        bar = st.empty()                 # emptied when the run ends: no finished bar stays on the page
-        class_run_page.follow("react", bar, label="step")
-        bar.empty()
-    if lv.result and lv.result.get("error"):
-        st.error(f"The ReAct run stopped: {inputs.md_escape(lv.result['error'])}. Press the button to try again.")
-    job = (lv.result or {}).get("job") if not lv.running else None
     if job is not None and not lv.result.get("kept"):      # once per finished run: this session's trace
         lv.result["kept"] = True
         trace = react_recorded.as_trace(job["trace"], lv.settings["question"])

@@ -205,15 +205,9 @@ def generation_job(key: str, kind: str, settings: dict, steps: int, page_setting
 
 def finished_run(key: str, settings: dict, label: str) -> dict | None:
     """Follow the section's class run while it runs; then its result when it has these settings."""
+    job = class_run_page.generation_result(key, label)
     lv = live.state(key)
-    if lv.running:
-        bar = st.empty()                 # emptied when the run ends: no finished bar stays on the page
-        class_run_page.follow(key, bar, label=label)
-        bar.empty()
-    if lv.result and lv.result.get("error"):
-        st.error(f"The run stopped: {inputs.md_escape(lv.result['error'])}. Press the button to try again.")
-    job = (lv.result or {}).get("job")
-    if lv.running or job is None or {k: v for k, v in lv.settings.items() if k != "model"} != settings:
+    if job is None or {k: v for k, v in lv.settings.items() if k != "model"} != settings:
         return None
     class_run_page.class_run_note(key, st.empty())      # a run shared with others, or its record
     return {**job, "model": lv.settings["model"]}

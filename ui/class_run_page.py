@@ -184,6 +184,24 @@ def presses(key: str, started: bool, start: Callable[[bool], None], *, see_it_en
         start(False)
 
 
+def generation_result(key: str, label: str, draw: Callable[[list, LiveRun], None] | None = None,
+                      what: str = "The run") -> Optional[dict]:
+    """A page whose class run is a generation (a plain button: no Stop, no broadcast): follow it while
+    it runs, on a bar that is emptied when it ends (no finished bar stays on the page), say why a
+    failed run stopped (``what`` names it), and return the finished job's result (None while there
+    is none)."""
+    from ui.inputs import md_escape
+
+    lv = state(key)
+    if lv.running:
+        bar = st.empty()
+        follow(key, bar, draw, label=label)
+        bar.empty()
+    if lv.result and lv.result.get("error"):
+        st.error(f"{what} stopped: {md_escape(lv.result['error'])}. Press the button to try again.")
+    return None if lv.running else (lv.result or {}).get("job")
+
+
 _FOLLOWING = [0]                 # follow loops running in this process (every session's)
 _FOLLOWING_LOCK = threading.Lock()
 

@@ -136,6 +136,11 @@ def worker_model(name: str, device: str = "cpu"):
         return _WORKER_MODELS[name, device]
 
 
+class Left(Exception):
+    """Raised by a generation job's progress callback when everybody who asked for the run left:
+    the job returns what it has so far instead of starting its next generation."""
+
+
 def release_worker_models() -> None:
     """Free the instruct models :func:`worker_model` loaded (an idle worker's memory back to the OS)."""
     import gc

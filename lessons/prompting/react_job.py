@@ -49,10 +49,6 @@ def settings(model: str, question: str, max_steps: int, step_tokens: int) -> dic
     return {**recorded.settings(question, max_steps=int(max_steps), step_tokens=int(step_tokens)), "model": model}
 
 
-class _Left(Exception):
-    """Everybody who asked for the run left: no next step."""
-
-
 def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool]) -> dict:
     """The ReAct loop on the spec's question: a row after each step; no next step once nobody follows."""
     from lessons.prompting import react
@@ -66,11 +62,11 @@ def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], 
         progress({"step": i + 1, "seconds": round(time.perf_counter() - t0, 3),
                   "label": step.action or ("final answer" if step.final else "no action")})
         if not step.final and should_stop():
-            raise _Left
+            raise records.Left
     try:
         trace = react.run_react(lm, tools, s["question"], s["max_steps"], s["step_tokens"],
                                 max_seconds=spec["max_seconds"], progress=step_done)
-    except _Left:
+    except records.Left:
         trace = react.Trace(s["question"], steps, None, "everybody left")
     return {"trace": recorded.trace_dict(trace), "seconds": round(time.perf_counter() - t0, 2),
             "stopped": "stopped" if trace.stopped == "everybody left" else "steps"}

@@ -72,10 +72,6 @@ def run_scores(spec: dict, progress: Callable[[dict], None], should_stop: Callab
     return {"attempts": attempts, "stopped": "steps"}
 
 
-class _Left(Exception):
-    """Everybody who asked for the run left: no next path."""
-
-
 def run_self_consistency(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool]) -> dict:
     """k sampled paths and their vote on the spec's problem."""
     from lessons.prompting import reasoning
@@ -86,10 +82,10 @@ def run_self_consistency(spec: dict, progress: Callable[[dict], None], should_st
     def path_done(i: int, k: int) -> None:
         tick(i, f"path {i} of {k}")
         if i < k and should_stop():
-            raise _Left
+            raise records.Left
     try:
         res = reasoning.self_consistency(lm, s["problem"], s["k"], s["temperature"], s["seed"], s["tokens"],
                                          ATTEMPT_S, progress=path_done)
-    except _Left:
+    except records.Left:
         return {"res": None, "stopped": "stopped"}
     return {"res": res, "stopped": "steps"}

@@ -39,10 +39,6 @@ def settings(model: str, prompt: str, principle: str, tokens: int) -> dict:
     return {**recorded_cai.settings(prompt, principle, tokens), "model": model}
 
 
-class _Left(Exception):
-    """Everybody who asked for the run left: no next stage."""
-
-
 def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], bool]) -> dict:
     """Response, critique, revision: a row as each stage ends; no new stage once nobody follows."""
     from lessons.rlhf import constitutional_ai as cai
@@ -54,10 +50,10 @@ def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], 
         stages.append(asdict(stage))
         progress({"step": len(stages), "seconds": round(time.perf_counter() - t0, 3), "stage": stages[-1]})
         if len(stages) < 3 and should_stop():
-            raise _Left
+            raise records.Left
     try:
         cai.critique_and_revise(lm.model, lm.tokenizer, s["prompt"], s["principle"], s["tokens"], progress=tick)
-    except _Left:
+    except records.Left:
         return {"stages": stages, "stopped": "stopped"}
     return {"stages": stages, "stopped": "steps"}
 

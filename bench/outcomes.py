@@ -59,7 +59,7 @@ def _rlhf_setup():
         from lessons.rlhf import preferences, reward_model
 
         base = models.load_tiny_gpt("cpu")
-        labeler = preferences.Labeler("reader")   # as ui/rlhf.build_default (the pages' one click)
+        labeler = preferences.Labeler("reader")   # as the pages' one click (lessons/rlhf/preferences_reward_job.py)
         lab = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=300, seed=0)
         enc = models.load_minilm("cpu")
         rm, _ = reward_model.fit_on_pairs(enc.model, enc.tokenizer, lab.pairs, seed=0)

@@ -86,7 +86,7 @@ def main(argv=None) -> dict:
     out: dict = {"threads": torch.get_num_threads(), "kl_bound": KL_BOUND, "target_score": 0.8,
                  "target_seconds": 60, **{f"default_{k}": getattr(ppo.PPOConfig(), k) for k in ("beta", "lr", "steps", "max_seconds", "batch_size", "max_new_tokens", "ppo_epochs")}}
     t = time.time()
-    labeler = preferences.Labeler("reader")   # the app default (ui/rlhf.build_default)
+    labeler = preferences.Labeler("reader")   # the app default (the pages' one click: lessons/rlhf/preferences_reward_job.py)
     lab = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=300, seed=args.seed)
     out["labeling_seconds"] = round(time.time() - t, 1)
     out["pairs"] = len(lab.pairs)

@@ -13,7 +13,7 @@ import streamlit as st
 
 from lessons.core.loop import StopReason
 from lessons.rlhf import policy, preferences, recorded_pages
-from ui import charts, common, inputs, live, rlhf, recorded, runtime
+from ui import charts, class_run_page, common, inputs, live, rlhf, recorded
 
 st.title("⚖️ Preferences and the reward model")
 st.markdown(
@@ -154,15 +154,15 @@ st.markdown(
 st.latex(r"P(y_w \succ y_l \mid x) = \sigma\big(r_\phi(x,y_w) - r_\phi(x,y_l)\big)"
          r" = \operatorname{softmax}\big([r_\phi(x,y_w),\, r_\phi(x,y_l)]\big)_0")
 st.latex(r"\mathcal{L}(\phi) = -\,\mathbb{E}_{(x,y_w,y_l)}\big[\log \sigma\big(r_\phi(x,y_w) - r_\phi(x,y_l)\big)\big]")
-train_rm = False
+train_rm, epochs = False, D["epochs"]
 if len(s.pairs) < 10:
     st.info("Collect at least 10 pairs to train a reward model (20% are held out to test it).")
 else:
     epochs = st.slider("epochs (full passes over the training pairs)", 50, 3000, D["epochs"], step=50,
                        key="preferences-reward.rm_epochs",
                        help="More epochs fit the training pairs better: does held-out accuracy follow?")
-    train_rm = live.buttons("preferences-reward", "Train the reward model", start="rm_train",
-                            stop_help="Stops after the current epoch; the reward model keeps what it learned so far.")
+    # no Stop: the run is a few seconds of small steps (a learner who leaves the page ends it)
+    train_rm = st.button("Train the reward model", key="preferences-reward.rm_train", type="primary")
 
 
 def rm_figure(curve: list[dict]) -> go.Figure:
@@ -185,42 +185,38 @@ def rm_figure(curve: list[dict]) -> go.Figure:
 
 # the recorded default pipeline (lessons/rlhf/recorded_pages.py): shown while the session has no pairs
 rec = rlhf.recorded_run(recorded_pages.REWARD, recorded_pages.REWARD_MODEL, s)
-
-
-def finish_rm(lv: live.LiveRun) -> None:
-    """A run cut off by Stop: the reward model learned so far (kept in session state while it
-    trains) becomes the session's, standardised like a finished one."""
-    if not rlhf.finish_rm(s, lv.result):
-        st.info("Reward model training was stopped before its first epoch: the reward model did not change.")
-
-
+bar = st.empty()
 with charts.main_figure():       # the lesson's main figure: the reward model's training curves
     note = st.empty()            # a recorded run is labelled so, above its curves
     chart = st.empty()
 
-# A run cut off by Stop (or by any other click, which also reruns the page) is finished here.
-live.finish_interrupted("preferences-reward", finish_rm, restarting=train_rm)
-if train_rm:
-    with runtime.training_slot(label="reward-model") as ok:
-        if ok:
-            bar = st.progress(0.0, text="Computing the word features ...")
-            # the reward model in training and its run sit in session state: they survive a Stop
-            lv = live.begin("preferences-reward", None, {}, {"epochs": epochs, "seed": int(seed)})
-            tick = live.progress(bar, lambda row, run: charts.show(rm_figure(run.curve), where=chart, fit=True),
-                                 label="Training r_φ: step",
-                                 text=lambda row, run: f"loss {row['loss']:.3f} (one step = one epoch)", keep=lv)
-
-            rlhf.train_rm(s, base, seed=int(seed), epochs=epochs, progress=tick,
-                          should_stop=runtime.stop_requested, keep=lv.result)
-            lv.run = lv.result["result"]
-            live.end(lv)
-            bar.empty()
-            chart.empty()
+# r_phi trains in a worker process (lessons/rlhf/preferences_reward_job.py): Train queues it (a
+# quick run: the next free worker takes it first) and the page follows it; "build it live" below
+# runs the default pipeline the same way.
+class_run_page.presses("preferences-reward", train_rm, lambda use_record: rlhf.start_rm(
+    "preferences-reward", {"epochs": epochs, "seed": int(seed)}, s.pairs, use_record=use_record))
+if st.session_state.get("preferences-reward.quickstart"):
+    rlhf.start_rm("preferences-reward", recorded_pages.REWARD_MODEL, "simulate", use_record=False)
+lv = live.state("preferences-reward")
+if lv.running:
+    class_run_page.follow("preferences-reward", bar, label="Training r_φ (one step = one epoch): step",
+                          draw=lambda rows, lv: charts.show(rm_figure(rows), where=chart, fit=True))
+    bar.empty()
+done = None if lv.running else (lv.result or {}).get("job")
+if done is not None and not lv.result.get("installed"):     # a run that just ended: the session's r_phi now
+    lv.result["installed"] = True
+    if not rlhf.install_rm(s, done, lv.settings):
+        st.info("Reward model training was stopped before its first epoch: the reward model did not change.")
+if lv.result and lv.result.get("error"):
+    st.error(f"Training the reward model stopped: {inputs.md_escape(lv.result['error'])}. Press Train to try again.")
 if s.rm is not None and s.rm_result is not None:
     r = s.rm_result
-    if r.stopped is StopReason.STOPPED:
-        st.info(f"Reward model training {r.stopped.describe()} after {r.steps_done} of {r.steps_planned} "
-                "epochs: r_φ keeps what it learned so far (standardised on the training texts, like a finished "
+    if lv.status == "finished" and (lv.result or {}).get("record") is not None:
+        class_run_page.class_run_note("preferences-reward", note)
+    if r.stopped is not StopReason.STEPS:   # the seconds cap, or everyone who followed it left mid-run
+        why = r.stopped.describe(r) if r.stopped is StopReason.TIME else "the page was left while it trained"
+        st.info(f"Reward model training stopped after {r.history[-1]['step']} of {r.steps_planned} epochs ({why}): "
+                "r_φ keeps what it learned so far (standardised on the training texts, like a finished "
                 "one), and the PPO and DPO pages use it as it is. Train again for a full run.")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("training pairs", r.n_train)
@@ -287,12 +283,8 @@ elif not s.pairs and rec is not None and (kind, n_pairs, int(seed)) == (D["label
     m2.metric("held-out pairs", res["n_test"])
     m3.metric("train accuracy", f"{res['train_acc']:.0%}")
     m4.metric("held-out accuracy", f"{res['test_acc']:.0%}")
-    if st.button("Build the default preference data and reward model, live", key="preferences-reward.quickstart",
-                 type="primary"):
-        with runtime.training_slot(label="reward-model"):   # a training job: it queues like one
-            with st.spinner("Sampling completions, labeling the pairs, training r_φ ..."):
-                rlhf.build_default(s, base)
-        st.rerun()
+    st.button("Build the default preference data and reward model, live", key="preferences-reward.quickstart",
+              type="primary", help="Runs the default pipeline again in a worker: labeling, then r_φ's training, live.")
 else:
     st.caption("No reward model yet in this session.")
 

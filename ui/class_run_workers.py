@@ -20,10 +20,10 @@ import threading
 import time
 from typing import Callable, Optional
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.engine import Engine
 
-from ui.class_runs import (DONE, FAILED, GENERATIONS, GRACE_S, JOBS, POLL_S, QUEUED, ROOT, RUNNING, STOPPED, Job,
+from ui.class_runs import (DONE, FAILED, GENERATIONS, GRACE_S, JOBS, POLL_S, QUEUED, QUICK, ROOT, RUNNING, STOPPED, Job,
                            _job, _keep_record, _read, canonical, engine, followers, followers_query, jobs_t, rows_t)
 
 
@@ -37,7 +37,8 @@ class ServerStopped(BaseException):
 
 
 def _claim(eng: Engine, worker: str, kinds: list[str]) -> Optional[Job]:
-    """Take the oldest queued job of ``kinds`` (this worker's; FIFO). A queued job nobody follows
+    """Take the oldest queued job of ``kinds`` (this worker's; FIFO, the quick runs first:
+    class_runs.QUICK). A queued job nobody follows
     any more is dropped. An idle worker only reads (a snapshot that never waits for SQLite's write
     lock): it asks for the write lock only when there is a job to take, so idle workers polling
     every POLL_S never hold up a page that writes (a poll opening, a heartbeat, a new run)."""
@@ -48,7 +49,7 @@ def _claim(eng: Engine, worker: str, kinds: list[str]) -> Optional[Job]:
                 return None
         with eng.begin() as c:
             row = c.execute(select(jobs_t).where(jobs_t.c.state == QUEUED, jobs_t.c.kind.in_(kinds))
-                            .order_by(jobs_t.c.id).limit(1)).first()
+                            .order_by(case((jobs_t.c.kind.in_(QUICK), 0), else_=1), jobs_t.c.id).limit(1)).first()
             if row is None:
                 return None
             t = time.time()
@@ -147,15 +148,17 @@ def worker_main(url: str, jobs: dict[str, str], threads: int, parent: int) -> No
 class Pool:
     """``n`` worker processes and the thread that watches them (in the web process). With
     ``generation_workers``, that many more take only the generations (class_runs.GENERATIONS) and
-    the ``n`` take only the training runs: a learner's summary never waits behind a class's PPO."""
+    the ``n`` take only the training runs: a learner's summary never waits behind a class's PPO.
+    Every worker also takes the quick runs (class_runs.QUICK), before the others."""
 
     def __init__(self, n: int, url: str, threads: int = 1, jobs: dict[str, str] | None = None,
                  env: dict | None = None, grace_s: float = GRACE_S, watch_s: float = 1.0,
                  generation_workers: int = 0):
         self.n, self.url, self.threads, self.jobs = n, url, threads, dict(jobs or JOBS)
         if generation_workers:
-            gen = {k: v for k, v in self.jobs.items() if k in GENERATIONS}
-            self.lanes = [{k: v for k, v in self.jobs.items() if k not in gen}] * n + [gen] * generation_workers
+            gen = {k: v for k, v in self.jobs.items() if k in GENERATIONS | QUICK}
+            self.lanes = ([{k: v for k, v in self.jobs.items() if k not in GENERATIONS}] * n
+                          + [gen] * generation_workers)
         else:
             self.lanes = [self.jobs] * n          # every worker takes every kind
         self.env, self.grace_s, self.watch_s = env, grace_s, watch_s

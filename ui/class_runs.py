@@ -61,7 +61,7 @@ POLL_S = 0.25             # a free worker looks for a job this often
 # kind -> "module:function" of the job: fn(spec, progress, should_stop) -> result (JSON-able).
 # progress(row) appends one row to the stream; should_stop() is True once nobody follows.
 JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_job:run_hacking",
-        "dpo": "lessons.rlhf.dpo_job:run",
+        "dpo": "lessons.rlhf.dpo_job:run", "preferences-reward": "lessons.rlhf.preferences_reward_job:run",
         "model-summaries": "lessons.evaluation.model_summaries_job:run",
         "constitutional-ai": "lessons.rlhf.constitutional_ai_job:run",
         "reasoning": "lessons.prompting.reasoning_job:run_scores",
@@ -79,10 +79,18 @@ JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_j
 # place in the queue counts only the generations ahead (:func:`lane`).
 GENERATIONS = frozenset({"model-summaries", "constitutional-ai", "reasoning", "self-consistency", "react"})
 
+# The quick runs (a reward model: a second or two of small steps): every worker takes them, and
+# takes them before the longer runs of its lane, so a learner never waits a whole PPO run or
+# summary for one (ui/class_run_workers._claim). Their place counts only the quick runs ahead.
+QUICK = frozenset({"preferences-reward"})
+
 
 def lane(kind: str) -> list[str]:
-    """The kinds that share ``kind``'s workers and queue: the generations, or the training runs."""
-    return sorted(GENERATIONS if kind in GENERATIONS else set(JOBS) - GENERATIONS)
+    """The kinds that share ``kind``'s workers and queue (what a worker that runs ``kind`` takes):
+    the generations or the training runs, each with the quick runs; for a quick run, the quick runs."""
+    if kind in QUICK:
+        return sorted(QUICK)
+    return sorted((GENERATIONS if kind in GENERATIONS else set(JOBS) - GENERATIONS) | QUICK)
 
 
 metadata = MetaData()

@@ -6,7 +6,6 @@ shared models from ui/loaders.py are only ever read.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 
@@ -20,7 +19,7 @@ from plotly.subplots import make_subplots
 from lessons import models
 from lessons.core import records
 from lessons.rlhf import ppo, preferences, recorded, recorded_pages, reward_model
-from ui import charts, common, figures, inputs, live, loaders, runtime
+from ui import charts, common, figures, inputs, live, loaders
 from ui import recorded as ui_recorded
 
 KEY = "w3_rlhf_state"
@@ -38,6 +37,7 @@ class RLHFState:
     cai_last: Any = None
     pending: dict = field(default_factory=dict)        # completions waiting for a click / ranking
     recipe: Optional[dict] = None   # recorded.ONE_CLICK when the reward model is the pages' one-click default
+    one_click_pairs: list = field(default_factory=list)   # the one-click pairs as they came (DPO shares runs on them)
 
     @property
     def ppo(self) -> dict:
@@ -79,7 +79,8 @@ def smollm2_or_stop() -> models.LoadedModel:
 
 def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> bool:
     """If this session has no reward model yet, offer the one-click default (simulated
-    reader labeler, 300 pairs, reward model). Returns True when a reward model exists."""
+    reader labeler, 300 pairs, reward model: the preferences page's default pipeline, a class run
+    that the whole class shares, :func:`start_rm`). Returns True when a reward model exists."""
     if s.rm is not None:
         lab = s.labeler.description
         st.caption(f"Using your reward model: {len(s.pairs)} pairs from *{inputs.md_escape(lab)}*, "
@@ -88,77 +89,57 @@ def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> boo
     st.info("PPO and DPO need preference pairs and a reward model. Build them on the "
             "**Preferences and the reward model** page, or in one click here (simulated reader "
             "labeler, 300 pairs, 10-30 s on a laptop CPU).")
-    if st.button("Build the default preference data and reward model", key=key, type="primary"):
-        if common.device() in _ONE_CLICK_BUILT:           # another learner's press built it: no wait
-            use_one_click(s, base)
-        else:
-            with runtime.training_slot(label="reward-model"):   # a training job: it queues like one
-                with st.spinner("Sampling completions, labeling 300 pairs, training r_phi ..."):
-                    use_one_click(s, base)
-        st.rerun()
+    pressed = st.button("Build the default preference data and reward model", key=key, type="primary")
+    if pressed:
+        start_rm(key, recorded_pages.REWARD_MODEL, "simulate")
+    if pressed or live.state(key).running:
+        from ui import class_run_page
+
+        done = class_run_page.generation_result(key, "Training r_φ: epoch", what="Building the reward model")
+        if done is not None and install_rm(s, done, recorded_pages.REWARD_MODEL):
+            st.rerun()
     return False
 
 
-_ONE_CLICK_BUILT: set[str] = set()     # devices whose one-click setup this process has built
+# --------------------------------------------------------------------------- r_phi as a class run
+def start_rm(key: str, settings: dict, pairs, *, use_record: bool = True) -> None:
+    """Train r_phi in a worker process (lessons/rlhf/preferences_reward_job.py), followed by the
+    page's LiveRun ``key``: on ``pairs`` (the session's PreferencePairs) or, with "simulate", on the
+    pairs the settings' simulated labeler labels first (the default pipeline). Runs on simulated
+    pairs only are the same for everyone (shared, and a finished one shows at once); a learner's
+    own clicks or rankings keep the run theirs."""
+    from lessons.rlhf import preferences_reward_job as job
+    from ui import class_run_page, jobs
+
+    dev = str(common.device())
+    spec = job.spec(settings, pairs, _lab(dev).fingerprints({}), jobs.budget().threads, dev)
+    shareable = pairs == "simulate" or all(p.source.startswith("simulated") for p in pairs)
+    class_run_page.train_together(key, job.KIND, spec, shareable=shareable, max_seconds=spec["max_seconds"],
+                                  steps=settings["epochs"], settings=settings, use_record=use_record,
+                                  rows_of=lambda result: result["curve"])
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _one_click(dev: str, _base: models.LoadedModel) -> RLHFState:
-    """The one-click setup (recorded.ONE_CLICK) built once per process and device. The same
-    settings give the same pairs and the same r_phi, so a class pressing the button on the PPO,
-    DPO and reward-hacking pages costs one build, not one per learner. Streamlit's cache lets one
-    session compute it while the others wait for that result."""
-    built = RLHFState()
-    build_default(built, _base)
-    _ONE_CLICK_BUILT.add(dev)
-    return built
+def install_rm(s: RLHFState, result: dict, settings: dict) -> bool:
+    """A finished reward-model run (:func:`start_rm`) becomes this session's r_phi: a private
+    copy on the shared, frozen MiniLM (only read). A run of the default pipeline brings its pairs
+    and labeler too; on the one-click settings it is the pages' one-click setup (``s.recipe``).
+    False (nothing changed) for a run stopped before its first epoch."""
+    from lessons.rlhf import preferences_reward_job as job
 
-
-def use_one_click(s: RLHFState, base: models.LoadedModel) -> None:
-    """Give this session the shared one-click pairs and reward model. The reward model and its
-    training record are shared read-only (r_phi only scores; a learner's own training makes a new
-    one, :func:`train_rm`); the pairs list and the labeler are this session's own."""
-    shared = _one_click(common.device(), base)
-    s.labeler = dataclasses.replace(shared.labeler)
-    s.pairs, s.labeling_note = list(shared.pairs), shared.labeling_note
-    s.rm, s.rm_result, s.rm_pairs_used = shared.rm, shared.rm_result, shared.rm_pairs_used
-    s.recipe = dict(shared.recipe) if shared.recipe else None
-
-
-def build_default(s: RLHFState, base: models.LoadedModel, labeler: Optional[preferences.Labeler] = None,
-                  n_pairs: int = 300, seed: int = 0) -> None:
-    labeler = labeler or preferences.Labeler("reader")
-    res = preferences.simulate_with_model(base.model, base.tokenizer, labeler, n_pairs=n_pairs, seed=seed)
-    s.labeler, s.pairs = labeler, list(res.pairs)
-    s.labeling_note = f"{len(res.pairs)} pairs from {res.groups} rankings of 4 ({res.ties_skipped} tied pairs skipped)"
-    train_rm(s, base, seed=seed)
-    one_click = {"labeler": labeler.kind, "n_pairs": n_pairs, "seed": seed, "rm_seed": seed}
-    s.recipe = one_click if one_click == recorded.ONE_CLICK else None
-
-
-def train_rm(s: RLHFState, base: models.LoadedModel, seed: int = 0, epochs: int = 300, progress=None,
-             should_stop=None, keep: Optional[dict] = None) -> None:
-    """Train this session's reward model on its pairs. ``keep`` (a dict in session state) holds
-    the model in training and its run, so that :func:`finish_rm` can keep a run cut off by Stop."""
-    enc = loaders.minilm(common.device())          # frozen, shared: only read
-    s.recipe = None                                # the learner's own reward model from here on
-    keep = {} if keep is None else keep
-    keep["pairs_used"] = len(s.pairs)
-    s.rm, s.rm_result = reward_model.fit_on_pairs(enc.model, enc.tokenizer, s.pairs, seed=seed, epochs=epochs,
-                                                  progress=progress, should_stop=should_stop, live=keep)
-    s.rm_pairs_used = keep["pairs_used"]
-
-
-def finish_rm(s: RLHFState, keep: dict) -> bool:
-    """Keep a reward-model run that a Stop cut off (``keep`` as given to :func:`train_rm`):
-    finished as it was and made the session's reward model. False (nothing changed) when it was
-    stopped before its first epoch."""
-    res = keep.get("result")
-    if res is None or not res.history:
+    enc = loaders.minilm(common.device())
+    rm, res = job.load(result, enc.model, enc.tokenizer)
+    if rm is None:
         return False
-    s.rm, s.rm_result = keep["rm"], reward_model.finish_training(keep["rm"], res)
-    s.rm_pairs_used = keep["pairs_used"]
-    s.recipe = None
+    if "pairs" in result:
+        s.labeler = preferences.Labeler(settings["labeler"], settings.get("word", preferences.Labeler.word))
+        s.pairs = [preferences.PreferencePair(*p) for p in result["pairs"]]
+        lab = result["labeling"]
+        s.labeling_note = (f"{len(s.pairs)} pairs from {lab['groups']} rankings of 4 "
+                           f"({lab['ties_skipped']} tied pairs skipped)")
+    one_click = "pairs" in result and settings == recorded_pages.REWARD_MODEL
+    s.recipe = dict(recorded.ONE_CLICK) if one_click else None
+    s.one_click_pairs = list(s.pairs) if one_click else []
+    s.rm, s.rm_result, s.rm_pairs_used = rm, res, result["pairs_used"]
     return True
 
 
@@ -252,7 +233,7 @@ def dpo_job_spec(s: RLHFState, settings: dict, max_seconds: float, compare: Opti
 
     dev = str(common.device())
     one_click = s.recipe == recorded.ONE_CLICK
-    same_pairs = one_click and dev in _ONE_CLICK_BUILT and s.pairs == _one_click(dev, loaders.tiny_gpt(dev)).pairs
+    same_pairs = one_click and s.pairs == s.one_click_pairs
     rm = "one-click" if one_click else ppo_job.rm_spec(s.rm, s.labeler)
     spec = dpo_job.spec(settings, max_seconds, rm, "one-click" if same_pairs else s.pairs,
                         _lab(dev).fingerprints(settings), jobs.budget().threads, dev, compare)

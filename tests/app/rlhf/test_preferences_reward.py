@@ -1,5 +1,6 @@
 """AppTest: clicks, a ranking, the simulated labeler, the dataset table, the reward model
-(accuracy, one pair's logits and softmax, scoring typed text)."""
+(trained in a class-run worker process, lessons/rlhf/preferences_reward_job.py: accuracy, one
+pair's logits and softmax, scoring typed text, a Stop that keeps what it learned so far)."""
 import pytest
 from lessons import models
 from tests.app.helpers import assert_no_exception, open_page, texts
@@ -12,7 +13,7 @@ def _state(at):
 
 
 @pytest.mark.slow
-def test_clicks_ranking_labeler_and_reward_model(monkeypatch):
+def test_clicks_ranking_labeler_and_reward_model():
     at = open_page(PAGE)
     assert "Preferences and the reward model" in at.title[0].value
     assert "No pairs yet" in texts(at)
@@ -43,13 +44,16 @@ def test_clicks_ranking_labeler_and_reward_model(monkeypatch):
     assert at.dataframe[0].value.shape[0] == 104
     for p in s.pairs[4:]:
         assert s.labeler.score(p.chosen) > s.labeler.score(p.rejected)
-    # 4. reward model
+    # 4. reward model: trained in a worker; the learner's own clicks and ranking keep it theirs
     at.button(key="preferences-reward.rm_train").click().run()
     assert_no_exception(at)
+    lv = at.session_state["preferences-reward.live"]
+    assert lv.status == "finished" and lv.result["outcome"].shareable is False
     shown = {m.label: m.value for m in at.metric}
     r = _state(at).rm_result
     assert int(shown["training pairs"]) == r.n_train and int(shown["held-out pairs"]) == r.n_test
     assert r.n_train + r.n_test == 104 and r.n_test >= 1
+    assert [row["step"] for row in r.curve] == [1] + list(range(10, 301, 10))     # the measured epochs
     acc = int(shown["held-out accuracy"].rstrip("%"))
     assert acc == round(100 * _state(at).rm_result.test_acc)
     at.number_input(key="preferences-reward.rm_pair_idx").set_value(5).run()
@@ -61,31 +65,29 @@ def test_clicks_ranking_labeler_and_reward_model(monkeypatch):
     assert "reward r_φ (standardised)" in {m.label for m in at.metric}
     at.text_input(key="preferences-reward.rm_text").set_value("").run()
     assert "Type some text" in texts(at)
-    # 5. Stop after 20 of 300 epochs (the loop asks before each epoch): the partly trained reward
-    # model becomes the session's, and the page says it was stopped and where
+    # 5. a run whose page was left mid-run (a long one: 3000 epochs on the pairs repeated 40 times)
+    # stops after its current epoch; when the session comes back, the partly trained reward model
+    # becomes its own, and the page says where the run stopped and why
     from lessons.core.loop import StopReason
-    from ui import runtime
-    asked = []
-    monkeypatch.setattr(runtime, "stop_requested", lambda: asked.append(1) or len(asked) > 20)
+    from lessons.rlhf import preferences_reward_job as job
+    from tests.app.helpers import follow_as_this_session
+    from ui import class_runs, rlhf
+
     finished_rm = _state(at).rm
-    at.button(key="preferences-reward.rm_train").click().run()
-    assert_no_exception(at)
-    assert at.session_state["preferences-reward.live"].running     # the Stop's rerun finishes it
+    settings = {"epochs": 3000, "seed": 0}
+    spec = job.spec(settings, _state(at).pairs * 40, rlhf._lab("cpu").fingerprints({}), 1)
+    got = follow_as_this_session(at, "preferences-reward", job.KIND, spec, steps=3000,
+                                 max_seconds=spec["max_seconds"], settings=settings, rows=3)
+    class_runs.leave(got.id, "session:stop-test")        # what a closed tab amounts to, once its heartbeat expires
     at.run()
     assert_no_exception(at)
     r = _state(at).rm_result
-    assert r.steps_done == 20 and r.stopped is StopReason.STOPPED and _state(at).rm is not finished_rm
-    assert "Reward model training stopped by you after 20 of 300 epochs" in texts(at)
+    done = r.history[-1]["step"]
+    assert r.stopped is StopReason.STOPPED and 20 <= done < 3000 and _state(at).rm is not finished_rm
+    assert (f"Reward model training stopped after {done} of 3000 epochs (the page was left while it trained)"
+            in texts(at))
     assert int(dict((m.label, m.value) for m in at.metric)["held-out accuracy"].rstrip("%")) == round(100 * r.test_acc)
-    assert at.session_state["preferences-reward.live"].stopped
-    # a Stop before the first epoch: the session keeps its reward model, and the page says so
-    from ui import live, runtime
-    kept = _state(at).rm
-    at.session_state["preferences-reward.live"] = live.LiveRun("preferences-reward", "running", None, {})
-    at.button(key="preferences-reward.stop").click().run()
-    assert_no_exception(at)
-    assert "stopped before its first epoch: the reward model did not change" in texts(at)
-    assert _state(at).rm is kept
+    assert at.button(key="preferences-reward.rm_train") and not any(b.key == "preferences-reward.stop" for b in at.button)
 
 
 def test_avoid_labeler_needs_one_word():
@@ -128,6 +130,8 @@ def test_opens_with_the_recorded_default_pipeline_and_one_click_reproduces_it():
 
     at.button(key="preferences-reward.quickstart").click().run()              # the live run, one click
     assert_no_exception(at)
+    lv = at.session_state["preferences-reward.live"]
+    assert lv.result.get("record") is None and lv.result["outcome"].kind == "preferences-reward"   # ran live, in a worker
     r = _state(at).rm_result
     assert r is not None and len(_state(at).pairs) == rec.result["n_pairs"]
     assert not any("Recorded run" in m.value for m in at.info)

@@ -252,12 +252,14 @@ def test_generations_have_their_own_worker_and_queue(tmp_path):
     """A learner's summary never waits behind a class's training runs: with a generation worker,
     the pool's training workers take only training kinds and the generation worker only the
     generations (class_runs.GENERATIONS); a queued generation's place counts only the generations
-    ahead of it, and a generation worker claims the oldest generation, not the older PPO run."""
+    ahead of it, and a generation worker claims the oldest generation, not the older PPO run.
+    The quick runs (class_runs.QUICK: a reward model) go to any worker, before its lane's older runs."""
     from ui import class_run_workers as workers, class_runs as cr
 
     pool = workers.Pool(2, f"sqlite:///{tmp_path / 'lanes.sqlite'}", generation_workers=1)    # not started
-    assert [set(jobs) for jobs in pool.lanes] == [set(cr.JOBS) - cr.GENERATIONS] * 2 + [set(cr.GENERATIONS)]
-    assert pool.workers_for("ppo") == 2 and pool.workers_for("react") == 1
+    assert cr.QUICK and cr.QUICK <= set(cr.JOBS) - cr.GENERATIONS
+    assert [set(jobs) for jobs in pool.lanes] == [set(cr.JOBS) - cr.GENERATIONS] * 2 + [set(cr.GENERATIONS | cr.QUICK)]
+    assert pool.workers_for("ppo") == 2 and pool.workers_for("react") == 1 and pool.workers_for("preferences-reward") == 3
     assert [set(jobs) for jobs in workers.Pool(1, f"sqlite:///{tmp_path / 'one.sqlite'}").lanes] == [set(cr.JOBS)]
 
     eng = pool.eng
@@ -270,6 +272,16 @@ def test_generations_have_their_own_worker_and_queue(tmp_path):
     assert workers._claim(eng, "gen-worker", cr.lane("react")) is None          # no other generation queued
     assert workers._claim(eng, "train-worker", cr.lane("ppo")).id == ppo.id      # FIFO among the training runs
     assert cr.poll(ppo2.id, eng=eng).position == 1 and cr.poll(ppo2.id, eng=eng).running == 1
+
+    # a reward model pressed after ppo2 and a second generation: the next free worker of either lane takes it first
+    gen2 = cr.request("react", {"settings": {"question": "q2"}}, "d", shareable=True, max_seconds=60, eng=eng).job
+    rm = cr.request("preferences-reward", {"settings": {"seed": 1}}, "e", shareable=False, max_seconds=60, eng=eng).job
+    assert cr.poll(rm.id, eng=eng).position == 1 and cr.poll(ppo2.id, eng=eng).position == 1
+    assert workers._claim(eng, "gen-worker", cr.lane("react")).id == rm.id
+    assert workers._claim(eng, "gen-worker", cr.lane("react")).id == gen2.id
+    rm2 = cr.request("preferences-reward", {"settings": {"seed": 2}}, "f", shareable=False, max_seconds=60, eng=eng).job
+    assert workers._claim(eng, "train-worker", cr.lane("ppo")).id == rm2.id
+    assert workers._claim(eng, "train-worker", cr.lane("ppo")).id == ppo2.id
 
 
 def test_an_idle_worker_never_waits_for_the_write_lock(tmp_path):

@@ -66,7 +66,7 @@ LESSONS = ["tokens", "embeddings", "positional", "self-attention", "next-token",
            "lora", "preferences-reward"]
 PROMPTS = ["The capital of France is", "Once upon a time", "Explain attention in one line.",
            "日本語のテキスト 🤖", "<b>not html</b>", "def add(a, b):"]
-SKIP_KEYS = ("device_choice", "leave-queue")   # the sidebar's device picker; the queue button
+SKIP_KEYS = ("device_choice",)   # the sidebar's device picker
 TRAIN_PAGE, TARGET_WIN_RATE, KL_BOUND = "ppo", 0.8, 20.0
 RUN_TIMEOUT_S, TRAIN_TIMEOUT_S = 180, 1200
 

@@ -1,80 +1,11 @@
-"""The server's runtime glue for long work: the fair training queue around a job (ui/jobs.py),
-the torch thread budget of an ordinary rerun, the Stop check a training loop asks before each
-update, and the memory janitor that frees what learners who left had trained."""
+"""The server's runtime glue around every script run: the torch thread budget of an ordinary
+rerun (ui/jobs.py), and the memory janitor that frees what learners who left had trained.
+(Training runs and long generations run in class-run worker processes: ui/class_runs.py.)"""
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import time
-from contextlib import contextmanager
-from pathlib import Path
-
-import streamlit as st
-
-from lessons import course
-from ui.inputs import md_escape
-
-
-# --------------------------------------------------------------------------- training queue
-# One fair FIFO queue per server (ui/jobs.py): nobody is refused, everybody sees their place.
-def training_slot(label: str | None = None, expected_s: float | None = None):
-    """Use around any training job or long generation: ``with training_slot() as ok: if ok:``.
-
-    Waits in the server's queue (position, ETA and a Leave-the-queue button on the page), then
-    runs the body with the job's torch thread budget. Any rerun while waiting (a widget, the
-    page's Stop button) gives up the place. ``ok`` is always True once the body runs. A body
-    that raises an Exception frees the slot and shows "Training stopped by an error" (no
-    traceback); the page carries on below the ``with``.
-    ``label`` names the kind of job for the ETA (default: the calling page's file name);
-    ``expected_s`` is the caller's own estimate of the run's length, if it has one."""
-    if label is None:   # the calling page's url name (its widget-key prefix), e.g. "ppo"
-        caller = Path(sys._getframe(1).f_code.co_filename)
-        lesson = course.parse_header(caller) if caller.suffix == ".py" and caller.exists() else None
-        label = lesson.url if lesson is not None else caller.stem
-    return _queued(label, expected_s)
-
-
-@contextmanager
-def _queued(label: str, expected_s: float | None):
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    from ui import jobs
-
-    ctx = get_script_run_ctx()
-    owner = ctx.session_id if ctx is not None else f"thread-{threading.get_ident()}"
-    sched, budget = jobs.scheduler(), jobs.budget()
-    ui: dict = {}
-
-    def on_wait(place: jobs.Place) -> None:
-        if not ui:   # drawn on the first wait only: a free slot shows nothing at all
-            holder = st.empty()
-            with holder.container(border=True):
-                ui["msg"] = st.empty()
-                st.button("✖ Leave the queue", key=f"{label}.leave-queue",
-                          help="Gives up your place; press Train again to rejoin at the back.")
-            ui["holder"] = holder
-        ahead = place.position - 1
-        ui["msg"].info(
-            f"⏳ **Waiting for a training slot: you are number {place.position} in the queue** "
-            f"({ahead} ahead of you, {place.running} running; this server runs "
-            f"{budget.describe()}). Expected start: {jobs.format_eta(place.eta_s)}. "
-            "Your run starts by itself; moving a widget here gives up your place."
-        )
-
-    try:
-        with sched.slot(owner, label, expected_s, on_wait=on_wait):
-            if ui:
-                ui["holder"].empty()
-            yield True
-    except Exception as exc:  # noqa: BLE001 - the job failed: say so, free the slot, keep the page
-        # (Streamlit's Stop/rerun are BaseExceptions and pass through untouched.)
-        # The message may quote learner text: escaped, never rendered as markdown. The full
-        # traceback goes to the server log for the teacher.
-        logging.getLogger("genai_lab.jobs").error("training job %r failed", label, exc_info=exc)
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        st.error(f"Training stopped by an error: {md_escape(first)} ({type(exc).__name__}). "
-                 "Its training slot is free again: change a setting and try again.")
 
 
 def use_interactive_threads() -> None:
@@ -87,20 +18,6 @@ def use_interactive_threads() -> None:
         n = jobs.budget().interactive_threads
         if torch.get_num_threads() != n:
             torch.set_num_threads(n)
-
-
-def stop_requested() -> bool:
-    """True once the learner clicked something (the Stop button included) while this script
-    run is still going: Streamlit will end the run at its next element call. A training loop
-    asks this before each weight update, so that no step is applied after Stop."""
-    try:
-        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-        ctx = get_script_run_ctx(suppress_warning=True)
-        state = getattr(getattr(ctx, "script_requests", None), "_state", None)
-        return state is not None and getattr(state, "name", "CONTINUE") != "CONTINUE"
-    except Exception:  # a Streamlit without these internals: fall back to the next element call
-        return False
 
 
 # --------------------------------------------------------------------------- memory

@@ -86,16 +86,6 @@ def main_figure_charts(at: AppTest) -> list:
     return list(found[0].get("plotly_chart")) if found else []
 
 
-def private_scheduler(monkeypatch, slots: int):
-    """Give the app its own training queue with `slots` slots of 1 torch thread (returned)."""
-    from ui import jobs
-
-    sched = jobs.Scheduler(slots=slots, threads=1)
-    monkeypatch.setattr(jobs, "_SCHEDULER", sched)
-    monkeypatch.setattr(jobs, "_BUDGET", jobs.Budget(slots, 1, 1, cores=2, gpu=False))
-    return sched
-
-
 # --------------------------------------------------------------------------- class runs
 def follow_until_rows(job_id: int, follower: str, n: int, timeout: float = 120) -> None:
     """Keep ``follower``'s heartbeat alive (as its open page does) until the class run ``job_id``

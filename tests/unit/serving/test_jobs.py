@@ -1,185 +1,18 @@
-"""The job scheduler (ui/jobs.py): FIFO fairness, cancel, failing jobs, many threads, ETA,
-the thread budget from the environment, and torch's per-thread thread count."""
-import itertools
+"""The server's job budget (ui/jobs.py: slots and threads from the environment, the ETA wording),
+torch's per-thread thread count (lessons/core/threads.py), and the class runs' job registry and
+worker lanes (ui/class_runs.py, ui/class_run_workers.py)."""
 import threading
 import time
 
 import pytest
 
+from lessons.core.threads import torch_threads
 from ui import jobs
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
-def test_the_scheduler_module_does_not_import_streamlit():
+def test_the_budget_module_does_not_import_streamlit():
     src = open(jobs.__file__, encoding="utf-8").read()
     assert "import streamlit" not in src and "from streamlit" not in src
-
-
-def test_tickets_start_in_the_order_they_were_submitted():
-    s = jobs.Scheduler(slots=1)
-    a, b, c = (s.submit(o) for o in "abc")
-    assert [a.state, b.state, c.state] == ["running", "queued", "queued"]
-    assert s.place(b).position == 1 and s.place(c).position == 2
-    s.release(a)
-    assert b.state == "running" and c.state == "queued" and s.place(c).position == 1
-    s.release(b)
-    assert c.state == "running"
-    s.release(c)
-    assert s.snapshot() == {"slots": 1, "threads": 1, "running": [], "queued": []}
-
-
-def test_asking_again_moves_the_learner_to_the_back_and_drops_the_old_place():
-    s = jobs.Scheduler(slots=1)
-    s.submit("x")
-    a1, b = s.submit("a"), s.submit("b")
-    a2 = s.submit("a")
-    assert a1.state == "cancelled" and a1.granted.is_set()
-    assert s.place(b).position == 1 and s.place(a2).position == 2
-
-
-def test_cancelling_a_queued_ticket_moves_the_others_up_and_is_idempotent():
-    s = jobs.Scheduler(slots=1)
-    run, a, b = s.submit("r"), s.submit("a"), s.submit("b")
-    s.cancel(a)
-    s.cancel(a)
-    assert a.state == "cancelled" and s.place(b).position == 1
-    s.release(run)
-    assert b.state == "running"
-    s.release(run)   # releasing twice does not free a second slot
-    assert s.snapshot()["running"] == [("b", "job")]
-
-
-def test_a_job_that_raises_frees_its_slot_and_the_next_one_starts():
-    s = jobs.Scheduler(slots=1)
-    with pytest.raises(ZeroDivisionError):
-        with s.slot("a", set_threads=False):
-            waiting = s.submit("b")
-            assert waiting.state == "queued"
-            1 / 0
-    assert waiting.state == "running"
-    assert s.finished[-1].owner == "a" and s.finished[-1].state == "failed"
-
-
-class _Rerun(BaseException):
-    """Stands in for Streamlit's RerunException (a BaseException) raised while waiting."""
-
-
-def test_an_interrupted_wait_leaves_the_queue():
-    s = jobs.Scheduler(slots=1)
-    holder = s.submit("holder")
-    seen = []
-
-    def on_wait(place):
-        seen.append(place.position)
-        raise _Rerun()
-
-    with pytest.raises(_Rerun):
-        with s.slot("impatient", on_wait=on_wait, poll_s=0.01, set_threads=False):
-            pytest.fail("the body must not run")
-    assert seen == [1]
-    assert s.snapshot()["queued"] == []
-    s.release(holder)
-    assert s.snapshot()["running"] == []
-
-
-def test_a_job_stopped_by_the_learner_frees_its_slot_and_the_next_one_starts():
-    """Stop on a training page ends the script run with Streamlit's rerun exception (a
-    BaseException) inside the body: the slot is freed as "stopped" and the queue moves on."""
-    s = jobs.Scheduler(slots=1)
-    with pytest.raises(_Rerun):
-        with s.slot("a", "distillation", set_threads=False):
-            waiting = s.submit("b", "forgetting")
-            raise _Rerun()
-    assert waiting.state == "running" and waiting.granted.is_set()
-    assert [(t.owner, t.state) for t in s.finished] == [("a", "stopped")]
-    assert s.snapshot() == {"slots": 1, "threads": 1, "running": [("b", "forgetting")], "queued": []}
-
-
-def test_eta_counts_the_running_jobs_remaining_time_and_the_jobs_ahead():
-    clock = FakeClock()
-    s = jobs.Scheduler(slots=2, clock=clock)
-    s.submit("r1", expected_s=30)
-    clock.now = 10
-    s.submit("r2", expected_s=100)
-    q1, q2, q3 = s.submit("q1", expected_s=40), s.submit("q2", expected_s=50), s.submit("q3", expected_s=5)
-    # r1 frees its slot at t=30 (20 s from now), r2 at t=110 (100 s from now).
-    assert s.place(q1).eta_s == pytest.approx(20)    # takes r1's slot
-    assert s.place(q2).eta_s == pytest.approx(60)    # q1 ends at 20 + 40
-    assert s.place(q3).eta_s == pytest.approx(100)   # r2's slot (100) before q2's end (110)
-    assert s.place(q3) == jobs.Place(position=3, queued=3, running=2, eta_s=pytest.approx(100))
-
-
-def test_eta_learns_how_long_a_kind_of_job_takes():
-    clock = FakeClock()
-    s = jobs.Scheduler(slots=1, clock=clock)
-    t = s.submit("a", label="ppo")
-    clock.now = 12
-    s.release(t)
-    assert s.submit("b", label="ppo").expected_s == pytest.approx(12)
-    assert s.submit("c", label="never-seen").expected_s == jobs.DEFAULT_JOB_SECONDS
-
-
-def test_many_threads_never_exceed_the_slots_and_all_finish_in_fifo_order():
-    # The scheduler's clock is a counter (it is read under the scheduler's lock): each ticket's
-    # started_at is its place in the order of grants, whatever the OS does with the threads after.
-    ticks = itertools.count()
-    s = jobs.Scheduler(slots=3, clock=lambda: next(ticks))
-    n = 60
-    lock = threading.Lock()
-    state = {"now": 0, "max": 0}
-    tickets: dict[int, jobs.Ticket] = {}
-    submitted: list[int] = []
-
-    def learner(i):
-        with lock:   # submit order is recorded under the same lock as submit itself
-            submitted.append(i)
-            tickets[i] = t = s.submit(f"learner{i}")
-        s.wait(t)
-        with lock:
-            state["now"] += 1
-            state["max"] = max(state["max"], state["now"])
-        time.sleep(0.002)
-        with lock:
-            state["now"] -= 1
-        s.release(t)
-
-    threads = [threading.Thread(target=learner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in threads)
-    assert len(tickets) == n and 1 <= state["max"] <= 3
-    # Slots are granted strictly in submission order (FIFO).
-    assert sorted(tickets, key=lambda i: tickets[i].started_at) == submitted
-    assert [t.state for t in s.finished].count("done") == n
-    assert s.snapshot()["running"] == [] and s.snapshot()["queued"] == []
-
-
-def test_slot_waits_reports_its_place_and_starts_automatically():
-    s = jobs.Scheduler(slots=1)
-    holder = s.submit("holder")
-    places, ran = [], threading.Event()
-
-    def learner():
-        with s.slot("me", on_wait=places.append, poll_s=0.01, set_threads=False):
-            ran.set()
-
-    t = threading.Thread(target=learner)
-    t.start()
-    while not places:
-        time.sleep(0.005)
-    assert not ran.is_set() and places[0].position == 1
-    s.release(holder)
-    t.join(timeout=5)
-    assert ran.is_set() and s.finished[-1].state == "done"
 
 
 @pytest.mark.parametrize("env,cores,gpu,want", [
@@ -212,7 +45,7 @@ def test_torch_threads_is_per_thread_and_restores_the_old_count():
     seen = {}
 
     def job():
-        with jobs.torch_threads(1):
+        with torch_threads(1):
             seen["inside"] = torch.get_num_threads()
         seen["after"] = torch.get_num_threads()
 

@@ -135,6 +135,7 @@ if s.pairs:
     df = pd.DataFrame(preferences.as_rows(s.pairs))
     st.dataframe(df, hide_index=True, width="stretch", height=240)
     if st.button("🗑 Clear the dataset", key="preferences-reward.clear"):
+        live.reset("preferences-reward")        # a reward model still training on these pairs never comes back
         s.pairs, s.rm, s.rm_result, s.labeling_note = [], None, None, ""
         st.rerun()
 else:

@@ -75,12 +75,27 @@ cot_tokens = st.slider("Max new tokens (chain-of-thought and PAL)", 8, 256, DEFA
                             "too few and the answer is cut off.")
 
 
-def _attempt(llm, prob: dict, mode: str) -> dict:
-    """One greedy generation through the shared cache, then the lesson's parsing/evaluation."""
-    prompt = reasoning.make_prompt(llm.tokenizer, prob["question"], mode)
-    g = loaders.generate(prompt, reasoning.page_tokens(mode, cot_tokens), 60.0, reasoning.stop_strings(mode),
-                         llm.name, dev, llm)
-    return reasoning.score_completion(prob, mode, g)
+def generation_job(key: str, kind: str, settings: dict, steps: int, page_settings: dict, use_record: bool,
+                   shareable: bool = True) -> None:
+    """A long generation of this page as a class run (lessons/prompting/reasoning_job.py): in a worker
+    process; the same settings are one run for the class, and a finished one shows at once."""
+    llm = common.model_or_stop(loaders.instruct_model, choice, dev)
+    spec = reasoning_job.spec(settings, reasoning_job.ATTEMPT_S * steps,
+                              loaders.instruct_fingerprints(choice, str(dev), reasoning_job.THREADS),
+                              jobs.budget().threads, str(dev))
+    class_run_page.train_together(key, kind, spec, shareable=shareable, max_seconds=reasoning_job.ATTEMPT_S * steps,
+                                  steps=steps, settings={**page_settings, "model": llm.name}, use_record=use_record,
+                                  rows_of=lambda result: [])
+
+
+def finished_run(key: str, settings: dict, label: str) -> dict | None:
+    """Follow the section's class run while it runs; then its result when it has these settings."""
+    job = class_run_page.generation_result(key, label)
+    lv = live.state(key)
+    if job is None or {k: v for k, v in lv.settings.items() if k != "model"} != settings:
+        return None
+    class_run_page.class_run_note(key, st.empty())      # a run shared with others, or its record
+    return {**job, "model": lv.settings["model"]}
 
 
 def smollm2_lab(device: str) -> prompting_recorded.Lab:
@@ -105,25 +120,23 @@ default_rec = (recorded_scores(dev, DEFAULTS["n_problems"], tuple(DEFAULTS["mode
                if smol else None)
 
 
-if st.button("Run the three prompts on this problem", key="reasoning.run", type="primary"):
-    llm = common.model_or_stop(loaders.instruct_model, choice, dev)
-    res = {}
-    bar = st.progress(0.0, text="Generating ...")
-    report = live.counter(bar, "prompts")          # "1/3 prompts · PAL (program) · about 20 s left"
-    for i, mode in enumerate(MODES):
-        report(i, len(MODES), MODES[mode])
-        res[mode] = _attempt(llm, problem, mode)
-    bar.empty()
-    st.session_state["reasoning.one"] = {"pid": pid, "cot_tokens": cot_tokens, "res": res, "choice": choice}
-
-one = st.session_state.get("reasoning.one")
-if not (one and one["pid"] == pid and one.get("choice") == choice) and default_rec is not None \
-        and cot_tokens == DEFAULTS["cot_tokens"]:
+# The three generations run in a worker process (kind reasoning-three): one run per problem and
+# settings for the class, shown again at once; a learner's own problem is theirs alone.
+one_settings = {"choice": choice, "pid": pid, "cot_tokens": cot_tokens}
+class_run_page.presses("reasoning.three", st.button("Run the three prompts on this problem", key="reasoning.run",
+                                                    type="primary"),
+                       lambda use_record: generation_job(
+                           "reasoning.three", reasoning_job.THREE,
+                           reasoning_job.three_settings(loaders.instruct_name(choice), problem, MODES, cot_tokens),
+                           len(MODES), one_settings, use_record, shareable=pick != OWN), see_it_end=False)
+three = finished_run("reasoning.three", one_settings, "prompt")
+one = {"res": three["res"]} if three and three["stopped"] == "steps" else None
+if one is None and default_rec is not None and cot_tokens == DEFAULTS["cot_tokens"]:
     res = {a["mode"]: a for a in default_rec.result["attempts"] if a["problem"] == pid}
     if set(res) == set(MODES):
         recorded_note(default_rec, "this problem", "Run the three prompts on this problem")
-        one = {"pid": pid, "cot_tokens": cot_tokens, "res": res, "choice": choice}
-if one and one["pid"] == pid and one.get("choice") == choice:
+        one = {"res": res}
+if one:
     cols = st.columns(3)
     for col, mode in zip(cols, MODES):
         r = one["res"][mode]
@@ -188,29 +201,6 @@ modes = st.multiselect("Prompts", list(MODES), default=list(DEFAULTS["modes"]), 
                        key="reasoning.modes")                                                   # chips fit
 score_settings = {"choice": choice, "n": n_probs, "modes": list(modes), "cot_tokens": cot_tokens}
 score_clicked = st.button("Score them", key="reasoning.run_all")
-
-
-def generation_job(key: str, kind: str, settings: dict, steps: int, page_settings: dict, use_record: bool,
-                   shareable: bool = True) -> None:
-    """A long generation of this page as a class run (lessons/prompting/reasoning_job.py): in a worker
-    process; the same settings are one run for the class, and a finished one shows at once."""
-    llm = common.model_or_stop(loaders.instruct_model, choice, dev)
-    spec = reasoning_job.spec(settings, reasoning_job.ATTEMPT_S * steps,
-                              loaders.instruct_fingerprints(choice, str(dev), reasoning_job.THREADS),
-                              jobs.budget().threads, str(dev))
-    class_run_page.train_together(key, kind, spec, shareable=shareable, max_seconds=reasoning_job.ATTEMPT_S * steps,
-                                  steps=steps, settings={**page_settings, "model": llm.name}, use_record=use_record,
-                                  rows_of=lambda result: [])
-
-
-def finished_run(key: str, settings: dict, label: str) -> dict | None:
-    """Follow the section's class run while it runs; then its result when it has these settings."""
-    job = class_run_page.generation_result(key, label)
-    lv = live.state(key)
-    if job is None or {k: v for k, v in lv.settings.items() if k != "model"} != settings:
-        return None
-    class_run_page.class_run_note(key, st.empty())      # a run shared with others, or its record
-    return {**job, "model": lv.settings["model"]}
 
 
 class_run_page.presses("reasoning.score", score_clicked and bool(modes), lambda use_record: generation_job(

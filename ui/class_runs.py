@@ -65,6 +65,7 @@ JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_j
         "model-summaries": "lessons.evaluation.model_summaries_job:run",
         "constitutional-ai": "lessons.rlhf.constitutional_ai_job:run",
         "reasoning": "lessons.prompting.reasoning_job:run_scores",
+        "reasoning-three": "lessons.prompting.reasoning_job:run_three",
         "self-consistency": "lessons.prompting.reasoning_job:run_self_consistency",
         "react": "lessons.prompting.react_job:run",
         "pretraining-live": "lessons.pretraining.pretraining_live_job:run",
@@ -77,12 +78,42 @@ JOBS = {"ppo": "lessons.rlhf.ppo_job:run", "reward-hacking": "lessons.rlhf.ppo_j
 # The long generations: a learner waits for text, not for a training run. They have their own
 # worker (``Pool(generation_workers=1)``), so a class's training runs never hold them up, and their
 # place in the queue counts only the generations ahead (:func:`lane`).
-GENERATIONS = frozenset({"model-summaries", "constitutional-ai", "reasoning", "self-consistency", "react"})
+GENERATIONS = frozenset({"model-summaries", "constitutional-ai", "reasoning", "reasoning-three", "self-consistency",
+                         "react"})
 
 # The quick runs (a reward model: a second or two of small steps): every worker takes them, and
 # takes them before the longer runs of its lane, so a learner never waits a whole PPO run or
 # summary for one (ui/class_run_workers._claim). Their place counts only the quick runs ahead.
 QUICK = frozenset({"preferences-reward"})
+
+
+@dataclass(frozen=True)
+class TrainingPage:
+    """A page whose training is a class run, as its source says: its Train and Stop are
+    ``live.buttons`` and it trains through ``class_run_page.train_together``."""
+    url: str
+    path: str             # pages/<file>.py, from the repository root
+    train: str            # its Train button's key: "<url>.<start>"
+    first: Optional[str]  # a button to press before Train shows (the RLHF pages' one-click reward model)
+
+
+def training_pages(root: Path | None = None) -> list[TrainingPage]:
+    """Every class-run training page, found from the pages' source (no hand-kept list): the
+    teacher-broadcast test and scripts/record_class_defaults.py walk them all."""
+    import re
+
+    root = root or ROOT
+    out = []
+    for f in sorted((root / "pages").glob("*.py")):
+        src = f.read_text(encoding="utf-8")
+        call = re.search(r"""live\.buttons\(\s*["']([a-z0-9-]+)["']""", src)
+        if "class_run_page.train_together(" not in src or call is None:
+            continue
+        start = re.search(r"""start=["'](\w+)["']""", src[call.end():call.end() + 300])   # the call's own start=
+        first = re.search(r"""ensure_reward_model\([^)]*key=["']([\w.-]+)["']""", src)
+        out.append(TrainingPage(call[1], str(f.relative_to(root)), f"{call[1]}.{start[1] if start else 'train'}",
+                                first[1] if first else None))
+    return out
 
 
 def lane(kind: str) -> list[str]:

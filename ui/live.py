@@ -64,6 +64,15 @@ def state(key: str) -> LiveRun:
     return lv
 
 
+def reset(key: str) -> None:
+    """The page's run back to idle: a class run this session follows is left first (it goes on for
+    the others), and nothing of it comes back to the page."""
+    from ui import class_run_page   # late: it builds on this module
+
+    class_run_page.leave(key)
+    st.session_state[_slot(key)] = LiveRun(key)
+
+
 def buttons(key: str, start_label: str, *, start: str = "train", stop_help: str | None = None,
             reset_label: str | None = None, on_reset: Callable[[], None] | None = None,
             disabled: bool = False) -> bool:
@@ -73,10 +82,7 @@ def buttons(key: str, start_label: str, *, start: str = "train", stop_help: str 
     own results). ``disabled``: Start cannot be clicked (the settings cannot train). Returns
     True when Start was clicked."""
     if reset_label and st.session_state.get(f"{key}.reset"):   # clicked: reset before drawing, so it hides now
-        from ui import class_run_page   # late: it builds on this module
-
-        class_run_page.leave(key)       # a class run this session followed: left first
-        st.session_state[_slot(key)] = LiveRun(key)
+        reset(key)
         if on_reset is not None:
             on_reset()
     row = st.container(horizontal=True)   # each button as wide as its label: none cut at 1280 px

@@ -7,38 +7,25 @@ teacher is training live" and follows that run; the teacher's Stop ends it, and 
 shows the run as it ended, from its first step. Two AppTest sessions, a real worker process."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from tests.app.helpers import TeacherTab, assert_no_exception, follow_until_rows, open_page, texts
+from ui import class_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _class_run_pages() -> dict[str, tuple[str, str]]:
-    """{url: (page path, Train button key)} of the pages whose training is a class run."""
-    out = {}
-    for f in sorted((ROOT / "pages").glob("*.py")):
-        src = f.read_text(encoding="utf-8")
-        call = re.search(r"""live\.buttons\(\s*["']([a-z0-9-]+)["']""", src)
-        if "class_run_page.train_together(" not in src or call is None:
-            continue
-        start = re.search(r"""start=["'](\w+)["']""", src[call.end():call.end() + 300])   # the call's own start=
-        out[call[1]] = (str(f.relative_to(ROOT)), f"{call[1]}.{start[1] if start else 'train'}")
-    return out
-
-
-PAGES = _class_run_pages()
-# What a page needs before its Train button shows: the RLHF pages' reward model (the one-click one).
-FIRST = {"ppo": "ppo.quickstart", "reward-hacking": "reward-hacking.quickstart", "dpo": "dpo.quickstart"}
+PAGES = {p.url: p for p in class_runs.training_pages()}
 
 
 def test_every_class_run_page_is_found_and_passes_its_broadcast_to_train():
     assert {"pretraining-live", "domain-adaptation", "prompt-tuning", "distillation", "ppo", "reward-hacking",
             "dpo"} <= set(PAGES)
-    for url, (path, _) in PAGES.items():
+    assert {url for url, p in PAGES.items() if p.first} == {"ppo", "reward-hacking", "dpo"}   # the one click first
+    for url, page in PAGES.items():
+        path = page.path
         src = (ROOT / path).read_text(encoding="utf-8")
         assert f'class_run_page.teacher_broadcast(\n    "{url}"' in src, f"{path}: no teacher broadcast"
         assert "broadcast=broadcast" in src, f"{path}: Train does not pass the teacher's broadcast switch"
@@ -48,21 +35,21 @@ def test_every_class_run_page_is_found_and_passes_its_broadcast_to_train():
 @pytest.mark.parametrize("url", sorted(PAGES))
 def test_a_learner_follows_the_teachers_run_and_sees_it_end_when_the_teacher_stops_it(url, monkeypatch):
     from study import access
-    from ui import class_run_page, class_runs, live
+    from ui import class_run_page, live
 
-    path, start = PAGES[url]
+    page = PAGES[url]
+    path, start = page.path, page.train
     monkeypatch.setenv(access.ENV_KEY, "a-teacher-key")     # a key is set: only the unlocked session is the teacher
     class_runs.ensure_workers()
+    teacher = open_page(path, timeout=300)
+    teacher.session_state["_teacher.ok"] = True                     # unlocked (ui/teacher.py)
+    teacher.session_state["_teacher.sid"] = "the-teacher"
+    if page.first:                        # the one-click reward model: a class run the page follows to its end
+        teacher.button(key=page.first).click().run(timeout=300)
     real_follow = class_run_page.follow
     # While the pages start and join the run, their follow loop returns at once (the teacher's page
     # is stood in for by TeacherTab's heartbeat): the run must still be on when the learner joins.
     monkeypatch.setattr(class_run_page, "follow", lambda key, *a, **k: live.state(key))
-
-    teacher = open_page(path, timeout=300)
-    teacher.session_state["_teacher.ok"] = True                     # unlocked (ui/teacher.py)
-    teacher.session_state["_teacher.sid"] = "the-teacher"
-    if url in FIRST:
-        teacher.button(key=FIRST[url]).click().run(timeout=300)
     teacher.run()
     teacher.toggle(key=f"{url}.broadcast").set_value(True).run()
     teacher.button(key=start).click().run(timeout=300)

@@ -46,6 +46,18 @@ def test_three_prompts_and_scoring_with_the_real_model():
     assert any(reasoning.COT_EXAMPLE_STEPS in p for p in prompts) and any(p.rstrip().endswith("```python") for p in prompts)
     ends = [c.value for c in at.caption if "new tokens in" in c.value]
     assert len(ends) == 3 and all(("ended by itself" in c) != ("cut off by its budget" in c) for c in ends)
+    # the three generations ran in a worker process (kind reasoning-three); a second learner on the same
+    # problem and settings sees the same texts at once
+    three = at.session_state["reasoning.three.live"].result
+    assert three["outcome"].kind == "reasoning-three" and three["outcome"].shareable
+    first = open_page(PAGE)
+    first.selectbox(key="reasoning.problem").set_value("apples")
+    first.slider(key="reasoning.tokens").set_value(8)
+    first.button(key="reasoning.run").click().run()
+    assert_no_exception(first)
+    assert "These settings ran before" in texts(first)
+    assert [c.value for c in first.code if "<|im_start|>" in c.value] == prompts
+    assert [m.value for m in first.markdown if m.value.startswith("Read as **")] == verdicts
 
     at.slider(key="reasoning.n").set_value(1)
     at.multiselect(key="reasoning.modes").set_value(["direct"])
@@ -169,7 +181,9 @@ def test_own_word_problem_that_asks_for_a_file_runs_bounded_and_the_evaluator_re
     ends = [c.value for c in at.caption if "new tokens in" in c.value]
     assert len(ends) == 3 and all(int(c.split()[0]) <= 24 for c in ends)
     # whatever the model wrote as PAL ran through the safe evaluator only (a file call is refused there)
-    pal = at.session_state["reasoning.one"]["res"]["pal"]
+    lv = at.session_state["reasoning.three.live"]
+    assert lv.result["outcome"].shareable is False                  # a learner's own problem: never shared
+    pal = lv.result["job"]["res"]["pal"]
     run = reasoning.run_program(reasoning.extract_program(pal["completion"]))
     assert pal["program"] == reasoning.extract_program(pal["completion"]) and pal["error"] == run.error
     assert bool(pal["error"]) == any(w.value.startswith("Safe evaluator refused") for w in at.warning)

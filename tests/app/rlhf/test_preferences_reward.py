@@ -88,6 +88,16 @@ def test_clicks_ranking_labeler_and_reward_model():
             in texts(at))
     assert int(dict((m.label, m.value) for m in at.metric)["held-out accuracy"].rstrip("%")) == round(100 * r.test_acc)
     assert at.button(key="preferences-reward.rm_train") and not any(b.key == "preferences-reward.stop" for b in at.button)
+    # 6. Clear the dataset while a reward model trains on it: the run is left and never comes back
+    got = follow_as_this_session(at, "preferences-reward", job.KIND, spec, steps=3000,
+                                 max_seconds=spec["max_seconds"], settings=settings, rows=3)
+    at.button(key="preferences-reward.clear").click().run()
+    assert_no_exception(at)
+    assert class_runs.followers(got.id) == 0 and at.session_state["preferences-reward.live"].status == "idle"
+    assert _state(at).rm is None and _state(at).pairs == [] and "No pairs yet" in texts(at)
+    at.run()
+    assert_no_exception(at)
+    assert _state(at).rm is None
 
 
 def test_avoid_labeler_needs_one_word():

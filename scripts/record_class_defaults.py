@@ -9,7 +9,7 @@ for it.
 Run it on the server's machine, with the server's environment (GENAI_LAB_DB_URL, GENAI_LAB_CACHE,
 GENAI_LAB_JOB_THREADS, ...), after scripts/prepare_models.py; the app may be running meanwhile.
 
-How: each page (ui/class_runs.training_pages: found from the pages' source, no hand-kept list) is
+How: each page (ui/class_run_page.training_pages: found from the pages' source, no hand-kept list) is
 opened in a headless session of the real app (Streamlit's AppTest), its one-click reward model built
 first where it has one, and its Train pressed with the page's own defaults; the run trains in a
 class-run worker process like any learner's. Because the page itself builds the run's key (its
@@ -65,13 +65,13 @@ def record_page(page, timeout: float = TIMEOUT_S) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ui import class_runs
+    from ui import class_run_page
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", action="append", default=[], metavar="URL", help="only this page (repeatable)")
     ap.add_argument("--timeout", type=float, default=TIMEOUT_S, help="seconds one page's run may take")
     args = ap.parse_args(argv)
-    pages = class_runs.training_pages()
+    pages = class_run_page.training_pages()
     unknown = set(args.only) - {p.url for p in pages}
     if unknown:
         ap.error(f"not a class-run training page: {', '.join(sorted(unknown))} "

@@ -87,35 +87,6 @@ GENERATIONS = frozenset({"model-summaries", "constitutional-ai", "reasoning", "r
 QUICK = frozenset({"preferences-reward"})
 
 
-@dataclass(frozen=True)
-class TrainingPage:
-    """A page whose training is a class run, as its source says: its Train and Stop are
-    ``live.buttons`` and it trains through ``class_run_page.train_together``."""
-    url: str
-    path: str             # pages/<file>.py, from the repository root
-    train: str            # its Train button's key: "<url>.<start>"
-    first: Optional[str]  # a button to press before Train shows (the RLHF pages' one-click reward model)
-
-
-def training_pages(root: Path | None = None) -> list[TrainingPage]:
-    """Every class-run training page, found from the pages' source (no hand-kept list): the
-    teacher-broadcast test and scripts/record_class_defaults.py walk them all."""
-    import re
-
-    root = root or ROOT
-    out = []
-    for f in sorted((root / "pages").glob("*.py")):
-        src = f.read_text(encoding="utf-8")
-        call = re.search(r"""live\.buttons\(\s*["']([a-z0-9-]+)["']""", src)
-        if "class_run_page.train_together(" not in src or call is None:
-            continue
-        start = re.search(r"""start=["'](\w+)["']""", src[call.end():call.end() + 300])   # the call's own start=
-        first = re.search(r"""ensure_reward_model\([^)]*key=["']([\w.-]+)["']""", src)
-        out.append(TrainingPage(call[1], str(f.relative_to(root)), f"{call[1]}.{start[1] if start else 'train'}",
-                                first[1] if first else None))
-    return out
-
-
 def lane(kind: str) -> list[str]:
     """The kinds that share ``kind``'s workers and queue (what a worker that runs ``kind`` takes):
     the generations or the training runs, each with the quick runs; for a quick run, the quick runs."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.helpers import assert_no_exception, open_page, texts
-from ui import class_runs
+from ui import class_run_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = "forgetting"        # a training page whose default run is short
@@ -26,7 +26,7 @@ def _script():
 
 def test_it_walks_every_class_run_training_page_and_refuses_another():
     script = _script()
-    urls = [p.url for p in class_runs.training_pages()]
+    urls = [p.url for p in class_run_page.training_pages()]
     assert len(urls) == len(set(urls)) >= 9 and PAGE in urls
     with pytest.raises(SystemExit):
         script.main(["--only", "tokens"])          # not a training page: refused, with the list
@@ -35,7 +35,7 @@ def test_it_walks_every_class_run_training_page_and_refuses_another():
 @pytest.mark.slow
 def test_a_learner_pressing_train_with_the_defaults_gets_the_recorded_run_at_once():
     script = _script()
-    page = next(p for p in class_runs.training_pages() if p.url == PAGE)
+    page = next(p for p in class_run_page.training_pages() if p.url == PAGE)
     got = script.record_page(page)
     assert got["status"] in ("recorded", "was recorded"), got
 

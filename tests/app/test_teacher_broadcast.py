@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.app.helpers import TeacherTab, assert_no_exception, follow_until_rows, open_page, texts
-from ui import class_runs
+from ui import class_run_page, class_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-PAGES = {p.url: p for p in class_runs.training_pages()}
+PAGES = {p.url: p for p in class_run_page.training_pages()}
 
 
 def test_every_class_run_page_is_found_and_passes_its_broadcast_to_train():
@@ -35,7 +35,7 @@ def test_every_class_run_page_is_found_and_passes_its_broadcast_to_train():
 @pytest.mark.parametrize("url", sorted(PAGES))
 def test_a_learner_follows_the_teachers_run_and_sees_it_end_when_the_teacher_stops_it(url, monkeypatch):
     from study import access
-    from ui import class_run_page, live
+    from ui import live
 
     page = PAGES[url]
     path, start = page.path, page.train

@@ -88,7 +88,7 @@ def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> boo
         return True
     st.info("PPO and DPO need preference pairs and a reward model. Build them on the "
             "**Preferences and the reward model** page, or in one click here (simulated reader "
-            "labeler, 300 pairs, 10-30 s on a laptop CPU).")
+            "labeler, 300 pairs: a few seconds in a worker process).")
     pressed = st.button("Build the default preference data and reward model", key=key, type="primary")
     if pressed:
         start_rm(key, recorded_pages.REWARD_MODEL, "simulate")

@@ -14,7 +14,7 @@ from tests.app.helpers import assert_no_exception, open_page, texts
 from ui import class_run_page
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = "forgetting"        # a training page whose default run is short
+PAGE = "pretraining-live"  # a training page whose default run is short
 
 
 def _script():

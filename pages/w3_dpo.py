@@ -28,7 +28,7 @@ st.latex(r"\mathcal{L}_\text{DPO} = -\mathbb{E}\Big[\log\sigma\Big(\beta\log\fra
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
-built = rlhf.ensure_reward_model(s, base, key="dpo.quickstart")
+built = rlhf.ensure_reward_model(s, key="dpo.quickstart")
 if built:
     st.caption(f"DPO trains on the {len(s.pairs)} preference pairs of this session; the reward model is used "
                "only to *evaluate* both methods on fresh samples.")

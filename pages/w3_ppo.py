@@ -35,7 +35,7 @@ st.caption("The per-token reward r_t is −β·KL_t, plus r_φ(x, y) on the last
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
-built = rlhf.ensure_reward_model(s, base, key="ppo.quickstart")
+built = rlhf.ensure_reward_model(s, key="ppo.quickstart")
 
 MODELS = {"tiny": "tiny GPT, full fine-tune (default)", "lora": "SmolLM2-135M + LoRA (slower on a CPU)"}
 # Each policy has its own widgets (keys end in .tiny / .lora) and its own measured defaults.

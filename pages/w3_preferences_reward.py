@@ -200,7 +200,7 @@ if st.session_state.get("preferences-reward.quickstart"):
     rlhf.start_rm("preferences-reward", recorded_pages.REWARD_MODEL, "simulate", use_record=False)
 lv = live.state("preferences-reward")
 if lv.running:
-    class_run_page.follow("preferences-reward", bar, label="Training r_φ (one step = one epoch): step",
+    class_run_page.follow("preferences-reward", bar, label=rlhf.RM_LABEL,
                           draw=lambda rows, lv: charts.show(rm_figure(rows), where=chart, fit=True))
     bar.empty()
 done = None if lv.running else (lv.result or {}).get("job")

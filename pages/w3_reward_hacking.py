@@ -38,7 +38,7 @@ st.markdown(
 
 base = rlhf.tiny_gpt_or_stop()
 s = rlhf.state()
-built = rlhf.ensure_reward_model(s, base, key="reward-hacking.quickstart")
+built = rlhf.ensure_reward_model(s, key="reward-hacking.quickstart")
 if built and s.labeler.kind != "reader":
     st.warning(f"Your labeler is *{inputs.md_escape(s.labeler.description)}*. The win-rate below uses it. "
                "VADER alone is fooled by spam too (it scores *good good good* near +1), so with it the "

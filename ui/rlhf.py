@@ -77,7 +77,7 @@ def smollm2_or_stop() -> models.LoadedModel:
         common.stop_page()
 
 
-def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> bool:
+def ensure_reward_model(s: RLHFState, key: str) -> bool:
     """If this session has no reward model yet, offer the one-click default (simulated
     reader labeler, 300 pairs, reward model: the preferences page's default pipeline, a class run
     that the whole class shares, :func:`start_rm`). Returns True when a reward model exists."""
@@ -95,13 +95,16 @@ def ensure_reward_model(s: RLHFState, base: models.LoadedModel, key: str) -> boo
     if pressed or live.state(key).running:
         from ui import class_run_page
 
-        done = class_run_page.generation_result(key, "Training r_φ: epoch", what="Building the reward model")
+        done = class_run_page.generation_result(key, RM_LABEL, what="Building the reward model")
         if done is not None and install_rm(s, done, recorded_pages.REWARD_MODEL):
             st.rerun()
     return False
 
 
 # --------------------------------------------------------------------------- r_phi as a class run
+RM_LABEL = "Training r_φ (one step = one epoch): step"     # its bar: "... step 120/300 · about N s left"
+
+
 def start_rm(key: str, settings: dict, pairs, *, use_record: bool = True) -> None:
     """Train r_phi in a worker process (lessons/rlhf/preferences_reward_job.py), followed by the
     page's LiveRun ``key``: on ``pairs`` (the session's PreferencePairs) or, with "simulate", on the

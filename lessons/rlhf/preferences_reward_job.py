@@ -34,7 +34,7 @@ from dataclasses import astuple
 from typing import Callable
 
 from lessons.core import records
-from lessons.rlhf import recorded
+from lessons.rlhf import ppo_job, recorded
 
 KIND = "preferences-reward"
 CODE = recorded.CODE + ("lessons/rlhf/preferences_reward_job.py",)
@@ -42,13 +42,7 @@ MAX_SECONDS = 30.0       # reward_model.fit_on_pairs's seconds cap (a safety net
 LABEL_SLACK_S = 90.0     # the simulated labeling before it, on a busy machine: part of the job's time cap
 
 
-def _lab(device: str) -> recorded.Lab:
-    from lessons import models
-
-    return recorded.Lab(models.load_tiny_gpt(device), models.load_minilm(device))
-
-
-JOB = records.JobCode(CODE, _lab)
+JOB = records.JobCode(CODE)
 
 
 def spec(settings: dict, pairs, fingerprints: dict, threads: int, device: str = "cpu") -> dict:
@@ -72,7 +66,7 @@ def run(spec: dict, progress: Callable[[dict], None], should_stop: Callable[[], 
     from lessons.rlhf import preferences, reward_model
 
     s = spec["settings"]
-    lb = JOB.lab(spec.get("device", "cpu"))
+    lb = ppo_job.lab(device=spec.get("device", "cpu"))   # the worker's one tiny GPT and MiniLM, as PPO's and DPO's
     out: dict = {}
     if spec["pairs"] == "simulate":
         labeler = preferences.Labeler(s["labeler"], s.get("word", preferences.Labeler.word))
